@@ -1,0 +1,412 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/floe-db/floe/internal/admin"
+	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/backend/pgrelay"
+	"github.com/floe-db/floe/internal/backend/sqlite"
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/wire/pgwire"
+)
+
+// Options says where the configuration comes from and where output goes.
+type Options struct {
+	// ConfigPath is the config file; "" means demo mode.
+	ConfigPath string
+	// DataDir holds demo-mode data (default ./data).
+	DataDir string
+	// Stdout receives the demo banner; Stderr the log.
+	Stdout, Stderr io.Writer
+	// Ready, if set, is called with the bound addresses once listening.
+	Ready func(Addrs)
+}
+
+// Addrs are the addresses the listeners bound.
+type Addrs struct {
+	Postgres, Admin string
+}
+
+type state struct {
+	cfg      *config.Config
+	users    *authn.Store
+	handlers map[string]pgwire.Handler
+}
+
+// App is a running gateway.
+type App struct {
+	opts     Options
+	log      *slog.Logger
+	level    *slog.LevelVar
+	metrics  *observe.Metrics
+	state    atomic.Pointer[state]
+	draining atomic.Bool
+	started  atomic.Bool
+	pg       *pgwire.Server
+
+	mu struct {
+		sync.Mutex
+		relays  map[string]*pgrelay.Relay
+		engines map[string]*sqlite.Engine
+	}
+}
+
+// Users implements pgwire.Gateway.
+func (a *App) Users() *authn.Store { return a.state.Load().users }
+
+// Handler implements pgwire.Gateway.
+func (a *App) Handler(db string) (pgwire.Handler, bool) {
+	h, ok := a.state.Load().handlers[db]
+	return h, ok
+}
+
+// Run runs the gateway until ctx ends or a shutdown signal arrives.
+func Run(ctx context.Context, opts Options) error {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	cfg, err := loadConfig(opts)
+	if err != nil {
+		return err
+	}
+	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics()}
+	a.mu.relays = map[string]*pgrelay.Relay{}
+	a.mu.engines = map[string]*sqlite.Engine{}
+	a.log = newLogger(cfg, a.level, opts.Stderr)
+
+	st, err := a.build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	a.state.Store(st)
+	defer a.closeAll()
+
+	a.pg = pgwire.NewServer(pgConfig(cfg, nil), a, a.log.With("component", "pgwire"), a.metrics)
+	tlsCfg, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
+	a.pg.SetConfig(pgConfig(cfg, tlsCfg))
+
+	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutConns()
+	var addrs Addrs
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	if cfg.Listen.Postgres != "off" {
+		ln, err := net.Listen("tcp", cfg.Listen.Postgres)
+		if err != nil {
+			return fmt.Errorf("listen.postgres: %w", err)
+		}
+		addrs.Postgres = ln.Addr().String()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.pg.Serve(connCtx, ln); err != nil {
+				errc <- fmt.Errorf("postgres listener: %w", err)
+			}
+		}()
+	}
+	var adminSrv *http.Server
+	if cfg.Listen.Admin != "off" {
+		ln, err := net.Listen("tcp", cfg.Listen.Admin)
+		if err != nil {
+			a.pg.Drain()
+			return fmt.Errorf("listen.admin: %w", err)
+		}
+		addrs.Admin = ln.Addr().String()
+		adminSrv = &http.Server{Handler: admin.Handler(a.metrics, a.ready), ReadHeaderTimeout: 10 * time.Second}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := adminSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("admin listener: %w", err)
+			}
+		}()
+	}
+	a.started.Store(true)
+	a.log.Info("floe started", "postgres", addrs.Postgres, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
+	if cfg.Demo {
+		printBanner(opts.Stdout, addrs)
+	}
+	if opts.Ready != nil {
+		opts.Ready(addrs)
+	}
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-errc:
+			runErr = err
+			break loop
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				a.Reload(ctx)
+				continue
+			}
+			a.log.Info("shutdown requested", "signal", sig.String())
+			break loop
+		}
+	}
+
+	// Drain: stop accepting, let transactions finish, then cut.
+	a.draining.Store(true)
+	timeout := a.state.Load().cfg.Shutdown.Timeout
+	a.pg.Drain()
+	waitCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	if err := a.pg.Wait(waitCtx); err != nil {
+		a.log.Warn("shutdown timeout reached; closing remaining connections", "connections", a.pg.Conns())
+		cutConns()
+		short, c2 := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.pg.Wait(short)
+		c2()
+	}
+	cancel()
+	if adminSrv != nil {
+		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = adminSrv.Shutdown(sctx)
+		c()
+	}
+	wg.Wait()
+	a.log.Info("floe stopped")
+	return runErr
+}
+
+func displaySource(c *config.Config) string {
+	if c.Demo {
+		return "demo"
+	}
+	return c.Source
+}
+
+func (a *App) ready() (bool, string) {
+	switch {
+	case !a.started.Load():
+		return false, "starting"
+	case a.draining.Load():
+		return false, "draining"
+	}
+	return true, ""
+}
+
+func loadConfig(opts Options) (*config.Config, error) {
+	if opts.ConfigPath == "" {
+		dir := opts.DataDir
+		if dir == "" {
+			dir = "data"
+		}
+		return config.Demo(filepath.Join(dir, "demo.db")), nil
+	}
+	return config.Load(opts.ConfigPath)
+}
+
+func newLogger(cfg *config.Config, level *slog.LevelVar, w io.Writer) *slog.Logger {
+	setLevel(level, cfg.Log.Level)
+	o := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, o))
+	}
+	return slog.New(slog.NewJSONHandler(w, o))
+}
+
+func setLevel(lv *slog.LevelVar, s string) {
+	switch s {
+	case "debug":
+		lv.Set(slog.LevelDebug)
+	case "warn":
+		lv.Set(slog.LevelWarn)
+	case "error":
+		lv.Set(slog.LevelError)
+	default:
+		lv.Set(slog.LevelInfo)
+	}
+}
+
+func pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
+	return pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections}
+}
+
+func loadTLS(cfg *config.Config) (*tls.Config, error) {
+	if cfg.TLS == nil {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// build makes the state for cfg, reusing relays and engines that serve
+// the same backend.
+func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
+	if p := cfg.PolicyConfigured(); len(p) > 0 {
+		return nil, fmt.Errorf("config sets %s, which this version of Floe does not enforce yet; remove them rather than run without the policy they describe", strings.Join(p, ", "))
+	}
+	specs := make([]authn.Spec, 0, len(cfg.Users))
+	for _, u := range cfg.Users {
+		specs = append(specs, authn.Spec{Name: u.Name, Password: u.Password, Verifier: u.SCRAM, Roles: u.Roles, Databases: u.Databases})
+	}
+	users, err := authn.NewStore(specs)
+	if err != nil {
+		return nil, err
+	}
+	st := &state{cfg: cfg, users: users, handlers: map[string]pgwire.Handler{}}
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	newRelays := map[string]*pgrelay.Relay{}
+	newEngines := map[string]*sqlite.Engine{}
+	fail := func(err error) (*state, error) {
+		for name, r := range newRelays {
+			if a.mu.relays[name] != r {
+				r.Close()
+			}
+		}
+		for name, e := range newEngines {
+			if a.mu.engines[name] != e {
+				_ = e.Close()
+			}
+		}
+		return nil, err
+	}
+	for _, db := range cfg.Databases {
+		switch db.Kind {
+		case config.KindPostgres:
+			r := a.mu.relays[db.Name]
+			switch {
+			case r != nil && r.SameBackend(db):
+			case r != nil && r.SameDSN(db):
+				r.Reconfigure(db.Pool)
+			default:
+				r, err = pgrelay.New(db, a.log.With("component", "pgrelay"), a.metrics)
+				if err != nil {
+					return fail(err)
+				}
+			}
+			newRelays[db.Name] = r
+			st.handlers[db.Name] = r
+		case config.KindSQLite:
+			e := a.mu.engines[db.Name]
+			if e == nil || e.Path() != db.Path {
+				e, err = sqlite.Open(ctx, db.Name, db.Path, a.log.With("component", "sqlite"), a.metrics)
+				if err != nil {
+					return fail(err)
+				}
+				if cfg.Demo {
+					if err := sqlite.SeedDemo(ctx, e.DB()); err != nil {
+						_ = e.Close()
+						return fail(fmt.Errorf("demo database: %w", err))
+					}
+				}
+			}
+			newEngines[db.Name] = e
+			st.handlers[db.Name] = e
+		case config.KindMySQL:
+			st.handlers[db.Name] = wrongProtocol(db.Name)
+		}
+	}
+	for name, r := range a.mu.relays {
+		if newRelays[name] != r {
+			r.Close()
+		}
+	}
+	for name, e := range a.mu.engines {
+		if newEngines[name] != e {
+			_ = e.Close()
+		}
+	}
+	a.mu.relays, a.mu.engines = newRelays, newEngines
+	return st, nil
+}
+
+// Reload re-reads the configuration file; on error the running
+// configuration stays.
+func (a *App) Reload(ctx context.Context) {
+	cur := a.state.Load().cfg
+	if cur.Demo {
+		a.log.Info("reload ignored in demo mode")
+		return
+	}
+	cfg, err := config.Load(cur.Source)
+	if err == nil {
+		var st *state
+		if st, err = a.build(ctx, cfg); err == nil {
+			t, terr := loadTLS(cfg)
+			if terr != nil {
+				err = terr
+			} else {
+				a.state.Store(st)
+				a.pg.SetConfig(pgConfig(cfg, t))
+				setLevel(a.level, cfg.Log.Level)
+			}
+		}
+	}
+	if err != nil {
+		a.metrics.Reloads.WithLabelValues("error").Inc()
+		a.log.Error("reload failed; keeping the running configuration", "error", err.Error())
+		return
+	}
+	a.metrics.Reloads.WithLabelValues("ok").Inc()
+	a.log.Info("configuration reloaded", "databases", len(cfg.Databases), "users", len(cfg.Users))
+}
+
+func (a *App) closeAll() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range a.mu.relays {
+		r.Close()
+	}
+	for _, e := range a.mu.engines {
+		_ = e.Close()
+	}
+}
+
+// wrongProtocol serves a MySQL database reached over the PostgreSQL protocol.
+type wrongProtocol string
+
+func (w wrongProtocol) Serve(context.Context, *pgwire.Conn) error {
+	return pgwire.Fatalf(pgwire.CodeFeatureNotSupported, "database %q is a MySQL database; connect to it with a MySQL client", string(w))
+}
+
+func printBanner(w io.Writer, a Addrs) {
+	host, port, _ := net.SplitHostPort(a.Postgres)
+	fmt.Fprintf(w, `
+  Floe is running in demo mode (no config file): an embedded SQLite database
+  "demo" with sample tables customers, products and orders.
+
+  Connect with psql (password: %[3]s):
+
+      psql -h %[1]s -p %[2]s -U %[3]s %[4]s
+
+  Admin:   http://%[5]s/healthz  /readyz  /metrics
+  Stop with Ctrl-C. Write a floe.yaml (see docs/config.md) to front your own databases.
+
+`, host, port, config.DemoUser, config.DemoDatabase, a.Admin)
+}

@@ -1,0 +1,109 @@
+package authn
+
+import (
+	"crypto/rand"
+	"fmt"
+	"slices"
+
+	"github.com/xdg-go/scram"
+)
+
+// User is a gateway user's identity and credentials.
+type User struct {
+	Name  string
+	Roles []string
+	// Databases the user may open; empty means every configured database.
+	Databases []string
+
+	scram scram.StoredCredentials
+	md5   string // "" when only a verifier was configured
+}
+
+// MayOpen reports whether the user may connect to database db.
+func (u *User) MayOpen(db string) bool {
+	return len(u.Databases) == 0 || slices.Contains(u.Databases, db)
+}
+
+// HasMD5 reports whether md5 authentication is possible for the user (it
+// needs the password, so it is not for users configured with a verifier).
+func (u *User) HasMD5() bool { return u.md5 != "" }
+
+// MD5 returns the stored md5 hash.
+func (u *User) MD5() string { return u.md5 }
+
+// Spec describes one user for NewStore. Exactly one of Password and
+// Verifier is set.
+type Spec struct {
+	Name      string
+	Password  string
+	Verifier  string
+	Roles     []string
+	Databases []string
+}
+
+// Store holds the users of one configuration.
+type Store struct {
+	users  map[string]*User
+	secret []byte
+}
+
+// NewStore derives credentials for every user. Plaintext passwords are
+// turned into a verifier and an md5 hash here and not kept.
+func NewStore(specs []Spec) (*Store, error) {
+	s := &Store{users: make(map[string]*User, len(specs)), secret: make([]byte, 32)}
+	if _, err := rand.Read(s.secret); err != nil {
+		return nil, err
+	}
+	for _, sp := range specs {
+		u := &User{Name: sp.Name, Roles: sp.Roles, Databases: sp.Databases}
+		var err error
+		if sp.Verifier != "" {
+			u.scram, err = ParseVerifier(sp.Verifier)
+		} else {
+			salt := make([]byte, 16)
+			if _, err := rand.Read(salt); err != nil {
+				return nil, err
+			}
+			u.scram, err = storedCredentials(sp.Password, salt, DefaultIterations)
+			u.md5 = MD5Hash(sp.Name, sp.Password)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("user %s: %w", sp.Name, err)
+		}
+		s.users[sp.Name] = u
+	}
+	return s, nil
+}
+
+// Lookup returns the named user.
+func (s *Store) Lookup(name string) (*User, bool) {
+	u, ok := s.users[name]
+	return u, ok
+}
+
+// SCRAMServer runs the server side of one SCRAM-SHA-256 exchange for the
+// user named at startup. PostgreSQL clients leave the SCRAM username
+// empty, so the startup name is what counts.
+type SCRAMServer struct {
+	conv *scram.ServerConversation
+}
+
+// NewSCRAM starts an exchange for user (who may not exist: the exchange
+// then fails at the final step, like a wrong password).
+func (s *Store) NewSCRAM(user string) (*SCRAMServer, error) {
+	creds := fakeCredentials(s.secret, user)
+	if u, ok := s.users[user]; ok {
+		creds = u.scram
+	}
+	srv, err := scram.SHA256.NewServer(func(string) (scram.StoredCredentials, error) { return creds, nil })
+	if err != nil {
+		return nil, err
+	}
+	return &SCRAMServer{conv: srv.NewConversation()}, nil
+}
+
+// Step consumes one client message and returns the server's answer.
+func (c *SCRAMServer) Step(msg string) (string, error) { return c.conv.Step(msg) }
+
+// Valid reports whether the exchange completed and the proof was right.
+func (c *SCRAMServer) Valid() bool { return c.conv.Done() && c.conv.Valid() }

@@ -1,0 +1,292 @@
+package pgrelay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/wire/pgwire"
+)
+
+// copyFlushBytes is how much COPY data is buffered before it is written on.
+const copyFlushBytes = 64 << 10
+
+// exchange writes what is buffered for the backend and relays responses
+// until every pending op is answered. Results stream: the client is
+// flushed whenever the backend has nothing more buffered, so memory holds
+// at most one read buffer of rows.
+func (s *session) exchange(ctx context.Context) error {
+	b := s.be.Value
+	if err := b.fe.Flush(); err != nil {
+		return s.backendFailed(ctx, err)
+	}
+	stopWatch := s.c.WatchClose(watchDelay, s.hangUp)
+	defer func() { stopWatch() }()
+	stopCtx := context.AfterFunc(ctx, func() { _ = b.conn.SetReadDeadline(time.Now()) })
+	defer stopCtx()
+
+	for len(s.pending) > 0 {
+		head := &s.pending[0]
+		if head.synthetic != nil {
+			s.toClient(head.synthetic)
+			if _, isErr := head.synthetic.(*pgproto3.ErrorResponse); isErr {
+				s.cycleErr = true
+				s.dropUntilSync()
+			} else {
+				s.pending = s.pending[1:]
+			}
+			continue
+		}
+		msg, err := b.fe.Receive()
+		if err != nil {
+			return s.backendFailed(ctx, err)
+		}
+		done := false
+		switch m := msg.(type) {
+		case *pgproto3.DataRow, *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyOutResponse,
+			*pgproto3.NoticeResponse, *pgproto3.NotificationResponse, *pgproto3.FunctionCallResponse:
+			s.toClient(msg)
+		case *pgproto3.RowDescription:
+			s.toClient(msg)
+			done = head.kind == opDescribeStmt || head.kind == opDescribePortal
+		case *pgproto3.NoData:
+			s.toClient(msg)
+			done = head.kind == opDescribeStmt || head.kind == opDescribePortal
+		case *pgproto3.ParameterDescription:
+			s.toClient(msg)
+		case *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse, *pgproto3.PortalSuspended:
+			s.toClient(msg)
+			done = head.kind == opExecute
+		case *pgproto3.ParseComplete:
+			if !head.swallow {
+				s.toClient(msg)
+			}
+			done = true
+		case *pgproto3.BindComplete, *pgproto3.CloseComplete:
+			s.toClient(msg)
+			done = true
+		case *pgproto3.ParameterStatus:
+			b.noteParam(m.Name, m.Value)
+			if s.want != nil {
+				s.want[lower(m.Name)] = m.Value
+			}
+			s.toClient(msg)
+		case *pgproto3.ErrorResponse:
+			s.cycleErr = true
+			// A failed re-prepare is reported too: it is why the Bind cannot run.
+			s.toClient(msg)
+			switch head.kind {
+			case opSync, opQuery, opFunction:
+			default:
+				s.dropUntilSync()
+			}
+		case *pgproto3.CopyInResponse:
+			s.toClient(msg)
+			stopWatch()
+			if err := s.copyIn(ctx); err != nil {
+				return err
+			}
+			stopWatch = s.c.WatchClose(watchDelay, s.hangUp)
+		case *pgproto3.ReadyForQuery:
+			if head.kind != opSync && head.kind != opQuery && head.kind != opFunction {
+				return s.confused(msg)
+			}
+			s.txStatus = m.TxStatus
+			if s.mode == config.PoolStatement && m.TxStatus != 'I' && s.pinned == "" {
+				if err := s.refuseTransaction(ctx); err != nil {
+					return err
+				}
+			}
+			s.toClient(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
+			done = true
+		case *pgproto3.CopyBothResponse:
+			return s.confused(msg)
+		default:
+			return s.confused(msg)
+		}
+		if done {
+			s.pending = s.pending[1:]
+		}
+		if b.fe.ReadBufferLen() == 0 {
+			s.flushClient()
+		}
+	}
+	s.flushClient()
+	stopWatch()
+	if s.gone.Load() {
+		s.clientGone = true
+	}
+	return nil
+}
+
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// dropUntilSync ends the head op with an error: the server skips the rest
+// of the batch, so their responses will not come. Statements whose Parse
+// never ran are forgotten.
+func (s *session) dropUntilSync() {
+	b := s.be.Value
+	for len(s.pending) > 0 && s.pending[0].kind != opSync {
+		o := s.pending[0]
+		if o.kind == opParse && o.synthetic == nil {
+			if o.server != "" {
+				delete(b.prepared, o.server)
+			} else {
+				b.unnamedOwner = nil
+			}
+			if o.client != "" {
+				delete(s.stmts, o.client)
+			}
+		}
+		s.pending = s.pending[1:]
+	}
+}
+
+// toClient buffers a message for the client unless the client is gone.
+func (s *session) toClient(m pgproto3.BackendMessage) {
+	if s.clientGone {
+		return
+	}
+	s.c.Send(m)
+}
+
+func (s *session) flushClient() {
+	if s.clientGone {
+		return
+	}
+	if err := s.c.Flush(); err != nil {
+		s.lostClient()
+	}
+}
+
+// hangUp runs on the watcher goroutine when the client disconnects while
+// a statement runs.
+func (s *session) hangUp() {
+	s.gone.Store(true)
+	s.cancel()
+}
+
+// lostClient notes that writes to the client fail: the running statement
+// is cancelled and its remaining output drained so the backend connection
+// can be reused.
+func (s *session) lostClient() {
+	if s.clientGone {
+		return
+	}
+	s.clientGone = true
+	s.log.Info("client went away during a statement; cancelling it")
+	go s.cancel()
+}
+
+// copyIn relays COPY FROM STDIN data from the client to the backend.
+func (s *session) copyIn(ctx context.Context) error {
+	b := s.be.Value
+	s.flushClient()
+	if s.clientGone || s.gone.Load() {
+		s.clientGone = true
+		b.fe.Send(&pgproto3.CopyFail{Message: "client disconnected"})
+		return s.flushBackend(ctx)
+	}
+	buffered := 0
+	for {
+		msg, err := s.c.Receive()
+		if err != nil {
+			s.clientGone = true
+			b.fe.Send(&pgproto3.CopyFail{Message: "client disconnected"})
+			if ferr := s.flushBackend(ctx); ferr != nil {
+				return ferr
+			}
+			if _, ok := errors.AsType[*pgwire.Error](err); ok {
+				return err
+			}
+			return nil
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			b.fe.Send(m)
+			buffered += len(m.Data) + 5
+			if buffered >= copyFlushBytes {
+				buffered = 0
+				if err := s.flushBackend(ctx); err != nil {
+					return err
+				}
+			}
+		case *pgproto3.CopyDone, *pgproto3.CopyFail:
+			b.fe.Send(m)
+			return s.flushBackend(ctx)
+		case *pgproto3.Flush, *pgproto3.Sync:
+			// Ignored during COPY, as the server does.
+		default:
+			b.fe.Send(&pgproto3.CopyFail{Message: fmt.Sprintf("unexpected message %T during COPY", msg)})
+			if err := s.flushBackend(ctx); err != nil {
+				return err
+			}
+			return pgwire.Fatalf(pgwire.CodeProtocolViolation, "unexpected message %T during COPY from stdin", msg)
+		}
+	}
+}
+
+func (s *session) flushBackend(ctx context.Context) error {
+	if err := s.be.Value.fe.Flush(); err != nil {
+		return s.backendFailed(ctx, err)
+	}
+	return nil
+}
+
+// refuseTransaction ends a transaction a statement-mode client opened.
+func (s *session) refuseTransaction(ctx context.Context) error {
+	if _, err := s.be.Value.simple("ROLLBACK"); err != nil {
+		return s.backendFailed(ctx, err)
+	}
+	s.txStatus = 'I'
+	s.cycleErr = true
+	s.toClient(pgwire.ErrorResponse(pgwire.Errorf(pgwire.CodeFeatureNotSupported,
+		"transaction blocks are not allowed in statement pooling mode (database %q); the transaction was rolled back", s.r.name)))
+	return nil
+}
+
+// backendFailed handles a broken backend connection mid-exchange: the
+// connection is discarded and the client told (FATAL: its transaction,
+// if any, is gone).
+func (s *session) backendFailed(ctx context.Context, err error) error {
+	s.discardOnDetach = true
+	s.pending = nil
+	s.inBatch = false
+	if ctx.Err() != nil {
+		return pgwire.ErrShutdown
+	}
+	s.log.Warn("backend connection failed", "error", err.Error())
+	return pgwire.Fatalf(pgwire.CodeConnectionFailure, "lost the connection to the backend server of database %q", s.r.name)
+}
+
+// confused handles a backend message that does not fit the exchange.
+func (s *session) confused(msg pgproto3.BackendMessage) error {
+	s.discardOnDetach = true
+	s.pending = nil
+	s.inBatch = false
+	s.log.Error("unexpected backend message", "type", fmt.Sprintf("%T", msg))
+	return pgwire.Fatalf(pgwire.CodeProtocolViolation, "the backend sent an unexpected %T", msg)
+}
+
+func asPgError(err error) *pgconn.PgError {
+	pe, _ := errors.AsType[*pgconn.PgError](err)
+	return pe
+}

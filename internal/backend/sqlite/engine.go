@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	sqlite3 "modernc.org/sqlite"
+	sqlite3lib "modernc.org/sqlite/lib"
+
+	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/wire/pgwire"
+)
+
+// Engine serves one SQLite database file.
+type Engine struct {
+	name    string
+	path    string
+	db      *sql.DB
+	log     *slog.Logger
+	metrics *observe.Metrics
+	version string
+}
+
+// Open opens (creating if needed) the database file at path.
+func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.Metrics) (*Engine, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("database %s: %w", name, err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_time_format", "sqlite")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", name, err)
+	}
+	e := &Engine{name: name, path: path, db: db, log: log.With("database", name), metrics: m}
+	if err := db.QueryRowContext(ctx, "select sqlite_version()").Scan(&e.version); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("database %s: open %s: %w", name, path, err)
+	}
+	return e, nil
+}
+
+// Path returns the database file.
+func (e *Engine) Path() string { return e.path }
+
+// DB exposes the handle (demo seeding, tests).
+func (e *Engine) DB() *sql.DB { return e.db }
+
+// Close closes the database.
+func (e *Engine) Close() error { return e.db.Close() }
+
+// Serve implements pgwire.Handler.
+func (e *Engine) Serve(ctx context.Context, c *pgwire.Conn) error {
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return pgwire.Fatalf(pgwire.CodeConnectionFailure, "could not open database %q", e.name)
+	}
+	defer conn.Close()
+	s := &session{
+		e: e, c: c, conn: conn, txStatus: 'I',
+		stmts:   map[string]*prepared{},
+		portals: map[string]*portal{},
+		params: map[string]string{
+			"server_version": "15.0 (Floe SQLite " + e.version + ")", "server_encoding": "UTF8",
+			"client_encoding": "UTF8", "DateStyle": "ISO, MDY", "integer_datetimes": "on",
+			"standard_conforming_strings": "on", "TimeZone": "UTC", "IntervalStyle": "postgres",
+			"is_superuser": "off", "session_authorization": c.User.Name,
+			"application_name": c.Params["application_name"],
+		},
+		okObs:   e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "ok"),
+		errObs:  e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "error"),
+		latency: e.metrics.QueryDuration.WithLabelValues(e.name),
+	}
+	if enc := c.Params["client_encoding"]; enc != "" && !strings.EqualFold(enc, "UTF8") && !strings.EqualFold(enc, "UTF-8") && !strings.EqualFold(enc, "unicode") {
+		return pgwire.Fatalf("22023", "client_encoding %q is not supported: SQLite databases speak UTF8", enc)
+	}
+	defer s.closeAll()
+	c.SetCanceller(func() { s.cancel() })
+	defer c.SetCanceller(nil)
+	if err := c.Ready(s.params); err != nil {
+		return err
+	}
+	return s.loop(ctx)
+}
+
+// translate maps a SQLite error to a PostgreSQL SQLSTATE.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if pe, ok := errors.AsType[*pgwire.Error](err); ok {
+		return pe
+	}
+	if errors.Is(err, context.Canceled) {
+		return pgwire.Errorf(pgwire.CodeQueryCanceled, "canceling statement due to user request")
+	}
+	var se *sqlite3.Error
+	if !errors.As(err, &se) {
+		return pgwire.Errorf(pgwire.CodeInternalError, "%s", err.Error())
+	}
+	msg := se.Error()
+	// modernc prefixes "SQL logic error: " style texts; keep SQLite's reason.
+	if i := strings.Index(msg, ": "); i >= 0 && strings.Contains(msg[:i], "error") {
+		msg = msg[i+2:]
+	}
+	msg = strings.TrimSuffix(msg, fmt.Sprintf(" (%d)", se.Code()))
+	code := pgwire.CodeInternalError
+	switch se.Code() {
+	case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
+		code = "23505"
+	case sqlite3lib.SQLITE_CONSTRAINT_NOTNULL:
+		code = "23502"
+	case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
+		code = "23503"
+	case sqlite3lib.SQLITE_CONSTRAINT_CHECK:
+		code = "23514"
+	case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
+		code = "55P03"
+	case sqlite3lib.SQLITE_READONLY:
+		code = "25006"
+	case sqlite3lib.SQLITE_INTERRUPT:
+		code = pgwire.CodeQueryCanceled
+		msg = "canceling statement due to user request"
+	case sqlite3lib.SQLITE_TOOBIG:
+		code = "54000"
+	case sqlite3lib.SQLITE_MISMATCH:
+		code = "42804"
+	default:
+		switch {
+		case strings.Contains(msg, "no such table"):
+			code = "42P01"
+		case strings.Contains(msg, "no such column"):
+			code = "42703"
+		case strings.Contains(msg, "no such function"):
+			code = "42883"
+		case strings.Contains(msg, "syntax error"), strings.Contains(msg, "incomplete input"), strings.Contains(msg, "unrecognized token"):
+			code = pgwire.CodeSyntaxError
+		case strings.Contains(msg, "already exists"):
+			code = "42P07"
+		case strings.Contains(msg, "cannot start a transaction within a transaction"):
+			code = "25001"
+		case strings.Contains(msg, "no transaction is active"):
+			code = "25P01"
+		case se.Code()&0xff == sqlite3lib.SQLITE_CONSTRAINT:
+			code = "23000"
+		}
+	}
+	return pgwire.Errorf(code, "%s", msg)
+}

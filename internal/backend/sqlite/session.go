@@ -1,0 +1,832 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/floe-db/floe/internal/wire/pgwire"
+)
+
+const (
+	flushBytes = 32 << 10
+	watchDelay = 50 * time.Millisecond
+)
+
+type prepared struct {
+	st     statement
+	oids   []uint32 // parameter types
+	fields []pgproto3.FieldDescription
+	// described: fields are known (nil fields then means NoData)
+	described bool
+}
+
+type portal struct {
+	p       *prepared
+	args    []any
+	formats []int16
+	cur     *cursor
+	done    bool
+}
+
+// cursor is an open result with its column types settled.
+type cursor struct {
+	rows   *sql.Rows
+	oids   []uint32
+	names  []string
+	first  []any // a row read ahead to type expression columns
+	nRows  int64
+	cancel context.CancelFunc
+}
+
+type session struct {
+	e        *Engine
+	c        *pgwire.Conn
+	conn     *sql.Conn
+	txStatus byte
+	stmts    map[string]*prepared
+	portals  map[string]*portal
+	params   map[string]string
+	skipping bool
+	tm       *pgtype.Map
+
+	okObs, errObs prometheus.Counter
+	latency       prometheus.Observer
+
+	mu struct {
+		sync.Mutex
+		cancel context.CancelFunc
+	}
+}
+
+func (s *session) cancel() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.cancel != nil {
+		s.mu.cancel()
+	}
+}
+
+// run returns a context for one statement that a CancelRequest or a
+// client hang-up cancels.
+func (s *session) run(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	s.mu.cancel = cancel
+	s.mu.Unlock()
+	stop := s.c.WatchClose(watchDelay, cancel)
+	return ctx, func() {
+		stop()
+		s.mu.Lock()
+		s.mu.cancel = nil
+		s.mu.Unlock()
+	}
+}
+
+func (s *session) closeAll() {
+	for name, p := range s.portals {
+		p.close()
+		delete(s.portals, name)
+	}
+	if s.txStatus != 'I' {
+		_, _ = s.conn.ExecContext(context.Background(), "ROLLBACK")
+	}
+}
+
+func (p *portal) close() {
+	if p.cur != nil {
+		p.cur.close()
+		p.cur = nil
+	}
+}
+
+func (c *cursor) close() {
+	_ = c.rows.Close()
+	if c.cancel != nil {
+		c.cancel()
+	}
+}
+
+func (s *session) loop(ctx context.Context) error {
+	s.tm = pgtype.NewMap()
+	for {
+		var msg pgproto3.FrontendMessage
+		var err error
+		if s.txStatus == 'I' && !s.skipping {
+			msg, err = s.c.ReceiveIdle()
+		} else {
+			msg, err = s.c.Receive()
+		}
+		if err != nil {
+			return err
+		}
+		if s.skipping {
+			switch msg.(type) {
+			case *pgproto3.Sync, *pgproto3.Terminate, *pgproto3.Query:
+			default:
+				continue
+			}
+		}
+		start := time.Now()
+		switch m := msg.(type) {
+		case *pgproto3.Query:
+			err = s.simpleQuery(ctx, m.String)
+			s.observe(start, err)
+			err = s.ready(err)
+		case *pgproto3.Parse:
+			err = s.extended(s.parse(ctx, m))
+		case *pgproto3.Bind:
+			err = s.extended(s.bind(m))
+		case *pgproto3.Describe:
+			err = s.extended(s.describe(ctx, m))
+		case *pgproto3.Execute:
+			err = s.execute(ctx, m)
+			s.observe(start, err)
+			err = s.extended(err)
+		case *pgproto3.Close:
+			err = s.extended(s.closeMsg(m))
+		case *pgproto3.Sync:
+			s.skipping = false
+			if s.txStatus == 'I' {
+				// The implicit transaction of an extended batch ends here.
+				for name, p := range s.portals {
+					p.close()
+					delete(s.portals, name)
+				}
+			}
+			err = s.ready(nil)
+		case *pgproto3.Flush:
+			err = s.c.Flush()
+		case *pgproto3.Terminate:
+			return nil
+		case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+		case *pgproto3.FunctionCall:
+			s.c.SendError(pgwire.Errorf(pgwire.CodeFeatureNotSupported, "function calls are not supported on SQLite databases"))
+			err = s.ready(nil)
+		default:
+			return pgwire.Fatalf(pgwire.CodeProtocolViolation, "unexpected message %T", msg)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (s *session) observe(start time.Time, err error) {
+	s.latency.Observe(time.Since(start).Seconds())
+	if err != nil {
+		s.errObs.Inc()
+	} else {
+		s.okObs.Inc()
+	}
+}
+
+// ready sends err (if any) and ReadyForQuery.
+func (s *session) ready(err error) error {
+	if err != nil {
+		if !isSQLError(err) {
+			return err
+		}
+		s.c.SendError(err)
+	}
+	s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
+	return s.c.Flush()
+}
+
+// extended handles an extended-protocol step's error: the client is told
+// and the rest of the batch is skipped until Sync.
+func (s *session) extended(err error) error {
+	if err == nil {
+		return nil
+	}
+	if !isSQLError(err) {
+		return err
+	}
+	s.c.SendError(err)
+	s.skipping = true
+	if s.txStatus == 'T' {
+		s.txStatus = 'E'
+	}
+	return nil
+}
+
+// isSQLError separates errors for the client (which carry a SQLSTATE)
+// from connection failures.
+func isSQLError(err error) bool {
+	_, ok := errors.AsType[*pgwire.Error](err)
+	return ok
+}
+
+// clientError converts a database error for the client; connection
+// errors (writes to the client) pass through.
+func clientError(err error) error {
+	if err == nil || isSQLError(err) {
+		return err
+	}
+	if errors.Is(err, errClientWrite) {
+		return err
+	}
+	return translate(err)
+}
+
+var errClientWrite = errors.New("writing to the client failed")
+
+func (s *session) simpleQuery(ctx context.Context, q string) error {
+	stmts := split(q)
+	if len(stmts) == 1 && stmts[0].empty {
+		s.c.Send(&pgproto3.EmptyQueryResponse{})
+		return nil
+	}
+	for i := range stmts {
+		st := &stmts[i]
+		if st.empty {
+			continue
+		}
+		if err := s.runStatement(ctx, st, nil, nil, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runStatement runs one statement to completion, sending its rows (with a
+// RowDescription when describe is set) and its CommandComplete.
+func (s *session) runStatement(ctx context.Context, st *statement, args []any, formats []int16, describe bool) error {
+	if handled, err := s.local(st); handled {
+		return err
+	}
+	if err := s.txGate(st); err != nil {
+		return err
+	}
+	if st.rows {
+		cur, err := s.open(ctx, st, args)
+		if err != nil {
+			return s.failed(err)
+		}
+		defer cur.close()
+		if describe {
+			s.c.Send(&pgproto3.RowDescription{Fields: cur.fields(formats)})
+		}
+		if _, err := s.stream(cur, formats, 0); err != nil {
+			return s.failed(err)
+		}
+		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, cur.nRows))})
+		s.txAfter(st)
+		return nil
+	}
+	rctx, done := s.run(ctx)
+	res, err := s.conn.ExecContext(rctx, st.sql, args...)
+	done()
+	if err != nil {
+		return s.failed(err)
+	}
+	n, _ := res.RowsAffected()
+	s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, n))})
+	s.txAfter(st)
+	return nil
+}
+
+// failed marks a failed transaction and converts the error.
+func (s *session) failed(err error) error {
+	err = clientError(err)
+	if isSQLError(err) && s.txStatus == 'T' {
+		s.txStatus = 'E'
+	}
+	return err
+}
+
+// txGate applies PostgreSQL's transaction rules that SQLite lacks.
+func (s *session) txGate(st *statement) error {
+	if s.txStatus == 'E' && st.tx != 'E' {
+		return pgwire.Errorf("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+	}
+	return nil
+}
+
+func (s *session) txAfter(st *statement) {
+	switch st.tx {
+	case 'B':
+		s.txStatus = 'T'
+	case 'E':
+		s.txStatus = 'I'
+	}
+}
+
+// local answers statements the engine handles itself: transaction edge
+// cases, SET, SHOW and RESET of session parameters.
+func (s *session) local(st *statement) (bool, error) {
+	switch {
+	case st.tx == 'B' && s.txStatus != 'I':
+		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "25001", Message: "there is already a transaction in progress"})
+		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")})
+		return true, nil
+	case st.tx == 'E' && s.txStatus == 'I':
+		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
+		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(st.verb)})
+		return true, nil
+	case st.tx == 'E' && s.txStatus == 'E':
+		if _, err := s.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			return true, translate(err)
+		}
+		s.txStatus = 'I'
+		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
+		return true, nil
+	}
+	switch st.verb {
+	case "SET", "RESET", "SHOW":
+	default:
+		return false, nil
+	}
+	if err := s.txGate(st); err != nil {
+		return true, err
+	}
+	words := strings.Fields(strings.TrimSuffix(st.sql, ";"))
+	switch st.verb {
+	case "SET":
+		if len(words) < 3 {
+			return true, pgwire.Errorf(pgwire.CodeSyntaxError, "syntax error in SET")
+		}
+		rest := words[1:]
+		if strings.EqualFold(rest[0], "session") || strings.EqualFold(rest[0], "local") {
+			rest = rest[1:]
+		}
+		name := rest[0]
+		var value string
+		switch {
+		case strings.EqualFold(name, "time") && len(rest) > 2 && strings.EqualFold(rest[1], "zone"):
+			name, value = "TimeZone", strings.Join(rest[2:], " ")
+		case strings.Contains(name, "="):
+			n, v, _ := strings.Cut(strings.Join(rest, " "), "=")
+			name, value = strings.TrimSpace(n), strings.TrimSpace(v)
+		case len(rest) > 2 && (strings.EqualFold(rest[1], "to") || rest[1] == "="):
+			value = strings.Join(rest[2:], " ")
+		case len(rest) > 1 && strings.HasPrefix(rest[1], "="):
+			value = strings.TrimSpace(strings.TrimPrefix(strings.Join(rest[1:], " "), "="))
+		default:
+			return true, pgwire.Errorf(pgwire.CodeSyntaxError, "syntax error in SET")
+		}
+		value = strings.Trim(value, `'"`)
+		key := s.paramKey(name)
+		if strings.EqualFold(key, "client_encoding") && !strings.EqualFold(value, "UTF8") && !strings.EqualFold(value, "UTF-8") {
+			return true, pgwire.Errorf("22023", "client_encoding %q is not supported: SQLite databases speak UTF8", value)
+		}
+		s.params[key] = value
+		switch strings.ToLower(key) {
+		case "application_name", "client_encoding", "datestyle", "timezone", "intervalstyle", "standard_conforming_strings":
+			s.c.Send(&pgproto3.ParameterStatus{Name: key, Value: value})
+		}
+		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("SET")})
+	case "RESET":
+		if len(words) > 1 {
+			delete(s.params, s.paramKey(words[1]))
+		}
+		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("RESET")})
+	case "SHOW":
+		if len(words) < 2 {
+			return true, pgwire.Errorf(pgwire.CodeSyntaxError, "syntax error in SHOW")
+		}
+		name := strings.Join(words[1:], " ")
+		if strings.EqualFold(name, "time zone") {
+			name = "TimeZone"
+		}
+		key := s.paramKey(name)
+		v, ok := s.params[key]
+		if !ok {
+			return true, pgwire.Errorf("42704", "unrecognized configuration parameter %q", name)
+		}
+		s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte(strings.ToLower(key)), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
+		s.c.Send(&pgproto3.DataRow{Values: [][]byte{[]byte(v)}})
+		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("SHOW")})
+	}
+	return true, nil
+}
+
+// paramKey returns the stored spelling of a parameter name.
+func (s *session) paramKey(name string) string {
+	for k := range s.params {
+		if strings.EqualFold(k, name) {
+			return k
+		}
+	}
+	return strings.ToLower(name)
+}
+
+// open starts a row-returning statement and settles its column types.
+func (s *session) open(ctx context.Context, st *statement, args []any) (*cursor, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	s.mu.cancel = cancel
+	s.mu.Unlock()
+	rows, err := s.conn.QueryContext(rctx, st.sql, args...)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	cur := &cursor{rows: rows, cancel: cancel}
+	cols, err := rows.ColumnTypes()
+	if err != nil {
+		cur.close()
+		return nil, err
+	}
+	cur.oids = make([]uint32, len(cols))
+	cur.names = make([]string, len(cols))
+	untyped := false
+	for i, ct := range cols {
+		cur.names[i] = ct.Name()
+		oid, ok := oidFor(strings.ToUpper(ct.DatabaseTypeName()))
+		if !ok {
+			untyped = true
+		}
+		cur.oids[i] = oid
+	}
+	if untyped {
+		// Expression columns take their type from the first row.
+		if rows.Next() {
+			cur.first = make([]any, len(cols))
+			if err := scanRow(rows, cur.first); err != nil {
+				cur.close()
+				return nil, err
+			}
+		} else if err := rows.Err(); err != nil {
+			cur.close()
+			return nil, err
+		}
+		for i, oid := range cur.oids {
+			if oid == 0 {
+				cur.oids[i] = pgtype.TextOID
+				if cur.first != nil && cur.first[i] != nil {
+					cur.oids[i] = oidForValue(cur.first[i])
+				}
+			}
+		}
+	}
+	return cur, nil
+}
+
+func scanRow(rows *sql.Rows, vals []any) error {
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return rows.Scan(ptrs...)
+}
+
+func (c *cursor) fields(formats []int16) []pgproto3.FieldDescription {
+	fs := make([]pgproto3.FieldDescription, len(c.oids))
+	for i, oid := range c.oids {
+		fs[i] = pgproto3.FieldDescription{
+			Name: []byte(c.names[i]), DataTypeOID: oid, DataTypeSize: typeSize(oid), TypeModifier: -1,
+			Format: formatFor(formats, i),
+		}
+	}
+	return fs
+}
+
+func formatFor(formats []int16, i int) int16 {
+	switch {
+	case len(formats) == 0:
+		return pgtype.TextFormatCode
+	case len(formats) == 1:
+		return formats[0]
+	case i < len(formats):
+		return formats[i]
+	}
+	return pgtype.TextFormatCode
+}
+
+// stream sends up to limit rows (0: all) as DataRows. It reports whether
+// rows remain.
+func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, err error) {
+	vals := make([]any, len(cur.oids))
+	out := make([][]byte, len(cur.oids))
+	var buf []byte
+	sent, pending := int64(0), 0
+	stop := s.c.WatchClose(watchDelay, cur.cancel)
+	defer func() { stop() }()
+	for {
+		if limit > 0 && sent == limit {
+			return true, nil
+		}
+		if cur.first != nil {
+			copy(vals, cur.first)
+			cur.first = nil
+		} else {
+			if !cur.rows.Next() {
+				return false, cur.rows.Err()
+			}
+			if err := scanRow(cur.rows, vals); err != nil {
+				return false, err
+			}
+		}
+		buf = buf[:0]
+		offsets := make([]int, 0, len(vals)+1)
+		for i, v := range vals {
+			offsets = append(offsets, len(buf))
+			if v == nil {
+				out[i] = nil
+				continue
+			}
+			if formatFor(formats, i) == pgtype.BinaryFormatCode {
+				cv, err := toOIDValue(cur.oids[i], v)
+				if err != nil {
+					return false, pgwire.Errorf("22P03", "column %q: %v", cur.names[i], err)
+				}
+				buf, err = s.tm.Encode(cur.oids[i], pgtype.BinaryFormatCode, cv, buf)
+				if err != nil {
+					return false, pgwire.Errorf("22P03", "column %q: %v", cur.names[i], err)
+				}
+			} else {
+				buf = appendText(buf, cur.oids[i], v)
+			}
+		}
+		offsets = append(offsets, len(buf))
+		for i, v := range vals {
+			if v != nil {
+				out[i] = buf[offsets[i]:offsets[i+1]:offsets[i+1]]
+				if out[i] == nil {
+					out[i] = []byte{}
+				}
+			}
+		}
+		s.c.Send(&pgproto3.DataRow{Values: out})
+		sent++
+		cur.nRows++
+		pending += len(buf)
+		if pending >= flushBytes {
+			pending = 0
+			if err := s.c.Flush(); err != nil {
+				return false, errClientWrite
+			}
+		}
+	}
+}
+
+func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
+	if m.Name != "" {
+		if _, exists := s.stmts[m.Name]; exists {
+			return pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name)
+		}
+	}
+	stmts := split(m.Query)
+	var nonEmpty []statement
+	for _, st := range stmts {
+		if !st.empty {
+			nonEmpty = append(nonEmpty, st)
+		}
+	}
+	if len(nonEmpty) > 1 {
+		return pgwire.Errorf(pgwire.CodeSyntaxError, "cannot insert multiple commands into a prepared statement")
+	}
+	p := &prepared{st: stmts[0]}
+	if len(nonEmpty) == 1 {
+		p.st = nonEmpty[0]
+	}
+	n := max(p.st.nParams, len(m.ParameterOIDs))
+	p.oids = make([]uint32, n)
+	for i := range p.oids {
+		p.oids[i] = pgtype.TextOID
+		if i < len(m.ParameterOIDs) && m.ParameterOIDs[i] != 0 {
+			p.oids[i] = m.ParameterOIDs[i]
+		}
+	}
+	if !p.st.empty && p.st.verb != "SET" && p.st.verb != "SHOW" && p.st.verb != "RESET" {
+		// Let SQLite check the syntax now, as PostgreSQL does at Parse.
+		st, err := s.conn.PrepareContext(ctx, p.st.sql)
+		if err != nil {
+			return translate(err)
+		}
+		_ = st.Close()
+	}
+	s.stmts[m.Name] = p
+	s.c.Send(&pgproto3.ParseComplete{})
+	return nil
+}
+
+func (s *session) bind(m *pgproto3.Bind) error {
+	p, ok := s.stmts[m.PreparedStatement]
+	if !ok {
+		return pgwire.Errorf(pgwire.CodeInvalidSQLStatement, "prepared statement %q does not exist", m.PreparedStatement)
+	}
+	if len(m.Parameters) != len(p.oids) {
+		return pgwire.Errorf(pgwire.CodeProtocolViolation, "bind message supplies %d parameters, but prepared statement %q requires %d", len(m.Parameters), m.PreparedStatement, len(p.oids))
+	}
+	args := make([]any, len(m.Parameters))
+	for i, raw := range m.Parameters {
+		v, err := s.decodeParam(p.oids[i], formatFor(m.ParameterFormatCodes, i), raw)
+		if err != nil {
+			return pgwire.Errorf("22P02", "parameter $%d: %v", i+1, err)
+		}
+		args[i] = v
+	}
+	if old, ok := s.portals[m.DestinationPortal]; ok {
+		if m.DestinationPortal != "" {
+			return pgwire.Errorf("42P03", "portal %q already exists", m.DestinationPortal)
+		}
+		old.close()
+	}
+	s.portals[m.DestinationPortal] = &portal{p: p, args: args, formats: append([]int16(nil), m.ResultFormatCodes...)}
+	s.c.Send(&pgproto3.BindComplete{})
+	return nil
+}
+
+// decodeParam turns a Bind parameter into a value SQLite binds.
+func (s *session) decodeParam(oid uint32, format int16, raw []byte) (any, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	if format == pgtype.TextFormatCode {
+		txt := string(raw)
+		switch oid {
+		case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID:
+			return strconv.ParseInt(txt, 10, 64)
+		case pgtype.Float4OID, pgtype.Float8OID:
+			return strconv.ParseFloat(txt, 64)
+		case pgtype.BoolOID:
+			var b pgtype.Bool
+			if err := s.tm.Scan(oid, format, raw, &b); err != nil {
+				return nil, err
+			}
+			return b.Bool, nil
+		case pgtype.ByteaOID:
+			var b []byte
+			if err := s.tm.Scan(oid, format, raw, &b); err != nil {
+				return nil, err
+			}
+			return b, nil
+		}
+		return txt, nil
+	}
+	switch oid {
+	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID:
+		var v int64
+		err := s.tm.Scan(oid, format, raw, &v)
+		return v, err
+	case pgtype.Float4OID, pgtype.Float8OID:
+		var v float64
+		err := s.tm.Scan(oid, format, raw, &v)
+		return v, err
+	case pgtype.BoolOID:
+		var v bool
+		err := s.tm.Scan(oid, format, raw, &v)
+		return v, err
+	case pgtype.ByteaOID:
+		return append([]byte{}, raw...), nil
+	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.JSONOID, pgtype.UnknownOID:
+		return string(raw), nil
+	case pgtype.NumericOID:
+		var v pgtype.Numeric
+		if err := s.tm.Scan(oid, format, raw, &v); err != nil {
+			return nil, err
+		}
+		f, err := v.Float64Value()
+		return f.Float64, err
+	case pgtype.TimestampOID, pgtype.TimestamptzOID:
+		var v time.Time
+		err := s.tm.Scan(oid, format, raw, &v)
+		return v.UTC().Format("2006-01-02 15:04:05.999999"), err
+	case pgtype.DateOID:
+		var v time.Time
+		err := s.tm.Scan(oid, format, raw, &v)
+		return v.Format("2006-01-02"), err
+	}
+	return nil, errors.New("binary format for this type is not supported on SQLite databases; send it as text")
+}
+
+func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
+	if m.ObjectType == 'S' {
+		p, ok := s.stmts[m.Name]
+		if !ok {
+			return pgwire.Errorf(pgwire.CodeInvalidSQLStatement, "prepared statement %q does not exist", m.Name)
+		}
+		s.c.Send(&pgproto3.ParameterDescription{ParameterOIDs: p.oids})
+		if err := s.describeStatement(ctx, p); err != nil {
+			return err
+		}
+		if p.fields == nil {
+			s.c.Send(&pgproto3.NoData{})
+		} else {
+			s.c.Send(&pgproto3.RowDescription{Fields: p.fields})
+		}
+		return nil
+	}
+	pt, ok := s.portals[m.Name]
+	if !ok {
+		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Name)
+	}
+	if !pt.p.st.rows {
+		if pt.p.st.verb == "SHOW" {
+			s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("setting"), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
+			return nil
+		}
+		s.c.Send(&pgproto3.NoData{})
+		return nil
+	}
+	if err := s.txGate(&pt.p.st); err != nil {
+		return err
+	}
+	if pt.cur == nil {
+		cur, err := s.open(ctx, &pt.p.st, pt.args)
+		if err != nil {
+			return s.failed(err)
+		}
+		pt.cur = cur
+	}
+	s.c.Send(&pgproto3.RowDescription{Fields: pt.cur.fields(pt.formats)})
+	return nil
+}
+
+// describeStatement learns a statement's result columns without keeping
+// its effects: it runs inside a savepoint, with NULL parameters, reads at
+// most one row, and rolls back.
+func (s *session) describeStatement(ctx context.Context, p *prepared) error {
+	if p.described || !p.st.rows {
+		return nil
+	}
+	if s.txStatus == 'E' {
+		return s.txGate(&p.st)
+	}
+	if _, err := s.conn.ExecContext(ctx, "SAVEPOINT floe_describe"); err != nil {
+		return translate(err)
+	}
+	args := make([]any, len(p.oids))
+	cur, err := s.open(ctx, &p.st, args)
+	if err == nil {
+		p.fields = cur.fields(nil)
+		cur.close()
+		p.described = true
+	}
+	_, rerr := s.conn.ExecContext(ctx, "ROLLBACK TO floe_describe")
+	_, lerr := s.conn.ExecContext(ctx, "RELEASE floe_describe")
+	if err != nil {
+		return s.failed(err)
+	}
+	if rerr != nil {
+		return translate(rerr)
+	}
+	return translate(lerr)
+}
+
+func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
+	pt, ok := s.portals[m.Portal]
+	if !ok {
+		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Portal)
+	}
+	st := &pt.p.st
+	if st.empty {
+		s.c.Send(&pgproto3.EmptyQueryResponse{})
+		return nil
+	}
+	if pt.done {
+		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, 0))})
+		return nil
+	}
+	if !st.rows {
+		pt.done = true
+		return s.runStatement(ctx, st, pt.args, pt.formats, false)
+	}
+	if err := s.txGate(st); err != nil {
+		return err
+	}
+	if pt.cur == nil {
+		cur, err := s.open(ctx, st, pt.args)
+		if err != nil {
+			return s.failed(err)
+		}
+		pt.cur = cur
+	}
+	more, err := s.stream(pt.cur, pt.formats, int64(m.MaxRows))
+	if err != nil {
+		pt.close()
+		pt.done = true
+		return s.failed(err)
+	}
+	if more {
+		s.c.Send(&pgproto3.PortalSuspended{})
+		return nil
+	}
+	n := pt.cur.nRows
+	pt.close()
+	pt.done = true
+	s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, n))})
+	s.txAfter(st)
+	return nil
+}
+
+func (s *session) closeMsg(m *pgproto3.Close) error {
+	if m.ObjectType == 'S' {
+		delete(s.stmts, m.Name)
+	} else if pt, ok := s.portals[m.Name]; ok {
+		pt.close()
+		delete(s.portals, m.Name)
+	}
+	s.c.Send(&pgproto3.CloseComplete{})
+	return nil
+}

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/floe-db/floe/internal/app"
+	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/config"
+)
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "floe:", err)
+		return 1
+	}
+	return 0
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "floe",
+		Short:         "Floe is a secure, fast gateway in front of PostgreSQL, MySQL and SQLite",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr))
+	return root
+}
+
+// findConfig resolves --config, then $FLOE_CONFIG, then ./floe.yaml.
+// "" means demo mode.
+func findConfig(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv("FLOE_CONFIG"); env != "" {
+		return env
+	}
+	if _, err := os.Stat("floe.yaml"); err == nil {
+		return "floe.yaml"
+	}
+	return ""
+}
+
+func serveCmd(stdout, stderr io.Writer) *cobra.Command {
+	var cfgPath, dataDir string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway (demo mode without a config file)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return app.Run(cmd.Context(), app.Options{
+				ConfigPath: findConfig(cfgPath), DataDir: dataDir, Stdout: stdout, Stderr: stderr,
+			})
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $FLOE_CONFIG or ./floe.yaml; none: demo mode)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "data", "where demo mode keeps its SQLite database")
+	return cmd
+}
+
+func configCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Work with the configuration file"}
+	var cfgPath string
+	check := &cobra.Command{
+		Use:   "check",
+		Short: "Validate a configuration file; errors name the key and line",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			path := findConfig(cfgPath)
+			if path == "" {
+				return errors.New("no config file: pass --config FILE")
+			}
+			c, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			if p := c.PolicyConfigured(); len(p) > 0 {
+				return fmt.Errorf("%s: sets %s, which this version does not enforce yet", path, strings.Join(p, ", "))
+			}
+			fmt.Fprintf(stdout, "%s: ok (%d databases, %d users)\n", path, len(c.Databases), len(c.Users))
+			return nil
+		},
+	}
+	check.Flags().StringVar(&cfgPath, "config", "", "config file (default $FLOE_CONFIG or ./floe.yaml)")
+	cmd.AddCommand(check)
+	return cmd
+}
+
+func passwdCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var iterations int
+	cmd := &cobra.Command{
+		Use:   "passwd",
+		Short: "Print a SCRAM-SHA-256 verifier for a password read from stdin",
+		Long: "Reads a password from standard input (prompting without echo on a terminal) and prints a\n" +
+			"SCRAM-SHA-256 verifier to use as `scram:` for a user in the config file.",
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			pw, err := readPassword(stdin, stderr)
+			if err != nil {
+				return err
+			}
+			if pw == "" {
+				return errors.New("empty password")
+			}
+			v, err := authn.NewVerifier(pw, iterations)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, v)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&iterations, "iterations", authn.DefaultIterations, "PBKDF2 iterations")
+	return cmd
+}
+
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		return string(b), err
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}

@@ -1,0 +1,4 @@
+// Package cli defines the floe command line (cobra): serve, config check
+// and passwd. Commands parse flags, find the configuration and call into
+// the packages that do the work; they hold no logic of their own.
+package cli

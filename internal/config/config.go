@@ -1,0 +1,238 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// Default listener addresses (DESIGN §6). Every one is loopback: exposing
+// the gateway on a network is an explicit decision made in the config file.
+const (
+	DefaultPostgresAddr  = "127.0.0.1:6432"
+	DefaultMySQLAddr     = "127.0.0.1:3307"
+	DefaultHTTPAddr      = "127.0.0.1:8080"
+	DefaultFlightSQLAddr = "127.0.0.1:8815"
+	DefaultAdminAddr     = "127.0.0.1:8081"
+)
+
+// Database kinds.
+const (
+	KindPostgres = "postgres"
+	KindMySQL    = "mysql"
+	KindSQLite   = "sqlite"
+)
+
+// Pool modes, with the meaning PgBouncer gives them.
+const (
+	PoolSession     = "session"
+	PoolTransaction = "transaction"
+	PoolStatement   = "statement"
+)
+
+// Config is the whole gateway configuration after expansion, defaults and
+// validation. It is immutable once Load returns; a reload builds a new one.
+type Config struct {
+	Listen    Listen      `yaml:"listen"`
+	TLS       *TLS        `yaml:"tls"`
+	MySQL     MySQL       `yaml:"mysql"`
+	Postgres  Postgres    `yaml:"postgres"`
+	Log       Log         `yaml:"log"`
+	Shutdown  Shutdown    `yaml:"shutdown"`
+	Databases []Database  `yaml:"databases"`
+	Users     []User      `yaml:"users"`
+	Roles     []Role      `yaml:"roles"`
+	Firewall  *Firewall   `yaml:"firewall"`
+	Masking   []MaskRule  `yaml:"masking"`
+	Audit     *AuditSinks `yaml:"audit"`
+
+	// Demo is set for the built-in demo configuration, never from a file.
+	Demo bool `yaml:"-"`
+	// Source is the file the configuration came from ("" in demo mode).
+	Source string `yaml:"-"`
+}
+
+// Listen holds the listener addresses. An empty string after defaults
+// means "use the default"; the value "off" disables a listener.
+type Listen struct {
+	Postgres  string `yaml:"postgres"`
+	MySQL     string `yaml:"mysql"`
+	HTTP      string `yaml:"http"`
+	FlightSQL string `yaml:"flightsql"`
+	Admin     string `yaml:"admin"`
+}
+
+// TLS names the certificate and key offered to clients.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// MySQL holds MySQL front-end options.
+type MySQL struct {
+	LocalInfile bool `yaml:"local_infile"`
+}
+
+// Postgres holds PostgreSQL front-end options.
+type Postgres struct {
+	// AuthMethod is how clients prove who they are: scram-sha-256 (default) or md5.
+	AuthMethod string `yaml:"auth_method"`
+	// MaxMessageSize caps one client message in bytes; larger ones are
+	// answered with an error and the connection is closed.
+	MaxMessageSize int `yaml:"max_message_size"`
+	// MaxConnections caps concurrent client connections (0: unlimited).
+	MaxConnections int `yaml:"max_connections"`
+}
+
+// Log configures the structured log.
+type Log struct {
+	Level  string `yaml:"level"`  // debug | info | warn | error
+	Format string `yaml:"format"` // json | text
+}
+
+// Shutdown configures graceful shutdown.
+type Shutdown struct {
+	// Timeout is how long running transactions may go on after SIGTERM.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Database is one logical database clients can ask for.
+type Database struct {
+	Name     string   `yaml:"name"`
+	Kind     string   `yaml:"kind"`
+	Primary  string   `yaml:"primary"`
+	Replicas []string `yaml:"replicas"`
+	Path     string   `yaml:"path"` // sqlite
+	Pool     Pool     `yaml:"pool"`
+	Routing  Routing  `yaml:"routing"`
+	Health   Health   `yaml:"health"`
+}
+
+// Pool configures the backend connection pool of one database.
+type Pool struct {
+	Mode           string        `yaml:"mode"`
+	Size           int           `yaml:"size"`
+	MinIdle        int           `yaml:"min_idle"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	MaxLifetime    time.Duration `yaml:"max_lifetime"`
+	AcquireTimeout time.Duration `yaml:"acquire_timeout"`
+	// HealthCheckAfter: a connection idle longer than this is pinged
+	// before it is handed out.
+	HealthCheckAfter time.Duration `yaml:"health_check_after"`
+	// ResetQuery runs when a session-mode connection is released.
+	ResetQuery string `yaml:"reset_query"`
+}
+
+// Routing configures read/write routing (used once replicas are routed).
+type Routing struct {
+	ReadWriteSplit bool `yaml:"read_write_split"`
+}
+
+// Health configures background health checks.
+type Health struct {
+	Interval time.Duration `yaml:"interval"`
+}
+
+// User is a gateway user. Exactly one of Password and SCRAM is set.
+type User struct {
+	Name     string   `yaml:"name"`
+	Password string   `yaml:"password"`
+	SCRAM    string   `yaml:"scram"`
+	Roles    []string `yaml:"roles"`
+	// Databases limits which logical databases the user may open; empty means all.
+	Databases []string `yaml:"databases"`
+}
+
+// Role is a named set of grants.
+type Role struct {
+	Name   string  `yaml:"name"`
+	Grants []Grant `yaml:"grants"`
+}
+
+// Grant allows actions on tables of a database.
+type Grant struct {
+	Database string   `yaml:"database"`
+	Tables   []string `yaml:"tables"`
+	Actions  []string `yaml:"actions"`
+}
+
+// Firewall configures the SQL firewall.
+type Firewall struct {
+	Mode string `yaml:"mode"`
+}
+
+// MaskRule masks one column.
+type MaskRule struct {
+	Database    string   `yaml:"database"`
+	Table       string   `yaml:"table"`
+	Column      string   `yaml:"column"`
+	Method      string   `yaml:"method"`
+	ExceptRoles []string `yaml:"except_roles"`
+}
+
+// AuditSinks configures the audit log.
+type AuditSinks struct {
+	File string `yaml:"file"`
+}
+
+// Database returns the database with the given name.
+func (c *Config) Database(name string) (*Database, bool) {
+	for i := range c.Databases {
+		if c.Databases[i].Name == name {
+			return &c.Databases[i], true
+		}
+	}
+	return nil, false
+}
+
+// RedactDSN returns dsn with any password replaced, for logs and errors.
+func RedactDSN(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return "(unparseable dsn)"
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Error is one validation problem, located in the source file.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if loc == "" {
+		return fmt.Sprintf("%s: %s", e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+}
+
+// Errors is every validation problem found in one file.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := ""
+	for i, e := range es {
+		if i > 0 {
+			s += "\n"
+		}
+		s += e.Error()
+	}
+	return s
+}

@@ -1,0 +1,26 @@
+package config
+
+// Demo user credentials, printed in the banner. Demo mode listens on
+// loopback only.
+const (
+	DemoUser     = "demo"
+	DemoPassword = "demo"
+	DemoDatabase = "demo"
+)
+
+// Demo returns the configuration of demo mode: one embedded SQLite
+// database "demo" stored at path and one user demo/demo.
+func Demo(path string) *Config {
+	c := &Config{
+		Demo: true,
+		Databases: []Database{{
+			Name: DemoDatabase,
+			Kind: KindSQLite,
+			Path: path,
+		}},
+		Users: []User{{Name: DemoUser, Password: DemoPassword}},
+	}
+	c.ApplyDefaults()
+	c.Log.Format = "text"
+	return c
+}

@@ -1,0 +1,261 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads, expands, decodes, defaults and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data, os.Getenv)
+}
+
+// Parse does the work of Load on data already read; getenv resolves
+// ${env:NAME} references (tests pass their own).
+func Parse(file string, data []byte, getenv func(string) string) (*Config, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &Error{File: file, Key: "(file)", Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, &Error{File: file, Key: "(file)", Msg: "empty document"}
+	}
+	root := doc.Content[0]
+	l := &loader{file: file, getenv: getenv, lines: map[string]int{}}
+	l.expand(root, "")
+	l.checkKeys(root, reflect.TypeFor[Config](), "")
+	if len(l.errs) > 0 {
+		return nil, l.errs
+	}
+	var c Config
+	if err := root.Decode(&c); err != nil {
+		return nil, l.decodeError(err)
+	}
+	c.Source = file
+	c.ApplyDefaults()
+	if errs := c.validate(); len(errs) > 0 {
+		for _, e := range errs {
+			e.File = file
+			e.Line = l.lineOf(e.Key)
+		}
+		return nil, errs
+	}
+	return &c, nil
+}
+
+type loader struct {
+	file   string
+	getenv func(string) string
+	lines  map[string]int
+	errs   Errors
+}
+
+func (l *loader) fail(n *yaml.Node, key, format string, args ...any) {
+	l.errs = append(l.errs, &Error{File: l.file, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// lineOf returns the line of key or of its nearest ancestor present in the file.
+func (l *loader) lineOf(key string) int {
+	for key != "" {
+		if n, ok := l.lines[key]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(key, ".[")
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return 0
+}
+
+// expand replaces ${env:NAME} and ${file:PATH} references in every scalar.
+// Errors name the reference, never a resolved value.
+func (l *loader) expand(n *yaml.Node, path string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			l.expand(n.Content[i+1], join(path, n.Content[i].Value))
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			l.expand(c, fmt.Sprintf("%s[%d]", path, i))
+		}
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "${") {
+			return
+		}
+		v, err := ExpandRefs(n.Value, l.getenv)
+		if err != nil {
+			l.fail(n, path, "%v", err)
+			return
+		}
+		n.Value = v
+		n.Tag = "!!str"
+		n.Style = yaml.DoubleQuotedStyle
+	}
+}
+
+// ExpandRefs resolves ${env:NAME} and ${file:PATH} in s. A file's trailing
+// newline is dropped. An unset variable is an error: a silently empty
+// password is worse than a refusal to start.
+func ExpandRefs(s string, getenv func(string) string) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("unterminated reference %q", s[i:])
+		}
+		ref := s[i+2 : i+j]
+		b.WriteString(s[:i])
+		s = s[i+j+1:]
+		kind, arg, ok := strings.Cut(ref, ":")
+		if !ok || arg == "" {
+			return "", fmt.Errorf("reference ${%s} must be ${env:NAME} or ${file:PATH}", ref)
+		}
+		switch kind {
+		case "env":
+			v := getenv(arg)
+			if v == "" {
+				return "", fmt.Errorf("environment variable %s (from ${env:%s}) is not set", arg, arg)
+			}
+			b.WriteString(v)
+		case "file":
+			data, err := os.ReadFile(arg)
+			if err != nil {
+				return "", fmt.Errorf("${file:%s}: %v", arg, unwrapPathErr(err))
+			}
+			b.WriteString(strings.TrimRight(string(data), "\r\n"))
+		default:
+			return "", fmt.Errorf("unknown reference kind %q in ${%s} (want env or file)", kind, ref)
+		}
+	}
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// checkKeys walks the document against the Go type, recording the line of
+// every key and reporting keys the type does not have.
+func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if path != "" {
+		if _, ok := l.lines[path]; !ok {
+			l.lines[path] = n.Line
+		}
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+				return
+			}
+			l.fail(n, orRoot(path), "must be a mapping")
+			return
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if tag == "" || tag == "-" {
+				continue
+			}
+			fields[tag] = f.Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := fields[k.Value]
+			if !ok {
+				l.fail(k, join(path, k.Value), "unknown key (known: %s)", knownKeys(fields))
+				continue
+			}
+			l.checkKeys(n.Content[i+1], ft, join(path, k.Value))
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+				return
+			}
+			l.fail(n, path, "must be a list")
+			return
+		}
+		for i, c := range n.Content {
+			l.checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+}
+
+func orRoot(p string) string {
+	if p == "" {
+		return "(root)"
+	}
+	return p
+}
+
+func knownKeys(m map[string]reflect.Type) string {
+	return strings.Join(slices.Sorted(maps.Keys(m)), ", ")
+}
+
+// decodeError turns yaml.v3 type errors ("line 7: cannot unmarshal ...")
+// into located errors that do not echo values.
+func (l *loader) decodeError(err error) error {
+	te, ok := err.(*yaml.TypeError)
+	if !ok {
+		return &Error{File: l.file, Key: "(file)", Msg: err.Error()}
+	}
+	var errs Errors
+	for _, m := range te.Errors {
+		line := 0
+		if rest, ok := strings.CutPrefix(m, "line "); ok {
+			if num, _, ok := strings.Cut(rest, ":"); ok {
+				line, _ = strconv.Atoi(num)
+			}
+		}
+		key := "(value)"
+		for k, ln := range l.lines {
+			if ln == line && (key == "(value)" || len(k) > len(key)) {
+				key = k
+			}
+		}
+		msg := m
+		if _, after, ok := strings.Cut(m, "cannot unmarshal "); ok {
+			// "!!str `abc` into int": drop the value itself.
+			if _, into, ok := strings.Cut(after, " into "); ok {
+				msg = "wrong type: want " + into
+			}
+		}
+		errs = append(errs, &Error{File: l.file, Line: line, Key: key, Msg: msg})
+	}
+	return errs
+}

@@ -1,0 +1,262 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults for pools and the front ends.
+const (
+	DefaultPoolSize         = 20
+	DefaultIdleTimeout      = 10 * time.Minute
+	DefaultMaxLifetime      = time.Hour
+	DefaultAcquireTimeout   = 5 * time.Second
+	DefaultHealthCheckAfter = 30 * time.Second
+	DefaultMaxMessageSize   = 64 << 20
+	DefaultShutdownTimeout  = 30 * time.Second
+	DefaultResetQuery       = "DISCARD ALL"
+)
+
+// ApplyDefaults fills every unset field with its default.
+func (c *Config) ApplyDefaults() {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.Listen.Postgres, DefaultPostgresAddr)
+	def(&c.Listen.MySQL, DefaultMySQLAddr)
+	def(&c.Listen.HTTP, DefaultHTTPAddr)
+	def(&c.Listen.FlightSQL, DefaultFlightSQLAddr)
+	def(&c.Listen.Admin, DefaultAdminAddr)
+	def(&c.Postgres.AuthMethod, "scram-sha-256")
+	if c.Postgres.MaxMessageSize == 0 {
+		c.Postgres.MaxMessageSize = DefaultMaxMessageSize
+	}
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "json")
+	if c.Shutdown.Timeout == 0 {
+		c.Shutdown.Timeout = DefaultShutdownTimeout
+	}
+	for i := range c.Databases {
+		p := &c.Databases[i].Pool
+		def(&p.Mode, PoolTransaction)
+		if p.Size == 0 {
+			p.Size = DefaultPoolSize
+		}
+		if p.IdleTimeout == 0 {
+			p.IdleTimeout = DefaultIdleTimeout
+		}
+		if p.MaxLifetime == 0 {
+			p.MaxLifetime = DefaultMaxLifetime
+		}
+		if p.AcquireTimeout == 0 {
+			p.AcquireTimeout = DefaultAcquireTimeout
+		}
+		if p.HealthCheckAfter == 0 {
+			p.HealthCheckAfter = DefaultHealthCheckAfter
+		}
+		def(&p.ResetQuery, DefaultResetQuery)
+	}
+}
+
+func (c *Config) validate() Errors {
+	var errs Errors
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	for key, addr := range map[string]string{
+		"listen.postgres": c.Listen.Postgres, "listen.mysql": c.Listen.MySQL, "listen.http": c.Listen.HTTP,
+		"listen.flightsql": c.Listen.FlightSQL, "listen.admin": c.Listen.Admin,
+	} {
+		if addr == "off" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(key, "%q is not host:port (or off)", addr)
+		}
+	}
+	if c.TLS != nil && (c.TLS.Cert == "" || c.TLS.Key == "") {
+		bad("tls", "both cert and key are required")
+	}
+	switch c.Postgres.AuthMethod {
+	case "scram-sha-256", "md5":
+	default:
+		bad("postgres.auth_method", "%q: want scram-sha-256 or md5", c.Postgres.AuthMethod)
+	}
+	if c.Postgres.MaxMessageSize < 1024 {
+		bad("postgres.max_message_size", "must be at least 1024 bytes")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		bad("log.format", "%q: want json or text", c.Log.Format)
+	}
+
+	if len(c.Databases) == 0 {
+		bad("databases", "at least one database is required")
+	}
+	names := map[string]bool{}
+	for i := range c.Databases {
+		d := &c.Databases[i]
+		key := fmt.Sprintf("databases[%d]", i)
+		switch {
+		case d.Name == "":
+			bad(key+".name", "is required")
+		case names[d.Name]:
+			bad(key+".name", "duplicate database %q", d.Name)
+		}
+		names[d.Name] = true
+		switch d.Kind {
+		case KindPostgres, KindMySQL:
+			if d.Primary == "" {
+				bad(key+".primary", "is required for kind %s", d.Kind)
+			} else if err := checkDSN(d.Kind, d.Primary); err != "" {
+				bad(key+".primary", "%s", err)
+			}
+			for j, r := range d.Replicas {
+				if err := checkDSN(d.Kind, r); err != "" {
+					bad(fmt.Sprintf("%s.replicas[%d]", key, j), "%s", err)
+				}
+			}
+			if d.Path != "" {
+				bad(key+".path", "only for kind sqlite")
+			}
+		case KindSQLite:
+			if d.Path == "" {
+				bad(key+".path", "is required for kind sqlite")
+			}
+			if d.Primary != "" || len(d.Replicas) > 0 {
+				bad(key+".primary", "kind sqlite takes path, not primary/replicas")
+			}
+		case "":
+			bad(key+".kind", "is required (postgres, mysql or sqlite)")
+		default:
+			bad(key+".kind", "%q: want postgres, mysql or sqlite", d.Kind)
+		}
+		p := d.Pool
+		switch p.Mode {
+		case PoolSession, PoolTransaction, PoolStatement:
+		default:
+			bad(key+".pool.mode", "%q: want session, transaction or statement", p.Mode)
+		}
+		if p.Size < 1 {
+			bad(key+".pool.size", "must be at least 1")
+		}
+		if p.MinIdle < 0 || p.MinIdle > p.Size {
+			bad(key+".pool.min_idle", "must be between 0 and pool.size (%d)", p.Size)
+		}
+		for k, v := range map[string]time.Duration{
+			"idle_timeout": p.IdleTimeout, "max_lifetime": p.MaxLifetime,
+			"acquire_timeout": p.AcquireTimeout, "health_check_after": p.HealthCheckAfter,
+		} {
+			if v < 0 {
+				bad(key+".pool."+k, "must not be negative")
+			}
+		}
+	}
+
+	if len(c.Users) == 0 && !c.Demo {
+		bad("users", "at least one user is required: Floe does not run open")
+	}
+	roles := map[string]bool{}
+	for i, r := range c.Roles {
+		key := fmt.Sprintf("roles[%d]", i)
+		if r.Name == "" {
+			bad(key+".name", "is required")
+		}
+		roles[r.Name] = true
+		for j, g := range r.Grants {
+			gk := fmt.Sprintf("%s.grants[%d]", key, j)
+			if g.Database != "*" && !names[g.Database] {
+				bad(gk+".database", "unknown database %q", g.Database)
+			}
+		}
+	}
+	users := map[string]bool{}
+	for i, u := range c.Users {
+		key := fmt.Sprintf("users[%d]", i)
+		switch {
+		case u.Name == "":
+			bad(key+".name", "is required")
+		case users[u.Name]:
+			bad(key+".name", "duplicate user %q", u.Name)
+		}
+		users[u.Name] = true
+		switch {
+		case u.Password == "" && u.SCRAM == "":
+			bad(key, "password or scram is required")
+		case u.Password != "" && u.SCRAM != "":
+			bad(key, "set password or scram, not both")
+		case u.SCRAM != "" && !strings.HasPrefix(u.SCRAM, "SCRAM-SHA-256$"):
+			bad(key+".scram", "not a SCRAM-SHA-256 verifier (make one with `floe passwd`)")
+		}
+		for j, r := range u.Roles {
+			if !roles[r] {
+				bad(fmt.Sprintf("%s.roles[%d]", key, j), "unknown role %q", r)
+			}
+		}
+		for j, d := range u.Databases {
+			if !names[d] {
+				bad(fmt.Sprintf("%s.databases[%d]", key, j), "unknown database %q", d)
+			}
+		}
+	}
+	if c.Firewall != nil {
+		switch c.Firewall.Mode {
+		case "", "off", "detect", "protect", "learn", "enforce":
+		default:
+			bad("firewall.mode", "%q: want off, detect, protect, learn or enforce", c.Firewall.Mode)
+		}
+	}
+	return errs
+}
+
+// checkDSN reports what is wrong with a backend DSN, without echoing it
+// (it may hold a password).
+func checkDSN(kind, dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "not a valid URL"
+	}
+	want := map[string][]string{KindPostgres: {"postgres", "postgresql"}, KindMySQL: {"mysql"}}[kind]
+	for _, s := range want {
+		if u.Scheme == s {
+			if u.Host == "" {
+				return "the URL has no host"
+			}
+			return ""
+		}
+	}
+	return fmt.Sprintf("scheme %q: want %s://", u.Scheme, want[0])
+}
+
+// PolicyConfigured reports whether any policy section (roles with grants,
+// firewall, masking, audit) is present.
+func (c *Config) PolicyConfigured() []string {
+	var s []string
+	for _, r := range c.Roles {
+		if len(r.Grants) > 0 {
+			s = append(s, "roles[].grants")
+			break
+		}
+	}
+	if c.Firewall != nil && c.Firewall.Mode != "" && c.Firewall.Mode != "off" {
+		s = append(s, "firewall")
+	}
+	if len(c.Masking) > 0 {
+		s = append(s, "masking")
+	}
+	if c.Audit != nil && c.Audit.File != "" {
+		s = append(s, "audit")
+	}
+	return s
+}

@@ -1,0 +1,21 @@
+// Package pool owns backend connection pools: a bounded set of connections
+// to one backend server, handed out by Acquire and given back by Release.
+//
+// Rules (after pgxpool): at most Size connections exist; Acquire takes the
+// most recently used idle connection, dials a new one while under Size, or
+// waits in FIFO order until AcquireTimeout or the context ends, whichever
+// comes first, and then fails with ErrAcquireTimeout. A connection idle
+// longer than HealthCheckAfter is pinged before it is handed out and
+// replaced if the ping fails. Every connection gets a lifetime of
+// MaxLifetime minus up to 20% random jitter so that connections made
+// together do not all expire together; an expired connection is closed
+// when it is released or found idle. Idle connections above MinIdle are
+// closed after IdleTimeout. Release(conn, false) discards a connection
+// whose state is unknown (an interrupted protocol exchange, a failed
+// reset); discarded slots are handed to waiters, who dial.
+//
+// Goroutines: one maintenance goroutine per pool (idle reaping, MinIdle
+// refill) started by New and stopped by Close. Acquire and Release are
+// safe for concurrent use; all pool state sits under one mutex, and no
+// network I/O happens while it is held.
+package pool

@@ -1,0 +1,19 @@
+package sqltext
+
+import "github.com/DataDog/go-sqllexer"
+
+// Mask returns sql with every literal (strings, numbers, booleans, dollar
+// quoted bodies) replaced by '?', for logs and the admin API. It never
+// fails: text the lexer cannot make sense of comes back fully masked.
+func Mask(sql string) string {
+	o := sqllexer.NewObfuscator(
+		sqllexer.WithReplaceDigits(true),
+		sqllexer.WithReplaceBoolean(true),
+		sqllexer.WithDollarQuotedFunc(false),
+	)
+	out := o.Obfuscate(sql, sqllexer.WithDBMS(sqllexer.DBMSPostgres))
+	if out == "" && sql != "" {
+		return "?"
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package pgwire
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/floe-db/floe/internal/authn"
+)
+
+// ErrShutdown is returned by Receive when the server drains and the
+// connection is idle between transactions.
+var ErrShutdown = errors.New("server is shutting down")
+
+// Conn is one authenticated client connection as seen by a Handler.
+type Conn struct {
+	// User is the authenticated gateway user.
+	User *authn.User
+	// Database is the logical database the client asked for.
+	Database string
+	// Params are the startup parameters other than user and database
+	// (application_name, client_encoding, options, …).
+	Params map[string]string
+	// RemoteAddr is the client's address.
+	RemoteAddr net.Addr
+
+	net  net.Conn
+	rd   *clientReader
+	be   *pgproto3.Backend
+	key  cancelKey
+	srv  *Server
+	sent int64 // bytes written to the client
+
+	canceller atomic.Pointer[func()]
+	idle      atomic.Bool // Receive is waiting at a transaction boundary
+	draining  atomic.Bool
+}
+
+// Receive reads the next message. The message is valid until the next call.
+func (c *Conn) Receive() (pgproto3.FrontendMessage, error) {
+	msg, err := c.be.Receive()
+	if err != nil {
+		if c.draining.Load() && isTimeout(err) {
+			return nil, ErrShutdown
+		}
+		var tooBig *pgproto3.ExceededMaxBodyLenErr
+		if errors.As(err, &tooBig) {
+			return nil, Fatalf(CodeProgramLimitExceeded, "message of %d bytes exceeds the limit of %d bytes", tooBig.ActualBodyLen, tooBig.MaxExpectedBodyLen)
+		}
+	}
+	return msg, err
+}
+
+// ReceiveIdle is Receive at a transaction boundary: a draining server ends
+// the connection here instead of waiting for the client.
+func (c *Conn) ReceiveIdle() (pgproto3.FrontendMessage, error) {
+	c.idle.Store(true)
+	defer c.idle.Store(false)
+	if c.draining.Load() {
+		return nil, ErrShutdown
+	}
+	return c.Receive()
+}
+
+// Send buffers msg for the client.
+func (c *Conn) Send(msg pgproto3.BackendMessage) { c.be.Send(msg) }
+
+// SendError buffers an ErrorResponse for err.
+func (c *Conn) SendError(err error) { c.be.Send(ErrorResponse(err)) }
+
+// Flush writes buffered messages to the client.
+func (c *Conn) Flush() error { return c.be.Flush() }
+
+// Ready sends the end of startup: the parameter statuses, the cancel key
+// and ReadyForQuery.
+func (c *Conn) Ready(params map[string]string) error {
+	for k, v := range params {
+		c.be.Send(&pgproto3.ParameterStatus{Name: k, Value: v})
+	}
+	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.key.pid, SecretKey: c.key.secret[:]})
+	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+	return c.be.Flush()
+}
+
+// SetCanceller registers what a CancelRequest for this connection does
+// (nil: nothing). It may be called at any time; f runs on another goroutine.
+func (c *Conn) SetCanceller(f func()) {
+	if f == nil {
+		c.canceller.Store(nil)
+		return
+	}
+	c.canceller.Store(&f)
+}
+
+// Draining reports whether the server asked connections to end.
+func (c *Conn) Draining() bool { return c.draining.Load() }
+
+// WatchClose calls onClose (on another goroutine) if the client hangs up
+// while the handler waits on a backend. Watching starts after delay so
+// that short statements cost nothing; stop ends it and must be called
+// before the next Receive.
+func (c *Conn) WatchClose(delay time.Duration, onClose func()) (stop func()) {
+	return c.rd.watch(delay, onClose)
+}
+
+func (c *Conn) drain() {
+	c.draining.Store(true)
+	if c.idle.Load() {
+		_ = c.net.SetReadDeadline(time.Now())
+	}
+}
+
+func (c *Conn) cancel() {
+	if f := c.canceller.Load(); f != nil {
+		(*f)()
+	}
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// clientReader is the client socket's read side. Between messages a
+// watcher goroutine may read ahead to notice a hang-up; what it reads is
+// handed to the next Read.
+type clientReader struct {
+	conn    net.Conn
+	pending []byte
+	err     error
+}
+
+func (r *clientReader) Read(p []byte) (int, error) {
+	if len(r.pending) > 0 {
+		n := copy(p, r.pending)
+		r.pending = r.pending[n:]
+		return n, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	return r.conn.Read(p)
+}
+
+func (r *clientReader) watch(delay time.Duration, onClose func()) func() {
+	var (
+		mu      sync.Mutex
+		stopped bool
+		wg      sync.WaitGroup
+	)
+	wg.Add(1)
+	t := time.AfterFunc(delay, func() {
+		defer wg.Done()
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
+		var b [1]byte
+		n, err := r.conn.Read(b[:])
+		if n > 0 {
+			r.pending = append(r.pending, b[:n]...)
+			return
+		}
+		if err != nil && !isTimeout(err) {
+			r.err = err
+			onClose()
+		}
+	})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if t.Stop() {
+				wg.Done() // never started
+				return
+			}
+			mu.Lock()
+			stopped = true
+			mu.Unlock()
+			_ = r.conn.SetReadDeadline(time.Now())
+			wg.Wait()
+			_ = r.conn.SetReadDeadline(time.Time{})
+		})
+	}
+}

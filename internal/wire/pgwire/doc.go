@@ -1,0 +1,22 @@
+// Package pgwire is the PostgreSQL protocol front end: it accepts client
+// connections, negotiates SSL/GSSAPI encryption, answers CancelRequests,
+// authenticates the client as a gateway user (SCRAM-SHA-256 or md5), and
+// then hands the connection to the Handler for its database.
+//
+// Messages are decoded with pgproto3 (typed codecs that know nothing of
+// policy); this package adds the gateway's rules around them: size caps,
+// the order of startup, error translation to ErrorResponse with SQLSTATE.
+//
+// Lifecycle of a connection: Serve accepts it and starts one goroutine
+// (with recover) that runs startup → authentication → Handler.Serve. The
+// goroutine owns the Conn; nothing else reads from or writes to the client
+// socket, except that a CancelRequest arriving on another connection calls
+// the canceller the Handler registered with Conn.SetCanceller, and Drain
+// wakes connections idle between transactions so they end with 57P01.
+// Each connection's context derives from the server's; Shutdown cancels it
+// after the drain timeout.
+//
+// The concurrency contract for Handlers: Serve is called once per
+// connection, on that connection's goroutine; every Conn method except
+// SetCanceller's callback runs on that goroutine.
+package pgwire

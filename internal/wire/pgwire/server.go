@@ -1,0 +1,460 @@
+package pgwire
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/observe"
+)
+
+// Handler serves authenticated connections for one logical database.
+type Handler interface {
+	// Serve runs the connection after authentication until the client
+	// leaves, an error ends it, or ctx is cancelled. It must start by
+	// calling c.Ready (or return an error, which is sent as FATAL).
+	Serve(ctx context.Context, c *Conn) error
+}
+
+// Gateway is what the front end needs from the rest of the gateway. Its
+// methods are called for every new connection, so a reload takes effect
+// for new connections while existing ones keep what they started with.
+type Gateway interface {
+	// Users returns the current user store.
+	Users() *authn.Store
+	// Handler returns the handler for a logical database, or false.
+	Handler(database string) (Handler, bool)
+}
+
+// Config configures a Server.
+type Config struct {
+	// TLS enables SSLRequest; nil answers 'N'.
+	TLS *tls.Config
+	// AuthMethod is "scram-sha-256" or "md5".
+	AuthMethod string
+	// MaxMessageSize caps one message body.
+	MaxMessageSize int
+	// MaxConnections caps concurrent clients (0: unlimited).
+	MaxConnections int
+	// StartupTimeout bounds the time from accept to the end of authentication.
+	StartupTimeout time.Duration
+}
+
+// Server is the PostgreSQL front end.
+type Server struct {
+	cfg     Config
+	gw      Gateway
+	log     *slog.Logger
+	metrics *observe.Metrics
+
+	mu struct {
+		sync.Mutex
+		conns    map[uint32]*Conn // by cancel pid
+		handshk  int              // connections before authentication
+		draining bool
+		lns      []net.Listener
+	}
+	wg sync.WaitGroup
+}
+
+type cancelKey struct {
+	pid    uint32
+	secret [4]byte
+}
+
+// NewServer creates a server.
+func NewServer(cfg Config, gw Gateway, log *slog.Logger, m *observe.Metrics) *Server {
+	if cfg.StartupTimeout == 0 {
+		cfg.StartupTimeout = 30 * time.Second
+	}
+	s := &Server{cfg: cfg, gw: gw, log: log, metrics: m}
+	s.mu.conns = map[uint32]*Conn{}
+	return s
+}
+
+// SetConfig replaces the configuration for new connections (reload).
+func (s *Server) SetConfig(cfg Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cfg.StartupTimeout == 0 {
+		cfg.StartupTimeout = 30 * time.Second
+	}
+	s.cfg = cfg
+}
+
+func (s *Server) config() Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Serve accepts connections on ln until it is closed. Each connection's
+// context derives from ctx.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	s.mu.lns = append(s.mu.lns, ln)
+	s.mu.Unlock()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		s.metrics.ClientConnsTotal.WithLabelValues("postgres").Inc()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(ctx, nc)
+		}()
+	}
+}
+
+// Drain stops accepting and asks every connection to end at its next
+// transaction boundary.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	s.mu.draining = true
+	lns := s.mu.lns
+	conns := make([]*Conn, 0, len(s.mu.conns))
+	for _, c := range s.mu.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+	for _, c := range conns {
+		c.drain()
+	}
+}
+
+// Wait blocks until every connection goroutine has returned or ctx ends.
+func (s *Server) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Conns returns the number of live connections (authenticated and not).
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.conns) + s.mu.handshk
+}
+
+func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
+	log := s.log.With("client", nc.RemoteAddr().String())
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("panic in connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+		_ = nc.Close()
+	}()
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+		_ = tc.SetKeepAlive(true)
+	}
+	cfg := s.config()
+	gauge := s.metrics.ClientConns.WithLabelValues("postgres", "handshake")
+	gauge.Inc()
+	s.mu.Lock()
+	s.mu.handshk++
+	tooMany := cfg.MaxConnections > 0 && len(s.mu.conns)+s.mu.handshk > cfg.MaxConnections
+	s.mu.Unlock()
+	handshaking := true
+	endHandshake := func() {
+		if handshaking {
+			handshaking = false
+			gauge.Dec()
+			s.mu.Lock()
+			s.mu.handshk--
+			s.mu.Unlock()
+		}
+	}
+	defer endHandshake()
+
+	_ = nc.SetDeadline(time.Now().Add(cfg.StartupTimeout))
+	c, h, err := s.startup(nc, cfg, tooMany)
+	if err != nil {
+		if c != nil && c.be != nil {
+			var pe *Error
+			if errors.As(err, &pe) {
+				c.be.Send(ErrorResponse(pe))
+				_ = c.be.Flush()
+			}
+		}
+		if !errors.Is(err, errCancelHandled) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			log.Info("connection rejected", "error", err.Error())
+		}
+		return
+	}
+	_ = nc.SetDeadline(time.Time{})
+	endHandshake()
+
+	s.mu.Lock()
+	if s.mu.draining {
+		s.mu.Unlock()
+		c.be.Send(ErrorResponse(Fatalf(CodeCannotConnectNow, "the gateway is shutting down")))
+		_ = c.be.Flush()
+		return
+	}
+	s.mu.conns[c.key.pid] = c
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.mu.conns, c.key.pid)
+		s.mu.Unlock()
+	}()
+
+	log = log.With("user", c.User.Name, "database", c.Database)
+	log.Debug("client connected")
+	err = h.Serve(ctx, c)
+	switch {
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, ErrShutdown):
+		c.be.Send(ErrorResponse(Fatalf(CodeAdminShutdown, "terminating connection due to administrator command")))
+		_ = c.be.Flush()
+	default:
+		var pe *Error
+		if errors.As(err, &pe) {
+			if pe.Severity != "FATAL" {
+				pe = &Error{Severity: "FATAL", Code: pe.Code, Message: pe.Message, Detail: pe.Detail, Hint: pe.Hint}
+			}
+			c.be.Send(ErrorResponse(pe))
+			_ = c.be.Flush()
+		}
+		log.Info("connection ended with error", "error", err.Error())
+	}
+	log.Debug("client disconnected")
+}
+
+var errCancelHandled = errors.New("cancel request handled")
+
+// startup runs SSL negotiation, the startup message and authentication.
+// On error the returned Conn (if any) can carry the ErrorResponse.
+func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler, error) {
+	rd := &clientReader{conn: nc}
+	c := &Conn{net: nc, rd: rd, be: pgproto3.NewBackend(rd, nc), RemoteAddr: nc.RemoteAddr(), srv: s}
+	tlsDone := false
+	var sm *pgproto3.StartupMessage
+	for sm == nil {
+		msg, err := c.be.ReceiveStartupMessage()
+		if err != nil {
+			return nil, nil, err
+		}
+		switch m := msg.(type) {
+		case *pgproto3.SSLRequest:
+			if tlsDone {
+				return nil, nil, errors.New("second SSLRequest")
+			}
+			if cfg.TLS == nil {
+				if _, err := nc.Write([]byte{'N'}); err != nil {
+					return nil, nil, err
+				}
+				continue
+			}
+			if _, err := nc.Write([]byte{'S'}); err != nil {
+				return nil, nil, err
+			}
+			tc := tls.Server(nc, cfg.TLS)
+			if err := tc.Handshake(); err != nil {
+				return nil, nil, fmt.Errorf("TLS handshake: %w", err)
+			}
+			tlsDone = true
+			nc = tc
+			rd = &clientReader{conn: tc}
+			c = &Conn{net: tc, rd: rd, be: pgproto3.NewBackend(rd, tc), RemoteAddr: c.RemoteAddr, srv: s}
+		case *pgproto3.GSSEncRequest:
+			if _, err := nc.Write([]byte{'N'}); err != nil {
+				return nil, nil, err
+			}
+		case *pgproto3.CancelRequest:
+			s.handleCancel(m)
+			return nil, nil, errCancelHandled
+		case *pgproto3.StartupMessage:
+			sm = m
+		}
+	}
+	c.be.SetMaxBodyLen(cfg.MaxMessageSize)
+
+	if sm.ProtocolVersion != pgproto3.ProtocolVersion30 {
+		// Speak 3.0: tell a 3.2 client so, as PostgreSQL does.
+		c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: protocolOptions(sm.Parameters)})
+	} else if opts := protocolOptions(sm.Parameters); len(opts) > 0 {
+		c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: opts})
+	}
+	if tooMany {
+		return c, nil, Fatalf(CodeTooManyConnections, "sorry, too many clients already")
+	}
+	user := sm.Parameters["user"]
+	if user == "" {
+		return c, nil, Fatalf(CodeInvalidAuthSpec, "no PostgreSQL user name specified in startup packet")
+	}
+	db := sm.Parameters["database"]
+	if db == "" {
+		db = user
+	}
+	params := make(map[string]string, len(sm.Parameters))
+	for k, v := range sm.Parameters {
+		if k != "user" && k != "database" && !strings.HasPrefix(k, "_pq_.") {
+			params[k] = v
+		}
+	}
+	c.Params = params
+	c.Database = db
+
+	users := s.gw.Users()
+	u, err := s.authenticate(c, users, user, cfg.AuthMethod)
+	if err != nil {
+		s.metrics.AuthFailures.WithLabelValues("postgres", "password").Inc()
+		return c, nil, err
+	}
+	c.User = u
+	h, ok := s.gw.Handler(db)
+	if !ok || !u.MayOpen(db) {
+		// Checked after authentication so that database names cannot be
+		// probed without a password.
+		return c, nil, Fatalf(CodeInvalidCatalogName, "database %q does not exist", db)
+	}
+	if _, err := rand.Read(c.key.secret[:]); err != nil {
+		return c, nil, err
+	}
+	s.mu.Lock()
+	for {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		pid := binary.BigEndian.Uint32(b[:]) & 0x7fffffff
+		if _, taken := s.mu.conns[pid]; !taken && pid != 0 {
+			c.key.pid = pid
+			break
+		}
+	}
+	s.mu.Unlock()
+	c.be.Send(&pgproto3.AuthenticationOk{})
+	return c, h, nil
+}
+
+func protocolOptions(p map[string]string) []string {
+	var opts []string
+	for k := range p {
+		if strings.HasPrefix(k, "_pq_.") {
+			opts = append(opts, k)
+		}
+	}
+	return opts
+}
+
+func (s *Server) handleCancel(m *pgproto3.CancelRequest) {
+	s.mu.Lock()
+	c := s.mu.conns[m.ProcessID]
+	s.mu.Unlock()
+	if c == nil || len(m.SecretKey) != len(c.key.secret) || subtle.ConstantTimeCompare(m.SecretKey, c.key.secret[:]) != 1 {
+		s.log.Debug("cancel request for unknown key")
+		return
+	}
+	c.cancel()
+}
+
+// authenticate runs the password exchange. Failures of every kind (unknown
+// user, wrong password, malformed exchange) look the same to the client.
+func (s *Server) authenticate(c *Conn, users *authn.Store, user, method string) (*authn.User, error) {
+	failed := Fatalf(CodeInvalidPassword, "password authentication failed for user %q", user)
+	u, known := users.Lookup(user)
+	if method == "md5" && (!known || u.HasMD5()) {
+		var salt [4]byte
+		_, _ = rand.Read(salt[:])
+		c.be.Send(&pgproto3.AuthenticationMD5Password{Salt: salt})
+		if err := c.be.Flush(); err != nil {
+			return nil, err
+		}
+		if err := c.be.SetAuthType(pgproto3.AuthTypeMD5Password); err != nil {
+			return nil, err
+		}
+		msg, err := c.be.Receive()
+		if err != nil {
+			return nil, err
+		}
+		pm, ok := msg.(*pgproto3.PasswordMessage)
+		if !ok {
+			return nil, Fatalf(CodeProtocolViolation, "expected password response, got %T", msg)
+		}
+		if !known || !authn.CheckMD5(u.MD5(), salt, pm.Password) {
+			return nil, failed
+		}
+		return u, nil
+	}
+
+	conv, err := users.NewSCRAM(user)
+	if err != nil {
+		return nil, err
+	}
+	c.be.Send(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{"SCRAM-SHA-256"}})
+	if err := c.be.Flush(); err != nil {
+		return nil, err
+	}
+	if err := c.be.SetAuthType(pgproto3.AuthTypeSASL); err != nil {
+		return nil, err
+	}
+	msg, err := c.be.Receive()
+	if err != nil {
+		return nil, err
+	}
+	init, ok := msg.(*pgproto3.SASLInitialResponse)
+	if !ok {
+		return nil, Fatalf(CodeProtocolViolation, "expected SASL response, got %T", msg)
+	}
+	if init.AuthMechanism != "SCRAM-SHA-256" {
+		return nil, Fatalf(CodeProtocolViolation, "unsupported SASL mechanism %q", init.AuthMechanism)
+	}
+	first, err := conv.Step(string(init.Data))
+	if err != nil {
+		return nil, failed
+	}
+	c.be.Send(&pgproto3.AuthenticationSASLContinue{Data: []byte(first)})
+	if err := c.be.Flush(); err != nil {
+		return nil, err
+	}
+	if err := c.be.SetAuthType(pgproto3.AuthTypeSASLContinue); err != nil {
+		return nil, err
+	}
+	msg, err = c.be.Receive()
+	if err != nil {
+		return nil, err
+	}
+	resp, ok := msg.(*pgproto3.SASLResponse)
+	if !ok {
+		return nil, Fatalf(CodeProtocolViolation, "expected SASL response, got %T", msg)
+	}
+	final, err := conv.Step(string(resp.Data))
+	if err != nil || !conv.Valid() || !known {
+		return nil, failed
+	}
+	c.be.Send(&pgproto3.AuthenticationSASLFinal{Data: []byte(final)})
+	return u, nil
+}

@@ -37,6 +37,9 @@ type Options struct {
 	Stdout, Stderr io.Writer
 	// Ready, if set, is called with the bound addresses once listening.
 	Ready func(Addrs)
+	// Signals replaces the process signals (SIGHUP reload, SIGTERM and
+	// SIGINT shutdown); tests send their own.
+	Signals <-chan os.Signal
 }
 
 // Addrs are the addresses the listeners bound.
@@ -153,9 +156,13 @@ func Run(ctx context.Context, opts Options) error {
 		opts.Ready(addrs)
 	}
 
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+	sigs := opts.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
 	var runErr error
 loop:
 	for {

@@ -18,6 +18,9 @@ type Effects struct {
 	DeallocateAll bool
 	// Deallocate lists statement names in DEALLOCATE name.
 	Deallocate []string
+	// Listen is set for LISTEN: the server sends notifications between
+	// statements, which the client must receive while idle.
+	Listen bool
 	// Statements counts the statements in the string.
 	Statements int
 }
@@ -131,6 +134,7 @@ func classify(w []string, e *Effects) {
 		}
 	case "listen":
 		pin("LISTEN")
+		e.Listen = true
 	case "create":
 		for i := 1; i < len(w) && i < 4; i++ {
 			if w[i] == "temp" || w[i] == "temporary" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -289,4 +290,54 @@ func (s *session) confused(msg pgproto3.BackendMessage) error {
 func asPgError(err error) *pgconn.PgError {
 	pe, _ := errors.AsType[*pgconn.PgError](err)
 	return pe
+}
+
+// receiveListening waits for the client's next message while relaying
+// what a LISTENing backend sends in the meantime (notifications, notices,
+// parameter changes). The backend reader stops before this returns, so
+// the session goroutine owns both sockets again.
+func (s *session) receiveListening() (pgproto3.FrontendMessage, error) {
+	b := s.be.Value
+	done := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(done)
+		for {
+			msg, err := b.fe.Receive()
+			if err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					readErr = err
+				}
+				return
+			}
+			switch m := msg.(type) {
+			case *pgproto3.NotificationResponse, *pgproto3.NoticeResponse:
+				s.c.Send(msg)
+			case *pgproto3.ParameterStatus:
+				b.noteParam(m.Name, m.Value)
+				s.c.Send(msg)
+			case *pgproto3.ErrorResponse:
+				// The server is ending the connection (e.g. terminated by an administrator).
+				s.c.Send(msg)
+			default:
+				readErr = fmt.Errorf("unexpected %T from an idle backend", msg)
+			}
+			if err := s.c.Flush(); err != nil {
+				return
+			}
+			if readErr != nil {
+				return
+			}
+		}
+	}()
+	msg, err := s.c.ReceiveIdle()
+	_ = b.conn.SetReadDeadline(time.Now())
+	<-done
+	_ = b.conn.SetReadDeadline(time.Time{})
+	if readErr != nil {
+		s.discardOnDetach = true
+		s.log.Warn("idle backend connection failed", "error", readErr.Error())
+		return nil, pgwire.Fatalf(pgwire.CodeConnectionFailure, "lost the connection to the backend server of database %q", s.r.name)
+	}
+	return msg, err
 }

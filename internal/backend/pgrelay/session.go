@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,6 +92,7 @@ type session struct {
 	startWant  map[string]string
 
 	clientGone bool
+	listening  bool // LISTEN ran: relay notifications while idle
 	gone       atomic.Bool // set by the hang-up watcher
 	// skipping: a gateway-detected error was queued; like the server, drop
 	// the client's messages until Sync.
@@ -152,13 +154,66 @@ func (s *session) startup(ctx context.Context) error {
 			want[l] = v
 		}
 	}
+	defaults := s.r.serverParams()
+	if defaults != nil && s.pinned == "" && echoable(want) {
+		// Nothing the server must normalise: answer from the parameters
+		// already known and attach at the first statement, so a client can
+		// connect while every backend connection is busy.
+		params := make(map[string]string, len(defaults)+len(want))
+		for k, v := range defaults {
+			params[k] = v
+		}
+		if _, ok := want["client_encoding"]; ok {
+			want["client_encoding"] = "UTF8"
+		}
+		for k, v := range want {
+			params[k] = v
+		}
+		s.want = s.withDefaults(want, defaults)
+		s.startWant = maps.Clone(s.want)
+		return s.c.Ready(params)
+	}
 	if err := s.attach(ctx); err != nil {
 		return err
 	}
 	b := s.be.Value
-	// A fresh session starts from server defaults for tracked parameters
-	// so it never inherits another client's.
-	defaults := s.r.serverParams()
+	defaults = s.r.serverParams()
+	want = s.withDefaults(want, defaults)
+	s.want = want
+	if err := s.syncParams(); err != nil {
+		return pgwire.Fatalf(pgwire.CodeInvalidAuthSpec, "invalid startup parameter: %v", errMessage(err))
+	}
+	s.startWant = maps.Clone(s.want)
+	params := make(map[string]string, len(b.reported))
+	for l, v := range b.reported {
+		params[b.names[l]] = v
+	}
+	s.maybeRelease()
+	return s.c.Ready(params)
+}
+
+// echoable reports whether the startup parameters can be reported back
+// without asking the server to normalise them.
+func echoable(want map[string]string) bool {
+	for k, v := range want {
+		switch k {
+		case "application_name":
+		case "client_encoding":
+			switch strings.ToUpper(v) {
+			case "UTF8", "UTF-8", "UNICODE":
+			default:
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// withDefaults adds the server's defaults for tracked parameters the
+// client did not set, so a session never inherits another client's.
+func (s *session) withDefaults(want, defaults map[string]string) map[string]string {
 	for _, p := range trackedParams {
 		if _, ok := want[p]; ok {
 			continue
@@ -169,20 +224,7 @@ func (s *session) startup(ctx context.Context) error {
 			}
 		}
 	}
-	s.want = want
-	if err := s.syncParams(); err != nil {
-		return pgwire.Fatalf(pgwire.CodeInvalidAuthSpec, "invalid startup parameter: %v", errMessage(err))
-	}
-	s.startWant = make(map[string]string, len(s.want))
-	for k, v := range s.want {
-		s.startWant[k] = v
-	}
-	params := make(map[string]string, len(b.reported))
-	for l, v := range b.reported {
-		params[b.names[l]] = v
-	}
-	s.maybeRelease()
-	return s.c.Ready(params)
+	return want
 }
 
 // syncParams replays the client's parameters on the attached connection
@@ -244,9 +286,12 @@ func (s *session) loop(ctx context.Context) error {
 		}
 		var msg pgproto3.FrontendMessage
 		var err error
-		if s.idle() {
+		switch {
+		case s.listening && s.be != nil && s.idle():
+			msg, err = s.receiveListening()
+		case s.idle():
 			msg, err = s.c.ReceiveIdle()
-		} else {
+		default:
 			msg, err = s.c.Receive()
 		}
 		if err != nil {
@@ -641,6 +686,9 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	eff := sqltext.SessionEffects(m.String)
 	if eff.Pin != "" {
 		s.pin(eff.Pin)
+	}
+	if eff.Listen {
+		s.listening = true
 	}
 	if eff.Statements == 1 && len(eff.Deallocate) == 1 && !eff.DeallocateAll {
 		if _, ours := s.stmts[eff.Deallocate[0]]; ours {

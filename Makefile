@@ -1,0 +1,47 @@
+# Floe — build, run and test. See README.md.
+GO       ?= go
+PKGS     := ./...
+FUZZTIME ?= 10s
+
+.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench services clean
+
+all: build
+
+build:
+	$(GO) build -o bin/floe ./cmd/floe
+
+## run: the gateway in demo mode (no config file needed)
+run:
+	$(GO) run ./cmd/floe serve
+
+services:
+	./scripts/services.sh
+
+## test: everything CI runs — servers, vet, gofmt, unit + integration tests
+## with the race detector, a short sample of every fuzz target.
+test: services vet fmt
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(MAKE) fuzz-short
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Every fuzz target, FUZZTIME each. `make fuzz FUZZTIME=10m` for a long run.
+fuzz:
+	./scripts/fuzz.sh $(FUZZTIME)
+
+fuzz-short:
+	./scripts/fuzz.sh 3s
+
+bench:
+	./bench/pgbench.sh
+
+clean:
+	rm -rf bin data

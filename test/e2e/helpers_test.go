@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/floe-db/floe/internal/app"
+)
+
+func pgAdminDSN() string {
+	if v := os.Getenv("FLOE_TEST_PG"); v != "" {
+		return v
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// testDB creates a fresh database and returns a DSN for it.
+func testDB(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, pgAdminDSN())
+	if err != nil {
+		t.Fatalf("connect to PostgreSQL (%s): %v — run scripts/services.sh", pgAdminDSN(), err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "floe_test_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), pgAdminDSN())
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	u, _ := url.Parse(pgAdminDSN())
+	u.Path = "/" + name
+	return u.String()
+}
+
+type gateway struct {
+	pg, admin string
+	sig       chan os.Signal
+	done      chan error
+	dir       string
+	cfgPath   string
+	log       *logBuffer
+}
+
+// start runs the gateway in-process with the given YAML (listen
+// addresses are added) and stops it when the test ends.
+func start(t *testing.T, yaml string) *gateway {
+	t.Helper()
+	dir := t.TempDir()
+	g := &gateway{sig: make(chan os.Signal, 4), done: make(chan error, 1), dir: dir, cfgPath: filepath.Join(dir, "floe.yaml"), log: &logBuffer{}}
+	full := "listen: {postgres: 127.0.0.1:0, admin: 127.0.0.1:0}\nshutdown: {timeout: 5s}\n" + yaml
+	if err := os.WriteFile(g.cfgPath, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan app.Addrs, 1)
+	go func() {
+		g.done <- app.Run(context.Background(), app.Options{
+			ConfigPath: g.cfgPath, Stdout: os.Stdout, Stderr: g.log,
+			Ready: func(a app.Addrs) { ready <- a }, Signals: g.sig,
+		})
+	}()
+	select {
+	case a := <-ready:
+		g.pg, g.admin = a.Postgres, a.Admin
+	case err := <-g.done:
+		t.Fatalf("gateway did not start: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("gateway did not start in time")
+	}
+	t.Cleanup(func() {
+		g.stop(t)
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", g.log.String())
+		}
+	})
+	return g
+}
+
+func (g *gateway) stop(t *testing.T) {
+	select {
+	case g.sig <- syscall.SIGTERM:
+	default:
+	}
+	select {
+	case <-g.done:
+	case <-time.After(30 * time.Second):
+		t.Error("gateway did not stop")
+	}
+	g.done <- nil // later stops return at once
+}
+
+// rewrite replaces the config file (for reload tests).
+func (g *gateway) rewrite(t *testing.T, yaml string) {
+	full := "listen: {postgres: " + g.pg + ", admin: " + g.admin + "}\nshutdown: {timeout: 5s}\n" + yaml
+	if err := os.WriteFile(g.cfgPath, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dsn is a client connection string for the gateway.
+func (g *gateway) dsn(user, password, db string, extra ...string) string {
+	host, port, _ := strings.Cut(g.pg, ":")
+	s := fmt.Sprintf("postgres://%s:%s@%s:%s/%s?sslmode=disable", url.PathEscape(user), url.PathEscape(password), host, port, db)
+	for _, e := range extra {
+		s += "&" + e
+	}
+	return s
+}
+
+func (g *gateway) connect(t *testing.T, user, password, db string, extra ...string) *pgx.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, g.dsn(user, password, db, extra...))
+	if err != nil {
+		t.Fatalf("connect through the gateway: %v", err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}
+
+// relayConfig is a config for one PostgreSQL database "app" and user alice.
+func relayConfig(dsn, mode string, size int, extra string) string {
+	return fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %s
+    pool: {mode: %s, size: %d%s}
+users:
+  - name: alice
+    password: alice-secret
+  - name: bob
+    password: bob-secret
+`, dsn, mode, size, extra)
+}
+
+func sqlstate(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// logBuffer keeps the gateway's log and prints it if the test fails.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

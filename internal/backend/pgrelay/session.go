@@ -92,7 +92,7 @@ type session struct {
 	startWant  map[string]string
 
 	clientGone bool
-	listening  bool // LISTEN ran: relay notifications while idle
+	listening  bool        // LISTEN ran: relay notifications while idle
 	gone       atomic.Bool // set by the hang-up watcher
 	// skipping: a gateway-detected error was queued; like the server, drop
 	// the client's messages until Sync.

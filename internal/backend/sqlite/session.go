@@ -43,6 +43,8 @@ type cursor struct {
 	oids   []uint32
 	names  []string
 	first  []any // a row read ahead to type expression columns
+	// untyped lists the columns without a declared type.
+	untyped []int
 	nRows  int64
 	cancel context.CancelFunc
 }
@@ -444,6 +446,7 @@ func (s *session) open(ctx context.Context, st *statement, args []any) (*cursor,
 		oid, ok := oidFor(strings.ToUpper(ct.DatabaseTypeName()))
 		if !ok {
 			untyped = true
+			cur.untyped = append(cur.untyped, i)
 		}
 		cur.oids[i] = oid
 	}
@@ -591,10 +594,19 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	}
 	n := max(p.st.nParams, len(m.ParameterOIDs))
 	p.oids = make([]uint32, n)
+	var colTypes map[string]uint32
 	for i := range p.oids {
-		p.oids[i] = pgtype.TextOID
 		if i < len(m.ParameterOIDs) && m.ParameterOIDs[i] != 0 {
 			p.oids[i] = m.ParameterOIDs[i]
+			continue
+		}
+		// Unspecified: the type of the column the parameter meets, else
+		// unknown (the client then sends text and SQLite's affinity applies).
+		if i < len(p.st.paramCols) && p.st.paramCols[i] != "" {
+			if colTypes == nil {
+				colTypes = s.columnTypes(ctx, p.st.tables)
+			}
+			p.oids[i] = colTypes[strings.ToLower(p.st.paramCols[i])]
 		}
 	}
 	if !p.st.empty && p.st.verb != "SET" && p.st.verb != "SHOW" && p.st.verb != "RESET" {
@@ -608,6 +620,29 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	s.stmts[m.Name] = p
 	s.c.Send(&pgproto3.ParseComplete{})
 	return nil
+}
+
+// columnTypes maps lower-case column names of tables to type OIDs.
+func (s *session) columnTypes(ctx context.Context, tables []string) map[string]uint32 {
+	out := map[string]uint32{}
+	for _, t := range tables {
+		rows, err := s.conn.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", t)
+		if err != nil {
+			continue
+		}
+		for rows.Next() {
+			var name, decl string
+			if rows.Scan(&name, &decl) == nil {
+				if oid, ok := oidFor(strings.ToUpper(decl)); ok {
+					if _, seen := out[strings.ToLower(name)]; !seen {
+						out[strings.ToLower(name)] = oid
+					}
+				}
+			}
+		}
+		_ = rows.Close()
+	}
+	return out
 }
 
 func (s *session) bind(m *pgproto3.Bind) error {
@@ -759,6 +794,18 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 	args := make([]any, len(p.oids))
 	cur, err := s.open(ctx, &p.st, args)
 	if err == nil {
+		if cur.first == nil && len(cur.untyped) > 0 {
+			// No row to learn expression types from: judge by the expressions.
+			items := selectList(p.st.sql)
+			if len(items) == len(cur.oids) {
+				colTypes := s.columnTypes(ctx, p.st.tables)
+				for _, i := range cur.untyped {
+					if oid := exprType(items[i], colTypes); oid != 0 {
+						cur.oids[i] = oid
+					}
+				}
+			}
+		}
 		p.fields = cur.fields(nil)
 		cur.close()
 		p.described = true

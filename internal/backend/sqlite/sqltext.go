@@ -15,6 +15,11 @@ type statement struct {
 	rows    bool   // returns rows
 	tx      byte   // 'B' begins, 'E' ends a transaction, 0 neither
 	empty   bool
+	// tables the statement names and, per parameter, the column it is
+	// compared with or assigned to ("" when unknown): enough to give
+	// parameters the column's type.
+	tables     []string
+	paramCols  []string
 }
 
 // split cuts a query string into statements and prepares each.
@@ -22,6 +27,7 @@ func split(query string) []statement {
 	var out []statement
 	var cur strings.Builder
 	var words []string
+	var toks []*sqllexer.Token
 	returning := false
 	maxParam, bare := 0, 0
 	emit := func() {
@@ -61,15 +67,21 @@ func split(query string) []statement {
 				}
 			}
 		}
+		st.tables, st.paramCols = paramContext(toks, st.nParams)
 		out = append(out, st)
 		cur.Reset()
 		words = words[:0]
+		toks = toks[:0]
 		returning = false
 		maxParam, bare = 0, 0
 	}
 	lx := sqllexer.New(query, sqllexer.WithDBMS(sqllexer.DBMSPostgres))
 	for {
 		tok := lx.Scan()
+		if tok.Type != sqllexer.SPACE && tok.Type != sqllexer.COMMENT && tok.Type != sqllexer.MULTILINE_COMMENT && tok.Type != sqllexer.EOF {
+			cp := *tok
+			toks = append(toks, &cp)
+		}
 		switch tok.Type {
 		case sqllexer.EOF:
 			if cur.Len() > 0 || len(words) > 0 || len(out) == 0 {
@@ -128,4 +140,215 @@ func commandTag(st *statement, n int64) string {
 		return v + " " + strconv.FormatInt(n, 10)
 	}
 	return st.verb
+}
+
+// paramContext finds the tables a statement names and, for each $n, the
+// column it meets: "col = $n", "$n = col", "SET col = $n", and the
+// column lists of INSERT … (cols) VALUES (…).
+func paramContext(toks []*sqllexer.Token, n int) (tables, cols []string) {
+	if n == 0 {
+		return nil, nil
+	}
+	cols = make([]string, n)
+	ident := func(t *sqllexer.Token) (string, bool) {
+		switch t.Type {
+		case sqllexer.IDENT, sqllexer.QUOTED_IDENT:
+			v := strings.Trim(t.Value, `"`)
+			if i := strings.LastIndexByte(v, '.'); i >= 0 {
+				v = v[i+1:]
+			}
+			return strings.Trim(v, `"`), true
+		}
+		return "", false
+	}
+	param := func(t *sqllexer.Token) int {
+		if t.Type != sqllexer.POSITIONAL_PARAMETER {
+			return 0
+		}
+		k, err := strconv.Atoi(t.Value[1:])
+		if err != nil || k < 1 || k > n {
+			return 0
+		}
+		return k
+	}
+	isCmp := func(t *sqllexer.Token) bool {
+		switch strings.ToLower(t.Value) {
+		case "=", "<", ">", "<=", ">=", "<>", "!=", "like", "glob", "is":
+			return true
+		}
+		return false
+	}
+	for i, t := range toks {
+		switch strings.ToLower(t.Value) {
+		case "from", "join", "into", "update", "table":
+			if i+1 < len(toks) {
+				if name, ok := ident(toks[i+1]); ok {
+					tables = append(tables, name)
+				}
+			}
+		}
+		if k := param(t); k > 0 && cols[k-1] == "" {
+			if i >= 2 && isCmp(toks[i-1]) {
+				if c, ok := ident(toks[i-2]); ok {
+					cols[k-1] = c
+				}
+			}
+			if cols[k-1] == "" && i+2 < len(toks) && isCmp(toks[i+1]) {
+				if c, ok := ident(toks[i+2]); ok {
+					cols[k-1] = c
+				}
+			}
+		}
+	}
+	// INSERT INTO t (a, b, …) VALUES ($1, $2, …)
+	for i := 0; i+1 < len(toks); i++ {
+		if !strings.EqualFold(toks[i].Value, "into") {
+			continue
+		}
+		j := i + 2
+		if j >= len(toks) || toks[j].Value != "(" {
+			break
+		}
+		var names []string
+		for j++; j < len(toks) && toks[j].Value != ")"; j++ {
+			if c, ok := ident(toks[j]); ok {
+				names = append(names, c)
+			}
+		}
+		for ; j < len(toks); j++ {
+			if !strings.EqualFold(toks[j].Value, "values") {
+				continue
+			}
+			// Each parenthesised row: position counts top-level commas.
+			depth, pos := 0, 0
+			for j++; j < len(toks); j++ {
+				switch toks[j].Value {
+				case "(":
+					depth++
+					if depth == 1 {
+						pos = 0
+					}
+					continue
+				case ")":
+					depth--
+					continue
+				case ",":
+					if depth == 1 {
+						pos++
+					}
+					continue
+				}
+				if k := param(toks[j]); k > 0 && depth == 1 && pos < len(names) && cols[k-1] == "" {
+					// Only a bare parameter takes the column's type.
+					if toks[j-1].Value == "(" || toks[j-1].Value == "," {
+						cols[k-1] = names[pos]
+					}
+				}
+			}
+		}
+		break
+	}
+	return tables, cols
+}
+
+// selectList returns the top-level expressions of the first SELECT list in
+// sql, each without its alias, or nil when there is none.
+func selectList(sql string) []string {
+	lx := sqllexer.New(sql, sqllexer.WithDBMS(sqllexer.DBMSPostgres))
+	var items []string
+	var cur strings.Builder
+	depth, in := 0, false
+	for {
+		tok := lx.Scan()
+		if tok.Type == sqllexer.EOF {
+			break
+		}
+		if !in {
+			if strings.EqualFold(tok.Value, "select") {
+				in = true
+			}
+			continue
+		}
+		v := tok.Value
+		if depth == 0 && (strings.EqualFold(v, "from") || v == ";" || strings.EqualFold(v, "where") ||
+			strings.EqualFold(v, "union") || strings.EqualFold(v, "order") || strings.EqualFold(v, "group") || strings.EqualFold(v, "limit")) {
+			break
+		}
+		switch v {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		case ",":
+			if depth == 0 {
+				items = append(items, cur.String())
+				cur.Reset()
+				continue
+			}
+		}
+		cur.WriteString(v)
+	}
+	if cur.Len() > 0 {
+		items = append(items, cur.String())
+	}
+	for i, it := range items {
+		it = strings.TrimSpace(it)
+		// Drop "AS alias" / a trailing bare alias after a closing parenthesis or name.
+		low := strings.ToLower(it)
+		if j := strings.LastIndex(low, " as "); j >= 0 && !strings.Contains(low[j:], ")") {
+			it = strings.TrimSpace(it[:j])
+		}
+		items[i] = it
+	}
+	return items
+}
+
+// exprType guesses the type of a SELECT expression that SQLite cannot
+// type without rows, from its shape and the declared types of the columns
+// it uses.
+func exprType(expr string, colTypes map[string]uint32) uint32 {
+	e := strings.ToLower(strings.TrimSpace(expr))
+	fn, arg, isCall := strings.Cut(e, "(")
+	fn = strings.TrimSpace(fn)
+	arg = strings.TrimSuffix(strings.TrimSpace(arg), ")")
+	inner := func() uint32 {
+		a := arg
+		if k := strings.LastIndexByte(a, '.'); k >= 0 {
+			a = a[k+1:]
+		}
+		if oid, ok := colTypes[strings.Trim(a, `" `)]; ok {
+			return oid
+		}
+		return 0
+	}
+	if isCall {
+		switch fn {
+		case "count", "length", "instr", "unicode", "changes", "total_changes", "last_insert_rowid", "random":
+			return 20 // int8
+		case "avg", "total":
+			return 701 // float8
+		case "sum", "min", "max", "abs":
+			if oid := inner(); oid == 20 || oid == 701 {
+				return oid
+			}
+			if fn == "sum" {
+				return 701
+			}
+		case "round":
+			return 701
+		case "lower", "upper", "trim", "ltrim", "rtrim", "substr", "replace", "printf", "format", "group_concat", "typeof", "hex", "quote", "date", "time", "datetime", "strftime":
+			return 25
+		}
+		return 0
+	}
+	if _, err := strconv.ParseInt(e, 10, 64); err == nil {
+		return 20
+	}
+	if _, err := strconv.ParseFloat(e, 64); err == nil {
+		return 701
+	}
+	if strings.HasPrefix(e, "'") {
+		return 25
+	}
+	return 0
 }

@@ -39,14 +39,14 @@ type portal struct {
 
 // cursor is an open result with its column types settled.
 type cursor struct {
-	rows   *sql.Rows
-	oids   []uint32
-	names  []string
-	first  []any // a row read ahead to type expression columns
+	rows  *sql.Rows
+	oids  []uint32
+	names []string
+	first []any // a row read ahead to type expression columns
 	// untyped lists the columns without a declared type.
 	untyped []int
-	nRows  int64
-	cancel context.CancelFunc
+	nRows   int64
+	cancel  context.CancelFunc
 }
 
 type session struct {

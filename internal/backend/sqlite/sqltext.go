@@ -18,8 +18,8 @@ type statement struct {
 	// tables the statement names and, per parameter, the column it is
 	// compared with or assigned to ("" when unknown): enough to give
 	// parameters the column's type.
-	tables     []string
-	paramCols  []string
+	tables    []string
+	paramCols []string
 }
 
 // split cuts a query string into statements and prepares each.

@@ -31,7 +31,7 @@ func split(query string) []statement {
 	returning := false
 	maxParam, bare := 0, 0
 	emit := func() {
-		st := statement{sql: strings.TrimSpace(cur.String()), nParams: max(maxParam, bare)}
+		st := statement{sql: strings.TrimSpace(cur.String()), nParams: max(maxParam, min(bare, 65535))}
 		st.empty = len(words) == 0
 		if !st.empty {
 			st.verb = strings.ToUpper(words[0])
@@ -98,7 +98,9 @@ func split(query string) []statement {
 				continue
 			}
 		case sqllexer.POSITIONAL_PARAMETER:
-			if n, err := strconv.Atoi(tok.Value[1:]); err == nil {
+			// PostgreSQL allows at most 65535 parameters; a larger number is
+			// left for SQLite to reject.
+			if n, err := strconv.Atoi(tok.Value[1:]); err == nil && n >= 1 && n <= 65535 {
 				maxParam = max(maxParam, n)
 				cur.WriteString("?" + tok.Value[1:])
 				continue

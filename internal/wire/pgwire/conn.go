@@ -41,6 +41,15 @@ type Conn struct {
 	draining  atomic.Bool
 }
 
+// NewConn wraps an already authenticated connection, for handlers driven
+// without a Server (tests, fuzzing, embedding). Cancel keys are zero.
+func NewConn(nc net.Conn, user *authn.User, database string, maxMessageSize int) *Conn {
+	rd := &clientReader{conn: nc}
+	c := &Conn{User: user, Database: database, Params: map[string]string{}, RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, be: pgproto3.NewBackend(rd, nc)}
+	c.be.SetMaxBodyLen(maxMessageSize)
+	return c
+}
+
 // Receive reads the next message. The message is valid until the next call.
 func (c *Conn) Receive() (pgproto3.FrontendMessage, error) {
 	msg, err := c.be.Receive()

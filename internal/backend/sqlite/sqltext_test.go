@@ -1,0 +1,74 @@
+package sqlite
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestSplit(t *testing.T) {
+	got := split("select 1; select 'a;b' -- c;\n; insert into t (a, b) values ($2, $1) returning id;")
+	if len(got) != 3 {
+		t.Fatalf("statements: %+v", got)
+	}
+	if got[1].sql != "select 'a;b' -- c;" || !got[1].rows {
+		t.Fatalf("quoted semicolon: %+v", got[1])
+	}
+	ins := got[2]
+	if ins.sql != "insert into t (a, b) values (?2, ?1) returning id" || ins.nParams != 2 || !ins.rows || ins.verb != "INSERT" {
+		t.Fatalf("insert: %+v", ins)
+	}
+	if !slices.Equal(ins.paramCols, []string{"b", "a"}) {
+		t.Fatalf("param columns: %v", ins.paramCols)
+	}
+	for q, tx := range map[string]byte{"BEGIN": 'B', "start transaction": 'B', "commit": 'E', "END": 'E', "rollback": 'E', "rollback to sp": 0, "select 1": 0} {
+		if s := split(q)[0]; s.tx != tx {
+			t.Errorf("%q: tx %q want %q", q, s.tx, tx)
+		}
+	}
+	if s := split(""); len(s) != 1 || !s[0].empty {
+		t.Fatalf("empty: %+v", s)
+	}
+}
+
+func TestParamContext(t *testing.T) {
+	for q, want := range map[string][]string{
+		"select * from t where id = $1 and $2 < t.price":     {"id", "price"},
+		"update products set stock = $1 where name = $2":     {"stock", "name"},
+		"insert into t (x, y, z) values ($3, lower($1), $2)": {"", "z", "x"},
+		"select $1": {""},
+	} {
+		st := split(q)[0]
+		if !slices.Equal(st.paramCols, want) {
+			t.Errorf("%q: %v want %v", q, st.paramCols, want)
+		}
+	}
+}
+
+func TestExprType(t *testing.T) {
+	cols := map[string]uint32{"qty": 20, "price": 701}
+	for e, want := range map[string]uint32{
+		"count(*)": 20, "sum(o.qty)": 20, "sum(price)": 701, "avg(qty)": 701, "max(price)": 701,
+		"upper(name)": 25, "42": 20, "1.5": 701, "'x'": 25, "a + b": 0,
+	} {
+		if got := exprType(e, cols); got != want {
+			t.Errorf("%s: %d want %d", e, got, want)
+		}
+	}
+	if got := selectList("select count(*) as n, sum(x), 'a,b' from t"); len(got) != 3 || got[0] != "count(*)" {
+		t.Fatalf("select list: %q", got)
+	}
+}
+
+func FuzzSplit(f *testing.F) {
+	for _, s := range []string{"select $1; select '$2'", "insert into t (a) values ($1)", "$$;$$", "--", "?1 ? $0 $99999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, st := range split(s) {
+			if len(st.paramCols) != 0 && len(st.paramCols) != st.nParams {
+				t.Fatalf("param columns %d for %d params", len(st.paramCols), st.nParams)
+			}
+		}
+		_ = selectList(s)
+	})
+}

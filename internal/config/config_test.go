@@ -1,0 +1,122 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseValid(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "pw")
+	if err := os.WriteFile(secret, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+listen:
+  postgres: 127.0.0.1:7000
+databases:
+  - name: app
+    kind: postgres
+    primary: postgres://owner:${env:APP_PW}@db:5432/app
+    pool: {mode: session, size: 5, idle_timeout: 30s}
+  - name: local
+    kind: sqlite
+    path: ./x.db
+users:
+  - name: alice
+    password: ${file:` + secret + `}
+    databases: [app]
+`
+	c, err := Parse("f.yaml", []byte(src), env(map[string]string{"APP_PW": "s3cret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen.Postgres != "127.0.0.1:7000" || c.Listen.Admin != DefaultAdminAddr {
+		t.Fatalf("listen: %+v", c.Listen)
+	}
+	d, _ := c.Database("app")
+	if d.Primary != "postgres://owner:s3cret@db:5432/app" || d.Pool.Size != 5 || d.Pool.IdleTimeout != 30*time.Second || d.Pool.AcquireTimeout != DefaultAcquireTimeout {
+		t.Fatalf("database: %+v", d)
+	}
+	if c.Users[0].Password != "from-file" {
+		t.Fatalf("file secret: %q", c.Users[0].Password)
+	}
+	if l, _ := c.Database("local"); l.Pool.Mode != PoolTransaction {
+		t.Fatalf("default mode: %q", l.Pool.Mode)
+	}
+}
+
+func TestParseErrorsNameKeyAndLine(t *testing.T) {
+	cases := []struct {
+		name, src, want string
+	}{
+		{"unknown key", "databases:\n  - name: a\n    kind: sqlite\n    path: x\n    colour: red\nusers: [{name: u, password: p}]\n", "f.yaml:5: databases[0].colour: unknown key"},
+		{"bad kind", "databases:\n  - name: a\n    kind: oracle\nusers: [{name: u, password: p}]\n", "f.yaml:3: databases[0].kind"},
+		{"bad mode", "databases:\n  - name: a\n    kind: sqlite\n    path: x\n    pool:\n      mode: sometimes\nusers: [{name: u, password: p}]\n", "f.yaml:6: databases[0].pool.mode"},
+		{"no users", "databases: [{name: a, kind: sqlite, path: x}]\n", "users: at least one user is required"},
+		{"unset env", "databases: [{name: a, kind: sqlite, path: x}]\nusers:\n  - name: u\n    password: ${env:NOPE}\n", "f.yaml:4: users[0].password: environment variable NOPE"},
+		{"wrong type", "databases: [{name: a, kind: sqlite, path: x}]\nusers: [{name: u, password: p}]\npostgres:\n  max_connections: lots\n", "f.yaml:4"},
+		{"bad dsn scheme", "databases:\n  - name: a\n    kind: postgres\n    primary: mysql://u:hunter2@h/db\nusers: [{name: u, password: p}]\n", "f.yaml:4: databases[0].primary"},
+		{"dup database", "databases:\n  - {name: a, kind: sqlite, path: x}\n  - {name: a, kind: sqlite, path: y}\nusers: [{name: u, password: p}]\n", "duplicate database"},
+		{"unknown role", "databases: [{name: a, kind: sqlite, path: x}]\nusers: [{name: u, password: p, roles: [ghost]}]\n", `unknown role "ghost"`},
+		{"bad verifier", "databases: [{name: a, kind: sqlite, path: x}]\nusers: [{name: u, scram: plain}]\n", "not a SCRAM-SHA-256 verifier"},
+		{"yaml syntax", "databases: [\n", "f.yaml: (file)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tc.src), env(nil))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want %q in error, got %v", tc.want, err)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error echoes a secret: %v", err)
+			}
+		})
+	}
+}
+
+func TestExpandRefs(t *testing.T) {
+	got, err := ExpandRefs("a${env:X}b${env:Y}", env(map[string]string{"X": "1", "Y": "2"}))
+	if err != nil || got != "a1b2" {
+		t.Fatal(got, err)
+	}
+	for _, bad := range []string{"${env:}", "${vault:x}", "${env:X", "${nope}"} {
+		if _, err := ExpandRefs(bad, env(nil)); err == nil {
+			t.Errorf("%q: want an error", bad)
+		}
+	}
+	var ce *Error
+	_, err = Parse("f.yaml", []byte("databases: [{name: a, kind: sqlite, path: ${file:/nonexistent/x}}]\nusers: [{name: u, password: p}]\n"), env(nil))
+	if !errors.As(err, &ce) && !strings.Contains(err.Error(), "no such file") {
+		t.Fatal(err)
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:pw@h:5432/db":          "postgres://u:xxxxx@h:5432/db",
+		"postgres://u@h/db?password=pw":      "postgres://u@h/db?password=xxxxx",
+		"mysql://root@127.0.0.1:3306/shop":   "mysql://root@127.0.0.1:3306/shop",
+		"not a url with a password: pw ::: ": "(unparseable dsn)",
+	} {
+		if got := RedactDSN(in); got != want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPolicyConfiguredIsReported(t *testing.T) {
+	c, err := Parse("f.yaml", []byte("databases: [{name: a, kind: sqlite, path: x}]\nroles: [{name: r, grants: [{database: a, tables: ['*'], actions: [select]}]}]\nusers: [{name: u, password: p, roles: [r]}]\nfirewall: {mode: protect}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.PolicyConfigured(); len(p) != 2 {
+		t.Fatalf("policy sections: %v", p)
+	}
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# pgbench -S through Floe (transaction pooling) against direct PostgreSQL
+# and PgBouncer (transaction pooling, same pool size), interleaved in one
+# run. Prints TPS, average latency and the ratios Floe/direct and
+# Floe/PgBouncer for each protocol mode and client count.
+#
+# Usage: bench/pgbench.sh [seconds-per-run]          (default 10)
+#   CLIENTS="1 16 64" MODES="simple extended prepared" POOL=20 bench/pgbench.sh
+# Needs: PostgreSQL on 127.0.0.1:5432 (trust), pgbench, pgbouncer (Debian
+# package; installed if missing and running as root), go.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=${1:-10}
+CLIENTS=${CLIENTS:-"1 16 64"}
+MODES=${MODES:-"simple extended prepared"}
+POOL=${POOL:-20}
+PGHOST=127.0.0.1 PGPORT=5432
+DB=floe_bench
+FLOE_PORT=16432 BOUNCER_PORT=16433 ADMIN_PORT=18081
+work=$(mktemp -d)
+cleanup() {
+  [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null
+  kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
+}
+trap cleanup EXIT
+
+command -v pgbouncer >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; } >/dev/null
+command -v pgbench >/dev/null || { echo "pgbench missing: apt-get install postgresql-contrib" >&2; exit 1; }
+PGBOUNCER=$(command -v pgbouncer)
+
+psql -h $PGHOST -p $PGPORT -U postgres -qAtc "select 1 from pg_database where datname='$DB'" postgres | grep -q 1 ||
+  psql -h $PGHOST -p $PGPORT -U postgres -qc "create database $DB" postgres
+pgbench -h $PGHOST -p $PGPORT -U postgres -i -q -s 10 $DB >/dev/null 2>&1
+
+go build -o "$work/floe" ./cmd/floe
+cat > "$work/floe.yaml" <<YAML
+listen: {postgres: 127.0.0.1:$FLOE_PORT, admin: 127.0.0.1:$ADMIN_PORT}
+log: {level: warn}
+postgres: {max_connections: 1000}
+databases:
+  - name: $DB
+    kind: postgres
+    primary: postgres://postgres@$PGHOST:$PGPORT/$DB?sslmode=disable
+    pool: {mode: transaction, size: $POOL, acquire_timeout: 30s}
+users:
+  - name: bench
+    password: bench
+YAML
+"$work/floe" serve --config "$work/floe.yaml" 2>"$work/floe.log" &
+
+# PgBouncer as a non-root user (it refuses to run as root).
+id pgbouncer >/dev/null 2>&1 || useradd -r -M pgbouncer 2>/dev/null || true
+md5=$(printf '%s' "benchbench" | md5sum | cut -d' ' -f1)
+cat > "$work/userlist.txt" <<U
+"bench" "md5$md5"
+U
+cat > "$work/pgbouncer.ini" <<INI
+[databases]
+$DB = host=$PGHOST port=$PGPORT dbname=$DB user=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $BOUNCER_PORT
+auth_type = md5
+auth_file = $work/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL
+max_client_conn = 1000
+logfile = $work/pgbouncer.log
+pidfile = $work/pgbouncer.pid
+unix_socket_dir =
+INI
+chown -R pgbouncer "$work" 2>/dev/null || true
+chmod 755 "$work"
+if [ "$(id -u)" = 0 ]; then
+  su -s /bin/sh pgbouncer -c "$PGBOUNCER $work/pgbouncer.ini" >/dev/null 2>&1 &
+else
+  "$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
+fi
+
+up() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+for p in $FLOE_PORT $BOUNCER_PORT; do for _ in $(seq 1 50); do up $p && break; sleep 0.2; done; done
+
+run() { # target mode clients → "tps latency_ms errors"
+  local port user pw
+  case $1 in
+    direct) port=$PGPORT user=postgres pw= ;;
+    floe) port=$FLOE_PORT user=bench pw=bench ;;
+    pgbouncer) port=$BOUNCER_PORT user=bench pw=bench ;;
+  esac
+  local out
+  out=$(PGPASSWORD=$pw pgbench -h 127.0.0.1 -p "$port" -U "$user" -S -M "$2" -c "$3" -j 2 -T "$T" -n $DB 2>&1) || true
+  local tps lat failed
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+  lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
+  if [ -z "$tps" ]; then failed="ERR"; tps=0 lat=0; echo "$out" | tail -3 >&2; fi
+  echo "${tps:-0} ${lat:-0} ${failed:-0}"
+}
+
+printf '%-9s %4s | %10s %8s | %10s %8s %4s | %10s %8s %4s | %12s %12s\n' mode clients "direct tps" "lat ms" "bouncer" "lat ms" err "floe tps" "lat ms" err "floe/direct" "floe/bouncer"
+for mode in $MODES; do
+  for c in $CLIENTS; do
+    # Interleaved: direct, bouncer, floe, each once per cell.
+    # PgBouncer 1.18 cannot run protocol-level prepared statements in
+    # transaction pooling; its row shows what it does (errors, no TPS).
+    read -r dt dl _ <<<"$(run direct "$mode" "$c")"
+    read -r bt bl be <<<"$(run pgbouncer "$mode" "$c")"
+    read -r ft fl fe <<<"$(run floe "$mode" "$c")"
+    rd=$(awk -v a="$ft" -v b="$dt" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
+    rb=$(awk -v a="$ft" -v b="$bt" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
+    printf '%-9s %4s | %10.0f %8.3f | %10.0f %8.3f %4s | %10.0f %8.3f %4s | %12s %12s\n' "$mode" "$c" "$dt" "$dl" "$bt" "$bl" "$be" "$ft" "$fl" "$fe" "$rd" "$rb"
+  done
+done

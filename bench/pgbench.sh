@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 T=${1:-10}
 CLIENTS=${CLIENTS:-"1 16 64"}
 MODES=${MODES:-"simple extended prepared"}
-POOL=${POOL:-20}
+POOL=${POOL:-10}
 PGHOST=127.0.0.1 PGPORT=5432
 DB=floe_bench
 FLOE_PORT=16432 BOUNCER_PORT=16433 ADMIN_PORT=18081

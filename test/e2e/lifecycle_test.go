@@ -183,10 +183,18 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestAdminEndpoints(t *testing.T) {
-	g := start(t, relayConfig(testDB(t), "transaction", 2, ""))
-	c := g.connect(t, "alice", "alice-secret", "app")
+	g := start(t, "log: {level: debug}\n"+relayConfig(testDB(t), "transaction", 2, ""))
+	c := g.connect(t, "alice", "alice-secret", "app", "default_query_exec_mode=simple_protocol")
 	if err := c.QueryRow(context.Background(), "select 1").Scan(new(int)); err != nil {
 		t.Fatal(err)
+	}
+	var s string
+	if err := c.QueryRow(context.Background(), "select 'topsecret-literal' where 42 = 42").Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	// Statements are logged at debug level with their literals masked.
+	if log := g.log.String(); strings.Contains(log, "topsecret-literal") || !strings.Contains(log, "select ? where ? = ?") {
+		t.Fatalf("log does not mask literals:\n%s", log)
 	}
 	for path, want := range map[string]string{
 		"/healthz": `"ok"`,
@@ -209,7 +217,10 @@ func TestAdminEndpoints(t *testing.T) {
 			t.Fatal("the log holds a password")
 		}
 	}
-	for _, metric := range []string{"floe_pool_connections", "floe_query_duration_seconds_bucket", "floe_client_connections_total"} {
+	c.Close(context.Background())
+	time.Sleep(100 * time.Millisecond)
+	for _, metric := range []string{"floe_pool_connections", "floe_query_duration_seconds_bucket", "floe_client_connections_total",
+		`floe_bytes_total{database="app",direction="server_to_client"}`, `floe_client_connections{protocol="postgres",state="authenticated"}`} {
 		resp, _ := http.Get("http://" + g.admin + "/metrics")
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

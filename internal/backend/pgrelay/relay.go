@@ -14,7 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
@@ -34,11 +33,6 @@ type Relay struct {
 	log     *slog.Logger
 	metrics *observe.Metrics
 
-	okQueries  prometheus.Observer
-	bytesIn    prometheus.Counter
-	bytesOut   prometheus.Counter
-	pinCounter *prometheus.CounterVec
-
 	mu struct {
 		sync.Mutex
 		serverParams map[string]string // from the first backend connection
@@ -57,8 +51,6 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 	r := &Relay{
 		name: db.Name, dsn: db.Primary, cfg: db.Pool, connCfg: cc,
 		log: log.With("database", db.Name), metrics: m,
-		bytesIn:  m.Bytes.WithLabelValues(db.Name, "client_to_server"),
-		bytesOut: m.Bytes.WithLabelValues(db.Name, "server_to_client"),
 	}
 	backend := "primary"
 	idle := m.PoolConns.WithLabelValues(db.Name, backend, "idle")

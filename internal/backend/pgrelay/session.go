@@ -464,6 +464,9 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if err := s.beginBatch(ctx); err != nil {
 		return s.batchError(err)
 	}
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.Debug("parse", "statement", m.Name, "sql", sqltext.Mask(m.Query))
+	}
 	if eff := sqltext.SessionEffects(m.Query); eff.Pin != "" {
 		s.pin(eff.Pin)
 	}
@@ -683,6 +686,9 @@ func (s *session) sync(ctx context.Context) error {
 }
 
 func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.Debug("query", "sql", sqltext.Mask(m.String))
+	}
 	eff := sqltext.SessionEffects(m.String)
 	if eff.Pin != "" {
 		s.pin(eff.Pin)

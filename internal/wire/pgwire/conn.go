@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/authn"
 )
@@ -29,12 +31,15 @@ type Conn struct {
 	// RemoteAddr is the client's address.
 	RemoteAddr net.Addr
 
-	net  net.Conn
-	rd   *clientReader
-	be   *pgproto3.Backend
-	key  cancelKey
-	srv  *Server
-	sent int64 // bytes written to the client
+	net net.Conn
+	rd  *clientReader
+	wr  *countingWriter
+	be  *pgproto3.Backend
+	key cancelKey
+	srv *Server
+	// bytes already added to the metrics
+	reportedIn, reportedOut int64
+	bytesIn, bytesOut       prometheus.Counter
 
 	canceller atomic.Pointer[func()]
 	idle      atomic.Bool // Receive is waiting at a transaction boundary
@@ -44,10 +49,46 @@ type Conn struct {
 // NewConn wraps an already authenticated connection, for handlers driven
 // without a Server (tests, fuzzing, embedding). Cancel keys are zero.
 func NewConn(nc net.Conn, user *authn.User, database string, maxMessageSize int) *Conn {
-	rd := &clientReader{conn: nc}
-	c := &Conn{User: user, Database: database, Params: map[string]string{}, RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, be: pgproto3.NewBackend(rd, nc)}
+	c := newConn(nc)
+	c.User, c.Database, c.Params = user, database, map[string]string{}
 	c.be.SetMaxBodyLen(maxMessageSize)
 	return c
+}
+
+func newConn(nc net.Conn) *Conn {
+	rd := &clientReader{conn: nc}
+	wr := &countingWriter{w: nc}
+	return &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, wr: wr, be: pgproto3.NewBackend(rd, wr)}
+}
+
+// reportBytes adds the bytes moved since the last call to the metrics.
+func (c *Conn) reportBytes() {
+	if c.bytesIn == nil {
+		return
+	}
+	if d := c.rd.n - c.reportedIn; d > 0 {
+		c.bytesIn.Add(float64(d))
+		c.reportedIn = c.rd.n
+	}
+	if d := c.wr.n - c.reportedOut; d > 0 {
+		c.bytesOut.Add(float64(d))
+		c.reportedOut = c.wr.n
+	}
+}
+
+// countingWriter counts bytes written to the client.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil // pgproto3 flushes empty buffers; skip the syscall
+	}
+	n, err := w.w.Write(p)
+	w.n += int64(n)
+	return n, err
 }
 
 // Receive reads the next message. The message is valid until the next call.
@@ -68,6 +109,7 @@ func (c *Conn) Receive() (pgproto3.FrontendMessage, error) {
 // ReceiveIdle is Receive at a transaction boundary: a draining server ends
 // the connection here instead of waiting for the client.
 func (c *Conn) ReceiveIdle() (pgproto3.FrontendMessage, error) {
+	c.reportBytes()
 	c.idle.Store(true)
 	defer c.idle.Store(false)
 	if c.draining.Load() {
@@ -141,18 +183,22 @@ type clientReader struct {
 	conn    net.Conn
 	pending []byte
 	err     error
+	n       int64 // bytes read
 }
 
 func (r *clientReader) Read(p []byte) (int, error) {
 	if len(r.pending) > 0 {
 		n := copy(p, r.pending)
 		r.pending = r.pending[n:]
+		r.n += int64(n)
 		return n, nil
 	}
 	if r.err != nil {
 		return 0, r.err
 	}
-	return r.conn.Read(p)
+	n, err := r.conn.Read(p)
+	r.n += int64(n)
+	return n, err
 }
 
 func (r *clientReader) watch(delay time.Duration, onClose func()) func() {

@@ -226,7 +226,13 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	}
 	s.mu.conns[c.key.pid] = c
 	s.mu.Unlock()
+	authed := s.metrics.ClientConns.WithLabelValues("postgres", "authenticated")
+	authed.Inc()
+	c.bytesIn = s.metrics.Bytes.WithLabelValues(c.Database, "client_to_server")
+	c.bytesOut = s.metrics.Bytes.WithLabelValues(c.Database, "server_to_client")
 	defer func() {
+		authed.Dec()
+		c.reportBytes()
 		s.mu.Lock()
 		delete(s.mu.conns, c.key.pid)
 		s.mu.Unlock()
@@ -259,8 +265,8 @@ var errCancelHandled = errors.New("cancel request handled")
 // startup runs SSL negotiation, the startup message and authentication.
 // On error the returned Conn (if any) can carry the ErrorResponse.
 func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler, error) {
-	rd := &clientReader{conn: nc}
-	c := &Conn{net: nc, rd: rd, be: pgproto3.NewBackend(rd, nc), RemoteAddr: nc.RemoteAddr(), srv: s}
+	c := newConn(nc)
+	c.srv = s
 	tlsDone := false
 	var sm *pgproto3.StartupMessage
 	for sm == nil {
@@ -288,8 +294,9 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 			}
 			tlsDone = true
 			nc = tc
-			rd = &clientReader{conn: tc}
-			c = &Conn{net: tc, rd: rd, be: pgproto3.NewBackend(rd, tc), RemoteAddr: c.RemoteAddr, srv: s}
+			addr := c.RemoteAddr
+			c = newConn(tc)
+			c.RemoteAddr, c.srv = addr, s
 		case *pgproto3.GSSEncRequest:
 			if _, err := nc.Write([]byte{'N'}); err != nil {
 				return nil, nil, err

@@ -30,7 +30,10 @@ func pgAdminDSN() string {
 }
 
 // testDB creates a fresh database and returns a DSN for it.
-func testDB(t *testing.T) string {
+func testDB(t *testing.T) string { return testDBB(t) }
+
+// testDBB is testDB for tests and benchmarks.
+func testDBB(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, pgAdminDSN())
@@ -68,7 +71,10 @@ type gateway struct {
 
 // start runs the gateway in-process with the given YAML (listen
 // addresses are added) and stops it when the test ends.
-func start(t *testing.T, yaml string) *gateway {
+func start(t *testing.T, yaml string) *gateway { return startB(t, yaml) }
+
+// startB is start for tests and benchmarks.
+func startB(t testing.TB, yaml string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{sig: make(chan os.Signal, 4), done: make(chan error, 1), dir: dir, cfgPath: filepath.Join(dir, "floe.yaml"), log: &logBuffer{}}
@@ -100,7 +106,7 @@ func start(t *testing.T, yaml string) *gateway {
 	return g
 }
 
-func (g *gateway) stop(t *testing.T) {
+func (g *gateway) stop(t testing.TB) {
 	select {
 	case g.sig <- syscall.SIGTERM:
 	default:

@@ -92,11 +92,15 @@ run() { # target mode clients → "tps latency_ms errors"
   local tps lat failed
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
   lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out")
-  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out")
+  # Errors: failed transactions plus clients pgbench aborted on an error
+  # (e.g. "prepared statement does not exist").
+  failed=$(( $(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out" | head -1 | grep . || echo 0) \
+    + $(grep -c 'aborted in command' <<<"$out" || true) ))
   if [ -z "$tps" ]; then failed="ERR"; tps=0 lat=0; echo "$out" | tail -3 >&2; fi
   echo "${tps:-0} ${lat:-0} ${failed:-0}"
 }
 
+echo "pgbench -S -T $T, scale 10, pool size $POOL (Floe and PgBouncer, transaction pooling); err = failed transactions + aborted clients"
 printf '%-9s %4s | %10s %8s | %10s %8s %4s | %10s %8s %4s | %12s %12s\n' mode clients "direct tps" "lat ms" "bouncer" "lat ms" err "floe tps" "lat ms" err "floe/direct" "floe/bouncer"
 for mode in $MODES; do
   for c in $CLIENTS; do

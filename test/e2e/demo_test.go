@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"flag"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -129,5 +128,3 @@ func golden(t *testing.T, path, got string) {
 		t.Fatalf("%s differs:\n--- want\n%s\n--- got\n%s", path, want, got)
 	}
 }
-
-var _ = fmt.Sprint

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -525,4 +527,16 @@ func TestRelayOversizedAndMalformedInput(t *testing.T) {
 	if err := bystander.QueryRow(ctx, "select 1").Scan(&one); err != nil {
 		t.Fatalf("bystander affected: %v", err)
 	}
+}
+
+// TestRelayPsqlScript runs a psql script through the relay against a
+// golden transcript: COPY both ways with \copy, errors with their
+// messages, transactions, SQL-level PREPARE (which pins).
+func TestRelayPsqlScript(t *testing.T) {
+	g := start(t, relayConfig(testDB(t), "transaction", 2, ""))
+	host, port, _ := net.SplitHostPort(g.pg)
+	psql := exec.Command("psql", "-X", "-h", host, "-p", port, "-U", "alice", "-f", "testdata/relay.sql", "app")
+	psql.Env = append(os.Environ(), "PGPASSWORD=alice-secret", "PGCONNECT_TIMEOUT=10", "PGSSLMODE=disable")
+	out, _ := psql.CombinedOutput()
+	golden(t, "testdata/relay.psql.out", string(out))
 }

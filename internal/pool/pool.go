@@ -25,8 +25,13 @@ type Config[T any] struct {
 
 	// Dial opens a new connection.
 	Dial func(ctx context.Context) (T, error)
-	// Ping checks a connection that sat idle; nil skips health checks.
+	// Ping checks a connection that sat idle longer than
+	// HealthCheckAfter; nil skips it.
 	Ping func(ctx context.Context, c T) error
+	// Alive is a cheap check (no round trip) run on every idle connection
+	// before it is handed out, e.g. that the server has not closed it;
+	// nil skips it.
+	Alive func(c T) bool
 	// Close closes a connection.
 	Close func(c T)
 	// Now is the clock; nil means time.Now.
@@ -122,6 +127,10 @@ func (p *Pool[T]) acquireOnce(ctx context.Context) (*Conn[T], error) {
 		}
 		p.changedLocked()
 		p.mu.Unlock()
+		if p.cfg.Alive != nil && !p.cfg.Alive(c.Value) {
+			p.Release(c, false)
+			return nil, ctx.Err()
+		}
 		if p.cfg.Ping != nil && p.cfg.HealthCheckAfter > 0 && now.Sub(c.lastUsed) > p.cfg.HealthCheckAfter {
 			if err := p.cfg.Ping(ctx, c.Value); err != nil {
 				p.Release(c, false)

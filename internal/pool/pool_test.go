@@ -216,3 +216,15 @@ func TestConcurrent(t *testing.T) {
 		t.Fatalf("stats after: %+v", s)
 	}
 }
+
+func TestAliveCheckReplacesClosedConnections(t *testing.T) {
+	h := &harness{}
+	p := newPool(t, h, Config[*fakeConn]{Size: 2, Alive: func(c *fakeConn) bool { return !c.bad.Load() }})
+	a, _ := p.Acquire(context.Background())
+	p.Release(a, true)
+	a.Value.bad.Store(true)
+	b, err := p.Acquire(context.Background())
+	if err != nil || b.Value == a.Value || !a.Value.closed.Load() {
+		t.Fatalf("closed connection handed out: %v", err)
+	}
+}

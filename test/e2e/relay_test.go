@@ -540,3 +540,64 @@ func TestRelayPsqlScript(t *testing.T) {
 	out, _ := psql.CombinedOutput()
 	golden(t, "testdata/relay.psql.out", string(out))
 }
+
+// TestRelayBackendKilled: backends terminated while idle are replaced
+// unnoticed; one terminated mid-query gives its client a proper error and
+// leaves other clients unaffected.
+func TestRelayBackendKilled(t *testing.T) {
+	dsn := testDB(t)
+	g := start(t, relayConfig(dsn, "transaction", 2, ""))
+	ctx := context.Background()
+	c := g.connect(t, "alice", "alice-secret", "app")
+	other := g.connect(t, "bob", "bob-secret", "app")
+	for _, x := range []*pgx.Conn{c, other} {
+		if err := x.QueryRow(ctx, "select 1").Scan(new(int)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin, err := pgx.Connect(ctx, pgAdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	dbname := dsn[strings.LastIndex(dsn, "/")+1 : strings.Index(dsn, "?")]
+	kill := func(extra string) int {
+		var n int
+		err := admin.QueryRow(ctx, "select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() "+extra, dbname).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := kill(""); n == 0 {
+		t.Fatal("no pooled backend to terminate")
+	}
+	time.Sleep(100 * time.Millisecond)
+	for _, x := range []*pgx.Conn{c, other} {
+		if err := x.QueryRow(ctx, "select 1").Scan(new(int)); err != nil {
+			t.Fatalf("query after idle backends were terminated: %v", err)
+		}
+	}
+	// Mid-query.
+	errc := make(chan error, 1)
+	go func() { _, err := c.Exec(ctx, "select pg_sleep(30) /* floe-kill-test */"); errc <- err }()
+	time.Sleep(300 * time.Millisecond)
+	if n := kill("and query like '%floe-kill-test%'"); n != 1 {
+		t.Fatalf("terminated %d backends", n)
+	}
+	select {
+	case err := <-errc:
+		if code := sqlstate(err); code != "57P01" && code != "08006" {
+			t.Fatalf("want 57P01 or 08006, got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("client not told its backend died")
+	}
+	if err := other.QueryRow(ctx, "select 1").Scan(new(int)); err != nil {
+		t.Fatalf("bystander affected: %v", err)
+	}
+	c2 := g.connect(t, "alice", "alice-secret", "app")
+	if err := c2.QueryRow(ctx, "select 1").Scan(new(int)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,6 +2,7 @@ package pgrelay
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strings"
@@ -50,6 +51,20 @@ func (b *backendConn) value(name string) (string, bool) {
 	}
 	v, ok := b.reported[name]
 	return v, ok
+}
+
+// alive reports whether an idle connection is still open and quiet: a
+// server that was shut down or terminated the backend has sent an error
+// and closed the socket. It costs one non-blocking peek at the socket.
+func (b *backendConn) alive() bool {
+	if b.fe.ReadBufferLen() > 0 {
+		return false
+	}
+	nc := b.conn
+	if tc, ok := nc.(*tls.Conn); ok {
+		nc = tc.NetConn()
+	}
+	return socketQuiet(nc)
 }
 
 // ping runs an empty query: it proves the server is there and reading.

@@ -65,6 +65,7 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 			HealthCheckAfter: pc.HealthCheckAfter,
 			Dial:             r.dial,
 			Ping:             func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
+			Alive:            func(b *backendConn) bool { return b.alive() },
 			Close:            func(b *backendConn) { b.close() },
 			Observe: pool.Observer{
 				Waited:   func(d time.Duration) { waits.Inc(); wait.Observe(d.Seconds()) },

@@ -48,27 +48,68 @@ func (s *session) exchange(ctx context.Context) error {
 			return s.backendFailed(ctx, err)
 		}
 		done := false
+		k := head.kind
+		results := k == opQuery || k == opExecute
 		switch m := msg.(type) {
-		case *pgproto3.DataRow, *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyOutResponse,
-			*pgproto3.NoticeResponse, *pgproto3.NotificationResponse, *pgproto3.FunctionCallResponse:
+		case *pgproto3.NoticeResponse, *pgproto3.NotificationResponse:
+			s.toClient(msg)
+		case *pgproto3.DataRow, *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyOutResponse:
+			if !results {
+				return s.confused(msg)
+			}
+			s.toClient(msg)
+		case *pgproto3.FunctionCallResponse:
+			if k != opFunction {
+				return s.confused(msg)
+			}
 			s.toClient(msg)
 		case *pgproto3.RowDescription:
+			if k != opQuery && k != opDescribeStmt && k != opDescribePortal {
+				return s.confused(msg)
+			}
 			s.toClient(msg)
-			done = head.kind == opDescribeStmt || head.kind == opDescribePortal
+			done = k != opQuery
 		case *pgproto3.NoData:
+			if k != opDescribeStmt && k != opDescribePortal {
+				return s.confused(msg)
+			}
 			s.toClient(msg)
-			done = head.kind == opDescribeStmt || head.kind == opDescribePortal
+			done = true
 		case *pgproto3.ParameterDescription:
+			if k != opDescribeStmt {
+				return s.confused(msg)
+			}
 			s.toClient(msg)
-		case *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse, *pgproto3.PortalSuspended:
+		case *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse:
+			if !results {
+				return s.confused(msg)
+			}
 			s.toClient(msg)
-			done = head.kind == opExecute
+			done = k == opExecute
+		case *pgproto3.PortalSuspended:
+			if k != opExecute {
+				return s.confused(msg)
+			}
+			s.toClient(msg)
+			done = true
 		case *pgproto3.ParseComplete:
+			if k != opParse {
+				return s.confused(msg)
+			}
 			if !head.swallow {
 				s.toClient(msg)
 			}
 			done = true
-		case *pgproto3.BindComplete, *pgproto3.CloseComplete:
+		case *pgproto3.BindComplete:
+			if k != opBind {
+				return s.confused(msg)
+			}
+			s.toClient(msg)
+			done = true
+		case *pgproto3.CloseComplete:
+			if k != opClose {
+				return s.confused(msg)
+			}
 			s.toClient(msg)
 			done = true
 		case *pgproto3.ParameterStatus:
@@ -81,12 +122,15 @@ func (s *session) exchange(ctx context.Context) error {
 			s.cycleErr = true
 			// A failed re-prepare is reported too: it is why the Bind cannot run.
 			s.toClient(msg)
-			switch head.kind {
+			switch k {
 			case opSync, opQuery, opFunction:
 			default:
 				s.dropUntilSync()
 			}
 		case *pgproto3.CopyInResponse:
+			if !results {
+				return s.confused(msg)
+			}
 			s.toClient(msg)
 			stopWatch()
 			if err := s.copyIn(ctx); err != nil {
@@ -94,7 +138,7 @@ func (s *session) exchange(ctx context.Context) error {
 			}
 			stopWatch = s.c.WatchClose(watchDelay, s.hangUp)
 		case *pgproto3.ReadyForQuery:
-			if head.kind != opSync && head.kind != opQuery && head.kind != opFunction {
+			if k != opSync && k != opQuery && k != opFunction {
 				return s.confused(msg)
 			}
 			s.txStatus = m.TxStatus
@@ -105,8 +149,6 @@ func (s *session) exchange(ctx context.Context) error {
 			}
 			s.toClient(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 			done = true
-		case *pgproto3.CopyBothResponse:
-			return s.confused(msg)
 		default:
 			return s.confused(msg)
 		}

@@ -93,7 +93,9 @@ func FuzzMessageLoop(f *testing.F) {
 	binary.BigEndian.PutUint32(big[1:], 1<<30)
 	f.Add(big)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		feed(t, in, func(server net.Conn) { _ = readyHandler{}.Serve(context.Background(), NewConn(server, nil, "db", 4096)) })
+		feed(t, in, func(server net.Conn) {
+			_ = readyHandler{}.Serve(context.Background(), NewConn(server, nil, "db", 4096))
+		})
 	})
 }
 

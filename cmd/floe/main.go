@@ -1,4 +1,3 @@
-// Command floe is the Floe database gateway.
 package main
 
 import (

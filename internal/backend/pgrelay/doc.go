@@ -1,0 +1,26 @@
+// Package pgrelay relays PostgreSQL-protocol client sessions onto pooled
+// connections to a PostgreSQL server (the "relay" path of the design):
+// messages are decoded, tracked and forwarded; results stream back message
+// by message.
+//
+// A Relay serves one logical database. It owns a pool.Pool of backend
+// connections, opened with pgconn (which handles the server's TLS and
+// authentication with the DSN's credentials) and then hijacked, so that
+// the relay speaks pgproto3 on the raw socket.
+//
+// A session (one per client, on the client's goroutine) holds a backend
+// connection only while it needs one: for its whole life in session mode
+// or once pinned, for a transaction in transaction mode, for a statement
+// in statement mode. Every message forwarded to the backend is remembered
+// as a pending op — the response it is owed — and responses are matched
+// against that queue, which is what lets the session re-prepare its
+// statements on another connection, answer some messages itself, and
+// notice a backend that sends what it should not. See exchange.go.
+//
+// Goroutines: besides the client's, a short-lived watcher reads the
+// client socket while a statement runs longer than 50 ms (to cancel it if
+// the client hangs up), and a LISTENing session reads its idle backend for
+// notifications while waiting for the client. Both are stopped before the
+// session goroutine touches those sockets again. CancelRequests arrive on
+// other goroutines and are serialised with attach and release by a mutex.
+package pgrelay

@@ -2,7 +2,7 @@
 # Makes sure the servers the tests use are running: PostgreSQL (5432),
 # MariaDB (3306) and Redis (6379). Starts installed servers that are down
 # and installs missing ones from Debian's packages (needs root), plus the
-# client tools the tests drive (psql, pgbench).
+# client tool the tests drive (psql).
 # Usage: scripts/services.sh [postgres] [mariadb] [redis]   (default: all)
 set -u
 want=("$@"); [ ${#want[@]} -eq 0 ] && want=(postgres mariadb redis)
@@ -20,7 +20,6 @@ for s in "${want[@]}"; do
   case $s in
     postgres)
       need psql postgresql-client || fail=1
-      need pgbench postgresql-contrib || fail=1
       up 5432 && { echo "postgres: up on 5432"; continue; }
       need pg_ctlcluster postgresql postgresql-contrib || { fail=1; continue; }
       v=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)

@@ -601,3 +601,45 @@ func TestRelayBackendKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRelayStartupParameters: startup parameters (and -c options) reach
+// the backend as values, never as SQL, whatever the client sets first.
+func TestRelayStartupParameters(t *testing.T) {
+	dsn := testDB(t)
+	g := start(t, relayConfig(dsn, "transaction", 2, ""))
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(g.dsn("alice", "alice-secret", "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil := `x\'; create table pwned(a int); --`
+	cfg.RuntimeParams["standard_conforming_strings"] = "off"
+	cfg.RuntimeParams["search_path"] = evil
+	cfg.RuntimeParams["options"] = "-c statement_timeout=4321"
+	c, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var sp, st string
+	if err := c.QueryRow(ctx, "select current_setting('search_path'), current_setting('statement_timeout')").Scan(&sp, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st != "4321ms" || !strings.Contains(sp, "create table pwned") {
+		t.Fatalf("parameters not applied as values: search_path=%q statement_timeout=%q", sp, st)
+	}
+	direct, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close(ctx)
+	var n int
+	if err := direct.QueryRow(ctx, "select count(*) from pg_class where relname = 'pwned'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("startup parameter ran as SQL: %v %d", err, n)
+	}
+	// Another client on the same backend connections sees none of it.
+	other := g.connect(t, "bob", "bob-secret", "app")
+	if err := other.QueryRow(ctx, "select current_setting('statement_timeout')").Scan(&st); err != nil || st != "0" {
+		t.Fatalf("leaked to another client: %v %q", err, st)
+	}
+}

@@ -144,9 +144,12 @@ func (b *backendConn) sendCancel(ctx context.Context) error {
 	return nil
 }
 
-// quoteLiteral quotes s as a string literal (standard_conforming_strings on).
+// quoteLiteral quotes s as an escape-string literal, which reads the same
+// whatever standard_conforming_strings is (a client may turn it off in
+// the same batch of SETs).
 func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	s = strings.ReplaceAll(s, `\`, `\\`)
+	return "E'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // quoteIdent quotes a parameter name if it is not a plain lower-case word.

@@ -38,7 +38,7 @@ fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
 
 fuzz-short:
-	./scripts/fuzz.sh 3s
+	./scripts/fuzz.sh 2000x
 
 bench:
 	./bench/pgbench.sh

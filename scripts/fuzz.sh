@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs every Go fuzz target in the module for the given time each (default 10s).
+# Runs every Go fuzz target in the module for the given -fuzztime each
+# (default 10s; "2000x" means 2000 inputs, which CI uses: a count, unlike
+# a short duration, cannot end a worker mid-input).
 set -euo pipefail
 t=${1:-10s}
 cd "$(dirname "$0")/.."

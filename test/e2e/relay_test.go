@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	_ "github.com/lib/pq"
 )
 
@@ -641,5 +642,74 @@ func TestRelayStartupParameters(t *testing.T) {
 	other := g.connect(t, "bob", "bob-secret", "app")
 	if err := other.QueryRow(ctx, "select current_setting('statement_timeout')").Scan(&st); err != nil || st != "0" {
 		t.Fatalf("leaked to another client: %v %q", err, st)
+	}
+}
+
+// TestRelayExtendedProtocolCopy: COPY FROM STDIN issued with
+// Parse/Bind/Execute/Sync, data, CopyDone and a second Sync (as libpq
+// does), directly and through the gateway in transaction mode.
+func TestRelayExtendedProtocolCopy(t *testing.T) {
+	dsn := testDB(t)
+	g := start(t, relayConfig(dsn, "transaction", 1, ""))
+	ctx := context.Background()
+	setup, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer setup.Close(ctx)
+	if _, err := setup.Exec(ctx, "create table xc(a int)"); err != nil {
+		t.Fatal(err)
+	}
+	for name, url := range map[string]string{"direct": dsn, "floe": g.dsn("alice", "alice-secret", "app")} {
+		t.Run(name, func(t *testing.T) {
+			pc, err := pgconn.Connect(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pc.Close(ctx)
+			fe := pc.Frontend()
+			fe.Send(&pgproto3.Parse{Query: "copy xc from stdin"})
+			fe.Send(&pgproto3.Bind{})
+			fe.Send(&pgproto3.Execute{})
+			fe.Send(&pgproto3.Sync{})
+			if err := fe.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			until := func(stop func(pgproto3.BackendMessage) bool) []string {
+				var seen []string
+				for {
+					m, err := pc.ReceiveMessage(rctx)
+					if err != nil {
+						t.Fatalf("after %v: %v", seen, err)
+					}
+					seen = append(seen, fmt.Sprintf("%T", m))
+					if stop(m) {
+						return seen
+					}
+				}
+			}
+			until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.CopyInResponse); return ok })
+			fe.Send(&pgproto3.CopyData{Data: []byte("1\n2\n")})
+			fe.Send(&pgproto3.CopyDone{})
+			fe.Send(&pgproto3.Sync{})
+			if err := fe.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			seen := until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ReadyForQuery); return ok })
+			if strings.Join(seen, ",") != "*pgproto3.CommandComplete,*pgproto3.ReadyForQuery" {
+				t.Fatalf("after CopyDone: %v", seen)
+			}
+		})
+	}
+	var n int
+	if err := setup.QueryRow(ctx, "select count(*) from xc").Scan(&n); err != nil || n != 4 {
+		t.Fatalf("rows: %v %d", err, n)
+	}
+	// The single backend connection is clean for the next client.
+	c := g.connect(t, "bob", "bob-secret", "app")
+	if err := c.QueryRow(ctx, "select 1").Scan(new(int)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -131,9 +131,23 @@ func (s *session) exchange(ctx context.Context) error {
 			if !results {
 				return s.confused(msg)
 			}
+			if k == opExecute {
+				// The server ignores Syncs it reads during COPY FROM STDIN;
+				// a Sync sent with the Execute gets no ReadyForQuery. The
+				// client sends another after CopyDone (libpq does).
+				kept := s.pending[:1]
+				for _, o := range s.pending[1:] {
+					if o.kind == opSync {
+						s.syncDropped = true
+						continue
+					}
+					kept = append(kept, o)
+				}
+				s.pending = kept
+			}
 			s.toClient(msg)
 			stopWatch()
-			if err := s.copyIn(ctx); err != nil {
+			if err := s.copyIn(ctx, k == opExecute); err != nil {
 				return err
 			}
 			stopWatch = s.c.WatchClose(watchDelay, s.hangUp)
@@ -239,8 +253,11 @@ func (s *session) lostClient() {
 	go s.cancel()
 }
 
-// copyIn relays COPY FROM STDIN data from the client to the backend.
-func (s *session) copyIn(ctx context.Context) error {
+// copyIn relays COPY FROM STDIN data from the client to the backend. For
+// a COPY run by Execute the server holds its CommandComplete until a Sync
+// or Flush, and the client's Sync may still be on its way: a Flush after
+// CopyDone gets the answer out.
+func (s *session) copyIn(ctx context.Context, extended bool) error {
 	b := s.be.Value
 	s.flushClient()
 	if s.clientGone || s.gone.Load() {
@@ -274,6 +291,9 @@ func (s *session) copyIn(ctx context.Context) error {
 			}
 		case *pgproto3.CopyDone, *pgproto3.CopyFail:
 			b.fe.Send(m)
+			if extended {
+				b.fe.Send(&pgproto3.Flush{})
+			}
 			return s.flushBackend(ctx)
 		case *pgproto3.Flush, *pgproto3.Sync:
 			// Ignored during COPY, as the server does.

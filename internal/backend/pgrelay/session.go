@@ -96,10 +96,13 @@ type session struct {
 	gone       atomic.Bool // set by the hang-up watcher
 	// skipping: a gateway-detected error was queued; like the server, drop
 	// the client's messages until Sync.
-	skipping   bool
-	bytesIn    int64
-	cycleStart time.Time
-	cycleErr   bool
+	skipping bool
+	// syncDropped: a Sync went to the server during COPY FROM STDIN and
+	// was ignored; the batch stays open until the client's next Sync.
+	syncDropped bool
+	bytesIn     int64
+	cycleStart  time.Time
+	cycleErr    bool
 
 	okObs, errObs   prometheus.Counter
 	latency         prometheus.Observer
@@ -678,6 +681,10 @@ func (s *session) sync(ctx context.Context) error {
 	s.pending = append(s.pending, op{kind: opSync})
 	if err := s.exchange(ctx); err != nil {
 		return err
+	}
+	if s.syncDropped {
+		s.syncDropped = false
+		return s.c.Flush()
 	}
 	s.inBatch = false
 	s.endCycle()

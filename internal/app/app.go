@@ -104,12 +104,11 @@ func Run(ctx context.Context, opts Options) error {
 	a.state.Store(st)
 	defer a.closeAll()
 
-	a.pg = pgwire.NewServer(pgConfig(cfg, nil), a, a.log.With("component", "pgwire"), a.metrics)
 	tlsCfg, err := loadTLS(cfg)
 	if err != nil {
 		return err
 	}
-	a.pg.SetConfig(pgConfig(cfg, tlsCfg))
+	a.pg = pgwire.NewServer(pgConfig(cfg, tlsCfg), a, a.log.With("component", "pgwire"), a.metrics)
 
 	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutConns()

@@ -79,6 +79,7 @@ type Pool[T any] struct {
 		total   int        // idle + in use + being dialled
 		waiters []chan grant[T]
 		closed  bool
+		filling int // MinIdle dials in progress
 	}
 }
 
@@ -373,9 +374,10 @@ func (p *Pool[T]) reapAndFill() {
 	p.mu.total -= len(drop)
 	need := 0
 	if len(p.mu.waiters) == 0 {
-		need = min(p.cfg.MinIdle-len(p.mu.idle), p.cfg.Size-p.mu.total)
+		need = max(min(p.cfg.MinIdle-len(p.mu.idle)-p.mu.filling, p.cfg.Size-p.mu.total), 0)
 	}
-	p.mu.total += max(need, 0)
+	p.mu.total += need
+	p.mu.filling += need
 	p.changedLocked()
 	p.mu.Unlock()
 	for i, c := range drop {
@@ -385,6 +387,16 @@ func (p *Pool[T]) reapAndFill() {
 		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 		c, err := p.dial(ctx)
 		cancel()
+		p.mu.Lock()
+		p.mu.filling--
+		if err == nil && len(p.mu.waiters) == 0 && !p.mu.closed {
+			// Idle in the same step, so a concurrent fill counts it.
+			p.mu.idle = append(p.mu.idle, c)
+			p.changedLocked()
+			p.mu.Unlock()
+			continue
+		}
+		p.mu.Unlock()
 		if err != nil {
 			continue // dial released the slot
 		}

@@ -142,9 +142,15 @@ func TestLifetimeIdleTimeoutAndHealthCheck(t *testing.T) {
 func TestMinIdleAndDialErrors(t *testing.T) {
 	h := &harness{}
 	p := newPool(t, h, Config[*fakeConn]{Size: 4, MinIdle: 2})
-	p.reapAndFill()
-	if s := p.Stats(); s.Idle != 2 {
-		t.Fatalf("min idle: %+v", s)
+	p.reapAndFill() // concurrently with the maintenance goroutine's first fill
+	for deadline := time.Now().Add(5 * time.Second); p.Stats().Idle < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("min idle not reached: %+v", p.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if s := p.Stats(); s.Idle != 2 || s.Total != 2 {
+		t.Fatalf("min idle overshot: %+v", s)
 	}
 	e := errors.New("refused")
 	h.dialErr.Store(&e)

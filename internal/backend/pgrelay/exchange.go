@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -49,73 +50,11 @@ func (s *session) exchange(ctx context.Context) error {
 		}
 		done := false
 		k := head.kind
-		results := k == opQuery || k == opExecute
 		switch m := msg.(type) {
-		case *pgproto3.NoticeResponse, *pgproto3.NotificationResponse:
-			s.toClient(msg)
-		case *pgproto3.DataRow, *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyOutResponse:
-			if !results {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-		case *pgproto3.FunctionCallResponse:
-			if k != opFunction {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-		case *pgproto3.RowDescription:
-			if k != opQuery && k != opDescribeStmt && k != opDescribePortal {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-			done = k != opQuery
-		case *pgproto3.NoData:
-			if k != opDescribeStmt && k != opDescribePortal {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-			done = true
-		case *pgproto3.ParameterDescription:
-			if k != opDescribeStmt {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-		case *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse:
-			if !results {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-			done = k == opExecute
-		case *pgproto3.PortalSuspended:
-			if k != opExecute {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-			done = true
-		case *pgproto3.ParseComplete:
-			if k != opParse {
-				return s.confused(msg)
-			}
-			if !head.swallow {
-				s.toClient(msg)
-			}
-			done = true
-		case *pgproto3.BindComplete:
-			if k != opBind {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-			done = true
-		case *pgproto3.CloseComplete:
-			if k != opClose {
-				return s.confused(msg)
-			}
-			s.toClient(msg)
-			done = true
 		case *pgproto3.ParameterStatus:
 			b.noteParam(m.Name, m.Value)
 			if s.want != nil {
-				s.want[lower(m.Name)] = m.Value
+				s.want[strings.ToLower(m.Name)] = m.Value
 			}
 			s.toClient(msg)
 		case *pgproto3.ErrorResponse:
@@ -128,7 +67,7 @@ func (s *session) exchange(ctx context.Context) error {
 				s.dropUntilSync()
 			}
 		case *pgproto3.CopyInResponse:
-			if !results {
+			if k != opQuery && k != opExecute {
 				return s.confused(msg)
 			}
 			if k == opExecute {
@@ -164,7 +103,14 @@ func (s *session) exchange(ctx context.Context) error {
 			s.toClient(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 			done = true
 		default:
-			return s.confused(msg)
+			ok, ends := answers(msg, k)
+			if !ok {
+				return s.confused(msg)
+			}
+			if _, parsed := msg.(*pgproto3.ParseComplete); !parsed || !head.swallow {
+				s.toClient(msg)
+			}
+			done = ends
 		}
 		if done {
 			s.pending = s.pending[1:]
@@ -181,19 +127,37 @@ func (s *session) exchange(ctx context.Context) error {
 	return nil
 }
 
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 'A' && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] >= 'A' && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
+// answers reports whether msg may answer an op of kind k and whether it
+// completes it. Messages with effects of their own (ParameterStatus,
+// ErrorResponse, CopyInResponse, ReadyForQuery) are handled by exchange.
+func answers(msg pgproto3.BackendMessage, k opKind) (ok, done bool) {
+	results := k == opQuery || k == opExecute
+	describe := k == opDescribeStmt || k == opDescribePortal
+	switch msg.(type) {
+	case *pgproto3.NoticeResponse, *pgproto3.NotificationResponse:
+		return true, false
+	case *pgproto3.DataRow, *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyOutResponse:
+		return results, false
+	case *pgproto3.FunctionCallResponse:
+		return k == opFunction, false
+	case *pgproto3.RowDescription:
+		return k == opQuery || describe, describe
+	case *pgproto3.NoData:
+		return describe, true
+	case *pgproto3.ParameterDescription:
+		return k == opDescribeStmt, false
+	case *pgproto3.CommandComplete, *pgproto3.EmptyQueryResponse:
+		return results, k == opExecute
+	case *pgproto3.PortalSuspended:
+		return k == opExecute, true
+	case *pgproto3.ParseComplete:
+		return k == opParse, true
+	case *pgproto3.BindComplete:
+		return k == opBind, true
+	case *pgproto3.CloseComplete:
+		return k == opClose, true
 	}
-	return s
+	return false, false
 }
 
 // dropUntilSync ends the head op with an error: the server skips the rest

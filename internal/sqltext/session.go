@@ -175,7 +175,7 @@ func classify(w []string, e *Effects) {
 // words, ignoring ASCII case.
 func containsAnyFold(s string, words []string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i] | 0x20
+		c := lowerASCII(s[i])
 		for _, w := range words {
 			if c == w[0] && len(s)-i >= len(w) && equalFoldASCII(s[i:i+len(w)], w) {
 				return true
@@ -187,9 +187,16 @@ func containsAnyFold(s string, words []string) bool {
 
 func equalFoldASCII(s, lower string) bool {
 	for i := 0; i < len(lower); i++ {
-		if s[i]|0x20 != lower[i] {
+		if lowerASCII(s[i]) != lower[i] {
 			return false
 		}
 	}
 	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + ('a' - 'A')
+	}
+	return c
 }

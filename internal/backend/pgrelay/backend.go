@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
 // backendConn is one connection to a PostgreSQL server, owned by the pool
@@ -64,7 +66,7 @@ func (b *backendConn) alive() bool {
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
 	}
-	return socketQuiet(nc)
+	return hangup.Quiet(nc)
 }
 
 // ping runs an empty query: it proves the server is there and reading.

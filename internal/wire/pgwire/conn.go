@@ -4,8 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
 // ErrShutdown is returned by Receive when the server drains and the
@@ -32,7 +31,7 @@ type Conn struct {
 	RemoteAddr net.Addr
 
 	net net.Conn
-	rd  *clientReader
+	rd  *hangup.Reader
 	wr  *countingWriter
 	be  *pgproto3.Backend
 	key cancelKey
@@ -56,7 +55,7 @@ func NewConn(nc net.Conn, user *authn.User, database string, maxMessageSize int)
 }
 
 func newConn(nc net.Conn) *Conn {
-	rd := &clientReader{conn: nc}
+	rd := hangup.NewReader(nc)
 	wr := &countingWriter{w: nc}
 	return &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, wr: wr, be: pgproto3.NewBackend(rd, wr)}
 }
@@ -66,9 +65,9 @@ func (c *Conn) reportBytes() {
 	if c.bytesIn == nil {
 		return
 	}
-	if d := c.rd.n - c.reportedIn; d > 0 {
+	if d := c.rd.N - c.reportedIn; d > 0 {
 		c.bytesIn.Add(float64(d))
-		c.reportedIn = c.rd.n
+		c.reportedIn = c.rd.N
 	}
 	if d := c.wr.n - c.reportedOut; d > 0 {
 		c.bytesOut.Add(float64(d))
@@ -156,7 +155,7 @@ func (c *Conn) Draining() bool { return c.draining.Load() }
 // that short statements cost nothing; stop ends it and must be called
 // before the next Receive.
 func (c *Conn) WatchClose(delay time.Duration, onClose func()) (stop func()) {
-	return c.rd.watch(delay, onClose)
+	return c.rd.Watch(delay, onClose)
 }
 
 func (c *Conn) drain() {
@@ -172,74 +171,4 @@ func (c *Conn) cancel() {
 	}
 }
 
-func isTimeout(err error) bool {
-	return errors.Is(err, os.ErrDeadlineExceeded)
-}
-
-// clientReader is the client socket's read side. Between messages a
-// watcher goroutine may read ahead to notice a hang-up; what it reads is
-// handed to the next Read.
-type clientReader struct {
-	conn    net.Conn
-	pending []byte
-	err     error
-	n       int64 // bytes read
-}
-
-func (r *clientReader) Read(p []byte) (int, error) {
-	if len(r.pending) > 0 {
-		n := copy(p, r.pending)
-		r.pending = r.pending[n:]
-		r.n += int64(n)
-		return n, nil
-	}
-	if r.err != nil {
-		return 0, r.err
-	}
-	n, err := r.conn.Read(p)
-	r.n += int64(n)
-	return n, err
-}
-
-func (r *clientReader) watch(delay time.Duration, onClose func()) func() {
-	var (
-		mu      sync.Mutex
-		stopped bool
-		wg      sync.WaitGroup
-	)
-	wg.Add(1)
-	t := time.AfterFunc(delay, func() {
-		defer wg.Done()
-		mu.Lock()
-		if stopped {
-			mu.Unlock()
-			return
-		}
-		mu.Unlock()
-		var b [1]byte
-		n, err := r.conn.Read(b[:])
-		if n > 0 {
-			r.pending = append(r.pending, b[:n]...)
-			return
-		}
-		if err != nil && !isTimeout(err) {
-			r.err = err
-			onClose()
-		}
-	})
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			if t.Stop() {
-				wg.Done() // never started
-				return
-			}
-			mu.Lock()
-			stopped = true
-			mu.Unlock()
-			_ = r.conn.SetReadDeadline(time.Now())
-			wg.Wait()
-			_ = r.conn.SetReadDeadline(time.Time{})
-		})
-	}
-}
+func isTimeout(err error) bool { return hangup.IsTimeout(err) }

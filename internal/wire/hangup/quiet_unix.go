@@ -1,16 +1,16 @@
 //go:build unix
 
-package pgrelay
+package hangup
 
 import (
 	"net"
 	"syscall"
 )
 
-// socketQuiet peeks without blocking: an idle backend socket has nothing
+// Quiet peeks without blocking: an idle backend socket has nothing
 // to read. Data (an error the server sent before closing) or EOF means
 // the connection is gone.
-func socketQuiet(nc net.Conn) bool {
+func Quiet(nc net.Conn) bool {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return true

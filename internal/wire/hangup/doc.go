@@ -1,0 +1,11 @@
+// Package hangup notices a client that hangs up while the gateway waits
+// on a backend for it. Reader is the read side of a client socket for
+// both protocol front ends; Watch starts, after a delay, one goroutine that
+// reads ahead a single byte: EOF or a reset calls onClose (which cancels
+// the backend statement), while a byte that arrives is kept and handed to
+// the next Read, so the protocol stream is unchanged. Stopping the watch
+// interrupts that read with a deadline and waits for the goroutine.
+//
+// Quiet is the backend-side counterpart: a non-blocking peek that tells a
+// pool whether an idle server connection was closed by its peer.
+package hangup

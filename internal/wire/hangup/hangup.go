@@ -1,0 +1,88 @@
+package hangup
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// Reader is a client socket's read side. It is used by one goroutine at a
+// time: the connection's, or the watcher between Watch and its stop.
+type Reader struct {
+	conn    net.Conn
+	pending []byte
+	err     error
+	// N counts bytes read.
+	N int64
+}
+
+// NewReader reads from conn.
+func NewReader(conn net.Conn) *Reader { return &Reader{conn: conn} }
+
+// Read implements io.Reader.
+func (r *Reader) Read(p []byte) (int, error) {
+	if len(r.pending) > 0 {
+		n := copy(p, r.pending)
+		r.pending = r.pending[n:]
+		r.N += int64(n)
+		return n, nil
+	}
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.conn.Read(p)
+	r.N += int64(n)
+	return n, err
+}
+
+// IsTimeout reports a read interrupted by a deadline.
+func IsTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// Watch calls onClose (on another goroutine) if the client hangs up while
+// the caller is not reading. Watching starts after delay so that short
+// statements cost nothing; the returned stop ends it and must be called
+// before the next Read.
+func (r *Reader) Watch(delay time.Duration, onClose func()) (stop func()) {
+	var (
+		mu      sync.Mutex
+		stopped bool
+		wg      sync.WaitGroup
+	)
+	wg.Add(1)
+	t := time.AfterFunc(delay, func() {
+		defer wg.Done()
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
+		var b [1]byte
+		n, err := r.conn.Read(b[:])
+		if n > 0 {
+			r.pending = append(r.pending, b[:n]...)
+			return
+		}
+		if err != nil && !IsTimeout(err) {
+			r.err = err
+			onClose()
+		}
+	})
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if t.Stop() {
+				wg.Done() // never started
+				return
+			}
+			mu.Lock()
+			stopped = true
+			mu.Unlock()
+			_ = r.conn.SetReadDeadline(time.Now())
+			wg.Wait()
+			_ = r.conn.SetReadDeadline(time.Time{})
+		})
+	}
+}

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package hangup
+
+import "net"
+
+// Quiet cannot peek on this platform; the health check on reuse
+// (pool.health_check_after) still applies.
+func Quiet(net.Conn) bool { return true }

@@ -20,10 +20,12 @@ import (
 
 	"github.com/floe-db/floe/internal/admin"
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/backend/myrelay"
 	"github.com/floe-db/floe/internal/backend/pgrelay"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -44,13 +46,14 @@ type Options struct {
 
 // Addrs are the addresses the listeners bound.
 type Addrs struct {
-	Postgres, Admin string
+	Postgres, MySQL, Admin string
 }
 
 type state struct {
-	cfg      *config.Config
-	users    *authn.Store
-	handlers map[string]pgwire.Handler
+	cfg        *config.Config
+	users      *authn.Store
+	handlers   map[string]pgwire.Handler
+	myHandlers map[string]mysqlwire.Handler
 }
 
 // App is a running gateway.
@@ -63,11 +66,13 @@ type App struct {
 	draining atomic.Bool
 	started  atomic.Bool
 	pg       *pgwire.Server
+	my       *mysqlwire.Server
 
 	mu struct {
 		sync.Mutex
-		relays  map[string]*pgrelay.Relay
-		engines map[string]*sqlite.Engine
+		relays   map[string]*pgrelay.Relay
+		myrelays map[string]*myrelay.Relay
+		engines  map[string]*sqlite.Engine
 	}
 }
 
@@ -77,6 +82,12 @@ func (a *App) Users() *authn.Store { return a.state.Load().users }
 // Handler implements pgwire.Gateway.
 func (a *App) Handler(db string) (pgwire.Handler, bool) {
 	h, ok := a.state.Load().handlers[db]
+	return h, ok
+}
+
+// MySQLHandler implements mysqlwire.Gateway.
+func (a *App) MySQLHandler(db string) (mysqlwire.Handler, bool) {
+	h, ok := a.state.Load().myHandlers[db]
 	return h, ok
 }
 
@@ -94,6 +105,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics()}
 	a.mu.relays = map[string]*pgrelay.Relay{}
+	a.mu.myrelays = map[string]*myrelay.Relay{}
 	a.mu.engines = map[string]*sqlite.Engine{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
 
@@ -109,12 +121,17 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a.pg = pgwire.NewServer(pgConfig(cfg, tlsCfg), a, a.log.With("component", "pgwire"), a.metrics)
+	a.my = mysqlwire.NewServer(myConfig(cfg, tlsCfg), a, a.log.With("component", "mysqlwire"), a.metrics)
 
 	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutConns()
 	var addrs Addrs
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	drainAll := func() {
+		a.pg.Drain()
+		a.my.Drain()
+	}
 	if cfg.Listen.Postgres != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen.Postgres)
 		if err != nil {
@@ -129,11 +146,26 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		}()
 	}
+	if cfg.Listen.MySQL != "off" {
+		ln, err := net.Listen("tcp", cfg.Listen.MySQL)
+		if err != nil {
+			drainAll()
+			return fmt.Errorf("listen.mysql: %w", err)
+		}
+		addrs.MySQL = ln.Addr().String()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := a.my.Serve(connCtx, ln); err != nil {
+				errc <- fmt.Errorf("mysql listener: %w", err)
+			}
+		}()
+	}
 	var adminSrv *http.Server
 	if cfg.Listen.Admin != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen.Admin)
 		if err != nil {
-			a.pg.Drain()
+			drainAll()
 			return fmt.Errorf("listen.admin: %w", err)
 		}
 		addrs.Admin = ln.Addr().String()
@@ -147,7 +179,7 @@ func Run(ctx context.Context, opts Options) error {
 		}()
 	}
 	a.started.Store(true)
-	a.log.Info("floe started", "postgres", addrs.Postgres, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
+	a.log.Info("floe started", "postgres", addrs.Postgres, "mysql", addrs.MySQL, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
 	if cfg.Demo {
 		printBanner(opts.Stdout, addrs)
 	}
@@ -184,13 +216,15 @@ loop:
 	// Drain: stop accepting, let transactions finish, then cut.
 	a.draining.Store(true)
 	timeout := a.state.Load().cfg.Shutdown.Timeout
-	a.pg.Drain()
+	drainAll()
 	waitCtx, cancel := context.WithTimeout(context.Background(), timeout)
-	if err := a.pg.Wait(waitCtx); err != nil {
-		a.log.Warn("shutdown timeout reached; closing remaining connections", "connections", a.pg.Conns())
+	errPG, errMy := a.pg.Wait(waitCtx), a.my.Wait(waitCtx)
+	if errPG != nil || errMy != nil {
+		a.log.Warn("shutdown timeout reached; closing remaining connections", "connections", a.pg.Conns()+a.my.Conns())
 		cutConns()
 		short, c2 := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = a.pg.Wait(short)
+		_ = a.my.Wait(short)
 		c2()
 	}
 	cancel()
@@ -258,6 +292,11 @@ func pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
 	return pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections}
 }
 
+func myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
+	return mysqlwire.Config{TLS: t, Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
+		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile}
+}
+
 func loadTLS(cfg *config.Config) (*tls.Config, error) {
 	if cfg.TLS == nil {
 		return nil, nil
@@ -283,15 +322,22 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{cfg: cfg, users: users, handlers: map[string]pgwire.Handler{}}
+	st := &state{cfg: cfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}}
+	myOpts := myrelay.Options{LocalInfile: cfg.MySQL.LocalInfile}
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	newRelays := map[string]*pgrelay.Relay{}
+	newMyRelays := map[string]*myrelay.Relay{}
 	newEngines := map[string]*sqlite.Engine{}
 	fail := func(err error) (*state, error) {
 		for name, r := range newRelays {
 			if a.mu.relays[name] != r {
+				r.Close()
+			}
+		}
+		for name, r := range newMyRelays {
+			if a.mu.myrelays[name] != r {
 				r.Close()
 			}
 		}
@@ -318,6 +364,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 			}
 			newRelays[db.Name] = r
 			st.handlers[db.Name] = r
+			st.myHandlers[db.Name] = wrongMySQL(db.Name)
 		case config.KindSQLite:
 			e := a.mu.engines[db.Name]
 			if e == nil || e.Path() != db.Path {
@@ -334,8 +381,29 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 			}
 			newEngines[db.Name] = e
 			st.handlers[db.Name] = e
+			st.myHandlers[db.Name] = e.MySQL()
 		case config.KindMySQL:
+			r := a.mu.myrelays[db.Name]
+			switch {
+			case r != nil && r.SameBackend(db):
+				r.SetOptions(myOpts)
+			case r != nil && r.SameDSN(db):
+				r.SetOptions(myOpts)
+				r.Reconfigure(db.Pool)
+			default:
+				r, err = myrelay.New(db, myOpts, a.log.With("component", "myrelay"), a.metrics)
+				if err != nil {
+					return fail(err)
+				}
+			}
+			newMyRelays[db.Name] = r
+			st.myHandlers[db.Name] = r
 			st.handlers[db.Name] = wrongProtocol(db.Name)
+		}
+	}
+	for name, r := range a.mu.myrelays {
+		if newMyRelays[name] != r {
+			r.Close()
 		}
 	}
 	for name, r := range a.mu.relays {
@@ -348,7 +416,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 			_ = e.Close()
 		}
 	}
-	a.mu.relays, a.mu.engines = newRelays, newEngines
+	a.mu.relays, a.mu.myrelays, a.mu.engines = newRelays, newMyRelays, newEngines
 	return st, nil
 }
 
@@ -370,6 +438,7 @@ func (a *App) Reload(ctx context.Context) {
 			} else {
 				a.state.Store(st)
 				a.pg.SetConfig(pgConfig(cfg, t))
+				a.my.SetConfig(myConfig(cfg, t))
 				setLevel(a.level, cfg.Log.Level)
 			}
 		}
@@ -389,20 +458,32 @@ func (a *App) closeAll() {
 	for _, r := range a.mu.relays {
 		r.Close()
 	}
+	for _, r := range a.mu.myrelays {
+		r.Close()
+	}
 	for _, e := range a.mu.engines {
 		_ = e.Close()
 	}
 }
 
-// wrongProtocol serves a MySQL database reached over the PostgreSQL protocol.
+// wrongProtocol serves a database reached over the other protocol than
+// its server speaks.
 type wrongProtocol string
 
 func (w wrongProtocol) Serve(context.Context, *pgwire.Conn) error {
 	return pgwire.Fatalf(pgwire.CodeFeatureNotSupported, "database %q is a MySQL database; connect to it with a MySQL client", string(w))
 }
 
+// wrongMySQL answers a MySQL client that asked for a PostgreSQL database.
+type wrongMySQL string
+
+func (w wrongMySQL) Serve(context.Context, *mysqlwire.Conn) error {
+	return mysqlwire.Fatalf(mysqlwire.ErNotSupportedYet, "database '%s' is a PostgreSQL database; connect to it with a PostgreSQL client", string(w))
+}
+
 func printBanner(w io.Writer, a Addrs) {
 	host, port, _ := net.SplitHostPort(a.Postgres)
+	myHost, myPort, _ := net.SplitHostPort(a.MySQL)
 	fmt.Fprintf(w, `
   Floe is running in demo mode (no config file): an embedded SQLite database
   "demo" with sample tables customers, products and orders.
@@ -411,8 +492,12 @@ func printBanner(w io.Writer, a Addrs) {
 
       psql -h %[1]s -p %[2]s -U %[3]s %[4]s
 
+  or with the mysql client:
+
+      mysql -h %[6]s -P %[7]s -u %[3]s -p%[3]s %[4]s
+
   Admin:   http://%[5]s/healthz  /readyz  /metrics
   Stop with Ctrl-C. Write a floe.yaml (see docs/config.md) to front your own databases.
 
-`, host, port, config.DemoUser, config.DemoDatabase, a.Admin)
+`, host, port, config.DemoUser, config.DemoDatabase, a.Admin, myHost, myPort)
 }

@@ -17,6 +17,7 @@ type User struct {
 
 	scram scram.StoredCredentials
 	md5   string // "" when only a verifier was configured
+	my    *mysqlCreds
 }
 
 // MayOpen reports whether the user may connect to database db.
@@ -59,7 +60,9 @@ func NewStore(specs []Spec) (*Store, error) {
 		var err error
 		if sp.Verifier != "" {
 			u.scram, err = ParseVerifier(sp.Verifier)
+			u.my = newMySQLCreds("")
 		} else {
+			u.my = newMySQLCreds(sp.Password)
 			salt := make([]byte, 16)
 			if _, err := rand.Read(salt); err != nil {
 				return nil, err

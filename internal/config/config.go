@@ -9,8 +9,10 @@ import (
 // Default listener addresses (DESIGN §6). Every one is loopback: exposing
 // the gateway on a network is an explicit decision made in the config file.
 const (
-	DefaultPostgresAddr  = "127.0.0.1:6432"
-	DefaultMySQLAddr     = "127.0.0.1:3307"
+	DefaultPostgresAddr = "127.0.0.1:6432"
+	DefaultMySQLAddr    = "127.0.0.1:3307"
+	// DefaultMySQLVersion is the server version MySQL clients see.
+	DefaultMySQLVersion  = "8.0.40-floe"
 	DefaultHTTPAddr      = "127.0.0.1:8080"
 	DefaultFlightSQLAddr = "127.0.0.1:8815"
 	DefaultAdminAddr     = "127.0.0.1:8081"
@@ -70,7 +72,16 @@ type TLS struct {
 
 // MySQL holds MySQL front-end options.
 type MySQL struct {
+	// LocalInfile lets LOAD DATA LOCAL INFILE through; off by default
+	// because it makes the client send a file the server names.
 	LocalInfile bool `yaml:"local_infile"`
+	// MaxPacketSize caps one client packet in bytes (max_allowed_packet);
+	// larger ones are answered with error 1153 and the connection closed.
+	MaxPacketSize int `yaml:"max_packet_size"`
+	// MaxConnections caps concurrent client connections (0: unlimited).
+	MaxConnections int `yaml:"max_connections"`
+	// ServerVersion is the version string clients see in the handshake.
+	ServerVersion string `yaml:"server_version"`
 }
 
 // Postgres holds PostgreSQL front-end options.

@@ -33,6 +33,10 @@ func (c *Config) ApplyDefaults() {
 	def(&c.Listen.FlightSQL, DefaultFlightSQLAddr)
 	def(&c.Listen.Admin, DefaultAdminAddr)
 	def(&c.Postgres.AuthMethod, "scram-sha-256")
+	if c.MySQL.MaxPacketSize == 0 {
+		c.MySQL.MaxPacketSize = DefaultMaxMessageSize
+	}
+	def(&c.MySQL.ServerVersion, DefaultMySQLVersion)
 	if c.Postgres.MaxMessageSize == 0 {
 		c.Postgres.MaxMessageSize = DefaultMaxMessageSize
 	}
@@ -90,6 +94,15 @@ func (c *Config) validate() Errors {
 	if c.Postgres.MaxMessageSize < 1024 {
 		bad("postgres.max_message_size", "must be at least 1024 bytes")
 	}
+	if c.MySQL.MaxPacketSize < 1024 || c.MySQL.MaxPacketSize > 1<<30 {
+		bad("mysql.max_packet_size", "must be between 1024 bytes and 1 GiB")
+	}
+	if c.MySQL.MaxConnections < 0 {
+		bad("mysql.max_connections", "must not be negative")
+	}
+	if strings.ContainsRune(c.MySQL.ServerVersion, 0) {
+		bad("mysql.server_version", "must not contain NUL")
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -144,7 +157,11 @@ func (c *Config) validate() Errors {
 		}
 		p := d.Pool
 		switch p.Mode {
-		case PoolSession, PoolTransaction, PoolStatement:
+		case PoolSession, PoolTransaction:
+		case PoolStatement:
+			if d.Kind == KindMySQL {
+				bad(key+".pool.mode", "statement mode is for PostgreSQL databases; use transaction")
+			}
 		default:
 			bad(key+".pool.mode", "%q: want session, transaction or statement", p.Mode)
 		}

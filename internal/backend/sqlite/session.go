@@ -42,7 +42,8 @@ type cursor struct {
 	rows  *sql.Rows
 	oids  []uint32
 	names []string
-	first []any // a row read ahead to type expression columns
+	decl  []string // declared types, upper case
+	first []any    // a row read ahead to type expression columns
 	// untyped lists the columns without a declared type.
 	untyped []int
 	nRows   int64
@@ -427,7 +428,14 @@ func (s *session) open(ctx context.Context, st *statement, args []any) (*cursor,
 	s.mu.Lock()
 	s.mu.cancel = cancel
 	s.mu.Unlock()
-	rows, err := s.conn.QueryContext(rctx, st.sql, args...)
+	return openCursor(rctx, cancel, s.conn, st.sql, args)
+}
+
+// openCursor runs q on conn and settles the result's column types: the
+// declared type where there is one, else the first row's value type.
+// cancel ends rctx and is called when the cursor closes.
+func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn, q string, args []any) (*cursor, error) {
+	rows, err := conn.QueryContext(rctx, q, args...)
 	if err != nil {
 		cancel()
 		return nil, err
@@ -440,10 +448,12 @@ func (s *session) open(ctx context.Context, st *statement, args []any) (*cursor,
 	}
 	cur.oids = make([]uint32, len(cols))
 	cur.names = make([]string, len(cols))
+	cur.decl = make([]string, len(cols))
 	untyped := false
 	for i, ct := range cols {
 		cur.names[i] = ct.Name()
-		oid, ok := oidFor(strings.ToUpper(ct.DatabaseTypeName()))
+		cur.decl[i] = strings.ToUpper(ct.DatabaseTypeName())
+		oid, ok := oidFor(cur.decl[i])
 		if !ok {
 			untyped = true
 			cur.untyped = append(cur.untyped, i)

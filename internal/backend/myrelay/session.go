@@ -1,0 +1,944 @@
+package myrelay
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/pool"
+	"github.com/floe-db/floe/internal/sqltext"
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
+)
+
+const (
+	watchDelay = 50 * time.Millisecond
+	// maxBackendStmts bounds the statements kept prepared per backend connection.
+	maxBackendStmts = 512
+	// defaultNames is the character set state of a fresh backend connection.
+	defaultNames = "collation:45"
+)
+
+// clientStmt is a statement the client prepared: the relay's record of it.
+type clientStmt struct {
+	query   string
+	params  int
+	columns int
+	types   []uint16 // parameter types the client bound last
+}
+
+type session struct {
+	r    *Relay
+	c    *mysqlwire.Conn
+	mode string
+
+	foundRows bool
+	p         *pool.Pool[*backendConn]
+	lease     *pool.Conn[*backendConn]
+	be        *backendConn
+	thread    atomic.Uint32 // attached backend thread, for KILL QUERY
+
+	pinned   string
+	longData bool // COM_STMT_SEND_LONG_DATA sent; keep the connection until EXECUTE
+	status   uint16
+	// What the session wants of whatever connection it gets.
+	autocommit bool
+	multi      bool
+	names      string // key of the character set state
+	namesSQL   string // statement that establishes it ("" for the handshake's)
+
+	stmts        map[uint32]*clientStmt
+	nextStmt     uint32
+	lastInsertID uint64
+	gone         atomic.Bool // the client hung up mid-query
+
+	okObs, errObs prometheus.Counter
+	latency       prometheus.Observer
+}
+
+// Serve implements mysqlwire.Handler.
+func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
+	cfg := r.poolConfig()
+	s := &session{
+		r: r, c: c, mode: cfg.Mode,
+		foundRows:  c.Has(mysqlwire.CapFoundRows),
+		status:     mysqlwire.StatusAutocommit,
+		autocommit: true,
+		multi:      c.Has(mysqlwire.CapMultiStatements),
+		names:      fmt.Sprintf("collation:%d", c.Collation),
+		stmts:      map[uint32]*clientStmt{},
+		okObs:      r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "ok"),
+		errObs:     r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
+		latency:    r.metrics.QueryDuration.WithLabelValues(r.name),
+	}
+	c.SetCanceller(func() {
+		if t := s.thread.Load(); t != 0 {
+			r.kill(t, true)
+		}
+	})
+	defer c.SetCanceller(nil)
+	defer s.detach(true)
+	for {
+		var p []byte
+		var err error
+		if s.status&mysqlwire.StatusInTrans == 0 {
+			p, err = c.ReadCommandIdle()
+		} else {
+			p, err = c.ReadCommand()
+		}
+		if err != nil {
+			return err
+		}
+		if p[0] == mysqlwire.ComQuit {
+			return nil
+		}
+		err = s.command(ctx, p)
+		if err == nil && s.gone.Load() {
+			return io.EOF
+		}
+		if err != nil {
+			me, ok := errors.AsType[*mysqlwire.Error](err)
+			if !ok || me.Fatal {
+				return err
+			}
+			if werr := c.WriteErr(me); werr != nil {
+				return werr
+			}
+		}
+		if err := c.Flush(); err != nil {
+			return err
+		}
+		s.maybeRelease()
+	}
+}
+
+func (s *session) command(ctx context.Context, p []byte) error {
+	c := s.c
+	switch p[0] {
+	case mysqlwire.ComPing:
+		return c.WriteOK(mysqlwire.OK{Status: s.status})
+	case mysqlwire.ComInitDB:
+		return s.use(string(p[1:]))
+	case mysqlwire.ComQuery:
+		return s.query(ctx, p)
+	case mysqlwire.ComFieldList:
+		return s.simple(ctx, p, s.relayFieldList)
+	case mysqlwire.ComStatistics:
+		return s.simple(ctx, p, s.relayOne)
+	case mysqlwire.ComStmtPrepare:
+		return s.prepare(ctx, p)
+	case mysqlwire.ComStmtExecute:
+		return s.execute(ctx, p)
+	case mysqlwire.ComStmtSendLongData:
+		return s.sendLongData(ctx, p)
+	case mysqlwire.ComStmtClose:
+		if id, ok := mysqlwire.StatementID(p); ok {
+			delete(s.stmts, id)
+		}
+		return nil
+	case mysqlwire.ComStmtReset:
+		return s.resetStmt(ctx, p)
+	case mysqlwire.ComStmtFetch:
+		return s.fetch(ctx, p)
+	case mysqlwire.ComSetOption:
+		if len(p) < 3 {
+			return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
+		}
+		switch binary.LittleEndian.Uint16(p[1:]) {
+		case mysqlwire.OptionMultiStatementsOn:
+			s.multi = true
+		case mysqlwire.OptionMultiStatementsOff:
+			s.multi = false
+		default:
+			return mysqlwire.Errorf(mysqlwire.ErUnknownCom, "Unknown command")
+		}
+		return c.WriteEOF(false, 0, s.status)
+	case mysqlwire.ComResetConnection:
+		return s.resetConnection()
+	case mysqlwire.ComProcessKill:
+		if len(p) < 5 {
+			return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
+		}
+		return c.RunKill(mysqlwire.Kill{ID: binary.LittleEndian.Uint32(p[1:])}, s.status)
+	case mysqlwire.ComChangeUser:
+		return mysqlwire.Errorf(mysqlwire.ErNotSupportedYet, "COM_CHANGE_USER is not supported by Floe; open a new connection as the other user")
+	}
+	return mysqlwire.Errorf(mysqlwire.ErUnknownCom, "Unknown command")
+}
+
+// attach gets a backend connection and brings its session state in line
+// with what this session wants.
+func (s *session) attach(ctx context.Context) error {
+	if s.be != nil {
+		return nil
+	}
+	p, lease, err := s.r.acquire(ctx, s.foundRows)
+	if err != nil {
+		return err
+	}
+	s.p, s.lease, s.be = p, lease, lease.Value
+	be := s.be
+	if want := int8(0); s.multi != (be.multi == 1) || be.multi < 0 {
+		if s.multi {
+			want = 1
+		}
+		opt := mysqlwire.OptionMultiStatementsOff
+		if s.multi {
+			opt = mysqlwire.OptionMultiStatementsOn
+		}
+		if err := s.syncOption(opt); err != nil {
+			return err
+		}
+		be.multi = want
+	}
+	if be.names != s.names {
+		q := s.namesSQL
+		if q == "" {
+			q = namesFor(s.c.Collation)
+		}
+		if err := s.syncExec(q); err != nil {
+			return err
+		}
+		be.names = s.names
+	}
+	if be.autocommit != s.autocommit {
+		q := "SET autocommit=0"
+		if s.autocommit {
+			q = "SET autocommit=1"
+		}
+		if err := s.syncExec(q); err != nil {
+			return err
+		}
+	}
+	s.thread.Store(be.thread)
+	return nil
+}
+
+// syncExec runs a statement that replays session state; a failure is the
+// session's (e.g. an unknown character set), the connection is still good.
+func (s *session) syncExec(q string) error {
+	err := s.be.exec(q)
+	if err != nil && s.be.broken {
+		return s.lost(err)
+	}
+	if err != nil {
+		s.detach(false)
+	}
+	return err
+}
+
+func (s *session) syncOption(opt uint16) error {
+	if err := s.be.send(binary.LittleEndian.AppendUint16([]byte{mysqlwire.ComSetOption}, opt)); err != nil {
+		return s.lost(err)
+	}
+	p, err := s.be.read()
+	if err != nil {
+		return s.lost(err)
+	}
+	if p[0] == mysqlwire.HeaderErr {
+		s.detach(false)
+		return mysqlwire.ParseErr(p)
+	}
+	return nil
+}
+
+// namesFor returns SET NAMES for a handshake collation id.
+func namesFor(id byte) string {
+	cs, coll := collationName(id)
+	if cs == "" {
+		return "SET NAMES utf8mb4"
+	}
+	return "SET NAMES " + cs + " COLLATE " + coll
+}
+
+// lost handles a backend connection that failed mid-command: it is
+// discarded, and the client's session ends (its transaction, statements
+// and variables were on that connection).
+func (s *session) lost(err error) error {
+	s.r.log.Warn("backend connection lost", "error", err.Error())
+	s.detach(false)
+	return mysqlwire.Fatalf(mysqlwire.ErConnectionKilled, "Lost connection to the backend server of database '%s'", s.r.name)
+}
+
+// maybeRelease gives the connection back between transactions in
+// transaction mode.
+func (s *session) maybeRelease() {
+	if s.be == nil || s.mode == config.PoolSession || s.pinned != "" || s.longData {
+		return
+	}
+	if s.status&(mysqlwire.StatusInTrans|mysqlwire.StatusCursorExists) != 0 {
+		return
+	}
+	s.detach(false)
+}
+
+// detach returns the connection to the pool. At the end of a session a
+// connection that carries its state is reset first.
+func (s *session) detach(final bool) {
+	be := s.be
+	if be == nil {
+		return
+	}
+	s.be = nil
+	s.thread.Store(0)
+	if !be.broken && (be.dirty || final && (s.pinned != "" || s.mode == config.PoolSession || s.status&mysqlwire.StatusInTrans != 0 || s.longData)) {
+		if err := be.reset(); err != nil {
+			s.r.log.Debug("reset failed; closing backend connection", "error", err.Error())
+		}
+	}
+	s.p.Release(s.lease, !be.broken)
+	s.p, s.lease = nil, nil
+}
+
+func (s *session) pin(reason string) {
+	if s.mode == config.PoolSession || s.pinned != "" {
+		return
+	}
+	s.pinned = reason
+	s.r.metrics.Pins.WithLabelValues(s.r.name, reason).Inc()
+}
+
+// use switches the logical database (COM_INIT_DB or USE).
+func (s *session) use(db string) error {
+	if db == s.c.Database {
+		return s.c.WriteOK(mysqlwire.OK{Status: s.status})
+	}
+	if s.status&mysqlwire.StatusInTrans != 0 || s.pinned != "" {
+		return mysqlwire.Errorf(mysqlwire.ErLockOrActiveTrans, "Can't switch to database '%s' with an open transaction or session state on this one", db)
+	}
+	err := s.c.Switch(db)
+	if _, ok := errors.AsType[*mysqlwire.SwitchError](err); ok {
+		s.detach(true)
+	}
+	return err
+}
+
+var lastInsertIDQuery = regexp.MustCompile(`(?is)^\s*select\s+last_insert_id\s*\(\s*\)\s*(?:as\s+(\w+|` + "`[^`]+`" + `))?\s*;?\s*$`)
+
+func (s *session) query(ctx context.Context, p []byte) error {
+	q := string(p[1:])
+	if k, ok, kerr := mysqlwire.ParseKill(q); ok {
+		if kerr != nil {
+			return kerr
+		}
+		return s.c.RunKill(k, s.status)
+	}
+	if db, ok := mysqlwire.ParseUse(q); ok {
+		return s.use(db)
+	}
+	if s.be == nil && s.mode != config.PoolSession {
+		if m := lastInsertIDQuery.FindStringSubmatch(q); m != nil {
+			return s.answerLastInsertID(m[1])
+		}
+	}
+	eff := sqltext.MySQLSessionEffects(q)
+	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
+		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
+	}
+	if err := s.attach(ctx); err != nil {
+		return err
+	}
+	if eff.Pin != "" {
+		s.pin(eff.Pin)
+	}
+	start := time.Now()
+	if err := s.be.send(p); err != nil {
+		return s.lost(err)
+	}
+	failed, err := s.relayResult(false)
+	s.observe(start, failed, err)
+	if err != nil {
+		return err
+	}
+	if !failed && eff.Names {
+		s.names, s.namesSQL = "sql:"+q, q
+		s.be.names = s.names
+	}
+	return nil
+}
+
+func (s *session) observe(start time.Time, failed bool, err error) {
+	s.latency.Observe(time.Since(start).Seconds())
+	if failed || err != nil {
+		s.errObs.Inc()
+	} else {
+		s.okObs.Inc()
+	}
+}
+
+// answerLastInsertID answers SELECT LAST_INSERT_ID() between transactions
+// in transaction mode, where the next statement may run on another
+// connection: the value is the one from this session's last OK packet.
+func (s *session) answerLastInsertID(alias string) error {
+	name := "LAST_INSERT_ID()"
+	if alias != "" {
+		name = strings.Trim(alias, "`")
+	}
+	c := s.c
+	if err := c.WritePacket([]byte{1}); err != nil {
+		return err
+	}
+	col := mysqlwire.Column{Name: name, Charset: mysqlwire.CharsetBinary, Length: 21, Type: mysqlwire.TypeLongLong,
+		Flags: mysqlwire.FlagNotNull | mysqlwire.FlagUnsigned | mysqlwire.FlagBinary}
+	if err := c.WritePacket(mysqlwire.AppendColumn(nil, col)); err != nil {
+		return err
+	}
+	if err := c.WriteEOF(true, 0, s.status); err != nil {
+		return err
+	}
+	row := mysqlwire.AppendLenString(nil, fmt.Sprint(s.lastInsertID))
+	if err := c.WritePacket(row); err != nil {
+		return err
+	}
+	return c.WriteEOF(false, 0, s.status)
+}
+
+// watch cancels the backend statement if the client hangs up while the
+// relay waits on the server.
+func (s *session) watch() (stop func()) {
+	thread := s.be.thread
+	return s.c.WatchClose(watchDelay, func() {
+		s.gone.Store(true)
+		s.r.kill(thread, true)
+	})
+}
+
+// toClient forwards a packet; after a client write error the rest of the
+// response is still read from the server (and dropped) so the connection
+// stays usable.
+func (s *session) toClient(p []byte) {
+	if s.gone.Load() {
+		return
+	}
+	if err := s.c.WritePacket(p); err != nil {
+		s.clientGone()
+		return
+	}
+	if s.be.pc.Buffered() == 0 {
+		if err := s.c.Flush(); err != nil {
+			s.clientGone()
+		}
+	}
+}
+
+func (s *session) clientGone() {
+	if s.gone.CompareAndSwap(false, true) {
+		go s.r.kill(s.be.thread, true)
+	}
+}
+
+func (s *session) toClientEOF(afterColumns bool, warnings, status uint16) {
+	if s.gone.Load() {
+		return
+	}
+	if err := s.c.WriteEOF(afterColumns, warnings, status); err != nil {
+		s.clientGone()
+	}
+}
+
+// relayResult streams the response to COM_QUERY or COM_STMT_EXECUTE:
+// OK, ERR, or result sets, as many as the server says follow. failed
+// reports an ERR packet (relayed).
+func (s *session) relayResult(cursor bool) (failed bool, err error) {
+	stop := s.watch()
+	defer stop()
+	be := s.be
+	for {
+		p, err := be.read()
+		if err != nil {
+			stop()
+			return false, s.lost(err)
+		}
+		var status uint16
+		switch p[0] {
+		case mysqlwire.HeaderOK:
+			ok, _ := mysqlwire.ParseOK(p)
+			status = ok.Status
+			if ok.LastInsertID != 0 {
+				s.lastInsertID = ok.LastInsertID
+			}
+			s.toClient(p)
+		case mysqlwire.HeaderErr:
+			s.toClient(p)
+			return true, nil
+		case mysqlwire.HeaderLocalFile:
+			stop()
+			if status, failed, err = s.localInfile(p); err != nil {
+				return false, err
+			}
+			if failed {
+				return true, nil
+			}
+		default:
+			st, failed, err := s.relayRows(p, cursor)
+			if err != nil || failed {
+				return failed, err
+			}
+			status = st
+		}
+		s.setStatus(status)
+		if status&mysqlwire.StatusMoreResults == 0 {
+			return false, nil
+		}
+	}
+}
+
+func (s *session) setStatus(st uint16) {
+	s.status = st
+	s.autocommit = st&mysqlwire.StatusAutocommit != 0
+	if s.be != nil {
+		s.be.autocommit = s.autocommit
+	}
+}
+
+// relayRows relays one result set whose column count packet is first.
+// cursor is set for COM_STMT_EXECUTE with a cursor flag: if the server
+// opened one, no rows follow now (COM_STMT_FETCH reads them).
+func (s *session) relayRows(first []byte, cursor bool) (status uint16, failed bool, err error) {
+	be := s.be
+	n, _ := mysqlwire.NewReader(first).LenInt()
+	s.toClient(first)
+	for range n {
+		p, err := be.read()
+		if err != nil {
+			return 0, false, s.lost(err)
+		}
+		s.toClient(p)
+	}
+	var pending []byte
+	if !be.deprecateEOF || cursor {
+		p, err := be.read()
+		if err != nil {
+			return 0, false, s.lost(err)
+		}
+		switch {
+		case mysqlwire.IsEOF(p):
+			w, st := terminator(p)
+			if st&mysqlwire.StatusCursorExists != 0 {
+				s.toClientEOF(false, w, st)
+				return st, false, nil
+			}
+			if be.deprecateEOF {
+				// No cursor and no rows: that was the end.
+				s.toClientEOF(true, 0, st)
+				s.toClientEOF(false, w, st)
+				return st, false, nil
+			}
+		default:
+			pending = p
+		}
+	}
+	s.toClientEOF(true, 0, s.status)
+	for {
+		p := pending
+		pending = nil
+		if p == nil {
+			if p, err = be.read(); err != nil {
+				return 0, false, s.lost(err)
+			}
+		}
+		if p[0] == mysqlwire.HeaderErr {
+			s.toClient(p)
+			return 0, true, nil
+		}
+		if mysqlwire.IsEOF(p) {
+			w, st := terminator(p)
+			s.toClientEOF(false, w, st)
+			return st, false, nil
+		}
+		s.toClient(p)
+	}
+}
+
+// localInfile answers the server's request for a client file: relayed
+// when LOCAL INFILE is enabled and the client offered it, refused
+// otherwise (the server gets an empty file, the client an error).
+func (s *session) localInfile(req []byte) (status uint16, failed bool, err error) {
+	be := s.be
+	allowed := s.r.opts.Load().LocalInfile && s.c.Has(mysqlwire.CapLocalFiles) && !s.gone.Load()
+	if allowed {
+		s.toClient(req)
+		if err := s.c.Flush(); err != nil {
+			s.clientGone()
+			allowed = false
+		}
+	}
+	if allowed {
+		for {
+			p, err := s.c.ReadPacket()
+			if err != nil {
+				// The client is gone mid-file: end the file so the server
+				// finishes, then drop the session.
+				_ = be.pc.WritePacket(nil)
+				_ = be.pc.Flush()
+				s.gone.Store(true)
+				break
+			}
+			if err := be.pc.WritePacket(p); err != nil {
+				return 0, false, s.lost(err)
+			}
+			if len(p) == 0 {
+				break
+			}
+		}
+	} else {
+		if err := be.pc.WritePacket(nil); err != nil {
+			return 0, false, s.lost(err)
+		}
+	}
+	if err := be.pc.Flush(); err != nil {
+		return 0, false, s.lost(err)
+	}
+	p, err := be.read()
+	if err != nil {
+		return 0, false, s.lost(err)
+	}
+	if !allowed {
+		// Whatever the server answered, the load did not happen as asked.
+		if p[0] == mysqlwire.HeaderOK {
+			ok, _ := mysqlwire.ParseOK(p)
+			s.setStatus(ok.Status)
+		}
+		return 0, false, mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
+	}
+	if p[0] == mysqlwire.HeaderErr {
+		s.toClient(p)
+		return 0, true, nil
+	}
+	ok, _ := mysqlwire.ParseOK(p)
+	s.toClient(p)
+	return ok.Status, false, nil
+}
+
+// simple runs a command whose response relay is given.
+func (s *session) simple(ctx context.Context, p []byte, relay func() error) error {
+	if err := s.attach(ctx); err != nil {
+		return err
+	}
+	if err := s.be.send(p); err != nil {
+		return s.lost(err)
+	}
+	return relay()
+}
+
+// relayFieldList relays COM_FIELD_LIST: column definitions, then an end.
+func (s *session) relayFieldList() error {
+	for {
+		p, err := s.be.read()
+		if err != nil {
+			return s.lost(err)
+		}
+		switch {
+		case p[0] == mysqlwire.HeaderErr:
+			s.toClient(p)
+			return nil
+		case mysqlwire.IsEOF(p):
+			w, st := terminator(p)
+			s.toClientEOF(false, w, st)
+			return nil
+		}
+		s.toClient(p)
+	}
+}
+
+// relayOne relays a one-packet response.
+func (s *session) relayOne() error {
+	p, err := s.be.read()
+	if err != nil {
+		return s.lost(err)
+	}
+	s.toClient(p)
+	return nil
+}
+
+func (s *session) resetConnection() error {
+	if s.be != nil {
+		if err := s.be.reset(); err != nil {
+			return s.lost(err)
+		}
+		s.detach(false)
+	}
+	if s.pinned != "" {
+		s.pinned = ""
+	}
+	s.stmts = map[uint32]*clientStmt{}
+	s.longData = false
+	s.autocommit, s.status = true, mysqlwire.StatusAutocommit
+	s.names, s.namesSQL = fmt.Sprintf("collation:%d", s.c.Collation), ""
+	s.lastInsertID = 0
+	return s.c.WriteOK(mysqlwire.OK{Status: s.status})
+}
+
+// ---- prepared statements ----
+
+func (s *session) prepare(ctx context.Context, p []byte) error {
+	q := string(p[1:])
+	eff := sqltext.MySQLSessionEffects(q)
+	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
+		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
+	}
+	if err := s.attach(ctx); err != nil {
+		return err
+	}
+	if eff.Pin != "" {
+		s.pin(eff.Pin)
+	}
+	be := s.be
+	if old, ok := be.stmts[q]; ok {
+		// Prepared on this connection already: close the old one so that
+		// the client gets fresh metadata.
+		delete(be.stmts, q)
+		_ = be.send(binary.LittleEndian.AppendUint32([]byte{mysqlwire.ComStmtClose}, old.id))
+	}
+	if err := be.send(p); err != nil {
+		return s.lost(err)
+	}
+	first, err := be.read()
+	if err != nil {
+		return s.lost(err)
+	}
+	if first[0] == mysqlwire.HeaderErr {
+		s.toClient(first)
+		return nil
+	}
+	pok, perr := mysqlwire.ParsePrepareOK(first)
+	if perr != nil {
+		be.broken = true
+		return s.lost(perr)
+	}
+	s.nextStmt++
+	id := s.nextStmt
+	cs := &clientStmt{query: q, params: int(pok.Params), columns: int(pok.Columns)}
+	s.stmts[id] = cs
+	be.stmts[q] = &backendStmt{id: pok.StatementID, params: cs.params, cols: cs.columns}
+	s.evictStmts(q)
+	out := pok
+	out.StatementID = id
+	s.toClient(mysqlwire.AppendPrepareOK(nil, out))
+	for _, n := range []int{cs.params, cs.columns} {
+		for range n {
+			d, err := be.read()
+			if err != nil {
+				return s.lost(err)
+			}
+			s.toClient(d)
+		}
+		if n > 0 {
+			if !be.deprecateEOF {
+				if _, err := be.read(); err != nil {
+					return s.lost(err)
+				}
+			}
+			s.toClientEOF(true, 0, s.status)
+		}
+	}
+	return nil
+}
+
+// evictStmts keeps the per-connection statement cache bounded.
+func (s *session) evictStmts(keep string) {
+	be := s.be
+	for q, st := range be.stmts {
+		if len(be.stmts) <= maxBackendStmts {
+			return
+		}
+		if q == keep {
+			continue
+		}
+		delete(be.stmts, q)
+		if err := be.send(binary.LittleEndian.AppendUint32([]byte{mysqlwire.ComStmtClose}, st.id)); err != nil {
+			return
+		}
+	}
+}
+
+// ensure returns the statement prepared on the attached connection,
+// preparing it there first if needed (the response is not relayed).
+func (s *session) ensure(cs *clientStmt) (*backendStmt, error) {
+	be := s.be
+	if st, ok := be.stmts[cs.query]; ok {
+		return st, nil
+	}
+	if err := be.send(append([]byte{mysqlwire.ComStmtPrepare}, cs.query...)); err != nil {
+		return nil, s.lost(err)
+	}
+	first, err := be.read()
+	if err != nil {
+		return nil, s.lost(err)
+	}
+	if first[0] == mysqlwire.HeaderErr {
+		return nil, mysqlwire.ParseErr(first)
+	}
+	pok, perr := mysqlwire.ParsePrepareOK(first)
+	if perr != nil {
+		be.broken = true
+		return nil, s.lost(perr)
+	}
+	for _, n := range []int{int(pok.Params), int(pok.Columns)} {
+		for range n {
+			if _, err := be.read(); err != nil {
+				return nil, s.lost(err)
+			}
+		}
+		if n > 0 && !be.deprecateEOF {
+			if _, err := be.read(); err != nil {
+				return nil, s.lost(err)
+			}
+		}
+	}
+	st := &backendStmt{id: pok.StatementID, params: int(pok.Params), cols: int(pok.Columns)}
+	be.stmts[cs.query] = st
+	s.evictStmts(cs.query)
+	if st.params != cs.params {
+		return nil, &mysqlwire.Error{Code: 1615, State: "HY000", Message: "Prepared statement needs to be re-prepared"}
+	}
+	return st, nil
+}
+
+func (s *session) stmt(p []byte, command string) (uint32, *clientStmt, error) {
+	id, ok := mysqlwire.StatementID(p)
+	if !ok {
+		return 0, nil, mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
+	}
+	cs := s.stmts[id]
+	if cs == nil {
+		return id, nil, mysqlwire.Errorf(mysqlwire.ErUnknownStmtHandler, "Unknown prepared statement handler (%d) given to %s", id, command)
+	}
+	return id, cs, nil
+}
+
+func (s *session) execute(ctx context.Context, p []byte) error {
+	_, cs, err := s.stmt(p, "mysqld_stmt_execute")
+	if err != nil {
+		return err
+	}
+	ex, perr := mysqlwire.ParseExecute(p, cs.params)
+	if perr != nil {
+		return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
+	}
+	if ex.NewBound {
+		cs.types = ex.Types
+	} else if cs.params > 0 && cs.types == nil {
+		return mysqlwire.Errorf(mysqlwire.ErWrongArguments, "Incorrect arguments to mysqld_stmt_execute")
+	}
+	if err := s.attach(ctx); err != nil {
+		return err
+	}
+	st, err := s.ensure(cs)
+	if err != nil {
+		return err
+	}
+	if ex.Flags&mysqlwire.CursorReadOnly != 0 {
+		s.pin("cursor")
+	}
+	out := p
+	switch {
+	case cs.params > 0 && !ex.NewBound && !slices.Equal(st.types, cs.types):
+		// This connection has other (or no) types bound: send them.
+		ex.Types = cs.types
+		ex.StatementID = st.id
+		out = mysqlwire.AppendExecute(nil, ex)
+	default:
+		out = slices.Clone(p)
+		binary.LittleEndian.PutUint32(out[1:], st.id)
+	}
+	if cs.params > 0 {
+		st.types = cs.types
+	}
+	start := time.Now()
+	if err := s.be.send(out); err != nil {
+		return s.lost(err)
+	}
+	s.longData = false
+	failed, err := s.relayResult(ex.Flags&mysqlwire.CursorReadOnly != 0)
+	s.observe(start, failed, err)
+	return err
+}
+
+func (s *session) sendLongData(ctx context.Context, p []byte) error {
+	_, cs, err := s.stmt(p, "mysqld_stmt_send_long_data")
+	if err != nil {
+		// No response is sent for this command; the error shows at EXECUTE.
+		return nil
+	}
+	if err := s.attach(ctx); err != nil {
+		return err
+	}
+	st, err := s.ensure(cs)
+	if err != nil {
+		return err
+	}
+	out := slices.Clone(p)
+	binary.LittleEndian.PutUint32(out[1:], st.id)
+	s.longData = true
+	if err := s.be.send(out); err != nil {
+		return s.lost(err)
+	}
+	return nil
+}
+
+func (s *session) resetStmt(ctx context.Context, p []byte) error {
+	_, cs, err := s.stmt(p, "mysqld_stmt_reset")
+	if err != nil {
+		return err
+	}
+	s.longData = false
+	if s.be == nil {
+		return s.c.WriteOK(mysqlwire.OK{Status: s.status})
+	}
+	st, ok := s.be.stmts[cs.query]
+	if !ok {
+		return s.c.WriteOK(mysqlwire.OK{Status: s.status})
+	}
+	out := slices.Clone(p)
+	binary.LittleEndian.PutUint32(out[1:], st.id)
+	if err := s.be.send(out); err != nil {
+		return s.lost(err)
+	}
+	return s.relayOne()
+}
+
+func (s *session) fetch(ctx context.Context, p []byte) error {
+	_, cs, err := s.stmt(p, "mysqld_stmt_fetch")
+	if err != nil {
+		return err
+	}
+	if s.be == nil {
+		return mysqlwire.Errorf(mysqlwire.ErUnknownStmtHandler, "The statement has no open cursor")
+	}
+	st, ok := s.be.stmts[cs.query]
+	if !ok {
+		return mysqlwire.Errorf(mysqlwire.ErUnknownStmtHandler, "The statement has no open cursor")
+	}
+	out := slices.Clone(p)
+	binary.LittleEndian.PutUint32(out[1:], st.id)
+	if err := s.be.send(out); err != nil {
+		return s.lost(err)
+	}
+	for {
+		q, err := s.be.read()
+		if err != nil {
+			return s.lost(err)
+		}
+		if q[0] == mysqlwire.HeaderErr {
+			s.toClient(q)
+			return nil
+		}
+		if mysqlwire.IsEOF(q) {
+			w, st := terminator(q)
+			s.setStatus(st)
+			s.toClientEOF(false, w, st)
+			return nil
+		}
+		s.toClient(q)
+	}
+}

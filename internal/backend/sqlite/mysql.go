@@ -1,0 +1,786 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
+	"github.com/floe-db/floe/internal/wire/pgwire"
+)
+
+// MySQL returns the handler that serves this database to MySQL clients.
+func (e *Engine) MySQL() mysqlwire.Handler { return mysqlEngine{e} }
+
+type mysqlEngine struct{ e *Engine }
+
+type myStmt struct {
+	st       statement
+	params   int
+	cols     []mysqlwire.Column
+	types    []uint16
+	longData map[int][]byte
+}
+
+type mySession struct {
+	e      *Engine
+	c      *mysqlwire.Conn
+	conn   *sql.Conn
+	inTx   bool
+	multi  bool
+	stmts  map[uint32]*myStmt
+	nextID uint32
+
+	okObs, errObs prometheus.Counter
+	latency       prometheus.Observer
+
+	mu struct {
+		sync.Mutex
+		cancel context.CancelFunc
+	}
+}
+
+// Serve implements mysqlwire.Handler.
+func (m mysqlEngine) Serve(ctx context.Context, c *mysqlwire.Conn) error {
+	e := m.e
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return mysqlwire.Fatalf(mysqlwire.ErCantConnect, "could not open database '%s'", e.name)
+	}
+	defer conn.Close()
+	s := &mySession{
+		e: e, c: c, conn: conn, multi: c.Has(mysqlwire.CapMultiStatements), stmts: map[uint32]*myStmt{},
+		okObs:   e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "ok"),
+		errObs:  e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "error"),
+		latency: e.metrics.QueryDuration.WithLabelValues(e.name),
+	}
+	c.SetCanceller(s.cancel)
+	defer c.SetCanceller(nil)
+	defer func() {
+		if s.inTx {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	for {
+		var p []byte
+		if s.inTx {
+			p, err = c.ReadCommand()
+		} else {
+			p, err = c.ReadCommandIdle()
+		}
+		if err != nil {
+			return err
+		}
+		if p[0] == mysqlwire.ComQuit {
+			return nil
+		}
+		start := time.Now()
+		err = s.command(ctx, p)
+		if p[0] == mysqlwire.ComQuery || p[0] == mysqlwire.ComStmtExecute {
+			s.latency.Observe(time.Since(start).Seconds())
+			if err != nil {
+				s.errObs.Inc()
+			} else {
+				s.okObs.Inc()
+			}
+		}
+		if err != nil {
+			if _, ok := errors.AsType[*mysqlwire.SwitchError](err); ok {
+				return err
+			}
+			if errors.Is(err, mysqlwire.ErrKilled) {
+				return err
+			}
+			me := s.toMySQLError(err)
+			if me.Fatal {
+				return me
+			}
+			if werr := c.WriteErr(me); werr != nil {
+				return werr
+			}
+		}
+		if err := c.Flush(); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *mySession) cancel() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.cancel != nil {
+		s.mu.cancel()
+	}
+}
+
+func (s *mySession) run(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	s.mu.cancel = cancel
+	s.mu.Unlock()
+	return ctx, cancel
+}
+
+func (s *mySession) status() uint16 {
+	st := mysqlwire.StatusAutocommit
+	if s.inTx {
+		st |= mysqlwire.StatusInTrans
+	}
+	return st
+}
+
+// MySQL error numbers for the SQLSTATEs translate gives SQLite errors.
+var myErrnos = map[string]struct {
+	code  uint16
+	state string
+}{
+	"23505": {1062, "23000"}, "23502": {1048, "23000"}, "23503": {1452, "23000"}, "23514": {4025, "23000"},
+	"23000": {1105, "23000"}, "42P01": {1146, "42S02"}, "42703": {1054, "42S22"}, "42601": {1064, "42000"},
+	"42P07": {1050, "42S01"}, "42883": {1305, "42000"}, "57014": {1317, "70100"}, "55P03": {1205, "HY000"},
+	"25006": {1792, "25006"}, "54000": {1153, "08S01"}, "42804": {1366, "HY000"},
+}
+
+func (s *mySession) toMySQLError(err error) *mysqlwire.Error {
+	if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
+		return me
+	}
+	pe, _ := errors.AsType[*pgwire.Error](translate(err))
+	if pe == nil {
+		return mysqlwire.Errorf(mysqlwire.ErUnknown, "%s", err.Error())
+	}
+	if m, ok := myErrnos[pe.Code]; ok {
+		return &mysqlwire.Error{Code: m.code, State: m.state, Message: pe.Message}
+	}
+	return &mysqlwire.Error{Code: mysqlwire.ErUnknown, State: "HY000", Message: pe.Message}
+}
+
+func (s *mySession) command(ctx context.Context, p []byte) error {
+	c := s.c
+	switch p[0] {
+	case mysqlwire.ComPing:
+		return c.WriteOK(mysqlwire.OK{Status: s.status()})
+	case mysqlwire.ComInitDB:
+		return s.use(string(p[1:]))
+	case mysqlwire.ComQuery:
+		return s.query(ctx, string(p[1:]))
+	case mysqlwire.ComFieldList:
+		return s.fieldList(ctx, p[1:])
+	case mysqlwire.ComStmtPrepare:
+		return s.prepare(ctx, string(p[1:]))
+	case mysqlwire.ComStmtExecute:
+		return s.execute(ctx, p)
+	case mysqlwire.ComStmtSendLongData:
+		if len(p) >= 7 {
+			if st := s.stmts[binary.LittleEndian.Uint32(p[1:])]; st != nil {
+				i := int(binary.LittleEndian.Uint16(p[5:]))
+				if st.longData == nil {
+					st.longData = map[int][]byte{}
+				}
+				st.longData[i] = append(st.longData[i], p[7:]...)
+			}
+		}
+		return nil
+	case mysqlwire.ComStmtClose:
+		if id, ok := mysqlwire.StatementID(p); ok {
+			delete(s.stmts, id)
+		}
+		return nil
+	case mysqlwire.ComStmtReset:
+		id, _ := mysqlwire.StatementID(p)
+		st := s.stmts[id]
+		if st == nil {
+			return mysqlwire.Errorf(mysqlwire.ErUnknownStmtHandler, "Unknown prepared statement handler (%d) given to mysqld_stmt_reset", id)
+		}
+		st.longData = nil
+		return c.WriteOK(mysqlwire.OK{Status: s.status()})
+	case mysqlwire.ComSetOption:
+		if len(p) < 3 {
+			return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
+		}
+		s.multi = binary.LittleEndian.Uint16(p[1:]) == mysqlwire.OptionMultiStatementsOn
+		return c.WriteEOF(false, 0, s.status())
+	case mysqlwire.ComResetConnection:
+		if s.inTx {
+			if _, err := s.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+				return err
+			}
+			s.inTx = false
+		}
+		s.stmts = map[uint32]*myStmt{}
+		return c.WriteOK(mysqlwire.OK{Status: s.status()})
+	case mysqlwire.ComProcessKill:
+		if len(p) < 5 {
+			return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
+		}
+		return c.RunKill(mysqlwire.Kill{ID: binary.LittleEndian.Uint32(p[1:])}, s.status())
+	case mysqlwire.ComStatistics:
+		return c.WritePacket([]byte("Floe SQLite " + s.e.version))
+	}
+	return mysqlwire.Errorf(mysqlwire.ErUnknownCom, "Unknown command")
+}
+
+func (s *mySession) use(db string) error {
+	if db == s.c.Database {
+		return s.c.WriteOK(mysqlwire.OK{Status: s.status()})
+	}
+	if s.inTx {
+		return mysqlwire.Errorf(mysqlwire.ErLockOrActiveTrans, "Can't switch to database '%s' inside a transaction", db)
+	}
+	return s.c.Switch(db)
+}
+
+var (
+	sysVarQuery = regexp.MustCompile(`(?is)^\s*select\s+@@(?:session\.)?(\w+)(?:\s+limit\s+1)?\s*;?\s*$`)
+	databaseFn  = regexp.MustCompile(`(?is)^\s*select\s+(database|schema|version|connection_id|user|current_user)\s*\(\s*\)\s*;?\s*$`)
+	showTables  = regexp.MustCompile(`(?is)^\s*show\s+(full\s+)?tables\s*;?\s*$`)
+	showDBs     = regexp.MustCompile(`(?is)^\s*show\s+(databases|schemas)\s*;?\s*$`)
+	setStmt     = regexp.MustCompile(`(?is)^\s*set\s+(?:session\s+|@@session\.|@@)?(\w+)\s*(?:=|\s)\s*(.*?)\s*;?\s*$`)
+)
+
+// local answers the statements MySQL clients send about the server that
+// SQLite has no syntax for. It reports false for everything else.
+func (s *mySession) local(ctx context.Context, q string) (bool, error) {
+	if k, ok, kerr := mysqlwire.ParseKill(q); ok {
+		if kerr != nil {
+			return true, kerr
+		}
+		return true, s.c.RunKill(k, s.status())
+	}
+	if db, ok := mysqlwire.ParseUse(q); ok {
+		return true, s.use(db)
+	}
+	if m := sysVarQuery.FindStringSubmatch(q); m != nil {
+		v, ok := s.sysVar(strings.ToLower(m[1]))
+		if !ok {
+			return true, &mysqlwire.Error{Code: 1193, State: "HY000", Message: fmt.Sprintf("Unknown system variable '%s'", m[1])}
+		}
+		return true, s.writeValues([]string{"@@" + m[1]}, []any{v})
+	}
+	if m := databaseFn.FindStringSubmatch(q); m != nil {
+		fn := strings.ToLower(m[1])
+		var v any
+		switch fn {
+		case "database", "schema":
+			v = s.c.Database
+		case "version":
+			v, _ = s.sysVar("version")
+		case "connection_id":
+			v = int64(s.c.ID)
+		default:
+			v = s.c.User.Name + "@floe"
+		}
+		return true, s.writeValues([]string{strings.ToUpper(fn) + "()"}, []any{v})
+	}
+	if showDBs.MatchString(q) {
+		return true, s.writeValues([]string{"Database"}, []any{s.c.Database})
+	}
+	if showTables.MatchString(q) {
+		return true, s.runRows(ctx, &statement{sql: "SELECT name AS `Tables_in_" + s.c.Database + "` FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name", rows: true}, nil, false)
+	}
+	if m := setStmt.FindStringSubmatch(q); m != nil {
+		name, val := strings.ToLower(m[1]), strings.Trim(strings.ToLower(m[2]), `'"`)
+		switch {
+		case name == "names" || name == "character":
+			cs := strings.Fields(val)
+			if len(cs) > 0 && (cs[len(cs)-1] == "utf8" || cs[len(cs)-1] == "utf8mb4" || strings.HasPrefix(cs[0], "utf8")) {
+				return true, s.c.WriteOK(mysqlwire.OK{Status: s.status()})
+			}
+			return true, &mysqlwire.Error{Code: 1115, State: "42000", Message: "SQLite databases speak UTF-8 only (utf8mb4)"}
+		case name == "autocommit" && (val == "1" || val == "on" || val == "true"):
+			return true, s.c.WriteOK(mysqlwire.OK{Status: s.status()})
+		case name == "autocommit":
+			return true, mysqlwire.Errorf(mysqlwire.ErNotSupportedYet, "autocommit=0 is not supported for SQLite databases; use START TRANSACTION")
+		}
+		return true, &mysqlwire.Error{Code: 1193, State: "HY000", Message: fmt.Sprintf("Unknown system variable '%s'", m[1])}
+	}
+	return false, nil
+}
+
+func (s *mySession) sysVar(name string) (any, bool) {
+	switch name {
+	case "version":
+		return "8.0.40-floe-sqlite-" + s.e.version, true
+	case "version_comment":
+		return "Floe (SQLite " + s.e.version + ")", true
+	case "autocommit":
+		return int64(1), true
+	case "max_allowed_packet":
+		return int64(64 << 20), true
+	case "transaction_isolation", "tx_isolation":
+		return "SERIALIZABLE", true
+	case "character_set_client", "character_set_connection", "character_set_results", "character_set_database", "character_set_server":
+		return "utf8mb4", true
+	case "collation_connection", "collation_database", "collation_server":
+		return "utf8mb4_bin", true
+	case "sql_mode":
+		return "", true
+	case "time_zone", "system_time_zone":
+		return "UTC", true
+	case "lower_case_table_names":
+		return int64(1), true
+	}
+	return nil, false
+}
+
+// writeValues sends a one-row result of text values.
+func (s *mySession) writeValues(names []string, vals []any) error {
+	cols := make([]mysqlwire.Column, len(names))
+	for i, n := range names {
+		cols[i] = mysqlwire.Column{Name: n, Charset: mysqlwire.CharsetUTF8MB4, Length: 1024, Type: mysqlwire.TypeVarString}
+		if _, ok := vals[i].(int64); ok {
+			cols[i] = mysqlwire.Column{Name: n, Charset: mysqlwire.CharsetBinary, Length: 21, Type: mysqlwire.TypeLongLong, Flags: mysqlwire.FlagBinary}
+		}
+	}
+	if err := s.writeColumns(cols, s.status()); err != nil {
+		return err
+	}
+	var row []byte
+	for _, v := range vals {
+		row = mysqlwire.AppendLenString(row, fmt.Sprint(v))
+	}
+	if err := s.c.WritePacket(row); err != nil {
+		return err
+	}
+	return s.c.WriteEOF(false, 0, s.status())
+}
+
+func (s *mySession) writeColumns(cols []mysqlwire.Column, status uint16) error {
+	c := s.c
+	if err := c.WritePacket(mysqlwire.AppendLenInt(nil, uint64(len(cols)))); err != nil {
+		return err
+	}
+	for _, col := range cols {
+		if err := c.WritePacket(mysqlwire.AppendColumn(nil, col)); err != nil {
+			return err
+		}
+	}
+	return c.WriteEOF(true, 0, status)
+}
+
+func (s *mySession) query(ctx context.Context, q string) error {
+	if handled, err := s.local(ctx, q); handled {
+		return err
+	}
+	stmts := split(q)
+	var todo []*statement
+	for i := range stmts {
+		if !stmts[i].empty {
+			todo = append(todo, &stmts[i])
+		}
+	}
+	if len(todo) == 0 {
+		return &mysqlwire.Error{Code: 1065, State: "42000", Message: "Query was empty"}
+	}
+	if len(todo) > 1 && !s.multi {
+		return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax: multiple statements need the client's multi-statements option")
+	}
+	for i, st := range todo {
+		more := i < len(todo)-1
+		if err := s.runStatement(ctx, st, nil, false, more); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runStatement runs one statement and writes its result; more sets
+// SERVER_MORE_RESULTS_EXISTS on its final packet.
+func (s *mySession) runStatement(ctx context.Context, st *statement, args []any, binaryRows, more bool) error {
+	switch {
+	case st.tx == 'B' && s.inTx:
+		// MySQL commits the open transaction and starts a new one.
+		if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return err
+		}
+		s.inTx = false
+	case st.tx == 'E' && !s.inTx:
+		return s.c.WriteOK(mysqlwire.OK{Status: s.moreFlag(more)})
+	}
+	if st.rows {
+		return s.runRows(ctx, st, args, binaryRows, more)
+	}
+	rctx, cancel := s.run(ctx)
+	stop := s.c.WatchClose(watchDelay, cancel)
+	res, err := s.conn.ExecContext(rctx, st.sql, args...)
+	stop()
+	cancel()
+	if err != nil {
+		return err
+	}
+	switch st.tx {
+	case 'B':
+		s.inTx = true
+	case 'E':
+		s.inTx = false
+	}
+	n, _ := res.RowsAffected()
+	id, _ := res.LastInsertId()
+	if st.verb != "INSERT" && st.verb != "REPLACE" {
+		id = 0
+	}
+	if st.verb != "INSERT" && st.verb != "REPLACE" && st.verb != "UPDATE" && st.verb != "DELETE" {
+		n = 0
+	}
+	return s.c.WriteOK(mysqlwire.OK{AffectedRows: uint64(n), LastInsertID: uint64(id), Status: s.moreFlag(more)})
+}
+
+func (s *mySession) moreFlag(more bool) uint16 {
+	st := s.status()
+	if more {
+		st |= mysqlwire.StatusMoreResults
+	}
+	return st
+}
+
+// myColumn maps a cursor column to a MySQL column definition.
+func myColumn(name, decl string, oid uint32) mysqlwire.Column {
+	col := mysqlwire.Column{Name: name, OrgName: name, Charset: mysqlwire.CharsetBinary, Flags: mysqlwire.FlagBinary}
+	switch oid {
+	case pgtype.Int8OID:
+		col.Type, col.Length = mysqlwire.TypeLongLong, 20
+	case pgtype.BoolOID:
+		col.Type, col.Length = mysqlwire.TypeTiny, 1
+	case pgtype.Float8OID:
+		col.Type, col.Length, col.Decimals = mysqlwire.TypeDouble, 22, 31
+	case pgtype.NumericOID:
+		col.Type, col.Length, col.Decimals = mysqlwire.TypeNewDecimal, 65, 30
+		if p, sc, ok := decimalSpec(decl); ok {
+			col.Length, col.Decimals = uint32(p+2), byte(sc)
+		}
+	case pgtype.ByteaOID:
+		col.Type, col.Length, col.Flags = mysqlwire.TypeBlob, 1<<24-1, mysqlwire.FlagBinary|mysqlwire.FlagBlob
+	case pgtype.DateOID:
+		col.Type, col.Length = mysqlwire.TypeDate, 10
+	case pgtype.TimestampOID:
+		col.Type, col.Length, col.Decimals = mysqlwire.TypeDateTime, 26, 6
+	case pgtype.JSONOID:
+		col.Type, col.Length, col.Charset, col.Flags = mysqlwire.TypeJSON, 1<<32-1, mysqlwire.CharsetUTF8MB4, mysqlwire.FlagBlob
+	default:
+		col.Type, col.Length, col.Charset, col.Flags = mysqlwire.TypeVarString, 1<<24-1, mysqlwire.CharsetUTF8MB4, 0
+	}
+	return col
+}
+
+var decimalDecl = regexp.MustCompile(`\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)`)
+
+func decimalSpec(decl string) (p, s int, ok bool) {
+	m := decimalDecl.FindStringSubmatch(decl)
+	if m == nil {
+		return 0, 0, false
+	}
+	p, _ = strconv.Atoi(m[1])
+	if m[2] != "" {
+		s, _ = strconv.Atoi(m[2])
+	}
+	return p, s, p > 0 && p <= 65 && s <= 30
+}
+
+func (s *mySession) runRows(ctx context.Context, st *statement, args []any, binaryRows bool, more ...bool) error {
+	rctx, cancel := s.run(ctx)
+	cur, err := openCursor(rctx, cancel, s.conn, st.sql, args)
+	if err != nil {
+		return err
+	}
+	defer cur.close()
+	stop := s.c.WatchClose(watchDelay, cancel)
+	defer func() { stop() }()
+	cols := make([]mysqlwire.Column, len(cur.oids))
+	for i := range cols {
+		cols[i] = myColumn(cur.names[i], cur.decl[i], cur.oids[i])
+	}
+	if err := s.writeColumns(cols, s.status()); err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	var row []byte
+	for {
+		if cur.first != nil {
+			copy(vals, cur.first)
+			cur.first = nil
+		} else {
+			if !cur.rows.Next() {
+				if err := cur.rows.Err(); err != nil {
+					return err
+				}
+				break
+			}
+			if err := scanRow(cur.rows, vals); err != nil {
+				return err
+			}
+		}
+		if binaryRows {
+			row, err = appendBinaryRow(row[:0], cols, cur.oids, vals)
+			if err != nil {
+				return err
+			}
+		} else {
+			row = appendTextRow(row[:0], cur.oids, vals)
+		}
+		if err := s.c.WritePacket(row); err != nil {
+			return err
+		}
+	}
+	return s.c.WriteEOF(false, 0, s.moreFlag(len(more) > 0 && more[0]))
+}
+
+func appendTextRow(b []byte, oids []uint32, vals []any) []byte {
+	for i, v := range vals {
+		if v == nil {
+			b = append(b, 0xfb)
+			continue
+		}
+		b = mysqlwire.AppendLenBytes(b, myText(oids[i], v))
+	}
+	return b
+}
+
+// myText formats v as MySQL's text protocol shows values of the column type.
+func myText(oid uint32, v any) []byte {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return []byte("1")
+		}
+		return []byte("0")
+	case int64:
+		return strconv.AppendInt(nil, x, 10)
+	case []byte:
+		return x
+	case time.Time:
+		if oid == pgtype.DateOID {
+			return x.AppendFormat(nil, "2006-01-02")
+		}
+		return x.AppendFormat(nil, "2006-01-02 15:04:05.999999")
+	}
+	return appendText(nil, pgtype.TextOID, v)
+}
+
+func appendBinaryRow(b []byte, cols []mysqlwire.Column, oids []uint32, vals []any) ([]byte, error) {
+	b = append(b, 0)
+	bitmap := len(b)
+	b = append(b, make([]byte, (len(vals)+7+2)/8)...)
+	for i, v := range vals {
+		if v == nil {
+			pos := i + 2
+			b[bitmap+pos/8] |= 1 << (pos % 8)
+			continue
+		}
+		var err error
+		if b, err = appendBinaryValue(b, cols[i], oids[i], v); err != nil {
+			return nil, mysqlwire.Errorf(1366, "column '%s': %v", cols[i].Name, err)
+		}
+	}
+	return b, nil
+}
+
+func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byte, error) {
+	switch col.Type {
+	case mysqlwire.TypeLongLong, mysqlwire.TypeTiny:
+		cv, err := toOIDValue(pgtype.Int8OID, v)
+		if err != nil {
+			return nil, err
+		}
+		if col.Type == mysqlwire.TypeTiny {
+			return append(b, byte(cv.(int64))), nil
+		}
+		return binary.LittleEndian.AppendUint64(b, uint64(cv.(int64))), nil
+	case mysqlwire.TypeDouble:
+		cv, err := toOIDValue(pgtype.Float8OID, v)
+		if err != nil {
+			return nil, err
+		}
+		return binary.LittleEndian.AppendUint64(b, math.Float64bits(cv.(float64))), nil
+	case mysqlwire.TypeDate, mysqlwire.TypeDateTime:
+		t, ok := v.(time.Time)
+		if !ok {
+			return mysqlwire.AppendLenBytes(b, myText(oid, v)), nil
+		}
+		us := t.Nanosecond() / 1000
+		switch {
+		case col.Type == mysqlwire.TypeDate:
+			b = append(b, 4)
+		case us != 0:
+			b = append(b, 11)
+		default:
+			b = append(b, 7)
+		}
+		b = binary.LittleEndian.AppendUint16(b, uint16(t.Year()))
+		b = append(b, byte(t.Month()), byte(t.Day()))
+		if col.Type == mysqlwire.TypeDate {
+			return b, nil
+		}
+		b = append(b, byte(t.Hour()), byte(t.Minute()), byte(t.Second()))
+		if us != 0 {
+			b = binary.LittleEndian.AppendUint32(b, uint32(us))
+		}
+		return b, nil
+	}
+	return mysqlwire.AppendLenBytes(b, myText(oid, v)), nil
+}
+
+// ---- prepared statements ----
+
+func (s *mySession) prepare(ctx context.Context, q string) error {
+	stmts := split(q)
+	var st *statement
+	for i := range stmts {
+		if !stmts[i].empty {
+			if st != nil {
+				return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax: a prepared statement holds one statement")
+			}
+			st = &stmts[i]
+		}
+	}
+	if st == nil {
+		return &mysqlwire.Error{Code: 1065, State: "42000", Message: "Query was empty"}
+	}
+	n := 0
+	err := s.conn.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("driver cannot prepare")
+		}
+		ds, err := pc.PrepareContext(ctx, st.sql)
+		if err != nil {
+			return err
+		}
+		n = ds.NumInput()
+		return ds.Close()
+	})
+	if err != nil {
+		return err
+	}
+	ms := &myStmt{st: *st, params: n}
+	if st.verb == "SELECT" || st.verb == "WITH" || st.verb == "VALUES" {
+		// Column metadata: run the statement with NULL parameters and no rows.
+		args := make([]any, n)
+		rctx, cancel := context.WithCancel(ctx)
+		if cur, err := openCursor(rctx, cancel, s.conn, "SELECT * FROM ("+st.sql+") LIMIT 0", args); err == nil {
+			for i := range cur.oids {
+				ms.cols = append(ms.cols, myColumn(cur.names[i], cur.decl[i], cur.oids[i]))
+			}
+			cur.close()
+		}
+	}
+	s.nextID++
+	s.stmts[s.nextID] = ms
+	c := s.c
+	if err := c.WritePacket(mysqlwire.AppendPrepareOK(nil, mysqlwire.PrepareOK{StatementID: s.nextID, Columns: uint16(len(ms.cols)), Params: uint16(n)})); err != nil {
+		return err
+	}
+	if n > 0 {
+		for range n {
+			if err := c.WritePacket(mysqlwire.AppendColumn(nil, mysqlwire.Column{Name: "?", Charset: mysqlwire.CharsetBinary, Type: mysqlwire.TypeVarString})); err != nil {
+				return err
+			}
+		}
+		if err := c.WriteEOF(true, 0, s.status()); err != nil {
+			return err
+		}
+	}
+	if len(ms.cols) > 0 {
+		for _, col := range ms.cols {
+			if err := c.WritePacket(mysqlwire.AppendColumn(nil, col)); err != nil {
+				return err
+			}
+		}
+		return c.WriteEOF(true, 0, s.status())
+	}
+	return nil
+}
+
+func (s *mySession) execute(ctx context.Context, p []byte) error {
+	id, _ := mysqlwire.StatementID(p)
+	ms := s.stmts[id]
+	if ms == nil {
+		return mysqlwire.Errorf(mysqlwire.ErUnknownStmtHandler, "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", id)
+	}
+	ex, err := mysqlwire.ParseExecute(p, ms.params)
+	if err != nil {
+		return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
+	}
+	if ex.NewBound {
+		ms.types = ex.Types
+	}
+	vals, err := mysqlwire.DecodeValues(ex, ms.types, ms.longData)
+	ms.longData = nil
+	if err != nil {
+		return mysqlwire.Errorf(mysqlwire.ErWrongArguments, "Incorrect arguments to mysqld_stmt_execute")
+	}
+	args := make([]any, len(vals))
+	for i, v := range vals {
+		args[i] = sqliteArg(byte(ms.types[i]), v)
+	}
+	return s.runStatement(ctx, &ms.st, args, true, false)
+}
+
+// sqliteArg converts a decoded MySQL parameter to what SQLite should store.
+func sqliteArg(typ byte, v any) any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case uint64:
+		if x > math.MaxInt64 {
+			return strconv.FormatUint(x, 10)
+		}
+		return int64(x)
+	case time.Time:
+		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 && typ == mysqlwire.TypeDate {
+			return x.Format("2006-01-02")
+		}
+		return x.Format("2006-01-02 15:04:05.999999")
+	case []byte:
+		switch typ {
+		case mysqlwire.TypeTinyBlob, mysqlwire.TypeMediumBlob, mysqlwire.TypeLongBlob, mysqlwire.TypeBlob, mysqlwire.TypeGeometry:
+			return x
+		}
+		return string(x)
+	}
+	return v
+}
+
+// fieldList answers COM_FIELD_LIST: the table's column definitions.
+func (s *mySession) fieldList(ctx context.Context, p []byte) error {
+	table, _, _ := strings.Cut(string(p), "\x00")
+	rows, err := s.conn.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", table)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var name, decl string
+		if err := rows.Scan(&name, &decl); err != nil {
+			return err
+		}
+		oid, ok := oidFor(strings.ToUpper(decl))
+		if !ok {
+			oid = pgtype.TextOID
+		}
+		col := myColumn(name, decl, oid)
+		col.Table, col.OrgTable, col.Schema = table, table, s.c.Database
+		if err := s.c.WritePacket(mysqlwire.AppendColumn(nil, col)); err != nil {
+			return err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if n == 0 {
+		return &mysqlwire.Error{Code: 1146, State: "42S02", Message: fmt.Sprintf("Table '%s.%s' doesn't exist", s.c.Database, table)}
+	}
+	return s.c.WriteEOF(false, 0, s.status())
+}

@@ -1,0 +1,250 @@
+package mysqlwire
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/wire/hangup"
+)
+
+// ErrShutdown is returned by ReadCommandIdle when the server drains.
+var ErrShutdown = errors.New("server is shutting down")
+
+// ErrKilled is returned by reads after KILL CONNECTION named this session.
+var ErrKilled = errors.New("connection killed")
+
+// Conn is an authenticated client connection, handed to a Handler.
+type Conn struct {
+	// ID is the connection id the client saw in the handshake (what
+	// CONNECTION_ID() and KILL use).
+	ID uint32
+	// User is the authenticated gateway user.
+	User *authn.User
+	// Database is the logical database the session is on.
+	Database string
+	// Capabilities are the flags both sides agreed on.
+	Capabilities uint32
+	// Collation is the client's collation id from the handshake.
+	Collation byte
+	// Attrs are the connection attributes the client sent.
+	Attrs map[string]string
+	// RemoteAddr is the client's address.
+	RemoteAddr net.Addr
+	// TLS reports an encrypted connection.
+	TLS bool
+
+	pc  *PacketConn
+	rd  *hangup.Reader
+	net net.Conn
+	srv *Server
+
+	idle     atomic.Bool
+	draining atomic.Bool
+	killed   atomic.Bool
+
+	canceller atomic.Pointer[func()]
+
+	bytesIn, bytesOut       prometheus.Counter
+	reportedIn, reportedOut int64
+	mu                      sync.Mutex
+}
+
+func newConn(nc net.Conn) *Conn {
+	c := &Conn{net: nc, RemoteAddr: nc.RemoteAddr()}
+	c.setNet(nc)
+	return c
+}
+
+func (c *Conn) setNet(nc net.Conn) {
+	c.net = nc
+	c.rd = hangup.NewReader(nc)
+	c.pc = NewPacketConn(nc)
+	c.pc.br.Reset(c.rd)
+	_, c.TLS = nc.(*tls.Conn)
+}
+
+// NewConn wraps a socket for tests of Handlers without a Server.
+func NewConn(nc net.Conn, user *authn.User, database string, caps uint32) *Conn {
+	c := newConn(nc)
+	c.User, c.Database, c.Capabilities = user, database, caps
+	return c
+}
+
+// Has reports whether capability flag f was agreed on.
+func (c *Conn) Has(f uint32) bool { return c.Capabilities&f != 0 }
+
+// ReadCommand reads the next command packet (sequence id 0).
+func (c *Conn) ReadCommand() ([]byte, error) {
+	if c.killed.Load() {
+		return nil, ErrKilled
+	}
+	c.pc.ResetSeq()
+	p, err := c.pc.ReadPacket()
+	if err != nil {
+		switch {
+		case c.killed.Load():
+			return nil, ErrKilled
+		case c.draining.Load() && hangup.IsTimeout(err):
+			return nil, ErrShutdown
+		}
+		return nil, err
+	}
+	if len(p) == 0 {
+		return nil, Fatalf(ErMalformedPacket, "empty command packet")
+	}
+	return p, nil
+}
+
+// ReadCommandIdle is ReadCommand between transactions: a draining server
+// ends the session here.
+func (c *Conn) ReadCommandIdle() ([]byte, error) {
+	c.idle.Store(true)
+	defer c.idle.Store(false)
+	if c.draining.Load() {
+		return nil, ErrShutdown
+	}
+	return c.ReadCommand()
+}
+
+// ReadPacket reads a packet that continues the current command (long
+// data, LOCAL INFILE contents, authentication).
+func (c *Conn) ReadPacket() ([]byte, error) { return c.pc.ReadPacket() }
+
+// WritePacket buffers one packet of the current command's response.
+func (c *Conn) WritePacket(p []byte) error { return c.pc.WritePacket(p) }
+
+// Seq returns the sequence id of the next packet; SetSeq sets it (when
+// relaying, the backend's numbering is followed).
+func (c *Conn) Seq() uint8 { return c.pc.Seq() }
+
+// SetSeq sets the sequence id of the next packet.
+func (c *Conn) SetSeq(s uint8) { c.pc.SetSeq(s) }
+
+// WriteOK buffers an OK packet.
+func (c *Conn) WriteOK(ok OK) error { return c.pc.WritePacket(AppendOK(nil, HeaderOK, ok)) }
+
+// WriteErr buffers an ERR packet.
+func (c *Conn) WriteErr(e *Error) error { return c.pc.WritePacket(AppendErr(nil, e)) }
+
+// WriteEOF ends a column list or result set in the client's dialect: an
+// EOF packet, or with CLIENT_DEPRECATE_EOF nothing after columns
+// (afterColumns) and an OK packet with the EOF header after rows.
+func (c *Conn) WriteEOF(afterColumns bool, warnings, status uint16) error {
+	if !c.Has(CapDeprecateEOF) {
+		return c.pc.WritePacket(AppendEOF(nil, warnings, status))
+	}
+	if afterColumns {
+		return nil
+	}
+	return c.pc.WritePacket(AppendOK(nil, HeaderEOF, OK{Status: status, Warnings: warnings}))
+}
+
+// Flush sends buffered packets.
+func (c *Conn) Flush() error {
+	err := c.pc.Flush()
+	c.reportBytes()
+	return err
+}
+
+// SetMaxPacket bounds the packets read from the client.
+func (c *Conn) SetMaxPacket(n int) { c.pc.Max = n }
+
+// SetCanceller registers what KILL QUERY from another session does for
+// this one (nil: nothing to cancel).
+func (c *Conn) SetCanceller(f func()) {
+	if f == nil {
+		c.canceller.Store(nil)
+		return
+	}
+	c.canceller.Store(&f)
+}
+
+// Draining reports whether the server asked connections to end.
+func (c *Conn) Draining() bool { return c.draining.Load() }
+
+// Killed reports whether KILL CONNECTION named this session.
+func (c *Conn) Killed() bool { return c.killed.Load() }
+
+// WatchClose calls onClose if the client hangs up while the handler waits
+// on a backend; stop must be called before the next read.
+func (c *Conn) WatchClose(delay time.Duration, onClose func()) (stop func()) {
+	return c.rd.Watch(delay, onClose)
+}
+
+// Kill runs KILL [QUERY|CONNECTION] id on behalf of this session: the
+// target must belong to the same gateway user.
+func (c *Conn) Kill(id uint32, queryOnly bool) error {
+	if c.srv == nil {
+		return Errorf(ErNoSuchThread, "Unknown thread id: %d", id)
+	}
+	t := c.srv.lookup(id)
+	if t == nil {
+		return Errorf(ErNoSuchThread, "Unknown thread id: %d", id)
+	}
+	if t.User == nil || c.User == nil || t.User.Name != c.User.Name {
+		return Errorf(ErKillDenied, "You are not owner of thread %d", id)
+	}
+	t.cancel()
+	if !queryOnly {
+		t.killed.Store(true)
+		_ = t.net.SetReadDeadline(time.Now())
+	}
+	return nil
+}
+
+// Switch asks the server to move the session to another logical database
+// (COM_INIT_DB or USE). Handlers call it at a transaction boundary; on
+// success they return the error it gives them, and the server sends OK
+// and starts the new database's handler.
+func (c *Conn) Switch(database string) error {
+	if c.srv == nil {
+		return Errorf(ErBadDB, "Unknown database '%s'", database)
+	}
+	h, ok := c.srv.gw.MySQLHandler(database)
+	if !ok || !c.User.MayOpen(database) {
+		return Errorf(ErBadDB, "Unknown database '%s'", database)
+	}
+	return &SwitchError{Database: database, h: h}
+}
+
+// SwitchError carries a database switch from a Handler to the Server.
+type SwitchError struct {
+	Database string
+	h        Handler
+}
+
+func (e *SwitchError) Error() string { return "switch to database " + e.Database }
+
+func (c *Conn) drain() {
+	c.draining.Store(true)
+	if c.idle.Load() {
+		_ = c.net.SetReadDeadline(time.Now())
+	}
+}
+
+func (c *Conn) cancel() {
+	if f := c.canceller.Load(); f != nil {
+		(*f)()
+	}
+}
+
+func (c *Conn) reportBytes() {
+	if c.bytesIn == nil {
+		return
+	}
+	if d := c.pc.In - c.reportedIn; d > 0 {
+		c.bytesIn.Add(float64(d))
+		c.reportedIn = c.pc.In
+	}
+	if d := c.pc.Out - c.reportedOut; d > 0 {
+		c.bytesOut.Add(float64(d))
+		c.reportedOut = c.pc.Out
+	}
+}

@@ -1,0 +1,148 @@
+package mysqlwire
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+)
+
+// MaxPayload is the largest payload of one frame; longer packets are split
+// into frames of this size followed by a shorter one (possibly empty).
+const MaxPayload = 1<<24 - 1
+
+// ErrPacketTooLarge reports a packet over the configured limit. The
+// frames are consumed, so the stream stays in sync.
+var ErrPacketTooLarge = errors.New("packet larger than max_allowed_packet")
+
+// SequenceError reports a frame whose sequence id is not the expected one.
+type SequenceError struct{ Got, Want uint8 }
+
+func (e *SequenceError) Error() string {
+	return fmt.Sprintf("packets out of order: sequence id %d, expected %d", e.Got, e.Want)
+}
+
+// PacketConn frames MySQL packets over a byte stream: a 3-byte little-endian
+// length and a 1-byte sequence id before each frame. It is used for both
+// sides of the gateway. It is not safe for concurrent use.
+type PacketConn struct {
+	nc  net.Conn
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	seq uint8
+	// Max bounds a packet's total payload (all frames); 0: no bound.
+	Max int
+
+	// In and Out count bytes read and written.
+	In, Out int64
+}
+
+// NewPacketConn wraps nc.
+func NewPacketConn(nc net.Conn) *PacketConn {
+	return &PacketConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), bw: bufio.NewWriterSize(nc, 16<<10)}
+}
+
+// NetConn returns the underlying connection.
+func (p *PacketConn) NetConn() net.Conn { return p.nc }
+
+// Buffered returns the number of bytes read from the socket and not yet
+// consumed.
+func (p *PacketConn) Buffered() int { return p.br.Buffered() }
+
+// ResetSeq starts a new command: the next frame has sequence id 0.
+func (p *PacketConn) ResetSeq() { p.seq = 0 }
+
+// Seq returns the next sequence id.
+func (p *PacketConn) Seq() uint8 { return p.seq }
+
+// SetSeq sets the next sequence id.
+func (p *PacketConn) SetSeq(s uint8) { p.seq = s }
+
+// ReadPacket reads one packet, joining split frames. The returned slice is
+// newly allocated.
+func (p *PacketConn) ReadPacket() ([]byte, error) {
+	var out []byte
+	for {
+		var h [4]byte
+		if _, err := io.ReadFull(p.br, h[:]); err != nil {
+			if errors.Is(err, io.EOF) && out != nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		p.In += 4
+		n := int(h[0]) | int(h[1])<<8 | int(h[2])<<16
+		if h[3] != p.seq {
+			return nil, &SequenceError{Got: h[3], Want: p.seq}
+		}
+		p.seq++
+		if p.Max > 0 && len(out)+n > p.Max {
+			if err := p.discardRest(n); err != nil {
+				return nil, err
+			}
+			return nil, ErrPacketTooLarge
+		}
+		if out == nil && n < MaxPayload {
+			out = make([]byte, n)
+		} else {
+			out = append(out, make([]byte, n)...)
+		}
+		if _, err := io.ReadFull(p.br, out[len(out)-n:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		p.In += int64(n)
+		if n < MaxPayload {
+			return out, nil
+		}
+	}
+}
+
+// discardRest skips the current frame of n bytes and any continuation frames.
+func (p *PacketConn) discardRest(n int) error {
+	for {
+		if _, err := p.br.Discard(n); err != nil {
+			return err
+		}
+		p.In += int64(n)
+		if n < MaxPayload {
+			return nil
+		}
+		var h [4]byte
+		if _, err := io.ReadFull(p.br, h[:]); err != nil {
+			return err
+		}
+		p.In += 4
+		n = int(h[0]) | int(h[1])<<8 | int(h[2])<<16
+		p.seq = h[3] + 1
+	}
+}
+
+// WritePacket buffers one packet, splitting it into frames as needed.
+func (p *PacketConn) WritePacket(data []byte) error {
+	for {
+		n := min(len(data), MaxPayload)
+		h := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), p.seq}
+		p.seq++
+		if _, err := p.bw.Write(h[:]); err != nil {
+			return err
+		}
+		if _, err := p.bw.Write(data[:n]); err != nil {
+			return err
+		}
+		p.Out += int64(4 + n)
+		data = data[n:]
+		if n < MaxPayload {
+			return nil
+		}
+	}
+}
+
+// Flush writes buffered packets to the socket.
+func (p *PacketConn) Flush() error { return p.bw.Flush() }
+
+// Close closes the socket.
+func (p *PacketConn) Close() error { return p.nc.Close() }

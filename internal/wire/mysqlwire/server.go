@@ -1,0 +1,585 @@
+package mysqlwire
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/binary"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/observe"
+)
+
+// Handler serves authenticated connections for one logical database.
+type Handler interface {
+	// Serve runs commands until the client quits (return nil), an error
+	// ends the session (an *Error is sent to the client first), or ctx
+	// is cancelled. The OK after authentication has been sent already.
+	Serve(ctx context.Context, c *Conn) error
+}
+
+// Gateway is what the front end needs from the rest of the gateway.
+type Gateway interface {
+	Users() *authn.Store
+	// MySQLHandler returns the handler of a logical database.
+	MySQLHandler(database string) (Handler, bool)
+}
+
+// Config configures a Server.
+type Config struct {
+	// TLS enables the SSL capability; nil leaves it off.
+	TLS *tls.Config
+	// Version is the server version the handshake announces.
+	Version string
+	// MaxPacket bounds client packets (max_allowed_packet).
+	MaxPacket int
+	// MaxConnections caps concurrent clients (0: unlimited).
+	MaxConnections int
+	// LocalInfile advertises CLIENT_LOCAL_FILES so LOAD DATA LOCAL INFILE works.
+	LocalInfile bool
+	// StartupTimeout bounds the time from accept to the end of authentication.
+	StartupTimeout time.Duration
+}
+
+// DefaultVersion is announced when Config.Version is empty.
+const DefaultVersion = "8.0.40-floe"
+
+// Server is the MySQL front end.
+type Server struct {
+	gw      Gateway
+	log     *slog.Logger
+	metrics *observe.Metrics
+
+	rsaOnce sync.Once
+	rsaKey  *rsa.PrivateKey
+	rsaPEM  []byte
+	rsaErr  error
+
+	mu struct {
+		sync.Mutex
+		cfg      Config
+		conns    map[uint32]*Conn
+		handshk  int
+		draining bool
+		lns      []net.Listener
+	}
+	wg sync.WaitGroup
+}
+
+// NewServer creates a server.
+func NewServer(cfg Config, gw Gateway, log *slog.Logger, m *observe.Metrics) *Server {
+	s := &Server{gw: gw, log: log, metrics: m}
+	s.mu.conns = map[uint32]*Conn{}
+	s.SetConfig(cfg)
+	return s
+}
+
+// SetConfig replaces the configuration for new connections (reload).
+func (s *Server) SetConfig(cfg Config) {
+	if cfg.StartupTimeout == 0 {
+		cfg.StartupTimeout = 30 * time.Second
+	}
+	if cfg.Version == "" {
+		cfg.Version = DefaultVersion
+	}
+	if cfg.MaxPacket == 0 {
+		cfg.MaxPacket = 64 << 20
+	}
+	s.mu.Lock()
+	s.mu.cfg = cfg
+	s.mu.Unlock()
+}
+
+func (s *Server) config() Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.cfg
+}
+
+// Serve accepts connections on ln until it is closed.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.mu.Lock()
+	s.mu.lns = append(s.mu.lns, ln)
+	s.mu.Unlock()
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		s.metrics.ClientConnsTotal.WithLabelValues("mysql").Inc()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.serveConn(ctx, nc)
+		}()
+	}
+}
+
+// Drain stops accepting and asks every session to end at its next
+// transaction boundary.
+func (s *Server) Drain() {
+	s.mu.Lock()
+	s.mu.draining = true
+	lns := s.mu.lns
+	conns := make([]*Conn, 0, len(s.mu.conns))
+	for _, c := range s.mu.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+	for _, c := range conns {
+		c.drain()
+	}
+}
+
+// Wait blocks until every connection goroutine has returned or ctx ends.
+func (s *Server) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Conns returns the number of live connections.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.conns) + s.mu.handshk
+}
+
+func (s *Server) lookup(id uint32) *Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.conns[id]
+}
+
+// send writes a packet and flushes, ignoring errors (the connection is
+// about to close).
+func send(c *Conn, p []byte) {
+	_ = c.pc.WritePacket(p)
+	_ = c.pc.Flush()
+}
+
+func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
+	log := s.log.With("client", nc.RemoteAddr().String())
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("panic in connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+		_ = nc.Close()
+	}()
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+		_ = tc.SetKeepAlive(true)
+	}
+	cfg := s.config()
+	gauge := s.metrics.ClientConns.WithLabelValues("mysql", "handshake")
+	gauge.Inc()
+	c := newConn(nc)
+	c.srv = s
+	s.mu.Lock()
+	s.mu.handshk++
+	tooMany := cfg.MaxConnections > 0 && len(s.mu.conns)+s.mu.handshk > cfg.MaxConnections
+	for c.ID == 0 {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		id := binary.LittleEndian.Uint32(b[:]) & 0x7fffffff
+		if _, taken := s.mu.conns[id]; !taken {
+			c.ID = id
+		}
+	}
+	s.mu.conns[c.ID] = c // reserved; User is nil until authenticated
+	s.mu.Unlock()
+	handshaking := true
+	endHandshake := func() {
+		if handshaking {
+			handshaking = false
+			gauge.Dec()
+			s.mu.Lock()
+			s.mu.handshk--
+			s.mu.Unlock()
+		}
+	}
+	defer func() {
+		endHandshake()
+		s.mu.Lock()
+		delete(s.mu.conns, c.ID)
+		s.mu.Unlock()
+	}()
+
+	_ = nc.SetDeadline(time.Now().Add(cfg.StartupTimeout))
+	h, err := s.handshake(c, cfg, tooMany)
+	if err != nil {
+		var me *Error
+		if errors.As(err, &me) {
+			send(c, AppendErr(nil, me))
+		}
+		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			log.Info("connection rejected", "error", err.Error())
+		}
+		return
+	}
+	_ = c.net.SetDeadline(time.Time{})
+	endHandshake()
+	s.mu.Lock()
+	draining := s.mu.draining
+	s.mu.Unlock()
+	if draining {
+		send(c, AppendErr(nil, Fatalf(ErServerShutdown, "Server shutdown in progress")))
+		return
+	}
+	c.pc.Max = cfg.MaxPacket
+	authed := s.metrics.ClientConns.WithLabelValues("mysql", "authenticated")
+	authed.Inc()
+	defer authed.Dec()
+	log = log.With("user", c.User.Name, "connection_id", c.ID)
+	log.Debug("client connected", "database", c.Database)
+	if err := c.WriteOK(OK{Status: StatusAutocommit}); err != nil {
+		return
+	}
+	if err := c.Flush(); err != nil {
+		return
+	}
+	for {
+		c.bytesIn = s.metrics.Bytes.WithLabelValues(c.Database, "client_to_server")
+		c.bytesOut = s.metrics.Bytes.WithLabelValues(c.Database, "server_to_client")
+		err = h.Serve(ctx, c)
+		c.reportBytes()
+		var sw *SwitchError
+		if errors.As(err, &sw) {
+			c.Database, h = sw.Database, sw.h
+			if err := c.WriteOK(OK{Status: StatusAutocommit}); err != nil {
+				return
+			}
+			if err := c.Flush(); err != nil {
+				return
+			}
+			continue
+		}
+		break
+	}
+	var me *Error
+	switch {
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, ErrKilled):
+	case errors.Is(err, ErrShutdown):
+		send(c, AppendErr(nil, Fatalf(ErServerShutdown, "Server shutdown in progress")))
+	case errors.Is(err, ErrPacketTooLarge):
+		send(c, AppendErr(nil, Fatalf(ErNetPacketTooLarge, "Got a packet bigger than 'max_allowed_packet' bytes")))
+		log.Info("connection closed: packet too large")
+	case errors.As(err, new(*SequenceError)):
+		send(c, AppendErr(nil, Fatalf(ErNetPacketsOutOfOrd, "Got packets out of order")))
+		log.Info("connection closed", "error", err.Error())
+	case errors.As(err, &me):
+		send(c, AppendErr(nil, me))
+		log.Info("connection ended with error", "error", err.Error())
+	default:
+		log.Info("connection ended with error", "error", err.Error())
+	}
+	log.Debug("client disconnected")
+}
+
+// serverCaps are the capabilities Floe offers clients.
+const serverCaps = CapLongPassword | CapFoundRows | CapLongFlag | CapConnectWithDB | CapProtocol41 |
+	CapTransactions | CapSecureConnection | CapMultiStatements | CapMultiResults | CapPSMultiResults |
+	CapPluginAuth | CapConnectAttrs | CapPluginAuthLenenc | CapDeprecateEOF | CapInteractive
+
+func newNonce() []byte {
+	n := make([]byte, 20)
+	_, _ = rand.Read(n)
+	for i, b := range n {
+		// MySQL scrambles are printable-safe: no NUL (terminator) and no '$'.
+		b &= 0x7f
+		if b == 0 || b == '$' {
+			b++
+		}
+		n[i] = b
+	}
+	return n
+}
+
+// handshake sends the greeting, negotiates TLS, authenticates and picks
+// the database's handler.
+func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
+	caps := serverCaps
+	if cfg.TLS != nil {
+		caps |= CapSSL
+	}
+	if cfg.LocalInfile {
+		caps |= CapLocalFiles
+	}
+	nonce := newNonce()
+	greeting := AppendHandshake(nil, Handshake{
+		Version: cfg.Version, ConnectionID: c.ID, Nonce: nonce, Capabilities: caps,
+		Charset: byte(CharsetUTF8MB4), Status: StatusAutocommit, Plugin: PluginCachingSHA,
+	})
+	if err := c.pc.WritePacket(greeting); err != nil {
+		return nil, err
+	}
+	if err := c.pc.Flush(); err != nil {
+		return nil, err
+	}
+	c.pc.Max = 1 << 16 // a handshake response is small
+	p, err := c.pc.ReadPacket()
+	if err != nil {
+		return nil, handshakeErr(err)
+	}
+	hr, err := ParseHandshakeResponse(p)
+	if err != nil {
+		return nil, Fatalf(ErHandshake, "Bad handshake")
+	}
+	if hr.SSLRequest {
+		if cfg.TLS == nil {
+			return nil, Fatalf(ErHandshake, "SSL is not enabled on this server")
+		}
+		seq := c.pc.Seq()
+		tc := tls.Server(c.net, cfg.TLS)
+		if err := tc.Handshake(); err != nil {
+			return nil, fmt.Errorf("TLS handshake: %w", err)
+		}
+		c.setNet(tc)
+		c.pc.Max = 1 << 16
+		c.pc.SetSeq(seq)
+		if p, err = c.pc.ReadPacket(); err != nil {
+			return nil, handshakeErr(err)
+		}
+		if hr, err = ParseHandshakeResponse(p); err != nil || hr.SSLRequest {
+			return nil, Fatalf(ErHandshake, "Bad handshake")
+		}
+	}
+	c.Capabilities = hr.Capabilities & caps
+	c.Collation = hr.Charset
+	c.Attrs = hr.Attrs
+	if tooMany {
+		return nil, Fatalf(ErConCount, "Too many connections")
+	}
+	u, err := s.authenticate(c, hr, nonce)
+	if err != nil {
+		s.metrics.AuthFailures.WithLabelValues("mysql", "password").Inc()
+		return nil, err
+	}
+	c.User = u
+	if hr.Database == "" {
+		return noDatabase{}, nil
+	}
+	h, ok := s.gw.MySQLHandler(hr.Database)
+	if !ok || !u.MayOpen(hr.Database) {
+		// Checked after authentication so that names cannot be probed.
+		return nil, Fatalf(ErBadDB, "Unknown database '%s'", hr.Database)
+	}
+	c.Database = hr.Database
+	return h, nil
+}
+
+func handshakeErr(err error) error {
+	var se *SequenceError
+	switch {
+	case errors.Is(err, ErrPacketTooLarge):
+		return Fatalf(ErHandshake, "Bad handshake")
+	case errors.As(err, &se):
+		return Fatalf(ErNetPacketsOutOfOrd, "Got packets out of order")
+	}
+	return err
+}
+
+// authenticate checks the client's proof. Unknown users, wrong passwords
+// and malformed exchanges all end in the same 1045.
+func (s *Server) authenticate(c *Conn, hr *HandshakeResponse, nonce []byte) (*authn.User, error) {
+	host := "%"
+	if ta, ok := c.RemoteAddr.(*net.TCPAddr); ok {
+		host = ta.IP.String()
+	}
+	denied := Fatalf(ErAccessDenied, "Access denied for user '%s'@'%s' (using password: %s)", hr.User, host, map[bool]string{true: "YES", false: "NO"}[len(hr.AuthData) > 0])
+	u, _ := s.gw.Users().Lookup(hr.User)
+	plugin := hr.Plugin
+	if hr.Capabilities&CapPluginAuth == 0 {
+		plugin = PluginNative
+	}
+	data := hr.AuthData
+	if plugin == PluginNative && u.HasMySQLNative() {
+		if u.CheckMySQLNative(nonce, data) {
+			return u, nil
+		}
+		return nil, denied
+	}
+	if plugin != PluginCachingSHA {
+		if hr.Capabilities&CapPluginAuth == 0 {
+			return nil, denied
+		}
+		// Ask the client to use caching_sha2_password.
+		if err := c.pc.WritePacket(AppendAuthSwitch(nil, PluginCachingSHA, nonce)); err != nil {
+			return nil, err
+		}
+		if err := c.pc.Flush(); err != nil {
+			return nil, err
+		}
+		p, err := c.pc.ReadPacket()
+		if err != nil {
+			return nil, handshakeErr(err)
+		}
+		data = p
+	}
+	return s.cachingSHA2(c, u, nonce, data, denied)
+}
+
+// caching_sha2_password exchange bytes.
+const (
+	sha2More            = 0x01
+	sha2FastOK          = 0x03
+	sha2FullAuth        = 0x04
+	sha2RequestKey      = 0x02
+	sha2ScrambleLen     = 32
+	maxCleartextPassLen = 1024
+)
+
+func (s *Server) cachingSHA2(c *Conn, u *authn.User, nonce, scramble []byte, denied *Error) (*authn.User, error) {
+	if len(scramble) == 0 {
+		return nil, denied
+	}
+	if len(scramble) == sha2ScrambleLen && u.CheckMySQLSHA2Fast(nonce, scramble) {
+		if err := c.pc.WritePacket([]byte{sha2More, sha2FastOK}); err != nil {
+			return nil, err
+		}
+		return u, nil
+	}
+	// Not cached or no match: full authentication, as MySQL does.
+	if err := c.pc.WritePacket([]byte{sha2More, sha2FullAuth}); err != nil {
+		return nil, err
+	}
+	if err := c.pc.Flush(); err != nil {
+		return nil, err
+	}
+	p, err := c.pc.ReadPacket()
+	if err != nil {
+		return nil, handshakeErr(err)
+	}
+	var password []byte
+	switch {
+	case c.TLS:
+		password = bytes.TrimSuffix(p, []byte{0})
+	case len(p) == 1 && p[0] == sha2RequestKey:
+		pemKey, err := s.publicKey()
+		if err != nil {
+			return nil, err
+		}
+		if err := c.pc.WritePacket(append([]byte{sha2More}, pemKey...)); err != nil {
+			return nil, err
+		}
+		if err := c.pc.Flush(); err != nil {
+			return nil, err
+		}
+		if p, err = c.pc.ReadPacket(); err != nil {
+			return nil, handshakeErr(err)
+		}
+		fallthrough
+	case len(p) == 256:
+		if _, err := s.publicKey(); err != nil {
+			return nil, err
+		}
+		plain, err := rsa.DecryptOAEP(sha1.New(), rand.Reader, s.rsaKey, p, nil)
+		if err != nil {
+			return nil, denied
+		}
+		for i := range plain {
+			plain[i] ^= nonce[i%len(nonce)]
+		}
+		password = bytes.TrimSuffix(plain, []byte{0})
+	default:
+		// A cleartext password over an unencrypted connection: refuse it.
+		return nil, denied
+	}
+	if len(password) > maxCleartextPassLen || !u.CheckPassword(string(password)) {
+		return nil, denied
+	}
+	return u, nil
+}
+
+// publicKey returns the PEM of the server's RSA key, generated on first use.
+func (s *Server) publicKey() ([]byte, error) {
+	s.rsaOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			s.rsaErr = err
+			return
+		}
+		der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+		if err != nil {
+			s.rsaErr = err
+			return
+		}
+		s.rsaKey = k
+		s.rsaPEM = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	})
+	return s.rsaPEM, s.rsaErr
+}
+
+// noDatabase serves a session that connected without naming a database:
+// it can ping, quit and choose one.
+type noDatabase struct{}
+
+func (noDatabase) Serve(ctx context.Context, c *Conn) error {
+	for {
+		p, err := c.ReadCommandIdle()
+		if err != nil {
+			return err
+		}
+		var target string
+		var use bool
+		switch p[0] {
+		case ComQuit:
+			return nil
+		case ComPing, ComResetConnection:
+			if err := c.WriteOK(OK{Status: StatusAutocommit}); err != nil {
+				return err
+			}
+			if err := c.Flush(); err != nil {
+				return err
+			}
+			continue
+		case ComInitDB:
+			target, use = string(p[1:]), true
+		case ComQuery:
+			target, use = ParseUse(string(p[1:]))
+		}
+		e := Errorf(ErNoDB, "No database selected")
+		if use {
+			err := c.Switch(target)
+			if _, ok := errors.AsType[*SwitchError](err); ok {
+				return err
+			}
+			e, _ = errors.AsType[*Error](err)
+		}
+		if err := c.WriteErr(e); err != nil {
+			return err
+		}
+		if err := c.Flush(); err != nil {
+			return err
+		}
+	}
+}

@@ -31,10 +31,12 @@ func buildFloe(t *testing.T) string {
 // TestDemoModeBinary starts the built binary with no configuration, as a
 // new user would, and drives it with psql and pgx.
 func TestDemoModeBinary(t *testing.T) {
-	if ln, err := net.Listen("tcp", "127.0.0.1:6432"); err != nil {
-		t.Fatalf("demo mode needs 127.0.0.1:6432, which is taken: %v", err)
-	} else {
-		ln.Close()
+	for _, addr := range []string{"127.0.0.1:6432", "127.0.0.1:3307"} {
+		if ln, err := net.Listen("tcp", addr); err != nil {
+			t.Fatalf("demo mode needs %s, which is taken: %v", addr, err)
+		} else {
+			ln.Close()
+		}
 	}
 	bin := buildFloe(t)
 	dir := t.TempDir()
@@ -110,6 +112,19 @@ func TestDemoModeBinary(t *testing.T) {
 	if sqlstate(err) != "28P01" {
 		t.Fatalf("wrong password: %v", err)
 	}
+
+	// The mysql command-line client, the command the banner prints.
+	if _, err := exec.LookPath("mysql"); err != nil {
+		t.Fatal("the mysql client is missing: run scripts/services.sh")
+	}
+	my := exec.Command("mysql", "--no-defaults", "-h", "127.0.0.1", "-P", "3307", "-u", "demo", "-pdemo", "--table", "--force", "demo")
+	sql, err := os.ReadFile("testdata/demo.mysql.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	my.Stdin = strings.NewReader(string(sql))
+	out, _ = my.CombinedOutput()
+	golden(t, "testdata/demo.mysql.out", string(out))
 }
 
 func golden(t *testing.T, path, got string) {

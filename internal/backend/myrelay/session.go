@@ -205,7 +205,21 @@ func (s *session) attach(ctx context.Context) error {
 		if q == "" {
 			q = namesFor(s.c.Collation)
 		}
-		if err := s.syncExec(q); err != nil {
+		err := s.be.exec(q)
+		if err != nil && !s.be.broken && s.namesSQL == "" {
+			// A collation this server does not know (MySQL 8's default on
+			// MariaDB): keep the character set, take its default collation.
+			cs, _ := collationName(s.c.Collation)
+			if cs == "" {
+				cs = "utf8mb4"
+			}
+			err = s.be.exec("SET NAMES " + cs)
+		}
+		if err != nil {
+			if s.be.broken {
+				return s.lost(err)
+			}
+			s.detach(false)
 			return err
 		}
 		be.names = s.names
@@ -322,6 +336,8 @@ func (s *session) use(db string) error {
 	return err
 }
 
+var connectionIDQuery = regexp.MustCompile(`(?is)^\s*select\s+connection_id\s*\(\s*\)\s*;?\s*$`)
+
 var lastInsertIDQuery = regexp.MustCompile(`(?is)^\s*select\s+last_insert_id\s*\(\s*\)\s*(?:as\s+(\w+|` + "`[^`]+`" + `))?\s*;?\s*$`)
 
 func (s *session) query(ctx context.Context, p []byte) error {
@@ -335,9 +351,17 @@ func (s *session) query(ctx context.Context, p []byte) error {
 	if db, ok := mysqlwire.ParseUse(q); ok {
 		return s.use(db)
 	}
+	if connectionIDQuery.MatchString(q) {
+		// The session's id is the gateway's: the one KILL takes.
+		return s.answerInt("CONNECTION_ID()", uint64(s.c.ID))
+	}
 	if s.be == nil && s.mode != config.PoolSession {
 		if m := lastInsertIDQuery.FindStringSubmatch(q); m != nil {
-			return s.answerLastInsertID(m[1])
+			name := "LAST_INSERT_ID()"
+			if m[1] != "" {
+				name = strings.Trim(m[1], "`")
+			}
+			return s.answerInt(name, s.lastInsertID)
 		}
 	}
 	eff := sqltext.MySQLSessionEffects(q)
@@ -375,14 +399,11 @@ func (s *session) observe(start time.Time, failed bool, err error) {
 	}
 }
 
-// answerLastInsertID answers SELECT LAST_INSERT_ID() between transactions
-// in transaction mode, where the next statement may run on another
-// connection: the value is the one from this session's last OK packet.
-func (s *session) answerLastInsertID(alias string) error {
-	name := "LAST_INSERT_ID()"
-	if alias != "" {
-		name = strings.Trim(alias, "`")
-	}
+// answerInt answers a one-value query the relay knows better than the
+// server: SELECT LAST_INSERT_ID() between transactions in transaction mode
+// (the next statement may run on another connection; the value is the one
+// from this session's last OK packet) and SELECT CONNECTION_ID().
+func (s *session) answerInt(name string, v uint64) error {
 	c := s.c
 	if err := c.WritePacket([]byte{1}); err != nil {
 		return err
@@ -395,7 +416,7 @@ func (s *session) answerLastInsertID(alias string) error {
 	if err := c.WriteEOF(true, 0, s.status); err != nil {
 		return err
 	}
-	row := mysqlwire.AppendLenString(nil, fmt.Sprint(s.lastInsertID))
+	row := mysqlwire.AppendLenString(nil, fmt.Sprint(v))
 	if err := c.WritePacket(row); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/DataDog/go-sqllexer"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -134,7 +136,9 @@ func (s *mySession) run(ctx context.Context) (context.Context, context.CancelFun
 }
 
 func (s *mySession) status() uint16 {
-	st := mysqlwire.StatusAutocommit
+	// SQLite string literals have no backslash escapes; the flag tells
+	// clients that interpolate parameters to double quotes instead.
+	st := mysqlwire.StatusAutocommit | mysqlwire.StatusNoBackslashEsc
 	if s.inTx {
 		st |= mysqlwire.StatusInTrans
 	}
@@ -373,7 +377,7 @@ func (s *mySession) query(ctx context.Context, q string) error {
 	if handled, err := s.local(ctx, q); handled {
 		return err
 	}
-	stmts := split(q)
+	stmts := split(binaryLiterals(q))
 	var todo []*statement
 	for i := range stmts {
 		if !stmts[i].empty {
@@ -646,8 +650,9 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 	if st == nil {
 		return &mysqlwire.Error{Code: 1065, State: "42000", Message: "Query was empty"}
 	}
-	n := 0
-	err := s.conn.Raw(func(dc any) error {
+	// Check the statement now, as MySQL does at prepare time.
+	n := st.nParams
+	if err := s.conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("driver cannot prepare")
@@ -656,10 +661,8 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		if err != nil {
 			return err
 		}
-		n = ds.NumInput()
 		return ds.Close()
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	ms := &myStmt{st: *st, params: n}
@@ -783,4 +786,38 @@ func (s *mySession) fieldList(ctx context.Context, p []byte) error {
 		return &mysqlwire.Error{Code: 1146, State: "42S02", Message: fmt.Sprintf("Table '%s.%s' doesn't exist", s.c.Database, table)}
 	}
 	return s.c.WriteEOF(false, 0, s.status())
+}
+
+// binaryLiterals rewrites MySQL's _binary'...' introducer (which clients
+// that interpolate parameters write for byte strings) to SQLite's X'..'.
+func binaryLiterals(q string) string {
+	if !strings.Contains(strings.ToLower(q), "_binary") {
+		return q
+	}
+	var b strings.Builder
+	lx := sqllexer.New(q, sqllexer.WithDBMS(sqllexer.DBMSMySQL))
+	pendingIntro := false
+	for {
+		tok := lx.Scan()
+		if tok.Type == sqllexer.EOF {
+			break
+		}
+		switch {
+		case tok.Type == sqllexer.IDENT && strings.EqualFold(tok.Value, "_binary"):
+			pendingIntro = true
+			continue
+		case pendingIntro && tok.Type == sqllexer.SPACE:
+			continue
+		case pendingIntro && tok.Type == sqllexer.STRING && strings.HasPrefix(tok.Value, "'"):
+			raw := strings.ReplaceAll(tok.Value[1:len(tok.Value)-1], "''", "'")
+			b.WriteString("X'" + hex.EncodeToString([]byte(raw)) + "'")
+			pendingIntro = false
+			continue
+		case pendingIntro:
+			b.WriteString("_binary ")
+		}
+		pendingIntro = false
+		b.WriteString(tok.Value)
+	}
+	return b.String()
 }

@@ -359,7 +359,14 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 			return nil, Fatalf(ErHandshake, "SSL is not enabled on this server")
 		}
 		seq := c.pc.Seq()
-		tc := tls.Server(c.net, cfg.TLS)
+		// The client may have sent its TLS hello right behind the
+		// request; bytes already buffered go to the TLS layer first.
+		raw := net.Conn(c.net)
+		if n := c.pc.Buffered(); n > 0 {
+			b, _ := c.pc.br.Peek(n)
+			raw = &prefixConn{Conn: c.net, prefix: bytes.Clone(b)}
+		}
+		tc := tls.Server(raw, cfg.TLS)
 		if err := tc.Handshake(); err != nil {
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
@@ -582,4 +589,19 @@ func (noDatabase) Serve(ctx context.Context, c *Conn) error {
 			return err
 		}
 	}
+}
+
+// prefixConn reads prefix before the connection's own bytes.
+type prefixConn struct {
+	net.Conn
+	prefix []byte
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if len(p.prefix) > 0 {
+		n := copy(b, p.prefix)
+		p.prefix = p.prefix[n:]
+		return n, nil
+	}
+	return p.Conn.Read(b)
 }

@@ -66,7 +66,7 @@ func MySQLSessionEffects(sql string) MySQLEffects {
 			}
 		case sqllexer.BIND_PARAMETER:
 			if strings.HasPrefix(tok.Value, "@") {
-				if len(st.words) > 0 && (st.last() == "set" || st.last() == "into") || prevValue == "," && st.words[0] == "set" {
+				if len(st.words) > 0 && (st.last() == "set" || st.last() == "into") || prevValue == "," && len(st.words) > 0 && st.words[0] == "set" {
 					st.userVarSet = true
 				}
 				st.words = append(st.words, "@")

@@ -74,7 +74,9 @@ func (p *PacketConn) ReadPacket() ([]byte, error) {
 		p.In += 4
 		n := int(h[0]) | int(h[1])<<8 | int(h[2])<<16
 		if h[3] != p.seq {
-			return nil, &SequenceError{Got: h[3], Want: p.seq}
+			want := p.seq
+			p.seq = h[3] + 1 // an error answer follows the peer's numbering
+			return nil, &SequenceError{Got: h[3], Want: want}
 		}
 		p.seq++
 		if p.Max > 0 && len(out)+n > p.Max {

@@ -42,6 +42,7 @@ fuzz-short:
 
 bench:
 	./bench/pgbench.sh
+	./bench/sysbench-mysql.sh
 
 clean:
 	rm -rf bin data

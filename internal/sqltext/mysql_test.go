@@ -64,3 +64,14 @@ func FuzzMySQLSessionEffects(f *testing.F) {
 		}
 	})
 }
+
+func TestMaskMySQL(t *testing.T) {
+	for in, want := range map[string]string{
+		`SELECT * FROM t WHERE a = 'x' AND b = "secret" AND c = 42`: "SELECT * FROM t WHERE a = ? AND b = ? AND c = ?",
+		"INSERT INTO `t` (`a`) VALUES (0x1F, X'00')":                "INSERT INTO `t` (`a`) VALUES (?, X?)",
+	} {
+		if got := MaskMySQL(in); got != want {
+			t.Errorf("MaskMySQL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

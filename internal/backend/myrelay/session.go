@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
@@ -342,6 +343,9 @@ var lastInsertIDQuery = regexp.MustCompile(`(?is)^\s*select\s+last_insert_id\s*\
 
 func (s *session) query(ctx context.Context, p []byte) error {
 	q := string(p[1:])
+	if s.r.log.Enabled(ctx, slog.LevelDebug) {
+		s.r.log.Debug("query", "connection_id", s.c.ID, "sql", sqltext.MaskMySQL(q))
+	}
 	if k, ok, kerr := mysqlwire.ParseKill(q); ok {
 		if kerr != nil {
 			return kerr
@@ -703,6 +707,9 @@ func (s *session) resetConnection() error {
 
 func (s *session) prepare(ctx context.Context, p []byte) error {
 	q := string(p[1:])
+	if s.r.log.Enabled(ctx, slog.LevelDebug) {
+		s.r.log.Debug("prepare", "connection_id", s.c.ID, "sql", sqltext.MaskMySQL(q))
+	}
 	eff := sqltext.MySQLSessionEffects(q)
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")

@@ -1,0 +1,37 @@
+// Package mysqlwire is the MySQL protocol front end: it accepts client
+// connections, sends the protocol-10 greeting, switches to TLS when the
+// client asks (SSL capability), authenticates the client as a gateway
+// user and hands the connection to the Handler of its database.
+//
+// Codecs: PacketConn frames packets (3-byte length, sequence id, frames of
+// 16 MiB - 1 joined on read and split on write, a bound on the joined
+// size); Reader and the Append/Parse functions encode and decode OK, ERR,
+// EOF, column definitions, handshake packets and COM_STMT_EXECUTE. They
+// know nothing of policy, pools or config.
+//
+// Authentication: the greeting offers caching_sha2_password. A client
+// answering with mysql_native_password is checked against SHA1(SHA1(pw))
+// when the user has a password; any other plugin, or a user configured
+// only with a SCRAM verifier, gets an AuthSwitchRequest to
+// caching_sha2_password. Its fast path checks SHA256(SHA256(pw)); when
+// nothing is cached or the scramble does not match, full authentication
+// takes the cleartext password over TLS or RSA-encrypted with the
+// server's key (generated on first use), verifies it against the SCRAM
+// verifier and fills the cache. Unknown users fail like wrong passwords,
+// with error 1045.
+//
+// Lifecycle of a connection: Serve accepts it and starts one goroutine
+// (with recover) that runs the handshake and then Handler.Serve, again
+// after each database switch (COM_INIT_DB or USE returns a SwitchError
+// from the Handler). The goroutine owns the Conn; other goroutines only
+// call the canceller a Handler registered (KILL QUERY from another
+// session) and set the killed flag and a read deadline (KILL CONNECTION,
+// Drain for sessions idle between transactions). A connection without a
+// database can only ping, quit and choose one. Malformed, out-of-order
+// or oversized packets end the connection with an ERR packet (1835,
+// 1156, 1153); other sessions never see them.
+//
+// Concurrency contract for Handlers: Serve is called once per connection
+// (per database switch), on that connection's goroutine; every Conn
+// method except the canceller's callback runs on that goroutine.
+package mysqlwire

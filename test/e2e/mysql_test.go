@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -706,4 +707,25 @@ func TestMySQLSQLiteEngine(t *testing.T) {
 			t.Fatalf("%s: missing table: %v", name, err)
 		}
 	}
+}
+
+// TestMySQLCLI drives the relay with the mysql command-line client against
+// a golden transcript.
+func TestMySQLCLI(t *testing.T) {
+	if _, err := exec.LookPath("mysql"); err != nil {
+		t.Fatal("the mysql client is missing: run scripts/services.sh")
+	}
+	dsn, _ := myTestDB(t)
+	g := start(t, myRelayConfig(dsn, "transaction", 2))
+	host, port, _ := net.SplitHostPort(g.my)
+	script, err := os.ReadFile("testdata/relay.mysql.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("mysql", "--no-defaults", "-h", host, "-P", port, "-u", "alice", "-palice-secret", "--table", "--force", "shop")
+	cmd.Stdin = bytes.NewReader(script)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	_ = cmd.Run()
+	golden(t, "testdata/relay.mysql.out", stdout.String()+"-- stderr --\n"+stderr.String())
 }

@@ -1,0 +1,15 @@
+CREATE TABLE items (id INT PRIMARY KEY AUTO_INCREMENT, name VARCHAR(20), price DECIMAL(8,2), added DATETIME(3), note TEXT NULL);
+INSERT INTO items (name, price, added) VALUES ('pen', 1.50, '2024-01-02 03:04:05.678'), ('book', 12.00, '2024-02-03 04:05:06.789');
+SELECT LAST_INSERT_ID();
+SELECT * FROM items ORDER BY id;
+START TRANSACTION;
+UPDATE items SET price = price * 2;
+SELECT SUM(price) FROM items;
+ROLLBACK;
+SELECT SUM(price) FROM items;
+SELECT * FROM items WHERE id = 1\G
+SELECT 1/0, NULL, 'ünïcødé', 0x414243, CAST(1 AS UNSIGNED);
+SELEC 1;
+LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE items;
+USE shop;
+SELECT 'after USE' AS status;

@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -728,4 +729,158 @@ func TestMySQLCLI(t *testing.T) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	_ = cmd.Run()
 	golden(t, "testdata/relay.mysql.out", stdout.String()+"-- stderr --\n"+stderr.String())
+}
+
+// TestMySQLSessionModeAndCommands covers session mode and the commands
+// go-sql-driver does not send: COM_FIELD_LIST, COM_INIT_DB,
+// COM_RESET_CONNECTION, COM_SET_OPTION, COM_STATISTICS, COM_CHANGE_USER
+// and an unknown command.
+func TestMySQLSessionModeAndCommands(t *testing.T) {
+	dsn, direct := myTestDB(t)
+	if _, err := direct.Exec("CREATE TABLE f (id INT PRIMARY KEY, label VARCHAR(10))"); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, myRelayConfig(dsn, "session", 1))
+	raw, err := client.Connect(g.my, "alice", "alice-secret", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	fields, err := raw.FieldList("f", "")
+	if err != nil || len(fields) != 2 || string(fields[1].Name) != "label" {
+		t.Fatalf("COM_FIELD_LIST: %v %v", fields, err)
+	}
+	if _, err := raw.Execute("SET @kept = 7"); err != nil {
+		t.Fatal(err)
+	}
+	command := func(p ...byte) []byte {
+		t.Helper()
+		raw.ResetSequence()
+		if err := raw.WritePacket(append([]byte{0, 0, 0, 0}, p...)); err != nil {
+			t.Fatal(err)
+		}
+		r, err := raw.ReadPacket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := command(0x09); len(r) == 0 || r[0] == 0xff { // COM_STATISTICS
+		t.Fatalf("COM_STATISTICS: %q", r)
+	}
+	if r := command(0x1b, 1, 0); r[0] != 0xfe && r[0] != 0x00 { // COM_SET_OPTION off
+		t.Fatalf("COM_SET_OPTION: %q", r)
+	}
+	if _, err := raw.Execute("SELECT 1; SELECT 2"); err == nil || !strings.Contains(err.Error(), "1064") {
+		t.Fatalf("multi-statements after COM_SET_OPTION off: %v", err)
+	}
+	if r := command(0x1b, 0, 0); r[0] != 0xfe && r[0] != 0x00 { // on again
+		t.Fatalf("COM_SET_OPTION: %q", r)
+	}
+	res, err := raw.Execute("SELECT @kept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := res.GetInt(0, 0); v != 7 {
+		t.Fatalf("session mode lost a variable: %d", v)
+	}
+	if r := command(0x1f); r[0] != 0x00 { // COM_RESET_CONNECTION
+		t.Fatalf("COM_RESET_CONNECTION: %q", r)
+	}
+	res, err = raw.Execute("SELECT @kept IS NULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := res.GetInt(0, 0); v != 1 {
+		t.Fatal("variable survived COM_RESET_CONNECTION")
+	}
+	if r := command(0x11, 'b', 'o', 'b', 0); r[0] != 0xff { // COM_CHANGE_USER
+		t.Fatalf("COM_CHANGE_USER: %q", r)
+	}
+	if r := command(0x20); r[0] != 0xff || r[1] != 0x17 || r[2] != 0x04 { // 1047
+		t.Fatalf("unknown command: %q", r)
+	}
+	if err := raw.UseDB("shop"); err != nil {
+		t.Fatalf("COM_INIT_DB to the same database: %v", err)
+	}
+	if err := raw.UseDB("elsewhere"); err == nil || !strings.Contains(err.Error(), "1049") {
+		t.Fatalf("COM_INIT_DB to an unknown database: %v", err)
+	}
+	// Session mode: the only backend connection stays with alice; after
+	// she leaves it is reset and serves bob.
+	if _, err := raw.Execute("SET @mine = 1"); err != nil {
+		t.Fatal(err)
+	}
+	bob := g.mydb(t, "bob", "bob-secret", "shop", nil)
+	if _, err := bob.Exec("SELECT 1"); myErrno(err) != 1040 {
+		t.Fatalf("second session with the pool held: %v", err)
+	}
+	raw.Close()
+	var v sql.NullInt64
+	if err := bob.QueryRow("SELECT @mine").Scan(&v); err != nil || v.Valid {
+		t.Fatalf("state of the previous session: %v %v", v, err)
+	}
+}
+
+// TestMySQLReloadAndDrain keeps a MySQL transaction through a reload and
+// lets it finish during a drain, while an idle session is told to go.
+func TestMySQLReloadAndDrain(t *testing.T) {
+	dsn, direct := myTestDB(t)
+	if _, err := direct.Exec("CREATE TABLE d (a INT)"); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, myRelayConfig(dsn, "transaction", 2))
+	ctx := context.Background()
+	db := g.mydb(t, "alice", "alice-secret", "shop", nil)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("INSERT INTO d VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	g.rewrite(t, strings.Replace(myRelayConfig(dsn, "transaction", 3), "bob-secret", "bob-new", 1))
+	g.sig <- syscall.SIGHUP
+	deadline := time.Now().Add(5 * time.Second)
+	for g.mydb(t, "bob", "bob-new", "shop", nil).Ping() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("reload not applied")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := tx.Exec("INSERT INTO d VALUES (2)"); err != nil {
+		t.Fatalf("transaction lost in the reload: %v", err)
+	}
+	idle := g.mydb(t, "bob", "bob-new", "shop", nil)
+	ic, err := idle.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ic.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g.sig <- syscall.SIGTERM
+	time.Sleep(200 * time.Millisecond)
+	if err := ic.QueryRowContext(ctx, "SELECT 1").Scan(new(int)); err == nil {
+		t.Fatal("idle session still served after SIGTERM")
+	}
+	if _, err := tx.Exec("INSERT INTO d VALUES (3)"); err != nil {
+		t.Fatalf("transaction cut short by the drain: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-g.done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.done <- nil
+	case <-time.After(10 * time.Second):
+		t.Fatal("gateway did not stop after the last transaction")
+	}
+	var n int
+	if err := direct.QueryRow("SELECT COUNT(*) FROM d").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("rows after drain: %d %v", n, err)
+	}
 }

@@ -154,13 +154,21 @@ func (s *session) command(ctx context.Context, p []byte) error {
 		if len(p) < 3 {
 			return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
 		}
-		switch binary.LittleEndian.Uint16(p[1:]) {
+		opt := binary.LittleEndian.Uint16(p[1:])
+		switch opt {
 		case mysqlwire.OptionMultiStatementsOn:
 			s.multi = true
 		case mysqlwire.OptionMultiStatementsOff:
 			s.multi = false
 		default:
 			return mysqlwire.Errorf(mysqlwire.ErUnknownCom, "Unknown command")
+		}
+		if s.be != nil {
+			// An attached connection takes the option now; others at attach.
+			if err := s.syncOption(opt); err != nil {
+				return err
+			}
+			s.be.multi = map[bool]int8{true: 1, false: 0}[s.multi]
 		}
 		return c.WriteEOF(false, 0, s.status)
 	case mysqlwire.ComResetConnection:

@@ -20,11 +20,14 @@ type MySQLEffects struct {
 	Autocommit bool
 	// LoadLocal is set for LOAD DATA|XML LOCAL INFILE.
 	LoadLocal bool
+	// Use is set for a USE statement (it changes the connection's
+	// database, which a pooled connection would carry over).
+	Use bool
 	// Statements counts the statements in the string.
 	Statements int
 }
 
-var mysqlTriggers = []string{"set", "@", "temporary", "get_lock", "lock", "prepare", "handler", "load", "xa", ":="}
+var mysqlTriggers = []string{"set", "@", "temporary", "get_lock", "lock", "prepare", "handler", "load", "xa", ":=", "use"}
 
 // MySQLSessionEffects classifies sql (MySQL dialect). It never fails: text
 // that does not lex is classified by the words it does contain.
@@ -159,6 +162,8 @@ func classifyMySQL(s *myStatement, e *MySQLEffects) {
 		pin("HANDLER")
 	case "xa":
 		pin("XA transaction")
+	case "use":
+		e.Use = true
 	case "load":
 		if (at(1) == "data" || at(1) == "xml") && (at(2) == "local" || at(3) == "local") {
 			e.LoadLocal = true

@@ -9,6 +9,7 @@ func TestMySQLSessionEffects(t *testing.T) {
 		names      bool
 		autocommit bool
 		loadLocal  bool
+		use        bool
 		n          int
 	}{
 		{sql: "SELECT 1", n: 1},
@@ -44,10 +45,12 @@ func TestMySQLSessionEffects(t *testing.T) {
 		{sql: "SELECT 1; SET @a = 2; SELECT 3", pin: "user variable", n: 3},
 		{sql: "SELECT '@x := 1', 'SET sql_mode=1'", n: 1},
 		{sql: "/* SET @a=1 */ SELECT 1", n: 1},
+		{sql: "SELECT 1; USE other; SELECT 2", use: true, n: 3},
+		{sql: "SELECT user FROM users", n: 1},
 	}
 	for _, tt := range tests {
 		e := MySQLSessionEffects(tt.sql)
-		if e.Pin != tt.pin || e.Names != tt.names || e.Autocommit != tt.autocommit || e.LoadLocal != tt.loadLocal || e.Statements != tt.n {
+		if e.Pin != tt.pin || e.Names != tt.names || e.Autocommit != tt.autocommit || e.LoadLocal != tt.loadLocal || e.Use != tt.use || e.Statements != tt.n {
 			t.Errorf("%q: got %+v", tt.sql, e)
 		}
 	}

@@ -213,6 +213,10 @@ func TestMySQLMultiResults(t *testing.T) {
 	if got := scanAll(t, rows); !reflect.DeepEqual(got, [][]string{{"#", "a"}, {"1"}, {"#", "b", "c"}, {"2", "3"}}) {
 		t.Fatalf("procedure results %q", got)
 	}
+	// USE inside a multi-statement string would move the pooled connection.
+	if _, err := multi.Exec("SELECT 1; USE mysql"); myErrno(err) != 1235 {
+		t.Fatalf("USE inside a multi-statement string: %v", err)
+	}
 	// Without the option, a multi-statement string is a syntax error.
 	single := g.mydb(t, "alice", "alice-secret", "shop", nil)
 	if _, err := single.Exec("SELECT 1; SELECT 2"); myErrno(err) != 1064 {
@@ -882,5 +886,28 @@ func TestMySQLReloadAndDrain(t *testing.T) {
 	var n int
 	if err := direct.QueryRow("SELECT COUNT(*) FROM d").Scan(&n); err != nil || n != 3 {
 		t.Fatalf("rows after drain: %d %v", n, err)
+	}
+}
+
+// TestMySQLMaxConnections refuses clients over mysql.max_connections.
+func TestMySQLMaxConnections(t *testing.T) {
+	g := start(t, fmt.Sprintf("mysql: {max_connections: 1}\ndatabases:\n  - {name: local, kind: sqlite, path: %s}\nusers:\n  - {name: alice, password: alice-secret}\n", filepath.Join(t.TempDir(), "l.db")))
+	db := g.mydb(t, "alice", "alice-secret", "local", nil)
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := g.mydb(t, "alice", "alice-secret", "local", nil).Ping(); myErrno(err) != 1040 {
+		t.Fatalf("second client over max_connections: %v", err)
+	}
+	c.Close()
+	db.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for g.mydb(t, "alice", "alice-secret", "local", nil).Ping() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("slot not freed after the first client left")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -380,6 +380,11 @@ func (s *session) query(ctx context.Context, p []byte) error {
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
 	}
+	if eff.Use {
+		// Only a USE on its own switches databases (above); inside a
+		// multi-statement string it would move the backend connection.
+		return mysqlwire.Errorf(mysqlwire.ErNotSupportedYet, "USE inside a multi-statement query is not supported by Floe; send USE on its own")
+	}
 	if err := s.attach(ctx); err != nil {
 		return err
 	}

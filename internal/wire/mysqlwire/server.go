@@ -72,7 +72,6 @@ type Server struct {
 		sync.Mutex
 		cfg      Config
 		conns    map[uint32]*Conn
-		handshk  int
 		draining bool
 		lns      []net.Listener
 	}
@@ -171,7 +170,7 @@ func (s *Server) Wait(ctx context.Context) error {
 func (s *Server) Conns() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.mu.conns) + s.mu.handshk
+	return len(s.mu.conns)
 }
 
 func (s *Server) lookup(id uint32) *Conn {
@@ -205,8 +204,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	c := newConn(nc)
 	c.srv = s
 	s.mu.Lock()
-	s.mu.handshk++
-	tooMany := cfg.MaxConnections > 0 && len(s.mu.conns)+s.mu.handshk > cfg.MaxConnections
+	// conns holds every connection from accept on (handshaking ones too).
+	tooMany := cfg.MaxConnections > 0 && len(s.mu.conns)+1 > cfg.MaxConnections
 	for c.ID == 0 {
 		var b [4]byte
 		_, _ = rand.Read(b[:])
@@ -222,9 +221,6 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		if handshaking {
 			handshaking = false
 			gauge.Dec()
-			s.mu.Lock()
-			s.mu.handshk--
-			s.mu.Unlock()
 		}
 	}
 	defer func() {

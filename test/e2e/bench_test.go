@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -32,6 +34,64 @@ func BenchmarkRelayRoundTrip(b *testing.B) {
 				b.ResetTimer()
 				for i := 0; b.Loop(); i++ {
 					if err := c.QueryRow(ctx, "select $1::int", i).Scan(&n); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkMySQLRelayRoundTrip runs one-row queries from one client,
+// directly against MariaDB and through the gateway (transaction pooling),
+// as server-side prepared statements (binary protocol) and interpolated
+// text queries.
+func BenchmarkMySQLRelayRoundTrip(b *testing.B) {
+	dsn, direct := myTestDB(b)
+	g := startB(b, myRelayConfig(dsn, "transaction", 4))
+	for _, mode := range []string{"prepared", "text"} {
+		for _, target := range []string{"direct", "floe"} {
+			b.Run(target+"/"+mode, func(b *testing.B) {
+				db := direct
+				if target == "direct" && mode == "text" {
+					var name string
+					if err := direct.QueryRow("SELECT DATABASE()").Scan(&name); err != nil {
+						b.Fatal(err)
+					}
+					cfg := myAdminConfig(b)
+					cfg.DBName, cfg.InterpolateParams = name, true
+					textDB, err := sql.Open("mysql", cfg.FormatDSN())
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer textDB.Close()
+					db = textDB
+				}
+				if target == "floe" {
+					db = g.mydb(b, "alice", "alice-secret", "shop", map[string]string{"interpolateParams": fmt.Sprint(mode == "text")})
+				}
+				c, err := db.Conn(context.Background())
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer c.Close()
+				ctx := context.Background()
+				var stmt *sql.Stmt
+				if mode == "prepared" {
+					if stmt, err = c.PrepareContext(ctx, "SELECT ? + 1"); err != nil {
+						b.Fatal(err)
+					}
+					defer stmt.Close()
+				}
+				var n int
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					if stmt != nil {
+						err = stmt.QueryRowContext(ctx, i).Scan(&n)
+					} else {
+						err = c.QueryRowContext(ctx, "SELECT ? + 1", i).Scan(&n)
+					}
+					if err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -70,10 +70,7 @@ type backendConn struct {
 	multi      int8 // 1 on, 0 off, -1 unknown
 	names      string
 	// stmts are the statements prepared on this connection, by text.
-	stmts map[string]*backendStmt
-	// dirty: session state was changed that the relay could not follow;
-	// reset before reuse.
-	dirty  bool
+	stmts  map[string]*backendStmt
 	broken bool
 }
 
@@ -268,7 +265,7 @@ func (b *backendConn) reset() error {
 		return mysqlwire.ParseErr(p)
 	}
 	b.stmts = map[string]*backendStmt{}
-	b.autocommit, b.multi, b.names, b.dirty = true, -1, defaultNames, false
+	b.autocommit, b.multi, b.names = true, -1, defaultNames
 	return nil
 }
 

@@ -205,6 +205,9 @@ func (s *session) attach(ctx context.Context) error {
 			opt = mysqlwire.OptionMultiStatementsOn
 		}
 		if err := s.syncOption(opt); err != nil {
+			if s.be != nil {
+				s.detach(false)
+			}
 			return err
 		}
 		be.multi = want
@@ -268,7 +271,6 @@ func (s *session) syncOption(opt uint16) error {
 		return s.lost(err)
 	}
 	if p[0] == mysqlwire.HeaderErr {
-		s.detach(false)
 		return mysqlwire.ParseErr(p)
 	}
 	return nil
@@ -313,7 +315,7 @@ func (s *session) detach(final bool) {
 	}
 	s.be = nil
 	s.thread.Store(0)
-	if !be.broken && (be.dirty || final && (s.pinned != "" || s.mode == config.PoolSession || s.status&mysqlwire.StatusInTrans != 0 || s.longData)) {
+	if !be.broken && final && (s.pinned != "" || s.mode == config.PoolSession || s.status&mysqlwire.StatusInTrans != 0 || s.longData) {
 		if err := be.reset(); err != nil {
 			s.r.log.Debug("reset failed; closing backend connection", "error", err.Error())
 		}

@@ -911,3 +911,71 @@ func TestMySQLMaxConnections(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestMySQLCursorFetch opens a read-only cursor with COM_STMT_EXECUTE and
+// reads it with COM_STMT_FETCH, in transaction mode (the cursor pins).
+func TestMySQLCursorFetch(t *testing.T) {
+	dsn, _ := myTestDB(t)
+	g := start(t, myRelayConfig(dsn, "transaction", 2))
+	raw, err := client.Connect(g.my, "alice", "alice-secret", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	send := func(p ...byte) {
+		t.Helper()
+		raw.ResetSequence()
+		if err := raw.WritePacket(append([]byte{0, 0, 0, 0}, p...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() []byte {
+		t.Helper()
+		p, err := raw.ReadPacket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p[0] == 0xff {
+			t.Fatalf("error: %q", p[3:])
+		}
+		return p
+	}
+	send(append([]byte{0x16}, "SELECT seq FROM seq_1_to_5"...)...)
+	ok := read()
+	id := ok[1:5]
+	if cols := int(ok[5]) | int(ok[6])<<8; cols != 1 {
+		t.Fatalf("prepare: %d columns", cols)
+	}
+	read() // the column definition (the client uses CLIENT_DEPRECATE_EOF)
+	send(append(append([]byte{0x17}, id...), 1, 1, 0, 0, 0)...)
+	if p := read(); p[0] != 1 {
+		t.Fatalf("column count %q", p)
+	}
+	read() // column definition
+	// OK packet with the EOF header: 0xfe, affected rows, insert id, status.
+	if p := read(); p[0] != 0xfe || p[3]&0x40 == 0 { // SERVER_STATUS_CURSOR_EXISTS
+		t.Fatalf("no cursor opened: %q", p)
+	}
+	var got []byte
+	for {
+		send(append(append([]byte{0x1c}, id...), 2, 0, 0, 0)...)
+		done := false
+		for {
+			p := read()
+			if p[0] == 0xfe && len(p) < 16 {
+				done = p[3]&0x80 != 0 // SERVER_STATUS_LAST_ROW_SENT
+				break
+			}
+			got = append(got, p[len(p)-8]) // binary row: header, null bitmap, BIGINT
+		}
+		if done {
+			break
+		}
+		if len(got) > 10 {
+			t.Fatal("cursor never ends")
+		}
+	}
+	if !bytes.Equal(got, []byte{1, 2, 3, 4, 5}) {
+		t.Fatalf("rows through the cursor: %v", got)
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/floe-db/floe/internal/authn"
@@ -977,5 +978,66 @@ func TestMySQLCursorFetch(t *testing.T) {
 	}
 	if !bytes.Equal(got, []byte{1, 2, 3, 4, 5}) {
 		t.Fatalf("rows through the cursor: %v", got)
+	}
+}
+
+// TestMySQLWithoutDeprecateEOF runs a client that does not ask for
+// CLIENT_DEPRECATE_EOF (so expects EOF packets) on the same backend
+// connections as clients that do.
+func TestMySQLWithoutDeprecateEOF(t *testing.T) {
+	dsn, direct := myTestDB(t)
+	if _, err := direct.Exec("CREATE TABLE e (id INT PRIMARY KEY, v VARCHAR(10) NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct.Exec("INSERT INTO e VALUES (1, 'a'), (2, NULL), (3, 'c')"); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, myRelayConfig(dsn, "transaction", 1))
+	for _, deprecate := range []bool{false, true, false} {
+		c, err := client.Connect(g.my, "alice", "alice-secret", "shop", func(c *client.Conn) error {
+			if !deprecate {
+				c.UnsetCapability(gomysql.CLIENT_DEPRECATE_EOF)
+			}
+			return c.SetCapability(gomysql.CLIENT_MULTI_STATEMENTS)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Execute("SELECT id, v FROM e ORDER BY id")
+		if err != nil {
+			t.Fatalf("deprecate=%v: %v", deprecate, err)
+		}
+		if len(res.Values) != 3 || res.Values[1][1].Value() != nil {
+			t.Fatalf("deprecate=%v: rows %v", deprecate, res.Values)
+		}
+		st, err := c.Prepare("SELECT v FROM e WHERE id = ?")
+		if err != nil {
+			t.Fatalf("deprecate=%v: prepare: %v", deprecate, err)
+		}
+		res, err = st.Execute(3)
+		if err != nil {
+			t.Fatalf("deprecate=%v: execute: %v", deprecate, err)
+		}
+		if v, _ := res.GetString(0, 0); v != "c" {
+			t.Fatalf("deprecate=%v: execute got %q", deprecate, v)
+		}
+		var sets int
+		if _, err := c.ExecuteMultiple("SELECT 1; SELECT 2, 3; DO 0", func(r *gomysql.Result, err error) {
+			if err != nil {
+				t.Errorf("deprecate=%v: multi: %v", deprecate, err)
+			}
+			sets++
+		}); err != nil {
+			t.Fatalf("deprecate=%v: multi: %v", deprecate, err)
+		}
+		if sets != 3 {
+			t.Fatalf("deprecate=%v: %d results", deprecate, sets)
+		}
+		fields, err := c.FieldList("e", "")
+		if err != nil || len(fields) != 2 {
+			t.Fatalf("deprecate=%v: field list %v %v", deprecate, fields, err)
+		}
+		_ = st.Close()
+		c.Close()
 	}
 }

@@ -6,6 +6,12 @@
 // the next Read, so the protocol stream is unchanged. Stopping the watch
 // interrupts that read with a deadline and waits for the goroutine.
 //
+// Watch arms a runtime timer per call, and arming a timer wakes the
+// network poller; at one watch per statement that shows. A Sweeper (one
+// per front-end server) avoids it: watches only record when they are due,
+// and a goroutine that runs while any watch exists checks them every 25 ms
+// and starts the read-ahead for those past due.
+//
 // Quiet is the backend-side counterpart: a non-blocking peek that tells a
 // pool whether an idle server connection was closed by its peer.
 package hangup

@@ -40,10 +40,11 @@ type Conn struct {
 	// TLS reports an encrypted connection.
 	TLS bool
 
-	pc  *PacketConn
-	rd  *hangup.Reader
-	net net.Conn
-	srv *Server
+	pc      *PacketConn
+	rd      *hangup.Reader
+	net     net.Conn
+	srv     *Server
+	sweeper *hangup.Sweeper // nil: one timer per watch
 
 	idle     atomic.Bool
 	draining atomic.Bool
@@ -175,6 +176,9 @@ func (c *Conn) Killed() bool { return c.killed.Load() }
 // WatchClose calls onClose if the client hangs up while the handler waits
 // on a backend; stop must be called before the next read.
 func (c *Conn) WatchClose(delay time.Duration, onClose func()) (stop func()) {
+	if c.sweeper != nil {
+		return c.sweeper.Watch(c.rd, delay, onClose)
+	}
 	return c.rd.Watch(delay, onClose)
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
 // Handler serves authenticated connections for one logical database.
@@ -62,6 +63,7 @@ type Server struct {
 	gw      Gateway
 	log     *slog.Logger
 	metrics *observe.Metrics
+	sweeper *hangup.Sweeper
 
 	rsaOnce sync.Once
 	rsaKey  *rsa.PrivateKey
@@ -80,7 +82,7 @@ type Server struct {
 
 // NewServer creates a server.
 func NewServer(cfg Config, gw Gateway, log *slog.Logger, m *observe.Metrics) *Server {
-	s := &Server{gw: gw, log: log, metrics: m}
+	s := &Server{gw: gw, log: log, metrics: m, sweeper: hangup.NewSweeper()}
 	s.mu.conns = map[uint32]*Conn{}
 	s.SetConfig(cfg)
 	return s
@@ -202,7 +204,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	gauge := s.metrics.ClientConns.WithLabelValues("mysql", "handshake")
 	gauge.Inc()
 	c := newConn(nc)
-	c.srv = s
+	c.srv, c.sweeper = s, s.sweeper
 	s.mu.Lock()
 	// conns holds every connection from accept on (handshaking ones too).
 	tooMany := cfg.MaxConnections > 0 && len(s.mu.conns)+1 > cfg.MaxConnections

@@ -30,12 +30,13 @@ type Conn struct {
 	// RemoteAddr is the client's address.
 	RemoteAddr net.Addr
 
-	net net.Conn
-	rd  *hangup.Reader
-	wr  *countingWriter
-	be  *pgproto3.Backend
-	key cancelKey
-	srv *Server
+	net     net.Conn
+	rd      *hangup.Reader
+	sweeper *hangup.Sweeper // nil: one timer per watch
+	wr      *countingWriter
+	be      *pgproto3.Backend
+	key     cancelKey
+	srv     *Server
 	// bytes already added to the metrics
 	reportedIn, reportedOut int64
 	bytesIn, bytesOut       prometheus.Counter
@@ -155,6 +156,9 @@ func (c *Conn) Draining() bool { return c.draining.Load() }
 // that short statements cost nothing; stop ends it and must be called
 // before the next Receive.
 func (c *Conn) WatchClose(delay time.Duration, onClose func()) (stop func()) {
+	if c.sweeper != nil {
+		return c.sweeper.Watch(c.rd, delay, onClose)
+	}
 	return c.rd.Watch(delay, onClose)
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
 // Handler serves authenticated connections for one logical database.
@@ -60,6 +61,7 @@ type Server struct {
 	gw      Gateway
 	log     *slog.Logger
 	metrics *observe.Metrics
+	sweeper *hangup.Sweeper
 
 	mu struct {
 		sync.Mutex
@@ -81,7 +83,7 @@ func NewServer(cfg Config, gw Gateway, log *slog.Logger, m *observe.Metrics) *Se
 	if cfg.StartupTimeout == 0 {
 		cfg.StartupTimeout = 30 * time.Second
 	}
-	s := &Server{cfg: cfg, gw: gw, log: log, metrics: m}
+	s := &Server{cfg: cfg, gw: gw, log: log, metrics: m, sweeper: hangup.NewSweeper()}
 	s.mu.conns = map[uint32]*Conn{}
 	return s
 }
@@ -266,7 +268,7 @@ var errCancelHandled = errors.New("cancel request handled")
 // On error the returned Conn (if any) can carry the ErrorResponse.
 func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler, error) {
 	c := newConn(nc)
-	c.srv = s
+	c.srv, c.sweeper = s, s.sweeper
 	tlsDone := false
 	var sm *pgproto3.StartupMessage
 	for sm == nil {
@@ -296,7 +298,7 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 			nc = tc
 			addr := c.RemoteAddr
 			c = newConn(tc)
-			c.RemoteAddr, c.srv = addr, s
+			c.RemoteAddr, c.srv, c.sweeper = addr, s, s.sweeper
 		case *pgproto3.GSSEncRequest:
 			if _, err := nc.Write([]byte{'N'}); err != nil {
 				return nil, nil, err

@@ -1,0 +1,57 @@
+package hangup
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestWatchers checks both ways of watching: a hang-up during a long
+// wait calls onClose; a byte that arrives is kept for the next Read; a
+// short wait never starts reading.
+func TestWatchers(t *testing.T) {
+	sw := NewSweeper()
+	for name, watch := range map[string]func(r *Reader, d time.Duration, f func()) func(){
+		"timer":   func(r *Reader, d time.Duration, f func()) func() { return r.Watch(d, f) },
+		"sweeper": func(r *Reader, d time.Duration, f func()) func() { return sw.Watch(r, d, f) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			// Hang-up while watched.
+			a, b := net.Pipe()
+			r := NewReader(a)
+			closed := make(chan struct{})
+			stop := watch(r, 10*time.Millisecond, func() { close(closed) })
+			time.Sleep(60 * time.Millisecond)
+			b.Close()
+			select {
+			case <-closed:
+			case <-time.After(2 * time.Second):
+				t.Fatal("hang-up not noticed")
+			}
+			stop()
+			if _, err := r.Read(make([]byte, 1)); err == nil {
+				t.Fatal("read after hang-up succeeded")
+			}
+
+			// Data while watched is handed to the next Read.
+			a, b = net.Pipe()
+			defer b.Close()
+			r = NewReader(a)
+			stop = watch(r, 10*time.Millisecond, func() { t.Error("onClose without a hang-up") })
+			time.Sleep(60 * time.Millisecond)
+			go func() { _, _ = b.Write([]byte("xy")) }()
+			time.Sleep(20 * time.Millisecond)
+			stop()
+			buf := make([]byte, 2)
+			if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "xy" {
+				t.Fatalf("read after watch: %q %v", buf, err)
+			}
+
+			// A short watch stops before it starts.
+			stop = watch(r, time.Hour, func() { t.Error("onClose on a short watch") })
+			stop()
+			stop()
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -315,6 +316,25 @@ func TestMySQLTransactions(t *testing.T) {
 	var lid int64
 	if err := c.QueryRowContext(ctx, "SELECT LAST_INSERT_ID()").Scan(&lid); err != nil || lid != id {
 		t.Fatalf("LAST_INSERT_ID() = %d, want %d (%v)", lid, id, err)
+	}
+
+	// The MySQL side shows in the metrics like the PostgreSQL side.
+	resp, err := http.Get("http://" + g.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`floe_queries_total{database="shop",outcome="ok",user="alice"}`,
+		`floe_client_connections{protocol="mysql",state="authenticated"}`,
+		`floe_client_connections_total{protocol="mysql"}`,
+		`floe_pool_connections{backend="primary",database="shop",state="in_use"}`,
+		`floe_bytes_total{database="shop",direction="client_to_server"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 

@@ -291,7 +291,7 @@ func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 		return true, s.writeValues([]string{"Database"}, []any{s.c.Database})
 	}
 	if showTables.MatchString(q) {
-		return true, s.runRows(ctx, &statement{sql: "SELECT name AS `Tables_in_" + s.c.Database + "` FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name", rows: true}, nil, false)
+		return true, s.runRows(ctx, &statement{sql: "SELECT name AS `Tables_in_" + strings.ReplaceAll(s.c.Database, "`", "``") + "` FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name", rows: true}, nil, false, false)
 	}
 	if m := setStmt.FindStringSubmatch(q); m != nil {
 		name, val := strings.ToLower(m[1]), strings.Trim(strings.ToLower(m[2]), `'"`)
@@ -491,7 +491,7 @@ func decimalSpec(decl string) (p, s int, ok bool) {
 	return p, s, p > 0 && p <= 65 && s <= 30
 }
 
-func (s *mySession) runRows(ctx context.Context, st *statement, args []any, binaryRows bool, more ...bool) error {
+func (s *mySession) runRows(ctx context.Context, st *statement, args []any, binaryRows, more bool) error {
 	rctx, cancel := s.run(ctx)
 	cur, err := openCursor(rctx, cancel, s.conn, st.sql, args)
 	if err != nil {
@@ -536,7 +536,7 @@ func (s *mySession) runRows(ctx context.Context, st *statement, args []any, bina
 			return err
 		}
 	}
-	return s.c.WriteEOF(false, 0, s.moreFlag(len(more) > 0 && more[0]))
+	return s.c.WriteEOF(false, 0, s.moreFlag(more))
 }
 
 func appendTextRow(b []byte, oids []uint32, vals []any) []byte {

@@ -1,0 +1,15 @@
+// Package sqlparse turns SQL text into what policy decides on: for each
+// statement its kind (select, insert, update, delete, merge, ddl, dcl,
+// tcl, copy, call, utility), every table it touches with the action done
+// to it (read, insert, update, delete, ddl), the functions it calls, and
+// a fingerprint with literals normalised.
+//
+// PostgreSQL text is parsed with pg_query_go (PostgreSQL's own parser);
+// the parse tree is walked generically (protobuf reflection), so that a
+// table named anywhere — joins, subqueries, CTEs, writable CTEs,
+// SELECT … INTO, COPY — is found, with the statement node that owns it
+// deciding the action. CTE names are not tables.
+//
+// Parsing costs tens of microseconds; a Cache keeps results by text.
+// The package has no state of its own; it knows nothing of grants.
+package sqlparse

@@ -1,0 +1,191 @@
+package sqlparse
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Postgres parses PostgreSQL text into statements.
+func Postgres(sql string) ([]Statement, error) {
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
+	}
+	out := make([]Statement, 0, len(tree.Stmts))
+	for _, raw := range tree.Stmts {
+		if raw.Stmt == nil {
+			continue
+		}
+		text := sql
+		if start := int(raw.StmtLocation); start >= 0 && start <= len(sql) {
+			end := len(sql)
+			if raw.StmtLen > 0 && start+int(raw.StmtLen) <= len(sql) {
+				end = start + int(raw.StmtLen)
+			}
+			text = strings.TrimSpace(sql[start:end])
+		}
+		st := Statement{Text: text}
+		if fp, err := pg_query.Fingerprint(text); err == nil {
+			st.Fingerprint = fp
+		}
+		pgStatement(&st, raw.Stmt)
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func pgStatement(st *Statement, n *pg_query.Node) {
+	top := n.ProtoReflect()
+	// The Node wrapper holds exactly one statement message.
+	top.Range(func(_ protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		top = v.Message()
+		return false
+	})
+	st.Node = string(top.Descriptor().Name())
+	st.Kind = pgKind(st.Node, top.Interface())
+	owned := map[*pg_query.RangeVar]Action{}
+	var ctes []string
+	// In DDL and DCL, the tables named are the ones changed; CREATE TABLE
+	// AS and SELECT INTO only create their target and read the rest.
+	schemaChange := (st.Kind == KindDDL || st.Kind == KindDCL) && st.Node != "SelectStmt" && st.Node != "CreateTableAsStmt"
+	walk(top, func(m protoreflect.Message) {
+		switch x := m.Interface().(type) {
+		case *pg_query.InsertStmt:
+			owned[x.Relation] = ActionInsert
+		case *pg_query.UpdateStmt:
+			owned[x.Relation] = ActionUpdate
+		case *pg_query.DeleteStmt:
+			owned[x.Relation] = ActionDelete
+		case *pg_query.MergeStmt:
+			owned[x.Relation] = ActionUpdate
+		case *pg_query.CopyStmt:
+			if x.IsProgram {
+				st.CopyProgram = true
+			}
+			if x.Relation != nil {
+				if x.IsFrom {
+					owned[x.Relation] = ActionInsert
+				} else {
+					owned[x.Relation] = ActionRead
+				}
+			}
+		case *pg_query.IntoClause:
+			st.SelectInto = true
+			if x.Rel != nil {
+				owned[x.Rel] = ActionDDL
+			}
+		case *pg_query.DropStmt:
+			switch x.RemoveType {
+			case pg_query.ObjectType_OBJECT_TABLE, pg_query.ObjectType_OBJECT_VIEW, pg_query.ObjectType_OBJECT_MATVIEW,
+				pg_query.ObjectType_OBJECT_FOREIGN_TABLE, pg_query.ObjectType_OBJECT_SEQUENCE:
+				for _, o := range x.Objects {
+					if l := o.GetList(); l != nil {
+						parts := strings.Split(nameOf(l.Items), ".")
+						t := Table{Name: parts[len(parts)-1], Action: ActionDDL}
+						if len(parts) > 1 {
+							t.Schema = parts[len(parts)-2]
+						}
+						st.addTable(t)
+					}
+				}
+			}
+		case *pg_query.CommonTableExpr:
+			ctes = append(ctes, x.Ctename)
+		case *pg_query.FuncCall:
+			st.addFunction(nameOf(x.Funcname))
+		case *pg_query.CallStmt:
+			if x.Funccall != nil {
+				st.addFunction(nameOf(x.Funccall.Funcname))
+			}
+		case *pg_query.RangeVar:
+			action, ok := owned[x]
+			if !ok {
+				action = ActionRead
+				if schemaChange {
+					action = ActionDDL
+				}
+			}
+			st.addTable(Table{Schema: x.Schemaname, Name: x.Relname, Action: action})
+		}
+	})
+	st.dropCTEs(ctes)
+}
+
+// walk visits m and every message below it, parents first.
+func walk(m protoreflect.Message, visit func(protoreflect.Message)) {
+	if !m.IsValid() {
+		return
+	}
+	visit(m)
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := range l.Len() {
+				walk(l.Get(i).Message(), visit)
+			}
+		case fd.Message() != nil:
+			walk(v.Message(), visit)
+		}
+		return true
+	})
+}
+
+func nameOf(parts []*pg_query.Node) string {
+	names := make([]string, 0, len(parts))
+	for _, p := range parts {
+		if s := p.GetString_(); s != nil {
+			names = append(names, s.Sval)
+		}
+	}
+	return strings.Join(names, ".")
+}
+
+func pgKind(node string, m any) Kind {
+	switch x := m.(type) {
+	case *pg_query.SelectStmt:
+		if x.IntoClause != nil {
+			return KindDDL
+		}
+		return KindSelect
+	case *pg_query.InsertStmt:
+		return KindInsert
+	case *pg_query.UpdateStmt:
+		return KindUpdate
+	case *pg_query.DeleteStmt:
+		return KindDelete
+	case *pg_query.MergeStmt:
+		return KindMerge
+	case *pg_query.CopyStmt:
+		return KindCopy
+	case *pg_query.CallStmt, *pg_query.DoStmt:
+		return KindCall
+	case *pg_query.TransactionStmt:
+		return KindTCL
+	case *pg_query.GrantStmt, *pg_query.GrantRoleStmt, *pg_query.CreateRoleStmt, *pg_query.AlterRoleStmt,
+		*pg_query.DropRoleStmt, *pg_query.AlterDefaultPrivilegesStmt, *pg_query.ReassignOwnedStmt:
+		return KindDCL
+	case *pg_query.ExplainStmt:
+		if x.Query != nil {
+			inner := x.Query.ProtoReflect()
+			var k Kind = KindUtility
+			inner.Range(func(_ protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+				k = pgKind(string(v.Message().Descriptor().Name()), v.Message().Interface())
+				return false
+			})
+			return k
+		}
+	case *pg_query.CreateTableAsStmt:
+		return KindDDL
+	}
+	for _, p := range []string{"Create", "Alter", "Drop", "Truncate", "Index", "Rename", "Comment", "Refresh", "Reindex", "Cluster", "Vacuum", "Sec"} {
+		if strings.HasPrefix(node, p) {
+			return KindDDL
+		}
+	}
+	return KindUtility
+}

@@ -1,0 +1,96 @@
+package sqlparse
+
+import (
+	"errors"
+	"slices"
+	"strings"
+)
+
+// Kind is what a statement does overall.
+type Kind string
+
+// Statement kinds.
+const (
+	KindSelect  Kind = "select"
+	KindInsert  Kind = "insert"
+	KindUpdate  Kind = "update"
+	KindDelete  Kind = "delete"
+	KindMerge   Kind = "merge"
+	KindDDL     Kind = "ddl"
+	KindDCL     Kind = "dcl"
+	KindTCL     Kind = "tcl"
+	KindCopy    Kind = "copy"
+	KindCall    Kind = "call"
+	KindUtility Kind = "utility" // SET, SHOW, EXPLAIN of nothing, LISTEN, …
+)
+
+// Action is what a statement does to one table.
+type Action string
+
+// Table actions.
+const (
+	ActionRead   Action = "read"
+	ActionInsert Action = "insert"
+	ActionUpdate Action = "update"
+	ActionDelete Action = "delete"
+	ActionDDL    Action = "ddl"
+)
+
+// Table is a table a statement touches.
+type Table struct {
+	Schema string // "" when not qualified
+	Name   string
+	Action Action
+}
+
+// String returns schema.name or name.
+func (t Table) String() string {
+	if t.Schema == "" {
+		return t.Name
+	}
+	return t.Schema + "." + t.Name
+}
+
+// Statement is one parsed statement.
+type Statement struct {
+	Kind Kind
+	// Node is the parser's name of the statement (SelectStmt, CopyStmt…).
+	Node      string
+	Tables    []Table
+	Functions []string // lower case, schema-qualified when written so
+	// SelectInto is set for SELECT … INTO (it creates a table).
+	SelectInto bool
+	// CopyProgram is set for COPY … PROGRAM (runs a command on the server).
+	CopyProgram bool
+	// Fingerprint identifies the statement with its literals normalised.
+	Fingerprint string
+	// Text is the statement's own text within the parsed string.
+	Text string
+}
+
+// ErrSyntax wraps parser errors.
+var ErrSyntax = errors.New("syntax error")
+
+// addTable records t once per action.
+func (s *Statement) addTable(t Table) {
+	if !slices.Contains(s.Tables, t) {
+		s.Tables = append(s.Tables, t)
+	}
+}
+
+func (s *Statement) addFunction(name string) {
+	name = strings.ToLower(name)
+	if !slices.Contains(s.Functions, name) {
+		s.Functions = append(s.Functions, name)
+	}
+}
+
+// dropCTEs removes unqualified tables that name a CTE of the statement.
+func (s *Statement) dropCTEs(ctes []string) {
+	if len(ctes) == 0 {
+		return
+	}
+	s.Tables = slices.DeleteFunc(s.Tables, func(t Table) bool {
+		return t.Schema == "" && t.Action == ActionRead && slices.Contains(ctes, t.Name)
+	})
+}

@@ -10,6 +10,12 @@
 // SELECT … INTO, COPY — is found, with the statement node that owns it
 // deciding the action. CTE names are not tables.
 //
+// MySQL text is parsed with the TiDB parser (pure Go, MySQL-compatible);
+// an ast.Visitor does the same walk. Multi-table UPDATE and DELETE mark
+// the tables named in SET and in the DELETE list (aliases resolved);
+// with unqualified columns every table of a multi-table UPDATE counts as
+// written. The TiDB grammar accepts INTO OUTFILE only after FROM.
+//
 // Parsing costs tens of microseconds; a Cache keeps results by text.
 // The package has no state of its own; it knows nothing of grants.
 package sqlparse

@@ -1,0 +1,202 @@
+package sqlparse
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // value expressions for the parser
+)
+
+// MySQL parses MySQL/MariaDB text into statements with the TiDB parser.
+// A parser is not safe for concurrent use; each call makes its own.
+func MySQL(sql string) ([]Statement, error) {
+	p := parser.New()
+	nodes, _, err := p.Parse(sql, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
+	}
+	out := make([]Statement, 0, len(nodes))
+	for _, n := range nodes {
+		st := Statement{Text: strings.TrimSpace(n.Text())}
+		if st.Text == "" {
+			st.Text = sql
+		}
+		_, digest := parser.NormalizeDigest(st.Text)
+		st.Fingerprint = digest.String()
+		myStatement(&st, n)
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+func myStatement(st *Statement, n ast.StmtNode) {
+	st.Node = strings.TrimPrefix(fmt.Sprintf("%T", n), "*ast.")
+	st.Kind = myKind(n)
+	v := &myVisitor{st: st, owned: map[*ast.TableName]Action{}, skip: map[*ast.TableName]bool{}}
+	v.schemaChange = (st.Kind == KindDDL || st.Kind == KindDCL) && st.Node != "SelectStmt"
+	n.Accept(v)
+	st.dropCTEs(v.ctes)
+}
+
+type myVisitor struct {
+	st           *Statement
+	owned        map[*ast.TableName]Action
+	skip         map[*ast.TableName]bool
+	ctes         []string
+	schemaChange bool
+}
+
+// tablesIn lists the table names under n with their alias (or name).
+func tablesIn(n ast.Node) map[string]*ast.TableName {
+	c := &tableCollector{byName: map[string]*ast.TableName{}}
+	if n != nil {
+		n.Accept(c)
+	}
+	return c.byName
+}
+
+type tableCollector struct {
+	byName map[string]*ast.TableName
+	alias  string
+}
+
+func (c *tableCollector) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.TableSource:
+		c.alias = x.AsName.L
+	case *ast.TableName:
+		name := x.Name.L
+		if c.alias != "" {
+			name = c.alias
+		}
+		c.byName[name] = x
+		c.alias = ""
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		return n, true // subqueries in FROM are read
+	}
+	return n, false
+}
+
+func (c *tableCollector) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func (v *myVisitor) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.InsertStmt:
+		for _, t := range tablesIn(x.Table) {
+			v.owned[t] = ActionInsert
+		}
+	case *ast.LoadDataStmt:
+		if x.Table != nil {
+			v.owned[x.Table] = ActionInsert
+		}
+	case *ast.UpdateStmt:
+		refs := tablesIn(x.TableRefs)
+		marked := false
+		for _, a := range x.List {
+			if a.Column == nil {
+				continue
+			}
+			if t, ok := refs[a.Column.Table.L]; ok {
+				v.owned[t] = ActionUpdate
+				marked = true
+			}
+		}
+		if !marked {
+			// Unqualified columns: with several tables any may be written.
+			for _, t := range refs {
+				v.owned[t] = ActionUpdate
+			}
+		}
+	case *ast.DeleteStmt:
+		if x.Tables != nil && len(x.Tables.Tables) > 0 {
+			refs := tablesIn(x.TableRefs)
+			for _, t := range x.Tables.Tables {
+				if rt, ok := refs[t.Name.L]; ok {
+					// The list names a table of FROM (maybe by alias).
+					v.owned[rt] = ActionDelete
+					v.skip[t] = true
+				} else {
+					v.owned[t] = ActionDelete
+				}
+			}
+		} else {
+			for _, t := range tablesIn(x.TableRefs) {
+				v.owned[t] = ActionDelete
+			}
+		}
+	case *ast.SelectStmt:
+		if x.SelectIntoOpt != nil && x.SelectIntoOpt.Tp != ast.SelectIntoVars {
+			v.st.SelectInto = true
+		}
+	case *ast.CreateTableStmt:
+		if x.Table != nil {
+			v.owned[x.Table] = ActionDDL
+		}
+		if x.Select != nil {
+			v.schemaChange = false // CREATE TABLE … SELECT reads its sources
+		}
+	case *ast.CommonTableExpression:
+		v.ctes = append(v.ctes, x.Name.L)
+	case *ast.FuncCallExpr:
+		name := x.FnName.L
+		if x.Schema.L != "" {
+			name = x.Schema.L + "." + name
+		}
+		v.st.addFunction(name)
+	case *ast.CallStmt:
+		if x.Procedure != nil {
+			name := x.Procedure.FnName.L
+			if x.Procedure.Schema.L != "" {
+				name = x.Procedure.Schema.L + "." + name
+			}
+			v.st.addFunction(name)
+		}
+	case *ast.TableName:
+		if v.skip[x] {
+			return n, false
+		}
+		action, ok := v.owned[x]
+		if !ok {
+			action = ActionRead
+			if v.schemaChange {
+				action = ActionDDL
+			}
+		}
+		v.st.addTable(Table{Schema: x.Schema.O, Name: x.Name.O, Action: action})
+	}
+	return n, false
+}
+
+func (v *myVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func myKind(n ast.StmtNode) Kind {
+	switch x := n.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		return KindSelect
+	case *ast.InsertStmt:
+		return KindInsert
+	case *ast.UpdateStmt:
+		return KindUpdate
+	case *ast.DeleteStmt:
+		return KindDelete
+	case *ast.LoadDataStmt:
+		return KindCopy
+	case *ast.CallStmt:
+		return KindCall
+	case *ast.BeginStmt, *ast.CommitStmt, *ast.RollbackStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
+		return KindTCL
+	case *ast.GrantStmt, *ast.GrantRoleStmt, *ast.RevokeStmt, *ast.RevokeRoleStmt, *ast.CreateUserStmt,
+		*ast.AlterUserStmt, *ast.DropUserStmt, *ast.SetPwdStmt, *ast.RenameUserStmt, *ast.SetRoleStmt, *ast.SetDefaultRoleStmt:
+		return KindDCL
+	case *ast.ExplainStmt:
+		if x.Stmt != nil && x.Analyze {
+			return myKind(x.Stmt)
+		}
+		return KindUtility
+	case ast.DDLNode:
+		return KindDDL
+	}
+	return KindUtility
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/floe-db/floe/internal/app"
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/config"
 )
 
@@ -37,7 +38,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr))
+	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr), auditCmd(stdout))
 	return root
 }
 
@@ -98,6 +99,25 @@ func configCmd(stdout io.Writer) *cobra.Command {
 	}
 	check.Flags().StringVar(&cfgPath, "config", "", "config file (default $FLOE_CONFIG or ./floe.yaml)")
 	cmd.AddCommand(check)
+	return cmd
+}
+
+func auditCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Work with the audit log"}
+	verify := &cobra.Command{
+		Use:   "verify FILE...",
+		Short: "Check the audit hash chain; files of a rotated series oldest first",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, files []string) error {
+			n, err := audit.Verify(files...)
+			if err != nil {
+				return fmt.Errorf("audit chain broken after %d good records: %w", n, err)
+			}
+			fmt.Fprintf(stdout, "ok: %d records, chain intact\n", n)
+			return nil
+		},
+	}
+	cmd.AddCommand(verify)
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/authn"
 )
 
@@ -54,5 +55,30 @@ func TestConfigCheck(t *testing.T) {
 	code, _, errOut := run(t, "", "config", "check", "--config", bad)
 	if code == 0 || !strings.Contains(errOut, "bad.yaml:5: databases[0].pool.mode") {
 		t.Fatalf("bad config: %d %q", code, errOut)
+	}
+}
+
+func TestAuditVerify(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	w, err := audit.Open(path, audit.Options{Block: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		w.Log(audit.Event{Type: "statement", Fields: map[string]any{"n": i}})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, "", "audit", "verify", path); code != 0 || !strings.Contains(out, "3 records") {
+		t.Fatalf("intact log: exit %d, %q %q", code, out, errOut)
+	}
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), `"n":1`, `"n":5`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run(t, "", "audit", "verify", path)
+	if code == 0 || !strings.Contains(errOut, path+":2: record 2") {
+		t.Fatalf("tampered log: exit %d, %q", code, errOut)
 	}
 }

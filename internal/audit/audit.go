@@ -1,0 +1,332 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Genesis is the "prev" of the first record of a chain.
+var genesis = strings.Repeat("0", 64)
+
+// Event is one thing worth auditing.
+type Event struct {
+	Type   string         // connect, auth, statement, admin…
+	Fields map[string]any // what happened; no secrets, literals masked
+}
+
+// record is the on-disk form; fields are flattened next to these.
+type header struct {
+	Seq  uint64 `json:"seq"`
+	Time string `json:"time"`
+	Prev string `json:"prev"`
+	Type string `json:"type"`
+	// Hash is the SHA-256 of the record without this field; it is the
+	// next record's Prev.
+	Hash string `json:"hash,omitempty"`
+}
+
+// Options configure a Writer.
+type Options struct {
+	// MaxBytes rotates the file when it grows past this size (0: never).
+	MaxBytes int64
+	// Queue bounds the events waiting to be written (default 4096).
+	Queue int
+	// Block makes Log wait when the queue is full instead of dropping.
+	Block bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Dropped is called for each event dropped on a full queue.
+	Dropped func()
+}
+
+// Writer appends hash-chained records to a file.
+type Writer struct {
+	path  string
+	opts  Options
+	queue chan Event
+	done  chan struct{}
+	err   atomic.Pointer[error]
+
+	// owned by the writer goroutine
+	f    *os.File
+	bw   *bufio.Writer
+	size int64
+	seq  uint64
+	prev string
+	from uint64 // first seq in the current file
+
+	closeOnce sync.Once
+}
+
+// Open opens (creating if needed) the log at path and continues its chain.
+func Open(path string, opts Options) (*Writer, error) {
+	if opts.Queue <= 0 {
+		opts.Queue = 4096
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	w := &Writer{path: path, opts: opts, queue: make(chan Event, opts.Queue), done: make(chan struct{}), prev: genesis}
+	if err := w.open(); err != nil {
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+func (w *Writer) open() error {
+	f, err := os.OpenFile(w.path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	last, size, err := lastLine(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("audit log %s: %w", w.path, err)
+	}
+	if last != nil {
+		var h header
+		if err := json.Unmarshal(last, &h); err != nil {
+			f.Close()
+			return fmt.Errorf("audit log %s: last record does not parse: %w", w.path, err)
+		}
+		w.seq, w.prev = h.Seq, h.Hash
+	}
+	w.f, w.bw, w.size, w.from = f, bufio.NewWriter(f), size, w.seq+1
+	return nil
+}
+
+// lastLine returns the last non-empty line of f and f's size.
+func lastLine(f *os.File) ([]byte, int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil, 0, nil
+	}
+	// Records are small; read the tail, growing the window if needed.
+	for window := int64(64 << 10); ; window *= 4 {
+		start := max(size-window, 0)
+		buf := make([]byte, size-start)
+		if _, err := f.ReadAt(buf, start); err != nil && !errors.Is(err, io.EOF) {
+			return nil, 0, err
+		}
+		buf = bytes.TrimRight(buf, "\n")
+		if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+			return buf[i+1:], size, nil
+		}
+		if start == 0 {
+			return buf, size, nil
+		}
+	}
+}
+
+func hashLine(line []byte) string {
+	h := sha256.Sum256(line)
+	return hex.EncodeToString(h[:])
+}
+
+// Log queues an event. It never blocks unless Options.Block is set; a
+// dropped event is counted through Options.Dropped.
+func (w *Writer) Log(e Event) {
+	if w.opts.Block {
+		select {
+		case w.queue <- e:
+		case <-w.done:
+		}
+		return
+	}
+	select {
+	case w.queue <- e:
+	default:
+		if w.opts.Dropped != nil {
+			w.opts.Dropped()
+		}
+	}
+}
+
+// Err returns the first write error (the log stops at it).
+func (w *Writer) Err() error {
+	if p := w.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Close writes what is queued and closes the file.
+func (w *Writer) Close() error {
+	w.closeOnce.Do(func() { close(w.queue) })
+	<-w.done
+	return w.Err()
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	defer func() {
+		_ = w.bw.Flush()
+		_ = w.f.Close()
+	}()
+	for e := range w.queue {
+		if w.Err() != nil {
+			continue
+		}
+		if err := w.write(e); err != nil {
+			w.err.Store(&err)
+			continue
+		}
+		// Flush when nothing else is waiting: a burst shares one write.
+		if len(w.queue) == 0 {
+			if err := w.bw.Flush(); err != nil {
+				w.err.Store(&err)
+			}
+		}
+	}
+}
+
+func (w *Writer) write(e Event) error {
+	line, err := encode(header{Seq: w.seq + 1, Time: w.opts.Now().UTC().Format(time.RFC3339Nano), Prev: w.prev, Type: e.Type}, e.Fields)
+	if err != nil {
+		return err
+	}
+	if w.opts.MaxBytes > 0 && w.size > 0 && w.size+int64(len(line))+1 > w.opts.MaxBytes {
+		if err := w.rotate(); err != nil {
+			return err
+		}
+	}
+	sum := hashLine(line)
+	line = append(line[:len(line)-1], `,"hash":"`+sum+`"}`...)
+	if _, err := w.bw.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	w.seq++
+	w.prev = sum
+	w.size += int64(len(line)) + 1
+	return nil
+}
+
+// rotate renames the current file and starts a new one; the chain goes on.
+func (w *Writer) rotate() error {
+	if err := w.bw.Flush(); err != nil {
+		return err
+	}
+	if err := w.f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(w.path, fmt.Sprintf("%s.%d-%d", w.path, w.from, w.seq)); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	w.f, w.bw, w.size, w.from = f, bufio.NewWriter(f), 0, w.seq+1
+	return nil
+}
+
+// encode writes the header fields first, then the event's, as one JSON
+// object; event fields cannot replace header fields.
+func encode(h header, fields map[string]any) ([]byte, error) {
+	head, err := json.Marshal(h)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return head, nil
+	}
+	rest := make(map[string]any, len(fields))
+	for k, v := range fields {
+		switch k {
+		case "seq", "time", "prev", "type", "hash":
+			k = "event_" + k
+		}
+		rest[k] = v
+	}
+	body, err := json.Marshal(rest)
+	if err != nil {
+		return nil, err
+	}
+	out := append(head[:len(head)-1], ',')
+	return append(out, body[1:]...), nil
+}
+
+// BreakError names the first record where a chain breaks.
+type BreakError struct {
+	File   string
+	Line   int
+	Seq    uint64
+	Reason string
+}
+
+func (e *BreakError) Error() string {
+	return fmt.Sprintf("%s:%d: record %d: %s", e.File, e.Line, e.Seq, e.Reason)
+}
+
+// Verify checks the chain through files in order (a rotated series, oldest
+// first, then the live file). It returns the number of records checked
+// and, if the chain breaks, a *BreakError naming the first bad record.
+func Verify(files ...string) (int, error) {
+	prev, seq, n := genesis, uint64(0), 0
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			return n, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 64<<20)
+		line := 0
+		for sc.Scan() {
+			line++
+			raw := sc.Bytes()
+			if len(raw) == 0 {
+				continue
+			}
+			var h header
+			if err := json.Unmarshal(raw, &h); err != nil {
+				f.Close()
+				return n, &BreakError{File: path, Line: line, Seq: seq + 1, Reason: "not a record: " + err.Error()}
+			}
+			suffix := `,"hash":"` + h.Hash + `"}`
+			body, ok := bytes.CutSuffix(raw, []byte(suffix))
+			if !ok || len(h.Hash) != 64 || hashLine(append(bytes.Clone(body), '}')) != h.Hash {
+				f.Close()
+				return n, &BreakError{File: path, Line: line, Seq: h.Seq, Reason: "record was changed (its hash does not match its contents)"}
+			}
+			switch {
+			case n == 0:
+				// The first record checked may continue a chain from a file
+				// rotated away: its prev cannot be checked.
+				if h.Prev == genesis && h.Seq != 1 {
+					f.Close()
+					return n, &BreakError{File: path, Line: line, Seq: h.Seq, Reason: "chain starts with a sequence number other than 1"}
+				}
+			case h.Seq != seq+1:
+				f.Close()
+				return n, &BreakError{File: path, Line: line, Seq: h.Seq, Reason: fmt.Sprintf("sequence number %d, expected %d (a record is missing or out of order)", h.Seq, seq+1)}
+			case h.Prev != prev:
+				f.Close()
+				return n, &BreakError{File: path, Line: line, Seq: h.Seq, Reason: "previous record's hash does not match (the previous record was changed, or this one was)"}
+			}
+			prev, seq = h.Hash, h.Seq
+			n++
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,20 @@
+// Package audit writes the tamper-evident audit log and verifies it.
+//
+// Each record is one JSON line: a sequence number, a time, the hex
+// SHA-256 of the previous line ("prev"; 64 zeros for the first record of
+// a chain), the event type and its fields. Changing, removing, inserting
+// or reordering a line breaks the chain at that point, which Verify
+// reports by file, line and sequence number.
+//
+// A Writer appends to one file. On open it reads the file's last line and
+// continues its chain; when the file passes its size limit it is renamed
+// (FILE.<first-seq>-<last-seq>) and a new file starts, its first record
+// carrying the hash of the last record of the renamed one, so the chain
+// runs across files (verify them in order). Events are handed to one
+// writer goroutine through a bounded queue: when it is full Log either
+// drops the event and counts it (the default: the query path never
+// waits) or waits (back-pressure), as configured.
+//
+// Records carry what callers give them; callers mask SQL literals and
+// never pass secrets.
+package audit

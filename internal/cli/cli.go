@@ -13,8 +13,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/floe-db/floe/internal/app"
-	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/audit"
+	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
 )
 

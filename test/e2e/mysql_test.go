@@ -1061,3 +1061,28 @@ func TestMySQLWithoutDeprecateEOF(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestMySQLFoundRows gives CLIENT_FOUND_ROWS clients their own backend
+// connections: an UPDATE that changes nothing counts the rows it matched
+// for them and 0 for others.
+func TestMySQLFoundRows(t *testing.T) {
+	dsn, direct := myTestDB(t)
+	for _, q := range []string{"CREATE TABLE fr (id INT PRIMARY KEY, v INT)", "INSERT INTO fr VALUES (1, 5)"} {
+		if _, err := direct.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := start(t, myRelayConfig(dsn, "transaction", 1))
+	for _, found := range []bool{true, false, true} {
+		db := g.mydb(t, "alice", "alice-secret", "shop", map[string]string{"clientFoundRows": fmt.Sprint(found)})
+		res, err := db.Exec("UPDATE fr SET v = 5 WHERE id = 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := res.RowsAffected()
+		if want := map[bool]int64{true: 1, false: 0}[found]; n != want {
+			t.Fatalf("clientFoundRows=%v: %d rows affected, want %d", found, n, want)
+		}
+		db.Close()
+	}
+}

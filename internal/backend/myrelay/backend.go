@@ -234,9 +234,9 @@ func (b *backendConn) skipResultSet(p []byte) (uint16, error) {
 	}
 }
 
-// ping runs COM_PING.
-func (b *backendConn) ping(context.Context) error {
-	if err := b.send([]byte{mysqlwire.ComPing}); err != nil {
+// command runs a command whose only answer is OK (or ERR).
+func (b *backendConn) command(cmd byte) error {
+	if err := b.send([]byte{cmd}); err != nil {
 		return err
 	}
 	p, err := b.read()
@@ -250,19 +250,14 @@ func (b *backendConn) ping(context.Context) error {
 	return nil
 }
 
+// ping runs COM_PING.
+func (b *backendConn) ping(context.Context) error { return b.command(mysqlwire.ComPing) }
+
 // reset runs COM_RESET_CONNECTION: the server drops prepared statements,
 // variables, temporary tables and locks, and rolls back.
 func (b *backendConn) reset() error {
-	if err := b.send([]byte{mysqlwire.ComResetConnection}); err != nil {
+	if err := b.command(mysqlwire.ComResetConnection); err != nil {
 		return err
-	}
-	p, err := b.read()
-	if err != nil {
-		return err
-	}
-	if p[0] != mysqlwire.HeaderOK {
-		b.broken = true
-		return mysqlwire.ParseErr(p)
 	}
 	b.stmts = map[string]*backendStmt{}
 	b.autocommit, b.multi, b.names = true, -1, defaultNames

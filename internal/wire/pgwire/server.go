@@ -20,6 +20,7 @@ import (
 
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/wire/accept"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -68,9 +69,8 @@ type Server struct {
 		conns    map[uint32]*Conn // by cancel pid
 		handshk  int              // connections before authentication
 		draining bool
-		lns      []net.Listener
 	}
-	wg sync.WaitGroup
+	accepted accept.Group
 }
 
 type cancelKey struct {
@@ -107,29 +107,10 @@ func (s *Server) config() Config {
 // Serve accepts connections on ln until it is closed. Each connection's
 // context derives from ctx.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.mu.Lock()
-	s.mu.lns = append(s.mu.lns, ln)
-	s.mu.Unlock()
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(5 * time.Millisecond)
-				continue
-			}
-			return err
-		}
+	return s.accepted.Serve(ln, func(nc net.Conn) {
 		s.metrics.ClientConnsTotal.WithLabelValues("postgres").Inc()
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.serveConn(ctx, nc)
-		}()
-	}
+		s.serveConn(ctx, nc)
+	})
 }
 
 // Drain stops accepting and asks every connection to end at its next
@@ -137,31 +118,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Drain() {
 	s.mu.Lock()
 	s.mu.draining = true
-	lns := s.mu.lns
 	conns := make([]*Conn, 0, len(s.mu.conns))
 	for _, c := range s.mu.conns {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
-	for _, ln := range lns {
-		_ = ln.Close()
-	}
+	s.accepted.Close()
 	for _, c := range conns {
 		c.drain()
 	}
 }
 
 // Wait blocks until every connection goroutine has returned or ctx ends.
-func (s *Server) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (s *Server) Wait(ctx context.Context) error { return s.accepted.Wait(ctx) }
 
 // Conns returns the number of live connections (authenticated and not).
 func (s *Server) Conns() int {

@@ -2,18 +2,11 @@ package sqlparse
 
 import (
 	"errors"
-	"slices"
-	"strings"
 	"testing"
 )
 
 func TestMySQL(t *testing.T) {
-	tests := []struct {
-		sql    string
-		kind   Kind
-		tables string
-		funcs  string
-	}{
+	tests := []parseCase{
 		{"SELECT 1", KindSelect, "", ""},
 		{"SELECT a FROM t JOIN shop.u ON t.id = u.id WHERE x IN (SELECT y FROM v)", KindSelect, "shop.u:read t:read v:read", ""},
 		{"WITH c AS (SELECT * FROM base) SELECT * FROM c", KindSelect, "base:read", ""},
@@ -38,26 +31,7 @@ func TestMySQL(t *testing.T) {
 		{"SELECT LOAD_FILE('/etc/passwd')", KindSelect, "", "load_file"},
 		{"SELECT * FROM mysql.user", KindSelect, "mysql.user:read", ""},
 	}
-	for _, tt := range tests {
-		sts, err := MySQL(tt.sql)
-		if err != nil {
-			t.Errorf("%q: %v", tt.sql, err)
-			continue
-		}
-		if len(sts) != 1 {
-			t.Errorf("%q: %d statements", tt.sql, len(sts))
-			continue
-		}
-		st := sts[0]
-		fs := slices.Clone(st.Functions)
-		slices.Sort(fs)
-		if st.Kind != tt.kind || tablesString(st.Tables) != tt.tables || strings.Join(fs, " ") != tt.funcs {
-			t.Errorf("%q: kind %s tables %q funcs %q; want %s %q %q", tt.sql, st.Kind, tablesString(st.Tables), strings.Join(fs, " "), tt.kind, tt.tables, tt.funcs)
-		}
-		if st.Fingerprint == "" {
-			t.Errorf("%q: no fingerprint", tt.sql)
-		}
-	}
+	checkParses(t, MySQL, tests)
 	sts, err := MySQL("SELECT * FROM t INTO OUTFILE '/tmp/x'")
 	if err != nil || !sts[0].SelectInto {
 		t.Errorf("INTO OUTFILE: %v %+v", err, sts)

@@ -17,13 +17,40 @@ func tablesString(ts []Table) string {
 	return strings.Join(out, " ")
 }
 
+// parseCase is one statement and what parsing it must find.
+type parseCase struct {
+	sql    string
+	kind   Kind
+	tables string // "name:action" sorted, space-separated
+	funcs  string // sorted, space-separated
+}
+
+func checkParses(t *testing.T, parse func(string) ([]Statement, error), tests []parseCase) {
+	t.Helper()
+	for _, tt := range tests {
+		sts, err := parse(tt.sql)
+		if err != nil {
+			t.Errorf("%q: %v", tt.sql, err)
+			continue
+		}
+		if len(sts) != 1 {
+			t.Errorf("%q: %d statements", tt.sql, len(sts))
+			continue
+		}
+		st := sts[0]
+		fs := slices.Clone(st.Functions)
+		slices.Sort(fs)
+		if st.Kind != tt.kind || tablesString(st.Tables) != tt.tables || strings.Join(fs, " ") != tt.funcs {
+			t.Errorf("%q: kind %s tables %q funcs %q; want %s %q %q", tt.sql, st.Kind, tablesString(st.Tables), strings.Join(fs, " "), tt.kind, tt.tables, tt.funcs)
+		}
+		if st.Fingerprint == "" {
+			t.Errorf("%q: no fingerprint", tt.sql)
+		}
+	}
+}
+
 func TestPostgres(t *testing.T) {
-	tests := []struct {
-		sql    string
-		kind   Kind
-		tables string
-		funcs  string
-	}{
+	tests := []parseCase{
 		{"SELECT 1", KindSelect, "", ""},
 		{"select a from t join s.u on t.id = u.id where x in (select y from v)", KindSelect, "s.u:read t:read v:read", ""},
 		{"WITH c AS (SELECT * FROM base) SELECT * FROM c JOIN other ON true", KindSelect, "base:read other:read", ""},
@@ -51,26 +78,7 @@ func TestPostgres(t *testing.T) {
 		{"MERGE INTO t USING s ON t.id = s.id WHEN MATCHED THEN UPDATE SET a = 1", KindMerge, "s:read t:update", ""},
 		{"SELECT * FROM v1 UNION SELECT * FROM information_schema.tables", KindSelect, "information_schema.tables:read v1:read", ""},
 	}
-	for _, tt := range tests {
-		sts, err := Postgres(tt.sql)
-		if err != nil {
-			t.Errorf("%q: %v", tt.sql, err)
-			continue
-		}
-		if len(sts) != 1 {
-			t.Errorf("%q: %d statements", tt.sql, len(sts))
-			continue
-		}
-		st := sts[0]
-		fs := slices.Clone(st.Functions)
-		slices.Sort(fs)
-		if st.Kind != tt.kind || tablesString(st.Tables) != tt.tables || strings.Join(fs, " ") != tt.funcs {
-			t.Errorf("%q: kind %s tables %q funcs %q; want %s %q %q", tt.sql, st.Kind, tablesString(st.Tables), strings.Join(fs, " "), tt.kind, tt.tables, tt.funcs)
-		}
-		if st.Fingerprint == "" {
-			t.Errorf("%q: no fingerprint", tt.sql)
-		}
-	}
+	checkParses(t, Postgres, tests)
 }
 
 func TestPostgresMultiAndErrors(t *testing.T) {

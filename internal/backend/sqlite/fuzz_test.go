@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/wire/pgwire"
+	"github.com/floe-db/floe/internal/wire/wiretest"
 )
 
 // FuzzEngineMessageLoop drives the SQLite engine's message loop with
@@ -48,21 +48,8 @@ func FuzzEngineMessageLoop(f *testing.F) {
 	users, _ := authn.NewStore([]authn.Spec{{Name: "u", Password: "p"}})
 	u, _ := users.Lookup("u")
 	f.Fuzz(func(t *testing.T, in []byte) {
-		client, server := net.Pipe()
-		c := pgwire.NewConn(server, u, "demo", 1<<16)
-		done := make(chan error, 1)
-		go func() {
-			done <- e.Serve(context.Background(), c)
-			_ = server.Close()
-		}()
-		go func() { _, _ = io.Copy(io.Discard, client) }()
-		_ = client.SetWriteDeadline(time.Now().Add(2 * time.Second))
-		_, _ = client.Write(in)
-		_ = client.Close()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("engine session did not end")
-		}
+		wiretest.Feed(t, in, 10*time.Second, func(server net.Conn) {
+			_ = e.Serve(context.Background(), pgwire.NewConn(server, u, "demo", 1<<16))
+		})
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/wire/wiretest"
 )
 
 type rwConn struct {
@@ -98,18 +99,7 @@ func FuzzServerConn(f *testing.F) {
 	m := observe.NewMetrics()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := NewServer(Config{StartupTimeout: time.Second, MaxPacket: 4096}, fakeGateway{users}, log, m)
-		client, server := net.Pipe()
-		done := make(chan struct{})
-		go func() { defer close(done); s.serveConn(context.Background(), server) }()
-		go func() { _, _ = io.Copy(io.Discard, client) }()
-		_ = client.SetWriteDeadline(time.Now().Add(2 * time.Second))
-		_, _ = client.Write(in)
-		_ = client.Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatal("connection did not end")
-		}
+		wiretest.Feed(t, in, 5*time.Second, func(server net.Conn) { s.serveConn(context.Background(), server) })
 		if s.Conns() != 0 {
 			t.Fatal("connection left registered")
 		}

@@ -3,7 +3,6 @@ package pgwire
 import (
 	"context"
 	"encoding/binary"
-	"io"
 	"log/slog"
 	"net"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/wire/wiretest"
 )
 
 type fakeGateway struct{ users *authn.Store }
@@ -68,7 +68,7 @@ func FuzzStartup(f *testing.F) {
 	m := observe.NewMetrics()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := NewServer(Config{AuthMethod: "scram-sha-256", MaxMessageSize: 4096, StartupTimeout: time.Second}, fakeGateway{users}, log, m)
-		feed(t, in, func(server net.Conn) { s.serveConn(context.Background(), server) })
+		wiretest.Feed(t, in, 5*time.Second, func(server net.Conn) { s.serveConn(context.Background(), server) })
 		if s.Conns() != 0 {
 			t.Fatal("connection left registered")
 		}
@@ -93,28 +93,8 @@ func FuzzMessageLoop(f *testing.F) {
 	binary.BigEndian.PutUint32(big[1:], 1<<30)
 	f.Add(big)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		feed(t, in, func(server net.Conn) {
+		wiretest.Feed(t, in, 5*time.Second, func(server net.Conn) {
 			_ = readyHandler{}.Serve(context.Background(), NewConn(server, nil, "db", 4096))
 		})
 	})
-}
-
-// feed runs serve on one end of a pipe, writes in to the other end and
-// hangs up; serve must return soon after.
-func feed(t *testing.T, in []byte, serve func(server net.Conn)) {
-	client, server := net.Pipe()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		serve(server)
-	}()
-	go func() { _, _ = io.Copy(io.Discard, client) }()
-	_ = client.SetWriteDeadline(time.Now().Add(2 * time.Second))
-	_, _ = client.Write(in)
-	_ = client.Close()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("connection did not end")
-	}
 }

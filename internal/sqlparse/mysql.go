@@ -38,6 +38,7 @@ func myStatement(st *Statement, n ast.StmtNode) {
 	v.schemaChange = (st.Kind == KindDDL || st.Kind == KindDCL) && st.Node != "SelectStmt"
 	n.Accept(v)
 	st.dropCTEs(v.ctes)
+	n.Accept(&myShape{sh: &st.Shape, exempt: map[ast.ExprNode]bool{}})
 }
 
 type myVisitor struct {

@@ -51,7 +51,9 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 	// In DDL and DCL, the tables named are the ones changed; CREATE TABLE
 	// AS and SELECT INTO only create their target and read the rest.
 	schemaChange := (st.Kind == KindDDL || st.Kind == KindDCL) && st.Node != "SelectStmt" && st.Node != "CreateTableAsStmt"
+	shape := &pgShape{sh: &st.Shape, exempt: map[*pg_query.A_Expr]bool{}}
 	walk(top, func(m protoreflect.Message) {
+		shape.visit(m.Interface())
 		switch x := m.Interface().(type) {
 		case *pg_query.InsertStmt:
 			owned[x.Relation] = ActionInsert

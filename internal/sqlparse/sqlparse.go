@@ -66,6 +66,8 @@ type Statement struct {
 	Fingerprint string
 	// Text is the statement's own text within the parsed string.
 	Text string
+	// Shape holds the structural facts the firewall inspects.
+	Shape
 }
 
 // ErrSyntax wraps parser errors.

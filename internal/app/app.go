@@ -25,6 +25,7 @@ import (
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -54,6 +55,7 @@ type state struct {
 	users      *authn.Store
 	handlers   map[string]pgwire.Handler
 	myHandlers map[string]mysqlwire.Handler
+	policy     *policy.Policy
 }
 
 // App is a running gateway.
@@ -73,6 +75,7 @@ type App struct {
 		relays   map[string]*pgrelay.Relay
 		myrelays map[string]*myrelay.Relay
 		engines  map[string]*sqlite.Engine
+		sinks    sinks
 	}
 }
 
@@ -82,13 +85,19 @@ func (a *App) Users() *authn.Store { return a.state.Load().users }
 // Handler implements pgwire.Gateway.
 func (a *App) Handler(db string) (pgwire.Handler, bool) {
 	h, ok := a.state.Load().handlers[db]
-	return h, ok
+	if !ok {
+		return nil, false
+	}
+	return gatedPG{a: a, db: db, h: h}, true
 }
 
 // MySQLHandler implements mysqlwire.Gateway.
 func (a *App) MySQLHandler(db string) (mysqlwire.Handler, bool) {
 	h, ok := a.state.Load().myHandlers[db]
-	return h, ok
+	if !ok {
+		return nil, false
+	}
+	return gatedMy{a: a, db: db, h: h}, true
 }
 
 // Run runs the gateway until ctx ends or a shutdown signal arrives.
@@ -120,8 +129,8 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	a.pg = pgwire.NewServer(pgConfig(cfg, tlsCfg), a, a.log.With("component", "pgwire"), a.metrics)
-	a.my = mysqlwire.NewServer(myConfig(cfg, tlsCfg), a, a.log.With("component", "mysqlwire"), a.metrics)
+	a.pg = pgwire.NewServer(a.pgConfig(cfg, tlsCfg), a, a.log.With("component", "pgwire"), a.metrics)
+	a.my = mysqlwire.NewServer(a.myConfig(cfg, tlsCfg), a, a.log.With("component", "mysqlwire"), a.metrics)
 
 	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutConns()
@@ -288,13 +297,14 @@ func setLevel(lv *slog.LevelVar, s string) {
 	}
 }
 
-func pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
-	return pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections}
+func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
+	return pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
+		OnAuth: a.onAuth("postgres")}
 }
 
-func myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
+func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 	return mysqlwire.Config{TLS: t, Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
-		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile}
+		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile, OnAuth: a.onAuth("mysql")}
 }
 
 func loadTLS(cfg *config.Config) (*tls.Config, error) {
@@ -311,7 +321,7 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 // build makes the state for cfg, reusing relays and engines that serve
 // the same backend.
 func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
-	if p := cfg.PolicyConfigured(); len(p) > 0 {
+	if p := cfg.Unenforced(); len(p) > 0 {
 		return nil, fmt.Errorf("config sets %s, which this version of Floe does not enforce yet; remove them rather than run without the policy they describe", strings.Join(p, ", "))
 	}
 	specs := make([]authn.Spec, 0, len(cfg.Users))
@@ -323,10 +333,15 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 		return nil, err
 	}
 	st := &state{cfg: cfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}}
-	myOpts := myrelay.Options{LocalInfile: cfg.MySQL.LocalInfile}
+	myOpts := myrelay.Options{LocalInfile: cfg.MySQL.LocalInfile, Policy: a.policyNow}
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	pol, commitSinks, err := a.buildPolicy(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st.policy = pol
 	newRelays := map[string]*pgrelay.Relay{}
 	newMyRelays := map[string]*myrelay.Relay{}
 	newEngines := map[string]*sqlite.Engine{}
@@ -362,6 +377,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 					return fail(err)
 				}
 			}
+			r.SetPolicy(a.policyNow)
 			newRelays[db.Name] = r
 			st.handlers[db.Name] = r
 			st.myHandlers[db.Name] = wrongMySQL(db.Name)
@@ -379,6 +395,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 					}
 				}
 			}
+			e.SetPolicy(a.policyNow)
 			newEngines[db.Name] = e
 			st.handlers[db.Name] = e
 			st.myHandlers[db.Name] = e.MySQL()
@@ -401,6 +418,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 			st.handlers[db.Name] = wrongProtocol(db.Name)
 		}
 	}
+	commitSinks()
 	for name, r := range a.mu.myrelays {
 		if newMyRelays[name] != r {
 			r.Close()
@@ -437,8 +455,8 @@ func (a *App) Reload(ctx context.Context) {
 				err = terr
 			} else {
 				a.state.Store(st)
-				a.pg.SetConfig(pgConfig(cfg, t))
-				a.my.SetConfig(myConfig(cfg, t))
+				a.pg.SetConfig(a.pgConfig(cfg, t))
+				a.my.SetConfig(a.myConfig(cfg, t))
 				setLevel(a.level, cfg.Log.Level)
 			}
 		}
@@ -463,6 +481,16 @@ func (a *App) closeAll() {
 	}
 	for _, e := range a.mu.engines {
 		_ = e.Close()
+	}
+	if w := a.mu.sinks.audit; w != nil {
+		if err := w.Close(); err != nil {
+			a.log.Error("audit log", "error", err.Error())
+		}
+	}
+	if l := a.mu.sinks.allowlist; l != nil {
+		if err := l.Close(); err != nil {
+			a.log.Error("firewall allow-list", "error", err.Error())
+		}
 	}
 }
 

@@ -48,6 +48,9 @@ type Options struct {
 	Now func() time.Time
 	// Dropped is called for each event dropped on a full queue.
 	Dropped func()
+	// Tee also receives every record line (standard output, say). With
+	// an empty path it is the only sink and the chain starts afresh.
+	Tee io.Writer
 }
 
 // Writer appends hash-chained records to a file.
@@ -60,7 +63,8 @@ type Writer struct {
 
 	// owned by the writer goroutine
 	f    *os.File
-	bw   *bufio.Writer
+	bw   *bufio.Writer // nil without a file
+	tee  *bufio.Writer // nil without Options.Tee
 	size int64
 	seq  uint64
 	prev string
@@ -78,8 +82,16 @@ func Open(path string, opts Options) (*Writer, error) {
 		opts.Now = time.Now
 	}
 	w := &Writer{path: path, opts: opts, queue: make(chan Event, opts.Queue), done: make(chan struct{}), prev: genesis}
-	if err := w.open(); err != nil {
-		return nil, err
+	if opts.Tee != nil {
+		w.tee = bufio.NewWriter(opts.Tee)
+	}
+	if path == "" && w.tee == nil {
+		return nil, errors.New("audit: no file and no stream to write to")
+	}
+	if path != "" {
+		if err := w.open(); err != nil {
+			return nil, err
+		}
 	}
 	go w.run()
 	return w, nil
@@ -176,8 +188,10 @@ func (w *Writer) Close() error {
 func (w *Writer) run() {
 	defer close(w.done)
 	defer func() {
-		_ = w.bw.Flush()
-		_ = w.f.Close()
+		_ = w.flush()
+		if w.f != nil {
+			_ = w.f.Close()
+		}
 	}()
 	for e := range w.queue {
 		if w.Err() != nil {
@@ -189,11 +203,23 @@ func (w *Writer) run() {
 		}
 		// Flush when nothing else is waiting: a burst shares one write.
 		if len(w.queue) == 0 {
-			if err := w.bw.Flush(); err != nil {
+			if err := w.flush(); err != nil {
 				w.err.Store(&err)
 			}
 		}
 	}
+}
+
+func (w *Writer) flush() error {
+	if w.tee != nil {
+		if err := w.tee.Flush(); err != nil {
+			return err
+		}
+	}
+	if w.bw != nil {
+		return w.bw.Flush()
+	}
+	return nil
 }
 
 func (w *Writer) write(e Event) error {
@@ -201,16 +227,25 @@ func (w *Writer) write(e Event) error {
 	if err != nil {
 		return err
 	}
-	if w.opts.MaxBytes > 0 && w.size > 0 && w.size+int64(len(line))+1 > w.opts.MaxBytes {
+	if w.bw != nil && w.opts.MaxBytes > 0 && w.size > 0 && w.size+int64(len(line))+1 > w.opts.MaxBytes {
 		if err := w.rotate(); err != nil {
 			return err
 		}
 	}
 	sum := hashLine(line)
 	line = append(line[:len(line)-1], `,"hash":"`+sum+`"}`...)
-	if _, err := w.bw.Write(append(line, '\n')); err != nil {
-		return err
+	line = append(line, '\n')
+	if w.bw != nil {
+		if _, err := w.bw.Write(line); err != nil {
+			return err
+		}
 	}
+	if w.tee != nil {
+		if _, err := w.tee.Write(line); err != nil {
+			return err
+		}
+	}
+	line = line[:len(line)-1]
 	w.seq++
 	w.prev = sum
 	w.size += int64(len(line)) + 1

@@ -44,6 +44,7 @@ type Config struct {
 	Databases []Database  `yaml:"databases"`
 	Users     []User      `yaml:"users"`
 	Roles     []Role      `yaml:"roles"`
+	Policy    Policy      `yaml:"policy"`
 	Firewall  *Firewall   `yaml:"firewall"`
 	Masking   []MaskRule  `yaml:"masking"`
 	Audit     *AuditSinks `yaml:"audit"`
@@ -164,12 +165,48 @@ type Role struct {
 type Grant struct {
 	Database string   `yaml:"database"`
 	Tables   []string `yaml:"tables"`
-	Actions  []string `yaml:"actions"`
+	// Functions names functions (globs) for the execute action.
+	Functions []string `yaml:"functions"`
+	Actions   []string `yaml:"actions"`
+	// Deny makes the grant a deny rule: it wins over every allow.
+	Deny bool `yaml:"deny"`
+}
+
+// Policy holds the settings of the decision point shared by all grants
+// and firewall rules.
+type Policy struct {
+	// Unparseable is deny (default) or allow: what happens to a statement
+	// the dialect parser rejects while grants or the firewall are on.
+	Unparseable string `yaml:"unparseable"`
+	// Catalog is allow (default) or deny: whether reads of the system
+	// catalogues (pg_catalog, information_schema) need a grant.
+	Catalog string `yaml:"catalog"`
+	// MaxStatementBytes refuses longer SQL texts (default 16 MiB).
+	MaxStatementBytes int `yaml:"max_statement_bytes"`
+	// Input is strict (default) or off: strict refuses SQL text with
+	// invalid UTF-8, NUL bytes or control characters.
+	Input string `yaml:"input"`
 }
 
 // Firewall configures the SQL firewall.
 type Firewall struct {
 	Mode string `yaml:"mode"`
+	// Allowlist is the file of known fingerprints that learn mode writes
+	// and enforce mode reads.
+	Allowlist string `yaml:"allowlist"`
+	// DisableRules turns individual detection rules off.
+	DisableRules []string `yaml:"disable_rules"`
+	// Overrides set the mode (and disabled rules) for a database, a user,
+	// or a user on a database; the most specific one applies.
+	Overrides []FirewallOverride `yaml:"overrides"`
+}
+
+// FirewallOverride is a firewall setting for a database and/or user.
+type FirewallOverride struct {
+	Database     string   `yaml:"database"`
+	User         string   `yaml:"user"`
+	Mode         string   `yaml:"mode"`
+	DisableRules []string `yaml:"disable_rules"`
 }
 
 // MaskRule masks one column.
@@ -184,6 +221,14 @@ type MaskRule struct {
 // AuditSinks configures the audit log.
 type AuditSinks struct {
 	File string `yaml:"file"`
+	// Stdout also writes records to standard output.
+	Stdout bool `yaml:"stdout"`
+	// MaxSize rotates the file past this many bytes (0: never).
+	MaxSize int64 `yaml:"max_size"`
+	// Buffer bounds the records waiting to be written (default 4096).
+	Buffer int `yaml:"buffer"`
+	// OnFull is drop (default: count and go on) or block (back-pressure).
+	OnFull string `yaml:"on_full"`
 }
 
 // Database returns the database with the given name.

@@ -111,12 +111,35 @@ func TestRedactDSN(t *testing.T) {
 	}
 }
 
-func TestPolicyConfiguredIsReported(t *testing.T) {
-	c, err := Parse("f.yaml", []byte("databases: [{name: a, kind: sqlite, path: x}]\nroles: [{name: r, grants: [{database: a, tables: ['*'], actions: [select]}]}]\nusers: [{name: u, password: p, roles: [r]}]\nfirewall: {mode: protect}\n"), env(nil))
+func TestUnenforcedIsReported(t *testing.T) {
+	c, err := Parse("f.yaml", []byte("databases: [{name: a, kind: sqlite, path: x}]\nroles: [{name: r, grants: [{database: a, tables: ['*'], actions: [select]}]}]\nusers: [{name: u, password: p, roles: [r]}]\nfirewall: {mode: protect}\nmasking: [{database: a, table: t, column: c, method: full}]\n"), env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := c.PolicyConfigured(); len(p) != 2 {
-		t.Fatalf("policy sections: %v", p)
+	if p := c.Unenforced(); len(p) != 1 || p[0] != "masking" {
+		t.Fatalf("unenforced sections: %v", p)
+	}
+	if !c.GrantsConfigured() {
+		t.Fatal("grants not seen")
+	}
+}
+
+func TestPolicyValidation(t *testing.T) {
+	base := "databases: [{name: a, kind: sqlite, path: x}]\nusers: [{name: u, password: p, roles: [r]}]\n"
+	for _, tt := range []struct{ yaml, want string }{
+		{"roles: [{name: r, grants: [{database: a, tables: ['*'], actions: [read]}]}]", `actions[0]: "read": want one of`},
+		{"roles: [{name: r, grants: [{database: a, tables: ['*']}]}]", "actions: is required"},
+		{"roles: [{name: r, grants: [{database: a, functions: [pg_sleep], actions: [select]}]}]", "functions take the execute action"},
+		{"roles: [{name: r, grants: [{database: a, tables: ['a.b.c'], actions: [select]}]}]", "want name, schema.name"},
+		{"roles: [{name: r}]\nfirewall: {mode: learn}", "firewall.allowlist: learn and enforce modes need"},
+		{"roles: [{name: r}]\nfirewall: {mode: protect, overrides: [{user: nobody, mode: off}]}", `unknown user "nobody"`},
+		{"roles: [{name: r}]\nfirewall: {overrides: [{mode: off}]}", "names a database, a user or both"},
+		{"roles: [{name: r}]\npolicy: {unparseable: maybe}", `policy.unparseable: "maybe": want deny or allow`},
+		{"roles: [{name: r}]\naudit: {on_full: wait, file: x}", `audit.on_full: "wait"`},
+	} {
+		_, err := Parse("f.yaml", []byte(base+tt.yaml+"\n"), env(nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s:\n got %v\nwant %q", tt.yaml, err, tt.want)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,7 +20,17 @@ const (
 	DefaultMaxMessageSize   = 64 << 20
 	DefaultShutdownTimeout  = 30 * time.Second
 	DefaultResetQuery       = "DISCARD ALL"
+	// DefaultMaxStatementBytes bounds SQL texts when policy is on.
+	DefaultMaxStatementBytes = 16 << 20
+	DefaultAuditBuffer       = 4096
 )
+
+// GrantActions are the actions a grant may name ("all" stands for every
+// one of them).
+var GrantActions = []string{"select", "insert", "update", "delete", "ddl", "copy", "execute", "admin", "all"}
+
+// FirewallModes are the values of firewall.mode.
+var FirewallModes = []string{"off", "detect", "protect", "learn", "enforce"}
 
 // ApplyDefaults fills every unset field with its default.
 func (c *Config) ApplyDefaults() {
@@ -37,6 +49,18 @@ func (c *Config) ApplyDefaults() {
 		c.MySQL.MaxPacketSize = DefaultMaxMessageSize
 	}
 	def(&c.MySQL.ServerVersion, DefaultMySQLVersion)
+	def(&c.Policy.Unparseable, "deny")
+	def(&c.Policy.Catalog, "allow")
+	def(&c.Policy.Input, "strict")
+	if c.Policy.MaxStatementBytes == 0 {
+		c.Policy.MaxStatementBytes = DefaultMaxStatementBytes
+	}
+	if c.Audit != nil {
+		def(&c.Audit.OnFull, "drop")
+		if c.Audit.Buffer == 0 {
+			c.Audit.Buffer = DefaultAuditBuffer
+		}
+	}
 	if c.Postgres.MaxMessageSize == 0 {
 		c.Postgres.MaxMessageSize = DefaultMaxMessageSize
 	}
@@ -196,6 +220,29 @@ func (c *Config) validate() Errors {
 			if g.Database != "*" && !names[g.Database] {
 				bad(gk+".database", "unknown database %q", g.Database)
 			}
+			if len(g.Actions) == 0 {
+				bad(gk+".actions", "is required (%s)", strings.Join(GrantActions, ", "))
+			}
+			for k, a := range g.Actions {
+				if !slices.Contains(GrantActions, a) {
+					bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: want one of %s", a, strings.Join(GrantActions, ", "))
+				}
+			}
+			if len(g.Functions) > 0 && len(g.Tables) > 0 {
+				bad(gk, "a grant names tables or functions, not both")
+			}
+			if len(g.Functions) > 0 {
+				for k, a := range g.Actions {
+					if a != "execute" && a != "all" {
+						bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: functions take the execute action", a)
+					}
+				}
+			}
+			for k, t := range append(append([]string{}, g.Tables...), g.Functions...) {
+				if _, err := path.Match(t, ""); err != nil || t == "" || strings.Count(t, ".") > 1 {
+					bad(fmt.Sprintf("%s.tables[%d]", gk, k), "%q: want name, schema.name or a pattern with *", t)
+				}
+			}
 		}
 	}
 	users := map[string]bool{}
@@ -228,10 +275,48 @@ func (c *Config) validate() Errors {
 		}
 	}
 	if c.Firewall != nil {
-		switch c.Firewall.Mode {
-		case "", "off", "detect", "protect", "learn", "enforce":
-		default:
+		if c.Firewall.Mode != "" && !slices.Contains(FirewallModes, c.Firewall.Mode) {
 			bad("firewall.mode", "%q: want off, detect, protect, learn or enforce", c.Firewall.Mode)
+		}
+		needList := c.Firewall.Mode == "learn" || c.Firewall.Mode == "enforce"
+		for i, o := range c.Firewall.Overrides {
+			key := fmt.Sprintf("firewall.overrides[%d]", i)
+			if o.Database == "" && o.User == "" {
+				bad(key, "names a database, a user or both")
+			}
+			if o.Database != "" && !names[o.Database] {
+				bad(key+".database", "unknown database %q", o.Database)
+			}
+			if o.User != "" && !users[o.User] {
+				bad(key+".user", "unknown user %q", o.User)
+			}
+			if o.Mode != "" && !slices.Contains(FirewallModes, o.Mode) {
+				bad(key+".mode", "%q: want off, detect, protect, learn or enforce", o.Mode)
+			}
+			needList = needList || o.Mode == "learn" || o.Mode == "enforce"
+		}
+		if needList && c.Firewall.Allowlist == "" {
+			bad("firewall.allowlist", "learn and enforce modes need an allow-list file")
+		}
+	}
+	for key, v := range map[string][2]string{
+		"policy.unparseable": {c.Policy.Unparseable, "deny allow"},
+		"policy.catalog":     {c.Policy.Catalog, "allow deny"},
+		"policy.input":       {c.Policy.Input, "strict off"},
+	} {
+		if v[0] != "" && !slices.Contains(strings.Fields(v[1]), v[0]) {
+			bad(key, "%q: want %s", v[0], strings.Join(strings.Fields(v[1]), " or "))
+		}
+	}
+	if c.Policy.MaxStatementBytes < 0 {
+		bad("policy.max_statement_bytes", "must not be negative")
+	}
+	if c.Audit != nil {
+		if c.Audit.File == "" && !c.Audit.Stdout {
+			bad("audit", "set file, stdout or both")
+		}
+		if c.Audit.OnFull != "" && c.Audit.OnFull != "drop" && c.Audit.OnFull != "block" {
+			bad("audit.on_full", "%q: want drop or block", c.Audit.OnFull)
 		}
 	}
 	return errs
@@ -256,24 +341,24 @@ func checkDSN(kind, dsn string) string {
 	return fmt.Sprintf("scheme %q: want %s://", u.Scheme, want[0])
 }
 
-// PolicyConfigured reports whether any policy section (roles with grants,
-// firewall, masking, audit) is present.
-func (c *Config) PolicyConfigured() []string {
+// Unenforced lists the configured sections this version of Floe does
+// not enforce yet; the gateway refuses to start with them rather than
+// run without the policy they describe.
+func (c *Config) Unenforced() []string {
 	var s []string
-	for _, r := range c.Roles {
-		if len(r.Grants) > 0 {
-			s = append(s, "roles[].grants")
-			break
-		}
-	}
-	if c.Firewall != nil && c.Firewall.Mode != "" && c.Firewall.Mode != "off" {
-		s = append(s, "firewall")
-	}
 	if len(c.Masking) > 0 {
 		s = append(s, "masking")
 	}
-	if c.Audit != nil && c.Audit.File != "" {
-		s = append(s, "audit")
-	}
 	return s
+}
+
+// GrantsConfigured reports whether any role grants anything: from then
+// on every statement needs a grant (deny by default).
+func (c *Config) GrantsConfigured() bool {
+	for _, r := range c.Roles {
+		if len(r.Grants) > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -41,6 +41,14 @@ type Metrics struct {
 	Pins *prometheus.CounterVec
 	// Reloads counts configuration reloads by outcome.
 	Reloads *prometheus.CounterVec
+
+	// PolicyDecisions counts statements checked, by decision and the rule
+	// that decided (empty when allowed without findings).
+	PolicyDecisions *prometheus.CounterVec
+	// FirewallFindings counts firewall findings by rule and what was done.
+	FirewallFindings *prometheus.CounterVec
+	// AuditDropped counts audit records dropped on a full queue.
+	AuditDropped prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them on a fresh registry,
@@ -90,7 +98,17 @@ func NewMetrics() *Metrics {
 	m.Reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "floe_config_reloads_total", Help: "Configuration reloads by outcome.",
 	}, []string{"outcome"})
+	m.PolicyDecisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_policy_decisions_total", Help: "SQL texts checked by the policy, by decision and deciding rule.",
+	}, []string{"database", "decision", "rule"})
+	m.FirewallFindings = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_firewall_findings_total", Help: "SQL firewall findings by rule and action taken (blocked, logged).",
+	}, []string{"database", "rule", "action"})
+	m.AuditDropped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "floe_audit_dropped_total", Help: "Audit records dropped because the writer's queue was full.",
+	})
 	for _, c := range []prometheus.Collector{
+		m.PolicyDecisions, m.FirewallFindings, m.AuditDropped,
 		m.ClientConns, m.ClientConnsTotal, m.AuthFailures, m.Queries, m.QueryDuration, m.Bytes,
 		m.PoolConns, m.PoolWaits, m.PoolWaitSeconds, m.PoolAcquireTimeouts, m.PoolConnsClosed, m.Pins, m.Reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

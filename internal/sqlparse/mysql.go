@@ -92,6 +92,9 @@ func (v *myVisitor) Enter(n ast.Node) (ast.Node, bool) {
 		if x.Table != nil {
 			v.owned[x.Table] = ActionInsert
 		}
+		if x.FileLocRef != ast.FileLocClient {
+			v.st.FileAccess = true
+		}
 	case *ast.UpdateStmt:
 		refs := tablesIn(x.TableRefs)
 		marked := false
@@ -130,7 +133,26 @@ func (v *myVisitor) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.SelectStmt:
 		if x.SelectIntoOpt != nil && x.SelectIntoOpt.Tp != ast.SelectIntoVars {
 			v.st.SelectInto = true
+			v.st.FileAccess = true
 		}
+	case *ast.SetStmt:
+		for _, a := range x.Variables {
+			if a.IsGlobal || a.IsInstance {
+				v.st.Privileged = "SET GLOBAL"
+			}
+		}
+	case *ast.FlushStmt:
+		v.st.Privileged = "FLUSH"
+	case *ast.ShutdownStmt:
+		v.st.Privileged = "SHUTDOWN"
+	case *ast.KillStmt:
+		v.st.Privileged = "KILL"
+	case *ast.SetRoleStmt, *ast.SetDefaultRoleStmt:
+		v.st.Privileged = "SET ROLE"
+	case *ast.RestartStmt:
+		v.st.Privileged = "RESTART"
+	case *ast.SetConfigStmt:
+		v.st.Privileged = "SET CONFIG"
 	case *ast.CreateTableStmt:
 		if x.Table != nil {
 			v.owned[x.Table] = ActionDDL

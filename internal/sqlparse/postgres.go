@@ -67,6 +67,9 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 			if x.IsProgram {
 				st.CopyProgram = true
 			}
+			if x.IsProgram || x.Filename != "" {
+				st.FileAccess = true
+			}
 			if x.Relation != nil {
 				if x.IsFrom {
 					owned[x.Relation] = ActionInsert
@@ -96,6 +99,28 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 			}
 		case *pg_query.CommonTableExpr:
 			ctes = append(ctes, x.Ctename)
+		case *pg_query.VariableSetStmt:
+			if n := strings.ToLower(x.Name); n == "role" || n == "session_authorization" {
+				st.Privileged = "SET " + strings.ToUpper(n)
+			}
+		case *pg_query.AlterSystemStmt:
+			st.Privileged = "ALTER SYSTEM"
+		case *pg_query.LoadStmt:
+			st.Privileged = "LOAD"
+		case *pg_query.CheckPointStmt:
+			st.Privileged = "CHECKPOINT"
+		case *pg_query.DoStmt:
+			st.Privileged = "DO"
+		case *pg_query.CreateFunctionStmt:
+			// The body runs with the caller's rights later; creating one
+			// is DDL, but untrusted languages reach the server's OS.
+			for _, o := range x.Options {
+				if d := o.GetDefElem(); d != nil && d.Defname == "language" {
+					if l := strings.ToLower(d.Arg.GetString_().GetSval()); l != "sql" && l != "plpgsql" {
+						st.Privileged = "CREATE FUNCTION LANGUAGE " + l
+					}
+				}
+			}
 		case *pg_query.FuncCall:
 			st.addFunction(nameOf(x.Funcname))
 		case *pg_query.CallStmt:

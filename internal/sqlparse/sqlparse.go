@@ -62,6 +62,13 @@ type Statement struct {
 	SelectInto bool
 	// CopyProgram is set for COPY … PROGRAM (runs a command on the server).
 	CopyProgram bool
+	// FileAccess is set when the statement reads or writes files on the
+	// database server: COPY to or from a file or program, SELECT … INTO
+	// OUTFILE/DUMPFILE, LOAD DATA INFILE without LOCAL.
+	FileAccess bool
+	// Privileged names what makes a utility statement act beyond the
+	// session's data (ALTER SYSTEM, SET ROLE, SET GLOBAL, FLUSH…), or "".
+	Privileged string
 	// Fingerprint identifies the statement with its literals normalised.
 	Fingerprint string
 	// Text is the statement's own text within the parsed string.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
@@ -23,6 +24,8 @@ type Options struct {
 	// LocalInfile lets LOAD DATA LOCAL INFILE through (the server then
 	// reads a file from the client).
 	LocalInfile bool
+	// Policy is where sessions find the policy in force (nil: none).
+	Policy policy.Source
 }
 
 // Relay serves one logical MySQL database: it owns the pools of

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/sqltext"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
@@ -41,6 +42,7 @@ type session struct {
 	r    *Relay
 	c    *mysqlwire.Conn
 	mode string
+	gate *policy.Gate
 
 	foundRows bool
 	p         *pool.Pool[*backendConn]
@@ -81,6 +83,10 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		errObs:     r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency:    r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
+	s.gate = policy.NewGate(r.opts.Load().Policy, policy.Request{
+		User: c.User.Name, Roles: c.User.Roles, Database: c.Database, Client: policy.HostOf(c.RemoteAddr),
+		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.dsn.db,
+	})
 	c.SetCanceller(func() {
 		if t := s.thread.Load(); t != 0 {
 			r.kill(t, true)
@@ -364,6 +370,9 @@ func (s *session) query(ctx context.Context, p []byte) error {
 	}
 	if db, ok := mysqlwire.ParseUse(q); ok {
 		return s.use(db)
+	}
+	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
+		return denialError(d.Denial)
 	}
 	if connectionIDQuery.MatchString(q) {
 		// The session's id is the gateway's: the one KILL takes.
@@ -725,6 +734,9 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 	if s.r.log.Enabled(ctx, slog.LevelDebug) {
 		s.r.log.Debug("prepare", "connection_id", s.c.ID, "sql", sqltext.MaskMySQL(q))
 	}
+	if d := s.gate.Check(ctx, "prepare", q); d.Denial != nil {
+		return denialError(d.Denial)
+	}
 	eff := sqltext.MySQLSessionEffects(q)
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
@@ -984,4 +996,9 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 		}
 		s.toClient(q)
 	}
+}
+
+// denialError is a policy denial as the client sees it.
+func denialError(d *policy.Denial) *mysqlwire.Error {
+	return &mysqlwire.Error{Code: d.Errno, State: d.MySQLState, Message: d.Message}
 }

@@ -60,7 +60,11 @@ func (s *session) exchange(ctx context.Context) error {
 		case *pgproto3.ErrorResponse:
 			s.cycleErr = true
 			// A failed re-prepare is reported too: it is why the Bind cannot run.
-			s.toClient(msg)
+			if head.replace != nil {
+				s.toClient(head.replace)
+			} else {
+				s.toClient(msg)
+			}
 			switch k {
 			case opSync, opQuery, opFunction:
 			default:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -32,11 +33,23 @@ type Relay struct {
 	newPool func(config.Pool) *pool.Pool[*backendConn]
 	log     *slog.Logger
 	metrics *observe.Metrics
+	policy  atomic.Pointer[policy.Source]
 
 	mu struct {
 		sync.Mutex
 		serverParams map[string]string // from the first backend connection
 	}
+}
+
+// SetPolicy sets where sessions that start from now on find the policy
+// in force.
+func (r *Relay) SetPolicy(src policy.Source) { r.policy.Store(&src) }
+
+func (r *Relay) policySource() policy.Source {
+	if p := r.policy.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // New creates the relay for db. Nothing is dialled until a client comes,

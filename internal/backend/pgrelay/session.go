@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/sqltext"
 	"github.com/floe-db/floe/internal/wire/pgwire"
@@ -70,6 +71,10 @@ type op struct {
 	// server and client name the statement a Parse creates, so a failed
 	// Parse can be forgotten again.
 	server, client string
+	// replace: the request was sent to fail (a policy denial inside a
+	// transaction, which must abort it as an error would); the client
+	// gets this error instead of the server's.
+	replace *pgproto3.ErrorResponse
 }
 
 type session struct {
@@ -77,6 +82,7 @@ type session struct {
 	c    *pgwire.Conn
 	log  *slog.Logger
 	mode string
+	gate *policy.Gate
 
 	be       *pool.Conn[*backendConn]
 	bePool   *pool.Pool[*backendConn] // the pool be came from
@@ -124,6 +130,10 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 		errObs:  r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency: r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
+	s.gate = policy.NewGate(r.policySource(), policy.Request{
+		User: c.User.Name, Roles: c.User.Roles, Database: r.name, Client: policy.HostOf(c.RemoteAddr),
+		Protocol: "postgres", Session: c.ProcessID(), Dialect: policy.Postgres, DefaultSchema: "public",
+	})
 	if s.mode = r.poolConfig().Mode; s.mode == config.PoolSession {
 		s.pinned = "session mode"
 	}
@@ -324,6 +334,11 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Flush:
 			err = s.flush(ctx)
 		case *pgproto3.FunctionCall:
+			if s.gate.Refuses() {
+				err = s.deniedQuery(ctx, &policy.Denial{SQLState: pgwire.CodeInsufficientPrivilege,
+					Message: "the function-call protocol carries no SQL for the policy to check; use SELECT"})
+				break
+			}
 			if err = s.roundTrip(ctx, m, op{kind: opFunction}); err == nil {
 				s.maybeRelease()
 			}
@@ -464,11 +479,14 @@ func (s *session) send(m pgproto3.FrontendMessage) {
 }
 
 func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
-	if err := s.beginBatch(ctx); err != nil {
-		return s.batchError(err)
-	}
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("parse", "statement", m.Name, "sql", sqltext.Mask(m.Query))
+	}
+	if d := s.gate.Check(ctx, "parse", m.Query); d.Denial != nil {
+		return s.deniedParse(ctx, m, d.Denial)
+	}
+	if err := s.beginBatch(ctx); err != nil {
+		return s.batchError(err)
 	}
 	if eff := sqltext.SessionEffects(m.Query); eff.Pin != "" {
 		s.pin(eff.Pin)
@@ -695,6 +713,9 @@ func (s *session) sync(ctx context.Context) error {
 func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("query", "sql", sqltext.Mask(m.String))
+	}
+	if d := s.gate.Check(ctx, "query", m.String); d.Denial != nil {
+		return s.deniedQuery(ctx, d.Denial)
 	}
 	eff := sqltext.SessionEffects(m.String)
 	if eff.Pin != "" {

@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
 
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -26,6 +28,18 @@ type Engine struct {
 	log     *slog.Logger
 	metrics *observe.Metrics
 	version string
+	policy  atomic.Pointer[policy.Source]
+}
+
+// SetPolicy sets where sessions that start from now on find the policy
+// in force.
+func (e *Engine) SetPolicy(src policy.Source) { e.policy.Store(&src) }
+
+func (e *Engine) policySource() policy.Source {
+	if p := e.policy.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Open opens (creating if needed) the database file at path.
@@ -79,6 +93,10 @@ func (e *Engine) Serve(ctx context.Context, c *pgwire.Conn) error {
 			"is_superuser": "off", "session_authorization": c.User.Name,
 			"application_name": c.Params["application_name"],
 		},
+		gate: policy.NewGate(e.policySource(), policy.Request{
+			User: c.User.Name, Roles: c.User.Roles, Database: e.name, Client: policy.HostOf(c.RemoteAddr),
+			Protocol: "postgres", Session: c.ProcessID(), Dialect: policy.Postgres, DefaultSchema: "main",
+		}),
 		okObs:   e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "ok"),
 		errObs:  e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "error"),
 		latency: e.metrics.QueryDuration.WithLabelValues(e.name),

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -39,6 +40,7 @@ type myStmt struct {
 type mySession struct {
 	e      *Engine
 	c      *mysqlwire.Conn
+	gate   *policy.Gate
 	conn   *sql.Conn
 	inTx   bool
 	multi  bool
@@ -64,6 +66,10 @@ func (m mysqlEngine) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	defer conn.Close()
 	s := &mySession{
 		e: e, c: c, conn: conn, multi: c.Has(mysqlwire.CapMultiStatements), stmts: map[uint32]*myStmt{},
+		gate: policy.NewGate(e.policySource(), policy.Request{
+			User: c.User.Name, Roles: c.User.Roles, Database: e.name, Client: policy.HostOf(c.RemoteAddr),
+			Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: "main",
+		}),
 		okObs:   e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "ok"),
 		errObs:  e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "error"),
 		latency: e.metrics.QueryDuration.WithLabelValues(e.name),
@@ -374,6 +380,9 @@ func (s *mySession) writeColumns(cols []mysqlwire.Column, status uint16) error {
 }
 
 func (s *mySession) query(ctx context.Context, q string) error {
+	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
+		return &mysqlwire.Error{Code: d.Denial.Errno, State: d.Denial.MySQLState, Message: d.Denial.Message}
+	}
 	if handled, err := s.local(ctx, q); handled {
 		return err
 	}
@@ -637,6 +646,9 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byt
 // ---- prepared statements ----
 
 func (s *mySession) prepare(ctx context.Context, q string) error {
+	if d := s.gate.Check(ctx, "prepare", q); d.Denial != nil {
+		return &mysqlwire.Error{Code: d.Denial.Errno, State: d.Denial.MySQLState, Message: d.Denial.Message}
+	}
 	stmts := split(q)
 	var st *statement
 	for i := range stmts {

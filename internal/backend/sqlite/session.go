@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -53,6 +54,7 @@ type cursor struct {
 type session struct {
 	e        *Engine
 	c        *pgwire.Conn
+	gate     *policy.Gate
 	conn     *sql.Conn
 	txStatus byte
 	stmts    map[string]*prepared
@@ -243,6 +245,9 @@ func clientError(err error) error {
 var errClientWrite = errors.New("writing to the client failed")
 
 func (s *session) simpleQuery(ctx context.Context, q string) error {
+	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
+		return denialError(d.Denial)
+	}
 	stmts := split(q)
 	if len(stmts) == 1 && stmts[0].empty {
 		s.c.Send(&pgproto3.EmptyQueryResponse{})
@@ -583,6 +588,9 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 }
 
 func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
+	if d := s.gate.Check(ctx, "parse", m.Query); d.Denial != nil {
+		return denialError(d.Denial)
+	}
 	if m.Name != "" {
 		if _, exists := s.stmts[m.Name]; exists {
 			return pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name)
@@ -886,4 +894,13 @@ func (s *session) closeMsg(m *pgproto3.Close) error {
 	}
 	s.c.Send(&pgproto3.CloseComplete{})
 	return nil
+}
+
+// denialError is a policy denial as a PostgreSQL client sees it.
+func denialError(d *policy.Denial) *pgwire.Error {
+	e := &pgwire.Error{Code: d.SQLState, Message: d.Message}
+	if d.Rule != "" {
+		e.Detail = "rule: " + d.Rule
+	}
+	return e
 }

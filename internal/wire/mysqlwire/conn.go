@@ -215,6 +215,9 @@ func (c *Conn) Switch(database string) error {
 	if !ok || !c.User.MayOpen(database) {
 		return Errorf(ErBadDB, "Unknown database '%s'", database)
 	}
+	if e := c.srv.gw.AdmitMySQL(c.User, database, c.RemoteAddr); e != nil {
+		return e
+	}
 	return &SwitchError{Database: database, h: h}
 }
 

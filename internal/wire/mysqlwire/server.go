@@ -38,6 +38,10 @@ type Gateway interface {
 	Users() *authn.Store
 	// MySQLHandler returns the handler of a logical database.
 	MySQLHandler(database string) (Handler, bool)
+	// AdmitMySQL decides whether an authenticated user may open a
+	// database (nil: yes); it is asked before the handshake's OK and on
+	// every switch of database.
+	AdmitMySQL(u *authn.User, database string, client net.Addr) *Error
 }
 
 // Config configures a Server.
@@ -54,6 +58,9 @@ type Config struct {
 	LocalInfile bool
 	// StartupTimeout bounds the time from accept to the end of authentication.
 	StartupTimeout time.Duration
+	// OnAuth, when set, is told of every authentication attempt: err is
+	// nil on success. It must not block.
+	OnAuth func(user, database string, client net.Addr, err error)
 }
 
 // DefaultVersion is announced when Config.Version is empty.
@@ -355,6 +362,9 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 		return nil, Fatalf(ErConCount, "Too many connections")
 	}
 	u, err := s.authenticate(c, hr, nonce)
+	if cfg.OnAuth != nil {
+		cfg.OnAuth(hr.User, hr.Database, c.RemoteAddr, err)
+	}
 	if err != nil {
 		s.metrics.AuthFailures.WithLabelValues("mysql", "password").Inc()
 		return nil, err
@@ -367,6 +377,10 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 	if !ok || !u.MayOpen(hr.Database) {
 		// Checked after authentication so that names cannot be probed.
 		return nil, Fatalf(ErBadDB, "Unknown database '%s'", hr.Database)
+	}
+	if e := s.gw.AdmitMySQL(u, hr.Database, c.RemoteAddr); e != nil {
+		e.Fatal = true
+		return nil, e
 	}
 	c.Database = hr.Database
 	return h, nil

@@ -176,3 +176,7 @@ func (c *Conn) cancel() {
 }
 
 func isTimeout(err error) bool { return hangup.IsTimeout(err) }
+
+// ProcessID returns the process id the client was given (its cancel key's
+// first half; the gateway's id of the session).
+func (c *Conn) ProcessID() uint32 { return c.key.pid }

@@ -40,6 +40,9 @@ type Gateway interface {
 	Users() *authn.Store
 	// Handler returns the handler for a logical database, or false.
 	Handler(database string) (Handler, bool)
+	// AdmitPostgres decides whether an authenticated user may open a
+	// database (nil: yes).
+	AdmitPostgres(u *authn.User, database string, client net.Addr) *Error
 }
 
 // Config configures a Server.
@@ -54,6 +57,9 @@ type Config struct {
 	MaxConnections int
 	// StartupTimeout bounds the time from accept to the end of authentication.
 	StartupTimeout time.Duration
+	// OnAuth, when set, is told of every authentication attempt: err is
+	// nil on success. It must not block.
+	OnAuth func(user, database string, client net.Addr, err error)
 }
 
 // Server is the PostgreSQL front end.
@@ -309,6 +315,9 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 
 	users := s.gw.Users()
 	u, err := s.authenticate(c, users, user, cfg.AuthMethod)
+	if cfg.OnAuth != nil {
+		cfg.OnAuth(user, db, c.RemoteAddr, err)
+	}
 	if err != nil {
 		s.metrics.AuthFailures.WithLabelValues("postgres", "password").Inc()
 		return c, nil, err
@@ -319,6 +328,10 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 		// Checked after authentication so that database names cannot be
 		// probed without a password.
 		return c, nil, Fatalf(CodeInvalidCatalogName, "database %q does not exist", db)
+	}
+	if e := s.gw.AdmitPostgres(u, db, c.RemoteAddr); e != nil {
+		e.Severity = "FATAL"
+		return c, nil, e
 	}
 	if _, err := rand.Read(c.key.secret[:]); err != nil {
 		return c, nil, err

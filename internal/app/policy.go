@@ -1,0 +1,183 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+
+	"github.com/floe-db/floe/internal/audit"
+	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
+	"github.com/floe-db/floe/internal/wire/pgwire"
+)
+
+// policyNow is the policy.Source of every session: the policy of the
+// configuration in force.
+func (a *App) policyNow() *policy.Policy {
+	if st := a.state.Load(); st != nil {
+		return st.policy
+	}
+	return nil
+}
+
+// sinks holds what outlives one configuration: the audit writer and the
+// firewall allow-list, kept across reloads while their files stay.
+type sinks struct {
+	audit     *audit.Writer
+	auditCfg  config.AuditSinks
+	allowlist *policy.Allowlist
+}
+
+// buildPolicy makes the policy of cfg, opening or reusing its sinks.
+// It is called with a.mu held.
+func (a *App) buildPolicy(cfg *config.Config) (*policy.Policy, func(), error) {
+	var w *audit.Writer
+	var newAudit bool
+	if c := cfg.Audit; c != nil {
+		if a.mu.sinks.audit != nil && a.mu.sinks.auditCfg == *c {
+			w = a.mu.sinks.audit
+		} else {
+			opts := audit.Options{MaxBytes: c.MaxSize, Queue: c.Buffer, Block: c.OnFull == "block", Dropped: a.metrics.AuditDropped.Inc}
+			if c.Stdout {
+				opts.Tee = a.opts.Stdout
+			}
+			var err error
+			if w, err = audit.Open(c.File, opts); err != nil {
+				return nil, nil, err
+			}
+			newAudit = true
+		}
+	}
+	var list *policy.Allowlist
+	var newList bool
+	if fw := cfg.Firewall; fw != nil && fw.Allowlist != "" {
+		if a.mu.sinks.allowlist != nil && a.mu.sinks.allowlist.Path() == fw.Allowlist {
+			list = a.mu.sinks.allowlist
+			if err := list.Reload(); err != nil {
+				a.closeNew(w, newAudit, nil, false)
+				return nil, nil, err
+			}
+		} else {
+			var err error
+			if list, err = policy.OpenAllowlist(fw.Allowlist, a.log.With("component", "firewall"), nil); err != nil {
+				a.closeNew(w, newAudit, nil, false)
+				return nil, nil, err
+			}
+			newList = true
+		}
+	}
+	opts := policy.Options{Log: a.log.With("component", "policy"), Metrics: a.metrics, Allowlist: list}
+	if w != nil {
+		opts.Audit = w
+	}
+	p, err := policy.New(cfg, opts)
+	if err != nil {
+		a.closeNew(w, newAudit, list, newList)
+		return nil, nil, err
+	}
+	// commit swaps the sinks in once the whole configuration is accepted.
+	commit := func() {
+		old := a.mu.sinks
+		a.mu.sinks = sinks{audit: w, allowlist: list}
+		if cfg.Audit != nil {
+			a.mu.sinks.auditCfg = *cfg.Audit
+		}
+		if old.audit != nil && old.audit != w {
+			_ = old.audit.Close()
+		}
+		if old.allowlist != nil && old.allowlist != list {
+			_ = old.allowlist.Close()
+		}
+	}
+	return p, commit, nil
+}
+
+func (a *App) closeNew(w *audit.Writer, newAudit bool, l *policy.Allowlist, newList bool) {
+	if newAudit && w != nil {
+		_ = w.Close()
+	}
+	if newList && l != nil {
+		_ = l.Close()
+	}
+}
+
+// onAuth audits an authentication attempt.
+func (a *App) onAuth(protocol string) func(user, db string, client net.Addr, err error) {
+	return func(user, db string, client net.Addr, err error) {
+		p := a.policyNow()
+		if p == nil {
+			return
+		}
+		f := map[string]any{"protocol": protocol, "user": user, "database": db, "client": policy.HostOf(client), "ok": err == nil}
+		if err != nil {
+			f["error"] = err.Error()
+		}
+		p.Audit(audit.Event{Type: "auth", Fields: f})
+	}
+}
+
+// admit applies the connect-time policy and audits its decision.
+func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) *policy.Denial {
+	p := a.policyNow()
+	f := map[string]any{"protocol": protocol, "user": u.Name, "database": db, "client": policy.HostOf(client), "decision": "allowed"}
+	den := p.Connect(u.Name, u.Roles, db)
+	if den != nil {
+		f["decision"], f["reason"] = "denied", den.Message
+	}
+	p.Audit(audit.Event{Type: "connect", Fields: f})
+	return den
+}
+
+// AdmitPostgres implements pgwire.Gateway.
+func (a *App) AdmitPostgres(u *authn.User, db string, client net.Addr) *pgwire.Error {
+	if den := a.admit("postgres", u, db, client); den != nil {
+		return &pgwire.Error{Code: den.SQLState, Message: den.Message}
+	}
+	return nil
+}
+
+// AdmitMySQL implements mysqlwire.Gateway.
+func (a *App) AdmitMySQL(u *authn.User, db string, client net.Addr) *mysqlwire.Error {
+	if den := a.admit("mysql", u, db, client); den != nil {
+		return &mysqlwire.Error{Code: den.Errno, State: den.MySQLState, Message: den.Message}
+	}
+	return nil
+}
+
+// connect audits the end of a session.
+func (a *App) connect(protocol, user string, db string, client net.Addr, serve func() error) error {
+	p := a.policyNow()
+	host := policy.HostOf(client)
+	err := serve()
+	f := map[string]any{"protocol": protocol, "user": user, "database": db, "client": host}
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, os.ErrDeadlineExceeded) {
+		f["error"] = err.Error()
+	}
+	p.Audit(audit.Event{Type: "disconnect", Fields: f})
+	return err
+}
+
+// gatedPG audits the end of a PostgreSQL session.
+type gatedPG struct {
+	a  *App
+	db string
+	h  pgwire.Handler
+}
+
+func (g gatedPG) Serve(ctx context.Context, c *pgwire.Conn) error {
+	return g.a.connect("postgres", c.User.Name, g.db, c.RemoteAddr, func() error { return g.h.Serve(ctx, c) })
+}
+
+// gatedMy audits the end of a MySQL session.
+type gatedMy struct {
+	a  *App
+	db string
+	h  mysqlwire.Handler
+}
+
+func (g gatedMy) Serve(ctx context.Context, c *mysqlwire.Conn) error {
+	return g.a.connect("mysql", c.User.Name, g.db, c.RemoteAddr, func() error { return g.h.Serve(ctx, c) })
+}

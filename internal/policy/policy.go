@@ -1,0 +1,462 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/floe-db/floe/internal/audit"
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/sqlparse"
+	"github.com/floe-db/floe/internal/sqltext"
+)
+
+// Dialect is the SQL dialect of a text.
+type Dialect uint8
+
+// Dialects.
+const (
+	Postgres Dialect = iota // PostgreSQL, and SQLite behind the PostgreSQL front end
+	MySQL                   // MySQL/MariaDB, and SQLite behind the MySQL front end
+)
+
+func (d Dialect) String() string {
+	if d == MySQL {
+		return "mysql"
+	}
+	return "postgres"
+}
+
+// Request is one SQL text to decide on and who sent it.
+type Request struct {
+	User     string
+	Roles    []string
+	Database string // logical database
+	Client   string // client address (host)
+	Protocol string // postgres, mysql, http, flightsql
+	Session  uint32 // the front end's connection id, for audit correlation
+	Dialect  Dialect
+	// DefaultSchema resolves unqualified table names (public, the MySQL
+	// database, main for SQLite).
+	DefaultSchema string
+	// Via says how the text came: query, parse, prepare.
+	Via string
+	SQL string
+}
+
+// Decision is the outcome of a check.
+type Decision struct {
+	// Denial is nil when the text may run.
+	Denial *Denial
+	// Findings are the firewall's observations (also when allowed, in
+	// detect and learn modes).
+	Findings []Finding
+	// Statements are the parsed statements (nil when policy is off or the
+	// text did not parse).
+	Statements []sqlparse.Statement
+}
+
+// Allowed reports whether the text may run.
+func (d Decision) Allowed() bool { return d.Denial == nil }
+
+// Denial says why a text may not run.
+type Denial struct {
+	Rule    string
+	Message string
+	// SQLState is the PostgreSQL error code; Errno and MySQLState the
+	// MySQL ones.
+	SQLState   string
+	Errno      uint16
+	MySQLState string
+}
+
+func (d *Denial) Error() string { return d.Message }
+
+// analysis is what a text yields independent of who sent it; cached.
+type analysis struct {
+	stmts       []sqlparse.Statement
+	parseErr    error
+	findings    []Finding
+	fingerprint string
+}
+
+// Options are what New needs besides the config.
+type Options struct {
+	Log     *slog.Logger
+	Metrics *observe.Metrics
+	// Audit receives statement and connection events (nil: none).
+	Audit Auditor
+	// Allowlist is the firewall's list of known fingerprints (required in
+	// learn and enforce modes).
+	Allowlist *Allowlist
+	// CacheSize bounds the per-dialect analysis caches (default 10000).
+	CacheSize int
+}
+
+// Auditor takes audit events; *audit.Writer is one.
+type Auditor interface {
+	Log(audit.Event)
+}
+
+// Policy decides on SQL texts for one configuration.
+type Policy struct {
+	grants      bool // any role grants something: default deny
+	firewall    *config.Firewall
+	cfg         config.Policy
+	rules       map[string][]rule // by role
+	opts        Options
+	cache       [2]*sqlparse.Cache[*analysis]
+	enabled     bool
+	maxCacheLen int
+}
+
+// New builds the policy of cfg.
+func New(cfg *config.Config, opts Options) (*Policy, error) {
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 10000
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	p := &Policy{
+		grants:      cfg.GrantsConfigured(),
+		firewall:    cfg.Firewall,
+		cfg:         cfg.Policy,
+		rules:       compileRules(cfg.Roles),
+		opts:        opts,
+		maxCacheLen: 64 << 10,
+	}
+	if p.firewall == nil {
+		p.firewall = &config.Firewall{Mode: "off"}
+	}
+	if p.firewallUsed() && p.needsAllowlist() && opts.Allowlist == nil {
+		return nil, fmt.Errorf("firewall learn/enforce mode needs an allow-list")
+	}
+	p.enabled = p.grants || p.firewallUsed() || opts.Audit != nil
+	for _, d := range []Dialect{Postgres, MySQL} {
+		parse := sqlparse.Postgres
+		if d == MySQL {
+			parse = sqlparse.MySQL
+		}
+		p.cache[d] = sqlparse.NewCache(func(text string) (*analysis, error) {
+			a := &analysis{}
+			a.stmts, a.parseErr = parse(text)
+			if a.parseErr == nil {
+				a.findings = inspect(d, text, a.stmts)
+				fps := make([]string, len(a.stmts))
+				for i, st := range a.stmts {
+					fps[i] = st.Fingerprint
+				}
+				a.fingerprint = strings.Join(fps, ";")
+			}
+			return a, nil
+		}, opts.CacheSize)
+	}
+	return p, nil
+}
+
+func (p *Policy) firewallUsed() bool {
+	if p.firewall.Mode != "" && p.firewall.Mode != "off" {
+		return true
+	}
+	for _, o := range p.firewall.Overrides {
+		if o.Mode != "" && o.Mode != "off" {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Policy) needsAllowlist() bool {
+	if p.firewall.Mode == "learn" || p.firewall.Mode == "enforce" {
+		return true
+	}
+	for _, o := range p.firewall.Overrides {
+		if o.Mode == "learn" || o.Mode == "enforce" {
+			return true
+		}
+	}
+	return false
+}
+
+// Enabled reports whether any check is configured; when it is not,
+// Check allows everything and callers may skip it.
+func (p *Policy) Enabled() bool { return p != nil && p.enabled }
+
+// Grants reports whether grants are enforced (deny by default).
+func (p *Policy) Grants() bool { return p != nil && p.grants }
+
+// mode returns the firewall mode and disabled rules for user on db: a
+// user+database override, then user, then database, then the default.
+func (p *Policy) mode(user, db string) (string, []string) {
+	best, score := -1, -1
+	for i, o := range p.firewall.Overrides {
+		s := -1
+		switch {
+		case o.User == user && o.Database == db:
+			s = 3
+		case o.User == user && o.Database == "":
+			s = 2
+		case o.User == "" && o.Database == db:
+			s = 1
+		}
+		if s > score {
+			best, score = i, s
+		}
+	}
+	mode, disabled := p.firewall.Mode, p.firewall.DisableRules
+	if best >= 0 {
+		o := p.firewall.Overrides[best]
+		if o.Mode != "" {
+			mode = o.Mode
+		}
+		disabled = append(slices.Clone(disabled), o.DisableRules...)
+	}
+	if mode == "" {
+		mode = "off"
+	}
+	return mode, disabled
+}
+
+// Connect decides whether user may open db at all: with grants on, a
+// user whose roles grant nothing on the database is refused at once.
+func (p *Policy) Connect(user string, roles []string, db string) *Denial {
+	if !p.Grants() {
+		return nil
+	}
+	for _, r := range roles {
+		for _, ru := range p.rules[r] {
+			if ru.deny {
+				continue
+			}
+			if ok, _ := matchDB(ru.database, db); ok {
+				return nil
+			}
+		}
+	}
+	return &Denial{
+		Rule: RuleGrant, SQLState: "42501", Errno: 1044, MySQLState: "42000",
+		Message: fmt.Sprintf("permission denied for database %q: no role of user %q grants anything on it", db, user),
+	}
+}
+
+func matchDB(pattern, db string) (bool, error) {
+	if pattern == "*" {
+		return true, nil
+	}
+	return globMatch(pattern, db), nil
+}
+
+// Check decides on one SQL text.
+func (p *Policy) Check(ctx context.Context, req Request) Decision {
+	if !p.Enabled() {
+		return Decision{}
+	}
+	d := p.decide(req)
+	p.record(ctx, req, d)
+	return d
+}
+
+func (p *Policy) decide(req Request) Decision {
+	if max := p.cfg.MaxStatementBytes; max > 0 && len(req.SQL) > max {
+		return Decision{Denial: &Denial{Rule: RuleSize, SQLState: "54000", Errno: 1153, MySQLState: "08S01",
+			Message: fmt.Sprintf("statement of %d bytes exceeds policy.max_statement_bytes (%d)", len(req.SQL), max)}}
+	}
+	if p.cfg.Input != "off" {
+		if err := checkInput(req.Dialect, req.SQL); err != nil {
+			return Decision{Denial: &Denial{Rule: RuleInput, SQLState: "22021", Errno: 1300, MySQLState: "HY000", Message: err.Error()}}
+		}
+	}
+	a := p.analyse(req)
+	mode, disabled := p.mode(req.User, req.Database)
+	fwOn := mode != "off"
+	if a.parseErr != nil {
+		if p.cfg.Unparseable != "allow" && (p.grants || fwOn) {
+			return Decision{Denial: &Denial{Rule: RuleParse, SQLState: "42601", Errno: 1064, MySQLState: "42000",
+				Message: "statement refused: it could not be parsed (" + trimParseError(a.parseErr) + ")"}}
+		}
+		return Decision{}
+	}
+	dec := Decision{Statements: a.stmts}
+	if p.grants {
+		if den := p.checkGrants(req, a.stmts); den != nil {
+			dec.Denial = den
+			return dec
+		}
+	}
+	if !fwOn {
+		return dec
+	}
+	for _, f := range a.findings {
+		if !slices.Contains(disabled, f.Rule) {
+			dec.Findings = append(dec.Findings, f)
+		}
+	}
+	switch mode {
+	case "learn":
+		if p.opts.Allowlist.Learn(req.User, req.Database, a.fingerprint, sqltext.Mask(req.SQL)) {
+			p.opts.Log.Info("firewall learned a statement", "user", req.User, "database", req.Database, "sql", sqltext.Mask(req.SQL))
+		}
+	case "enforce":
+		if !p.opts.Allowlist.Has(req.User, req.Database, a.fingerprint) {
+			dec.Findings = append(dec.Findings, Finding{Rule: RuleUnknown, Reason: "the statement's fingerprint is not in the allow-list", Block: true})
+		}
+	}
+	if mode == "protect" || mode == "enforce" {
+		for _, f := range dec.Findings {
+			if f.Block {
+				dec.Denial = &Denial{Rule: f.Rule, SQLState: "42501", Errno: 1148, MySQLState: "42000",
+					Message: fmt.Sprintf("statement blocked by the SQL firewall (rule %s): %s", f.Rule, f.Reason)}
+				break
+			}
+		}
+	}
+	return dec
+}
+
+func (p *Policy) analyse(req Request) *analysis {
+	if len(req.SQL) > p.maxCacheLen {
+		// Long texts (bulk inserts) are analysed without being kept.
+		a, _ := p.cache[req.Dialect].Func()(req.SQL)
+		return a
+	}
+	a, _ := p.cache[req.Dialect].Parse(req.SQL)
+	return a
+}
+
+// trimParseError keeps the parser's message short and free of the text.
+func trimParseError(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+func (p *Policy) checkGrants(req Request, stmts []sqlparse.Statement) *Denial {
+	var rules []rule
+	for _, r := range req.Roles {
+		rules = append(rules, p.rules[r]...)
+	}
+	for i := range stmts {
+		st := &stmts[i]
+		if st.Kind == sqlparse.KindTCL {
+			continue
+		}
+		if f, by := denyFunctions(rules, st, req.Database, req.DefaultSchema); by != nil {
+			return grantDenial(req, need{act: actExecute, kind: 'f', name: f}, by)
+		}
+		for _, n := range needs(req.Dialect, st, p.cfg.Catalog != "deny") {
+			if ok, by := grantCheck(rules, n, req.Database, req.DefaultSchema); !ok {
+				return grantDenial(req, n, by)
+			}
+		}
+	}
+	return nil
+}
+
+func grantDenial(req Request, n need, by *rule) *Denial {
+	d := &Denial{Rule: RuleGrant, SQLState: "42501", Errno: 1142, MySQLState: "42000"}
+	what := n.object()
+	if n.kind == 'd' {
+		what = "database " + req.Database
+		if n.why != "" {
+			what += " (" + n.why + ")"
+		}
+		d.Errno = 1227
+	}
+	if n.kind == 'f' {
+		d.Errno = 1370
+	}
+	if by != nil {
+		d.Rule = RuleGrantDenied
+		d.Message = fmt.Sprintf("permission denied: %s on %s is denied to user %q by role %q", n.act, what, req.User, by.role)
+		return d
+	}
+	d.Message = fmt.Sprintf("permission denied: user %q has no %s grant on %s", req.User, n.act, what)
+	return d
+}
+
+// record counts the decision and writes its audit event.
+func (p *Policy) record(ctx context.Context, req Request, d Decision) {
+	decision, rule := "allowed", ""
+	if d.Denial != nil {
+		decision, rule = "denied", d.Denial.Rule
+	} else if len(d.Findings) > 0 {
+		decision, rule = "detected", d.Findings[0].Rule
+	}
+	if m := p.opts.Metrics; m != nil {
+		m.PolicyDecisions.WithLabelValues(req.Database, decision, rule).Inc()
+		for _, f := range d.Findings {
+			action := "logged"
+			if d.Denial != nil && d.Denial.Rule == f.Rule {
+				action = "blocked"
+			}
+			m.FirewallFindings.WithLabelValues(req.Database, f.Rule, action).Inc()
+		}
+	}
+	if d.Denial != nil || len(d.Findings) > 0 {
+		lv := slog.LevelInfo
+		if len(d.Findings) > 0 {
+			lv = slog.LevelWarn
+		}
+		if p.opts.Log.Enabled(ctx, lv) {
+			p.opts.Log.Log(ctx, lv, "policy "+decision, "user", req.User, "database", req.Database, "client", req.Client,
+				"rule", rule, "findings", findingRules(d.Findings), "sql", p.maskedSQL(req))
+		}
+	}
+	if p.opts.Audit == nil {
+		return
+	}
+	fields := map[string]any{
+		"user": req.User, "database": req.Database, "client": req.Client, "protocol": req.Protocol,
+		"session": req.Session, "via": req.Via, "decision": decision, "sql": p.maskedSQL(req),
+	}
+	if rule != "" {
+		fields["rule"] = rule
+	}
+	if d.Denial != nil {
+		fields["reason"] = d.Denial.Message
+	}
+	if len(d.Findings) > 0 {
+		fields["findings"] = findingRules(d.Findings)
+	}
+	if len(d.Statements) > 0 {
+		kinds := make([]string, len(d.Statements))
+		for i, st := range d.Statements {
+			kinds[i] = string(st.Kind)
+		}
+		fields["kind"] = strings.Join(kinds, ",")
+	}
+	p.opts.Audit.Log(audit.Event{Type: "statement", Fields: fields})
+}
+
+func (p *Policy) maskedSQL(req Request) string {
+	s := req.SQL
+	if len(s) > 4096 {
+		s = s[:4096]
+	}
+	if req.Dialect == MySQL {
+		return sqltext.MaskMySQL(s)
+	}
+	return sqltext.Mask(s)
+}
+
+func findingRules(fs []Finding) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Rule
+	}
+	return out
+}
+
+// Audit writes an event (connection, authentication) when an audit sink
+// is configured.
+func (p *Policy) Audit(e audit.Event) {
+	if p != nil && p.opts.Audit != nil {
+		p.opts.Audit.Log(e)
+	}
+}

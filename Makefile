@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench services clean
+.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench firewall-corpus services clean
 
 all: build
 
@@ -39,6 +39,13 @@ fuzz:
 
 fuzz-short:
 	./scripts/fuzz.sh 2000x
+
+## firewall-corpus: every payload and benign statement of the committed
+## corpora through the firewall; the report goes to docs/firewall-corpus.md
+## (the test suite runs a sample).
+firewall-corpus:
+	$(GO) test -count=1 -run TestFirewallCorpus ./internal/policy/ -args -corpus.full -corpus.report $(CURDIR)/docs/firewall-corpus.md
+	@cat docs/firewall-corpus.md
 
 bench:
 	./bench/pgbench.sh

@@ -196,6 +196,11 @@ type Firewall struct {
 	Allowlist string `yaml:"allowlist"`
 	// DisableRules turns individual detection rules off.
 	DisableRules []string `yaml:"disable_rules"`
+	// Literals is log (default) or block: what sqli.libinjection, the
+	// check of string literals' contents, does in protect mode. A
+	// literal is data; blocking what it holds refuses users who type
+	// SQL-like text into a form, so it is opt-in.
+	Literals string `yaml:"literals"`
 	// Overrides set the mode (and disabled rules) for a database, a user,
 	// or a user on a database; the most specific one applies.
 	Overrides []FirewallOverride `yaml:"overrides"`

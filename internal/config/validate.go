@@ -278,6 +278,9 @@ func (c *Config) validate() Errors {
 		if c.Firewall.Mode != "" && !slices.Contains(FirewallModes, c.Firewall.Mode) {
 			bad("firewall.mode", "%q: want off, detect, protect, learn or enforce", c.Firewall.Mode)
 		}
+		if l := c.Firewall.Literals; l != "" && l != "log" && l != "block" {
+			bad("firewall.literals", "%q: want log or block", l)
+		}
 		needList := c.Firewall.Mode == "learn" || c.Firewall.Mode == "enforce"
 		for i, o := range c.Firewall.Overrides {
 			key := fmt.Sprintf("firewall.overrides[%d]", i)

@@ -14,6 +14,9 @@ import (
 const (
 	RuleTautology   = "sqli.tautology"
 	RuleConstCond   = "sqli.const-condition"
+	RuleLiteralOp   = "sqli.literal-operator"
+	RuleUnionArity  = "sqli.union-arity"
+	RuleHeavyQuery  = "sqli.heavy-query"
 	RuleUnion       = "sqli.union-const"
 	RuleComment     = "sqli.comment-truncation"
 	RuleStacked     = "sqli.stacked"
@@ -33,7 +36,7 @@ const (
 )
 
 // FirewallRules lists the detection rules (for docs and validation).
-var FirewallRules = []string{RuleTautology, RuleConstCond, RuleUnion, RuleComment, RuleStacked, RuleLiteral,
+var FirewallRules = []string{RuleTautology, RuleConstCond, RuleLiteralOp, RuleUnionArity, RuleHeavyQuery, RuleUnion, RuleComment, RuleStacked, RuleLiteral,
 	RuleTime, RuleFile, RuleExec, RuleOOB, RuleCatalog, RuleServerInfo}
 
 // Finding is one firewall observation about a text.
@@ -61,7 +64,9 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 	if body, ok := sqlparse.TrailingComment(text, d == MySQL); ok && isTruncation(body) {
 		add(RuleComment, "the text ends in a line comment that cuts off the rest of the statement", true)
 	}
-	if len(stmts) > 1 {
+	if len(stmts) > 1 && isDML(stmts[0].Kind) {
+		// An injected statement rides on the application's query; scripts
+		// that start with DDL or SET are not that shape.
 		first := stmts[0].Kind
 		for _, st := range stmts[1:] {
 			if st.Kind != first && st.Kind != sqlparse.KindTCL && st.Kind != sqlparse.KindUtility || st.Privileged != "" {
@@ -77,6 +82,15 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 		}
 		if st.ConstConditions > 0 {
 			add(RuleConstCond, "a condition compares two constants", true)
+		}
+		if st.LiteralOps > 0 {
+			add(RuleLiteralOp, "an operator combines a string literal with another literal, a subquery or a condition", true)
+		}
+		if st.UnionArity {
+			add(RuleUnionArity, "the branches of a UNION select different numbers of columns", true)
+		}
+		if st.HeavyJoin {
+			add(RuleHeavyQuery, "a FROM list repeats one table three or more times without join conditions", true)
 		}
 		if st.ConstUnion {
 			add(RuleUnion, "a UNION adds a branch that reads no table to a query that does", true)
@@ -108,7 +122,7 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 			case classNetwork:
 				add(RuleOOB, "calls "+f+", which opens connections from the server", true)
 			case classInfo:
-				add(RuleServerInfo, "calls "+f+", which reveals the server or the session", appTables || st.Subqueries > 0)
+				add(RuleServerInfo, "calls "+f+", which reveals the server or the session", appTables || st.Subqueries > 0 || len(stmts) > 1)
 			}
 		}
 		for _, v := range st.SystemVars {
@@ -126,11 +140,22 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 	return out
 }
 
+func isDML(k sqlparse.Kind) bool {
+	switch k {
+	case sqlparse.KindSelect, sqlparse.KindInsert, sqlparse.KindUpdate, sqlparse.KindDelete, sqlparse.KindMerge:
+		return true
+	}
+	return false
+}
+
 // isTruncation tells a comment that cuts a statement short from one a
 // person wrote: it has no words, only quotes, brackets or punctuation.
 func isTruncation(body string) bool {
+	if strings.Count(body, "'")%2 == 1 || strings.Count(body, `"`)%2 == 1 {
+		return true // the rest of a quoted value the comment cut off
+	}
 	for _, r := range body {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r > 127 {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127 {
 			return false
 		}
 	}
@@ -141,11 +166,7 @@ func isTruncation(body string) bool {
 // is theft: credential stores.
 func isSensitiveTable(d Dialect, t sqlparse.Table) bool {
 	s, n := strings.ToLower(t.Schema), strings.ToLower(t.Name)
-	switch d {
-	case MySQL:
-		return s == "mysql" && (n == "user" || n == "global_priv" || n == "db")
-	case Postgres:
-		return (s == "" || s == "pg_catalog") && (n == "pg_shadow" || n == "pg_authid")
-	}
-	return false
+	// Both dialects' names are checked: a payload may target either.
+	return s == "mysql" && (n == "user" || n == "global_priv" || n == "db") ||
+		(s == "" || s == "pg_catalog") && (n == "pg_shadow" || n == "pg_authid")
 }

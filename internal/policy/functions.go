@@ -34,7 +34,7 @@ var functionClasses = map[string]string{
 	// delays
 	"pg_sleep": classSleep, "pg_sleep_for": classSleep, "pg_sleep_until": classSleep,
 	"sleep": classSleep, "benchmark": classSleep, "dbms_lock.sleep": classSleep,
-	"dbms_pipe.receive_message": classSleep,
+	"dbms_pipe.receive_message": classSleep, "randomblob": classSleep, "waitfor": classSleep,
 	// server administration
 	"pg_terminate_backend": classAdmin, "pg_cancel_backend": classAdmin, "pg_reload_conf": classAdmin,
 	"pg_rotate_logfile": classAdmin, "pg_promote": classAdmin, "pg_switch_wal": classAdmin,

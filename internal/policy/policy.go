@@ -292,6 +292,9 @@ func (p *Policy) decide(req Request) Decision {
 	}
 	for _, f := range a.findings {
 		if !slices.Contains(disabled, f.Rule) {
+			if f.Rule == RuleLiteral && p.firewall.Literals != "block" {
+				f.Block = false
+			}
 			dec.Findings = append(dec.Findings, f)
 		}
 	}

@@ -45,7 +45,7 @@ firewall:
     - {user: etl, database: app, mode: "off"}
 `
 
-func newTestPolicy(t *testing.T, extra string, opts Options) *Policy {
+func newTestPolicy(t testing.TB, extra string, opts Options) *Policy {
 	t.Helper()
 	cfg, err := config.Parse("t.yaml", []byte(testConfig+extra), func(string) string { return "" })
 	if err != nil {
@@ -116,7 +116,7 @@ func TestDecisions(t *testing.T) {
 		{"alice", "app", "SELECT * FROM customers WHERE id = 1; DROP TABLE customers", RuleGrant, "ddl"},
 		{"alice", "app", "SELECT name FROM customers WHERE id = 1 UNION SELECT version()", RuleUnion, ""},
 		{"alice", "app", "SELECT name FROM customers WHERE id = 1 UNION SELECT usename FROM pg_user", RuleCatalog, "pg_user"},
-		{"alice", "app", "SELECT name FROM customers WHERE name = '1'' or ''1''=''1'", RuleLiteral, "libinjection"},
+		{"alice", "app", "SELECT name FROM customers WHERE name = '1'' or ''1''=''1'", "", ""}, // literals: log
 		{"alice", "app", "SELECT name FROM customers WHERE name = 'O''Brien -- the elder'", "", ""},
 		{"root", "app", "SELECT * FROM customers WHERE id = 1; DROP TABLE customers", "", ""}, // detect
 		{"etl", "app", "SELECT * FROM orders WHERE id = 1 OR 1=1", "", ""},                    // firewall off
@@ -237,6 +237,27 @@ func TestLearnThenEnforce(t *testing.T) {
 		}
 	}
 	_ = list.Close()
+}
+
+func TestLiteralsBlock(t *testing.T) {
+	sql := "SELECT name FROM customers WHERE name = '1'' or ''1''=''1'"
+	req := Request{User: "alice", Roles: roles["alice"], Database: "app", Dialect: Postgres, DefaultSchema: "public", SQL: sql}
+	dec := newTestPolicy(t, "", Options{}).Check(context.Background(), req)
+	if dec.Denial != nil || len(dec.Findings) != 1 || dec.Findings[0].Rule != RuleLiteral || dec.Findings[0].Block {
+		t.Errorf("literals: log: %+v", dec)
+	}
+	cfg := strings.Replace(testConfig, "mode: protect", "mode: protect\n  literals: block", 1)
+	c, err := config.Parse("t.yaml", []byte(cfg), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := New(c, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Check(context.Background(), req); d.Denial == nil || d.Denial.Rule != RuleLiteral {
+		t.Errorf("literals: block: %+v", d)
+	}
 }
 
 type memAudit struct{ events []audit.Event }

@@ -28,6 +28,27 @@ type Shape struct {
 	// Subqueries counts SELECTs nested inside another statement's
 	// expressions (not derived tables of FROM).
 	Subqueries int
+	// LiteralOps counts operators applied to a bare string literal and
+	// another bare literal, a subquery or a condition ('a' AND 'b',
+	// '' - '', 'x' || (SELECT …), name = 'a' LIKE 'b'): text that closes
+	// a quote and goes on computing.
+	LiteralOps int
+	// UnionArity is set when the arms of a set operation select different
+	// numbers of columns (an appended UNION that has not found the count).
+	UnionArity bool
+	// HeavyJoin is set when one FROM list names the same table three or
+	// more times without join conditions (a cartesian product used as a
+	// delay).
+	HeavyJoin bool
+}
+
+// arithmetic reports operators that compute (not compare) values.
+func arithmetic(op string) bool {
+	switch op {
+	case "+", "-", "*", "/", "%", "^", "&", "|", "#", "<<", ">>", "div", "mod", "xor":
+		return true
+	}
+	return false
 }
 
 // constant is a literal's value reduced to what comparisons need.
@@ -110,6 +131,14 @@ func compareConst(op string, a, b constant) (result, known bool) {
 		return c >= 0, true
 	}
 	return false, false
+}
+
+func isComparison(op string) bool {
+	switch op {
+	case "=", "<>", "!=", "<", "<=", ">", ">=":
+		return true
+	}
+	return false
 }
 
 // likeConst evaluates 'a' LIKE 'b' for patterns without escapes.

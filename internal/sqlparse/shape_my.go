@@ -19,11 +19,23 @@ func (v *myShape) Enter(n ast.Node) (ast.Node, bool) {
 	switch x := n.(type) {
 	case *ast.SelectStmt:
 		v.where(x.Where)
+		if x.From != nil && x.From.TableRefs != nil {
+			myCrossTables(x.From.TableRefs, map[string]int{}, &v.sh.HeavyJoin)
+		}
 	case *ast.UpdateStmt:
 		v.where(x.Where)
 	case *ast.DeleteStmt:
 		v.where(x.Where)
 	case *ast.SetOprSelectList:
+		arity := -1
+		for _, s := range x.Selects {
+			if n := myArity(s); n > 0 {
+				if arity > 0 && n != arity {
+					v.sh.UnionArity = true
+				}
+				arity = n
+			}
+		}
 		from, none := false, false
 		for _, s := range x.Selects {
 			if myHasFrom(s) {
@@ -45,7 +57,36 @@ func (v *myShape) Enter(n ast.Node) (ast.Node, bool) {
 		if x.Kind() == test_driver.KindString {
 			v.sh.Strings = append(v.sh.Strings, x.GetString())
 		}
+	case *ast.PatternLikeOrIlikeExpr:
+		if myBareString(x.Expr) && myComputed(x.Pattern) || myBareString(x.Pattern) && myComputed(x.Expr) {
+			v.sh.LiteralOps++
+		}
+		if !v.exempt[x] && myConstExpr(x.Expr) && myConstExpr(x.Pattern) {
+			v.sh.ConstConditions++
+		}
+	case *ast.PatternRegexpExpr:
+		if myBareString(x.Expr) && myComputed(x.Pattern) || myBareString(x.Pattern) && myComputed(x.Expr) {
+			v.sh.LiteralOps++
+		}
+	case *ast.UnaryOperationExpr:
+		if (x.Op == opcode.Not || x.Op == opcode.Not2) && myBareString(x.V) {
+			v.sh.LiteralOps++
+		}
 	case *ast.BinaryOperationExpr:
+		switch x.Op {
+		case opcode.LogicAnd, opcode.LogicOr, opcode.LogicXor:
+			if myBareString(x.L) || myBareString(x.R) {
+				v.sh.LiteralOps++
+			}
+		default:
+			if myBareString(x.L) && myComputed(x.R) || myBareString(x.R) && myComputed(x.L) {
+				v.sh.LiteralOps++
+			} else if arithmetic(strings.ToLower(x.Op.String())) || myArithmeticOp(x.Op) {
+				if myBareString(x.L) && myConstExpr(x.R) || myBareString(x.R) && myConstExpr(x.L) {
+					v.sh.LiteralOps++
+				}
+			}
+		}
 		switch x.Op {
 		case opcode.LogicOr, opcode.LogicXor:
 			for _, e := range []ast.ExprNode{x.L, x.R} {
@@ -54,12 +95,8 @@ func (v *myShape) Enter(n ast.Node) (ast.Node, bool) {
 				}
 			}
 		default:
-			if _, ok := myCompareOp(x.Op); ok && !v.exempt[x] {
-				_, lok := myConst(x.L)
-				_, rok := myConst(x.R)
-				if lok && rok {
-					v.sh.ConstConditions++
-				}
+			if _, ok := myCompareOp(x.Op); ok && !v.exempt[x] && myConstExpr(x.L) && myConstExpr(x.R) {
+				v.sh.ConstConditions++
 			}
 		}
 	}
@@ -80,6 +117,96 @@ func (v *myShape) where(e ast.ExprNode) {
 	if e != nil {
 		v.exempt[e] = true
 	}
+}
+
+func myArithmeticOp(op opcode.Op) bool {
+	switch op {
+	case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.IntDiv, opcode.Mod, opcode.And, opcode.Or, opcode.Xor, opcode.LeftShift, opcode.RightShift:
+		return true
+	}
+	return false
+}
+
+// myConstExpr reports an expression of constants and operators only.
+func myConstExpr(e ast.ExprNode) bool {
+	if _, ok := myConst(e); ok {
+		return true
+	}
+	switch x := e.(type) {
+	case *ast.ParenthesesExpr:
+		return myConstExpr(x.Expr)
+	case *ast.UnaryOperationExpr:
+		return myConstExpr(x.V)
+	case *ast.BinaryOperationExpr:
+		return myConstExpr(x.L) && myConstExpr(x.R)
+	case *test_driver.ValueExpr:
+		return true // hex and bit literals
+	}
+	return false
+}
+
+// myArity is the number of columns a set-operation arm selects, or 0.
+func myArity(n ast.Node) int {
+	s, ok := n.(*ast.SelectStmt)
+	if !ok || s.Fields == nil {
+		return 0
+	}
+	for _, f := range s.Fields.Fields {
+		if f.WildCard != nil {
+			return 0
+		}
+	}
+	return len(s.Fields.Fields)
+}
+
+// myCrossTables counts tables joined without conditions.
+func myCrossTables(j *ast.Join, seen map[string]int, heavy *bool) {
+	if j == nil || j.On != nil || j.Using != nil {
+		return
+	}
+	for _, side := range []ast.ResultSetNode{j.Left, j.Right} {
+		switch x := side.(type) {
+		case *ast.Join:
+			myCrossTables(x, seen, heavy)
+		case *ast.TableSource:
+			if t, ok := x.Source.(*ast.TableName); ok {
+				k := t.Schema.L + "." + t.Name.L
+				seen[k]++
+				if seen[k] >= 3 {
+					*heavy = true
+				}
+			}
+		}
+	}
+}
+
+// myBareString reports a string literal (parentheses looked through).
+func myBareString(e ast.ExprNode) bool {
+	if p, ok := e.(*ast.ParenthesesExpr); ok {
+		return myBareString(p.Expr)
+	}
+	v, ok := e.(*test_driver.ValueExpr)
+	return ok && v.Kind() == test_driver.KindString
+}
+
+// myComputed reports what a bare string literal should never be combined
+// with in application SQL: another bare string, a subquery, a condition.
+func myComputed(e ast.ExprNode) bool {
+	if p, ok := e.(*ast.ParenthesesExpr); ok {
+		return myComputed(p.Expr)
+	}
+	switch x := e.(type) {
+	case *ast.SubqueryExpr, *ast.PatternLikeOrIlikeExpr, *ast.PatternRegexpExpr, *ast.IsNullExpr, *ast.VariableExpr:
+		return true
+	case *ast.BinaryOperationExpr:
+		_, cmp := myCompareOp(x.Op)
+		if cmp || x.Op == opcode.LogicAnd || x.Op == opcode.LogicOr || x.Op == opcode.LogicXor {
+			return true
+		}
+		// Arithmetic on a bare string: '1 '/1.
+		return myArithmeticOp(x.Op) && (myBareString(x.L) || myBareString(x.R))
+	}
+	return myBareString(e)
 }
 
 func myHasFrom(n ast.Node) bool {
@@ -195,6 +322,9 @@ func myTruth(e ast.ExprNode) (value, known bool) {
 	case *ast.PatternLikeOrIlikeExpr:
 		l, lok := myConst(x.Expr)
 		r, rok := myConst(x.Pattern)
+		if _, col := x.Expr.(*ast.ColumnNameExpr); col && rok && r.kind == 's' && r.str != "" && strings.Trim(r.str, "%") == "" && !x.Not {
+			return true, true // col LIKE '%': every non-null row
+		}
 		if lok && rok && l.kind == 's' && r.kind == 's' {
 			return likeConst(l.str, r.str) != x.Not, true
 		}

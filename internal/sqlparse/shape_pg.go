@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"strconv"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -20,6 +21,18 @@ func (p *pgShape) visit(m any) {
 			if hasFrom(x.Larg) != hasFrom(x.Rarg) {
 				p.sh.ConstUnion = true
 			}
+			if l, r := pgArity(x.Larg), pgArity(x.Rarg); l > 0 && r > 0 && l != r {
+				p.sh.UnionArity = true
+			}
+		}
+		seen := map[string]int{}
+		for _, f := range x.FromClause {
+			if rv := f.GetRangeVar(); rv != nil {
+				seen[rv.Schemaname+"."+rv.Relname]++
+				if seen[rv.Schemaname+"."+rv.Relname] >= 3 {
+					p.sh.HeavyJoin = true
+				}
+			}
 		}
 	case *pg_query.UpdateStmt:
 		p.where(x.WhereClause)
@@ -32,6 +45,12 @@ func (p *pgShape) visit(m any) {
 			p.sh.Strings = append(p.sh.Strings, s.Sval.Sval)
 		}
 	case *pg_query.BoolExpr:
+		for _, a := range x.Args {
+			if pgBareString(a) {
+				p.sh.LiteralOps++
+				break
+			}
+		}
 		if x.Boolop == pg_query.BoolExprType_OR_EXPR {
 			for _, a := range x.Args {
 				if v, known := pgTruth(a); known && v {
@@ -40,12 +59,20 @@ func (p *pgShape) visit(m any) {
 			}
 		}
 	case *pg_query.A_Expr:
-		if x.Kind == pg_query.A_Expr_Kind_AEXPR_OP && !p.exempt[x] {
-			_, lok := pgConst(x.Lexpr)
-			_, rok := pgConst(x.Rexpr)
-			if lok && rok {
+		if x.Lexpr != nil && x.Rexpr != nil &&
+			(pgBareString(x.Lexpr) && pgComputed(x.Rexpr) || pgBareString(x.Rexpr) && pgComputed(x.Lexpr)) {
+			p.sh.LiteralOps++
+		}
+		op := nameOf(x.Name)
+		if !p.exempt[x] && (x.Kind == pg_query.A_Expr_Kind_AEXPR_OP && isComparison(op) ||
+			x.Kind == pg_query.A_Expr_Kind_AEXPR_LIKE || x.Kind == pg_query.A_Expr_Kind_AEXPR_ILIKE) {
+			if pgConstExpr(x.Lexpr) && pgConstExpr(x.Rexpr) {
 				p.sh.ConstConditions++
 			}
+		}
+		if x.Kind == pg_query.A_Expr_Kind_AEXPR_OP && arithmetic(op) && x.Lexpr != nil && x.Rexpr != nil &&
+			(pgBareString(x.Lexpr) && pgConstExpr(x.Rexpr) || pgBareString(x.Rexpr) && pgConstExpr(x.Lexpr)) {
+			p.sh.LiteralOps++
 		}
 	}
 }
@@ -61,6 +88,77 @@ func (p *pgShape) where(n *pg_query.Node) {
 	if e := n.GetAExpr(); e != nil {
 		p.exempt[e] = true
 	}
+}
+
+// pgArity is the number of columns a set-operation arm selects, or 0
+// when it cannot be known (a star, VALUES).
+func pgArity(s *pg_query.SelectStmt) int {
+	if s == nil {
+		return 0
+	}
+	if s.Op != pg_query.SetOperation_SETOP_NONE {
+		return pgArity(s.Larg)
+	}
+	for _, t := range s.TargetList {
+		if rt := t.GetResTarget(); rt != nil && rt.Val != nil {
+			if cr := rt.Val.GetColumnRef(); cr != nil {
+				for _, f := range cr.Fields {
+					if f.GetAStar() != nil {
+						return 0
+					}
+				}
+			}
+		}
+	}
+	return len(s.TargetList)
+}
+
+// pgConstExpr reports an expression of constants and operators only.
+func pgConstExpr(n *pg_query.Node) bool {
+	if n == nil {
+		return false
+	}
+	if _, ok := pgConst(n); ok {
+		return true
+	}
+	switch x := n.Node.(type) {
+	case *pg_query.Node_AExpr:
+		e := x.AExpr
+		if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP {
+			return false
+		}
+		return (e.Lexpr == nil || pgConstExpr(e.Lexpr)) && pgConstExpr(e.Rexpr)
+	case *pg_query.Node_TypeCast:
+		return pgConstExpr(x.TypeCast.Arg)
+	}
+	return false
+}
+
+// pgBareString reports an untyped string literal.
+func pgBareString(n *pg_query.Node) bool {
+	c := n.GetAConst()
+	if c == nil {
+		return false
+	}
+	_, ok := c.Val.(*pg_query.A_Const_Sval)
+	return ok
+}
+
+// pgComputed reports what a bare string literal should never be combined
+// with in application SQL: another bare string, a subquery, a condition.
+func pgComputed(n *pg_query.Node) bool {
+	if pgBareString(n) || n.GetSubLink() != nil || n.GetBoolExpr() != nil || n.GetNullTest() != nil {
+		return true
+	}
+	if e := n.GetAExpr(); e != nil {
+		switch e.Kind {
+		case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE, pg_query.A_Expr_Kind_AEXPR_SIMILAR:
+			return true
+		case pg_query.A_Expr_Kind_AEXPR_OP:
+			return isComparison(nameOf(e.Name))
+		}
+	}
+	return false
 }
 
 // hasFrom reports whether a set-operation arm reads a table (recursively).
@@ -137,6 +235,9 @@ func pgTruth(n *pg_query.Node) (value, known bool) {
 		case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 			l, lok := pgConst(e.Lexpr)
 			r, rok := pgConst(e.Rexpr)
+			if rok && r.kind == 's' && strings.Trim(r.str, "%") == "" && r.str != "" && e.Lexpr.GetColumnRef() != nil && (op == "~~" || op == "~~*") {
+				return true, true // col LIKE '%': every non-null row
+			}
 			if lok && rok && l.kind == 's' && r.kind == 's' {
 				return likeConst(l.str, r.str) == (op == "~~" || op == "~~*"), true
 			}

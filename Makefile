@@ -50,6 +50,7 @@ firewall-corpus:
 bench:
 	./bench/pgbench.sh
 	./bench/sysbench-mysql.sh
+	./bench/policy.sh
 
 clean:
 	rm -rf bin data

@@ -137,9 +137,15 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	}
 	p.enabled = p.grants || p.firewallUsed() || opts.Audit != nil
 	for _, d := range []Dialect{Postgres, MySQL} {
-		parse := sqlparse.Postgres
-		if d == MySQL {
+		// Fingerprints are needed only by the allow-list.
+		parse := sqlparse.PostgresNoFingerprint
+		switch {
+		case d == MySQL && p.needsAllowlist():
 			parse = sqlparse.MySQL
+		case d == MySQL:
+			parse = sqlparse.MySQLNoFingerprint
+		case p.needsAllowlist():
+			parse = sqlparse.Postgres
 		}
 		p.cache[d] = sqlparse.NewCache(func(text string) (*analysis, error) {
 			a := &analysis{}

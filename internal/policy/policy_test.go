@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -286,5 +287,30 @@ func TestAuditRecords(t *testing.T) {
 	}
 	if m.events[1].Fields["rule"] != RuleGrantDenied {
 		t.Errorf("denied event rule %v", m.events[1].Fields["rule"])
+	}
+}
+
+// BenchmarkCheck measures one decision: a text seen before (cache hit),
+// and texts never seen (a parse each time), in both dialects.
+func BenchmarkCheck(b *testing.B) {
+	p := newTestPolicy(b, "", Options{})
+	ctx := context.Background()
+	for _, d := range []Dialect{Postgres, MySQL} {
+		req := Request{User: "alice", Roles: roles["alice"], Database: "app", Dialect: d, DefaultSchema: "public"}
+		if d == MySQL {
+			req.Database = "shop"
+		}
+		b.Run(d.String()+"/cached", func(b *testing.B) {
+			req.SQL = "SELECT c.id, c.name FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = $1"
+			for b.Loop() {
+				p.Check(ctx, req)
+			}
+		})
+		b.Run(d.String()+"/unique", func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				req.SQL = fmt.Sprintf("SELECT c.id, c.name FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.id = %d", i)
+				p.Check(ctx, req)
+			}
+		})
 	}
 }

@@ -11,7 +11,12 @@ import (
 
 // MySQL parses MySQL/MariaDB text into statements with the TiDB parser.
 // A parser is not safe for concurrent use; each call makes its own.
-func MySQL(sql string) ([]Statement, error) {
+func MySQL(sql string) ([]Statement, error) { return mysqlParse(sql, true) }
+
+// MySQLNoFingerprint is MySQL without fingerprints.
+func MySQLNoFingerprint(sql string) ([]Statement, error) { return mysqlParse(sql, false) }
+
+func mysqlParse(sql string, fingerprint bool) ([]Statement, error) {
 	p := parser.New()
 	nodes, _, err := p.Parse(sql, "", "")
 	if err != nil {
@@ -23,8 +28,10 @@ func MySQL(sql string) ([]Statement, error) {
 		if st.Text == "" {
 			st.Text = sql
 		}
-		_, digest := parser.NormalizeDigest(st.Text)
-		st.Fingerprint = digest.String()
+		if fingerprint {
+			_, digest := parser.NormalizeDigest(st.Text)
+			st.Fingerprint = digest.String()
+		}
 		myStatement(&st, n)
 		out = append(out, st)
 	}

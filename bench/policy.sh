@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The cost of policy: pgbench -S through two Floe instances on the same
+# PostgreSQL database, one without policy and one with grants, the SQL
+# firewall in protect mode and the audit log, interleaved in one run.
+# Prints TPS and the ratio policy-on / policy-off per protocol mode and
+# client count.
+#
+# In simple mode every statement carries its own literal (a new text:
+# a parse each time); in extended and prepared modes the text repeats
+# (the parse cache answers).
+#
+# Usage: bench/policy.sh [seconds-per-run]          (default 10)
+#   CLIENTS="1 16 64" MODES="simple extended prepared" POOL=10 bench/policy.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T=${1:-10}
+CLIENTS=${CLIENTS:-"1 16 64"}
+MODES=${MODES:-"simple extended prepared"}
+POOL=${POOL:-10}
+PGHOST=127.0.0.1 PGPORT=5432
+DB=floe_bench
+OFF_PORT=16442 ON_PORT=16443
+work=$(mktemp -d)
+cleanup() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+command -v pgbench >/dev/null || { echo "pgbench missing: apt-get install postgresql-contrib" >&2; exit 1; }
+psql -h $PGHOST -p $PGPORT -U postgres -qAtc "select 1 from pg_database where datname='$DB'" postgres | grep -q 1 ||
+  psql -h $PGHOST -p $PGPORT -U postgres -qc "create database $DB" postgres
+pgbench -h $PGHOST -p $PGPORT -U postgres -i -q -s 10 $DB >/dev/null 2>&1
+
+go build -o "$work/floe" ./cmd/floe
+common() { # port admin-port
+  cat <<YAML
+listen: {postgres: 127.0.0.1:$1, mysql: "off", admin: 127.0.0.1:$2}
+log: {level: warn}
+postgres: {max_connections: 1000}
+databases:
+  - name: $DB
+    kind: postgres
+    primary: postgres://postgres@$PGHOST:$PGPORT/$DB?sslmode=disable
+    pool: {mode: transaction, size: $POOL, acquire_timeout: 30s}
+YAML
+}
+{ common $OFF_PORT 18091; cat <<YAML
+users:
+  - {name: bench, password: bench}
+YAML
+} > "$work/off.yaml"
+{ common $ON_PORT 18092; cat <<YAML
+users:
+  - {name: bench, password: bench, roles: [bencher]}
+roles:
+  - name: bencher
+    grants:
+      - {database: $DB, tables: ["public.pgbench_*"], actions: [select, insert, update, delete]}
+      - {database: $DB, tables: [pgbench_history], actions: [all], deny: true}
+firewall: {mode: protect}
+audit: {file: $work/audit.jsonl}
+YAML
+} > "$work/on.yaml"
+"$work/floe" serve --config "$work/off.yaml" 2>"$work/off.log" &
+"$work/floe" serve --config "$work/on.yaml" 2>"$work/on.log" &
+up() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+for p in $OFF_PORT $ON_PORT; do for _ in $(seq 1 50); do up $p && break; sleep 0.2; done; done
+
+run() { # port mode clients → "tps errors"
+  local out tps failed
+  out=$(PGPASSWORD=bench pgbench -h 127.0.0.1 -p "$1" -U bench -S -M "$2" -c "$3" -j 2 -T "$T" -n $DB 2>&1) || true
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+  failed=$(( $(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out" | head -1 | grep . || echo 0) \
+    + $(grep -c 'aborted in command' <<<"$out" || true) ))
+  if [ -z "$tps" ]; then failed="ERR"; tps=0; echo "$out" | tail -3 >&2; fi
+  echo "$tps $failed"
+}
+
+echo "pgbench -S -T $T, scale 10, pool size $POOL; policy on = grants + firewall protect + audit file"
+printf '%-9s %4s | %12s | %12s %4s | %8s\n' mode clients "off tps" "on tps" err "on/off"
+for mode in $MODES; do
+  for c in $CLIENTS; do
+    read -r a _ <<<"$(run $OFF_PORT "$mode" "$c")"
+    read -r b be <<<"$(run $ON_PORT "$mode" "$c")"
+    r=$(awk -v a="$b" -v b="$a" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
+    printf '%-9s %4s | %12.0f | %12.0f %4s | %8s\n' "$mode" "$c" "$a" "$b" "$be" "$r"
+  done
+done
+echo "audit records written: $(wc -l <"$work/audit.jsonl")"

@@ -67,6 +67,7 @@ type App struct {
 	state    atomic.Pointer[state]
 	draining atomic.Bool
 	started  atomic.Bool
+	counters *policy.Counters // limit state kept across reloads
 	pg       *pgwire.Server
 	my       *mysqlwire.Server
 
@@ -112,7 +113,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics()}
+	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil)}
 	a.mu.relays = map[string]*pgrelay.Relay{}
 	a.mu.myrelays = map[string]*myrelay.Relay{}
 	a.mu.engines = map[string]*sqlite.Engine{}
@@ -299,12 +300,23 @@ func setLevel(lv *slog.LevelVar, s string) {
 
 func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
 	return pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
-		OnAuth: a.onAuth("postgres")}
+		OnAuth: a.onAuth("postgres"), AllowLogin: func(user string, client net.Addr) *pgwire.Error {
+			if den := a.policyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
+				return &pgwire.Error{Code: den.SQLState, Message: den.Message}
+			}
+			return nil
+		}}
 }
 
 func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 	return mysqlwire.Config{TLS: t, Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
-		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile, OnAuth: a.onAuth("mysql")}
+		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile, OnAuth: a.onAuth("mysql"),
+		AllowLogin: func(user string, client net.Addr) *mysqlwire.Error {
+			if den := a.policyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
+				return &mysqlwire.Error{Code: den.Errno, State: den.MySQLState, Message: den.Message}
+			}
+			return nil
+		}}
 }
 
 func loadTLS(cfg *config.Config) (*tls.Config, error) {

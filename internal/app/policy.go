@@ -69,7 +69,7 @@ func (a *App) buildPolicy(cfg *config.Config) (*policy.Policy, func(), error) {
 			newList = true
 		}
 	}
-	opts := policy.Options{Log: a.log.With("component", "policy"), Metrics: a.metrics, Allowlist: list}
+	opts := policy.Options{Log: a.log.With("component", "policy"), Metrics: a.metrics, Allowlist: list, Counters: a.counters}
 	if w != nil {
 		opts.Audit = w
 	}
@@ -111,6 +111,7 @@ func (a *App) onAuth(protocol string) func(user, db string, client net.Addr, err
 		if p == nil {
 			return
 		}
+		p.LoginResult(user, policy.HostOf(client), err == nil)
 		f := map[string]any{"protocol": protocol, "user": user, "database": db, "client": policy.HostOf(client), "ok": err == nil}
 		if err != nil {
 			f["error"] = err.Error()
@@ -119,32 +120,41 @@ func (a *App) onAuth(protocol string) func(user, db string, client net.Addr, err
 	}
 }
 
-// admit applies the connect-time policy and audits its decision.
-func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) *policy.Denial {
+// admit applies the connect-time policy (grants, connection limits) and
+// audits its decision.
+func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) (func(), *policy.Denial) {
 	p := a.policyNow()
-	f := map[string]any{"protocol": protocol, "user": u.Name, "database": db, "client": policy.HostOf(client), "decision": "allowed"}
+	host := policy.HostOf(client)
+	f := map[string]any{"protocol": protocol, "user": u.Name, "database": db, "client": host, "decision": "allowed"}
+	release := func() {}
 	den := p.Connect(u.Name, u.Roles, db)
+	if den == nil {
+		release, den = p.OpenConnection(u.Name, db, host)
+	}
 	if den != nil {
 		f["decision"], f["reason"] = "denied", den.Message
+		f["rule"] = den.Rule
 	}
 	p.Audit(audit.Event{Type: "connect", Fields: f})
-	return den
+	return release, den
 }
 
 // AdmitPostgres implements pgwire.Gateway.
-func (a *App) AdmitPostgres(u *authn.User, db string, client net.Addr) *pgwire.Error {
-	if den := a.admit("postgres", u, db, client); den != nil {
-		return &pgwire.Error{Code: den.SQLState, Message: den.Message}
+func (a *App) AdmitPostgres(u *authn.User, db string, client net.Addr) (func(), *pgwire.Error) {
+	release, den := a.admit("postgres", u, db, client)
+	if den != nil {
+		return nil, &pgwire.Error{Code: den.SQLState, Message: den.Message}
 	}
-	return nil
+	return release, nil
 }
 
 // AdmitMySQL implements mysqlwire.Gateway.
-func (a *App) AdmitMySQL(u *authn.User, db string, client net.Addr) *mysqlwire.Error {
-	if den := a.admit("mysql", u, db, client); den != nil {
-		return &mysqlwire.Error{Code: den.Errno, State: den.MySQLState, Message: den.Message}
+func (a *App) AdmitMySQL(u *authn.User, db string, client net.Addr) (func(), *mysqlwire.Error) {
+	release, den := a.admit("mysql", u, db, client)
+	if den != nil {
+		return nil, &mysqlwire.Error{Code: den.Errno, State: den.MySQLState, Message: den.Message}
 	}
-	return nil
+	return release, nil
 }
 
 // connect audits the end of a session.

@@ -47,6 +47,7 @@ type Config struct {
 	Policy    Policy      `yaml:"policy"`
 	Firewall  *Firewall   `yaml:"firewall"`
 	Masking   []MaskRule  `yaml:"masking"`
+	Limits    []Limit     `yaml:"limits"`
 	Audit     *AuditSinks `yaml:"audit"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
@@ -186,6 +187,16 @@ type Policy struct {
 	// Input is strict (default) or off: strict refuses SQL text with
 	// invalid UTF-8, NUL bytes or control characters.
 	Input string `yaml:"input"`
+	// Login throttles failed authentication per user and client address.
+	Login LoginThrottle `yaml:"login"`
+}
+
+// LoginThrottle locks a user out from one client address after
+// MaxFailures failed logins within Window, for Lockout.
+type LoginThrottle struct {
+	MaxFailures int           `yaml:"max_failures"`
+	Window      time.Duration `yaml:"window"`
+	Lockout     time.Duration `yaml:"lockout"`
 }
 
 // Firewall configures the SQL firewall.
@@ -204,6 +215,26 @@ type Firewall struct {
 	// Overrides set the mode (and disabled rules) for a database, a user,
 	// or a user on a database; the most specific one applies.
 	Overrides []FirewallOverride `yaml:"overrides"`
+}
+
+// Limit bounds what the clients it selects may do. Per names what the
+// counters are kept for: each user, each client address, or each
+// database; User, Database and Client (an address or CIDR) narrow which
+// sessions the limit applies to. Zero values set no bound.
+type Limit struct {
+	Per      string `yaml:"per"`
+	User     string `yaml:"user"`
+	Database string `yaml:"database"`
+	Client   string `yaml:"client"`
+	// Rate is statements per second (token bucket) with Burst.
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"`
+	// ConcurrentQueries bounds statements running at once.
+	ConcurrentQueries int `yaml:"concurrent_queries"`
+	// Connections bounds open client connections.
+	Connections int `yaml:"connections"`
+	// StatementTimeout cancels statements that run longer.
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
 }
 
 // FirewallOverride is a firewall setting for a database and/or user.

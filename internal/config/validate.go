@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -52,6 +53,14 @@ func (c *Config) ApplyDefaults() {
 	def(&c.Policy.Unparseable, "deny")
 	def(&c.Policy.Catalog, "allow")
 	def(&c.Policy.Input, "strict")
+	if c.Policy.Login.MaxFailures > 0 {
+		if c.Policy.Login.Window == 0 {
+			c.Policy.Login.Window = time.Minute
+		}
+		if c.Policy.Login.Lockout == 0 {
+			c.Policy.Login.Lockout = time.Minute
+		}
+	}
 	if c.Policy.MaxStatementBytes == 0 {
 		c.Policy.MaxStatementBytes = DefaultMaxStatementBytes
 	}
@@ -310,6 +319,36 @@ func (c *Config) validate() Errors {
 		if v[0] != "" && !slices.Contains(strings.Fields(v[1]), v[0]) {
 			bad(key, "%q: want %s", v[0], strings.Join(strings.Fields(v[1]), " or "))
 		}
+	}
+	for i, l := range c.Limits {
+		key := fmt.Sprintf("limits[%d]", i)
+		switch l.Per {
+		case "user", "client", "database":
+		default:
+			bad(key+".per", "%q: want user, client or database", l.Per)
+		}
+		if l.Database != "" && !names[l.Database] {
+			bad(key+".database", "unknown database %q", l.Database)
+		}
+		if l.User != "" && !users[l.User] {
+			bad(key+".user", "unknown user %q", l.User)
+		}
+		if l.Client != "" {
+			if _, err := netip.ParsePrefix(l.Client); err != nil {
+				if _, err := netip.ParseAddr(l.Client); err != nil {
+					bad(key+".client", "%q: want an address or CIDR", l.Client)
+				}
+			}
+		}
+		if l.Rate < 0 || l.Burst < 0 || l.ConcurrentQueries < 0 || l.Connections < 0 || l.StatementTimeout < 0 {
+			bad(key, "limits must not be negative")
+		}
+		if l.Rate == 0 && l.ConcurrentQueries == 0 && l.Connections == 0 && l.StatementTimeout == 0 {
+			bad(key, "sets no limit (rate, concurrent_queries, connections, statement_timeout)")
+		}
+	}
+	if lt := c.Policy.Login; lt.MaxFailures < 0 || lt.Window < 0 || lt.Lockout < 0 {
+		bad("policy.login", "must not be negative")
 	}
 	if c.Policy.MaxStatementBytes < 0 {
 		bad("policy.max_statement_bytes", "must not be negative")

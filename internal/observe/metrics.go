@@ -49,6 +49,9 @@ type Metrics struct {
 	FirewallFindings *prometheus.CounterVec
 	// AuditDropped counts audit records dropped on a full queue.
 	AuditDropped prometheus.Counter
+	// LimitsExceeded counts refusals by limit kind (limit.rate,
+	// limit.concurrency, limit.connections, limit.login).
+	LimitsExceeded *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on a fresh registry,
@@ -107,8 +110,11 @@ func NewMetrics() *Metrics {
 	m.AuditDropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "floe_audit_dropped_total", Help: "Audit records dropped because the writer's queue was full.",
 	})
+	m.LimitsExceeded = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_limits_exceeded_total", Help: "Connections, statements and logins refused by limits, by kind.",
+	}, []string{"limit"})
 	for _, c := range []prometheus.Collector{
-		m.PolicyDecisions, m.FirewallFindings, m.AuditDropped,
+		m.PolicyDecisions, m.FirewallFindings, m.AuditDropped, m.LimitsExceeded,
 		m.ClientConns, m.ClientConnsTotal, m.AuthFailures, m.Queries, m.QueryDuration, m.Bytes,
 		m.PoolConns, m.PoolWaits, m.PoolWaitSeconds, m.PoolAcquireTimeouts, m.PoolConnsClosed, m.Pins, m.Reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"net"
+	"time"
 )
 
 // Source returns the policy in force; it changes on reload, so sessions
@@ -67,6 +68,16 @@ func (g *Gate) Check(ctx context.Context, via, sql string) Decision {
 	req := g.base
 	req.Via, req.SQL = via, sql
 	return p.Check(ctx, req)
+}
+
+// Begin applies the statement limits before a statement runs: end must
+// be called after it; timeout (0: none) is when the caller should cancel
+// it.
+func (g *Gate) Begin() (end func(), timeout time.Duration, den *Denial) {
+	if g == nil {
+		return func() {}, 0, nil
+	}
+	return g.src().BeginStatement(g.base.User, g.base.Database, g.base.Client)
 }
 
 // Refuses reports whether the policy refuses protocol paths that carry

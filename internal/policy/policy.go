@@ -94,6 +94,8 @@ type Options struct {
 	Allowlist *Allowlist
 	// CacheSize bounds the per-dialect analysis caches (default 10000).
 	CacheSize int
+	// Counters keep limit state across reloads (nil: fresh ones).
+	Counters *Counters
 }
 
 // Auditor takes audit events; *audit.Writer is one.
@@ -107,6 +109,7 @@ type Policy struct {
 	firewall    *config.Firewall
 	cfg         config.Policy
 	rules       map[string][]rule // by role
+	limits      []limit
 	opts        Options
 	cache       [2]*sqlparse.Cache[*analysis]
 	enabled     bool
@@ -121,11 +124,15 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	if opts.Counters == nil {
+		opts.Counters = NewCounters(nil)
+	}
 	p := &Policy{
 		grants:      cfg.GrantsConfigured(),
 		firewall:    cfg.Firewall,
 		cfg:         cfg.Policy,
 		rules:       compileRules(cfg.Roles),
+		limits:      compileLimits(cfg.Limits),
 		opts:        opts,
 		maxCacheLen: 64 << 10,
 	}

@@ -136,7 +136,7 @@ func (s *session) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComInitDB:
 		return s.use(string(p[1:]))
 	case mysqlwire.ComQuery:
-		return s.query(ctx, p)
+		return s.limited(func() error { return s.query(ctx, p) })
 	case mysqlwire.ComFieldList:
 		return s.simple(ctx, p, s.relayFieldList)
 	case mysqlwire.ComStatistics:
@@ -144,7 +144,7 @@ func (s *session) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComStmtPrepare:
 		return s.prepare(ctx, p)
 	case mysqlwire.ComStmtExecute:
-		return s.execute(ctx, p)
+		return s.limited(func() error { return s.execute(ctx, p) })
 	case mysqlwire.ComStmtSendLongData:
 		return s.sendLongData(ctx, p)
 	case mysqlwire.ComStmtClose:
@@ -1001,4 +1001,24 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 // denialError is a policy denial as the client sees it.
 func denialError(d *policy.Denial) *mysqlwire.Error {
 	return &mysqlwire.Error{Code: d.Errno, State: d.MySQLState, Message: d.Message}
+}
+
+// limited runs a statement under the statement limits: rate and
+// concurrency are taken before it runs, and at the statement timeout the
+// backend query is killed (the client gets the server's 1317/1969).
+func (s *session) limited(run func() error) error {
+	end, timeout, den := s.gate.Begin()
+	if den != nil {
+		return denialError(den)
+	}
+	defer end()
+	if timeout > 0 {
+		t := time.AfterFunc(timeout, func() {
+			if th := s.thread.Load(); th != 0 {
+				s.r.kill(th, true)
+			}
+		})
+		defer t.Stop()
+	}
+	return run()
 }

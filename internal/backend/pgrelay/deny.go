@@ -74,3 +74,32 @@ func (s *session) deniedParse(ctx context.Context, m *pgproto3.Parse, d *policy.
 	s.pending = append(s.pending, op{kind: opParse, replace: resp})
 	return s.checkPending(ctx)
 }
+
+// beginLimits takes the statement limits for what is about to run, once
+// per Query or extended batch, and arms the statement timeout.
+func (s *session) beginLimits() *policy.Denial {
+	if s.limitEnd != nil {
+		return nil
+	}
+	end, timeout, den := s.gate.Begin()
+	if den != nil {
+		return den
+	}
+	s.limitEnd = end
+	if timeout > 0 {
+		s.limitTimer = time.AfterFunc(timeout, s.cancel)
+	}
+	return nil
+}
+
+// endLimits gives the statement limits back.
+func (s *session) endLimits() {
+	if s.limitTimer != nil {
+		s.limitTimer.Stop()
+		s.limitTimer = nil
+	}
+	if s.limitEnd != nil {
+		s.limitEnd()
+		s.limitEnd = nil
+	}
+}

@@ -99,6 +99,8 @@ func (s *session) exchange(ctx context.Context) error {
 				return s.confused(msg)
 			}
 			s.txStatus = m.TxStatus
+			// The statement is over before the client can hear so.
+			s.endLimits()
 			if s.mode == config.PoolStatement && m.TxStatus != 'I' && s.pinned == "" {
 				if err := s.refuseTransaction(ctx); err != nil {
 					return err

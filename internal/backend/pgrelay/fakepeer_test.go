@@ -116,8 +116,10 @@ type oneDB struct {
 	h     pgwire.Handler
 }
 
-func (o oneDB) Users() *authn.Store                                       { return o.users }
-func (o oneDB) AdmitPostgres(*authn.User, string, net.Addr) *pgwire.Error { return nil }
+func (o oneDB) Users() *authn.Store { return o.users }
+func (o oneDB) AdmitPostgres(*authn.User, string, net.Addr) (func(), *pgwire.Error) {
+	return func() {}, nil
+}
 
 func (o oneDB) Handler(db string) (pgwire.Handler, bool) {
 	return o.h, db == "db"

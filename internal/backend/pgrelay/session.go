@@ -83,6 +83,11 @@ type session struct {
 	log  *slog.Logger
 	mode string
 	gate *policy.Gate
+	// limitEnd ends the statement limits taken for what is running (a
+	// Query, or an extended batch from its first Execute to Sync);
+	// limitTimer cancels it at the statement timeout.
+	limitEnd   func()
+	limitTimer *time.Timer
 
 	be       *pool.Conn[*backendConn]
 	bePool   *pool.Pool[*backendConn] // the pool be came from
@@ -140,6 +145,7 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 	c.SetCanceller(s.cancel)
 	defer c.SetCanceller(nil)
 	defer s.detach(true)
+	defer s.endLimits()
 
 	if err := s.startup(ctx); err != nil {
 		return err
@@ -326,6 +332,17 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Describe:
 			err = s.describe(ctx, m)
 		case *pgproto3.Execute:
+			if den := s.beginLimits(); den != nil {
+				if s.be == nil {
+					s.c.Send(denialError(den))
+					s.errObs.Inc()
+					err = s.skipToSync()
+					break
+				}
+				s.fail(op{kind: opExecute}, &pgwire.Error{Code: den.SQLState, Message: den.Message})
+				err = s.checkPending(ctx)
+				break
+			}
 			err = s.forward(ctx, m, op{kind: opExecute})
 		case *pgproto3.Close:
 			err = s.close(ctx, m)
@@ -705,6 +722,7 @@ func (s *session) sync(ctx context.Context) error {
 		return s.c.Flush()
 	}
 	s.inBatch = false
+	s.endLimits()
 	s.endCycle()
 	s.maybeRelease()
 	return nil
@@ -717,6 +735,10 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	if d := s.gate.Check(ctx, "query", m.String); d.Denial != nil {
 		return s.deniedQuery(ctx, d.Denial)
 	}
+	if den := s.beginLimits(); den != nil {
+		return s.deniedQuery(ctx, den)
+	}
+	defer s.endLimits()
 	eff := sqltext.SessionEffects(m.String)
 	if eff.Pin != "" {
 		s.pin(eff.Pin)

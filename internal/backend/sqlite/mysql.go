@@ -184,13 +184,17 @@ func (s *mySession) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComInitDB:
 		return s.use(string(p[1:]))
 	case mysqlwire.ComQuery:
-		return s.query(ctx, string(p[1:]))
+		return limited(s.gate, s.cancel, func(d *policy.Denial) error {
+			return &mysqlwire.Error{Code: d.Errno, State: d.MySQLState, Message: d.Message}
+		}, func() error { return s.query(ctx, string(p[1:])) })
 	case mysqlwire.ComFieldList:
 		return s.fieldList(ctx, p[1:])
 	case mysqlwire.ComStmtPrepare:
 		return s.prepare(ctx, string(p[1:]))
 	case mysqlwire.ComStmtExecute:
-		return s.execute(ctx, p)
+		return limited(s.gate, s.cancel, func(d *policy.Denial) error {
+			return &mysqlwire.Error{Code: d.Errno, State: d.MySQLState, Message: d.Message}
+		}, func() error { return s.execute(ctx, p) })
 	case mysqlwire.ComStmtSendLongData:
 		if len(p) >= 7 {
 			if st := s.stmts[binary.LittleEndian.Uint32(p[1:])]; st != nil {

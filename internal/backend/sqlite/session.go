@@ -143,7 +143,7 @@ func (s *session) loop(ctx context.Context) error {
 		start := time.Now()
 		switch m := msg.(type) {
 		case *pgproto3.Query:
-			err = s.simpleQuery(ctx, m.String)
+			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return denialError(d) }, func() error { return s.simpleQuery(ctx, m.String) })
 			s.observe(start, err)
 			err = s.ready(err)
 		case *pgproto3.Parse:
@@ -153,7 +153,7 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Describe:
 			err = s.extended(s.describe(ctx, m))
 		case *pgproto3.Execute:
-			err = s.execute(ctx, m)
+			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return denialError(d) }, func() error { return s.execute(ctx, m) })
 			s.observe(start, err)
 			err = s.extended(err)
 		case *pgproto3.Close:
@@ -903,4 +903,19 @@ func denialError(d *policy.Denial) *pgwire.Error {
 		e.Detail = "rule: " + d.Rule
 	}
 	return e
+}
+
+// limited runs one statement under the statement limits, cancelling it
+// at the statement timeout.
+func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, run func() error) error {
+	end, timeout, den := g.Begin()
+	if den != nil {
+		return deny(den)
+	}
+	defer end()
+	if timeout > 0 {
+		t := time.AfterFunc(timeout, cancel)
+		defer t.Stop()
+	}
+	return run()
 }

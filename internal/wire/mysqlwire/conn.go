@@ -51,6 +51,7 @@ type Conn struct {
 	killed   atomic.Bool
 
 	canceller atomic.Pointer[func()]
+	release   func() // from admission; called when the connection ends
 
 	bytesIn, bytesOut       prometheus.Counter
 	reportedIn, reportedOut int64
@@ -215,16 +216,18 @@ func (c *Conn) Switch(database string) error {
 	if !ok || !c.User.MayOpen(database) {
 		return Errorf(ErBadDB, "Unknown database '%s'", database)
 	}
-	if e := c.srv.gw.AdmitMySQL(c.User, database, c.RemoteAddr); e != nil {
+	release, e := c.srv.gw.AdmitMySQL(c.User, database, c.RemoteAddr)
+	if e != nil {
 		return e
 	}
-	return &SwitchError{Database: database, h: h}
+	return &SwitchError{Database: database, h: h, release: release}
 }
 
 // SwitchError carries a database switch from a Handler to the Server.
 type SwitchError struct {
 	Database string
 	h        Handler
+	release  func()
 }
 
 func (e *SwitchError) Error() string { return "switch to database " + e.Database }

@@ -40,8 +40,9 @@ type Gateway interface {
 	MySQLHandler(database string) (Handler, bool)
 	// AdmitMySQL decides whether an authenticated user may open a
 	// database (nil: yes); it is asked before the handshake's OK and on
-	// every switch of database.
-	AdmitMySQL(u *authn.User, database string, client net.Addr) *Error
+	// every switch of database. release gives back what admission
+	// counted, when the connection ends or leaves the database.
+	AdmitMySQL(u *authn.User, database string, client net.Addr) (release func(), e *Error)
 }
 
 // Config configures a Server.
@@ -61,6 +62,9 @@ type Config struct {
 	// OnAuth, when set, is told of every authentication attempt: err is
 	// nil on success. It must not block.
 	OnAuth func(user, database string, client net.Addr, err error)
+	// AllowLogin, when set, may refuse an authentication attempt before
+	// it starts (a user locked out after failed logins).
+	AllowLogin func(user string, client net.Addr) *Error
 }
 
 // DefaultVersion is announced when Config.Version is empty.
@@ -207,6 +211,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		s.mu.Lock()
 		delete(s.mu.conns, c.ID)
 		s.mu.Unlock()
+		if c.release != nil {
+			c.release()
+		}
 	}()
 
 	_ = nc.SetDeadline(time.Now().Add(cfg.StartupTimeout))
@@ -250,6 +257,10 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		var sw *SwitchError
 		if errors.As(err, &sw) {
 			c.Database, h = sw.Database, sw.h
+			if c.release != nil {
+				c.release()
+			}
+			c.release = sw.release
 			if err := c.WriteOK(OK{Status: StatusAutocommit}); err != nil {
 				return
 			}
@@ -361,6 +372,12 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 	if tooMany {
 		return nil, Fatalf(ErConCount, "Too many connections")
 	}
+	if cfg.AllowLogin != nil {
+		if e := cfg.AllowLogin(hr.User, c.RemoteAddr); e != nil {
+			e.Fatal = true
+			return nil, e
+		}
+	}
 	u, err := s.authenticate(c, hr, nonce)
 	if cfg.OnAuth != nil {
 		cfg.OnAuth(hr.User, hr.Database, c.RemoteAddr, err)
@@ -378,10 +395,12 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 		// Checked after authentication so that names cannot be probed.
 		return nil, Fatalf(ErBadDB, "Unknown database '%s'", hr.Database)
 	}
-	if e := s.gw.AdmitMySQL(u, hr.Database, c.RemoteAddr); e != nil {
+	release, e := s.gw.AdmitMySQL(u, hr.Database, c.RemoteAddr)
+	if e != nil {
 		e.Fatal = true
 		return nil, e
 	}
+	c.release = release
 	c.Database = hr.Database
 	return h, nil
 }

@@ -18,8 +18,10 @@ import (
 
 type fakeGateway struct{ users *authn.Store }
 
-func (g fakeGateway) Users() *authn.Store                             { return g.users }
-func (g fakeGateway) AdmitMySQL(*authn.User, string, net.Addr) *Error { return nil }
+func (g fakeGateway) Users() *authn.Store { return g.users }
+func (g fakeGateway) AdmitMySQL(*authn.User, string, net.Addr) (func(), *Error) {
+	return func() {}, nil
+}
 func (g fakeGateway) MySQLHandler(db string) (Handler, bool) {
 	return okHandler{}, db == "db"
 }

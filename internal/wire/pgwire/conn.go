@@ -43,6 +43,7 @@ type Conn struct {
 
 	canceller atomic.Pointer[func()]
 	idle      atomic.Bool // Receive is waiting at a transaction boundary
+	release   func()      // from admission; called when the connection ends
 	draining  atomic.Bool
 }
 

@@ -17,8 +17,10 @@ import (
 
 type fakeGateway struct{ users *authn.Store }
 
-func (g fakeGateway) Users() *authn.Store                                { return g.users }
-func (g fakeGateway) AdmitPostgres(*authn.User, string, net.Addr) *Error { return nil }
+func (g fakeGateway) Users() *authn.Store { return g.users }
+func (g fakeGateway) AdmitPostgres(*authn.User, string, net.Addr) (func(), *Error) {
+	return func() {}, nil
+}
 func (g fakeGateway) Handler(db string) (Handler, bool) {
 	return readyHandler{}, db == "db"
 }

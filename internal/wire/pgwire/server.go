@@ -41,8 +41,9 @@ type Gateway interface {
 	// Handler returns the handler for a logical database, or false.
 	Handler(database string) (Handler, bool)
 	// AdmitPostgres decides whether an authenticated user may open a
-	// database (nil: yes).
-	AdmitPostgres(u *authn.User, database string, client net.Addr) *Error
+	// database (nil: yes); release, called when the connection ends,
+	// gives back what admission counted.
+	AdmitPostgres(u *authn.User, database string, client net.Addr) (release func(), e *Error)
 }
 
 // Config configures a Server.
@@ -60,6 +61,9 @@ type Config struct {
 	// OnAuth, when set, is told of every authentication attempt: err is
 	// nil on success. It must not block.
 	OnAuth func(user, database string, client net.Addr, err error)
+	// AllowLogin, when set, may refuse an authentication attempt before
+	// it starts (a user locked out after failed logins).
+	AllowLogin func(user string, client net.Addr) *Error
 }
 
 // Server is the PostgreSQL front end.
@@ -178,6 +182,13 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 
 	_ = nc.SetDeadline(time.Now().Add(cfg.StartupTimeout))
 	c, h, err := s.startup(nc, cfg, tooMany)
+	if c != nil {
+		defer func() {
+			if c.release != nil {
+				c.release()
+			}
+		}()
+	}
 	if err != nil {
 		if c != nil && c.be != nil {
 			var pe *Error
@@ -313,6 +324,12 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 	c.Params = params
 	c.Database = db
 
+	if cfg.AllowLogin != nil {
+		if e := cfg.AllowLogin(user, c.RemoteAddr); e != nil {
+			e.Severity = "FATAL"
+			return c, nil, e
+		}
+	}
 	users := s.gw.Users()
 	u, err := s.authenticate(c, users, user, cfg.AuthMethod)
 	if cfg.OnAuth != nil {
@@ -329,10 +346,12 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 		// probed without a password.
 		return c, nil, Fatalf(CodeInvalidCatalogName, "database %q does not exist", db)
 	}
-	if e := s.gw.AdmitPostgres(u, db, c.RemoteAddr); e != nil {
+	release, e := s.gw.AdmitPostgres(u, db, c.RemoteAddr)
+	if e != nil {
 		e.Severity = "FATAL"
 		return c, nil, e
 	}
+	c.release = release
 	if _, err := rand.Read(c.key.secret[:]); err != nil {
 		return c, nil, err
 	}

@@ -160,6 +160,16 @@ type User struct {
 type Role struct {
 	Name   string  `yaml:"name"`
 	Grants []Grant `yaml:"grants"`
+	// RowFilters restrict the rows the role's users read, update and
+	// delete in a table: the predicate is added to their statements.
+	RowFilters []RowFilter `yaml:"row_filters"`
+}
+
+// RowFilter is a predicate added to every statement that reads a table.
+type RowFilter struct {
+	Database string `yaml:"database"`
+	Table    string `yaml:"table"` // name or schema.name
+	Where    string `yaml:"where"` // e.g. tenant_id = 7
 }
 
 // Grant allows actions on tables of a database.

@@ -224,6 +224,18 @@ func (c *Config) validate() Errors {
 			bad(key+".name", "is required")
 		}
 		roles[r.Name] = true
+		for j, f := range r.RowFilters {
+			fk := fmt.Sprintf("%s.row_filters[%d]", key, j)
+			if !names[f.Database] {
+				bad(fk+".database", "unknown database %q", f.Database)
+			}
+			if f.Table == "" || strings.Count(f.Table, ".") > 1 || strings.Contains(f.Table, "*") {
+				bad(fk+".table", "%q: want name or schema.name", f.Table)
+			}
+			if strings.TrimSpace(f.Where) == "" {
+				bad(fk+".where", "is required")
+			}
+		}
 		for j, g := range r.Grants {
 			gk := fmt.Sprintf("%s.grants[%d]", key, j)
 			if g.Database != "*" && !names[g.Database] {
@@ -398,7 +410,7 @@ func (c *Config) Unenforced() []string {
 // on every statement needs a grant (deny by default).
 func (c *Config) GrantsConfigured() bool {
 	for _, r := range c.Roles {
-		if len(r.Grants) > 0 {
+		if len(r.Grants) > 0 || len(r.RowFilters) > 0 {
 			return true
 		}
 	}

@@ -57,6 +57,9 @@ type Decision struct {
 	// Statements are the parsed statements (nil when policy is off or the
 	// text did not parse).
 	Statements []sqlparse.Statement
+	// SQL, when set, is the text to run instead of the client's: row
+	// filters were added to it.
+	SQL string
 }
 
 // Allowed reports whether the text may run.
@@ -109,6 +112,7 @@ type Policy struct {
 	firewall    *config.Firewall
 	cfg         config.Policy
 	rules       map[string][]rule // by role
+	filters     map[string][]config.RowFilter // by role
 	limits      []limit
 	opts        Options
 	cache       [2]*sqlparse.Cache[*analysis]
@@ -138,6 +142,15 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	}
 	if p.firewall == nil {
 		p.firewall = &config.Firewall{Mode: "off"}
+	}
+	p.filters = map[string][]config.RowFilter{}
+	for i, r := range cfg.Roles {
+		for j, f := range r.RowFilters {
+			if err := sqlparse.CheckFilter(f.Where); err != nil {
+				return nil, fmt.Errorf("roles[%d].row_filters[%d].where: %w", i, j, err)
+			}
+			p.filters[r.Name] = append(p.filters[r.Name], f)
+		}
 	}
 	if p.firewallUsed() && p.needsAllowlist() && opts.Allowlist == nil {
 		return nil, fmt.Errorf("firewall learn/enforce mode needs an allow-list")
@@ -299,6 +312,12 @@ func (p *Policy) decide(req Request) Decision {
 			dec.Denial = den
 			return dec
 		}
+		sql, den := p.applyFilters(req, a.stmts)
+		if den != nil {
+			dec.Denial = den
+			return dec
+		}
+		dec.SQL = sql
 	}
 	if !fwOn {
 		return dec
@@ -374,6 +393,74 @@ func (p *Policy) checkGrants(req Request, stmts []sqlparse.Statement) *Denial {
 	return nil
 }
 
+// applyFilters rewrites the text with the row filters of the user's roles
+// on the tables it touches; filters of several roles on one table are
+// OR-ed (each role sees its rows).
+func (p *Policy) applyFilters(req Request, stmts []sqlparse.Statement) (string, *Denial) {
+	var byTable map[string]*sqlparse.RowFilter
+	var order []string
+	for _, r := range req.Roles {
+		for _, f := range p.filters[r] {
+			if f.Database != req.Database {
+				continue
+			}
+			rf := sqlparse.RowFilter{Table: f.Table, Where: f.Where}
+			if s, t, ok := strings.Cut(f.Table, "."); ok {
+				rf.Schema, rf.Table = s, t
+			}
+			touched := false
+			for _, st := range stmts {
+				for _, t := range st.Tables {
+					schema := t.Schema
+					if schema == "" {
+						schema = req.DefaultSchema
+					}
+					fs := rf.Schema
+					if fs == "" {
+						fs = req.DefaultSchema
+					}
+					if strings.EqualFold(t.Name, rf.Table) && strings.EqualFold(schema, fs) {
+						touched = true
+					}
+				}
+			}
+			if !touched {
+				continue
+			}
+			if byTable == nil {
+				byTable = map[string]*sqlparse.RowFilter{}
+			}
+			k := strings.ToLower(rf.Schema + "." + rf.Table)
+			if prev := byTable[k]; prev != nil {
+				prev.Where = "(" + prev.Where + ") OR (" + rf.Where + ")"
+				continue
+			}
+			byTable[k] = &rf
+			order = append(order, k)
+		}
+	}
+	if len(byTable) == 0 {
+		return "", nil
+	}
+	fs := make([]sqlparse.RowFilter, 0, len(order))
+	for _, k := range order {
+		fs = append(fs, *byTable[k])
+	}
+	rewrite := sqlparse.RewritePostgres
+	if req.Dialect == MySQL {
+		rewrite = sqlparse.RewriteMySQL
+	}
+	out, changed, err := rewrite(req.SQL, req.DefaultSchema, fs)
+	if err != nil {
+		return "", &Denial{Rule: "grant.row-filter", SQLState: "42501", Errno: 1142, MySQLState: "42000",
+			Message: "statement refused: the row filter of the user's role could not be applied (" + trimParseError(err) + ")"}
+	}
+	if !changed {
+		return "", nil
+	}
+	return out, nil
+}
+
 func grantDenial(req Request, n need, by *rule) *Denial {
 	d := &Denial{Rule: RuleGrant, SQLState: "42501", Errno: 1142, MySQLState: "42000"}
 	what := n.object()
@@ -439,6 +526,9 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 	}
 	if len(d.Findings) > 0 {
 		fields["findings"] = findingRules(d.Findings)
+	}
+	if d.SQL != "" {
+		fields["row_filtered"] = true
 	}
 	if len(d.Statements) > 0 {
 		kinds := make([]string, len(d.Statements))

@@ -25,7 +25,15 @@ users:
   - {name: bob, password: bob-secret, roles: [writer]}
   - {name: root, password: root-secret, roles: [dba]}
   - {name: nobody, password: nobody-secret}
+  - {name: tina, password: tina-secret, roles: [tenant]}
 roles:
+  - name: tenant
+    grants:
+      - {database: app, tables: [customers], actions: [select, update]}
+      - {database: shop, tables: [orders], actions: [select]}
+    row_filters:
+      - {database: app, table: public.customers, where: "id = 1"}
+      - {database: shop, table: orders, where: "id = 2"}
   - name: analyst
     grants:
       - {database: app, tables: ["public.*"], actions: [select]}
@@ -155,6 +163,63 @@ func TestPolicyThroughBothProtocols(t *testing.T) {
 		}
 		checkOutcome(t, "mysql/prepared", tc, err, fmt.Sprint(myErrno(err)))
 		db.Close()
+	}
+
+	// Row filters: tina sees only her rows, however she asks.
+	for path, mode := range pgPaths {
+		c := g.connect(t, "tina", "tina-secret", "app")
+		var names []string
+		var rows pgx.Rows
+		var err error
+		if mode == pgx.QueryExecModeSimpleProtocol {
+			rows, err = c.Query(ctx, "SELECT name FROM customers ORDER BY 1", mode)
+		} else {
+			rows, err = c.Query(ctx, "SELECT c.name FROM customers c WHERE c.id > $1 ORDER BY 1", mode, 0)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var n string
+			_ = rows.Scan(&n)
+			names = append(names, n)
+		}
+		if rows.Err() != nil || strings.Join(names, ",") != "Ada" {
+			t.Errorf("%s: tina sees %v (%v)", path, names, rows.Err())
+		}
+		// Writes are filtered too: this updates nothing outside her rows.
+		tag, err := c.Exec(ctx, "UPDATE customers SET name = name", mode)
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Errorf("%s: filtered update: %v %v", path, tag, err)
+		}
+		c.Close(ctx)
+	}
+	tdb := g.mydb(t, "tina", "tina-secret", "shop", nil)
+	for _, q := range []string{"SELECT id FROM orders", "SELECT o.id FROM orders o WHERE o.total > ?"} {
+		var ids []int
+		var rows interface {
+			Next() bool
+			Scan(...any) error
+			Close() error
+		}
+		var err error
+		if strings.Contains(q, "?") {
+			rows, err = tdb.Query(q, 0)
+		} else {
+			rows, err = tdb.Query(q)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int
+			_ = rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if fmt.Sprint(ids) != "[2]" {
+			t.Errorf("mysql %q: tina sees %v", q, ids)
+		}
 	}
 
 	// A denial inside a transaction aborts it, as the server's own error

@@ -373,6 +373,8 @@ func (s *session) query(ctx context.Context, p []byte) error {
 	}
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
 		return denialError(d.Denial)
+	} else if d.SQL != "" {
+		q, p = d.SQL, append([]byte{mysqlwire.ComQuery}, d.SQL...)
 	}
 	if connectionIDQuery.MatchString(q) {
 		// The session's id is the gateway's: the one KILL takes.
@@ -736,6 +738,8 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 	}
 	if d := s.gate.Check(ctx, "prepare", q); d.Denial != nil {
 		return denialError(d.Denial)
+	} else if d.SQL != "" {
+		q, p = d.SQL, append([]byte{mysqlwire.ComStmtPrepare}, d.SQL...)
 	}
 	eff := sqltext.MySQLSessionEffects(q)
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {

@@ -501,6 +501,8 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	}
 	if d := s.gate.Check(ctx, "parse", m.Query); d.Denial != nil {
 		return s.deniedParse(ctx, m, d.Denial)
+	} else if d.SQL != "" {
+		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
 	}
 	if err := s.beginBatch(ctx); err != nil {
 		return s.batchError(err)
@@ -734,6 +736,8 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	}
 	if d := s.gate.Check(ctx, "query", m.String); d.Denial != nil {
 		return s.deniedQuery(ctx, d.Denial)
+	} else if d.SQL != "" {
+		m = &pgproto3.Query{String: d.SQL}
 	}
 	if den := s.beginLimits(); den != nil {
 		return s.deniedQuery(ctx, den)

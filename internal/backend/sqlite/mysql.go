@@ -386,6 +386,8 @@ func (s *mySession) writeColumns(cols []mysqlwire.Column, status uint16) error {
 func (s *mySession) query(ctx context.Context, q string) error {
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
 		return &mysqlwire.Error{Code: d.Denial.Errno, State: d.Denial.MySQLState, Message: d.Denial.Message}
+	} else if d.SQL != "" {
+		q = d.SQL
 	}
 	if handled, err := s.local(ctx, q); handled {
 		return err
@@ -652,6 +654,8 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byt
 func (s *mySession) prepare(ctx context.Context, q string) error {
 	if d := s.gate.Check(ctx, "prepare", q); d.Denial != nil {
 		return &mysqlwire.Error{Code: d.Denial.Errno, State: d.Denial.MySQLState, Message: d.Denial.Message}
+	} else if d.SQL != "" {
+		q = d.SQL
 	}
 	stmts := split(q)
 	var st *statement

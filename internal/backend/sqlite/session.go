@@ -247,6 +247,8 @@ var errClientWrite = errors.New("writing to the client failed")
 func (s *session) simpleQuery(ctx context.Context, q string) error {
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
 		return denialError(d.Denial)
+	} else if d.SQL != "" {
+		q = d.SQL
 	}
 	stmts := split(q)
 	if len(stmts) == 1 && stmts[0].empty {
@@ -590,6 +592,8 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if d := s.gate.Check(ctx, "parse", m.Query); d.Denial != nil {
 		return denialError(d.Denial)
+	} else if d.SQL != "" {
+		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
 	}
 	if m.Name != "" {
 		if _, exists := s.stmts[m.Name]; exists {

@@ -1,0 +1,313 @@
+package sqlparse
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// RowFilter is a predicate that every read of a table must satisfy.
+type RowFilter struct {
+	Schema string // "" matches the default schema
+	Table  string
+	Where  string // an SQL boolean expression over the table's columns
+}
+
+func (f RowFilter) matches(schema, name, defSchema string) bool {
+	if schema == "" {
+		schema = defSchema
+	}
+	fs := f.Schema
+	if fs == "" {
+		fs = defSchema
+	}
+	return strings.EqualFold(name, f.Table) && strings.EqualFold(schema, fs)
+}
+
+// CheckFilter reports whether where is a single boolean expression both
+// parsers accept.
+func CheckFilter(where string) error {
+	if _, err := pgFilterExpr(where); err != nil {
+		return err
+	}
+	if _, err := myFilterExpr(where); err != nil {
+		return err
+	}
+	return nil
+}
+
+func pgFilterExpr(where string) (*pg_query.Node, error) {
+	tree, err := pg_query.Parse("SELECT 1 WHERE " + where)
+	if err != nil || len(tree.Stmts) != 1 || tree.Stmts[0].Stmt.GetSelectStmt() == nil {
+		return nil, fmt.Errorf("row filter %q is not one SQL expression", where)
+	}
+	return tree.Stmts[0].Stmt.GetSelectStmt().WhereClause, nil
+}
+
+func myFilterExpr(where string) (ast.ExprNode, error) {
+	nodes, _, err := parser.New().Parse("SELECT 1 FROM dual WHERE "+where, "", "")
+	if err != nil || len(nodes) != 1 {
+		return nil, fmt.Errorf("row filter %q is not one SQL expression", where)
+	}
+	sel, ok := nodes[0].(*ast.SelectStmt)
+	if !ok || sel.Where == nil {
+		return nil, fmt.Errorf("row filter %q is not one SQL expression", where)
+	}
+	return sel.Where, nil
+}
+
+// RewritePostgres adds each filter to every SELECT, UPDATE and DELETE that
+// reads its table (joins, subqueries and CTEs included), AND-ed to the
+// statement's WHERE with the filter's columns qualified by the table's
+// alias. It returns the new text and whether anything changed.
+func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, error) {
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
+	}
+	type target struct {
+		where **pg_query.Node
+		alias string
+		f     RowFilter
+	}
+	var targets []target
+	for _, raw := range tree.Stmts {
+		walk(raw.Stmt.ProtoReflect(), func(m protoreflect.Message) {
+			var where **pg_query.Node
+			var from []*pg_query.Node
+			var rel *pg_query.RangeVar
+			switch x := m.Interface().(type) {
+			case *pg_query.SelectStmt:
+				where, from = &x.WhereClause, x.FromClause
+			case *pg_query.UpdateStmt:
+				where, from, rel = &x.WhereClause, x.FromClause, x.Relation
+			case *pg_query.DeleteStmt:
+				where, from, rel = &x.WhereClause, x.UsingClause, x.Relation
+			default:
+				return
+			}
+			rvs := pgFromRangeVars(from)
+			if rel != nil {
+				rvs = append(rvs, rel)
+			}
+			for _, rv := range rvs {
+				for _, f := range filters {
+					if f.matches(rv.Schemaname, rv.Relname, defSchema) {
+						alias := rv.Relname
+						if rv.Alias != nil && rv.Alias.Aliasname != "" {
+							alias = rv.Alias.Aliasname
+						}
+						targets = append(targets, target{where, alias, f})
+					}
+				}
+			}
+		})
+	}
+	if len(targets) == 0 {
+		return sql, false, nil
+	}
+	for _, t := range targets {
+		pred, err := pgFilterExpr(t.f.Where)
+		if err != nil {
+			return "", false, err
+		}
+		pgQualify(pred, t.alias)
+		if *t.where == nil {
+			*t.where = pred
+		} else {
+			*t.where = pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, []*pg_query.Node{*t.where, pred}, -1)
+		}
+	}
+	out, err := pg_query.Deparse(tree)
+	if err != nil {
+		return "", false, err
+	}
+	return out, true, nil
+}
+
+// pgFromRangeVars lists the tables of a FROM list, through joins; derived
+// tables are SELECTs of their own and get their filters there.
+func pgFromRangeVars(from []*pg_query.Node) []*pg_query.RangeVar {
+	var out []*pg_query.RangeVar
+	var add func(n *pg_query.Node)
+	add = func(n *pg_query.Node) {
+		if n == nil {
+			return
+		}
+		if rv := n.GetRangeVar(); rv != nil {
+			out = append(out, rv)
+		}
+		if j := n.GetJoinExpr(); j != nil {
+			add(j.Larg)
+			add(j.Rarg)
+		}
+	}
+	for _, n := range from {
+		add(n)
+	}
+	return out
+}
+
+// pgQualify prefixes the unqualified column references of a filter with
+// the alias, so that joins cannot make them ambiguous or capture them.
+// Subqueries of the filter keep their own scope.
+func pgQualify(n *pg_query.Node, alias string) {
+	var visit func(m protoreflect.Message)
+	visit = func(m protoreflect.Message) {
+		if !m.IsValid() {
+			return
+		}
+		switch x := m.Interface().(type) {
+		case *pg_query.SubLink:
+			if x.Testexpr != nil {
+				visit(x.Testexpr.ProtoReflect())
+			}
+			return
+		case *pg_query.ColumnRef:
+			if len(x.Fields) == 1 && x.Fields[0].GetString_() != nil {
+				x.Fields = append([]*pg_query.Node{pg_query.MakeStrNode(alias)}, x.Fields...)
+			}
+			return
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsMap():
+			case fd.IsList() && fd.Message() != nil:
+				for i := range v.List().Len() {
+					visit(v.List().Get(i).Message())
+				}
+			case fd.Message() != nil:
+				visit(v.Message())
+			}
+			return true
+		})
+	}
+	visit(n.ProtoReflect())
+}
+
+// RewriteMySQL is RewritePostgres for MySQL text.
+func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, error) {
+	nodes, _, err := parser.New().Parse(sql, "", "")
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
+	}
+	c := &myRewriter{defSchema: defSchema, filters: filters}
+	for _, n := range nodes {
+		n.Accept(c)
+	}
+	if c.err != nil {
+		return "", false, c.err
+	}
+	if !c.changed {
+		return sql, false, nil
+	}
+	var sb strings.Builder
+	for i, n := range nodes {
+		if i > 0 {
+			sb.WriteString("; ")
+		}
+		if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
+			return "", false, err
+		}
+	}
+	return sb.String(), true, nil
+}
+
+type myRewriter struct {
+	defSchema string
+	filters   []RowFilter
+	changed   bool
+	err       error
+	inserted  map[ast.Node]bool // predicates added: not rewritten again
+}
+
+func (r *myRewriter) Enter(n ast.Node) (ast.Node, bool) {
+	if r.inserted[n] {
+		return n, true
+	}
+	var where *ast.ExprNode
+	var refs *ast.TableRefsClause
+	switch x := n.(type) {
+	case *ast.SelectStmt:
+		where, refs = &x.Where, x.From
+	case *ast.UpdateStmt:
+		where, refs = &x.Where, x.TableRefs
+	case *ast.DeleteStmt:
+		where, refs = &x.Where, x.TableRefs
+	default:
+		return n, false
+	}
+	if refs == nil || refs.TableRefs == nil {
+		return n, false
+	}
+	for _, ts := range myTableSources(refs.TableRefs) {
+		t := ts.Source.(*ast.TableName)
+		for _, f := range r.filters {
+			if !f.matches(t.Schema.O, t.Name.O, r.defSchema) {
+				continue
+			}
+			pred, err := myFilterExpr(f.Where)
+			if err != nil {
+				r.err = err
+				return n, true
+			}
+			alias := t.Name.O
+			if ts.AsName.O != "" {
+				alias = ts.AsName.O
+			}
+			pred.Accept(&myQualifier{alias: alias})
+			pred = &ast.ParenthesesExpr{Expr: pred}
+			if r.inserted == nil {
+				r.inserted = map[ast.Node]bool{}
+			}
+			r.inserted[pred] = true
+			if *where == nil {
+				*where = pred
+			} else {
+				*where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: *where}, R: pred}
+			}
+			r.changed = true
+		}
+	}
+	return n, false
+}
+
+func (r *myRewriter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+func myTableSources(j *ast.Join) []*ast.TableSource {
+	var out []*ast.TableSource
+	for _, side := range []ast.ResultSetNode{j.Left, j.Right} {
+		switch x := side.(type) {
+		case *ast.Join:
+			out = append(out, myTableSources(x)...)
+		case *ast.TableSource:
+			if _, ok := x.Source.(*ast.TableName); ok {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+type myQualifier struct{ alias string }
+
+func (q *myQualifier) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.SubqueryExpr:
+		return n, true // its own scope
+	case *ast.ColumnNameExpr:
+		if x.Name.Table.O == "" {
+			x.Name.Table = ast.NewCIStr(q.alias)
+		}
+	}
+	return n, false
+}
+
+func (q *myQualifier) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+

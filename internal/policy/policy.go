@@ -111,7 +111,7 @@ type Policy struct {
 	grants      bool // any role grants something: default deny
 	firewall    *config.Firewall
 	cfg         config.Policy
-	rules       map[string][]rule // by role
+	rules       map[string][]rule             // by role
 	filters     map[string][]config.RowFilter // by role
 	limits      []limit
 	opts        Options

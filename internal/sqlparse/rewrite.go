@@ -310,4 +310,3 @@ func (q *myQualifier) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (q *myQualifier) Leave(n ast.Node) (ast.Node, bool) { return n, true }
-

@@ -178,7 +178,9 @@ type Grant struct {
 	Tables   []string `yaml:"tables"`
 	// Functions names functions (globs) for the execute action.
 	Functions []string `yaml:"functions"`
-	Actions   []string `yaml:"actions"`
+	// Columns narrows a select grant (or deny) to these columns.
+	Columns []string `yaml:"columns"`
+	Actions []string `yaml:"actions"`
 	// Deny makes the grant a deny rule: it wins over every allow.
 	Deny bool `yaml:"deny"`
 }

@@ -249,6 +249,16 @@ func (c *Config) validate() Errors {
 					bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: want one of %s", a, strings.Join(GrantActions, ", "))
 				}
 			}
+			if len(g.Columns) > 0 {
+				if len(g.Tables) == 0 {
+					bad(gk+".columns", "column grants name their tables")
+				}
+				for k, a := range g.Actions {
+					if a != "select" {
+						bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: column grants take the select action", a)
+					}
+				}
+			}
 			if len(g.Functions) > 0 && len(g.Tables) > 0 {
 				bad(gk, "a grant names tables or functions, not both")
 			}

@@ -45,6 +45,7 @@ type rule struct {
 	database  string   // glob
 	tables    []string // "schema.name" globs, lower case; "" schema means the default
 	functions []string // globs, lower case
+	columns   []string // lower case; empty: every column
 	actions   action
 	deny      bool
 }
@@ -69,6 +70,9 @@ func compileRules(roles []config.Role) map[string][]rule {
 			}
 			for _, f := range g.Functions {
 				ru.functions = append(ru.functions, strings.ToLower(f))
+			}
+			for _, c := range g.Columns {
+				ru.columns = append(ru.columns, strings.ToLower(c))
 			}
 			out[r.Name] = append(out[r.Name], ru)
 		}
@@ -196,10 +200,12 @@ func needs(d Dialect, st *sqlparse.Statement, catalogFree bool) []need {
 	return out
 }
 
-// grantCheck decides n for the rules of a user's roles.
+// grantCheck decides n for the rules of a user's roles. Column-narrowed
+// rules are left to columnCheck: a deny on some columns does not deny
+// the table, and an allow of some columns allows the table only for them.
 func grantCheck(rules []rule, n need, db, defSchema string) (allowed bool, by *rule) {
 	for i := range rules {
-		if rules[i].deny && rules[i].matches(n, db, defSchema) {
+		if rules[i].deny && len(rules[i].columns) == 0 && rules[i].matches(n, db, defSchema) {
 			return false, &rules[i]
 		}
 	}
@@ -209,6 +215,35 @@ func grantCheck(rules []rule, n need, db, defSchema string) (allowed bool, by *r
 		}
 	}
 	return false, nil
+}
+
+// columnCheck decides a column read: deny rules naming the column (or
+// any column, for a star) win; when every allow rule that covers the
+// table names columns, the column must be among them (a star is refused:
+// it would read the others).
+func columnCheck(rules []rule, u sqlparse.ColumnUse, db, defSchema string) (ok bool, by *rule, narrowed bool) {
+	n := need{act: actSelect, kind: 't', schema: u.Schema, name: u.Table}
+	for i := range rules {
+		r := &rules[i]
+		if r.deny && len(r.columns) > 0 && r.matches(n, db, defSchema) && (u.Column == "*" || slices.Contains(r.columns, u.Column)) {
+			return false, r, false
+		}
+	}
+	var allowed []string
+	for i := range rules {
+		r := &rules[i]
+		if r.deny || !r.matches(n, db, defSchema) {
+			continue
+		}
+		if len(r.columns) == 0 {
+			return true, nil, false
+		}
+		allowed = append(allowed, r.columns...)
+	}
+	if allowed == nil {
+		return true, nil, false // no grant: the table check decides
+	}
+	return u.Column != "*" && slices.Contains(allowed, u.Column), nil, true
 }
 
 // denyFunctions checks every function called against deny rules, even

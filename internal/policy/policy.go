@@ -113,6 +113,7 @@ type Policy struct {
 	cfg         config.Policy
 	rules       map[string][]rule             // by role
 	filters     map[string][]config.RowFilter // by role
+	columnRules bool                          // some grant names columns
 	limits      []limit
 	opts        Options
 	cache       [2]*sqlparse.Cache[*analysis]
@@ -142,6 +143,13 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	}
 	if p.firewall == nil {
 		p.firewall = &config.Firewall{Mode: "off"}
+	}
+	for _, r := range cfg.Roles {
+		for _, g := range r.Grants {
+			if len(g.Columns) > 0 {
+				p.columnRules = true
+			}
+		}
 	}
 	p.filters = map[string][]config.RowFilter{}
 	for i, r := range cfg.Roles {
@@ -388,6 +396,30 @@ func (p *Policy) checkGrants(req Request, stmts []sqlparse.Statement) *Denial {
 			if ok, by := grantCheck(rules, n, req.Database, req.DefaultSchema); !ok {
 				return grantDenial(req, n, by)
 			}
+		}
+		if !p.columnRules {
+			continue
+		}
+		for _, u := range st.Columns {
+			ok, by, narrowed := columnCheck(rules, u, req.Database, req.DefaultSchema)
+			if ok {
+				continue
+			}
+			t := u.Table
+			if u.Schema != "" {
+				t = u.Schema + "." + t
+			}
+			d := &Denial{Rule: RuleGrant, SQLState: "42501", Errno: 1143, MySQLState: "42000"}
+			switch {
+			case by != nil:
+				d.Rule = RuleGrantDenied
+				d.Message = fmt.Sprintf("permission denied: select of column %s of table %s is denied to user %q by role %q", u.Column, t, req.User, by.role)
+			case narrowed && u.Column == "*":
+				d.Message = fmt.Sprintf("permission denied: user %q may select only some columns of table %s; name them instead of *", req.User, t)
+			default:
+				d.Message = fmt.Sprintf("permission denied: user %q has no select grant on column %s of table %s", req.User, u.Column, t)
+			}
+			return d
 		}
 	}
 	return nil

@@ -21,6 +21,7 @@ users:
   - {name: root, password: r, roles: [dba]}
   - {name: nobody, password: n}
   - {name: etl, password: e, roles: [writer, sleeper]}
+  - {name: sue, password: s, roles: [support]}
 roles:
   - name: analyst
     grants:
@@ -35,6 +36,11 @@ roles:
   - name: dba
     grants:
       - {database: "*", actions: [all]}
+  - name: support
+    grants:
+      - {database: app, tables: [customers], columns: [id, name], actions: [select]}
+      - {database: app, tables: [orders], actions: [select]}
+      - {database: app, tables: [orders], columns: [card], actions: [select], deny: true}
   - name: sleeper
     grants:
       - {database: app, functions: [pg_sleep], actions: [execute]}
@@ -59,7 +65,7 @@ func newTestPolicy(t testing.TB, extra string, opts Options) *Policy {
 	return p
 }
 
-var roles = map[string][]string{"alice": {"analyst"}, "bob": {"writer"}, "root": {"dba"}, "nobody": nil, "etl": {"writer", "sleeper"}}
+var roles = map[string][]string{"sue": {"support"}, "alice": {"analyst"}, "bob": {"writer"}, "root": {"dba"}, "nobody": nil, "etl": {"writer", "sleeper"}}
 
 func TestDecisions(t *testing.T) {
 	p := newTestPolicy(t, "", Options{})
@@ -109,6 +115,17 @@ func TestDecisions(t *testing.T) {
 		{"root", "app", "SELECT pg_read_file('x')", "", ""}, // detect mode: logged
 		{"etl", "app", "SELECT pg_sleep(1)", "", ""},
 		{"etl", "app", "SELECT lower(name) FROM orders", RuleGrantDenied, "function lower"},
+		// column grants
+		{"sue", "app", "SELECT id, name FROM customers WHERE id = 1", "", ""},
+		{"sue", "app", "SELECT c.name, o.total FROM customers c JOIN orders o ON o.cid = c.id", "", ""},
+		{"sue", "app", "SELECT email FROM customers", RuleGrant, "no select grant on column email of table customers"},
+		{"sue", "app", "SELECT name FROM customers WHERE email = 'x'", RuleGrant, "column email"},
+		{"sue", "app", "SELECT * FROM customers", RuleGrant, "name them instead of *"},
+		{"sue", "app", "SELECT count(*) FROM customers", "", ""},
+		{"sue", "app", "SELECT total FROM orders", "", ""},
+		{"sue", "app", "SELECT card FROM orders", RuleGrantDenied, "column card of table orders is denied"},
+		{"sue", "app", "SELECT * FROM orders", RuleGrantDenied, "column * of table orders"},
+		{"sue", "app", "SELECT x FROM (SELECT card AS x FROM orders) d", RuleGrantDenied, "card"},
 		// parsing
 		{"alice", "app", "SELEC 1", RuleParse, "could not be parsed"},
 		// firewall (protect)

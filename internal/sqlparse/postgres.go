@@ -147,6 +147,7 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 		}
 	})
 	st.dropCTEs(ctes)
+	pgColumns(st, top, nil, ctes)
 }
 
 // walk visits m and every message below it, parents first.

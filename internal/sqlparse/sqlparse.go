@@ -57,6 +57,8 @@ type Statement struct {
 	// Node is the parser's name of the statement (SelectStmt, CopyStmt…).
 	Node      string
 	Tables    []Table
+	// Columns are the base-table columns the statement names.
+	Columns []ColumnUse
 	Functions []string // lower case, schema-qualified when written so
 	// SelectInto is set for SELECT … INTO (it creates a table).
 	SelectInto bool

@@ -26,7 +26,12 @@ users:
   - {name: root, password: root-secret, roles: [dba]}
   - {name: nobody, password: nobody-secret}
   - {name: tina, password: tina-secret, roles: [tenant]}
+  - {name: sue, password: sue-secret, roles: [support]}
 roles:
+  - name: support
+    grants:
+      - {database: app, tables: [customers], columns: [id, name], actions: [select]}
+      - {database: shop, tables: [orders], columns: [id], actions: [select]}
   - name: tenant
     grants:
       - {database: app, tables: [customers], actions: [select, update]}
@@ -111,6 +116,10 @@ func TestPolicyThroughBothProtocols(t *testing.T) {
 		{"alice", "lite", "SELECT id FROM notes", "ok"},
 		{"alice", "lite", "INSERT INTO notes VALUES (1, 'x')", "deny"},
 		{"bob", "lite", "INSERT INTO notes VALUES (1, 'x')", "ok"},
+		{"sue", "app", "SELECT id, name FROM customers WHERE id = 1", "ok"},
+		{"sue", "app", "SELECT * FROM customers", "42501"},
+		{"sue", "shop", "SELECT id FROM orders", "ok"},
+		{"sue", "shop", "SELECT total FROM orders", "1143"},
 	}
 	pgPaths := map[string]pgx.QueryExecMode{"simple": pgx.QueryExecModeSimpleProtocol, "extended": pgx.QueryExecModeCacheStatement, "describe": pgx.QueryExecModeDescribeExec}
 	for _, tc := range cases {

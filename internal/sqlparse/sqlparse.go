@@ -55,10 +55,10 @@ func (t Table) String() string {
 type Statement struct {
 	Kind Kind
 	// Node is the parser's name of the statement (SelectStmt, CopyStmt…).
-	Node      string
-	Tables    []Table
+	Node   string
+	Tables []Table
 	// Columns are the base-table columns the statement names.
-	Columns []ColumnUse
+	Columns   []ColumnUse
 	Functions []string // lower case, schema-qualified when written so
 	// SelectInto is set for SELECT … INTO (it creates a table).
 	SelectInto bool

@@ -46,11 +46,17 @@ func (sc *scope) nearest() *scope {
 	return nil
 }
 
+// addColumn records a use; compactColumns removes repeats once the walk
+// is done (a per-use search would be quadratic on long statements).
 func (st *Statement) addColumn(t Table, col string) {
-	u := ColumnUse{Schema: t.Schema, Table: t.Name, Column: strings.ToLower(col)}
-	if !slices.Contains(st.Columns, u) {
-		st.Columns = append(st.Columns, u)
-	}
+	st.Columns = append(st.Columns, ColumnUse{Schema: t.Schema, Table: t.Name, Column: strings.ToLower(col)})
+}
+
+func (st *Statement) compactColumns() {
+	slices.SortFunc(st.Columns, func(a, b ColumnUse) int {
+		return strings.Compare(a.Schema+"\x00"+a.Table+"\x00"+a.Column, b.Schema+"\x00"+b.Table+"\x00"+b.Column)
+	})
+	st.Columns = slices.Compact(st.Columns)
 }
 
 func (st *Statement) useColumn(sc *scope, qual []string, col string) {

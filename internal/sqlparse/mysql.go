@@ -47,6 +47,7 @@ func myStatement(st *Statement, n ast.StmtNode) {
 	st.dropCTEs(v.ctes)
 	n.Accept(&myShape{sh: &st.Shape, exempt: map[ast.ExprNode]bool{}})
 	n.Accept(&myColumns{st: st, ctes: v.ctes})
+	st.compactColumns()
 }
 
 type myVisitor struct {

@@ -148,6 +148,7 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 	})
 	st.dropCTEs(ctes)
 	pgColumns(st, top, nil, ctes)
+	st.compactColumns()
 }
 
 // walk visits m and every message below it, parents first.

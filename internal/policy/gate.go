@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"time"
+
+	"github.com/floe-db/floe/internal/audit"
 )
 
 // Source returns the policy in force; it changes on reload, so sessions
@@ -70,14 +72,50 @@ func (g *Gate) Check(ctx context.Context, via, sql string) Decision {
 	return p.Check(ctx, req)
 }
 
-// Begin applies the statement limits before a statement runs: end must
-// be called after it; timeout (0: none) is when the caller should cancel
-// it.
-func (g *Gate) Begin() (end func(), timeout time.Duration, den *Denial) {
+// Run is one statement under way: the limits it holds and the bounds the
+// caller enforces (cancel at Timeout). Done ends it and records its
+// outcome.
+type Run struct {
+	Bounds
+	g     *Gate
+	p     *Policy
+	end   func()
+	start time.Time
+	done  bool
+}
+
+// Begin applies the statement limits before a statement runs.
+func (g *Gate) Begin() (*Run, *Denial) {
 	if g == nil {
-		return func() {}, 0, nil
+		return &Run{end: func() {}}, nil
 	}
-	return g.src().BeginStatement(g.base.User, g.base.Database, g.base.Client)
+	p := g.src()
+	end, b, den := p.BeginStatement(g.base.User, g.base.Database, g.base.Client)
+	if den != nil {
+		return nil, den
+	}
+	return &Run{Bounds: b, g: g, p: p, end: end, start: time.Now()}, nil
+}
+
+// Done gives the limits back and audits the outcome: rows returned or
+// affected, and the error code ("" on success). Later calls do nothing.
+func (r *Run) Done(rows int64, errCode string) {
+	if r == nil || r.done {
+		return
+	}
+	r.done = true
+	r.end()
+	if r.p == nil || r.p.opts.Audit == nil {
+		return
+	}
+	f := map[string]any{
+		"user": r.g.base.User, "database": r.g.base.Database, "client": r.g.base.Client, "protocol": r.g.base.Protocol,
+		"session": r.g.base.Session, "rows": rows, "duration_ms": float64(time.Since(r.start).Microseconds()) / 1000,
+	}
+	if errCode != "" {
+		f["error"] = errCode
+	}
+	r.p.opts.Audit.Log(audit.Event{Type: "result", Fields: f})
 }
 
 // Refuses reports whether the policy refuses protocol paths that carry

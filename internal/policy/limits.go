@@ -178,12 +178,25 @@ func (p *Policy) OpenConnection(user, db, client string) (release func(), den *D
 	}, nil
 }
 
+// Bounds are the per-statement limits that apply to a session (zero:
+// none), the tightest of each kind.
+type Bounds struct {
+	Timeout time.Duration
+}
+
+func tighter[T int64 | time.Duration](cur, v T) T {
+	if v > 0 && (cur == 0 || v < cur) {
+		return v
+	}
+	return cur
+}
+
 // BeginStatement applies rate and concurrency limits to a statement about
-// to run; end must be called when it has finished. timeout is the
-// shortest statement timeout that applies (0: none).
-func (p *Policy) BeginStatement(user, db, client string) (end func(), timeout time.Duration, den *Denial) {
+// to run; end must be called when it has finished. The bounds say when
+// the caller must cancel it or stop its result.
+func (p *Policy) BeginStatement(user, db, client string) (end func(), b Bounds, den *Denial) {
 	if p == nil || len(p.limits) == 0 {
-		return func() {}, 0, nil
+		return func() {}, Bounds{}, nil
 	}
 	c := p.opts.Counters
 	now := c.now()
@@ -200,9 +213,7 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), timeout ti
 		if !ok {
 			continue
 		}
-		if l.StatementTimeout > 0 && (timeout == 0 || l.StatementTimeout < timeout) {
-			timeout = l.StatementTimeout
-		}
+		b.Timeout = tighter(b.Timeout, l.StatementTimeout)
 		if l.Rate == 0 && l.ConcurrentQueries == 0 {
 			continue
 		}
@@ -212,12 +223,12 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), timeout ti
 	// taken only for a statement that runs).
 	for _, h := range hits {
 		if h.l.ConcurrentQueries > 0 && h.b.running >= h.l.ConcurrentQueries {
-			return func() {}, 0, p.limitDenial("limit.concurrency", "too many concurrent statements for %s (limit %d)", describe(h.l, user, db, client), h.l.ConcurrentQueries)
+			return func() {}, Bounds{}, p.limitDenial("limit.concurrency", "too many concurrent statements for %s (limit %d)", describe(h.l, user, db, client), h.l.ConcurrentQueries)
 		}
 	}
 	for _, h := range hits {
 		if h.b.lim != nil && !h.b.lim.AllowN(now, 1) {
-			return func() {}, 0, p.limitDenial("limit.rate", "statement rate limit exceeded for %s (%g per second, burst %d)", describe(h.l, user, db, client), h.l.Rate, h.b.lim.Burst())
+			return func() {}, Bounds{}, p.limitDenial("limit.rate", "statement rate limit exceeded for %s (%g per second, burst %d)", describe(h.l, user, db, client), h.l.Rate, h.b.lim.Burst())
 		}
 	}
 	var running []*bucket
@@ -239,9 +250,8 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), timeout ti
 			defer c.mu.Unlock()
 			undo()
 		})
-	}, timeout, nil
+	}, b, nil
 }
-
 func loginKey(user, client string) string { return user + "\x00" + client }
 
 // LoginAllowed refuses a login attempt while user is locked out from

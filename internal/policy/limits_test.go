@@ -76,8 +76,8 @@ policy:
 	}
 	// Timeouts: the shortest that applies.
 	clock = clock.Add(10 * time.Second)
-	if e, to, _ := p.BeginStatement("bob", "other", "127.0.0.1"); to != 2*time.Second {
-		t.Fatalf("bob's timeout %v", to)
+	if e, b, _ := p.BeginStatement("bob", "other", "127.0.0.1"); b.Timeout != 2*time.Second {
+		t.Fatalf("bob's timeout %v", b.Timeout)
 	} else {
 		e()
 	}

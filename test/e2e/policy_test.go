@@ -306,7 +306,15 @@ func checkAudit(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	s := string(data)
-	for _, want := range []string{`"type":"auth"`, `"type":"connect"`, `"decision":"denied"`, `"decision":"allowed"`, `"rule":"grant.denied"`, `"rule":"sqli.tautology"`, `"type":"disconnect"`} {
+	if testing.Verbose() {
+		for _, l := range strings.Split(s, "\n") {
+			if strings.Contains(l, `"type":"result"`) {
+				t.Log(l)
+			}
+		}
+	}
+	for _, want := range []string{`"type":"auth"`, `"type":"connect"`, `"decision":"denied"`, `"decision":"allowed"`, `"rule":"grant.denied"`, `"rule":"sqli.tautology"`, `"type":"disconnect"`,
+		`"type":"result"`, `"rows":1`, `"error":"25P02"`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("audit log (%d records) lacks %s", n, want)
 		}

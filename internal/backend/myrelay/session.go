@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,9 @@ type session struct {
 	c    *mysqlwire.Conn
 	mode string
 	gate *policy.Gate
+	// Outcome of the statement under way, for the audit log.
+	outRows int64
+	outErr  uint16
 
 	foundRows bool
 	p         *pool.Pool[*backendConn]
@@ -514,11 +518,13 @@ func (s *session) relayResult(cursor bool) (failed bool, err error) {
 		case mysqlwire.HeaderOK:
 			ok, _ := mysqlwire.ParseOK(p)
 			status = ok.Status
+			s.outRows += int64(ok.AffectedRows)
 			if ok.LastInsertID != 0 {
 				s.lastInsertID = ok.LastInsertID
 			}
 			s.toClient(p)
 		case mysqlwire.HeaderErr:
+			s.noteErr(p)
 			s.toClient(p)
 			return true, nil
 		case mysqlwire.HeaderLocalFile:
@@ -598,6 +604,7 @@ func (s *session) relayRows(first []byte, cursor bool) (status uint16, failed bo
 			}
 		}
 		if p[0] == mysqlwire.HeaderErr {
+			s.noteErr(p)
 			s.toClient(p)
 			return 0, true, nil
 		}
@@ -606,7 +613,17 @@ func (s *session) relayRows(first []byte, cursor bool) (status uint16, failed bo
 			s.toClientEOF(false, w, st)
 			return st, false, nil
 		}
+		s.outRows++
 		s.toClient(p)
+	}
+}
+
+// noteErr keeps the first error of the statement for its outcome.
+func (s *session) noteErr(p []byte) {
+	if s.outErr == 0 {
+		if e := mysqlwire.ParseErr(p); e != nil {
+			s.outErr = e.Code
+		}
 	}
 }
 
@@ -1011,18 +1028,31 @@ func denialError(d *policy.Denial) *mysqlwire.Error {
 // concurrency are taken before it runs, and at the statement timeout the
 // backend query is killed (the client gets the server's 1317/1969).
 func (s *session) limited(run func() error) error {
-	end, timeout, den := s.gate.Begin()
+	r, den := s.gate.Begin()
 	if den != nil {
 		return denialError(den)
 	}
-	defer end()
-	if timeout > 0 {
-		t := time.AfterFunc(timeout, func() {
+	s.outRows, s.outErr = 0, 0
+	var err error
+	defer func() {
+		code := ""
+		if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
+			code = strconv.Itoa(int(me.Code))
+		} else if s.outErr != 0 {
+			code = strconv.Itoa(int(s.outErr))
+		} else if err != nil {
+			code = "disconnected"
+		}
+		r.Done(s.outRows, code)
+	}()
+	if r.Timeout > 0 {
+		t := time.AfterFunc(r.Timeout, func() {
 			if th := s.thread.Load(); th != 0 {
 				s.r.kill(th, true)
 			}
 		})
 		defer t.Stop()
 	}
-	return run()
+	err = run()
+	return err
 }

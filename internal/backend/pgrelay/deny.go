@@ -1,7 +1,9 @@
 package pgrelay
 
 import (
+	"bytes"
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -78,28 +80,41 @@ func (s *session) deniedParse(ctx context.Context, m *pgproto3.Parse, d *policy.
 // beginLimits takes the statement limits for what is about to run, once
 // per Query or extended batch, and arms the statement timeout.
 func (s *session) beginLimits() *policy.Denial {
-	if s.limitEnd != nil {
+	if s.run != nil {
 		return nil
 	}
-	end, timeout, den := s.gate.Begin()
+	r, den := s.gate.Begin()
 	if den != nil {
 		return den
 	}
-	s.limitEnd = end
-	if timeout > 0 {
-		s.limitTimer = time.AfterFunc(timeout, s.cancel)
+	s.run, s.runRows, s.runErr = r, 0, ""
+	if r.Timeout > 0 {
+		s.limitTimer = time.AfterFunc(r.Timeout, s.cancel)
 	}
 	return nil
 }
 
-// endLimits gives the statement limits back.
+// endLimits gives the statement limits back and records the outcome.
 func (s *session) endLimits() {
 	if s.limitTimer != nil {
 		s.limitTimer.Stop()
 		s.limitTimer = nil
 	}
-	if s.limitEnd != nil {
-		s.limitEnd()
-		s.limitEnd = nil
+	if s.run != nil {
+		s.run.Done(s.runRows, s.runErr)
+		s.run = nil
 	}
+}
+
+// tagRows is the row count of a CommandComplete tag (SELECT 5, INSERT 0 3).
+func tagRows(tag []byte) int64 {
+	i := bytes.LastIndexByte(tag, ' ')
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.ParseInt(string(tag[i+1:]), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }

@@ -59,6 +59,9 @@ func (s *session) exchange(ctx context.Context) error {
 			s.toClient(msg)
 		case *pgproto3.ErrorResponse:
 			s.cycleErr = true
+			if s.run != nil && s.runErr == "" {
+				s.runErr = m.Code
+			}
 			// A failed re-prepare is reported too: it is why the Bind cannot run.
 			if head.replace != nil {
 				s.toClient(head.replace)
@@ -112,6 +115,9 @@ func (s *session) exchange(ctx context.Context) error {
 			ok, ends := answers(msg, k)
 			if !ok {
 				return s.confused(msg)
+			}
+			if cc, isCC := msg.(*pgproto3.CommandComplete); isCC && s.run != nil {
+				s.runRows += tagRows(cc.CommandTag)
 			}
 			if _, parsed := msg.(*pgproto3.ParseComplete); !parsed || !head.swallow {
 				s.toClient(msg)

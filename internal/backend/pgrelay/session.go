@@ -83,10 +83,12 @@ type session struct {
 	log  *slog.Logger
 	mode string
 	gate *policy.Gate
-	// limitEnd ends the statement limits taken for what is running (a
-	// Query, or an extended batch from its first Execute to Sync);
-	// limitTimer cancels it at the statement timeout.
-	limitEnd   func()
+	// run holds the statement limits taken for what is running (a Query,
+	// or an extended batch from its first Execute to Sync) and collects
+	// its outcome; limitTimer cancels it at the statement timeout.
+	run        *policy.Run
+	runRows    int64
+	runErr     string
 	limitTimer *time.Timer
 
 	be       *pool.Conn[*backendConn]

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -911,14 +912,25 @@ func denialError(d *policy.Denial) *pgwire.Error {
 
 // limited runs one statement under the statement limits, cancelling it
 // at the statement timeout.
-func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, run func() error) error {
-	end, timeout, den := g.Begin()
+// The outcome recorded is the error's code (rows are not counted here).
+func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, run func() error) (err error) {
+	r, den := g.Begin()
 	if den != nil {
 		return deny(den)
 	}
-	defer end()
-	if timeout > 0 {
-		t := time.AfterFunc(timeout, cancel)
+	defer func() {
+		code := ""
+		if pe, ok := errors.AsType[*pgwire.Error](err); ok {
+			code = pe.Code
+		} else if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
+			code = strconv.Itoa(int(me.Code))
+		} else if err != nil {
+			code = "error"
+		}
+		r.Done(0, code)
+	}()
+	if r.Timeout > 0 {
+		t := time.AfterFunc(r.Timeout, cancel)
 		defer t.Stop()
 	}
 	return run()

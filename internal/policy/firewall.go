@@ -95,14 +95,8 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 		if st.ConstUnion {
 			add(RuleUnion, "a UNION adds a branch that reads no table to a query that does", true)
 		}
-		for _, s := range st.Strings {
-			if len(s) < 3 {
-				continue
-			}
-			if sqli, fp := libinjection.IsSQLi(s); sqli {
-				add(RuleLiteral, "a string literal holds SQL (libinjection fingerprint "+fp+")", true)
-				break
-			}
+		if f, ok := literalFinding(st.Strings); ok {
+			add(f.Rule, f.Reason, f.Block)
 		}
 		appTables := slices.ContainsFunc(st.Tables, func(t sqlparse.Table) bool { return !isCatalog(d, t) })
 		for _, t := range st.Tables {
@@ -138,6 +132,19 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 		}
 	}
 	return out
+}
+
+// literalFinding runs libinjection over string literals' values.
+func literalFinding(strs []string) (Finding, bool) {
+	for _, s := range strs {
+		if len(s) < 3 {
+			continue
+		}
+		if sqli, fp := libinjection.IsSQLi(s); sqli {
+			return Finding{Rule: RuleLiteral, Reason: "a string literal holds SQL (libinjection fingerprint " + fp + ")", Block: true}, true
+		}
+	}
+	return Finding{}, false
 }
 
 func isDML(k sqlparse.Kind) bool {

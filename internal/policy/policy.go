@@ -84,6 +84,26 @@ type analysis struct {
 	parseErr    error
 	findings    []Finding
 	fingerprint string
+	// valueSensitive: the findings depend on literal values, so the
+	// analysis is not shared by texts that differ only in them.
+	valueSensitive bool
+}
+
+// derive makes the analysis of a text that differs from base's only in
+// its literals: the parse is base's; the check of string literals' contents
+// is done again on this text's strings.
+func (base *analysis) derive(strs []string) *analysis {
+	a := *base
+	a.findings = make([]Finding, 0, len(base.findings))
+	for _, f := range base.findings {
+		if f.Rule != RuleLiteral {
+			a.findings = append(a.findings, f)
+		}
+	}
+	if f, ok := literalFinding(strs); ok {
+		a.findings = append(a.findings, f)
+	}
+	return &a
 }
 
 // Options are what New needs besides the config.
@@ -116,7 +136,8 @@ type Policy struct {
 	columnRules bool                          // some grant names columns
 	limits      []limit
 	opts        Options
-	cache       [2]*sqlparse.Cache[*analysis]
+	cache       [2]*sqlparse.Cache[*analysis] // by text
+	shapes      [2]*sqlparse.Cache[*analysis] // by shapeKey
 	enabled     bool
 	maxCacheLen int
 }
@@ -175,7 +196,7 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 		case p.needsAllowlist():
 			parse = sqlparse.Postgres
 		}
-		p.cache[d] = sqlparse.NewCache(func(text string) (*analysis, error) {
+		full := func(text string) *analysis {
 			a := &analysis{}
 			a.stmts, a.parseErr = parse(text)
 			if a.parseErr == nil {
@@ -183,8 +204,25 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 				fps := make([]string, len(a.stmts))
 				for i, st := range a.stmts {
 					fps[i] = st.Fingerprint
+					a.valueSensitive = a.valueSensitive || st.ValueSensitive
 				}
 				a.fingerprint = strings.Join(fps, ";")
+			}
+			return a
+		}
+		shapes := sqlparse.NewCache(func(string) (*analysis, error) { return nil, nil }, opts.CacheSize)
+		p.shapes[d] = shapes
+		p.cache[d] = sqlparse.NewCache(func(text string) (*analysis, error) {
+			key, strs, ok := shapeKey(d, text)
+			if !ok {
+				return full(text), nil
+			}
+			if base, hit := shapes.Get(key); hit {
+				return base.derive(strs), nil
+			}
+			a := full(text)
+			if a.parseErr == nil && !a.valueSensitive {
+				shapes.Add(key, a)
 			}
 			return a, nil
 		}, opts.CacheSize)

@@ -53,6 +53,29 @@ func (c *Cache[T]) Parse(sql string) (T, error) {
 	return v, err
 }
 
+// Get returns the value cached under key, without computing.
+func (c *Cache[T]) Get(key string) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.mu.entries[key]
+	return e.v, ok && e.err == nil
+}
+
+// Add caches v under key.
+func (c *Cache[T]) Add(key string, v T) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.mu.entries[key]; ok || c.max <= 0 {
+		return
+	}
+	if old := c.mu.order[c.mu.next]; old != "" || len(c.mu.entries) >= c.max {
+		delete(c.mu.entries, old)
+	}
+	c.mu.order[c.mu.next] = key
+	c.mu.next = (c.mu.next + 1) % c.max
+	c.mu.entries[key] = cached[T]{v: v}
+}
+
 // Len returns the number of cached texts.
 func (c *Cache[T]) Len() int {
 	c.mu.Lock()

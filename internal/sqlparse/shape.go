@@ -40,6 +40,11 @@ type Shape struct {
 	// more times without join conditions (a cartesian product used as a
 	// delay).
 	HeavyJoin bool
+	// ValueSensitive is set when a fact above depends on literal values,
+	// not only on where literals stand (an OR over constants: 1=1 is a
+	// tautology, 1=2 is not). Results for such texts cannot be shared
+	// with texts that differ only in their literals.
+	ValueSensitive bool
 }
 
 // arithmetic reports operators that compute (not compare) values.

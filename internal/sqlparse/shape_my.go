@@ -90,6 +90,11 @@ func (v *myShape) Enter(n ast.Node) (ast.Node, bool) {
 		switch x.Op {
 		case opcode.LogicOr, opcode.LogicXor:
 			for _, e := range []ast.ExprNode{x.L, x.R} {
+				h := &myConstFinder{}
+				e.Accept(h)
+				if h.found {
+					v.sh.ValueSensitive = true
+				}
 				if t, known := myTruth(e); known && t {
 					v.sh.Tautology = true
 				}
@@ -179,6 +184,21 @@ func myCrossTables(j *ast.Join, seen map[string]int, heavy *bool) {
 		}
 	}
 }
+
+// myConstFinder finds a literal outside subqueries.
+type myConstFinder struct{ found bool }
+
+func (f *myConstFinder) Enter(n ast.Node) (ast.Node, bool) {
+	switch n.(type) {
+	case *test_driver.ValueExpr:
+		f.found = true
+	case *ast.SubqueryExpr:
+		return n, true
+	}
+	return n, f.found
+}
+
+func (f *myConstFinder) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // myBareString reports a string literal (parentheses looked through).
 func myBareString(e ast.ExprNode) bool {

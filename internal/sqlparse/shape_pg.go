@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // pgShape gathers Shape facts while the statement is walked.
@@ -53,6 +54,9 @@ func (p *pgShape) visit(m any) {
 		}
 		if x.Boolop == pg_query.BoolExprType_OR_EXPR {
 			for _, a := range x.Args {
+				if pgHasConst(a) {
+					p.sh.ValueSensitive = true
+				}
 				if v, known := pgTruth(a); known && v {
 					p.sh.Tautology = true
 				}
@@ -132,6 +136,38 @@ func pgConstExpr(n *pg_query.Node) bool {
 		return pgConstExpr(x.TypeCast.Arg)
 	}
 	return false
+}
+
+// pgHasConst reports a literal in n outside subqueries.
+func pgHasConst(n *pg_query.Node) bool {
+	found := false
+	var visit func(m protoreflect.Message)
+	visit = func(m protoreflect.Message) {
+		if found || !m.IsValid() {
+			return
+		}
+		switch m.Interface().(type) {
+		case *pg_query.A_Const:
+			found = true
+			return
+		case *pg_query.SubLink:
+			return
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsMap():
+			case fd.IsList() && fd.Message() != nil:
+				for i := range v.List().Len() {
+					visit(v.List().Get(i).Message())
+				}
+			case fd.Message() != nil:
+				visit(v.Message())
+			}
+			return !found
+		})
+	}
+	visit(n.ProtoReflect())
+	return found
 }
 
 // pgBareString reports an untyped string literal.

@@ -10,10 +10,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Genesis is the "prev" of the first record of a chain.
@@ -274,27 +277,107 @@ func (w *Writer) rotate() error {
 // encode writes the header fields first, then the event's, as one JSON
 // object; event fields cannot replace header fields.
 func encode(h header, fields map[string]any) ([]byte, error) {
-	head, err := json.Marshal(h)
-	if err != nil {
-		return nil, err
+	out := make([]byte, 0, 256)
+	out = append(out, `{"seq":`...)
+	out = strconv.AppendUint(out, h.Seq, 10)
+	out = append(out, `,"time":`...)
+	out = appendString(out, h.Time)
+	out = append(out, `,"prev":`...)
+	out = appendString(out, h.Prev)
+	out = append(out, `,"type":`...)
+	out = appendString(out, h.Type)
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
 	}
-	if len(fields) == 0 {
-		return head, nil
-	}
-	rest := make(map[string]any, len(fields))
-	for k, v := range fields {
+	slices.Sort(keys)
+	for _, k := range keys {
+		name := k
 		switch k {
 		case "seq", "time", "prev", "type", "hash":
-			k = "event_" + k
+			name = "event_" + k
 		}
-		rest[k] = v
+		out = append(out, ',')
+		out = appendString(out, name)
+		out = append(out, ':')
+		var err error
+		if out, err = appendValue(out, fields[k]); err != nil {
+			return nil, err
+		}
 	}
-	body, err := json.Marshal(rest)
+	return append(out, '}'), nil
+}
+
+// appendValue encodes the value types events carry without reflection;
+// others go through encoding/json.
+func appendValue(out []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendString(out, x), nil
+	case bool:
+		return strconv.AppendBool(out, x), nil
+	case int:
+		return strconv.AppendInt(out, int64(x), 10), nil
+	case int64:
+		return strconv.AppendInt(out, x, 10), nil
+	case uint32:
+		return strconv.AppendUint(out, uint64(x), 10), nil
+	case uint64:
+		return strconv.AppendUint(out, x, 10), nil
+	case []string:
+		out = append(out, '[')
+		for i, s := range x {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendString(out, s)
+		}
+		return append(out, ']'), nil
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	out := append(head[:len(head)-1], ',')
-	return append(out, body[1:]...), nil
+	return append(out, b...), nil
+}
+
+// appendString writes s as a JSON string: quotes, backslashes and control
+// characters escaped, invalid UTF-8 replaced (as encoding/json does).
+func appendString(out []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	out = append(out, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				out = append(out, '\\', c)
+			case c == '\n':
+				out = append(out, '\\', 'n')
+			case c == '\r':
+				out = append(out, '\\', 'r')
+			case c == '\t':
+				out = append(out, '\\', 't')
+			case c < 0x20 || c == '<' || c == '>' || c == '&':
+				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				out = append(out, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			out = append(out, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			out = append(out, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			out = append(out, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(out, '"')
 }
 
 // BreakError names the first record where a chain breaks.

@@ -13,7 +13,9 @@
 // runs across files (verify them in order). Events are handed to one
 // writer goroutine through a bounded queue: when it is full Log either
 // drops the event and counts it (the default: the query path never
-// waits) or waits (back-pressure), as configured.
+// waits) or waits (back-pressure), as configured. The writer buffers and
+// writes within Options.FlushDelay (5ms), so a busy gateway makes one
+// system call for many records; Close writes what is left.
 //
 // Records carry what callers give them; callers mask SQL literals and
 // never pass secrets.

@@ -16,6 +16,13 @@
 // with unqualified columns every table of a multi-table UPDATE counts as
 // written. The TiDB grammar accepts INTO OUTFILE only after FROM.
 //
+// Each statement also carries the base-table columns it names (resolved
+// through aliases, joins, subqueries and CTEs) and its Shape: structural
+// facts such as OR-ed tautologies, comparisons of constants, operators on
+// bare literals and UNION arms without tables, which the firewall reads.
+// RewritePostgres and RewriteMySQL add row-filter predicates to the parse
+// tree and print it back (pg_query's deparser, TiDB's restorer).
+//
 // Parsing costs tens of microseconds; a Cache keeps results by text.
 // The package has no state of its own; it knows nothing of grants.
 package sqlparse

@@ -349,7 +349,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	pol, commitSinks, err := a.buildPolicy(cfg)
+	pol, commitSinks, discardSinks, err := a.buildPolicy(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -358,6 +358,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 	newMyRelays := map[string]*myrelay.Relay{}
 	newEngines := map[string]*sqlite.Engine{}
 	fail := func(err error) (*state, error) {
+		discardSinks()
 		for name, r := range newRelays {
 			if a.mu.relays[name] != r {
 				r.Close()
@@ -460,12 +461,12 @@ func (a *App) Reload(ctx context.Context) {
 	}
 	cfg, err := config.Load(cur.Source)
 	if err == nil {
-		var st *state
-		if st, err = a.build(ctx, cfg); err == nil {
-			t, terr := loadTLS(cfg)
-			if terr != nil {
-				err = terr
-			} else {
+		// TLS first: build puts relays and sinks in force and closes the
+		// ones it replaces, so nothing may fail after it.
+		var t *tls.Config
+		if t, err = loadTLS(cfg); err == nil {
+			var st *state
+			if st, err = a.build(ctx, cfg); err == nil {
 				a.state.Store(st)
 				a.pg.SetConfig(a.pgConfig(cfg, t))
 				a.my.SetConfig(a.myConfig(cfg, t))

@@ -32,8 +32,10 @@ type sinks struct {
 }
 
 // buildPolicy makes the policy of cfg, opening or reusing its sinks.
-// It is called with a.mu held.
-func (a *App) buildPolicy(cfg *config.Config) (*policy.Policy, func(), error) {
+// It is called with a.mu held. commit puts the sinks in force once the
+// whole configuration is accepted; discard closes what was newly opened
+// when it is not.
+func (a *App) buildPolicy(cfg *config.Config) (p *policy.Policy, commit, discard func(), err error) {
 	var w *audit.Writer
 	var newAudit bool
 	if c := cfg.Audit; c != nil {
@@ -44,9 +46,8 @@ func (a *App) buildPolicy(cfg *config.Config) (*policy.Policy, func(), error) {
 			if c.Stdout {
 				opts.Tee = a.opts.Stdout
 			}
-			var err error
 			if w, err = audit.Open(c.File, opts); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			newAudit = true
 		}
@@ -58,13 +59,12 @@ func (a *App) buildPolicy(cfg *config.Config) (*policy.Policy, func(), error) {
 			list = a.mu.sinks.allowlist
 			if err := list.Reload(); err != nil {
 				a.closeNew(w, newAudit, nil, false)
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		} else {
-			var err error
 			if list, err = policy.OpenAllowlist(fw.Allowlist, a.log.With("component", "firewall"), nil); err != nil {
 				a.closeNew(w, newAudit, nil, false)
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			newList = true
 		}
@@ -73,13 +73,12 @@ func (a *App) buildPolicy(cfg *config.Config) (*policy.Policy, func(), error) {
 	if w != nil {
 		opts.Audit = w
 	}
-	p, err := policy.New(cfg, opts)
+	p, err = policy.New(cfg, opts)
 	if err != nil {
 		a.closeNew(w, newAudit, list, newList)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	// commit swaps the sinks in once the whole configuration is accepted.
-	commit := func() {
+	commit = func() {
 		old := a.mu.sinks
 		a.mu.sinks = sinks{audit: w, allowlist: list}
 		if cfg.Audit != nil {
@@ -92,7 +91,8 @@ func (a *App) buildPolicy(cfg *config.Config) (*policy.Policy, func(), error) {
 			_ = old.allowlist.Close()
 		}
 	}
-	return p, commit, nil
+	discard = func() { a.closeNew(w, newAudit, list, newList) }
+	return p, commit, discard, nil
 }
 
 func (a *App) closeNew(w *audit.Writer, newAudit bool, l *policy.Allowlist, newList bool) {

@@ -77,6 +77,13 @@ type Writer struct {
 	from uint64 // first seq in the current file
 
 	closeOnce sync.Once
+	// closing guards the queue: Log after Close drops the event instead
+	// of sending on a closed channel (a statement that began under a
+	// configuration whose log a reload has since closed).
+	closing struct {
+		sync.RWMutex
+		closed bool
+	}
 }
 
 // Open opens (creating if needed) the log at path and continues its chain.
@@ -163,6 +170,14 @@ func hashLine(line []byte) string {
 // Log queues an event. It never blocks unless Options.Block is set; a
 // dropped event is counted through Options.Dropped.
 func (w *Writer) Log(e Event) {
+	w.closing.RLock()
+	defer w.closing.RUnlock()
+	if w.closing.closed {
+		if w.opts.Dropped != nil {
+			w.opts.Dropped()
+		}
+		return
+	}
 	if w.opts.Block {
 		select {
 		case w.queue <- e:
@@ -189,7 +204,12 @@ func (w *Writer) Err() error {
 
 // Close writes what is queued and closes the file.
 func (w *Writer) Close() error {
-	w.closeOnce.Do(func() { close(w.queue) })
+	w.closeOnce.Do(func() {
+		w.closing.Lock()
+		w.closing.closed = true
+		close(w.queue)
+		w.closing.Unlock()
+	})
 	<-w.done
 	return w.Err()
 }

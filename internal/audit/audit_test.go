@@ -209,3 +209,18 @@ func TestEncodeMatchesJSON(t *testing.T) {
 		t.Errorf("encode:\n got %s\nwant %s", gb, wb2)
 	}
 }
+
+func TestLogAfterClose(t *testing.T) {
+	dropped := 0
+	w, err := Open(filepath.Join(t.TempDir(), "a.jsonl"), Options{Dropped: func() { dropped++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.Log(Event{Type: "late"}) // must not panic
+	if dropped != 1 {
+		t.Fatalf("dropped %d", dropped)
+	}
+}

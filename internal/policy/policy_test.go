@@ -54,7 +54,13 @@ firewall:
 
 func newTestPolicy(t testing.TB, extra string, opts Options) *Policy {
 	t.Helper()
-	cfg, err := config.Parse("t.yaml", []byte(testConfig+extra), func(string) string { return "" })
+	return policyFrom(t, testConfig+extra, opts)
+}
+
+// policyFrom builds a policy from a whole config text.
+func policyFrom(t testing.TB, yaml string, opts Options) *Policy {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,14 +208,7 @@ func TestLearnThenEnforce(t *testing.T) {
 	}
 	extra := "  allowlist: " + path + "\n"
 	cfgLearn := strings.Replace(testConfig, "mode: protect", "mode: learn", 1) + extra
-	c, err := config.Parse("t.yaml", []byte(cfgLearn), func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	lp, err := New(c, Options{Allowlist: list})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lp := policyFrom(t, cfgLearn, Options{Allowlist: list})
 	req := Request{User: "alice", Roles: roles["alice"], Database: "app", Dialect: Postgres, DefaultSchema: "public"}
 	for _, q := range []string{"SELECT * FROM customers WHERE id = 1", "SELECT name FROM customers WHERE name = 'x'"} {
 		req.SQL = q
@@ -230,14 +229,7 @@ func TestLearnThenEnforce(t *testing.T) {
 		t.Fatalf("allow-list has %d entries", n)
 	}
 	cfgEnforce := strings.Replace(testConfig, "mode: protect", "mode: enforce", 1) + extra
-	c, err = config.Parse("t.yaml", []byte(cfgEnforce), func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ep, err := New(c, Options{Allowlist: list2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := policyFrom(t, cfgEnforce, Options{Allowlist: list2})
 	for _, tt := range []struct{ sql, want string }{
 		{"SELECT * FROM customers WHERE id = 42", ""},                  // same shape, other literal
 		{"select *  from customers where id=7", ""},                    // same shape, other spelling
@@ -265,14 +257,7 @@ func TestLiteralsBlock(t *testing.T) {
 		t.Errorf("literals: log: %+v", dec)
 	}
 	cfg := strings.Replace(testConfig, "mode: protect", "mode: protect\n  literals: block", 1)
-	c, err := config.Parse("t.yaml", []byte(cfg), func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := New(c, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := policyFrom(t, cfg, Options{})
 	if d := p.Check(context.Background(), req); d.Denial == nil || d.Denial.Rule != RuleLiteral {
 		t.Errorf("literals: block: %+v", d)
 	}

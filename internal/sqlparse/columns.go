@@ -114,18 +114,7 @@ func pgColumns(st *Statement, m protoreflect.Message, sc *scope, ctes []string) 
 		}
 		return
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsMap():
-		case fd.IsList() && fd.Message() != nil:
-			for i := range v.List().Len() {
-				pgColumns(st, v.List().Get(i).Message(), sc, ctes)
-			}
-		case fd.Message() != nil:
-			pgColumns(st, v.Message(), sc, ctes)
-		}
-		return true
-	})
+	eachChild(m, func(c protoreflect.Message) { pgColumns(st, c, sc, ctes) })
 }
 
 func pgScope(parent *scope, from []*pg_query.Node, rel *pg_query.RangeVar, ctes []string) *scope {

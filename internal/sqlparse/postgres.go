@@ -157,16 +157,21 @@ func walk(m protoreflect.Message, visit func(protoreflect.Message)) {
 		return
 	}
 	visit(m)
+	eachChild(m, func(c protoreflect.Message) { walk(c, visit) })
+}
+
+// eachChild calls fn for every message directly below m, in field order.
+func eachChild(m protoreflect.Message, fn func(protoreflect.Message)) {
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		switch {
 		case fd.IsMap():
 		case fd.IsList() && fd.Message() != nil:
 			l := v.List()
 			for i := range l.Len() {
-				walk(l.Get(i).Message(), visit)
+				fn(l.Get(i).Message())
 			}
 		case fd.Message() != nil:
-			walk(v.Message(), visit)
+			fn(v.Message())
 		}
 		return true
 	})

@@ -175,18 +175,7 @@ func pgQualify(n *pg_query.Node, alias string) {
 			}
 			return
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsMap():
-			case fd.IsList() && fd.Message() != nil:
-				for i := range v.List().Len() {
-					visit(v.List().Get(i).Message())
-				}
-			case fd.Message() != nil:
-				visit(v.Message())
-			}
-			return true
-		})
+		eachChild(m, visit)
 	}
 	visit(n.ProtoReflect())
 }

@@ -18,20 +18,21 @@ func TestRewritePostgres(t *testing.T) {
 		{"SELECT * FROM log", ""}, // public.log: no filter
 		{"SELECT * FROM other.orders", ""},
 	} {
-		got, changed, err := RewritePostgres(tt.in, "public", filters)
-		if err != nil {
-			t.Errorf("%q: %v", tt.in, err)
-			continue
-		}
-		if tt.want == "" {
-			if changed {
-				t.Errorf("%q rewritten to %q", tt.in, got)
-			}
-			continue
-		}
-		if got != tt.want {
-			t.Errorf("%q:\n got %s\nwant %s", tt.in, got, tt.want)
-		}
+		checkRewrite(t, RewritePostgres, "public", filters, tt.in, tt.want)
+	}
+}
+
+// checkRewrite compares one rewrite with want ("": left unchanged).
+func checkRewrite(t *testing.T, rewrite func(string, string, []RowFilter) (string, bool, error), defSchema string, filters []RowFilter, in, want string) {
+	t.Helper()
+	got, changed, err := rewrite(in, defSchema, filters)
+	switch {
+	case err != nil:
+		t.Errorf("%q: %v", in, err)
+	case want == "" && changed:
+		t.Errorf("%q rewritten to %q", in, got)
+	case want != "" && got != want:
+		t.Errorf("%q:\n got %s\nwant %s", in, got, want)
 	}
 }
 
@@ -48,20 +49,7 @@ func TestRewriteMySQL(t *testing.T) {
 		// A filter that reads its own table is not applied to itself again.
 		{"SELECT * FROM t", "SELECT * FROM `t` WHERE (`t`.`id` IN (SELECT `id` FROM `t`))"},
 	} {
-		got, changed, err := RewriteMySQL(tt.in, "shop", filters)
-		if err != nil {
-			t.Errorf("%q: %v", tt.in, err)
-			continue
-		}
-		if tt.want == "" {
-			if changed {
-				t.Errorf("%q rewritten to %q", tt.in, got)
-			}
-			continue
-		}
-		if got != tt.want {
-			t.Errorf("%q:\n got %s\nwant %s", tt.in, got, tt.want)
-		}
+		checkRewrite(t, RewriteMySQL, "shop", filters, tt.in, tt.want)
 	}
 	if err := CheckFilter("tenant_id = 7 AND"); err == nil {
 		t.Error("bad filter accepted")

@@ -153,18 +153,7 @@ func pgHasConst(n *pg_query.Node) bool {
 		case *pg_query.SubLink:
 			return
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsMap():
-			case fd.IsList() && fd.Message() != nil:
-				for i := range v.List().Len() {
-					visit(v.List().Get(i).Message())
-				}
-			case fd.Message() != nil:
-				visit(v.Message())
-			}
-			return !found
-		})
+		eachChild(m, visit)
 	}
 	visit(n.ProtoReflect())
 	return found

@@ -1040,7 +1040,7 @@ func (s *session) limited(run func() error) error {
 			code = strconv.Itoa(int(me.Code))
 		} else if s.outErr != 0 {
 			code = strconv.Itoa(int(s.outErr))
-		} else if err != nil {
+		} else if _, sw := errors.AsType[*mysqlwire.SwitchError](err); err != nil && !sw {
 			code = "disconnected"
 		}
 		r.Done(s.outRows, code)

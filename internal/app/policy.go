@@ -143,7 +143,7 @@ func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) 
 func (a *App) AdmitPostgres(u *authn.User, db string, client net.Addr) (func(), *pgwire.Error) {
 	release, den := a.admit("postgres", u, db, client)
 	if den != nil {
-		return nil, &pgwire.Error{Code: den.SQLState, Message: den.Message}
+		return nil, den.PGError()
 	}
 	return release, nil
 }
@@ -152,7 +152,7 @@ func (a *App) AdmitPostgres(u *authn.User, db string, client net.Addr) (func(), 
 func (a *App) AdmitMySQL(u *authn.User, db string, client net.Addr) (func(), *mysqlwire.Error) {
 	release, den := a.admit("mysql", u, db, client)
 	if den != nil {
-		return nil, &mysqlwire.Error{Code: den.Errno, State: den.MySQLState, Message: den.Message}
+		return nil, den.MySQLError()
 	}
 	return release, nil
 }

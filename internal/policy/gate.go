@@ -72,20 +72,22 @@ func (g *Gate) Check(ctx context.Context, via, sql string) Decision {
 	return p.Check(ctx, req)
 }
 
-// Run is one statement under way: the limits it holds and the bounds the
-// caller enforces (cancel at Timeout). Done ends it and records its
-// outcome.
+// Run is one statement under way: the limits it holds and its statement
+// timeout. Done ends it and records its outcome.
 type Run struct {
 	Bounds
 	g     *Gate
 	p     *Policy
 	end   func()
+	timer *time.Timer // calls cancel at the statement timeout
 	start time.Time
 	done  bool
 }
 
-// Begin applies the statement limits before a statement runs.
-func (g *Gate) Begin() (*Run, *Denial) {
+// Begin applies the statement limits before a statement runs; cancel
+// (which must be safe to call from another goroutine) stops the statement
+// on the backend if it outlives the statement timeout.
+func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
 	if g == nil {
 		return &Run{end: func() {}}, nil
 	}
@@ -94,7 +96,11 @@ func (g *Gate) Begin() (*Run, *Denial) {
 	if den != nil {
 		return nil, den
 	}
-	return &Run{Bounds: b, g: g, p: p, end: end, start: time.Now()}, nil
+	r := &Run{Bounds: b, g: g, p: p, end: end, start: time.Now()}
+	if b.Timeout > 0 {
+		r.timer = time.AfterFunc(b.Timeout, cancel)
+	}
+	return r, nil
 }
 
 // Done gives the limits back and audits the outcome: rows returned or
@@ -104,6 +110,9 @@ func (r *Run) Done(rows int64, errCode string) {
 		return
 	}
 	r.done = true
+	if r.timer != nil {
+		r.timer.Stop()
+	}
 	r.end()
 	if r.p == nil || r.p.opts.Audit == nil {
 		return

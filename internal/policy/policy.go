@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/config"
@@ -60,6 +61,8 @@ type Decision struct {
 	// SQL, when set, is the text to run instead of the client's: row
 	// filters were added to it.
 	SQL string
+
+	a *analysis // for the masked text in logs and audit records
 }
 
 // Allowed reports whether the text may run.
@@ -87,6 +90,8 @@ type analysis struct {
 	// valueSensitive: the findings depend on literal values, so the
 	// analysis is not shared by texts that differ only in them.
 	valueSensitive bool
+	// mask is the masked text, shared by texts of the shape.
+	mask *maskCache
 }
 
 // derive makes the analysis of a text that differs from base's only in
@@ -197,7 +202,7 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 			parse = sqlparse.Postgres
 		}
 		full := func(text string) *analysis {
-			a := &analysis{}
+			a := &analysis{mask: &maskCache{}}
 			a.stmts, a.parseErr = parse(text)
 			if a.parseErr == nil {
 				a.findings = inspect(d, text, a.stmts)
@@ -347,12 +352,12 @@ func (p *Policy) decide(req Request) Decision {
 	fwOn := mode != "off"
 	if a.parseErr != nil {
 		if p.cfg.Unparseable != "allow" && (p.grants || fwOn) {
-			return Decision{Denial: &Denial{Rule: RuleParse, SQLState: "42601", Errno: 1064, MySQLState: "42000",
+			return Decision{a: a, Denial: &Denial{Rule: RuleParse, SQLState: "42601", Errno: 1064, MySQLState: "42000",
 				Message: "statement refused: it could not be parsed (" + trimParseError(a.parseErr) + ")"}}
 		}
 		return Decision{}
 	}
-	dec := Decision{Statements: a.stmts}
+	dec := Decision{Statements: a.stmts, a: a}
 	if p.grants {
 		if den := p.checkGrants(req, a.stmts); den != nil {
 			dec.Denial = den
@@ -378,8 +383,8 @@ func (p *Policy) decide(req Request) Decision {
 	}
 	switch mode {
 	case "learn":
-		if p.opts.Allowlist.Learn(req.User, req.Database, a.fingerprint, sqltext.Mask(req.SQL)) {
-			p.opts.Log.Info("firewall learned a statement", "user", req.User, "database", req.Database, "sql", sqltext.Mask(req.SQL))
+		if masked := p.maskedSQL(req, a); p.opts.Allowlist.Learn(req.User, req.Database, a.fingerprint, masked) {
+			p.opts.Log.Info("firewall learned a statement", "user", req.User, "database", req.Database, "sql", masked)
 		}
 	case "enforce":
 		if !p.opts.Allowlist.Has(req.User, req.Database, a.fingerprint) {
@@ -578,7 +583,7 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 		}
 		if p.opts.Log.Enabled(ctx, lv) {
 			p.opts.Log.Log(ctx, lv, "policy "+decision, "user", req.User, "database", req.Database, "client", req.Client,
-				"rule", rule, "findings", findingRules(d.Findings), "sql", p.maskedSQL(req))
+				"rule", rule, "findings", findingRules(d.Findings), "sql", p.maskedSQL(req, d.a))
 		}
 	}
 	if p.opts.Audit == nil {
@@ -586,7 +591,7 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 	}
 	fields := map[string]any{
 		"user": req.User, "database": req.Database, "client": req.Client, "protocol": req.Protocol,
-		"session": req.Session, "via": req.Via, "decision": decision, "sql": p.maskedSQL(req),
+		"session": req.Session, "via": req.Via, "decision": decision, "sql": p.maskedSQL(req, d.a),
 	}
 	if rule != "" {
 		fields["rule"] = rule
@@ -610,15 +615,33 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 	p.opts.Audit.Log(audit.Event{Type: "statement", Fields: fields})
 }
 
-func (p *Policy) maskedSQL(req Request) string {
-	s := req.SQL
-	if len(s) > 4096 {
-		s = s[:4096]
+// maxLoggedSQL bounds the SQL text in logs and audit records.
+const maxLoggedSQL = 4096
+
+// maskedSQL is the text with its literals masked, for logs and audit
+// records. Texts of one shape mask alike, so the analysis keeps it.
+func (p *Policy) maskedSQL(req Request, a *analysis) string {
+	mask := func() string {
+		s := req.SQL
+		if len(s) > maxLoggedSQL {
+			s = s[:maxLoggedSQL]
+		}
+		if req.Dialect == MySQL {
+			return sqltext.MaskMySQL(s)
+		}
+		return sqltext.Mask(s)
 	}
-	if req.Dialect == MySQL {
-		return sqltext.MaskMySQL(s)
+	if a == nil || a.mask == nil || len(req.SQL) > maxLoggedSQL {
+		return mask()
 	}
-	return sqltext.Mask(s)
+	a.mask.once.Do(func() { a.mask.s = mask() })
+	return a.mask.s
+}
+
+// maskCache holds the masked text of an analysis, made on first use.
+type maskCache struct {
+	once sync.Once
+	s    string
 }
 
 func findingRules(fs []Finding) []string {

@@ -44,6 +44,9 @@ type session struct {
 	c    *mysqlwire.Conn
 	mode string
 	gate *policy.Gate
+	// cancelQuery kills the backend query under way (client hang-up,
+	// statement timeout); safe from any goroutine.
+	cancelQuery func()
 	// Outcome of the statement under way, for the audit log.
 	outRows int64
 	outErr  uint16
@@ -91,11 +94,12 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		User: c.User.Name, Roles: c.User.Roles, Database: c.Database, Client: policy.HostOf(c.RemoteAddr),
 		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.dsn.db,
 	})
-	c.SetCanceller(func() {
+	s.cancelQuery = func() {
 		if t := s.thread.Load(); t != 0 {
 			r.kill(t, true)
 		}
-	})
+	}
+	c.SetCanceller(s.cancelQuery)
 	defer c.SetCanceller(nil)
 	defer s.detach(true)
 	for {
@@ -376,7 +380,7 @@ func (s *session) query(ctx context.Context, p []byte) error {
 		return s.use(db)
 	}
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
-		return denialError(d.Denial)
+		return d.Denial.MySQLError()
 	} else if d.SQL != "" {
 		q, p = d.SQL, append([]byte{mysqlwire.ComQuery}, d.SQL...)
 	}
@@ -754,7 +758,7 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 		s.r.log.Debug("prepare", "connection_id", s.c.ID, "sql", sqltext.MaskMySQL(q))
 	}
 	if d := s.gate.Check(ctx, "prepare", q); d.Denial != nil {
-		return denialError(d.Denial)
+		return d.Denial.MySQLError()
 	} else if d.SQL != "" {
 		q, p = d.SQL, append([]byte{mysqlwire.ComStmtPrepare}, d.SQL...)
 	}
@@ -1019,18 +1023,13 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 	}
 }
 
-// denialError is a policy denial as the client sees it.
-func denialError(d *policy.Denial) *mysqlwire.Error {
-	return &mysqlwire.Error{Code: d.Errno, State: d.MySQLState, Message: d.Message}
-}
-
 // limited runs a statement under the statement limits: rate and
 // concurrency are taken before it runs, and at the statement timeout the
 // backend query is killed (the client gets the server's 1317/1969).
 func (s *session) limited(run func() error) error {
-	r, den := s.gate.Begin()
+	r, den := s.gate.Begin(s.cancelQuery)
 	if den != nil {
-		return denialError(den)
+		return den.MySQLError()
 	}
 	s.outRows, s.outErr = 0, 0
 	var err error
@@ -1045,14 +1044,6 @@ func (s *session) limited(run func() error) error {
 		}
 		r.Done(s.outRows, code)
 	}()
-	if r.Timeout > 0 {
-		t := time.AfterFunc(r.Timeout, func() {
-			if th := s.thread.Load(); th != 0 {
-				s.r.kill(th, true)
-			}
-		})
-		defer t.Stop()
-	}
 	err = run()
 	return err
 }

@@ -17,11 +17,7 @@ import (
 const failingSQL = "floe: statement denied by policy"
 
 func denialError(d *policy.Denial) *pgproto3.ErrorResponse {
-	e := &pgwire.Error{Code: d.SQLState, Message: d.Message}
-	if d.Rule != "" {
-		e.Detail = "rule: " + d.Rule
-	}
-	return pgwire.ErrorResponse(e)
+	return pgwire.ErrorResponse(d.PGError())
 }
 
 // deniedQuery answers a denied simple Query. Inside a transaction the
@@ -83,23 +79,16 @@ func (s *session) beginLimits() *policy.Denial {
 	if s.run != nil {
 		return nil
 	}
-	r, den := s.gate.Begin()
+	r, den := s.gate.Begin(s.cancel)
 	if den != nil {
 		return den
 	}
 	s.run, s.runRows, s.runErr = r, 0, ""
-	if r.Timeout > 0 {
-		s.limitTimer = time.AfterFunc(r.Timeout, s.cancel)
-	}
 	return nil
 }
 
 // endLimits gives the statement limits back and records the outcome.
 func (s *session) endLimits() {
-	if s.limitTimer != nil {
-		s.limitTimer.Stop()
-		s.limitTimer = nil
-	}
 	if s.run != nil {
 		s.run.Done(s.runRows, s.runErr)
 		s.run = nil

@@ -85,11 +85,10 @@ type session struct {
 	gate *policy.Gate
 	// run holds the statement limits taken for what is running (a Query,
 	// or an extended batch from its first Execute to Sync) and collects
-	// its outcome; limitTimer cancels it at the statement timeout.
-	run        *policy.Run
-	runRows    int64
-	runErr     string
-	limitTimer *time.Timer
+	// its outcome.
+	run     *policy.Run
+	runRows int64
+	runErr  string
 
 	be       *pool.Conn[*backendConn]
 	bePool   *pool.Pool[*backendConn] // the pool be came from
@@ -341,7 +340,7 @@ func (s *session) loop(ctx context.Context) error {
 					err = s.skipToSync()
 					break
 				}
-				s.fail(op{kind: opExecute}, &pgwire.Error{Code: den.SQLState, Message: den.Message})
+				s.fail(op{kind: opExecute}, den.PGError())
 				err = s.checkPending(ctx)
 				break
 			}

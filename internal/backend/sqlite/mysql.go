@@ -184,17 +184,13 @@ func (s *mySession) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComInitDB:
 		return s.use(string(p[1:]))
 	case mysqlwire.ComQuery:
-		return limited(s.gate, s.cancel, func(d *policy.Denial) error {
-			return &mysqlwire.Error{Code: d.Errno, State: d.MySQLState, Message: d.Message}
-		}, func() error { return s.query(ctx, string(p[1:])) })
+		return limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.MySQLError() }, func() error { return s.query(ctx, string(p[1:])) })
 	case mysqlwire.ComFieldList:
 		return s.fieldList(ctx, p[1:])
 	case mysqlwire.ComStmtPrepare:
 		return s.prepare(ctx, string(p[1:]))
 	case mysqlwire.ComStmtExecute:
-		return limited(s.gate, s.cancel, func(d *policy.Denial) error {
-			return &mysqlwire.Error{Code: d.Errno, State: d.MySQLState, Message: d.Message}
-		}, func() error { return s.execute(ctx, p) })
+		return limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.MySQLError() }, func() error { return s.execute(ctx, p) })
 	case mysqlwire.ComStmtSendLongData:
 		if len(p) >= 7 {
 			if st := s.stmts[binary.LittleEndian.Uint32(p[1:])]; st != nil {
@@ -385,7 +381,7 @@ func (s *mySession) writeColumns(cols []mysqlwire.Column, status uint16) error {
 
 func (s *mySession) query(ctx context.Context, q string) error {
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
-		return &mysqlwire.Error{Code: d.Denial.Errno, State: d.Denial.MySQLState, Message: d.Denial.Message}
+		return d.Denial.MySQLError()
 	} else if d.SQL != "" {
 		q = d.SQL
 	}
@@ -653,7 +649,7 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byt
 
 func (s *mySession) prepare(ctx context.Context, q string) error {
 	if d := s.gate.Check(ctx, "prepare", q); d.Denial != nil {
-		return &mysqlwire.Error{Code: d.Denial.Errno, State: d.Denial.MySQLState, Message: d.Denial.Message}
+		return d.Denial.MySQLError()
 	} else if d.SQL != "" {
 		q = d.SQL
 	}

@@ -144,7 +144,7 @@ func (s *session) loop(ctx context.Context) error {
 		start := time.Now()
 		switch m := msg.(type) {
 		case *pgproto3.Query:
-			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return denialError(d) }, func() error { return s.simpleQuery(ctx, m.String) })
+			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, func() error { return s.simpleQuery(ctx, m.String) })
 			s.observe(start, err)
 			err = s.ready(err)
 		case *pgproto3.Parse:
@@ -154,7 +154,7 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Describe:
 			err = s.extended(s.describe(ctx, m))
 		case *pgproto3.Execute:
-			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return denialError(d) }, func() error { return s.execute(ctx, m) })
+			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, func() error { return s.execute(ctx, m) })
 			s.observe(start, err)
 			err = s.extended(err)
 		case *pgproto3.Close:
@@ -247,7 +247,7 @@ var errClientWrite = errors.New("writing to the client failed")
 
 func (s *session) simpleQuery(ctx context.Context, q string) error {
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
-		return denialError(d.Denial)
+		return d.Denial.PGError()
 	} else if d.SQL != "" {
 		q = d.SQL
 	}
@@ -592,7 +592,7 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 
 func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if d := s.gate.Check(ctx, "parse", m.Query); d.Denial != nil {
-		return denialError(d.Denial)
+		return d.Denial.PGError()
 	} else if d.SQL != "" {
 		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
 	}
@@ -901,20 +901,11 @@ func (s *session) closeMsg(m *pgproto3.Close) error {
 	return nil
 }
 
-// denialError is a policy denial as a PostgreSQL client sees it.
-func denialError(d *policy.Denial) *pgwire.Error {
-	e := &pgwire.Error{Code: d.SQLState, Message: d.Message}
-	if d.Rule != "" {
-		e.Detail = "rule: " + d.Rule
-	}
-	return e
-}
-
 // limited runs one statement under the statement limits, cancelling it
 // at the statement timeout.
 // The outcome recorded is the error's code (rows are not counted here).
 func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, run func() error) (err error) {
-	r, den := g.Begin()
+	r, den := g.Begin(cancel)
 	if den != nil {
 		return deny(den)
 	}
@@ -929,9 +920,5 @@ func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, run
 		}
 		r.Done(0, code)
 	}()
-	if r.Timeout > 0 {
-		t := time.AfterFunc(r.Timeout, cancel)
-		defer t.Stop()
-	}
 	return run()
 }

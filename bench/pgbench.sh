@@ -10,6 +10,7 @@
 # package; installed if missing and running as root), go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 T=${1:-10}
 CLIENTS=${CLIENTS:-"1 16 64"}
 MODES=${MODES:-"simple extended prepared"}
@@ -28,9 +29,7 @@ command -v pgbouncer >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=nonin
 command -v pgbench >/dev/null || { echo "pgbench missing: apt-get install postgresql-contrib" >&2; exit 1; }
 PGBOUNCER=$(command -v pgbouncer)
 
-psql -h $PGHOST -p $PGPORT -U postgres -qAtc "select 1 from pg_database where datname='$DB'" postgres | grep -q 1 ||
-  psql -h $PGHOST -p $PGPORT -U postgres -qc "create database $DB" postgres
-pgbench -h $PGHOST -p $PGPORT -U postgres -i -q -s 10 $DB >/dev/null 2>&1
+init_pgbench_db $DB
 
 go build -o "$work/floe" ./cmd/floe
 cat > "$work/floe.yaml" <<YAML
@@ -77,8 +76,7 @@ else
   "$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
 fi
 
-up() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-for p in $FLOE_PORT $BOUNCER_PORT; do for _ in $(seq 1 50); do up $p && break; sleep 0.2; done; done
+wait_ports $FLOE_PORT $BOUNCER_PORT
 
 run() { # target mode clients → "tps latency_ms errors"
   local port user pw

@@ -14,6 +14,7 @@
 #   AUDIT=0 bench/policy.sh      policy on without the audit log
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 T=${1:-10}
 CLIENTS=${CLIENTS:-"1 16 64"}
 MODES=${MODES:-"simple extended prepared"}
@@ -26,9 +27,7 @@ cleanup() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
 command -v pgbench >/dev/null || { echo "pgbench missing: apt-get install postgresql-contrib" >&2; exit 1; }
-psql -h $PGHOST -p $PGPORT -U postgres -qAtc "select 1 from pg_database where datname='$DB'" postgres | grep -q 1 ||
-  psql -h $PGHOST -p $PGPORT -U postgres -qc "create database $DB" postgres
-pgbench -h $PGHOST -p $PGPORT -U postgres -i -q -s 10 $DB >/dev/null 2>&1
+init_pgbench_db $DB
 
 go build -o "$work/floe" ./cmd/floe
 common() { # port admin-port
@@ -62,8 +61,7 @@ YAML
 } > "$work/on.yaml"
 "$work/floe" serve --config "$work/off.yaml" 2>"$work/off.log" &
 "$work/floe" serve --config "$work/on.yaml" 2>"$work/on.log" &
-up() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-for p in $OFF_PORT $ON_PORT; do for _ in $(seq 1 50); do up $p && break; sleep 0.2; done; done
+wait_ports $OFF_PORT $ON_PORT
 
 run() { # port mode clients → "tps errors"
   local out tps failed

@@ -325,16 +325,10 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 		Version: cfg.Version, ConnectionID: c.ID, Nonce: nonce, Capabilities: caps,
 		Charset: byte(CharsetUTF8MB4), Status: StatusAutocommit, Plugin: PluginCachingSHA,
 	})
-	if err := c.pc.WritePacket(greeting); err != nil {
-		return nil, err
-	}
-	if err := c.pc.Flush(); err != nil {
-		return nil, err
-	}
 	c.pc.Max = 1 << 16 // a handshake response is small
-	p, err := c.pc.ReadPacket()
+	p, err := c.handshakeStep(greeting)
 	if err != nil {
-		return nil, handshakeErr(err)
+		return nil, err
 	}
 	hr, err := ParseHandshakeResponse(p)
 	if err != nil {
@@ -405,6 +399,21 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 	return h, nil
 }
 
+// handshakeStep sends one handshake packet and reads the client's answer.
+func (c *Conn) handshakeStep(p []byte) ([]byte, error) {
+	if err := c.pc.WritePacket(p); err != nil {
+		return nil, err
+	}
+	if err := c.pc.Flush(); err != nil {
+		return nil, err
+	}
+	answer, err := c.pc.ReadPacket()
+	if err != nil {
+		return nil, handshakeErr(err)
+	}
+	return answer, nil
+}
+
 func handshakeErr(err error) error {
 	var se *SequenceError
 	switch {
@@ -441,15 +450,9 @@ func (s *Server) authenticate(c *Conn, hr *HandshakeResponse, nonce []byte) (*au
 			return nil, denied
 		}
 		// Ask the client to use caching_sha2_password.
-		if err := c.pc.WritePacket(AppendAuthSwitch(nil, PluginCachingSHA, nonce)); err != nil {
-			return nil, err
-		}
-		if err := c.pc.Flush(); err != nil {
-			return nil, err
-		}
-		p, err := c.pc.ReadPacket()
+		p, err := c.handshakeStep(AppendAuthSwitch(nil, PluginCachingSHA, nonce))
 		if err != nil {
-			return nil, handshakeErr(err)
+			return nil, err
 		}
 		data = p
 	}
@@ -477,15 +480,9 @@ func (s *Server) cachingSHA2(c *Conn, u *authn.User, nonce, scramble []byte, den
 		return u, nil
 	}
 	// Not cached or no match: full authentication, as MySQL does.
-	if err := c.pc.WritePacket([]byte{sha2More, sha2FullAuth}); err != nil {
-		return nil, err
-	}
-	if err := c.pc.Flush(); err != nil {
-		return nil, err
-	}
-	p, err := c.pc.ReadPacket()
+	p, err := c.handshakeStep([]byte{sha2More, sha2FullAuth})
 	if err != nil {
-		return nil, handshakeErr(err)
+		return nil, err
 	}
 	var password []byte
 	switch {
@@ -496,14 +493,8 @@ func (s *Server) cachingSHA2(c *Conn, u *authn.User, nonce, scramble []byte, den
 		if err != nil {
 			return nil, err
 		}
-		if err := c.pc.WritePacket(append([]byte{sha2More}, pemKey...)); err != nil {
+		if p, err = c.handshakeStep(append([]byte{sha2More}, pemKey...)); err != nil {
 			return nil, err
-		}
-		if err := c.pc.Flush(); err != nil {
-			return nil, err
-		}
-		if p, err = c.pc.ReadPacket(); err != nil {
-			return nil, handshakeErr(err)
 		}
 		fallthrough
 	case len(p) == 256:

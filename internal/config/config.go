@@ -247,6 +247,10 @@ type Limit struct {
 	Connections int `yaml:"connections"`
 	// StatementTimeout cancels statements that run longer.
 	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	// MaxResultRows and MaxResultBytes end a statement whose result
+	// grows past them with an error.
+	MaxResultRows  int64 `yaml:"max_result_rows"`
+	MaxResultBytes int64 `yaml:"max_result_bytes"`
 }
 
 // FirewallOverride is a firewall setting for a database and/or user.
@@ -258,13 +262,26 @@ type FirewallOverride struct {
 }
 
 // MaskRule masks one column.
+//
+// Database and Table are globs (Table "schema.name" or "name" in the
+// default schema, "*" or empty for every table); Column is a glob on the
+// column's name in its table, so "*email*" masks every such column.
 type MaskRule struct {
-	Database    string   `yaml:"database"`
-	Table       string   `yaml:"table"`
-	Column      string   `yaml:"column"`
-	Method      string   `yaml:"method"`
+	Database string `yaml:"database"`
+	Table    string `yaml:"table"`
+	Column   string `yaml:"column"`
+	// Method is full, partial, hash, null or email.
+	Method string `yaml:"method"`
+	// Keep is how many trailing characters partial shows (default 4).
+	Keep int `yaml:"keep"`
+	// Key, when set, makes hash an HMAC-SHA-256 under this secret, so
+	// values with few possibilities cannot be recovered by hashing them all.
+	Key         string   `yaml:"key"`
 	ExceptRoles []string `yaml:"except_roles"`
 }
+
+// MaskMethods are the masking methods.
+var MaskMethods = []string{"full", "partial", "hash", "null", "email"}
 
 // AuditSinks configures the audit log.
 type AuditSinks struct {

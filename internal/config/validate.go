@@ -362,11 +362,11 @@ func (c *Config) validate() Errors {
 				}
 			}
 		}
-		if l.Rate < 0 || l.Burst < 0 || l.ConcurrentQueries < 0 || l.Connections < 0 || l.StatementTimeout < 0 {
+		if l.Rate < 0 || l.Burst < 0 || l.ConcurrentQueries < 0 || l.Connections < 0 || l.StatementTimeout < 0 || l.MaxResultRows < 0 || l.MaxResultBytes < 0 {
 			bad(key, "limits must not be negative")
 		}
-		if l.Rate == 0 && l.ConcurrentQueries == 0 && l.Connections == 0 && l.StatementTimeout == 0 {
-			bad(key, "sets no limit (rate, concurrent_queries, connections, statement_timeout)")
+		if l.Rate == 0 && l.ConcurrentQueries == 0 && l.Connections == 0 && l.StatementTimeout == 0 && l.MaxResultRows == 0 && l.MaxResultBytes == 0 {
+			bad(key, "sets no limit (rate, concurrent_queries, connections, statement_timeout, max_result_rows, max_result_bytes)")
 		}
 	}
 	if lt := c.Policy.Login; lt.MaxFailures < 0 || lt.Window < 0 || lt.Lockout < 0 {
@@ -374,6 +374,38 @@ func (c *Config) validate() Errors {
 	}
 	if c.Policy.MaxStatementBytes < 0 {
 		bad("policy.max_statement_bytes", "must not be negative")
+	}
+	for i, m := range c.Masking {
+		key := fmt.Sprintf("masking[%d]", i)
+		if m.Database == "" {
+			bad(key+".database", "is required (a name or a glob)")
+		} else if _, err := path.Match(m.Database, ""); err != nil {
+			bad(key+".database", "%q: bad pattern", m.Database)
+		} else if !strings.ContainsAny(m.Database, "*?[") && !names[m.Database] {
+			bad(key+".database", "unknown database %q", m.Database)
+		}
+		if m.Column == "" {
+			bad(key+".column", "is required (a name or a glob)")
+		}
+		for _, p := range []string{m.Table, m.Column} {
+			if _, err := path.Match(p, ""); err != nil {
+				bad(key, "%q: bad pattern", p)
+			}
+		}
+		if !slices.Contains(MaskMethods, m.Method) {
+			bad(key+".method", "%q: want %s", m.Method, strings.Join(MaskMethods, ", "))
+		}
+		if m.Keep < 0 || m.Keep > 0 && m.Method != "partial" {
+			bad(key+".keep", "is a positive count for method partial")
+		}
+		if m.Key != "" && m.Method != "hash" {
+			bad(key+".key", "is for method hash")
+		}
+		for j, r := range m.ExceptRoles {
+			if !roles[r] {
+				bad(fmt.Sprintf("%s.except_roles[%d]", key, j), "unknown role %q", r)
+			}
+		}
 	}
 	if c.Audit != nil {
 		if c.Audit.File == "" && !c.Audit.Stdout {

@@ -13,37 +13,75 @@ func columnsString(cs []ColumnUse) string {
 		if c.Schema != "" {
 			t = c.Schema + "." + t
 		}
-		out = append(out, t+"."+c.Column)
+		out = append(out, t+"."+c.Column+":"+c.Use.String())
 	}
 	slices.Sort(out)
 	return strings.Join(out, " ")
 }
 
+// TestColumns lists the base columns a statement names and how it uses
+// them: returned as they are (output; nested through a subquery in FROM),
+// computed on (derived), or only read (filter).
 func TestColumns(t *testing.T) {
-	for _, tt := range []struct{ sql, want string }{
-		{"SELECT id, name FROM customers WHERE email = 'x'", "customers.email customers.id customers.name"},
-		{"SELECT * FROM customers", "customers.*"},
-		{"SELECT c.* , o.total FROM customers c JOIN orders o ON o.cid = c.id", "customers.* customers.id orders.cid orders.total"},
-		{"SELECT name FROM customers c JOIN orders o ON o.cid = c.id", "customers.name orders.cid orders.name customers.id"},
-		{"SELECT id FROM customers WHERE id IN (SELECT cid FROM orders WHERE total > 1)", "customers.id orders.cid orders.total"},
-		{"SELECT lower(name) AS n FROM customers ORDER BY n", "customers.name"},
-		{"WITH x AS (SELECT ssn FROM people) SELECT * FROM x", "people.ssn"},
+	both := []struct{ sql, want string }{
+		{"SELECT id, name FROM customers WHERE email = 'x'", "customers.email:filter customers.id:output customers.name:output"},
+		{"SELECT * FROM customers", "customers.*:output"},
+		{"SELECT c.* , o.total FROM customers c JOIN orders o ON o.cid = c.id", "customers.*:output customers.id:filter orders.cid:filter orders.total:output"},
+		{"SELECT name FROM customers c JOIN orders o ON o.cid = c.id", "customers.name:output orders.cid:filter orders.name:output customers.id:filter"},
+		{"SELECT id FROM customers WHERE id IN (SELECT cid FROM orders WHERE total > 1)", "customers.id:filter customers.id:output orders.cid:filter orders.total:filter"},
+		{"SELECT lower(name) AS n FROM customers ORDER BY n", "customers.name:derived"},
+		{"SELECT name AS email FROM customers WHERE email = 'x' ORDER BY email", "customers.name:output customers.email:filter"},
+		{"WITH x AS (SELECT ssn FROM people) SELECT * FROM x", "people.ssn:filter people.ssn:nested"},
+		{"WITH x AS (SELECT ssn FROM people) SELECT upper(ssn) FROM x", "people.ssn:filter people.ssn:derived"},
 		{"SELECT count(*) FROM customers", ""},
-		{"UPDATE customers SET name = 'a' WHERE id = 1", "customers.id"}, // SET targets are written, not read
-		{"SELECT s.ssn FROM public.people s", "public.people.ssn"},
-		{"SELECT d.x FROM (SELECT ssn AS x FROM people) d", "people.ssn"},
-	} {
-		for name, parse := range map[string]func(string) ([]Statement, error){"pg": Postgres, "mysql": MySQL} {
-			sts, err := parse(tt.sql)
-			if err != nil {
-				t.Errorf("%s %q: %v", name, tt.sql, err)
-				continue
-			}
-			want := strings.Fields(tt.want)
-			slices.Sort(want)
-			if got := columnsString(sts[0].Columns); got != strings.Join(want, " ") {
-				t.Errorf("%s %q:\n got %s\nwant %s", name, tt.sql, got, strings.Join(want, " "))
-			}
+		{"SELECT upper(email), length(name) FROM customers", "customers.email:derived customers.name:derived"},
+		{"SELECT (SELECT email FROM customers LIMIT 1)", "customers.email:derived"},
+		{"SELECT email FROM customers UNION SELECT name FROM people", "customers.email:derived people.name:derived"},
+		{"UPDATE customers SET name = email WHERE id = 1", "customers.email:derived customers.id:filter"}, // SET targets are written, not read
+		{"INSERT INTO copy SELECT email FROM customers", "customers.email:derived"},
+		{"DELETE FROM customers WHERE email LIKE 'a%'", "customers.email:filter"},
+		{"SELECT s.ssn FROM public.people s", "public.people.ssn:output"},
+		{"SELECT d.x FROM (SELECT ssn AS x FROM people) d", "people.ssn:filter people.ssn:nested"},
+		{"SELECT 1 FROM (SELECT ssn AS x FROM people) d", "people.ssn:filter"},
+		{"SELECT concat(d.x, 'a') FROM (SELECT ssn AS x FROM people) d", "people.ssn:filter people.ssn:derived"},
+		{"SELECT * FROM (SELECT * FROM people) d", "people.*:filter people.*:nested"},
+		{"SELECT d.ssn || '' FROM (SELECT * FROM people) d", "people.*:filter people.ssn:derived"},
+		{"CREATE VIEW v AS SELECT ssn FROM people", "people.ssn:derived"},
+		{"EXPLAIN SELECT upper(ssn) FROM people", "people.ssn:filter"},
+	}
+	pgOnly := []struct{ sql, want string }{
+		{"SELECT c FROM customers c", "customers.*:derived customers.c:output"},
+		{"SELECT row_to_json(c) FROM customers c", "customers.*:derived customers.c:derived"},
+		{"SELECT email INTO t2 FROM customers", "customers.email:derived"},
+		{"UPDATE customers SET name = 'a' WHERE id = 1 RETURNING email", "customers.email:derived customers.id:filter"},
+		{"COPY (SELECT email FROM customers) TO STDOUT", "customers.email:derived"},
+		{"SELECT d.a FROM (SELECT ssn, name FROM people) AS d(a, b)", "people.name:filter people.ssn:filter people.ssn:nested"},
+	}
+	myOnly := []struct{ sql, want string }{
+		{"SELECT email FROM customers INTO OUTFILE '/tmp/x'", "customers.email:derived"},
+		{"SELECT @v := email FROM customers", "customers.email:derived"},
+	}
+	check := func(name string, parse func(string) ([]Statement, error), sql, wantS string) {
+		t.Helper()
+		sts, err := parse(sql)
+		if err != nil {
+			t.Errorf("%s %q: %v", name, sql, err)
+			return
 		}
+		want := strings.Fields(wantS)
+		slices.Sort(want)
+		if got := columnsString(sts[0].Columns); got != strings.Join(want, " ") {
+			t.Errorf("%s %q:\n got %s\nwant %s", name, sql, got, strings.Join(want, " "))
+		}
+	}
+	for _, tt := range both {
+		check("pg", Postgres, tt.sql, tt.want)
+		check("mysql", MySQL, tt.sql, tt.want)
+	}
+	for _, tt := range pgOnly {
+		check("pg", Postgres, tt.sql, tt.want)
+	}
+	for _, tt := range myOnly {
+		check("mysql", MySQL, tt.sql, tt.want)
 	}
 }

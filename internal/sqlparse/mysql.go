@@ -46,7 +46,7 @@ func myStatement(st *Statement, n ast.StmtNode) {
 	n.Accept(v)
 	st.dropCTEs(v.ctes)
 	n.Accept(&myShape{sh: &st.Shape, exempt: map[ast.ExprNode]bool{}})
-	n.Accept(&myColumns{st: st, ctes: v.ctes})
+	myColumns(st, n)
 	st.compactColumns()
 }
 

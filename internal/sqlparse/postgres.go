@@ -147,7 +147,7 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 		}
 	})
 	st.dropCTEs(ctes)
-	pgColumns(st, top, nil, ctes)
+	pgColumns(st, top)
 	st.compactColumns()
 }
 

@@ -16,7 +16,14 @@ func MySQL(sql string) ([]Statement, error) { return mysqlParse(sql, true) }
 // MySQLNoFingerprint is MySQL without fingerprints.
 func MySQLNoFingerprint(sql string) ([]Statement, error) { return mysqlParse(sql, false) }
 
-func mysqlParse(sql string, fingerprint bool) ([]Statement, error) {
+func mysqlParse(sql string, fingerprint bool) (_ []Statement, err error) {
+	defer func() {
+		// The parser's literal conversions panic on some inputs (an
+		// integer of more than 81 digits); that is a text it cannot parse.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: the parser failed on this text (%v)", ErrSyntax, r)
+		}
+	}()
 	p := parser.New()
 	nodes, _, err := p.Parse(sql, "", "")
 	if err != nil {

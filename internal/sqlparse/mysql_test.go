@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -65,4 +66,12 @@ func FuzzMySQL(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestMySQLParserPanicIsASyntaxError(t *testing.T) {
+	// TiDB's decimal conversion panics on integers of more than 81 digits.
+	_, err := MySQL("SELECT " + strings.Repeat("1", 90))
+	if !errors.Is(err, ErrSyntax) {
+		t.Fatalf("err = %v, want a syntax error", err)
+	}
 }

@@ -18,6 +18,10 @@ type Source func() *Policy
 type Gate struct {
 	src  Source
 	base Request
+
+	// masks are the masking rules for the session under maskedBy.
+	maskedBy *Policy
+	masks    *Masks
 }
 
 // NewGate binds src to a session.
@@ -55,7 +59,21 @@ func (g *Gate) Policy() *Policy {
 func (g *Gate) SetDatabase(db, defaultSchema string) {
 	if g != nil {
 		g.base.Database, g.base.DefaultSchema = db, defaultSchema
+		g.maskedBy = nil
 	}
+}
+
+// Masks returns the masking rules for the session's user on its database
+// under the policy in force (nil: nothing is masked).
+func (g *Gate) Masks() *Masks {
+	if g == nil {
+		return nil
+	}
+	p := g.src()
+	if p != g.maskedBy {
+		g.maskedBy, g.masks = p, p.Masks(g.base.Roles, g.base.Database, g.base.DefaultSchema)
+	}
+	return g.masks
 }
 
 // Check decides on sql, which arrived via via (query, parse, prepare).

@@ -140,6 +140,7 @@ type Policy struct {
 	filters     map[string][]config.RowFilter // by role
 	columnRules bool                          // some grant names columns
 	limits      []limit
+	masking     []maskRule
 	opts        Options
 	cache       [2]*sqlparse.Cache[*analysis] // by text
 	shapes      [2]*sqlparse.Cache[*analysis] // by shapeKey
@@ -164,6 +165,7 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 		cfg:         cfg.Policy,
 		rules:       compileRules(cfg.Roles),
 		limits:      compileLimits(cfg.Limits),
+		masking:     compileMasks(cfg.Masking),
 		opts:        opts,
 		maxCacheLen: 64 << 10,
 	}
@@ -189,7 +191,7 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	if p.firewallUsed() && p.needsAllowlist() && opts.Allowlist == nil {
 		return nil, fmt.Errorf("firewall learn/enforce mode needs an allow-list")
 	}
-	p.enabled = p.grants || p.firewallUsed() || opts.Audit != nil
+	p.enabled = p.grants || p.firewallUsed() || opts.Audit != nil || len(p.masking) > 0
 	for _, d := range []Dialect{Postgres, MySQL} {
 		// Fingerprints are needed only by the allow-list.
 		parse := sqlparse.PostgresNoFingerprint
@@ -350,8 +352,9 @@ func (p *Policy) decide(req Request) Decision {
 	a := p.analyse(req)
 	mode, disabled := p.mode(req.User, req.Database)
 	fwOn := mode != "off"
+	masks := p.Masks(req.Roles, req.Database, req.DefaultSchema)
 	if a.parseErr != nil {
-		if p.cfg.Unparseable != "allow" && (p.grants || fwOn) {
+		if p.cfg.Unparseable != "allow" && (p.grants || fwOn || masks != nil) {
 			return Decision{a: a, Denial: &Denial{Rule: RuleParse, SQLState: "42601", Errno: 1064, MySQLState: "42000",
 				Message: "statement refused: it could not be parsed (" + trimParseError(a.parseErr) + ")"}}
 		}
@@ -369,6 +372,12 @@ func (p *Policy) decide(req Request) Decision {
 			return dec
 		}
 		dec.SQL = sql
+	}
+	if masks != nil {
+		if den := masks.check(req, a.stmts, req.Dialect == Postgres); den != nil {
+			dec.Denial = den
+			return dec
+		}
 	}
 	if !fwOn {
 		return dec

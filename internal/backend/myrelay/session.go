@@ -37,6 +37,7 @@ type clientStmt struct {
 	params  int
 	columns int
 	types   []uint16 // parameter types the client bound last
+	plan    *maskPlan // masks of the rows of its open cursor
 }
 
 type session struct {
@@ -50,6 +51,8 @@ type session struct {
 	// Outcome of the statement under way, for the audit log.
 	outRows int64
 	outErr  uint16
+	// plan masks the rows of the result set being relayed (nil: none).
+	plan *maskPlan
 
 	foundRows bool
 	p         *pool.Pool[*backendConn]
@@ -416,7 +419,7 @@ func (s *session) query(ctx context.Context, p []byte) error {
 	if err := s.be.send(p); err != nil {
 		return s.lost(err)
 	}
-	failed, err := s.relayResult(false)
+	failed, err := s.relayResult(false, false)
 	s.observe(start, failed, err)
 	if err != nil {
 		return err
@@ -506,8 +509,9 @@ func (s *session) toClientEOF(afterColumns bool, warnings, status uint16) {
 
 // relayResult streams the response to COM_QUERY or COM_STMT_EXECUTE:
 // OK, ERR, or result sets, as many as the server says follow. failed
-// reports an ERR packet (relayed).
-func (s *session) relayResult(cursor bool) (failed bool, err error) {
+// reports an ERR packet (relayed). binary: rows are in the binary
+// protocol (COM_STMT_EXECUTE).
+func (s *session) relayResult(cursor, binary bool) (failed bool, err error) {
 	stop := s.watch()
 	defer stop()
 	be := s.be
@@ -540,7 +544,7 @@ func (s *session) relayResult(cursor bool) (failed bool, err error) {
 				return true, nil
 			}
 		default:
-			st, failed, err := s.relayRows(p, cursor)
+			st, failed, err := s.relayRows(p, cursor, binary)
 			if err != nil || failed {
 				return failed, err
 			}
@@ -564,16 +568,33 @@ func (s *session) setStatus(st uint16) {
 // relayRows relays one result set whose column count packet is first.
 // cursor is set for COM_STMT_EXECUTE with a cursor flag: if the server
 // opened one, no rows follow now (COM_STMT_FETCH reads them).
-func (s *session) relayRows(first []byte, cursor bool) (status uint16, failed bool, err error) {
+func (s *session) relayRows(first []byte, cursor, binary bool) (status uint16, failed bool, err error) {
 	be := s.be
 	n, _ := mysqlwire.NewReader(first).LenInt()
 	s.toClient(first)
-	for range n {
-		p, err := be.read()
-		if err != nil {
+	s.plan = nil
+	if ms := s.gate.Masks(); ms != nil {
+		defs := make([][]byte, n)
+		for i := range defs {
+			if defs[i], err = be.read(); err != nil {
+				return 0, false, s.lost(err)
+			}
+		}
+		if s.plan, err = planColumns(ms, defs); err != nil {
+			be.broken = true
 			return 0, false, s.lost(err)
 		}
-		s.toClient(p)
+		for _, d := range defs {
+			s.toClient(d)
+		}
+	} else {
+		for range n {
+			p, err := be.read()
+			if err != nil {
+				return 0, false, s.lost(err)
+			}
+			s.toClient(p)
+		}
 	}
 	var pending []byte
 	if !be.deprecateEOF || cursor {
@@ -618,6 +639,12 @@ func (s *session) relayRows(first []byte, cursor bool) (status uint16, failed bo
 			return st, false, nil
 		}
 		s.outRows++
+		if s.plan != nil {
+			if p, err = s.plan.row(p, binary); err != nil {
+				be.broken = true
+				return 0, false, s.lost(err)
+			}
+		}
 		s.toClient(p)
 	}
 }
@@ -804,12 +831,21 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 	out := pok
 	out.StatementID = id
 	s.toClient(mysqlwire.AppendPrepareOK(nil, out))
-	for _, n := range []int{cs.params, cs.columns} {
-		for range n {
-			d, err := be.read()
-			if err != nil {
+	for k, n := range []int{cs.params, cs.columns} {
+		defs := make([][]byte, n)
+		for i := range defs {
+			if defs[i], err = be.read(); err != nil {
 				return s.lost(err)
 			}
+		}
+		if k == 1 {
+			// The client learns the result's column types here.
+			if _, err := planColumns(s.gate.Masks(), defs); err != nil {
+				be.broken = true
+				return s.lost(err)
+			}
+		}
+		for _, d := range defs {
 			s.toClient(d)
 		}
 		if n > 0 {
@@ -939,7 +975,10 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 		return s.lost(err)
 	}
 	s.longData = false
-	failed, err := s.relayResult(ex.Flags&mysqlwire.CursorReadOnly != 0)
+	failed, err := s.relayResult(ex.Flags&mysqlwire.CursorReadOnly != 0, true)
+	if ex.Flags&mysqlwire.CursorReadOnly != 0 {
+		cs.plan = s.plan // rows come with COM_STMT_FETCH
+	}
 	s.observe(start, failed, err)
 	return err
 }
@@ -1018,6 +1057,12 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 			s.setStatus(st)
 			s.toClientEOF(false, w, st)
 			return nil
+		}
+		if cs.plan != nil {
+			if q, err = cs.plan.row(q, true); err != nil {
+				s.be.broken = true
+				return s.lost(err)
+			}
 		}
 		s.toClient(q)
 	}

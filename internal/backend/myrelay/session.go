@@ -36,7 +36,7 @@ type clientStmt struct {
 	query   string
 	params  int
 	columns int
-	types   []uint16 // parameter types the client bound last
+	types   []uint16  // parameter types the client bound last
 	plan    *maskPlan // masks of the rows of its open cursor
 }
 

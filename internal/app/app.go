@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -333,9 +332,6 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 // build makes the state for cfg, reusing relays and engines that serve
 // the same backend.
 func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
-	if p := cfg.Unenforced(); len(p) > 0 {
-		return nil, fmt.Errorf("config sets %s, which this version of Floe does not enforce yet; remove them rather than run without the policy they describe", strings.Join(p, ", "))
-	}
 	specs := make([]authn.Spec, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
 		specs = append(specs, authn.Spec{Name: u.Name, Password: u.Password, Verifier: u.SCRAM, Roles: u.Roles, Databases: u.Databases})

@@ -111,13 +111,13 @@ func TestRedactDSN(t *testing.T) {
 	}
 }
 
-func TestUnenforcedIsReported(t *testing.T) {
+func TestMaskingAndGrantsParse(t *testing.T) {
 	c, err := Parse("f.yaml", []byte("databases: [{name: a, kind: sqlite, path: x}]\nroles: [{name: r, grants: [{database: a, tables: ['*'], actions: [select]}]}]\nusers: [{name: u, password: p, roles: [r]}]\nfirewall: {mode: protect}\nmasking: [{database: a, table: t, column: c, method: full}]\n"), env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := c.Unenforced(); len(p) != 1 || p[0] != "masking" {
-		t.Fatalf("unenforced sections: %v", p)
+	if len(c.Masking) != 1 || c.Masking[0].Method != "full" {
+		t.Fatalf("masking: %+v", c.Masking)
 	}
 	if !c.GrantsConfigured() {
 		t.Fatal("grants not seen")
@@ -136,6 +136,14 @@ func TestPolicyValidation(t *testing.T) {
 		{"roles: [{name: r}]\nfirewall: {overrides: [{mode: off}]}", "names a database, a user or both"},
 		{"roles: [{name: r}]\npolicy: {unparseable: maybe}", `policy.unparseable: "maybe": want deny or allow`},
 		{"roles: [{name: r}]\naudit: {on_full: wait, file: x}", `audit.on_full: "wait"`},
+		{"roles: [{name: r}]\nmasking: [{database: a, column: c, method: blur}]", `masking[0].method: "blur": want full, partial`},
+		{"roles: [{name: r}]\nmasking: [{database: b, column: c, method: full}]", `masking[0].database: unknown database "b"`},
+		{"roles: [{name: r}]\nmasking: [{database: a, table: t, method: full}]", "masking[0].column: is required"},
+		{"roles: [{name: r}]\nmasking: [{database: a, column: c, method: full, keep: 2}]", "masking[0].keep: is a positive count for method partial"},
+		{"roles: [{name: r}]\nmasking: [{database: a, column: c, method: full, key: k}]", "masking[0].key: is for method hash"},
+		{"roles: [{name: r}]\nmasking: [{database: a, column: c, method: full, except_roles: [x]}]", `masking[0].except_roles[0]: unknown role "x"`},
+		{"roles: [{name: r}]\nmasking: [{database: a, column: '[', method: full}]", `"[": bad pattern`},
+		{"roles: [{name: r}]\nlimits: [{per: user, max_result_rows: -1}]", "limits must not be negative"},
 	} {
 		_, err := Parse("f.yaml", []byte(base+tt.yaml+"\n"), env(nil))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -437,17 +437,6 @@ func checkDSN(kind, dsn string) string {
 	return fmt.Sprintf("scheme %q: want %s://", u.Scheme, want[0])
 }
 
-// Unenforced lists the configured sections this version of Floe does
-// not enforce yet; the gateway refuses to start with them rather than
-// run without the policy they describe.
-func (c *Config) Unenforced() []string {
-	var s []string
-	if len(c.Masking) > 0 {
-		s = append(s, "masking")
-	}
-	return s
-}
-
 // GrantsConfigured reports whether any role grants anything: from then
 // on every statement needs a grant (deny by default).
 func (c *Config) GrantsConfigured() bool {

@@ -10,15 +10,22 @@
 // parsing with the dialect's real parser (cached by text, and shared by
 // texts that differ only in simple literals, see shapeKey), grants of the
 // user's roles on the tables, columns, functions and privileged
-// statements found, row filters, and the SQL firewall (structural
+// statements found, row filters, the masking check (statements that would
+// compute on or move masked columns are refused), and the SQL firewall (structural
 // injection findings, libinjection on literals and, in learn/enforce
 // modes, the per-user allow-list of fingerprints).
 //
+// Masking itself happens where rows are: a Gate's Masks say, for the
+// session's user and database, how each table column is masked; the
+// relays and engines look up the columns a result comes from (as the
+// server reports them) and apply each Mask to the values.
+//
 // Limits are applied around execution rather than at the check: Connect
 // and OpenConnection at the handshake, a Gate's Begin when a statement
-// starts to run (rate, concurrency, statement timeout) and Run.Done when
-// it ends, which also writes the outcome to the audit log; LoginAllowed
-// and LoginResult throttle failed logins.
+// starts to run (rate, concurrency, statement timeout), Run.Row as its
+// result streams (result rows and bytes) and Run.Done when it ends, which
+// also writes the outcome to the audit log; LoginAllowed and LoginResult
+// throttle failed logins.
 //
 // A Policy is immutable once built from a config; reload builds a new
 // one. What must outlive it is passed in: the allow-list (one goroutine

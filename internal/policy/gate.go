@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/floe-db/floe/internal/audit"
@@ -100,6 +101,42 @@ type Run struct {
 	timer *time.Timer // calls cancel at the statement timeout
 	start time.Time
 	done  bool
+	// rows and bytes of the result under way; over: its bound was passed.
+	rows, bytes int64
+	over        bool
+	timedOut    atomic.Bool
+}
+
+// TimedOut reports whether the statement timeout cancelled the statement.
+func (r *Run) TimedOut() bool { return r != nil && r.timedOut.Load() }
+
+// Row counts a row of n bytes of the result under way. Past the result
+// bounds it returns the denial that ends the result (once).
+func (r *Run) Row(n int) *Denial {
+	if r == nil || r.MaxRows == 0 && r.MaxBytes == 0 || r.over {
+		return nil
+	}
+	r.rows++
+	r.bytes += int64(n)
+	var d *Denial
+	switch {
+	case r.MaxRows > 0 && r.rows > r.MaxRows:
+		d = r.p.limitDenial("limit.result-rows", "the result has more than %d rows (limits: max_result_rows); the statement was stopped", r.MaxRows)
+	case r.MaxBytes > 0 && r.bytes > r.MaxBytes:
+		d = r.p.limitDenial("limit.result-bytes", "the result is larger than %d bytes (limits: max_result_bytes); the statement was stopped", r.MaxBytes)
+	default:
+		return nil
+	}
+	r.over = true
+	return d
+}
+
+// NextResult starts counting the next result of the statement (a
+// multi-statement text or an extended-protocol batch has several).
+func (r *Run) NextResult() {
+	if r != nil {
+		r.rows, r.bytes, r.over = 0, 0, false
+	}
 }
 
 // Begin applies the statement limits before a statement runs; cancel
@@ -116,7 +153,10 @@ func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
 	}
 	r := &Run{Bounds: b, g: g, p: p, end: end, start: time.Now()}
 	if b.Timeout > 0 {
-		r.timer = time.AfterFunc(b.Timeout, cancel)
+		r.timer = time.AfterFunc(b.Timeout, func() {
+			r.timedOut.Store(true)
+			cancel()
+		})
 	}
 	return r, nil
 }

@@ -182,6 +182,8 @@ func (p *Policy) OpenConnection(user, db, client string) (release func(), den *D
 // none), the tightest of each kind.
 type Bounds struct {
 	Timeout time.Duration
+	// MaxRows and MaxBytes bound each result.
+	MaxRows, MaxBytes int64
 }
 
 func tighter[T int64 | time.Duration](cur, v T) T {
@@ -214,6 +216,8 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), b Bounds, 
 			continue
 		}
 		b.Timeout = tighter(b.Timeout, l.StatementTimeout)
+		b.MaxRows = tighter(b.MaxRows, l.MaxResultRows)
+		b.MaxBytes = tighter(b.MaxBytes, l.MaxResultBytes)
 		if l.Rate == 0 && l.ConcurrentQueries == 0 {
 			continue
 		}

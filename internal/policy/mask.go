@@ -154,6 +154,29 @@ func (ms *Masks) check(req Request, stmts []sqlparse.Statement, nested bool) *De
 	return nil
 }
 
+// masked lists the masked columns the statements return ("table.column",
+// "table.*" for a star over a table with masked columns).
+func (ms *Masks) masked(stmts []sqlparse.Statement) []string {
+	var out []string
+	for i := range stmts {
+		for _, u := range stmts[i].Columns {
+			if u.Use != sqlparse.UseOutput && u.Use != sqlparse.UseNested {
+				continue
+			}
+			hit := false
+			if u.Column == "*" {
+				hit = ms.Table(u.Schema, u.Table)
+			} else {
+				hit = ms.Column(u.Schema, u.Table, u.Column) != nil
+			}
+			if name := (sqlparse.Table{Schema: u.Schema, Name: u.Table}).String() + "." + u.Column; hit && !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
 func maskDenial(req Request, table, column, why string) *Denial {
 	what := "table " + table + " has masked columns"
 	if column != "" && column != "*" {

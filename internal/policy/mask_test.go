@@ -136,6 +136,15 @@ func TestMaskedStatements(t *testing.T) {
 	}
 }
 
+func TestMaskedColumnsAreReported(t *testing.T) {
+	p := newTestPolicy(t, maskConfig, Options{})
+	d := p.Check(context.Background(), Request{User: "alice", Roles: []string{"analyst"}, Database: "app", DefaultSchema: "public",
+		SQL: "SELECT c.id, c.email, c.name FROM customers c WHERE c.card = '1'"})
+	if d.Denial != nil || strings.Join(d.Masked, ",") != "customers.email" {
+		t.Fatalf("masked = %v, denial %v", d.Masked, d.Denial)
+	}
+}
+
 func TestMaskingAloneDeniesUnparseable(t *testing.T) {
 	p := policyFrom(t, `
 databases: [{name: app, kind: postgres, primary: "postgres://u@127.0.0.1:5432/app"}]

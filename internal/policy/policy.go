@@ -61,6 +61,9 @@ type Decision struct {
 	// SQL, when set, is the text to run instead of the client's: row
 	// filters were added to it.
 	SQL string
+	// Masked lists the masked columns the text returns (masked on the
+	// way to the client).
+	Masked []string
 
 	a *analysis // for the masked text in logs and audit records
 }
@@ -378,6 +381,7 @@ func (p *Policy) decide(req Request) Decision {
 			dec.Denial = den
 			return dec
 		}
+		dec.Masked = masks.masked(a.stmts)
 	}
 	if !fwOn {
 		return dec
@@ -574,6 +578,8 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 		decision, rule = "denied", d.Denial.Rule
 	} else if len(d.Findings) > 0 {
 		decision, rule = "detected", d.Findings[0].Rule
+	} else if len(d.Masked) > 0 {
+		decision = "masked"
 	}
 	if m := p.opts.Metrics; m != nil {
 		m.PolicyDecisions.WithLabelValues(req.Database, decision, rule).Inc()
@@ -613,6 +619,9 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 	}
 	if d.SQL != "" {
 		fields["row_filtered"] = true
+	}
+	if len(d.Masked) > 0 {
+		fields["masked"] = d.Masked
 	}
 	if len(d.Statements) > 0 {
 		kinds := make([]string, len(d.Statements))

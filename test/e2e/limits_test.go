@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,11 +12,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func limitsConfig(pgDSN, myDSN string) string {
+func limitsConfig(pgDSN, myDSN, litePath string) string {
 	return fmt.Sprintf(`databases:
   - {name: app, kind: postgres, primary: %q, pool: {mode: transaction, size: 4}}
   - {name: shop, kind: mysql, primary: %q, pool: {mode: transaction, size: 4}}
+  - {name: lite, kind: sqlite, path: %q}
 users:
+  - {name: erin, password: erin-secret}
+  - {name: fay, password: fay-secret}
   - {name: alice, password: alice-secret}
   - {name: bob, password: bob-secret}
   - {name: carol, password: carol-secret}
@@ -25,15 +29,17 @@ limits:
   - {per: user, user: bob, rate: 1, burst: 3}
   - {per: user, user: carol, concurrent_queries: 1}
   - {per: user, user: dave, statement_timeout: 300ms}
+  - {per: user, user: erin, max_result_rows: 100}
+  - {per: user, user: fay, max_result_bytes: 20000}
 policy:
   login: {max_failures: 3, window: 1m, lockout: 1m}
-`, pgDSN, myDSN)
+`, pgDSN, myDSN, litePath)
 }
 
 func TestLimits(t *testing.T) {
 	pgDSN := testDB(t)
 	myDSN, _ := myTestDB(t)
-	g := start(t, limitsConfig(pgDSN, myDSN))
+	g := start(t, limitsConfig(pgDSN, myDSN, filepath.Join(t.TempDir(), "lite.db")))
 	ctx := context.Background()
 
 	t.Run("connections", func(t *testing.T) {
@@ -153,9 +159,112 @@ func TestLimits(t *testing.T) {
 		if time.Since(start) > 5*time.Second {
 			t.Fatalf("MySQL statement ran past its timeout (%v)", err)
 		}
-		// MariaDB ends a killed SLEEP() with 1 or error 1317.
-		if err != nil && myErrno(err) != 1317 {
-			t.Fatalf("MySQL long statement: %v", err)
+		// MariaDB ends a killed SLEEP() with 1, or with an error.
+		if err != nil && myErrno(err) != 3024 {
+			t.Fatalf("MySQL long statement: %v, want 3024", err)
+		}
+		var n int64
+		start = time.Now()
+		err = db.QueryRow("SELECT count(*) FROM seq_1_to_100000 a JOIN seq_1_to_100000 b").Scan(&n)
+		if myErrno(err) != 3024 || time.Since(start) > 5*time.Second {
+			t.Fatalf("MySQL long statement: %v after %v, want 3024 (statement timeout)", err, time.Since(start))
+		}
+		if err := db.QueryRow("SELECT 1").Scan(&n); err != nil {
+			t.Fatalf("after the timeout: %v", err)
+		}
+	})
+
+	t.Run("result size", func(t *testing.T) {
+		// A result past the bound ends with an error where the next row
+		// would be; the session goes on.
+		pgQueries := map[string]string{
+			"app":  "SELECT g, repeat('x', 300) FROM generate_series(1, %d) g",
+			"lite": "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < %d) SELECT g, printf('%%300s', 'x') FROM s",
+		}
+		for db, q := range pgQueries {
+			for _, user := range []string{"erin", "fay"} {
+				c := g.connect(t, user, user+"-secret", db)
+				for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+					rows, err := c.Query(ctx, fmt.Sprintf(q, 100000), mode)
+					n := 0
+					if err == nil {
+						for rows.Next() {
+							n++
+						}
+						err = rows.Err()
+					}
+					if sqlstate(err) != "53400" || n > 100 {
+						t.Errorf("%s %s %v: %d rows then %v, want at most 100 rows then 53400", db, user, mode, n, err)
+					}
+					var got int
+					if err := c.QueryRow(ctx, "SELECT 1", mode).Scan(&got); err != nil || got != 1 {
+						t.Fatalf("%s %s after a stopped result: %v", db, user, err)
+					}
+					rows, err = c.Query(ctx, fmt.Sprintf(q, 50), mode)
+					if err != nil {
+						t.Fatal(err)
+					}
+					n = 0
+					for rows.Next() {
+						n++
+					}
+					if rows.Err() != nil || n != 50 {
+						t.Errorf("%s %s: a small result: %d rows, %v", db, user, n, rows.Err())
+					}
+				}
+				// Inside a transaction the statement fails as a server error would.
+				tx, err := c.Begin(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tx.Exec(ctx, fmt.Sprintf(q, 100000)); sqlstate(err) != "53400" {
+					t.Errorf("%s %s in a transaction: %v", db, user, err)
+				}
+				if err := tx.Rollback(ctx); err != nil {
+					t.Fatalf("%s %s rollback: %v", db, user, err)
+				}
+				c.Close(ctx)
+			}
+		}
+		myQueries := map[string]string{
+			"shop": "SELECT seq, repeat('x', 300) FROM seq_1_to_%d WHERE seq > ?",
+			"lite": "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < %d) SELECT g, printf('%%300s', 'x') FROM s WHERE g > ?",
+		}
+		for name, q := range myQueries {
+			for _, user := range []string{"erin", "fay"} {
+				for _, interpolate := range []string{"true", "false"} {
+					db := g.mydb(t, user, user+"-secret", name, map[string]string{"interpolateParams": interpolate})
+					db.SetMaxOpenConns(1)
+					rows, err := db.Query(fmt.Sprintf(q, 100000), 0)
+					n := 0
+					if err == nil {
+						for rows.Next() {
+							n++
+						}
+						err = rows.Err()
+						rows.Close()
+					}
+					if myErrno(err) != 1226 || n > 100 {
+						t.Errorf("%s %s interpolate=%s: %d rows then %v, want at most 100 rows then 1226", name, user, interpolate, n, err)
+					}
+					var one int
+					if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
+						t.Fatalf("%s %s after a stopped result: %v", name, user, err)
+					}
+					rows, err = db.Query(fmt.Sprintf(q, 50), 0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					n = 0
+					for rows.Next() {
+						n++
+					}
+					if rows.Err() != nil || n != 50 {
+						t.Errorf("%s %s: a small result: %d rows, %v", name, user, n, rows.Err())
+					}
+					rows.Close()
+				}
+			}
 		}
 	})
 

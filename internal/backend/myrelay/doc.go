@@ -22,6 +22,12 @@
 // maps statement ids. A connection that carried session state is reset
 // with COM_RESET_CONNECTION before it returns to the pool.
 //
+// Masking (mask.go): column definitions name each column's table and
+// column; masked ones are rewritten as strings, and text rows, binary rows
+// and cursor fetches have their masked values replaced. A result past the
+// result-size limit gets an ERR in place of its next row; the rest of the
+// answer is read and dropped.
+//
 // KILL QUERY from another session (or the client hanging up mid-query)
 // runs KILL QUERY for the attached connection's thread on a separate
 // connection to the server.

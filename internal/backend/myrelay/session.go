@@ -53,6 +53,10 @@ type session struct {
 	outErr  uint16
 	// plan masks the rows of the result set being relayed (nil: none).
 	plan *maskPlan
+	// run is the statement under way; muted: its result was stopped
+	// with an error, the rest of the server's answer is read and dropped.
+	run   *policy.Run
+	muted bool
 
 	foundRows bool
 	p         *pool.Pool[*backendConn]
@@ -478,7 +482,7 @@ func (s *session) watch() (stop func()) {
 // response is still read from the server (and dropped) so the connection
 // stays usable.
 func (s *session) toClient(p []byte) {
-	if s.gone.Load() {
+	if s.gone.Load() || s.muted {
 		return
 	}
 	if err := s.c.WritePacket(p); err != nil {
@@ -499,7 +503,7 @@ func (s *session) clientGone() {
 }
 
 func (s *session) toClientEOF(afterColumns bool, warnings, status uint16) {
-	if s.gone.Load() {
+	if s.gone.Load() || s.muted {
 		return
 	}
 	if err := s.c.WriteEOF(afterColumns, warnings, status); err != nil {
@@ -532,6 +536,7 @@ func (s *session) relayResult(cursor, binary bool) (failed bool, err error) {
 			}
 			s.toClient(p)
 		case mysqlwire.HeaderErr:
+			p = s.timeoutErr(p)
 			s.noteErr(p)
 			s.toClient(p)
 			return true, nil
@@ -629,6 +634,7 @@ func (s *session) relayRows(first []byte, cursor, binary bool) (status uint16, f
 			}
 		}
 		if p[0] == mysqlwire.HeaderErr {
+			p = s.timeoutErr(p)
 			s.noteErr(p)
 			s.toClient(p)
 			return 0, true, nil
@@ -645,8 +651,39 @@ func (s *session) relayRows(first []byte, cursor, binary bool) (status uint16, f
 				return 0, false, s.lost(err)
 			}
 		}
+		if den := s.run.Row(len(p) + 4); den != nil {
+			s.stop(den.MySQLError())
+		}
 		s.toClient(p)
 	}
+}
+
+// stop ends the result under way with err in place of its next row (as
+// a server that fails mid-result does). The backend query is killed and
+// the rest of its answer read and dropped; since the kill may land late,
+// the connection is not reused by anyone else.
+func (s *session) stop(err *mysqlwire.Error) {
+	if s.muted {
+		return
+	}
+	s.toClient(mysqlwire.AppendErr(nil, err))
+	s.muted = true
+	s.outErr = err.Code
+	s.be.broken = true
+	go s.cancelQuery()
+}
+
+// timeoutErr replaces the server's "query interrupted" with the
+// statement-timeout error when the gateway's timeout killed the query.
+func (s *session) timeoutErr(p []byte) []byte {
+	if !s.run.TimedOut() {
+		return p
+	}
+	if e := mysqlwire.ParseErr(p); e != nil && e.Code == mysqlwire.ErQueryInterrupted {
+		return mysqlwire.AppendErr(nil, &mysqlwire.Error{Code: mysqlwire.ErQueryTimeout, State: "HY000",
+			Message: "Query execution was interrupted, maximum statement execution time exceeded (limits: statement_timeout)"})
+	}
+	return p
 }
 
 // noteErr keeps the first error of the statement for its outcome.
@@ -1077,8 +1114,15 @@ func (s *session) limited(run func() error) error {
 		return den.MySQLError()
 	}
 	s.outRows, s.outErr = 0, 0
+	s.run = r
 	var err error
 	defer func() {
+		if s.muted {
+			// The error went out in place of a row; the rest was dropped.
+			s.muted = false
+			_ = s.c.Flush()
+		}
+		s.run = nil
 		code := ""
 		if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
 			code = strconv.Itoa(int(me.Code))

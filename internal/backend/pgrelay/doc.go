@@ -17,6 +17,14 @@
 // statements on another connection, answer some messages itself, and
 // notice a backend that sends what it should not. See exchange.go.
 //
+// Masking (mask.go): each RowDescription's table OIDs and attribute
+// numbers are resolved to names through a catalogue connection of the
+// relay's own (cached), masked columns are described as text, and each
+// DataRow's masked values are replaced, text or binary format. A result
+// can be stopped (masking unresolvable, result-size limit): the client
+// gets the error, the statement is cancelled and the rest of the answer is
+// dropped until ReadyForQuery.
+//
 // Goroutines: besides the client's, a short-lived watcher reads the
 // client socket while a statement runs longer than 50 ms (to cancel it if
 // the client hangs up), and a LISTENing session reads its idle backend for

@@ -102,6 +102,10 @@ func (s *session) exchange(ctx context.Context) error {
 				return s.confused(msg)
 			}
 			s.txStatus = m.TxStatus
+			s.muted, s.qplan = false, nil
+			if s.txStatus == 'I' {
+				clear(s.portals) // portals end with their transaction
+			}
 			// The statement is over before the client can hear so.
 			s.endLimits()
 			if s.mode == config.PoolStatement && m.TxStatus != 'I' && s.pinned == "" {
@@ -111,15 +115,56 @@ func (s *session) exchange(ctx context.Context) error {
 			}
 			s.toClient(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 			done = true
+		case *pgproto3.DataRow:
+			if ok, _ := answers(msg, k); !ok {
+				return s.confused(msg)
+			}
+			s.maskRow(head, m)
+			if s.run != nil {
+				if den := s.run.Row(rowSize(m)); den != nil {
+					s.stop(den.PGError())
+				}
+			}
+			s.toClient(msg)
+		case *pgproto3.RowDescription:
+			ok, ends := answers(msg, k)
+			if !ok {
+				return s.confused(msg)
+			}
+			if err := s.describeRows(ctx, head, m); err != nil {
+				s.maskFailed(err)
+			}
+			if !head.swallow {
+				s.toClient(msg)
+			}
+			done = ends
 		default:
 			ok, ends := answers(msg, k)
 			if !ok {
 				return s.confused(msg)
 			}
-			if cc, isCC := msg.(*pgproto3.CommandComplete); isCC && s.run != nil {
-				s.runRows += tagRows(cc.CommandTag)
+			switch m := msg.(type) {
+			case *pgproto3.CommandComplete:
+				if s.run != nil {
+					s.runRows += tagRows(m.CommandTag)
+					s.run.NextResult()
+				}
+				s.qplan = nil
+			case *pgproto3.NoData:
+				if head.st != nil {
+					head.st.plan, head.st.planMasks, head.st.described = nil, s.gate.Masks(), true
+				}
+				if head.portal != nil {
+					head.portal.plan, head.portal.described = nil, true
+				}
 			}
-			if _, parsed := msg.(*pgproto3.ParseComplete); !parsed || !head.swallow {
+			switch msg.(type) {
+			case *pgproto3.ParseComplete, *pgproto3.ParameterDescription, *pgproto3.NoData:
+				if head.swallow {
+					break
+				}
+				s.toClient(msg)
+			default:
 				s.toClient(msg)
 			}
 			done = ends
@@ -137,6 +182,15 @@ func (s *session) exchange(ctx context.Context) error {
 		s.clientGone = true
 	}
 	return nil
+}
+
+// rowSize is the size of a DataRow on the wire.
+func rowSize(m *pgproto3.DataRow) int {
+	n := 7 + 4*len(m.Values)
+	for _, v := range m.Values {
+		n += len(v)
+	}
+	return n
 }
 
 // answers reports whether msg may answer an op of kind k and whether it
@@ -193,9 +247,10 @@ func (s *session) dropUntilSync() {
 	}
 }
 
-// toClient buffers a message for the client unless the client is gone.
+// toClient buffers a message for the client unless the client is gone
+// or the result was stopped.
 func (s *session) toClient(m pgproto3.BackendMessage) {
-	if s.clientGone {
+	if s.clientGone || s.muted {
 		return
 	}
 	s.c.Send(m)
@@ -307,6 +362,7 @@ func (s *session) refuseTransaction(ctx context.Context) error {
 // if any, is gone).
 func (s *session) backendFailed(ctx context.Context, err error) error {
 	s.discardOnDetach = true
+	s.muted = false
 	s.pending = nil
 	s.inBatch = false
 	if ctx.Err() != nil {
@@ -319,6 +375,7 @@ func (s *session) backendFailed(ctx context.Context, err error) error {
 // confused handles a backend message that does not fit the exchange.
 func (s *session) confused(msg pgproto3.BackendMessage) error {
 	s.discardOnDetach = true
+	s.muted = false
 	s.pending = nil
 	s.inBatch = false
 	s.log.Error("unexpected backend message", "type", fmt.Sprintf("%T", msg))

@@ -34,6 +34,7 @@ type Relay struct {
 	log     *slog.Logger
 	metrics *observe.Metrics
 	policy  atomic.Pointer[policy.Source]
+	catalog catalog // table and column names for masking
 
 	mu struct {
 		sync.Mutex
@@ -65,6 +66,7 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		name: db.Name, dsn: db.Primary, cfg: db.Pool, connCfg: cc,
 		log: log.With("database", db.Name), metrics: m,
 	}
+	r.catalog.relay = r
 	backend := "primary"
 	idle := m.PoolConns.WithLabelValues(db.Name, backend, "idle")
 	inUse := m.PoolConns.WithLabelValues(db.Name, backend, "in_use")
@@ -117,7 +119,10 @@ func (r *Relay) poolConfig() config.Pool {
 }
 
 // Close closes the pool; connections in use close as sessions end.
-func (r *Relay) Close() { r.pool.Load().Close() }
+func (r *Relay) Close() {
+	r.pool.Load().Close()
+	r.catalog.close()
+}
 
 // Stats returns the pool's counters.
 func (r *Relay) Stats() pool.Stats { return r.pool.Load().Stats() }

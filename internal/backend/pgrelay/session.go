@@ -8,12 +8,14 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/config"
@@ -41,6 +43,27 @@ type stmt struct {
 	query  string
 	oids   []uint32
 	server string // name on the server: floe_<hash of query and oids>
+	// plan masks its rows; it was decided under planMasks, from the
+	// statement's description (described).
+	plan      *rowPlan
+	planMasks *policy.Masks
+	described bool
+}
+
+// portal is a bound statement with the result formats the client asked for.
+type portal struct {
+	st      *stmt
+	formats []int16
+	// plan, from a Describe of the portal, replaces the statement's.
+	plan      *rowPlan
+	described bool
+}
+
+func (p *portal) rowPlan() *rowPlan {
+	if p.described {
+		return p.plan
+	}
+	return p.st.plan
 }
 
 type opKind uint8
@@ -75,6 +98,10 @@ type op struct {
 	// transaction, which must abort it as an error would); the client
 	// gets this error instead of the server's.
 	replace *pgproto3.ErrorResponse
+	// st is the statement a Describe is about; portal the portal an
+	// Execute or Describe runs (for masking).
+	st     *stmt
+	portal *portal
 }
 
 type session struct {
@@ -97,8 +124,17 @@ type session struct {
 	inBatch  bool // extended-protocol messages sent since the last Sync
 	pending  []op
 
-	stmts      map[string]*stmt // client statement name → statement
-	unnamed    *stmt
+	stmts   map[string]*stmt // client statement name → statement
+	unnamed *stmt
+	portals map[string]*portal
+	// qplan masks the rows of the simple-protocol result under way, in
+	// the formats qformats.
+	qplan    *rowPlan
+	qformats []int16
+	tm       *pgtype.Map // binary values of masked columns to text
+	// muted: the result under way was stopped with an error; the rest of
+	// the backend's answer is dropped until ReadyForQuery.
+	muted      bool
 	unnamedSeq uint64
 	want       map[string]string // parameters to replay on attach (lower-case names)
 	startWant  map[string]string
@@ -132,6 +168,7 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 		r: r, c: c, txStatus: 'I',
 		log:     r.log.With("user", c.User.Name),
 		stmts:   map[string]*stmt{},
+		portals: map[string]*portal{},
 		okObs:   r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "ok"),
 		errObs:  r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency: r.metrics.QueryDuration.WithLabelValues(r.name),
@@ -344,7 +381,7 @@ func (s *session) loop(ctx context.Context) error {
 				err = s.checkPending(ctx)
 				break
 			}
-			err = s.forward(ctx, m, op{kind: opExecute})
+			err = s.forward(ctx, m, op{kind: opExecute, portal: s.portals[m.Portal]})
 		case *pgproto3.Close:
 			err = s.close(ctx, m)
 		case *pgproto3.Sync:
@@ -584,6 +621,17 @@ func (s *session) bind(ctx context.Context, m *pgproto3.Bind) error {
 		s.fail(op{kind: opBind}, err)
 		return s.checkPending(ctx)
 	}
+	st := s.unnamed
+	if m.PreparedStatement != "" {
+		st = s.stmts[m.PreparedStatement]
+	}
+	if ms := s.gate.Masks(); ms != nil && (!st.described || st.planMasks != ms) {
+		// The rows of the portal are masked by the statement's columns:
+		// learn them before it runs.
+		s.send(&pgproto3.Describe{ObjectType: 'S', Name: server})
+		s.pending = append(s.pending, op{kind: opDescribeStmt, swallow: true, st: st})
+	}
+	s.portals[m.DestinationPortal] = &portal{st: st, formats: slices.Clone(m.ResultFormatCodes)}
 	orig := m.PreparedStatement
 	m.PreparedStatement = server
 	s.send(m)
@@ -598,7 +646,7 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 	}
 	if m.ObjectType == 'P' {
 		s.send(m)
-		s.pending = append(s.pending, op{kind: opDescribePortal})
+		s.pending = append(s.pending, op{kind: opDescribePortal, portal: s.portals[m.Name]})
 		return s.checkPending(ctx)
 	}
 	server, err := s.ensurePrepared(m.Name)
@@ -606,8 +654,12 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 		s.fail(op{kind: opDescribeStmt}, err)
 		return s.checkPending(ctx)
 	}
+	st := s.unnamed
+	if m.Name != "" {
+		st = s.stmts[m.Name]
+	}
 	s.send(&pgproto3.Describe{ObjectType: 'S', Name: server})
-	s.pending = append(s.pending, op{kind: opDescribeStmt})
+	s.pending = append(s.pending, op{kind: opDescribeStmt, st: st})
 	return s.checkPending(ctx)
 }
 
@@ -625,6 +677,7 @@ func (s *session) close(ctx context.Context, m *pgproto3.Close) error {
 		s.pending = append(s.pending, op{kind: opClose, synthetic: &pgproto3.CloseComplete{}})
 		return s.checkPending(ctx)
 	}
+	delete(s.portals, m.Name)
 	return s.forward(ctx, m, op{kind: opClose})
 }
 

@@ -11,6 +11,10 @@
 // portal executed with a row limit keeps its cursor open between Execute
 // messages (PortalSuspended) until the transaction ends or it is closed.
 //
+// Masking (mask.go): SQLite reports the table and column each result
+// column comes from; masked values are replaced before they are encoded
+// for either front end.
+//
 // PostgreSQL's $n placeholders are rewritten to SQLite's ?n so that
 // parameters bind by number whatever their order in the text.
 package sqlite

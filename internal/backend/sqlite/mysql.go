@@ -38,14 +38,15 @@ type myStmt struct {
 }
 
 type mySession struct {
-	e      *Engine
-	c      *mysqlwire.Conn
-	gate   *policy.Gate
-	conn   *sql.Conn
-	inTx   bool
-	multi  bool
-	stmts  map[uint32]*myStmt
-	nextID uint32
+	e       *Engine
+	c       *mysqlwire.Conn
+	gate    *policy.Gate
+	stmtRun *policy.Run // the statement under way
+	conn    *sql.Conn
+	inTx    bool
+	multi   bool
+	stmts   map[uint32]*myStmt
+	nextID  uint32
 
 	okObs, errObs prometheus.Counter
 	latency       prometheus.Observer
@@ -184,13 +185,13 @@ func (s *mySession) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComInitDB:
 		return s.use(string(p[1:]))
 	case mysqlwire.ComQuery:
-		return limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.MySQLError() }, func() error { return s.query(ctx, string(p[1:])) })
+		return limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.MySQLError() }, &s.stmtRun, func() error { return s.query(ctx, string(p[1:])) })
 	case mysqlwire.ComFieldList:
 		return s.fieldList(ctx, p[1:])
 	case mysqlwire.ComStmtPrepare:
 		return s.prepare(ctx, string(p[1:]))
 	case mysqlwire.ComStmtExecute:
-		return limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.MySQLError() }, func() error { return s.execute(ctx, p) })
+		return limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.MySQLError() }, &s.stmtRun, func() error { return s.execute(ctx, p) })
 	case mysqlwire.ComStmtSendLongData:
 		if len(p) >= 7 {
 			if st := s.stmts[binary.LittleEndian.Uint32(p[1:])]; st != nil {
@@ -503,8 +504,9 @@ func decimalSpec(decl string) (p, s int, ok bool) {
 }
 
 func (s *mySession) runRows(ctx context.Context, st *statement, args []any, binaryRows, more bool) error {
+	s.stmtRun.NextResult()
 	rctx, cancel := s.run(ctx)
-	cur, err := openCursor(rctx, cancel, s.conn, st.sql, args)
+	cur, err := openCursor(rctx, cancel, s.conn, st.sql, args, s.gate.Masks())
 	if err != nil {
 		return err
 	}
@@ -535,6 +537,7 @@ func (s *mySession) runRows(ctx context.Context, st *statement, args []any, bina
 				return err
 			}
 		}
+		cur.mask(vals)
 		if binaryRows {
 			row, err = appendBinaryRow(row[:0], cols, cur.oids, vals)
 			if err != nil {
@@ -542,6 +545,9 @@ func (s *mySession) runRows(ctx context.Context, st *statement, args []any, bina
 			}
 		} else {
 			row = appendTextRow(row[:0], cur.oids, vals)
+		}
+		if den := s.stmtRun.Row(len(row) + 4); den != nil {
+			return den.MySQLError()
 		}
 		if err := s.c.WritePacket(row); err != nil {
 			return err
@@ -686,7 +692,7 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		// Column metadata: run the statement with NULL parameters and no rows.
 		args := make([]any, n)
 		rctx, cancel := context.WithCancel(ctx)
-		if cur, err := openCursor(rctx, cancel, s.conn, "SELECT * FROM ("+st.sql+") LIMIT 0", args); err == nil {
+		if cur, err := openCursor(rctx, cancel, s.conn, "SELECT * FROM ("+st.sql+") LIMIT 0", args, s.gate.Masks()); err == nil {
 			for i := range cur.oids {
 				ms.cols = append(ms.cols, myColumn(cur.names[i], cur.decl[i], cur.oids[i]))
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,12 +51,17 @@ type cursor struct {
 	untyped []int
 	nRows   int64
 	cancel  context.CancelFunc
+	// masks, per column (nil: none masked); srcOIDs are the column types
+	// before masking made them text.
+	masks   []*policy.Mask
+	srcOIDs []uint32
 }
 
 type session struct {
 	e        *Engine
 	c        *pgwire.Conn
 	gate     *policy.Gate
+	stmtRun  *policy.Run // the statement under way
 	conn     *sql.Conn
 	txStatus byte
 	stmts    map[string]*prepared
@@ -144,7 +150,7 @@ func (s *session) loop(ctx context.Context) error {
 		start := time.Now()
 		switch m := msg.(type) {
 		case *pgproto3.Query:
-			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, func() error { return s.simpleQuery(ctx, m.String) })
+			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, &s.stmtRun, func() error { return s.simpleQuery(ctx, m.String) })
 			s.observe(start, err)
 			err = s.ready(err)
 		case *pgproto3.Parse:
@@ -154,7 +160,7 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Describe:
 			err = s.extended(s.describe(ctx, m))
 		case *pgproto3.Execute:
-			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, func() error { return s.execute(ctx, m) })
+			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, &s.stmtRun, func() error { return s.execute(ctx, m) })
 			s.observe(start, err)
 			err = s.extended(err)
 		case *pgproto3.Close:
@@ -277,6 +283,7 @@ func (s *session) runStatement(ctx context.Context, st *statement, args []any, f
 	if err := s.txGate(st); err != nil {
 		return err
 	}
+	s.stmtRun.NextResult()
 	if st.rows {
 		cur, err := s.open(ctx, st, args)
 		if err != nil {
@@ -436,13 +443,19 @@ func (s *session) open(ctx context.Context, st *statement, args []any) (*cursor,
 	s.mu.Lock()
 	s.mu.cancel = cancel
 	s.mu.Unlock()
-	return openCursor(rctx, cancel, s.conn, st.sql, args)
+	return openCursor(rctx, cancel, s.conn, st.sql, args, s.gate.Masks())
 }
 
 // openCursor runs q on conn and settles the result's column types: the
 // declared type where there is one, else the first row's value type.
-// cancel ends rctx and is called when the cursor closes.
-func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn, q string, args []any) (*cursor, error) {
+// cancel ends rctx and is called when the cursor closes. Columns ms masks
+// become text (or stay as they are for a NULL mask).
+func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn, q string, args []any, ms *policy.Masks) (*cursor, error) {
+	masks, err := columnMasks(rctx, conn, q, ms)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	rows, err := conn.QueryContext(rctx, q, args...)
 	if err != nil {
 		cancel()
@@ -486,6 +499,15 @@ func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn,
 				if cur.first != nil && cur.first[i] != nil {
 					cur.oids[i] = oidForValue(cur.first[i])
 				}
+			}
+		}
+	}
+	if masks != nil && len(masks) == len(cur.oids) {
+		cur.masks, cur.srcOIDs = masks, slices.Clone(cur.oids)
+		for i, m := range masks {
+			if m != nil && !m.Null() {
+				cur.oids[i] = pgtype.TextOID
+				cur.decl[i] = "TEXT"
 			}
 		}
 	}
@@ -547,6 +569,7 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 				return false, err
 			}
 		}
+		cur.mask(vals)
 		buf = buf[:0]
 		offsets := make([]int, 0, len(vals)+1)
 		for i, v := range vals {
@@ -576,6 +599,9 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 					out[i] = []byte{}
 				}
 			}
+		}
+		if den := s.stmtRun.Row(len(buf) + 7 + 4*len(out)); den != nil {
+			return false, den.PGError()
 		}
 		s.c.Send(&pgproto3.DataRow{Values: out})
 		sent++
@@ -904,12 +930,14 @@ func (s *session) closeMsg(m *pgproto3.Close) error {
 // limited runs one statement under the statement limits, cancelling it
 // at the statement timeout.
 // The outcome recorded is the error's code (rows are not counted here).
-func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, run func() error) (err error) {
+func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, slot **policy.Run, run func() error) (err error) {
 	r, den := g.Begin(cancel)
 	if den != nil {
 		return deny(den)
 	}
+	*slot = r
 	defer func() {
+		*slot = nil
 		code := ""
 		if pe, ok := errors.AsType[*pgwire.Error](err); ok {
 			code = pe.Code

@@ -25,6 +25,7 @@ const (
 	ErNotSupportedYet     uint16 = 1235 // 42000
 	ErUnknownStmtHandler  uint16 = 1243 // HY000
 	ErQueryInterrupted    uint16 = 1317 // 70100
+	ErQueryTimeout        uint16 = 3024 // HY000 (MySQL's max_execution_time error)
 	ErLockOrActiveTrans   uint16 = 1192 // HY000
 	ErWrongArguments      uint16 = 1210 // HY000
 	ErMalformedPacket     uint16 = 1835 // HY000

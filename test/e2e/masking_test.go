@@ -198,35 +198,24 @@ func cell(v any) string {
 	return fmt.Sprint(v)
 }
 
+// myRows runs q and returns its rows, NULL as "NULL".
 func myRows(t *testing.T, db *sql.DB, q string, args ...any) [][]string {
 	t.Helper()
 	rows, err := db.Query(q, args...)
 	if err != nil {
 		t.Fatalf("%q: %v", q, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
 	var out [][]string
-	for rows.Next() {
-		vals := make([]sql.RawBytes, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
+	for _, row := range scanAll(t, rows) {
+		if row[0] == "#" {
+			continue // a result set's column names
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatalf("%q: %v", q, err)
-		}
-		row := make([]string, len(cols))
-		for i, v := range vals {
-			row[i] = "NULL"
-			if v != nil {
-				row[i] = string(v)
+		for i, v := range row {
+			if v == "<nil>" {
+				row[i] = "NULL"
 			}
 		}
 		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%q: %v", q, err)
 	}
 	return out
 }

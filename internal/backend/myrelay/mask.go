@@ -72,40 +72,34 @@ func maskedColumn(c mysqlwire.Column, m *policy.Mask) mysqlwire.Column {
 
 // row rewrites one row of the result set.
 func (pl *maskPlan) row(p []byte, binary bool) ([]byte, error) {
+	var vals [][]byte
+	var err error
 	if binary {
-		vals, err := mysqlwire.ParseBinaryRow(p, pl.cols)
-		if err != nil {
-			return nil, err
-		}
-		for i, m := range pl.masks {
-			if m == nil || vals[i] == nil {
-				continue
-			}
-			if m.Null() {
-				vals[i] = nil
-				continue
-			}
+		vals, err = mysqlwire.ParseBinaryRow(p, pl.cols)
+	} else {
+		vals, err = mysqlwire.TextRow(p, len(pl.cols))
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, m := range pl.masks {
+		switch {
+		case m == nil || vals[i] == nil:
+		case m.Null():
+			vals[i] = nil
+		case binary:
 			text, err := mysqlwire.BinaryText(pl.cols[i], vals[i])
 			if err != nil {
 				return nil, err
 			}
 			vals[i] = mysqlwire.AppendLenBytes(nil, m.Apply(nil, text))
+		default:
+			vals[i] = m.Apply(nil, vals[i])
 		}
-		return mysqlwire.AppendBinaryRow(make([]byte, 0, len(p)+16), vals), nil
 	}
-	vals, err := mysqlwire.TextRow(p, len(pl.cols))
-	if err != nil {
-		return nil, err
+	out := make([]byte, 0, len(p)+16)
+	if binary {
+		return mysqlwire.AppendBinaryRow(out, vals), nil
 	}
-	for i, m := range pl.masks {
-		if m == nil || vals[i] == nil {
-			continue
-		}
-		if m.Null() {
-			vals[i] = nil
-			continue
-		}
-		vals[i] = m.Apply(nil, vals[i])
-	}
-	return mysqlwire.AppendTextRow(make([]byte, 0, len(p)+16), vals), nil
+	return mysqlwire.AppendTextRow(out, vals), nil
 }

@@ -171,7 +171,7 @@ func (pl *rowPlan) apply(tm *pgtype.Map, row *pgproto3.DataRow, formats []int16)
 			continue
 		}
 		v := row.Values[i]
-		if formatOf(formats, i) == pgtype.BinaryFormatCode {
+		if pgwire.ResultFormat(formats, i) == pgtype.BinaryFormatCode {
 			text, ok := binaryText(tm, pl.types[i], v)
 			if !ok {
 				row.Values[i] = (&policy.Mask{Method: "full"}).Apply(nil, nil)
@@ -181,18 +181,6 @@ func (pl *rowPlan) apply(tm *pgtype.Map, row *pgproto3.DataRow, formats []int16)
 		}
 		row.Values[i] = m.Apply(nil, v)
 	}
-}
-
-func formatOf(formats []int16, i int) int16 {
-	switch {
-	case len(formats) == 0:
-		return pgtype.TextFormatCode
-	case len(formats) == 1:
-		return formats[0]
-	case i < len(formats):
-		return formats[i]
-	}
-	return pgtype.TextFormatCode
 }
 
 // binaryText converts a value in binary format to its text form.

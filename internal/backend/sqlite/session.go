@@ -527,22 +527,10 @@ func (c *cursor) fields(formats []int16) []pgproto3.FieldDescription {
 	for i, oid := range c.oids {
 		fs[i] = pgproto3.FieldDescription{
 			Name: []byte(c.names[i]), DataTypeOID: oid, DataTypeSize: typeSize(oid), TypeModifier: -1,
-			Format: formatFor(formats, i),
+			Format: pgwire.ResultFormat(formats, i),
 		}
 	}
 	return fs
-}
-
-func formatFor(formats []int16, i int) int16 {
-	switch {
-	case len(formats) == 0:
-		return pgtype.TextFormatCode
-	case len(formats) == 1:
-		return formats[0]
-	case i < len(formats):
-		return formats[i]
-	}
-	return pgtype.TextFormatCode
 }
 
 // stream sends up to limit rows (0: all) as DataRows. It reports whether
@@ -578,7 +566,7 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 				out[i] = nil
 				continue
 			}
-			if formatFor(formats, i) == pgtype.BinaryFormatCode {
+			if pgwire.ResultFormat(formats, i) == pgtype.BinaryFormatCode {
 				cv, err := toOIDValue(cur.oids[i], v)
 				if err != nil {
 					return false, pgwire.Errorf("22P03", "column %q: %v", cur.names[i], err)
@@ -704,7 +692,7 @@ func (s *session) bind(m *pgproto3.Bind) error {
 	}
 	args := make([]any, len(m.Parameters))
 	for i, raw := range m.Parameters {
-		v, err := s.decodeParam(p.oids[i], formatFor(m.ParameterFormatCodes, i), raw)
+		v, err := s.decodeParam(p.oids[i], pgwire.ResultFormat(m.ParameterFormatCodes, i), raw)
 		if err != nil {
 			return pgwire.Errorf("22P02", "parameter $%d: %v", i+1, err)
 		}

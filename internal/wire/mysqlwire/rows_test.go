@@ -40,7 +40,7 @@ func TestBinaryRowAndText(t *testing.T) {
 		{0xff},
 		le.AppendUint64(nil, math.Float64bits(2.5)),
 		AppendLenString(nil, "héllo"),
-		{4, 0xe6, 0x07, 5, 1}, // 2022-05-01
+		{4, 0xe6, 0x07, 5, 1},                                   // 2022-05-01
 		{11, 0xe6, 0x07, 5, 1, 13, 14, 15, 0x40, 0xe2, 0x01, 0}, // 13:14:15.123456
 		{8, 1, 1, 0, 0, 0, 2, 3, 4},                             // -26:03:04
 		nil,

@@ -12,6 +12,8 @@
 # Usage: bench/policy.sh [seconds-per-run]          (default 10)
 #   CLIENTS="1 16 64" MODES="simple extended prepared" POOL=10 bench/policy.sh
 #   AUDIT=0 bench/policy.sh      policy on without the audit log
+#   MASK=1 bench/policy.sh       policy on also masks the column every
+#                                statement returns (hash of abalance)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -58,6 +60,8 @@ roles:
 firewall: {mode: protect}
 YAML
 [ "${AUDIT:-1}" = 1 ] && echo "audit: {file: $work/audit.jsonl}"
+[ "${MASK:-0}" = 1 ] && echo "masking: [{database: $DB, table: pgbench_accounts, column: abalance, method: hash}]"
+true
 } > "$work/on.yaml"
 "$work/floe" serve --config "$work/off.yaml" 2>"$work/off.log" &
 "$work/floe" serve --config "$work/on.yaml" 2>"$work/on.log" &
@@ -73,7 +77,7 @@ run() { # port mode clients → "tps errors"
   echo "$tps $failed"
 }
 
-echo "pgbench -S -T $T, scale 10, pool size $POOL; policy on = grants + firewall protect$([ "${AUDIT:-1}" = 1 ] && echo ' + audit file')"
+echo "pgbench -S -T $T, scale 10, pool size $POOL; policy on = grants + firewall protect$([ "${AUDIT:-1}" = 1 ] && echo ' + audit file')$([ "${MASK:-0}" = 1 ] && echo ' + masking')"
 printf '%-9s %4s | %12s | %12s %4s | %8s\n' mode clients "off tps" "on tps" err "on/off"
 for mode in $MODES; do
   for c in $CLIENTS; do

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -89,6 +90,12 @@ func (g *Gate) Check(ctx context.Context, via, sql string) Decision {
 	req := g.base
 	req.Via, req.SQL = via, sql
 	return p.Check(ctx, req)
+}
+
+// CheckTable decides on listing the columns of a table (MySQL
+// COM_FIELD_LIST), as the SELECT * of it that would show them.
+func (g *Gate) CheckTable(ctx context.Context, table string) Decision {
+	return g.Check(ctx, "field_list", "SELECT * FROM `"+strings.ReplaceAll(table, "`", "``")+"` LIMIT 0")
 }
 
 // Run is one statement under way: the limits it holds and its statement

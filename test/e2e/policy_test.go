@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-mysql-org/go-mysql/client"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/floe-db/floe/internal/audit"
@@ -267,6 +269,36 @@ func TestPolicyThroughBothProtocols(t *testing.T) {
 	if err := g.mydb(t, "nobody", "nobody-secret", "shop", nil).Ping(); myErrno(err) != 1044 {
 		t.Errorf("nobody connected to shop: %v", err)
 	}
+
+	// COM_FIELD_LIST shows a table's columns only to users who may read it.
+	for _, db := range []string{"shop", "lite"} {
+		raw, err := client.Connect(g.my, "alice", "alice-secret", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table, hidden := "orders", "secrets"
+		if db == "lite" {
+			table, hidden = "notes", ""
+		}
+		if fields, err := raw.FieldList(table, ""); err != nil || len(fields) != 2 {
+			t.Errorf("%s COM_FIELD_LIST %s: %v %v", db, table, len(fields), err)
+		}
+		if hidden != "" {
+			_, err = raw.FieldList(hidden, "")
+			if me, ok := err.(*gomysql.MyError); !ok || me.Code != 1142 {
+				t.Errorf("%s COM_FIELD_LIST %s: %v, want 1142", db, hidden, err)
+			}
+		}
+		raw.Close()
+	}
+	bob, err := client.Connect(g.my, "bob", "bob-secret", "lite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.FieldList("other", ""); err == nil {
+		t.Error("COM_FIELD_LIST of a table without a grant answered")
+	}
+	bob.Close()
 
 	// Nothing denied reached the databases.
 	var n int

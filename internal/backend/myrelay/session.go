@@ -153,6 +153,10 @@ func (s *session) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComQuery:
 		return s.limited(func() error { return s.query(ctx, p) })
 	case mysqlwire.ComFieldList:
+		table, _, _ := strings.Cut(string(p[1:]), "\x00")
+		if d := s.gate.CheckTable(ctx, table); d.Denial != nil {
+			return d.Denial.MySQLError()
+		}
 		return s.simple(ctx, p, s.relayFieldList)
 	case mysqlwire.ComStatistics:
 		return s.simple(ctx, p, s.relayOne)

@@ -779,6 +779,9 @@ func sqliteArg(typ byte, v any) any {
 // fieldList answers COM_FIELD_LIST: the table's column definitions.
 func (s *mySession) fieldList(ctx context.Context, p []byte) error {
 	table, _, _ := strings.Cut(string(p), "\x00")
+	if d := s.gate.CheckTable(ctx, table); d.Denial != nil {
+		return d.Denial.MySQLError()
+	}
 	rows, err := s.conn.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", table)
 	if err != nil {
 		return err

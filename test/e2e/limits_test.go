@@ -185,14 +185,7 @@ func TestLimits(t *testing.T) {
 			for _, user := range []string{"erin", "fay"} {
 				c := g.connect(t, user, user+"-secret", db)
 				for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
-					rows, err := c.Query(ctx, fmt.Sprintf(q, 100000), mode)
-					n := 0
-					if err == nil {
-						for rows.Next() {
-							n++
-						}
-						err = rows.Err()
-					}
+					n, err := countRows(c.Query(ctx, fmt.Sprintf(q, 100000), mode))
 					if sqlstate(err) != "53400" || n > 100 {
 						t.Errorf("%s %s %v: %d rows then %v, want at most 100 rows then 53400", db, user, mode, n, err)
 					}
@@ -200,16 +193,8 @@ func TestLimits(t *testing.T) {
 					if err := c.QueryRow(ctx, "SELECT 1", mode).Scan(&got); err != nil || got != 1 {
 						t.Fatalf("%s %s after a stopped result: %v", db, user, err)
 					}
-					rows, err = c.Query(ctx, fmt.Sprintf(q, 50), mode)
-					if err != nil {
-						t.Fatal(err)
-					}
-					n = 0
-					for rows.Next() {
-						n++
-					}
-					if rows.Err() != nil || n != 50 {
-						t.Errorf("%s %s: a small result: %d rows, %v", db, user, n, rows.Err())
+					if n, err := countRows(c.Query(ctx, fmt.Sprintf(q, 50), mode)); err != nil || n != 50 {
+						t.Errorf("%s %s: a small result: %d rows, %v", db, user, n, err)
 					}
 				}
 				// Inside a transaction the statement fails as a server error would.
@@ -235,15 +220,7 @@ func TestLimits(t *testing.T) {
 				for _, interpolate := range []string{"true", "false"} {
 					db := g.mydb(t, user, user+"-secret", name, map[string]string{"interpolateParams": interpolate})
 					db.SetMaxOpenConns(1)
-					rows, err := db.Query(fmt.Sprintf(q, 100000), 0)
-					n := 0
-					if err == nil {
-						for rows.Next() {
-							n++
-						}
-						err = rows.Err()
-						rows.Close()
-					}
+					n, err := countSQLRows(db.Query(fmt.Sprintf(q, 100000), 0))
 					if myErrno(err) != 1226 || n > 100 {
 						t.Errorf("%s %s interpolate=%s: %d rows then %v, want at most 100 rows then 1226", name, user, interpolate, n, err)
 					}
@@ -251,18 +228,9 @@ func TestLimits(t *testing.T) {
 					if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
 						t.Fatalf("%s %s after a stopped result: %v", name, user, err)
 					}
-					rows, err = db.Query(fmt.Sprintf(q, 50), 0)
-					if err != nil {
-						t.Fatal(err)
+					if n, err := countSQLRows(db.Query(fmt.Sprintf(q, 50), 0)); err != nil || n != 50 {
+						t.Errorf("%s %s: a small result: %d rows, %v", name, user, n, err)
 					}
-					n = 0
-					for rows.Next() {
-						n++
-					}
-					if rows.Err() != nil || n != 50 {
-						t.Errorf("%s %s: a small result: %d rows, %v", name, user, n, rows.Err())
-					}
-					rows.Close()
 				}
 			}
 		}
@@ -284,4 +252,31 @@ func TestLimits(t *testing.T) {
 		c := g.connect(t, "dave", "dave-secret", "app")
 		c.Close(ctx)
 	})
+}
+
+// countRows reads a result to its end: the rows seen and the error that
+// ended it.
+func countRows(rows pgx.Rows, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
+}
+
+// countSQLRows is countRows for database/sql.
+func countSQLRows(rows *sql.Rows, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	return n, rows.Err()
 }

@@ -116,65 +116,47 @@ func (ms *Masks) Table(schema, table string) bool {
 	return false
 }
 
-// check refuses statements that would let masked values out unmasked:
+// covers reports whether a column use (or a star) names a masked column.
+func (ms *Masks) covers(u sqlparse.ColumnUse) bool {
+	if u.Column == "*" {
+		return ms.Table(u.Schema, u.Table)
+	}
+	return ms.Column(u.Schema, u.Table, u.Column) != nil
+}
+
+// review refuses statements that would let masked values out unmasked:
 // computed on, copied elsewhere, or passed through where the result does
-// not say which column a value came from. nested says whether the
-// server reports the origin of a column passed through a subquery.
-func (ms *Masks) check(req Request, stmts []sqlparse.Statement, nested bool) *Denial {
+// not say which column a value came from (nested says whether the server
+// reports the origin of a column passed through a subquery). Otherwise
+// it lists the masked columns the statements return ("table.column",
+// "table.*" for a star over a table with masked columns).
+func (ms *Masks) review(req Request, stmts []sqlparse.Statement, nested bool) (masked []string, den *Denial) {
 	for i := range stmts {
 		st := &stmts[i]
 		if st.Kind == sqlparse.KindCopy {
 			for _, t := range st.Tables {
 				if t.Action == sqlparse.ActionRead && ms.Table(t.Schema, t.Name) {
-					return maskDenial(req, t.String(), "", "COPY cannot mask its output; select the columns instead")
+					return nil, maskDenial(req, t.String(), "", "COPY cannot mask its output; select the columns instead")
 				}
 			}
 		}
 		for _, u := range st.Columns {
-			if u.Use != sqlparse.UseDerived && (u.Use != sqlparse.UseNested || nested) {
-				continue
-			}
-			masked := false
-			if u.Column == "*" {
-				masked = ms.Table(u.Schema, u.Table)
-			} else {
-				masked = ms.Column(u.Schema, u.Table, u.Column) != nil
-			}
-			if !masked {
+			if u.Use == sqlparse.UseFilter || !ms.covers(u) {
 				continue
 			}
 			t := sqlparse.Table{Schema: u.Schema, Name: u.Table}.String()
-			why := "it can be selected only as it is, not computed on, combined by a set operation, or stored elsewhere"
-			if u.Use == sqlparse.UseNested {
-				why = "this server does not report where a column passed through a subquery or CTE comes from; select it from the table directly"
+			switch {
+			case u.Use == sqlparse.UseDerived:
+				return nil, maskDenial(req, t, u.Column, "it can be selected only as it is, not computed on, combined by a set operation, or stored elsewhere")
+			case u.Use == sqlparse.UseNested && !nested:
+				return nil, maskDenial(req, t, u.Column, "this server does not report where a column passed through a subquery or CTE comes from; select it from the table directly")
 			}
-			return maskDenial(req, t, u.Column, why)
-		}
-	}
-	return nil
-}
-
-// masked lists the masked columns the statements return ("table.column",
-// "table.*" for a star over a table with masked columns).
-func (ms *Masks) masked(stmts []sqlparse.Statement) []string {
-	var out []string
-	for i := range stmts {
-		for _, u := range stmts[i].Columns {
-			if u.Use != sqlparse.UseOutput && u.Use != sqlparse.UseNested {
-				continue
-			}
-			hit := false
-			if u.Column == "*" {
-				hit = ms.Table(u.Schema, u.Table)
-			} else {
-				hit = ms.Column(u.Schema, u.Table, u.Column) != nil
-			}
-			if name := (sqlparse.Table{Schema: u.Schema, Name: u.Table}).String() + "." + u.Column; hit && !slices.Contains(out, name) {
-				out = append(out, name)
+			if name := t + "." + u.Column; !slices.Contains(masked, name) {
+				masked = append(masked, name)
 			}
 		}
 	}
-	return out
+	return masked, nil
 }
 
 func maskDenial(req Request, table, column, why string) *Denial {

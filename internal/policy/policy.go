@@ -377,11 +377,12 @@ func (p *Policy) decide(req Request) Decision {
 		dec.SQL = sql
 	}
 	if masks != nil {
-		if den := masks.check(req, a.stmts, req.Dialect == Postgres); den != nil {
+		masked, den := masks.review(req, a.stmts, req.Dialect == Postgres)
+		if den != nil {
 			dec.Denial = den
 			return dec
 		}
-		dec.Masked = masks.masked(a.stmts)
+		dec.Masked = masked
 	}
 	if !fwOn {
 		return dec

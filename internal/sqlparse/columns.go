@@ -484,22 +484,7 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 		if col == "" {
 			continue
 		}
-		origins := w.target(sc, qual, col, use)
-		switch {
-		case col == "*":
-			src.stars = append(src.stars, starsOf(origins)...)
-			for _, o := range origins {
-				if o.Column != "*" {
-					src.outputs = append(src.outputs, output{name: o.Column, origins: []ColumnUse{o}})
-				}
-			}
-		default:
-			name := strings.ToLower(col)
-			if rt.Name != "" {
-				name = strings.ToLower(rt.Name)
-			}
-			src.outputs = append(src.outputs, output{name: name, origins: origins})
-		}
+		src.addTarget(col, rt.Name, w.target(sc, qual, col, use))
 	}
 	for _, n := range [][]*pg_query.Node{x.GroupClause, x.WindowClause, x.DistinctClause} {
 		w.pgList(n, sc, UseFilter)
@@ -517,14 +502,24 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	return src
 }
 
-func starsOf(us []ColumnUse) []ColumnUse {
-	var out []ColumnUse
-	for _, u := range us {
-		if u.Column == "*" {
-			out = append(out, u)
+// addTarget adds the output of a bare column (or star) of a select list,
+// named alias if it has one, with the base columns behind it.
+func (s *source) addTarget(col, alias string, origins []ColumnUse) {
+	if col != "*" {
+		name := strings.ToLower(col)
+		if alias != "" {
+			name = strings.ToLower(alias)
+		}
+		s.outputs = append(s.outputs, output{name: name, origins: origins})
+		return
+	}
+	for _, o := range origins {
+		if o.Column == "*" {
+			s.stars = append(s.stars, o)
+		} else {
+			s.outputs = append(s.outputs, output{name: o.Column, origins: []ColumnUse{o}})
 		}
 	}
-	return out
 }
 
 // myColumns records the columns named under n.
@@ -741,21 +736,7 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 				}
 				qual, col = myQual(cn.Name), cn.Name.Name.O
 			}
-			origins := w.target(sc, qual, col, use)
-			if col == "*" {
-				src.stars = append(src.stars, starsOf(origins)...)
-				for _, o := range origins {
-					if o.Column != "*" {
-						src.outputs = append(src.outputs, output{name: o.Column, origins: []ColumnUse{o}})
-					}
-				}
-				continue
-			}
-			name := strings.ToLower(col)
-			if f.AsName.L != "" {
-				name = f.AsName.L
-			}
-			src.outputs = append(src.outputs, output{name: name, origins: origins})
+			src.addTarget(col, f.AsName.O, w.target(sc, qual, col, use))
 		}
 	}
 	w.myNode(x.Where, sc, UseFilter)

@@ -220,7 +220,7 @@ func TestLimits(t *testing.T) {
 				for _, interpolate := range []string{"true", "false"} {
 					db := g.mydb(t, user, user+"-secret", name, map[string]string{"interpolateParams": interpolate})
 					db.SetMaxOpenConns(1)
-					n, err := countSQLRows(db.Query(fmt.Sprintf(q, 100000), 0))
+					n, err := countRows(db.Query(fmt.Sprintf(q, 100000), 0))
 					if myErrno(err) != 1226 || n > 100 {
 						t.Errorf("%s %s interpolate=%s: %d rows then %v, want at most 100 rows then 1226", name, user, interpolate, n, err)
 					}
@@ -228,7 +228,7 @@ func TestLimits(t *testing.T) {
 					if err := db.QueryRow("SELECT 1").Scan(&one); err != nil || one != 1 {
 						t.Fatalf("%s %s after a stopped result: %v", name, user, err)
 					}
-					if n, err := countSQLRows(db.Query(fmt.Sprintf(q, 50), 0)); err != nil || n != 50 {
+					if n, err := countRows(db.Query(fmt.Sprintf(q, 50), 0)); err != nil || n != 50 {
 						t.Errorf("%s %s: a small result: %d rows, %v", name, user, n, err)
 					}
 				}
@@ -254,26 +254,15 @@ func TestLimits(t *testing.T) {
 	})
 }
 
-// countRows reads a result to its end: the rows seen and the error that
-// ended it.
-func countRows(rows pgx.Rows, err error) (int, error) {
+// countRows reads a result to its end (which closes it, in pgx and
+// database/sql alike): the rows seen and the error that ended it.
+func countRows(rows interface {
+	Next() bool
+	Err() error
+}, err error) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer rows.Close()
-	n := 0
-	for rows.Next() {
-		n++
-	}
-	return n, rows.Err()
-}
-
-// countSQLRows is countRows for database/sql.
-func countSQLRows(rows *sql.Rows, err error) (int, error) {
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
 	n := 0
 	for rows.Next() {
 		n++

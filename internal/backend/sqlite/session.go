@@ -502,7 +502,12 @@ func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn,
 			}
 		}
 	}
-	if masks != nil && len(masks) == len(cur.oids) {
+	if masks != nil {
+		if len(masks) != len(cur.oids) {
+			// Never show a result whose masks do not line up with it.
+			cur.close()
+			return nil, pgwire.Errorf(pgwire.CodeInsufficientPrivilege, "the result has masked columns that could not be matched to it")
+		}
 		cur.masks, cur.srcOIDs = masks, slices.Clone(cur.oids)
 		for i, m := range masks {
 			if m != nil && !m.Null() {

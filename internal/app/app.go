@@ -23,6 +23,7 @@ import (
 	"github.com/floe-db/floe/internal/backend/pgrelay"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
@@ -46,7 +47,7 @@ type Options struct {
 
 // Addrs are the addresses the listeners bound.
 type Addrs struct {
-	Postgres, MySQL, Admin string
+	Postgres, MySQL, Admin, HTTP, FlightSQL string
 }
 
 type state struct {
@@ -54,6 +55,7 @@ type state struct {
 	users      *authn.Store
 	handlers   map[string]pgwire.Handler
 	myHandlers map[string]mysqlwire.Handler
+	sources    map[string]dataapi.Source
 	policy     *policy.Policy
 }
 
@@ -67,16 +69,26 @@ type App struct {
 	draining atomic.Bool
 	started  atomic.Bool
 	counters *policy.Counters // limit state kept across reloads
+	tokens   *authn.Tokens    // bearer tokens of the data APIs
 	pg       *pgwire.Server
 	my       *mysqlwire.Server
+	data     *dataapi.Service
 
 	mu struct {
 		sync.Mutex
 		relays   map[string]*pgrelay.Relay
 		myrelays map[string]*myrelay.Relay
 		engines  map[string]*sqlite.Engine
+		sources  map[string]sourceOf
 		sinks    sinks
 	}
+}
+
+// sourceOf is a data-API source and the database settings it was made
+// from (a reload keeps it while they stay).
+type sourceOf struct {
+	src dataapi.Source
+	db  config.Database
 }
 
 // Users implements pgwire.Gateway.
@@ -116,7 +128,11 @@ func Run(ctx context.Context, opts Options) error {
 	a.mu.relays = map[string]*pgrelay.Relay{}
 	a.mu.myrelays = map[string]*myrelay.Relay{}
 	a.mu.engines = map[string]*sqlite.Engine{}
+	a.mu.sources = map[string]sourceOf{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
+	if a.tokens, err = authn.NewTokens(nil); err != nil {
+		return err
+	}
 
 	st, err := a.build(ctx, cfg)
 	if err != nil {
@@ -131,6 +147,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	a.pg = pgwire.NewServer(a.pgConfig(cfg, tlsCfg), a, a.log.With("component", "pgwire"), a.metrics)
 	a.my = mysqlwire.NewServer(a.myConfig(cfg, tlsCfg), a, a.log.With("component", "mysqlwire"), a.metrics)
+	a.data = dataapi.NewService(a, a.log.With("component", "dataapi"), a.metrics)
 
 	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutConns()
@@ -170,6 +187,30 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		}()
 	}
+	var httpSrv *http.Server
+	if cfg.Listen.HTTP != "off" {
+		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
+		if err != nil {
+			drainAll()
+			return fmt.Errorf("listen.http: %w", err)
+		}
+		addrs.HTTP = ln.Addr().String()
+		httpSrv = &http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second,
+			BaseContext: func(net.Listener) context.Context { return connCtx }, TLSConfig: tlsCfg}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if tlsCfg != nil {
+				err = httpSrv.ServeTLS(ln, "", "")
+			} else {
+				err = httpSrv.Serve(ln)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("http listener: %w", err)
+			}
+		}()
+	}
 	var adminSrv *http.Server
 	if cfg.Listen.Admin != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen.Admin)
@@ -188,7 +229,7 @@ func Run(ctx context.Context, opts Options) error {
 		}()
 	}
 	a.started.Store(true)
-	a.log.Info("floe started", "postgres", addrs.Postgres, "mysql", addrs.MySQL, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
+	a.log.Info("floe started", "postgres", addrs.Postgres, "mysql", addrs.MySQL, "http", addrs.HTTP, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
 	if cfg.Demo {
 		printBanner(opts.Stdout, addrs)
 	}
@@ -237,6 +278,16 @@ loop:
 		c2()
 	}
 	cancel()
+	if httpSrv != nil {
+		// Requests under way finish within what is left of the drain;
+		// then their contexts are cut, which stops their statements.
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := httpSrv.Shutdown(sctx); err != nil {
+			cutConns()
+			_ = httpSrv.Close()
+		}
+		c()
+	}
 	if adminSrv != nil {
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = adminSrv.Shutdown(sctx)
@@ -340,7 +391,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{cfg: cfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}}
+	st := &state{cfg: cfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}, sources: map[string]dataapi.Source{}}
 	myOpts := myrelay.Options{LocalInfile: cfg.MySQL.LocalInfile, Policy: a.policyNow}
 
 	a.mu.Lock()
@@ -353,8 +404,14 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 	newRelays := map[string]*pgrelay.Relay{}
 	newMyRelays := map[string]*myrelay.Relay{}
 	newEngines := map[string]*sqlite.Engine{}
+	newSources := map[string]sourceOf{}
 	fail := func(err error) (*state, error) {
 		discardSinks()
+		for name, s := range newSources {
+			if a.mu.sources[name].src != s.src {
+				s.src.Close()
+			}
+		}
 		for name, r := range newRelays {
 			if a.mu.relays[name] != r {
 				r.Close()
@@ -426,8 +483,19 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 			st.myHandlers[db.Name] = r
 			st.handlers[db.Name] = wrongProtocol(db.Name)
 		}
+		so, err := a.sourceFor(db, newEngines[db.Name])
+		if err != nil {
+			return fail(err)
+		}
+		newSources[db.Name] = so
+		st.sources[db.Name] = so.src
 	}
 	commitSinks()
+	for name, s := range a.mu.sources {
+		if newSources[name].src != s.src {
+			s.src.Close()
+		}
+	}
 	for name, r := range a.mu.myrelays {
 		if newMyRelays[name] != r {
 			r.Close()
@@ -443,8 +511,36 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 			_ = e.Close()
 		}
 	}
-	a.mu.relays, a.mu.myrelays, a.mu.engines = newRelays, newMyRelays, newEngines
+	a.mu.relays, a.mu.myrelays, a.mu.engines, a.mu.sources = newRelays, newMyRelays, newEngines, newSources
 	return st, nil
+}
+
+// sourceFor returns the data-API source of db, reusing the running one
+// while its settings stay. e is the database's SQLite engine, if any.
+func (a *App) sourceFor(db config.Database, e *sqlite.Engine) (sourceOf, error) {
+	if e != nil {
+		if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Path == db.Path && cur.db.Kind == db.Kind {
+			return cur, nil
+		}
+		return sourceOf{src: dataapi.NewSQLite(e.DB()), db: db}, nil
+	}
+	if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Kind == db.Kind && cur.db.Primary == db.Primary && cur.db.Pool == db.Pool {
+		return cur, nil
+	}
+	var src dataapi.Source
+	var err error
+	switch db.Kind {
+	case config.KindPostgres:
+		src, err = dataapi.NewPostgres(db)
+	case config.KindMySQL:
+		src, err = dataapi.NewMySQL(db)
+	default:
+		return sourceOf{}, fmt.Errorf("database %s: no data-API source for kind %q", db.Name, db.Kind)
+	}
+	if err != nil {
+		return sourceOf{}, fmt.Errorf("database %s: %w", db.Name, err)
+	}
+	return sourceOf{src: src, db: db}, nil
 }
 
 // Reload re-reads the configuration file; on error the running
@@ -487,6 +583,9 @@ func (a *App) closeAll() {
 	}
 	for _, r := range a.mu.myrelays {
 		r.Close()
+	}
+	for _, s := range a.mu.sources {
+		s.src.Close()
 	}
 	for _, e := range a.mu.engines {
 		_ = e.Close()

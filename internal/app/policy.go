@@ -9,6 +9,7 @@ import (
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
@@ -190,4 +191,36 @@ type gatedMy struct {
 
 func (g gatedMy) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	return g.a.connect("mysql", c.User.Name, g.db, c.RemoteAddr, func() error { return g.h.Serve(ctx, c) })
+}
+
+// PolicyNow implements dataapi.Gateway.
+func (a *App) PolicyNow() *policy.Policy { return a.policyNow() }
+
+// Tokens implements dataapi.Gateway.
+func (a *App) Tokens() *authn.Tokens { return a.tokens }
+
+// Source implements dataapi.Gateway.
+func (a *App) Source(db string) (dataapi.Source, bool) {
+	s, ok := a.state.Load().sources[db]
+	return s, ok
+}
+
+// Databases implements dataapi.Gateway.
+func (a *App) Databases() []string {
+	cfg := a.state.Load().cfg
+	out := make([]string, len(cfg.Databases))
+	for i, d := range cfg.Databases {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// Admit implements dataapi.Gateway.
+func (a *App) Admit(protocol string, u *authn.User, db string, client net.Addr) (func(), *policy.Denial) {
+	return a.admit(protocol, u, db, client)
+}
+
+// AuthResult implements dataapi.Gateway.
+func (a *App) AuthResult(protocol, user, db string, client net.Addr, err error) {
+	a.onAuth(protocol)(user, db, client, err)
 }

@@ -3,6 +3,7 @@ package authn
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xdg-go/scram"
 )
@@ -119,4 +120,55 @@ func FuzzSCRAMServer(f *testing.F) {
 			t.Fatalf("arbitrary input authenticated: %q %q", first, final)
 		}
 	})
+}
+
+func TestCheckPassword(t *testing.T) {
+	v, err := NewVerifier("s3cret", 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStore([]Spec{{Name: "alice", Password: "pw"}, {Name: "bob", Verifier: v}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user, pw string
+		ok       bool
+	}{
+		{"alice", "pw", true}, {"alice", "pw", true}, {"alice", "PW", false}, {"alice", "", false},
+		{"bob", "s3cret", true}, {"bob", "pw", false}, {"carol", "pw", false}, {"carol", "", false},
+	} {
+		u, ok := s.CheckPassword(tc.user, tc.pw)
+		if ok != tc.ok || ok && u.Name != tc.user {
+			t.Errorf("%s/%q: ok=%v, want %v", tc.user, tc.pw, ok, tc.ok)
+		}
+	}
+}
+
+func TestTokens(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	tk, err := NewTokens(func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, exp := tk.Issue("alice", time.Hour)
+	if !exp.Equal(now.Add(time.Hour)) {
+		t.Fatalf("expiry %v", exp)
+	}
+	if u, err := tk.Verify(tok); err != nil || u != "alice" {
+		t.Fatalf("verify: %q %v", u, err)
+	}
+	other, _ := NewTokens(func() time.Time { return now })
+	forged, _ := other.Issue("alice", time.Hour)
+	body, _, _ := strings.Cut(strings.TrimPrefix(tok, "floe."), ".")
+	_, sig, _ := strings.Cut(strings.TrimPrefix(forged, "floe."), ".")
+	for _, bad := range []string{"", "floe.", "floe.x.y", forged, tok + "x", "floe." + body + "." + sig, strings.Replace(tok, "floe.", "flo.", 1)} {
+		if _, err := tk.Verify(bad); err == nil {
+			t.Errorf("token %q accepted", bad)
+		}
+	}
+	now = now.Add(time.Hour)
+	if _, err := tk.Verify(tok); err == nil {
+		t.Error("expired token accepted")
+	}
 }

@@ -46,6 +46,7 @@ type Spec struct {
 type Store struct {
 	users  map[string]*User
 	secret []byte
+	pw     passwordCache
 }
 
 // NewStore derives credentials for every user. Plaintext passwords are

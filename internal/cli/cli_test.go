@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,5 +81,46 @@ func TestAuditVerify(t *testing.T) {
 	code, _, errOut := run(t, "", "audit", "verify", path)
 	if code == 0 || !strings.Contains(errOut, path+":2: record 2") {
 		t.Fatalf("tampered log: exit %d, %q", code, errOut)
+	}
+}
+
+func TestQueryConfigSQLite(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "l.db")
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE t (id INTEGER, name TEXT); INSERT INTO t VALUES (1, 'a,b'), (2, NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	cfg := filepath.Join(dir, "floe.yaml")
+	if err := os.WriteFile(cfg, []byte("databases:\n  - {name: l, kind: sqlite, path: "+dbPath+"}\nusers: [{name: u, password: p}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "", "query", "--config", cfg, "SELECT id, name FROM t ORDER BY id")
+	if code != 0 || out != "id,name\n1,\"a,b\"\n2,\n" {
+		t.Fatalf("csv: exit %d, out %q, err %q", code, out, errs)
+	}
+	code, out, _ = run(t, "", "query", "--config", cfg, "--db", "l", "--format", "table", "SELECT id, name FROM t ORDER BY id")
+	if code != 0 || out != "id | name\n-- | ----\n1  | a,b\n2  | \n(2 rows)\n" {
+		t.Fatalf("table: exit %d, out %q", code, out)
+	}
+	pq := filepath.Join(dir, "out.parquet")
+	if code, _, errs = run(t, "", "query", "--config", cfg, "--format", "parquet", "--out", pq, "SELECT * FROM t"); code != 0 {
+		t.Fatalf("parquet: %s", errs)
+	}
+	if b, err := os.ReadFile(pq); err != nil || !strings.HasPrefix(string(b), "PAR1") || !strings.HasSuffix(string(b), "PAR1") {
+		t.Fatalf("parquet file: %v", err)
+	}
+	if code, _, errs = run(t, "", "query", "--config", cfg, "SELECT nope FROM t"); code == 0 || !strings.Contains(errs, "no such column") {
+		t.Fatalf("error: exit %d %q", code, errs)
+	}
+	if code, _, errs = run(t, "", "query", "--config", cfg, "--db", "x", "SELECT 1"); code == 0 || !strings.Contains(errs, `no database "x"`) {
+		t.Fatalf("unknown db: exit %d %q", code, errs)
+	}
+	if code, _, errs = run(t, "", "query", "--config", cfg, "--format", "xml", "SELECT 1"); code == 0 || !strings.Contains(errs, "unknown format") {
+		t.Fatalf("unknown format: exit %d %q", code, errs)
 	}
 }

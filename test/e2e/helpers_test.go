@@ -62,6 +62,7 @@ func testDBB(t testing.TB) string {
 
 type gateway struct {
 	pg, my, admin string
+	http, flight  string
 	sig           chan os.Signal
 	done          chan error
 	dir           string
@@ -78,7 +79,7 @@ func startB(t testing.TB, yaml string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{sig: make(chan os.Signal, 4), done: make(chan error, 1), dir: dir, cfgPath: filepath.Join(dir, "floe.yaml"), log: &logBuffer{}}
-	full := "listen: {postgres: 127.0.0.1:0, mysql: 127.0.0.1:0, admin: 127.0.0.1:0}\nshutdown: {timeout: 5s}\n" + yaml
+	full := "listen: {postgres: 127.0.0.1:0, mysql: 127.0.0.1:0, admin: 127.0.0.1:0, http: 127.0.0.1:0, flightsql: 127.0.0.1:0}\nshutdown: {timeout: 5s}\n" + yaml
 	if err := os.WriteFile(g.cfgPath, []byte(full), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func startB(t testing.TB, yaml string) *gateway {
 	}()
 	select {
 	case a := <-ready:
-		g.pg, g.my, g.admin = a.Postgres, a.MySQL, a.Admin
+		g.pg, g.my, g.admin, g.http, g.flight = a.Postgres, a.MySQL, a.Admin, a.HTTP, a.FlightSQL
 	case err := <-g.done:
 		t.Fatalf("gateway did not start: %v", err)
 	case <-time.After(20 * time.Second):
@@ -121,7 +122,7 @@ func (g *gateway) stop(t testing.TB) {
 
 // rewrite replaces the config file (for reload tests).
 func (g *gateway) rewrite(t *testing.T, yaml string) {
-	full := "listen: {postgres: " + g.pg + ", mysql: " + g.my + ", admin: " + g.admin + "}\nshutdown: {timeout: 5s}\n" + yaml
+	full := "listen: {postgres: " + g.pg + ", mysql: " + g.my + ", admin: " + g.admin + ", http: " + g.http + ", flightsql: " + g.flight + "}\nshutdown: {timeout: 5s}\n" + yaml
 	if err := os.WriteFile(g.cfgPath, []byte(full), 0o600); err != nil {
 		t.Fatal(err)
 	}

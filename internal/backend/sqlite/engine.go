@@ -177,3 +177,14 @@ func translate(err error) error {
 	}
 	return pgwire.Errorf(code, "%s", msg)
 }
+
+// Translate maps an error of a SQLite query run outside a session (the
+// data APIs) to the SQLSTATE and message a session would report; ok is
+// false for errors that did not come from SQLite.
+func Translate(err error) (pe *pgwire.Error, ok bool) {
+	if _, isSQLite := errors.AsType[*sqlite3.Error](err); !isSQLite {
+		return nil, false
+	}
+	pe, ok = errors.AsType[*pgwire.Error](translate(err))
+	return pe, ok
+}

@@ -1,0 +1,254 @@
+package dataapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
+)
+
+// Gateway is what the data APIs need of the running gateway. Its methods
+// return what is in force now (they change on reload) and are safe for
+// concurrent use.
+type Gateway interface {
+	Users() *authn.Store
+	Tokens() *authn.Tokens
+	// PolicyNow is the policy in force (nil: none).
+	PolicyNow() *policy.Policy
+	// Source returns the source of a configured database.
+	Source(db string) (Source, bool)
+	// Databases lists the configured databases in config order.
+	Databases() []string
+	// Admit applies the connect-time policy to one request and audits
+	// it; release ends what it holds.
+	Admit(protocol string, u *authn.User, db string, client net.Addr) (release func(), den *policy.Denial)
+	// AuthResult audits an authentication attempt and counts failures
+	// toward login lockout.
+	AuthResult(protocol, user, db string, client net.Addr, err error)
+}
+
+// Service runs queries for the HTTP API and the Flight SQL server: it
+// authenticates callers, puts every statement through the policy and
+// streams results as Arrow.
+type Service struct {
+	gw      Gateway
+	log     *slog.Logger
+	metrics *observe.Metrics
+	// TokenTTL is the lifetime of issued bearer tokens.
+	TokenTTL time.Duration
+	// BatchRows bounds the rows of the record batches it streams.
+	BatchRows int
+}
+
+// NewService makes a service over gw.
+func NewService(gw Gateway, log *slog.Logger, m *observe.Metrics) *Service {
+	return &Service{gw: gw, log: log, metrics: m, TokenTTL: time.Hour}
+}
+
+// Caller is an authenticated user and where the request came from.
+type Caller struct {
+	User     *authn.User
+	Client   net.Addr
+	Protocol string // http or flightsql
+}
+
+// Login checks a user name and password.
+func (s *Service) Login(protocol, user, password string, client net.Addr) (*authn.User, error) {
+	if den := s.gw.PolicyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
+		s.gw.AuthResult(protocol, user, "", client, den)
+		return nil, fromDenial(den)
+	}
+	u, ok := s.gw.Users().CheckPassword(user, password)
+	if !ok {
+		err := &Error{Status: 401, Code: CodeUnauthorized, SQLState: "28P01", Message: fmt.Sprintf("password authentication failed for user %q", user)}
+		s.gw.AuthResult(protocol, user, "", client, err)
+		s.metrics.AuthFailures.WithLabelValues(protocol, "password").Inc()
+		return nil, err
+	}
+	s.gw.AuthResult(protocol, user, "", client, nil)
+	return u, nil
+}
+
+// Token checks a bearer token issued by IssueToken.
+func (s *Service) Token(protocol, tok string, client net.Addr) (*authn.User, error) {
+	name, err := s.gw.Tokens().Verify(tok)
+	var u *authn.User
+	if err == nil {
+		var ok bool
+		if u, ok = s.gw.Users().Lookup(name); !ok {
+			err = authn.ErrBadToken
+		}
+	}
+	if err != nil {
+		s.metrics.AuthFailures.WithLabelValues(protocol, "token").Inc()
+		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: "28000", Message: "invalid or expired bearer token"}
+	}
+	return u, nil
+}
+
+// IssueToken returns a bearer token for u and its expiry.
+func (s *Service) IssueToken(u *authn.User) (string, time.Time) {
+	return s.gw.Tokens().Issue(u.Name, s.TokenTTL)
+}
+
+// Database is a database a caller may use.
+type Database struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// Databases lists the databases c may use.
+func (s *Service) Databases(c Caller) []Database {
+	p := s.gw.PolicyNow()
+	out := []Database{}
+	for _, name := range s.gw.Databases() {
+		src, ok := s.gw.Source(name)
+		if !ok || !c.User.MayOpen(name) || p.Connect(c.User.Name, c.User.Roles, name) != nil {
+			continue
+		}
+		out = append(out, Database{Name: name, Kind: src.Kind()})
+	}
+	return out
+}
+
+// Result is a query under way: an Arrow stream and the policy state it
+// holds. Close it exactly once with the error that ended the stream.
+type Result struct {
+	*arrowsql.Reader
+	db, user string
+	start    time.Time
+	run      *policy.Run
+	release  func()
+	cancel   context.CancelFunc
+	s        *Service
+}
+
+// Close releases the result and records its outcome; err (nil on
+// success) is the error that ended the stream, and is returned
+// translated for the caller.
+func (r *Result) Close(err error) *Error {
+	if err == nil {
+		err = r.Reader.Err()
+	}
+	rows := r.Reader.Rows()
+	r.Reader.Release()
+	var e *Error
+	if err != nil {
+		e = r.s.translate(err, r.run)
+	}
+	r.s.finish(r.db, r.user, r.start, r.run, rows, e)
+	r.cancel()
+	r.release()
+	return e
+}
+
+// Query runs sql on database db for c. Parameters are bound by the
+// database. On error nothing is held.
+func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []any, opts arrowsql.Options) (*Result, *Error) {
+	start := time.Now()
+	src, ok := s.gw.Source(db)
+	if !ok {
+		return nil, &Error{Status: 404, Code: CodeNotFound, SQLState: "3D000", Message: fmt.Sprintf("database %q does not exist", db)}
+	}
+	if !c.User.MayOpen(db) {
+		return nil, &Error{Status: 403, Code: CodeForbidden, SQLState: "42501", Message: fmt.Sprintf("user %q may not open database %q", c.User.Name, db)}
+	}
+	if strings.TrimSpace(sql) == "" {
+		return nil, &Error{Status: 400, Code: CodeBadRequest, SQLState: "42601", Message: "no SQL given"}
+	}
+	release, den := s.gw.Admit(c.Protocol, c.User, db, c.Client)
+	if den != nil {
+		return nil, fromDenial(den)
+	}
+	gate := policy.NewGate(s.gw.PolicyNow, policy.Request{
+		User: c.User.Name, Roles: c.User.Roles, Database: db, Client: policy.HostOf(c.Client),
+		Protocol: c.Protocol, Dialect: src.Dialect(), DefaultSchema: src.DefaultSchema(),
+	})
+	dec := gate.Check(ctx, "query", sql)
+	if dec.Denial != nil {
+		release()
+		s.metrics.Queries.WithLabelValues(db, c.User.Name, "error").Inc()
+		return nil, fromDenial(dec.Denial)
+	}
+	if dec.SQL != "" {
+		sql = dec.SQL
+	}
+	qctx, cancel := context.WithCancel(ctx)
+	run, den := gate.Begin(cancel)
+	if den != nil {
+		cancel()
+		release()
+		s.metrics.Queries.WithLabelValues(db, c.User.Name, "error").Inc()
+		return nil, fromDenial(den)
+	}
+	if opts.BatchRows == 0 {
+		opts.BatchRows = s.BatchRows
+	}
+	if ms := gate.Masks(); ms != nil {
+		opts.Mask = func(o arrowsql.Origin) arrowsql.Masker {
+			if o.Table == "" {
+				return nil
+			}
+			if m := ms.Column(o.Schema, o.Table, o.Column); m != nil {
+				return m
+			}
+			return nil
+		}
+	}
+	opts.OnRow = func(n int) error {
+		if d := run.Row(n); d != nil {
+			return d
+		}
+		return nil
+	}
+	rdr, err := src.Query(qctx, sql, args, opts)
+	if err != nil {
+		e := s.translate(err, run)
+		s.finish(db, c.User.Name, start, run, 0, e)
+		cancel()
+		release()
+		return nil, e
+	}
+	return &Result{Reader: rdr, db: db, user: c.User.Name, start: start, run: run, release: release, cancel: cancel, s: s}, nil
+}
+
+// finish records a statement's outcome.
+func (s *Service) finish(db, user string, start time.Time, run *policy.Run, rows int64, e *Error) {
+	outcome, code := "ok", ""
+	if e != nil {
+		outcome, code = "error", e.SQLState
+		if code == "" {
+			code = e.Code
+		}
+		if e.Code == CodeCancelled {
+			outcome = "cancelled"
+		}
+	}
+	run.Done(rows, code)
+	s.metrics.Queries.WithLabelValues(db, user, outcome).Inc()
+	s.metrics.QueryDuration.WithLabelValues(db).Observe(time.Since(start).Seconds())
+}
+
+// translate turns a failure into the caller's error.
+func (s *Service) translate(err error, run *policy.Run) *Error {
+	if run.TimedOut() {
+		return &Error{Status: 504, Code: CodeTimeout, SQLState: "57014", Message: "canceling statement due to statement timeout (limits: statement_timeout)"}
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var d *policy.Denial
+	if errors.As(err, &d) {
+		return fromDenial(d)
+	}
+	return fromBackend(err)
+}

@@ -12,10 +12,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/floe-db/floe/internal/admin"
 	"github.com/floe-db/floe/internal/authn"
@@ -24,6 +28,7 @@ import (
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
+	"github.com/floe-db/floe/internal/flightsql"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
@@ -211,6 +216,27 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		}()
 	}
+	var flightSrv *grpc.Server
+	if cfg.Listen.FlightSQL != "off" {
+		ln, err := net.Listen("tcp", cfg.Listen.FlightSQL)
+		if err != nil {
+			drainAll()
+			return fmt.Errorf("listen.flightsql: %w", err)
+		}
+		addrs.FlightSQL = ln.Addr().String()
+		var creds credentials.TransportCredentials
+		if tlsCfg != nil {
+			creds = credentials.NewTLS(tlsCfg)
+		}
+		flightSrv = flightsql.NewServer(a.data, buildVersion(), a.log.With("component", "flightsql")).GRPCServer(creds)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := flightSrv.Serve(ln); err != nil {
+				errc <- fmt.Errorf("flightsql listener: %w", err)
+			}
+		}()
+	}
 	var adminSrv *http.Server
 	if cfg.Listen.Admin != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen.Admin)
@@ -229,7 +255,7 @@ func Run(ctx context.Context, opts Options) error {
 		}()
 	}
 	a.started.Store(true)
-	a.log.Info("floe started", "postgres", addrs.Postgres, "mysql", addrs.MySQL, "http", addrs.HTTP, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
+	a.log.Info("floe started", "postgres", addrs.Postgres, "mysql", addrs.MySQL, "http", addrs.HTTP, "flightsql", addrs.FlightSQL, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
 	if cfg.Demo {
 		printBanner(opts.Stdout, addrs)
 	}
@@ -287,6 +313,15 @@ loop:
 			_ = httpSrv.Close()
 		}
 		c()
+	}
+	if flightSrv != nil {
+		stopped := make(chan struct{})
+		go func() { flightSrv.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(5 * time.Second):
+			flightSrv.Stop()
+		}
 	}
 	if adminSrv != nil {
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
@@ -636,4 +671,12 @@ func printBanner(w io.Writer, a Addrs) {
   Stop with Ctrl-C. Write a floe.yaml (see docs/config.md) to front your own databases.
 
 `, host, port, config.DemoUser, config.DemoDatabase, a.Admin, myHost, myPort)
+}
+
+// buildVersion is the module version the binary was built from.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "devel"
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/floe-db/floe/arrowsql"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
@@ -192,17 +194,7 @@ func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []an
 	if opts.BatchRows == 0 {
 		opts.BatchRows = s.BatchRows
 	}
-	if ms := gate.Masks(); ms != nil {
-		opts.Mask = func(o arrowsql.Origin) arrowsql.Masker {
-			if o.Table == "" {
-				return nil
-			}
-			if m := ms.Column(o.Schema, o.Table, o.Column); m != nil {
-				return m
-			}
-			return nil
-		}
-	}
+	opts.Mask = maskOption(gate.Masks())
 	opts.OnRow = func(n int) error {
 		if d := run.Row(n); d != nil {
 			return d
@@ -251,4 +243,87 @@ func (s *Service) translate(err error, run *policy.Run) *Error {
 		return fromDenial(d)
 	}
 	return fromBackend(err)
+}
+
+// Catalog is a caller's view of one database for metadata requests
+// (Flight SQL GetDbSchemas, GetTables, GetPrimaryKeys): the catalogue
+// queries are the gateway's own, and what they list is filtered by what
+// the caller's policy lets them read.
+type Catalog struct {
+	Name string
+	src  Source
+	gate *policy.Gate
+}
+
+// Catalog opens database db's catalogue for c, if c may use db.
+func (s *Service) Catalog(c Caller, db string) (*Catalog, *Error) {
+	src, ok := s.gw.Source(db)
+	if !ok {
+		return nil, &Error{Status: 404, Code: CodeNotFound, SQLState: "3D000", Message: fmt.Sprintf("database %q does not exist", db)}
+	}
+	if !c.User.MayOpen(db) {
+		return nil, &Error{Status: 403, Code: CodeForbidden, SQLState: "42501", Message: fmt.Sprintf("user %q may not open database %q", c.User.Name, db)}
+	}
+	if den := s.gw.PolicyNow().Connect(c.User.Name, c.User.Roles, db); den != nil {
+		return nil, fromDenial(den)
+	}
+	gate := policy.NewGate(s.gw.PolicyNow, policy.Request{
+		User: c.User.Name, Roles: c.User.Roles, Database: db, Client: policy.HostOf(c.Client),
+		Protocol: c.Protocol, Dialect: src.Dialect(), DefaultSchema: src.DefaultSchema(),
+	})
+	return &Catalog{Name: db, src: src, gate: gate}, nil
+}
+
+// Kind is the database's kind (postgres, mysql, sqlite).
+func (k *Catalog) Kind() string { return k.src.Kind() }
+
+// Query runs one of the gateway's catalogue queries.
+func (k *Catalog) Query(ctx context.Context, sql string, args ...any) (*arrowsql.Reader, error) {
+	return k.src.Query(ctx, sql, args, arrowsql.Options{})
+}
+
+// quoteTable quotes schema.table for the database's dialect.
+func (k *Catalog) quoteTable(schema, table string) string {
+	q := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	if k.src.Dialect() == policy.MySQL {
+		q = func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
+	}
+	if schema == "" {
+		return q(table)
+	}
+	return q(schema) + "." + q(table)
+}
+
+// Readable reports whether the caller's policy lets them read the table.
+func (k *Catalog) Readable(ctx context.Context, schema, table string) bool {
+	return k.gate.Check(ctx, "metadata", "SELECT * FROM "+k.quoteTable(schema, table)).Denial == nil
+}
+
+// TableSchema is the Arrow schema a SELECT * of the table delivers to
+// the caller (masked columns as they would arrive).
+func (k *Catalog) TableSchema(ctx context.Context, schema, table string) (*arrow.Schema, error) {
+	opts := arrowsql.Options{BatchRows: 1, Mask: maskOption(k.gate.Masks())}
+	r, err := k.src.Query(ctx, "SELECT * FROM "+k.quoteTable(schema, table)+" WHERE 1 = 0", nil, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Release()
+	return r.Schema(), nil
+}
+
+// maskOption applies masking rules to result columns by their origin
+// (nil when nothing is masked).
+func maskOption(ms *policy.Masks) func(arrowsql.Origin) arrowsql.Masker {
+	if ms == nil {
+		return nil
+	}
+	return func(o arrowsql.Origin) arrowsql.Masker {
+		if o.Table == "" {
+			return nil
+		}
+		if m := ms.Column(o.Schema, o.Table, o.Column); m != nil {
+			return m
+		}
+		return nil
+	}
 }

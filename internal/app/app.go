@@ -667,10 +667,16 @@ func printBanner(w io.Writer, a Addrs) {
 
       mysql -h %[6]s -P %[7]s -u %[3]s -p%[3]s %[4]s
 
+  or over HTTP (JSON, CSV, Arrow, Parquet):
+
+      curl -u %[3]s:%[3]s -d '{"database":"%[4]s","sql":"SELECT * FROM customers"}' http://%[8]s/v1/query
+
+  Arrow Flight SQL: grpc://%[9]s
+
   Admin:   http://%[5]s/healthz  /readyz  /metrics
   Stop with Ctrl-C. Write a floe.yaml (see docs/config.md) to front your own databases.
 
-`, host, port, config.DemoUser, config.DemoDatabase, a.Admin, myHost, myPort)
+`, host, port, config.DemoUser, config.DemoDatabase, a.Admin, myHost, myPort, a.HTTP, a.FlightSQL)
 }
 
 // buildVersion is the module version the binary was built from.

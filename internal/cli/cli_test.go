@@ -124,3 +124,32 @@ func TestQueryConfigSQLite(t *testing.T) {
 		t.Fatalf("unknown format: exit %d %q", code, errs)
 	}
 }
+
+func TestQueryPartitioned(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "l.db")
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE t (id INTEGER); WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 1000) INSERT INTO t SELECT n FROM s"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	cfg := filepath.Join(dir, "floe.yaml")
+	if err := os.WriteFile(cfg, []byte("databases:\n  - {name: l, kind: sqlite, path: "+dbPath+"}\nusers: [{name: u, password: p}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "", "query", "--config", cfg, "--format", "ndjson", "--partition-column", "id", "--partitions", "3", "SELECT id FROM t")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	seen := map[string]bool{}
+	for _, l := range lines {
+		seen[l] = true
+	}
+	if len(lines) != 1000 || len(seen) != 1000 || !seen[`{"id":1}`] || !seen[`{"id":1000}`] {
+		t.Fatalf("%d lines, %d distinct", len(lines), len(seen))
+	}
+}

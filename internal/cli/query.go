@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -28,6 +29,8 @@ import (
 type queryFlags struct {
 	config, server, db, format, out, user, token string
 	batch                                        int
+	partColumn                                   string
+	partitions                                   int
 }
 
 func queryCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -57,6 +60,8 @@ config's backend credentials.`,
 	fl.StringVar(&f.user, "user", os.Getenv("FLOE_USER"), "gateway user for --server (default $FLOE_USER)")
 	fl.StringVar(&f.token, "token", "", "bearer token for --server (default $FLOE_TOKEN)")
 	fl.IntVar(&f.batch, "batch-rows", 0, "rows per Arrow batch (default 65536)")
+	fl.StringVar(&f.partColumn, "partition-column", "", "with --config: split the query on this numeric column into ranges run in parallel")
+	fl.IntVar(&f.partitions, "partitions", 4, "with --partition-column: the number of ranges (and connections)")
 	return cmd
 }
 
@@ -208,25 +213,38 @@ func configSource(ctx context.Context, f queryFlags, q string) (rowSource, error
 	if closeFn == nil {
 		closeFn = src.Close
 	}
-	r, err := src.Query(ctx, q, nil, arrowsql.Options{BatchRows: f.batch})
+	opts := arrowsql.Options{BatchRows: f.batch}
+	var r array.RecordReader
+	if f.partColumn != "" {
+		part := arrowsql.Partitioning{Column: f.partColumn, Partitions: f.partitions}
+		if db.Kind == config.KindMySQL {
+			part.Dialect = arrowsql.DialectMySQL
+		}
+		r, err = arrowsql.QueryPartitioned(ctx, src.Query, q, nil, part, opts)
+	} else {
+		r, err = src.Query(ctx, q, nil, opts)
+	}
 	if err != nil {
 		closeFn()
 		return nil, err
 	}
-	return &closingSource{Reader: r, close: closeFn}, nil
+	return &closingSource{RecordReader: r, close: closeFn}, nil
 }
 
 type closingSource struct {
-	*arrowsql.Reader
+	array.RecordReader
 	close func()
 }
 
-func (c *closingSource) Release() { c.Reader.Release(); c.close() }
+func (c *closingSource) Release() { c.RecordReader.Release(); c.close() }
 
 // serverSource runs q through a gateway's HTTP API, reading Arrow.
 func serverSource(ctx context.Context, f queryFlags, q string, stdin io.Reader, stderr io.Writer) (rowSource, error) {
 	if f.db == "" {
 		return nil, errors.New("--db is required with --server")
+	}
+	if f.partColumn != "" {
+		return nil, errors.New("--partition-column works with --config (the gateway's HTTP API runs one statement per request)")
 	}
 	body, _ := json.Marshal(dataapi.QueryRequest{Database: f.db, SQL: q})
 	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(f.server, "/")+"/v1/query", bytes.NewReader(body))

@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench firewall-corpus services clean
+.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench bench-arrow firewall-corpus services clean
 
 all: build
 
@@ -51,6 +51,11 @@ bench:
 	./bench/pgbench.sh
 	./bench/sysbench-mysql.sh
 	./bench/policy.sh
+	./bench/arrow.sh
+
+# Arrow export of 10M rows: library, HTTP and Flight SQL against binary COPY.
+bench-arrow:
+	./bench/arrow.sh
 
 clean:
 	rm -rf bin data

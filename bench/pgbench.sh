@@ -33,7 +33,7 @@ init_pgbench_db $DB
 
 go build -o "$work/floe" ./cmd/floe
 cat > "$work/floe.yaml" <<YAML
-listen: {postgres: 127.0.0.1:$FLOE_PORT, admin: 127.0.0.1:$ADMIN_PORT}
+listen: {postgres: 127.0.0.1:$FLOE_PORT, mysql: "off", http: "off", flightsql: "off", admin: 127.0.0.1:$ADMIN_PORT}
 log: {level: warn}
 postgres: {max_connections: 1000}
 databases:

@@ -34,7 +34,7 @@ init_pgbench_db $DB
 go build -o "$work/floe" ./cmd/floe
 common() { # port admin-port
   cat <<YAML
-listen: {postgres: 127.0.0.1:$1, mysql: "off", admin: 127.0.0.1:$2}
+listen: {postgres: 127.0.0.1:$1, mysql: "off", http: "off", flightsql: "off", admin: 127.0.0.1:$2}
 log: {level: warn}
 postgres: {max_connections: 1000}
 databases:

@@ -28,7 +28,7 @@ sysbench oltp_read_write "${common[@]}" --mysql-host=127.0.0.1 --mysql-port=3306
 
 go build -o "$work/floe" ./cmd/floe
 cat > "$work/floe.yaml" <<YAML
-listen: {postgres: "off", mysql: 127.0.0.1:$FLOE_PORT, admin: 127.0.0.1:$ADMIN_PORT}
+listen: {postgres: "off", mysql: 127.0.0.1:$FLOE_PORT, http: "off", flightsql: "off", admin: 127.0.0.1:$ADMIN_PORT}
 log: {level: warn}
 databases:
   - name: $DB

@@ -521,3 +521,23 @@ func TestQueryCommandThroughServer(t *testing.T) {
 		t.Fatalf("cut short: exit %d, err %q", code, errb.String())
 	}
 }
+
+// A client that goes away mid-result stops the statement on the database.
+func TestHTTPClientGoneStopsStatement(t *testing.T) {
+	g := dataGateway(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+g.http+"/v1/query?format=ndjson",
+		strings.NewReader(queryBody("app", "SELECT a.n, b.n FROM nums a, nums b")))
+	req.SetBasicAuth("alice", "alice-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1<<16)); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, "SELECT a.n, b.n FROM nums a, nums b%", true)
+	cancel()
+	resp.Body.Close()
+	waitActive(t, "SELECT a.n, b.n FROM nums a, nums b%", false)
+}

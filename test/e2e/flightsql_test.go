@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-adbc/go/adbc"
 	adbcflight "github.com/apache/arrow-adbc/go/adbc/driver/flightsql"
@@ -14,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	afsql "github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -307,5 +309,58 @@ func mustReader(t *testing.T) func(array.RecordReader, error) array.RecordReader
 			t.Fatal(err)
 		}
 		return r
+	}
+}
+
+// A client that cancels its DoGet stops the statement on the database.
+func TestFlightSQLCancel(t *testing.T) {
+	g := dataGateway(t)
+	cl, err := afsql.NewClient(g.flight, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	actx, err := cl.Client.AuthenticateBasicToken(context.Background(), "alice", "alice-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx = metadata.AppendToOutgoingContext(actx, "x-floe-database", "app")
+	ctx, cancel := context.WithCancel(actx)
+	info, err := cl.Execute(ctx, "SELECT a.n FROM nums a, nums b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdr, err := cl.DoGet(ctx, info.Endpoint[0].Ticket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, "SELECT a.n FROM nums a, nums b%", true)
+	cancel()
+	rdr.Release()
+	waitActive(t, "SELECT a.n FROM nums a, nums b%", false)
+}
+
+// waitActive waits up to 10 s until a statement matching the LIKE
+// pattern is running on the PostgreSQL server (active) or is not.
+func waitActive(t *testing.T, pattern string, active bool) {
+	t.Helper()
+	admin, err := pgx.Connect(context.Background(), pgAdminDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := admin.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()", pattern).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if (n > 0) == active {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("statement %q active=%v after 10 s", pattern, n > 0)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

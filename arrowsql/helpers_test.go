@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -132,4 +133,40 @@ func collect(t testing.TB, r *Reader) (*arrow.Schema, [][]string) {
 		t.Fatalf("reading the result: %v", err)
 	}
 	return r.Schema(), cols
+}
+
+// typeCase is one database type: literals of it, the Arrow type it
+// becomes and how the literals read back.
+type typeCase struct {
+	dbType   string
+	literals []string
+	arrow    string
+	want     []string
+}
+
+// valuesRows is the VALUES list of a type case's table v (k, v): the
+// literals keyed 1…n and a NULL keyed 0.
+func (tc typeCase) valuesRows() string {
+	vals := []string{"(0, NULL)"}
+	for i, l := range tc.literals {
+		vals = append(vals, fmt.Sprintf("(%d, %s)", i+1, l))
+	}
+	return strings.Join(vals, ", ")
+}
+
+// check reads the result of SELECT v FROM v ORDER BY k = 0, k and
+// compares its type and values (the literals, then NULL).
+func (tc typeCase) check(t *testing.T, r *Reader, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, cols := collect(t, r)
+	if got := schema.Field(0).Type.String(); got != tc.arrow {
+		t.Errorf("type %s, want %s", got, tc.arrow)
+	}
+	want := append(append([]string(nil), tc.want...), "(null)")
+	if strings.Join(cols[0], "|") != strings.Join(want, "|") {
+		t.Errorf("values\n got %q\nwant %q", cols[0], want)
+	}
 }

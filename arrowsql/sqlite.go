@@ -171,8 +171,10 @@ func QuerySQLite(ctx context.Context, conn *sql.Conn, q string, args []any, opts
 	return r, nil
 }
 
-// sqliteMasks asks mask about each result column's origin.
-func sqliteMasks(conn *sql.Conn, q string, mask func(Origin) Masker) ([]Masker, error) {
+// SQLiteOrigins reports where each result column of q comes from, as
+// SQLite knows it through subqueries and CTEs (computed columns have no
+// table). conn must be a connection of the modernc.org/sqlite driver.
+func SQLiteOrigins(conn *sql.Conn, q string) ([]Origin, error) {
 	var info []sqlite3.ColumnInfo
 	err := conn.Raw(func(dc any) error {
 		ci, ok := dc.(columnInformer)
@@ -186,14 +188,27 @@ func sqliteMasks(conn *sql.Conn, q string, mask func(Origin) Masker) ([]Masker, 
 	if err != nil {
 		return nil, err
 	}
-	var out []Masker
+	out := make([]Origin, len(info))
 	for i, c := range info {
-		m := mask(Origin{Name: c.Name, Schema: c.DatabaseName, Table: c.TableName, Column: c.OriginName})
+		out[i] = Origin{Name: c.Name, Schema: c.DatabaseName, Table: c.TableName, Column: c.OriginName}
+	}
+	return out, nil
+}
+
+// sqliteMasks asks mask about each result column's origin.
+func sqliteMasks(conn *sql.Conn, q string, mask func(Origin) Masker) ([]Masker, error) {
+	origins, err := SQLiteOrigins(conn, q)
+	if err != nil {
+		return nil, err
+	}
+	var out []Masker
+	for i, o := range origins {
+		m := mask(o)
 		if m == nil {
 			continue
 		}
 		if out == nil {
-			out = make([]Masker, len(info))
+			out = make([]Masker, len(origins))
 		}
 		out[i] = m
 	}

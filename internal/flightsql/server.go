@@ -61,6 +61,15 @@ type prepared struct {
 	used          time.Time
 }
 
+// sets are the parameter sets a run of p uses: the bound rows, or one
+// run without parameters.
+func (p *prepared) sets() [][]any {
+	if len(p.params) > 0 {
+		return p.params
+	}
+	return [][]any{nil}
+}
+
 type identityKey struct{}
 
 // NewServer makes the service over svc.
@@ -308,9 +317,7 @@ func (s *Server) DoGetStatement(ctx context.Context, t afsql.StatementQueryTicke
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(p.params) > 0 {
-			sets = p.params
-		}
+		sets = p.sets()
 	}
 	return s.run(ctx, c, tk.DB, tk.SQL, sets)
 }
@@ -422,7 +429,7 @@ func (s *Server) CreatePreparedStatement(ctx context.Context, req afsql.ActionCr
 	return out, nil
 }
 
-// preparedFor returns the caller's prepared statement.
+// preparedFor returns a copy of the caller's prepared statement.
 func (s *Server) preparedFor(c dataapi.Caller, handle []byte) (*prepared, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -431,7 +438,8 @@ func (s *Server) preparedFor(c dataapi.Caller, handle []byte) (*prepared, error)
 		return nil, status.Error(codes.NotFound, "no such prepared statement")
 	}
 	p.used = time.Now()
-	return p, nil
+	cp := *p
+	return &cp, nil
 }
 
 // ClosePreparedStatement forgets a prepared statement.
@@ -456,8 +464,7 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd afsql.Prep
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.preparedFor(c, cmd.GetPreparedStatementHandle())
-	if err != nil {
+	if _, err := s.preparedFor(c, cmd.GetPreparedStatementHandle()); err != nil {
 		return nil, err
 	}
 	var sets [][]any
@@ -480,8 +487,10 @@ func (s *Server) DoPutPreparedStatementQuery(ctx context.Context, cmd afsql.Prep
 		return nil, status.Errorf(codes.InvalidArgument, "reading parameters: %v", err)
 	}
 	s.mu.Lock()
-	p.params = sets
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if p, ok := s.mu.prepared[string(cmd.GetPreparedStatementHandle())]; ok && p.user == c.User.Name {
+		p.params = sets
+	}
 	return cmd.GetPreparedStatementHandle(), nil
 }
 
@@ -510,11 +519,7 @@ func (s *Server) DoGetPreparedStatement(ctx context.Context, cmd afsql.PreparedS
 	if err != nil {
 		return nil, nil, err
 	}
-	sets := [][]any{nil}
-	if len(p.params) > 0 {
-		sets = p.params
-	}
-	return s.run(ctx, c, p.db, p.sql, sets)
+	return s.run(ctx, c, p.db, p.sql, p.sets())
 }
 
 // paramValue converts one Arrow parameter value to what the database

@@ -3,18 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
-	sqlite3 "modernc.org/sqlite"
-
+	"github.com/floe-db/floe/arrowsql"
 	"github.com/floe-db/floe/internal/policy"
 )
-
-// columnInformer is the driver connection's report of where a query's
-// result columns come from.
-type columnInformer interface {
-	ColumnInfo(query string) ([]sqlite3.ColumnInfo, error)
-}
 
 // columnMasks returns the mask of each result column of q (nil when none
 // is masked). SQLite names the table and column a result column comes
@@ -24,30 +16,21 @@ func columnMasks(ctx context.Context, conn *sql.Conn, q string, ms *policy.Masks
 	if ms == nil {
 		return nil, nil
 	}
-	var info []sqlite3.ColumnInfo
-	err := conn.Raw(func(dc any) error {
-		ci, ok := dc.(columnInformer)
-		if !ok {
-			return fmt.Errorf("the SQLite driver does not report column origins")
-		}
-		var err error
-		info, err = ci.ColumnInfo(q)
-		return err
-	})
+	origins, err := arrowsql.SQLiteOrigins(conn, q)
 	if err != nil {
 		return nil, err
 	}
 	var masks []*policy.Mask
-	for i, c := range info {
-		if c.TableName == "" {
+	for i, o := range origins {
+		if o.Table == "" {
 			continue
 		}
-		m := ms.Column(c.DatabaseName, c.TableName, c.OriginName)
+		m := ms.Column(o.Schema, o.Table, o.Column)
 		if m == nil {
 			continue
 		}
 		if masks == nil {
-			masks = make([]*policy.Mask, len(info))
+			masks = make([]*policy.Mask, len(origins))
 		}
 		masks[i] = m
 	}

@@ -275,7 +275,14 @@ func (p *myProducer) fill(*array.RecordBuilder) (int, bool, error) {
 		p.ended = true
 		return 0, false, p.stopErr(errStopped)
 	}
-	b := <-p.got
+	var b myBatch
+	select {
+	case b = <-p.got:
+	case <-p.finished:
+		// The goroutine stopped (a cancel) without a last message.
+		p.ended = true
+		return 0, false, p.stopErr(errStopped)
+	}
 	p.ended = !b.more
 	if b.err != nil {
 		return b.n, false, p.stopErr(b.err)
@@ -298,7 +305,10 @@ func (p *myProducer) stop() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = p.conn.kill(ctx)
-		_ = p.conn.Close()
+		// Unblock the reading goroutine: close the socket itself (the
+		// client library's Close is not safe during a read); the library
+		// connection is closed when it is given back broken.
+		_ = p.conn.Conn.Conn.Conn.Close()
 	})
 }
 

@@ -201,7 +201,11 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		addrs.HTTP = ln.Addr().String()
 		httpSrv = &http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second,
-			BaseContext: func(net.Listener) context.Context { return connCtx }, TLSConfig: tlsCfg}
+			BaseContext: func(net.Listener) context.Context { return connCtx }}
+		if tlsCfg != nil {
+			// ServeTLS adds HTTP/2 to its config: a copy of its own.
+			httpSrv.TLSConfig = tlsCfg.Clone()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -226,7 +230,7 @@ func Run(ctx context.Context, opts Options) error {
 		addrs.FlightSQL = ln.Addr().String()
 		var creds credentials.TransportCredentials
 		if tlsCfg != nil {
-			creds = credentials.NewTLS(tlsCfg)
+			creds = credentials.NewTLS(tlsCfg.Clone())
 		}
 		flightSrv = flightsql.NewServer(a.data, buildVersion(), a.log.With("component", "flightsql")).GRPCServer(creds)
 		wg.Add(1)

@@ -26,7 +26,7 @@ const (
 // Defaults for Options.
 const (
 	DefaultBatchRows  = 65536
-	DefaultBatchBytes = 8 << 20
+	DefaultBatchBytes = 2 << 20
 )
 
 // Origin names where a result column comes from, as the server reports

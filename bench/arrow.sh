@@ -19,7 +19,7 @@ DB=floe_arrow_$SCALE
 HTTP_PORT=18180 FLIGHT_PORT=18815 ADMIN_PORT=18181
 SQL="SELECT * FROM pgbench_accounts"
 work=$(mktemp -d)
-cleanup() { kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 command -v pgbench >/dev/null || { echo "pgbench missing: apt-get install postgresql-contrib" >&2; exit 1; }

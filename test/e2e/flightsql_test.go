@@ -364,3 +364,36 @@ func waitActive(t *testing.T, pattern string, active bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// ADBC's current catalog (a Flight SQL session option kept in a cookie)
+// chooses the database; an unknown or forbidden one is refused.
+func TestFlightSQLCatalogSession(t *testing.T) {
+	g := dataGateway(t)
+	d, err := adbcflight.NewDriver(memory.DefaultAllocator).NewDatabase(map[string]string{
+		adbc.OptionKeyURI: "grpc+tcp://" + g.flight, adbc.OptionKeyUsername: "alice", adbc.OptionKeyPassword: "alice-secret",
+		adbcflight.OptionCookieMiddleware: "true",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	c, err := d.Open(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	opts := c.(adbc.PostInitOptions)
+	for _, db := range []string{"shop", "app"} {
+		if err := opts.SetOption(adbc.OptionKeyCurrentCatalog, db); err != nil {
+			t.Fatalf("set catalog %s: %v", db, err)
+		}
+		// Backquotes parse only on MySQL: the statement went to shop.
+		_, _, err := adbcQuery(t, c, "SELECT `id` FROM customers WHERE id = 1")
+		if (err == nil) != (db == "shop") {
+			t.Errorf("catalog %s: %v", db, err)
+		}
+	}
+	if err := opts.SetOption(adbc.OptionKeyCurrentCatalog, "nope"); err == nil {
+		t.Error("unknown catalog accepted")
+	}
+}

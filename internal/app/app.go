@@ -158,7 +158,7 @@ func Run(ctx context.Context, opts Options) error {
 	defer cutConns()
 	var addrs Addrs
 	var wg sync.WaitGroup
-	errc := make(chan error, 3)
+	errc := make(chan error, 5)
 	drainAll := func() {
 		a.pg.Drain()
 		a.my.Drain()
@@ -193,6 +193,17 @@ func Run(ctx context.Context, opts Options) error {
 		}()
 	}
 	var httpSrv *http.Server
+	var flightSrv *grpc.Server
+	// stopData closes the data listeners already serving when a later
+	// listener cannot start.
+	stopData := func() {
+		if httpSrv != nil {
+			_ = httpSrv.Close()
+		}
+		if flightSrv != nil {
+			flightSrv.Stop()
+		}
+	}
 	if cfg.Listen.HTTP != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
 		if err != nil {
@@ -220,11 +231,11 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		}()
 	}
-	var flightSrv *grpc.Server
 	if cfg.Listen.FlightSQL != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen.FlightSQL)
 		if err != nil {
 			drainAll()
+			stopData()
 			return fmt.Errorf("listen.flightsql: %w", err)
 		}
 		addrs.FlightSQL = ln.Addr().String()
@@ -246,6 +257,7 @@ func Run(ctx context.Context, opts Options) error {
 		ln, err := net.Listen("tcp", cfg.Listen.Admin)
 		if err != nil {
 			drainAll()
+			stopData()
 			return fmt.Errorf("listen.admin: %w", err)
 		}
 		addrs.Admin = ln.Addr().String()

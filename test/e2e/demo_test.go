@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"flag"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,7 +33,7 @@ func buildFloe(t *testing.T) string {
 // TestDemoModeBinary starts the built binary with no configuration, as a
 // new user would, and drives it with psql and pgx.
 func TestDemoModeBinary(t *testing.T) {
-	for _, addr := range []string{"127.0.0.1:6432", "127.0.0.1:3307"} {
+	for _, addr := range []string{"127.0.0.1:6432", "127.0.0.1:3307", "127.0.0.1:8080", "127.0.0.1:8815"} {
 		if ln, err := net.Listen("tcp", addr); err != nil {
 			t.Fatalf("demo mode needs %s, which is taken: %v", addr, err)
 		} else {
@@ -125,6 +127,20 @@ func TestDemoModeBinary(t *testing.T) {
 	my.Stdin = strings.NewReader(string(sql))
 	out, _ = my.CombinedOutput()
 	golden(t, "testdata/demo.mysql.out", string(out))
+
+	// The HTTP API, as the banner shows it.
+	req, _ := http.NewRequest("POST", "http://127.0.0.1:8080/v1/query?format=csv",
+		strings.NewReader(`{"database":"demo","sql":"SELECT count(*) AS n FROM customers"}`))
+	req.SetBasicAuth("demo", "demo")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(body), "n\n") {
+		t.Fatalf("HTTP API in demo mode: %d %s", resp.StatusCode, body)
+	}
 }
 
 func golden(t *testing.T, path, got string) {

@@ -147,6 +147,9 @@ func (v *myVisitor) Enter(n ast.Node) (ast.Node, bool) {
 			}
 		}
 	case *ast.SelectStmt:
+		if x.LockInfo != nil && x.LockInfo.LockType != ast.SelectLockNone {
+			v.st.Locking = true
+		}
 		if x.SelectIntoOpt != nil && x.SelectIntoOpt.Tp != ast.SelectIntoVars {
 			v.st.SelectInto = true
 			v.st.FileAccess = true

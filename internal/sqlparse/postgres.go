@@ -85,6 +85,8 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 					owned[x.Relation] = ActionRead
 				}
 			}
+		case *pg_query.LockingClause:
+			st.Locking = true
 		case *pg_query.IntoClause:
 			st.SelectInto = true
 			if x.Rel != nil {

@@ -153,3 +153,35 @@ func BenchmarkPostgresParse(b *testing.B) {
 		}
 	})
 }
+
+func TestLocking(t *testing.T) {
+	for _, tc := range []struct {
+		dialect string
+		sql     string
+		locking bool
+	}{
+		{"pg", "SELECT * FROM t", false},
+		{"pg", "SELECT * FROM t FOR UPDATE", true},
+		{"pg", "SELECT * FROM t FOR SHARE SKIP LOCKED", true},
+		{"pg", "SELECT * FROM t FOR NO KEY UPDATE NOWAIT", true},
+		{"pg", "SELECT * FROM (SELECT * FROM t FOR UPDATE) s", true},
+		{"pg", "WITH x AS (SELECT id FROM t FOR KEY SHARE) SELECT * FROM x", true},
+		{"my", "SELECT * FROM t", false},
+		{"my", "SELECT * FROM t FOR UPDATE", true},
+		{"my", "SELECT * FROM t LOCK IN SHARE MODE", true},
+		{"my", "SELECT * FROM t FOR SHARE NOWAIT", true},
+		{"my", "SELECT * FROM (SELECT * FROM t FOR UPDATE) s", true},
+	} {
+		parse := Postgres
+		if tc.dialect == "my" {
+			parse = MySQL
+		}
+		stmts, err := parse(tc.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		if stmts[0].Locking != tc.locking {
+			t.Errorf("%s %q: locking %v, want %v", tc.dialect, tc.sql, stmts[0].Locking, tc.locking)
+		}
+	}
+}

@@ -62,6 +62,9 @@ type Statement struct {
 	Functions []string // lower case, schema-qualified when written so
 	// SelectInto is set for SELECT … INTO (it creates a table).
 	SelectInto bool
+	// Locking is set when a SELECT takes row locks (FOR UPDATE, FOR
+	// SHARE, LOCK IN SHARE MODE), anywhere in the statement.
+	Locking bool
 	// CopyProgram is set for COPY … PROGRAM (runs a command on the server).
 	CopyProgram bool
 	// FileAccess is set when the statement reads or writes files on the

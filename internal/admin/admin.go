@@ -10,8 +10,12 @@ import (
 // Ready reports whether the gateway accepts work, and why not.
 type Ready func() (ok bool, reason string)
 
+// Backends reports the servers of every database as their health
+// checks last saw them.
+type Backends func() any
+
 // Handler returns the admin HTTP handler.
-func Handler(m *observe.Metrics, ready Ready) http.Handler {
+func Handler(m *observe.Metrics, ready Ready, backends Backends) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -24,6 +28,9 @@ func Handler(m *observe.Metrics, ready Ready) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /api/v1/backends", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"backends": backends()})
+	})
 	return mux
 }
 

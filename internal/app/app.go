@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -29,6 +31,7 @@ import (
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/flightsql"
+	"github.com/floe-db/floe/internal/health"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
@@ -85,8 +88,16 @@ type App struct {
 		myrelays map[string]*myrelay.Relay
 		engines  map[string]*sqlite.Engine
 		sources  map[string]sourceOf
+		checkers map[string]checkerOf
 		sinks    sinks
 	}
+}
+
+// checkerOf is a database's health checker and the settings it was
+// made from.
+type checkerOf struct {
+	c  *health.Checker
+	db config.Database
 }
 
 // sourceOf is a data-API source and the database settings it was made
@@ -134,6 +145,7 @@ func Run(ctx context.Context, opts Options) error {
 	a.mu.myrelays = map[string]*myrelay.Relay{}
 	a.mu.engines = map[string]*sqlite.Engine{}
 	a.mu.sources = map[string]sourceOf{}
+	a.mu.checkers = map[string]checkerOf{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
 	if a.tokens, err = authn.NewTokens(nil); err != nil {
 		return err
@@ -261,7 +273,7 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("listen.admin: %w", err)
 		}
 		addrs.Admin = ln.Addr().String()
-		adminSrv = &http.Server{Handler: admin.Handler(a.metrics, a.ready), ReadHeaderTimeout: 10 * time.Second}
+		adminSrv = &http.Server{Handler: admin.Handler(a.metrics, a.ready, a.backendStatuses), ReadHeaderTimeout: 10 * time.Second}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -563,7 +575,55 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 		}
 	}
 	a.mu.relays, a.mu.myrelays, a.mu.engines, a.mu.sources = newRelays, newMyRelays, newEngines, newSources
+	a.reviseCheckersLocked(cfg)
 	return st, nil
+}
+
+// reviseCheckersLocked runs a health checker for every PostgreSQL and
+// MySQL database, keeping the running one while its servers and
+// settings stay.
+func (a *App) reviseCheckersLocked(cfg *config.Config) {
+	next := map[string]checkerOf{}
+	for _, db := range cfg.Databases {
+		if db.Kind != config.KindPostgres && db.Kind != config.KindMySQL {
+			continue
+		}
+		if cur, ok := a.mu.checkers[db.Name]; ok && sameServers(cur.db, db) {
+			next[db.Name] = cur
+			continue
+		}
+		c, err := health.ForDatabase(db, a.log.With("component", "health"), a.metrics)
+		if err != nil {
+			a.log.Error("health checks", "database", db.Name, "error", err.Error())
+			continue
+		}
+		c.Start()
+		next[db.Name] = checkerOf{c: c, db: db}
+	}
+	for name, cur := range a.mu.checkers {
+		if next[name].c != cur.c {
+			cur.c.Close()
+		}
+	}
+	a.mu.checkers = next
+}
+
+func sameServers(a, b config.Database) bool {
+	return a.Kind == b.Kind && a.Primary == b.Primary && a.Health == b.Health && slices.EqualFunc(a.Replicas, b.Replicas,
+		func(x, y config.Replica) bool {
+			return x.DSN == y.DSN && x.Weight == y.Weight && maps.Equal(x.Tags, y.Tags)
+		})
+}
+
+// backendStatuses lists every checked server (admin GET /api/v1/backends).
+func (a *App) backendStatuses() any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := []health.Status{}
+	for _, name := range slices.Sorted(maps.Keys(a.mu.checkers)) {
+		out = append(out, a.mu.checkers[name].c.Statuses()...)
+	}
+	return out
 }
 
 // sourceFor returns the data-API source of db, reusing the running one
@@ -637,6 +697,9 @@ func (a *App) closeAll() {
 	}
 	for _, s := range a.mu.sources {
 		s.src.Close()
+	}
+	for _, c := range a.mu.checkers {
+		c.c.Close()
 	}
 	for _, e := range a.mu.engines {
 		_ = e.Close()

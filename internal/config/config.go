@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Default listener addresses (DESIGN §6). Every one is loopback: exposing
@@ -111,14 +113,14 @@ type Shutdown struct {
 
 // Database is one logical database clients can ask for.
 type Database struct {
-	Name     string   `yaml:"name"`
-	Kind     string   `yaml:"kind"`
-	Primary  string   `yaml:"primary"`
-	Replicas []string `yaml:"replicas"`
-	Path     string   `yaml:"path"` // sqlite
-	Pool     Pool     `yaml:"pool"`
-	Routing  Routing  `yaml:"routing"`
-	Health   Health   `yaml:"health"`
+	Name     string    `yaml:"name"`
+	Kind     string    `yaml:"kind"`
+	Primary  string    `yaml:"primary"`
+	Replicas []Replica `yaml:"replicas"`
+	Path     string    `yaml:"path"` // sqlite
+	Pool     Pool      `yaml:"pool"`
+	Routing  Routing   `yaml:"routing"`
+	Health   Health    `yaml:"health"`
 }
 
 // Pool configures the backend connection pool of one database.
@@ -141,9 +143,33 @@ type Routing struct {
 	ReadWriteSplit bool `yaml:"read_write_split"`
 }
 
-// Health configures background health checks.
+// Replica is a read replica: a DSN, or a mapping with a weight and tags.
+type Replica struct {
+	DSN    string            `yaml:"dsn"`
+	Weight int               `yaml:"weight"`
+	Tags   map[string]string `yaml:"tags"`
+}
+
+// UnmarshalYAML accepts a bare DSN for a replica.
+func (r *Replica) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		r.DSN = n.Value
+		return nil
+	}
+	type plain Replica
+	return n.Decode((*plain)(r))
+}
+
+// Health configures background health checks of a database's servers.
 type Health struct {
+	// Interval between checks of each server.
 	Interval time.Duration `yaml:"interval"`
+	// Timeout bounds one check (connect and query).
+	Timeout time.Duration `yaml:"timeout"`
+	// FailAfter consecutive failed checks mark a server down.
+	FailAfter int `yaml:"fail_after"`
+	// RiseAfter consecutive good checks bring it back.
+	RiseAfter int `yaml:"rise_after"`
 }
 
 // User is a gateway user. Exactly one of Password and SCRAM is set.

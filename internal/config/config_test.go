@@ -67,6 +67,9 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"unknown role", "databases: [{name: a, kind: sqlite, path: x}]\nusers: [{name: u, password: p, roles: [ghost]}]\n", `unknown role "ghost"`},
 		{"bad verifier", "databases: [{name: a, kind: sqlite, path: x}]\nusers: [{name: u, scram: plain}]\n", "not a SCRAM-SHA-256 verifier"},
 		{"yaml syntax", "databases: [\n", "f.yaml: (file)"},
+		{"replica key", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    replicas:\n      - {dsn: postgres://r/db, colour: red}\nusers: [{name: u, password: p}]\n", "f.yaml:6: databases[0].replicas[0].colour: unknown key"},
+		{"replica dsn", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    replicas:\n      - {weight: 2}\nusers: [{name: u, password: p}]\n", "databases[0].replicas[0]: a replica is a DSN"},
+		{"health timeout", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    health: {interval: 1s, timeout: 2s}\nusers: [{name: u, password: p}]\n", "f.yaml:5: databases[0].health.timeout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,5 +152,30 @@ func TestPolicyValidation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s:\n got %v\nwant %q", tt.yaml, err, tt.want)
 		}
+	}
+}
+
+func TestReplicasAndHealth(t *testing.T) {
+	src := `databases:
+  - name: a
+    kind: postgres
+    primary: postgres://h/db
+    replicas:
+      - postgres://r1/db
+      - {dsn: postgres://r2/db, weight: 3, tags: {region: eu}}
+    health: {interval: 500ms}
+users: [{name: u, password: p}]
+`
+	c, err := Parse("f.yaml", []byte(src), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Databases[0]
+	if len(d.Replicas) != 2 || d.Replicas[0].DSN != "postgres://r1/db" || d.Replicas[0].Weight != 1 ||
+		d.Replicas[1].Weight != 3 || d.Replicas[1].Tags["region"] != "eu" {
+		t.Fatalf("replicas %+v", d.Replicas)
+	}
+	if h := d.Health; h.Interval != 500*time.Millisecond || h.Timeout != 500*time.Millisecond || h.FailAfter != 3 || h.RiseAfter != 2 {
+		t.Fatalf("health %+v", h)
 	}
 }

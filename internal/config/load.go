@@ -178,7 +178,7 @@ func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, path string) {
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			if n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || t == reflect.TypeFor[Replica]()) {
 				return
 			}
 			l.fail(n, orRoot(path), "must be a mapping")

@@ -18,6 +18,8 @@ const (
 	DefaultMaxLifetime      = time.Hour
 	DefaultAcquireTimeout   = 5 * time.Second
 	DefaultHealthCheckAfter = 30 * time.Second
+	DefaultHealthInterval   = 2 * time.Second
+	DefaultHealthTimeout    = time.Second
 	DefaultMaxMessageSize   = 64 << 20
 	DefaultShutdownTimeout  = 30 * time.Second
 	DefaultResetQuery       = "DISCARD ALL"
@@ -97,6 +99,24 @@ func (c *Config) ApplyDefaults() {
 			p.HealthCheckAfter = DefaultHealthCheckAfter
 		}
 		def(&p.ResetQuery, DefaultResetQuery)
+		h := &c.Databases[i].Health
+		if h.Interval == 0 {
+			h.Interval = DefaultHealthInterval
+		}
+		if h.Timeout == 0 {
+			h.Timeout = min(DefaultHealthTimeout, h.Interval)
+		}
+		if h.FailAfter == 0 {
+			h.FailAfter = 3
+		}
+		if h.RiseAfter == 0 {
+			h.RiseAfter = 2
+		}
+		for j := range c.Databases[i].Replicas {
+			if c.Databases[i].Replicas[j].Weight == 0 {
+				c.Databases[i].Replicas[j].Weight = 1
+			}
+		}
 	}
 }
 
@@ -169,8 +189,14 @@ func (c *Config) validate() Errors {
 				bad(key+".primary", "%s", err)
 			}
 			for j, r := range d.Replicas {
-				if err := checkDSN(d.Kind, r); err != "" {
-					bad(fmt.Sprintf("%s.replicas[%d]", key, j), "%s", err)
+				rk := fmt.Sprintf("%s.replicas[%d]", key, j)
+				if r.DSN == "" {
+					bad(rk, "a replica is a DSN or {dsn, weight, tags}")
+				} else if err := checkDSN(d.Kind, r.DSN); err != "" {
+					bad(rk, "%s", err)
+				}
+				if r.Weight < 0 {
+					bad(rk+".weight", "must be positive")
 				}
 			}
 			if d.Path != "" {
@@ -203,6 +229,17 @@ func (c *Config) validate() Errors {
 		}
 		if p.MinIdle < 0 || p.MinIdle > p.Size {
 			bad(key+".pool.min_idle", "must be between 0 and pool.size (%d)", p.Size)
+		}
+		if h := d.Health; h.Interval < 100*time.Millisecond {
+			bad(key+".health.interval", "must be at least 100ms")
+		} else if h.Timeout <= 0 || h.Timeout > h.Interval {
+			bad(key+".health.timeout", "must be positive and at most health.interval (%s)", h.Interval)
+		}
+		if d.Health.FailAfter < 1 {
+			bad(key+".health.fail_after", "must be at least 1")
+		}
+		if d.Health.RiseAfter < 1 {
+			bad(key+".health.rise_after", "must be at least 1")
 		}
 		for k, v := range map[string]time.Duration{
 			"idle_timeout": p.IdleTimeout, "max_lifetime": p.MaxLifetime,

@@ -52,6 +52,15 @@ type Metrics struct {
 	// LimitsExceeded counts refusals by limit kind (limit.rate,
 	// limit.concurrency, limit.connections, limit.login).
 	LimitsExceeded *prometheus.CounterVec
+
+	// BackendUp is 1 for a server its health checks find up, by
+	// database and backend.
+	BackendUp *prometheus.GaugeVec
+	// BackendLag is a replica's replication lag in seconds (-1 unknown).
+	BackendLag *prometheus.GaugeVec
+	// BackendChanges counts health state changes by database, backend,
+	// new state (up, down) and role.
+	BackendChanges *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on a fresh registry,
@@ -113,8 +122,18 @@ func NewMetrics() *Metrics {
 	m.LimitsExceeded = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "floe_limits_exceeded_total", Help: "Connections, statements and logins refused by limits, by kind.",
 	}, []string{"limit"})
+	m.BackendUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "floe_backend_up", Help: "1 when health checks find the backend up, by database and backend.",
+	}, []string{"database", "backend"})
+	m.BackendLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "floe_backend_replication_lag_seconds", Help: "Replication lag of a replica as its health check saw it (-1: unknown).",
+	}, []string{"database", "backend"})
+	m.BackendChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_backend_state_changes_total", Help: "Health state changes of backends, by database, backend, new state and role.",
+	}, []string{"database", "backend", "state", "role"})
 	for _, c := range []prometheus.Collector{
 		m.PolicyDecisions, m.FirewallFindings, m.AuditDropped, m.LimitsExceeded,
+		m.BackendUp, m.BackendLag, m.BackendChanges,
 		m.ClientConns, m.ClientConnsTotal, m.AuthFailures, m.Queries, m.QueryDuration, m.Bytes,
 		m.PoolConns, m.PoolWaits, m.PoolWaitSeconds, m.PoolAcquireTimeouts, m.PoolConnsClosed, m.Pins, m.Reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

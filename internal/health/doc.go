@@ -1,0 +1,25 @@
+// Package health checks the servers of each PostgreSQL and MySQL
+// database in the background.
+//
+// A Checker runs one goroutine per server (primary and replicas). Every
+// health.interval it probes the server on a connection of its own within
+// health.timeout: PostgreSQL answers pg_is_in_recovery(), the replay lag
+// (zero when the replica has replayed all it received, else now minus
+// the last replayed transaction's time) and the WAL position (current on
+// a primary, replayed on a replica); MySQL answers @@global.read_only
+// and SHOW SLAVE STATUS (Seconds_Behind_Master). A failed probe drops
+// its connection; the next one reconnects.
+//
+// State: a server is down until its first good check. After that,
+// health.fail_after failed checks in a row take it down and
+// health.rise_after good ones bring it back, so one lost packet does not
+// flap it. The role follows each good check, so a promoted replica is
+// seen as the primary at its next check. Changes are logged, counted in
+// floe_backend_state_changes_total and signalled on Changed();
+// floe_backend_up and floe_backend_replication_lag_seconds follow every
+// check. Statuses feed the admin API (GET /api/v1/backends) and Backends
+// the router (package route).
+//
+// The app keeps a checker per database across reloads while the
+// database's servers and health settings stay, and closes it otherwise.
+package health

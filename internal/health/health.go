@@ -1,0 +1,401 @@
+package health
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/route"
+)
+
+// Probe is what one check learned of a server.
+type Probe struct {
+	Role route.Role
+	// Lag is a replica's replication delay (negative: unknown).
+	Lag time.Duration
+	// LSN is the primary's current WAL position or a replica's replayed
+	// one (PostgreSQL; 0 otherwise).
+	LSN uint64
+}
+
+// Prober checks one server. Probe is called from one goroutine at a time.
+type Prober interface {
+	Probe(ctx context.Context) (Probe, error)
+	Close()
+}
+
+// Server is one server of a database to check.
+type Server struct {
+	Name   string // "primary" or "replica N"
+	Weight int
+	Tags   map[string]string
+	Prober Prober
+}
+
+// Status is a server's state as the checks last saw it.
+type Status struct {
+	Database string            `json:"database"`
+	Name     string            `json:"name"`
+	Address  string            `json:"address"`
+	Role     string            `json:"role"`
+	Healthy  bool              `json:"healthy"`
+	Weight   int               `json:"weight"`
+	Tags     map[string]string `json:"tags,omitempty"`
+	// LagSeconds is -1 when unknown.
+	LagSeconds float64   `json:"lag_seconds"`
+	LSN        uint64    `json:"lsn,omitempty"`
+	LastCheck  time.Time `json:"last_check"`
+	LastError  string    `json:"last_error,omitempty"`
+	Since      time.Time `json:"since"` // of the current healthy state
+	fails, oks int
+	probe      Probe
+}
+
+// Checker runs the checks of one database's servers in the background.
+type Checker struct {
+	db      string
+	cfg     config.Health
+	servers []Server
+	log     *slog.Logger
+	metrics *observe.Metrics
+	now     func() time.Time
+	stop    context.CancelFunc
+	done    sync.WaitGroup
+
+	mu struct {
+		sync.Mutex
+		status []Status
+		// changed is closed and replaced at every state change.
+		changed chan struct{}
+	}
+}
+
+// New makes a checker; Start runs it. now is the clock (nil: time.Now).
+func New(db string, cfg config.Health, servers []Server, addrs []string, log *slog.Logger, m *observe.Metrics, now func() time.Time) *Checker {
+	if now == nil {
+		now = time.Now
+	}
+	c := &Checker{db: db, cfg: cfg, servers: servers, log: log, metrics: m, now: now}
+	c.mu.status = make([]Status, len(servers))
+	c.mu.changed = make(chan struct{})
+	for i, s := range servers {
+		// Unknown until the first check: not healthy, so nothing is
+		// routed to a server never seen up.
+		c.mu.status[i] = Status{Database: db, Name: s.Name, Address: addrs[i], Role: route.RoleUnknown.String(),
+			Weight: s.Weight, Tags: s.Tags, LagSeconds: -1, Since: now(), probe: Probe{Lag: -1}}
+	}
+	return c
+}
+
+// Start checks every server at once, then every interval, until Close.
+func (c *Checker) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stop = cancel
+	for i := range c.servers {
+		c.done.Add(1)
+		go c.loop(ctx, i)
+	}
+}
+
+// Close stops the checks and closes the probers' connections.
+func (c *Checker) Close() {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.done.Wait()
+	for _, s := range c.servers {
+		s.Prober.Close()
+	}
+}
+
+func (c *Checker) loop(ctx context.Context, i int) {
+	defer c.done.Done()
+	t := time.NewTicker(c.cfg.Interval)
+	defer t.Stop()
+	for {
+		c.CheckNow(ctx, i)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// CheckNow runs one check of server i and records it.
+func (c *Checker) CheckNow(ctx context.Context, i int) {
+	pctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	p, err := c.servers[i].Prober.Probe(pctx)
+	cancel()
+	if ctx.Err() != nil {
+		return
+	}
+	c.record(i, p, err)
+}
+
+// record applies a check's outcome: the first check decides at once;
+// after it, fail_after failures in a row take a server down and
+// rise_after good checks in a row bring it back.
+func (c *Checker) record(i int, p Probe, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := &c.mu.status[i]
+	now := c.now()
+	first := st.LastCheck.IsZero()
+	st.LastCheck = now
+	wasHealthy, oldRole := st.Healthy, st.Role
+	if err != nil {
+		st.LastError = err.Error()
+		st.fails++
+		st.oks = 0
+		if st.fails >= c.cfg.FailAfter {
+			st.Healthy = false
+		}
+	} else {
+		st.LastError = ""
+		st.oks++
+		st.fails = 0
+		st.probe = p
+		st.Role = p.Role.String()
+		st.LSN = p.LSN
+		st.LagSeconds = -1
+		if p.Lag >= 0 {
+			st.LagSeconds = p.Lag.Seconds()
+		}
+		if first || st.oks >= c.cfg.RiseAfter {
+			st.Healthy = true
+		}
+	}
+	if st.Healthy != wasHealthy || st.Role != oldRole {
+		if st.Healthy != wasHealthy {
+			st.Since = now
+		}
+		c.changedLocked(st, wasHealthy, oldRole)
+	}
+	if c.metrics != nil {
+		up := 0.0
+		if st.Healthy {
+			up = 1
+		}
+		c.metrics.BackendUp.WithLabelValues(c.db, st.Name).Set(up)
+		c.metrics.BackendLag.WithLabelValues(c.db, st.Name).Set(st.LagSeconds)
+	}
+}
+
+func (c *Checker) changedLocked(st *Status, wasHealthy bool, oldRole string) {
+	state := func(h bool) string {
+		if h {
+			return "up"
+		}
+		return "down"
+	}
+	level := slog.LevelInfo
+	if wasHealthy && !st.Healthy || oldRole != st.Role && oldRole != route.RoleUnknown.String() {
+		level = slog.LevelWarn
+	}
+	c.log.Log(context.Background(), level, "backend state changed", "database", c.db, "backend", st.Name, "address", st.Address,
+		"from", state(wasHealthy)+"/"+oldRole, "to", state(st.Healthy)+"/"+st.Role, "error", st.LastError)
+	if c.metrics != nil {
+		c.metrics.BackendChanges.WithLabelValues(c.db, st.Name, state(st.Healthy), st.Role).Inc()
+	}
+	close(c.mu.changed)
+	c.mu.changed = make(chan struct{})
+}
+
+// Statuses returns the servers' states.
+func (c *Checker) Statuses() []Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Status(nil), c.mu.status...)
+}
+
+// Backends returns the servers as the router sees them.
+func (c *Checker) Backends() []route.Backend {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]route.Backend, len(c.mu.status))
+	for i, st := range c.mu.status {
+		out[i] = route.Backend{Name: st.Name, Role: st.probe.Role, Healthy: st.Healthy, Weight: st.Weight,
+			Tags: st.Tags, Lag: st.probe.Lag, ReplayLSN: st.probe.LSN}
+	}
+	return out
+}
+
+// Changed returns a channel closed at the next state change.
+func (c *Checker) Changed() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.changed
+}
+
+// ForDatabase makes the checker of a PostgreSQL or MySQL database: its
+// primary and replicas.
+func ForDatabase(db config.Database, log *slog.Logger, m *observe.Metrics) (*Checker, error) {
+	var servers []Server
+	var addrs []string
+	add := func(name, dsn string, weight int, tags map[string]string) error {
+		var p Prober
+		if db.Kind == config.KindMySQL {
+			p = NewMySQL(dsn)
+		} else {
+			var err error
+			if p, err = NewPostgres(dsn); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		servers = append(servers, Server{Name: name, Weight: weight, Tags: tags, Prober: p})
+		addrs = append(addrs, hostOf(dsn))
+		return nil
+	}
+	if err := add("primary", db.Primary, 1, nil); err != nil {
+		return nil, err
+	}
+	for i, r := range db.Replicas {
+		if err := add(fmt.Sprintf("replica%d", i+1), r.DSN, r.Weight, r.Tags); err != nil {
+			return nil, err
+		}
+	}
+	return New(db.Name, db.Health, servers, addrs, log, m, nil), nil
+}
+
+// hostOf is a DSN's host:port, without credentials.
+func hostOf(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// pgProber checks a PostgreSQL server on a connection of its own,
+// reconnecting after a failure.
+type pgProber struct {
+	cfg  *pgx.ConnConfig
+	conn *pgx.Conn
+}
+
+// NewPostgres makes a prober for a PostgreSQL DSN.
+func NewPostgres(dsn string) (Prober, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	arrowsql.PrepareConfig(cfg)
+	cfg.RuntimeParams["application_name"] = "floe-health"
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	return &pgProber{cfg: cfg}, nil
+}
+
+// pgProbeQuery learns the role, the lag (zero when the replica has
+// replayed all it received: an idle primary sends nothing, which is not
+// lag) and the WAL position.
+const pgProbeQuery = `SELECT pg_is_in_recovery(),
+	CASE WHEN NOT pg_is_in_recovery() THEN 0
+	     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+	     ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), -1) END::float8,
+	(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::int8`
+
+func (p *pgProber) Probe(ctx context.Context) (Probe, error) {
+	if p.conn == nil || p.conn.IsClosed() {
+		c, err := pgx.ConnectConfig(ctx, p.cfg)
+		if err != nil {
+			return Probe{}, fmt.Errorf("connect: %w", err)
+		}
+		p.conn = c
+	}
+	var recovery bool
+	var lag float64
+	var lsn int64
+	if err := p.conn.QueryRow(ctx, pgProbeQuery).Scan(&recovery, &lag, &lsn); err != nil {
+		p.conn.Close(context.Background())
+		p.conn = nil
+		return Probe{}, err
+	}
+	pr := Probe{Role: route.RolePrimary, LSN: uint64(lsn)}
+	if recovery {
+		pr.Role = route.RoleReplica
+		pr.Lag = -1
+		if lag >= 0 {
+			pr.Lag = time.Duration(lag * float64(time.Second))
+		}
+	}
+	return pr, nil
+}
+
+func (p *pgProber) Close() {
+	if p.conn != nil {
+		p.conn.Close(context.Background())
+	}
+}
+
+// myProber checks a MySQL/MariaDB server.
+type myProber struct {
+	dsn  string
+	conn *arrowsql.MySQLConn
+}
+
+// NewMySQL makes a prober for a mysql:// DSN. It connects without a
+// default database: the checks are about the server.
+func NewMySQL(dsn string) Prober {
+	if u, err := url.Parse(dsn); err == nil {
+		u.Path = "/"
+		dsn = u.String()
+	}
+	return &myProber{dsn: dsn}
+}
+
+func (p *myProber) Probe(ctx context.Context) (Probe, error) {
+	if p.conn == nil {
+		c, err := arrowsql.ConnectMySQL(ctx, p.dsn)
+		if err != nil {
+			return Probe{}, fmt.Errorf("connect: %w", err)
+		}
+		p.conn = c
+	}
+	fail := func(err error) (Probe, error) {
+		p.conn.Close()
+		p.conn = nil
+		return Probe{}, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = p.conn.SetDeadline(dl)
+	}
+	ro, err := p.conn.Execute("SELECT @@global.read_only")
+	if err != nil {
+		return fail(err)
+	}
+	readOnly, _ := ro.GetInt(0, 0)
+	st, err := p.conn.Execute("SHOW SLAVE STATUS")
+	if err != nil {
+		return fail(err)
+	}
+	_ = p.conn.SetDeadline(time.Time{})
+	pr := Probe{Role: route.RolePrimary, Lag: 0}
+	if st.RowNumber() > 0 || readOnly == 1 {
+		pr.Role = route.RoleReplica
+		pr.Lag = -1
+		if st.RowNumber() > 0 {
+			if v, err := st.GetStringByName(0, "Seconds_Behind_Master"); err == nil && v != "" {
+				if secs, err := strconv.ParseFloat(v, 64); err == nil {
+					pr.Lag = time.Duration(secs * float64(time.Second))
+				}
+			}
+		}
+	}
+	return pr, nil
+}
+
+func (p *myProber) Close() {
+	if p.conn != nil {
+		p.conn.Close()
+	}
+}

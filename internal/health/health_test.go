@@ -136,3 +136,48 @@ func TestMySQLPrimary(t *testing.T) {
 		t.Fatal("a closed port probed healthy")
 	}
 }
+
+// Against a real MariaDB primary and replica: the replica is seen as one,
+// with its lag; killed, it goes down.
+func TestMariaDBPrimaryAndReplica(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts MariaDB servers")
+	}
+	cl := testcluster.StartMariaDB(t, 1)
+	if err := cl.Primary.Exec("CREATE DATABASE app"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Health{Interval: 200 * time.Millisecond, Timeout: 2 * time.Second, FailAfter: 1, RiseAfter: 1}
+	c := New("db", cfg, []Server{{Name: "primary", Prober: NewMySQL(cl.Primary.DSN())}, {Name: "replica1", Prober: NewMySQL(cl.Replicas[0].DSN())}},
+		[]string{"p", "r"}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
+	defer c.Close()
+	ctx := context.Background()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c.CheckNow(ctx, 0)
+		c.CheckNow(ctx, 1)
+		b := c.Backends()
+		if b[0].Role == route.RolePrimary && b[0].Healthy && b[1].Role == route.RoleReplica && b[1].Healthy && b[1].Lag >= 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("backends %+v %+v", b, c.Statuses())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The replica follows the primary.
+	if err := cl.Primary.Exec("CREATE TABLE app.t (x INT)"); err != nil {
+		t.Fatal(err)
+	}
+	for cl.Replicas[0].Exec("SELECT x FROM app.t") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the replica does not replicate")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cl.Replicas[0].Kill()
+	c.CheckNow(ctx, 1)
+	if b := c.Backends(); b[1].Healthy {
+		t.Fatalf("killed replica still healthy: %+v", b)
+	}
+}

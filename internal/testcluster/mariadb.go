@@ -1,0 +1,170 @@
+package testcluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+)
+
+// MyServer is one MariaDB server of a test cluster.
+type MyServer struct {
+	Name string
+	Dir  string
+	Port int
+	id   int
+	cmd  *exec.Cmd
+	done chan struct{}
+	t    testing.TB
+}
+
+// DSN is a mysql:// DSN of the server's root user.
+func (s *MyServer) DSN() string { return fmt.Sprintf("mysql://root@127.0.0.1:%d/", s.Port) }
+
+// MyCluster is a MariaDB primary and its replicas.
+type MyCluster struct {
+	Primary  *MyServer
+	Replicas []*MyServer
+}
+
+// StartMariaDB starts a primary (binary log on) and n replicas following
+// it, each a mariadbd with a data directory of its own, and stops them
+// when the test ends. The servers skip grant tables: any user connects
+// (they listen on loopback, on ports of their own, for the test only).
+func StartMariaDB(t testing.TB, replicas int) *MyCluster {
+	t.Helper()
+	if _, err := exec.LookPath("mariadbd"); err != nil {
+		if _, err := os.Stat("/usr/sbin/mariadbd"); err != nil {
+			t.Fatal("mariadbd not found (apt-get install mariadb-server)")
+		}
+	}
+	root, err := os.MkdirTemp("", "floe-mycluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(root, 0o755)
+	c := &MyCluster{}
+	t.Cleanup(func() {
+		for _, s := range append(c.Replicas, c.Primary) {
+			if s != nil {
+				s.Kill()
+			}
+		}
+		os.RemoveAll(root)
+	})
+	mk := func(name string, id int) *MyServer {
+		s := &MyServer{Name: name, Dir: filepath.Join(root, name), Port: freePort(t), id: id, t: t}
+		args := []string{"--no-defaults", "--datadir=" + s.Dir, "--skip-test-db", "--auth-root-authentication-method=normal"}
+		if os.Geteuid() == 0 {
+			args = append(args, "--user=mysql")
+		}
+		out, err := exec.Command("mariadb-install-db", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("mariadb-install-db: %v\n%s", err, out)
+		}
+		if os.Geteuid() == 0 {
+			chownTree(t, s.Dir, "mysql")
+		}
+		return s
+	}
+	c.Primary = mk("primary", 1)
+	c.Primary.Start()
+	for i := 0; i < replicas; i++ {
+		r := mk(fmt.Sprintf("replica%d", i+1), i+2)
+		r.Start()
+		if err := r.Exec(fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='root', MASTER_PASSWORD='', MASTER_USE_GTID=no, MASTER_LOG_FILE='mysql-bin.000001', MASTER_LOG_POS=4", c.Primary.Port)); err != nil {
+			t.Fatalf("CHANGE MASTER: %v", err)
+		}
+		if err := r.Exec("START SLAVE"); err != nil {
+			t.Fatalf("START SLAVE: %v", err)
+		}
+		c.Replicas = append(c.Replicas, r)
+	}
+	return c
+}
+
+func chownTree(t testing.TB, dir, name string) {
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	_ = filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err == nil {
+			_ = os.Lchown(p, uid, gid)
+		}
+		return nil
+	})
+}
+
+// Start starts the server and waits until it accepts connections.
+func (s *MyServer) Start() {
+	s.t.Helper()
+	args := []string{"--no-defaults", "--datadir=" + s.Dir, "--port=" + strconv.Itoa(s.Port), "--bind-address=127.0.0.1",
+		"--socket=" + filepath.Join(s.Dir, "sock"), "--pid-file=" + filepath.Join(s.Dir, "pid"),
+		"--server-id=" + strconv.Itoa(s.id), "--log-bin=mysql-bin", "--skip-grant-tables",
+		"--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M", "--skip-log-error", "--log-error=" + s.Dir + ".err"}
+	if s.id > 1 {
+		args = append(args, "--read-only", "--relay-log=relay-bin")
+	}
+	if os.Geteuid() == 0 {
+		args = append(args, "--user=mysql")
+	}
+	bin := "mariadbd"
+	if _, err := exec.LookPath(bin); err != nil {
+		bin = "/usr/sbin/mariadbd"
+	}
+	s.cmd = exec.Command(bin, args...)
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if err := s.Exec("SELECT 1"); err == nil {
+			return
+		}
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(s.Dir + ".err")
+			s.t.Fatalf("mariadbd %s exited\n%s", s.Name, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("mariadbd %s did not start", s.Name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Kill stops the server abruptly, as a crash would.
+func (s *MyServer) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+}
+
+// Exec runs SQL on the server.
+func (s *MyServer) Exec(sql string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.ConnectWithContext(ctx, fmt.Sprintf("127.0.0.1:%d", s.Port), "root", "", "", 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_, err = c.Execute(sql)
+	return err
+}

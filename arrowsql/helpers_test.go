@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -169,4 +170,17 @@ func (tc typeCase) check(t *testing.T, r *Reader, err error) {
 	if strings.Join(cols[0], "|") != strings.Join(want, "|") {
 		t.Errorf("values\n got %q\nwant %q", cols[0], want)
 	}
+}
+
+// wantColumnError reads r to its end and checks that it ended with a
+// ColumnError for column.
+func wantColumnError(t *testing.T, r *Reader, column, what string) {
+	t.Helper()
+	for r.Next() {
+	}
+	var ce *ColumnError
+	if !errors.As(r.Err(), &ce) || ce.Column != column {
+		t.Errorf("%s: error %v, want a ColumnError for %s", what, r.Err(), column)
+	}
+	r.Release()
 }

@@ -89,13 +89,7 @@ func TestMySQLZeroAndOutOfRange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for r.Next() {
-	}
-	var ce *ColumnError
-	if !errors.As(r.Err(), &ce) || ce.Column != "tm" {
-		t.Errorf("error %v, want a ColumnError for tm", r.Err())
-	}
-	r.Release()
+	wantColumnError(t, r, "tm", "TIME over a day")
 }
 
 func TestMySQLParamsErrorsAndBatches(t *testing.T) {

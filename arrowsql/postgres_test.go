@@ -93,13 +93,7 @@ func TestPostgresUnrepresentable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for r.Next() {
-		}
-		var ce *ColumnError
-		if !errors.As(r.Err(), &ce) || ce.Column != "ts" {
-			t.Errorf("%s: error %v, want a ColumnError for ts", q, r.Err())
-		}
-		r.Release()
+		wantColumnError(t, r, "ts", q)
 		// The connection is not reused after a failed stream.
 		if !c.IsClosed() {
 			var one int

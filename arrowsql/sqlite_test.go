@@ -2,7 +2,6 @@ package arrowsql
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -57,13 +56,7 @@ func TestSQLiteUntyped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for r.Next() {
-	}
-	var ce *ColumnError
-	if !errors.As(r.Err(), &ce) || ce.Column != "n" {
-		t.Errorf("error %v, want a ColumnError for n", r.Err())
-	}
-	r.Release()
+	wantColumnError(t, r, "n", "text in an integer column")
 }
 
 func TestSQLiteMaskAndBatches(t *testing.T) {

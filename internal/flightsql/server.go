@@ -264,6 +264,20 @@ func grpcError(err error) error {
 	return status.Error(code, msg)
 }
 
+// statementTarget is the caller of a statement request and the database
+// it is for; transactions are refused.
+func (s *Server) statementTarget(ctx context.Context, txID []byte) (dataapi.Caller, string, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return c, "", err
+	}
+	if len(txID) > 0 {
+		return c, "", status.Error(codes.Unimplemented, "transactions are not supported over Flight SQL")
+	}
+	db, err := s.database(ctx, c)
+	return c, db, err
+}
+
 // ticket is what a statement ticket carries: where and what to run.
 type ticket struct {
 	DB  string `json:"db"`
@@ -287,14 +301,7 @@ func endpointInfo(t ticket, desc *flight.FlightDescriptor) (*flight.FlightInfo, 
 // GetFlightInfoStatement answers with a ticket; the statement runs (and
 // is checked) when the ticket is fetched.
 func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd afsql.StatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
-	c, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(cmd.GetTransactionId()) > 0 {
-		return nil, status.Error(codes.Unimplemented, "transactions are not supported over Flight SQL")
-	}
-	db, err := s.database(ctx, c)
+	_, db, err := s.statementTarget(ctx, cmd.GetTransactionId())
 	if err != nil {
 		return nil, err
 	}
@@ -395,14 +402,7 @@ func send(ctx context.Context, ch chan<- flight.StreamChunk, c flight.StreamChun
 // checked when it runs (a grant revoked meanwhile applies).
 func (s *Server) CreatePreparedStatement(ctx context.Context, req afsql.ActionCreatePreparedStatementRequest) (afsql.ActionCreatePreparedStatementResult, error) {
 	var out afsql.ActionCreatePreparedStatementResult
-	c, err := caller(ctx)
-	if err != nil {
-		return out, err
-	}
-	if len(req.GetTransactionId()) > 0 {
-		return out, status.Error(codes.Unimplemented, "transactions are not supported over Flight SQL")
-	}
-	db, err := s.database(ctx, c)
+	c, db, err := s.statementTarget(ctx, req.GetTransactionId())
 	if err != nil {
 		return out, err
 	}

@@ -597,6 +597,7 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 			a.log.Error("health checks", "database", db.Name, "error", err.Error())
 			continue
 		}
+		c.OnChange = a.backendChanged(db.Name)
 		c.Start()
 		next[db.Name] = checkerOf{c: c, db: db}
 	}
@@ -606,6 +607,36 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 		}
 	}
 	a.mu.checkers = next
+	for name, ch := range next {
+		if r := a.mu.relays[name]; r != nil {
+			r.SetPrimaryHealth(ch.c.PrimaryDown)
+		}
+		if r := a.mu.myrelays[name]; r != nil {
+			r.SetPrimaryHealth(ch.c.PrimaryDown)
+		}
+	}
+}
+
+// backendChanged drains the idle connections to a primary found down.
+// It runs on a checker's goroutine and must not take a.mu (a reload
+// holds it while closing checkers); the relays in force are read from
+// the state.
+func (a *App) backendChanged(db string) func(health.Status) {
+	return func(hs health.Status) {
+		if hs.Name != "primary" || hs.Healthy {
+			return
+		}
+		st := a.state.Load()
+		if st == nil {
+			return
+		}
+		if r, ok := st.handlers[db].(*pgrelay.Relay); ok {
+			r.PrimaryWentDown()
+		}
+		if r, ok := st.myHandlers[db].(*myrelay.Relay); ok {
+			r.PrimaryWentDown()
+		}
+	}
 }
 
 func sameServers(a, b config.Database) bool {

@@ -20,6 +20,10 @@
 // check. Statuses feed the admin API (GET /api/v1/backends) and Backends
 // the router (package route).
 //
+// The relays ask PrimaryDown before taking a new backend connection and
+// fail fast while it holds; OnChange lets the app drain the idle
+// connections of a primary that went down.
+//
 // The app keeps a checker per database across reloads while the
 // database's servers and health settings stay, and closes it otherwise.
 package health

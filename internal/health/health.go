@@ -70,6 +70,9 @@ type Checker struct {
 	now     func() time.Time
 	stop    context.CancelFunc
 	done    sync.WaitGroup
+	// OnChange, if set before Start, is called (not under the checker's
+	// lock) with a server's status after each change of its state.
+	OnChange func(Status)
 
 	mu struct {
 		sync.Mutex
@@ -146,6 +149,12 @@ func (c *Checker) CheckNow(ctx context.Context, i int) {
 // after it, fail_after failures in a row take a server down and
 // rise_after good checks in a row bring it back.
 func (c *Checker) record(i int, p Probe, err error) {
+	if st, changed := c.recordLocked(i, p, err); changed && c.OnChange != nil {
+		c.OnChange(st)
+	}
+}
+
+func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := &c.mu.status[i]
@@ -175,7 +184,8 @@ func (c *Checker) record(i int, p Probe, err error) {
 			st.Healthy = true
 		}
 	}
-	if st.Healthy != wasHealthy || st.Role != oldRole {
+	changed := st.Healthy != wasHealthy || st.Role != oldRole
+	if changed {
 		if st.Healthy != wasHealthy {
 			st.Since = now
 		}
@@ -189,6 +199,16 @@ func (c *Checker) record(i int, p Probe, err error) {
 		c.metrics.BackendUp.WithLabelValues(c.db, st.Name).Set(up)
 		c.metrics.BackendLag.WithLabelValues(c.db, st.Name).Set(st.LagSeconds)
 	}
+	return *st, changed
+}
+
+// PrimaryDown reports whether the configured primary (the first server)
+// has been checked and found down.
+func (c *Checker) PrimaryDown() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.mu.status[0]
+	return !st.LastCheck.IsZero() && !st.Healthy
 }
 
 func (c *Checker) changedLocked(st *Status, wasHealthy bool, oldRole string) {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -56,6 +57,27 @@ func (g *gateway) waitBackends(t *testing.T, want map[string]string) {
 	}
 }
 
+// waitHealthy waits up to 10 s until exactly n backends are healthy.
+func (g *gateway) waitHealthy(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		up := 0
+		for _, b := range g.backends(t) {
+			if b.Healthy {
+				up++
+			}
+		}
+		if up == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d backends up, want %d: %+v", up, n, g.backends(t))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // Health checks find the primary and the replica, see a killed replica
 // go down and come back, and see a promoted replica as the primary; the
 // admin API and the metrics show it.
@@ -102,5 +124,55 @@ users:
 	}
 	if !strings.Contains(g.log.String(), `"msg":"backend state changed"`) {
 		t.Error("state changes not logged")
+	}
+}
+
+// While health checks find the primary down, statements that need a
+// backend fail at once with a retryable connection error, the client
+// session survives, and work resumes when the primary is back.
+func TestPrimaryDownFailsFast(t *testing.T) {
+	pg := testcluster.StartPG(t, 0)
+	my := testcluster.StartMariaDB(t, 0)
+	if err := my.Primary.Exec("CREATE DATABASE app"); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, fmt.Sprintf(`databases:
+  - name: pgapp
+    kind: postgres
+    primary: %q
+    health: {interval: 200ms, fail_after: 2, rise_after: 1}
+  - name: myapp
+    kind: mysql
+    primary: %q
+    health: {interval: 200ms, fail_after: 2, rise_after: 1}
+users:
+  - {name: alice, password: alice-secret}
+`, pg.Primary.DSN(), my.Primary.DSN()+"app"))
+	ctx := context.Background()
+	pc := g.connect(t, "alice", "alice-secret", "pgapp")
+	db := g.mydb(t, "alice", "alice-secret", "myapp", nil)
+	db.SetMaxOpenConns(1)
+	one := func() (error, error) {
+		var n int
+		return pc.QueryRow(ctx, "SELECT 1").Scan(&n), db.QueryRowContext(ctx, "SELECT 1").Scan(&n)
+	}
+	if pe, me := one(); pe != nil || me != nil {
+		t.Fatalf("before: %v / %v", pe, me)
+	}
+	pg.Primary.Kill()
+	my.Primary.Kill()
+	g.waitHealthy(t, 0)
+	pe, me := one()
+	if sqlstate(pe) != "08006" || !strings.Contains(pe.Error(), "is down") {
+		t.Errorf("PostgreSQL client while the primary is down: %v", pe)
+	}
+	if myErrno(me) != 2003 || !strings.Contains(me.Error(), "is down") {
+		t.Errorf("MySQL client while the primary is down: %v", me)
+	}
+	pg.Primary.Start()
+	my.Primary.Start()
+	g.waitHealthy(t, 2)
+	if pe, me := one(); pe != nil || me != nil {
+		t.Fatalf("after the primaries came back, on the same client sessions: %v / %v", pe, me)
 	}
 }

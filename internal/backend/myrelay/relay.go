@@ -40,8 +40,10 @@ type Relay struct {
 
 	// pools[1] serves clients that asked for CLIENT_FOUND_ROWS (a
 	// connection-level flag that changes affected-row counts).
-	pools   [2]atomic.Pointer[pool.Pool[*backendConn]]
-	newPool func(config.Pool, bool) *pool.Pool[*backendConn]
+	pools [2]atomic.Pointer[pool.Pool[*backendConn]]
+	// primaryDown reports the health checks' verdict on the primary.
+	primaryDown atomic.Pointer[func() bool]
+	newPool     func(config.Pool, bool) *pool.Pool[*backendConn]
 
 	mu struct {
 		sync.Mutex
@@ -144,8 +146,24 @@ func (r *Relay) Close() {
 // Stats returns the counters of the main pool.
 func (r *Relay) Stats() pool.Stats { return r.pools[0].Load().Stats() }
 
+// SetPrimaryHealth sets how the relay learns that health checks found
+// the primary down: while they do, statements that need a new backend
+// connection fail at once (2003) instead of waiting on a dead server.
+func (r *Relay) SetPrimaryHealth(down func() bool) { r.primaryDown.Store(&down) }
+
+// PrimaryWentDown closes the idle connections to the primary.
+func (r *Relay) PrimaryWentDown() {
+	for i := range r.pools {
+		r.pools[i].Load().CloseIdle()
+	}
+}
+
 // acquire gets a backend connection, translating pool errors to MySQL errors.
 func (r *Relay) acquire(ctx context.Context, foundRows bool) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
+	if down := r.primaryDown.Load(); down != nil && (*down)() {
+		return nil, nil, &mysqlwire.Error{Code: mysqlwire.ErCantConnect, State: "HY000",
+			Message: fmt.Sprintf("the primary of database '%s' is down (failing health checks); retry shortly", r.name)}
+	}
 	idx := 0
 	if foundRows {
 		idx = 1

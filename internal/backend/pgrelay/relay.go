@@ -35,6 +35,8 @@ type Relay struct {
 	metrics *observe.Metrics
 	policy  atomic.Pointer[policy.Source]
 	catalog catalog // table and column names for masking
+	// primaryDown reports the health checks' verdict on the primary.
+	primaryDown atomic.Pointer[func() bool]
 
 	mu struct {
 		sync.Mutex
@@ -198,8 +200,22 @@ type backendError struct{ err error }
 func (e *backendError) Error() string { return "backend: " + e.err.Error() }
 func (e *backendError) Unwrap() error { return e.err }
 
+// SetPrimaryHealth sets how the relay learns that health checks found
+// the primary down: while they do, statements that need a new backend
+// connection fail at once with 08006 instead of waiting on a dead
+// server.
+func (r *Relay) SetPrimaryHealth(down func() bool) { r.primaryDown.Store(&down) }
+
+// PrimaryWentDown closes the idle connections to the primary: they lead
+// to a server the health checks found down.
+func (r *Relay) PrimaryWentDown() { r.pool.Load().CloseIdle() }
+
 // acquire gets a backend connection, translating pool errors to SQLSTATEs.
 func (r *Relay) acquire(ctx context.Context) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
+	if down := r.primaryDown.Load(); down != nil && (*down)() {
+		return nil, nil, pgwire.Errorf(pgwire.CodeConnectionFailure,
+			"the primary of database %q is down (failing health checks); retry shortly", r.name)
+	}
 	p := r.pool.Load()
 	bc, err := p.Acquire(ctx)
 	cfg := r.poolConfig()

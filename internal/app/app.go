@@ -609,7 +609,7 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 	a.mu.checkers = next
 	for name, ch := range next {
 		if r := a.mu.relays[name]; r != nil {
-			r.SetPrimaryHealth(ch.c.PrimaryDown)
+			r.SetTopology(ch.c.Backends)
 		}
 		if r := a.mu.myrelays[name]; r != nil {
 			r.SetPrimaryHealth(ch.c.PrimaryDown)
@@ -617,13 +617,13 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 	}
 }
 
-// backendChanged drains the idle connections to a primary found down.
+// backendChanged drains the idle connections to a server found down.
 // It runs on a checker's goroutine and must not take a.mu (a reload
 // holds it while closing checkers); the relays in force are read from
 // the state.
 func (a *App) backendChanged(db string) func(health.Status) {
 	return func(hs health.Status) {
-		if hs.Name != "primary" || hs.Healthy {
+		if hs.Healthy {
 			return
 		}
 		st := a.state.Load()
@@ -631,9 +631,9 @@ func (a *App) backendChanged(db string) func(health.Status) {
 			return
 		}
 		if r, ok := st.handlers[db].(*pgrelay.Relay); ok {
-			r.PrimaryWentDown()
+			r.ServerWentDown(hs.Name)
 		}
-		if r, ok := st.myHandlers[db].(*myrelay.Relay); ok {
+		if r, ok := st.myHandlers[db].(*myrelay.Relay); ok && hs.Name == "primary" {
 			r.PrimaryWentDown()
 		}
 	}

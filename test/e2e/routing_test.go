@@ -176,3 +176,69 @@ users:
 		t.Fatalf("after the primaries came back, on the same client sessions: %v / %v", pe, me)
 	}
 }
+
+// When the primary dies, writes fail fast; when a replica is promoted,
+// writes go to it through the same client sessions, without a restart.
+func TestFailoverToPromotedReplica(t *testing.T) {
+	cl := testcluster.StartPG(t, 1)
+	if err := cl.Primary.Exec("CREATE TABLE t (id int PRIMARY KEY, note text)"); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %q
+    replicas: [%q]
+    pool: {mode: transaction, size: 4}
+    health: {interval: 200ms, fail_after: 2, rise_after: 1}
+users:
+  - {name: alice, password: alice-secret}
+`, cl.Primary.DSN(), cl.Replicas[0].DSN()))
+	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
+	ctx := context.Background()
+	c := g.connect(t, "alice", "alice-secret", "app")
+	if _, err := c.Exec(ctx, "INSERT INTO t VALUES (1, 'before')"); err != nil {
+		t.Fatal(err)
+	}
+	cl.WaitReplayed(t)
+
+	killed := time.Now()
+	cl.Primary.Kill()
+	g.waitBackends(t, map[string]string{"primary": "down", "replica1": "up/replica"})
+	_, err := c.Exec(ctx, "INSERT INTO t VALUES (2, 'while down')")
+	if sqlstate(err) != "08006" {
+		t.Fatalf("write while the primary is down: %v, want 08006", err)
+	}
+	cl.Replicas[0].Promote()
+	var errs int
+	for {
+		_, err = c.Exec(ctx, "INSERT INTO t VALUES (3, 'after promotion')")
+		if err == nil {
+			break
+		}
+		errs++
+		if sqlstate(err) != "08006" && sqlstate(err) != "25006" {
+			t.Fatalf("write during failover: %v", err)
+		}
+		if time.Since(killed) > 30*time.Second {
+			t.Fatalf("writes did not resume: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("failover: first write on the promoted replica %v after the primary was killed (%d refused writes while polling every 20ms)", time.Since(killed).Round(time.Millisecond), errs)
+	var notes []string
+	rows, err := c.Query(ctx, "SELECT note FROM t ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		notes = append(notes, n)
+	}
+	if rows.Err() != nil || strings.Join(notes, ",") != "before,after promotion" {
+		t.Fatalf("rows after failover: %v %v", notes, rows.Err())
+	}
+}

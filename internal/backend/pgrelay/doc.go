@@ -4,9 +4,13 @@
 // by message.
 //
 // A Relay serves one logical database. It owns a pool.Pool of backend
-// connections, opened with pgconn (which handles the server's TLS and
-// authentication with the DSN's credentials) and then hijacked, so that
-// the relay speaks pgproto3 on the raw socket.
+// connections per server (the primary and each replica), opened with
+// pgconn (which handles the server's TLS and authentication with the
+// DSN's credentials) and then hijacked, so that the relay speaks pgproto3
+// on the raw socket. Sessions take connections from the server writes go
+// to: the configured primary until the health checks (SetTopology) see
+// it down and another server turn primary; with no healthy primary,
+// acquiring fails at once with 08006.
 //
 // A session (one per client, on the client's goroutine) holds a backend
 // connection only while it needs one: for its whole life in session mode

@@ -58,7 +58,7 @@ func (c *catalog) relations(ctx context.Context, oids []uint32) (map[uint32]*rel
 		return out, nil
 	}
 	if c.conn == nil || c.conn.IsClosed() {
-		conn, err := pgconn.ConnectConfig(ctx, c.relay.connCfg)
+		conn, err := pgconn.ConnectConfig(ctx, c.relay.writerConfig())
 		if err != nil {
 			c.relay.log.Warn("catalog connection failed", "error", describeConnectErr(err))
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,24 +20,29 @@ import (
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
+	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
-// Relay serves one logical PostgreSQL database: it owns the pool of
-// connections to the primary and relays client sessions onto them.
+// Relay serves one logical PostgreSQL database: it owns a pool of
+// connections to each of its servers and relays client sessions onto the
+// one that is the primary.
 type Relay struct {
 	name    string
-	dsn     string
+	servers []*server // the configured primary first, then the replicas
 	cfg     config.Pool
-	connCfg *pgconn.Config
-	pool    atomic.Pointer[pool.Pool[*backendConn]]
-	newPool func(config.Pool) *pool.Pool[*backendConn]
+	newPool func(*server, config.Pool) *pool.Pool[*backendConn]
 	log     *slog.Logger
 	metrics *observe.Metrics
 	policy  atomic.Pointer[policy.Source]
 	catalog catalog // table and column names for masking
-	// primaryDown reports the health checks' verdict on the primary.
-	primaryDown atomic.Pointer[func() bool]
+	// topology is the servers as the health checks last saw them (nil:
+	// not checked; the configured primary serves).
+	topology atomic.Pointer[func() []route.Backend]
+	// writer is the server writes go to; it changes only when that
+	// server stops being a healthy primary, so a failed primary that
+	// comes back does not take the writes back from its successor.
+	writer atomic.Int32
 
 	mu struct {
 		sync.Mutex
@@ -55,32 +61,47 @@ func (r *Relay) policySource() policy.Source {
 	return nil
 }
 
+// server is one PostgreSQL server of the database and its pool.
+type server struct {
+	name    string // primary, replica1, …
+	dsn     string
+	connCfg *pgconn.Config
+	pool    atomic.Pointer[pool.Pool[*backendConn]]
+}
+
 // New creates the relay for db. Nothing is dialled until a client comes,
 // or MinIdle asks for it.
 func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
-	cc, err := pgconn.ParseConfig(db.Primary)
-	if err != nil {
-		return nil, fmt.Errorf("database %s: primary: %s", db.Name, redactParseErr(err))
+	r := &Relay{name: db.Name, cfg: db.Pool, log: log.With("database", db.Name), metrics: m}
+	dsns := []string{db.Primary}
+	for _, rep := range db.Replicas {
+		dsns = append(dsns, rep.DSN)
 	}
-	cc.OnNotice = nil
-	cc.OnNotification = nil
-	r := &Relay{
-		name: db.Name, dsn: db.Primary, cfg: db.Pool, connCfg: cc,
-		log: log.With("database", db.Name), metrics: m,
+	for i, dsn := range dsns {
+		name := "primary"
+		if i > 0 {
+			name = fmt.Sprintf("replica%d", i)
+		}
+		cc, err := pgconn.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("database %s: %s: %s", db.Name, name, redactParseErr(err))
+		}
+		cc.OnNotice = nil
+		cc.OnNotification = nil
+		r.servers = append(r.servers, &server{name: name, dsn: dsn, connCfg: cc})
 	}
 	r.catalog.relay = r
-	backend := "primary"
-	idle := m.PoolConns.WithLabelValues(db.Name, backend, "idle")
-	inUse := m.PoolConns.WithLabelValues(db.Name, backend, "in_use")
 	wait := m.PoolWaitSeconds.WithLabelValues(db.Name)
 	waits := m.PoolWaits.WithLabelValues(db.Name)
 	timeouts := m.PoolAcquireTimeouts.WithLabelValues(db.Name)
-	r.newPool = func(pc config.Pool) *pool.Pool[*backendConn] {
+	r.newPool = func(srv *server, pc config.Pool) *pool.Pool[*backendConn] {
+		idle := m.PoolConns.WithLabelValues(db.Name, srv.name, "idle")
+		inUse := m.PoolConns.WithLabelValues(db.Name, srv.name, "in_use")
 		return pool.New(pool.Config[*backendConn]{
 			Size: pc.Size, MinIdle: pc.MinIdle, IdleTimeout: pc.IdleTimeout,
 			MaxLifetime: pc.MaxLifetime, AcquireTimeout: pc.AcquireTimeout,
 			HealthCheckAfter: pc.HealthCheckAfter,
-			Dial:             r.dial,
+			Dial:             func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv) },
 			Ping:             func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
 			Alive:            func(b *backendConn) bool { return b.alive() },
 			Close:            func(b *backendConn) { b.close() },
@@ -95,8 +116,32 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 			},
 		})
 	}
-	r.pool.Store(r.newPool(db.Pool))
+	for i, srv := range r.servers {
+		pc := db.Pool
+		if i > 0 {
+			pc.MinIdle = 0 // replicas serve writes only after a failover
+		}
+		srv.pool.Store(r.newPool(srv, pc))
+	}
 	return r, nil
+}
+
+// dsns lists the servers' DSNs, primary first.
+func (r *Relay) dsns() []string {
+	out := make([]string, len(r.servers))
+	for i, s := range r.servers {
+		out[i] = s.dsn
+	}
+	return out
+}
+
+// configDSNs lists db's DSNs, primary first.
+func configDSNs(db config.Database) []string {
+	out := []string{db.Primary}
+	for _, rep := range db.Replicas {
+		out = append(out, rep.DSN)
+	}
+	return out
 }
 
 // redactParseErr keeps pgconn's reason but drops the DSN it quotes.
@@ -111,7 +156,7 @@ func redactParseErr(err error) string {
 // SameBackend reports whether db is served by this relay as it is, so
 // that a reload can keep it and its pool.
 func (r *Relay) SameBackend(db config.Database) bool {
-	return db.Kind == config.KindPostgres && db.Primary == r.dsn && db.Pool == r.poolConfig()
+	return r.SameDSN(db) && db.Pool == r.poolConfig()
 }
 
 func (r *Relay) poolConfig() config.Pool {
@@ -120,19 +165,21 @@ func (r *Relay) poolConfig() config.Pool {
 	return r.cfg
 }
 
-// Close closes the pool; connections in use close as sessions end.
+// Close closes the pools; connections in use close as sessions end.
 func (r *Relay) Close() {
-	r.pool.Load().Close()
+	for _, s := range r.servers {
+		s.pool.Load().Close()
+	}
 	r.catalog.close()
 }
 
-// Stats returns the pool's counters.
-func (r *Relay) Stats() pool.Stats { return r.pool.Load().Stats() }
+// Stats returns the counters of the pool writes go to.
+func (r *Relay) Stats() pool.Stats { return r.servers[r.writer.Load()].pool.Load().Stats() }
 
-func (r *Relay) dial(ctx context.Context) (*backendConn, error) {
-	pc, err := pgconn.ConnectConfig(ctx, r.connCfg)
+func (r *Relay) dial(ctx context.Context, srv *server) (*backendConn, error) {
+	pc, err := pgconn.ConnectConfig(ctx, srv.connCfg)
 	if err != nil {
-		r.log.Warn("backend connection failed", "error", describeConnectErr(err))
+		r.log.Warn("backend connection failed", "backend", srv.name, "error", describeConnectErr(err))
 		return nil, &backendError{err: err}
 	}
 	hj, err := pc.Hijack()
@@ -200,23 +247,66 @@ type backendError struct{ err error }
 func (e *backendError) Error() string { return "backend: " + e.err.Error() }
 func (e *backendError) Unwrap() error { return e.err }
 
-// SetPrimaryHealth sets how the relay learns that health checks found
-// the primary down: while they do, statements that need a new backend
-// connection fail at once with 08006 instead of waiting on a dead
-// server.
-func (r *Relay) SetPrimaryHealth(down func() bool) { r.primaryDown.Store(&down) }
+// SetTopology sets where the relay finds its servers as the health
+// checks last saw them (in server order: primary, replicas). Writes go to
+// the healthy primary; while there is none, statements that need a new
+// backend connection fail at once with 08006 instead of waiting on a
+// dead server; a replica that is promoted takes the writes.
+func (r *Relay) SetTopology(f func() []route.Backend) { r.topology.Store(&f) }
 
-// PrimaryWentDown closes the idle connections to the primary: they lead
-// to a server the health checks found down.
-func (r *Relay) PrimaryWentDown() { r.pool.Load().CloseIdle() }
+// ServerWentDown closes the idle connections to a server the health
+// checks found down.
+func (r *Relay) ServerWentDown(name string) {
+	for _, s := range r.servers {
+		if s.name == name {
+			s.pool.Load().CloseIdle()
+		}
+	}
+}
+
+// writable returns the server writes go to now.
+func (r *Relay) writable() (*server, error) {
+	f := r.topology.Load()
+	if f == nil {
+		return r.servers[0], nil
+	}
+	bs := (*f)()
+	if len(bs) != len(r.servers) {
+		return r.servers[0], nil
+	}
+	cur := int(r.writer.Load())
+	if b := bs[cur]; b.Role == route.RolePrimary && b.Healthy {
+		return r.servers[cur], nil
+	}
+	unchecked := true
+	for i, b := range bs {
+		if b.Role == route.RolePrimary && b.Healthy {
+			if r.writer.CompareAndSwap(int32(cur), int32(i)) {
+				r.log.Warn("writes move to another server", "from", r.servers[cur].name, "to", r.servers[i].name)
+			}
+			return r.servers[r.writer.Load()], nil
+		}
+		if b.Role != route.RoleUnknown || b.Healthy {
+			unchecked = false
+		}
+	}
+	if unchecked {
+		return r.servers[cur], nil // no check has answered yet
+	}
+	return nil, pgwire.Errorf(pgwire.CodeConnectionFailure,
+		"the primary of database %q is down (failing health checks) and no replica has taken over; retry shortly", r.name)
+}
+
+// writerConfig is the connection config of the server writes go to.
+func (r *Relay) writerConfig() *pgconn.Config { return r.servers[r.writer.Load()].connCfg }
 
 // acquire gets a backend connection, translating pool errors to SQLSTATEs.
 func (r *Relay) acquire(ctx context.Context) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
-	if down := r.primaryDown.Load(); down != nil && (*down)() {
-		return nil, nil, pgwire.Errorf(pgwire.CodeConnectionFailure,
-			"the primary of database %q is down (failing health checks); retry shortly", r.name)
+	srv, err := r.writable()
+	if err != nil {
+		return nil, nil, err
 	}
-	p := r.pool.Load()
+	p := srv.pool.Load()
 	bc, err := p.Acquire(ctx)
 	cfg := r.poolConfig()
 	switch {
@@ -242,11 +332,16 @@ func (r *Relay) Reconfigure(pc config.Pool) {
 	r.mu.Lock()
 	r.cfg = pc
 	r.mu.Unlock()
-	old := r.pool.Swap(r.newPool(pc))
-	old.Close()
+	for i, srv := range r.servers {
+		npc := pc
+		if i > 0 {
+			npc.MinIdle = 0
+		}
+		srv.pool.Swap(r.newPool(srv, npc)).Close()
+	}
 }
 
 // SameDSN reports whether db points at this relay's backend.
 func (r *Relay) SameDSN(db config.Database) bool {
-	return db.Kind == config.KindPostgres && db.Primary == r.dsn
+	return db.Kind == config.KindPostgres && slices.Equal(configDSNs(db), r.dsns())
 }

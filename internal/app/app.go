@@ -34,6 +34,7 @@ import (
 	"github.com/floe-db/floe/internal/health"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -507,6 +508,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 				}
 			}
 			r.SetPolicy(a.policyNow)
+			r.SetRouting(routePolicy(db.Routing))
 			newRelays[db.Name] = r
 			st.handlers[db.Name] = r
 			st.myHandlers[db.Name] = wrongMySQL(db.Name)
@@ -644,6 +646,12 @@ func sameServers(a, b config.Database) bool {
 		func(x, y config.Replica) bool {
 			return x.DSN == y.DSN && x.Weight == y.Weight && maps.Equal(x.Tags, y.Tags)
 		})
+}
+
+// routePolicy is the router's form of a database's routing settings.
+func routePolicy(c config.Routing) *route.Policy {
+	b, _ := route.ParseBalance(c.Balance)
+	return &route.Policy{Split: c.ReadWriteSplit, Balance: b, MaxLag: c.MaxLag, ReadYourWrites: c.ReadYourWrites, Prefer: c.Prefer}
 }
 
 // backendStatuses lists every checked server (admin GET /api/v1/backends).

@@ -140,7 +140,18 @@ type Pool struct {
 
 // Routing configures read/write routing (used once replicas are routed).
 type Routing struct {
+	// ReadWriteSplit sends read-only statements outside transactions to
+	// healthy replicas (PostgreSQL databases).
 	ReadWriteSplit bool `yaml:"read_write_split"`
+	// Balance is round_robin, weighted or least_outstanding.
+	Balance string `yaml:"balance"`
+	// MaxLag skips replicas further behind (0: no limit).
+	MaxLag time.Duration `yaml:"max_lag"`
+	// ReadYourWrites keeps a session's reads on the primary this long
+	// after its last write.
+	ReadYourWrites time.Duration `yaml:"read_your_writes"`
+	// Prefer are replica tags preferred for reads (e.g. region: eu).
+	Prefer map[string]string `yaml:"prefer"`
 }
 
 // Replica is a read replica: a DSN, or a mapping with a weight and tags.

@@ -235,6 +235,17 @@ func (c *Config) validate() Errors {
 		} else if h.Timeout <= 0 || h.Timeout > h.Interval {
 			bad(key+".health.timeout", "must be positive and at most health.interval (%s)", h.Interval)
 		}
+		switch d.Routing.Balance {
+		case "", "round_robin", "weighted", "least_outstanding":
+		default:
+			bad(key+".routing.balance", "%q: want round_robin, weighted or least_outstanding", d.Routing.Balance)
+		}
+		if d.Routing.MaxLag < 0 || d.Routing.ReadYourWrites < 0 {
+			bad(key+".routing", "max_lag and read_your_writes must not be negative")
+		}
+		if d.Routing.ReadWriteSplit && d.Kind == KindMySQL {
+			bad(key+".routing.read_write_split", "is for PostgreSQL databases (MySQL read routing is not there yet)")
+		}
 		if d.Health.FailAfter < 1 {
 			bad(key+".health.fail_after", "must be at least 1")
 		}

@@ -130,7 +130,9 @@ func init() {
 		array_length array_position cardinality unnest generate_series
 		if ifnull isnull date_format curdate curtime sysdate unix_timestamp from_unixtime date_add date_sub
 		datediff timestampdiff year month day hour minute second dayofweek week str_to_date instr locate
-		json_extract json_unquote json_object json_array cast convert`) {
+		json_extract json_unquote json_object json_array cast convert
+		pg_is_in_recovery current_setting inet_server_port version current_user session_user current_database
+		current_schema pg_backend_pid database user schema connection_id`) {
 		readOnlyFunctions[f] = true
 	}
 }

@@ -111,7 +111,7 @@ func StartPG(t testing.TB, replicas int) *PGCluster {
 	if out, err := run(t, "initdb", "-D", p.Dir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nwal_level = replica\nmax_wal_senders = 8\nhot_standby = on\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nshared_buffers = 16MB\nmax_connections = 60\nwal_receiver_status_interval = 1s\nhot_standby_feedback = on\n", root)
+	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nwal_level = replica\nmax_wal_senders = 8\nhot_standby = on\nfsync = off\nfull_page_writes = off\nshared_buffers = 16MB\nmax_connections = 60\nwal_receiver_status_interval = 1s\nhot_standby_feedback = on\n", root)
 	appendFile(t, filepath.Join(p.Dir, "postgresql.conf"), conf+fmt.Sprintf("port = %d\n", p.Port))
 	appendFile(t, filepath.Join(p.Dir, "pg_hba.conf"), "\nhost replication all 127.0.0.1/32 trust\n")
 	c.Primary = p

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/floe-db/floe/internal/testcluster"
 )
 
@@ -240,5 +242,124 @@ users:
 	}
 	if rows.Err() != nil || strings.Join(notes, ",") != "before,after promotion" {
 		t.Fatalf("rows after failover: %v %v", notes, rows.Err())
+	}
+}
+
+// Reads outside transactions go to the replica; writes, transactions and
+// reads within the read-your-writes window go to the primary; a replica
+// killed under load costs only the reads on its connections.
+func TestReadWriteSplit(t *testing.T) {
+	cl := testcluster.StartPG(t, 1)
+	if err := cl.Primary.Exec("CREATE TABLE t (id int PRIMARY KEY, note text)"); err != nil {
+		t.Fatal(err)
+	}
+	cl.WaitReplayed(t)
+	g := start(t, fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %q
+    replicas: [%q]
+    pool: {mode: transaction, size: 8}
+    routing: {read_write_split: true, read_your_writes: 2s}
+    health: {interval: 200ms, fail_after: 2, rise_after: 1}
+users:
+  - {name: alice, password: alice-secret}
+`, cl.Primary.DSN(), cl.Replicas[0].DSN()))
+	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
+	ctx := context.Background()
+	c := g.connect(t, "alice", "alice-secret", "app")
+	onReplica := func(c *pgx.Conn, mode pgx.QueryExecMode) bool {
+		t.Helper()
+		var r bool
+		if err := c.QueryRow(ctx, "SELECT pg_is_in_recovery()", mode).Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec} {
+		if !onReplica(c, mode) {
+			t.Errorf("mode %v: a read outside a transaction ran on the primary", mode)
+		}
+	}
+	if r := onReplica(g.connect(t, "alice", "alice-secret", "app"), pgx.QueryExecModeSimpleProtocol); !r {
+		t.Error("a hinted-free read of a new session ran on the primary")
+	}
+	var r bool
+	if err := c.QueryRow(ctx, "/* floe:primary */ SELECT pg_is_in_recovery()").Scan(&r); err != nil || r {
+		t.Errorf("hinted read: replica=%v %v", r, err)
+	}
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&r); err != nil || r {
+		t.Errorf("read in a transaction: replica=%v %v", r, err)
+	}
+	tx.Rollback(ctx)
+	// Read your writes: the row written is read back at once.
+	if _, err := c.Exec(ctx, "INSERT INTO t VALUES (1, 'mine')"); err != nil {
+		t.Fatal(err)
+	}
+	var note string
+	if err := c.QueryRow(ctx, "SELECT note FROM t WHERE id = 1").Scan(&note); err != nil || note != "mine" {
+		t.Fatalf("read after write: %q %v", note, err)
+	}
+	if onReplica(c, pgx.QueryExecModeSimpleProtocol) {
+		t.Error("a read within the read-your-writes window ran on the replica")
+	}
+
+	// Kill the replica under load: reads go on.
+	const clients = 4
+	stop := make(chan struct{})
+	errs := make(chan error, 10000)
+	done := make(chan int, clients)
+	for i := 0; i < clients; i++ {
+		pc := g.connect(t, "alice", "alice-secret", "app")
+		go func() {
+			n := 0
+			for {
+				select {
+				case <-stop:
+					done <- n
+					return
+				default:
+				}
+				var x int
+				if err := pc.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&x); err != nil {
+					errs <- err
+					if pc.IsClosed() {
+						done <- n
+						return
+					}
+				}
+				n++
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	cl.Replicas[0].Kill()
+	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "down"})
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	total := 0
+	for i := 0; i < clients; i++ {
+		total += <-done
+	}
+	close(errs)
+	var failed []string
+	for err := range errs {
+		failed = append(failed, err.Error())
+	}
+	// At most the statement in flight on each client's connection to the
+	// killed replica fails.
+	if len(failed) > clients {
+		t.Errorf("%d of %d reads failed when the replica died (bound %d): %v", len(failed), total, clients, failed)
+	}
+	if onReplica(c, pgx.QueryExecModeSimpleProtocol) {
+		t.Error("a read went to the dead replica")
+	}
+	var n int
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Errorf("read after the replica died: %d %v", n, err)
 	}
 }

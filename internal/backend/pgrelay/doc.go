@@ -10,7 +10,10 @@
 // on the raw socket. Sessions take connections from the server writes go
 // to: the configured primary until the health checks (SetTopology) see
 // it down and another server turn primary; with no healthy primary,
-// acquiring fails at once with 08006.
+// acquiring fails at once with 08006. With the read/write split on
+// (split.go), a batch that starts outside a transaction with a read-only
+// statement attaches to a replica chosen by package route instead; a
+// write later in such a batch is refused with 25006.
 //
 // A session (one per client, on the client's goroutine) holds a backend
 // connection only while it needs one: for its whole life in session mode

@@ -21,6 +21,7 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/sqlparse"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -39,6 +40,10 @@ type Relay struct {
 	// topology is the servers as the health checks last saw them (nil:
 	// not checked; the configured primary serves).
 	topology atomic.Pointer[func() []route.Backend]
+	// routing is the read/write split policy (nil: off).
+	routing atomic.Pointer[route.Policy]
+	picks   atomic.Uint64 // varies the choice among equal replicas
+	classes *sqlparse.Cache[route.Class]
 	// writer is the server writes go to; it changes only when that
 	// server stops being a healthy primary, so a failed primary that
 	// comes back does not take the writes back from its successor.
@@ -72,7 +77,8 @@ type server struct {
 // New creates the relay for db. Nothing is dialled until a client comes,
 // or MinIdle asks for it.
 func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
-	r := &Relay{name: db.Name, cfg: db.Pool, log: log.With("database", db.Name), metrics: m}
+	r := &Relay{name: db.Name, cfg: db.Pool, log: log.With("database", db.Name), metrics: m,
+		classes: sqlparse.NewCache(classify, 4096)}
 	dsns := []string{db.Primary}
 	for _, rep := range db.Replicas {
 		dsns = append(dsns, rep.DSN)

@@ -105,11 +105,17 @@ type op struct {
 }
 
 type session struct {
-	r    *Relay
-	c    *pgwire.Conn
-	log  *slog.Logger
-	mode string
-	gate *policy.Gate
+	r *Relay
+	// onReplica: the attached connection is a replica's (reads only).
+	onReplica bool
+	// wrote: the attachment ran writes; lastWrite is when the last such
+	// attachment ended (read-your-writes).
+	wrote     bool
+	lastWrite time.Time
+	c         *pgwire.Conn
+	log       *slog.Logger
+	mode      string
+	gate      *policy.Gate
 	// run holds the statement limits taken for what is running (a Query,
 	// or an extended batch from its first Execute to Sync) and collects
 	// its outcome.
@@ -418,16 +424,22 @@ func (s *session) idle() bool {
 	return s.txStatus == 'I' && !s.inBatch && len(s.pending) == 0
 }
 
-// attach gets a backend connection for the client and brings its state
-// in line with the client's.
-func (s *session) attach(ctx context.Context) error {
+// attach gets a backend connection for the client where writes go and
+// brings its state in line with the client's.
+func (s *session) attach(ctx context.Context) error { return s.attachFor(ctx, "") }
+
+// attachFor attaches for a batch that starts with text: a replica's
+// connection when the split allows it, else where writes go ("" always
+// goes there).
+func (s *session) attachFor(ctx context.Context, text string) error {
 	if s.be != nil {
 		return nil
 	}
-	p, bc, err := s.r.acquire(ctx)
+	p, bc, replica, err := s.r.acquireFor(ctx, s.routeSession(), text)
 	if err != nil {
 		return err
 	}
+	s.onReplica = replica
 	s.cancelMu.Lock()
 	s.be, s.bePool = bc, p
 	s.cancelTarget = bc.Value
@@ -460,6 +472,10 @@ func (s *session) detach(final bool) {
 	s.be = nil
 	s.cancelTarget = nil
 	s.cancelMu.Unlock()
+	if s.wrote {
+		s.lastWrite = time.Now()
+	}
+	s.onReplica, s.wrote = false, false
 	b := bc.Value
 	reusable := !s.discardOnDetach
 	s.discardOnDetach = false
@@ -542,11 +558,15 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	} else if d.SQL != "" {
 		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
 	}
-	if err := s.beginBatch(ctx); err != nil {
-		return s.batchError(err)
+	if err := s.noteStatement(m.Query); err != nil {
+		s.fail(op{kind: opParse}, err)
+		return s.checkPending(ctx)
 	}
 	if eff := sqltext.SessionEffects(m.Query); eff.Pin != "" {
 		s.pin(eff.Pin)
+	}
+	if err := s.beginBatchFor(ctx, m.Query); err != nil {
+		return s.batchError(err)
 	}
 	oids := append([]uint32(nil), m.ParameterOIDs...)
 	if m.Name == "" {
@@ -613,7 +633,17 @@ func (s *session) ensurePrepared(name string) (string, error) {
 }
 
 func (s *session) bind(ctx context.Context, m *pgproto3.Bind) error {
-	if err := s.beginBatch(ctx); err != nil {
+	text := ""
+	if st := s.unnamed; m.PreparedStatement == "" && st != nil {
+		text = st.query
+	} else if st, ok := s.stmts[m.PreparedStatement]; ok {
+		text = st.query
+	}
+	if err := s.noteStatement(text); err != nil {
+		s.fail(op{kind: opBind}, err)
+		return s.checkPending(ctx)
+	}
+	if err := s.beginBatchFor(ctx, text); err != nil {
 		return s.batchError(err)
 	}
 	server, err := s.ensurePrepared(m.PreparedStatement)
@@ -692,9 +722,12 @@ func (s *session) forward(ctx context.Context, m pgproto3.FrontendMessage, o op)
 }
 
 // beginBatch attaches a backend for an extended-protocol message.
-func (s *session) beginBatch(ctx context.Context) error {
+func (s *session) beginBatch(ctx context.Context) error { return s.beginBatchFor(ctx, "") }
+
+// beginBatchFor attaches for a batch whose first statement is text.
+func (s *session) beginBatchFor(ctx context.Context, text string) error {
 	if s.be == nil {
-		if err := s.attach(ctx); err != nil {
+		if err := s.attachFor(ctx, text); err != nil {
 			return err
 		}
 	}
@@ -812,6 +845,20 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 			s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 			return s.c.Flush()
 		}
+	}
+	if err := s.noteStatement(m.String); err != nil {
+		s.c.SendError(err)
+		s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
+		return s.c.Flush()
+	}
+	if err := s.attachFor(ctx, m.String); err != nil {
+		if _, ok := errors.AsType[*pgwire.Error](err); ok {
+			s.c.SendError(err)
+			s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
+			s.errObs.Inc()
+			return s.c.Flush()
+		}
+		return err
 	}
 	err := s.roundTrip(ctx, m, op{kind: opQuery, sql: m.String})
 	if err == nil && s.be != nil && !s.inBatch && (eff.DiscardAll || eff.DeallocateAll) {

@@ -1,0 +1,115 @@
+package pgrelay
+
+import (
+	"context"
+	"time"
+
+	"github.com/floe-db/floe/internal/pool"
+	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/sqlparse"
+	"github.com/floe-db/floe/internal/wire/pgwire"
+)
+
+// Read/write split: a batch (a simple Query, or an extended-protocol
+// batch up to Sync) that starts outside a transaction with a read-only
+// statement may run on a replica; route.Decide chooses with the session's
+// state and the checked topology. Everything else runs where writes go.
+
+// SetRouting sets the database's routing settings (nil or Split false:
+// everything on the primary).
+func (r *Relay) SetRouting(p *route.Policy) { r.routing.Store(p) }
+
+// classOf classifies a statement text (cached by text).
+func (r *Relay) classOf(text string) route.Class {
+	c, _ := r.classes.Parse(text)
+	return c
+}
+
+func classify(text string) (route.Class, error) {
+	stmts, err := sqlparse.PostgresNoFingerprint(text)
+	if err != nil {
+		stmts = nil
+	}
+	return route.Classify(text, stmts), nil
+}
+
+// splitting reports whether reads may go to replicas now.
+func (r *Relay) splitting() (*route.Policy, []route.Backend, bool) {
+	pol := r.routing.Load()
+	topo := r.topology.Load()
+	if pol == nil || !pol.Split || topo == nil || len(r.servers) < 2 {
+		return nil, nil, false
+	}
+	bs := (*topo)()
+	if len(bs) != len(r.servers) {
+		return nil, nil, false
+	}
+	for i := range bs {
+		bs[i].Outstanding = r.servers[i].pool.Load().Stats().InUse
+	}
+	return pol, bs, true
+}
+
+// acquireFor gets a connection for a batch starting with text ("": one
+// that needs the primary). replica reports a connection to a replica.
+func (r *Relay) acquireFor(ctx context.Context, rs route.Session, text string) (p *pool.Pool[*backendConn], bc *pool.Conn[*backendConn], replica bool, err error) {
+	if text == "" || !r.splitOn() {
+		p, bc, err = r.acquire(ctx)
+		return p, bc, false, err
+	}
+	pol, bs, ok := r.splitting()
+	if !ok {
+		p, bc, err = r.acquire(ctx)
+		return p, bc, false, err
+	}
+	cls := r.classOf(text)
+	if !cls.Read {
+		p, bc, err = r.acquire(ctx)
+		return p, bc, false, err
+	}
+	d := route.Decide(cls, rs, bs, *pol, time.Now(), r.picks.Add(1))
+	if d.Err != nil || bs[d.Backend].Role != route.RoleReplica {
+		p, bc, err = r.acquire(ctx)
+		return p, bc, false, err
+	}
+	srv := r.servers[d.Backend]
+	p = srv.pool.Load()
+	if bc, err = p.Acquire(ctx); err == nil {
+		return p, bc, true, nil
+	}
+	if ctx.Err() != nil {
+		return nil, nil, false, ctx.Err()
+	}
+	// A replica the checks have not caught failing yet: the read goes
+	// where writes go rather than failing.
+	r.log.Warn("replica unavailable; read sent to the primary", "backend", srv.name, "error", err.Error())
+	p, bc, err = r.acquire(ctx)
+	return p, bc, false, err
+}
+
+// routeSession is the session's state as the router sees it.
+func (s *session) routeSession() route.Session {
+	return route.Session{InTransaction: s.txStatus != 'I', Pinned: s.pinned != "", LastWrite: s.lastWrite}
+}
+
+// splitOn reports whether the database splits reads at all (cheap; the
+// statement texts are classified only then).
+func (r *Relay) splitOn() bool {
+	pol := r.routing.Load()
+	return pol != nil && pol.Split && len(r.servers) > 1
+}
+
+// noteStatement looks at a statement about to be sent: a write marks the
+// session as having written (read-your-writes), and is refused in a
+// batch that began on a replica — the batch cannot move, and the replica
+// would refuse it anyway.
+func (s *session) noteStatement(text string) error {
+	if text == "" || !s.r.splitOn() || s.r.classOf(text).Read {
+		return nil
+	}
+	if s.onReplica && s.be != nil {
+		return pgwire.Errorf("25006", "this batch began with reads on a replica and cannot write: send the write after a Sync, inside BEGIN, or with a leading /* floe:primary */ comment")
+	}
+	s.wrote = true
+	return nil
+}

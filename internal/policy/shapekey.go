@@ -6,6 +6,15 @@ import (
 	"github.com/DataDog/go-sqllexer"
 )
 
+// ShapeKey returns text with its literals replaced by markers, when
+// every literal is simple (see shapeKey): texts with equal keys parse to
+// the same tree up to literal values, so what is derived from the tree
+// but not from the values (a routing class) can be cached by key.
+func ShapeKey(d Dialect, text string) (key string, ok bool) {
+	key, _, ok = shapeKey(d, text)
+	return key, ok
+}
+
 // shapeKey returns text with each literal replaced by a marker, and the
 // values of its string literals, so that texts differing only in their
 // literals can share one analysis (a parse costs tens of microseconds; a

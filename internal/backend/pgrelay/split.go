@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/sqlparse"
@@ -19,9 +20,19 @@ import (
 // everything on the primary).
 func (r *Relay) SetRouting(p *route.Policy) { r.routing.Store(p) }
 
-// classOf classifies a statement text (cached by text).
+// classOf classifies a statement text, cached by its shape (texts that
+// differ only in literal values share a class) or else by the text.
 func (r *Relay) classOf(text string) route.Class {
-	c, _ := r.classes.Parse(text)
+	key, ok := policy.ShapeKey(policy.Postgres, text)
+	if !ok {
+		c, _ := r.classes.Parse(text)
+		return c
+	}
+	if c, hit := r.classes.Get("\x00" + key); hit {
+		return c
+	}
+	c, _ := classify(text)
+	r.classes.Add("\x00"+key, c)
 	return c
 }
 

@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench bench-arrow firewall-corpus services clean
+.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus services clean
 
 all: build
 
@@ -18,10 +18,12 @@ services:
 	./scripts/services.sh
 
 ## test: everything CI runs — servers, vet, gofmt, unit + integration tests
-## with the race detector, a short sample of every fuzz target.
+## with the race detector, a short sample of every fuzz target and of the
+## benchmarks.
 test: services vet fmt
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(MAKE) fuzz-short
+	$(MAKE) bench-short
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
@@ -52,6 +54,17 @@ bench:
 	./bench/sysbench-mysql.sh
 	./bench/policy.sh
 	./bench/arrow.sh
+	./bench/readsplit.sh
+
+# A short sample of the benchmarks (CI): every Go benchmark once, the
+# Arrow export at pgbench scale 1, the read/write split for 2 s.
+bench-short:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	SCALE=1 ./bench/arrow.sh 1
+	CLIENTS=4 MODES=extended ./bench/readsplit.sh 2
+
+bench-readsplit:
+	./bench/readsplit.sh
 
 # Arrow export of 10M rows: library, HTTP and Flight SQL against binary COPY.
 bench-arrow:

@@ -23,6 +23,8 @@ cleanup() { kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -r
 trap cleanup EXIT
 
 command -v pgbench >/dev/null || { echo "pgbench missing: apt-get install postgresql-contrib" >&2; exit 1; }
+[ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time; } >/dev/null ||
+  { echo "GNU time missing: apt-get install time" >&2; exit 1; }
 want=$((SCALE * 100000))
 have=$(psql -h $PGHOST -p $PGPORT -U postgres -qAtc "select count(*) from pgbench_accounts" $DB 2>/dev/null || echo 0)
 if [ "$have" != "$want" ]; then
@@ -83,7 +85,7 @@ for r in $(seq 1 "$ROUNDS"); do
     esac
     read -r secs kb <<<"$res"
     echo "round $r $way: ${secs}s, peak RSS $((kb / 1024)) MB" >&2
-    T[$way]=$(echo "${T[$way]} + $secs" | bc -l)
+    T[$way]=$(awk -v a="${T[$way]}" -v b="$secs" 'BEGIN {print a + b}')
     R[$way]=$(( kb > R[$way] ? kb : R[$way] ))
   done
 done
@@ -92,8 +94,8 @@ echo
 echo "pgbench_accounts, $want rows, $ROUNDS rounds (time: mean; RSS: max)"
 printf "%-34s %9s %12s %14s\n" way seconds "vs COPY" "peak RSS MB"
 for way in copy lib http flight; do
-  mean=$(echo "${T[$way]} / $ROUNDS" | bc -l)
-  ratio=$(echo "${T[$way]} / ${T[copy]}" | bc -l)
+  mean=$(awk -v a="${T[$way]}" -v b="$ROUNDS" 'BEGIN {print a / b}')
+  ratio=$(awk -v a="${T[$way]}" -v b="${T[copy]}" 'BEGIN {print a / b}')
   case $way in
     copy) name="psql \\copy binary (baseline)" ;;
     lib) name="arrowsql library → Arrow IPC" ;;

@@ -90,6 +90,6 @@ for mode in $MODES; do
     before=$(reads_on $R_PORT)
     on=$(tps $ON_PORT "$c" "$mode")
     after=$(reads_on $R_PORT)
-    printf "%-9s %7d %12d %12d %8.2f   (replica transactions during split-on run: %d)\n" "$mode" "$c" "$off" "$on" "$(echo "$on / $off" | bc -l)" $((after - before))
+    printf "%-9s %7d %12d %12d %8.2f   (replica transactions during split-on run: %d)\n" "$mode" "$c" "$off" "$on" "$(awk -v a="$on" -v b="$off" 'BEGIN {print (b > 0 ? a / b : 0)}')" $((after - before))
   done
 done

@@ -308,6 +308,25 @@ users:
 		t.Error("a read within the read-your-writes window ran on the replica")
 	}
 
+	// A batch that begins with a read on the replica cannot write; the
+	// session goes on.
+	fresh := g.connect(t, "alice", "alice-secret", "app")
+	b := &pgx.Batch{}
+	b.Queue("SELECT count(*) FROM t")
+	b.Queue("INSERT INTO t VALUES (2, 'batched')")
+	br := fresh.SendBatch(ctx, b)
+	var cnt int
+	if err := br.QueryRow().Scan(&cnt); err != nil {
+		t.Fatalf("batched read: %v", err)
+	}
+	if _, err := br.Exec(); sqlstate(err) != "25006" {
+		t.Errorf("write in a batch begun on a replica: %v, want 25006", err)
+	}
+	br.Close()
+	if _, err := fresh.Exec(ctx, "INSERT INTO t VALUES (2, 'alone')"); err != nil {
+		t.Errorf("write after the refused batch: %v", err)
+	}
+
 	// Kill the replica under load: reads go on.
 	const clients = 4
 	stop := make(chan struct{})
@@ -359,7 +378,7 @@ users:
 		t.Error("a read went to the dead replica")
 	}
 	var n int
-	if err := c.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+	if err := c.QueryRow(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 2 {
 		t.Errorf("read after the replica died: %d %v", n, err)
 	}
 }

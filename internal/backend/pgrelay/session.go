@@ -558,13 +558,11 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	} else if d.SQL != "" {
 		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
 	}
-	if err := s.noteStatement(m.Query); err != nil {
-		s.fail(op{kind: opParse}, err)
-		return s.checkPending(ctx)
-	}
 	if eff := sqltext.SessionEffects(m.Query); eff.Pin != "" {
 		s.pin(eff.Pin)
 	}
+	// A replica can prepare a write (only running it fails): a batch
+	// begun on a replica is checked at Bind.
 	if err := s.beginBatchFor(ctx, m.Query); err != nil {
 		return s.batchError(err)
 	}
@@ -846,11 +844,9 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 			return s.c.Flush()
 		}
 	}
-	if err := s.noteStatement(m.String); err != nil {
-		s.c.SendError(err)
-		s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
-		return s.c.Flush()
-	}
+	// A write Query in the middle of a batch begun on a replica goes
+	// there and the replica refuses it (25006), in order with the rest.
+	_ = s.noteStatement(m.String)
 	if err := s.attachFor(ctx, m.String); err != nil {
 		if _, ok := errors.AsType[*pgwire.Error](err); ok {
 			s.c.SendError(err)

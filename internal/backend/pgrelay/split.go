@@ -110,10 +110,10 @@ func (r *Relay) splitOn() bool {
 	return pol != nil && pol.Split && len(r.servers) > 1
 }
 
-// noteStatement looks at a statement about to be sent: a write marks the
-// session as having written (read-your-writes), and is refused in a
-// batch that began on a replica — the batch cannot move, and the replica
-// would refuse it anyway.
+// noteStatement looks at a statement about to run (Bind, Query): a write
+// marks the session as having written (read-your-writes), and is refused
+// in a batch that began on a replica — the batch cannot move, and the
+// replica would refuse it anyway.
 func (s *session) noteStatement(text string) error {
 	if text == "" || !s.r.splitOn() || s.r.classOf(text).Read {
 		return nil

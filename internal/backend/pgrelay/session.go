@@ -400,7 +400,7 @@ func (s *session) loop(ctx context.Context) error {
 					Message: "the function-call protocol carries no SQL for the policy to check; use SELECT"})
 				break
 			}
-			if err = s.roundTrip(ctx, m, op{kind: opFunction}); err == nil {
+			if err = s.roundTrip(ctx, m, op{kind: opFunction}, ""); err == nil {
 				s.maybeRelease()
 			}
 		case *pgproto3.Terminate:
@@ -847,16 +847,7 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	// A write Query in the middle of a batch begun on a replica goes
 	// there and the replica refuses it (25006), in order with the rest.
 	_ = s.noteStatement(m.String)
-	if err := s.attachFor(ctx, m.String); err != nil {
-		if _, ok := errors.AsType[*pgwire.Error](err); ok {
-			s.c.SendError(err)
-			s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
-			s.errObs.Inc()
-			return s.c.Flush()
-		}
-		return err
-	}
-	err := s.roundTrip(ctx, m, op{kind: opQuery, sql: m.String})
+	err := s.roundTrip(ctx, m, op{kind: opQuery, sql: m.String}, m.String)
 	if err == nil && s.be != nil && !s.inBatch && (eff.DiscardAll || eff.DeallocateAll) {
 		b := s.be.Value
 		b.prepared = map[string]bool{}
@@ -877,13 +868,14 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 }
 
 // roundTrip sends a message that ends with ReadyForQuery (Query,
-// FunctionCall) and relays the answer.
-func (s *session) roundTrip(ctx context.Context, m pgproto3.FrontendMessage, o op) error {
+// FunctionCall) and relays the answer; text is the SQL it carries, which
+// may route it to a replica ("": where writes go).
+func (s *session) roundTrip(ctx context.Context, m pgproto3.FrontendMessage, o op, text string) error {
 	if !s.inBatch {
 		s.cycleStart = time.Now()
 		s.cycleErr = false
 	}
-	if err := s.attach(ctx); err != nil {
+	if err := s.attachFor(ctx, text); err != nil {
 		if _, ok := errors.AsType[*pgwire.Error](err); ok {
 			s.c.SendError(err)
 			s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})

@@ -10,10 +10,11 @@
 // and SHOW SLAVE STATUS (Seconds_Behind_Master). A failed probe drops
 // its connection; the next one reconnects.
 //
-// State: a server is down until its first good check. After that,
-// health.fail_after failed checks in a row take it down and
-// health.rise_after good ones bring it back, so one lost packet does not
-// flap it. The role follows each good check, so a promoted replica is
+// State: a server is up from its first good check; one never seen up is
+// not routed to, and is known to be down after health.fail_after failed
+// checks in a row. After that, health.fail_after failed checks in a row
+// take it down and health.rise_after good ones bring it back, so one lost
+// packet does not flap it. The role follows each good check, so a promoted replica is
 // seen as the primary at its next check. Changes are logged, counted in
 // floe_backend_state_changes_total and signalled on Changed();
 // floe_backend_up and floe_backend_replication_lag_seconds follow every

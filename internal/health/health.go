@@ -58,6 +58,9 @@ type Status struct {
 	Since      time.Time `json:"since"` // of the current healthy state
 	fails, oks int
 	probe      Probe
+	// decided: a check succeeded, or fail_after checks failed in a row,
+	// so the server's state is known.
+	decided bool
 }
 
 // Checker runs the checks of one database's servers in the background.
@@ -145,9 +148,11 @@ func (c *Checker) CheckNow(ctx context.Context, i int) {
 	c.record(i, p, err)
 }
 
-// record applies a check's outcome: the first check decides at once;
-// after it, fail_after failures in a row take a server down and
-// rise_after good checks in a row bring it back.
+// record applies a check's outcome: a server is up from its first good
+// check and known to be down after fail_after failures in a row (until
+// then it is not routed to, but not reported down either); once up,
+// fail_after failures take it down and rise_after good checks bring it
+// back.
 func (c *Checker) record(i int, p Probe, err error) {
 	if st, changed := c.recordLocked(i, p, err); changed && c.OnChange != nil {
 		c.OnChange(st)
@@ -159,7 +164,6 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 	defer c.mu.Unlock()
 	st := &c.mu.status[i]
 	now := c.now()
-	first := st.LastCheck.IsZero()
 	st.LastCheck = now
 	wasHealthy, oldRole := st.Healthy, st.Role
 	if err != nil {
@@ -168,6 +172,7 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 		st.oks = 0
 		if st.fails >= c.cfg.FailAfter {
 			st.Healthy = false
+			st.decided = true
 		}
 	} else {
 		st.LastError = ""
@@ -180,9 +185,10 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 		if p.Lag >= 0 {
 			st.LagSeconds = p.Lag.Seconds()
 		}
-		if first || st.oks >= c.cfg.RiseAfter {
+		if !st.decided || st.oks >= c.cfg.RiseAfter {
 			st.Healthy = true
 		}
+		st.decided = true
 	}
 	changed := st.Healthy != wasHealthy || st.Role != oldRole
 	if changed {
@@ -203,12 +209,12 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 }
 
 // PrimaryDown reports whether the configured primary (the first server)
-// has been checked and found down.
+// is known to be down: fail_after checks in a row failed.
 func (c *Checker) PrimaryDown() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.mu.status[0]
-	return !st.LastCheck.IsZero() && !st.Healthy
+	return st.decided && !st.Healthy
 }
 
 func (c *Checker) changedLocked(st *Status, wasHealthy bool, oldRole string) {

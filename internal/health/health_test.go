@@ -47,7 +47,8 @@ func TestThresholds(t *testing.T) {
 			t.Fatalf("after %d checks: healthy %v, want %v (all: %v)", i+1, got[i], want[i], got)
 		}
 	}
-	// A server never seen up is down from its first failed check.
+	// A server never seen up is not routed to, and is known down only
+	// after fail_after failures.
 	q := &scripted{answers: []error{down}}
 	c = New("db", config.Health{Interval: time.Second, Timeout: time.Second, FailAfter: 3, RiseAfter: 2},
 		[]Server{{Name: "r2", Prober: q}}, []string{"r:5432"}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil)
@@ -55,8 +56,13 @@ func TestThresholds(t *testing.T) {
 		t.Fatal("an unchecked server counts as healthy")
 	}
 	c.CheckNow(context.Background(), 0)
-	if st := c.Statuses()[0]; st.Healthy || st.LastError == "" {
-		t.Fatalf("status %+v", st)
+	if st := c.Statuses()[0]; st.Healthy || st.LastError == "" || c.PrimaryDown() {
+		t.Fatalf("after one failed check of a new server: %+v, down %v", st, c.PrimaryDown())
+	}
+	c.CheckNow(context.Background(), 0)
+	c.CheckNow(context.Background(), 0)
+	if !c.PrimaryDown() {
+		t.Fatal("a new server failing fail_after checks is not known down")
 	}
 }
 

@@ -651,7 +651,8 @@ func sameServers(a, b config.Database) bool {
 // routePolicy is the router's form of a database's routing settings.
 func routePolicy(c config.Routing) *route.Policy {
 	b, _ := route.ParseBalance(c.Balance)
-	return &route.Policy{Split: c.ReadWriteSplit, Balance: b, MaxLag: c.MaxLag, ReadYourWrites: c.ReadYourWrites, Prefer: c.Prefer}
+	return &route.Policy{Split: c.ReadWriteSplit, Balance: b, MaxLag: c.MaxLag, ReadYourWrites: c.ReadYourWrites,
+		Prefer: c.Prefer, FailoverWait: c.FailoverWait}
 }
 
 // backendStatuses lists every checked server (admin GET /api/v1/backends).

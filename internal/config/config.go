@@ -152,6 +152,9 @@ type Routing struct {
 	ReadYourWrites time.Duration `yaml:"read_your_writes"`
 	// Prefer are replica tags preferred for reads (e.g. region: eu).
 	Prefer map[string]string `yaml:"prefer"`
+	// FailoverWait holds statements that need the primary while there is
+	// none, up to this long, for a replica to be promoted (0: fail at once).
+	FailoverWait time.Duration `yaml:"failover_wait"`
 }
 
 // Replica is a read replica: a DSN, or a mapping with a weight and tags.

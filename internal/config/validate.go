@@ -240,8 +240,8 @@ func (c *Config) validate() Errors {
 		default:
 			bad(key+".routing.balance", "%q: want round_robin, weighted or least_outstanding", d.Routing.Balance)
 		}
-		if d.Routing.MaxLag < 0 || d.Routing.ReadYourWrites < 0 {
-			bad(key+".routing", "max_lag and read_your_writes must not be negative")
+		if d.Routing.MaxLag < 0 || d.Routing.ReadYourWrites < 0 || d.Routing.FailoverWait < 0 {
+			bad(key+".routing", "max_lag, read_your_writes and failover_wait must not be negative")
 		}
 		if d.Routing.ReadWriteSplit && d.Kind == KindMySQL {
 			bad(key+".routing.read_write_split", "is for PostgreSQL databases (MySQL read routing is not there yet)")

@@ -84,6 +84,9 @@ type Policy struct {
 	// Prefer are tags (e.g. region) preferred among eligible replicas;
 	// others serve only when no preferred one can.
 	Prefer map[string]string
+	// FailoverWait is how long a statement that needs the primary waits
+	// for one while there is none.
+	FailoverWait time.Duration
 }
 
 // Session is what the router needs of a client session.

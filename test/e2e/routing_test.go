@@ -382,3 +382,45 @@ users:
 		t.Errorf("read after the replica died: %d %v", n, err)
 	}
 }
+
+// With routing.failover_wait, a write issued while there is no primary
+// waits for the promotion instead of failing.
+func TestFailoverWaitHoldsWrites(t *testing.T) {
+	cl := testcluster.StartPG(t, 1)
+	if err := cl.Primary.Exec("CREATE TABLE t (id int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	cl.WaitReplayed(t)
+	g := start(t, fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %q
+    replicas: [%q]
+    routing: {failover_wait: 20s}
+    health: {interval: 200ms, fail_after: 2, rise_after: 1}
+users:
+  - {name: alice, password: alice-secret}
+`, cl.Primary.DSN(), cl.Replicas[0].DSN()))
+	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
+	c := g.connect(t, "alice", "alice-secret", "app")
+	cl.Primary.Kill()
+	g.waitBackends(t, map[string]string{"primary": "down", "replica1": "up/replica"})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Exec(context.Background(), "INSERT INTO t VALUES (1)")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the write returned before any promotion: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	cl.Replicas[0].Promote()
+	if err := <-done; err != nil {
+		t.Fatalf("held write after promotion: %v", err)
+	}
+	var n int
+	if err := c.QueryRow(context.Background(), "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("rows %d %v", n, err)
+	}
+}

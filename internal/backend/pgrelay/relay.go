@@ -306,9 +306,35 @@ func (r *Relay) writable() (*server, error) {
 // writerConfig is the connection config of the server writes go to.
 func (r *Relay) writerConfig() *pgconn.Config { return r.servers[r.writer.Load()].connCfg }
 
+// writableWait is writable, waiting up to routing.failover_wait for a
+// primary to appear while there is none.
+func (r *Relay) writableWait(ctx context.Context) (*server, error) {
+	srv, err := r.writable()
+	pol := r.routing.Load()
+	if err == nil || pol == nil || pol.FailoverWait <= 0 {
+		return srv, err
+	}
+	deadline := time.NewTimer(pol.FailoverWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-deadline.C:
+			return nil, err
+		case <-tick.C:
+			if srv, err = r.writable(); err == nil {
+				return srv, nil
+			}
+		}
+	}
+}
+
 // acquire gets a backend connection, translating pool errors to SQLSTATEs.
 func (r *Relay) acquire(ctx context.Context) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
-	srv, err := r.writable()
+	srv, err := r.writableWait(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -80,6 +80,30 @@ func (g *gateway) waitHealthy(t *testing.T, n int) {
 	}
 }
 
+// clusterGateway starts a PostgreSQL primary with one streaming replica
+// holding table t (created by ddl, replayed), and a gateway whose
+// database app fronts both with fast health checks and the given extra
+// database keys (indented YAML lines, e.g. routing).
+func clusterGateway(t *testing.T, ddl, extra string) (*testcluster.PGCluster, *gateway) {
+	t.Helper()
+	cl := testcluster.StartPG(t, 1)
+	if err := cl.Primary.Exec(ddl); err != nil {
+		t.Fatal(err)
+	}
+	cl.WaitReplayed(t)
+	g := start(t, fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %q
+    replicas: [%q]
+    health: {interval: 200ms, fail_after: 2, rise_after: 1}
+%susers:
+  - {name: alice, password: alice-secret}
+`, cl.Primary.DSN(), cl.Replicas[0].DSN(), extra))
+	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
+	return cl, g
+}
+
 // Health checks find the primary and the replica, see a killed replica
 // go down and come back, and see a promoted replica as the primary; the
 // admin API and the metrics show it.
@@ -182,21 +206,7 @@ users:
 // When the primary dies, writes fail fast; when a replica is promoted,
 // writes go to it through the same client sessions, without a restart.
 func TestFailoverToPromotedReplica(t *testing.T) {
-	cl := testcluster.StartPG(t, 1)
-	if err := cl.Primary.Exec("CREATE TABLE t (id int PRIMARY KEY, note text)"); err != nil {
-		t.Fatal(err)
-	}
-	g := start(t, fmt.Sprintf(`databases:
-  - name: app
-    kind: postgres
-    primary: %q
-    replicas: [%q]
-    pool: {mode: transaction, size: 4}
-    health: {interval: 200ms, fail_after: 2, rise_after: 1}
-users:
-  - {name: alice, password: alice-secret}
-`, cl.Primary.DSN(), cl.Replicas[0].DSN()))
-	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
+	cl, g := clusterGateway(t, "CREATE TABLE t (id int PRIMARY KEY, note text)", "    pool: {mode: transaction, size: 4}\n")
 	ctx := context.Background()
 	c := g.connect(t, "alice", "alice-secret", "app")
 	if _, err := c.Exec(ctx, "INSERT INTO t VALUES (1, 'before')"); err != nil {
@@ -249,23 +259,8 @@ users:
 // reads within the read-your-writes window go to the primary; a replica
 // killed under load costs only the reads on its connections.
 func TestReadWriteSplit(t *testing.T) {
-	cl := testcluster.StartPG(t, 1)
-	if err := cl.Primary.Exec("CREATE TABLE t (id int PRIMARY KEY, note text)"); err != nil {
-		t.Fatal(err)
-	}
-	cl.WaitReplayed(t)
-	g := start(t, fmt.Sprintf(`databases:
-  - name: app
-    kind: postgres
-    primary: %q
-    replicas: [%q]
-    pool: {mode: transaction, size: 8}
-    routing: {read_write_split: true, read_your_writes: 2s}
-    health: {interval: 200ms, fail_after: 2, rise_after: 1}
-users:
-  - {name: alice, password: alice-secret}
-`, cl.Primary.DSN(), cl.Replicas[0].DSN()))
-	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
+	cl, g := clusterGateway(t, "CREATE TABLE t (id int PRIMARY KEY, note text)",
+		"    pool: {mode: transaction, size: 8}\n    routing: {read_write_split: true, read_your_writes: 2s}\n")
 	ctx := context.Background()
 	c := g.connect(t, "alice", "alice-secret", "app")
 	onReplica := func(c *pgx.Conn, mode pgx.QueryExecMode) bool {
@@ -386,22 +381,7 @@ users:
 // With routing.failover_wait, a write issued while there is no primary
 // waits for the promotion instead of failing.
 func TestFailoverWaitHoldsWrites(t *testing.T) {
-	cl := testcluster.StartPG(t, 1)
-	if err := cl.Primary.Exec("CREATE TABLE t (id int PRIMARY KEY)"); err != nil {
-		t.Fatal(err)
-	}
-	cl.WaitReplayed(t)
-	g := start(t, fmt.Sprintf(`databases:
-  - name: app
-    kind: postgres
-    primary: %q
-    replicas: [%q]
-    routing: {failover_wait: 20s}
-    health: {interval: 200ms, fail_after: 2, rise_after: 1}
-users:
-  - {name: alice, password: alice-secret}
-`, cl.Primary.DSN(), cl.Replicas[0].DSN()))
-	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
+	cl, g := clusterGateway(t, "CREATE TABLE t (id int PRIMARY KEY)", "    routing: {failover_wait: 20s}\n")
 	c := g.connect(t, "alice", "alice-secret", "app")
 	cl.Primary.Kill()
 	g.waitBackends(t, map[string]string{"primary": "down", "replica1": "up/replica"})

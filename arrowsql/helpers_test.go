@@ -184,3 +184,33 @@ func wantColumnError(t *testing.T, r *Reader, column, what string) {
 	}
 	r.Release()
 }
+
+// emailBornMasks masks column email with upper and replaces born by NULL,
+// recording every origin it is asked about in seen (when not nil).
+func emailBornMasks(seen *[]Origin) func(Origin) Masker {
+	return func(o Origin) Masker {
+		if seen != nil {
+			*seen = append(*seen, o)
+		}
+		switch o.Column {
+		case "email":
+			return upper{}
+		case "born":
+			return upper{null: true}
+		}
+		return nil
+	}
+}
+
+// wantBatches reads r to its end and checks the rows and batches it gave.
+func wantBatches(t *testing.T, r *Reader, rows int64, batches int) {
+	t.Helper()
+	n := 0
+	for r.Next() {
+		n++
+	}
+	if r.Err() != nil || r.Rows() != rows || n != batches {
+		t.Fatalf("rows %d batches %d err %v, want %d rows in %d batches", r.Rows(), n, r.Err(), rows, batches)
+	}
+	r.Release()
+}

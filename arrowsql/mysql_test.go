@@ -107,14 +107,7 @@ func TestMySQLParamsErrorsAndBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batches := 0
-	for r.Next() {
-		batches++
-	}
-	if r.Err() != nil || r.Rows() != 4900 || batches != 5 {
-		t.Fatalf("rows %d batches %d err %v", r.Rows(), batches, r.Err())
-	}
-	r.Release()
+	wantBatches(t, r, 4900, 5)
 
 	_, err = QueryMySQL(ctx, c, "SELECT nope FROM t", nil, Options{}, nil)
 	var me *mysql.MyError
@@ -189,16 +182,7 @@ func TestMySQLMask(t *testing.T) {
 		}
 	}
 	var seen []Origin
-	opts := Options{Mask: func(o Origin) Masker {
-		seen = append(seen, o)
-		switch o.Column {
-		case "email":
-			return upper{}
-		case "born":
-			return upper{null: true}
-		}
-		return nil
-	}}
+	opts := Options{Mask: emailBornMasks(&seen)}
 	r, err := QueryMySQL(context.Background(), c, "SELECT id, email AS e, born FROM p ORDER BY id", nil, opts, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -243,16 +243,7 @@ func TestPostgresMask(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []Origin
-	opts := Options{Mask: func(o Origin) Masker {
-		seen = append(seen, o)
-		switch o.Column {
-		case "email":
-			return upper{}
-		case "born":
-			return upper{null: true}
-		}
-		return nil
-	}}
+	opts := Options{Mask: emailBornMasks(&seen)}
 	r, err := QueryPostgres(ctx, c, "SELECT id, email AS e, born, id + 1 AS next FROM p ORDER BY id", nil, opts, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -65,15 +65,7 @@ func TestSQLiteMaskAndBatches(t *testing.T) {
 	if _, err := c.ExecContext(ctx, "CREATE TABLE p (id INTEGER, email TEXT, born DATE); INSERT INTO p VALUES (1, 'a@x', '2000-01-02'), (2, NULL, NULL)"); err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Mask: func(o Origin) Masker {
-		switch o.Column {
-		case "email":
-			return upper{}
-		case "born":
-			return upper{null: true}
-		}
-		return nil
-	}}
+	opts := Options{Mask: emailBornMasks(nil)}
 	r, err := QuerySQLite(ctx, c, "SELECT id, email AS e, born FROM p ORDER BY id", nil, opts, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -89,14 +81,7 @@ func TestSQLiteMaskAndBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batches := 0
-	for r.Next() {
-		batches++
-	}
-	if r.Err() != nil || r.Rows() != 2500 || batches != 3 {
-		t.Fatalf("rows %d batches %d err %v", r.Rows(), batches, r.Err())
-	}
-	r.Release()
+	wantBatches(t, r, 2500, 3)
 	if _, err := QuerySQLite(ctx, c, "SELECT nope FROM big", nil, Options{}, nil); err == nil || !strings.Contains(err.Error(), "no such column") {
 		t.Fatalf("error %v", err)
 	}

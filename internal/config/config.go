@@ -136,6 +136,43 @@ type Pool struct {
 	HealthCheckAfter time.Duration `yaml:"health_check_after"`
 	// ResetQuery runs when a session-mode connection is released.
 	ResetQuery string `yaml:"reset_query"`
+	// ConnectTimeout bounds one attempt to open a backend connection.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// QueryTimeout cancels statements that run longer on the backend
+	// (0: none; limits[].statement_timeout may be tighter).
+	QueryTimeout time.Duration `yaml:"query_timeout"`
+	// IdleInTransactionTimeout closes a client session that sits inside
+	// an open transaction without sending anything for this long (0: never).
+	IdleInTransactionTimeout time.Duration `yaml:"idle_in_transaction_timeout"`
+	// Retry retries backend connects that fail with transient errors.
+	Retry Retry `yaml:"retry"`
+	// Breaker stops connecting to a server whose connects keep failing.
+	Breaker Breaker `yaml:"breaker"`
+}
+
+// Retry configures connect retries: Attempts tries in all, the pause
+// before each further one doubling from Backoff up to MaxBackoff (with
+// full jitter).
+type Retry struct {
+	Attempts   int           `yaml:"attempts"`
+	Backoff    time.Duration `yaml:"backoff"`
+	MaxBackoff time.Duration `yaml:"max_backoff"`
+}
+
+// Breaker configures the circuit breaker each backend server has over
+// its connects.
+type Breaker struct {
+	// Disabled turns the breaker off.
+	Disabled bool `yaml:"disabled"`
+	// Failures in a row open it.
+	Failures int `yaml:"failures"`
+	// ErrorRate (0–1) of the connects within Window opens it once
+	// MinRequests were made (0: off).
+	ErrorRate   float64       `yaml:"error_rate"`
+	MinRequests int           `yaml:"min_requests"`
+	Window      time.Duration `yaml:"window"`
+	// OpenFor is how long it refuses connects before a probe.
+	OpenFor time.Duration `yaml:"open_for"`
 }
 
 // Routing configures read/write routing (used once replicas are routed).

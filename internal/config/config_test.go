@@ -69,6 +69,9 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"yaml syntax", "databases: [\n", "f.yaml: (file)"},
 		{"replica key", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    replicas:\n      - {dsn: postgres://r/db, colour: red}\nusers: [{name: u, password: p}]\n", "f.yaml:6: databases[0].replicas[0].colour: unknown key"},
 		{"replica dsn", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    replicas:\n      - {weight: 2}\nusers: [{name: u, password: p}]\n", "databases[0].replicas[0]: a replica is a DSN"},
+		{"retry attempts", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    pool:\n      retry: {attempts: 50}\nusers: [{name: u, password: p}]\n", "f.yaml:6: databases[0].pool.retry.attempts"},
+		{"breaker rate", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    pool:\n      breaker:\n        error_rate: 2\nusers: [{name: u, password: p}]\n", "f.yaml:7: databases[0].pool.breaker.error_rate"},
+		{"negative query timeout", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    pool: {query_timeout: -1s}\nusers: [{name: u, password: p}]\n", "databases[0].pool.query_timeout: must not be negative"},
 		{"health timeout", "databases:\n  - name: a\n    kind: postgres\n    primary: postgres://h/db\n    health: {interval: 1s, timeout: 2s}\nusers: [{name: u, password: p}]\n", "f.yaml:5: databases[0].health.timeout"},
 	}
 	for _, tc := range cases {
@@ -174,6 +177,10 @@ users: [{name: u, password: p}]
 	if len(d.Replicas) != 2 || d.Replicas[0].DSN != "postgres://r1/db" || d.Replicas[0].Weight != 1 ||
 		d.Replicas[1].Weight != 3 || d.Replicas[1].Tags["region"] != "eu" {
 		t.Fatalf("replicas %+v", d.Replicas)
+	}
+	if p := d.Pool; p.ConnectTimeout != DefaultConnectTimeout || p.Retry != (Retry{Attempts: 3, Backoff: 100 * time.Millisecond, MaxBackoff: time.Second}) ||
+		p.Breaker != (Breaker{Failures: 5, MinRequests: 10, Window: 10 * time.Second, OpenFor: 5 * time.Second}) {
+		t.Fatalf("pool defaults %+v", p)
 	}
 	if h := d.Health; h.Interval != 500*time.Millisecond || h.Timeout != 500*time.Millisecond || h.FailAfter != 3 || h.RiseAfter != 2 {
 		t.Fatalf("health %+v", h)

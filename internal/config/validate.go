@@ -23,6 +23,18 @@ const (
 	DefaultMaxMessageSize   = 64 << 20
 	DefaultShutdownTimeout  = 30 * time.Second
 	DefaultResetQuery       = "DISCARD ALL"
+	DefaultConnectTimeout   = 5 * time.Second
+	// A failed connect is tried up to three times in all, 100 ms then up
+	// to 200 ms apart (full jitter, at most 1 s).
+	DefaultConnectAttempts = 3
+	DefaultRetryBackoff    = 100 * time.Millisecond
+	DefaultRetryMaxBackoff = time.Second
+	// The breaker opens after five failed connects in a row and lets a
+	// probe through after 5 s.
+	DefaultBreakerFailures    = 5
+	DefaultBreakerOpenFor     = 5 * time.Second
+	DefaultBreakerWindow      = 10 * time.Second
+	DefaultBreakerMinRequests = 10
 	// DefaultMaxStatementBytes bounds SQL texts when policy is on.
 	DefaultMaxStatementBytes = 16 << 20
 	DefaultAuditBuffer       = 4096
@@ -99,6 +111,32 @@ func (c *Config) ApplyDefaults() {
 			p.HealthCheckAfter = DefaultHealthCheckAfter
 		}
 		def(&p.ResetQuery, DefaultResetQuery)
+		if p.ConnectTimeout == 0 {
+			p.ConnectTimeout = DefaultConnectTimeout
+		}
+		if p.Retry.Attempts == 0 {
+			p.Retry.Attempts = DefaultConnectAttempts
+		}
+		if p.Retry.Backoff == 0 {
+			p.Retry.Backoff = DefaultRetryBackoff
+		}
+		if p.Retry.MaxBackoff == 0 {
+			p.Retry.MaxBackoff = max(DefaultRetryMaxBackoff, p.Retry.Backoff)
+		}
+		if b := &p.Breaker; !b.Disabled {
+			if b.Failures == 0 {
+				b.Failures = DefaultBreakerFailures
+			}
+			if b.OpenFor == 0 {
+				b.OpenFor = DefaultBreakerOpenFor
+			}
+			if b.Window == 0 {
+				b.Window = DefaultBreakerWindow
+			}
+			if b.MinRequests == 0 {
+				b.MinRequests = DefaultBreakerMinRequests
+			}
+		}
 		h := &c.Databases[i].Health
 		if h.Interval == 0 {
 			h.Interval = DefaultHealthInterval
@@ -252,9 +290,32 @@ func (c *Config) validate() Errors {
 		if d.Health.RiseAfter < 1 {
 			bad(key+".health.rise_after", "must be at least 1")
 		}
+		if p.Retry.Attempts < 1 || p.Retry.Attempts > 10 {
+			bad(key+".pool.retry.attempts", "must be between 1 and 10")
+		}
+		if p.Retry.MaxBackoff < p.Retry.Backoff {
+			bad(key+".pool.retry.max_backoff", "must be at least retry.backoff (%s)", p.Retry.Backoff)
+		}
+		if b := p.Breaker; !b.Disabled {
+			if b.Failures < 1 {
+				bad(key+".pool.breaker.failures", "must be at least 1")
+			}
+			if b.ErrorRate < 0 || b.ErrorRate > 1 {
+				bad(key+".pool.breaker.error_rate", "must be between 0 and 1")
+			}
+			if b.MinRequests < 1 {
+				bad(key+".pool.breaker.min_requests", "must be at least 1")
+			}
+			if b.OpenFor < 0 || b.Window < 0 {
+				bad(key+".pool.breaker", "open_for and window must not be negative")
+			}
+		}
 		for k, v := range map[string]time.Duration{
 			"idle_timeout": p.IdleTimeout, "max_lifetime": p.MaxLifetime,
 			"acquire_timeout": p.AcquireTimeout, "health_check_after": p.HealthCheckAfter,
+			"connect_timeout": p.ConnectTimeout, "query_timeout": p.QueryTimeout,
+			"idle_in_transaction_timeout": p.IdleInTransactionTimeout,
+			"retry.backoff":               p.Retry.Backoff,
 		} {
 			if v < 0 {
 				bad(key+".pool."+k, "must not be negative")

@@ -61,6 +61,15 @@ type Metrics struct {
 	// BackendChanges counts health state changes by database, backend,
 	// new state (up, down) and role.
 	BackendChanges *prometheus.CounterVec
+	// BreakerOpen is 1 while a backend's circuit breaker refuses
+	// connects (0.5 half-open), by database and backend.
+	BreakerOpen *prometheus.GaugeVec
+	// BreakerChanges counts breaker transitions by database, backend and
+	// new state.
+	BreakerChanges *prometheus.CounterVec
+	// ConnectRetries counts backend connect attempts after a transient
+	// failure, by database and backend.
+	ConnectRetries *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on a fresh registry,
@@ -131,7 +140,17 @@ func NewMetrics() *Metrics {
 	m.BackendChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "floe_backend_state_changes_total", Help: "Health state changes of backends, by database, backend, new state and role.",
 	}, []string{"database", "backend", "state", "role"})
+	m.BreakerOpen = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "floe_backend_breaker_open", Help: "1 while a backend's circuit breaker refuses connects, 0.5 while half-open, 0 closed.",
+	}, []string{"database", "backend"})
+	m.BreakerChanges = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_backend_breaker_changes_total", Help: "Circuit breaker transitions of backends, by database, backend and new state.",
+	}, []string{"database", "backend", "state"})
+	m.ConnectRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_backend_connect_retries_total", Help: "Backend connect attempts made after a transient failure.",
+	}, []string{"database", "backend"})
 	for _, c := range []prometheus.Collector{
+		m.BreakerOpen, m.BreakerChanges, m.ConnectRetries,
 		m.PolicyDecisions, m.FirewallFindings, m.AuditDropped, m.LimitsExceeded,
 		m.BackendUp, m.BackendLag, m.BackendChanges,
 		m.ClientConns, m.ClientConnsTotal, m.AuthFailures, m.Queries, m.QueryDuration, m.Bytes,
@@ -150,3 +169,21 @@ func (m *Metrics) Handler() http.Handler {
 
 // Registry exposes the registry for tests and further collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// BreakerChanged returns an observer of one backend's circuit breaker
+// that keeps floe_backend_breaker_open and its change counter.
+func (m *Metrics) BreakerChanged(database, backend string) func(name, from, to string) {
+	g := m.BreakerOpen.WithLabelValues(database, backend)
+	g.Set(0)
+	return func(_, _, to string) {
+		switch to {
+		case "open":
+			g.Set(1)
+		case "half-open":
+			g.Set(0.5)
+		default:
+			g.Set(0)
+		}
+		m.BreakerChanges.WithLabelValues(database, backend, to).Inc()
+	}
+}

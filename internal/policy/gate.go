@@ -158,6 +158,7 @@ func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
 	if den != nil {
 		return nil, den
 	}
+	b.Timeout = tighter(b.Timeout, g.base.QueryTimeout)
 	r := &Run{Bounds: b, g: g, p: p, end: end, start: time.Now()}
 	if b.Timeout > 0 {
 		r.timer = time.AfterFunc(b.Timeout, func() {

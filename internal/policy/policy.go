@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/config"
@@ -46,6 +47,9 @@ type Request struct {
 	// Via says how the text came: query, parse, prepare.
 	Via string
 	SQL string
+	// QueryTimeout is the database's own statement time bound (pool
+	// query_timeout); a tighter limits[].statement_timeout wins.
+	QueryTimeout time.Duration
 }
 
 // Decision is the outcome of a check.

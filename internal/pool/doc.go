@@ -15,6 +15,15 @@
 // whose state is unknown (an interrupted protocol exchange, a failed
 // reset); discarded slots are handed to waiters, who dial.
 //
+// Guard (guard.go) sits under Dial for one backend server and is shared
+// by all of its pools: each connect attempt is bounded by a connect
+// timeout, attempts that fail transiently are retried with exponential
+// backoff and full jitter, and a circuit breaker (sony/gobreaker) opens
+// after consecutive failed dials or a failure rate within a window. While
+// it is open Dial fails at once with ErrCircuitOpen; after OpenFor one
+// probe dial is let through and its outcome closes or reopens it. Dials
+// abandoned by their caller do not count.
+//
 // Goroutines: one maintenance goroutine per pool (idle reaping, MinIdle
 // refill) started by New and stopped by Close. Acquire and Release are
 // safe for concurrent use; all pool state sits under one mutex, and no

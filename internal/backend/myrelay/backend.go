@@ -5,9 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -108,7 +110,11 @@ func (r *Relay) dial(ctx context.Context, foundRows bool) (*backendConn, error) 
 		}
 		return nil
 	}
-	cl, err := client.ConnectWithContext(ctx, d.addr, d.user, d.password, d.db, 10*time.Second, opt)
+	timeout := r.poolConfig().ConnectTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	cl, err := client.ConnectWithContext(ctx, d.addr, d.user, d.password, d.db, timeout, opt)
 	if err != nil {
 		r.log.Warn("backend connection failed", "error", describeErr(err))
 		return nil, &backendError{err: err}
@@ -120,6 +126,29 @@ func (r *Relay) dial(ctx context.Context, foundRows bool) (*backendConn, error) 
 		stmts: map[string]*backendStmt{},
 	}
 	return b, nil
+}
+
+// transientConnectErr reports whether a failed connect may succeed if
+// tried again soon: refused, reset or timed-out connections, a server
+// with too many connections or one shutting down. Access denied and
+// unknown databases are not.
+func transientConnectErr(err error) bool {
+	var me *gomysql.MyError
+	if errors.As(err, &me) {
+		switch me.Code {
+		case gomysql.ER_CON_COUNT_ERROR, gomysql.ER_TOO_MANY_USER_CONNECTIONS, gomysql.ER_SERVER_SHUTDOWN, gomysql.ER_HANDSHAKE_ERROR:
+			return true
+		}
+		return false
+	}
+	// go-mysql reports a connection that broke mid-handshake as
+	// ErrBadConn, keeping the cause only as text.
+	if errors.Is(err, gomysql.ErrBadConn) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // describeErr gives the reason a backend dial failed without the

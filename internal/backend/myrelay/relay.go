@@ -44,6 +44,8 @@ type Relay struct {
 	// primaryDown reports the health checks' verdict on the primary.
 	primaryDown atomic.Pointer[func() bool]
 	newPool     func(config.Pool, bool) *pool.Pool[*backendConn]
+	// guard retries the server's connects and holds its circuit breaker.
+	guard atomic.Pointer[pool.Guard]
 
 	mu struct {
 		sync.Mutex
@@ -77,10 +79,12 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 			Size: pc.Size, MinIdle: minIdle, IdleTimeout: pc.IdleTimeout,
 			MaxLifetime: pc.MaxLifetime, AcquireTimeout: pc.AcquireTimeout,
 			HealthCheckAfter: pc.HealthCheckAfter,
-			Dial:             func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, foundRows) },
-			Ping:             func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
-			Alive:            func(b *backendConn) bool { return b.alive() },
-			Close:            func(b *backendConn) { b.close() },
+			Dial: func(ctx context.Context) (*backendConn, error) {
+				return pool.Dial(ctx, r.guard.Load(), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, foundRows) })
+			},
+			Ping:  func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
+			Alive: func(b *backendConn) bool { return b.alive() },
+			Close: func(b *backendConn) { b.close() },
 			Observe: pool.Observer{
 				Waited:   func(d time.Duration) { waits.Inc(); wait.Observe(d.Seconds()) },
 				TimedOut: timeouts.Inc,
@@ -100,9 +104,24 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 			},
 		})
 	}
+	r.guard.Store(r.newGuard(db.Pool))
 	r.pools[0].Store(r.newPool(db.Pool, false))
 	r.pools[1].Store(r.newPool(db.Pool, true))
 	return r, nil
+}
+
+// newGuard makes the connect guard of the server.
+func (r *Relay) newGuard(pc config.Pool) *pool.Guard {
+	gc := pool.GuardSettings(r.name+"/primary", pc)
+	gc.Transient = transientConnectErr
+	retries := r.metrics.ConnectRetries.WithLabelValues(r.name, "primary")
+	gc.OnRetry = func(error) { retries.Inc() }
+	changed := r.metrics.BreakerChanged(r.name, "primary")
+	gc.OnStateChange = func(name, from, to string) {
+		r.log.Warn("backend circuit breaker "+to, "backend", "primary", "from", from)
+		changed(name, from, to)
+	}
+	return pool.NewGuard(gc)
 }
 
 // SetOptions replaces the front-end settings (reload).
@@ -129,8 +148,12 @@ func (r *Relay) SameDSN(db config.Database) bool {
 // connections.
 func (r *Relay) Reconfigure(pc config.Pool) {
 	r.mu.Lock()
+	old := r.mu.cfg
 	r.mu.cfg = pc
 	r.mu.Unlock()
+	if pool.GuardChanged(old, pc) {
+		r.guard.Store(r.newGuard(pc))
+	}
 	for i := range r.pools {
 		r.pools[i].Swap(r.newPool(pc, i == 1)).Close()
 	}
@@ -179,6 +202,9 @@ func (r *Relay) acquire(ctx context.Context, foundRows bool) (*pool.Pool[*backen
 			"no backend connection for database '%s' became free within %s (pool size %d)", r.name, cfg.AcquireTimeout, cfg.Size)
 	case errors.Is(err, pool.ErrClosed):
 		return nil, nil, mysqlwire.Errorf(mysqlwire.ErServerShutdown, "database '%s' is shutting down", r.name)
+	case errors.Is(err, pool.ErrCircuitOpen):
+		return nil, nil, &mysqlwire.Error{Code: mysqlwire.ErCantConnect, State: "HY000",
+			Message: fmt.Sprintf("the backend of database '%s' is unavailable: connects to it failed repeatedly and are paused (circuit breaker open); retry shortly", r.name)}
 	case ctx.Err() != nil:
 		return nil, nil, ctx.Err()
 	default:

@@ -97,9 +97,11 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		errObs:     r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency:    r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
+	pc := r.poolConfig()
 	s.gate = policy.NewGate(r.opts.Load().Policy, policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Database: c.Database, Client: policy.HostOf(c.RemoteAddr),
 		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.dsn.db,
+		QueryTimeout: pc.QueryTimeout,
 	})
 	s.cancelQuery = func() {
 		if t := s.thread.Load(); t != 0 {
@@ -115,7 +117,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		if s.status&mysqlwire.StatusInTrans == 0 {
 			p, err = c.ReadCommandIdle()
 		} else {
-			p, err = c.ReadCommand()
+			p, err = c.ReadCommandWithin(pc.IdleInTransactionTimeout)
 		}
 		if err != nil {
 			return err

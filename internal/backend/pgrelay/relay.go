@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -11,11 +12,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/floe-db/floe/internal/backend/cluster"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
@@ -37,17 +40,10 @@ type Relay struct {
 	metrics *observe.Metrics
 	policy  atomic.Pointer[policy.Source]
 	catalog catalog // table and column names for masking
-	// topology is the servers as the health checks last saw them (nil:
-	// not checked; the configured primary serves).
-	topology atomic.Pointer[func() []route.Backend]
-	// routing is the read/write split policy (nil: off).
-	routing atomic.Pointer[route.Policy]
-	picks   atomic.Uint64 // varies the choice among equal replicas
+	// cluster knows which server takes the writes and which may take a
+	// read, from the health checks and the routing settings.
+	cluster *cluster.Cluster
 	classes *sqlparse.Cache[route.Class]
-	// writer is the server writes go to; it changes only when that
-	// server stops being a healthy primary, so a failed primary that
-	// comes back does not take the writes back from its successor.
-	writer atomic.Int32
 
 	mu struct {
 		sync.Mutex
@@ -72,6 +68,9 @@ type server struct {
 	dsn     string
 	connCfg *pgconn.Config
 	pool    atomic.Pointer[pool.Pool[*backendConn]]
+	// guard retries its connects and holds its circuit breaker; it
+	// outlives pool swaps while the settings it was made from stay.
+	guard atomic.Pointer[pool.Guard]
 }
 
 // New creates the relay for db. Nothing is dialled until a client comes,
@@ -97,6 +96,14 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		r.servers = append(r.servers, &server{name: name, dsn: dsn, connCfg: cc})
 	}
 	r.catalog.relay = r
+	names := make([]string, len(r.servers))
+	for i, srv := range r.servers {
+		names[i] = srv.name
+	}
+	r.cluster = cluster.New(names, r.log, func(i int) cluster.Load {
+		srv := r.servers[i]
+		return cluster.Load{Outstanding: srv.pool.Load().Stats().InUse, Refusing: srv.guard.Load().Open()}
+	})
 	wait := m.PoolWaitSeconds.WithLabelValues(db.Name)
 	waits := m.PoolWaits.WithLabelValues(db.Name)
 	timeouts := m.PoolAcquireTimeouts.WithLabelValues(db.Name)
@@ -107,10 +114,12 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 			Size: pc.Size, MinIdle: pc.MinIdle, IdleTimeout: pc.IdleTimeout,
 			MaxLifetime: pc.MaxLifetime, AcquireTimeout: pc.AcquireTimeout,
 			HealthCheckAfter: pc.HealthCheckAfter,
-			Dial:             func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv) },
-			Ping:             func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
-			Alive:            func(b *backendConn) bool { return b.alive() },
-			Close:            func(b *backendConn) { b.close() },
+			Dial: func(ctx context.Context) (*backendConn, error) {
+				return pool.Dial(ctx, srv.guard.Load(), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv) })
+			},
+			Ping:  func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
+			Alive: func(b *backendConn) bool { return b.alive() },
+			Close: func(b *backendConn) { b.close() },
 			Observe: pool.Observer{
 				Waited:   func(d time.Duration) { waits.Inc(); wait.Observe(d.Seconds()) },
 				TimedOut: timeouts.Inc,
@@ -127,9 +136,41 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		if i > 0 {
 			pc.MinIdle = 0 // replicas serve writes only after a failover
 		}
+		srv.guard.Store(r.newGuard(srv, pc))
 		srv.pool.Store(r.newPool(srv, pc))
 	}
 	return r, nil
+}
+
+// newGuard makes the connect guard of srv.
+func (r *Relay) newGuard(srv *server, pc config.Pool) *pool.Guard {
+	gc := pool.GuardSettings(r.name+"/"+srv.name, pc)
+	gc.Transient = transientConnectErr
+	retries := r.metrics.ConnectRetries.WithLabelValues(r.name, srv.name)
+	gc.OnRetry = func(error) { retries.Inc() }
+	changed := r.metrics.BreakerChanged(r.name, srv.name)
+	gc.OnStateChange = func(name, from, to string) {
+		r.log.Warn("backend circuit breaker "+to, "backend", srv.name, "from", from)
+		changed(name, from, to)
+	}
+	return pool.NewGuard(gc)
+}
+
+// transientConnectErr reports whether a failed connect may succeed if
+// tried again soon: the server refused or dropped the connection, did not
+// answer in time, is starting up or shutting down, or has no connection
+// slot free. Authentication and unknown-database errors are not.
+func transientConnectErr(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "57P03" || pe.Code == "53300" || pe.Code == "53000" || strings.HasPrefix(pe.Code, "08")
+	}
+	if pgconn.Timeout(err) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // dsns lists the servers' DSNs, primary first.
@@ -180,7 +221,7 @@ func (r *Relay) Close() {
 }
 
 // Stats returns the counters of the pool writes go to.
-func (r *Relay) Stats() pool.Stats { return r.servers[r.writer.Load()].pool.Load().Stats() }
+func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].pool.Load().Stats() }
 
 func (r *Relay) dial(ctx context.Context, srv *server) (*backendConn, error) {
 	pc, err := pgconn.ConnectConfig(ctx, srv.connCfg)
@@ -258,7 +299,7 @@ func (e *backendError) Unwrap() error { return e.err }
 // the healthy primary; while there is none, statements that need a new
 // backend connection fail at once with 08006 instead of waiting on a
 // dead server; a replica that is promoted takes the writes.
-func (r *Relay) SetTopology(f func() []route.Backend) { r.topology.Store(&f) }
+func (r *Relay) SetTopology(f func() []route.Backend) { r.cluster.SetTopology(f) }
 
 // ServerWentDown closes the idle connections to a server the health
 // checks found down.
@@ -270,66 +311,21 @@ func (r *Relay) ServerWentDown(name string) {
 	}
 }
 
-// writable returns the server writes go to now.
-func (r *Relay) writable() (*server, error) {
-	f := r.topology.Load()
-	if f == nil {
-		return r.servers[0], nil
-	}
-	bs := (*f)()
-	if len(bs) != len(r.servers) {
-		return r.servers[0], nil
-	}
-	cur := int(r.writer.Load())
-	if b := bs[cur]; b.Role == route.RolePrimary && b.Healthy {
-		return r.servers[cur], nil
-	}
-	unchecked := true
-	for i, b := range bs {
-		if b.Role == route.RolePrimary && b.Healthy {
-			if r.writer.CompareAndSwap(int32(cur), int32(i)) {
-				r.log.Warn("writes move to another server", "from", r.servers[cur].name, "to", r.servers[i].name)
-			}
-			return r.servers[r.writer.Load()], nil
-		}
-		if b.Role != route.RoleUnknown || b.Healthy {
-			unchecked = false
-		}
-	}
-	if unchecked {
-		return r.servers[cur], nil // no check has answered yet
-	}
-	return nil, pgwire.Errorf(pgwire.CodeConnectionFailure,
-		"the primary of database %q is down (failing health checks) and no replica has taken over; retry shortly", r.name)
-}
-
 // writerConfig is the connection config of the server writes go to.
-func (r *Relay) writerConfig() *pgconn.Config { return r.servers[r.writer.Load()].connCfg }
+func (r *Relay) writerConfig() *pgconn.Config { return r.servers[r.cluster.Writer()].connCfg }
 
-// writableWait is writable, waiting up to routing.failover_wait for a
-// primary to appear while there is none.
+// writableWait returns the server writes go to, waiting up to
+// routing.failover_wait for a primary while there is none.
 func (r *Relay) writableWait(ctx context.Context) (*server, error) {
-	srv, err := r.writable()
-	pol := r.routing.Load()
-	if err == nil || pol == nil || pol.FailoverWait <= 0 {
-		return srv, err
+	i, err := r.cluster.WritableWait(ctx)
+	switch {
+	case err == nil:
+		return r.servers[i], nil
+	case errors.Is(err, route.ErrNoPrimary):
+		return nil, pgwire.Errorf(pgwire.CodeConnectionFailure,
+			"the primary of database %q is down (failing health checks) and no replica has taken over; retry shortly", r.name)
 	}
-	deadline := time.NewTimer(pol.FailoverWait)
-	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-deadline.C:
-			return nil, err
-		case <-tick.C:
-			if srv, err = r.writable(); err == nil {
-				return srv, nil
-			}
-		}
-	}
+	return nil, err
 }
 
 // acquire gets a backend connection, translating pool errors to SQLSTATEs.
@@ -349,6 +345,9 @@ func (r *Relay) acquire(ctx context.Context) (*pool.Pool[*backendConn], *pool.Co
 			"no backend connection for database %q became free within %s (pool size %d)", r.name, cfg.AcquireTimeout, cfg.Size)
 	case errors.Is(err, pool.ErrClosed):
 		return nil, nil, pgwire.Errorf(pgwire.CodeCannotConnectNow, "database %q is shutting down", r.name)
+	case errors.Is(err, pool.ErrCircuitOpen):
+		return nil, nil, pgwire.Errorf(pgwire.CodeConnectionFailure,
+			"the backend of database %q is unavailable: connects to it failed repeatedly and are paused (circuit breaker open); retry shortly", r.name)
 	case ctx.Err() != nil:
 		return nil, nil, ctx.Err()
 	default:
@@ -362,12 +361,16 @@ func (r *Relay) acquire(ctx context.Context) (*pool.Pool[*backendConn], *pool.Co
 // connections. Clients stay connected.
 func (r *Relay) Reconfigure(pc config.Pool) {
 	r.mu.Lock()
+	old := r.cfg
 	r.cfg = pc
 	r.mu.Unlock()
 	for i, srv := range r.servers {
 		npc := pc
 		if i > 0 {
 			npc.MinIdle = 0
+		}
+		if pool.GuardChanged(old, npc) {
+			srv.guard.Store(r.newGuard(srv, npc))
 		}
 		srv.pool.Swap(r.newPool(srv, npc)).Close()
 	}

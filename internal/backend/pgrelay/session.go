@@ -116,6 +116,8 @@ type session struct {
 	log       *slog.Logger
 	mode      string
 	gate      *policy.Gate
+	// idleInTx ends a session idle inside a transaction this long (0: never).
+	idleInTx time.Duration
 	// run holds the statement limits taken for what is running (a Query,
 	// or an extended batch from its first Execute to Sync) and collects
 	// its outcome.
@@ -179,11 +181,14 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 		errObs:  r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency: r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
+	pc := r.poolConfig()
 	s.gate = policy.NewGate(r.policySource(), policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Database: r.name, Client: policy.HostOf(c.RemoteAddr),
 		Protocol: "postgres", Session: c.ProcessID(), Dialect: policy.Postgres, DefaultSchema: "public",
+		QueryTimeout: pc.QueryTimeout,
 	})
-	if s.mode = r.poolConfig().Mode; s.mode == config.PoolSession {
+	s.idleInTx = pc.IdleInTransactionTimeout
+	if s.mode = pc.Mode; s.mode == config.PoolSession {
 		s.pinned = "session mode"
 	}
 	c.SetCanceller(s.cancel)
@@ -354,6 +359,9 @@ func (s *session) loop(ctx context.Context) error {
 			msg, err = s.receiveListening()
 		case s.idle():
 			msg, err = s.c.ReceiveIdle()
+		case !s.inBatch && len(s.pending) == 0:
+			// Idle inside a transaction: the client has its ReadyForQuery.
+			msg, err = s.c.ReceiveWithin(s.idleInTx)
 		default:
 			msg, err = s.c.Receive()
 		}

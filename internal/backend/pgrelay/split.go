@@ -2,7 +2,6 @@ package pgrelay
 
 import (
 	"context"
-	"time"
 
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
@@ -18,7 +17,7 @@ import (
 
 // SetRouting sets the database's routing settings (nil or Split false:
 // everything on the primary).
-func (r *Relay) SetRouting(p *route.Policy) { r.routing.Store(p) }
+func (r *Relay) SetRouting(p *route.Policy) { r.cluster.SetRouting(p) }
 
 // classOf classifies a statement text, cached by its shape (texts that
 // differ only in literal values share a class) or else by the text.
@@ -44,56 +43,24 @@ func classify(text string) (route.Class, error) {
 	return route.Classify(text, stmts), nil
 }
 
-// splitting reports whether reads may go to replicas now.
-func (r *Relay) splitting() (*route.Policy, []route.Backend, bool) {
-	pol := r.routing.Load()
-	topo := r.topology.Load()
-	if pol == nil || !pol.Split || topo == nil || len(r.servers) < 2 {
-		return nil, nil, false
-	}
-	bs := (*topo)()
-	if len(bs) != len(r.servers) {
-		return nil, nil, false
-	}
-	for i := range bs {
-		bs[i].Outstanding = r.servers[i].pool.Load().Stats().InUse
-	}
-	return pol, bs, true
-}
-
 // acquireFor gets a connection for a batch starting with text ("": one
 // that needs the primary). replica reports a connection to a replica.
 func (r *Relay) acquireFor(ctx context.Context, rs route.Session, text string) (p *pool.Pool[*backendConn], bc *pool.Conn[*backendConn], replica bool, err error) {
-	if text == "" || !r.splitOn() {
-		p, bc, err = r.acquire(ctx)
-		return p, bc, false, err
+	if text != "" && r.cluster.Splitting() {
+		if i, ok := r.cluster.ReadTarget(r.classOf(text), rs); ok {
+			srv := r.servers[i]
+			p = srv.pool.Load()
+			if bc, err = p.Acquire(ctx); err == nil {
+				return p, bc, true, nil
+			}
+			if ctx.Err() != nil {
+				return nil, nil, false, ctx.Err()
+			}
+			// A replica the checks have not caught failing yet: the read
+			// goes where writes go rather than failing.
+			r.log.Warn("replica unavailable; read sent to the primary", "backend", srv.name, "error", err.Error())
+		}
 	}
-	pol, bs, ok := r.splitting()
-	if !ok {
-		p, bc, err = r.acquire(ctx)
-		return p, bc, false, err
-	}
-	cls := r.classOf(text)
-	if !cls.Read {
-		p, bc, err = r.acquire(ctx)
-		return p, bc, false, err
-	}
-	d := route.Decide(cls, rs, bs, *pol, time.Now(), r.picks.Add(1))
-	if d.Err != nil || bs[d.Backend].Role != route.RoleReplica {
-		p, bc, err = r.acquire(ctx)
-		return p, bc, false, err
-	}
-	srv := r.servers[d.Backend]
-	p = srv.pool.Load()
-	if bc, err = p.Acquire(ctx); err == nil {
-		return p, bc, true, nil
-	}
-	if ctx.Err() != nil {
-		return nil, nil, false, ctx.Err()
-	}
-	// A replica the checks have not caught failing yet: the read goes
-	// where writes go rather than failing.
-	r.log.Warn("replica unavailable; read sent to the primary", "backend", srv.name, "error", err.Error())
 	p, bc, err = r.acquire(ctx)
 	return p, bc, false, err
 }
@@ -105,10 +72,7 @@ func (s *session) routeSession() route.Session {
 
 // splitOn reports whether the database splits reads at all (cheap; the
 // statement texts are classified only then).
-func (r *Relay) splitOn() bool {
-	pol := r.routing.Load()
-	return pol != nil && pol.Split && len(r.servers) > 1
-}
+func (r *Relay) splitOn() bool { return r.cluster.Splitting() }
 
 // noteStatement looks at a statement about to run (Bind, Query): a write
 // marks the session as having written (read-your-writes), and is refused

@@ -104,6 +104,25 @@ func (c *Conn) ReadCommand() ([]byte, error) {
 	return p, nil
 }
 
+// ReadCommandWithin is ReadCommand inside an open transaction: a client
+// that sends nothing for limit (> 0) gets a fatal error 4031 and the
+// session ends, so an abandoned transaction does not hold its locks.
+func (c *Conn) ReadCommandWithin(limit time.Duration) ([]byte, error) {
+	if limit <= 0 {
+		return c.ReadCommand()
+	}
+	_ = c.net.SetReadDeadline(time.Now().Add(limit))
+	p, err := c.ReadCommand()
+	if err != nil && !c.draining.Load() && hangup.IsTimeout(err) {
+		return nil, Fatalf(ErClientInteractionTimeout,
+			"the client was disconnected because it sat idle in an open transaction longer than %s (idle_in_transaction_timeout); the transaction was rolled back", limit)
+	}
+	if !c.draining.Load() {
+		_ = c.net.SetReadDeadline(time.Time{})
+	}
+	return p, err
+}
+
 // ReadCommandIdle is ReadCommand between transactions: a draining server
 // ends the session here.
 func (c *Conn) ReadCommandIdle() ([]byte, error) {

@@ -94,7 +94,10 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 
 // Receive reads the next message. The message is valid until the next call.
 func (c *Conn) Receive() (pgproto3.FrontendMessage, error) {
-	msg, err := c.be.Receive()
+	return c.received(c.be.Receive())
+}
+
+func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.FrontendMessage, error) {
 	if err != nil {
 		if c.draining.Load() && isTimeout(err) {
 			return nil, ErrShutdown
@@ -105,6 +108,26 @@ func (c *Conn) Receive() (pgproto3.FrontendMessage, error) {
 		}
 	}
 	return msg, err
+}
+
+// ReceiveWithin is Receive while the client is idle inside an open
+// transaction: one that sends nothing for limit (> 0) gets FATAL 25P03,
+// as PostgreSQL's idle_in_transaction_session_timeout does, and the
+// session ends.
+func (c *Conn) ReceiveWithin(limit time.Duration) (pgproto3.FrontendMessage, error) {
+	if limit <= 0 {
+		return c.Receive()
+	}
+	_ = c.net.SetReadDeadline(time.Now().Add(limit))
+	msg, err := c.be.Receive()
+	if !c.draining.Load() {
+		_ = c.net.SetReadDeadline(time.Time{})
+	}
+	if err != nil && !c.draining.Load() && isTimeout(err) {
+		return nil, Fatalf(CodeIdleInTransactionTimeout,
+			"terminating connection due to idle-in-transaction timeout (%s)", limit)
+	}
+	return c.received(msg, err)
 }
 
 // ReceiveIdle is Receive at a transaction boundary: a draining server ends

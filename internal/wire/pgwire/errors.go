@@ -28,6 +28,8 @@ const (
 	CodeInvalidCursorName      = "34000"
 	CodeCannotConnectNow       = "57P03"
 	CodeObjectNotInPrereqState = "55000"
+	// CodeIdleInTransactionTimeout is idle_in_transaction_session_timeout.
+	CodeIdleInTransactionTimeout = "25P03"
 )
 
 // Error is an error with a SQLSTATE, sent to the client as ErrorResponse.

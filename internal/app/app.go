@@ -544,6 +544,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 					return fail(err)
 				}
 			}
+			r.SetRouting(routePolicy(db.Routing))
 			newMyRelays[db.Name] = r
 			st.myHandlers[db.Name] = r
 			st.handlers[db.Name] = wrongProtocol(db.Name)
@@ -614,7 +615,7 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 			r.SetTopology(ch.c.Backends)
 		}
 		if r := a.mu.myrelays[name]; r != nil {
-			r.SetPrimaryHealth(ch.c.PrimaryDown)
+			r.SetTopology(ch.c.Backends)
 		}
 	}
 }
@@ -635,8 +636,8 @@ func (a *App) backendChanged(db string) func(health.Status) {
 		if r, ok := st.handlers[db].(*pgrelay.Relay); ok {
 			r.ServerWentDown(hs.Name)
 		}
-		if r, ok := st.myHandlers[db].(*myrelay.Relay); ok && hs.Name == "primary" {
-			r.PrimaryWentDown()
+		if r, ok := st.myHandlers[db].(*myrelay.Relay); ok {
+			r.ServerWentDown(hs.Name)
 		}
 	}
 }

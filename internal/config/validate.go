@@ -281,9 +281,6 @@ func (c *Config) validate() Errors {
 		if d.Routing.MaxLag < 0 || d.Routing.ReadYourWrites < 0 || d.Routing.FailoverWait < 0 {
 			bad(key+".routing", "max_lag, read_your_writes and failover_wait must not be negative")
 		}
-		if d.Routing.ReadWriteSplit && d.Kind == KindMySQL {
-			bad(key+".routing.read_write_split", "is for PostgreSQL databases (MySQL read routing is not there yet)")
-		}
 		if d.Health.FailAfter < 1 {
 			bad(key+".health.fail_after", "must be at least 1")
 		}

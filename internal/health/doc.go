@@ -21,9 +21,11 @@
 // check. Statuses feed the admin API (GET /api/v1/backends) and Backends
 // the router (package route).
 //
-// The relays ask PrimaryDown before taking a new backend connection and
-// fail fast while it holds; OnChange lets the app drain the idle
-// connections of a primary that went down.
+// The relays read Backends (through package backend/cluster) before
+// taking a new backend connection: writes go to the healthy primary, and
+// fail fast while there is none; OnChange lets the app drain the idle
+// connections of a server that went down. PrimaryDown answers for the
+// configured primary alone.
 //
 // The app keeps a checker per database across reloads while the
 // database's servers and health settings stay, and closes it otherwise.

@@ -168,3 +168,47 @@ func (s *MyServer) Exec(sql string) error {
 	_, err = c.Execute(sql)
 	return err
 }
+
+// Promote turns a replica into a primary: replication stops and it
+// accepts writes (read_only off), which its health checks then see.
+func (s *MyServer) Promote() {
+	s.t.Helper()
+	for _, q := range []string{"STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only = OFF"} {
+		if err := s.Exec(q); err != nil {
+			s.t.Fatalf("promote %s: %s: %v", s.Name, q, err)
+		}
+	}
+}
+
+// WaitReplicated waits until every replica has applied the primary's
+// binary log up to its current position.
+func (c *MyCluster) WaitReplicated(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pc, err := client.ConnectWithContext(ctx, fmt.Sprintf("127.0.0.1:%d", c.Primary.Port), "root", "", "", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	res, err := pc.Execute("SHOW MASTER STATUS")
+	if err != nil || res.RowNumber() == 0 {
+		t.Fatalf("SHOW MASTER STATUS: %v", err)
+	}
+	file, _ := res.GetString(0, 0)
+	pos, _ := res.GetInt(0, 1)
+	for _, r := range c.Replicas {
+		rc, err := client.ConnectWithContext(ctx, fmt.Sprintf("127.0.0.1:%d", r.Port), "root", "", "", 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := rc.Execute(fmt.Sprintf("SELECT MASTER_POS_WAIT('%s', %d, 30)", file, pos))
+		rc.Close()
+		if err != nil {
+			t.Fatalf("MASTER_POS_WAIT on %s: %v", r.Name, err)
+		}
+		if n, _ := res.GetInt(0, 0); n < 0 {
+			t.Fatalf("%s did not catch up with the primary", r.Name)
+		}
+	}
+}

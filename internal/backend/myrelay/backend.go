@@ -63,6 +63,7 @@ const backendCollation = "utf8mb4_general_ci"
 // and by exactly one session while attached.
 type backendConn struct {
 	cl           *client.Conn
+	srv          *server // the server it is connected to
 	pc           *mysqlwire.PacketConn
 	thread       uint32
 	deprecateEOF bool
@@ -83,8 +84,8 @@ type backendStmt struct {
 	types  []uint16 // parameter types last bound on the server
 }
 
-func (r *Relay) dial(ctx context.Context, foundRows bool) (*backendConn, error) {
-	d := r.dsn
+func (r *Relay) dial(ctx context.Context, srv *server, foundRows bool) (*backendConn, error) {
+	d := srv.dsn
 	opt := func(c *client.Conn) error {
 		c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
 		c.UnsetCapability(gomysql.CLIENT_SESSION_TRACK)
@@ -116,11 +117,11 @@ func (r *Relay) dial(ctx context.Context, foundRows bool) (*backendConn, error) 
 	}
 	cl, err := client.ConnectWithContext(ctx, d.addr, d.user, d.password, d.db, timeout, opt)
 	if err != nil {
-		r.log.Warn("backend connection failed", "error", describeErr(err))
+		r.log.Warn("backend connection failed", "backend", srv.name, "error", describeErr(err))
 		return nil, &backendError{err: err}
 	}
 	b := &backendConn{
-		cl: cl, pc: mysqlwire.NewPacketConn(cl.Conn.Conn), thread: cl.GetConnectionID(),
+		cl: cl, srv: srv, pc: mysqlwire.NewPacketConn(cl.Conn.Conn), thread: cl.GetConnectionID(),
 		deprecateEOF: strings.Contains(cl.CapabilityString(), "CLIENT_DEPRECATE_EOF"),
 		autocommit:   true, multi: 1, names: defaultNames,
 		stmts: map[string]*backendStmt{},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -12,10 +13,13 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 
+	"github.com/floe-db/floe/internal/backend/cluster"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
+	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/sqlparse"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
 
@@ -29,23 +33,19 @@ type Options struct {
 }
 
 // Relay serves one logical MySQL database: it owns the pools of
-// connections to the server and relays client sessions onto them.
+// connections to each of its servers (the primary and its replicas) and
+// relays client sessions onto them.
 type Relay struct {
 	name    string
-	rawDSN  string
-	dsn     dsn
+	servers []*server // the configured primary first, then the replicas
 	log     *slog.Logger
 	metrics *observe.Metrics
 	opts    atomic.Pointer[Options]
-
-	// pools[1] serves clients that asked for CLIENT_FOUND_ROWS (a
-	// connection-level flag that changes affected-row counts).
-	pools [2]atomic.Pointer[pool.Pool[*backendConn]]
-	// primaryDown reports the health checks' verdict on the primary.
-	primaryDown atomic.Pointer[func() bool]
-	newPool     func(config.Pool, bool) *pool.Pool[*backendConn]
-	// guard retries the server's connects and holds its circuit breaker.
-	guard atomic.Pointer[pool.Guard]
+	newPool func(*server, config.Pool, bool) *pool.Pool[*backendConn]
+	// cluster knows which server takes the writes and which may take a
+	// read, from the health checks and the routing settings.
+	cluster *cluster.Cluster
+	classes *sqlparse.Cache[route.Class]
 
 	mu struct {
 		sync.Mutex
@@ -53,34 +53,56 @@ type Relay struct {
 	}
 }
 
+// server is one MySQL server of the database.
+type server struct {
+	name string // primary, replica1, …
+	raw  string
+	dsn  dsn
+	// pools[1] serves clients that asked for CLIENT_FOUND_ROWS (a
+	// connection-level flag that changes affected-row counts).
+	pools [2]atomic.Pointer[pool.Pool[*backendConn]]
+	// guard retries the server's connects and holds its circuit breaker.
+	guard atomic.Pointer[pool.Guard]
+	// stats are the last counts of each pool, summed for the metrics.
+	stats [2]atomic.Pointer[pool.Stats]
+}
+
 // New creates the relay for db. Nothing is dialled until a client comes or
 // MinIdle asks for it.
 func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
-	d, err := parseDSN(db.Primary)
-	if err != nil {
-		return nil, fmt.Errorf("database %s: primary: %w", db.Name, err)
-	}
-	r := &Relay{name: db.Name, rawDSN: db.Primary, dsn: d, log: log.With("database", db.Name), metrics: m}
+	r := &Relay{name: db.Name, log: log.With("database", db.Name), metrics: m,
+		classes: sqlparse.NewCache(classify, 4096)}
 	r.opts.Store(&opts)
 	r.mu.cfg = db.Pool
-	idle := m.PoolConns.WithLabelValues(db.Name, "primary", "idle")
-	inUse := m.PoolConns.WithLabelValues(db.Name, "primary", "in_use")
+	for i, raw := range configDSNs(db) {
+		name := "primary"
+		if i > 0 {
+			name = fmt.Sprintf("replica%d", i)
+		}
+		d, err := parseDSN(raw)
+		if err != nil {
+			return nil, fmt.Errorf("database %s: %s: %w", db.Name, name, err)
+		}
+		r.servers = append(r.servers, &server{name: name, raw: raw, dsn: d})
+	}
 	wait := m.PoolWaitSeconds.WithLabelValues(db.Name)
 	waits := m.PoolWaits.WithLabelValues(db.Name)
 	timeouts := m.PoolAcquireTimeouts.WithLabelValues(db.Name)
-	var stats [2]atomic.Pointer[pool.Stats]
-	r.newPool = func(pc config.Pool, foundRows bool) *pool.Pool[*backendConn] {
+	r.newPool = func(srv *server, pc config.Pool, foundRows bool) *pool.Pool[*backendConn] {
+		idle := m.PoolConns.WithLabelValues(db.Name, srv.name, "idle")
+		inUse := m.PoolConns.WithLabelValues(db.Name, srv.name, "in_use")
 		idx := 0
 		minIdle := pc.MinIdle
 		if foundRows {
 			idx, minIdle = 1, 0
 		}
+		stats := &srv.stats
 		return pool.New(pool.Config[*backendConn]{
 			Size: pc.Size, MinIdle: minIdle, IdleTimeout: pc.IdleTimeout,
 			MaxLifetime: pc.MaxLifetime, AcquireTimeout: pc.AcquireTimeout,
 			HealthCheckAfter: pc.HealthCheckAfter,
 			Dial: func(ctx context.Context) (*backendConn, error) {
-				return pool.Dial(ctx, r.guard.Load(), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, foundRows) })
+				return pool.Dial(ctx, srv.guard.Load(), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv, foundRows) })
 			},
 			Ping:  func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
 			Alive: func(b *backendConn) bool { return b.alive() },
@@ -104,21 +126,43 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 			},
 		})
 	}
-	r.guard.Store(r.newGuard(db.Pool))
-	r.pools[0].Store(r.newPool(db.Pool, false))
-	r.pools[1].Store(r.newPool(db.Pool, true))
+	names := make([]string, len(r.servers))
+	for i, srv := range r.servers {
+		names[i] = srv.name
+		pc := db.Pool
+		if i > 0 {
+			pc.MinIdle = 0 // replicas serve writes only after a failover
+		}
+		srv.guard.Store(r.newGuard(srv, pc))
+		srv.pools[0].Store(r.newPool(srv, pc, false))
+		srv.pools[1].Store(r.newPool(srv, pc, true))
+	}
+	r.cluster = cluster.New(names, r.log, func(i int) cluster.Load {
+		srv := r.servers[i]
+		return cluster.Load{Outstanding: srv.pools[0].Load().Stats().InUse + srv.pools[1].Load().Stats().InUse,
+			Refusing: srv.guard.Load().Open()}
+	})
 	return r, nil
 }
 
-// newGuard makes the connect guard of the server.
-func (r *Relay) newGuard(pc config.Pool) *pool.Guard {
-	gc := pool.GuardSettings(r.name+"/primary", pc)
+// configDSNs lists db's DSNs, primary first.
+func configDSNs(db config.Database) []string {
+	out := []string{db.Primary}
+	for _, rep := range db.Replicas {
+		out = append(out, rep.DSN)
+	}
+	return out
+}
+
+// newGuard makes the connect guard of srv.
+func (r *Relay) newGuard(srv *server, pc config.Pool) *pool.Guard {
+	gc := pool.GuardSettings(r.name+"/"+srv.name, pc)
 	gc.Transient = transientConnectErr
-	retries := r.metrics.ConnectRetries.WithLabelValues(r.name, "primary")
+	retries := r.metrics.ConnectRetries.WithLabelValues(r.name, srv.name)
 	gc.OnRetry = func(error) { retries.Inc() }
-	changed := r.metrics.BreakerChanged(r.name, "primary")
+	changed := r.metrics.BreakerChanged(r.name, srv.name)
 	gc.OnStateChange = func(name, from, to string) {
-		r.log.Warn("backend circuit breaker "+to, "backend", "primary", "from", from)
+		r.log.Warn("backend circuit breaker "+to, "backend", srv.name, "from", from)
 		changed(name, from, to)
 	}
 	return pool.NewGuard(gc)
@@ -138,12 +182,20 @@ func (r *Relay) SameBackend(db config.Database) bool {
 	return r.SameDSN(db) && db.Pool == r.poolConfig()
 }
 
-// SameDSN reports whether db points at this relay's server.
+// SameDSN reports whether db points at this relay's servers.
 func (r *Relay) SameDSN(db config.Database) bool {
-	return db.Kind == config.KindMySQL && db.Primary == r.rawDSN
+	return db.Kind == config.KindMySQL && slices.Equal(configDSNs(db), r.dsns())
 }
 
-// Reconfigure applies new pool settings for the same server: new pools
+func (r *Relay) dsns() []string {
+	out := make([]string, len(r.servers))
+	for i, s := range r.servers {
+		out[i] = s.raw
+	}
+	return out
+}
+
+// Reconfigure applies new pool settings for the same servers: new pools
 // serve new acquisitions, the old ones drain as sessions give back their
 // connections.
 func (r *Relay) Reconfigure(pc config.Pool) {
@@ -151,47 +203,76 @@ func (r *Relay) Reconfigure(pc config.Pool) {
 	old := r.mu.cfg
 	r.mu.cfg = pc
 	r.mu.Unlock()
-	if pool.GuardChanged(old, pc) {
-		r.guard.Store(r.newGuard(pc))
-	}
-	for i := range r.pools {
-		r.pools[i].Swap(r.newPool(pc, i == 1)).Close()
+	for i, srv := range r.servers {
+		npc := pc
+		if i > 0 {
+			npc.MinIdle = 0
+		}
+		if pool.GuardChanged(old, npc) {
+			srv.guard.Store(r.newGuard(srv, npc))
+		}
+		for k := range srv.pools {
+			srv.pools[k].Swap(r.newPool(srv, npc, k == 1)).Close()
+		}
 	}
 }
 
 // Close closes the pools; connections in use close as sessions end.
 func (r *Relay) Close() {
-	for i := range r.pools {
-		r.pools[i].Load().Close()
+	for _, srv := range r.servers {
+		for i := range srv.pools {
+			srv.pools[i].Load().Close()
+		}
 	}
 }
 
-// Stats returns the counters of the main pool.
-func (r *Relay) Stats() pool.Stats { return r.pools[0].Load().Stats() }
+// Stats returns the counters of the main pool of the server writes go to.
+func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].pools[0].Load().Stats() }
 
-// SetPrimaryHealth sets how the relay learns that health checks found
-// the primary down: while they do, statements that need a new backend
-// connection fail at once (2003) instead of waiting on a dead server.
-func (r *Relay) SetPrimaryHealth(down func() bool) { r.primaryDown.Store(&down) }
+// SetTopology sets where the relay finds its servers as the health
+// checks last saw them (primary, replicas). Writes go to the healthy
+// primary; while there is none, statements that need a new backend
+// connection fail at once (2003) instead of waiting on a dead server; a
+// replica that is promoted (read_only turned off) takes the writes.
+func (r *Relay) SetTopology(f func() []route.Backend) { r.cluster.SetTopology(f) }
 
-// PrimaryWentDown closes the idle connections to the primary.
-func (r *Relay) PrimaryWentDown() {
-	for i := range r.pools {
-		r.pools[i].Load().CloseIdle()
+// SetRouting sets the database's routing settings (nil or Split false:
+// everything on the primary).
+func (r *Relay) SetRouting(p *route.Policy) { r.cluster.SetRouting(p) }
+
+// ServerWentDown closes the idle connections to a server the health
+// checks found down.
+func (r *Relay) ServerWentDown(name string) {
+	for _, srv := range r.servers {
+		if srv.name == name {
+			for i := range srv.pools {
+				srv.pools[i].Load().CloseIdle()
+			}
+		}
 	}
 }
 
-// acquire gets a backend connection, translating pool errors to MySQL errors.
+// acquire gets a connection to the server writes go to, translating
+// errors to MySQL errors.
 func (r *Relay) acquire(ctx context.Context, foundRows bool) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
-	if down := r.primaryDown.Load(); down != nil && (*down)() {
+	i, err := r.cluster.WritableWait(ctx)
+	switch {
+	case errors.Is(err, route.ErrNoPrimary):
 		return nil, nil, &mysqlwire.Error{Code: mysqlwire.ErCantConnect, State: "HY000",
-			Message: fmt.Sprintf("the primary of database '%s' is down (failing health checks); retry shortly", r.name)}
+			Message: fmt.Sprintf("the primary of database '%s' is down (failing health checks) and no replica has taken over; retry shortly", r.name)}
+	case err != nil:
+		return nil, nil, err
 	}
+	return r.acquireOn(ctx, r.servers[i], foundRows)
+}
+
+// acquireOn gets a connection to srv.
+func (r *Relay) acquireOn(ctx context.Context, srv *server, foundRows bool) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
 	idx := 0
 	if foundRows {
 		idx = 1
 	}
-	p := r.pools[idx].Load()
+	p := srv.pools[idx].Load()
 	bc, err := p.Acquire(ctx)
 	cfg := r.poolConfig()
 	switch {
@@ -214,11 +295,14 @@ func (r *Relay) acquire(ctx context.Context, foundRows bool) (*pool.Pool[*backen
 	}
 }
 
-// kill runs KILL [QUERY] thread on a connection of its own.
-func (r *Relay) kill(thread uint32, queryOnly bool) {
+// kill runs KILL [QUERY] thread on a connection of its own to srv.
+func (r *Relay) kill(srv *server, thread uint32, queryOnly bool) {
+	if srv == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	d := r.dsn
+	d := srv.dsn
 	cl, err := client.ConnectWithContext(ctx, d.addr, d.user, d.password, d.db, 10*time.Second, func(c *client.Conn) error {
 		if d.tls != nil {
 			c.SetTLSConfig(d.tls)
@@ -226,7 +310,7 @@ func (r *Relay) kill(thread uint32, queryOnly bool) {
 		return nil
 	})
 	if err != nil {
-		r.log.Warn("could not connect to cancel a query", "error", describeErr(err))
+		r.log.Warn("could not connect to cancel a query", "backend", srv.name, "error", describeErr(err))
 		return
 	}
 	defer cl.Close()

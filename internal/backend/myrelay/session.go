@@ -63,6 +63,9 @@ type session struct {
 	lease     *pool.Conn[*backendConn]
 	be        *backendConn
 	thread    atomic.Uint32 // attached backend thread, for KILL QUERY
+	killTo    atomic.Pointer[server]
+	// lastWrite is when the session last sent a write (read-your-writes).
+	lastWrite time.Time
 
 	pinned   string
 	longData bool // COM_STMT_SEND_LONG_DATA sent; keep the connection until EXECUTE
@@ -100,12 +103,12 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	pc := r.poolConfig()
 	s.gate = policy.NewGate(r.opts.Load().Policy, policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Database: c.Database, Client: policy.HostOf(c.RemoteAddr),
-		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.dsn.db,
+		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.servers[0].dsn.db,
 		QueryTimeout: pc.QueryTimeout,
 	})
 	s.cancelQuery = func() {
 		if t := s.thread.Load(); t != 0 {
-			r.kill(t, true)
+			r.kill(s.killTo.Load(), t, true)
 		}
 	}
 	c.SetCanceller(s.cancelQuery)
@@ -221,6 +224,12 @@ func (s *session) attach(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.prepareConn(p, lease)
+}
+
+// prepareConn attaches a connection leased from p and brings its session
+// state in line with what this session wants.
+func (s *session) prepareConn(p *pool.Pool[*backendConn], lease *pool.Conn[*backendConn]) error {
 	s.p, s.lease, s.be = p, lease, lease.Value
 	be := s.be
 	if want := int8(0); s.multi != (be.multi == 1) || be.multi < 0 {
@@ -272,6 +281,7 @@ func (s *session) attach(ctx context.Context) error {
 			return err
 		}
 	}
+	s.killTo.Store(be.srv)
 	s.thread.Store(be.thread)
 	return nil
 }
@@ -313,11 +323,24 @@ func namesFor(id byte) string {
 }
 
 // lost handles a backend connection that failed mid-command: it is
-// discarded, and the client's session ends (its transaction, statements
-// and variables were on that connection).
+// discarded. A session that kept nothing on it (transaction mode,
+// autocommit, outside a transaction, nothing pinned) loses only the
+// command, with error 2013, and goes on with its next command on another
+// connection; otherwise the session ends (its transaction, statements or
+// variables were on that connection).
 func (s *session) lost(err error) error {
-	s.r.log.Warn("backend connection lost", "error", err.Error())
+	srv := "?"
+	if s.be != nil {
+		srv = s.be.srv.name
+	}
+	s.r.log.Warn("backend connection lost", "backend", srv, "error", err.Error())
+	kept := s.mode == config.PoolSession || s.pinned != "" || s.longData || !s.autocommit ||
+		s.status&(mysqlwire.StatusInTrans|mysqlwire.StatusCursorExists) != 0
 	s.detach(false)
+	if !kept {
+		s.status &^= mysqlwire.StatusMoreResults
+		return mysqlwire.Errorf(mysqlwire.ErServerLost, "Lost connection to the backend server of database '%s' during the statement; it may be retried", s.r.name)
+	}
 	return mysqlwire.Fatalf(mysqlwire.ErConnectionKilled, "Lost connection to the backend server of database '%s'", s.r.name)
 }
 
@@ -342,6 +365,7 @@ func (s *session) detach(final bool) {
 	}
 	s.be = nil
 	s.thread.Store(0)
+	s.killTo.Store(nil)
 	if !be.broken && final && (s.pinned != "" || s.mode == config.PoolSession || s.status&mysqlwire.StatusInTrans != 0 || s.longData) {
 		if err := be.reset(); err != nil {
 			s.r.log.Debug("reset failed; closing backend connection", "error", err.Error())
@@ -419,7 +443,11 @@ func (s *session) query(ctx context.Context, p []byte) error {
 		// multi-statement string it would move the backend connection.
 		return mysqlwire.Errorf(mysqlwire.ErNotSupportedYet, "USE inside a multi-statement query is not supported by Floe; send USE on its own")
 	}
-	if err := s.attach(ctx); err != nil {
+	attach := s.attach
+	if eff.Pin == "" {
+		attach = func(ctx context.Context) error { return s.attachFor(ctx, q) }
+	}
+	if err := attach(ctx); err != nil {
 		return err
 	}
 	if eff.Pin != "" {
@@ -477,10 +505,10 @@ func (s *session) answerInt(name string, v uint64) error {
 // watch cancels the backend statement if the client hangs up while the
 // relay waits on the server.
 func (s *session) watch() (stop func()) {
-	thread := s.be.thread
+	thread, srv := s.be.thread, s.be.srv
 	return s.c.WatchClose(watchDelay, func() {
 		s.gone.Store(true)
-		s.r.kill(thread, true)
+		s.r.kill(srv, thread, true)
 	})
 }
 
@@ -504,7 +532,7 @@ func (s *session) toClient(p []byte) {
 
 func (s *session) clientGone() {
 	if s.gone.CompareAndSwap(false, true) {
-		go s.r.kill(s.be.thread, true)
+		go s.r.kill(s.be.srv, s.be.thread, true)
 	}
 }
 
@@ -989,7 +1017,12 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 	} else if cs.params > 0 && cs.types == nil {
 		return mysqlwire.Errorf(mysqlwire.ErWrongArguments, "Incorrect arguments to mysqld_stmt_execute")
 	}
-	if err := s.attach(ctx); err != nil {
+	attach := s.attach
+	if ex.Flags&mysqlwire.CursorReadOnly == 0 {
+		// A cursor pins the session: it opens where writes go.
+		attach = func(ctx context.Context) error { return s.attachFor(ctx, cs.query) }
+	}
+	if err := attach(ctx); err != nil {
 		return err
 	}
 	st, err := s.ensure(cs)

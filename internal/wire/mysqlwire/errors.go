@@ -32,6 +32,7 @@ const (
 	ErConnectionKilled    uint16 = 1927 // 70100
 	ErTooManyConnsForUser uint16 = 1203 // 42000
 	ErCantConnect         uint16 = 2003 // HY000 (client-side number, used for unreachable backends)
+	ErServerLost          uint16 = 2013 // HY000 (client-side number, used for a backend lost mid-statement)
 	// ErClientInteractionTimeout is MySQL 8's error for a session closed
 	// for inactivity.
 	ErClientInteractionTimeout uint16 = 4031 // HY000

@@ -1,0 +1,82 @@
+package myrelay
+
+import (
+	"context"
+	"time"
+
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/sqlparse"
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
+)
+
+// Read/write split: a command (COM_QUERY, or COM_STMT_EXECUTE of a
+// prepared statement) that starts outside a transaction, in autocommit
+// mode, on a session with no state pinned to its connection, and whose
+// text is read-only, may run on a replica that route.Decide picks. The
+// connection goes back to the pool when the command ends, so the next one
+// is placed afresh. Everything else runs where writes go.
+
+// classOf classifies a statement text, cached by its shape (texts that
+// differ only in literal values share a class) or else by the text.
+func (r *Relay) classOf(text string) route.Class {
+	key, ok := policy.ShapeKey(policy.MySQL, text)
+	if !ok {
+		c, _ := r.classes.Parse(text)
+		return c
+	}
+	if c, hit := r.classes.Get("\x00" + key); hit {
+		return c
+	}
+	c, _ := classify(text)
+	r.classes.Add("\x00"+key, c)
+	return c
+}
+
+func classify(text string) (route.Class, error) {
+	stmts, err := sqlparse.MySQLNoFingerprint(text)
+	if err != nil {
+		stmts = nil
+	}
+	return route.Classify(text, stmts), nil
+}
+
+// routeSession is the session's state as the router sees it.
+func (s *session) routeSession() route.Session {
+	return route.Session{
+		InTransaction: s.status&mysqlwire.StatusInTrans != 0 || !s.autocommit,
+		Pinned:        s.pinned != "" || s.mode == config.PoolSession || s.longData,
+		LastWrite:     s.lastWrite,
+	}
+}
+
+// attachFor attaches a connection for a command running text: a
+// replica's when the text may be read there, else where writes go. A
+// write marks the session as having written (read-your-writes).
+func (s *session) attachFor(ctx context.Context, text string) error {
+	if s.be != nil || !s.r.cluster.Splitting() {
+		return s.attach(ctx)
+	}
+	cls := s.r.classOf(text)
+	if !cls.Read {
+		s.lastWrite = time.Now()
+		return s.attach(ctx)
+	}
+	i, ok := s.r.cluster.ReadTarget(cls, s.routeSession())
+	if !ok {
+		return s.attach(ctx)
+	}
+	srv := s.r.servers[i]
+	p, lease, err := s.r.acquireOn(ctx, srv, s.foundRows)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// A replica the checks have not caught failing yet: the read goes
+		// where writes go rather than failing.
+		s.r.log.Warn("replica unavailable; read sent to the primary", "backend", srv.name, "error", err.Error())
+		return s.attach(ctx)
+	}
+	return s.prepareConn(p, lease)
+}

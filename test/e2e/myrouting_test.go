@@ -120,6 +120,23 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 	if id := serverID(t, db, "SELECT @@server_id"); id != replica {
 		t.Errorf("read after the window ran on server %d, want the replica", id)
 	}
+	// A write inside a transaction opens the window too.
+	wtx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wtx.ExecContext(ctx, "INSERT INTO t VALUES (2, 'in a transaction')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := wtx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT note FROM t WHERE id = 2").Scan(&note); err != nil || note != "in a transaction" {
+		t.Fatalf("read after a committed transaction: %q %v", note, err)
+	}
+	if id := serverID(t, db, "SELECT @@server_id"); id != primary {
+		t.Errorf("read after a committed write ran on server %d, want the primary", id)
+	}
 
 	// A session with a user variable is pinned: its reads stay where the
 	// variable is.

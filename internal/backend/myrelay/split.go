@@ -55,12 +55,16 @@ func (s *session) routeSession() route.Session {
 // replica's when the text may be read there, else where writes go. A
 // write marks the session as having written (read-your-writes).
 func (s *session) attachFor(ctx context.Context, text string) error {
-	if s.be != nil || !s.r.cluster.Splitting() {
+	if !s.r.cluster.Splitting() {
 		return s.attach(ctx)
 	}
 	cls := s.r.classOf(text)
 	if !cls.Read {
+		// Also inside a transaction: its writes are visible once it
+		// commits, and the reads after it must find them.
 		s.lastWrite = time.Now()
+	}
+	if s.be != nil || !cls.Read {
 		return s.attach(ctx)
 	}
 	i, ok := s.r.cluster.ReadTarget(cls, s.routeSession())

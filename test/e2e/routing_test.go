@@ -404,3 +404,39 @@ func TestFailoverWaitHoldsWrites(t *testing.T) {
 		t.Fatalf("rows %d %v", n, err)
 	}
 }
+
+// Read-your-writes by replayed position: within a long window, a
+// session's reads return to the replica as soon as the checks see it has
+// replayed past the session's write, and never before (the row is there).
+func TestReadYourWritesByReplayedLSN(t *testing.T) {
+	_, g := clusterGateway(t, "CREATE TABLE t (id int PRIMARY KEY, note text)",
+		"    pool: {mode: transaction, size: 4}\n    routing: {read_write_split: true, read_your_writes: 60s}\n")
+	ctx := context.Background()
+	c := g.connect(t, "alice", "alice-secret", "app")
+	for i := 1; i <= 3; i++ {
+		if _, err := c.Exec(ctx, "INSERT INTO t VALUES ($1, 'mine')", i); err != nil {
+			t.Fatal(err)
+		}
+		wrote := time.Now()
+		reads := 0
+		for {
+			var onReplica bool
+			var note *string
+			if err := c.QueryRow(ctx, "SELECT pg_is_in_recovery(), (SELECT note FROM t WHERE id = $1)", i).Scan(&onReplica, &note); err != nil {
+				t.Fatal(err)
+			}
+			reads++
+			if note == nil {
+				t.Fatalf("write %d: a read (on the replica: %v) missed the session's own row", i, onReplica)
+			}
+			if onReplica {
+				t.Logf("write %d: reads back on the replica %v after the write (%d reads on the primary first)", i, time.Since(wrote).Round(time.Millisecond), reads-1)
+				break
+			}
+			if time.Since(wrote) > 15*time.Second {
+				t.Fatalf("write %d: reads stayed on the primary for %v although the replica replays continuously (window 60s)", i, time.Since(wrote))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}

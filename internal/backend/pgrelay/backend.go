@@ -111,6 +111,37 @@ func (b *backendConn) simple(sql string) (txStatus byte, err error) {
 	}
 }
 
+// scalar runs sql, which must return one row of one column, and returns
+// that value as text. It is for the gateway's own queries.
+func (b *backendConn) scalar(sql string) (string, error) {
+	b.fe.Send(&pgproto3.Query{String: sql})
+	if err := b.fe.Flush(); err != nil {
+		return "", err
+	}
+	var first error
+	var v string
+	for {
+		msg, err := b.fe.Receive()
+		if err != nil {
+			return "", err
+		}
+		switch m := msg.(type) {
+		case *pgproto3.ErrorResponse:
+			if first == nil {
+				first = pgconn.ErrorResponseToPgError(m)
+			}
+		case *pgproto3.DataRow:
+			if len(m.Values) == 1 {
+				v = string(m.Values[0])
+			}
+		case *pgproto3.ParameterStatus:
+			b.noteParam(m.Name, m.Value)
+		case *pgproto3.ReadyForQuery:
+			return v, first
+		}
+	}
+}
+
 func (b *backendConn) noteParam(name, value string) {
 	l := strings.ToLower(name)
 	b.reported[l] = value

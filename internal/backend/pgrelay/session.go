@@ -112,6 +112,9 @@ type session struct {
 	// attachment ended (read-your-writes).
 	wrote     bool
 	lastWrite time.Time
+	// writeLSN is the primary's WAL position after that write (0: not
+	// known), for read-your-writes by replayed position.
+	writeLSN uint64
 	c         *pgwire.Conn
 	log       *slog.Logger
 	mode      string
@@ -480,11 +483,18 @@ func (s *session) detach(final bool) {
 	s.be = nil
 	s.cancelTarget = nil
 	s.cancelMu.Unlock()
+	b := bc.Value
 	if s.wrote {
 		s.lastWrite = time.Now()
+		s.writeLSN = 0
+		if !s.onReplica && !s.discardOnDetach && !final && s.idle() {
+			var broken bool
+			if s.writeLSN, broken = s.r.writePosition(b); broken {
+				s.discardOnDetach = true
+			}
+		}
 	}
 	s.onReplica, s.wrote = false, false
-	b := bc.Value
 	reusable := !s.discardOnDetach
 	s.discardOnDetach = false
 	if reusable && final {

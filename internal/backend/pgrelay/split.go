@@ -2,6 +2,11 @@ package pgrelay
 
 import (
 	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
@@ -67,7 +72,7 @@ func (r *Relay) acquireFor(ctx context.Context, rs route.Session, text string) (
 
 // routeSession is the session's state as the router sees it.
 func (s *session) routeSession() route.Session {
-	return route.Session{InTransaction: s.txStatus != 'I', Pinned: s.pinned != "", LastWrite: s.lastWrite}
+	return route.Session{InTransaction: s.txStatus != 'I', Pinned: s.pinned != "", LastWrite: s.lastWrite, WriteLSN: s.writeLSN}
 }
 
 // splitOn reports whether the database splits reads at all (cheap; the
@@ -87,4 +92,25 @@ func (s *session) noteStatement(text string) error {
 	}
 	s.wrote = true
 	return nil
+}
+
+// writePosition is the primary's WAL insert position after a session's
+// write, read on the connection that wrote, when read-your-writes is on:
+// a replica that has replayed past it has the write, and may serve the
+// session's reads before the window ends. 0 when unknown or not wanted;
+// broken reports a connection that failed on the way.
+func (r *Relay) writePosition(b *backendConn) (lsn uint64, broken bool) {
+	pol := r.cluster.Routing()
+	if pol == nil || !pol.Split || pol.ReadYourWrites <= 0 {
+		return 0, false
+	}
+	_ = b.conn.SetDeadline(time.Now().Add(5 * time.Second))
+	defer b.conn.SetDeadline(time.Time{})
+	v, err := b.scalar("SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::int8")
+	if err != nil {
+		var pe *pgconn.PgError
+		return 0, !errors.As(err, &pe)
+	}
+	n, _ := strconv.ParseUint(v, 10, 64)
+	return n, false
 }

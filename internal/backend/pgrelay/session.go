@@ -115,10 +115,11 @@ type session struct {
 	// writeLSN is the primary's WAL position after that write (0: not
 	// known), for read-your-writes by replayed position.
 	writeLSN uint64
-	c        *pgwire.Conn
-	log      *slog.Logger
-	mode     string
-	gate     *policy.Gate
+
+	c    *pgwire.Conn
+	log  *slog.Logger
+	mode string
+	gate *policy.Gate
 	// idleInTx ends a session idle inside a transaction this long (0: never).
 	idleInTx time.Duration
 	// run holds the statement limits taken for what is running (a Query,

@@ -662,7 +662,16 @@ func (a *App) backendStatuses() any {
 	defer a.mu.Unlock()
 	out := []health.Status{}
 	for _, name := range slices.Sorted(maps.Keys(a.mu.checkers)) {
-		out = append(out, a.mu.checkers[name].c.Statuses()...)
+		sts := a.mu.checkers[name].c.Statuses()
+		for i := range sts {
+			if r := a.mu.relays[name]; r != nil {
+				sts[i].Breaker = r.BreakerState(sts[i].Name)
+			}
+			if r := a.mu.myrelays[name]; r != nil {
+				sts[i].Breaker = r.BreakerState(sts[i].Name)
+			}
+		}
+		out = append(out, sts...)
 	}
 	return out
 }

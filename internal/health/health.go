@@ -56,6 +56,9 @@ type Status struct {
 	LastCheck  time.Time `json:"last_check"`
 	LastError  string    `json:"last_error,omitempty"`
 	Since      time.Time `json:"since"` // of the current healthy state
+	// Breaker is the relay's circuit breaker over connects to the server
+	// (closed, open, half-open), filled in by the caller of Statuses.
+	Breaker    string `json:"breaker,omitempty"`
 	fails, oks int
 	probe      Probe
 	// decided: a check succeeded, or fail_after checks failed in a row,

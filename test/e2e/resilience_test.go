@@ -207,6 +207,11 @@ users:
 			if g.metric(t, open) != 1 {
 				t.Fatalf("%s = %v after three failed dials, want 1", open, g.metric(t, open))
 			}
+			for _, b := range g.backends(t) {
+				if b.Database == backend && b.Breaker != "open" {
+					t.Errorf("GET /api/v1/backends shows the breaker of %s/%s as %q, want open", b.Database, b.Name, b.Breaker)
+				}
+			}
 			dialled := tc.proxy.connections()
 			began := time.Now()
 			err := tc.query()

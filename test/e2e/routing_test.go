@@ -20,6 +20,7 @@ type backendStatus struct {
 	Healthy              bool
 	LagSeconds           float64 `json:"lag_seconds"`
 	LSN                  uint64
+	Breaker              string
 }
 
 func (g *gateway) backends(t *testing.T) []backendStatus {

@@ -322,3 +322,14 @@ func (r *Relay) kill(srv *server, thread uint32, queryOnly bool) {
 		r.log.Debug("kill failed", "thread", thread, "error", describeErr(err))
 	}
 }
+
+// BreakerState is the circuit breaker state of the named server (closed,
+// open, half-open; "" without one).
+func (r *Relay) BreakerState(name string) string {
+	for _, srv := range r.servers {
+		if srv.name == name {
+			return srv.guard.Load().State()
+		}
+	}
+	return ""
+}

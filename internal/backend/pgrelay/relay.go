@@ -380,3 +380,14 @@ func (r *Relay) Reconfigure(pc config.Pool) {
 func (r *Relay) SameDSN(db config.Database) bool {
 	return db.Kind == config.KindPostgres && slices.Equal(configDSNs(db), r.dsns())
 }
+
+// BreakerState is the circuit breaker state of the named server (closed,
+// open, half-open; "" without one).
+func (r *Relay) BreakerState(name string) string {
+	for _, srv := range r.servers {
+		if srv.name == name {
+			return srv.guard.Load().State()
+		}
+	}
+	return ""
+}

@@ -620,17 +620,24 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 	}
 }
 
-// backendChanged drains the idle connections to a server found down.
+// backendChanged drains the idle connections to a server found down,
+// and closes the circuit breaker of one found up.
 // It runs on a checker's goroutine and must not take a.mu (a reload
 // holds it while closing checkers); the relays in force are read from
 // the state.
 func (a *App) backendChanged(db string) func(health.Status) {
 	return func(hs health.Status) {
-		if hs.Healthy {
-			return
-		}
 		st := a.state.Load()
 		if st == nil {
+			return
+		}
+		if hs.Healthy {
+			if r, ok := st.handlers[db].(*pgrelay.Relay); ok {
+				r.ServerCameUp(hs.Name)
+			}
+			if r, ok := st.myHandlers[db].(*myrelay.Relay); ok {
+				r.ServerCameUp(hs.Name)
+			}
 			return
 		}
 		if r, ok := st.handlers[db].(*pgrelay.Relay); ok {

@@ -140,7 +140,7 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 
 	// A session with a user variable is pinned: its reads stay where the
 	// variable is.
-	pinned, err := db.Conn(ctx)
+	pinned, err := g.mydb(t, "alice", "alice-secret", "app", nil).Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,6 +150,9 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 	var x int
 	if err := pinned.QueryRowContext(ctx, "SELECT @x").Scan(&x); err != nil || x != 7 {
 		t.Errorf("pinned session read its variable as %d, %v", x, err)
+	}
+	if id := serverID(t, pinned, "SELECT @@server_id"); id != primary {
+		t.Errorf("pinned session read on server %d, want the primary", id)
 	}
 	pinned.Close()
 
@@ -203,6 +206,19 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 	if id := serverID(t, db, "SELECT @@server_id"); id != primary {
 		t.Errorf("with the replica down a read ran on server %d", id)
 	}
+	// Back: the replica passes its checks and takes reads again — once
+	// its circuit breaker, opened by the connects that failed while it
+	// was down, lets a probe through (open_for, 5 s by default).
+	cl.Replicas[0].Start()
+	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
+	back := time.Now()
+	for serverID(t, db, "SELECT @@server_id") != replica {
+		if time.Since(back) > 15*time.Second {
+			t.Fatalf("reads did not return to the replica after it came back: %+v", g.backends(t))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("reads back on the replica %v after its checks passed", time.Since(back).Round(time.Millisecond))
 }
 
 // When the MariaDB primary dies, writes fail fast with 2003 while reads

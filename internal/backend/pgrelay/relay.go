@@ -391,3 +391,20 @@ func (r *Relay) BreakerState(name string) string {
 	}
 	return ""
 }
+
+// ServerCameUp closes the circuit breaker of a server the health checks
+// found up again: a passing check proves what a probe connect would, so
+// reads need not wait out open_for.
+func (r *Relay) ServerCameUp(name string) {
+	pc := r.poolConfig()
+	for i, srv := range r.servers {
+		if srv.name != name || srv.guard.Load().State() == "closed" {
+			continue
+		}
+		if i > 0 {
+			pc.MinIdle = 0
+		}
+		srv.guard.Store(r.newGuard(srv, pc))
+		r.log.Info("backend circuit breaker closed: health checks pass", "backend", name)
+	}
+}

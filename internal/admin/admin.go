@@ -1,41 +1,261 @@
 package admin
 
 import (
+	"context"
+	_ "embed"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/floe-db/floe/internal/observe"
 )
 
-// Ready reports whether the gateway accepts work, and why not.
-type Ready func() (ok bool, reason string)
+// Gateway is what the admin API reads and acts on. Its methods are safe
+// for concurrent use; the app implements it.
+type Gateway interface {
+	// Ready reports whether the gateway accepts work, and why not.
+	Ready() (ok bool, reason string)
+	// Tokens returns the admin credentials in force (a reload changes them).
+	Tokens() *Tokens
+	// Backends lists every checked server.
+	Backends() any
+	// Pools lists the backend pools of every database.
+	Pools() any
+	// Sessions lists the client sessions.
+	Sessions() []Session
+	// CancelSession cancels what a session runs; KillSession ends it.
+	// Both report whether the session exists.
+	CancelSession(id string) bool
+	KillSession(id string) bool
+	// Denials returns up to limit recent denials, newest first, and how
+	// many there were in all.
+	Denials(limit int) ([]observe.Denial, uint64)
+	// Reload re-reads the configuration; an invalid one is refused with
+	// the reason and the running one stays.
+	Reload(ctx context.Context) error
+	// SetDrained takes the instance out of (or back into) service.
+	SetDrained(on bool)
+	// AuditAdmin writes an admin action to the audit log.
+	AuditAdmin(fields map[string]any)
+}
 
-// Backends reports the servers of every database as their health
-// checks last saw them.
-type Backends func() any
+// Session is one client session.
+type Session struct {
+	ID       string `json:"id"` // pg-<pid> or my-<connection id>
+	Protocol string `json:"protocol"`
+	User     string `json:"user"`
+	Database string `json:"database"`
+	Client   string `json:"client"`
+	// State is idle, idle in transaction or active.
+	State string `json:"state"`
+	// Statement is the last SQL text, its literals masked.
+	Statement      string     `json:"statement,omitempty"`
+	StatementSince *time.Time `json:"statement_since,omitempty"`
+	Since          time.Time  `json:"since"`
+}
 
-// Handler returns the admin HTTP handler.
-func Handler(m *observe.Metrics, ready Ready, backends Backends) http.Handler {
+//go:embed openapi.json
+var openAPI []byte
+
+// Handler returns the admin HTTP handler: /healthz, /readyz and /metrics
+// open to all, /api/v1 behind admin tokens.
+func Handler(gw Gateway, m *observe.Metrics, log *slog.Logger) http.Handler {
+	a := &api{gw: gw, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if ok, reason := ready(); !ok {
+		if ok, reason := gw.Ready(); !ok {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", m.Handler())
-	mux.HandleFunc("GET /api/v1/backends", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"backends": backends()})
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
+	for _, r := range a.routes() {
+		mux.Handle(r.method+" "+r.path, a.guard(r))
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		if methods := allowed(a.routes(), r.URL.Path); len(methods) > 0 {
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed on "+r.URL.Path+"; use "+strings.Join(methods, " or "))
+			return
+		}
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return mux
+}
+
+type route struct {
+	method, path string
+	scope        string
+	// change: the call changes something and is audited.
+	change bool
+	h      func(w http.ResponseWriter, r *http.Request, p Principal)
+}
+
+type api struct {
+	gw  Gateway
+	log *slog.Logger
+}
+
+func (a *api) routes() []route {
+	return []route{
+		{"GET", "/api/v1/whoami", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, p Principal) {
+			writeJSON(w, http.StatusOK, p)
+		}},
+		{"GET", "/api/v1/backends", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			writeJSON(w, http.StatusOK, map[string]any{"backends": a.gw.Backends()})
+		}},
+		{"GET", "/api/v1/pools", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			writeJSON(w, http.StatusOK, map[string]any{"pools": a.gw.Pools()})
+		}},
+		{"GET", "/api/v1/sessions", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			writeJSON(w, http.StatusOK, map[string]any{"sessions": a.gw.Sessions()})
+		}},
+		{"POST", "/api/v1/sessions/{id}/cancel", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			a.sessionAction(w, r, a.gw.CancelSession, "cancelled")
+		}},
+		{"POST", "/api/v1/sessions/{id}/kill", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			a.sessionAction(w, r, a.gw.KillSession, "killed")
+		}},
+		{"GET", "/api/v1/denials", ScopeRead, false, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			limit := 100
+			if v := r.URL.Query().Get("limit"); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 || n > 10000 {
+					writeError(w, http.StatusBadRequest, "bad_request", "limit: want a number from 1 to 10000")
+					return
+				}
+				limit = n
+			}
+			ds, total := a.gw.Denials(limit)
+			if ds == nil {
+				ds = []observe.Denial{}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"denials": ds, "total": total})
+		}},
+		{"POST", "/api/v1/reload", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			if err := a.gw.Reload(r.Context()); err != nil {
+				writeError(w, http.StatusUnprocessableEntity, "invalid_config", err.Error())
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]string{"status": "reloaded"})
+		}},
+		{"POST", "/api/v1/drain", ScopeAdmin, true, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			a.gw.SetDrained(true)
+			writeJSON(w, http.StatusOK, map[string]string{"status": "drained"})
+		}},
+		{"POST", "/api/v1/undrain", ScopeAdmin, true, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			a.gw.SetDrained(false)
+			writeJSON(w, http.StatusOK, map[string]string{"status": "serving"})
+		}},
+	}
+}
+
+func (a *api) sessionAction(w http.ResponseWriter, r *http.Request, act func(string) bool, done string) {
+	id := r.PathValue("id")
+	if !act(id) {
+		writeError(w, http.StatusNotFound, "not_found", "no session "+strconv.Quote(id))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": id, "status": done})
+}
+
+// guard authenticates the caller, checks the route's scope, and audits
+// changes (and every use of the break-glass credential).
+func (a *api) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tokens := a.gw.Tokens()
+		p, ok := tokens.Lookup(bearer(r))
+		if !ok {
+			msg := "an admin token is required (Authorization: Bearer …)"
+			if tokens.Empty() {
+				msg = "no admin tokens are configured (admin.tokens); the admin API is closed"
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="floe-admin"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", msg)
+			return
+		}
+		if p.BreakGlass {
+			a.log.Error("break-glass admin credential used", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+		}
+		if !p.Can(rt.scope) {
+			a.audit(p, r, http.StatusForbidden)
+			writeError(w, http.StatusForbidden, "forbidden", "token "+strconv.Quote(p.Name)+" lacks the "+rt.scope+" scope")
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		rt.h(sw, r, p)
+		if rt.change || p.BreakGlass {
+			a.audit(p, r, sw.code)
+		}
+	})
+}
+
+func (a *api) audit(p Principal, r *http.Request, code int) {
+	f := map[string]any{"actor": p.Name, "method": r.Method, "path": r.URL.Path, "remote": r.RemoteAddr, "status": code}
+	if p.BreakGlass {
+		f["break_glass"] = true
+	}
+	a.gw.AuditAdmin(f)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Error is the body of every error answer: {"error": {"code", "message"}}.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]Error{"error": {Code: code, Message: msg}})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// allowed lists the methods routes accept for path (nil: no such path).
+func allowed(routes []route, path string) []string {
+	var out []string
+	for _, rt := range routes {
+		if pathMatches(rt.path, path) {
+			out = append(out, rt.method)
+		}
+	}
+	return out
+}
+
+// pathMatches matches a route pattern ({name} is one segment) to a path.
+func pathMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i := range ps {
+		if !(strings.HasPrefix(ps[i], "{") && xs[i] != "") && ps[i] != xs[i] {
+			return false
+		}
+	}
+	return true
 }

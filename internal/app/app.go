@@ -66,6 +66,8 @@ type state struct {
 	myHandlers map[string]mysqlwire.Handler
 	sources    map[string]dataapi.Source
 	policy     *policy.Policy
+	// adminTokens are the admin API's credentials.
+	adminTokens *admin.Tokens
 }
 
 // App is a running gateway.
@@ -78,6 +80,11 @@ type App struct {
 	draining atomic.Bool
 	started  atomic.Bool
 	counters *policy.Counters // limit state kept across reloads
+	denials  *observe.Denials // recent denials, kept across reloads
+	// demoAdminToken is the admin token demo mode prints in its banner.
+	demoAdminToken string
+	// adminDrained: the admin API took the instance out of service.
+	adminDrained atomic.Bool
 	tokens   *authn.Tokens    // bearer tokens of the data APIs
 	pg       *pgwire.Server
 	my       *mysqlwire.Server
@@ -141,7 +148,8 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil)}
+	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
+		denials: observe.NewDenials(1000)}
 	a.mu.relays = map[string]*pgrelay.Relay{}
 	a.mu.myrelays = map[string]*myrelay.Relay{}
 	a.mu.engines = map[string]*sqlite.Engine{}
@@ -150,6 +158,11 @@ func Run(ctx context.Context, opts Options) error {
 	a.log = newLogger(cfg, a.level, opts.Stderr)
 	if a.tokens, err = authn.NewTokens(nil); err != nil {
 		return err
+	}
+	if cfg.Demo {
+		if a.demoAdminToken, err = admin.NewToken(); err != nil {
+			return err
+		}
 	}
 
 	st, err := a.build(ctx, cfg)
@@ -274,7 +287,7 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("listen.admin: %w", err)
 		}
 		addrs.Admin = ln.Addr().String()
-		adminSrv = &http.Server{Handler: admin.Handler(a.metrics, a.ready, a.backendStatuses), ReadHeaderTimeout: 10 * time.Second}
+		adminSrv = &http.Server{Handler: admin.Handler(adminGateway{a}, a.metrics, a.log.With("component", "admin")), ReadHeaderTimeout: 10 * time.Second}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -286,7 +299,7 @@ func Run(ctx context.Context, opts Options) error {
 	a.started.Store(true)
 	a.log.Info("floe started", "postgres", addrs.Postgres, "mysql", addrs.MySQL, "http", addrs.HTTP, "flightsql", addrs.FlightSQL, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
 	if cfg.Demo {
-		printBanner(opts.Stdout, addrs)
+		printBanner(opts.Stdout, addrs, a.demoAdminToken)
 	}
 	if opts.Ready != nil {
 		opts.Ready(addrs)
@@ -375,6 +388,8 @@ func (a *App) ready() (bool, string) {
 		return false, "starting"
 	case a.draining.Load():
 		return false, "draining"
+	case a.adminDrained.Load():
+		return false, "drained by the admin API"
 	}
 	return true, ""
 }
@@ -456,6 +471,11 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 		return nil, err
 	}
 	st := &state{cfg: cfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}, sources: map[string]dataapi.Source{}}
+	adminCfg := cfg.Admin
+	if cfg.Demo && a.demoAdminToken != "" {
+		adminCfg.Tokens = append(slices.Clone(adminCfg.Tokens), config.AdminToken{Name: "demo", Token: a.demoAdminToken, Scopes: []string{admin.ScopeAdmin}})
+	}
+	st.adminTokens = admin.NewTokens(adminCfg)
 	myOpts := myrelay.Options{LocalInfile: cfg.MySQL.LocalInfile, Policy: a.policyNow}
 
 	a.mu.Lock()
@@ -714,11 +734,16 @@ func (a *App) sourceFor(db config.Database, e *sqlite.Engine) (sourceOf, error) 
 // Reload re-reads the configuration file; on error the running
 // configuration stays.
 func (a *App) Reload(ctx context.Context) {
-	cur := a.state.Load().cfg
-	if cur.Demo {
+	if a.state.Load().cfg.Demo {
 		a.log.Info("reload ignored in demo mode")
 		return
 	}
+	_ = a.reload(ctx)
+}
+
+// reload is Reload that returns why a configuration was refused.
+func (a *App) reload(ctx context.Context) error {
+	cur := a.state.Load().cfg
 	cfg, err := config.Load(cur.Source)
 	if err == nil {
 		// TLS first: build puts relays and sinks in force and closes the
@@ -737,10 +762,11 @@ func (a *App) Reload(ctx context.Context) {
 	if err != nil {
 		a.metrics.Reloads.WithLabelValues("error").Inc()
 		a.log.Error("reload failed; keeping the running configuration", "error", err.Error())
-		return
+		return err
 	}
 	a.metrics.Reloads.WithLabelValues("ok").Inc()
 	a.log.Info("configuration reloaded", "databases", len(cfg.Databases), "users", len(cfg.Users))
+	return nil
 }
 
 func (a *App) closeAll() {
@@ -788,7 +814,7 @@ func (w wrongMySQL) Serve(context.Context, *mysqlwire.Conn) error {
 	return mysqlwire.Fatalf(mysqlwire.ErNotSupportedYet, "database '%s' is a PostgreSQL database; connect to it with a PostgreSQL client", string(w))
 }
 
-func printBanner(w io.Writer, a Addrs) {
+func printBanner(w io.Writer, a Addrs, adminToken string) {
 	host, port, _ := net.SplitHostPort(a.Postgres)
 	myHost, myPort, _ := net.SplitHostPort(a.MySQL)
 	fmt.Fprintf(w, `
@@ -810,9 +836,12 @@ func printBanner(w io.Writer, a Addrs) {
   Arrow Flight SQL: grpc://%[9]s
 
   Admin:   http://%[5]s/healthz  /readyz  /metrics
+  Admin API (this run's token):
+      FLOE_ADMIN_TOKEN=%[10]s floe admin --server http://%[5]s sessions
+
   Stop with Ctrl-C. Write a floe.yaml (see docs/config.md) to front your own databases.
 
-`, host, port, config.DemoUser, config.DemoDatabase, a.Admin, myHost, myPort, a.HTTP, a.FlightSQL)
+`, host, port, config.DemoUser, config.DemoDatabase, a.Admin, myHost, myPort, a.HTTP, a.FlightSQL, adminToken)
 }
 
 // buildVersion is the module version the binary was built from.

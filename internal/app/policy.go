@@ -70,7 +70,7 @@ func (a *App) buildPolicy(cfg *config.Config) (p *policy.Policy, commit, discard
 			newList = true
 		}
 	}
-	opts := policy.Options{Log: a.log.With("component", "policy"), Metrics: a.metrics, Allowlist: list, Counters: a.counters}
+	opts := policy.Options{Log: a.log.With("component", "policy"), Metrics: a.metrics, Allowlist: list, Counters: a.counters, Denials: a.denials}
 	if w != nil {
 		opts.Audit = w
 	}
@@ -128,7 +128,13 @@ func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) 
 	host := policy.HostOf(client)
 	f := map[string]any{"protocol": protocol, "user": u.Name, "database": db, "client": host, "decision": "allowed"}
 	release := func() {}
-	den := p.Connect(u.Name, u.Roles, db)
+	var den *policy.Denial
+	if a.adminDrained.Load() {
+		den = &policy.Denial{Rule: "drained", SQLState: "57P03", Errno: 1053, MySQLState: "08S01",
+			Message: "this Floe instance is drained for maintenance; connect to another instance"}
+	} else {
+		den = p.Connect(u.Name, u.Roles, db)
+	}
 	if den == nil {
 		release, den = p.OpenConnection(u.Name, db, host)
 	}

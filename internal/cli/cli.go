@@ -39,7 +39,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr), auditCmd(stdout),
-		queryCmd(stdin, stdout, stderr))
+		queryCmd(stdin, stdout, stderr), adminCmd(stdout))
 	return root
 }
 

@@ -51,6 +51,7 @@ type Config struct {
 	Masking   []MaskRule  `yaml:"masking"`
 	Limits    []Limit     `yaml:"limits"`
 	Audit     *AuditSinks `yaml:"audit"`
+	Admin     Admin       `yaml:"admin"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -372,6 +373,35 @@ type AuditSinks struct {
 	// OnFull is drop (default: count and go on) or block (back-pressure).
 	OnFull string `yaml:"on_full"`
 }
+
+// Admin configures who may use the admin API (/api/v1 on the admin
+// listener); /healthz, /readyz and /metrics stay open.
+type Admin struct {
+	Tokens []AdminToken `yaml:"tokens"`
+	// BreakGlass is an emergency admin credential, off unless Enabled;
+	// every use is logged at error level and audited.
+	BreakGlass BreakGlass `yaml:"break_glass"`
+}
+
+// AdminToken is a bearer token for the admin API. Exactly one of Hash
+// (sha256:<hex> of the token, from `floe admin new-token`) and Token (the
+// token itself, from ${env:} or ${file:}) is set.
+type AdminToken struct {
+	Name   string   `yaml:"name"`
+	Hash   string   `yaml:"hash"`
+	Token  string   `yaml:"token"`
+	Scopes []string `yaml:"scopes"`
+}
+
+// BreakGlass is the emergency admin credential.
+type BreakGlass struct {
+	Enabled bool   `yaml:"enabled"`
+	Hash    string `yaml:"hash"`
+}
+
+// AdminScopes are the scopes a token may have: read (GET endpoints) and
+// admin (everything).
+var AdminScopes = []string{"read", "admin"}
 
 // Database returns the database with the given name.
 func (c *Config) Database(name string) (*Database, bool) {

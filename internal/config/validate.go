@@ -320,6 +320,38 @@ func (c *Config) validate() Errors {
 		}
 	}
 
+	tokenNames := map[string]bool{}
+	for i, t := range c.Admin.Tokens {
+		key := fmt.Sprintf("admin.tokens[%d]", i)
+		switch {
+		case t.Name == "":
+			bad(key+".name", "is required")
+		case tokenNames[t.Name]:
+			bad(key+".name", "duplicate token name %q", t.Name)
+		}
+		tokenNames[t.Name] = true
+		switch {
+		case t.Hash == "" && t.Token == "":
+			bad(key, "needs hash (from `floe admin new-token`) or token (from ${env:} or ${file:})")
+		case t.Hash != "" && t.Token != "":
+			bad(key, "set hash or token, not both")
+		case t.Hash != "" && !validTokenHash(t.Hash):
+			bad(key+".hash", "want sha256:<64 hex digits> (from `floe admin new-token`)")
+		case t.Token != "" && len(t.Token) < 16:
+			bad(key+".token", "is too short (at least 16 characters; `floe admin new-token` makes one)")
+		}
+		if len(t.Scopes) == 0 {
+			bad(key+".scopes", "is required (read or admin)")
+		}
+		for j, sc := range t.Scopes {
+			if !slices.Contains(AdminScopes, sc) {
+				bad(fmt.Sprintf("%s.scopes[%d]", key, j), "%q: want read or admin", sc)
+			}
+		}
+	}
+	if bg := c.Admin.BreakGlass; bg.Enabled && !validTokenHash(bg.Hash) {
+		bad("admin.break_glass.hash", "want sha256:<64 hex digits> (from `floe admin new-token`) when enabled")
+	}
 	if len(c.Users) == 0 && !c.Demo {
 		bad("users", "at least one user is required: Floe does not run open")
 	}
@@ -552,4 +584,18 @@ func (c *Config) GrantsConfigured() bool {
 		}
 	}
 	return false
+}
+
+// validTokenHash reports whether h is sha256: and 64 lower-case hex digits.
+func validTokenHash(h string) bool {
+	hex, ok := strings.CutPrefix(h, "sha256:")
+	if !ok || len(hex) != 64 {
+		return false
+	}
+	for _, r := range hex {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -156,6 +156,7 @@ func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
 	p := g.src()
 	end, b, den := p.BeginStatement(g.base.User, g.base.Database, g.base.Client)
 	if den != nil {
+		p.noteDenial(g.base, den, "")
 		return nil, den
 	}
 	b.Timeout = tighter(b.Timeout, g.base.QueryTimeout)

@@ -131,6 +131,8 @@ type Options struct {
 	CacheSize int
 	// Counters keep limit state across reloads (nil: fresh ones).
 	Counters *Counters
+	// Denials keeps the recent denials for the admin API (nil: none).
+	Denials *observe.Denials
 }
 
 // Auditor takes audit events; *audit.Writer is one.
@@ -596,6 +598,9 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 			m.FirewallFindings.WithLabelValues(req.Database, f.Rule, action).Inc()
 		}
 	}
+	if d.Denial != nil {
+		p.noteDenial(req, d.Denial, p.maskedSQL(req, d.a))
+	}
 	if d.Denial != nil || len(d.Findings) > 0 {
 		lv := slog.LevelInfo
 		if len(d.Findings) > 0 {
@@ -681,4 +686,13 @@ func (p *Policy) Audit(e audit.Event) {
 	if p != nil && p.opts.Audit != nil {
 		p.opts.Audit.Log(e)
 	}
+}
+
+// noteDenial keeps a denial for the admin API's list of recent ones.
+func (p *Policy) noteDenial(req Request, d *Denial, maskedSQL string) {
+	if p == nil || p.opts.Denials == nil {
+		return
+	}
+	p.opts.Denials.Add(observe.Denial{Time: time.Now(), User: req.User, Database: req.Database, Client: req.Client,
+		Protocol: req.Protocol, Rule: d.Rule, SQLState: d.SQLState, Errno: d.Errno, Message: d.Message, SQL: maskedSQL})
 }

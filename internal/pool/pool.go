@@ -50,7 +50,16 @@ type Observer struct {
 
 // Stats is a snapshot of a pool.
 type Stats struct {
-	Total, Idle, InUse, Waiting int
+	Total   int `json:"total"`
+	Idle    int `json:"idle"`
+	InUse   int `json:"in_use"`
+	Waiting int `json:"waiting"`
+}
+
+// ServerStats are the pool counters of one backend server.
+type ServerStats struct {
+	Server string
+	Stats  Stats
 }
 
 // Conn is a pooled connection.

@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -79,7 +81,7 @@ func startB(t testing.TB, yaml string) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{sig: make(chan os.Signal, 4), done: make(chan error, 1), dir: dir, cfgPath: filepath.Join(dir, "floe.yaml"), log: &logBuffer{}}
-	full := "listen: {postgres: 127.0.0.1:0, mysql: 127.0.0.1:0, admin: 127.0.0.1:0, http: 127.0.0.1:0, flightsql: 127.0.0.1:0}\nshutdown: {timeout: 5s}\n" + yaml
+	full := "listen: {postgres: 127.0.0.1:0, mysql: 127.0.0.1:0, admin: 127.0.0.1:0, http: 127.0.0.1:0, flightsql: 127.0.0.1:0}\nshutdown: {timeout: 5s}\n" + withAdminTokens(yaml)
 	if err := os.WriteFile(g.cfgPath, []byte(full), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func (g *gateway) stop(t testing.TB) {
 
 // rewrite replaces the config file (for reload tests).
 func (g *gateway) rewrite(t *testing.T, yaml string) {
-	full := "listen: {postgres: " + g.pg + ", mysql: " + g.my + ", admin: " + g.admin + ", http: " + g.http + ", flightsql: " + g.flight + "}\nshutdown: {timeout: 5s}\n" + yaml
+	full := "listen: {postgres: " + g.pg + ", mysql: " + g.my + ", admin: " + g.admin + ", http: " + g.http + ", flightsql: " + g.flight + "}\nshutdown: {timeout: 5s}\n" + withAdminTokens(yaml)
 	if err := os.WriteFile(g.cfgPath, []byte(full), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -189,4 +191,42 @@ func (b *logBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Admin tokens every test gateway accepts (unless its config has an
+// admin section of its own).
+const (
+	testAdminToken = "test-admin-token-0123456789abcdef"
+	testReadToken  = "test-read-token-0123456789abcdef"
+)
+
+func withAdminTokens(yaml string) string {
+	if strings.Contains(yaml, "\nadmin:") || strings.HasPrefix(yaml, "admin:") {
+		return yaml
+	}
+	return yaml + "\nadmin:\n  tokens:\n    - {name: test-admin, token: " + testAdminToken + ", scopes: [admin]}\n    - {name: test-read, token: " + testReadToken + ", scopes: [read]}\n"
+}
+
+// adminCall calls the admin API with token ("" for none) and decodes the
+// JSON answer into out (when not nil); it returns the status code.
+func (g *gateway) adminCall(t testing.TB, method, path, token string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+g.admin+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+	return resp.StatusCode
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,14 +24,9 @@ type backendStatus struct {
 
 func (g *gateway) backends(t *testing.T) []backendStatus {
 	t.Helper()
-	resp, err := http.Get("http://" + g.admin + "/api/v1/backends")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var body struct{ Backends []backendStatus }
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		t.Fatal(err)
+	if code := g.adminCall(t, "GET", "/api/v1/backends", testReadToken, &body); code != 200 {
+		t.Fatalf("GET /api/v1/backends: %d", code)
 	}
 	return body.Backends
 }

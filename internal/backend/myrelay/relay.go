@@ -350,3 +350,15 @@ func (r *Relay) ServerCameUp(name string) {
 		r.log.Info("backend circuit breaker closed: health checks pass", "backend", name)
 	}
 }
+
+// PoolStats returns the pool counters of every server (its two pools
+// summed).
+func (r *Relay) PoolStats() []pool.ServerStats {
+	out := make([]pool.ServerStats, len(r.servers))
+	for i, srv := range r.servers {
+		a, b := srv.pools[0].Load().Stats(), srv.pools[1].Load().Stats()
+		out[i] = pool.ServerStats{Server: srv.name, Stats: pool.Stats{Total: a.Total + b.Total, Idle: a.Idle + b.Idle,
+			InUse: a.InUse + b.InUse, Waiting: a.Waiting + b.Waiting}}
+	}
+	return out
+}

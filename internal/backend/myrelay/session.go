@@ -404,6 +404,7 @@ var lastInsertIDQuery = regexp.MustCompile(`(?is)^\s*select\s+last_insert_id\s*\
 
 func (s *session) query(ctx context.Context, p []byte) error {
 	q := string(p[1:])
+	s.c.NoteStatement(q)
 	if s.r.log.Enabled(ctx, slog.LevelDebug) {
 		s.r.log.Debug("query", "connection_id", s.c.ID, "sql", sqltext.MaskMySQL(q))
 	}
@@ -1008,6 +1009,7 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 	if err != nil {
 		return err
 	}
+	s.c.NoteStatement(cs.query)
 	ex, perr := mysqlwire.ParseExecute(p, cs.params)
 	if perr != nil {
 		return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")

@@ -408,3 +408,12 @@ func (r *Relay) ServerCameUp(name string) {
 		r.log.Info("backend circuit breaker closed: health checks pass", "backend", name)
 	}
 }
+
+// PoolStats returns the pool counters of every server.
+func (r *Relay) PoolStats() []pool.ServerStats {
+	out := make([]pool.ServerStats, len(r.servers))
+	for i, srv := range r.servers {
+		out[i] = pool.ServerStats{Server: srv.name, Stats: srv.pool.Load().Stats()}
+	}
+	return out
+}

@@ -381,6 +381,7 @@ func (s *mySession) writeColumns(cols []mysqlwire.Column, status uint16) error {
 }
 
 func (s *mySession) query(ctx context.Context, q string) error {
+	s.c.NoteStatement(q)
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
 		return d.Denial.MySQLError()
 	} else if d.SQL != "" {

@@ -86,3 +86,19 @@ func (r *Reader) Watch(delay time.Duration, onClose func()) (stop func()) {
 		})
 	}
 }
+
+// CloseRead ends the read side of a client socket (TCP, or TCP under
+// TLS): a read in progress, or the next one, returns at once, while the
+// write side stays open for a last error message. Other connections get
+// a read deadline in the past instead.
+func CloseRead(c net.Conn) {
+	nc := c
+	if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
+		nc = tc.NetConn()
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.CloseRead()
+		return
+	}
+	_ = c.SetReadDeadline(time.Now())
+}

@@ -156,6 +156,47 @@ func (s *Server) Conns() int {
 	return len(s.mu.conns)
 }
 
+// Sessions lists the authenticated sessions.
+func (s *Server) Sessions() []SessionInfo {
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.mu.conns))
+	for _, c := range s.mu.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	out := make([]SessionInfo, 0, len(conns))
+	for _, c := range conns {
+		if c.authed.Load() {
+			out = append(out, c.info())
+		}
+	}
+	return out
+}
+
+// CancelQuery stops what session id runs (KILL QUERY); it reports
+// whether the session exists.
+func (s *Server) CancelQuery(id uint32) bool {
+	c := s.lookup(id)
+	if c == nil || !c.authed.Load() {
+		return false
+	}
+	c.cancel()
+	return true
+}
+
+// Terminate ends session id (KILL CONNECTION); it reports whether it
+// exists.
+func (s *Server) Terminate(id uint32) bool {
+	c := s.lookup(id)
+	if c == nil || !c.authed.Load() {
+		return false
+	}
+	c.cancel()
+	c.killed.Store(true)
+	hangup.CloseRead(c.net)
+	return true
+}
+
 func (s *Server) lookup(id uint32) *Conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -249,6 +290,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	if err := c.Flush(); err != nil {
 		return
 	}
+	db := c.Database
+	c.curDB.Store(&db)
+	c.authed.Store(true)
 	for {
 		c.bytesIn = s.metrics.Bytes.WithLabelValues(c.Database, "client_to_server")
 		c.bytesOut = s.metrics.Bytes.WithLabelValues(c.Database, "server_to_client")
@@ -257,6 +301,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		var sw *SwitchError
 		if errors.As(err, &sw) {
 			c.Database, h = sw.Database, sw.h
+			db := c.Database
+			c.curDB.Store(&db)
 			if c.release != nil {
 				c.release()
 			}

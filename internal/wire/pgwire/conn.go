@@ -43,8 +43,20 @@ type Conn struct {
 
 	canceller atomic.Pointer[func()]
 	idle      atomic.Bool // Receive is waiting at a transaction boundary
+	idleInTx  atomic.Bool // ReceiveWithin is waiting inside a transaction
 	release   func()      // from admission; called when the connection ends
 	draining  atomic.Bool
+	killed    atomic.Bool // Terminate named this session
+	authed    atomic.Bool // startup is over: User and Database are set
+
+	connected time.Time
+	// last is the last SQL text the client sent (Query or Parse).
+	last atomic.Pointer[statementNote]
+}
+
+type statementNote struct {
+	text string
+	at   time.Time
 }
 
 // NewConn wraps an already authenticated connection, for handlers driven
@@ -59,7 +71,7 @@ func NewConn(nc net.Conn, user *authn.User, database string, maxMessageSize int)
 func newConn(nc net.Conn) *Conn {
 	rd := hangup.NewReader(nc)
 	wr := &countingWriter{w: nc}
-	return &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, wr: wr, be: pgproto3.NewBackend(rd, wr)}
+	return &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, wr: wr, be: pgproto3.NewBackend(rd, wr), connected: time.Now()}
 }
 
 // reportBytes adds the bytes moved since the last call to the metrics.
@@ -94,10 +106,26 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 
 // Receive reads the next message. The message is valid until the next call.
 func (c *Conn) Receive() (pgproto3.FrontendMessage, error) {
+	if c.killed.Load() {
+		return nil, errTerminated()
+	}
 	return c.received(c.be.Receive())
 }
 
+func errTerminated() error {
+	return Fatalf(CodeAdminShutdown, "terminating connection due to administrator command")
+}
+
 func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.FrontendMessage, error) {
+	switch m := msg.(type) {
+	case *pgproto3.Query:
+		c.last.Store(&statementNote{text: m.String, at: time.Now()})
+	case *pgproto3.Parse:
+		c.last.Store(&statementNote{text: m.Query, at: time.Now()})
+	}
+	if err != nil && c.killed.Load() {
+		return nil, errTerminated()
+	}
 	if err != nil {
 		if c.draining.Load() && isTimeout(err) {
 			return nil, ErrShutdown
@@ -119,11 +147,16 @@ func (c *Conn) ReceiveWithin(limit time.Duration) (pgproto3.FrontendMessage, err
 		return c.Receive()
 	}
 	_ = c.net.SetReadDeadline(time.Now().Add(limit))
+	if c.killed.Load() { // after the deadline: a kill from now on interrupts the read
+		return nil, errTerminated()
+	}
+	c.idleInTx.Store(true)
 	msg, err := c.be.Receive()
+	c.idleInTx.Store(false)
 	if !c.draining.Load() {
 		_ = c.net.SetReadDeadline(time.Time{})
 	}
-	if err != nil && !c.draining.Load() && isTimeout(err) {
+	if err != nil && !c.draining.Load() && !c.killed.Load() && isTimeout(err) {
 		return nil, Fatalf(CodeIdleInTransactionTimeout,
 			"terminating connection due to idle-in-transaction timeout (%s)", limit)
 	}
@@ -204,3 +237,46 @@ func isTimeout(err error) bool { return hangup.IsTimeout(err) }
 // ProcessID returns the process id the client was given (its cancel key's
 // first half; the gateway's id of the session).
 func (c *Conn) ProcessID() uint32 { return c.key.pid }
+
+// SessionInfo describes a live session for the admin API.
+type SessionInfo struct {
+	ID        uint32
+	User      string
+	Database  string
+	Client    string
+	Connected time.Time
+	// State is idle, idle in transaction or active.
+	State string
+	// Statement is the last SQL text the client sent, as sent (mask it
+	// before it leaves the process), and when.
+	Statement      string
+	StatementSince time.Time
+}
+
+func (c *Conn) info() SessionInfo {
+	si := SessionInfo{ID: c.key.pid, Database: c.Database, Connected: c.connected, State: "active"}
+	if c.User != nil {
+		si.User = c.User.Name
+	}
+	if c.RemoteAddr != nil {
+		si.Client = c.RemoteAddr.String()
+	}
+	switch {
+	case c.idle.Load():
+		si.State = "idle"
+	case c.idleInTx.Load():
+		si.State = "idle in transaction"
+	}
+	if n := c.last.Load(); n != nil {
+		si.Statement, si.StatementSince = n.text, n.at
+	}
+	return si
+}
+
+// terminate ends the session as pg_terminate_backend does: what it runs
+// is cancelled and it gets FATAL 57P01 at its next read.
+func (c *Conn) terminate() {
+	c.killed.Store(true)
+	c.cancel()
+	hangup.CloseRead(c.net)
+}

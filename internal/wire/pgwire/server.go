@@ -139,6 +139,48 @@ func (s *Server) Drain() {
 	}
 }
 
+// Sessions lists the authenticated sessions.
+func (s *Server) Sessions() []SessionInfo {
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.mu.conns))
+	for _, c := range s.mu.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	out := make([]SessionInfo, 0, len(conns))
+	for _, c := range conns {
+		if c.authed.Load() {
+			out = append(out, c.info())
+		}
+	}
+	return out
+}
+
+// CancelQuery cancels what session id runs, as a CancelRequest would; it
+// reports whether the session exists.
+func (s *Server) CancelQuery(id uint32) bool {
+	s.mu.Lock()
+	c := s.mu.conns[id]
+	s.mu.Unlock()
+	if c == nil || !c.authed.Load() {
+		return false
+	}
+	c.cancel()
+	return true
+}
+
+// Terminate ends session id (FATAL 57P01); it reports whether it exists.
+func (s *Server) Terminate(id uint32) bool {
+	s.mu.Lock()
+	c := s.mu.conns[id]
+	s.mu.Unlock()
+	if c == nil || !c.authed.Load() {
+		return false
+	}
+	c.terminate()
+	return true
+}
+
 // Wait blocks until every connection goroutine has returned or ctx ends.
 func (s *Server) Wait(ctx context.Context) error { return s.accepted.Wait(ctx) }
 
@@ -228,6 +270,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 
 	log = log.With("user", c.User.Name, "database", c.Database)
 	log.Debug("client connected")
+	c.authed.Store(true)
 	err = h.Serve(ctx, c)
 	switch {
 	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):

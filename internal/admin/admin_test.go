@@ -1,0 +1,184 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/observe"
+)
+
+// stubGateway records what the API asks of it; it answers from fields.
+type stubGateway struct {
+	mu      sync.Mutex
+	tokens  *Tokens
+	audited []map[string]any
+	drained bool
+	killed  []string
+}
+
+func (s *stubGateway) Ready() (bool, string)                  { return !s.drained, "" }
+func (s *stubGateway) Tokens() *Tokens                        { return s.tokens }
+func (s *stubGateway) Backends() any                          { return []string{} }
+func (s *stubGateway) Pools() any                             { return []string{} }
+func (s *stubGateway) Sessions() []Session                    { return []Session{{ID: "pg-1"}} }
+func (s *stubGateway) CancelSession(id string) bool           { return id == "pg-1" }
+func (s *stubGateway) Denials(int) ([]observe.Denial, uint64) { return nil, 0 }
+func (s *stubGateway) Reload(context.Context) error           { return errors.New("databases[0].kind: bad") }
+func (s *stubGateway) SetDrained(on bool)                     { s.drained = on }
+func (s *stubGateway) KillSession(id string) bool {
+	s.killed = append(s.killed, id)
+	return id == "pg-1"
+}
+func (s *stubGateway) AuditAdmin(f map[string]any) {
+	s.mu.Lock()
+	s.audited = append(s.audited, f)
+	s.mu.Unlock()
+}
+
+func TestTokens(t *testing.T) {
+	tok, err := NewToken()
+	if err != nil || !strings.HasPrefix(tok, "floe_") || len(tok) < 40 {
+		t.Fatalf("NewToken = %q, %v", tok, err)
+	}
+	ts := NewTokens(config.Admin{
+		Tokens:     []config.AdminToken{{Name: "ops", Hash: HashToken(tok), Scopes: []string{"admin"}}, {Name: "ro", Token: "plain-token-0123456789", Scopes: []string{"read"}}},
+		BreakGlass: config.BreakGlass{Enabled: false, Hash: HashToken("glass")},
+	})
+	for _, tc := range []struct {
+		token, name string
+		ok          bool
+		read, adm   bool
+	}{
+		{tok, "ops", true, true, true},
+		{"plain-token-0123456789", "ro", true, true, false},
+		{"glass", "", false, false, false}, // disabled
+		{"", "", false, false, false},
+		{tok + "x", "", false, false, false},
+	} {
+		p, ok := ts.Lookup(tc.token)
+		if ok != tc.ok || p.Name != tc.name || p.Can(ScopeRead) != tc.read || p.Can(ScopeAdmin) != tc.adm {
+			t.Errorf("Lookup(%q) = %+v, %v", tc.token, p, ok)
+		}
+	}
+	if !(*Tokens)(nil).Empty() || NewTokens(config.Admin{}).Empty() != true || ts.Empty() {
+		t.Error("Empty")
+	}
+	bg := NewTokens(config.Admin{BreakGlass: config.BreakGlass{Enabled: true, Hash: HashToken("glass")}})
+	if p, ok := bg.Lookup("glass"); !ok || !p.BreakGlass || !p.Can(ScopeAdmin) {
+		t.Errorf("break glass: %+v %v", p, ok)
+	}
+}
+
+func TestRoutesAuthAndErrors(t *testing.T) {
+	gw := &stubGateway{tokens: NewTokens(config.Admin{Tokens: []config.AdminToken{
+		{Name: "ops", Token: "admin-token-0123456789", Scopes: []string{"admin"}},
+		{Name: "ro", Token: "read-token-0123456789", Scopes: []string{"read"}},
+	}})}
+	srv := httptest.NewServer(Handler(gw, observe.NewMetrics(), slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer srv.Close()
+	call := func(method, path, token string) (int, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Error Error }
+		raw, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(raw, &body)
+		if resp.StatusCode >= 400 && (body.Error.Code == "" || body.Error.Message == "") {
+			t.Errorf("%s %s: %d without a structured error: %s", method, path, resp.StatusCode, raw)
+		}
+		return resp.StatusCode, body.Error.Code
+	}
+	for _, tc := range []struct {
+		method, path, token string
+		code                int
+		errCode             string
+	}{
+		{"GET", "/api/v1/sessions", "", 401, "unauthorized"},
+		{"GET", "/api/v1/sessions", "wrong", 401, "unauthorized"},
+		{"GET", "/api/v1/sessions", "read-token-0123456789", 200, ""},
+		{"POST", "/api/v1/sessions/pg-1/kill", "read-token-0123456789", 403, "forbidden"},
+		{"POST", "/api/v1/sessions/pg-1/kill", "admin-token-0123456789", 200, ""},
+		{"POST", "/api/v1/sessions/pg-2/kill", "admin-token-0123456789", 404, "not_found"},
+		{"POST", "/api/v1/sessions/pg-1/cancel", "admin-token-0123456789", 200, ""},
+		{"POST", "/api/v1/reload", "admin-token-0123456789", 422, "invalid_config"},
+		{"GET", "/api/v1/reload", "admin-token-0123456789", 405, "method_not_allowed"},
+		{"DELETE", "/api/v1/sessions/pg-1/kill", "admin-token-0123456789", 405, "method_not_allowed"},
+		{"GET", "/api/v1/denials?limit=x", "read-token-0123456789", 400, "bad_request"},
+		{"GET", "/api/v2/anything", "admin-token-0123456789", 404, "not_found"},
+		{"GET", "/api/v1/openapi.json", "", 200, ""},
+		{"GET", "/healthz", "", 200, ""},
+	} {
+		if code, ec := call(tc.method, tc.path, tc.token); code != tc.code || ec != tc.errCode {
+			t.Errorf("%s %s (%q): %d %q, want %d %q", tc.method, tc.path, tc.token, code, ec, tc.code, tc.errCode)
+		}
+	}
+	// Changes are audited with who made them, refusals too; reads are not.
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	var got []string
+	for _, f := range gw.audited {
+		got = append(got, f["actor"].(string)+" "+f["path"].(string))
+	}
+	want := "ro /api/v1/sessions/pg-1/kill,ops /api/v1/sessions/pg-1/kill,ops /api/v1/sessions/pg-2/kill,ops /api/v1/sessions/pg-1/cancel,ops /api/v1/reload"
+	if strings.Join(got, ",") != want {
+		t.Errorf("audited %v\nwant %s", got, want)
+	}
+}
+
+// Every route is in the OpenAPI document with its method, and the
+// document names no route that does not exist.
+func TestOpenAPICoversRoutes(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	a := &api{}
+	inCode := map[string]bool{"GET /api/v1/openapi.json": true}
+	for _, r := range a.routes() {
+		inCode[r.method+" "+r.path] = true
+		if _, ok := doc.Paths[r.path][strings.ToLower(r.method)]; !ok {
+			t.Errorf("openapi.json lacks %s %s", r.method, r.path)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for m := range ops {
+			if !inCode[strings.ToUpper(m)+" "+path] {
+				t.Errorf("openapi.json documents %s %s, which is not served", m, path)
+			}
+		}
+	}
+}
+
+func TestPathMatches(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"/api/v1/sessions", "/api/v1/sessions", true},
+		{"/api/v1/sessions/{id}/kill", "/api/v1/sessions/pg-1/kill", true},
+		{"/api/v1/sessions/{id}/kill", "/api/v1/sessions//kill", false},
+		{"/api/v1/sessions/{id}/kill", "/api/v1/sessions/pg-1/cancel", false},
+		{"/api/v1/sessions", "/api/v1/sessions/x", false},
+	} {
+		if got := pathMatches(tc.pattern, tc.path); got != tc.want {
+			t.Errorf("pathMatches(%q, %q) = %v", tc.pattern, tc.path, got)
+		}
+	}
+}

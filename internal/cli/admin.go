@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/floe-db/floe/internal/admin"
+)
+
+// adminClient calls a gateway's admin API.
+type adminClient struct {
+	server, token string
+	http          *http.Client
+}
+
+// call sends method path and decodes the JSON answer into out; an error
+// answer becomes an error with its message.
+func (c *adminClient) call(ctx context.Context, method, path string, out any) error {
+	if c.token == "" {
+		return errNoToken
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.server, "/")+path, nil)
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 400 {
+		var e struct{ Error admin.Error }
+		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+			return fmt.Errorf("%s (HTTP %d %s)", e.Error.Message, resp.StatusCode, e.Error.Code)
+		}
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(body, out)
+}
+
+func adminCmd(stdout io.Writer) *cobra.Command {
+	c := &adminClient{http: &http.Client{Timeout: 30 * time.Second}}
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Manage a running gateway through its admin API",
+		Long: "Manage a running gateway through its admin API. The server is --server, $FLOE_ADMIN_URL or\n" +
+			"http://127.0.0.1:8081; the token is --token or $FLOE_ADMIN_TOKEN.",
+	}
+	cmd.PersistentFlags().StringVar(&c.server, "server", envOr("FLOE_ADMIN_URL", "http://127.0.0.1:8081"), "admin listener URL")
+	cmd.PersistentFlags().StringVar(&c.token, "token", os.Getenv("FLOE_ADMIN_TOKEN"), "admin token")
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print the API's JSON")
+
+	// show prints v as JSON, or as a table of the given columns.
+	show := func(raw json.RawMessage, key string, cols []string) error {
+		if asJSON {
+			_, err := fmt.Fprintln(stdout, string(raw))
+			return err
+		}
+		var rows []map[string]any
+		if key == "" {
+			var one map[string]any
+			if err := json.Unmarshal(raw, &one); err != nil {
+				return err
+			}
+			rows = []map[string]any{one}
+		} else {
+			var wrap map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &wrap); err != nil {
+				return err
+			}
+			if err := json.Unmarshal(wrap[key], &rows); err != nil {
+				return err
+			}
+		}
+		return printTable(stdout, cols, rows)
+	}
+	get := func(path, key string, cols []string) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, _ []string) error {
+			var raw json.RawMessage
+			if err := c.call(cmd.Context(), "GET", path, &raw); err != nil {
+				return err
+			}
+			return show(raw, key, cols)
+		}
+	}
+	post := func(path func(args []string) string) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			var out map[string]string
+			if err := c.call(cmd.Context(), "POST", path(args), &out); err != nil {
+				return err
+			}
+			if asJSON {
+				b, _ := json.Marshal(out)
+				_, err := fmt.Fprintln(stdout, string(b))
+				return err
+			}
+			_, err := fmt.Fprintln(stdout, out["status"])
+			return err
+		}
+	}
+	fixed := func(p string) func([]string) string { return func([]string) string { return p } }
+	session := func(action string) func([]string) string {
+		return func(args []string) string { return "/api/v1/sessions/" + args[0] + "/" + action }
+	}
+	var limit int
+	denials := &cobra.Command{Use: "denials", Short: "Recent denials, newest first", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return get("/api/v1/denials?limit="+strconv.Itoa(limit), "denials", []string{"time", "user", "database", "rule", "sqlstate", "errno", "message", "sql"})(cmd, args)
+		}}
+	denials.Flags().IntVar(&limit, "limit", 20, "how many")
+	cmd.AddCommand(
+		&cobra.Command{Use: "whoami", Short: "The token's name and scopes", Args: cobra.NoArgs,
+			RunE: get("/api/v1/whoami", "", []string{"name", "scopes", "break_glass"})},
+		&cobra.Command{Use: "sessions", Short: "Live client sessions", Args: cobra.NoArgs,
+			RunE: get("/api/v1/sessions", "sessions", []string{"id", "user", "database", "client", "state", "since", "statement"})},
+		&cobra.Command{Use: "cancel SESSION", Short: "Cancel the statement a session runs", Args: cobra.ExactArgs(1),
+			RunE: post(session("cancel"))},
+		&cobra.Command{Use: "kill SESSION", Short: "End a session", Args: cobra.ExactArgs(1),
+			RunE: post(session("kill"))},
+		&cobra.Command{Use: "backends", Short: "Database servers as the health checks see them", Args: cobra.NoArgs,
+			RunE: get("/api/v1/backends", "backends", []string{"database", "name", "address", "role", "healthy", "lag_seconds", "breaker", "last_error"})},
+		&cobra.Command{Use: "pools", Short: "Backend connection pools", Args: cobra.NoArgs,
+			RunE: get("/api/v1/pools", "pools", []string{"database", "server", "mode", "size", "total", "idle", "in_use", "waiting"})},
+		denials,
+		&cobra.Command{Use: "reload", Short: "Re-read the configuration file (an invalid one is refused)", Args: cobra.NoArgs,
+			RunE: post(fixed("/api/v1/reload"))},
+		&cobra.Command{Use: "drain", Short: "Take the instance out of service (/readyz 503, new sessions refused)", Args: cobra.NoArgs,
+			RunE: post(fixed("/api/v1/drain"))},
+		&cobra.Command{Use: "undrain", Short: "Put the instance back into service", Args: cobra.NoArgs,
+			RunE: post(fixed("/api/v1/undrain"))},
+		&cobra.Command{Use: "new-token", Short: "Make an admin token and the hash to put in admin.tokens (works offline)", Args: cobra.NoArgs,
+			RunE: func(*cobra.Command, []string) error {
+				tok, err := admin.NewToken()
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(stdout, "token: %s\nhash:  %s\n", tok, admin.HashToken(tok))
+				return err
+			}},
+	)
+	return cmd
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// printTable writes rows as aligned columns.
+func printTable(w io.Writer, cols []string, rows []map[string]any) error {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
+	for _, r := range rows {
+		cells := make([]string, len(cols))
+		for i, c := range cols {
+			cells[i] = cell(r[c])
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		x = strings.ReplaceAll(x, "\t", " ")
+		x = strings.ReplaceAll(x, "\n", " ")
+		if len(x) > 80 {
+			x = x[:77] + "..."
+		}
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = cell(e)
+		}
+		return strings.Join(parts, ",")
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+var errNoToken = errors.New("no admin token: pass --token or set FLOE_ADMIN_TOKEN")

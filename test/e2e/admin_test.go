@@ -1,0 +1,442 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/floe-db/floe/internal/admin"
+	"github.com/floe-db/floe/internal/cli"
+)
+
+const breakGlassToken = "break-glass-token-0123456789abcdef"
+
+// adminConfig is a gateway over a PostgreSQL and a MySQL database with a
+// role that may read only table t, the test tokens, a break-glass
+// credential and an audit log.
+func adminConfig(pgDSN, myDSN, auditPath string) string {
+	return fmt.Sprintf(`databases:
+  - name: pgapp
+    kind: postgres
+    primary: %q
+  - name: myapp
+    kind: mysql
+    primary: %q
+users:
+  - {name: alice, password: alice-secret, roles: [dba]}
+  - {name: bob, password: bob-secret, roles: [reader]}
+roles:
+  - name: dba
+    grants:
+      - {database: "*", actions: [all]}
+  - name: reader
+    grants:
+      - {database: pgapp, tables: [t], actions: [select]}
+audit:
+  file: %s
+admin:
+  tokens:
+    - {name: test-admin, token: %s, scopes: [admin]}
+    - {name: test-read, token: %s, scopes: [read]}
+  break_glass: {enabled: true, hash: %q}
+`, pgDSN, myDSN, auditPath, testAdminToken, testReadToken, admin.HashToken(breakGlassToken))
+}
+
+type apiError struct {
+	Error struct{ Code, Message string }
+}
+
+type apiSessions struct {
+	Sessions []admin.Session
+}
+
+func (g *gateway) sessionOf(t *testing.T, protocol, user string) admin.Session {
+	t.Helper()
+	var out apiSessions
+	if code := g.adminCall(t, "GET", "/api/v1/sessions", testReadToken, &out); code != 200 {
+		t.Fatalf("GET /api/v1/sessions: %d", code)
+	}
+	for _, s := range out.Sessions {
+		if s.Protocol == protocol && s.User == user {
+			return s
+		}
+	}
+	t.Fatalf("no %s session of %s in %+v", protocol, user, out.Sessions)
+	return admin.Session{}
+}
+
+// auditEvents reads the audit log's records of one type.
+func auditEvents(t *testing.T, path, typ string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("audit record: %v", err)
+		}
+		if rec["type"] == typ {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
+func TestAdminAPI(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, direct := myTestDB(t)
+	if _, err := direct.Exec("CREATE TABLE t (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	pgc, err := pgx.Connect(context.Background(), pgDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"CREATE TABLE t (id int)", "CREATE TABLE secret (v text)"} {
+		if _, err := pgc.Exec(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pgc.Close(context.Background())
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	g := start(t, adminConfig(pgDSN, myDSN, auditPath))
+	ctx := context.Background()
+
+	t.Run("authentication and scopes", func(t *testing.T) {
+		var e apiError
+		if code := g.adminCall(t, "GET", "/api/v1/sessions", "", &e); code != 401 || e.Error.Code != "unauthorized" {
+			t.Errorf("no token: %d %+v", code, e)
+		}
+		if code := g.adminCall(t, "GET", "/api/v1/sessions", "not-a-token", &e); code != 401 {
+			t.Errorf("unknown token: %d", code)
+		}
+		if code := g.adminCall(t, "POST", "/api/v1/reload", testReadToken, &e); code != 403 || e.Error.Code != "forbidden" {
+			t.Errorf("read token on reload: %d %+v", code, e)
+		}
+		var who admin.Principal
+		if code := g.adminCall(t, "GET", "/api/v1/whoami", testReadToken, &who); code != 200 || who.Name != "test-read" {
+			t.Errorf("whoami: %d %+v", code, who)
+		}
+		if code := g.adminCall(t, "GET", "/api/v1/nothing", testAdminToken, &e); code != 404 || e.Error.Code != "not_found" {
+			t.Errorf("unknown endpoint: %d %+v", code, e)
+		}
+		if code := g.adminCall(t, "GET", "/api/v1/reload", testAdminToken, &e); code != 405 || e.Error.Code != "method_not_allowed" {
+			t.Errorf("wrong method: %d %+v", code, e)
+		}
+		for _, open := range []string{"/healthz", "/readyz", "/metrics"} {
+			if code := g.adminCall(t, "GET", open, "", nil); code != 200 {
+				t.Errorf("%s without a token: %d", open, code)
+			}
+		}
+	})
+
+	t.Run("openapi", func(t *testing.T) {
+		var doc struct {
+			OpenAPI string                                `json:"openapi"`
+			Paths   map[string]map[string]json.RawMessage `json:"paths"`
+		}
+		if code := g.adminCall(t, "GET", "/api/v1/openapi.json", "", &doc); code != 200 || !strings.HasPrefix(doc.OpenAPI, "3.") {
+			t.Fatalf("openapi.json: %d %q", code, doc.OpenAPI)
+		}
+		for path, ops := range map[string]string{
+			"/api/v1/whoami": "get", "/api/v1/backends": "get", "/api/v1/pools": "get", "/api/v1/sessions": "get",
+			"/api/v1/sessions/{id}/cancel": "post", "/api/v1/sessions/{id}/kill": "post", "/api/v1/denials": "get",
+			"/api/v1/reload": "post", "/api/v1/drain": "post", "/api/v1/undrain": "post",
+		} {
+			if _, ok := doc.Paths[path][ops]; !ok {
+				t.Errorf("openapi.json lacks %s %s", ops, path)
+			}
+		}
+	})
+
+	t.Run("sessions, cancel and kill", func(t *testing.T) {
+		c := g.connect(t, "alice", "alice-secret", "pgapp")
+		if _, err := c.Exec(ctx, "SELECT 'a-secret-literal' AS x"); err != nil {
+			t.Fatal(err)
+		}
+		s := g.sessionOf(t, "postgres", "alice")
+		// The relay ends its work on the answer a moment after the client
+		// has it; then the session waits, idle, for the next statement.
+		for wait := time.Now().Add(5 * time.Second); s.State != "idle" && time.Now().Before(wait); s = g.sessionOf(t, "postgres", "alice") {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if s.Database != "pgapp" || s.State != "idle" || !strings.HasPrefix(s.ID, "pg-") || s.Client == "" || s.Since.IsZero() {
+			t.Errorf("session %+v", s)
+		}
+		if strings.Contains(s.Statement, "a-secret-literal") || !strings.Contains(strings.ToUpper(s.Statement), "SELECT") {
+			t.Errorf("statement shown as %q: want it with the literal masked", s.Statement)
+		}
+		db := g.mydb(t, "alice", "alice-secret", "myapp", nil)
+		db.SetMaxOpenConns(1)
+		var n int
+		if err := db.QueryRow("SELECT 42 + 1").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		ms := g.sessionOf(t, "mysql", "alice")
+		if ms.Database != "myapp" || !strings.HasPrefix(ms.ID, "my-") || strings.Contains(ms.Statement, "42") {
+			t.Errorf("MySQL session %+v", ms)
+		}
+
+		// Cancel a running statement.
+		done := make(chan error, 1)
+		go func() { _, err := c.Exec(ctx, "SELECT pg_sleep(30)"); done <- err }()
+		deadline := time.Now().Add(5 * time.Second)
+		for cur := g.sessionOf(t, "postgres", "alice"); cur.State != "active" || !strings.Contains(cur.Statement, "pg_sleep"); cur = g.sessionOf(t, "postgres", "alice") {
+			if time.Now().After(deadline) {
+				t.Fatalf("the session never showed as active in pg_sleep: %+v", cur)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		// The statement reaches the server a moment after the session
+		// shows it; a cancel before that finds nothing to cancel, as on
+		// PostgreSQL itself, so it is repeated until the statement ends.
+		var cancelErr error
+	cancelling:
+		for range 20 {
+			time.Sleep(100 * time.Millisecond)
+			var out map[string]string
+			if code := g.adminCall(t, "POST", "/api/v1/sessions/"+s.ID+"/cancel", testAdminToken, &out); code != 200 || out["status"] != "cancelled" {
+				t.Fatalf("cancel: %d %v", code, out)
+			}
+			select {
+			case cancelErr = <-done:
+				break cancelling
+			case <-time.After(400 * time.Millisecond):
+			}
+		}
+		if sqlstate(cancelErr) != "57014" {
+			t.Fatalf("cancelled statement: %v, want 57014", cancelErr)
+		}
+		if _, err := c.Exec(ctx, "SELECT 1"); err != nil {
+			t.Fatalf("session after the cancel: %v", err)
+		}
+
+		// Kill both sessions.
+		if code := g.adminCall(t, "POST", "/api/v1/sessions/"+s.ID+"/kill", testAdminToken, nil); code != 200 {
+			t.Fatalf("kill: %d", code)
+		}
+		_, err := c.Exec(ctx, "SELECT 1")
+		if sqlstate(err) != "57P01" {
+			t.Fatalf("killed session: %v, want 57P01", err)
+		}
+		if code := g.adminCall(t, "POST", "/api/v1/sessions/"+ms.ID+"/kill", testAdminToken, nil); code != 200 {
+			t.Fatalf("kill MySQL: %d", code)
+		}
+		// The killed sessions leave the list (a driver that finds its
+		// connection closed opens a new session, with a new id).
+		deadline = time.Now().Add(5 * time.Second)
+		for {
+			var out apiSessions
+			g.adminCall(t, "GET", "/api/v1/sessions", testReadToken, &out)
+			gone := true
+			for _, x := range out.Sessions {
+				gone = gone && x.ID != s.ID && x.ID != ms.ID
+			}
+			if gone {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("killed sessions still listed: %+v", out.Sessions)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		var e apiError
+		for _, id := range []string{s.ID, "pg-999999", "xx-1", "my-abc"} {
+			if code := g.adminCall(t, "POST", "/api/v1/sessions/"+id+"/kill", testAdminToken, &e); code != 404 {
+				t.Errorf("kill %s: %d, want 404", id, code)
+			}
+		}
+	})
+
+	t.Run("pools and denials", func(t *testing.T) {
+		var pools struct {
+			Pools []struct {
+				Database, Server, Mode string
+				Size                   int
+				Total                  int `json:"total"`
+			}
+		}
+		if code := g.adminCall(t, "GET", "/api/v1/pools", testReadToken, &pools); code != 200 {
+			t.Fatalf("pools: %d", code)
+		}
+		seen := map[string]bool{}
+		for _, p := range pools.Pools {
+			seen[p.Database+"/"+p.Server] = p.Size == 20 && p.Mode == "transaction"
+		}
+		if !seen["pgapp/primary"] || !seen["myapp/primary"] {
+			t.Errorf("pools %+v", pools.Pools)
+		}
+		c := g.connect(t, "bob", "bob-secret", "pgapp")
+		if _, err := c.Exec(ctx, "SELECT v FROM secret WHERE v = 'hunter2'"); sqlstate(err) != "42501" {
+			t.Fatalf("denied read: %v", err)
+		}
+		var ds struct {
+			Denials []struct{ User, Database, Rule, SQLState, SQL, Message string }
+			Total   int
+		}
+		if code := g.adminCall(t, "GET", "/api/v1/denials?limit=5", testReadToken, &ds); code != 200 || len(ds.Denials) == 0 || ds.Total < 1 {
+			t.Fatalf("denials: %d %+v", code, ds)
+		}
+		d := ds.Denials[0]
+		if d.User != "bob" || d.Database != "pgapp" || d.SQLState != "42501" || d.Rule == "" || !strings.Contains(d.SQL, "secret") || strings.Contains(d.SQL, "hunter2") {
+			t.Errorf("newest denial %+v", d)
+		}
+		if code := g.adminCall(t, "GET", "/api/v1/denials?limit=0", testReadToken, nil); code != 400 {
+			t.Errorf("limit=0: %d, want 400", code)
+		}
+	})
+
+	t.Run("drain and undrain", func(t *testing.T) {
+		open := g.connect(t, "alice", "alice-secret", "pgapp")
+		if code := g.adminCall(t, "POST", "/api/v1/drain", testAdminToken, nil); code != 200 {
+			t.Fatalf("drain: %d", code)
+		}
+		if code := g.adminCall(t, "GET", "/readyz", "", nil); code != 503 {
+			t.Errorf("/readyz while drained: %d", code)
+		}
+		if _, err := pgx.Connect(ctx, g.dsn("alice", "alice-secret", "pgapp")); sqlstate(err) != "57P03" {
+			t.Errorf("new session while drained: %v, want 57P03", err)
+		}
+		if _, err := open.Exec(ctx, "SELECT 1"); err != nil {
+			t.Errorf("open session while drained: %v", err)
+		}
+		if code := g.adminCall(t, "POST", "/api/v1/undrain", testAdminToken, nil); code != 200 {
+			t.Fatalf("undrain: %d", code)
+		}
+		if code := g.adminCall(t, "GET", "/readyz", "", nil); code != 200 {
+			t.Errorf("/readyz after undrain: %d", code)
+		}
+		g.connect(t, "alice", "alice-secret", "pgapp")
+	})
+
+	t.Run("reload", func(t *testing.T) {
+		g.rewrite(t, adminConfig(pgDSN, myDSN, auditPath)+"colour: red\n")
+		var e apiError
+		if code := g.adminCall(t, "POST", "/api/v1/reload", testAdminToken, &e); code != 422 || !strings.Contains(e.Error.Message, "colour") {
+			t.Fatalf("invalid config: %d %+v", code, e)
+		}
+		g.connect(t, "alice", "alice-secret", "pgapp") // the running config stays
+		g.rewrite(t, adminConfig(pgDSN, myDSN, auditPath))
+		if code := g.adminCall(t, "POST", "/api/v1/reload", testAdminToken, nil); code != 200 {
+			t.Fatalf("valid config: %d", code)
+		}
+	})
+
+	t.Run("break glass and the audit of admin actions", func(t *testing.T) {
+		var who admin.Principal
+		if code := g.adminCall(t, "GET", "/api/v1/whoami", breakGlassToken, &who); code != 200 || !who.BreakGlass {
+			t.Fatalf("break-glass whoami: %d %+v", code, who)
+		}
+		if !strings.Contains(g.log.String(), "break-glass admin credential used") {
+			t.Error("break-glass use not logged")
+		}
+		var events []map[string]any
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			events = auditEvents(t, auditPath, "admin")
+			if len(events) > 0 && events[len(events)-1]["break_glass"] == true || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		actions := map[string]bool{}
+		for _, e := range events {
+			actions[fmt.Sprint(e["actor"], " ", e["method"], " ", e["path"], " ", e["status"])] = true
+			if e["method"] == "GET" && e["break_glass"] != true {
+				t.Errorf("a read was audited as a change: %v", e)
+			}
+		}
+		for _, want := range []string{
+			"test-admin POST /api/v1/drain 200", "test-admin POST /api/v1/undrain 200",
+			"test-admin POST /api/v1/reload 422", "test-admin POST /api/v1/reload 200",
+			"test-read POST /api/v1/reload 403", "break-glass GET /api/v1/whoami 200",
+		} {
+			if !actions[want] {
+				t.Errorf("audit log lacks %q (has %v)", want, actions)
+			}
+		}
+		killed := false
+		for a := range actions {
+			killed = killed || strings.HasPrefix(a, "test-admin POST /api/v1/sessions/pg-") && strings.HasSuffix(a, "/kill 200")
+		}
+		if !killed {
+			t.Error("audit log lacks the session kill")
+		}
+		resp, err := http.Get("http://" + g.admin + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+	})
+}
+
+// floe admin runs the same calls from the command line.
+func TestAdminCLI(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, _ := myTestDB(t)
+	g := start(t, adminConfig(pgDSN, myDSN, filepath.Join(t.TempDir(), "audit.jsonl")))
+	c := g.connect(t, "alice", "alice-secret", "pgapp")
+	if _, err := c.Exec(context.Background(), "SELECT 'cli-literal'"); err != nil {
+		t.Fatal(err)
+	}
+	run := func(token string, args ...string) (string, string, int) {
+		var out, errOut strings.Builder
+		code := cli.Main(context.Background(), append([]string{"admin", "--server", "http://" + g.admin, "--token", token}, args...), strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String(), code
+	}
+	out, _, code := run(testReadToken, "sessions")
+	if code != 0 || !strings.Contains(out, "alice") || !strings.Contains(out, "pgapp") || strings.Contains(out, "cli-literal") || !strings.HasPrefix(out, "ID") {
+		t.Fatalf("sessions (%d):\n%s", code, out)
+	}
+	out, _, code = run(testReadToken, "--json", "sessions")
+	var js apiSessions
+	if code != 0 || json.Unmarshal([]byte(out), &js) != nil || len(js.Sessions) != 1 {
+		t.Fatalf("sessions --json (%d): %s", code, out)
+	}
+	if _, errOut, code := run(testReadToken, "kill", js.Sessions[0].ID); code == 0 || !strings.Contains(errOut, "lacks the admin scope") {
+		t.Fatalf("kill with a read token: %d %s", code, errOut)
+	}
+	if out, _, code := run(testAdminToken, "kill", js.Sessions[0].ID); code != 0 || strings.TrimSpace(out) != "killed" {
+		t.Fatalf("kill: %d %s", code, out)
+	}
+	for _, args := range [][]string{{"whoami"}, {"backends"}, {"pools"}, {"denials", "--limit", "3"}, {"reload"}, {"drain"}, {"undrain"}} {
+		if out, errOut, code := run(testAdminToken, args...); code != 0 {
+			t.Errorf("floe admin %v: %d %s %s", args, code, out, errOut)
+		}
+	}
+	if _, errOut, code := run("", "sessions"); code == 0 || !strings.Contains(errOut, "no admin token") {
+		t.Errorf("without a token: %d %s", code, errOut)
+	}
+	var out2, errOut strings.Builder
+	if code := cli.Main(context.Background(), []string{"admin", "new-token"}, strings.NewReader(""), &out2, &errOut); code != 0 {
+		t.Fatal(errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out2.String()), "\n")
+	tok := strings.TrimSpace(strings.TrimPrefix(lines[0], "token:"))
+	if len(lines) != 2 || strings.TrimSpace(strings.TrimPrefix(lines[1], "hash:")) != admin.HashToken(tok) {
+		t.Fatalf("new-token: %q", out2.String())
+	}
+}
+
+// With no admin tokens configured, the API is closed and says why.
+func TestAdminAPIClosedWithoutTokens(t *testing.T) {
+	g := start(t, "databases: [{name: lite, kind: sqlite, path: "+filepath.Join(t.TempDir(), "l.db")+"}]\nusers: [{name: alice, password: alice-secret}]\nadmin: {tokens: []}\n")
+	var e apiError
+	if code := g.adminCall(t, "GET", "/api/v1/sessions", testAdminToken, &e); code != 401 || !strings.Contains(e.Error.Message, "no admin tokens") {
+		t.Fatalf("%d %+v", code, e)
+	}
+}

@@ -85,10 +85,10 @@ type App struct {
 	demoAdminToken string
 	// adminDrained: the admin API took the instance out of service.
 	adminDrained atomic.Bool
-	tokens   *authn.Tokens    // bearer tokens of the data APIs
-	pg       *pgwire.Server
-	my       *mysqlwire.Server
-	data     *dataapi.Service
+	tokens       *authn.Tokens // bearer tokens of the data APIs
+	pg           *pgwire.Server
+	my           *mysqlwire.Server
+	data         *dataapi.Service
 
 	mu struct {
 		sync.Mutex

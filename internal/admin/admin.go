@@ -33,6 +33,9 @@ type Gateway interface {
 	// Denials returns up to limit recent denials, newest first, and how
 	// many there were in all.
 	Denials(limit int) ([]observe.Denial, uint64)
+	// TopQueries returns up to limit statement shapes with their
+	// figures, ordered by sort (total, count, errors, mean, p99).
+	TopQueries(limit int, sort string) []observe.QueryStat
 	// Reload re-reads the configuration; an invalid one is refused with
 	// the reason and the running one stays.
 	Reload(ctx context.Context) error
@@ -128,20 +131,35 @@ func (a *api) routes() []route {
 			a.sessionAction(w, r, a.gw.KillSession, "killed")
 		}},
 		{"GET", "/api/v1/denials", ScopeRead, false, func(w http.ResponseWriter, r *http.Request, _ Principal) {
-			limit := 100
-			if v := r.URL.Query().Get("limit"); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil || n < 1 || n > 10000 {
-					writeError(w, http.StatusBadRequest, "bad_request", "limit: want a number from 1 to 10000")
-					return
-				}
-				limit = n
+			limit, ok := intParam(w, r, "limit", 100, 10000)
+			if !ok {
+				return
 			}
 			ds, total := a.gw.Denials(limit)
 			if ds == nil {
 				ds = []observe.Denial{}
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"denials": ds, "total": total})
+		}},
+		{"GET", "/api/v1/queries", ScopeRead, false, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			limit, ok := intParam(w, r, "limit", 20, 1000)
+			if !ok {
+				return
+			}
+			sort := r.URL.Query().Get("sort")
+			switch sort {
+			case "":
+				sort = "total"
+			case "total", "count", "errors", "mean", "p99":
+			default:
+				writeError(w, http.StatusBadRequest, "bad_request", "sort: want total, count, errors, mean or p99")
+				return
+			}
+			qs := a.gw.TopQueries(limit, sort)
+			if qs == nil {
+				qs = []observe.QueryStat{}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"queries": qs, "sort": sort})
 		}},
 		{"POST", "/api/v1/reload", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
 			if err := a.gw.Reload(r.Context()); err != nil {
@@ -159,6 +177,21 @@ func (a *api) routes() []route {
 			writeJSON(w, http.StatusOK, map[string]string{"status": "serving"})
 		}},
 	}
+}
+
+// intParam reads a numeric query parameter between 1 and most; a bad one
+// is answered with 400.
+func intParam(w http.ResponseWriter, r *http.Request, name string, def, most int) (int, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		writeError(w, http.StatusBadRequest, "bad_request", name+": want a number from 1 to "+strconv.Itoa(most))
+		return 0, false
+	}
+	return n, true
 }
 
 func (a *api) sessionAction(w http.ResponseWriter, r *http.Request, act func(string) bool, done string) {

@@ -25,15 +25,16 @@ type stubGateway struct {
 	killed  []string
 }
 
-func (s *stubGateway) Ready() (bool, string)                  { return !s.drained, "" }
-func (s *stubGateway) Tokens() *Tokens                        { return s.tokens }
-func (s *stubGateway) Backends() any                          { return []string{} }
-func (s *stubGateway) Pools() any                             { return []string{} }
-func (s *stubGateway) Sessions() []Session                    { return []Session{{ID: "pg-1"}} }
-func (s *stubGateway) CancelSession(id string) bool           { return id == "pg-1" }
-func (s *stubGateway) Denials(int) ([]observe.Denial, uint64) { return nil, 0 }
-func (s *stubGateway) Reload(context.Context) error           { return errors.New("databases[0].kind: bad") }
-func (s *stubGateway) SetDrained(on bool)                     { s.drained = on }
+func (s *stubGateway) Ready() (bool, string)                      { return !s.drained, "" }
+func (s *stubGateway) Tokens() *Tokens                            { return s.tokens }
+func (s *stubGateway) Backends() any                              { return []string{} }
+func (s *stubGateway) Pools() any                                 { return []string{} }
+func (s *stubGateway) Sessions() []Session                        { return []Session{{ID: "pg-1"}} }
+func (s *stubGateway) CancelSession(id string) bool               { return id == "pg-1" }
+func (s *stubGateway) Denials(int) ([]observe.Denial, uint64)     { return nil, 0 }
+func (s *stubGateway) TopQueries(int, string) []observe.QueryStat { return nil }
+func (s *stubGateway) Reload(context.Context) error               { return errors.New("databases[0].kind: bad") }
+func (s *stubGateway) SetDrained(on bool)                         { s.drained = on }
 func (s *stubGateway) KillSession(id string) bool {
 	s.killed = append(s.killed, id)
 	return id == "pg-1"
@@ -119,6 +120,8 @@ func TestRoutesAuthAndErrors(t *testing.T) {
 		{"GET", "/api/v1/reload", "admin-token-0123456789", 405, "method_not_allowed"},
 		{"DELETE", "/api/v1/sessions/pg-1/kill", "admin-token-0123456789", 405, "method_not_allowed"},
 		{"GET", "/api/v1/denials?limit=x", "read-token-0123456789", 400, "bad_request"},
+		{"GET", "/api/v1/queries?sort=p99&limit=5", "read-token-0123456789", 200, ""},
+		{"GET", "/api/v1/queries?sort=fastest", "read-token-0123456789", 400, "bad_request"},
 		{"GET", "/api/v2/anything", "admin-token-0123456789", 404, "not_found"},
 		{"GET", "/api/v1/openapi.json", "", 200, ""},
 		{"GET", "/healthz", "", 200, ""},

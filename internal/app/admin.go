@@ -102,6 +102,10 @@ func (g adminGateway) KillSession(id string) bool {
 	return g.a.my.Terminate(n)
 }
 
+func (g adminGateway) TopQueries(limit int, sort string) []observe.QueryStat {
+	return g.a.metrics.Statements.Top(limit, sort)
+}
+
 func (g adminGateway) Denials(limit int) ([]observe.Denial, uint64) { return g.a.denials.Recent(limit) }
 
 func (g adminGateway) Reload(ctx context.Context) error {

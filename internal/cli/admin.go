@@ -143,7 +143,7 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 			RunE: get("/api/v1/backends", "backends", []string{"database", "name", "address", "role", "healthy", "lag_seconds", "breaker", "last_error"})},
 		&cobra.Command{Use: "pools", Short: "Backend connection pools", Args: cobra.NoArgs,
 			RunE: get("/api/v1/pools", "pools", []string{"database", "server", "mode", "size", "total", "idle", "in_use", "waiting"})},
-		denials,
+		denials, topCmd(get),
 		&cobra.Command{Use: "reload", Short: "Re-read the configuration file (an invalid one is refused)", Args: cobra.NoArgs,
 			RunE: post(fixed("/api/v1/reload"))},
 		&cobra.Command{Use: "drain", Short: "Take the instance out of service (/readyz 503, new sessions refused)", Args: cobra.NoArgs,
@@ -208,3 +208,16 @@ func cell(v any) string {
 }
 
 var errNoToken = errors.New("no admin token: pass --token or set FLOE_ADMIN_TOKEN")
+
+func topCmd(get func(path, key string, cols []string) func(*cobra.Command, []string) error) *cobra.Command {
+	var limit int
+	var sort string
+	cmd := &cobra.Command{Use: "top", Short: "Top statement shapes (literals masked) by time, count, errors, mean or p99", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return get("/api/v1/queries?limit="+strconv.Itoa(limit)+"&sort="+sort, "queries",
+				[]string{"database", "count", "errors", "rows", "total_ms", "p50_ms", "p95_ms", "p99_ms", "query"})(cmd, args)
+		}}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many")
+	cmd.Flags().StringVar(&sort, "sort", "total", "total, count, errors, mean or p99")
+	return cmd
+}

@@ -70,6 +70,10 @@ type Metrics struct {
 	// ConnectRetries counts backend connect attempts after a transient
 	// failure, by database and backend.
 	ConnectRetries *prometheus.CounterVec
+
+	// Statements keeps per-fingerprint statement statistics (the admin
+	// API's top queries).
+	Statements *QueryStats
 }
 
 // NewMetrics creates the metrics and registers them on a fresh registry,
@@ -77,7 +81,7 @@ type Metrics struct {
 func NewMetrics() *Metrics {
 	reg := prometheus.NewRegistry()
 	f := func(c prometheus.Collector) { reg.MustRegister(c) }
-	m := &Metrics{reg: reg}
+	m := &Metrics{reg: reg, Statements: NewQueryStats(0)}
 	m.ClientConns = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "floe_client_connections", Help: "Client connections by protocol and state.",
 	}, []string{"protocol", "state"})

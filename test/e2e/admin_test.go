@@ -301,6 +301,60 @@ func TestAdminAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("top queries", func(t *testing.T) {
+		c := g.connect(t, "alice", "alice-secret", "pgapp")
+		for i := range 5 {
+			if _, err := c.Exec(ctx, fmt.Sprintf("SELECT id FROM t WHERE id = %d", 1000+i), pgx.QueryExecModeSimpleProtocol); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range 3 {
+			if _, err := c.Exec(ctx, "SELECT id FROM t WHERE id = $1", i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.Exec(ctx, "SELECT * FROM no_such_table"); err == nil {
+			t.Fatal("query of a missing table succeeded")
+		}
+		db := g.mydb(t, "alice", "alice-secret", "myapp", nil)
+		for i := range 4 {
+			if _, err := db.Exec(fmt.Sprintf("SELECT id FROM t WHERE id = %d", 7000+i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var top struct {
+			Queries []struct {
+				Database, Query string
+				Count, Errors   int
+				P50MS           float64 `json:"p50_ms"`
+				P99MS           float64 `json:"p99_ms"`
+			}
+		}
+		if code := g.adminCall(t, "GET", "/api/v1/queries?sort=count&limit=100", testReadToken, &top); code != 200 {
+			t.Fatalf("queries: %d", code)
+		}
+		got := map[string]int{}
+		for _, q := range top.Queries {
+			if strings.Contains(q.Query, "1000") || strings.Contains(q.Query, "7000") {
+				t.Errorf("a literal shows in %q", q.Query)
+			}
+			if q.P99MS < q.P50MS || (q.Count > 0 && q.P50MS <= 0) {
+				t.Errorf("percentiles of %q: p50 %v p99 %v", q.Query, q.P50MS, q.P99MS)
+			}
+			got[q.Database+": "+q.Query] = q.Count*100 + q.Errors
+		}
+		for want, n := range map[string]int{
+			"pgapp: SELECT id FROM t WHERE id = ?":  500,
+			"pgapp: SELECT id FROM t WHERE id = $1": 300,
+			"pgapp: SELECT * FROM no_such_table":    101,
+			"myapp: SELECT id FROM t WHERE id = ?":  400,
+		} {
+			if got[want] != n {
+				t.Errorf("%s: count*100+errors = %d, want %d (all: %v)", want, got[want], n, got)
+			}
+		}
+	})
+
 	t.Run("drain and undrain", func(t *testing.T) {
 		open := g.connect(t, "alice", "alice-secret", "pgapp")
 		if code := g.adminCall(t, "POST", "/api/v1/drain", testAdminToken, nil); code != 200 {
@@ -413,7 +467,7 @@ func TestAdminCLI(t *testing.T) {
 	if out, _, code := run(testAdminToken, "kill", js.Sessions[0].ID); code != 0 || strings.TrimSpace(out) != "killed" {
 		t.Fatalf("kill: %d %s", code, out)
 	}
-	for _, args := range [][]string{{"whoami"}, {"backends"}, {"pools"}, {"denials", "--limit", "3"}, {"reload"}, {"drain"}, {"undrain"}} {
+	for _, args := range [][]string{{"whoami"}, {"backends"}, {"pools"}, {"top", "--sort", "count"}, {"denials", "--limit", "3"}, {"reload"}, {"drain"}, {"undrain"}} {
 		if out, errOut, code := run(testAdminToken, args...); code != 0 {
 			t.Errorf("floe admin %v: %d %s %s", args, code, out, errOut)
 		}

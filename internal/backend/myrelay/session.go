@@ -459,7 +459,7 @@ func (s *session) query(ctx context.Context, p []byte) error {
 		return s.lost(err)
 	}
 	failed, err := s.relayResult(false, false)
-	s.observe(start, failed, err)
+	s.observe(start, failed, err, q)
 	if err != nil {
 		return err
 	}
@@ -470,8 +470,10 @@ func (s *session) query(ctx context.Context, p []byte) error {
 	return nil
 }
 
-func (s *session) observe(start time.Time, failed bool, err error) {
-	s.latency.Observe(time.Since(start).Seconds())
+func (s *session) observe(start time.Time, failed bool, err error, text string) {
+	d := time.Since(start)
+	s.latency.Observe(d.Seconds())
+	s.r.metrics.Statements.Record(s.r.name, text, sqltext.MaskMySQL, d, s.outRows, failed || err != nil)
 	if failed || err != nil {
 		s.errObs.Inc()
 	} else {
@@ -1057,7 +1059,7 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 	if ex.Flags&mysqlwire.CursorReadOnly != 0 {
 		cs.plan = s.plan // rows come with COM_STMT_FETCH
 	}
-	s.observe(start, failed, err)
+	s.observe(start, failed, err, cs.query)
 	return err
 }
 

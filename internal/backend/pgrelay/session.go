@@ -163,6 +163,7 @@ type session struct {
 	bytesIn     int64
 	cycleStart  time.Time
 	cycleErr    bool
+	cycleText   string
 
 	okObs, errObs   prometheus.Counter
 	latency         prometheus.Observer
@@ -914,7 +915,10 @@ func (s *session) roundTrip(ctx context.Context, m pgproto3.FrontendMessage, o o
 }
 
 func (s *session) endCycle() {
-	s.latency.Observe(time.Since(s.cycleStart).Seconds())
+	d := time.Since(s.cycleStart)
+	s.latency.Observe(d.Seconds())
+	s.r.metrics.Statements.Record(s.r.name, s.cycleText, sqltext.Mask, d, s.runRows, s.cycleErr)
+	s.cycleText = ""
 	if s.cycleErr {
 		s.errObs.Inc()
 	} else {

@@ -84,6 +84,9 @@ func (r *Relay) splitOn() bool { return r.cluster.Splitting() }
 // in a batch that began on a replica — the batch cannot move, and the
 // replica would refuse it anyway.
 func (s *session) noteStatement(text string) error {
+	if s.cycleText == "" {
+		s.cycleText = text // the cycle's statistics go under its first statement
+	}
 	if text == "" || !s.r.splitOn() || s.r.classOf(text).Read {
 		return nil
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqltext"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -98,7 +99,17 @@ func (m mysqlEngine) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		start := time.Now()
 		err = s.command(ctx, p)
 		if p[0] == mysqlwire.ComQuery || p[0] == mysqlwire.ComStmtExecute {
-			s.latency.Observe(time.Since(start).Seconds())
+			d := time.Since(start)
+			s.latency.Observe(d.Seconds())
+			text := ""
+			if p[0] == mysqlwire.ComQuery {
+				text = string(p[1:])
+			} else if len(p) >= 5 {
+				if st := s.stmts[binary.LittleEndian.Uint32(p[1:])]; st != nil {
+					text = st.st.sql
+				}
+			}
+			s.e.metrics.Statements.Record(s.e.name, text, sqltext.MaskMySQL, d, 0, err != nil)
 			if err != nil {
 				s.errObs.Inc()
 			} else {

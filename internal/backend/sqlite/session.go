@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqltext"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -151,7 +152,7 @@ func (s *session) loop(ctx context.Context) error {
 		switch m := msg.(type) {
 		case *pgproto3.Query:
 			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, &s.stmtRun, func() error { return s.simpleQuery(ctx, m.String) })
-			s.observe(start, err)
+			s.observe(start, err, m.String)
 			err = s.ready(err)
 		case *pgproto3.Parse:
 			err = s.extended(s.parse(ctx, m))
@@ -161,7 +162,11 @@ func (s *session) loop(ctx context.Context) error {
 			err = s.extended(s.describe(ctx, m))
 		case *pgproto3.Execute:
 			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, &s.stmtRun, func() error { return s.execute(ctx, m) })
-			s.observe(start, err)
+			text := ""
+			if pt := s.portals[m.Portal]; pt != nil && pt.p != nil {
+				text = pt.p.st.sql
+			}
+			s.observe(start, err, text)
 			err = s.extended(err)
 		case *pgproto3.Close:
 			err = s.extended(s.closeMsg(m))
@@ -192,8 +197,10 @@ func (s *session) loop(ctx context.Context) error {
 	}
 }
 
-func (s *session) observe(start time.Time, err error) {
-	s.latency.Observe(time.Since(start).Seconds())
+func (s *session) observe(start time.Time, err error, text string) {
+	d := time.Since(start)
+	s.latency.Observe(d.Seconds())
+	s.e.metrics.Statements.Record(s.e.name, text, sqltext.Mask, d, 0, err != nil)
 	if err != nil {
 		s.errObs.Inc()
 	} else {

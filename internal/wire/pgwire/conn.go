@@ -123,7 +123,9 @@ func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.Front
 	case *pgproto3.Parse:
 		c.last.Store(&statementNote{text: m.Query, at: time.Now()})
 	}
-	if err != nil && c.killed.Load() {
+	if c.killed.Load() {
+		// Also with a message in hand: it may have been buffered before
+		// the kill; the session ends without running it.
 		return nil, errTerminated()
 	}
 	if err != nil {

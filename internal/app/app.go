@@ -81,6 +81,7 @@ type App struct {
 	started  atomic.Bool
 	counters *policy.Counters // limit state kept across reloads
 	denials  *observe.Denials // recent denials, kept across reloads
+	reloading sync.Mutex // one reload at a time
 	// demoAdminToken is the admin token demo mode prints in its banner.
 	demoAdminToken string
 	// adminDrained: the admin API took the instance out of service.
@@ -312,12 +313,23 @@ func Run(ctx context.Context, opts Options) error {
 		defer signal.Stop(ch)
 		sigs = ch
 	}
+	fileChanged := make(chan struct{}, 1)
+	if cfg.Reload.Watch && !cfg.Demo {
+		wctx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		if err := watchConfig(wctx, cfg.Source, 250*time.Millisecond, fileChanged, a.log); err != nil {
+			a.log.Warn("cannot watch the configuration file; reload with SIGHUP or the admin API", "error", err.Error())
+		}
+	}
 	var runErr error
 loop:
 	for {
 		select {
 		case <-ctx.Done():
 			break loop
+		case <-fileChanged:
+			a.log.Info("configuration file changed; reloading")
+			a.Reload(ctx)
 		case err := <-errc:
 			runErr = err
 			break loop
@@ -743,6 +755,8 @@ func (a *App) Reload(ctx context.Context) {
 
 // reload is Reload that returns why a configuration was refused.
 func (a *App) reload(ctx context.Context) error {
+	a.reloading.Lock() // SIGHUP, the file watcher and the admin API
+	defer a.reloading.Unlock()
 	cur := a.state.Load().cfg
 	cfg, err := config.Load(cur.Source)
 	if err == nil {

@@ -52,6 +52,7 @@ type Config struct {
 	Limits    []Limit     `yaml:"limits"`
 	Audit     *AuditSinks `yaml:"audit"`
 	Admin     Admin       `yaml:"admin"`
+	Reload    Reload      `yaml:"reload"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -372,6 +373,13 @@ type AuditSinks struct {
 	Buffer int `yaml:"buffer"`
 	// OnFull is drop (default: count and go on) or block (back-pressure).
 	OnFull string `yaml:"on_full"`
+}
+
+// Reload configures how a running gateway picks up a changed file.
+type Reload struct {
+	// Watch reloads when the file changes (besides SIGHUP and the admin
+	// API); read at start.
+	Watch bool `yaml:"watch"`
 }
 
 // Admin configures who may use the admin API (/api/v1 on the admin

@@ -229,3 +229,42 @@ func TestAdminEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// With reload.watch, writing the file is enough: a user added to it can
+// log in without a signal, and a broken file leaves the running
+// configuration in force.
+func TestReloadOnFileChange(t *testing.T) {
+	dsn := testDB(t)
+	users := relayConfig(dsn, "transaction", 4, "") // ends with the users list
+	base := users + "reload: {watch: true}\n"
+	g := start(t, base)
+	ctx := context.Background()
+	if _, err := pgx.Connect(ctx, g.dsn("carol", "carol-secret", "app")); err == nil {
+		t.Fatal("carol logged in before she was added")
+	}
+	g.rewrite(t, users+"  - {name: carol, password: carol-secret}\nreload: {watch: true}\n")
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 10s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("the added user logs in", func() bool {
+		c, err := pgx.Connect(ctx, g.dsn("carol", "carol-secret", "app"))
+		if err == nil {
+			c.Close(ctx)
+		}
+		return err == nil
+	})
+	g.rewrite(t, base+"colour: red\n")
+	waitFor("the broken file is refused", func() bool { return strings.Contains(g.log.String(), "reload failed") })
+	c, err := pgx.Connect(ctx, g.dsn("alice", "alice-secret", "app"))
+	if err != nil {
+		t.Fatalf("after a broken file: %v", err)
+	}
+	c.Close(ctx)
+}

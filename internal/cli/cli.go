@@ -96,7 +96,40 @@ func configCmd(stdout io.Writer) *cobra.Command {
 		},
 	}
 	check.Flags().StringVar(&cfgPath, "config", "", "config file (default $FLOE_CONFIG or ./floe.yaml)")
-	cmd.AddCommand(check)
+	scan := &cobra.Command{
+		Use:   "scan [FILE...]",
+		Short: "Flag secrets written in plain text (use ${env:} or ${file:} references instead)",
+		RunE: func(_ *cobra.Command, files []string) error {
+			if len(files) == 0 {
+				path := findConfig("")
+				if path == "" {
+					return errors.New("no config file: name one")
+				}
+				files = []string{path}
+			}
+			n := 0
+			for _, f := range files {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return err
+				}
+				found, err := config.Scan(f, data)
+				if err != nil {
+					return err
+				}
+				for _, fd := range found {
+					fmt.Fprintln(stdout, fd.String())
+				}
+				n += len(found)
+			}
+			if n > 0 {
+				return fmt.Errorf("%d plaintext secret(s) found", n)
+			}
+			fmt.Fprintf(stdout, "no plaintext secrets in %s\n", strings.Join(files, ", "))
+			return nil
+		},
+	}
+	cmd.AddCommand(check, scan)
 	return cmd
 }
 

@@ -153,3 +153,22 @@ func TestQueryPartitioned(t *testing.T) {
 		t.Fatalf("%d lines, %d distinct", len(lines), len(seen))
 	}
 }
+
+func TestConfigScan(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(bad, []byte("users:\n  - {name: a, password: hunter2}\n"), 0o600)
+	os.WriteFile(good, []byte("users:\n  - {name: a, password: \"${env:A_PW}\"}\n"), 0o600)
+	var out, errOut strings.Builder
+	if code := Main(context.Background(), []string{"config", "scan", good, bad}, strings.NewReader(""), &out, &errOut); code != 1 {
+		t.Fatalf("exit %d for a file with a secret", code)
+	}
+	if !strings.Contains(out.String(), bad+":2: users[0].password: plaintext secret") || strings.Contains(out.String(), "hunter2") || !strings.Contains(errOut.String(), "1 plaintext secret") {
+		t.Errorf("out %q err %q", out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := Main(context.Background(), []string{"config", "scan", good}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "no plaintext secrets") {
+		t.Errorf("clean file: %d %q", code, out.String())
+	}
+}

@@ -72,16 +72,16 @@ type state struct {
 
 // App is a running gateway.
 type App struct {
-	opts     Options
-	log      *slog.Logger
-	level    *slog.LevelVar
-	metrics  *observe.Metrics
-	state    atomic.Pointer[state]
-	draining atomic.Bool
-	started  atomic.Bool
-	counters *policy.Counters // limit state kept across reloads
-	denials  *observe.Denials // recent denials, kept across reloads
-	reloading sync.Mutex // one reload at a time
+	opts      Options
+	log       *slog.Logger
+	level     *slog.LevelVar
+	metrics   *observe.Metrics
+	state     atomic.Pointer[state]
+	draining  atomic.Bool
+	started   atomic.Bool
+	counters  *policy.Counters // limit state kept across reloads
+	denials   *observe.Denials // recent denials, kept across reloads
+	reloading sync.Mutex       // one reload at a time
 	// demoAdminToken is the admin token demo mode prints in its banner.
 	demoAdminToken string
 	// adminDrained: the admin API took the instance out of service.

@@ -4,12 +4,14 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 )
 
@@ -20,6 +22,8 @@ type Gateway interface {
 	Ready() (ok bool, reason string)
 	// Tokens returns the admin credentials in force (a reload changes them).
 	Tokens() *Tokens
+	// OIDC is the OpenID Connect verifier in force (nil: none).
+	OIDC() *authn.OIDC
 	// Backends lists every checked server.
 	Backends() any
 	// Pools lists the backend pools of every database.
@@ -208,7 +212,19 @@ func (a *api) sessionAction(w http.ResponseWriter, r *http.Request, act func(str
 func (a *api) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tokens := a.gw.Tokens()
-		p, ok := tokens.Lookup(bearer(r))
+		tok := bearer(r)
+		p, ok := tokens.Lookup(tok)
+		if o := a.gw.OIDC(); !ok && o != nil && authn.LooksLikeJWT(tok) {
+			id, err := o.Verify(r.Context(), tok)
+			switch {
+			case errors.Is(err, authn.ErrOIDCUnavailable):
+				a.log.Warn("OpenID Connect issuer unreachable", "error", err.Error())
+				writeError(w, http.StatusServiceUnavailable, "unavailable", "the identity provider cannot be reached to check the token; retry shortly")
+				return
+			case err == nil:
+				p, ok = Principal{Name: "oidc:" + id.Username, Scopes: o.AdminScopes(id)}, true
+			}
+		}
 		if !ok {
 			msg := "an admin token is required (Authorization: Bearer …)"
 			if tokens.Empty() {

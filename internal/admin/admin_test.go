@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
 )
@@ -26,6 +27,7 @@ type stubGateway struct {
 }
 
 func (s *stubGateway) Ready() (bool, string)                      { return !s.drained, "" }
+func (s *stubGateway) OIDC() *authn.OIDC                          { return nil }
 func (s *stubGateway) Tokens() *Tokens                            { return s.tokens }
 func (s *stubGateway) Backends() any                              { return []string{} }
 func (s *stubGateway) Pools() any                                 { return []string{} }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/floe-db/floe/internal/admin"
 	"github.com/floe-db/floe/internal/audit"
+	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/sqltext"
@@ -23,6 +24,8 @@ var _ admin.Gateway = adminGateway{}
 func (g adminGateway) Ready() (bool, string) { return g.a.ready() }
 
 func (g adminGateway) Tokens() *admin.Tokens { return g.a.state.Load().adminTokens }
+
+func (g adminGateway) OIDC() *authn.OIDC { return g.a.state.Load().oidc }
 
 func (g adminGateway) Backends() any { return g.a.backendStatuses() }
 

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -68,6 +69,8 @@ type state struct {
 	policy     *policy.Policy
 	// adminTokens are the admin API's credentials.
 	adminTokens *admin.Tokens
+	// oidc verifies OpenID Connect bearer tokens (nil: none configured).
+	oidc *authn.OIDC
 }
 
 // App is a running gateway.
@@ -488,6 +491,14 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 		adminCfg.Tokens = append(slices.Clone(adminCfg.Tokens), config.AdminToken{Name: "demo", Token: a.demoAdminToken, Scopes: []string{admin.ScopeAdmin}})
 	}
 	st.adminTokens = admin.NewTokens(adminCfg)
+	if cfg.OIDC != nil {
+		// The running verifier keeps its keys while its settings stay.
+		if cur := a.state.Load(); cur != nil && cur.oidc != nil && reflect.DeepEqual(cur.oidc.Config(), *cfg.OIDC) {
+			st.oidc = cur.oidc
+		} else {
+			st.oidc = authn.NewOIDC(*cfg.OIDC, nil)
+		}
+	}
 	myOpts := myrelay.Options{LocalInfile: cfg.MySQL.LocalInfile, Policy: a.policyNow}
 
 	a.mu.Lock()

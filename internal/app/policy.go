@@ -202,6 +202,9 @@ func (g gatedMy) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 // PolicyNow implements dataapi.Gateway.
 func (a *App) PolicyNow() *policy.Policy { return a.policyNow() }
 
+// OIDC implements dataapi.Gateway.
+func (a *App) OIDC() *authn.OIDC { return a.state.Load().oidc }
+
 // Tokens implements dataapi.Gateway.
 func (a *App) Tokens() *authn.Tokens { return a.tokens }
 

@@ -53,6 +53,7 @@ type Config struct {
 	Audit     *AuditSinks `yaml:"audit"`
 	Admin     Admin       `yaml:"admin"`
 	Reload    Reload      `yaml:"reload"`
+	OIDC      *OIDC       `yaml:"oidc"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -373,6 +374,26 @@ type AuditSinks struct {
 	Buffer int `yaml:"buffer"`
 	// OnFull is drop (default: count and go on) or block (back-pressure).
 	OnFull string `yaml:"on_full"`
+}
+
+// OIDC accepts bearer JWTs from an OpenID Connect issuer, checked
+// against its published keys (JWKS), on the admin API and the HTTP data
+// API.
+type OIDC struct {
+	// Issuer is the issuer URL (its /.well-known/openid-configuration is
+	// read on first use).
+	Issuer string `yaml:"issuer"`
+	// Audience is the aud (client id) tokens must carry.
+	Audience string `yaml:"audience"`
+	// UsernameClaim names the caller (default preferred_username, then sub).
+	UsernameClaim string `yaml:"username_claim"`
+	// GroupsClaim holds the caller's groups (default groups).
+	GroupsClaim string `yaml:"groups_claim"`
+	// Roles maps a group to gateway roles for the data API; a token whose
+	// groups map to no role is refused there.
+	Roles map[string][]string `yaml:"roles"`
+	// AdminScopes maps a group to an admin API scope (read or admin).
+	AdminScopes map[string]string `yaml:"admin_scopes"`
 }
 
 // Reload configures how a running gateway picks up a changed file.

@@ -349,6 +349,29 @@ func (c *Config) validate() Errors {
 			}
 		}
 	}
+	if o := c.OIDC; o != nil {
+		if u, err := url.Parse(o.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("oidc.issuer", "want the issuer's https:// URL")
+		}
+		if o.Audience == "" {
+			bad("oidc.audience", "is required (the client id tokens are issued for)")
+		}
+		if len(o.Roles) == 0 && len(o.AdminScopes) == 0 {
+			bad("oidc", "map groups to gateway roles (roles) or admin scopes (admin_scopes)")
+		}
+		for g, sc := range o.AdminScopes {
+			if !slices.Contains(AdminScopes, sc) {
+				bad("oidc.admin_scopes."+g, "%q: want read or admin", sc)
+			}
+		}
+		for g, rs := range o.Roles {
+			for _, r := range rs {
+				if !slices.ContainsFunc(c.Roles, func(x Role) bool { return x.Name == r }) {
+					bad("oidc.roles."+g, "unknown role %q", r)
+				}
+			}
+		}
+	}
 	if bg := c.Admin.BreakGlass; bg.Enabled && !validTokenHash(bg.Hash) {
 		bad("admin.break_glass.hash", "want sha256:<64 hex digits> (from `floe admin new-token`) when enabled")
 	}

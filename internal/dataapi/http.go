@@ -71,9 +71,9 @@ func (s *Service) authenticate(r *http.Request) (Caller, *Error) {
 		}
 		c.User, err = s.Login("http", user, pw, c.Client)
 	case "bearer":
-		c.User, err = s.Token("http", strings.TrimSpace(cred), c.Client)
+		c.User, err = s.Token(r.Context(), "http", strings.TrimSpace(cred), c.Client)
 	default:
-		return c, &Error{Status: 401, Code: CodeUnauthorized, Message: "authentication required: HTTP Basic with a gateway user, or a bearer token from POST /v1/token"}
+		return c, &Error{Status: 401, Code: CodeUnauthorized, Message: "authentication required: HTTP Basic with a gateway user, or a bearer token (from POST /v1/token, or an OpenID Connect token when oidc is configured)"}
 	}
 	if err != nil {
 		var e *Error

@@ -35,6 +35,8 @@ type Gateway interface {
 	// AuthResult audits an authentication attempt and counts failures
 	// toward login lockout.
 	AuthResult(protocol, user, db string, client net.Addr, err error)
+	// OIDC is the OpenID Connect verifier in force (nil: none).
+	OIDC() *authn.OIDC
 }
 
 // Service runs queries for the HTTP API and the Flight SQL server: it
@@ -79,8 +81,12 @@ func (s *Service) Login(protocol, user, password string, client net.Addr) (*auth
 	return u, nil
 }
 
-// Token checks a bearer token issued by IssueToken.
-func (s *Service) Token(protocol, tok string, client net.Addr) (*authn.User, error) {
+// Token checks a bearer token issued by IssueToken, or an OpenID Connect
+// token of the configured issuer: its groups must map to gateway roles.
+func (s *Service) Token(ctx context.Context, protocol, tok string, client net.Addr) (*authn.User, error) {
+	if o := s.gw.OIDC(); o != nil && authn.LooksLikeJWT(tok) {
+		return s.oidcUser(ctx, o, protocol, tok, client)
+	}
 	name, err := s.gw.Tokens().Verify(tok)
 	var u *authn.User
 	if err == nil {
@@ -94,6 +100,28 @@ func (s *Service) Token(protocol, tok string, client net.Addr) (*authn.User, err
 		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: "28000", Message: "invalid or expired bearer token"}
 	}
 	return u, nil
+}
+
+// oidcUser is the gateway user an OpenID Connect token stands for.
+func (s *Service) oidcUser(ctx context.Context, o *authn.OIDC, protocol, tok string, client net.Addr) (*authn.User, error) {
+	id, err := o.Verify(ctx, tok)
+	if err != nil {
+		s.metrics.AuthFailures.WithLabelValues(protocol, "oidc").Inc()
+		s.gw.AuthResult(protocol, "(oidc)", "", client, err)
+		if errors.Is(err, authn.ErrOIDCUnavailable) {
+			s.log.Warn("OpenID Connect issuer unreachable", "error", err.Error())
+			return nil, &Error{Status: 503, Code: CodeUnavailable, SQLState: "08006", Message: "the identity provider cannot be reached to check the token; retry shortly"}
+		}
+		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: "28000", Message: "invalid or expired OpenID Connect token"}
+	}
+	roles := o.Roles(id)
+	if len(roles) == 0 {
+		err := &Error{Status: 403, Code: CodeForbidden, SQLState: "42501", Message: fmt.Sprintf("the token of %q carries no group that maps to a gateway role (oidc.roles)", id.Username)}
+		s.gw.AuthResult(protocol, id.Username, "", client, err)
+		return nil, err
+	}
+	s.gw.AuthResult(protocol, id.Username, "", client, nil)
+	return &authn.User{Name: id.Username, Roles: roles}, nil
 }
 
 // IssueToken returns a bearer token for u and its expiry.

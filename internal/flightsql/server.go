@@ -165,7 +165,7 @@ func (s *Server) authenticate(ctx context.Context, handshake bool) (context.Cont
 		tok, _ := s.svc.IssueToken(c.User)
 		return context.WithValue(ctx, identityKey{}, c), tok, nil
 	case strings.EqualFold(scheme, "bearer"):
-		if c.User, err = s.svc.Token("flightsql", cred, client); err != nil {
+		if c.User, err = s.svc.Token(ctx, "flightsql", cred, client); err != nil {
 			return nil, "", grpcError(err)
 		}
 		return context.WithValue(ctx, identityKey{}, c), "", nil

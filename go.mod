@@ -27,7 +27,13 @@ require (
 	modernc.org/sqlite v1.60.1
 )
 
-require github.com/go-jose/go-jose/v4 v4.1.4
+require (
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
+	github.com/go-jose/go-jose/v4 v4.1.4
+)
+
+require github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 
 require (
 	cloud.google.com/go/compute/metadata v0.9.0 // indirect

@@ -2,9 +2,10 @@ package admin
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -37,6 +38,8 @@ type Gateway interface {
 	// Denials returns up to limit recent denials, newest first, and how
 	// many there were in all.
 	Denials(limit int) ([]observe.Denial, uint64)
+	// Stats are the counters the dashboard charts.
+	Stats() Stats
 	// TopQueries returns up to limit statement shapes with their
 	// figures, ordered by sort (total, count, errors, mean, p99).
 	TopQueries(limit int, sort string) []observe.QueryStat
@@ -47,6 +50,17 @@ type Gateway interface {
 	SetDrained(on bool)
 	// AuditAdmin writes an admin action to the audit log.
 	AuditAdmin(fields map[string]any)
+}
+
+// Stats are cumulative counters and current gauges; the dashboard takes
+// rates and interval percentiles from the difference of two snapshots.
+type Stats struct {
+	Time       time.Time      `json:"time"`
+	Statements observe.Totals `json:"statements"`
+	// Denials counts denials since start.
+	Denials  uint64 `json:"denials"`
+	Sessions int    `json:"sessions"`
+	Pools    any    `json:"pools"`
 }
 
 // Session is one client session.
@@ -67,6 +81,9 @@ type Session struct {
 //go:embed openapi.json
 var openAPI []byte
 
+//go:embed ui
+var uiFiles embed.FS
+
 // Handler returns the admin HTTP handler: /healthz, /readyz and /metrics
 // open to all, /api/v1 behind admin tokens.
 func Handler(gw Gateway, m *observe.Metrics, log *slog.Logger) http.Handler {
@@ -83,6 +100,19 @@ func Handler(gw Gateway, m *observe.Metrics, log *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", m.Handler())
+	ui, _ := fs.Sub(uiFiles, "ui")
+	files := http.StripPrefix("/ui/", http.FileServerFS(ui))
+	mux.Handle("GET /ui/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The page loads its own script and style only, and may not be
+		// framed; the token it holds stays in this origin.
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		files.ServeHTTP(w, r)
+	}))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/ui/", http.StatusFound)
+	})
 	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
@@ -144,6 +174,9 @@ func (a *api) routes() []route {
 				ds = []observe.Denial{}
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"denials": ds, "total": total})
+		}},
+		{"GET", "/api/v1/stats", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			writeJSON(w, http.StatusOK, a.gw.Stats())
 		}},
 		{"GET", "/api/v1/queries", ScopeRead, false, func(w http.ResponseWriter, r *http.Request, _ Principal) {
 			limit, ok := intParam(w, r, "limit", 20, 1000)
@@ -227,7 +260,10 @@ func (a *api) guard(rt route) http.Handler {
 		}
 		if !ok {
 			msg := "an admin token is required (Authorization: Bearer …)"
-			if tokens.Empty() {
+			if tok != "" {
+				msg = "this admin token is not valid"
+			}
+			if tokens.Empty() && a.gw.OIDC() == nil {
 				msg = "no admin tokens are configured (admin.tokens); the admin API is closed"
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="floe-admin"`)

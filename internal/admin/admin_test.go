@@ -28,6 +28,7 @@ type stubGateway struct {
 
 func (s *stubGateway) Ready() (bool, string)                      { return !s.drained, "" }
 func (s *stubGateway) OIDC() *authn.OIDC                          { return nil }
+func (s *stubGateway) Stats() Stats                               { return Stats{} }
 func (s *stubGateway) Tokens() *Tokens                            { return s.tokens }
 func (s *stubGateway) Backends() any                              { return []string{} }
 func (s *stubGateway) Pools() any                                 { return []string{} }

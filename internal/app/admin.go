@@ -105,6 +105,18 @@ func (g adminGateway) KillSession(id string) bool {
 	return g.a.my.Terminate(n)
 }
 
+func (g adminGateway) Stats() admin.Stats {
+	_, denials := g.a.denials.Recent(1)
+	n := 0
+	if g.a.pg != nil {
+		n += len(g.a.pg.Sessions())
+	}
+	if g.a.my != nil {
+		n += len(g.a.my.Sessions())
+	}
+	return admin.Stats{Time: time.Now(), Statements: g.a.metrics.Statements.Totals(), Denials: denials, Sessions: n, Pools: g.a.poolStats()}
+}
+
 func (g adminGateway) TopQueries(limit int, sort string) []observe.QueryStat {
 	return g.a.metrics.Statements.Top(limit, sort)
 }

@@ -860,7 +860,7 @@ func printBanner(w io.Writer, a Addrs, adminToken string) {
 
   Arrow Flight SQL: grpc://%[9]s
 
-  Admin:   http://%[5]s/healthz  /readyz  /metrics
+  Admin:   http://%[5]s/ (dashboard)  /healthz  /readyz  /metrics
   Admin API (this run's token):
       FLOE_ADMIN_TOKEN=%[10]s floe admin --server http://%[5]s sessions
 

@@ -183,3 +183,41 @@ func (q *QueryStats) Top(limit int, sort string) []QueryStat {
 	}
 	return out
 }
+
+// Totals are the statement figures summed over every shape since start,
+// with the cumulative latency histogram: LatencyCounts[i] statements took
+// less than LatencyBoundsMS[i]. Two snapshots give the rate and the
+// percentiles of the time between them.
+type Totals struct {
+	Count           uint64    `json:"count"`
+	Errors          uint64    `json:"errors"`
+	LatencyBoundsMS []float64 `json:"latency_bounds_ms"`
+	LatencyCounts   []uint64  `json:"latency_counts"`
+}
+
+// Totals sums every shape.
+func (q *QueryStats) Totals() Totals {
+	t := Totals{LatencyBoundsMS: make([]float64, latBuckets), LatencyCounts: make([]uint64, latBuckets)}
+	for i := range latBuckets {
+		t.LatencyBoundsMS[i] = float64(latBase) * math.Pow(latGrowth, float64(i+1)) / float64(time.Millisecond)
+	}
+	if q == nil {
+		return t
+	}
+	var per [latBuckets]uint64
+	q.mu.Lock()
+	for _, s := range q.shapes {
+		t.Count += s.count
+		t.Errors += s.errors
+		for i, n := range s.buckets {
+			per[i] += uint64(n)
+		}
+	}
+	q.mu.Unlock()
+	var run uint64
+	for i, n := range per {
+		run += n
+		t.LatencyCounts[i] = run
+	}
+	return t
+}

@@ -95,3 +95,25 @@ func BenchmarkQueryStatsRecord(b *testing.B) {
 		}
 	})
 }
+
+func TestQueryStatsTotals(t *testing.T) {
+	q := NewQueryStats(0)
+	q.Record("a", "SELECT 1", maskDigits, 50*time.Microsecond, 0, false)
+	q.Record("a", "SELECT 2", maskDigits, 5*time.Millisecond, 0, true)
+	q.Record("b", "UPDATE x", maskDigits, time.Second, 0, false)
+	tot := q.Totals()
+	if tot.Count != 3 || tot.Errors != 1 || len(tot.LatencyCounts) != len(tot.LatencyBoundsMS) {
+		t.Fatalf("totals %+v", tot)
+	}
+	below := func(ms float64) uint64 {
+		for i, b := range tot.LatencyBoundsMS {
+			if b > ms {
+				return tot.LatencyCounts[i-1]
+			}
+		}
+		return tot.LatencyCounts[len(tot.LatencyCounts)-1]
+	}
+	if below(0.04) != 0 || below(1) != 1 || below(100) != 2 || tot.LatencyCounts[len(tot.LatencyCounts)-1] != 3 {
+		t.Errorf("cumulative counts: <0.04ms %d, <1ms %d, <100ms %d, all %d", below(0.04), below(1), below(100), tot.LatencyCounts[len(tot.LatencyCounts)-1])
+	}
+}

@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5"
+)
+
+// browser starts headless Chromium (Debian's chromium, which
+// scripts/services.sh installs) for the test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium not found: run scripts/services.sh (apt-get install chromium)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 1000),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	return ctx
+}
+
+// artifactsDir is where browser tests leave screenshots:
+// $FLOE_ARTIFACTS, or artifacts/ at the top of the checkout.
+func artifactsDir(t *testing.T) string {
+	dir := os.Getenv("FLOE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// The dashboard in a real browser: sign in with an admin token, see the
+// charts fill while statements run, see the session and its statement,
+// kill it from the page.
+func TestDashboardInBrowser(t *testing.T) {
+	dsn := testDB(t)
+	g := start(t, relayConfig(dsn, "transaction", 4, ""))
+	ctx, cancel := context.WithTimeout(browser(t), 90*time.Second)
+	defer cancel()
+
+	// Load on the gateway while the page is open.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := pgx.Connect(context.Background(), g.dsn("bob", "bob-secret", "app"))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(context.Background())
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			_, _ = c.Exec(context.Background(), "SELECT count(*) FROM generate_series(1, 100)")
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	victim := g.connect(t, "alice", "alice-secret", "app")
+	if _, err := victim.Exec(context.Background(), "SELECT 'alice was here'"); err != nil {
+		t.Fatal(err)
+	}
+
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))(ctx, t)
+			return err
+		})
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate("http://"+g.admin+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), "wrong-token"),
+		chromedp.Click(chromedp.ID("login-button")),
+		poll(`document.getElementById("login-error").textContent.length > 0`),
+	); err != nil {
+		t.Fatalf("bad sign-in: %v", err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("token"), testAdminToken),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.ID("app")),
+		poll(`(() => { const c = document.getElementById("chart-qps"); return Number(c.dataset.points) >= 3 && JSON.parse(c.dataset.last).statements > 0; })()`),
+		poll(`(() => { const c = document.getElementById("chart-latency"); return !!c.dataset.last && JSON.parse(c.dataset.last).p50 > 0; })()`),
+		poll(`document.querySelector('#sessions tr[data-user="alice"]') !== null`),
+		poll(`[...document.querySelectorAll("#queries td.sql")].some(td => td.textContent.includes("generate_series"))`),
+	); err != nil {
+		t.Fatalf("dashboard: %v\ngateway log:\n%s", err, g.log.String())
+	}
+	who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("who")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qps, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("chart-qps"), "data-last"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("chart-latency"), "data-last"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#sessions tr[data-user="alice"] td.sql`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("signed in as %q; statements/s %s; latency %s", who, qps.Value, lat.Value)
+	if sql == "" || strings.Contains(sql, "alice was here") {
+		t.Errorf("the session's statement shows as %q: want it with the literal masked", sql)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(artifactsDir(t), "dashboard.png")
+	if err := os.WriteFile(out, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", out, len(shot))
+
+	// Kill alice's session from the page.
+	// The page asks for confirmation; the test says yes.
+	if err := chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`)(ctx, t)
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(`#sessions tr[data-user="alice"] button.kill`)),
+		poll(`document.querySelector('#sessions tr[data-user="alice"]') === null`),
+	); err != nil {
+		t.Fatalf("kill from the page: %v", err)
+	}
+	if _, err := victim.Exec(context.Background(), "SELECT 1"); sqlstate(err) != "57P01" {
+		t.Fatalf("the killed session: %v, want 57P01", err)
+	}
+}

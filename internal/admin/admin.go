@@ -50,6 +50,7 @@ type Gateway interface {
 	SetDrained(on bool)
 	// AuditAdmin writes an admin action to the audit log.
 	AuditAdmin(fields map[string]any)
+	Editor
 }
 
 // Stats are cumulative counters and current gauges; the dashboard takes
@@ -93,11 +94,16 @@ func Handler(gw Gateway, m *observe.Metrics, log *slog.Logger) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if ok, reason := gw.Ready(); !ok {
+		ok, reason := gw.Ready()
+		switch {
+		case !ok:
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": reason})
-			return
+		case reason != "":
+			// Serving, with a warning (the shared store is unreachable).
+			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": reason})
+		default:
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", m.Handler())
 	ui, _ := fs.Sub(uiFiles, "ui")
@@ -145,7 +151,7 @@ type api struct {
 }
 
 func (a *api) routes() []route {
-	return []route{
+	return append(a.userRoutes(), []route{
 		{"GET", "/api/v1/whoami", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, p Principal) {
 			writeJSON(w, http.StatusOK, p)
 		}},
@@ -213,7 +219,7 @@ func (a *api) routes() []route {
 			a.gw.SetDrained(false)
 			writeJSON(w, http.StatusOK, map[string]string{"status": "serving"})
 		}},
-	}
+	}...)
 }
 
 // intParam reads a numeric query parameter between 1 and most; a bad one

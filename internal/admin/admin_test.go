@@ -48,6 +48,13 @@ func (s *stubGateway) AuditAdmin(f map[string]any) {
 	s.mu.Unlock()
 }
 
+func (s *stubGateway) Users() []UserInfo                                  { return nil }
+func (s *stubGateway) PutUser(context.Context, string, UserSpec) error    { return ErrConflict }
+func (s *stubGateway) DeleteUser(context.Context, string) error           { return ErrNotFound }
+func (s *stubGateway) Roles() []RoleInfo                                  { return nil }
+func (s *stubGateway) PutRole(context.Context, string, config.Role) error { return ErrInvalid }
+func (s *stubGateway) DeleteRole(context.Context, string) error           { return nil }
+
 func TestTokens(t *testing.T) {
 	tok, err := NewToken()
 	if err != nil || !strings.HasPrefix(tok, "floe_") || len(tok) < 40 {
@@ -128,6 +135,10 @@ func TestRoutesAuthAndErrors(t *testing.T) {
 		{"GET", "/api/v2/anything", "admin-token-0123456789", 404, "not_found"},
 		{"GET", "/api/v1/openapi.json", "", 200, ""},
 		{"GET", "/healthz", "", 200, ""},
+		{"GET", "/api/v1/users", "read-token-0123456789", 200, ""},
+		{"DELETE", "/api/v1/users/bob", "read-token-0123456789", 403, "forbidden"},
+		{"DELETE", "/api/v1/users/bob", "admin-token-0123456789", 404, "not_found"},
+		{"DELETE", "/api/v1/roles/r", "admin-token-0123456789", 200, ""},
 	} {
 		if code, ec := call(tc.method, tc.path, tc.token); code != tc.code || ec != tc.errCode {
 			t.Errorf("%s %s (%q): %d %q, want %d %q", tc.method, tc.path, tc.token, code, ec, tc.code, tc.errCode)
@@ -140,7 +151,7 @@ func TestRoutesAuthAndErrors(t *testing.T) {
 	for _, f := range gw.audited {
 		got = append(got, f["actor"].(string)+" "+f["path"].(string))
 	}
-	want := "ro /api/v1/sessions/pg-1/kill,ops /api/v1/sessions/pg-1/kill,ops /api/v1/sessions/pg-2/kill,ops /api/v1/sessions/pg-1/cancel,ops /api/v1/reload"
+	want := "ro /api/v1/sessions/pg-1/kill,ops /api/v1/sessions/pg-1/kill,ops /api/v1/sessions/pg-2/kill,ops /api/v1/sessions/pg-1/cancel,ops /api/v1/reload,ro /api/v1/users/bob,ops /api/v1/users/bob,ops /api/v1/roles/r"
 	if strings.Join(got, ",") != want {
 		t.Errorf("audited %v\nwant %s", got, want)
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/store"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -71,6 +72,9 @@ type state struct {
 	adminTokens *admin.Tokens
 	// oidc verifies OpenID Connect bearer tokens (nil: none configured).
 	oidc *authn.OIDC
+	// fileCfg is the configuration file's content; cfg adds the shared
+	// store's users and roles to it.
+	fileCfg *config.Config
 }
 
 // App is a running gateway.
@@ -85,6 +89,12 @@ type App struct {
 	counters  *policy.Counters // limit state kept across reloads
 	denials   *observe.Denials // recent denials, kept across reloads
 	reloading sync.Mutex       // one reload at a time
+	// The shared store (nil: none), its last good document and whether
+	// it answers.
+	store     store.Store
+	storeDoc  atomic.Pointer[store.Document]
+	storeUp   atomic.Bool
+	storeDown atomic.Pointer[time.Time]
 	// demoAdminToken is the admin token demo mode prints in its banner.
 	demoAdminToken string
 	// adminDrained: the admin API took the instance out of service.
@@ -169,12 +179,26 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 
+	a.openStore(ctx, cfg)
 	st, err := a.build(ctx, cfg)
+	if err != nil && a.storeDoc.Load() != nil {
+		// The store's content does not fit this file: start from the
+		// file alone and say why.
+		a.log.Error("shared store", "error", err.Error())
+		a.storeDoc.Store(nil)
+		st, err = a.build(ctx, cfg)
+	}
 	if err != nil {
+		if a.store != nil {
+			a.store.Close()
+		}
 		return err
 	}
 	a.state.Store(st)
 	defer a.closeAll()
+	storeCtx, stopStore := context.WithCancel(ctx)
+	defer stopStore()
+	a.watchStore(storeCtx)
 
 	tlsCfg, err := loadTLS(cfg)
 	if err != nil {
@@ -397,6 +421,8 @@ func displaySource(c *config.Config) string {
 	return c.Source
 }
 
+// ready reports whether the gateway accepts work; a reason with true is
+// a warning (the shared store is unreachable, say).
 func (a *App) ready() (bool, string) {
 	switch {
 	case !a.started.Load():
@@ -406,7 +432,7 @@ func (a *App) ready() (bool, string) {
 	case a.adminDrained.Load():
 		return false, "drained by the admin API"
 	}
-	return true, ""
+	return true, a.storeStatus()
 }
 
 func loadConfig(opts Options) (*config.Config, error) {
@@ -476,7 +502,15 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 
 // build makes the state for cfg, reusing relays and engines that serve
 // the same backend.
-func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
+func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error) {
+	cfg := fileCfg
+	if doc := a.storeDoc.Load(); doc != nil && (len(doc.Users) > 0 || len(doc.Roles) > 0) {
+		merged, err := fileCfg.WithOverlay(doc.Users, doc.Roles)
+		if err != nil {
+			return nil, fmt.Errorf("the shared store's users and roles do not fit the file: %w", err)
+		}
+		cfg = merged
+	}
 	specs := make([]authn.Spec, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
 		specs = append(specs, authn.Spec{Name: u.Name, Password: u.Password, Verifier: u.SCRAM, Roles: u.Roles, Databases: u.Databases})
@@ -485,7 +519,7 @@ func (a *App) build(ctx context.Context, cfg *config.Config) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{cfg: cfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}, sources: map[string]dataapi.Source{}}
+	st := &state{cfg: cfg, fileCfg: fileCfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}, sources: map[string]dataapi.Source{}}
 	adminCfg := cfg.Admin
 	if cfg.Demo && a.demoAdminToken != "" {
 		adminCfg.Tokens = append(slices.Clone(adminCfg.Tokens), config.AdminToken{Name: "demo", Token: a.demoAdminToken, Scopes: []string{admin.ScopeAdmin}})
@@ -797,6 +831,9 @@ func (a *App) reload(ctx context.Context) error {
 func (a *App) closeAll() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.store != nil {
+		a.store.Close()
+	}
 	for _, r := range a.mu.relays {
 		r.Close()
 	}

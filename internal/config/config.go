@@ -54,6 +54,7 @@ type Config struct {
 	Admin     Admin       `yaml:"admin"`
 	Reload    Reload      `yaml:"reload"`
 	OIDC      *OIDC       `yaml:"oidc"`
+	Store     *Store      `yaml:"store"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -228,41 +229,41 @@ type Health struct {
 
 // User is a gateway user. Exactly one of Password and SCRAM is set.
 type User struct {
-	Name     string   `yaml:"name"`
-	Password string   `yaml:"password"`
-	SCRAM    string   `yaml:"scram"`
-	Roles    []string `yaml:"roles"`
+	Name     string   `yaml:"name" json:"name"`
+	Password string   `yaml:"password" json:"password,omitempty"`
+	SCRAM    string   `yaml:"scram" json:"scram,omitempty"`
+	Roles    []string `yaml:"roles" json:"roles"`
 	// Databases limits which logical databases the user may open; empty means all.
-	Databases []string `yaml:"databases"`
+	Databases []string `yaml:"databases" json:"databases,omitempty"`
 }
 
 // Role is a named set of grants.
 type Role struct {
-	Name   string  `yaml:"name"`
-	Grants []Grant `yaml:"grants"`
+	Name   string  `yaml:"name" json:"name"`
+	Grants []Grant `yaml:"grants" json:"grants"`
 	// RowFilters restrict the rows the role's users read, update and
 	// delete in a table: the predicate is added to their statements.
-	RowFilters []RowFilter `yaml:"row_filters"`
+	RowFilters []RowFilter `yaml:"row_filters" json:"row_filters,omitempty"`
 }
 
 // RowFilter is a predicate added to every statement that reads a table.
 type RowFilter struct {
-	Database string `yaml:"database"`
-	Table    string `yaml:"table"` // name or schema.name
-	Where    string `yaml:"where"` // e.g. tenant_id = 7
+	Database string `yaml:"database" json:"database"`
+	Table    string `yaml:"table" json:"table"` // name or schema.name
+	Where    string `yaml:"where" json:"where"` // e.g. tenant_id = 7
 }
 
 // Grant allows actions on tables of a database.
 type Grant struct {
-	Database string   `yaml:"database"`
-	Tables   []string `yaml:"tables"`
+	Database string   `yaml:"database" json:"database"`
+	Tables   []string `yaml:"tables" json:"tables,omitempty"`
 	// Functions names functions (globs) for the execute action.
-	Functions []string `yaml:"functions"`
+	Functions []string `yaml:"functions" json:"functions,omitempty"`
 	// Columns narrows a select grant (or deny) to these columns.
-	Columns []string `yaml:"columns"`
-	Actions []string `yaml:"actions"`
+	Columns []string `yaml:"columns" json:"columns,omitempty"`
+	Actions []string `yaml:"actions" json:"actions"`
 	// Deny makes the grant a deny rule: it wins over every allow.
-	Deny bool `yaml:"deny"`
+	Deny bool `yaml:"deny" json:"deny,omitempty"`
 }
 
 // Policy holds the settings of the decision point shared by all grants
@@ -394,6 +395,21 @@ type OIDC struct {
 	Roles map[string][]string `yaml:"roles"`
 	// AdminScopes maps a group to an admin API scope (read or admin).
 	AdminScopes map[string]string `yaml:"admin_scopes"`
+}
+
+// Store is the shared store several instances take users and roles
+// from, and the admin API writes them to.
+type Store struct {
+	// Kind is postgres or redis.
+	Kind string `yaml:"kind"`
+	// DSN is the PostgreSQL database (a floe schema is made in it).
+	DSN string `yaml:"dsn"`
+	// Address, Password and DB locate the Redis server.
+	Address  string `yaml:"address"`
+	Password string `yaml:"password"`
+	DB       int    `yaml:"db"`
+	// Prefix names the Redis keys and channel (default floe).
+	Prefix string `yaml:"prefix"`
 }
 
 // Reload configures how a running gateway picks up a changed file.

@@ -349,6 +349,20 @@ func (c *Config) validate() Errors {
 			}
 		}
 	}
+	if s := c.Store; s != nil {
+		switch s.Kind {
+		case "postgres":
+			if !strings.HasPrefix(s.DSN, "postgres://") && !strings.HasPrefix(s.DSN, "postgresql://") {
+				bad("store.dsn", "want postgres://… for kind postgres")
+			}
+		case "redis":
+			if _, _, err := net.SplitHostPort(s.Address); err != nil {
+				bad("store.address", "want host:port for kind redis")
+			}
+		default:
+			bad("store.kind", "%q: want postgres or redis", s.Kind)
+		}
+	}
 	if o := c.OIDC; o != nil {
 		if u, err := url.Parse(o.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			bad("oidc.issuer", "want the issuer's https:// URL")
@@ -621,4 +635,35 @@ func validTokenHash(h string) bool {
 		}
 	}
 	return true
+}
+
+// WithOverlay is c with users and roles added (those the shared store
+// holds), defaulted and validated again; a name that c already defines
+// is an error.
+func (c *Config) WithOverlay(users []User, roles []Role) (*Config, error) {
+	n := *c
+	n.Users = append(slices.Clone(c.Users), users...)
+	n.Roles = append(slices.Clone(c.Roles), roles...)
+	seen := map[string]bool{}
+	var errs Errors
+	for i, u := range n.Users {
+		if seen["u:"+u.Name] {
+			errs = append(errs, &Error{Key: fmt.Sprintf("users[%d].name", i), Msg: fmt.Sprintf("user %q is defined twice (in the file and the store)", u.Name)})
+		}
+		seen["u:"+u.Name] = true
+	}
+	for i, r := range n.Roles {
+		if seen["r:"+r.Name] {
+			errs = append(errs, &Error{Key: fmt.Sprintf("roles[%d].name", i), Msg: fmt.Sprintf("role %q is defined twice (in the file and the store)", r.Name)})
+		}
+		seen["r:"+r.Name] = true
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	n.ApplyDefaults()
+	if errs := n.validate(); len(errs) > 0 {
+		return nil, errs
+	}
+	return &n, nil
 }

@@ -71,6 +71,11 @@ type Metrics struct {
 	// failure, by database and backend.
 	ConnectRetries *prometheus.CounterVec
 
+	// StoreUp is 1 while the shared store answers; StoreVersion is the
+	// version of its document in force.
+	StoreUp      prometheus.Gauge
+	StoreVersion prometheus.Gauge
+
 	// Statements keeps per-fingerprint statement statistics (the admin
 	// API's top queries).
 	Statements *QueryStats
@@ -153,7 +158,10 @@ func NewMetrics() *Metrics {
 	m.ConnectRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "floe_backend_connect_retries_total", Help: "Backend connect attempts made after a transient failure.",
 	}, []string{"database", "backend"})
+	m.StoreUp = prometheus.NewGauge(prometheus.GaugeOpts{Name: "floe_store_up", Help: "1 while the shared store answers (0 also when none is configured)."})
+	m.StoreVersion = prometheus.NewGauge(prometheus.GaugeOpts{Name: "floe_store_version", Help: "Version of the shared store's document in force."})
 	for _, c := range []prometheus.Collector{
+		m.StoreUp, m.StoreVersion,
 		m.BreakerOpen, m.BreakerChanges, m.ConnectRetries,
 		m.PolicyDecisions, m.FirewallFindings, m.AuditDropped, m.LimitsExceeded,
 		m.BackendUp, m.BackendLag, m.BackendChanges,

@@ -1,0 +1,133 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/floe-db/floe/internal/config"
+)
+
+// Errors the Gateway's edits return, translated to HTTP statuses here.
+var (
+	// ErrConflict: the edit cannot apply (no shared store; the name is
+	// the configuration file's): 409.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: the result would not be a valid configuration: 422.
+	ErrInvalid = errors.New("invalid")
+	// ErrNotFound: nothing of that name in the store: 404.
+	ErrNotFound = errors.New("not found")
+)
+
+// UserInfo is a gateway user as the API shows it: never a secret.
+type UserInfo struct {
+	Name      string   `json:"name"`
+	Roles     []string `json:"roles"`
+	Databases []string `json:"databases"`
+	// Source is file (the configuration file) or store (the shared store).
+	Source string `json:"source"`
+}
+
+// UserSpec is the body of PUT /api/v1/users/{name}. Password (or a SCRAM
+// verifier) is required for a new user and optional for an existing one;
+// it is kept only as a verifier.
+type UserSpec struct {
+	Password  string   `json:"password,omitempty"`
+	SCRAM     string   `json:"scram,omitempty"`
+	Roles     []string `json:"roles"`
+	Databases []string `json:"databases,omitempty"`
+}
+
+// RoleInfo is a role with where it is defined.
+type RoleInfo struct {
+	config.Role
+	Source string `json:"source"`
+}
+
+// Editor is the part of Gateway that edits users and roles in the shared
+// store.
+type Editor interface {
+	Users() []UserInfo
+	PutUser(ctx context.Context, name string, spec UserSpec) error
+	DeleteUser(ctx context.Context, name string) error
+	Roles() []RoleInfo
+	PutRole(ctx context.Context, name string, r config.Role) error
+	DeleteRole(ctx context.Context, name string) error
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,62}$`)
+
+func (a *api) userRoutes() []route {
+	return []route{
+		{"GET", "/api/v1/users", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			writeJSON(w, http.StatusOK, map[string]any{"users": a.gw.Users()})
+		}},
+		{"PUT", "/api/v1/users/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			var spec UserSpec
+			name, ok := nameAndBody(w, r, &spec)
+			if !ok {
+				return
+			}
+			if spec.Password != "" && len(spec.Password) < 8 {
+				writeError(w, http.StatusUnprocessableEntity, "invalid", "password: at least 8 characters")
+				return
+			}
+			editResult(w, a.gw.PutUser(r.Context(), name, spec), map[string]string{"name": name, "status": "saved"})
+		}},
+		{"DELETE", "/api/v1/users/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			name := r.PathValue("name")
+			editResult(w, a.gw.DeleteUser(r.Context(), name), map[string]string{"name": name, "status": "deleted"})
+		}},
+		{"GET", "/api/v1/roles", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			writeJSON(w, http.StatusOK, map[string]any{"roles": a.gw.Roles()})
+		}},
+		{"PUT", "/api/v1/roles/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			var role config.Role
+			name, ok := nameAndBody(w, r, &role)
+			if !ok {
+				return
+			}
+			editResult(w, a.gw.PutRole(r.Context(), name, role), map[string]string{"name": name, "status": "saved"})
+		}},
+		{"DELETE", "/api/v1/roles/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			name := r.PathValue("name")
+			editResult(w, a.gw.DeleteRole(r.Context(), name), map[string]string{"name": name, "status": "deleted"})
+		}},
+	}
+}
+
+// nameAndBody reads the {name} of the path and a JSON body (at most
+// 1 MiB, no unknown fields); a bad one is answered.
+func nameAndBody(w http.ResponseWriter, r *http.Request, into any) (string, bool) {
+	name := r.PathValue("name")
+	if !validName.MatchString(name) {
+		writeError(w, http.StatusBadRequest, "bad_request", "name: letters, digits and _ . @ - (at most 63)")
+		return "", false
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "body: "+strings.TrimPrefix(err.Error(), "json: "))
+		return "", false
+	}
+	return name, true
+}
+
+func editResult(w http.ResponseWriter, err error, ok any) {
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, ok)
+	case errors.Is(err, ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "nothing of that name in the shared store")
+	case errors.Is(err, ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, ErrInvalid):
+		writeError(w, http.StatusUnprocessableEntity, "invalid", err.Error())
+	default:
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the shared store could not be changed: "+err.Error())
+	}
+}

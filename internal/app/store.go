@@ -1,0 +1,249 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/floe-db/floe/internal/admin"
+	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/store"
+)
+
+// openStore connects to the shared store and reads its document; an
+// unreachable store leaves the file's users and roles in force until the
+// watcher reaches it.
+func (a *App) openStore(ctx context.Context, cfg *config.Config) {
+	if cfg.Store == nil || cfg.Demo {
+		return
+	}
+	s, err := store.Open(ctx, *cfg.Store, a.log.With("component", "store"))
+	if err != nil {
+		a.log.Error("shared store", "error", err.Error())
+		return
+	}
+	a.store = s
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	doc, err := s.Load(lctx)
+	if err != nil {
+		a.log.Warn("shared store unreachable at start; serving the file's users and roles until it answers", "error", err.Error())
+		a.setStoreState(false, err)
+		return
+	}
+	a.storeDoc.Store(&doc)
+	a.setStoreState(true, nil)
+}
+
+// watchStore applies every change of the store's document until ctx ends.
+func (a *App) watchStore(ctx context.Context) {
+	if a.store == nil {
+		return
+	}
+	go a.store.Watch(ctx, func() {
+		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		doc, err := a.store.Load(lctx)
+		cancel()
+		if err != nil {
+			a.setStoreState(false, err)
+			return
+		}
+		a.applyStore(ctx, doc)
+	}, a.setStoreState)
+}
+
+func (a *App) setStoreState(up bool, err error) {
+	was := a.storeUp.Swap(up)
+	if up {
+		a.metrics.StoreUp.Set(1)
+		if !was {
+			a.storeDown.Store(nil)
+			a.log.Info("shared store reachable")
+		}
+		return
+	}
+	a.metrics.StoreUp.Set(0)
+	if was || a.storeDown.Load() == nil {
+		now := time.Now()
+		a.storeDown.Store(&now)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		a.log.Warn("shared store unreachable; serving the last good users and roles", "error", msg)
+	}
+}
+
+// applyStore puts a newer document in force.
+func (a *App) applyStore(ctx context.Context, doc store.Document) {
+	a.reloading.Lock()
+	defer a.reloading.Unlock()
+	if cur := a.storeDoc.Load(); cur != nil && cur.Version >= doc.Version && doc.Version != 0 {
+		return
+	}
+	prev := a.storeDoc.Swap(&doc)
+	st := a.state.Load()
+	next, err := a.build(ctx, st.fileCfg)
+	if err != nil {
+		a.storeDoc.Store(prev)
+		a.log.Error("shared store: the new users and roles are refused; keeping the last good ones", "version", doc.Version, "error", err.Error())
+		return
+	}
+	a.state.Store(next)
+	a.metrics.StoreVersion.Set(float64(doc.Version))
+	a.log.Info("shared store applied", "version", doc.Version, "users", len(doc.Users), "roles", len(doc.Roles))
+}
+
+// storeStatus is what /readyz adds while the store is unreachable.
+func (a *App) storeStatus() string {
+	if a.store == nil || a.storeUp.Load() {
+		return ""
+	}
+	since := "start"
+	if t := a.storeDown.Load(); t != nil {
+		since = t.UTC().Format(time.RFC3339)
+	}
+	return "shared store unreachable since " + since + "; serving the last good users and roles"
+}
+
+// change edits the store's document, checked against the file first, and
+// puts the result in force here at once (the others follow the
+// announcement).
+func (a *App) change(ctx context.Context, edit func(file *config.Config, d *store.Document) error) error {
+	if a.store == nil {
+		return fmt.Errorf("%w: no shared store is configured (store:); edit the configuration file instead", admin.ErrConflict)
+	}
+	file := a.state.Load().fileCfg
+	doc, err := a.store.Update(ctx, func(d *store.Document) error {
+		if err := edit(file, d); err != nil {
+			return err
+		}
+		if _, err := file.WithOverlay(d.Users, d.Roles); err != nil {
+			return fmt.Errorf("%w: %v", admin.ErrInvalid, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.applyStore(ctx, doc)
+	return nil
+}
+
+// storeGateway is the part of the admin gateway that edits users and roles.
+
+func (g adminGateway) Users() []admin.UserInfo {
+	st := g.a.state.Load()
+	out := []admin.UserInfo{}
+	inFile := map[string]bool{}
+	for _, u := range st.fileCfg.Users {
+		inFile[u.Name] = true
+	}
+	for _, u := range st.cfg.Users {
+		src := "store"
+		if inFile[u.Name] {
+			src = "file"
+		}
+		out = append(out, admin.UserInfo{Name: u.Name, Roles: nonNil(u.Roles), Databases: nonNil(u.Databases), Source: src})
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (g adminGateway) PutUser(ctx context.Context, name string, spec admin.UserSpec) error {
+	verifier := spec.SCRAM
+	if spec.Password != "" {
+		v, err := authn.NewVerifier(spec.Password, 4096)
+		if err != nil {
+			return err
+		}
+		verifier = v
+	}
+	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
+		if slices.ContainsFunc(file.Users, func(u config.User) bool { return u.Name == name }) {
+			return fmt.Errorf("%w: user %q is defined in the configuration file", admin.ErrConflict, name)
+		}
+		i := slices.IndexFunc(d.Users, func(u config.User) bool { return u.Name == name })
+		u := config.User{Name: name, SCRAM: verifier, Roles: spec.Roles, Databases: spec.Databases}
+		switch {
+		case i >= 0 && verifier == "":
+			u.SCRAM = d.Users[i].SCRAM // keep the password
+			d.Users[i] = u
+		case i >= 0:
+			d.Users[i] = u
+		case verifier == "":
+			return fmt.Errorf("%w: a new user needs a password", admin.ErrInvalid)
+		default:
+			d.Users = append(d.Users, u)
+		}
+		return nil
+	})
+}
+
+func (g adminGateway) DeleteUser(ctx context.Context, name string) error {
+	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
+		if slices.ContainsFunc(file.Users, func(u config.User) bool { return u.Name == name }) {
+			return fmt.Errorf("%w: user %q is defined in the configuration file", admin.ErrConflict, name)
+		}
+		n := len(d.Users)
+		d.Users = slices.DeleteFunc(d.Users, func(u config.User) bool { return u.Name == name })
+		if len(d.Users) == n {
+			return admin.ErrNotFound
+		}
+		return nil
+	})
+}
+
+func (g adminGateway) Roles() []admin.RoleInfo {
+	st := g.a.state.Load()
+	out := []admin.RoleInfo{}
+	inFile := map[string]bool{}
+	for _, r := range st.fileCfg.Roles {
+		inFile[r.Name] = true
+	}
+	for _, r := range st.cfg.Roles {
+		src := "store"
+		if inFile[r.Name] {
+			src = "file"
+		}
+		out = append(out, admin.RoleInfo{Role: r, Source: src})
+	}
+	return out
+}
+
+func (g adminGateway) PutRole(ctx context.Context, name string, r config.Role) error {
+	r.Name = name
+	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
+		if slices.ContainsFunc(file.Roles, func(x config.Role) bool { return x.Name == name }) {
+			return fmt.Errorf("%w: role %q is defined in the configuration file", admin.ErrConflict, name)
+		}
+		if i := slices.IndexFunc(d.Roles, func(x config.Role) bool { return x.Name == name }); i >= 0 {
+			d.Roles[i] = r
+		} else {
+			d.Roles = append(d.Roles, r)
+		}
+		return nil
+	})
+}
+
+func (g adminGateway) DeleteRole(ctx context.Context, name string) error {
+	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
+		if slices.ContainsFunc(file.Roles, func(x config.Role) bool { return x.Name == name }) {
+			return fmt.Errorf("%w: role %q is defined in the configuration file", admin.ErrConflict, name)
+		}
+		n := len(d.Roles)
+		d.Roles = slices.DeleteFunc(d.Roles, func(x config.Role) bool { return x.Name == name })
+		if len(d.Roles) == n {
+			return admin.ErrNotFound
+		}
+		return nil
+	})
+}

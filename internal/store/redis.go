@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/floe-db/floe/internal/config"
+)
+
+type redisStore struct {
+	rdb          *redis.Client
+	key, channel string
+	log          *slog.Logger
+}
+
+func openRedis(cfg config.Store, log *slog.Logger) *redisStore {
+	prefix := cfg.Prefix
+	if prefix == "" {
+		prefix = "floe"
+	}
+	// go-redis logs through one process-wide logger of its own; route it
+	// to ours rather than let it print to stderr.
+	redis.SetLogger(redisLog{log})
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.Address, Password: cfg.Password, DB: cfg.DB,
+		DialTimeout: 3 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second})
+	return &redisStore{rdb: rdb, key: prefix + ":state", channel: prefix + ":changes", log: log}
+}
+
+func (s *redisStore) Load(ctx context.Context) (Document, error) {
+	raw, err := s.rdb.Get(ctx, s.key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Document{}, nil
+	}
+	if err != nil {
+		return Document{}, err
+	}
+	var d Document
+	err = json.Unmarshal(raw, &d)
+	return d, err
+}
+
+func (s *redisStore) Update(ctx context.Context, change func(*Document) error) (Document, error) {
+	var out Document
+	for range 20 {
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			out = Document{}
+			raw, err := tx.Get(ctx, s.key).Bytes()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				return err
+			}
+			if len(raw) > 0 {
+				if err := json.Unmarshal(raw, &out); err != nil {
+					return err
+				}
+			}
+			if err := change(&out); err != nil {
+				return err
+			}
+			if err := validate(&out); err != nil {
+				return err
+			}
+			out.Version++
+			nb, err := json.Marshal(out)
+			if err != nil {
+				return err
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, s.key, nb, 0)
+				p.Publish(ctx, s.channel, strconv.FormatUint(out.Version, 10))
+				return nil
+			})
+			return err
+		}, s.key)
+		if !errors.Is(err, redis.TxFailedErr) {
+			return out, err
+		}
+		// Another instance changed the document in between: try again.
+	}
+	return Document{}, errors.New("store: too many concurrent changes")
+}
+
+func (s *redisStore) Watch(ctx context.Context, onChange func(), onState func(bool, error)) {
+	// go-redis keeps the subscription and resubscribes after a broken
+	// connection; a ping each second tells whether the server is there,
+	// and a recovery reloads (changes announced meanwhile were missed).
+	sub := s.rdb.Subscribe(ctx, s.channel)
+	defer sub.Close()
+	msgs := sub.Channel()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	up := false
+	check := func() {
+		err := s.rdb.Ping(ctx).Err()
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			if up {
+				onState(false, err)
+			}
+			up = false
+		case !up:
+			up = true
+			onState(true, nil)
+			onChange()
+		}
+	}
+	check()
+	if !up {
+		onState(false, errors.New("redis unreachable"))
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-msgs:
+			if !ok {
+				return
+			}
+			onChange()
+		case <-tick.C:
+			check()
+		}
+	}
+}
+
+func (s *redisStore) Close() { _ = s.rdb.Close() }
+
+// redisLog hands go-redis's messages (dial failures, reconnects) to slog.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.Debug("redis: " + fmt.Sprintf(format, v...))
+}

@@ -1,0 +1,206 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+)
+
+func redisAddr() string {
+	if v := os.Getenv("FLOE_TEST_REDIS"); v != "" {
+		return v
+	}
+	return "127.0.0.1:6379"
+}
+
+// adminSend calls the admin API with a JSON body.
+func (g *gateway) adminSend(t *testing.T, method, path string, body any) int {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, "http://"+g.admin+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Three instances share a store (PostgreSQL, then Redis): a user and a
+// role made through one reach the others within a second, a revoked
+// grant is enforced by the others within a second on sessions already
+// open, a new instance starts from the store, and a store outage leaves
+// every instance serving with the last good users and roles, saying so on
+// /readyz, until the store is back.
+func TestSharedStore(t *testing.T) {
+	appDSN := testDB(t)
+	c, err := pgx.Connect(context.Background(), appDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(context.Background(), "CREATE TABLE t (id int); INSERT INTO t VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(context.Background())
+
+	for _, kind := range []string{"postgres", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			var proxy *faultProxy
+			var storeCfg string
+			switch kind {
+			case "postgres":
+				dsn := testDB(t)
+				host := strings.SplitN(strings.SplitN(dsn, "@", 2)[1], "/", 2)[0]
+				proxy = newFaultProxy(t, host)
+				storeCfg = fmt.Sprintf("store: {kind: postgres, dsn: %q}\n", strings.Replace(dsn, host, proxy.addr(), 1))
+			case "redis":
+				b := make([]byte, 6)
+				_, _ = rand.Read(b)
+				prefix := "floe_test_" + hex.EncodeToString(b)
+				t.Cleanup(func() {
+					rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
+					defer rdb.Close()
+					rdb.Del(context.Background(), prefix+":state")
+				})
+				proxy = newFaultProxy(t, redisAddr())
+				storeCfg = fmt.Sprintf("store: {kind: redis, address: %q, prefix: %s}\n", proxy.addr(), prefix)
+			}
+			cfg := fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q}
+users:
+  - {name: root, password: root-secret, roles: [dba]}
+roles:
+  - name: dba
+    grants:
+      - {database: "*", actions: [all]}
+%s`, appDSN, storeCfg)
+			g1, g2, g3 := start(t, cfg), start(t, cfg), start(t, cfg)
+			ctx := context.Background()
+			within := func(what string, limit time.Duration, ok func() bool) time.Duration {
+				t.Helper()
+				began := time.Now()
+				for !ok() {
+					if time.Since(began) > limit {
+						t.Fatalf("%s: not within %v", what, limit)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				return time.Since(began)
+			}
+
+			// Made through g1, usable through g2 and g3.
+			if code := g1.adminSend(t, "PUT", "/api/v1/roles/reader", map[string]any{"grants": []map[string]any{{"database": "app", "tables": []string{"t"}, "actions": []string{"select"}}}}); code != 200 {
+				t.Fatalf("PUT role: %d", code)
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/users/dana", map[string]any{"password": "dana-secret-1", "roles": []string{"reader"}}); code != 200 {
+				t.Fatalf("PUT user: %d", code)
+			}
+			sessions := map[*gateway]*pgx.Conn{}
+			for _, g := range []*gateway{g2, g3} {
+				d := within("the new user logs in through another instance", time.Second, func() bool {
+					c, err := pgx.Connect(ctx, g.dsn("dana", "dana-secret-1", "app"))
+					if err != nil {
+						return false
+					}
+					sessions[g] = c
+					return true
+				})
+				t.Cleanup(func() { sessions[g].Close(ctx) })
+				t.Logf("user reached instance %s in %v", g.admin, d.Round(time.Millisecond))
+				if _, err := sessions[g].Exec(ctx, "SELECT id FROM t"); err != nil {
+					t.Fatalf("granted read: %v", err)
+				}
+			}
+			var users struct {
+				Users []struct{ Name, Source string }
+			}
+			g3.adminCall(t, "GET", "/api/v1/users", testReadToken, &users)
+			if fmt.Sprint(users.Users) != "[{root file} {dana store}]" {
+				t.Errorf("users on g3: %v", users.Users)
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/users/root", map[string]any{"password": "another-1", "roles": []string{}}); code != 409 {
+				t.Errorf("PUT of a file user: %d, want 409", code)
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/users/eve", map[string]any{"password": "eve-secret-1", "roles": []string{"ghost"}}); code != 422 {
+				t.Errorf("PUT of a user with an unknown role: %d, want 422", code)
+			}
+
+			// Revoked through g1: the open sessions on g2 and g3 are refused.
+			if code := g1.adminSend(t, "PUT", "/api/v1/roles/reader", map[string]any{"grants": []any{}}); code != 200 {
+				t.Fatalf("revoke: %d", code)
+			}
+			for _, g := range []*gateway{g2, g3} {
+				d := within("the revoked grant is enforced by another instance", time.Second, func() bool {
+					_, err := sessions[g].Exec(ctx, "SELECT id FROM t")
+					return sqlstate(err) == "42501"
+				})
+				t.Logf("revocation enforced on %s in %v", g.admin, d.Round(time.Millisecond))
+			}
+
+			// A new instance starts from the store: it knows dana (her
+			// password checks out) and her revoked role (she may not open
+			// app): 42501, where an unknown user gets 28P01.
+			g4 := start(t, cfg)
+			if _, err := pgx.Connect(ctx, g4.dsn("dana", "dana-secret-1", "app")); sqlstate(err) != "42501" {
+				t.Errorf("new instance, dana: %v, want 42501", err)
+			}
+			if _, err := pgx.Connect(ctx, g4.dsn("dana", "wrong-password", "app")); sqlstate(err) != "28P01" {
+				t.Errorf("new instance, wrong password: %v, want 28P01", err)
+			}
+
+			// The store goes away: every instance serves on, and says so.
+			proxy.set(0, true)
+			proxy.cut()
+			for _, g := range []*gateway{g1, g2, g3} {
+				within("/readyz reports the store outage", 15*time.Second, func() bool {
+					var r map[string]string
+					code := g.adminCall(t, "GET", "/readyz", "", &r)
+					return code == 200 && r["status"] == "degraded" && strings.Contains(r["reason"], "shared store unreachable")
+				})
+				if _, err := pgx.Connect(ctx, g.dsn("dana", "dana-secret-1", "app")); sqlstate(err) != "42501" {
+					t.Errorf("the last good users and roles during the outage: %v, want dana known and refused (42501)", err)
+				}
+				c, err := pgx.Connect(ctx, g.dsn("root", "root-secret", "app"))
+				if err != nil {
+					t.Fatalf("a file user during the outage: %v", err)
+				}
+				if _, err := c.Exec(ctx, "SELECT id FROM t"); err != nil {
+					t.Errorf("service during the outage: %v", err)
+				}
+				c.Close(ctx)
+				if g.metric(t, "floe_store_up") != 0 {
+					t.Errorf("floe_store_up on %s during the outage", g.admin)
+				}
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/users/zoe", map[string]any{"password": "zoe-secret-1", "roles": []string{}}); code != 503 {
+				t.Errorf("change during the outage: %d, want 503", code)
+			}
+			proxy.set(0, false)
+			for _, g := range []*gateway{g1, g2, g3} {
+				within("/readyz after the store is back", 15*time.Second, func() bool {
+					var r map[string]string
+					return g.adminCall(t, "GET", "/readyz", "", &r) == 200 && r["status"] == "ready"
+				})
+			}
+			if code := g2.adminSend(t, "DELETE", "/api/v1/users/dana", nil); code != 200 {
+				t.Fatalf("DELETE user: %d", code)
+			}
+			within("the deleted user is unknown to another instance", time.Second, func() bool {
+				_, err := pgx.Connect(ctx, g3.dsn("dana", "dana-secret-1", "app"))
+				return sqlstate(err) == "28P01"
+			})
+		})
+	}
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,7 @@ func artifactsDir(t *testing.T) string {
 // kill it from the page.
 func TestDashboardInBrowser(t *testing.T) {
 	dsn := testDB(t)
-	g := start(t, relayConfig(dsn, "transaction", 4, ""))
+	g := start(t, relayConfig(dsn, "transaction", 4, "")+fmt.Sprintf("store: {kind: postgres, dsn: %q}\n", testDB(t)))
 	ctx, cancel := context.WithTimeout(browser(t), 90*time.Second)
 	defer cancel()
 
@@ -157,5 +158,33 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if _, err := victim.Exec(context.Background(), "SELECT 1"); sqlstate(err) != "57P01" {
 		t.Fatalf("the killed session: %v, want 57P01", err)
+	}
+
+	// Make a role and a user on the page, then log in as that user with psql.
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("role-name"), "viewer"),
+		chromedp.SendKeys(chromedp.ID("role-database"), "app"),
+		chromedp.SendKeys(chromedp.ID("role-actions"), "select"),
+		chromedp.Click(chromedp.ID("role-save")),
+		poll(`document.querySelector('#roles tr[data-role="viewer"]') !== null`),
+		chromedp.SendKeys(chromedp.ID("user-name"), "erin"),
+		chromedp.SendKeys(chromedp.ID("user-password"), "erin-secret-1"),
+		chromedp.SendKeys(chromedp.ID("user-roles"), "viewer"),
+		chromedp.Click(chromedp.ID("user-save")),
+		poll(`document.querySelector('#users tr[data-user="erin"]') !== null`),
+	); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("error")))
+		t.Fatalf("user and role from the page: %v (page says %q)", err, msg)
+	}
+	host, port, _ := strings.Cut(g.pg, ":")
+	psql := exec.Command("psql", "-h", host, "-p", port, "-U", "erin", "-d", "app", "-Atc", "SELECT 40 + 2")
+	psql.Env = append(os.Environ(), "PGPASSWORD=erin-secret-1", "PGSSLMODE=disable")
+	psqlOut, err := psql.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(psqlOut)) != "42" {
+		t.Fatalf("psql as the user made on the page: %v\n%s", err, psqlOut)
+	}
+	shot, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-users.png"), shot, 0o644)
 	}
 }

@@ -135,6 +135,49 @@ function setupCharts() {
 
 function isAdmin() { return state.who && state.who.scopes.includes("admin"); }
 
+const list = (s) => s.split(",").map((x) => x.trim()).filter(Boolean);
+
+async function send(method, path, body) {
+  const r = await fetch(path, { method, headers: { Authorization: "Bearer " + state.token, "Content-Type": "application/json" }, body: body ? JSON.stringify(body) : undefined });
+  const b = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error((b.error && b.error.message) || ("HTTP " + r.status));
+  return b;
+}
+
+async function saveUser(e) {
+  e.preventDefault();
+  const spec = { roles: list($("user-roles").value) };
+  if ($("user-password").value) spec.password = $("user-password").value;
+  try {
+    await send("PUT", "/api/v1/users/" + encodeURIComponent($("user-name").value.trim()), spec);
+    $("user-form").reset(); $("error").textContent = "";
+  } catch (err) { $("error").textContent = "Saving the user: " + err.message; }
+  poll();
+}
+
+async function saveRole(e) {
+  e.preventDefault();
+  const grant = { database: $("role-database").value.trim(), actions: list($("role-actions").value) };
+  const tables = list($("role-tables").value);
+  if (tables.length) grant.tables = tables;
+  try {
+    await send("PUT", "/api/v1/roles/" + encodeURIComponent($("role-name").value.trim()), { grants: [grant] });
+    $("role-form").reset(); $("error").textContent = "";
+  } catch (err) { $("error").textContent = "Saving the role: " + err.message; }
+  poll();
+}
+
+async function remove(kind, name) {
+  if (!confirm(`Delete ${kind} ${name} from the shared store?`)) return;
+  try { await send("DELETE", `/api/v1/${kind}s/${encodeURIComponent(name)}`); } catch (err) { $("error").textContent = err.message; }
+  poll();
+}
+
+function deleteButton(td, kind, name) {
+  const b = document.createElement("button"); b.className = "danger small"; b.textContent = "Delete";
+  b.onclick = () => remove(kind, name); td.append(b);
+}
+
 async function sessionAction(id, action) {
   try { await api("POST", `/api/v1/sessions/${encodeURIComponent(id)}/${action}`); } catch (e) { $("error").textContent = e.message; }
   poll();
@@ -142,9 +185,9 @@ async function sessionAction(id, action) {
 
 async function poll() {
   try {
-    const [stats, sessions, queries, denials, backends] = await Promise.all([
+    const [stats, sessions, queries, denials, backends, users, roles] = await Promise.all([
       api("GET", "/api/v1/stats"), api("GET", "/api/v1/sessions"), api("GET", "/api/v1/queries?limit=10"),
-      api("GET", "/api/v1/denials?limit=15"), api("GET", "/api/v1/backends"),
+      api("GET", "/api/v1/denials?limit=15"), api("GET", "/api/v1/backends"), api("GET", "/api/v1/users"), api("GET", "/api/v1/roles"),
     ]);
     const ready = await fetch("/readyz").then((r) => r.json().then((b) => ({ ok: r.ok, b })));
     $("ready").textContent = ready.ok ? "serving" : (ready.b.reason || "not ready");
@@ -192,6 +235,20 @@ async function poll() {
     fill("denials", denials.denials, (tr, d) => {
       cell(tr, ago(d.time) + " ago"); cell(tr, d.user); cell(tr, d.database); cell(tr, d.rule); cell(tr, d.sql || d.message, "sql");
     }, "no denials");
+    fill("users", users.users, (tr, u) => {
+      tr.dataset.user = u.name;
+      cell(tr, u.name); cell(tr, u.roles.join(", ")); cell(tr, u.source);
+      const td = cell(tr, "");
+      if (isAdmin() && u.source === "store") deleteButton(td, "user", u.name);
+    }, "no users");
+    fill("roles", roles.roles, (tr, r) => {
+      tr.dataset.role = r.name;
+      cell(tr, r.name);
+      cell(tr, (r.grants || []).map((g) => `${g.deny ? "deny " : ""}${(g.actions || []).join(",")} on ${g.database}${g.tables ? ":" + g.tables.join(",") : ""}`).join("; ") || "(none)");
+      cell(tr, r.source);
+      const td = cell(tr, "");
+      if (isAdmin() && r.source === "store") deleteButton(td, "role", r.name);
+    }, "no roles");
     fill("backends", backends.backends, (tr, b) => {
       cell(tr, b.database); cell(tr, b.name); cell(tr, b.address); cell(tr, b.role);
       cell(tr, b.healthy ? "up" : "down", b.healthy ? "up" : "down");
@@ -237,6 +294,8 @@ document.addEventListener("DOMContentLoaded", () => {
   setupCharts();
   $("login-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("token").value.trim()); });
   $("logout").addEventListener("click", () => signOut());
+  $("user-form").addEventListener("submit", saveUser);
+  $("role-form").addEventListener("submit", saveRole);
   $("drain").addEventListener("click", async () => {
     const undrain = $("drain").textContent === "Undrain";
     try { await api("POST", undrain ? "/api/v1/undrain" : "/api/v1/drain"); } catch (e) { $("error").textContent = e.message; }

@@ -43,14 +43,26 @@ func (a *App) watchStore(ctx context.Context) {
 		return
 	}
 	go a.store.Watch(ctx, func() {
-		lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		doc, err := a.store.Load(lctx)
-		cancel()
-		if err != nil {
-			a.setStoreState(false, err)
-			return
+		// The watch's own connection is up; a read right after an outage
+		// may meet a pooled connection the outage broke, so it is tried
+		// again before giving up.
+		var err error
+		for try := range 5 {
+			lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			var doc store.Document
+			doc, err = a.store.Load(lctx)
+			cancel()
+			if err == nil {
+				a.applyStore(ctx, doc)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Duration(try+1) * 100 * time.Millisecond):
+			}
 		}
-		a.applyStore(ctx, doc)
+		a.log.Warn("shared store: reading the changed document failed", "error", err.Error())
 	}, a.setStoreState)
 }
 

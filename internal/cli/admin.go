@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,28 +28,42 @@ type adminClient struct {
 // call sends method path and decodes the JSON answer into out; an error
 // answer becomes an error with its message.
 func (c *adminClient) call(ctx context.Context, method, path string, out any) error {
+	return c.send(ctx, method, path, nil, out)
+}
+
+// send is call with a JSON body (nil: none).
+func (c *adminClient) send(ctx context.Context, method, path string, body, out any) error {
 	if c.token == "" {
 		return errNoToken
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.server, "/")+path, nil)
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.server, "/")+path, rd)
 	if err != nil {
 		return err
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode >= 400 {
 		var e struct{ Error admin.Error }
-		if json.Unmarshal(body, &e) == nil && e.Error.Message != "" {
+		if json.Unmarshal(answer, &e) == nil && e.Error.Message != "" {
 			return fmt.Errorf("%s (HTTP %d %s)", e.Error.Message, resp.StatusCode, e.Error.Code)
 		}
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
@@ -56,7 +71,7 @@ func (c *adminClient) call(ctx context.Context, method, path string, out any) er
 	if out == nil {
 		return nil
 	}
-	return json.Unmarshal(body, out)
+	return json.Unmarshal(answer, out)
 }
 
 func adminCmd(stdout io.Writer) *cobra.Command {
@@ -144,6 +159,7 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 		&cobra.Command{Use: "pools", Short: "Backend connection pools", Args: cobra.NoArgs,
 			RunE: get("/api/v1/pools", "pools", []string{"database", "server", "mode", "size", "total", "idle", "in_use", "waiting"})},
 		denials, topCmd(get),
+		usersCmd(c, get), rolesCmd(c, get),
 		&cobra.Command{Use: "reload", Short: "Re-read the configuration file (an invalid one is refused)", Args: cobra.NoArgs,
 			RunE: post(fixed("/api/v1/reload"))},
 		&cobra.Command{Use: "drain", Short: "Take the instance out of service (/readyz 503, new sessions refused)", Args: cobra.NoArgs,
@@ -220,4 +236,67 @@ func topCmd(get func(path, key string, cols []string) func(*cobra.Command, []str
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many")
 	cmd.Flags().StringVar(&sort, "sort", "total", "total, count, errors, mean or p99")
 	return cmd
+}
+
+type getter = func(path, key string, cols []string) func(*cobra.Command, []string) error
+
+func usersCmd(c *adminClient, get getter) *cobra.Command {
+	cmd := &cobra.Command{Use: "users", Short: "List gateway users; set and delete users of the shared store",
+		Args: cobra.NoArgs, RunE: get("/api/v1/users", "users", []string{"name", "roles", "databases", "source"})}
+	var roles, databases []string
+	var passwordStdin bool
+	set := &cobra.Command{Use: "set NAME", Short: "Create or change a store user (the password is read from stdin with --password-stdin)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec := map[string]any{"roles": roles, "databases": databases}
+			if passwordStdin {
+				pw, err := readLine(cmd.InOrStdin())
+				if err != nil {
+					return err
+				}
+				spec["password"] = pw
+			}
+			return c.send(cmd.Context(), "PUT", "/api/v1/users/"+args[0], spec, nil)
+		}}
+	set.Flags().StringSliceVar(&roles, "roles", nil, "roles (comma-separated)")
+	set.Flags().StringSliceVar(&databases, "databases", nil, "databases the user may open (default all)")
+	set.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from stdin")
+	del := &cobra.Command{Use: "delete NAME", Short: "Delete a store user", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.send(cmd.Context(), "DELETE", "/api/v1/users/"+args[0], nil, nil)
+		}}
+	cmd.AddCommand(set, del)
+	return cmd
+}
+
+func rolesCmd(c *adminClient, get getter) *cobra.Command {
+	cmd := &cobra.Command{Use: "roles", Short: "List roles; set and delete roles of the shared store",
+		Args: cobra.NoArgs, RunE: get("/api/v1/roles", "roles", []string{"name", "source", "grants"})}
+	var grants string
+	set := &cobra.Command{Use: "set NAME", Short: "Create or replace a store role from --grants, a JSON list of grants", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var gs []map[string]any
+			if err := json.Unmarshal([]byte(grants), &gs); err != nil {
+				return fmt.Errorf("--grants: %v (want e.g. '[{\"database\":\"app\",\"tables\":[\"public.*\"],\"actions\":[\"select\"]}]')", err)
+			}
+			return c.send(cmd.Context(), "PUT", "/api/v1/roles/"+args[0], map[string]any{"grants": gs}, nil)
+		}}
+	set.Flags().StringVar(&grants, "grants", "[]", "grants as JSON")
+	del := &cobra.Command{Use: "delete NAME", Short: "Delete a store role", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.send(cmd.Context(), "DELETE", "/api/v1/roles/"+args[0], nil, nil)
+		}}
+	cmd.AddCommand(set, del)
+	return cmd
+}
+
+func readLine(r io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, 4096))
+	if err != nil {
+		return "", err
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", errors.New("no password on stdin")
+	}
+	return s, nil
 }

@@ -1,8 +1,10 @@
 // Package store keeps the users and roles that several gateway instances
 // share and that the admin API edits: one JSON document with a version,
 // in PostgreSQL (a floe schema: the document in floe.state, changes
-// announced with NOTIFY floe_changes) or in Redis (a key, changes
-// announced on a pub/sub channel).
+// announced with NOTIFY floe_changes) or in Redis (a key and a version
+// key, changes announced on a pub/sub channel; the version key is also
+// read four times a second, which proves the server is there and catches
+// what the channel lost while go-redis resubscribed).
 //
 // Update applies a change atomically (a row lock in PostgreSQL, an
 // optimistic WATCH/MULTI transaction in Redis), bumps the version and

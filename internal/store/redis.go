@@ -73,6 +73,7 @@ func (s *redisStore) Update(ctx context.Context, change func(*Document) error) (
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 				p.Set(ctx, s.key, nb, 0)
+				p.Set(ctx, s.key+":version", out.Version, 0)
 				p.Publish(ctx, s.channel, strconv.FormatUint(out.Version, 10))
 				return nil
 			})
@@ -87,17 +88,21 @@ func (s *redisStore) Update(ctx context.Context, change func(*Document) error) (
 }
 
 func (s *redisStore) Watch(ctx context.Context, onChange func(), onState func(bool, error)) {
-	// go-redis keeps the subscription and resubscribes after a broken
-	// connection; a ping each second tells whether the server is there,
-	// and a recovery reloads (changes announced meanwhile were missed).
+	// Pub/sub announces changes at once. go-redis resubscribes after a
+	// broken connection, but what was published meanwhile is lost, so
+	// the version key is also read four times a second: it tells whether
+	// the server answers and catches any change the channel missed.
 	sub := s.rdb.Subscribe(ctx, s.channel)
 	defer sub.Close()
 	msgs := sub.Channel()
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	up := false
+	up, seen := false, ""
 	check := func() {
-		err := s.rdb.Ping(ctx).Err()
+		v, err := s.rdb.Get(ctx, s.key+":version").Result()
+		if errors.Is(err, redis.Nil) {
+			v, err = "0", nil
+		}
 		switch {
 		case ctx.Err() != nil:
 		case err != nil:
@@ -106,8 +111,11 @@ func (s *redisStore) Watch(ctx context.Context, onChange func(), onState func(bo
 			}
 			up = false
 		case !up:
-			up = true
+			up, seen = true, v
 			onState(true, nil)
+			onChange()
+		case v != seen:
+			seen = v
 			onChange()
 		}
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/floe-db/floe/internal/cli"
 )
 
 func redisAddr() string {
@@ -135,6 +137,32 @@ roles:
 			}
 			if code := g1.adminSend(t, "PUT", "/api/v1/users/eve", map[string]any{"password": "eve-secret-1", "roles": []string{"ghost"}}); code != 422 {
 				t.Errorf("PUT of a user with an unknown role: %d, want 422", code)
+			}
+
+			// The command line edits the store too.
+			cliRun := func(stdin string, args ...string) (string, int) {
+				var out, errOut strings.Builder
+				code := cli.Main(ctx, append([]string{"admin", "--server", "http://" + g2.admin, "--token", testAdminToken}, args...), strings.NewReader(stdin), &out, &errOut)
+				return out.String() + errOut.String(), code
+			}
+			if out, code := cliRun("", "roles", "set", "auditor", "--grants", `[{"database":"app","tables":["t"],"actions":["select"]}]`); code != 0 {
+				t.Fatalf("floe admin roles set: %s", out)
+			}
+			if out, code := cliRun("frank-secret-1\n", "users", "set", "frank", "--roles", "auditor", "--password-stdin"); code != 0 {
+				t.Fatalf("floe admin users set: %s", out)
+			}
+			if out, code := cliRun("", "users"); code != 0 || !strings.Contains(out, "frank") || !strings.Contains(out, "auditor") {
+				t.Fatalf("floe admin users: %d %s", code, out)
+			}
+			within("the CLI's user logs in through another instance", time.Second, func() bool {
+				c, err := pgx.Connect(ctx, g3.dsn("frank", "frank-secret-1", "app"))
+				if err == nil {
+					c.Close(ctx)
+				}
+				return err == nil
+			})
+			if out, code := cliRun("", "users", "delete", "frank"); code != 0 {
+				t.Fatalf("floe admin users delete: %s", out)
 			}
 
 			// Revoked through g1: the open sessions on g2 and g3 are refused.

@@ -71,6 +71,9 @@ func (a *App) buildPolicy(cfg *config.Config) (p *policy.Policy, commit, discard
 		}
 	}
 	opts := policy.Options{Log: a.log.With("component", "policy"), Metrics: a.metrics, Allowlist: list, Counters: a.counters, Denials: a.denials}
+	if sl, ok := a.store.(policy.SharedLimiter); ok {
+		opts.Shared = sl
+	}
 	if w != nil {
 		opts.Audit = w
 	}

@@ -322,6 +322,9 @@ type Limit struct {
 	// Rate is statements per second (token bucket) with Burst.
 	Rate  float64 `yaml:"rate"`
 	Burst int     `yaml:"burst"`
+	// Shared makes the rate hold for every instance together, through
+	// the Redis store (GCRA in a Lua script).
+	Shared bool `yaml:"shared"`
 	// ConcurrentQueries bounds statements running at once.
 	ConcurrentQueries int `yaml:"concurrent_queries"`
 	// Connections bounds open client connections.

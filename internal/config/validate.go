@@ -320,6 +320,14 @@ func (c *Config) validate() Errors {
 		}
 	}
 
+	for i, l := range c.Limits {
+		if l.Shared && (c.Store == nil || c.Store.Kind != "redis") {
+			bad(fmt.Sprintf("limits[%d].shared", i), "shared limits need a Redis store (store.kind: redis)")
+		}
+		if l.Shared && l.Rate == 0 {
+			bad(fmt.Sprintf("limits[%d].shared", i), "only a rate can be shared")
+		}
+	}
 	tokenNames := map[string]bool{}
 	for i, t := range c.Admin.Tokens {
 		key := fmt.Sprintf("admin.tokens[%d]", i)

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -205,8 +206,9 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), b Bounds, 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	type hit struct {
-		l *limit
-		b *bucket
+		l   *limit
+		b   *bucket
+		key string
 	}
 	var hits []hit
 	for i := range p.limits {
@@ -221,7 +223,7 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), b Bounds, 
 		if l.Rate == 0 && l.ConcurrentQueries == 0 {
 			continue
 		}
-		hits = append(hits, hit{l, c.bucketLocked(key, l)})
+		hits = append(hits, hit{l, c.bucketLocked(key, l), key})
 	}
 	// Concurrency first (nothing taken yet), then the rate (tokens are
 	// taken only for a statement that runs).
@@ -231,8 +233,28 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), b Bounds, 
 		}
 	}
 	for _, h := range hits {
+		if h.l.Shared && p.opts.Shared != nil {
+			continue // asked below, outside the lock
+		}
 		if h.b.lim != nil && !h.b.lim.AllowN(now, 1) {
 			return func() {}, Bounds{}, p.limitDenial("limit.rate", "statement rate limit exceeded for %s (%g per second, burst %d)", describe(h.l, user, db, client), h.l.Rate, h.b.lim.Burst())
+		}
+	}
+	for _, h := range hits {
+		if !h.l.Shared || p.opts.Shared == nil || h.b.lim == nil {
+			continue
+		}
+		c.mu.Unlock()
+		ok, err := p.opts.Shared.Allow(context.Background(), h.key, h.l.Rate, h.b.lim.Burst())
+		c.mu.Lock()
+		if err != nil {
+			// The fleet's limiter is unreachable: this instance's own
+			// bucket applies meanwhile.
+			p.opts.Log.Warn("shared rate limit unreachable; applying the limit per instance", "error", err.Error())
+			ok = h.b.lim.AllowN(now, 1)
+		}
+		if !ok {
+			return func() {}, Bounds{}, p.limitDenial("limit.rate", "statement rate limit exceeded for %s (%g per second across all instances, burst %d)", describe(h.l, user, db, client), h.l.Rate, h.b.lim.Burst())
 		}
 	}
 	var running []*bucket

@@ -133,6 +133,17 @@ type Options struct {
 	Counters *Counters
 	// Denials keeps the recent denials for the admin API (nil: none).
 	Denials *observe.Denials
+	// Shared enforces limits[].shared rates across instances (nil: each
+	// instance alone).
+	Shared SharedLimiter
+}
+
+// SharedLimiter is a rate limit kept outside the process, so that it
+// holds for every instance together: Allow takes one unit of key's
+// bucket (rate per second, burst) and reports whether it was there. An
+// error means the limiter could not answer.
+type SharedLimiter interface {
+	Allow(ctx context.Context, key string, rate float64, burst int) (bool, error)
 }
 
 // Auditor takes audit events; *audit.Writer is one.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 
 type redisStore struct {
 	rdb          *redis.Client
+	prefix       string
 	key, channel string
 	log          *slog.Logger
 }
@@ -30,7 +33,7 @@ func openRedis(cfg config.Store, log *slog.Logger) *redisStore {
 	redis.SetLogger(redisLog{log})
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.Address, Password: cfg.Password, DB: cfg.DB,
 		DialTimeout: 3 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second})
-	return &redisStore{rdb: rdb, key: prefix + ":state", channel: prefix + ":changes", log: log}
+	return &redisStore{rdb: rdb, prefix: prefix, key: prefix + ":state", channel: prefix + ":changes", log: log}
 }
 
 func (s *redisStore) Load(ctx context.Context) (Document, error) {
@@ -145,4 +148,40 @@ type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.Debug("redis: " + fmt.Sprintf(format, v...))
+}
+
+// gcra is the generic cell rate algorithm over the server's clock:
+// KEYS[1] holds the theoretical arrival time (TAT) in microseconds;
+// ARGV[1] is the emission interval and ARGV[2] the burst tolerance, both
+// in microseconds. It answers 1 and moves the TAT on when the cell
+// conforms, 0 otherwise.
+var gcra = redis.NewScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+if tat - now > tolerance then return 0 end
+local new_tat = tat + interval
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1000)
+return 1
+`)
+
+// Allow implements policy.SharedLimiter: one statement of key's budget
+// of rate per second with burst, for every instance together.
+func (s *redisStore) Allow(ctx context.Context, key string, rate float64, burst int) (bool, error) {
+	if rate <= 0 {
+		return true, nil
+	}
+	interval := int64(1e6 / rate)
+	tolerance := interval * int64(max(burst, 1)-1)
+	sum := sha256.Sum256([]byte(key))
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	n, err := gcra.Run(ctx, s.rdb, []string{s.prefix + ":rl:" + hex.EncodeToString(sum[:16])}, interval, tolerance).Int()
+	if err != nil {
+		return false, err
+	}
+	return n == 1, nil
 }

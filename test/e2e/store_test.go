@@ -232,3 +232,66 @@ roles:
 		})
 	}
 }
+
+// A rate limit marked shared holds for three instances together (GCRA in
+// Redis): the statements they let through in all stay within one
+// instance's budget.
+func TestSharedRateLimit(t *testing.T) {
+	appDSN := testDB(t)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "floe_test_" + hex.EncodeToString(b)
+	cfg := fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q}
+users:
+  - {name: bob, password: bob-secret}
+store: {kind: redis, address: %q, prefix: %s}
+limits:
+  - {per: user, user: bob, rate: 20, burst: 5, shared: true}
+`, appDSN, redisAddr(), prefix)
+	gs := []*gateway{start(t, cfg), start(t, cfg), start(t, cfg)}
+	ctx := context.Background()
+	type result struct{ ok, limited int }
+	results := make(chan result, len(gs))
+	const run = 2 * time.Second
+	began := time.Now()
+	for _, g := range gs {
+		go func() {
+			var r result
+			c, err := pgx.Connect(ctx, g.dsn("bob", "bob-secret", "app"))
+			if err != nil {
+				t.Error(err)
+				results <- r
+				return
+			}
+			defer c.Close(ctx)
+			for time.Since(began) < run {
+				_, err := c.Exec(ctx, "SELECT 1")
+				switch {
+				case err == nil:
+					r.ok++
+				case sqlstate(err) == "53400":
+					r.limited++
+				default:
+					t.Errorf("statement: %v", err)
+				}
+			}
+			results <- r
+		}()
+	}
+	var total result
+	for range gs {
+		r := <-results
+		total.ok += r.ok
+		total.limited += r.limited
+	}
+	elapsed := time.Since(began).Seconds()
+	budget := 5 + 20*elapsed // burst + rate × time, for the fleet
+	t.Logf("3 instances, shared limit 20/s burst 5, %.2fs: %d statements let through (budget %.0f; unshared it would be %.0f), %d refused", elapsed, total.ok, budget, 3*budget, total.limited)
+	if float64(total.ok) > budget*1.1+2 || float64(total.ok) < 20*elapsed*0.8 {
+		t.Errorf("%d statements let through, want about %.0f", total.ok, budget)
+	}
+	if total.limited == 0 {
+		t.Error("nothing was refused")
+	}
+}

@@ -36,6 +36,7 @@ import (
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/secrets"
 	"github.com/floe-db/floe/internal/store"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
@@ -340,6 +341,12 @@ func Run(ctx context.Context, opts Options) error {
 		defer signal.Stop(ch)
 		sigs = ch
 	}
+	var refresh <-chan time.Time
+	if d := cfg.Secrets.Refresh; d > 0 && !cfg.Demo {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		refresh = t.C
+	}
 	fileChanged := make(chan struct{}, 1)
 	if cfg.Reload.Watch && !cfg.Demo {
 		wctx, stopWatch := context.WithCancel(ctx)
@@ -357,6 +364,10 @@ loop:
 		case <-fileChanged:
 			a.log.Info("configuration file changed; reloading")
 			a.Reload(ctx)
+		case <-refresh:
+			if err := a.reloadIf(ctx, true); err != nil {
+				a.log.Warn("reading secrets again failed; keeping the running configuration")
+			}
 		case err := <-errc:
 			runErr = err
 			break loop
@@ -443,8 +454,11 @@ func loadConfig(opts Options) (*config.Config, error) {
 		}
 		return config.Demo(filepath.Join(dir, "demo.db")), nil
 	}
-	return config.Load(opts.ConfigPath)
+	return config.LoadWith(opts.ConfigPath, loadOptions())
 }
+
+// loadOptions read ${vault:} references through secrets.vault.
+func loadOptions() config.LoadOptions { return config.LoadOptions{Vault: secrets.OpenVault} }
 
 func newLogger(cfg *config.Config, level *slog.LevelVar, w io.Writer) *slog.Logger {
 	setLevel(level, cfg.Log.Level)
@@ -578,6 +592,10 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 			case r != nil && r.SameBackend(db):
 			case r != nil && r.SameDSN(db):
 				r.Reconfigure(db.Pool)
+			case r != nil && r.SameServers(db):
+				if err := r.Rekey(db); err != nil {
+					return fail(err)
+				}
 			default:
 				r, err = pgrelay.New(db, a.log.With("component", "pgrelay"), a.metrics)
 				if err != nil {
@@ -615,6 +633,11 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 			case r != nil && r.SameDSN(db):
 				r.SetOptions(myOpts)
 				r.Reconfigure(db.Pool)
+			case r != nil && r.SameServers(db):
+				r.SetOptions(myOpts)
+				if err := r.Rekey(db); err != nil {
+					return fail(err)
+				}
 			default:
 				r, err = myrelay.New(db, myOpts, a.log.With("component", "myrelay"), a.metrics)
 				if err != nil {
@@ -799,11 +822,22 @@ func (a *App) Reload(ctx context.Context) {
 }
 
 // reload is Reload that returns why a configuration was refused.
-func (a *App) reload(ctx context.Context) error {
-	a.reloading.Lock() // SIGHUP, the file watcher and the admin API
+func (a *App) reload(ctx context.Context) error { return a.reloadIf(ctx, false) }
+
+// reloadIf is reload; with onlyChanged it does nothing when the file
+// and its references give the configuration in force (the periodic
+// read of secrets).
+func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
+	a.reloading.Lock() // SIGHUP, the file watcher, secrets refresh and the admin API
 	defer a.reloading.Unlock()
-	cur := a.state.Load().cfg
-	cfg, err := config.Load(cur.Source)
+	cur := a.state.Load()
+	cfg, err := config.LoadWith(cur.cfg.Source, loadOptions())
+	if err == nil && onlyChanged {
+		if reflect.DeepEqual(cfg, cur.fileCfg) {
+			return nil
+		}
+		a.log.Info("configuration or secrets changed; applying")
+	}
 	if err == nil {
 		// TLS first: build puts relays and sinks in force and closes the
 		// ones it replaces, so nothing may fail after it.

@@ -16,6 +16,7 @@ import (
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/secrets"
 )
 
 // Main runs the command line and returns the exit code.
@@ -88,7 +89,7 @@ func configCmd(stdout io.Writer) *cobra.Command {
 			if path == "" {
 				return errors.New("no config file: pass --config FILE")
 			}
-			c, err := config.Load(path)
+			c, err := config.LoadWith(path, config.LoadOptions{Vault: secrets.OpenVault})
 			if err != nil {
 				return err
 			}

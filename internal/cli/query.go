@@ -24,6 +24,7 @@ import (
 	"github.com/floe-db/floe/arrowsql"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
+	"github.com/floe-db/floe/internal/secrets"
 )
 
 type queryFlags struct {
@@ -174,7 +175,7 @@ func configSource(ctx context.Context, f queryFlags, q string) (rowSource, error
 	if path == "" {
 		return nil, errors.New("no config file: pass --config FILE, or --server URL to go through a running gateway")
 	}
-	cfg, err := config.Load(path)
+	cfg, err := config.LoadWith(path, config.LoadOptions{Vault: secrets.OpenVault})
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,7 @@ type Config struct {
 	Reload    Reload      `yaml:"reload"`
 	OIDC      *OIDC       `yaml:"oidc"`
 	Store     *Store      `yaml:"store"`
+	Secrets   Secrets     `yaml:"secrets"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -413,6 +414,40 @@ type Store struct {
 	DB       int    `yaml:"db"`
 	// Prefix names the Redis keys and channel (default floe).
 	Prefix string `yaml:"prefix"`
+}
+
+// Secrets configures where ${vault:path#key} references are read and how
+// often every reference is read again.
+type Secrets struct {
+	Vault *Vault `yaml:"vault"`
+	// Refresh reads every reference (env, file, vault) again this often;
+	// a changed value is applied as a reload would (0: only on reload).
+	Refresh time.Duration `yaml:"refresh"`
+}
+
+// Vault is a HashiCorp Vault or OpenBao server with a KV version 2
+// engine. Token, or RoleID and SecretID (AppRole), authenticate; both
+// usually come from ${env:} or ${file:} references.
+type Vault struct {
+	Address  string `yaml:"address"`
+	Token    string `yaml:"token"`
+	RoleID   string `yaml:"role_id"`
+	SecretID string `yaml:"secret_id"`
+	// Mount is the KV v2 engine's path (default secret).
+	Mount     string `yaml:"mount"`
+	Namespace string `yaml:"namespace"`
+}
+
+// VaultOpener makes the reader of ${vault:path#key} references from the
+// file's secrets.vault settings.
+type VaultOpener func(v Vault) (func(path, key string) (string, error), error)
+
+// LoadOptions are what Load needs beyond the file.
+type LoadOptions struct {
+	// Vault reads ${vault:} references (nil: they are refused).
+	Vault VaultOpener
+	// Getenv resolves ${env:} (nil: os.Getenv).
+	Getenv func(string) string
 }
 
 // Reload configures how a running gateway picks up a changed file.

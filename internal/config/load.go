@@ -13,18 +13,31 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Load reads, expands, decodes, defaults and validates the file at path.
-func Load(path string) (*Config, error) {
+// Load reads, expands, decodes, defaults and validates the file at path;
+// ${vault:} references are refused (LoadWith reads them).
+func Load(path string) (*Config, error) { return LoadWith(path, LoadOptions{}) }
+
+// LoadWith is Load with ${vault:} references read through opts.Vault.
+func LoadWith(path string, opts LoadOptions) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, data, os.Getenv)
+	return ParseWith(path, data, opts)
 }
 
 // Parse does the work of Load on data already read; getenv resolves
 // ${env:NAME} references (tests pass their own).
 func Parse(file string, data []byte, getenv func(string) string) (*Config, error) {
+	return ParseWith(file, data, LoadOptions{Getenv: getenv})
+}
+
+// ParseWith is Parse with the options of LoadWith.
+func ParseWith(file string, data []byte, opts LoadOptions) (*Config, error) {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -35,6 +48,19 @@ func Parse(file string, data []byte, getenv func(string) string) (*Config, error
 	}
 	root := doc.Content[0]
 	l := &loader{file: file, getenv: getenv, lines: map[string]int{}}
+	// secrets.vault first (its own references are env and file ones):
+	// the other references may need it.
+	if vn := child(child(root, "secrets"), "vault"); vn != nil {
+		l.expand(vn, "secrets.vault")
+		var v Vault
+		if len(l.errs) == 0 && vn.Decode(&v) == nil && opts.Vault != nil {
+			read, err := opts.Vault(v)
+			if err != nil {
+				l.fail(vn, "secrets.vault", "%v", err)
+			}
+			l.vault = read
+		}
+	}
 	l.expand(root, "")
 	l.checkKeys(root, reflect.TypeFor[Config](), "")
 	if len(l.errs) > 0 {
@@ -59,8 +85,10 @@ func Parse(file string, data []byte, getenv func(string) string) (*Config, error
 type loader struct {
 	file   string
 	getenv func(string) string
-	lines  map[string]int
-	errs   Errors
+	// vault reads ${vault:path#key} (nil: refused).
+	vault func(path, key string) (string, error)
+	lines map[string]int
+	errs  Errors
 }
 
 func (l *loader) fail(n *yaml.Node, key, format string, args ...any) {
@@ -98,7 +126,7 @@ func (l *loader) expand(n *yaml.Node, path string) {
 		if !strings.Contains(n.Value, "${") {
 			return
 		}
-		v, err := ExpandRefs(n.Value, l.getenv)
+		v, err := expandRefs(n.Value, l.getenv, l.vault)
 		if err != nil {
 			l.fail(n, path, "%v", err)
 			return
@@ -113,6 +141,10 @@ func (l *loader) expand(n *yaml.Node, path string) {
 // newline is dropped. An unset variable is an error: a silently empty
 // password is worse than a refusal to start.
 func ExpandRefs(s string, getenv func(string) string) (string, error) {
+	return expandRefs(s, getenv, nil)
+}
+
+func expandRefs(s string, getenv func(string) string, vault func(path, key string) (string, error)) (string, error) {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "${")
@@ -144,8 +176,21 @@ func ExpandRefs(s string, getenv func(string) string) (string, error) {
 				return "", fmt.Errorf("${file:%s}: %v", arg, unwrapPathErr(err))
 			}
 			b.WriteString(strings.TrimRight(string(data), "\r\n"))
+		case "vault":
+			path, key, ok := strings.Cut(arg, "#")
+			if !ok || path == "" || key == "" {
+				return "", fmt.Errorf("${vault:%s}: want ${vault:path#key}", arg)
+			}
+			if vault == nil {
+				return "", fmt.Errorf("${vault:%s} needs secrets.vault", arg)
+			}
+			v, err := vault(path, key)
+			if err != nil {
+				return "", fmt.Errorf("${vault:%s}: %v", arg, err)
+			}
+			b.WriteString(v)
 		default:
-			return "", fmt.Errorf("unknown reference kind %q in ${%s} (want env or file)", kind, ref)
+			return "", fmt.Errorf("unknown reference kind %q in ${%s} (want env, file or vault)", kind, ref)
 		}
 	}
 }
@@ -258,4 +303,17 @@ func (l *loader) decodeError(err error) error {
 		errs = append(errs, &Error{File: l.file, Line: line, Key: key, Msg: msg})
 	}
 	return errs
+}
+
+// child is the value of key in mapping n (nil when absent).
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }

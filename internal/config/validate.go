@@ -328,6 +328,17 @@ func (c *Config) validate() Errors {
 			bad(fmt.Sprintf("limits[%d].shared", i), "only a rate can be shared")
 		}
 	}
+	if v := c.Secrets.Vault; v != nil {
+		if u, err := url.Parse(v.Address); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("secrets.vault.address", "want the server's https:// URL")
+		}
+		if v.Token == "" && (v.RoleID == "" || v.SecretID == "") {
+			bad("secrets.vault", "needs token, or role_id and secret_id (AppRole)")
+		}
+	}
+	if c.Secrets.Refresh < 0 {
+		bad("secrets.refresh", "must not be negative")
+	}
 	tokenNames := map[string]bool{}
 	for i, t := range c.Admin.Tokens {
 		key := fmt.Sprintf("admin.tokens[%d]", i)

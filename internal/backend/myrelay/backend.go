@@ -85,7 +85,7 @@ type backendStmt struct {
 }
 
 func (r *Relay) dial(ctx context.Context, srv *server, foundRows bool) (*backendConn, error) {
-	d := srv.dsn
+	d := srv.at.Load().dsn
 	opt := func(c *client.Conn) error {
 		c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
 		c.UnsetCapability(gomysql.CLIENT_SESSION_TRACK)

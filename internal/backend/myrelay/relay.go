@@ -56,8 +56,9 @@ type Relay struct {
 // server is one MySQL server of the database.
 type server struct {
 	name string // primary, replica1, …
-	raw  string
-	dsn  dsn
+	// at is where and as whom it is reached; swapped when a password
+	// rotates.
+	at atomic.Pointer[serverAt]
 	// pools[1] serves clients that asked for CLIENT_FOUND_ROWS (a
 	// connection-level flag that changes affected-row counts).
 	pools [2]atomic.Pointer[pool.Pool[*backendConn]]
@@ -83,7 +84,9 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 		if err != nil {
 			return nil, fmt.Errorf("database %s: %s: %w", db.Name, name, err)
 		}
-		r.servers = append(r.servers, &server{name: name, raw: raw, dsn: d})
+		srv := &server{name: name}
+		srv.at.Store(&serverAt{raw: raw, dsn: d})
+		r.servers = append(r.servers, srv)
 	}
 	wait := m.PoolWaitSeconds.WithLabelValues(db.Name)
 	waits := m.PoolWaits.WithLabelValues(db.Name)
@@ -190,9 +193,51 @@ func (r *Relay) SameDSN(db config.Database) bool {
 func (r *Relay) dsns() []string {
 	out := make([]string, len(r.servers))
 	for i, s := range r.servers {
-		out[i] = s.raw
+		out[i] = s.at.Load().raw
 	}
 	return out
+}
+
+// serverAt is a server's DSN, as written and parsed.
+type serverAt struct {
+	raw string
+	dsn dsn
+}
+
+// SameServers reports whether db names this relay's servers, with the
+// same users and databases, and at most other passwords.
+func (r *Relay) SameServers(db config.Database) bool {
+	cur, next := r.dsns(), configDSNs(db)
+	if db.Kind != config.KindMySQL || len(cur) != len(next) {
+		return false
+	}
+	for i := range cur {
+		if config.RedactDSN(cur[i]) != config.RedactDSN(next[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Rekey takes db's DSNs, which differ from the running ones in passwords
+// only, and its pool settings: new backend connections log in with the
+// new passwords, old connections drain, client sessions stay.
+func (r *Relay) Rekey(db config.Database) error {
+	dsns := configDSNs(db)
+	ats := make([]*serverAt, len(dsns))
+	for i, raw := range dsns {
+		d, err := parseDSN(raw)
+		if err != nil {
+			return fmt.Errorf("database %s: %s: %w", db.Name, r.servers[i].name, err)
+		}
+		ats[i] = &serverAt{raw: raw, dsn: d}
+	}
+	for i, srv := range r.servers {
+		srv.at.Store(ats[i])
+	}
+	r.log.Info("backend credentials changed; new connections use them, old ones drain")
+	r.Reconfigure(db.Pool)
+	return nil
 }
 
 // Reconfigure applies new pool settings for the same servers: new pools
@@ -302,7 +347,7 @@ func (r *Relay) kill(srv *server, thread uint32, queryOnly bool) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	d := srv.dsn
+	d := srv.at.Load().dsn
 	cl, err := client.ConnectWithContext(ctx, d.addr, d.user, d.password, d.db, 10*time.Second, func(c *client.Conn) error {
 		if d.tls != nil {
 			c.SetTLSConfig(d.tls)

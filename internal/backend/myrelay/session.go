@@ -103,7 +103,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	pc := r.poolConfig()
 	s.gate = policy.NewGate(r.opts.Load().Policy, policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Database: c.Database, Client: policy.HostOf(c.RemoteAddr),
-		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.servers[0].dsn.db,
+		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.servers[0].at.Load().dsn.db,
 		QueryTimeout: pc.QueryTimeout,
 	})
 	s.cancelQuery = func() {

@@ -66,7 +66,7 @@ func (r *Relay) policySource() policy.Source {
 type server struct {
 	name    string // primary, replica1, …
 	dsn     string
-	connCfg *pgconn.Config
+	connCfg atomic.Pointer[pgconn.Config] // swapped when its password rotates
 	pool    atomic.Pointer[pool.Pool[*backendConn]]
 	// guard retries its connects and holds its circuit breaker; it
 	// outlives pool swaps while the settings it was made from stay.
@@ -93,7 +93,9 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		}
 		cc.OnNotice = nil
 		cc.OnNotification = nil
-		r.servers = append(r.servers, &server{name: name, dsn: dsn, connCfg: cc})
+		srv := &server{name: name, dsn: dsn}
+		srv.connCfg.Store(cc)
+		r.servers = append(r.servers, srv)
 	}
 	r.catalog.relay = r
 	names := make([]string, len(r.servers))
@@ -175,11 +177,55 @@ func transientConnectErr(err error) bool {
 
 // dsns lists the servers' DSNs, primary first.
 func (r *Relay) dsns() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	out := make([]string, len(r.servers))
 	for i, s := range r.servers {
 		out[i] = s.dsn
 	}
 	return out
+}
+
+// SameServers reports whether db names this relay's servers, with the
+// same users, databases and options, and at most other passwords.
+func (r *Relay) SameServers(db config.Database) bool {
+	cur := r.dsns()
+	next := configDSNs(db)
+	if db.Kind != config.KindPostgres || len(cur) != len(next) {
+		return false
+	}
+	for i := range cur {
+		if config.RedactDSN(cur[i]) != config.RedactDSN(next[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Rekey takes db's DSNs, which differ from the running ones in passwords
+// only (a rotated secret), and its pool settings: new backend
+// connections log in with the new passwords; connections made with the
+// old ones drain as sessions give them back. Client sessions stay.
+func (r *Relay) Rekey(db config.Database) error {
+	dsns := configDSNs(db)
+	cfgs := make([]*pgconn.Config, len(dsns))
+	for i, dsn := range dsns {
+		cc, err := pgconn.ParseConfig(dsn)
+		if err != nil {
+			return fmt.Errorf("database %s: %s: %s", db.Name, r.servers[i].name, redactParseErr(err))
+		}
+		cc.OnNotice, cc.OnNotification = nil, nil
+		cfgs[i] = cc
+	}
+	r.mu.Lock()
+	for i, srv := range r.servers {
+		srv.dsn = dsns[i]
+		srv.connCfg.Store(cfgs[i])
+	}
+	r.mu.Unlock()
+	r.log.Info("backend credentials changed; new connections use them, old ones drain")
+	r.Reconfigure(db.Pool)
+	return nil
 }
 
 // configDSNs lists db's DSNs, primary first.
@@ -224,7 +270,7 @@ func (r *Relay) Close() {
 func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].pool.Load().Stats() }
 
 func (r *Relay) dial(ctx context.Context, srv *server) (*backendConn, error) {
-	pc, err := pgconn.ConnectConfig(ctx, srv.connCfg)
+	pc, err := pgconn.ConnectConfig(ctx, srv.connCfg.Load())
 	if err != nil {
 		r.log.Warn("backend connection failed", "backend", srv.name, "error", describeConnectErr(err))
 		return nil, &backendError{err: err}
@@ -312,7 +358,7 @@ func (r *Relay) ServerWentDown(name string) {
 }
 
 // writerConfig is the connection config of the server writes go to.
-func (r *Relay) writerConfig() *pgconn.Config { return r.servers[r.cluster.Writer()].connCfg }
+func (r *Relay) writerConfig() *pgconn.Config { return r.servers[r.cluster.Writer()].connCfg.Load() }
 
 // writableWait returns the server writes go to, waiting up to
 // routing.failover_wait for a primary while there is none.

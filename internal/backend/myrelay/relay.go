@@ -45,7 +45,8 @@ type Relay struct {
 	// cluster knows which server takes the writes and which may take a
 	// read, from the health checks and the routing settings.
 	cluster *cluster.Cluster
-	classes *sqlparse.Cache[route.Class]
+	guards  *cluster.Guards
+	classes *cluster.Classes
 
 	mu struct {
 		sync.Mutex
@@ -55,15 +56,14 @@ type Relay struct {
 
 // server is one MySQL server of the database.
 type server struct {
-	name string // primary, replica1, …
+	index int
+	name  string // primary, replica1, …
 	// at is where and as whom it is reached; swapped when a password
 	// rotates.
 	at atomic.Pointer[serverAt]
 	// pools[1] serves clients that asked for CLIENT_FOUND_ROWS (a
 	// connection-level flag that changes affected-row counts).
 	pools [2]atomic.Pointer[pool.Pool[*backendConn]]
-	// guard retries the server's connects and holds its circuit breaker.
-	guard atomic.Pointer[pool.Guard]
 	// stats are the last counts of each pool, summed for the metrics.
 	stats [2]atomic.Pointer[pool.Stats]
 }
@@ -72,7 +72,7 @@ type server struct {
 // MinIdle asks for it.
 func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
 	r := &Relay{name: db.Name, log: log.With("database", db.Name), metrics: m,
-		classes: sqlparse.NewCache(classify, 4096)}
+		classes: cluster.NewClasses(policy.MySQL, sqlparse.MySQLNoFingerprint)}
 	r.opts.Store(&opts)
 	r.mu.cfg = db.Pool
 	for i, raw := range configDSNs(db) {
@@ -84,7 +84,7 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 		if err != nil {
 			return nil, fmt.Errorf("database %s: %s: %w", db.Name, name, err)
 		}
-		srv := &server{name: name}
+		srv := &server{index: i, name: name}
 		srv.at.Store(&serverAt{raw: raw, dsn: d})
 		r.servers = append(r.servers, srv)
 	}
@@ -105,7 +105,7 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 			MaxLifetime: pc.MaxLifetime, AcquireTimeout: pc.AcquireTimeout,
 			HealthCheckAfter: pc.HealthCheckAfter,
 			Dial: func(ctx context.Context) (*backendConn, error) {
-				return pool.Dial(ctx, srv.guard.Load(), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv, foundRows) })
+				return pool.Dial(ctx, r.guards.Guard(srv.index), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv, foundRows) })
 			},
 			Ping:  func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
 			Alive: func(b *backendConn) bool { return b.alive() },
@@ -132,18 +132,20 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 	names := make([]string, len(r.servers))
 	for i, srv := range r.servers {
 		names[i] = srv.name
+	}
+	r.guards = cluster.NewGuards(db.Name, names, db.Pool, transientConnectErr, m, r.log)
+	for i, srv := range r.servers {
 		pc := db.Pool
 		if i > 0 {
 			pc.MinIdle = 0 // replicas serve writes only after a failover
 		}
-		srv.guard.Store(r.newGuard(srv, pc))
 		srv.pools[0].Store(r.newPool(srv, pc, false))
 		srv.pools[1].Store(r.newPool(srv, pc, true))
 	}
 	r.cluster = cluster.New(names, r.log, func(i int) cluster.Load {
 		srv := r.servers[i]
 		return cluster.Load{Outstanding: srv.pools[0].Load().Stats().InUse + srv.pools[1].Load().Stats().InUse,
-			Refusing: srv.guard.Load().Open()}
+			Refusing: r.guards.Guard(i).Open()}
 	})
 	return r, nil
 }
@@ -155,20 +157,6 @@ func configDSNs(db config.Database) []string {
 		out = append(out, rep.DSN)
 	}
 	return out
-}
-
-// newGuard makes the connect guard of srv.
-func (r *Relay) newGuard(srv *server, pc config.Pool) *pool.Guard {
-	gc := pool.GuardSettings(r.name+"/"+srv.name, pc)
-	gc.Transient = transientConnectErr
-	retries := r.metrics.ConnectRetries.WithLabelValues(r.name, srv.name)
-	gc.OnRetry = func(error) { retries.Inc() }
-	changed := r.metrics.BreakerChanged(r.name, srv.name)
-	gc.OnStateChange = func(name, from, to string) {
-		r.log.Warn("backend circuit breaker "+to, "backend", srv.name, "from", from)
-		changed(name, from, to)
-	}
-	return pool.NewGuard(gc)
 }
 
 // SetOptions replaces the front-end settings (reload).
@@ -248,13 +236,11 @@ func (r *Relay) Reconfigure(pc config.Pool) {
 	old := r.mu.cfg
 	r.mu.cfg = pc
 	r.mu.Unlock()
+	r.guards.Reconfigure(old, pc)
 	for i, srv := range r.servers {
 		npc := pc
 		if i > 0 {
 			npc.MinIdle = 0
-		}
-		if pool.GuardChanged(old, npc) {
-			srv.guard.Store(r.newGuard(srv, npc))
 		}
 		for k := range srv.pools {
 			srv.pools[k].Swap(r.newPool(srv, npc, k == 1)).Close()
@@ -370,31 +356,11 @@ func (r *Relay) kill(srv *server, thread uint32, queryOnly bool) {
 
 // BreakerState is the circuit breaker state of the named server (closed,
 // open, half-open; "" without one).
-func (r *Relay) BreakerState(name string) string {
-	for _, srv := range r.servers {
-		if srv.name == name {
-			return srv.guard.Load().State()
-		}
-	}
-	return ""
-}
+func (r *Relay) BreakerState(name string) string { return r.guards.State(name) }
 
 // ServerCameUp closes the circuit breaker of a server the health checks
-// found up again: a passing check proves what a probe connect would, so
-// reads need not wait out open_for.
-func (r *Relay) ServerCameUp(name string) {
-	pc := r.poolConfig()
-	for i, srv := range r.servers {
-		if srv.name != name || srv.guard.Load().State() == "closed" {
-			continue
-		}
-		if i > 0 {
-			pc.MinIdle = 0
-		}
-		srv.guard.Store(r.newGuard(srv, pc))
-		r.log.Info("backend circuit breaker closed: health checks pass", "backend", name)
-	}
-}
+// found up again.
+func (r *Relay) ServerCameUp(name string) { r.guards.ServerCameUp(name, r.poolConfig()) }
 
 // PoolStats returns the pool counters of every server (its two pools
 // summed).

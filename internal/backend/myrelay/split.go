@@ -5,9 +5,7 @@ import (
 	"time"
 
 	"github.com/floe-db/floe/internal/config"
-	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/route"
-	"github.com/floe-db/floe/internal/sqlparse"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
 
@@ -18,29 +16,8 @@ import (
 // connection goes back to the pool when the command ends, so the next one
 // is placed afresh. Everything else runs where writes go.
 
-// classOf classifies a statement text, cached by its shape (texts that
-// differ only in literal values share a class) or else by the text.
-func (r *Relay) classOf(text string) route.Class {
-	key, ok := policy.ShapeKey(policy.MySQL, text)
-	if !ok {
-		c, _ := r.classes.Parse(text)
-		return c
-	}
-	if c, hit := r.classes.Get("\x00" + key); hit {
-		return c
-	}
-	c, _ := classify(text)
-	r.classes.Add("\x00"+key, c)
-	return c
-}
-
-func classify(text string) (route.Class, error) {
-	stmts, err := sqlparse.MySQLNoFingerprint(text)
-	if err != nil {
-		stmts = nil
-	}
-	return route.Classify(text, stmts), nil
-}
+// classOf is a statement text's routing class.
+func (r *Relay) classOf(text string) route.Class { return r.classes.Of(text) }
 
 // routeSession is the session's state as the router sees it.
 func (s *session) routeSession() route.Session {

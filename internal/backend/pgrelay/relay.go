@@ -43,7 +43,8 @@ type Relay struct {
 	// cluster knows which server takes the writes and which may take a
 	// read, from the health checks and the routing settings.
 	cluster *cluster.Cluster
-	classes *sqlparse.Cache[route.Class]
+	guards  *cluster.Guards
+	classes *cluster.Classes
 
 	mu struct {
 		sync.Mutex
@@ -64,20 +65,18 @@ func (r *Relay) policySource() policy.Source {
 
 // server is one PostgreSQL server of the database and its pool.
 type server struct {
+	index   int
 	name    string // primary, replica1, …
 	dsn     string
 	connCfg atomic.Pointer[pgconn.Config] // swapped when its password rotates
 	pool    atomic.Pointer[pool.Pool[*backendConn]]
-	// guard retries its connects and holds its circuit breaker; it
-	// outlives pool swaps while the settings it was made from stay.
-	guard atomic.Pointer[pool.Guard]
 }
 
 // New creates the relay for db. Nothing is dialled until a client comes,
 // or MinIdle asks for it.
 func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
 	r := &Relay{name: db.Name, cfg: db.Pool, log: log.With("database", db.Name), metrics: m,
-		classes: sqlparse.NewCache(classify, 4096)}
+		classes: cluster.NewClasses(policy.Postgres, sqlparse.PostgresNoFingerprint)}
 	dsns := []string{db.Primary}
 	for _, rep := range db.Replicas {
 		dsns = append(dsns, rep.DSN)
@@ -93,7 +92,7 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		}
 		cc.OnNotice = nil
 		cc.OnNotification = nil
-		srv := &server{name: name, dsn: dsn}
+		srv := &server{index: i, name: name, dsn: dsn}
 		srv.connCfg.Store(cc)
 		r.servers = append(r.servers, srv)
 	}
@@ -102,9 +101,9 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 	for i, srv := range r.servers {
 		names[i] = srv.name
 	}
+	r.guards = cluster.NewGuards(db.Name, names, db.Pool, transientConnectErr, m, r.log)
 	r.cluster = cluster.New(names, r.log, func(i int) cluster.Load {
-		srv := r.servers[i]
-		return cluster.Load{Outstanding: srv.pool.Load().Stats().InUse, Refusing: srv.guard.Load().Open()}
+		return cluster.Load{Outstanding: r.servers[i].pool.Load().Stats().InUse, Refusing: r.guards.Guard(i).Open()}
 	})
 	wait := m.PoolWaitSeconds.WithLabelValues(db.Name)
 	waits := m.PoolWaits.WithLabelValues(db.Name)
@@ -117,7 +116,7 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 			MaxLifetime: pc.MaxLifetime, AcquireTimeout: pc.AcquireTimeout,
 			HealthCheckAfter: pc.HealthCheckAfter,
 			Dial: func(ctx context.Context) (*backendConn, error) {
-				return pool.Dial(ctx, srv.guard.Load(), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv) })
+				return pool.Dial(ctx, r.guards.Guard(srv.index), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv) })
 			},
 			Ping:  func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
 			Alive: func(b *backendConn) bool { return b.alive() },
@@ -138,24 +137,9 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		if i > 0 {
 			pc.MinIdle = 0 // replicas serve writes only after a failover
 		}
-		srv.guard.Store(r.newGuard(srv, pc))
 		srv.pool.Store(r.newPool(srv, pc))
 	}
 	return r, nil
-}
-
-// newGuard makes the connect guard of srv.
-func (r *Relay) newGuard(srv *server, pc config.Pool) *pool.Guard {
-	gc := pool.GuardSettings(r.name+"/"+srv.name, pc)
-	gc.Transient = transientConnectErr
-	retries := r.metrics.ConnectRetries.WithLabelValues(r.name, srv.name)
-	gc.OnRetry = func(error) { retries.Inc() }
-	changed := r.metrics.BreakerChanged(r.name, srv.name)
-	gc.OnStateChange = func(name, from, to string) {
-		r.log.Warn("backend circuit breaker "+to, "backend", srv.name, "from", from)
-		changed(name, from, to)
-	}
-	return pool.NewGuard(gc)
 }
 
 // transientConnectErr reports whether a failed connect may succeed if
@@ -410,13 +394,11 @@ func (r *Relay) Reconfigure(pc config.Pool) {
 	old := r.cfg
 	r.cfg = pc
 	r.mu.Unlock()
+	r.guards.Reconfigure(old, pc)
 	for i, srv := range r.servers {
 		npc := pc
 		if i > 0 {
 			npc.MinIdle = 0
-		}
-		if pool.GuardChanged(old, npc) {
-			srv.guard.Store(r.newGuard(srv, npc))
 		}
 		srv.pool.Swap(r.newPool(srv, npc)).Close()
 	}
@@ -429,31 +411,11 @@ func (r *Relay) SameDSN(db config.Database) bool {
 
 // BreakerState is the circuit breaker state of the named server (closed,
 // open, half-open; "" without one).
-func (r *Relay) BreakerState(name string) string {
-	for _, srv := range r.servers {
-		if srv.name == name {
-			return srv.guard.Load().State()
-		}
-	}
-	return ""
-}
+func (r *Relay) BreakerState(name string) string { return r.guards.State(name) }
 
 // ServerCameUp closes the circuit breaker of a server the health checks
-// found up again: a passing check proves what a probe connect would, so
-// reads need not wait out open_for.
-func (r *Relay) ServerCameUp(name string) {
-	pc := r.poolConfig()
-	for i, srv := range r.servers {
-		if srv.name != name || srv.guard.Load().State() == "closed" {
-			continue
-		}
-		if i > 0 {
-			pc.MinIdle = 0
-		}
-		srv.guard.Store(r.newGuard(srv, pc))
-		r.log.Info("backend circuit breaker closed: health checks pass", "backend", name)
-	}
-}
+// found up again.
+func (r *Relay) ServerCameUp(name string) { r.guards.ServerCameUp(name, r.poolConfig()) }
 
 // PoolStats returns the pool counters of every server.
 func (r *Relay) PoolStats() []pool.ServerStats {

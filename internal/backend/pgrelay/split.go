@@ -8,10 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
-	"github.com/floe-db/floe/internal/sqlparse"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -24,29 +22,8 @@ import (
 // everything on the primary).
 func (r *Relay) SetRouting(p *route.Policy) { r.cluster.SetRouting(p) }
 
-// classOf classifies a statement text, cached by its shape (texts that
-// differ only in literal values share a class) or else by the text.
-func (r *Relay) classOf(text string) route.Class {
-	key, ok := policy.ShapeKey(policy.Postgres, text)
-	if !ok {
-		c, _ := r.classes.Parse(text)
-		return c
-	}
-	if c, hit := r.classes.Get("\x00" + key); hit {
-		return c
-	}
-	c, _ := classify(text)
-	r.classes.Add("\x00"+key, c)
-	return c
-}
-
-func classify(text string) (route.Class, error) {
-	stmts, err := sqlparse.PostgresNoFingerprint(text)
-	if err != nil {
-		stmts = nil
-	}
-	return route.Classify(text, stmts), nil
-}
+// classOf is a statement text's routing class.
+func (r *Relay) classOf(text string) route.Class { return r.classes.Of(text) }
 
 // acquireFor gets a connection for a batch starting with text ("": one
 // that needs the primary). replica reports a connection to a replica.

@@ -496,6 +496,21 @@ func (c *Config) Database(name string) (*Database, bool) {
 	return nil, false
 }
 
+// SameButPasswords reports whether two lists of DSNs name the same
+// servers, users, databases and options, in order, whatever their
+// passwords.
+func SameButPasswords(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if RedactDSN(a[i]) != RedactDSN(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // RedactDSN returns dsn with any password replaced, for logs and errors.
 func RedactDSN(dsn string) string {
 	u, err := url.Parse(dsn)

@@ -186,3 +186,20 @@ users: [{name: u, password: p}]
 		t.Fatalf("health %+v", h)
 	}
 }
+
+func TestSameButPasswords(t *testing.T) {
+	a := []string{"postgres://u:one@h:5432/db?sslmode=disable", "mysql://root:x@r:3306/shop"}
+	for _, tc := range []struct {
+		b    []string
+		want bool
+	}{
+		{[]string{"postgres://u:two@h:5432/db?sslmode=disable", "mysql://root:y@r:3306/shop"}, true},
+		{[]string{"postgres://v:one@h:5432/db?sslmode=disable", "mysql://root:x@r:3306/shop"}, false},
+		{[]string{"postgres://u:one@h:5433/db?sslmode=disable", "mysql://root:x@r:3306/shop"}, false},
+		{[]string{"postgres://u:one@h:5432/db?sslmode=disable"}, false},
+	} {
+		if got := SameButPasswords(a, tc.b); got != tc.want {
+			t.Errorf("SameButPasswords(%v) = %v", tc.b, got)
+		}
+	}
+}

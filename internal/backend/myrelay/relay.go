@@ -195,16 +195,7 @@ type serverAt struct {
 // SameServers reports whether db names this relay's servers, with the
 // same users and databases, and at most other passwords.
 func (r *Relay) SameServers(db config.Database) bool {
-	cur, next := r.dsns(), configDSNs(db)
-	if db.Kind != config.KindMySQL || len(cur) != len(next) {
-		return false
-	}
-	for i := range cur {
-		if config.RedactDSN(cur[i]) != config.RedactDSN(next[i]) {
-			return false
-		}
-	}
-	return true
+	return db.Kind == config.KindMySQL && config.SameButPasswords(r.dsns(), configDSNs(db))
 }
 
 // Rekey takes db's DSNs, which differ from the running ones in passwords

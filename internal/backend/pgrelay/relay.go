@@ -173,17 +173,7 @@ func (r *Relay) dsns() []string {
 // SameServers reports whether db names this relay's servers, with the
 // same users, databases and options, and at most other passwords.
 func (r *Relay) SameServers(db config.Database) bool {
-	cur := r.dsns()
-	next := configDSNs(db)
-	if db.Kind != config.KindPostgres || len(cur) != len(next) {
-		return false
-	}
-	for i := range cur {
-		if config.RedactDSN(cur[i]) != config.RedactDSN(next[i]) {
-			return false
-		}
-	}
-	return true
+	return db.Kind == config.KindPostgres && config.SameButPasswords(r.dsns(), configDSNs(db))
 }
 
 // Rekey takes db's DSNs, which differ from the running ones in passwords

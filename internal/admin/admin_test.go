@@ -54,6 +54,10 @@ func (s *stubGateway) DeleteUser(context.Context, string) error           { retu
 func (s *stubGateway) Roles() []RoleInfo                                  { return nil }
 func (s *stubGateway) PutRole(context.Context, string, config.Role) error { return ErrInvalid }
 func (s *stubGateway) DeleteRole(context.Context, string) error           { return nil }
+func (s *stubGateway) Rules(string) (any, any, bool)                      { return []int{}, []int{}, true }
+func (s *stubGateway) PutRules(context.Context, string, json.RawMessage) error {
+	return ErrInvalid
+}
 
 func TestTokens(t *testing.T) {
 	tok, err := NewToken()

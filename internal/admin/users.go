@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/floe-db/floe/internal/config"
@@ -57,12 +58,17 @@ type Editor interface {
 	Roles() []RoleInfo
 	PutRole(ctx context.Context, name string, r config.Role) error
 	DeleteRole(ctx context.Context, name string) error
+	// Rules lists a rule list's entries (masking, limits,
+	// firewall_overrides) from the file and from the store; PutRules
+	// replaces the store's with a JSON array.
+	Rules(kind string) (file, store any, ok bool)
+	PutRules(ctx context.Context, kind string, rules json.RawMessage) error
 }
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,62}$`)
 
 func (a *api) userRoutes() []route {
-	return []route{
+	return slices.Concat([]route{
 		{"GET", "/api/v1/users", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, map[string]any{"users": a.gw.Users()})
 		}},
@@ -96,6 +102,30 @@ func (a *api) userRoutes() []route {
 		{"DELETE", "/api/v1/roles/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
 			name := r.PathValue("name")
 			editResult(w, a.gw.DeleteRole(r.Context(), name), map[string]string{"name": name, "status": "deleted"})
+		}},
+	}, a.ruleRoutes("masking", "/api/v1/masking"), a.ruleRoutes("limits", "/api/v1/limits"),
+		a.ruleRoutes("firewall_overrides", "/api/v1/firewall/overrides"))
+}
+
+// ruleRoutes serve one rule list: GET shows the file's and the store's
+// entries, PUT {"rules": […]} replaces the store's.
+func (a *api) ruleRoutes(kind, path string) []route {
+	return []route{
+		{"GET", path, ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			file, store, _ := a.gw.Rules(kind)
+			writeJSON(w, http.StatusOK, map[string]any{"file": file, "store": store})
+		}},
+		{"PUT", path, ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			var body struct {
+				Rules json.RawMessage `json:"rules"`
+			}
+			dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&body); err != nil || len(body.Rules) == 0 {
+				writeError(w, http.StatusBadRequest, "bad_request", `body: want {"rules": […]}`)
+				return
+			}
+			editResult(w, a.gw.PutRules(r.Context(), kind, body.Rules), map[string]string{"status": "saved"})
 		}},
 	}
 }

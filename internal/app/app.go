@@ -518,8 +518,8 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 // the same backend.
 func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error) {
 	cfg := fileCfg
-	if doc := a.storeDoc.Load(); doc != nil && (len(doc.Users) > 0 || len(doc.Roles) > 0) {
-		merged, err := fileCfg.WithOverlay(doc.Users, doc.Roles)
+	if doc := a.storeDoc.Load(); doc != nil && !doc.Overlay.Empty() {
+		merged, err := fileCfg.WithOverlay(doc.Overlay)
 		if err != nil {
 			return nil, fmt.Errorf("the shared store's users and roles do not fit the file: %w", err)
 		}

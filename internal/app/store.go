@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -132,7 +134,7 @@ func (a *App) change(ctx context.Context, edit func(file *config.Config, d *stor
 		if err := edit(file, d); err != nil {
 			return err
 		}
-		if _, err := file.WithOverlay(d.Users, d.Roles); err != nil {
+		if _, err := file.WithOverlay(d.Overlay); err != nil {
 			return fmt.Errorf("%w: %v", admin.ErrInvalid, err)
 		}
 		return nil
@@ -258,4 +260,71 @@ func (g adminGateway) DeleteRole(ctx context.Context, name string) error {
 		}
 		return nil
 	})
+}
+
+// Rules lists the file's and the store's entries of a rule list:
+// masking, limits or firewall_overrides.
+func (g adminGateway) Rules(kind string) (file, shared any, ok bool) {
+	st := g.a.state.Load()
+	var doc config.Overlay
+	if d := g.a.storeDoc.Load(); d != nil {
+		doc = d.Overlay
+	}
+	switch kind {
+	case "masking":
+		return nonNilSlice(st.fileCfg.Masking), nonNilSlice(doc.Masking), true
+	case "limits":
+		return nonNilSlice(st.fileCfg.Limits), nonNilSlice(doc.Limits), true
+	case "firewall_overrides":
+		var fo []config.FirewallOverride
+		if st.fileCfg.Firewall != nil {
+			fo = st.fileCfg.Firewall.Overrides
+		}
+		return nonNilSlice(fo), nonNilSlice(doc.FirewallOverrides), true
+	}
+	return nil, nil, false
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// PutRules replaces the store's entries of a rule list with raw (a JSON
+// array); the file's stay.
+func (g adminGateway) PutRules(ctx context.Context, kind string, raw json.RawMessage) error {
+	dec := func(into any) error {
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.DisallowUnknownFields()
+		if err := d.Decode(into); err != nil {
+			return fmt.Errorf("%w: rules: %v", admin.ErrInvalid, err)
+		}
+		return nil
+	}
+	var apply func(d *store.Document)
+	switch kind {
+	case "masking":
+		var rs []config.MaskRule
+		if err := dec(&rs); err != nil {
+			return err
+		}
+		apply = func(d *store.Document) { d.Masking = rs }
+	case "limits":
+		var rs []config.Limit
+		if err := dec(&rs); err != nil {
+			return err
+		}
+		apply = func(d *store.Document) { d.Limits = rs }
+	case "firewall_overrides":
+		var rs []config.FirewallOverride
+		if err := dec(&rs); err != nil {
+			return err
+		}
+		apply = func(d *store.Document) { d.FirewallOverrides = rs }
+	default:
+		return admin.ErrNotFound
+	}
+	return g.a.change(ctx, func(_ *config.Config, d *store.Document) error { apply(d); return nil })
 }

@@ -316,34 +316,34 @@ type Firewall struct {
 // database; User, Database and Client (an address or CIDR) narrow which
 // sessions the limit applies to. Zero values set no bound.
 type Limit struct {
-	Per      string `yaml:"per"`
-	User     string `yaml:"user"`
-	Database string `yaml:"database"`
-	Client   string `yaml:"client"`
+	Per      string `yaml:"per" json:"per,omitempty"`
+	User     string `yaml:"user" json:"user,omitempty"`
+	Database string `yaml:"database" json:"database,omitempty"`
+	Client   string `yaml:"client" json:"client,omitempty"`
 	// Rate is statements per second (token bucket) with Burst.
-	Rate  float64 `yaml:"rate"`
-	Burst int     `yaml:"burst"`
+	Rate  float64 `yaml:"rate" json:"rate,omitempty"`
+	Burst int     `yaml:"burst" json:"burst,omitempty"`
 	// Shared makes the rate hold for every instance together, through
 	// the Redis store (GCRA in a Lua script).
-	Shared bool `yaml:"shared"`
+	Shared bool `yaml:"shared" json:"shared,omitempty"`
 	// ConcurrentQueries bounds statements running at once.
-	ConcurrentQueries int `yaml:"concurrent_queries"`
+	ConcurrentQueries int `yaml:"concurrent_queries" json:"concurrent_queries,omitempty"`
 	// Connections bounds open client connections.
-	Connections int `yaml:"connections"`
+	Connections int `yaml:"connections" json:"connections,omitempty"`
 	// StatementTimeout cancels statements that run longer.
-	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	StatementTimeout time.Duration `yaml:"statement_timeout" json:"statement_timeout,omitempty"`
 	// MaxResultRows and MaxResultBytes end a statement whose result
 	// grows past them with an error.
-	MaxResultRows  int64 `yaml:"max_result_rows"`
-	MaxResultBytes int64 `yaml:"max_result_bytes"`
+	MaxResultRows  int64 `yaml:"max_result_rows" json:"max_result_rows,omitempty"`
+	MaxResultBytes int64 `yaml:"max_result_bytes" json:"max_result_bytes,omitempty"`
 }
 
 // FirewallOverride is a firewall setting for a database and/or user.
 type FirewallOverride struct {
-	Database     string   `yaml:"database"`
-	User         string   `yaml:"user"`
-	Mode         string   `yaml:"mode"`
-	DisableRules []string `yaml:"disable_rules"`
+	Database     string   `yaml:"database" json:"database,omitempty"`
+	User         string   `yaml:"user" json:"user,omitempty"`
+	Mode         string   `yaml:"mode" json:"mode,omitempty"`
+	DisableRules []string `yaml:"disable_rules" json:"disable_rules,omitempty"`
 }
 
 // MaskRule masks one column.
@@ -352,17 +352,17 @@ type FirewallOverride struct {
 // default schema, "*" or empty for every table); Column is a glob on the
 // column's name in its table, so "*email*" masks every such column.
 type MaskRule struct {
-	Database string `yaml:"database"`
-	Table    string `yaml:"table"`
-	Column   string `yaml:"column"`
+	Database string `yaml:"database" json:"database,omitempty"`
+	Table    string `yaml:"table" json:"table,omitempty"`
+	Column   string `yaml:"column" json:"column,omitempty"`
 	// Method is full, partial, hash, null or email.
-	Method string `yaml:"method"`
+	Method string `yaml:"method" json:"method,omitempty"`
 	// Keep is how many trailing characters partial shows (default 4).
-	Keep int `yaml:"keep"`
+	Keep int `yaml:"keep" json:"keep,omitempty"`
 	// Key, when set, makes hash an HMAC-SHA-256 under this secret, so
 	// values with few possibilities cannot be recovered by hashing them all.
-	Key         string   `yaml:"key"`
-	ExceptRoles []string `yaml:"except_roles"`
+	Key         string   `yaml:"key" json:"key,omitempty"`
+	ExceptRoles []string `yaml:"except_roles" json:"except_roles,omitempty"`
 }
 
 // MaskMethods are the masking methods.

@@ -656,13 +656,37 @@ func validTokenHash(h string) bool {
 	return true
 }
 
-// WithOverlay is c with users and roles added (those the shared store
-// holds), defaulted and validated again; a name that c already defines
-// is an error.
-func (c *Config) WithOverlay(users []User, roles []Role) (*Config, error) {
+// Overlay is what the shared store adds to the file.
+type Overlay struct {
+	Users             []User             `json:"users,omitempty"`
+	Roles             []Role             `json:"roles,omitempty"`
+	Masking           []MaskRule         `json:"masking,omitempty"`
+	Limits            []Limit            `json:"limits,omitempty"`
+	FirewallOverrides []FirewallOverride `json:"firewall_overrides,omitempty"`
+}
+
+// Empty reports whether o adds nothing.
+func (o Overlay) Empty() bool {
+	return len(o.Users)+len(o.Roles)+len(o.Masking)+len(o.Limits)+len(o.FirewallOverrides) == 0
+}
+
+// WithOverlay is c with o's entries added after the file's, defaulted
+// and validated again; a user or role name that c already defines is an
+// error.
+func (c *Config) WithOverlay(o Overlay) (*Config, error) {
 	n := *c
-	n.Users = append(slices.Clone(c.Users), users...)
-	n.Roles = append(slices.Clone(c.Roles), roles...)
+	n.Users = append(slices.Clone(c.Users), o.Users...)
+	n.Roles = append(slices.Clone(c.Roles), o.Roles...)
+	n.Masking = append(slices.Clone(c.Masking), o.Masking...)
+	n.Limits = append(slices.Clone(c.Limits), o.Limits...)
+	if len(o.FirewallOverrides) > 0 {
+		if c.Firewall == nil {
+			return nil, Errors{{Key: "firewall", Msg: "firewall overrides need a firewall section in the configuration file"}}
+		}
+		fw := *c.Firewall
+		fw.Overrides = append(slices.Clone(fw.Overrides), o.FirewallOverrides...)
+		n.Firewall = &fw
+	}
 	seen := map[string]bool{}
 	var errs Errors
 	for i, u := range n.Users {

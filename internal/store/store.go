@@ -11,9 +11,8 @@ import (
 
 // Document is what the store holds.
 type Document struct {
-	Version uint64        `json:"version"`
-	Users   []config.User `json:"users"`
-	Roles   []config.Role `json:"roles"`
+	Version uint64 `json:"version"`
+	config.Overlay
 }
 
 // Store is a shared store.

@@ -188,6 +188,50 @@ roles:
 				t.Errorf("new instance, wrong password: %v, want 28P01", err)
 			}
 
+			// Rule lists: a limit and a masking rule set through g1 hold on g2
+			// and g3, and go away again.
+			rootOn := func(g *gateway) *pgx.Conn {
+				c, err := pgx.Connect(ctx, g.dsn("root", "root-secret", "app"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { c.Close(ctx) })
+				return c
+			}
+			r2, r3 := rootOn(g2), rootOn(g3)
+			if code := g1.adminSend(t, "PUT", "/api/v1/limits", map[string]any{"rules": []map[string]any{{"per": "user", "user": "root", "rate": 0.5, "burst": 1}}}); code != 200 {
+				t.Fatalf("PUT limits: %d", code)
+			}
+			within("a limit set through g1 holds on g2", time.Second, func() bool {
+				_, err := r2.Exec(ctx, "SELECT 1")
+				return sqlstate(err) == "53400"
+			})
+			if code := g1.adminSend(t, "PUT", "/api/v1/limits", map[string]any{"rules": []any{}}); code != 200 {
+				t.Fatalf("PUT empty limits: %d", code)
+			}
+			within("the limit is lifted on g2", time.Second, func() bool {
+				_, err := r2.Exec(ctx, "SELECT 1")
+				return err == nil
+			})
+			if code := g1.adminSend(t, "PUT", "/api/v1/masking", map[string]any{"rules": []map[string]any{{"database": "app", "table": "t", "column": "id", "method": "null"}}}); code != 200 {
+				t.Fatalf("PUT masking: %d", code)
+			}
+			within("a masking rule set through g1 holds on g3", time.Second, func() bool {
+				var id *int
+				err := r3.QueryRow(ctx, "SELECT id FROM t").Scan(&id)
+				return err == nil && id == nil
+			})
+			if code := g1.adminSend(t, "PUT", "/api/v1/masking", map[string]any{"rules": []map[string]any{{"database": "app", "table": "t", "column": "id", "method": "sideways"}}}); code != 422 {
+				t.Errorf("PUT of a bad masking rule: %d, want 422", code)
+			}
+			var lists struct{ File, Store []map[string]any }
+			if g3.adminCall(t, "GET", "/api/v1/masking", testReadToken, &lists) != 200 || len(lists.Store) != 1 || len(lists.File) != 0 {
+				t.Errorf("GET masking on g3: %+v", lists)
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/masking", map[string]any{"rules": []any{}}); code != 200 {
+				t.Fatalf("PUT empty masking: %d", code)
+			}
+
 			// The store goes away: every instance serves on, and says so.
 			proxy.set(0, true)
 			proxy.cut()

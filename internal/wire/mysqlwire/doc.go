@@ -34,4 +34,10 @@
 // Concurrency contract for Handlers: Serve is called once per connection
 // (per database switch), on that connection's goroutine; every Conn
 // method except the canceller's callback runs on that goroutine.
+//
+// Sessions, CancelQuery and Terminate (the admin API) run on other
+// goroutines: a session's listing comes from atomics its own goroutine
+// keeps (state, database, the statement the handler noted with
+// NoteStatement); Terminate is KILL CONNECTION without the owner check;
+// ReadCommandWithin ends a session idle in a transaction with 4031.
 package mysqlwire

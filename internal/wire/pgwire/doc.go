@@ -19,4 +19,11 @@
 // The concurrency contract for Handlers: Serve is called once per
 // connection, on that connection's goroutine; every Conn method except
 // SetCanceller's callback runs on that goroutine.
+//
+// Sessions, CancelQuery and Terminate (the admin API) run on other
+// goroutines: a session's listing comes from atomics its own goroutine
+// keeps (state, the last Query or Parse text), a cancel is the
+// CancelRequest path, and Terminate marks the session, cancels what it
+// runs and closes the socket's read side, so the session ends with
+// FATAL 57P01 at its next read, like pg_terminate_backend.
 package pgwire

@@ -48,13 +48,16 @@ func (s *stubGateway) AuditAdmin(f map[string]any) {
 	s.mu.Unlock()
 }
 
-func (s *stubGateway) Users() []UserInfo                                  { return nil }
-func (s *stubGateway) PutUser(context.Context, string, UserSpec) error    { return ErrConflict }
-func (s *stubGateway) DeleteUser(context.Context, string) error           { return ErrNotFound }
-func (s *stubGateway) Roles() []RoleInfo                                  { return nil }
-func (s *stubGateway) PutRole(context.Context, string, config.Role) error { return ErrInvalid }
-func (s *stubGateway) DeleteRole(context.Context, string) error           { return nil }
-func (s *stubGateway) Rules(string) (any, any, bool)                      { return []int{}, []int{}, true }
+func (s *stubGateway) Users() []UserInfo                                          { return nil }
+func (s *stubGateway) PutUser(context.Context, string, UserSpec) error            { return ErrConflict }
+func (s *stubGateway) DeleteUser(context.Context, string) error                   { return ErrNotFound }
+func (s *stubGateway) Roles() []RoleInfo                                          { return nil }
+func (s *stubGateway) PutRole(context.Context, string, config.Role) error         { return ErrInvalid }
+func (s *stubGateway) DeleteRole(context.Context, string) error                   { return nil }
+func (s *stubGateway) Databases() []DatabaseInfo                                  { return nil }
+func (s *stubGateway) PutDatabase(context.Context, string, config.Database) error { return nil }
+func (s *stubGateway) DeleteDatabase(context.Context, string) error               { return nil }
+func (s *stubGateway) Rules(string) (any, any, bool)                              { return []int{}, []int{}, true }
 func (s *stubGateway) PutRules(context.Context, string, json.RawMessage) error {
 	return ErrInvalid
 }

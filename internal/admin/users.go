@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/floe-db/floe/internal/config"
 )
@@ -43,6 +46,19 @@ type UserSpec struct {
 	Databases []string `json:"databases,omitempty"`
 }
 
+// DatabaseInfo is a logical database as the API shows it: DSNs with their
+// passwords replaced (file) or as stored, with references (store).
+type DatabaseInfo struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`
+	Primary  string   `json:"primary,omitempty"`
+	Replicas []string `json:"replicas"`
+	Path     string   `json:"path,omitempty"`
+	PoolMode string   `json:"pool_mode"`
+	PoolSize int      `json:"pool_size"`
+	Source   string   `json:"source"`
+}
+
 // RoleInfo is a role with where it is defined.
 type RoleInfo struct {
 	config.Role
@@ -62,6 +78,11 @@ type Editor interface {
 	// firewall_overrides) from the file and from the store; PutRules
 	// replaces the store's with a JSON array.
 	Rules(kind string) (file, store any, ok bool)
+	// Databases lists the file's and the store's databases, without
+	// secrets; PutDatabase and DeleteDatabase edit the store's.
+	Databases() []DatabaseInfo
+	PutDatabase(ctx context.Context, name string, db config.Database) error
+	DeleteDatabase(ctx context.Context, name string) error
 	PutRules(ctx context.Context, kind string, rules json.RawMessage) error
 }
 
@@ -102,6 +123,34 @@ func (a *api) userRoutes() []route {
 		{"DELETE", "/api/v1/roles/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
 			name := r.PathValue("name")
 			editResult(w, a.gw.DeleteRole(r.Context(), name), map[string]string{"name": name, "status": "deleted"})
+		}},
+		{"GET", "/api/v1/databases", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			writeJSON(w, http.StatusOK, map[string]any{"databases": a.gw.Databases()})
+		}},
+		{"PUT", "/api/v1/databases/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			name := r.PathValue("name")
+			if !validName.MatchString(name) {
+				writeError(w, http.StatusBadRequest, "bad_request", "name: letters, digits and _ . @ - (at most 63)")
+				return
+			}
+			// The body is JSON, read with the configuration file's YAML
+			// decoder (JSON is YAML): the same keys, durations as "5s".
+			raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			var db config.Database
+			if err == nil {
+				dec := yaml.NewDecoder(bytes.NewReader(raw))
+				dec.KnownFields(true)
+				err = dec.Decode(&db)
+			}
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "bad_request", "body: "+strings.TrimPrefix(err.Error(), "yaml: "))
+				return
+			}
+			editResult(w, a.gw.PutDatabase(r.Context(), name, db), map[string]string{"name": name, "status": "saved"})
+		}},
+		{"DELETE", "/api/v1/databases/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			name := r.PathValue("name")
+			editResult(w, a.gw.DeleteDatabase(r.Context(), name), map[string]string{"name": name, "status": "deleted"})
 		}},
 	}, a.ruleRoutes("masking", "/api/v1/masking"), a.ruleRoutes("limits", "/api/v1/limits"),
 		a.ruleRoutes("firewall_overrides", "/api/v1/firewall/overrides"))

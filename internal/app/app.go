@@ -519,7 +519,7 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error) {
 	cfg := fileCfg
 	if doc := a.storeDoc.Load(); doc != nil && !doc.Overlay.Empty() {
-		merged, err := fileCfg.WithOverlay(doc.Overlay)
+		merged, err := fileCfg.WithOverlay(doc.Overlay, refExpander(fileCfg))
 		if err != nil {
 			return nil, fmt.Errorf("the shared store's users and roles do not fit the file: %w", err)
 		}

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/floe-db/floe/internal/admin"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/secrets"
 	"github.com/floe-db/floe/internal/store"
 )
 
@@ -134,7 +137,7 @@ func (a *App) change(ctx context.Context, edit func(file *config.Config, d *stor
 		if err := edit(file, d); err != nil {
 			return err
 		}
-		if _, err := file.WithOverlay(d.Overlay); err != nil {
+		if _, err := file.WithOverlay(d.Overlay, refExpander(file)); err != nil {
 			return fmt.Errorf("%w: %v", admin.ErrInvalid, err)
 		}
 		return nil
@@ -327,4 +330,80 @@ func (g adminGateway) PutRules(ctx context.Context, kind string, raw json.RawMes
 		return admin.ErrNotFound
 	}
 	return g.a.change(ctx, func(_ *config.Config, d *store.Document) error { apply(d); return nil })
+}
+
+// refExpander resolves the references in the store's database DSNs, with
+// the file's Vault settings (opened on first need).
+func refExpander(c *config.Config) func(string) (string, error) {
+	var vault func(path, key string) (string, error)
+	var vaultErr error
+	opened := false
+	return func(s string) (string, error) {
+		if !opened && c.Secrets.Vault != nil && strings.Contains(s, "${vault:") {
+			opened = true
+			vault, vaultErr = secrets.OpenVault(*c.Secrets.Vault)
+		}
+		if vaultErr != nil {
+			return "", vaultErr
+		}
+		return config.ExpandRefsWith(s, os.Getenv, vault)
+	}
+}
+
+// DatabaseInfo is a database as GET /api/v1/databases shows it.
+func (g adminGateway) Databases() []admin.DatabaseInfo {
+	st := g.a.state.Load()
+	var doc config.Overlay
+	if d := g.a.storeDoc.Load(); d != nil {
+		doc = d.Overlay
+	}
+	out := []admin.DatabaseInfo{}
+	for _, d := range st.fileCfg.Databases {
+		out = append(out, dbInfo(d, "file", config.RedactDSN))
+	}
+	for _, d := range doc.Databases {
+		// The store keeps references, not secrets: shown as stored.
+		out = append(out, dbInfo(d, "store", func(s string) string { return s }))
+	}
+	return out
+}
+
+func dbInfo(d config.Database, source string, show func(string) string) admin.DatabaseInfo {
+	info := admin.DatabaseInfo{Name: d.Name, Kind: d.Kind, Path: d.Path, PoolMode: d.Pool.Mode, PoolSize: d.Pool.Size, Source: source, Replicas: []string{}}
+	if d.Primary != "" {
+		info.Primary = show(d.Primary)
+	}
+	for _, r := range d.Replicas {
+		info.Replicas = append(info.Replicas, show(r.DSN))
+	}
+	return info
+}
+
+func (g adminGateway) PutDatabase(ctx context.Context, name string, db config.Database) error {
+	db.Name = name
+	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
+		if slices.ContainsFunc(file.Databases, func(x config.Database) bool { return x.Name == name }) {
+			return fmt.Errorf("%w: database %q is defined in the configuration file", admin.ErrConflict, name)
+		}
+		if i := slices.IndexFunc(d.Databases, func(x config.Database) bool { return x.Name == name }); i >= 0 {
+			d.Databases[i] = db
+		} else {
+			d.Databases = append(d.Databases, db)
+		}
+		return nil
+	})
+}
+
+func (g adminGateway) DeleteDatabase(ctx context.Context, name string) error {
+	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
+		if slices.ContainsFunc(file.Databases, func(x config.Database) bool { return x.Name == name }) {
+			return fmt.Errorf("%w: database %q is defined in the configuration file", admin.ErrConflict, name)
+		}
+		n := len(d.Databases)
+		d.Databases = slices.DeleteFunc(d.Databases, func(x config.Database) bool { return x.Name == name })
+		if len(d.Databases) == n {
+			return admin.ErrNotFound
+		}
+		return nil
+	})
 }

@@ -144,6 +144,12 @@ func ExpandRefs(s string, getenv func(string) string) (string, error) {
 	return expandRefs(s, getenv, nil)
 }
 
+// ExpandRefsWith is ExpandRefs that also reads ${vault:path#key}
+// through vault (nil: refused).
+func ExpandRefsWith(s string, getenv func(string) string, vault func(path, key string) (string, error)) (string, error) {
+	return expandRefs(s, getenv, vault)
+}
+
 func expandRefs(s string, getenv func(string) string, vault func(path, key string) (string, error)) (string, error) {
 	var b strings.Builder
 	for {

@@ -663,18 +663,61 @@ type Overlay struct {
 	Masking           []MaskRule         `json:"masking,omitempty"`
 	Limits            []Limit            `json:"limits,omitempty"`
 	FirewallOverrides []FirewallOverride `json:"firewall_overrides,omitempty"`
+	// Databases are kept with their references unexpanded: a DSN's
+	// password is always a ${env:}, ${file:} or ${vault:} reference.
+	Databases []Database `json:"databases,omitempty"`
 }
 
 // Empty reports whether o adds nothing.
 func (o Overlay) Empty() bool {
-	return len(o.Users)+len(o.Roles)+len(o.Masking)+len(o.Limits)+len(o.FirewallOverrides) == 0
+	return len(o.Users)+len(o.Roles)+len(o.Masking)+len(o.Limits)+len(o.FirewallOverrides)+len(o.Databases) == 0
 }
 
 // WithOverlay is c with o's entries added after the file's, defaulted
 // and validated again; a user or role name that c already defines is an
 // error.
-func (c *Config) WithOverlay(o Overlay) (*Config, error) {
+// expand resolves the references of the store's database DSNs (nil:
+// none may have any).
+func (c *Config) WithOverlay(o Overlay, expand func(string) (string, error)) (*Config, error) {
 	n := *c
+	var errs Errors
+	for _, d := range o.Databases {
+		key := fmt.Sprintf("databases[%s]", d.Name)
+		if slices.ContainsFunc(c.Databases, func(x Database) bool { return x.Name == d.Name }) {
+			errs = append(errs, &Error{Key: key + ".name", Msg: fmt.Sprintf("database %q is defined in the file", d.Name)})
+			continue
+		}
+		d.Replicas = slices.Clone(d.Replicas) // d is a copy: expand it, not the store's
+		dsns := []*string{&d.Primary}
+		for j := range d.Replicas {
+			dsns = append(dsns, &d.Replicas[j].DSN)
+		}
+		for _, p := range dsns {
+			if *p == "" {
+				continue
+			}
+			if what := dsnSecret(*p); what != "" {
+				errs = append(errs, &Error{Key: key, Msg: what})
+				continue
+			}
+			if strings.Contains(*p, "${") {
+				if expand == nil {
+					errs = append(errs, &Error{Key: key, Msg: "references cannot be read here"})
+					continue
+				}
+				v, err := expand(*p)
+				if err != nil {
+					errs = append(errs, &Error{Key: key, Msg: err.Error()})
+					continue
+				}
+				*p = v
+			}
+		}
+		n.Databases = append(slices.Clone(n.Databases), d)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
 	n.Users = append(slices.Clone(c.Users), o.Users...)
 	n.Roles = append(slices.Clone(c.Roles), o.Roles...)
 	n.Masking = append(slices.Clone(c.Masking), o.Masking...)
@@ -688,7 +731,6 @@ func (c *Config) WithOverlay(o Overlay) (*Config, error) {
 		n.Firewall = &fw
 	}
 	seen := map[string]bool{}
-	var errs Errors
 	for i, u := range n.Users {
 		if seen["u:"+u.Name] {
 			errs = append(errs, &Error{Key: fmt.Sprintf("users[%d].name", i), Msg: fmt.Sprintf("user %q is defined twice (in the file and the store)", u.Name)})

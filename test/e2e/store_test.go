@@ -232,6 +232,40 @@ roles:
 				t.Fatalf("PUT empty masking: %d", code)
 			}
 
+			// A database defined through g1 is served by g3; its DSN's
+			// password must be a reference.
+			t.Setenv("FLOE_TEST_EXTRA_PW", "unused-under-trust")
+			extraDSN := strings.Replace(appDSN, "postgres@", "postgres:${env:FLOE_TEST_EXTRA_PW}@", 1)
+			if code := g1.adminSend(t, "PUT", "/api/v1/databases/extra", map[string]any{"kind": "postgres", "primary": strings.Replace(appDSN, "postgres@", "postgres:hunter2@", 1)}); code != 422 {
+				t.Errorf("PUT of a database with a plaintext password: %d, want 422", code)
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/databases/extra", map[string]any{"kind": "postgres", "primary": extraDSN, "pool": map[string]any{"size": 3, "acquire_timeout": "2s"}}); code != 200 {
+				t.Fatalf("PUT database: %d", code)
+			}
+			within("a database defined through g1 is served by g3", time.Second, func() bool {
+				c, err := pgx.Connect(ctx, g3.dsn("root", "root-secret", "extra"))
+				if err != nil {
+					return false
+				}
+				defer c.Close(ctx)
+				_, err = c.Exec(ctx, "SELECT id FROM t")
+				return err == nil
+			})
+			var dbs struct {
+				Databases []struct{ Name, Primary, Source string }
+			}
+			g3.adminCall(t, "GET", "/api/v1/databases", testReadToken, &dbs)
+			if len(dbs.Databases) != 2 || dbs.Databases[1].Source != "store" || !strings.Contains(dbs.Databases[1].Primary, "${env:FLOE_TEST_EXTRA_PW}") {
+				t.Errorf("databases on g3: %+v", dbs.Databases)
+			}
+			if code := g2.adminSend(t, "DELETE", "/api/v1/databases/extra", nil); code != 200 {
+				t.Fatalf("DELETE database: %d", code)
+			}
+			within("the deleted database is gone from g3", time.Second, func() bool {
+				_, err := pgx.Connect(ctx, g3.dsn("root", "root-secret", "extra"))
+				return sqlstate(err) == "3D000"
+			})
+
 			// The store goes away: every instance serves on, and says so.
 			proxy.set(0, true)
 			proxy.cut()

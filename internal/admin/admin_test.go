@@ -15,6 +15,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
 )
 
 // stubGateway records what the API asks of it; it answers from fields.
@@ -54,6 +55,8 @@ func (s *stubGateway) DeleteUser(context.Context, string) error                 
 func (s *stubGateway) Roles() []RoleInfo                                          { return nil }
 func (s *stubGateway) PutRole(context.Context, string, config.Role) error         { return ErrInvalid }
 func (s *stubGateway) DeleteRole(context.Context, string) error                   { return nil }
+func (s *stubGateway) Allowlist() ([]policy.Entry, bool)                          { return nil, false }
+func (s *stubGateway) Forget(string, string, string) (bool, bool)                 { return false, false }
 func (s *stubGateway) Databases() []DatabaseInfo                                  { return nil }
 func (s *stubGateway) PutDatabase(context.Context, string, config.Database) error { return nil }
 func (s *stubGateway) DeleteDatabase(context.Context, string) error               { return nil }

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/policy"
 )
 
 // Errors the Gateway's edits return, translated to HTTP statuses here.
@@ -80,6 +81,10 @@ type Editor interface {
 	Rules(kind string) (file, store any, ok bool)
 	// Databases lists the file's and the store's databases, without
 	// secrets; PutDatabase and DeleteDatabase edit the store's.
+	// Allowlist is the firewall's allow-list of this instance (false:
+	// none is configured); Forget removes an entry.
+	Allowlist() ([]policy.Entry, bool)
+	Forget(user, database, fingerprint string) (found, ok bool)
 	Databases() []DatabaseInfo
 	PutDatabase(ctx context.Context, name string, db config.Database) error
 	DeleteDatabase(ctx context.Context, name string) error
@@ -151,6 +156,38 @@ func (a *api) userRoutes() []route {
 		{"DELETE", "/api/v1/databases/{name}", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
 			name := r.PathValue("name")
 			editResult(w, a.gw.DeleteDatabase(r.Context(), name), map[string]string{"name": name, "status": "deleted"})
+		}},
+		{"GET", "/api/v1/firewall/allowlist", ScopeRead, false, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			es, ok := a.gw.Allowlist()
+			if !ok {
+				writeError(w, http.StatusNotFound, "not_found", "no firewall allow-list is configured (firewall.allowlist)")
+				return
+			}
+			q := r.URL.Query()
+			out := []policy.Entry{}
+			for _, e := range es {
+				if (q.Get("user") == "" || e.User == q.Get("user")) && (q.Get("database") == "" || e.Database == q.Get("database")) {
+					out = append(out, e)
+				}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+		}},
+		{"DELETE", "/api/v1/firewall/allowlist", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			q := r.URL.Query()
+			user, db, fp := q.Get("user"), q.Get("database"), q.Get("fingerprint")
+			if user == "" || db == "" || fp == "" {
+				writeError(w, http.StatusBadRequest, "bad_request", "user, database and fingerprint are required")
+				return
+			}
+			found, ok := a.gw.Forget(user, db, fp)
+			switch {
+			case !ok:
+				writeError(w, http.StatusNotFound, "not_found", "no firewall allow-list is configured (firewall.allowlist)")
+			case !found:
+				writeError(w, http.StatusNotFound, "not_found", "no such entry")
+			default:
+				writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+			}
 		}},
 	}, a.ruleRoutes("masking", "/api/v1/masking"), a.ruleRoutes("limits", "/api/v1/limits"),
 		a.ruleRoutes("firewall_overrides", "/api/v1/firewall/overrides"))

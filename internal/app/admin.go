@@ -12,6 +12,7 @@ import (
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/sqltext"
 )
@@ -173,4 +174,24 @@ func (a *App) poolStats() []PoolStat {
 		}
 	}
 	return out
+}
+
+func (g adminGateway) Allowlist() ([]policy.Entry, bool) {
+	g.a.mu.Lock()
+	l := g.a.mu.sinks.allowlist
+	g.a.mu.Unlock()
+	if l == nil {
+		return nil, false
+	}
+	return l.Entries(), true
+}
+
+func (g adminGateway) Forget(user, db, fp string) (found, ok bool) {
+	g.a.mu.Lock()
+	l := g.a.mu.sinks.allowlist
+	g.a.mu.Unlock()
+	if l == nil {
+		return false, false
+	}
+	return l.Forget(user, db, fp), true
 }

@@ -113,6 +113,26 @@ func (a *Allowlist) Learn(user, db, fp, example string) bool {
 	return true
 }
 
+// Forget removes fp of user on db (enforce mode refuses it again until
+// it is learned anew); it reports whether it was there.
+func (a *Allowlist) Forget(user, db, fp string) bool {
+	k := entryKey{user, db, fp}
+	a.mu.Lock()
+	_, ok := a.mu.entries[k]
+	if ok {
+		delete(a.mu.entries, k)
+		a.mu.dirty = true
+	}
+	a.mu.Unlock()
+	if ok {
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
+	}
+	return ok
+}
+
 // Entries returns the list sorted by user, database and time.
 func (a *Allowlist) Entries() []Entry {
 	a.mu.Lock()

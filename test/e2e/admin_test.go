@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -492,5 +493,54 @@ func TestAdminAPIClosedWithoutTokens(t *testing.T) {
 	var e apiError
 	if code := g.adminCall(t, "GET", "/api/v1/sessions", testAdminToken, &e); code != 401 || !strings.Contains(e.Error.Message, "no admin tokens") {
 		t.Fatalf("%d %+v", code, e)
+	}
+}
+
+// The firewall allow-list through the API: what learn mode recorded is
+// listed, and an entry removed is gone (from the file too).
+func TestFirewallAllowlistAPI(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "allow.json")
+	g := start(t, fmt.Sprintf(`databases: [{name: lite, kind: sqlite, path: %s}]
+users: [{name: alice, password: alice-secret}]
+firewall: {mode: learn, allowlist: %s}
+`, filepath.Join(dir, "l.db"), list))
+	c := g.connect(t, "alice", "alice-secret", "lite")
+	if _, err := c.Exec(context.Background(), "SELECT 40 + 2"); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Entries []struct{ User, Database, Fingerprint, Example string }
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got.Entries) == 0 {
+		if g.adminCall(t, "GET", "/api/v1/firewall/allowlist?user=alice", testReadToken, &got) != 200 || time.Now().After(deadline) {
+			t.Fatalf("allow-list: %+v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e := got.Entries[0]
+	if e.Database != "lite" || e.Fingerprint == "" || strings.Contains(e.Example, "40") {
+		t.Errorf("entry %+v", e)
+	}
+	path := "/api/v1/firewall/allowlist?user=alice&database=lite&fingerprint=" + url.QueryEscape(e.Fingerprint)
+	if code := g.adminCall(t, "DELETE", path, testReadToken, nil); code != 403 {
+		t.Errorf("DELETE with a read token: %d", code)
+	}
+	if code := g.adminCall(t, "DELETE", path, testAdminToken, nil); code != 200 {
+		t.Fatalf("DELETE: %d", code)
+	}
+	if code := g.adminCall(t, "DELETE", path, testAdminToken, nil); code != 404 {
+		t.Errorf("second DELETE: %d", code)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		data, _ := os.ReadFile(list)
+		if !strings.Contains(string(data), e.Fingerprint) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the removed entry is still in the file")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

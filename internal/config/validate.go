@@ -631,9 +631,14 @@ func checkDSN(kind, dsn string) string {
 	return fmt.Sprintf("scheme %q: want %s://", u.Scheme, want[0])
 }
 
-// GrantsConfigured reports whether any role grants anything: from then
-// on every statement needs a grant (deny by default).
+// GrantsConfigured reports whether grants are in force: every statement
+// then needs a grant (deny by default). They are once any role grants
+// anything, and always with a shared store, whose roles come and go: a
+// revoked last grant must not leave the gateway open.
 func (c *Config) GrantsConfigured() bool {
+	if c.Store != nil {
+		return true
+	}
 	for _, r := range c.Roles {
 		if len(r.Grants) > 0 || len(r.RowFilters) > 0 {
 			return true

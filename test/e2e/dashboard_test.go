@@ -57,7 +57,16 @@ func artifactsDir(t *testing.T) string {
 // kill it from the page.
 func TestDashboardInBrowser(t *testing.T) {
 	dsn := testDB(t)
-	g := start(t, relayConfig(dsn, "transaction", 4, "")+fmt.Sprintf("store: {kind: postgres, dsn: %q}\n", testDB(t)))
+	// With a shared store, grants are in force: alice and bob get a role.
+	g := start(t, fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q, pool: {mode: transaction, size: 4}}
+users:
+  - {name: alice, password: alice-secret, roles: [everything]}
+  - {name: bob, password: bob-secret, roles: [everything]}
+roles:
+  - {name: everything, grants: [{database: "*", actions: [all]}]}
+store: {kind: postgres, dsn: %q}
+`, dsn, testDB(t)))
 	ctx, cancel := context.WithTimeout(browser(t), 90*time.Second)
 	defer cancel()
 

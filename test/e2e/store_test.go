@@ -322,7 +322,9 @@ func TestSharedRateLimit(t *testing.T) {
 	cfg := fmt.Sprintf(`databases:
   - {name: app, kind: postgres, primary: %q}
 users:
-  - {name: bob, password: bob-secret}
+  - {name: bob, password: bob-secret, roles: [everything]}
+roles:
+  - {name: everything, grants: [{database: "*", actions: [all]}]}
 store: {kind: redis, address: %q, prefix: %s}
 limits:
   - {per: user, user: bob, rate: 20, burst: 5, shared: true}

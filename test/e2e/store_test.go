@@ -87,6 +87,7 @@ roles:
   - name: dba
     grants:
       - {database: "*", actions: [all]}
+firewall: {mode: detect}
 %s`, appDSN, storeCfg)
 			g1, g2, g3 := start(t, cfg), start(t, cfg), start(t, cfg)
 			ctx := context.Background()
@@ -265,6 +266,26 @@ roles:
 				_, err := pgx.Connect(ctx, g3.dsn("root", "root-secret", "extra"))
 				return sqlstate(err) == "3D000"
 			})
+
+			// A firewall override set through g1: root's injection-shaped
+			// statement, logged in detect mode, is refused on g2.
+			injection := "SELECT id FROM t WHERE id = 1 OR 1=1"
+			if _, err := r2.Exec(ctx, injection); err != nil {
+				t.Fatalf("detect mode refused: %v", err)
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/firewall/overrides", map[string]any{"rules": []map[string]any{{"user": "root", "mode": "protect"}}}); code != 200 {
+				t.Fatalf("PUT firewall overrides: %d", code)
+			}
+			within("a firewall override set through g1 holds on g2", time.Second, func() bool {
+				_, err := r2.Exec(ctx, injection)
+				return sqlstate(err) == "42501"
+			})
+			if code := g1.adminSend(t, "PUT", "/api/v1/firewall/overrides", map[string]any{"rules": []map[string]any{{"user": "root", "mode": "sometimes"}}}); code != 422 {
+				t.Errorf("PUT of a bad firewall override: %d, want 422", code)
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/firewall/overrides", map[string]any{"rules": []any{}}); code != 200 {
+				t.Fatalf("PUT empty overrides: %d", code)
+			}
 
 			// The store goes away: every instance serves on, and says so.
 			proxy.set(0, true)

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // floeProcess is a gateway run as its own process from the built binary.
@@ -96,7 +99,7 @@ func (p *floeProcess) put(t *testing.T, path string, body any) int {
 	return resp.StatusCode
 }
 
-// Three floe processes share a PostgreSQL store: a role and a user made
+// Three floe processes share a store (PostgreSQL, then Redis): a role and a user made
 // through the first are usable through the others within a second, and
 // a grant revoked through the first is refused by the others, on their
 // open sessions, within a second.
@@ -111,12 +114,31 @@ func TestSharedStoreProcesses(t *testing.T) {
 	}
 	c.Close(context.Background())
 	bin := buildFloe(t)
-	cfg := fmt.Sprintf(`databases:
+	for _, kind := range []string{"postgres", "redis"} {
+		t.Run(kind, func(t *testing.T) {
+			storeCfg := fmt.Sprintf("store: {kind: postgres, dsn: %q}", testDB(t))
+			if kind == "redis" {
+				b := make([]byte, 6)
+				_, _ = rand.Read(b)
+				prefix := "floe_test_" + hex.EncodeToString(b)
+				t.Cleanup(func() {
+					rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
+					defer rdb.Close()
+					rdb.Del(context.Background(), prefix+":state", prefix+":state:version")
+				})
+				storeCfg = fmt.Sprintf("store: {kind: redis, address: %q, prefix: %s}", redisAddr(), prefix)
+			}
+			sharedStoreProcesses(t, bin, fmt.Sprintf(`databases:
   - {name: app, kind: postgres, primary: %q}
 users:
   - {name: root, password: root-secret}
-store: {kind: postgres, dsn: %q}
-`, appDSN, testDB(t))
+%s
+`, appDSN, storeCfg))
+		})
+	}
+}
+
+func sharedStoreProcesses(t *testing.T, bin, cfg string) {
 	p1, p2, p3 := startProcess(t, bin, cfg), startProcess(t, bin, cfg), startProcess(t, bin, cfg)
 	ctx := context.Background()
 	within := func(what string, ok func() bool) time.Duration {

@@ -74,7 +74,7 @@ func TestSharedStore(t *testing.T) {
 				t.Cleanup(func() {
 					rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
 					defer rdb.Close()
-					rdb.Del(context.Background(), prefix+":state")
+					rdb.Del(context.Background(), prefix+":state", prefix+":state:version")
 				})
 				proxy = newFaultProxy(t, redisAddr())
 				storeCfg = fmt.Sprintf("store: {kind: redis, address: %q, prefix: %s}\n", proxy.addr(), prefix)

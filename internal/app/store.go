@@ -185,8 +185,8 @@ func (g adminGateway) PutUser(ctx context.Context, name string, spec admin.UserS
 		verifier = v
 	}
 	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
-		if slices.ContainsFunc(file.Users, func(u config.User) bool { return u.Name == name }) {
-			return fmt.Errorf("%w: user %q is defined in the configuration file", admin.ErrConflict, name)
+		if err := storeUsers.inFile(file.Users, name); err != nil {
+			return err
 		}
 		i := slices.IndexFunc(d.Users, func(u config.User) bool { return u.Name == name })
 		u := config.User{Name: name, SCRAM: verifier, Roles: spec.Roles, Databases: spec.Databases}
@@ -207,15 +207,7 @@ func (g adminGateway) PutUser(ctx context.Context, name string, spec admin.UserS
 
 func (g adminGateway) DeleteUser(ctx context.Context, name string) error {
 	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
-		if slices.ContainsFunc(file.Users, func(u config.User) bool { return u.Name == name }) {
-			return fmt.Errorf("%w: user %q is defined in the configuration file", admin.ErrConflict, name)
-		}
-		n := len(d.Users)
-		d.Users = slices.DeleteFunc(d.Users, func(u config.User) bool { return u.Name == name })
-		if len(d.Users) == n {
-			return admin.ErrNotFound
-		}
-		return nil
+		return storeUsers.remove(file.Users, &d.Users, name)
 	})
 }
 
@@ -238,30 +230,12 @@ func (g adminGateway) Roles() []admin.RoleInfo {
 
 func (g adminGateway) PutRole(ctx context.Context, name string, r config.Role) error {
 	r.Name = name
-	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
-		if slices.ContainsFunc(file.Roles, func(x config.Role) bool { return x.Name == name }) {
-			return fmt.Errorf("%w: role %q is defined in the configuration file", admin.ErrConflict, name)
-		}
-		if i := slices.IndexFunc(d.Roles, func(x config.Role) bool { return x.Name == name }); i >= 0 {
-			d.Roles[i] = r
-		} else {
-			d.Roles = append(d.Roles, r)
-		}
-		return nil
-	})
+	return g.a.change(ctx, func(file *config.Config, d *store.Document) error { return storeRoles.put(file.Roles, &d.Roles, r) })
 }
 
 func (g adminGateway) DeleteRole(ctx context.Context, name string) error {
 	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
-		if slices.ContainsFunc(file.Roles, func(x config.Role) bool { return x.Name == name }) {
-			return fmt.Errorf("%w: role %q is defined in the configuration file", admin.ErrConflict, name)
-		}
-		n := len(d.Roles)
-		d.Roles = slices.DeleteFunc(d.Roles, func(x config.Role) bool { return x.Name == name })
-		if len(d.Roles) == n {
-			return admin.ErrNotFound
-		}
-		return nil
+		return storeRoles.remove(file.Roles, &d.Roles, name)
 	})
 }
 
@@ -382,28 +356,60 @@ func dbInfo(d config.Database, source string, show func(string) string) admin.Da
 func (g adminGateway) PutDatabase(ctx context.Context, name string, db config.Database) error {
 	db.Name = name
 	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
-		if slices.ContainsFunc(file.Databases, func(x config.Database) bool { return x.Name == name }) {
-			return fmt.Errorf("%w: database %q is defined in the configuration file", admin.ErrConflict, name)
-		}
-		if i := slices.IndexFunc(d.Databases, func(x config.Database) bool { return x.Name == name }); i >= 0 {
-			d.Databases[i] = db
-		} else {
-			d.Databases = append(d.Databases, db)
-		}
-		return nil
+		return storeDatabases.put(file.Databases, &d.Databases, db)
 	})
 }
 
 func (g adminGateway) DeleteDatabase(ctx context.Context, name string) error {
 	return g.a.change(ctx, func(file *config.Config, d *store.Document) error {
-		if slices.ContainsFunc(file.Databases, func(x config.Database) bool { return x.Name == name }) {
-			return fmt.Errorf("%w: database %q is defined in the configuration file", admin.ErrConflict, name)
-		}
-		n := len(d.Databases)
-		d.Databases = slices.DeleteFunc(d.Databases, func(x config.Database) bool { return x.Name == name })
-		if len(d.Databases) == n {
-			return admin.ErrNotFound
-		}
-		return nil
+		return storeDatabases.remove(file.Databases, &d.Databases, name)
 	})
+}
+
+// named edits a list of named entries of the store (users, roles,
+// databases): the names the configuration file defines are its own.
+type named[T any] struct {
+	what string
+	name func(T) string
+}
+
+var (
+	storeUsers     = named[config.User]{"user", func(u config.User) string { return u.Name }}
+	storeRoles     = named[config.Role]{"role", func(r config.Role) string { return r.Name }}
+	storeDatabases = named[config.Database]{"database", func(d config.Database) string { return d.Name }}
+)
+
+// inFile refuses a name the file defines.
+func (n named[T]) inFile(file []T, name string) error {
+	if slices.ContainsFunc(file, func(x T) bool { return n.name(x) == name }) {
+		return fmt.Errorf("%w: %s %q is defined in the configuration file", admin.ErrConflict, n.what, name)
+	}
+	return nil
+}
+
+// put replaces the store's entry of v's name, or adds v.
+func (n named[T]) put(file []T, list *[]T, v T) error {
+	name := n.name(v)
+	if err := n.inFile(file, name); err != nil {
+		return err
+	}
+	if i := slices.IndexFunc(*list, func(x T) bool { return n.name(x) == name }); i >= 0 {
+		(*list)[i] = v
+	} else {
+		*list = append(*list, v)
+	}
+	return nil
+}
+
+// remove deletes the store's entry of name.
+func (n named[T]) remove(file []T, list *[]T, name string) error {
+	if err := n.inFile(file, name); err != nil {
+		return err
+	}
+	k := len(*list)
+	*list = slices.DeleteFunc(*list, func(x T) bool { return n.name(x) == name })
+	if len(*list) == k {
+		return admin.ErrNotFound
+	}
+	return nil
 }

@@ -329,7 +329,7 @@ func (c *Config) validate() Errors {
 		}
 	}
 	if v := c.Secrets.Vault; v != nil {
-		if u, err := url.Parse(v.Address); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if checkURL(v.Address, "https", "http") != "" {
 			bad("secrets.vault.address", "want the server's https:// URL")
 		}
 		if v.Token == "" && (v.RoleID == "" || v.SecretID == "") {
@@ -383,7 +383,7 @@ func (c *Config) validate() Errors {
 		}
 	}
 	if o := c.OIDC; o != nil {
-		if u, err := url.Parse(o.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if checkURL(o.Issuer, "https", "http") != "" {
 			bad("oidc.issuer", "want the issuer's https:// URL")
 		}
 		if o.Audience == "" {
@@ -615,11 +615,16 @@ func (c *Config) validate() Errors {
 // checkDSN reports what is wrong with a backend DSN, without echoing it
 // (it may hold a password).
 func checkDSN(kind, dsn string) string {
-	u, err := url.Parse(dsn)
+	return checkURL(dsn, map[string][]string{KindPostgres: {"postgres", "postgresql"}, KindMySQL: {"mysql"}}[kind]...)
+}
+
+// checkURL reports what is wrong with a URL that must have one of the
+// schemes want and a host, without echoing it.
+func checkURL(s string, want ...string) string {
+	u, err := url.Parse(s)
 	if err != nil {
 		return "not a valid URL"
 	}
-	want := map[string][]string{KindPostgres: {"postgres", "postgresql"}, KindMySQL: {"mysql"}}[kind]
 	for _, s := range want {
 		if u.Scheme == s {
 			if u.Host == "" {

@@ -84,10 +84,7 @@ func (s *pgStore) Update(ctx context.Context, change func(*Document) error) (Doc
 		if err := json.Unmarshal(body, &out); err != nil {
 			return err
 		}
-		if err := change(&out); err != nil {
-			return err
-		}
-		if err := validate(&out); err != nil {
+		if err := apply(&out, change); err != nil {
 			return err
 		}
 		out.Version = v + 1

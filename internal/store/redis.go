@@ -63,10 +63,7 @@ func (s *redisStore) Update(ctx context.Context, change func(*Document) error) (
 					return err
 				}
 			}
-			if err := change(&out); err != nil {
-				return err
-			}
-			if err := validate(&out); err != nil {
+			if err := apply(&out, change); err != nil {
 				return err
 			}
 			out.Version++

@@ -44,6 +44,15 @@ func Open(ctx context.Context, cfg config.Store, log *slog.Logger) (Store, error
 	return nil, fmt.Errorf("store kind %q", cfg.Kind)
 }
 
+// apply makes change to d and checks the result: both stores' Update
+// call it inside their transaction.
+func apply(d *Document, change func(*Document) error) error {
+	if err := change(d); err != nil {
+		return err
+	}
+	return validate(d)
+}
+
 // validate refuses a document with secrets in it.
 func validate(d *Document) error {
 	for _, u := range d.Users {

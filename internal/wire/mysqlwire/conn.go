@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/wire/activity"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -47,15 +48,15 @@ type Conn struct {
 	sweeper *hangup.Sweeper // nil: one timer per watch
 
 	idle     atomic.Bool
-	idleInTx atomic.Bool
 	draining atomic.Bool
 	killed   atomic.Bool
 	// authed is set once the handshake is over; curDB follows Database
 	// for readers on other goroutines.
-	authed    atomic.Bool
-	curDB     atomic.Pointer[string]
-	connected time.Time
-	last      atomic.Pointer[statementNote]
+	authed atomic.Bool
+	curDB  atomic.Pointer[string]
+	// act is what the admin API shows: the noted statement, idle in a
+	// transaction.
+	act activity.Tracker
 
 	canceller atomic.Pointer[func()]
 	release   func() // from admission; called when the connection ends
@@ -66,7 +67,8 @@ type Conn struct {
 }
 
 func newConn(nc net.Conn) *Conn {
-	c := &Conn{net: nc, RemoteAddr: nc.RemoteAddr(), connected: time.Now()}
+	c := &Conn{net: nc, RemoteAddr: nc.RemoteAddr()}
+	c.act.Start(time.Now())
 	c.setNet(nc)
 	return c
 }
@@ -119,9 +121,9 @@ func (c *Conn) ReadCommandWithin(limit time.Duration) ([]byte, error) {
 		return c.ReadCommand()
 	}
 	_ = c.net.SetReadDeadline(time.Now().Add(limit))
-	c.idleInTx.Store(true)
+	c.act.IdleInTx(true)
 	p, err := c.ReadCommand()
-	c.idleInTx.Store(false)
+	c.act.IdleInTx(false)
 	if err != nil && !c.draining.Load() && hangup.IsTimeout(err) {
 		return nil, Fatalf(ErClientInteractionTimeout,
 			"the client was disconnected because it sat idle in an open transaction longer than %s (idle_in_transaction_timeout); the transaction was rolled back", limit)
@@ -287,51 +289,23 @@ func (c *Conn) reportBytes() {
 	}
 }
 
-type statementNote struct {
-	text string
-	at   time.Time
-}
-
 // NoteStatement records the SQL text the session runs now, for the admin
 // API's view of sessions.
-func (c *Conn) NoteStatement(text string) {
-	c.last.Store(&statementNote{text: text, at: time.Now()})
-}
+func (c *Conn) NoteStatement(text string) { c.act.Note(text) }
 
 // SessionInfo describes a live session for the admin API.
-type SessionInfo struct {
-	ID        uint32
-	User      string
-	Database  string
-	Client    string
-	Connected time.Time
-	// State is idle, idle in transaction or active.
-	State string
-	// Statement is the last SQL text the session ran, as sent (mask it
-	// before it leaves the process), and when.
-	Statement      string
-	StatementSince time.Time
-}
+type SessionInfo = activity.Info
 
 func (c *Conn) info() SessionInfo {
-	si := SessionInfo{ID: c.ID, Connected: c.connected, State: "active"}
+	var user, db, client string
 	if c.User != nil {
-		si.User = c.User.Name
+		user = c.User.Name
 	}
-	if db := c.curDB.Load(); db != nil {
-		si.Database = *db
+	if d := c.curDB.Load(); d != nil {
+		db = *d
 	}
 	if c.RemoteAddr != nil {
-		si.Client = c.RemoteAddr.String()
+		client = c.RemoteAddr.String()
 	}
-	switch {
-	case c.idle.Load():
-		si.State = "idle"
-	case c.idleInTx.Load():
-		si.State = "idle in transaction"
-	}
-	if n := c.last.Load(); n != nil {
-		si.Statement, si.StatementSince = n.text, n.at
-	}
-	return si
+	return c.act.Info(c.ID, user, db, client, c.idle.Load())
 }

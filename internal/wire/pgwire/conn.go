@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/wire/activity"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -43,20 +44,14 @@ type Conn struct {
 
 	canceller atomic.Pointer[func()]
 	idle      atomic.Bool // Receive is waiting at a transaction boundary
-	idleInTx  atomic.Bool // ReceiveWithin is waiting inside a transaction
 	release   func()      // from admission; called when the connection ends
 	draining  atomic.Bool
 	killed    atomic.Bool // Terminate named this session
 	authed    atomic.Bool // startup is over: User and Database are set
 
-	connected time.Time
-	// last is the last SQL text the client sent (Query or Parse).
-	last atomic.Pointer[statementNote]
-}
-
-type statementNote struct {
-	text string
-	at   time.Time
+	// act is what the admin API shows: the last Query or Parse text, idle
+	// in a transaction.
+	act activity.Tracker
 }
 
 // NewConn wraps an already authenticated connection, for handlers driven
@@ -71,7 +66,9 @@ func NewConn(nc net.Conn, user *authn.User, database string, maxMessageSize int)
 func newConn(nc net.Conn) *Conn {
 	rd := hangup.NewReader(nc)
 	wr := &countingWriter{w: nc}
-	return &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, wr: wr, be: pgproto3.NewBackend(rd, wr), connected: time.Now()}
+	c := &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, wr: wr, be: pgproto3.NewBackend(rd, wr)}
+	c.act.Start(time.Now())
+	return c
 }
 
 // reportBytes adds the bytes moved since the last call to the metrics.
@@ -119,9 +116,9 @@ func errTerminated() error {
 func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.FrontendMessage, error) {
 	switch m := msg.(type) {
 	case *pgproto3.Query:
-		c.last.Store(&statementNote{text: m.String, at: time.Now()})
+		c.act.Note(m.String)
 	case *pgproto3.Parse:
-		c.last.Store(&statementNote{text: m.Query, at: time.Now()})
+		c.act.Note(m.Query)
 	}
 	if c.killed.Load() {
 		// Also with a message in hand: it may have been buffered before
@@ -152,9 +149,9 @@ func (c *Conn) ReceiveWithin(limit time.Duration) (pgproto3.FrontendMessage, err
 	if c.killed.Load() { // after the deadline: a kill from now on interrupts the read
 		return nil, errTerminated()
 	}
-	c.idleInTx.Store(true)
+	c.act.IdleInTx(true)
 	msg, err := c.be.Receive()
-	c.idleInTx.Store(false)
+	c.act.IdleInTx(false)
 	if !c.draining.Load() {
 		_ = c.net.SetReadDeadline(time.Time{})
 	}
@@ -241,38 +238,17 @@ func isTimeout(err error) bool { return hangup.IsTimeout(err) }
 func (c *Conn) ProcessID() uint32 { return c.key.pid }
 
 // SessionInfo describes a live session for the admin API.
-type SessionInfo struct {
-	ID        uint32
-	User      string
-	Database  string
-	Client    string
-	Connected time.Time
-	// State is idle, idle in transaction or active.
-	State string
-	// Statement is the last SQL text the client sent, as sent (mask it
-	// before it leaves the process), and when.
-	Statement      string
-	StatementSince time.Time
-}
+type SessionInfo = activity.Info
 
 func (c *Conn) info() SessionInfo {
-	si := SessionInfo{ID: c.key.pid, Database: c.Database, Connected: c.connected, State: "active"}
+	var user, client string
 	if c.User != nil {
-		si.User = c.User.Name
+		user = c.User.Name
 	}
 	if c.RemoteAddr != nil {
-		si.Client = c.RemoteAddr.String()
+		client = c.RemoteAddr.String()
 	}
-	switch {
-	case c.idle.Load():
-		si.State = "idle"
-	case c.idleInTx.Load():
-		si.State = "idle in transaction"
-	}
-	if n := c.last.Load(); n != nil {
-		si.Statement, si.StatementSince = n.text, n.at
-	}
-	return si
+	return c.act.Info(c.key.pid, user, c.Database, client, c.idle.Load())
 }
 
 // terminate ends the session as pg_terminate_backend does: what it runs

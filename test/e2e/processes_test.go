@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +17,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 )
 
 // floeProcess is a gateway run as its own process from the built binary.
@@ -118,15 +115,7 @@ func TestSharedStoreProcesses(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			storeCfg := fmt.Sprintf("store: {kind: postgres, dsn: %q}", testDB(t))
 			if kind == "redis" {
-				b := make([]byte, 6)
-				_, _ = rand.Read(b)
-				prefix := "floe_test_" + hex.EncodeToString(b)
-				t.Cleanup(func() {
-					rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
-					defer rdb.Close()
-					rdb.Del(context.Background(), prefix+":state", prefix+":state:version")
-				})
-				storeCfg = fmt.Sprintf("store: {kind: redis, address: %q, prefix: %s}", redisAddr(), prefix)
+				storeCfg = fmt.Sprintf("store: {kind: redis, address: %q, prefix: %s}", redisAddr(), redisPrefix(t))
 			}
 			sharedStoreProcesses(t, bin, fmt.Sprintf(`databases:
   - {name: app, kind: postgres, primary: %q}
@@ -143,14 +132,7 @@ func sharedStoreProcesses(t *testing.T, bin, cfg string) {
 	ctx := context.Background()
 	within := func(what string, ok func() bool) time.Duration {
 		t.Helper()
-		began := time.Now()
-		for !ok() {
-			if time.Since(began) > time.Second {
-				t.Fatalf("%s: not within 1s", what)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		return time.Since(began)
+		return within(t, what, time.Second, ok)
 	}
 	if code := p1.put(t, "/api/v1/roles/reader", map[string]any{"grants": []map[string]any{{"database": "app", "tables": []string{"t"}, "actions": []string{"select"}}}}); code != 200 {
 		t.Fatalf("PUT role: %d", code)

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // faultProxy forwards TCP connections to a real server and injects
@@ -106,6 +109,48 @@ func (p *faultProxy) connections() int {
 	return p.accepted
 }
 
+// twoDatabases is a config with PostgreSQL database pgapp and MySQL
+// database myapp, both with the keys extra, and user alice.
+func twoDatabases(pgDSN, myDSN, extra string) string {
+	return fmt.Sprintf(`databases:
+  - name: pgapp
+    kind: postgres
+    primary: %q%s
+  - name: myapp
+    kind: mysql
+    primary: %q%s
+users:
+  - {name: alice, password: alice-secret}
+`, pgDSN, extra, myDSN, extra)
+}
+
+// within waits up to limit for ok and returns how long it took.
+func within(t *testing.T, what string, limit time.Duration, ok func() bool) time.Duration {
+	t.Helper()
+	began := time.Now()
+	for !ok() {
+		if time.Since(began) > limit {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(began)
+}
+
+// redisPrefix is a fresh Redis key prefix for a test; its keys go when
+// the test ends.
+func redisPrefix(t *testing.T) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "floe_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
+		defer rdb.Close()
+		rdb.Del(context.Background(), prefix+":state", prefix+":state:version")
+	})
+	return prefix
+}
+
 // metric reads one sample of the gateway's metrics (-1 when absent).
 func (g *gateway) metric(t *testing.T, name string) float64 {
 	t.Helper()
@@ -140,16 +185,7 @@ func TestConnectRetriesAndCircuitBreaker(t *testing.T) {
 	guard := `
     pool: {mode: transaction, size: 1, retry: {attempts: 3, backoff: 5ms, max_backoff: 10ms}, breaker: {failures: 3, open_for: 700ms}}
     health: {interval: 1m, fail_after: 10}`
-	g := start(t, fmt.Sprintf(`databases:
-  - name: pgapp
-    kind: postgres
-    primary: %q%s
-  - name: myapp
-    kind: mysql
-    primary: %q%s
-users:
-  - {name: alice, password: alice-secret}
-`, strings.Replace(pgDSN, pgHost, pgProxy.addr(), 1), guard, strings.Replace(myDSN, myHost, myProxy.addr(), 1), guard))
+	g := start(t, twoDatabases(strings.Replace(pgDSN, pgHost, pgProxy.addr(), 1), strings.Replace(myDSN, myHost, myProxy.addr(), 1), guard))
 	ctx := context.Background()
 	pc := g.connect(t, "alice", "alice-secret", "pgapp")
 	db := g.mydb(t, "alice", "alice-secret", "myapp", nil)
@@ -263,16 +299,7 @@ func TestQueryAndIdleInTransactionTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := "\n    pool: {mode: transaction, size: 4, query_timeout: 300ms, idle_in_transaction_timeout: 500ms}"
-	g := start(t, fmt.Sprintf(`databases:
-  - name: pgapp
-    kind: postgres
-    primary: %q%s
-  - name: myapp
-    kind: mysql
-    primary: %q%s
-users:
-  - {name: alice, password: alice-secret}
-`, pgDSN, pool, myDSN, pool))
+	g := start(t, twoDatabases(pgDSN, myDSN, pool))
 	ctx := context.Background()
 
 	t.Run("query timeout", func(t *testing.T) {

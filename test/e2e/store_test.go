@@ -3,8 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/floe-db/floe/internal/cli"
 )
@@ -68,14 +65,7 @@ func TestSharedStore(t *testing.T) {
 				proxy = newFaultProxy(t, host)
 				storeCfg = fmt.Sprintf("store: {kind: postgres, dsn: %q}\n", strings.Replace(dsn, host, proxy.addr(), 1))
 			case "redis":
-				b := make([]byte, 6)
-				_, _ = rand.Read(b)
-				prefix := "floe_test_" + hex.EncodeToString(b)
-				t.Cleanup(func() {
-					rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
-					defer rdb.Close()
-					rdb.Del(context.Background(), prefix+":state", prefix+":state:version")
-				})
+				prefix := redisPrefix(t)
 				proxy = newFaultProxy(t, redisAddr())
 				storeCfg = fmt.Sprintf("store: {kind: redis, address: %q, prefix: %s}\n", proxy.addr(), prefix)
 			}
@@ -93,14 +83,7 @@ firewall: {mode: detect}
 			ctx := context.Background()
 			within := func(what string, limit time.Duration, ok func() bool) time.Duration {
 				t.Helper()
-				began := time.Now()
-				for !ok() {
-					if time.Since(began) > limit {
-						t.Fatalf("%s: not within %v", what, limit)
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
-				return time.Since(began)
+				return within(t, what, limit, ok)
 			}
 
 			// Made through g1, usable through g2 and g3.
@@ -337,9 +320,7 @@ firewall: {mode: detect}
 // instance's budget.
 func TestSharedRateLimit(t *testing.T) {
 	appDSN := testDB(t)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	prefix := "floe_test_" + hex.EncodeToString(b)
+	prefix := redisPrefix(t)
 	cfg := fmt.Sprintf(`databases:
   - {name: app, kind: postgres, primary: %q}
 users:

@@ -139,6 +139,9 @@ func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) 
 		den = p.Connect(u.Name, u.Roles, db)
 	}
 	if den == nil {
+		den = a.identityDenial(u, db)
+	}
+	if den == nil {
 		release, den = p.OpenConnection(u.Name, db, host)
 	}
 	if den != nil {
@@ -235,4 +238,21 @@ func (a *App) Admit(protocol string, u *authn.User, db string, client net.Addr) 
 // AuthResult implements dataapi.Gateway.
 func (a *App) AuthResult(protocol, user, db string, client net.Addr, err error) {
 	a.onAuth(protocol)(user, db, client, err)
+}
+
+// identityDenial refuses a user whose roles map no backend login (or two
+// different ones) on a database with identities.
+func (a *App) identityDenial(u *authn.User, db string) *policy.Denial {
+	st := a.state.Load()
+	if st == nil {
+		return nil
+	}
+	d, ok := st.cfg.Database(db)
+	if !ok {
+		return nil
+	}
+	if _, err := d.IdentityFor(u.Roles); err != nil {
+		return &policy.Denial{Rule: "identity", SQLState: "42501", Errno: 1044, MySQLState: "42000", Message: err.Error()}
+	}
+	return nil
 }

@@ -126,6 +126,10 @@ type Database struct {
 	Pool     Pool      `yaml:"pool"`
 	Routing  Routing   `yaml:"routing"`
 	Health   Health    `yaml:"health"`
+	// Identities are the backend logins the sessions of gateway roles
+	// use, so that the server's own privileges back each role's grants
+	// (see identity.go). Empty: every session uses the primary's login.
+	Identities []Identity `yaml:"identities"`
 }
 
 // Pool configures the backend connection pool of one database.

@@ -320,6 +320,8 @@ func (c *Config) validate() Errors {
 		}
 	}
 
+	c.validateIdentities(bad)
+
 	for i, l := range c.Limits {
 		if l.Shared && (c.Store == nil || c.Store.Kind != "redis") {
 			bad(fmt.Sprintf("limits[%d].shared", i), "shared limits need a Redis store (store.kind: redis)")
@@ -701,6 +703,15 @@ func (c *Config) WithOverlay(o Overlay, expand func(string) (string, error)) (*C
 		dsns := []*string{&d.Primary}
 		for j := range d.Replicas {
 			dsns = append(dsns, &d.Replicas[j].DSN)
+		}
+		d.Identities = slices.Clone(d.Identities)
+		for j := range d.Identities {
+			p := &d.Identities[j].Password
+			if *p != "" && !onlyRefs(*p) {
+				errs = append(errs, &Error{Key: fmt.Sprintf("%s.identities[%d].password", key, j), Msg: "must be a ${env:}, ${file:} or ${vault:} reference"})
+				continue
+			}
+			dsns = append(dsns, p)
 		}
 		for _, p := range dsns {
 			if *p == "" {

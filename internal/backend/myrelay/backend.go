@@ -84,8 +84,11 @@ type backendStmt struct {
 	types  []uint16 // parameter types last bound on the server
 }
 
-func (r *Relay) dial(ctx context.Context, srv *server, foundRows bool) (*backendConn, error) {
+func (r *Relay) dial(ctx context.Context, srv *server, login int, foundRows bool) (*backendConn, error) {
 	d := srv.at.Load().dsn
+	if login > 0 {
+		d.user, d.password = r.logins.User(login), r.logins.Password(login)
+	}
 	opt := func(c *client.Conn) error {
 		c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)
 		c.UnsetCapability(gomysql.CLIENT_SESSION_TRACK)
@@ -117,7 +120,7 @@ func (r *Relay) dial(ctx context.Context, srv *server, foundRows bool) (*backend
 	}
 	cl, err := client.ConnectWithContext(ctx, d.addr, d.user, d.password, d.db, timeout, opt)
 	if err != nil {
-		r.log.Warn("backend connection failed", "backend", srv.name, "error", describeErr(err))
+		r.log.Warn("backend connection failed", "backend", srv.name, "login", r.logins.Name(login), "error", describeErr(err))
 		return nil, &backendError{err: err}
 	}
 	b := &backendConn{

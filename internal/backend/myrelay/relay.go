@@ -41,7 +41,10 @@ type Relay struct {
 	log     *slog.Logger
 	metrics *observe.Metrics
 	opts    atomic.Pointer[Options]
-	newPool func(*server, config.Pool, bool) *pool.Pool[*backendConn]
+	newPool func(*server, config.Pool, int) *pool.Pool[*backendConn]
+	// logins are the backend logins sessions run as (login 0 is the
+	// DSN's); each server has pools per login.
+	logins *cluster.Logins
 	// cluster knows which server takes the writes and which may take a
 	// read, from the health checks and the routing settings.
 	cluster *cluster.Cluster
@@ -61,11 +64,33 @@ type server struct {
 	// at is where and as whom it is reached; swapped when a password
 	// rotates.
 	at atomic.Pointer[serverAt]
-	// pools[1] serves clients that asked for CLIENT_FOUND_ROWS (a
-	// connection-level flag that changes affected-row counts).
-	pools [2]atomic.Pointer[pool.Pool[*backendConn]]
+	// pools has two pools per backend login (slot login*2 + 1 serves
+	// clients that asked for CLIENT_FOUND_ROWS, a connection-level flag
+	// that changes affected-row counts).
+	pools []atomic.Pointer[pool.Pool[*backendConn]]
 	// stats are the last counts of each pool, summed for the metrics.
-	stats [2]atomic.Pointer[pool.Stats]
+	stats []atomic.Pointer[pool.Stats]
+}
+
+// slot is the index in pools of a login's pool.
+func slot(login int, foundRows bool) int {
+	if foundRows {
+		return login*2 + 1
+	}
+	return login * 2
+}
+
+// total adds up the counts of every pool of the server.
+func (s *server) total() pool.Stats {
+	var t pool.Stats
+	for i := range s.pools {
+		st := s.pools[i].Load().Stats()
+		t.Total += st.Total
+		t.Idle += st.Idle
+		t.InUse += st.InUse
+		t.Waiting += st.Waiting
+	}
+	return t
 }
 
 // New creates the relay for db. Nothing is dialled until a client comes or
@@ -75,6 +100,7 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 		classes: cluster.NewClasses(policy.MySQL, sqlparse.MySQLNoFingerprint)}
 	r.opts.Store(&opts)
 	r.mu.cfg = db.Pool
+	r.logins = cluster.NewLogins(db)
 	for i, raw := range configDSNs(db) {
 		name := "primary"
 		if i > 0 {
@@ -84,28 +110,29 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 		if err != nil {
 			return nil, fmt.Errorf("database %s: %s: %w", db.Name, name, err)
 		}
-		srv := &server{index: i, name: name}
+		srv := &server{index: i, name: name, pools: make([]atomic.Pointer[pool.Pool[*backendConn]], 2*r.logins.Len()),
+			stats: make([]atomic.Pointer[pool.Stats], 2*r.logins.Len())}
 		srv.at.Store(&serverAt{raw: raw, dsn: d})
 		r.servers = append(r.servers, srv)
 	}
 	wait := m.PoolWaitSeconds.WithLabelValues(db.Name)
 	waits := m.PoolWaits.WithLabelValues(db.Name)
 	timeouts := m.PoolAcquireTimeouts.WithLabelValues(db.Name)
-	r.newPool = func(srv *server, pc config.Pool, foundRows bool) *pool.Pool[*backendConn] {
+	r.newPool = func(srv *server, pc config.Pool, idx int) *pool.Pool[*backendConn] {
 		idle := m.PoolConns.WithLabelValues(db.Name, srv.name, "idle")
 		inUse := m.PoolConns.WithLabelValues(db.Name, srv.name, "in_use")
-		idx := 0
+		login, foundRows := idx/2, idx%2 == 1
 		minIdle := pc.MinIdle
 		if foundRows {
-			idx, minIdle = 1, 0
+			minIdle = 0
 		}
-		stats := &srv.stats
+		stats := srv.stats
 		return pool.New(pool.Config[*backendConn]{
 			Size: pc.Size, MinIdle: minIdle, IdleTimeout: pc.IdleTimeout,
 			MaxLifetime: pc.MaxLifetime, AcquireTimeout: pc.AcquireTimeout,
 			HealthCheckAfter: pc.HealthCheckAfter,
 			Dial: func(ctx context.Context) (*backendConn, error) {
-				return pool.Dial(ctx, r.guards.Guard(srv.index), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv, foundRows) })
+				return pool.Dial(ctx, r.guards.Guard(srv.index), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv, login, foundRows) })
 			},
 			Ping:  func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
 			Alive: func(b *backendConn) bool { return b.alive() },
@@ -139,13 +166,13 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 		if i > 0 {
 			pc.MinIdle = 0 // replicas serve writes only after a failover
 		}
-		srv.pools[0].Store(r.newPool(srv, pc, false))
-		srv.pools[1].Store(r.newPool(srv, pc, true))
+		for k := range srv.pools {
+			srv.pools[k].Store(r.newPool(srv, pc, k))
+		}
 	}
 	r.cluster = cluster.New(names, r.log, func(i int) cluster.Load {
 		srv := r.servers[i]
-		return cluster.Load{Outstanding: srv.pools[0].Load().Stats().InUse + srv.pools[1].Load().Stats().InUse,
-			Refusing: r.guards.Guard(i).Open()}
+		return cluster.Load{Outstanding: srv.total().InUse, Refusing: r.guards.Guard(i).Open()}
 	})
 	return r, nil
 }
@@ -175,7 +202,7 @@ func (r *Relay) SameBackend(db config.Database) bool {
 
 // SameDSN reports whether db points at this relay's servers.
 func (r *Relay) SameDSN(db config.Database) bool {
-	return db.Kind == config.KindMySQL && slices.Equal(configDSNs(db), r.dsns())
+	return db.Kind == config.KindMySQL && slices.Equal(configDSNs(db), r.dsns()) && r.logins.Same(db, true)
 }
 
 func (r *Relay) dsns() []string {
@@ -195,7 +222,7 @@ type serverAt struct {
 // SameServers reports whether db names this relay's servers, with the
 // same users and databases, and at most other passwords.
 func (r *Relay) SameServers(db config.Database) bool {
-	return db.Kind == config.KindMySQL && config.SameButPasswords(r.dsns(), configDSNs(db))
+	return db.Kind == config.KindMySQL && config.SameButPasswords(r.dsns(), configDSNs(db)) && r.logins.Same(db, false)
 }
 
 // Rekey takes db's DSNs, which differ from the running ones in passwords
@@ -214,6 +241,7 @@ func (r *Relay) Rekey(db config.Database) error {
 	for i, srv := range r.servers {
 		srv.at.Store(ats[i])
 	}
+	r.logins.Rekey(db)
 	r.log.Info("backend credentials changed; new connections use them, old ones drain")
 	r.Reconfigure(db.Pool)
 	return nil
@@ -234,7 +262,7 @@ func (r *Relay) Reconfigure(pc config.Pool) {
 			npc.MinIdle = 0
 		}
 		for k := range srv.pools {
-			srv.pools[k].Swap(r.newPool(srv, npc, k == 1)).Close()
+			srv.pools[k].Swap(r.newPool(srv, npc, k)).Close()
 		}
 	}
 }
@@ -248,8 +276,8 @@ func (r *Relay) Close() {
 	}
 }
 
-// Stats returns the counters of the main pool of the server writes go to.
-func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].pools[0].Load().Stats() }
+// Stats returns the counters of the pools of the server writes go to.
+func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].total() }
 
 // SetTopology sets where the relay finds its servers as the health
 // checks last saw them (primary, replicas). Writes go to the healthy
@@ -276,7 +304,7 @@ func (r *Relay) ServerWentDown(name string) {
 
 // acquire gets a connection to the server writes go to, translating
 // errors to MySQL errors.
-func (r *Relay) acquire(ctx context.Context, foundRows bool) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
+func (r *Relay) acquire(ctx context.Context, login int, foundRows bool) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
 	i, err := r.cluster.WritableWait(ctx)
 	switch {
 	case errors.Is(err, route.ErrNoPrimary):
@@ -285,16 +313,12 @@ func (r *Relay) acquire(ctx context.Context, foundRows bool) (*pool.Pool[*backen
 	case err != nil:
 		return nil, nil, err
 	}
-	return r.acquireOn(ctx, r.servers[i], foundRows)
+	return r.acquireOn(ctx, r.servers[i], login, foundRows)
 }
 
 // acquireOn gets a connection to srv.
-func (r *Relay) acquireOn(ctx context.Context, srv *server, foundRows bool) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
-	idx := 0
-	if foundRows {
-		idx = 1
-	}
-	p := srv.pools[idx].Load()
+func (r *Relay) acquireOn(ctx context.Context, srv *server, login int, foundRows bool) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
+	p := srv.pools[slot(login, foundRows)].Load()
 	bc, err := p.Acquire(ctx)
 	cfg := r.poolConfig()
 	switch {
@@ -353,14 +377,12 @@ func (r *Relay) BreakerState(name string) string { return r.guards.State(name) }
 // found up again.
 func (r *Relay) ServerCameUp(name string) { r.guards.ServerCameUp(name, r.poolConfig()) }
 
-// PoolStats returns the pool counters of every server (its two pools
+// PoolStats returns the pool counters of every server (its pools
 // summed).
 func (r *Relay) PoolStats() []pool.ServerStats {
 	out := make([]pool.ServerStats, len(r.servers))
 	for i, srv := range r.servers {
-		a, b := srv.pools[0].Load().Stats(), srv.pools[1].Load().Stats()
-		out[i] = pool.ServerStats{Server: srv.name, Stats: pool.Stats{Total: a.Total + b.Total, Idle: a.Idle + b.Idle,
-			InUse: a.InUse + b.InUse, Waiting: a.Waiting + b.Waiting}}
+		out[i] = pool.ServerStats{Server: srv.name, Stats: srv.total()}
 	}
 	return out
 }

@@ -59,11 +59,14 @@ type session struct {
 	muted bool
 
 	foundRows bool
-	p         *pool.Pool[*backendConn]
-	lease     *pool.Conn[*backendConn]
-	be        *backendConn
-	thread    atomic.Uint32 // attached backend thread, for KILL QUERY
-	killTo    atomic.Pointer[server]
+	// login is the backend login the session runs as (its user's roles'
+	// identity on the database; 0: the DSN's).
+	login  int
+	p      *pool.Pool[*backendConn]
+	lease  *pool.Conn[*backendConn]
+	be     *backendConn
+	thread atomic.Uint32 // attached backend thread, for KILL QUERY
+	killTo atomic.Pointer[server]
 	// lastWrite is when the session last sent a write (read-your-writes).
 	lastWrite time.Time
 
@@ -100,6 +103,11 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		errObs:     r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency:    r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
+	login, err := r.logins.For(c.User.Roles)
+	if err != nil {
+		return &mysqlwire.Error{Code: mysqlwire.ErDBAccessDenied, State: "42000", Message: err.Error()}
+	}
+	s.login = login
 	pc := r.poolConfig()
 	s.gate = policy.NewGate(r.opts.Load().Policy, policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Database: c.Database, Client: policy.HostOf(c.RemoteAddr),
@@ -220,7 +228,7 @@ func (s *session) attach(ctx context.Context) error {
 	if s.be != nil {
 		return nil
 	}
-	p, lease, err := s.r.acquire(ctx, s.foundRows)
+	p, lease, err := s.r.acquire(ctx, s.login, s.foundRows)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func (s *session) attachFor(ctx context.Context, text string) error {
 		return s.attach(ctx)
 	}
 	srv := s.r.servers[i]
-	p, lease, err := s.r.acquireOn(ctx, srv, s.foundRows)
+	p, lease, err := s.r.acquireOn(ctx, srv, s.login, s.foundRows)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

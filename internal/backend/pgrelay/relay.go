@@ -35,7 +35,10 @@ type Relay struct {
 	name    string
 	servers []*server // the configured primary first, then the replicas
 	cfg     config.Pool
-	newPool func(*server, config.Pool) *pool.Pool[*backendConn]
+	newPool func(*server, int, config.Pool) *pool.Pool[*backendConn]
+	// logins are the backend logins sessions run as (login 0 is the
+	// DSN's); each server has a pool per login.
+	logins  *cluster.Logins
 	log     *slog.Logger
 	metrics *observe.Metrics
 	policy  atomic.Pointer[policy.Source]
@@ -69,7 +72,25 @@ type server struct {
 	name    string // primary, replica1, …
 	dsn     string
 	connCfg atomic.Pointer[pgconn.Config] // swapped when its password rotates
-	pool    atomic.Pointer[pool.Pool[*backendConn]]
+	// pools holds a pool per backend login (by login index): connections
+	// never pass from one login to another.
+	pools []atomic.Pointer[pool.Pool[*backendConn]]
+}
+
+// pool is the server's pool of login 0 (the DSN's).
+func (s *server) pool() *pool.Pool[*backendConn] { return s.pools[0].Load() }
+
+// stats adds up the pools of every login.
+func (s *server) stats() pool.Stats {
+	var t pool.Stats
+	for i := range s.pools {
+		st := s.pools[i].Load().Stats()
+		t.Total += st.Total
+		t.Idle += st.Idle
+		t.InUse += st.InUse
+		t.Waiting += st.Waiting
+	}
+	return t
 }
 
 // New creates the relay for db. Nothing is dialled until a client comes,
@@ -77,6 +98,7 @@ type server struct {
 func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
 	r := &Relay{name: db.Name, cfg: db.Pool, log: log.With("database", db.Name), metrics: m,
 		classes: cluster.NewClasses(policy.Postgres, sqlparse.PostgresNoFingerprint)}
+	r.logins = cluster.NewLogins(db)
 	dsns := []string{db.Primary}
 	for _, rep := range db.Replicas {
 		dsns = append(dsns, rep.DSN)
@@ -92,7 +114,7 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		}
 		cc.OnNotice = nil
 		cc.OnNotification = nil
-		srv := &server{index: i, name: name, dsn: dsn}
+		srv := &server{index: i, name: name, dsn: dsn, pools: make([]atomic.Pointer[pool.Pool[*backendConn]], r.logins.Len())}
 		srv.connCfg.Store(cc)
 		r.servers = append(r.servers, srv)
 	}
@@ -103,12 +125,12 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 	}
 	r.guards = cluster.NewGuards(db.Name, names, db.Pool, transientConnectErr, m, r.log)
 	r.cluster = cluster.New(names, r.log, func(i int) cluster.Load {
-		return cluster.Load{Outstanding: r.servers[i].pool.Load().Stats().InUse, Refusing: r.guards.Guard(i).Open()}
+		return cluster.Load{Outstanding: r.servers[i].stats().InUse, Refusing: r.guards.Guard(i).Open()}
 	})
 	wait := m.PoolWaitSeconds.WithLabelValues(db.Name)
 	waits := m.PoolWaits.WithLabelValues(db.Name)
 	timeouts := m.PoolAcquireTimeouts.WithLabelValues(db.Name)
-	r.newPool = func(srv *server, pc config.Pool) *pool.Pool[*backendConn] {
+	r.newPool = func(srv *server, login int, pc config.Pool) *pool.Pool[*backendConn] {
 		idle := m.PoolConns.WithLabelValues(db.Name, srv.name, "idle")
 		inUse := m.PoolConns.WithLabelValues(db.Name, srv.name, "in_use")
 		return pool.New(pool.Config[*backendConn]{
@@ -116,7 +138,7 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 			MaxLifetime: pc.MaxLifetime, AcquireTimeout: pc.AcquireTimeout,
 			HealthCheckAfter: pc.HealthCheckAfter,
 			Dial: func(ctx context.Context) (*backendConn, error) {
-				return pool.Dial(ctx, r.guards.Guard(srv.index), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv) })
+				return pool.Dial(ctx, r.guards.Guard(srv.index), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv, login) })
 			},
 			Ping:  func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
 			Alive: func(b *backendConn) bool { return b.alive() },
@@ -137,7 +159,9 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		if i > 0 {
 			pc.MinIdle = 0 // replicas serve writes only after a failover
 		}
-		srv.pool.Store(r.newPool(srv, pc))
+		for l := range srv.pools {
+			srv.pools[l].Store(r.newPool(srv, l, pc))
+		}
 	}
 	return r, nil
 }
@@ -173,7 +197,7 @@ func (r *Relay) dsns() []string {
 // SameServers reports whether db names this relay's servers, with the
 // same users, databases and options, and at most other passwords.
 func (r *Relay) SameServers(db config.Database) bool {
-	return db.Kind == config.KindPostgres && config.SameButPasswords(r.dsns(), configDSNs(db))
+	return db.Kind == config.KindPostgres && config.SameButPasswords(r.dsns(), configDSNs(db)) && r.logins.Same(db, false)
 }
 
 // Rekey takes db's DSNs, which differ from the running ones in passwords
@@ -191,6 +215,7 @@ func (r *Relay) Rekey(db config.Database) error {
 		cc.OnNotice, cc.OnNotification = nil, nil
 		cfgs[i] = cc
 	}
+	r.logins.Rekey(db)
 	r.mu.Lock()
 	for i, srv := range r.servers {
 		srv.dsn = dsns[i]
@@ -235,18 +260,25 @@ func (r *Relay) poolConfig() config.Pool {
 // Close closes the pools; connections in use close as sessions end.
 func (r *Relay) Close() {
 	for _, s := range r.servers {
-		s.pool.Load().Close()
+		for l := range s.pools {
+			s.pools[l].Load().Close()
+		}
 	}
 	r.catalog.close()
 }
 
-// Stats returns the counters of the pool writes go to.
-func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].pool.Load().Stats() }
+// Stats returns the counters of the pools writes go to.
+func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].stats() }
 
-func (r *Relay) dial(ctx context.Context, srv *server) (*backendConn, error) {
-	pc, err := pgconn.ConnectConfig(ctx, srv.connCfg.Load())
+func (r *Relay) dial(ctx context.Context, srv *server, login int) (*backendConn, error) {
+	cc := srv.connCfg.Load()
+	if login > 0 {
+		cc = cc.Copy()
+		cc.User, cc.Password = r.logins.User(login), r.logins.Password(login)
+	}
+	pc, err := pgconn.ConnectConfig(ctx, cc)
 	if err != nil {
-		r.log.Warn("backend connection failed", "backend", srv.name, "error", describeConnectErr(err))
+		r.log.Warn("backend connection failed", "backend", srv.name, "login", r.logins.Name(login), "error", describeConnectErr(err))
 		return nil, &backendError{err: err}
 	}
 	hj, err := pc.Hijack()
@@ -326,7 +358,9 @@ func (r *Relay) SetTopology(f func() []route.Backend) { r.cluster.SetTopology(f)
 func (r *Relay) ServerWentDown(name string) {
 	for _, s := range r.servers {
 		if s.name == name {
-			s.pool.Load().CloseIdle()
+			for l := range s.pools {
+				s.pools[l].Load().CloseIdle()
+			}
 		}
 	}
 }
@@ -349,12 +383,12 @@ func (r *Relay) writableWait(ctx context.Context) (*server, error) {
 }
 
 // acquire gets a backend connection, translating pool errors to SQLSTATEs.
-func (r *Relay) acquire(ctx context.Context) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
+func (r *Relay) acquire(ctx context.Context, login int) (*pool.Pool[*backendConn], *pool.Conn[*backendConn], error) {
 	srv, err := r.writableWait(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	p := srv.pool.Load()
+	p := srv.pools[login].Load()
 	bc, err := p.Acquire(ctx)
 	cfg := r.poolConfig()
 	switch {
@@ -390,13 +424,16 @@ func (r *Relay) Reconfigure(pc config.Pool) {
 		if i > 0 {
 			npc.MinIdle = 0
 		}
-		srv.pool.Swap(r.newPool(srv, npc)).Close()
+		for l := range srv.pools {
+			srv.pools[l].Swap(r.newPool(srv, l, npc)).Close()
+		}
 	}
 }
 
-// SameDSN reports whether db points at this relay's backend.
+// SameDSN reports whether db points at this relay's backend, with the
+// same backend logins.
 func (r *Relay) SameDSN(db config.Database) bool {
-	return db.Kind == config.KindPostgres && slices.Equal(configDSNs(db), r.dsns())
+	return db.Kind == config.KindPostgres && slices.Equal(configDSNs(db), r.dsns()) && r.logins.Same(db, true)
 }
 
 // BreakerState is the circuit breaker state of the named server (closed,
@@ -411,7 +448,7 @@ func (r *Relay) ServerCameUp(name string) { r.guards.ServerCameUp(name, r.poolCo
 func (r *Relay) PoolStats() []pool.ServerStats {
 	out := make([]pool.ServerStats, len(r.servers))
 	for i, srv := range r.servers {
-		out[i] = pool.ServerStats{Server: srv.name, Stats: srv.pool.Load().Stats()}
+		out[i] = pool.ServerStats{Server: srv.name, Stats: srv.stats()}
 	}
 	return out
 }

@@ -106,6 +106,9 @@ type op struct {
 
 type session struct {
 	r *Relay
+	// login is the backend login the session runs as (its user's
+	// roles' identity on the database; 0: the DSN's).
+	login int
 	// onReplica: the attached connection is a replica's (reads only).
 	onReplica bool
 	// wrote: the attachment ran writes; lastWrite is when the last such
@@ -186,6 +189,11 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 		errObs:  r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency: r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
+	login, err := r.loginFor(c.User.Roles)
+	if err != nil {
+		return err
+	}
+	s.login = login
 	pc := r.poolConfig()
 	s.gate = policy.NewGate(r.policySource(), policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Database: r.name, Client: policy.HostOf(c.RemoteAddr),
@@ -448,7 +456,7 @@ func (s *session) attachFor(ctx context.Context, text string) error {
 	if s.be != nil {
 		return nil
 	}
-	p, bc, replica, err := s.r.acquireFor(ctx, s.routeSession(), text)
+	p, bc, replica, err := s.r.acquireFor(ctx, s.login, s.routeSession(), text)
 	if err != nil {
 		return err
 	}

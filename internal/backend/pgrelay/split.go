@@ -27,11 +27,11 @@ func (r *Relay) classOf(text string) route.Class { return r.classes.Of(text) }
 
 // acquireFor gets a connection for a batch starting with text ("": one
 // that needs the primary). replica reports a connection to a replica.
-func (r *Relay) acquireFor(ctx context.Context, rs route.Session, text string) (p *pool.Pool[*backendConn], bc *pool.Conn[*backendConn], replica bool, err error) {
+func (r *Relay) acquireFor(ctx context.Context, login int, rs route.Session, text string) (p *pool.Pool[*backendConn], bc *pool.Conn[*backendConn], replica bool, err error) {
 	if text != "" && r.cluster.Splitting() {
 		if i, ok := r.cluster.ReadTarget(r.classOf(text), rs); ok {
 			srv := r.servers[i]
-			p = srv.pool.Load()
+			p = srv.pools[login].Load()
 			if bc, err = p.Acquire(ctx); err == nil {
 				return p, bc, true, nil
 			}
@@ -43,7 +43,7 @@ func (r *Relay) acquireFor(ctx context.Context, rs route.Session, text string) (
 			r.log.Warn("replica unavailable; read sent to the primary", "backend", srv.name, "error", err.Error())
 		}
 	}
-	p, bc, err = r.acquire(ctx)
+	p, bc, err = r.acquire(ctx, login)
 	return p, bc, false, err
 }
 

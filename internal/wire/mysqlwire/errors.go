@@ -9,6 +9,7 @@ import (
 const (
 	ErConCount            uint16 = 1040 // 08004
 	ErHandshake           uint16 = 1043 // 08S01
+	ErDBAccessDenied      uint16 = 1044 // 42000
 	ErAccessDenied        uint16 = 1045 // 28000
 	ErNoDB                uint16 = 1046 // 3D000
 	ErUnknownCom          uint16 = 1047 // 08S01

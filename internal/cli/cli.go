@@ -16,6 +16,7 @@ import (
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/provision"
 	"github.com/floe-db/floe/internal/secrets"
 )
 
@@ -41,7 +42,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr), auditCmd(stdout),
-		queryCmd(stdin, stdout, stderr), adminCmd(stdout))
+		queryCmd(stdin, stdout, stderr), adminCmd(stdout), provisionCmd(stdout))
 	return root
 }
 
@@ -80,11 +81,12 @@ func serveCmd(stdout, stderr io.Writer) *cobra.Command {
 func configCmd(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "config", Short: "Work with the configuration file"}
 	var cfgPath string
+	var backends bool
 	check := &cobra.Command{
 		Use:   "check",
 		Short: "Validate a configuration file; errors name the key and line",
 		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			path := findConfig(cfgPath)
 			if path == "" {
 				return errors.New("no config file: pass --config FILE")
@@ -94,10 +96,25 @@ func configCmd(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(stdout, "%s: ok (%d databases, %d users)\n", path, len(c.Databases), len(c.Users))
+			if !backends {
+				return nil
+			}
+			warns, err := provision.Check(cmd.Context(), c)
+			for _, w := range warns {
+				fmt.Fprintln(stdout, "warning:", w)
+			}
+			if err != nil {
+				return err
+			}
+			if len(warns) > 0 {
+				return fmt.Errorf("%d warning(s) about backend logins", len(warns))
+			}
+			fmt.Fprintln(stdout, "backend logins: no superuser sessions, no privileges beyond the grants")
 			return nil
 		},
 	}
 	check.Flags().StringVar(&cfgPath, "config", "", "config file (default $FLOE_CONFIG or ./floe.yaml)")
+	check.Flags().BoolVar(&backends, "backends", false, "also connect to each database and warn about superuser logins and privileges beyond the grants")
 	scan := &cobra.Command{
 		Use:   "scan [FILE...]",
 		Short: "Flag secrets written in plain text (use ${env:} or ${file:} references instead)",
@@ -194,4 +211,51 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func provisionCmd(stdout io.Writer) *cobra.Command {
+	var cfgPath, database string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "provision",
+		Short: "Make the backend logins of databases[].identities hold exactly what their roles' grants give",
+		Long: `For every database with identities, connect with its primary DSN and create or
+alter each identity's login (no superuser, no role creation, no memberships),
+revoke what it held in the database, and grant the tables and columns its roles'
+grants give; on PostgreSQL, row filters become row-level security policies.
+Passwords are never printed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := findConfig(cfgPath)
+			if path == "" {
+				return errors.New("no config file: pass --config FILE")
+			}
+			c, err := config.LoadWith(path, config.LoadOptions{Vault: secrets.OpenVault})
+			if err != nil {
+				return err
+			}
+			results, err := provision.Run(cmd.Context(), c, database, dryRun)
+			for _, r := range results {
+				verb := "provisioned"
+				if dryRun {
+					verb = "would run"
+				}
+				fmt.Fprintf(stdout, "-- database %s: %s %d statements\n", r.Database, verb, len(r.Statements))
+				for _, q := range r.Statements {
+					fmt.Fprintln(stdout, q+";")
+				}
+				for _, n := range r.Notes {
+					fmt.Fprintln(stdout, "-- note:", n)
+				}
+			}
+			if err == nil && len(results) == 0 {
+				fmt.Fprintln(stdout, "no database has identities: nothing to provision")
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $FLOE_CONFIG or ./floe.yaml)")
+	cmd.Flags().StringVar(&database, "database", "", "only this database")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the statements without running them")
+	return cmd
 }

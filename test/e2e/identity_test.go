@@ -33,23 +33,34 @@ func pgLogin(t *testing.T, dsn string, setup ...string) string {
 	if _, err := c.Exec(ctx, "CREATE ROLE "+name+" LOGIN PASSWORD 'pw-"+name+"'"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), pgAdminDSN())
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		// The test database is dropped first (cleanups run last-in first-out
-		// only within this helper's registration), so privileges on it go
-		// with it; a role still owning objects elsewhere would refuse.
-		_, _ = c.Exec(context.Background(), "DROP ROLE IF EXISTS "+name)
-	})
+	dropPGLoginsLater(t, dsn, name)
 	for _, q := range setup {
 		if _, err := c.Exec(ctx, strings.ReplaceAll(q, "$LOGIN", name)); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
 	return name
+}
+
+// dropPGLoginsLater drops login roles when the test ends: their
+// privileges and policies in dsn's database first (it still exists then:
+// cleanups run last-registered first), then the roles.
+func dropPGLoginsLater(t *testing.T, dsn string, names ...string) {
+	t.Cleanup(func() {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Logf("drop logins: %v", err)
+			return
+		}
+		defer c.Close(ctx)
+		for _, n := range names {
+			_, _ = c.Exec(ctx, "DROP OWNED BY "+n)
+			if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+n); err != nil {
+				t.Logf("drop role %s: %v", n, err)
+			}
+		}
+	})
 }
 
 // TestBackendIdentityPostgres: a role's sessions run on the backend as the

@@ -792,16 +792,17 @@ func (a *App) sourceFor(db config.Database, e *sqlite.Engine) (sourceOf, error) 
 		}
 		return sourceOf{src: dataapi.NewSQLite(e.DB()), db: db}, nil
 	}
-	if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Kind == db.Kind && cur.db.Primary == db.Primary && cur.db.Pool == db.Pool {
+	if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Kind == db.Kind && cur.db.Primary == db.Primary && cur.db.Pool == db.Pool &&
+		slices.Equal(cur.db.Identities, db.Identities) {
 		return cur, nil
 	}
 	var src dataapi.Source
 	var err error
 	switch db.Kind {
 	case config.KindPostgres:
-		src, err = dataapi.NewPostgres(db)
+		src, err = newLoginSources(db, dataapi.NewPostgres)
 	case config.KindMySQL:
-		src, err = dataapi.NewMySQL(db)
+		src, err = newLoginSources(db, dataapi.NewMySQL)
 	default:
 		return sourceOf{}, fmt.Errorf("database %s: no data-API source for kind %q", db.Name, db.Kind)
 	}

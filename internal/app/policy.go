@@ -215,8 +215,11 @@ func (a *App) OIDC() *authn.OIDC { return a.state.Load().oidc }
 func (a *App) Tokens() *authn.Tokens { return a.tokens }
 
 // Source implements dataapi.Gateway.
-func (a *App) Source(db string) (dataapi.Source, bool) {
+func (a *App) Source(db string, roles []string) (dataapi.Source, bool) {
 	s, ok := a.state.Load().sources[db]
+	if ls, isLogins := s.(*loginSources); isLogins {
+		return ls.For(roles)
+	}
 	return s, ok
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -120,4 +121,19 @@ func (c *Config) validateIdentities(bad func(key, format string, args ...any)) {
 			}
 		}
 	}
+}
+
+// WithLogin returns dsn (a postgres:// or mysql:// URL) with its user and
+// password replaced.
+func WithLogin(dsn, user, password string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	if password == "" {
+		u.User = url.User(user)
+	} else {
+		u.User = url.UserPassword(user, password)
+	}
+	return u.String()
 }

@@ -25,8 +25,10 @@ type Gateway interface {
 	Tokens() *authn.Tokens
 	// PolicyNow is the policy in force (nil: none).
 	PolicyNow() *policy.Policy
-	// Source returns the source of a configured database.
-	Source(db string) (Source, bool)
+	// Source returns the source of a configured database for a caller
+	// with roles: on a database with backend identities, one that runs as
+	// the roles' login (false when they map none).
+	Source(db string, roles []string) (Source, bool)
 	// Databases lists the configured databases in config order.
 	Databases() []string
 	// Admit applies the connect-time policy to one request and audits
@@ -140,7 +142,7 @@ func (s *Service) Databases(c Caller) []Database {
 	p := s.gw.PolicyNow()
 	out := []Database{}
 	for _, name := range s.gw.Databases() {
-		src, ok := s.gw.Source(name)
+		src, ok := s.gw.Source(name, c.User.Roles)
 		if !ok || !c.User.MayOpen(name) || p.Connect(c.User.Name, c.User.Roles, name) != nil {
 			continue
 		}
@@ -184,7 +186,7 @@ func (r *Result) Close(err error) *Error {
 // database. On error nothing is held.
 func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []any, opts arrowsql.Options) (*Result, *Error) {
 	start := time.Now()
-	src, ok := s.gw.Source(db)
+	src, ok := s.gw.Source(db, c.User.Roles)
 	if !ok {
 		return nil, &Error{Status: 404, Code: CodeNotFound, SQLState: "3D000", Message: fmt.Sprintf("database %q does not exist", db)}
 	}
@@ -285,7 +287,7 @@ type Catalog struct {
 
 // Catalog opens database db's catalogue for c, if c may use db.
 func (s *Service) Catalog(c Caller, db string) (*Catalog, *Error) {
-	src, ok := s.gw.Source(db)
+	src, ok := s.gw.Source(db, c.User.Roles)
 	if !ok {
 		return nil, &Error{Status: 404, Code: CodeNotFound, SQLState: "3D000", Message: fmt.Sprintf("database %q does not exist", db)}
 	}

@@ -167,6 +167,20 @@ roles:
 		t.Fatalf("alice reads orders: %d, %v (a temp table of bob's must not shadow it)", n, err)
 	}
 
+	// The HTTP data API runs as the same logins.
+	a := g.post(t, "alice", "alice-secret", "/v1/query?format=csv", queryBody("app", "select current_user"))
+	if _, rows := rowsOf(t, "csv", a.body); a.status != 200 || len(rows) != 1 || rows[0][0] != reader {
+		t.Fatalf("HTTP as alice: %d %s, want %s", a.status, a.body, reader)
+	}
+	a = g.post(t, "alice", "alice-secret", "/v1/query?format=csv", queryBody("app", "select secret from secrets"))
+	if _, st, _ := errorOf(t, a); st != "42501" || strings.Contains(string(a.body), "the-secret") {
+		t.Fatalf("HTTP read of secrets as alice: %d %s, want the server's 42501", a.status, a.body)
+	}
+	a = g.post(t, "mallory", "mallory-secret", "/v1/query?format=csv", queryBody("app", "select secret from secrets"))
+	if _, st, _ := errorOf(t, a); st != "42501" || strings.Contains(string(a.body), "the-secret") {
+		t.Fatalf("HTTP as mallory (no identity): %d %s, want 42501", a.status, a.body)
+	}
+
 	// A user whose roles map no identity is refused at connect.
 	c, err := pgx.Connect(ctx, g.dsn("mallory", "mallory-secret", "app"))
 	if err == nil {

@@ -124,7 +124,7 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 				add(RuleServerInfo, "reads @@"+v, appTables || st.Subqueries > 0 || len(stmts) > 1)
 			}
 		}
-		inspectExtraction(st, appTables, len(stmts) > 1, add)
+		inspectExtraction(st, add)
 		if st.FileAccess {
 			add(RuleFile, "reads or writes files on the server ("+st.Node+")", true)
 		}

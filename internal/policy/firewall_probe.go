@@ -19,7 +19,7 @@ const (
 // hidden values: boolean-blind and error-based probes, strings built from
 // character codes, set-operation arms that select other columns, session
 // value keywords and network paths handed to file functions.
-func inspectExtraction(st *sqlparse.Statement, appTables bool, multi bool, add func(rule, reason string, block bool)) {
+func inspectExtraction(st *sqlparse.Statement, add func(rule, reason string, block bool)) {
 	if st.Extraction > 0 {
 		add(RuleExtraction, "a condition tests a character or the length of a subquery's or the server's value", true)
 	}
@@ -32,8 +32,11 @@ func inspectExtraction(st *sqlparse.Statement, appTables bool, multi bool, add f
 	if st.UnionForeign {
 		add(RuleUnionForeign, "a UNION arm selects other columns, constants or NULLs where the first arm selects columns", true)
 	}
+	// Session keywords are reported only: `owner = current_user` is how
+	// applications scope rows; comparing one with a constant or taking it
+	// apart is sqli.blind-extraction.
 	for _, v := range st.InfoValues {
-		add(RuleServerInfo, "reads "+strings.ToLower(v)+", which reveals the session", appTables || st.Subqueries > 0 || multi)
+		add(RuleServerInfo, "reads "+strings.ToLower(v)+", which reveals the session", false)
 	}
 	if st.FileAccess || slices.ContainsFunc(st.Functions, func(f string) bool { return functionClass(f) == classFile }) {
 		for _, s := range st.Strings {

@@ -103,7 +103,7 @@ const (
 
 type appTally struct {
 	total, refused, harmless, inert, ran int
-	missed                        []string
+	missed                               []string
 }
 
 func (a *appTally) add(o outcome, sql string) {

@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus services clean
+.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus firewall-app services clean
 
 all: build
 
@@ -48,6 +48,13 @@ fuzz-short:
 firewall-corpus:
 	$(GO) test -count=1 -run TestFirewallCorpus ./internal/policy/ -args -corpus.full -corpus.report $(CURDIR)/docs/firewall-corpus.md
 	@cat docs/firewall-corpus.md
+
+## firewall-app: every payload of the committed corpora, concatenated into an
+## injectable application's statements, sent through Floe's PostgreSQL and
+## MySQL relays to the real servers (the e2e suite runs a sample).
+firewall-app:
+	$(GO) test -count=1 -timeout 60m -run TestFirewallInjectableApp ./test/e2e/ -args -firewall.full -firewall.report $(CURDIR)/docs/firewall-app.md
+	@cat docs/firewall-app.md
 
 bench:
 	./bench/pgbench.sh

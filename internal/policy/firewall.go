@@ -37,7 +37,7 @@ const (
 
 // FirewallRules lists the detection rules (for docs and validation).
 var FirewallRules = []string{RuleTautology, RuleConstCond, RuleLiteralOp, RuleUnionArity, RuleHeavyQuery, RuleUnion, RuleComment, RuleStacked, RuleLiteral,
-	RuleTime, RuleFile, RuleExec, RuleOOB, RuleCatalog, RuleServerInfo}
+	RuleTime, RuleFile, RuleExec, RuleOOB, RuleCatalog, RuleServerInfo, RuleExtraction, RuleErrorBased, RuleCharBuild, RuleUnionForeign}
 
 // Finding is one firewall observation about a text.
 type Finding struct {
@@ -68,9 +68,9 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 		// An injected statement rides on the application's query; scripts
 		// that start with DDL or SET are not that shape.
 		first := stmts[0].Kind
-		for _, st := range stmts[1:] {
-			if st.Kind != first && st.Kind != sqlparse.KindTCL && st.Kind != sqlparse.KindUtility || st.Privileged != "" {
-				add(RuleStacked, "a "+string(first)+" statement is followed by a "+string(st.Kind)+" statement in one text", true)
+		for i := range stmts[1:] {
+			if st := &stmts[i+1]; stackedAfter(&stmts[0], st) {
+				add(RuleStacked, "a "+string(first)+" statement is followed by a "+string(st.Kind)+" statement on other tables in one text", true)
 				break
 			}
 		}
@@ -124,6 +124,7 @@ func inspect(d Dialect, text string, stmts []sqlparse.Statement) []Finding {
 				add(RuleServerInfo, "reads @@"+v, appTables || st.Subqueries > 0 || len(stmts) > 1)
 			}
 		}
+		inspectExtraction(st, add)
 		if st.FileAccess {
 			add(RuleFile, "reads or writes files on the server ("+st.Node+")", true)
 		}

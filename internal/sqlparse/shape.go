@@ -40,6 +40,31 @@ type Shape struct {
 	// more times without join conditions (a cartesian product used as a
 	// delay).
 	HeavyJoin bool
+	// Extraction counts comparisons and conditions that test a hidden
+	// value a piece at a time: a character or length function (ASCII,
+	// SUBSTRING, LENGTH, HEX…) over a scalar subquery, a server or
+	// session function (version(), current_user…) or a system variable;
+	// a scalar subquery that selects such a function of its columns; or
+	// a server or session function compared with a constant
+	// (boolean-blind extraction).
+	Extraction int
+	// ErrorProbe is set when a hidden value is handed to something that
+	// fails with the value in its error message: a cast of a scalar
+	// subquery or server function to a number (PostgreSQL), XML, geometry
+	// and GTID functions (EXTRACTVALUE, UPDATEXML…).
+	ErrorProbe bool
+	// CharBuild is set when a string is assembled from character codes:
+	// a concatenation of two or more CHR(n)/CHAR(n)/hex literals, or
+	// CHAR(n, n, n) (text written so that it needs no quotes).
+	CharBuild bool
+	// UnionForeign is set when a later arm of a set operation selects, at
+	// some position, what the first arm does not: another column, a
+	// subquery, or a constant or NULL where the first selects a column
+	// (NULL padding that finds a column count).
+	UnionForeign bool
+	// InfoValues are the SQL value keywords that reveal the session
+	// (current_user, session_user, current_catalog…), lower case.
+	InfoValues []string
 	// ValueSensitive is set when a fact above depends on literal values,
 	// not only on where literals stand (an OR over constants: 1=1 is a
 	// tautology, 1=2 is not). Results for such texts cannot be shared

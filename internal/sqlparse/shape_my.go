@@ -16,6 +16,7 @@ type myShape struct {
 }
 
 func (v *myShape) Enter(n ast.Node) (ast.Node, bool) {
+	v.probe(n)
 	switch x := n.(type) {
 	case *ast.SelectStmt:
 		v.where(x.Where)

@@ -15,6 +15,7 @@ type pgShape struct {
 }
 
 func (p *pgShape) visit(m any) {
+	p.probe(m)
 	switch x := m.(type) {
 	case *pg_query.SelectStmt:
 		p.where(x.WhereClause)

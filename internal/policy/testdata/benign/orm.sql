@@ -83,3 +83,28 @@ my: SHOW COLUMNS FROM users
 my: SELECT DATE_FORMAT(created_at, '%Y-%m') AS month, COUNT(*) FROM orders GROUP BY month
 my: REPLACE INTO settings (k, v) VALUES ('theme', 'dark')
 my: SELECT id FROM users WHERE MATCH(bio) AGAINST('database gateway' IN NATURAL LANGUAGE MODE)
+-- Statements as SQLAlchemy, Django, Hibernate, ActiveRecord and GORM emit them.
+pg: SELECT users.id AS users_id, users.name AS users_name FROM users WHERE users.name ILIKE '%ann%' ORDER BY users.id LIMIT 10 OFFSET 20
+pg: SELECT "auth_user"."id", "auth_user"."username" FROM "auth_user" WHERE UPPER("auth_user"."email"::text) = UPPER('ann@example.com') LIMIT 21
+pg: SELECT "shop_order"."id", ROW_NUMBER() OVER (PARTITION BY "shop_order"."user_id" ORDER BY "shop_order"."created" DESC) AS "rn" FROM "shop_order"
+pg: WITH recent AS (SELECT id, user_id FROM orders WHERE created_at > now() - interval '7 days') SELECT u.id, count(r.id) FROM users u JOIN recent r ON r.user_id = u.id GROUP BY u.id
+pg: SELECT id, data->>'name' AS name, data#>>'{address,city}' AS city FROM profiles WHERE data @> '{"active": true}'
+pg: SELECT o1_0.id, o1_0.total FROM orders o1_0 WHERE o1_0.status IN ('paid', 'shipped') ORDER BY o1_0.id OFFSET 40 ROWS FETCH FIRST 20 ROWS ONLY
+pg: SELECT first_name || ' ' || last_name AS full_name, substring(phone from 1 for 3) AS area FROM customers WHERE id = 5
+pg: SELECT COALESCE(SUM(total), 0) AS revenue, CASE WHEN count(*) > 10 THEN 'busy' ELSE 'quiet' END AS load FROM orders WHERE user_id = 9
+pg: SELECT id, name FROM customers UNION ALL SELECT id, name FROM suppliers ORDER BY name LIMIT 50
+pg: SELECT "users".* FROM "users" WHERE "users"."id" = $1 LIMIT $2
+pg: SELECT * FROM "orders" WHERE "orders"."deleted_at" IS NULL AND (status = 'paid') ORDER BY "orders"."id" LIMIT 10 OFFSET 10
+pg: SELECT u.id, (SELECT count(*) FROM orders o WHERE o.user_id = u.id) AS order_count FROM users u WHERE (SELECT count(*) FROM orders o WHERE o.user_id = u.id) > 3
+pg: SELECT id, lag(total) OVER w AS prev, lead(total) OVER w AS next FROM orders WINDOW w AS (ORDER BY created_at)
+pg: SELECT id FROM documents WHERE owner = current_user AND title ILIKE 'report%'
+my: SELECT `users`.`id`, `users`.`name` FROM `users` WHERE `users`.`name` LIKE '%ann%' ORDER BY `users`.`id` LIMIT 20 OFFSET 40
+my: SELECT `orders`.* FROM `orders` WHERE `orders`.`user_id` = 7 AND `orders`.`deleted_at` IS NULL ORDER BY `orders`.`id` DESC LIMIT 1
+my: SELECT id, ROW_NUMBER() OVER (PARTITION BY user_id ORDER BY created DESC) AS rn FROM orders
+my: WITH recent AS (SELECT id, user_id FROM orders WHERE created_at > NOW() - INTERVAL 7 DAY) SELECT u.id, COUNT(r.id) FROM users u JOIN recent r ON r.user_id = u.id GROUP BY u.id
+my: SELECT id, JSON_UNQUOTE(JSON_EXTRACT(data, '$.name')) AS name, data->>'$.address.city' AS city FROM profiles WHERE JSON_CONTAINS(data, 'true', '$.active')
+my: SELECT CONCAT(first_name, ' ', last_name) AS full_name, SUBSTRING(phone, 1, 3) AS area, LEFT(zip, 2) AS region FROM customers WHERE id = 5
+my: SELECT COALESCE(SUM(total), 0) AS revenue, CASE WHEN COUNT(*) > 10 THEN 'busy' ELSE 'quiet' END AS load_level FROM orders WHERE user_id = 9
+my: SELECT id, name FROM customers UNION ALL SELECT id, name FROM suppliers ORDER BY name LIMIT 50
+my: SELECT u.id, (SELECT COUNT(*) FROM orders o WHERE o.user_id = u.id) AS order_count FROM users u HAVING order_count > 3
+my: SELECT id FROM users WHERE LENGTH(name) > 3 AND UPPER(LEFT(name, 1)) = 'A' LIMIT 10, 20

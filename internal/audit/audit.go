@@ -302,7 +302,7 @@ func (w *Writer) run() {
 				pending = true
 				timer.Reset(w.opts.FlushDelay)
 			}
-			case <-timer.C:
+		case <-timer.C:
 			pending = false
 			if err := w.flush(); err != nil {
 				w.err.Store(&err)

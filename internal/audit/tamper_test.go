@@ -44,7 +44,7 @@ func rechain(lines [][]byte, key []byte) [][]byte {
 }
 
 func split(b []byte) [][]byte { return bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) }
-func join(ls [][]byte) []byte  { return append(bytes.Join(ls, []byte("\n")), '\n') }
+func join(ls [][]byte) []byte { return append(bytes.Join(ls, []byte("\n")), '\n') }
 
 // Every way of tampering with a keyed, checkpointed log is detected; the
 // honest log verifies.

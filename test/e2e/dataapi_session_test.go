@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/floe-db/floe/internal/audit"
 )
 
 // sessionConfig: PostgreSQL app and MariaDB shop with a data-API pool of
@@ -264,5 +267,56 @@ func TestDataAPISessionStateDoesNotCross(t *testing.T) {
 				t.Fatalf("the requests did not share one backend connection (%v, then %v): the test proves nothing", pid, again)
 			}
 		})
+	}
+}
+
+// Through the real gateway: the audit log is keyed and checkpointed, a
+// refused session statement is recorded as denied with the text as
+// received (literals masked), and the log verifies after shutdown with
+// the key and the checkpoints — and not once its last record is cut.
+func TestAuditKeyedThroughGateway(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, _ := myTestDB(t)
+	dir := t.TempDir()
+	keyFile, logPath, ckPath := dir+"/audit.key", dir+"/audit.jsonl", dir+"/audit.ckpt"
+	key := "e2e-audit-key-0123456789abcdef-0123456789"
+	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, sessionConfig(pgDSN, myDSN)+fmt.Sprintf("audit: {file: %q, key: '${file:%s}', checkpoints: %q, checkpoint_every: 2, on_full: block}\n", logPath, keyFile, ckPath))
+	a := g.post(t, "mallory", "mallory-secret", "/v1/query", queryBody("app", "SET search_path = 'secret-schema-name'"))
+	if a.status != 403 {
+		t.Fatalf("SET: %d %s", a.status, a.body)
+	}
+	if st, _, a := one(t, g, "admin", "admin-secret", "app", "SELECT 1"); st != 200 {
+		t.Fatalf("SELECT: %d %s", st, a.body)
+	}
+	g.stop(t)
+	data, _ := os.ReadFile(logPath)
+	var found bool
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, `"rule":"dataapi.session-state"`) {
+			found = true
+			if !strings.Contains(l, `"decision":"denied"`) || !strings.Contains(l, `"sql":"SET search_path = ?"`) || strings.Contains(l, "secret-schema-name") {
+				t.Errorf("refusal record: %s", l)
+			}
+		}
+		if strings.Contains(l, `"hash":`) {
+			t.Errorf("unkeyed record in a keyed log: %s", l)
+		}
+	}
+	if !found {
+		t.Fatalf("no audit record of the refusal:\n%s", data)
+	}
+	rep, err := audit.VerifyWith(audit.VerifyOptions{Key: []byte(key), Checkpoints: ckPath}, logPath)
+	if err != nil || rep.Records < 3 || !rep.Keyed {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+	lines := strings.SplitAfter(strings.TrimRight(string(data), "\n"), "\n")
+	if err := os.WriteFile(logPath, []byte(strings.Join(lines[:len(lines)-1], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := audit.VerifyWith(audit.VerifyOptions{Key: []byte(key), Checkpoints: ckPath}, logPath); err == nil {
+		t.Fatal("a log cut at its end verified")
 	}
 }

@@ -101,6 +101,7 @@ func viaHTTP(url, user, pw, db, q string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(user, pw)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -928,7 +928,7 @@ func printBanner(w io.Writer, a Addrs, adminToken string) {
 
   or over HTTP (JSON, CSV, Arrow, Parquet):
 
-      curl -u %[3]s:%[3]s -d '{"database":"%[4]s","sql":"SELECT * FROM customers"}' http://%[8]s/v1/query
+      curl -u %[3]s:%[3]s -H 'Content-Type: application/json' -d '{"database":"%[4]s","sql":"SELECT * FROM customers"}' http://%[8]s/v1/query
 
   Arrow Flight SQL: grpc://%[9]s
 

@@ -43,7 +43,8 @@ func (a *App) buildPolicy(cfg *config.Config) (p *policy.Policy, commit, discard
 		if a.mu.sinks.audit != nil && a.mu.sinks.auditCfg == *c {
 			w = a.mu.sinks.audit
 		} else {
-			opts := audit.Options{MaxBytes: c.MaxSize, Queue: c.Buffer, Block: c.OnFull == "block", Dropped: a.metrics.AuditDropped.Inc}
+			opts := audit.Options{MaxBytes: c.MaxSize, Queue: c.Buffer, Block: c.OnFull == "block", Dropped: a.metrics.AuditDropped.Inc,
+				Key: []byte(c.Key), Checkpoints: c.Checkpoints, CheckpointEvery: c.CheckpointEvery, CheckpointInterval: c.CheckpointInterval}
 			if c.Stdout {
 				opts.Tee = a.opts.Stdout
 			}

@@ -3,6 +3,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -37,6 +38,12 @@ type header struct {
 	// Hash is the SHA-256 of the record without this field; it is the
 	// next record's Prev.
 	Hash string `json:"hash,omitempty"`
+	// Mac replaces Hash in a keyed log: the HMAC-SHA-256 of the record
+	// without this field under the audit key.
+	Mac string `json:"mac,omitempty"`
+	// Ckpt is the number of checkpoints written before this record
+	// (present when checkpoints are configured).
+	Ckpt *uint64 `json:"ckpt,omitempty"`
 }
 
 // Options configure a Writer.
@@ -57,6 +64,18 @@ type Options struct {
 	// FlushDelay bounds how long a record waits in the buffer before it
 	// is written (default 5ms); Close writes everything.
 	FlushDelay time.Duration
+	// Key, when set, chains records with HMAC-SHA-256 under it ("mac")
+	// instead of a plain SHA-256 ("hash"): without the key nobody can
+	// recompute the chain after changing a record.
+	Key []byte
+	// Checkpoints is a file that receives a checkpoint (the sequence
+	// number and MAC of the head record, itself MACed and chained) every
+	// CheckpointEvery records, every CheckpointInterval, and at Close.
+	// Keep it somewhere else than the log: it detects removal of records
+	// at either end of the log and truncation of the checkpoint file.
+	Checkpoints        string
+	CheckpointEvery    int
+	CheckpointInterval time.Duration
 }
 
 // Writer appends hash-chained records to a file.
@@ -69,6 +88,7 @@ type Writer struct {
 
 	// owned by the writer goroutine
 	f    *os.File
+	ck   *checkpointer // nil without Options.Checkpoints
 	bw   *bufio.Writer // nil without a file
 	tee  *bufio.Writer // nil without Options.Tee
 	size int64
@@ -109,6 +129,16 @@ func Open(path string, opts Options) (*Writer, error) {
 			return nil, err
 		}
 	}
+	if opts.Checkpoints != "" {
+		ck, err := openCheckpoints(opts.Checkpoints, opts, w.seq, w.prev, w.path)
+		if err != nil {
+			if w.f != nil {
+				w.f.Close()
+			}
+			return nil, err
+		}
+		w.ck = ck
+	}
 	go w.run()
 	return w, nil
 }
@@ -130,6 +160,17 @@ func (w *Writer) open() error {
 			return fmt.Errorf("audit log %s: last record does not parse: %w", w.path, err)
 		}
 		w.seq, w.prev = h.Seq, h.Hash
+		if h.Mac != "" {
+			w.prev = h.Mac
+		}
+		if (h.Mac != "") != (len(w.opts.Key) > 0) {
+			// Keyed and unkeyed records do not share a file: the old
+			// file becomes a rotated one and the chain goes on in a new
+			// file (verify each series as it is).
+			w.f, w.size, w.from = f, size, firstSeq(f, w.seq)
+			w.bw = bufio.NewWriterSize(f, 64<<10)
+			return w.rotate()
+		}
 	}
 	w.f, w.bw, w.size, w.from = f, bufio.NewWriterSize(f, 64<<10), size, w.seq+1
 	return nil
@@ -165,6 +206,17 @@ func lastLine(f *os.File) ([]byte, int64, error) {
 func hashLine(line []byte) string {
 	h := sha256.Sum256(line)
 	return hex.EncodeToString(h[:])
+}
+
+// sumLine is the chain value of a record: its HMAC under key, or its
+// SHA-256 without one.
+func sumLine(key, line []byte) string {
+	if len(key) == 0 {
+		return hashLine(line)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write(line)
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // Log queues an event. It never blocks unless Options.Block is set; a
@@ -217,10 +269,16 @@ func (w *Writer) Close() error {
 func (w *Writer) run() {
 	defer close(w.done)
 	defer func() {
+		if w.Err() == nil {
+			if err := w.checkpoint(); err != nil {
+				w.err.Store(&err)
+			}
+		}
 		_ = w.flush()
 		if w.f != nil {
 			_ = w.f.Close()
 		}
+		w.ck.close()
 	}()
 	// Records reach the file within FlushDelay: a busy gateway writes
 	// many records per system call instead of one each.
@@ -249,6 +307,12 @@ func (w *Writer) run() {
 			if err := w.flush(); err != nil {
 				w.err.Store(&err)
 			}
+		case <-w.ck.tick():
+			if w.Err() == nil {
+				if err := w.checkpoint(); err != nil {
+					w.err.Store(&err)
+				}
+			}
 		}
 	}
 }
@@ -266,7 +330,12 @@ func (w *Writer) flush() error {
 }
 
 func (w *Writer) write(e Event) error {
-	line, err := encode(header{Seq: w.seq + 1, Time: w.opts.Now().UTC().Format(time.RFC3339Nano), Prev: w.prev, Type: e.Type}, e.Fields)
+	h := header{Seq: w.seq + 1, Time: w.opts.Now().UTC().Format(time.RFC3339Nano), Prev: w.prev, Type: e.Type}
+	if w.ck != nil {
+		n := w.ck.n
+		h.Ckpt = &n
+	}
+	line, err := encode(h, e.Fields)
 	if err != nil {
 		return err
 	}
@@ -275,8 +344,12 @@ func (w *Writer) write(e Event) error {
 			return err
 		}
 	}
-	sum := hashLine(line)
-	line = append(line[:len(line)-1], `,"hash":"`+sum+`"}`...)
+	sum := sumLine(w.opts.Key, line)
+	field := `,"hash":"`
+	if len(w.opts.Key) > 0 {
+		field = `,"mac":"`
+	}
+	line = append(line[:len(line)-1], field+sum+`"}`...)
 	line = append(line, '\n')
 	if w.bw != nil {
 		if _, err := w.bw.Write(line); err != nil {
@@ -292,6 +365,10 @@ func (w *Writer) write(e Event) error {
 	w.seq++
 	w.prev = sum
 	w.size += int64(len(line)) + 1
+	w.ck.covered(w.seq, sum)
+	if w.ck.due(w.seq) {
+		return w.checkpoint()
+	}
 	return nil
 }
 
@@ -326,6 +403,10 @@ func encode(h header, fields map[string]any) ([]byte, error) {
 	out = appendString(out, h.Prev)
 	out = append(out, `,"type":`...)
 	out = appendString(out, h.Type)
+	if h.Ckpt != nil {
+		out = append(out, `,"ckpt":`...)
+		out = strconv.AppendUint(out, *h.Ckpt, 10)
+	}
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)
@@ -334,7 +415,7 @@ func encode(h header, fields map[string]any) ([]byte, error) {
 	for _, k := range keys {
 		name := k
 		switch k {
-		case "seq", "time", "prev", "type", "hash":
+		case "seq", "time", "prev", "type", "hash", "mac", "ckpt":
 			name = "event_" + k
 		}
 		out = append(out, ',')
@@ -418,73 +499,4 @@ func appendString(out []byte, s string) []byte {
 		i += size
 	}
 	return append(out, '"')
-}
-
-// BreakError names the first record where a chain breaks.
-type BreakError struct {
-	File   string
-	Line   int
-	Seq    uint64
-	Reason string
-}
-
-func (e *BreakError) Error() string {
-	return fmt.Sprintf("%s:%d: record %d: %s", e.File, e.Line, e.Seq, e.Reason)
-}
-
-// Verify checks the chain through files in order (a rotated series, oldest
-// first, then the live file). It returns the number of records checked
-// and, if the chain breaks, a *BreakError naming the first bad record.
-func Verify(files ...string) (int, error) {
-	prev, seq, n := genesis, uint64(0), 0
-	for _, path := range files {
-		f, err := os.Open(path)
-		if err != nil {
-			return n, err
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 64<<20)
-		line := 0
-		for sc.Scan() {
-			line++
-			raw := sc.Bytes()
-			if len(raw) == 0 {
-				continue
-			}
-			var h header
-			if err := json.Unmarshal(raw, &h); err != nil {
-				f.Close()
-				return n, &BreakError{File: path, Line: line, Seq: seq + 1, Reason: "not a record: " + err.Error()}
-			}
-			suffix := `,"hash":"` + h.Hash + `"}`
-			body, ok := bytes.CutSuffix(raw, []byte(suffix))
-			if !ok || len(h.Hash) != 64 || hashLine(append(bytes.Clone(body), '}')) != h.Hash {
-				f.Close()
-				return n, &BreakError{File: path, Line: line, Seq: h.Seq, Reason: "record was changed (its hash does not match its contents)"}
-			}
-			switch {
-			case n == 0:
-				// The first record checked may continue a chain from a file
-				// rotated away: its prev cannot be checked.
-				if h.Prev == genesis && h.Seq != 1 {
-					f.Close()
-					return n, &BreakError{File: path, Line: line, Seq: h.Seq, Reason: "chain starts with a sequence number other than 1"}
-				}
-			case h.Seq != seq+1:
-				f.Close()
-				return n, &BreakError{File: path, Line: line, Seq: h.Seq, Reason: fmt.Sprintf("sequence number %d, expected %d (a record is missing or out of order)", h.Seq, seq+1)}
-			case h.Prev != prev:
-				f.Close()
-				return n, &BreakError{File: path, Line: line, Seq: h.Seq, Reason: "previous record's hash does not match (the previous record was changed, or this one was)"}
-			}
-			prev, seq = h.Hash, h.Seq
-			n++
-		}
-		err = sc.Err()
-		f.Close()
-		if err != nil {
-			return n, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return n, nil
 }

@@ -17,6 +17,17 @@
 // writes within Options.FlushDelay (5ms), so a busy gateway makes one
 // system call for many records; Close writes what is left.
 //
+// With Options.Key the chain is keyed: each record carries "mac", the
+// HMAC-SHA-256 of the record under the key, instead of "hash", so the
+// chain cannot be recomputed after an edit without the key. With
+// Options.Checkpoints, the writer goroutine also appends a checkpoint
+// (checkpoint.go: the head's seq and MAC, the first covered record, the
+// previous checkpoint's MAC, all MACed) to a second file every
+// CheckpointEvery records, every CheckpointInterval and at Close, and each
+// record carries "ckpt", the checkpoints written before it. VerifyWith
+// checks the key and the checkpoints, which catches records removed at
+// either end and a checkpoint file cut short.
+//
 // Records carry what callers give them; callers mask SQL literals and
 // never pass secrets.
 package audit

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/floe-db/floe/internal/app"
-	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/provision"
@@ -41,7 +40,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr), auditCmd(stdout),
+	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr), auditCmd(stdin, stdout),
 		queryCmd(stdin, stdout, stderr), adminCmd(stdout), provisionCmd(stdout))
 	return root
 }
@@ -152,22 +151,9 @@ func configCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-func auditCmd(stdout io.Writer) *cobra.Command {
+func auditCmd(stdin io.Reader, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Work with the audit log"}
-	verify := &cobra.Command{
-		Use:   "verify FILE...",
-		Short: "Check the audit hash chain; files of a rotated series oldest first",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(_ *cobra.Command, files []string) error {
-			n, err := audit.Verify(files...)
-			if err != nil {
-				return fmt.Errorf("audit chain broken after %d good records: %w", n, err)
-			}
-			fmt.Fprintf(stdout, "ok: %d records, chain intact\n", n)
-			return nil
-		},
-	}
-	cmd.AddCommand(verify)
+	cmd.AddCommand(auditVerifyCmd(stdin, stdout))
 	return cmd
 }
 

@@ -383,6 +383,16 @@ type AuditSinks struct {
 	Buffer int `yaml:"buffer"`
 	// OnFull is drop (default: count and go on) or block (back-pressure).
 	OnFull string `yaml:"on_full"`
+	// Key chains records with HMAC-SHA-256 under this secret (a
+	// ${env:…}, ${file:…} or ${vault:…} reference; at least 32 bytes).
+	Key string `yaml:"key" json:"-"`
+	// Checkpoints is a file that receives a MACed checkpoint of the head
+	// of the log every CheckpointEvery records (default 1000), every
+	// CheckpointInterval (default 10s) and at close; keep it on other
+	// storage than the log. Needs Key.
+	Checkpoints        string        `yaml:"checkpoints"`
+	CheckpointEvery    int           `yaml:"checkpoint_every"`
+	CheckpointInterval time.Duration `yaml:"checkpoint_interval"`
 }
 
 // OIDC accepts bearer JWTs from an OpenID Connect issuer, checked

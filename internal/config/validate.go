@@ -38,6 +38,7 @@ const (
 	// DefaultMaxStatementBytes bounds SQL texts when policy is on.
 	DefaultMaxStatementBytes = 16 << 20
 	DefaultAuditBuffer       = 4096
+	MinAuditKeyBytes         = 32
 )
 
 // GrantActions are the actions a grant may name ("all" stands for every
@@ -609,6 +610,23 @@ func (c *Config) validate() Errors {
 		}
 		if c.Audit.OnFull != "" && c.Audit.OnFull != "drop" && c.Audit.OnFull != "block" {
 			bad("audit.on_full", "%q: want drop or block", c.Audit.OnFull)
+		}
+		if c.Audit.Key != "" && len(c.Audit.Key) < MinAuditKeyBytes {
+			bad("audit.key", "want at least %d bytes (e.g. openssl rand -hex 32)", MinAuditKeyBytes)
+		}
+		if c.Audit.Checkpoints != "" {
+			if c.Audit.Key == "" {
+				bad("audit.checkpoints", "needs audit.key (unkeyed checkpoints could be rewritten with the log)")
+			}
+			if c.Audit.Checkpoints == c.Audit.File {
+				bad("audit.checkpoints", "must be another file than audit.file")
+			}
+		}
+		if c.Audit.CheckpointEvery < 0 {
+			bad("audit.checkpoint_every", "must not be negative")
+		}
+		if c.Audit.CheckpointInterval < 0 {
+			bad("audit.checkpoint_interval", "must not be negative")
 		}
 	}
 	return errs

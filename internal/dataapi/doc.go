@@ -13,7 +13,13 @@
 //
 // Sources are the engine path of each configured database: a pool of
 // PostgreSQL or MySQL connections of the data API's own (sized by the
-// database's pool settings), or the embedded SQLite database.
+// database's pool settings), or the embedded SQLite database. A request
+// is one statement without a session: statements that change session
+// state are refused before the policy sees them (sessionstate.go), and
+// every pooled connection is reset when it goes back to its pool
+// (reset.go: DISCARD ALL, COM_RESET_CONNECTION), so nothing one caller
+// leaves on a connection reaches the next. Only application/json bodies
+// run over HTTP, and a bearer token cannot mint another (httpguard.go).
 //
 // The HTTP handler (Handler) serves POST /v1/query, GET /v1/databases
 // and POST /v1/token. Each request runs on its own goroutine (net/http);

@@ -105,6 +105,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
+	if e := s.mayMintToken(r); e != nil {
+		writeError(w, e)
+		return
+	}
 	c, e := s.authenticate(r)
 	if e != nil {
 		writeError(w, e)
@@ -167,6 +171,10 @@ func params(in []any) ([]any, *Error) {
 }
 
 func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
+	if e := jsonBody(r); e != nil {
+		writeError(w, e)
+		return
+	}
 	c, e := s.authenticate(r)
 	if e != nil {
 		writeError(w, e)

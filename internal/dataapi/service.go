@@ -196,6 +196,9 @@ func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []an
 	if strings.TrimSpace(sql) == "" {
 		return nil, &Error{Status: 400, Code: CodeBadRequest, SQLState: "42601", Message: "no SQL given"}
 	}
+	if why := sessionChange(src.Dialect(), sql, nil); why != "" {
+		return nil, s.refuseSessionChange(c, db, src.Dialect(), sql, why)
+	}
 	release, den := s.gw.Admit(c.Protocol, c.User, db, c.Client)
 	if den != nil {
 		return nil, fromDenial(den)
@@ -209,6 +212,10 @@ func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []an
 		release()
 		s.metrics.Queries.WithLabelValues(db, c.User.Name, "error").Inc()
 		return nil, fromDenial(dec.Denial)
+	}
+	if why := sessionChange(src.Dialect(), sql, dec.Statements); why != "" {
+		release()
+		return nil, s.refuseSessionChange(c, db, src.Dialect(), sql, why)
 	}
 	if dec.SQL != "" {
 		sql = dec.SQL

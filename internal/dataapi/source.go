@@ -71,7 +71,9 @@ func (s *pgSource) Query(ctx context.Context, q string, args []any, opts arrowsq
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	return arrowsql.QueryPostgres(ctx, c.Value, q, args, opts, func(broken bool) { s.pool.Release(c, !broken) })
+	return arrowsql.QueryPostgres(ctx, c.Value, q, args, opts, func(broken bool) {
+		s.pool.Release(c, !broken && resetPostgres(c.Value) == nil)
+	})
 }
 
 // mySource runs queries on a MySQL primary through a pool of its own.
@@ -98,7 +100,9 @@ func (s *mySource) Query(ctx context.Context, q string, args []any, opts arrowsq
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	return arrowsql.QueryMySQL(ctx, c.Value, q, args, opts, func(broken bool) { s.pool.Release(c, !broken) })
+	return arrowsql.QueryMySQL(ctx, c.Value, q, args, opts, func(broken bool) {
+		s.pool.Release(c, !broken && resetMySQL(c.Value, s.schema) == nil)
+	})
 }
 
 // sqliteSource runs queries on an embedded SQLite database.

@@ -106,6 +106,9 @@ type analysis struct {
 // is done again on this text's strings.
 func (base *analysis) derive(strs []string) *analysis {
 	a := *base
+	// The text logged and audited is this text's own, masked by the
+	// tokenizer, never another text's that happened to share the shape.
+	a.mask = &maskCache{}
 	a.findings = make([]Finding, 0, len(base.findings))
 	for _, f := range base.findings {
 		if f.Rule != RuleLiteral {

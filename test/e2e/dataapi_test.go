@@ -528,6 +528,7 @@ func TestHTTPClientGoneStopsStatement(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "POST", "http://"+g.http+"/v1/query?format=ndjson",
 		strings.NewReader(queryBody("app", "SELECT a.n, b.n FROM nums a, nums b")))
+	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth("alice", "alice-secret")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -131,6 +131,7 @@ func TestDemoModeBinary(t *testing.T) {
 	// The HTTP API, as the banner shows it.
 	req, _ := http.NewRequest("POST", "http://127.0.0.1:8080/v1/query?format=csv",
 		strings.NewReader(`{"database":"demo","sql":"SELECT count(*) AS n FROM customers"}`))
+	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth("demo", "demo")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -77,6 +77,7 @@ audit: {file: %s}
 	t.Run("data API", func(t *testing.T) {
 		q := func(tok string) httpAnswer {
 			req, _ := http.NewRequest("POST", "http://"+g.http+"/v1/query?format=json", strings.NewReader(queryBody("lite", "SELECT 40 + 2 AS n")))
+			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+tok)
 			return do(t, req)
 		}

@@ -130,6 +130,9 @@ type Database struct {
 	// use, so that the server's own privileges back each role's grants
 	// (see identity.go). Empty: every session uses the primary's login.
 	Identities []Identity `yaml:"identities"`
+	// Provision: Floe provisions the identities' logins itself, at start
+	// and on every reload (as `floe provision` does).
+	Provision bool `yaml:"provision"`
 }
 
 // Pool configures the backend connection pool of one database.

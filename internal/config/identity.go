@@ -88,6 +88,9 @@ func (c *Config) validateIdentities(bad func(key, format string, args ...any)) {
 	}
 	for i := range c.Databases {
 		d := &c.Databases[i]
+		if d.Provision && len(d.Identities) == 0 {
+			bad(fmt.Sprintf("databases[%d].provision", i), "needs identities to provision")
+		}
 		if len(d.Identities) == 0 {
 			continue
 		}

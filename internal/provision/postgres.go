@@ -82,6 +82,10 @@ func applyPostgres(ctx context.Context, c *pgx.Conn, logins []Login, dryRun bool
 		list.add(q, strings.Contains(format, "PASSWORD"))
 		return nil
 	}
+	// Instances sharing a store provision together: one at a time.
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('floe provision'))"); err != nil {
+		return nil, err
+	}
 	var dbName string
 	if err := tx.QueryRow(ctx, "SELECT current_database()").Scan(&dbName); err != nil {
 		return nil, err
@@ -123,6 +127,9 @@ func applyPostgres(ctx context.Context, c *pgx.Conn, logins []Login, dryRun bool
 			err = f(verb+" ROLE %I WITH"+attrs+" PASSWORD NULL", l.User)
 		}
 		if err != nil {
+			return nil, err
+		}
+		if err := f("COMMENT ON ROLE %I IS %L", l.User, marker(dbName)); err != nil {
 			return nil, err
 		}
 		if exists {
@@ -238,6 +245,42 @@ WHERE s.relkind = 'S' AND tn.nspname = $1 AND t.relname = $2 ORDER BY 1, 2`, g.T
 			}
 		}
 	}
+	// Logins provisioned for this database earlier and no longer in the
+	// plan lose their rights here and the right to log in (a role may
+	// serve other databases of the server: it is not dropped).
+	rrows, err := tx.Query(ctx, `SELECT rolname FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = $1 ORDER BY 1`, marker(dbName))
+	if err != nil {
+		return nil, err
+	}
+	var retired []string
+	for rrows.Next() {
+		var r string
+		_ = rrows.Scan(&r)
+		if !slices.ContainsFunc(logins, func(l Login) bool { return l.User == r }) {
+			retired = append(retired, r)
+		}
+	}
+	if err := rrows.Err(); err != nil {
+		return nil, err
+	}
+	for _, r := range retired {
+		for _, s := range schemas {
+			for _, q := range []string{"REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I", "REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %I", "REVOKE ALL ON SCHEMA %I FROM %I"} {
+				if err := f(q, s, r); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := f("REVOKE ALL ON DATABASE %I FROM %I", dbName, r); err != nil {
+			return nil, err
+		}
+		if err := f("ALTER ROLE %I NOLOGIN", r); err != nil {
+			return nil, err
+		}
+		if err := f("COMMENT ON ROLE %I IS NULL", r); err != nil {
+			return nil, err
+		}
+	}
 	// Row-level security for filtered tables.
 	tables := slices.Sorted(func(yield func(string) bool) {
 		for t := range filtered {
@@ -321,3 +364,7 @@ func shown(q string, secret bool) string {
 	}
 	return q
 }
+
+// marker is the comment provisioning puts on the logins it manages, so
+// that a later run finds the ones the configuration no longer names.
+func marker(db string) string { return "provisioned by floe for database " + db }

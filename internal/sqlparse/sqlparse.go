@@ -74,6 +74,10 @@ type Statement struct {
 	// Privileged names what makes a utility statement act beyond the
 	// session's data (ALTER SYSTEM, SET ROLE, SET GLOBAL, FLUSH…), or "".
 	Privileged string
+	// PreparedName is the statement name of PREPARE, EXECUTE and
+	// DEALLOCATE ("" for DEALLOCATE ALL, which sets DeallocateAll).
+	PreparedName  string
+	DeallocateAll bool
 	// Fingerprint identifies the statement with its literals normalised.
 	Fingerprint string
 	// Text is the statement's own text within the parsed string.

@@ -60,6 +60,9 @@ func pgSequenceCall(st *Statement, x *pg_query.FuncCall) {
 	default:
 		return
 	}
+	// The sequence is a literal: texts that differ in it differ in what
+	// they touch.
+	st.ValueSensitive = true
 	if len(x.Args) > 0 {
 		if t, ok := pgRegclassLiteral(x.Args[0]); ok {
 			t.Action = ActionUpdate

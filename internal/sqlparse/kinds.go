@@ -28,10 +28,13 @@ var pgNodes = map[string]nodeClass{
 	"CopyStmt":         {kind: KindCopy},
 	"CallStmt":         {kind: KindCall},
 	"DoStmt":           {kind: KindCall, privileged: "DO"}, // an anonymous code block Floe cannot read
-	// Statements that carry another one: the kind of the inner statement.
+	// EXPLAIN has the kind of the statement it explains (pgKind).
+	// PREPARE and DECLARE stay utility, so that routing keeps them on the
+	// primary with the EXECUTE and FETCH that follow; the tables and
+	// functions of the statement they carry are walked like any other.
 	"ExplainStmt":       {kind: KindUtility},
 	"PrepareStmt":       {kind: KindUtility},
-	"DeclareCursorStmt": {kind: KindSelect},
+	"DeclareCursorStmt": {kind: KindUtility},
 	// Session utilities that touch no data and no other session.
 	"VariableSetStmt":    {kind: KindUtility}, // SET ROLE / SESSION AUTHORIZATION are privileged (walk)
 	"VariableShowStmt":   {kind: KindUtility}, // SHOW a setting
@@ -152,8 +155,8 @@ var pgNodes = map[string]nodeClass{
 var myNodes = map[string]nodeClass{
 	"SelectStmt":           {kind: KindSelect},
 	"SetOprStmt":           {kind: KindSelect},
-	"DoStmt":               {kind: KindSelect}, // DO expr: evaluates like SELECT
-	"InsertStmt":           {kind: KindInsert}, // REPLACE and ON DUPLICATE KEY UPDATE: table actions
+	"DoStmt":               {kind: KindUtility}, // DO expr: the functions it calls are checked
+	"InsertStmt":           {kind: KindInsert},  // REPLACE and ON DUPLICATE KEY UPDATE: table actions
 	"UpdateStmt":           {kind: KindUpdate},
 	"DeleteStmt":           {kind: KindDelete},
 	"LoadDataStmt":         {kind: KindCopy},

@@ -197,8 +197,8 @@ func TestPostgresClassification(t *testing.T) {
 		{"ALTER TABLE t OWNER TO bob", KindDDL, "t:ddl", false},
 		{"ALTER FUNCTION f() OWNER TO bob", KindDCL, "", false},
 		// Statements that carry another.
-		{"PREPARE p AS INSERT INTO t VALUES ($1)", KindInsert, "t:insert", false},
-		{"DECLARE c CURSOR FOR SELECT * FROM t", KindSelect, "t:read", false},
+		{"PREPARE p AS INSERT INTO t VALUES ($1)", KindUtility, "t:insert", false},
+		{"DECLARE c CURSOR FOR SELECT * FROM t", KindUtility, "t:read", false},
 		{"EXPLAIN SELECT * FROM t", KindSelect, "t:read", false},
 		{"EXECUTE p(1)", KindUtility, "", false},
 		{"COMMIT", KindTCL, "", false},
@@ -251,7 +251,7 @@ func TestMySQLClassification(t *testing.T) {
 		{"SELECT NEXT VALUE FOR db.s", KindSelect, "db.s:update", false},
 		{"SELECT SETVAL(s, 10)", KindSelect, "s:update", false},
 		{"SELECT LASTVAL(s)", KindSelect, "s:read", false},
-		{"DO SLEEP(1)", KindSelect, "", false},
+		{"DO SLEEP(1)", KindUtility, "", false},
 		{"SHOW TABLES", KindUtility, "", false},
 		{"SPLIT TABLE t BETWEEN (0) AND (100) REGIONS 4", KindUnclassified, "t:read", false},
 	})

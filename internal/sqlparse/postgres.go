@@ -232,10 +232,6 @@ func pgKind(node string, m any) (Kind, string) {
 		}
 	case *pg_query.ExplainStmt:
 		return inner(x.Query)
-	case *pg_query.PrepareStmt:
-		return inner(x.Query)
-	case *pg_query.DeclareCursorStmt:
-		return inner(x.Query)
 	case *pg_query.TransactionStmt:
 		switch x.Kind {
 		case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE, pg_query.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED,

@@ -22,7 +22,15 @@ users:
   - {name: ddl, password: x, roles: [ddl]}
   - {name: seq, password: x, roles: [seq]}
   - {name: dba, password: x, roles: [dba]}
+  - {name: ten, password: x, roles: [ten]}
 roles:
+  - name: ten
+    grants:
+      - {database: app, tables: [t], actions: [select, insert, update, delete]}
+      - {database: shop, tables: [t], actions: [select, insert, update, delete]}
+    row_filters:
+      - {database: app, table: public.t, where: "a = 1"}
+      - {database: shop, table: t, where: "a = 1"}
   - name: ins
     grants:
       - {database: app, tables: [t, s, secrets, "pg_catalog.*"], actions: [select, insert]}
@@ -51,7 +59,7 @@ roles:
 `
 
 var classRoles = map[string][]string{"ins": {"ins"}, "ups": {"ups"}, "rep": {"rep"}, "xml": {"ins", "xml"},
-	"ddl": {"ddl"}, "seq": {"seq"}, "dba": {"dba"}}
+	"ddl": {"ddl"}, "seq": {"seq"}, "dba": {"dba"}, "ten": {"ten"}}
 
 type classDecision struct {
 	user, db, sql string
@@ -157,6 +165,15 @@ func TestWriteClassification(t *testing.T) {
 		{"ins", "shop", "REPLACE t SET a = 1", RuleGrant, "no delete grant on table t"},
 		{"ups", "shop", "REPLACE INTO t VALUES (1)", RuleGrant, "no delete grant on table t"},
 		{"rep", "shop", "REPLACE INTO t VALUES (1)", "", ""},
+		// Row filters are not added to upserts: refused on filtered tables.
+		{"ten", "app", "INSERT INTO t VALUES (2) ON CONFLICT (a) DO UPDATE SET a = excluded.a", "grant.row-filter", "row filter"},
+		{"ten", "app", "WITH x AS (INSERT INTO t VALUES (2) ON CONFLICT (a) DO UPDATE SET a = 3 RETURNING a) SELECT * FROM x", "grant.row-filter", "row filter"},
+		{"ten", "app", "MERGE INTO t USING (SELECT 2 AS a) s ON t.a = s.a WHEN MATCHED THEN DELETE", "grant.row-filter", "row filter"},
+		{"ten", "app", "INSERT INTO t VALUES (2) ON CONFLICT DO NOTHING", "", ""},
+		{"ten", "app", "UPDATE t SET a = 5", "", ""},
+		{"ten", "shop", "INSERT INTO t VALUES (2) ON DUPLICATE KEY UPDATE a = 3", "grant.row-filter", "row filter"},
+		{"ten", "shop", "REPLACE INTO t VALUES (2)", "grant.row-filter", "row filter"},
+		{"ten", "shop", "INSERT IGNORE INTO t VALUES (2)", "", ""},
 	})
 }
 

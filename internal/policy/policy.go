@@ -463,6 +463,9 @@ func (p *Policy) checkGrants(req Request, stmts []sqlparse.Statement) *Denial {
 	if den := checkPrepared(req, stmts); den != nil {
 		return den
 	}
+	if den := p.checkUpsertFilters(req, stmts); den != nil {
+		return den
+	}
 	for i := range stmts {
 		st := &stmts[i]
 		if st.Kind == sqlparse.KindTCL {

@@ -6,6 +6,9 @@ import "github.com/pingcap/tidb/pkg/parser/ast"
 // to the target t besides inserting: REPLACE deletes the rows whose keys
 // collide, ON DUPLICATE KEY UPDATE updates them.
 func myUpsert(st *Statement, x *ast.InsertStmt, t *ast.TableName) {
+	if x.IsReplace || len(x.OnDuplicate) > 0 {
+		st.Upsert = true
+	}
 	if x.IsReplace {
 		st.addTable(Table{Schema: t.Schema.O, Name: t.Name.O, Action: ActionDelete})
 	}

@@ -13,6 +13,7 @@ func pgUpsert(st *Statement, x *pg_query.InsertStmt) {
 	if x.OnConflictClause == nil || x.OnConflictClause.Action != pg_query.OnConflictAction_ONCONFLICT_UPDATE || x.Relation == nil {
 		return
 	}
+	st.Upsert = true
 	st.addTable(Table{Schema: x.Relation.Schemaname, Name: x.Relation.Relname, Action: ActionUpdate})
 }
 
@@ -20,6 +21,7 @@ func pgUpsert(st *Statement, x *pg_query.InsertStmt) {
 // target and returns the action of the first one (update when there is
 // none), which the target's RangeVar carries.
 func pgMergeActions(st *Statement, x *pg_query.MergeStmt) Action {
+	st.Upsert = true
 	first := Action("")
 	for _, w := range x.MergeWhenClauses {
 		c := w.GetMergeWhenClause()

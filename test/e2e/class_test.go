@@ -20,7 +20,15 @@ func classConfig(pgDSN, myDSN string) string {
 users:
   - {name: mallory, password: mallory-secret, roles: [writer]}
   - {name: root, password: root-secret, roles: [dba]}
+  - {name: tina, password: tina-secret, roles: [tenant]}
 roles:
+  - name: tenant
+    grants:
+      - {database: app, tables: [t], actions: [select, insert, update]}
+      - {database: shop, tables: [t], actions: [select, insert, update, delete]}
+    row_filters:
+      - {database: app, table: public.t, where: "a = 2"}
+      - {database: shop, table: t, where: "a = 2"}
   - name: writer
     grants:
       - {database: app, tables: [t], actions: [select, insert]}
@@ -105,6 +113,16 @@ func TestClassAttacksPostgres(t *testing.T) {
 			}
 			c.Close(ctx)
 		}
+	}
+
+	// A tenant whose row filter shows only a = 2 cannot upsert row 1.
+	for name, mode := range modes {
+		c := g.connect(t, "tina", "tina-secret", "app")
+		_, err := c.Exec(ctx, "INSERT INTO t VALUES (1, 'pwned') ON CONFLICT (a) DO UPDATE SET v = excluded.v", mode)
+		if sqlstate(err) != "42501" {
+			t.Errorf("%s tenant upsert: %v", name, err)
+		}
+		c.Close(ctx)
 	}
 
 	// Effects: nothing changed on the server.
@@ -261,6 +279,15 @@ func TestClassAttacksMySQL(t *testing.T) {
 			t.Errorf("session after %q: %v", c.q, err)
 		}
 		conn.Close()
+	}
+	tina := g.mydb(t, "tina", "tina-secret", "shop", nil)
+	for _, q := range []string{
+		"INSERT INTO t VALUES (1, 'pwned') ON DUPLICATE KEY UPDATE v = 'pwned'",
+		"REPLACE INTO t VALUES (1, 'pwned')",
+	} {
+		if _, err := tina.ExecContext(ctx, q); myErrno(err) != 1142 {
+			t.Errorf("tenant %q: %v", q, err)
+		}
 	}
 	var v string
 	if err := direct.QueryRow("SELECT v FROM t WHERE a = 1").Scan(&v); err != nil || v != "original" {

@@ -250,8 +250,21 @@ func TestDDLClassification(t *testing.T) {
 	} {
 		cases = append(cases, classDecision{"ddl", "shop", sql, RuleGrant, "no admin grant on database shop"})
 	}
+	// A search_path that reaches another schema would make unqualified
+	// names resolve where the grants were not checked.
+	for _, sql := range []string{
+		"SET search_path = private",
+		"SET search_path TO public, private",
+		`SET LOCAL search_path = "Public"`,
+		"SET SESSION search_path = 'public,private'",
+		"CREATE FUNCTION h() RETURNS int LANGUAGE sql SET search_path = private AS 'select 1'",
+	} {
+		cases = append(cases, classDecision{"ddl", "app", sql, RuleGrant, "SET search_path to a schema other than public"})
+		cases = append(cases, classDecision{"dba", "app", sql, "", ""})
+	}
 	// Session utilities keep working with any grant.
-	for _, sql := range []string{"BEGIN", "COMMIT", "SET search_path = public", "SHOW work_mem", "LISTEN ch", "DISCARD ALL", "SET CONSTRAINTS ALL DEFERRED"} {
+	for _, sql := range []string{"BEGIN", "COMMIT", "SET search_path = public", `SET search_path TO "$user", public`,
+		"SET search_path = pg_catalog, public", "RESET search_path", "SET search_path TO DEFAULT", "SHOW work_mem", "LISTEN ch", "DISCARD ALL", "SET CONSTRAINTS ALL DEFERRED"} {
 		cases = append(cases, classDecision{"ins", "app", sql, "", ""})
 	}
 	checkClassDecisions(t, p, cases)

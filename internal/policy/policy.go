@@ -460,10 +460,7 @@ func (p *Policy) checkGrants(req Request, stmts []sqlparse.Statement) *Denial {
 	for _, r := range req.Roles {
 		rules = append(rules, p.rules[r]...)
 	}
-	if den := checkPrepared(req, stmts); den != nil {
-		return den
-	}
-	if den := p.checkUpsertFilters(req, stmts); den != nil {
+	if den := p.checkSessionRules(req, rules, stmts); den != nil {
 		return den
 	}
 	for i := range stmts {

@@ -152,3 +152,20 @@ func splitQualified(s string) ([]string, bool) {
 		s = strings.TrimSpace(s[1:])
 	}
 }
+
+// pgSearchPath records SET search_path: after it, unqualified names
+// resolve in the schemas it lists, which policy must know.
+func pgSearchPath(st *Statement, x *pg_query.VariableSetStmt) {
+	if !strings.EqualFold(x.Name, "search_path") {
+		return
+	}
+	st.SetsSearchPath = true
+	for _, a := range x.Args {
+		c := a.GetAConst()
+		if c == nil || c.GetSval() == nil {
+			st.SearchPath = append(st.SearchPath, "?") // not a name: matches no schema
+			continue
+		}
+		st.SearchPath = append(st.SearchPath, c.GetSval().Sval)
+	}
+}

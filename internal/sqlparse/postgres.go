@@ -131,6 +131,7 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 			if n := strings.ToLower(x.Name); n == "role" || n == "session_authorization" {
 				st.Privileged = "SET " + strings.ToUpper(n)
 			}
+			pgSearchPath(st, x)
 		case *pg_query.AlterSystemStmt:
 			st.Privileged = "ALTER SYSTEM"
 		case *pg_query.LoadStmt:

@@ -58,6 +58,9 @@ func TestClassAttacksPostgres(t *testing.T) {
 		CREATE SEQUENCE s;
 		INSERT INTO t VALUES (1, 'original');
 		INSERT INTO secrets VALUES ('the-secret');
+		CREATE SCHEMA private;
+		CREATE TABLE private.t (a int, v text);
+		INSERT INTO private.t VALUES (1, 'private-secret');
 		SELECT setval('s', 42)`); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +92,7 @@ func TestClassAttacksPostgres(t *testing.T) {
 		`SELECT name, statement FROM pg_prepared_statements`,
 		`EXECUTE not_mine`,
 		`PREPARE TRANSACTION 'x'`,
+		`SET search_path = private, public`,
 	}
 	modes := map[string]pgx.QueryExecMode{"simple": pgx.QueryExecModeSimpleProtocol, "extended": pgx.QueryExecModeExec}
 	for _, q := range attacks {
@@ -106,10 +110,10 @@ func TestClassAttacksPostgres(t *testing.T) {
 			if sqlstate(err) != "42501" || len(got) > 0 {
 				t.Errorf("%s %q: %v, rows %v; want 42501 and nothing", name, q, err, got)
 			}
-			// The session continues.
-			var one int
-			if err := c.QueryRow(ctx, "SELECT 1", mode).Scan(&one); err != nil || one != 1 {
-				t.Errorf("%s after %q: %v", name, q, err)
+			// The session continues, and t is still public.t.
+			var v string
+			if err := c.QueryRow(ctx, "SELECT v FROM t WHERE a = 1", mode).Scan(&v); err != nil || v != "original" {
+				t.Errorf("%s after %q: %q %v", name, q, v, err)
 			}
 			c.Close(ctx)
 		}

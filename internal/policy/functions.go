@@ -10,6 +10,13 @@ const (
 	classSleep   = "sleep"   // delays (time-based probes)
 	classAdmin   = "admin"   // acts on the server or other sessions
 	classInfo    = "info"    // reveals the server, user or database
+	// classSQL functions run SQL given as text (or every table of a
+	// schema or database): Floe cannot see what they read or do.
+	classSQL = "sql"
+	// classLargeObject functions read and write large objects, which
+	// every user of a database shares and no table grant covers: they
+	// need admin.
+	classLargeObject = "large_object"
 )
 
 // functionClasses classifies functions with effects beyond their query.
@@ -19,8 +26,28 @@ var functionClasses = map[string]string{
 	"pg_read_file": classFile, "pg_read_binary_file": classFile, "pg_ls_dir": classFile,
 	"pg_stat_file": classFile, "pg_ls_logdir": classFile, "pg_ls_waldir": classFile,
 	"pg_ls_tmpdir": classFile, "pg_ls_archive_statusdir": classFile, "pg_file_write": classFile,
-	"pg_file_rename": classFile, "pg_file_unlink": classFile, "lo_import": classFile, "lo_export": classFile,
-	"lo_from_bytea": classFile, "lo_put": classFile, "lo_get": classFile, "lo_unlink": classFile,
+	"pg_file_rename": classFile, "pg_file_unlink": classFile,
+	// PostgreSQL large objects (lo_import and lo_export also reach files)
+	"lo_import": classLargeObject, "lo_export": classLargeObject, "lo_from_bytea": classLargeObject,
+	"lo_put": classLargeObject, "lo_get": classLargeObject, "lo_unlink": classLargeObject,
+	"lo_create": classLargeObject, "lo_creat": classLargeObject, "lo_open": classLargeObject,
+	"lo_close": classLargeObject, "loread": classLargeObject, "lowrite": classLargeObject,
+	"lo_lseek": classLargeObject, "lo_lseek64": classLargeObject, "lo_tell": classLargeObject,
+	"lo_tell64": classLargeObject, "lo_truncate": classLargeObject, "lo_truncate64": classLargeObject,
+	// SQL given as text, or whole schemas and databases, run by the server
+	"query_to_xml": classSQL, "query_to_xmlschema": classSQL, "query_to_xml_and_xmlschema": classSQL,
+	"table_to_xml": classSQL, "table_to_xmlschema": classSQL, "table_to_xml_and_xmlschema": classSQL,
+	"cursor_to_xml": classSQL, "cursor_to_xmlschema": classSQL,
+	"schema_to_xml": classSQL, "schema_to_xmlschema": classSQL, "schema_to_xml_and_xmlschema": classSQL,
+	"database_to_xml": classSQL, "database_to_xmlschema": classSQL, "database_to_xml_and_xmlschema": classSQL,
+	"ts_stat": classSQL, "ts_rewrite": classSQL,
+	// extensions that run SQL text: tablefunc, pg_background, pg_cron
+	"crosstab": classSQL, "crosstab2": classSQL, "crosstab3": classSQL, "crosstab4": classSQL,
+	"connectby": classSQL, "pg_background_launch": classSQL, "cron.schedule": classSQL,
+	"cron.schedule_in_database": classSQL, "cron.alter_job": classSQL,
+	// the session's server-side prepared statements and cursors, which on
+	// a shared connection include other clients'
+	"pg_prepared_statement": classSQL, "pg_cursor": classSQL,
 	// MySQL files
 	"load_file": classFile,
 	// programs

@@ -24,6 +24,9 @@ type Gate struct {
 	// masks are the masking rules for the session under maskedBy.
 	maskedBy *Policy
 	masks    *Masks
+
+	// prepared are the statement names the session PREPAREd in SQL.
+	prepared *PreparedNames
 }
 
 // NewGate binds src to a session.
@@ -31,7 +34,7 @@ func NewGate(src Source, base Request) *Gate {
 	if src == nil {
 		return nil
 	}
-	return &Gate{src: src, base: base}
+	return &Gate{src: src, base: base, prepared: &PreparedNames{}}
 }
 
 // HostOf returns the host part of a client address.
@@ -88,8 +91,12 @@ func (g *Gate) Check(ctx context.Context, via, sql string) Decision {
 		return Decision{}
 	}
 	req := g.base
-	req.Via, req.SQL = via, sql
-	return p.Check(ctx, req)
+	req.Via, req.SQL, req.Prepared = via, sql, g.prepared
+	d := p.Check(ctx, req)
+	if d.Allowed() {
+		g.prepared.note(req.Dialect, d.Statements)
+	}
+	return d
 }
 
 // CheckTable decides on listing the columns of a table (MySQL

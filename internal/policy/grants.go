@@ -175,11 +175,16 @@ func needs(d Dialect, st *sqlparse.Statement, catalogFree bool) []need {
 		dbNeed(actAdmin, st.Privileged)
 	case st.Kind == sqlparse.KindDCL:
 		dbNeed(actAdmin, "DCL")
+	case st.Kind == sqlparse.KindUnclassified:
+		dbNeed(actAdmin, "statement "+st.Node+", which the gateway does not classify")
 	case st.Kind == sqlparse.KindDDL && len(st.Tables) == 0:
 		dbNeed(actDDL, "DDL")
 	}
 	for _, t := range st.Tables {
 		n := need{act: tableActions[t.Action], kind: 't', schema: t.Schema, name: t.Name}
+		if why := sessionStateCatalog(d, t); why != "" {
+			dbNeed(actAdmin, why)
+		}
 		if isCatalog(d, t) {
 			if catalogFree && t.Action == sqlparse.ActionRead {
 				continue
@@ -193,7 +198,12 @@ func needs(d Dialect, st *sqlparse.Statement, catalogFree bool) []need {
 		}
 	}
 	for i, f := range st.Functions {
-		if st.Kind == sqlparse.KindCall && i == 0 || governed(functionClass(f)) {
+		class := functionClass(f)
+		if class == classLargeObject {
+			dbNeed(actAdmin, "large object function "+f)
+			continue
+		}
+		if st.Kind == sqlparse.KindCall && i == 0 || governed(class) {
 			out = append(out, need{act: actExecute, kind: 'f', name: f})
 		}
 	}

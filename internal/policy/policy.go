@@ -50,6 +50,8 @@ type Request struct {
 	// QueryTimeout is the database's own statement time bound (pool
 	// query_timeout); a tighter limits[].statement_timeout wins.
 	QueryTimeout time.Duration
+	// Prepared are the names the session PREPAREd in SQL (nil: none).
+	Prepared *PreparedNames
 }
 
 // Decision is the outcome of a check.
@@ -460,6 +462,9 @@ func (p *Policy) checkGrants(req Request, stmts []sqlparse.Statement) *Denial {
 	var rules []rule
 	for _, r := range req.Roles {
 		rules = append(rules, p.rules[r]...)
+	}
+	if den := p.checkSessionRules(req, rules, stmts); den != nil {
+		return den
 	}
 	for i := range stmts {
 		st := &stmts[i]

@@ -1,8 +1,14 @@
 // Package sqlparse turns SQL text into what policy decides on: for each
 // statement its kind (select, insert, update, delete, merge, ddl, dcl,
-// tcl, copy, call, utility), every table it touches with the action done
+// tcl, copy, call, utility, or unclassified), every table it touches with the action done
 // to it (read, insert, update, delete, ddl), the functions it calls, and
 // a fingerprint with literals normalised.
+//
+// The kind comes from one explicit table per parser (kinds.go) naming
+// every statement node pg_query and the TiDB parser know, with what
+// makes a node privileged (objects beyond the database, code loaded into
+// the server); a node the table does not name is unclassified, which
+// policy treats as needing admin.
 //
 // PostgreSQL text is parsed with pg_query_go (PostgreSQL's own parser);
 // the parse tree is walked generically (protobuf reflection), so that a

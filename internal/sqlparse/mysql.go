@@ -47,7 +47,7 @@ func mysqlParse(sql string, fingerprint bool) (_ []Statement, err error) {
 
 func myStatement(st *Statement, n ast.StmtNode) {
 	st.Node = strings.TrimPrefix(fmt.Sprintf("%T", n), "*ast.")
-	st.Kind = myKind(n)
+	st.Kind, st.Privileged = myKind(n)
 	v := &myVisitor{st: st, owned: map[*ast.TableName]Action{}, skip: map[*ast.TableName]bool{}}
 	v.schemaChange = (st.Kind == KindDDL || st.Kind == KindDCL) && st.Node != "SelectStmt"
 	n.Accept(v)
@@ -103,7 +103,14 @@ func (v *myVisitor) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.InsertStmt:
 		for _, t := range tablesIn(x.Table) {
 			v.owned[t] = ActionInsert
+			myUpsert(v.st, x, t)
 		}
+	case *ast.PrepareStmt:
+		v.st.PreparedName = x.Name
+	case *ast.ExecuteStmt:
+		v.st.PreparedName = x.Name
+	case *ast.DeallocateStmt:
+		v.st.PreparedName = x.Name
 	case *ast.LoadDataStmt:
 		if x.Table != nil {
 			v.owned[x.Table] = ActionInsert
@@ -187,6 +194,7 @@ func (v *myVisitor) Enter(n ast.Node) (ast.Node, bool) {
 			name = x.Schema.L + "." + name
 		}
 		v.st.addFunction(name)
+		mySequenceCall(v, x)
 	case *ast.CallStmt:
 		if x.Procedure != nil {
 			name := x.Procedure.FnName.L
@@ -213,32 +221,13 @@ func (v *myVisitor) Enter(n ast.Node) (ast.Node, bool) {
 
 func (v *myVisitor) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
-func myKind(n ast.StmtNode) Kind {
-	switch x := n.(type) {
-	case *ast.SelectStmt, *ast.SetOprStmt:
-		return KindSelect
-	case *ast.InsertStmt:
-		return KindInsert
-	case *ast.UpdateStmt:
-		return KindUpdate
-	case *ast.DeleteStmt:
-		return KindDelete
-	case *ast.LoadDataStmt:
-		return KindCopy
-	case *ast.CallStmt:
-		return KindCall
-	case *ast.BeginStmt, *ast.CommitStmt, *ast.RollbackStmt, *ast.SavepointStmt, *ast.ReleaseSavepointStmt:
-		return KindTCL
-	case *ast.GrantStmt, *ast.GrantRoleStmt, *ast.RevokeStmt, *ast.RevokeRoleStmt, *ast.CreateUserStmt,
-		*ast.AlterUserStmt, *ast.DropUserStmt, *ast.SetPwdStmt, *ast.RenameUserStmt, *ast.SetRoleStmt, *ast.SetDefaultRoleStmt:
-		return KindDCL
-	case *ast.ExplainStmt:
-		if x.Stmt != nil && x.Analyze {
-			return myKind(x.Stmt)
-		}
-		return KindUtility
-	case ast.DDLNode:
-		return KindDDL
+// myKind is the class of a statement type (myNodes), refined by its
+// content; it also returns what makes the statement privileged, if the
+// class says so.
+func myKind(n ast.StmtNode) (Kind, string) {
+	c := classify(myNodes, strings.TrimPrefix(fmt.Sprintf("%T", n), "*ast."))
+	if x, ok := n.(*ast.ExplainStmt); ok && x.Stmt != nil && x.Analyze {
+		return myKind(x.Stmt)
 	}
-	return KindUtility
+	return c.kind, c.privileged
 }

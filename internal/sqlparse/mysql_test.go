@@ -12,7 +12,7 @@ func TestMySQL(t *testing.T) {
 		{"SELECT a FROM t JOIN shop.u ON t.id = u.id WHERE x IN (SELECT y FROM v)", KindSelect, "shop.u:read t:read v:read", ""},
 		{"WITH c AS (SELECT * FROM base) SELECT * FROM c", KindSelect, "base:read", ""},
 		{"INSERT INTO t (a) SELECT b FROM u", KindInsert, "t:insert u:read", ""},
-		{"REPLACE INTO t VALUES (1)", KindInsert, "t:insert", ""},
+		{"REPLACE INTO t VALUES (1)", KindInsert, "t:delete t:insert", ""},
 		{"UPDATE t SET a = 1 WHERE id = 2", KindUpdate, "t:update", ""},
 		{"UPDATE t JOIN u ON t.id = u.id SET t.a = u.b", KindUpdate, "t:update u:read", ""},
 		{"UPDATE t AS x JOIN u ON x.id = u.id SET x.a = 1", KindUpdate, "t:update u:read", ""},

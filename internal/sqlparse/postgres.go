@@ -53,24 +53,42 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 		return false
 	})
 	st.Node = string(top.Descriptor().Name())
-	st.Kind = pgKind(st.Node, top.Interface())
+	st.Kind, st.Privileged = pgKind(st.Node, top.Interface())
 	owned := map[*pg_query.RangeVar]Action{}
 	var ctes []string
 	// In DDL and DCL, the tables named are the ones changed; CREATE TABLE
 	// AS and SELECT INTO only create their target and read the rest.
-	schemaChange := (st.Kind == KindDDL || st.Kind == KindDCL) && st.Node != "SelectStmt" && st.Node != "CreateTableAsStmt"
+	schemaChange := (st.Kind == KindDDL || st.Kind == KindDCL) && st.Node != "SelectStmt" && st.Node != "CreateTableAsStmt" && st.Node != "ViewStmt"
 	shape := &pgShape{sh: &st.Shape, exempt: map[*pg_query.A_Expr]bool{}}
 	walk(top, func(m protoreflect.Message) {
 		shape.visit(m.Interface())
 		switch x := m.Interface().(type) {
 		case *pg_query.InsertStmt:
 			owned[x.Relation] = ActionInsert
+			pgUpsert(st, x)
 		case *pg_query.UpdateStmt:
 			owned[x.Relation] = ActionUpdate
 		case *pg_query.DeleteStmt:
 			owned[x.Relation] = ActionDelete
 		case *pg_query.MergeStmt:
-			owned[x.Relation] = ActionUpdate
+			owned[x.Relation] = pgMergeActions(st, x)
+		case *pg_query.ViewStmt:
+			owned[x.View] = ActionDDL
+		case *pg_query.LockStmt:
+			if x.Mode > 1 { // stronger than ACCESS SHARE: blocks writers
+				for _, r := range x.Relations {
+					if rv := r.GetRangeVar(); rv != nil {
+						owned[rv] = ActionUpdate
+					}
+				}
+			}
+		case *pg_query.PrepareStmt:
+			st.PreparedName = x.Name
+		case *pg_query.ExecuteStmt:
+			st.PreparedName = x.Name
+		case *pg_query.DeallocateStmt:
+			st.PreparedName = x.Name
+			st.DeallocateAll = x.Isall
 		case *pg_query.CopyStmt:
 			if x.IsProgram {
 				st.CopyProgram = true
@@ -113,6 +131,7 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 			if n := strings.ToLower(x.Name); n == "role" || n == "session_authorization" {
 				st.Privileged = "SET " + strings.ToUpper(n)
 			}
+			pgSearchPath(st, x)
 		case *pg_query.AlterSystemStmt:
 			st.Privileged = "ALTER SYSTEM"
 		case *pg_query.LoadStmt:
@@ -133,6 +152,7 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 			}
 		case *pg_query.FuncCall:
 			st.addFunction(nameOf(x.Funcname))
+			pgSequenceCall(st, x)
 		case *pg_query.CallStmt:
 			if x.Funccall != nil {
 				st.addFunction(nameOf(x.Funccall.Funcname))
@@ -189,47 +209,38 @@ func nameOf(parts []*pg_query.Node) string {
 	return strings.Join(names, ".")
 }
 
-func pgKind(node string, m any) Kind {
+// pgKind is the class of a statement node (pgNodes), refined by its
+// content; it also returns what makes the statement privileged, if the
+// node class says so.
+func pgKind(node string, m any) (Kind, string) {
+	c := classify(pgNodes, node)
+	inner := func(n *pg_query.Node) (Kind, string) {
+		if n == nil {
+			return c.kind, c.privileged
+		}
+		var k Kind = KindUnclassified
+		priv := ""
+		n.ProtoReflect().Range(func(_ protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			k, priv = pgKind(string(v.Message().Descriptor().Name()), v.Message().Interface())
+			return false
+		})
+		return k, priv
+	}
 	switch x := m.(type) {
 	case *pg_query.SelectStmt:
 		if x.IntoClause != nil {
-			return KindDDL
+			return KindDDL, ""
 		}
-		return KindSelect
-	case *pg_query.InsertStmt:
-		return KindInsert
-	case *pg_query.UpdateStmt:
-		return KindUpdate
-	case *pg_query.DeleteStmt:
-		return KindDelete
-	case *pg_query.MergeStmt:
-		return KindMerge
-	case *pg_query.CopyStmt:
-		return KindCopy
-	case *pg_query.CallStmt, *pg_query.DoStmt:
-		return KindCall
-	case *pg_query.TransactionStmt:
-		return KindTCL
-	case *pg_query.GrantStmt, *pg_query.GrantRoleStmt, *pg_query.CreateRoleStmt, *pg_query.AlterRoleStmt,
-		*pg_query.DropRoleStmt, *pg_query.AlterDefaultPrivilegesStmt, *pg_query.ReassignOwnedStmt:
-		return KindDCL
 	case *pg_query.ExplainStmt:
-		if x.Query != nil {
-			inner := x.Query.ProtoReflect()
-			var k Kind = KindUtility
-			inner.Range(func(_ protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-				k = pgKind(string(v.Message().Descriptor().Name()), v.Message().Interface())
-				return false
-			})
-			return k
-		}
-	case *pg_query.CreateTableAsStmt:
-		return KindDDL
-	}
-	for _, p := range []string{"Create", "Alter", "Drop", "Truncate", "Index", "Rename", "Comment", "Refresh", "Reindex", "Cluster", "Vacuum", "Sec"} {
-		if strings.HasPrefix(node, p) {
-			return KindDDL
+		return inner(x.Query)
+	case *pg_query.TransactionStmt:
+		switch x.Kind {
+		case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE, pg_query.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED,
+			pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED:
+			// Prepared transactions outlive the session; COMMIT or
+			// ROLLBACK PREPARED acts on any session's.
+			return KindUtility, "two-phase commit"
 		}
 	}
-	return KindUtility
+	return c.kind, c.privileged
 }

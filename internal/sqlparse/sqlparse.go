@@ -74,6 +74,18 @@ type Statement struct {
 	// Privileged names what makes a utility statement act beyond the
 	// session's data (ALTER SYSTEM, SET ROLE, SET GLOBAL, FLUSH…), or "".
 	Privileged string
+	// SearchPath lists the schemas of SET search_path (lower case unless
+	// quoted); SetsSearchPath is set for any SET or RESET of it.
+	SearchPath     []string
+	SetsSearchPath bool
+	// Upsert is set when the statement changes existing rows through an
+	// INSERT (ON CONFLICT DO UPDATE, ON DUPLICATE KEY UPDATE, REPLACE) or
+	// a MERGE, anywhere in it: row filters are not added to those.
+	Upsert bool
+	// PreparedName is the statement name of PREPARE, EXECUTE and
+	// DEALLOCATE ("" for DEALLOCATE ALL, which sets DeallocateAll).
+	PreparedName  string
+	DeallocateAll bool
 	// Fingerprint identifies the statement with its literals normalised.
 	Fingerprint string
 	// Text is the statement's own text within the parsed string.

@@ -35,6 +35,7 @@ import (
 	"github.com/floe-db/floe/internal/health"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/provision"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/secrets"
 	"github.com/floe-db/floe/internal/store"
@@ -585,6 +586,18 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		return nil, err
 	}
 	for _, db := range cfg.Databases {
+		if db.Provision {
+			// The logins must hold their plan before sessions use them; a
+			// failure refuses the configuration (start or reload).
+			res, err := provision.Database(ctx, cfg, db, false)
+			if err != nil {
+				return fail(fmt.Errorf("database %s: provisioning its logins: %w", db.Name, err))
+			}
+			a.log.Info("backend logins provisioned", "database", db.Name, "statements", len(res.Statements))
+			for _, n := range res.Notes {
+				a.log.Warn("provisioning", "database", db.Name, "note", n)
+			}
+		}
 		switch db.Kind {
 		case config.KindPostgres:
 			r := a.mu.relays[db.Name]
@@ -664,12 +677,12 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	}
 	for name, r := range a.mu.myrelays {
 		if newMyRelays[name] != r {
-			r.Close()
+			r.Retire()
 		}
 	}
 	for name, r := range a.mu.relays {
 		if newRelays[name] != r {
-			r.Close()
+			r.Retire()
 		}
 	}
 	for name, e := range a.mu.engines {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
@@ -258,5 +260,82 @@ roles:
 	}
 	if err := conn.QueryRow("select count(name) from customers").Scan(&n); err != nil {
 		t.Errorf("granted columns: %v", err)
+	}
+}
+
+// TestProvisionOnStartAndReload: with databases[].provision the gateway
+// provisions its logins at start and on every reload; a login the new
+// configuration no longer names loses its rights and its login.
+func TestProvisionOnStartAndReload(t *testing.T) {
+	dsn := testDB(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	for _, q := range []string{"CREATE TABLE orders (id int)", "INSERT INTO orders VALUES (1)", "CREATE TABLE secrets (s text)"} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	an, cl := randName("floe_t_"), randName("floe_t_")
+	dropPGLoginsLater(t, dsn, an, cl)
+	conf := func(withClerk bool) string {
+		ids := fmt.Sprintf("      - {role: analyst, user: %s, password: pw-a}\n", an)
+		if withClerk {
+			ids += fmt.Sprintf("      - {role: clerk, user: %s, password: pw-c}\n", cl)
+		}
+		return fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %s
+    provision: true
+    identities:
+%susers:
+  - {name: alice, password: alice-secret, roles: [analyst]}
+  - {name: carl, password: carl-secret, roles: [clerk]}
+roles:
+  - name: analyst
+    grants: [{database: app, tables: [orders], actions: [select]}]
+  - name: clerk
+    grants: [{database: app, tables: [orders], actions: [select, insert]}]
+`, dsn, ids)
+	}
+	g := start(t, conf(true))
+	alice := g.connect(t, "alice", "alice-secret", "app")
+	var n int
+	if err := alice.QueryRow(ctx, "select count(*) from orders").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("alice reads orders: %d, %v", n, err)
+	}
+	carl := g.connect(t, "carl", "carl-secret", "app")
+	if _, err := carl.Exec(ctx, "insert into orders values (2)"); err != nil {
+		t.Fatalf("carl inserts: %v", err)
+	}
+	carl.Close(ctx)
+
+	// The clerk's identity goes: its login is retired on reload.
+	g.rewrite(t, conf(false))
+	g.sig <- syscall.SIGHUP
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var canLogin bool
+		if err := admin.QueryRow(ctx, "select rolcanlogin from pg_roles where rolname = $1", cl).Scan(&canLogin); err != nil {
+			t.Fatal(err)
+		}
+		if !canLogin {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the retired login can still log in")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var has bool
+	if err := admin.QueryRow(ctx, "select has_table_privilege($1, 'orders', 'INSERT')", cl).Scan(&has); err != nil || has {
+		t.Fatalf("retired login keeps INSERT on orders: %v %v", has, err)
+	}
+	if err := alice.QueryRow(ctx, "select count(*) from orders").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("alice after the reload: %d, %v", n, err)
 	}
 }

@@ -62,6 +62,9 @@ const backendCollation = "utf8mb4_general_ci"
 // backendConn is one connection to the server, owned by the pool when idle
 // and by exactly one session while attached.
 type backendConn struct {
+	// user is the gateway user whose session last held the connection:
+	// another user's session resets it first (see session.prepareConn).
+	user         string
 	cl           *client.Conn
 	srv          *server // the server it is connected to
 	pc           *mysqlwire.PacketConn

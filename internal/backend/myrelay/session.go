@@ -242,6 +242,18 @@ func (s *session) attach(ctx context.Context) error {
 func (s *session) prepareConn(p *pool.Pool[*backendConn], lease *pool.Conn[*backendConn]) error {
 	s.p, s.lease, s.be = p, lease, lease.Value
 	be := s.be
+	if be.user != s.c.User.Name {
+		// Whatever a statement of another user left on the connection
+		// (variables, temporary tables, prepared statements, locks) goes
+		// before this user's statements run.
+		if be.user != "" {
+			if err := be.reset(); err != nil {
+				be.broken = true
+				return s.lost(err)
+			}
+		}
+		be.user = s.c.User.Name
+	}
 	if want := int8(0); s.multi != (be.multi == 1) || be.multi < 0 {
 		if s.multi {
 			want = 1

@@ -17,6 +17,9 @@ import (
 // backendConn is one connection to a PostgreSQL server, owned by the pool
 // when idle and by exactly one session while attached.
 type backendConn struct {
+	// user is the gateway user whose session last held the connection:
+	// another user's session resets it first (see session.attachFor).
+	user     string
 	conn     net.Conn
 	fe       *pgproto3.Frontend
 	pid      uint32

@@ -467,6 +467,22 @@ func (s *session) attachFor(ctx context.Context, text string) error {
 	s.be, s.bePool = bc, p
 	s.cancelTarget = bc.Value
 	s.cancelMu.Unlock()
+	if b := bc.Value; b.user != s.c.User.Name {
+		// Whatever a statement of another user left on the connection
+		// (temporary tables, settings, prepared statements, cursors,
+		// advisory locks) goes before this user's statements run.
+		if b.user != "" {
+			if _, err := b.simple("DISCARD ALL"); err != nil {
+				s.discardOnDetach = true
+				s.detach(false)
+				return pgwire.Errorf(pgwire.CodeConnectionFailure, "could not prepare a backend connection: %s", errMessage(err))
+			}
+			b.applied = map[string]string{}
+			b.prepared = map[string]bool{}
+			b.unnamedOwner = nil
+		}
+		b.user = s.c.User.Name
+	}
 	if s.want != nil {
 		if err := s.syncParams(); err != nil {
 			s.detach(false)

@@ -33,9 +33,9 @@ type Conn struct {
 
 	net     net.Conn
 	rd      *hangup.Reader
-	mr      *msgReader // between rd and be: grows large messages as they arrive
+	mr      *msgReader               // between rd and be: grows large messages as they arrive
 	last    pgproto3.FrontendMessage // cleared at the next Receive
-	sweeper *hangup.Sweeper // nil: one timer per watch
+	sweeper *hangup.Sweeper          // nil: one timer per watch
 	wr      *countingWriter
 	be      *pgproto3.Backend
 	key     cancelKey

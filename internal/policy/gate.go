@@ -88,7 +88,7 @@ func (g *Gate) Check(ctx context.Context, via, sql string) Decision {
 	}
 	p := g.src()
 	if !p.Enabled() {
-		return Decision{}
+		return Decision{Denial: checkComplexity(g.base.Dialect, sql)}
 	}
 	req := g.base
 	req.Via, req.SQL, req.Prepared = via, sql, g.prepared

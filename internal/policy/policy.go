@@ -357,7 +357,7 @@ func matchDB(pattern, db string) (bool, error) {
 // Check decides on one SQL text.
 func (p *Policy) Check(ctx context.Context, req Request) Decision {
 	if !p.Enabled() {
-		return Decision{}
+		return Decision{Denial: checkComplexity(req.Dialect, req.SQL)}
 	}
 	d := p.decide(req)
 	p.record(ctx, req, d)
@@ -379,6 +379,9 @@ func (p *Policy) decide(req Request) Decision {
 	fwOn := mode != "off"
 	masks := p.Masks(req.Roles, req.Database, req.DefaultSchema)
 	if a.parseErr != nil {
+		if den := tooComplex(a.parseErr); den != nil {
+			return Decision{a: a, Denial: den}
+		}
 		if p.cfg.Unparseable != "allow" && (p.grants || fwOn || masks != nil) {
 			return Decision{a: a, Denial: &Denial{Rule: RuleParse, SQLState: "42601", Errno: 1064, MySQLState: "42000",
 				Message: "statement refused: it could not be parsed (" + trimParseError(a.parseErr) + ")"}}

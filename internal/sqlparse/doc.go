@@ -29,6 +29,12 @@
 // RewritePostgres and RewriteMySQL add row-filter predicates to the parse
 // tree and print it back (pg_query's deparser, TiDB's restorer).
 //
+// Before any parse (and rewrite), a linear lexical pre-scan applies the
+// parser limits (Limits: length, tokens, estimated tree depth, MySQL
+// AND/OR chains): PostgreSQL's C parser overflows its thread stack on a
+// deep enough tree and takes the process with it, so a text over a limit
+// gets ErrTooComplex and is never parsed.
+//
 // Parsing costs tens of microseconds; a Cache keeps results by text.
 // The package has no state of its own; it knows nothing of grants.
 package sqlparse

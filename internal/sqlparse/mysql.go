@@ -24,6 +24,9 @@ func mysqlParse(sql string, fingerprint bool) (_ []Statement, err error) {
 			err = fmt.Errorf("%w: the parser failed on this text (%v)", ErrSyntax, r)
 		}
 	}()
+	if err := CheckMySQL(sql); err != nil {
+		return nil, err
+	}
 	p := parser.New()
 	nodes, _, err := p.Parse(sql, "", "")
 	if err != nil {

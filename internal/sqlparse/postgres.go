@@ -16,6 +16,9 @@ func Postgres(sql string) ([]Statement, error) { return postgres(sql, true) }
 func PostgresNoFingerprint(sql string) ([]Statement, error) { return postgres(sql, false) }
 
 func postgres(sql string, fingerprint bool) ([]Statement, error) {
+	if err := CheckPostgres(sql); err != nil {
+		return nil, err
+	}
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrSyntax, err.Error())

@@ -43,6 +43,9 @@ func CheckFilter(where string) error {
 }
 
 func pgFilterExpr(where string) (*pg_query.Node, error) {
+	if err := CheckPostgres(where); err != nil {
+		return nil, fmt.Errorf("row filter: %w", err)
+	}
 	tree, err := pg_query.Parse("SELECT 1 WHERE " + where)
 	if err != nil || len(tree.Stmts) != 1 || tree.Stmts[0].Stmt.GetSelectStmt() == nil {
 		return nil, fmt.Errorf("row filter %q is not one SQL expression", where)
@@ -51,6 +54,9 @@ func pgFilterExpr(where string) (*pg_query.Node, error) {
 }
 
 func myFilterExpr(where string) (ast.ExprNode, error) {
+	if err := CheckMySQL(where); err != nil {
+		return nil, fmt.Errorf("row filter: %w", err)
+	}
 	nodes, _, err := parser.New().Parse("SELECT 1 FROM dual WHERE "+where, "", "")
 	if err != nil || len(nodes) != 1 {
 		return nil, fmt.Errorf("row filter %q is not one SQL expression", where)
@@ -67,6 +73,9 @@ func myFilterExpr(where string) (ast.ExprNode, error) {
 // statement's WHERE with the filter's columns qualified by the table's
 // alias. It returns the new text and whether anything changed.
 func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, error) {
+	if err := CheckPostgres(sql); err != nil {
+		return "", false, err
+	}
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
@@ -182,6 +191,9 @@ func pgQualify(n *pg_query.Node, alias string) {
 
 // RewriteMySQL is RewritePostgres for MySQL text.
 func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, error) {
+	if err := CheckMySQL(sql); err != nil {
+		return "", false, err
+	}
 	nodes, _, err := parser.New().Parse(sql, "", "")
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())

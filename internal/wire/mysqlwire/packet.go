@@ -85,15 +85,8 @@ func (p *PacketConn) ReadPacket() ([]byte, error) {
 			}
 			return nil, ErrPacketTooLarge
 		}
-		if out == nil && n < MaxPayload {
-			out = make([]byte, n)
-		} else {
-			out = append(out, make([]byte, n)...)
-		}
-		if _, err := io.ReadFull(p.br, out[len(out)-n:]); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
+		var err error
+		if out, err = p.readPayload(out, n); err != nil {
 			return nil, err
 		}
 		p.In += int64(n)
@@ -101,6 +94,35 @@ func (p *PacketConn) ReadPacket() ([]byte, error) {
 			return out, nil
 		}
 	}
+}
+
+// firstChunk is the buffer a payload starts in; it doubles as bytes
+// arrive, so a peer that declares 16 MiB and sends little costs little.
+const firstChunk = 8 << 10
+
+// readPayload appends n payload bytes to out, growing it only as they
+// arrive.
+func (p *PacketConn) readPayload(out []byte, n int) ([]byte, error) {
+	end := len(out) + n
+	if out == nil {
+		out = make([]byte, 0, min(n, firstChunk))
+	}
+	for len(out) < end {
+		if len(out) == cap(out) {
+			grown := make([]byte, len(out), min(end, max(2*cap(out), firstChunk)))
+			copy(grown, out)
+			out = grown
+		}
+		m, err := io.ReadAtLeast(p.br, out[len(out):min(cap(out), end)], 1)
+		out = out[:len(out)+m]
+		if err != nil && len(out) < end {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // discardRest skips the current frame of n bytes and any continuation frames.

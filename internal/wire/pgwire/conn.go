@@ -33,7 +33,9 @@ type Conn struct {
 
 	net     net.Conn
 	rd      *hangup.Reader
-	sweeper *hangup.Sweeper // nil: one timer per watch
+	mr      *msgReader               // between rd and be: grows large messages as they arrive
+	last    pgproto3.FrontendMessage // cleared at the next Receive
+	sweeper *hangup.Sweeper          // nil: one timer per watch
 	wr      *countingWriter
 	be      *pgproto3.Backend
 	key     cancelKey
@@ -59,14 +61,22 @@ type Conn struct {
 func NewConn(nc net.Conn, user *authn.User, database string, maxMessageSize int) *Conn {
 	c := newConn(nc)
 	c.User, c.Database, c.Params = user, database, map[string]string{}
-	c.be.SetMaxBodyLen(maxMessageSize)
+	c.mr.typed = true // past startup
+	c.setMaxBodyLen(maxMessageSize)
 	return c
+}
+
+// setMaxBodyLen bounds message bodies (0: no bound).
+func (c *Conn) setMaxBodyLen(n int) {
+	c.be.SetMaxBodyLen(n)
+	c.mr.max = n
 }
 
 func newConn(nc net.Conn) *Conn {
 	rd := hangup.NewReader(nc)
 	wr := &countingWriter{w: nc}
-	c := &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, wr: wr, be: pgproto3.NewBackend(rd, wr)}
+	mr := newMsgReader(rd)
+	c := &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, mr: mr, wr: wr, be: pgproto3.NewBackend(mr, wr)}
 	c.act.Start(time.Now())
 	return c
 }
@@ -106,6 +116,7 @@ func (c *Conn) Receive() (pgproto3.FrontendMessage, error) {
 	if c.killed.Load() {
 		return nil, errTerminated()
 	}
+	c.releaseLast()
 	return c.received(c.be.Receive())
 }
 
@@ -114,6 +125,7 @@ func errTerminated() error {
 }
 
 func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.FrontendMessage, error) {
+	c.last = msg
 	switch m := msg.(type) {
 	case *pgproto3.Query:
 		c.act.Note(m.String)
@@ -150,6 +162,7 @@ func (c *Conn) ReceiveWithin(limit time.Duration) (pgproto3.FrontendMessage, err
 		return nil, errTerminated()
 	}
 	c.act.IdleInTx(true)
+	c.releaseLast()
 	msg, err := c.be.Receive()
 	c.act.IdleInTx(false)
 	if !c.draining.Load() {

@@ -339,7 +339,7 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 			sm = m
 		}
 	}
-	c.be.SetMaxBodyLen(cfg.MaxMessageSize)
+	c.setMaxBodyLen(cfg.MaxMessageSize)
 
 	if sm.ProtocolVersion != pgproto3.ProtocolVersion30 {
 		// Speak 3.0: tell a 3.2 client so, as PostgreSQL does.

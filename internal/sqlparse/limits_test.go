@@ -188,11 +188,17 @@ func TestLimitsKeepBulkStatements(t *testing.T) {
 	}
 	for _, c := range bulk {
 		t.Run(c.name, func(t *testing.T) {
+			// Under the race detector the pre-scan still reads every
+			// statement whole; the full parse of the largest is left to the
+			// plain run (make test-short, go test without -race).
+			parse := !raceEnabled || len(c.sql) < 64<<10
 			if !c.my {
 				if err := CheckPostgres(c.sql); err != nil {
 					t.Fatalf("CheckPostgres: %v", err)
 				}
-				if _, err := PostgresNoFingerprint(c.sql); err != nil {
+				if !parse {
+					t.Logf("%s: %d bytes, full parse skipped under the race detector", c.name, len(c.sql))
+				} else if _, err := PostgresNoFingerprint(c.sql); err != nil {
 					t.Fatalf("Postgres: %.200v", err)
 				}
 			}
@@ -201,6 +207,9 @@ func TestLimitsKeepBulkStatements(t *testing.T) {
 			}
 			if err := CheckMySQL(c.sql); err != nil {
 				t.Fatalf("CheckMySQL: %v", err)
+			}
+			if !parse {
+				return
 			}
 			if _, err := MySQLNoFingerprint(c.sql); err != nil {
 				t.Fatalf("MySQL: %.200v", err)

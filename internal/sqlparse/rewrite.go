@@ -182,7 +182,11 @@ func pgQualify(n *pg_query.Node, alias string) {
 
 // RewriteMySQL is RewritePostgres for MySQL text.
 func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, error) {
-	nodes, _, err := parser.New().Parse(sql, "", "")
+	text, err := mysqlServerText(sql)
+	if err != nil {
+		return "", false, err
+	}
+	nodes, _, err := parser.New().Parse(text, "", "")
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
 	}

@@ -37,6 +37,9 @@ type Setting struct {
 // every SET clause of ALTER ROLE/DATABASE/SYSTEM/FUNCTION (all
 // VariableSetStmt nodes), and set_config calls.
 func pgSettings(st *Statement, top protoreflect.Message) {
+	// Which settings are refused depends on the values: texts that differ
+	// only in them do not share an analysis.
+	defer func() { st.ValueSensitive = st.ValueSensitive || len(st.Settings) > 0 }()
 	walk(top, func(m protoreflect.Message) {
 		switch x := m.Interface().(type) {
 		case *pg_query.VariableSetStmt:
@@ -124,6 +127,7 @@ func splitList(v string) []string {
 // where they are constants or built from the variable's current value.
 func mySettings(st *Statement, n ast.Node) {
 	n.Accept(&mySetVisitor{st: st})
+	st.ValueSensitive = st.ValueSensitive || len(st.Settings) > 0
 }
 
 type mySetVisitor struct{ st *Statement }
@@ -232,6 +236,7 @@ func myValue(s *Setting, name string, e ast.ExprNode) {
 func myPrepared(st *Statement, x *ast.PrepareStmt) error {
 	if x.SQLVar != nil || x.SQLText == "" {
 		st.Unchecked = "PREPARE … FROM a variable"
+		st.ValueSensitive = true
 		return nil
 	}
 	inner, err := mysqlParse(x.SQLText, false)
@@ -254,5 +259,7 @@ func myPrepared(st *Statement, x *ast.PrepareStmt) error {
 		st.Unchecked = in.Unchecked
 	}
 	st.Shape = in.Shape
+	// The prepared statement is a literal: its value is the statement.
+	st.ValueSensitive = true
 	return nil
 }

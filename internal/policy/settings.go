@@ -267,3 +267,13 @@ func checkMySetting(s sqlparse.Setting) *Denial {
 	}
 	return nil
 }
+
+// Refused records a denial made for the session outside Check (a
+// startup parameter, the handshake's character set) in the admin API's
+// list of recent denials.
+func (g *Gate) Refused(d *Denial) {
+	if g == nil || d == nil {
+		return
+	}
+	g.src().noteDenial(g.base, d, "")
+}

@@ -106,6 +106,19 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.servers[0].at.Load().dsn.db,
 		QueryTimeout: pc.QueryTimeout,
 	})
+	if s.gate.Enabled() {
+		// One reading: the handshake's character set is replayed on the
+		// backend, and some make the server read quotes and backslashes
+		// inside multibyte characters the policy's parser does not see.
+		if cs, _ := collationName(c.Collation); cs != "" {
+			if den := policy.CheckClientCharset(cs); den != nil {
+				s.gate.Refused(den)
+				e := den.MySQLError()
+				e.Fatal = true
+				return e
+			}
+		}
+	}
 	s.cancelQuery = func() {
 		if t := s.thread.Load(); t != 0 {
 			r.kill(s.killTo.Load(), t, true)

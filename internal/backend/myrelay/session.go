@@ -106,17 +106,14 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.servers[0].at.Load().dsn.db,
 		QueryTimeout: pc.QueryTimeout,
 	})
-	if s.gate.Enabled() {
-		// One reading: the handshake's character set is replayed on the
-		// backend, and some make the server read quotes and backslashes
-		// inside multibyte characters the policy's parser does not see.
-		if cs, _ := collationName(c.Collation); cs != "" {
-			if den := policy.CheckClientCharset(cs); den != nil {
-				s.gate.Refused(den)
-				e := den.MySQLError()
-				e.Fatal = true
-				return e
-			}
+	// One reading: the handshake's character set is replayed on the
+	// backend, and some make the server read quotes and backslashes inside
+	// multibyte characters the policy's parser does not see. Such a session
+	// gets the refusal for each command and never reaches the backend.
+	var charsetDenial *policy.Denial
+	if cs, _ := collationName(c.Collation); cs != "" && s.gate.Enabled() {
+		if charsetDenial = policy.CheckClientCharset(cs); charsetDenial != nil {
+			s.gate.Refused(charsetDenial)
 		}
 	}
 	s.cancelQuery = func() {
@@ -141,7 +138,11 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		if p[0] == mysqlwire.ComQuit {
 			return nil
 		}
-		err = s.command(ctx, p)
+		if charsetDenial != nil {
+			err = charsetDenial.MySQLError()
+		} else {
+			err = s.command(ctx, p)
+		}
 		if err == nil && s.gone.Load() {
 			return io.EOF
 		}

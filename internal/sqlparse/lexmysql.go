@@ -21,19 +21,21 @@ const mariaCodeBelow = 50700
 
 // mysqlServerText returns sql as a MySQL/MariaDB server reads it, for the
 // TiDB parser, whose comment rules differ (it runs every /*!…*/ whatever
-// the version and /*T!…*/ TiDB feature comments, and ignores MariaDB's
-// /*M!…*/): comments become spaces, the markers of executable comments
-// that every server runs (/*! … */ without a version or with one below
-// 50700) become spaces so their content is parsed as code. Byte offsets
-// and line breaks are kept.
+// the version and /*T!…*/ TiDB feature comments, reads /*+…*/ hints, and
+// ignores MariaDB's /*M!…*/): the markers of executable comments that
+// every server runs (/*! … */ without a version or with one below 50700)
+// become empty comments, so their content is parsed as code, and TiDB
+// feature comments and hints become empty comments. Nothing becomes a
+// space: "--" before a space would start a comment where the server reads
+// two minus signs.
 //
 // An executable comment the server may run or skip (/*M!…*/, /*!NNNNN…*/
 // from 50700 up, six-digit versions) is read as code only when it is a
 // whole statement, so that skipping it runs nothing; elsewhere, or when
 // its content could end it at another place depending on the reading, the
 // text is refused with ErrAmbiguous. So are comments nested in executable
-// comments, line comments inside them, "--" followed by a byte the two
-// lexers class differently, and the MariaDB forms SET STATEMENT … FOR and
+// comments, line comments and statement separators inside them, "--"
+// followed by a byte the two lexers class differently, and the MariaDB forms SET STATEMENT … FOR and
 // EXECUTE IMMEDIATE, which run SQL the gateway would not see as such.
 //
 // The session settings this reading assumes (no NO_BACKSLASH_ESCAPES or
@@ -43,13 +45,16 @@ func mysqlServerText(sql string) (string, error) {
 	if !strings.ContainsAny(sql, "/#-;") && !hasWordPrefix(sql) {
 		return sql, nil
 	}
-	out := []byte(sql)
-	blank := func(from, to int) {
-		for k := from; k < to; k++ {
-			if out[k] != '\n' {
-				out[k] = ' '
-			}
-		}
+	// The output is sql with some spans replaced, in order. Spans become
+	// empty comments, never spaces: "--" before a space would start a
+	// comment where the server reads two minus signs.
+	var out strings.Builder
+	out.Grow(len(sql) + 16)
+	last := 0
+	replace := func(from, to int, with string) {
+		out.WriteString(sql[last:from])
+		out.WriteString(with)
+		last = to
 	}
 	var (
 		inExec    bool // inside an executable comment's content
@@ -64,10 +69,12 @@ func mysqlServerText(sql string) (string, error) {
 		if hasUncertain && code {
 			return fmt.Errorf("%w: a version-gated executable comment (/*!NNNNN or /*M!) inside a statement is run by some servers and skipped by others; put it in a statement of its own", ErrAmbiguous)
 		}
-		if err := checkStatementWords(string(out[stmtFrom:at])); err != nil {
+		replace(at, at, "")
+		text := out.String()
+		if err := checkStatementWords(text[stmtFrom:]); err != nil {
 			return err
 		}
-		code, hasUncertain, stmtFrom = false, false, at+1
+		code, hasUncertain, stmtFrom = false, false, len(text)+1 // after the ;
 		return nil
 	}
 	n := len(sql)
@@ -108,8 +115,7 @@ func mysqlServerText(sql string) (string, error) {
 			} else {
 				end += i
 			}
-			blank(i, end)
-			i = end
+			i = end // the parser reads line comments alike
 		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
 			if inExec {
 				return "", fmt.Errorf("%w: a comment nested in an executable comment", ErrAmbiguous)
@@ -149,33 +155,34 @@ func mysqlServerText(sql string) (string, error) {
 					hasUncertain = true
 				}
 				inExec, execFrom = true, i
-				blank(i, j+digits)
+				replace(i, j+digits, "/**/")
 				i = j + digits
 			default:
 				end := strings.Index(rest, "*/")
 				if end < 0 {
-					// Unterminated: let the parser report it.
-					return string(out), nil
+					// Unterminated: the parser reports it.
+					out.WriteString(sql[last:])
+					return out.String(), nil
 				}
 				end += i + 4
-				blank(i, end)
+				if strings.HasPrefix(rest, "+") || strings.HasPrefix(rest, "T!") || strings.HasPrefix(rest, "t!") {
+					// A hint or a TiDB feature comment: the parser would read
+					// the content; the server does not.
+					replace(i, end, "/**/")
+				}
 				i = end
 			}
 		case c == '*' && inExec && strings.HasPrefix(sql[i:], "*/"):
 			if uncertain && strings.Index(sql[execFrom+2:], "*/")+execFrom+2 != i {
 				return "", fmt.Errorf("%w: a version-gated executable comment ends at different places when run and when skipped", ErrAmbiguous)
 			}
-			blank(i, i+2)
+			replace(i, i+2, "/**/")
 			inExec, uncertain = false, false
 			i += 2
 		case c == ';':
 			if inExec {
-				if uncertain {
-					return "", fmt.Errorf("%w: a statement separator inside a version-gated executable comment", ErrAmbiguous)
-				}
-				code = true
-				i++
-				continue
+				// MariaDB does not split statements there as the parser does.
+				return "", fmt.Errorf("%w: a statement separator inside an executable comment", ErrAmbiguous)
 			}
 			if err := endStatement(i); err != nil {
 				return "", err
@@ -194,7 +201,8 @@ func mysqlServerText(sql string) (string, error) {
 	if err := endStatement(n); err != nil {
 		return "", err
 	}
-	return string(out), nil
+	out.WriteString(sql[last:])
+	return out.String(), nil
 }
 
 // quotedEnd returns the offset after the string or quoted identifier that
@@ -240,10 +248,29 @@ func checkStatementWords(stmt string) error {
 	return nil
 }
 
-// leadingWord returns the first word of s (after white space), lower
-// case, and what follows it.
+// leadingWord returns the first word of s (after white space and
+// comments), lower case, and what follows it.
 func leadingWord(s string) (string, string) {
-	s = strings.TrimLeft(s, " \t\n\r\f")
+	for {
+		s = strings.TrimLeft(s, " \t\n\r\f")
+		switch {
+		case strings.HasPrefix(s, "/*"):
+			end := strings.Index(s[2:], "*/")
+			if end < 0 {
+				return "", ""
+			}
+			s = s[end+4:]
+			continue
+		case strings.HasPrefix(s, "#") || strings.HasPrefix(s, "-- ") || strings.HasPrefix(s, "--\t") || strings.HasPrefix(s, "--\n"):
+			end := strings.IndexByte(s, '\n')
+			if end < 0 {
+				return "", ""
+			}
+			s = s[end+1:]
+			continue
+		}
+		break
+	}
 	end := 0
 	for end < len(s) {
 		c := s[end]

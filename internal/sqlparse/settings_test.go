@@ -36,6 +36,7 @@ func TestMySQLServerReading(t *testing.T) {
 		{sql: "/*!80000 select '*/' */", ambiguous: true},
 		{sql: "/*!80000 select 1 /* x */ */", ambiguous: true},
 		{sql: "/*M! select 1; select 2 */", ambiguous: true},
+		{sql: "select 1; /*!;*/ select 2", ambiguous: true},
 		{sql: "select 1 /*! # */ , 2\n */", ambiguous: true},
 		// TiDB feature comments and hints are plain comments to MariaDB.
 		{sql: "select 1 /*T![clustered_index] , (select secret from secrets) */", stmts: 1},
@@ -157,5 +158,38 @@ func TestMySQLPrepareIsParsed(t *testing.T) {
 	}
 	if _, err := MySQL("PREPARE s FROM 'select 1 /*M! union select secret from secrets */'"); !errors.Is(err, ErrAmbiguous) {
 		t.Errorf("PREPARE of an ambiguous text: %v", err)
+	}
+}
+
+// TestMySQLMinusBeforeComment: "--" right before a comment is two minus
+// signs to the server; the reading must not turn it into a line comment.
+func TestMySQLMinusBeforeComment(t *testing.T) {
+	for _, sql := range []string{
+		"select 1 --/**/1, (select secret from secrets)",
+		"select 1 --/*!*/1, (select secret from secrets)",
+		"select 1 /*!--*/1, (select secret from secrets)",
+		"select 1 --/*+ x */1, (select secret from secrets)",
+		"select 1 --/*T![clustered_index] x */1, (select secret from secrets)",
+	} {
+		stmts, err := MySQL(sql)
+		if err != nil {
+			t.Errorf("%q: %v", sql, err)
+			continue
+		}
+		if len(stmts) != 1 || len(stmts[0].Tables) != 1 || stmts[0].Tables[0].Name != "secrets" {
+			t.Errorf("%q: the subquery on secrets was not seen: %+v", sql, stmts)
+		}
+	}
+}
+
+// TestMySQLUnterminatedKeepsReading: an unterminated comment at the end
+// does not undo the reading of what came before it.
+func TestMySQLUnterminatedKeepsReading(t *testing.T) {
+	got, err := mysqlServerText("select 1 /*T![clustered_index] , (select secret from secrets) */ /* open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got, "secrets") {
+		t.Errorf("the TiDB feature comment reaches the parser: %q", got)
 	}
 }

@@ -281,3 +281,11 @@ func leadingWord(s string) (string, string) {
 	}
 	return strings.ToLower(s[:end]), s[end:]
 }
+
+// MySQLServerText returns sql as a MySQL/MariaDB server reads its
+// comments: the content of executable comments every server runs is code,
+// other comments stay comments (see mysqlServerText). Classifiers that
+// lex the text themselves (session effects, routing) use it so that
+// /*!40101 USE other */ is not taken for a comment. ErrAmbiguous: the
+// server may read the text in more than one way.
+func MySQLServerText(sql string) (string, error) { return mysqlServerText(sql) }

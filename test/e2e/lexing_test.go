@@ -271,6 +271,22 @@ func TestLexingDesyncMySQL(t *testing.T) {
 		t.Errorf("EXECUTE s USING @id: %q %v", item, err)
 	}
 
+	// A USE in an executable comment is a USE: it may not move the backend
+	// connection to another database behind the gateway's back (unqualified
+	// granted names would resolve there).
+	var dbBefore, dbAfter string
+	if err := conn.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&dbBefore); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"/*!40101 USE mysql */", "/*! USE mysql */", "/*M!100000 USE mysql */"} {
+		if _, err := conn.ExecContext(ctx, q); err == nil {
+			t.Errorf("%q: accepted", q)
+		}
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&dbAfter); err != nil || dbAfter != dbBefore {
+		t.Errorf("database after USE in executable comments: %q (was %q) %v", dbAfter, dbBefore, err)
+	}
+
 	// A handshake character set that hides quote bytes is refused.
 	gbk := g.mydb(t, "alice", "alice-secret", "shop", map[string]string{"collation": "gbk_chinese_ci"})
 	var v string

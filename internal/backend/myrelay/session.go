@@ -449,7 +449,7 @@ func (s *session) query(ctx context.Context, p []byte) error {
 			return s.answerInt(name, s.lastInsertID)
 		}
 	}
-	eff := sqltext.MySQLSessionEffects(q)
+	eff := sqltext.MySQLSessionEffects(effectsText(q))
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
 	}
@@ -877,7 +877,7 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 	} else if d.SQL != "" {
 		q, p = d.SQL, append([]byte{mysqlwire.ComStmtPrepare}, d.SQL...)
 	}
-	eff := sqltext.MySQLSessionEffects(q)
+	eff := sqltext.MySQLSessionEffects(effectsText(q))
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
 	}

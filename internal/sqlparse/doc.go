@@ -11,7 +11,11 @@
 // deciding the action. CTE names are not tables.
 //
 // MySQL text is parsed with the TiDB parser (pure Go, MySQL-compatible);
-// an ast.Visitor does the same walk. Multi-table UPDATE and DELETE mark
+// an ast.Visitor does the same walk. The parser is given the text as
+// MariaDB reads its comments (lexmysql.go): executable comments every
+// server runs are code, hints and TiDB feature comments are comments, and
+// text a server could read two ways fails with ErrAmbiguous. The text of
+// PREPARE … FROM '…' is parsed as the statement it prepares. Multi-table UPDATE and DELETE mark
 // the tables named in SET and in the DELETE list (aliases resolved);
 // with unqualified columns every table of a multi-table UPDATE counts as
 // written. The TiDB grammar accepts INTO OUTFILE only after FROM.
@@ -22,6 +26,10 @@
 // bare literals and UNION arms without tables, which the firewall reads.
 // RewritePostgres and RewriteMySQL add row-filter predicates to the parse
 // tree and print it back (pg_query's deparser, TiDB's restorer).
+//
+// Statements also list the session settings they change (settings.go:
+// SET, RESET, set_config, ALTER … SET, SET NAMES, with constant values
+// evaluated), which the policy pins.
 //
 // Parsing costs tens of microseconds; a Cache keeps results by text.
 // The package has no state of its own; it knows nothing of grants.

@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus firewall-app services clean
+.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus firewall-app lexdiff services clean
 
 all: build
 
@@ -41,6 +41,13 @@ fuzz:
 
 fuzz-short:
 	./scripts/fuzz.sh 2000x
+
+## lexdiff: the differential lexing test (the gateway's reading of
+## generated texts against PostgreSQL's and MariaDB's) on LEXDIFF_CASES
+## texts per dialect; the test suite runs 300. FLOE_LEXDIFF_SEED replays.
+LEXDIFF_CASES ?= 200000
+lexdiff:
+	FLOE_LEXDIFF_CASES=$(LEXDIFF_CASES) $(GO) test -count=1 -timeout 60m -run TestDifferential ./internal/sqlparse/
 
 ## firewall-corpus: every payload and benign statement of the committed
 ## corpora through the firewall; the report goes to docs/firewall-corpus.md

@@ -8,7 +8,10 @@
 //
 // A check runs, in order: input hygiene (size, UTF-8, control bytes),
 // parsing with the dialect's real parser (cached by text, and shared by
-// texts that differ only in simple literals, see shapeKey), grants of the
+// texts that differ only in simple literals, see shapeKey), the
+// one-reading check (settings.go: settings that change how the server
+// reads text are pinned, ambiguous text and SQL the parser cannot see are
+// refused), grants of the
 // user's roles on the tables, columns, functions and privileged
 // statements found, row filters, the masking check (statements that would
 // compute on or move masked columns are refused), and the SQL firewall (structural

@@ -375,6 +375,9 @@ func (p *Policy) decide(req Request) Decision {
 		}
 	}
 	a := p.analyse(req)
+	if den := p.checkReading(req, a); den != nil {
+		return Decision{a: a, Denial: den}
+	}
 	mode, disabled := p.mode(req.User, req.Database)
 	fwOn := mode != "off"
 	masks := p.Masks(req.Roles, req.Database, req.DefaultSchema)

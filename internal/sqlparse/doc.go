@@ -17,7 +17,11 @@
 // deciding the action. CTE names are not tables.
 //
 // MySQL text is parsed with the TiDB parser (pure Go, MySQL-compatible);
-// an ast.Visitor does the same walk. Multi-table UPDATE and DELETE mark
+// an ast.Visitor does the same walk. The parser is given the text as
+// MariaDB reads its comments (lexmysql.go): executable comments every
+// server runs are code, hints and TiDB feature comments are comments, and
+// text a server could read two ways fails with ErrAmbiguous. The text of
+// PREPARE … FROM '…' is parsed as the statement it prepares. Multi-table UPDATE and DELETE mark
 // the tables named in SET and in the DELETE list (aliases resolved);
 // with unqualified columns every table of a multi-table UPDATE counts as
 // written. The TiDB grammar accepts INTO OUTFILE only after FROM.
@@ -34,6 +38,10 @@
 // AND/OR chains): PostgreSQL's C parser overflows its thread stack on a
 // deep enough tree and takes the process with it, so a text over a limit
 // gets ErrTooComplex and is never parsed.
+//
+// Statements also list the session settings they change (settings.go:
+// SET, RESET, set_config, ALTER … SET, SET NAMES, with constant values
+// evaluated), which the policy pins.
 //
 // Parsing costs tens of microseconds; a Cache keeps results by text.
 // The package has no state of its own; it knows nothing of grants.

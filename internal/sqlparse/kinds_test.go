@@ -243,7 +243,7 @@ func TestMySQLClassification(t *testing.T) {
 		{"CREATE VIEW v AS SELECT * FROM secrets", KindDDL, "secrets:ddl v:ddl", false},
 		{"CREATE DATABASE d", KindDDL, "", true},
 		{"DROP DATABASE d", KindDDL, "", true},
-		{"PREPARE s FROM 'SELECT * FROM secrets'", KindUtility, "", true},
+		{"PREPARE s FROM 'SELECT * FROM secrets'", KindSelect, "secrets:read", false}, // checked as the statement it prepares
 		{"PREPARE s FROM @q", KindUtility, "", true},
 		{"EXECUTE s", KindUtility, "", false},
 		{"BINLOG 'abc'", KindUtility, "", true},

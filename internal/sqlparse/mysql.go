@@ -27,6 +27,12 @@ func mysqlParse(sql string, fingerprint bool) (_ []Statement, err error) {
 	if err := CheckMySQL(sql); err != nil {
 		return nil, err
 	}
+	// The parser reads the text as the server does (comments, executable
+	// comments; see mysqlServerText).
+	sql, err = mysqlServerText(sql)
+	if err != nil {
+		return nil, err
+	}
 	p := parser.New()
 	nodes, _, err := p.Parse(sql, "", "")
 	if err != nil {
@@ -43,6 +49,11 @@ func mysqlParse(sql string, fingerprint bool) (_ []Statement, err error) {
 			st.Fingerprint = digest.String()
 		}
 		myStatement(&st, n)
+		if x, ok := n.(*ast.PrepareStmt); ok {
+			if err := myPrepared(&st, x); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, st)
 	}
 	return out, nil
@@ -58,6 +69,7 @@ func myStatement(st *Statement, n ast.StmtNode) {
 	n.Accept(&myShape{sh: &st.Shape, exempt: map[ast.ExprNode]bool{}})
 	myColumns(st, n)
 	st.compactColumns()
+	mySettings(st, n)
 }
 
 type myVisitor struct {

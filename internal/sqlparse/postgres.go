@@ -174,6 +174,7 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 	st.dropCTEs(ctes)
 	pgColumns(st, top)
 	st.compactColumns()
+	pgSettings(st, top)
 }
 
 // walk visits m and every message below it, parents first.

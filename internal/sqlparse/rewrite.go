@@ -194,7 +194,11 @@ func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, err
 	if err := CheckMySQL(sql); err != nil {
 		return "", false, err
 	}
-	nodes, _, err := parser.New().Parse(sql, "", "")
+	text, err := mysqlServerText(sql)
+	if err != nil {
+		return "", false, err
+	}
+	nodes, _, err := parser.New().Parse(text, "", "")
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
 	}

@@ -86,6 +86,16 @@ type Statement struct {
 	// DEALLOCATE ("" for DEALLOCATE ALL, which sets DeallocateAll).
 	PreparedName  string
 	DeallocateAll bool
+	// Settings are the session settings the statement changes (SET,
+	// RESET, set_config, ALTER … SET, SET NAMES); see settings.go.
+	Settings []Setting
+	// Unchecked, when set, says what SQL the statement has the server run
+	// that no parser here can read (PREPARE … FROM @variable).
+	Unchecked string
+	// Prepared is set for SQL-level PREPARE … FROM 'text' (MySQL): the
+	// statement's tables, columns, functions and settings are those of
+	// the prepared text.
+	Prepared bool
 	// Fingerprint identifies the statement with its literals normalised.
 	Fingerprint string
 	// Text is the statement's own text within the parsed string.

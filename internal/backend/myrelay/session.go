@@ -116,6 +116,16 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: r.servers[0].at.Load().dsn.db,
 		QueryTimeout: pc.QueryTimeout,
 	})
+	// One reading: the handshake's character set is replayed on the
+	// backend, and some make the server read quotes and backslashes inside
+	// multibyte characters the policy's parser does not see. Such a session
+	// gets the refusal for each command and never reaches the backend.
+	var charsetDenial *policy.Denial
+	if cs, _ := collationName(c.Collation); cs != "" && s.gate.Enabled() {
+		if charsetDenial = policy.CheckClientCharset(cs); charsetDenial != nil {
+			s.gate.Refused(charsetDenial)
+		}
+	}
 	s.cancelQuery = func() {
 		if t := s.thread.Load(); t != 0 {
 			r.kill(s.killTo.Load(), t, true)
@@ -138,7 +148,11 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		if p[0] == mysqlwire.ComQuit {
 			return nil
 		}
-		err = s.command(ctx, p)
+		if charsetDenial != nil {
+			err = charsetDenial.MySQLError()
+		} else {
+			err = s.command(ctx, p)
+		}
 		if err == nil && s.gone.Load() {
 			return io.EOF
 		}
@@ -457,7 +471,7 @@ func (s *session) query(ctx context.Context, p []byte) error {
 			return s.answerInt(name, s.lastInsertID)
 		}
 	}
-	eff := sqltext.MySQLSessionEffects(q)
+	eff := sqltext.MySQLSessionEffects(effectsText(q))
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
 	}
@@ -885,7 +899,7 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 	} else if d.SQL != "" {
 		q, p = d.SQL, append([]byte{mysqlwire.ComStmtPrepare}, d.SQL...)
 	}
-	eff := sqltext.MySQLSessionEffects(q)
+	eff := sqltext.MySQLSessionEffects(effectsText(q))
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
 	}

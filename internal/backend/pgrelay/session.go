@@ -237,6 +237,14 @@ func (s *session) startup(ctx context.Context) error {
 			want[l] = v
 		}
 	}
+	if s.gate.Enabled() {
+		// One reading: the parameters that change how the server reads
+		// text, or that only a superuser may set, are refused here.
+		if den := policy.CheckStartupParams(want); den != nil {
+			s.gate.Refused(den)
+			return pgwire.Fatalf(den.SQLState, "%s", den.Message)
+		}
+	}
 	defaults := s.r.serverParams()
 	if defaults != nil && s.pinned == "" && echoable(want) {
 		// Nothing the server must normalise: answer from the parameters
@@ -253,6 +261,9 @@ func (s *session) startup(ctx context.Context) error {
 			params[k] = v
 		}
 		s.want = s.withDefaults(want, defaults)
+		if s.pinLexing() {
+			params["standard_conforming_strings"] = "on"
+		}
 		s.startWant = maps.Clone(s.want)
 		return s.c.Ready(params)
 	}
@@ -263,6 +274,7 @@ func (s *session) startup(ctx context.Context) error {
 	defaults = s.r.serverParams()
 	want = s.withDefaults(want, defaults)
 	s.want = want
+	s.pinLexing()
 	if err := s.syncParams(); err != nil {
 		return pgwire.Fatalf(pgwire.CodeInvalidAuthSpec, "invalid startup parameter: %v", errMessage(err))
 	}
@@ -273,6 +285,17 @@ func (s *session) startup(ctx context.Context) error {
 	}
 	s.maybeRelease()
 	return s.c.Ready(params)
+}
+
+// pinLexing makes the session read string literals as the policy's
+// parser does, whatever the server's default: standard_conforming_strings
+// on. It reports whether it changed what the session wants.
+func (s *session) pinLexing() bool {
+	if !s.gate.Enabled() || s.want["standard_conforming_strings"] == "on" {
+		return false
+	}
+	s.want["standard_conforming_strings"] = "on"
+	return true
 }
 
 // echoable reports whether the startup parameters can be reported back

@@ -64,9 +64,9 @@ pg: SELECT id FROM users WHERE created_at > now() - interval '1 day'
 pg: SELECT to_char(created_at, 'YYYY-MM-DD') FROM users
 pg: SELECT id FROM users FOR UPDATE SKIP LOCKED
 pg: SET application_name = 'billing'
-pg: SET search_path TO app, public
+-- SET search_path / set_config('search_path', …) are refused by design
+-- (the setting is pinned so that grants resolve names as the server does).
 pg: SHOW server_version
-pg: SELECT set_config('search_path', 'app', false)
 pg: SELECT pg_advisory_xact_lock(42)
 my: SELECT id FROM users WHERE name = ? AND status = ?
 my: INSERT INTO users (name, email) VALUES (?, ?) ON DUPLICATE KEY UPDATE email = VALUES(email)

@@ -256,7 +256,8 @@ func TestClassAttacksMySQL(t *testing.T) {
 		{"SELECT NEXTVAL(s)", 1142},
 		{"SELECT NEXT VALUE FOR s", 1142},
 		{"SELECT SETVAL(s, 1000)", 1142},
-		{"PREPARE p FROM 'SELECT s FROM secrets'", 1227},
+		// The prepared text is checked as the statement it prepares.
+		{"PREPARE p FROM 'SELECT s FROM secrets'", 1142},
 	} {
 		conn, err := db.Conn(ctx)
 		if err != nil {

@@ -34,6 +34,9 @@ roles:
   - name: reader
     grants:
       - {database: "*", tables: ["*"], actions: [select]}
+      # admin: the catalogue views the test reads to see what state a
+      # connection holds (pg_prepared_statements) need it
+      - {database: "*", tables: ["*"], actions: [admin]}
 `, pgDSN, myDSN)
 }
 

@@ -42,6 +42,34 @@ func pgLogin(t *testing.T, dsn string, setup ...string) string {
 	return name
 }
 
+// pgSetup connects to dsn's database as the superuser and runs stmts;
+// the connection closes when the test ends.
+func pgSetup(t *testing.T, dsn string, stmts ...string) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	for _, q := range stmts {
+		if _, err := c.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return c
+}
+
+// mySetup runs stmts on db.
+func mySetup(t *testing.T, db *sql.DB, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
 // dropPGLoginsLater drops login roles when the test ends: their
 // privileges and policies in dsn's database first (it still exists then:
 // cleanups run last-registered first), then the roles.
@@ -71,21 +99,12 @@ func dropPGLoginsLater(t *testing.T, dsn string, names ...string) {
 func TestBackendIdentityPostgres(t *testing.T) {
 	dsn := testDB(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	for _, q := range []string{
+	admin := pgSetup(t, dsn,
 		"CREATE TABLE orders (id int primary key, total int)",
 		"INSERT INTO orders VALUES (1, 10), (2, 20)",
 		"CREATE TABLE secrets (id int, secret text)",
 		"INSERT INTO secrets VALUES (1, 'the-secret')",
-	} {
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	reader := pgLogin(t, dsn, "GRANT SELECT ON orders TO $LOGIN")
 	writer := pgLogin(t, dsn, "GRANT SELECT, INSERT ON orders TO $LOGIN")
 	g := start(t, fmt.Sprintf(`databases:
@@ -199,16 +218,12 @@ func TestBackendIdentityMySQL(t *testing.T) {
 	if err := direct.QueryRow("select database()").Scan(&dbName); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
+	mySetup(t, direct,
 		"CREATE TABLE orders (id int primary key, total int)",
 		"INSERT INTO orders VALUES (1, 10), (2, 20)",
 		"CREATE TABLE secrets (id int, secret text)",
 		"INSERT INTO secrets VALUES (1, 'the-secret')",
-	} {
-		if _, err := direct.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	login := randName("floe_t_")
 	for _, q := range []string{
 		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY 'pw-%s'", login, login),

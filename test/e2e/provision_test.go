@@ -48,23 +48,14 @@ func pgAs(t *testing.T, dsn, login, password string) *pgx.Conn {
 func TestProvisionPostgres(t *testing.T) {
 	dsn := testDB(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	for _, q := range []string{
+	admin := pgSetup(t, dsn,
 		"CREATE TABLE orders (id serial primary key, tenant int, total int)",
 		"INSERT INTO orders (tenant, total) VALUES (7, 10), (7, 20), (8, 30)",
 		"CREATE TABLE customers (id int, name text, email text)",
 		"INSERT INTO customers VALUES (1, 'Ann', 'ann@example.com')",
 		"CREATE TABLE secrets (id int, secret text)",
 		"INSERT INTO secrets VALUES (1, 'the-secret')",
-	} {
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	an, cl, tn := randName("floe_t_"), randName("floe_t_"), randName("floe_t_")
 	dropPGLoginsLater(t, dsn, an, cl, tn)
 	cfgText := func(analystGrants string) string {
@@ -191,18 +182,14 @@ func TestProvisionMySQL(t *testing.T) {
 	if err := direct.QueryRow("select database()").Scan(&schema); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
+	mySetup(t, direct,
 		"CREATE TABLE orders (id int auto_increment primary key, tenant int, total int)",
 		"INSERT INTO orders (tenant, total) VALUES (7, 10), (7, 20), (8, 30)",
 		"CREATE TABLE customers (id int, name text, email text)",
 		"INSERT INTO customers VALUES (1, 'Ann', 'ann@example.com')",
 		"CREATE TABLE secrets (id int, secret text)",
 		"INSERT INTO secrets VALUES (1, 'the-secret')",
-	} {
-		if _, err := direct.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	an := randName("floe_t_")
 	t.Cleanup(func() { _, _ = direct.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", an)) })
 	cfg := parseConfig(t, fmt.Sprintf(`databases:
@@ -269,16 +256,7 @@ roles:
 func TestProvisionOnStartAndReload(t *testing.T) {
 	dsn := testDB(t)
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	for _, q := range []string{"CREATE TABLE orders (id int)", "INSERT INTO orders VALUES (1)", "CREATE TABLE secrets (s text)"} {
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	admin := pgSetup(t, dsn, "CREATE TABLE orders (id int)", "INSERT INTO orders VALUES (1)", "CREATE TABLE secrets (s text)")
 	an, cl := randName("floe_t_"), randName("floe_t_")
 	dropPGLoginsLater(t, dsn, an, cl)
 	conf := func(withClerk bool) string {

@@ -103,8 +103,8 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		errObs:     r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency:    r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
-	r.enter()
-	defer r.leave()
+	r.sessions.Enter()
+	defer r.sessions.Leave(r.Close)
 	login, err := r.logins.For(c.User.Roles)
 	if err != nil {
 		return &mysqlwire.Error{Code: mysqlwire.ErDBAccessDenied, State: "42000", Message: err.Error()}

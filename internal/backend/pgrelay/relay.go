@@ -49,10 +49,10 @@ type Relay struct {
 	guards  *cluster.Guards
 	classes *cluster.Classes
 
-	// active counts client sessions; retiring and closed are set by
-	// Retire and Close.
-	active           atomic.Int64
-	retiring, closed atomic.Bool
+	// sessions counts the client sessions (see Retire); closed is set
+	// by Close.
+	sessions cluster.Sessions
+	closed   atomic.Bool
 
 	mu struct {
 		sync.Mutex
@@ -265,22 +265,7 @@ func (r *Relay) poolConfig() config.Pool {
 // Retire closes the relay once its client sessions have ended (at once
 // if none is left): a reload that replaces the relay lets the sessions
 // that began on it go on with its servers and logins.
-func (r *Relay) Retire() {
-	r.retiring.Store(true)
-	if r.active.Load() == 0 {
-		r.Close()
-	}
-}
-
-// enter and leave count the client sessions served; the last to leave a
-// retiring relay closes it.
-func (r *Relay) enter() { r.active.Add(1) }
-
-func (r *Relay) leave() {
-	if r.active.Add(-1) == 0 && r.retiring.Load() {
-		r.Close()
-	}
-}
+func (r *Relay) Retire() { r.sessions.Retire(r.Close) }
 
 // Close closes the pools; connections in use close as sessions end.
 // Closing twice is harmless.

@@ -189,8 +189,8 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 		errObs:  r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
 		latency: r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
-	r.enter()
-	defer r.leave()
+	r.sessions.Enter()
+	defer r.sessions.Leave(r.Close)
 	login, err := r.loginFor(c.User.Roles)
 	if err != nil {
 		return err

@@ -206,6 +206,9 @@ func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, err
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
 	}
+	if err := myCheckFilterScope(nodes, defSchema, filters); err != nil {
+		return "", false, err
+	}
 	c := &myRewriter{defSchema: defSchema, filters: filters}
 	for _, n := range nodes {
 		n.Accept(c)

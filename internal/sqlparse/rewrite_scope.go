@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -51,3 +52,75 @@ func pgCheckFilterScope(tree *pg_query.ParseResult, covered map[*pg_query.RangeV
 	}
 	return nil
 }
+
+// myCheckFilterScope is pgCheckFilterScope for MySQL: a filtered table
+// may appear in the FROM of a SELECT, the tables of an UPDATE or DELETE
+// (whose WHERE carries the filter), as the target of INSERT or LOAD DATA,
+// and in SHOW statements (which read no rows); anywhere else (TRUNCATE,
+// LOCK TABLES, DDL …) the statement is refused.
+func myCheckFilterScope(nodes []ast.StmtNode, defSchema string, filters []RowFilter) error {
+	v := &myScope{allowed: map[*ast.TableName]bool{}, defSchema: defSchema, filters: filters}
+	for _, n := range nodes {
+		n.Accept(v)
+		if v.bad != nil {
+			return fmt.Errorf("%w (%s)", ErrUnfilterable, v.bad.Name.O)
+		}
+	}
+	return nil
+}
+
+type myScope struct {
+	allowed   map[*ast.TableName]bool
+	defSchema string
+	filters   []RowFilter
+	bad       *ast.TableName
+}
+
+func (v *myScope) allowRefs(refs *ast.TableRefsClause) {
+	if refs == nil || refs.TableRefs == nil {
+		return
+	}
+	for _, ts := range myTableSources(refs.TableRefs) {
+		v.allowed[ts.Source.(*ast.TableName)] = true
+	}
+}
+
+func (v *myScope) Enter(n ast.Node) (ast.Node, bool) {
+	if v.bad != nil {
+		return n, true
+	}
+	switch x := n.(type) {
+	case *ast.ShowStmt:
+		return n, true
+	case *ast.SelectStmt:
+		v.allowRefs(x.From)
+	case *ast.UpdateStmt:
+		v.allowRefs(x.TableRefs)
+	case *ast.DeleteStmt:
+		v.allowRefs(x.TableRefs)
+		if x.IsMultiTable && x.Tables != nil {
+			for _, t := range x.Tables.Tables { // aliases of TableRefs, filtered there
+				v.allowed[t] = true
+			}
+		}
+	case *ast.InsertStmt:
+		v.allowRefs(x.Table)
+	case *ast.LoadDataStmt:
+		if x.Table != nil {
+			v.allowed[x.Table] = true
+		}
+	case *ast.TableName:
+		if v.allowed[x] {
+			return n, false
+		}
+		for _, f := range v.filters {
+			if f.matches(x.Schema.O, x.Name.O, v.defSchema) {
+				v.bad = x
+				return n, true
+			}
+		}
+	}
+	return n, false
+}
+
+func (v *myScope) Leave(n ast.Node) (ast.Node, bool) { return n, true }

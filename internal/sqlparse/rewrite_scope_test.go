@@ -45,3 +45,31 @@ func TestRewritePostgresFilterScope(t *testing.T) {
 		}
 	}
 }
+
+func TestRewriteMySQLFilterScope(t *testing.T) {
+	fs := []RowFilter{{Table: "orders", Where: "tenant = 7"}}
+	for _, tc := range []struct {
+		sql    string
+		refuse bool
+	}{
+		{sql: "SELECT * FROM orders"},
+		{sql: "SELECT * FROM (orders o JOIN x ON 1=1)"},
+		{sql: "SELECT (SELECT count(*) FROM orders) FROM dual"},
+		{sql: "UPDATE orders SET total = 0"},
+		{sql: "DELETE o FROM orders o JOIN x ON o.id = x.id"},
+		{sql: "DELETE FROM orders USING orders JOIN x ON orders.id = x.id"},
+		{sql: "INSERT INTO orders VALUES (1, 7, 1)"},
+		{sql: "INSERT INTO x SELECT * FROM orders"},
+		{sql: "SHOW COLUMNS FROM orders"},
+		{sql: "TRUNCATE orders", refuse: true},
+		{sql: "TRUNCATE TABLE shop.orders", refuse: true},
+		{sql: "LOCK TABLES orders WRITE", refuse: true},
+		{sql: "ALTER TABLE orders ADD COLUMN c int", refuse: true},
+		{sql: "SELECT 1; TRUNCATE ORDERS", refuse: true},
+	} {
+		_, _, err := RewriteMySQL(tc.sql, "shop", fs)
+		if tc.refuse != errors.Is(err, ErrUnfilterable) || !tc.refuse && err != nil {
+			t.Errorf("%s: %v, refuse %v", tc.sql, err, tc.refuse)
+		}
+	}
+}

@@ -134,8 +134,6 @@ roles:
 	}
 }
 
-
-
 // TestAttackRowFilterMySQL: MariaDB has no row-level security, so Floe's
 // rewrite is the only line for row filters there. A tenant with ddl,
 // update and delete on its filtered table cannot empty, lock or change

@@ -86,6 +86,7 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 		f     RowFilter
 	}
 	var targets []target
+	covered := map[*pg_query.RangeVar]bool{}
 	for _, raw := range tree.Stmts {
 		walk(raw.Stmt.ProtoReflect(), func(m protoreflect.Message) {
 			var where **pg_query.Node
@@ -106,6 +107,7 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 				rvs = append(rvs, rel)
 			}
 			for _, rv := range rvs {
+				covered[rv] = true
 				for _, f := range filters {
 					if f.matches(rv.Schemaname, rv.Relname, defSchema) {
 						alias := rv.Relname
@@ -117,6 +119,9 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 				}
 			}
 		})
+	}
+	if err := pgCheckFilterScope(tree, covered, defSchema, filters); err != nil {
+		return "", false, err
 	}
 	if len(targets) == 0 {
 		return sql, false, nil
@@ -151,6 +156,9 @@ func pgFromRangeVars(from []*pg_query.Node) []*pg_query.RangeVar {
 		}
 		if rv := n.GetRangeVar(); rv != nil {
 			out = append(out, rv)
+		}
+		if ts := n.GetRangeTableSample(); ts != nil {
+			add(ts.Relation) // TABLESAMPLE: the statement's WHERE filters the sample
 		}
 		if j := n.GetJoinExpr(); j != nil {
 			add(j.Larg)
@@ -201,6 +209,9 @@ func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, err
 	nodes, _, err := parser.New().Parse(text, "", "")
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
+	}
+	if err := myCheckFilterScope(nodes, defSchema, filters); err != nil {
+		return "", false, err
 	}
 	c := &myRewriter{defSchema: defSchema, filters: filters}
 	for _, n := range nodes {

@@ -95,6 +95,11 @@ func configCmd(stdout io.Writer) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(stdout, "%s: ok (%d databases, %d users)\n", path, len(c.Databases), len(c.Users))
+			for _, d := range c.Databases {
+				if (d.Kind == config.KindPostgres || d.Kind == config.KindMySQL) && len(d.Identities) == 0 {
+					fmt.Fprintf(stdout, "note: database %s has no identities: every session runs as its DSN's login, so only Floe's reading of SQL enforces the grants (--backends checks that login)\n", d.Name)
+				}
+			}
 			if !backends {
 				return nil
 			}

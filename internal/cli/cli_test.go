@@ -172,3 +172,25 @@ func TestConfigScan(t *testing.T) {
 		t.Errorf("clean file: %d %q", code, out.String())
 	}
 }
+
+func TestProvisionAndIdentityNotes(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "floe.yaml")
+	// The DSN points nowhere: nothing here connects.
+	cfg := "databases:\n  - {name: app, kind: postgres, primary: 'postgres://owner@127.0.0.1:1/app'}\n  - {name: lite, kind: sqlite, path: " + filepath.Join(dir, "x.db") + "}\nusers: [{name: u, password: p}]\n"
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "", "config", "check", "--config", path)
+	if code != 0 || !strings.Contains(out, "note: database app has no identities") || strings.Contains(out, "database lite") {
+		t.Fatalf("config check: %d %q %q", code, out, errOut)
+	}
+	code, out, errOut = run(t, "", "provision", "--config", path)
+	if code != 0 || !strings.Contains(out, "nothing to provision") {
+		t.Fatalf("provision without identities: %d %q %q", code, out, errOut)
+	}
+	code, _, errOut = run(t, "", "provision", "--config", path, "--database", "app")
+	if code == 0 || !strings.Contains(errOut, "no identities") {
+		t.Fatalf("provision of a database without identities: %d %q", code, errOut)
+	}
+}

@@ -116,9 +116,9 @@ func (s *source) rename(names []string) {
 // scope is the relations one SELECT, UPDATE or DELETE reads, by the name
 // (alias or table name) its expressions use, and the CTEs it may name.
 type scope struct {
-	byName  map[string]*source
-	order   []*source
-	ctes    map[string]*source
+	byName map[string]*source
+	order  []*source
+	ctes   map[string]*source
 	// outputs are the select list's column names with the base columns
 	// each passes on as it is (ORDER BY, and in MySQL GROUP BY and HAVING,
 	// may name them).

@@ -435,8 +435,10 @@ func (w columns) pgFrom(parent *scope, from []*pg_query.Node, rel *pg_query.Rang
 			w.pgNode(protoMsg(ts.Repeatable), sc, UseFilter)
 		case n.GetJoinExpr() != nil:
 			j := n.GetJoinExpr()
+			first := len(sc.order)
 			add(j.Larg)
 			add(j.Rarg)
+			w.joinColumns(sc.order[first:], pgNames(j.UsingClause), j.IsNatural)
 			defer w.pgNode(protoMsg(j.Quals), sc, UseFilter)
 		case n.GetRangeSubselect() != nil:
 			rs := n.GetRangeSubselect()
@@ -466,6 +468,20 @@ func (w columns) pgFrom(parent *scope, from []*pg_query.Node, rel *pg_query.Rang
 		add(&pg_query.Node{Node: &pg_query.Node_RangeVar{RangeVar: rel}})
 	}
 	return sc
+}
+
+// joinColumns records the columns a join compares without naming them
+// in an expression: USING (a, b) on both sides, and for a NATURAL join
+// every column of both sides.
+func (w columns) joinColumns(srcs []*source, using []string, natural bool) {
+	for _, s := range srcs {
+		if natural {
+			w.add(s.all(), UseFilter)
+		}
+		for _, c := range using {
+			w.add(s.lookup(strings.ToLower(c)), UseFilter)
+		}
+	}
 }
 
 // pgSelect walks a SELECT whose select list is used as use says and
@@ -737,10 +753,16 @@ func (w columns) myFrom(parent *scope, refs *ast.TableRefsClause, use Use) *scop
 	add = func(n ast.ResultSetNode) {
 		switch x := n.(type) {
 		case *ast.Join:
+			first := len(sc.order)
 			add(x.Left)
 			if x.Right != nil {
 				add(x.Right)
 			}
+			using := make([]string, len(x.Using))
+			for i, c := range x.Using {
+				using[i] = c.Name.O
+			}
+			w.joinColumns(sc.order[first:], using, x.NaturalJoin)
 			if x.On != nil {
 				defer w.myNode(x.On.Expr, sc, UseFilter)
 			}

@@ -60,6 +60,8 @@ func TestColumns(t *testing.T) {
 		{"SELECT id, * FROM customers ORDER BY 1", "customers.*:output customers.id:filter customers.id:output"},
 		{"SELECT d.e FROM (SELECT email AS e FROM customers) d ORDER BY 1", "customers.email:filter customers.email:nested customers.email:read"},
 		{"SELECT 1 FROM customers WHERE CAST(email AS DECIMAL) = 1", "customers.email:filter"},
+		{"SELECT c.id FROM customers c JOIN guesses g USING (email)", "customers.email:filter customers.id:output guesses.email:filter"},
+		{"SELECT c.id FROM customers c NATURAL JOIN guesses g", "customers.*:filter customers.id:output guesses.*:filter"},
 	}
 	pgOnly := []struct{ sql, want string }{
 		{"SELECT c FROM customers c", "customers.*:derived customers.c:output"},

@@ -534,7 +534,7 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
 	for _, l := range [][]*pg_query.Node{x.GroupClause, x.DistinctClause} {
 		for _, n := range l {
-			w.add(pos.at(pgPosition(n)), UseFilter)
+			w.byPosition(&pos, pgPosition(n))
 		}
 	}
 	for _, n := range [][]*pg_query.Node{x.GroupClause, x.WindowClause, x.DistinctClause} {
@@ -544,7 +544,7 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	sc.alsoInputs = false
 	for _, n := range x.SortClause {
 		if sb := n.GetSortBy(); sb != nil {
-			w.add(pos.at(pgPosition(sb.Node)), UseFilter)
+			w.byPosition(&pos, pgPosition(sb.Node))
 		}
 	}
 	w.pgList(x.SortClause, sc, UseFilter)
@@ -558,6 +558,17 @@ func pgPosition(n *pg_query.Node) int {
 		return int(c.GetIval().Ival)
 	}
 	return 0
+}
+
+// byPosition records the base columns behind output column k (ORDER BY
+// k, GROUP BY k) as filters. The columns then depend on a literal's
+// value, so texts that differ only in it may not share the analysis.
+func (w columns) byPosition(p *positions, k int) {
+	if k == 0 {
+		return
+	}
+	w.st.ValueSensitive = true
+	w.add(p.at(k), UseFilter)
 }
 
 // positions are the base columns behind each output column of a select
@@ -859,7 +870,7 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
 	if x.GroupBy != nil {
 		for _, it := range x.GroupBy.Items {
-			w.add(pos.at(myPosition(it.Expr)), UseFilter)
+			w.byPosition(&pos, myPosition(it.Expr))
 		}
 		w.myNode(x.GroupBy, sc, UseFilter)
 	}
@@ -872,7 +883,7 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 	sc.alsoInputs = false
 	if x.OrderBy != nil {
 		for _, it := range x.OrderBy.Items {
-			w.add(pos.at(myPosition(it.Expr)), UseFilter)
+			w.byPosition(&pos, myPosition(it.Expr))
 		}
 		w.myNode(x.OrderBy, sc, UseFilter)
 	}

@@ -299,6 +299,7 @@ func pgColumns(st *Statement, top protoreflect.Message) {
 		use = UseFilter // a plan shows no values
 	}
 	w.pgNode(top, nil, use)
+	pgExposures(st, top)
 }
 
 // pgNode walks m, whose values are used as use says.
@@ -645,6 +646,7 @@ func myColumns(st *Statement, n ast.StmtNode) {
 		use = UseFilter
 	}
 	w.myNode(n, nil, use)
+	myExposures(st, n)
 }
 
 // myVisit walks a subtree, handing statements and column names to the

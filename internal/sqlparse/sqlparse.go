@@ -74,6 +74,9 @@ type Statement struct {
 	// Privileged names what makes a utility statement act beyond the
 	// session's data (ALTER SYSTEM, SET ROLE, SET GLOBAL, FLUSH…), or "".
 	Privileged string
+	// Exposes lists server state beyond the tables that the statement
+	// reads: SHOW targets, settings and system variables (exposure.go).
+	Exposes []string
 	// Fingerprint identifies the statement with its literals normalised.
 	Fingerprint string
 	// Text is the statement's own text within the parsed string.

@@ -288,9 +288,13 @@ func likeMatch(pattern, s string) bool {
 	return globMatch(strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(pattern, "*", "\\*"), "?", "\\?"), "_", "?"), s)
 }
 
-// scopeExposure applies reviewExposure to a decision: a refusal, or the
-// text to run with catalogue listings kept to the session's database.
+// scopeExposure applies reviewFilterRelatives and reviewExposure to a
+// decision: a refusal, or the text to run with catalogue listings kept to
+// the session's database.
 func (p *Policy) scopeExposure(req Request, stmts []sqlparse.Statement, masks *Masks, dec *Decision) *Denial {
+	if den := p.reviewFilterRelatives(req, stmts); den != nil {
+		return den
+	}
 	scoped, den := p.reviewExposure(req, stmts, masks)
 	if den != nil || len(scoped) == 0 {
 		return den

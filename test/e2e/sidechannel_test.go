@@ -27,7 +27,7 @@ users:
 roles:
   - name: analyst
     grants:
-      - {database: "*", tables: ["*"], actions: [select]}
+      - {database: "*", tables: ["*"], actions: [select, update]}
   - name: tenant
     grants:
       - {database: "*", tables: ["*"], actions: [select, insert, update, delete, copy]}
@@ -104,6 +104,7 @@ func TestSideChannelsPostgres(t *testing.T) {
 		"CREATE TABLE events_t7 PARTITION OF events FOR VALUES IN (7)",
 		"CREATE TABLE events_t8 PARTITION OF events FOR VALUES IN (8)",
 		"INSERT INTO events VALUES (1, 7, 'seven-note'), (2, 8, 'eight-note')",
+		"ALTER TABLE customers ALTER COLUMN name SET NOT NULL",
 		"ANALYZE customers") {
 		if _, err := direct.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -156,6 +157,17 @@ func TestSideChannelsPostgres(t *testing.T) {
 		if err != nil || strings.Join(got, ",") != "a***@example.com" {
 			t.Errorf("the masked column as it is: %v, %v", got, err)
 		}
+		// A constraint violation's detail prints the whole row.
+		const violate = "UPDATE customers SET name = NULL WHERE id = 1"
+		var pe *pgconn.PgError
+		if _, err := pgStrings(t, root, violate); !errors.As(err, &pe) || !strings.Contains(pe.Detail, "ada@example.com") {
+			t.Errorf("the NOT NULL violation's detail does not show the row on this server: %v", err)
+		}
+		_, err = pgStrings(t, alice, violate)
+		if sqlstate(err) != "23502" {
+			t.Errorf("%q: %v, want the server's 23502", violate, err)
+		}
+		pgNoLeak(t, violate, err)
 	})
 
 	t.Run("catalogues", func(t *testing.T) {

@@ -172,6 +172,9 @@ func (p *Policy) reviewExposure(req Request, stmts []sqlparse.Statement, masks *
 // the filter that scopes a listing to the session's own database.
 func exposingTable(req Request, t sqlparse.Table) (string, *sqlparse.RowFilter) {
 	schema, name := strings.ToLower(t.Schema), strings.ToLower(t.Name)
+	if strings.HasPrefix(name, "sqlite_stat") {
+		return "column statistics", nil // SQLite's samples are column values
+	}
 	switch req.Dialect {
 	case Postgres:
 		if schema != "" && schema != "pg_catalog" && schema != "information_schema" {

@@ -66,6 +66,8 @@ func TestExposure(t *testing.T) {
 		{"alice", Postgres, "SHOW data_directory", denied, ""},
 		{"alice", Postgres, "SHOW ALL", denied, ""},
 		{"alice", Postgres, "SHOW config_file", denied, ""},
+		{"alice", Postgres, "SELECT sample FROM sqlite_stat4", denied, ""},
+		{"alice", MySQL, "SELECT sample FROM sqlite_stat4", denied, ""},
 		{"alice", Postgres, "SELECT * FROM pg_catalog.pg_type", allowed, ""},
 		{"alice", Postgres, pgxLoadType, allowed, ""},
 		{"alice", Postgres, psqlListTables, allowed, ""},

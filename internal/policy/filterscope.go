@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/floe-db/floe/internal/sqlparse"
@@ -28,6 +29,16 @@ func (p *Policy) reviewFilterRelatives(req Request, stmts []sqlparse.Statement) 
 		return nil
 	}
 	for i := range stmts {
+		if stmts[i].Node == "ExplainStmt" {
+			for _, t := range stmts[i].Tables {
+				if slices.Contains(filtered, qualified(t.String(), req.DefaultSchema)) {
+					// Plans show rows the filter removed and estimates
+					// drawn from every tenant's values.
+					return &Denial{Rule: "grant.row-filter", SQLState: "42501", Errno: 1142, MySQLState: "42000",
+						Message: fmt.Sprintf("permission denied: EXPLAIN of table %s, which has a row filter for user %q: a plan counts the rows the filter removes", t, req.User)}
+				}
+			}
+		}
 		for _, t := range stmts[i].Tables {
 			name := qualified(t.String(), req.DefaultSchema)
 			parent := relativeOf(name, filtered)

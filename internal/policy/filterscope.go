@@ -29,7 +29,8 @@ func (p *Policy) reviewFilterRelatives(req Request, stmts []sqlparse.Statement) 
 		return nil
 	}
 	for i := range stmts {
-		if stmts[i].Node == "ExplainStmt" {
+		describe := slices.ContainsFunc(stmts[i].Exposes, func(e string) bool { return strings.HasPrefix(e, sqlparse.ExposeShow) })
+		if stmts[i].Node == "ExplainStmt" && !describe { // MySQL DESCRIBE t is an EXPLAIN of SHOW COLUMNS
 			for _, t := range stmts[i].Tables {
 				if slices.Contains(filtered, qualified(t.String(), req.DefaultSchema)) {
 					// Plans show rows the filter removed and estimates

@@ -59,6 +59,8 @@ func TestRowFilterEveryForm(t *testing.T) {
 		{both, "EXPLAIN SELECT * FROM orders WHERE secret = 'x'", true, false},
 		{pg, "EXPLAIN ANALYZE SELECT * FROM orders", true, false},
 		{both, "EXPLAIN SELECT * FROM customers WHERE name = 'x'", false, false},
+		{my, "DESCRIBE orders", false, false},
+		{my, "SHOW COLUMNS FROM orders", false, false},
 	} {
 		for _, d := range tt.dialects {
 			db, schema := "app", "public"

@@ -22,6 +22,20 @@ const psqlListDatabases = `SELECT d.datname as "Name", pg_catalog.pg_get_userbyi
 
 const pgxLoadType = `SELECT t.oid, t.typname, t.typtype, t.typbasetype FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typname = 'mood'`
 
+const pgjdbcTypeInfo = `SELECT typinput='pg_catalog.array_in'::regproc as is_array, typtype, typname, pg_type.oid
+FROM pg_catalog.pg_type LEFT JOIN (select ns.oid as nspoid, ns.nspname, r.r from pg_namespace as ns
+join ( select s.r, (current_schemas(false))[s.r] as nspname from generate_series(1, array_upper(current_schemas(false), 1)) as s(r) ) as r
+using ( nspname ) ) as sp ON sp.nspoid = typnamespace WHERE pg_type.oid = $1 ORDER BY sp.r, pg_type.oid DESC`
+
+const connectorJStartup = `/* mysql-connector-java-8.0.33 */SELECT @@session.auto_increment_increment AS auto_increment_increment,
+@@character_set_client AS character_set_client, @@character_set_connection AS character_set_connection,
+@@character_set_results AS character_set_results, @@character_set_server AS character_set_server,
+@@collation_server AS collation_server, @@collation_connection AS collation_connection, @@init_connect AS init_connect,
+@@interactive_timeout AS interactive_timeout, @@license AS license, @@lower_case_table_names AS lower_case_table_names,
+@@max_allowed_packet AS max_allowed_packet, @@net_write_timeout AS net_write_timeout, @@performance_schema AS performance_schema,
+@@sql_mode AS sql_mode, @@system_time_zone AS system_time_zone, @@time_zone AS time_zone,
+@@transaction_isolation AS transaction_isolation, @@wait_timeout AS wait_timeout`
+
 // TestExposure: a user who may see only some of a database's data may not
 // read other sessions' statements, the server's configuration, other
 // databases or planner statistics (which hold column values); what
@@ -70,6 +84,7 @@ func TestExposure(t *testing.T) {
 		{"alice", MySQL, "SELECT sample FROM sqlite_stat4", denied, ""},
 		{"alice", Postgres, "SELECT * FROM pg_catalog.pg_type", allowed, ""},
 		{"alice", Postgres, pgxLoadType, allowed, ""},
+		{"alice", Postgres, pgjdbcTypeInfo, allowed, ""},
 		{"alice", Postgres, psqlListTables, allowed, ""},
 		{"alice", Postgres, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", allowed, ""},
 		{"alice", Postgres, "SELECT current_setting('search_path'), current_setting('server_version_num')", allowed, ""},
@@ -112,6 +127,9 @@ func TestExposure(t *testing.T) {
 		{"alice", MySQL, "SELECT @@version_comment LIMIT 1", allowed, ""},
 		{"alice", MySQL, "SELECT @@session.auto_increment_increment, @@character_set_client, @@max_allowed_packet, @@init_connect", allowed, ""},
 		{"alice", MySQL, "SHOW TABLES", allowed, ""},
+		{"alice", MySQL, connectorJStartup, allowed, ""},
+		{"alice", MySQL, "SELECT @@max_allowed_packet,@@system_time_zone,@@time_zone,@@auto_increment_increment", allowed, ""},
+		{"alice", MySQL, "DESCRIBE orders", allowed, ""},
 		{"alice", MySQL, "SHOW TABLES FROM shop", allowed, ""},
 		{"alice", MySQL, "SHOW VARIABLES LIKE 'max_allowed_packet'", allowed, ""},
 		{"alice", MySQL, "SHOW WARNINGS", allowed, ""}, // no masks, no filters

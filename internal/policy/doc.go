@@ -13,8 +13,12 @@
 // reads text are pinned, ambiguous text and SQL the parser cannot see are
 // refused), grants of the
 // user's roles on the tables, columns, functions and privileged
-// statements found, row filters, the masking check (statements that would
-// compute on or move masked columns are refused), and the SQL firewall (structural
+// statements found, row filters, the side-channel check (restricted
+// sessions may not read other sessions, server configuration, credentials
+// or planner statistics, and their catalogue listings are cut to their
+// own database; exposure.go, filterscope.go), the masking check
+// (statements that would compute on, filter on or move masked columns are
+// refused), and the SQL firewall (structural
 // injection findings, libinjection on literals and, in learn/enforce
 // modes, the per-user allow-list of fingerprints).
 //

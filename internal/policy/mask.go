@@ -125,7 +125,10 @@ func (ms *Masks) covers(u sqlparse.ColumnUse) bool {
 }
 
 // review refuses statements that would let masked values out unmasked:
-// computed on, copied elsewhere, or passed through where the result does
+// computed on, copied elsewhere, compared or converted where a row count
+// or an error message would show them (a filter is an oracle: WHERE
+// email LIKE 'a%' halves the candidates; WHERE email::int = 1 prints
+// the value in the error), or passed through where the result does
 // not say which column a value came from (nested says whether the server
 // reports the origin of a column passed through a subquery). Otherwise
 // it lists the masked columns the statements return ("table.column",
@@ -141,11 +144,13 @@ func (ms *Masks) review(req Request, stmts []sqlparse.Statement, nested bool) (m
 			}
 		}
 		for _, u := range st.Columns {
-			if u.Use == sqlparse.UseFilter || !ms.covers(u) {
+			if u.Use == sqlparse.UseRead || !ms.covers(u) {
 				continue
 			}
 			t := sqlparse.Table{Schema: u.Schema, Name: u.Table}.String()
 			switch {
+			case u.Use == sqlparse.UseFilter:
+				return nil, maskDenial(req, t, u.Column, "it may not decide which rows are returned or in what order (WHERE, JOIN, GROUP BY, ORDER BY, HAVING, EXPLAIN): comparisons and conversion errors would reveal its values")
 			case u.Use == sqlparse.UseDerived:
 				return nil, maskDenial(req, t, u.Column, "it can be selected only as it is, not computed on, combined by a set operation, or stored elsewhere")
 			case u.Use == sqlparse.UseNested && !nested:

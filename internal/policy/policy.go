@@ -404,6 +404,10 @@ func (p *Policy) decide(req Request) Decision {
 		}
 		dec.SQL = sql
 	}
+	if den := p.scopeExposure(req, a.stmts, masks, &dec); den != nil {
+		dec.Denial = den
+		return dec
+	}
 	if masks != nil {
 		masked, den := masks.review(req, a.stmts, req.Dialect == Postgres)
 		if den != nil {

@@ -25,9 +25,12 @@ const (
 	// table, a variable or a view: the result does not show which column
 	// they came from.
 	UseDerived
+	// UseRead: selected as they are by a subquery or CTE in FROM and
+	// handed to the query around it, whose own use of them is listed too.
+	UseRead
 )
 
-var useNames = [...]string{"filter", "output", "nested", "derived"}
+var useNames = [...]string{"filter", "output", "nested", "derived", "read"}
 
 func (u Use) String() string { return useNames[u] }
 
@@ -113,11 +116,17 @@ func (s *source) rename(names []string) {
 // scope is the relations one SELECT, UPDATE or DELETE reads, by the name
 // (alias or table name) its expressions use, and the CTEs it may name.
 type scope struct {
-	byName  map[string]*source
-	order   []*source
-	ctes    map[string]*source
-	outputs []string // output column names (ORDER BY may use them)
-	parent  *scope
+	byName map[string]*source
+	order  []*source
+	ctes   map[string]*source
+	// outputs are the select list's column names with the base columns
+	// each passes on as it is (ORDER BY, and in MySQL GROUP BY and HAVING,
+	// may name them).
+	outputs map[string][]ColumnUse
+	// alsoInputs: a name that is an output column may also be an input
+	// column (GROUP BY, HAVING): both are taken.
+	alsoInputs bool
+	parent     *scope
 }
 
 func newScope(parent *scope) *scope {
@@ -193,10 +202,15 @@ func (w columns) resolve(sc *scope, qual []string, col string) []resolved {
 	if n == nil {
 		return nil
 	}
-	if col != "*" && slices.Contains(n.outputs, col) {
-		return nil // an output column named in ORDER BY
+	var out []resolved
+	if o, ok := n.outputs[col]; ok && col != "*" {
+		// An output column named in ORDER BY: its values are those of
+		// the base columns it passes on (none for a computed one).
+		out = append(out, resolved{&source{}, o})
+		if !n.alsoInputs {
+			return out
+		}
 	}
-	out := make([]resolved, 0, len(n.order))
 	for _, s := range n.order {
 		out = append(out, resolved{s, get(s)})
 	}
@@ -239,7 +253,7 @@ func (w columns) target(sc *scope, qual []string, col string, use Use) []ColumnU
 		case use == UseOutput && r.src.table == nil:
 			w.add(r.origins, UseNested)
 		case use == UseNested:
-			w.add(r.origins, UseFilter) // read; the outer query says how it is used
+			w.add(r.origins, UseRead) // the outer query says how it is used
 		default:
 			w.add(r.origins, use)
 		}
@@ -285,6 +299,7 @@ func pgColumns(st *Statement, top protoreflect.Message) {
 		use = UseFilter // a plan shows no values
 	}
 	w.pgNode(top, nil, use)
+	pgExposures(st, top)
 }
 
 // pgNode walks m, whose values are used as use says.
@@ -413,10 +428,18 @@ func (w columns) pgFrom(parent *scope, from []*pg_query.Node, rel *pg_query.Rang
 				return
 			}
 			sc.add(name, &source{table: &Table{Schema: rv.Schemaname, Name: rv.Relname}})
+		case n.GetRangeTableSample() != nil:
+			// TABLESAMPLE reads its relation as it is.
+			ts := n.GetRangeTableSample()
+			add(ts.Relation)
+			w.pgList(ts.Args, sc, UseFilter)
+			w.pgNode(protoMsg(ts.Repeatable), sc, UseFilter)
 		case n.GetJoinExpr() != nil:
 			j := n.GetJoinExpr()
+			first := len(sc.order)
 			add(j.Larg)
 			add(j.Rarg)
+			w.joinColumns(sc.order[first:], pgNames(j.UsingClause), j.IsNatural)
 			defer w.pgNode(protoMsg(j.Quals), sc, UseFilter)
 		case n.GetRangeSubselect() != nil:
 			rs := n.GetRangeSubselect()
@@ -448,6 +471,20 @@ func (w columns) pgFrom(parent *scope, from []*pg_query.Node, rel *pg_query.Rang
 	return sc
 }
 
+// joinColumns records the columns a join compares without naming them
+// in an expression: USING (a, b) on both sides, and for a NATURAL join
+// every column of both sides.
+func (w columns) joinColumns(srcs []*source, using []string, natural bool) {
+	for _, s := range srcs {
+		if natural {
+			w.add(s.all(), UseFilter)
+		}
+		for _, c := range using {
+			w.add(s.lookup(strings.ToLower(c)), UseFilter)
+		}
+	}
+}
+
 // pgSelect walks a SELECT whose select list is used as use says and
 // returns it as a relation (for FROM and CTEs).
 func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
@@ -469,6 +506,7 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	}
 	sc = w.pgFrom(sc, x.FromClause, nil, use)
 	src := &source{}
+	var pos positions
 	for _, t := range x.TargetList {
 		rt := t.GetResTarget()
 		if rt == nil {
@@ -478,28 +516,103 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 		if cr == nil {
 			w.pgNode(protoMsg(rt.Val), sc, exprUse(use))
 			src.outputs = append(src.outputs, output{name: strings.ToLower(rt.Name)})
+			pos.add(nil, false)
 			continue
 		}
 		qual, col := pgRefName(cr)
 		if col == "" {
 			continue
 		}
-		src.addTarget(col, rt.Name, w.target(sc, qual, col, use))
+		origins := w.target(sc, qual, col, use)
+		src.addTarget(col, rt.Name, origins)
+		pos.add(origins, col == "*")
+	}
+	for _, n := range []*pg_query.Node{x.WhereClause, x.LimitCount, x.LimitOffset} {
+		w.pgNode(protoMsg(n), sc, UseFilter)
+	}
+	// GROUP BY and HAVING may name output columns, or their positions;
+	// ORDER BY too, and prefers them to input columns.
+	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
+	for _, l := range [][]*pg_query.Node{x.GroupClause, x.DistinctClause} {
+		for _, n := range l {
+			w.byPosition(&pos, pgPosition(n))
+		}
 	}
 	for _, n := range [][]*pg_query.Node{x.GroupClause, x.WindowClause, x.DistinctClause} {
 		w.pgList(n, sc, UseFilter)
 	}
-	for _, n := range []*pg_query.Node{x.WhereClause, x.HavingClause, x.LimitCount, x.LimitOffset} {
-		w.pgNode(protoMsg(n), sc, UseFilter)
-	}
-	// ORDER BY may name output columns.
-	for _, t := range x.TargetList {
-		if rt := t.GetResTarget(); rt != nil && rt.Name != "" {
-			sc.outputs = append(sc.outputs, strings.ToLower(rt.Name))
+	w.pgNode(protoMsg(x.HavingClause), sc, UseFilter)
+	sc.alsoInputs = false
+	for _, n := range x.SortClause {
+		if sb := n.GetSortBy(); sb != nil {
+			w.byPosition(&pos, pgPosition(sb.Node))
 		}
 	}
 	w.pgList(x.SortClause, sc, UseFilter)
 	return src
+}
+
+// pgPosition returns k for an integer constant (ORDER BY k, GROUP BY k:
+// the k-th output column), or 0.
+func pgPosition(n *pg_query.Node) int {
+	if c := n.GetAConst(); c != nil && c.GetIval() != nil {
+		return int(c.GetIval().Ival)
+	}
+	return 0
+}
+
+// byPosition records the base columns behind output column k (ORDER BY
+// k, GROUP BY k) as filters. The columns then depend on a literal's
+// value, so texts that differ only in it may not share the analysis.
+func (w columns) byPosition(p *positions, k int) {
+	if k == 0 {
+		return
+	}
+	w.st.ValueSensitive = true
+	w.add(p.at(k), UseFilter)
+}
+
+// positions are the base columns behind each output column of a select
+// list, for ORDER BY and GROUP BY by position.
+type positions struct {
+	each [][]ColumnUse
+	all  []ColumnUse
+	star bool // past a star, positions are not known
+}
+
+func (p *positions) add(origins []ColumnUse, star bool) {
+	if !p.star {
+		p.each = append(p.each, origins)
+	}
+	p.star = p.star || star
+	p.all = append(p.all, origins...)
+}
+
+// at returns the base columns behind output column k (1-based; 0: none).
+func (p *positions) at(k int) []ColumnUse {
+	switch {
+	case k <= 0:
+		return nil
+	case k <= len(p.each) && !(p.star && k == len(p.each)):
+		return p.each[k-1]
+	case p.star:
+		return p.all
+	}
+	return nil
+}
+
+// named adds the named output columns of a select list to outputs.
+func (s *source) named(outputs map[string][]ColumnUse) map[string][]ColumnUse {
+	for _, o := range s.outputs {
+		if o.name == "" {
+			continue
+		}
+		if outputs == nil {
+			outputs = map[string][]ColumnUse{}
+		}
+		outputs[o.name] = append(outputs[o.name], o.origins...)
+	}
+	return outputs
 }
 
 // addTarget adds the output of a bare column (or star) of a select list,
@@ -533,6 +646,7 @@ func myColumns(st *Statement, n ast.StmtNode) {
 		use = UseFilter
 	}
 	w.myNode(n, nil, use)
+	myExposures(st, n)
 }
 
 // myVisit walks a subtree, handing statements and column names to the
@@ -652,10 +766,16 @@ func (w columns) myFrom(parent *scope, refs *ast.TableRefsClause, use Use) *scop
 	add = func(n ast.ResultSetNode) {
 		switch x := n.(type) {
 		case *ast.Join:
+			first := len(sc.order)
 			add(x.Left)
 			if x.Right != nil {
 				add(x.Right)
 			}
+			using := make([]string, len(x.Using))
+			for i, c := range x.Using {
+				using[i] = c.Name.O
+			}
+			w.joinColumns(sc.order[first:], using, x.NaturalJoin)
 			if x.On != nil {
 				defer w.myNode(x.On.Expr, sc, UseFilter)
 			}
@@ -717,6 +837,7 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 	}
 	sc = w.myFrom(sc, x.From, use)
 	src := &source{}
+	var pos positions
 	if x.Fields != nil {
 		for _, f := range x.Fields.Fields {
 			var qual []string
@@ -732,36 +853,49 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 				if !ok {
 					w.myNode(f.Expr, sc, exprUse(use))
 					src.outputs = append(src.outputs, output{name: f.AsName.L})
+					pos.add(nil, false)
 					continue
 				}
 				qual, col = myQual(cn.Name), cn.Name.Name.O
 			}
-			src.addTarget(col, f.AsName.O, w.target(sc, qual, col, use))
+			origins := w.target(sc, qual, col, use)
+			src.addTarget(col, f.AsName.O, origins)
+			pos.add(origins, col == "*")
 		}
 	}
 	w.myNode(x.Where, sc, UseFilter)
+	if x.Limit != nil {
+		w.myNode(x.Limit, sc, UseFilter)
+	}
+	// GROUP BY, HAVING and ORDER BY may name output columns, or their
+	// positions.
+	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
 	if x.GroupBy != nil {
+		for _, it := range x.GroupBy.Items {
+			w.byPosition(&pos, myPosition(it.Expr))
+		}
 		w.myNode(x.GroupBy, sc, UseFilter)
 	}
 	if x.Having != nil {
 		w.myNode(x.Having, sc, UseFilter)
 	}
-	if x.Limit != nil {
-		w.myNode(x.Limit, sc, UseFilter)
-	}
 	for i := range x.WindowSpecs {
 		w.myNode(&x.WindowSpecs[i], sc, UseFilter)
 	}
+	sc.alsoInputs = false
 	if x.OrderBy != nil {
-		// ORDER BY may name output columns.
-		if x.Fields != nil {
-			for _, f := range x.Fields.Fields {
-				if f.AsName.L != "" {
-					sc.outputs = append(sc.outputs, f.AsName.L)
-				}
-			}
+		for _, it := range x.OrderBy.Items {
+			w.byPosition(&pos, myPosition(it.Expr))
 		}
 		w.myNode(x.OrderBy, sc, UseFilter)
 	}
 	return src
+}
+
+// myPosition returns k for ORDER BY k or GROUP BY k, or 0.
+func myPosition(e ast.ExprNode) int {
+	if p, ok := e.(*ast.PositionExpr); ok && p.P == nil {
+		return p.N
+	}
+	return 0
 }

@@ -30,9 +30,9 @@ func TestColumns(t *testing.T) {
 		{"SELECT name FROM customers c JOIN orders o ON o.cid = c.id", "customers.name:output orders.cid:filter orders.name:output customers.id:filter"},
 		{"SELECT id FROM customers WHERE id IN (SELECT cid FROM orders WHERE total > 1)", "customers.id:filter customers.id:output orders.cid:filter orders.total:filter"},
 		{"SELECT lower(name) AS n FROM customers ORDER BY n", "customers.name:derived"},
-		{"SELECT name AS email FROM customers WHERE email = 'x' ORDER BY email", "customers.name:output customers.email:filter"},
-		{"WITH x AS (SELECT ssn FROM people) SELECT * FROM x", "people.ssn:filter people.ssn:nested"},
-		{"WITH x AS (SELECT ssn FROM people) SELECT upper(ssn) FROM x", "people.ssn:filter people.ssn:derived"},
+		{"SELECT name AS email FROM customers WHERE email = 'x' ORDER BY email", "customers.email:filter customers.name:filter customers.name:output"},
+		{"WITH x AS (SELECT ssn FROM people) SELECT * FROM x", "people.ssn:nested people.ssn:read"},
+		{"WITH x AS (SELECT ssn FROM people) SELECT upper(ssn) FROM x", "people.ssn:derived people.ssn:read"},
 		{"SELECT count(*) FROM customers", ""},
 		{"SELECT upper(email), length(name) FROM customers", "customers.email:derived customers.name:derived"},
 		{"SELECT (SELECT email FROM customers LIMIT 1)", "customers.email:derived"},
@@ -41,13 +41,27 @@ func TestColumns(t *testing.T) {
 		{"INSERT INTO copy SELECT email FROM customers", "customers.email:derived"},
 		{"DELETE FROM customers WHERE email LIKE 'a%'", "customers.email:filter"},
 		{"SELECT s.ssn FROM public.people s", "public.people.ssn:output"},
-		{"SELECT d.x FROM (SELECT ssn AS x FROM people) d", "people.ssn:filter people.ssn:nested"},
-		{"SELECT 1 FROM (SELECT ssn AS x FROM people) d", "people.ssn:filter"},
-		{"SELECT concat(d.x, 'a') FROM (SELECT ssn AS x FROM people) d", "people.ssn:filter people.ssn:derived"},
-		{"SELECT * FROM (SELECT * FROM people) d", "people.*:filter people.*:nested"},
-		{"SELECT d.ssn || '' FROM (SELECT * FROM people) d", "people.*:filter people.ssn:derived"},
+		{"SELECT d.x FROM (SELECT ssn AS x FROM people) d", "people.ssn:nested people.ssn:read"},
+		{"SELECT 1 FROM (SELECT ssn AS x FROM people) d", "people.ssn:read"},
+		{"SELECT concat(d.x, 'a') FROM (SELECT ssn AS x FROM people) d", "people.ssn:derived people.ssn:read"},
+		{"SELECT * FROM (SELECT * FROM people) d", "people.*:nested people.*:read"},
+		{"SELECT d.ssn || '' FROM (SELECT * FROM people) d", "people.*:read people.ssn:derived"},
 		{"CREATE VIEW v AS SELECT ssn FROM people", "people.ssn:derived"},
 		{"EXPLAIN SELECT upper(ssn) FROM people", "people.ssn:filter"},
+		// Ordering and grouping by an output column's alias or position
+		// use the base column behind it.
+		{"SELECT email AS e FROM customers ORDER BY e", "customers.email:filter customers.email:output"},
+		{"SELECT id, email FROM customers ORDER BY 2", "customers.email:filter customers.email:output customers.id:output"},
+		{"SELECT id, email FROM customers ORDER BY 1", "customers.email:output customers.id:filter customers.id:output"},
+		{"SELECT id, email FROM customers GROUP BY 2, 1", "customers.email:filter customers.email:output customers.id:filter customers.id:output"},
+		{"SELECT email AS e, count(*) FROM customers GROUP BY e", "customers.e:filter customers.email:filter customers.email:output"},
+		{"SELECT email AS e, count(*) FROM customers GROUP BY e HAVING e LIKE 'a%'", "customers.e:filter customers.email:filter customers.email:output"},
+		{"SELECT * FROM customers ORDER BY 3", "customers.*:filter customers.*:output"},
+		{"SELECT id, * FROM customers ORDER BY 1", "customers.*:output customers.id:filter customers.id:output"},
+		{"SELECT d.e FROM (SELECT email AS e FROM customers) d ORDER BY 1", "customers.email:filter customers.email:nested customers.email:read"},
+		{"SELECT 1 FROM customers WHERE CAST(email AS DECIMAL) = 1", "customers.email:filter"},
+		{"SELECT c.id FROM customers c JOIN guesses g USING (email)", "customers.email:filter customers.id:output guesses.email:filter"},
+		{"SELECT c.id FROM customers c NATURAL JOIN guesses g", "customers.*:filter customers.id:output guesses.*:filter"},
 	}
 	pgOnly := []struct{ sql, want string }{
 		{"SELECT c FROM customers c", "customers.*:derived customers.c:output"},
@@ -55,11 +69,16 @@ func TestColumns(t *testing.T) {
 		{"SELECT email INTO t2 FROM customers", "customers.email:derived"},
 		{"UPDATE customers SET name = 'a' WHERE id = 1 RETURNING email", "customers.email:derived customers.id:filter"},
 		{"COPY (SELECT email FROM customers) TO STDOUT", "customers.email:derived"},
-		{"SELECT d.a FROM (SELECT ssn, name FROM people) AS d(a, b)", "people.name:filter people.ssn:filter people.ssn:nested"},
+		{"SELECT email FROM customers TABLESAMPLE SYSTEM (50) WHERE email::int = 1", "customers.email:filter customers.email:output"},
+		{"SELECT 1 FROM ONLY customers WHERE email::inet IS NULL", "customers.email:filter"},
+		{"SELECT id FROM customers ORDER BY to_date(email, 'YYYY')", "customers.email:filter customers.id:output"},
+		{"SELECT d.a FROM (SELECT ssn, name FROM people) AS d(a, b)", "people.name:read people.ssn:nested people.ssn:read"},
 	}
 	myOnly := []struct{ sql, want string }{
 		{"SELECT email FROM customers INTO OUTFILE '/tmp/x'", "customers.email:derived"},
 		{"SELECT @v := email FROM customers", "customers.email:derived"},
+		{"SELECT 1 FROM customers WHERE (@x := email) IS NOT NULL", "customers.email:filter"},
+		{"SELECT id FROM customers WHERE CAST(email AS SIGNED) = 1", "customers.email:filter customers.id:output"},
 	}
 	check := func(name string, parse func(string) ([]Statement, error), sql, wantS string) {
 		t.Helper()

@@ -30,8 +30,11 @@
 // through aliases, joins, subqueries and CTEs) and its Shape: structural
 // facts such as OR-ed tautologies, comparisons of constants, operators on
 // bare literals and UNION arms without tables, which the firewall reads.
+// Exposes lists the server state a statement reads besides tables (SHOW
+// targets, current_setting names, MySQL system variables).
 // RewritePostgres and RewriteMySQL add row-filter predicates to the parse
-// tree and print it back (pg_query's deparser, TiDB's restorer).
+// tree and print it back (pg_query's deparser, TiDB's restorer); a
+// filtered table named where no predicate can be added refuses the text.
 //
 // Before any parse (and rewrite), a linear lexical pre-scan applies the
 // parser limits (Limits: length, tokens, estimated tree depth, MySQL

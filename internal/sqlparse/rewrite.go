@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -86,7 +87,9 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 		f     RowFilter
 	}
 	var targets []target
-	covered := map[*pg_query.RangeVar]bool{}
+	// Every reference to a filtered table must be one the filter is
+	// added to (or an INSERT target): any other form refuses the text.
+	handled := map[*pg_query.RangeVar]bool{}
 	for _, raw := range tree.Stmts {
 		walk(raw.Stmt.ProtoReflect(), func(m protoreflect.Message) {
 			var where **pg_query.Node
@@ -99,6 +102,32 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 				where, from, rel = &x.WhereClause, x.FromClause, x.Relation
 			case *pg_query.DeleteStmt:
 				where, from, rel = &x.WhereClause, x.UsingClause, x.Relation
+			case *pg_query.InsertStmt:
+				// Rows it adds are the client's own; rows an ON CONFLICT
+				// DO UPDATE would change must pass the filter.
+				handled[x.Relation] = true
+				if oc := x.OnConflictClause; oc != nil && oc.Action == pg_query.OnConflictAction_ONCONFLICT_UPDATE && x.Relation != nil {
+					for _, f := range filters {
+						if f.matches(x.Relation.Schemaname, x.Relation.Relname, defSchema) {
+							alias := x.Relation.Relname
+							if x.Relation.Alias != nil && x.Relation.Alias.Aliasname != "" {
+								alias = x.Relation.Alias.Aliasname
+							}
+							targets = append(targets, target{&oc.WhereClause, alias, f})
+						}
+					}
+				}
+				return
+			case *pg_query.LockingClause:
+				for _, n := range x.LockedRels {
+					handled[n.GetRangeVar()] = true // names FROM items
+				}
+				return
+			case *pg_query.CopyStmt:
+				if x.IsFrom {
+					handled[x.Relation] = true // COPY … FROM adds rows
+				}
+				return
 			default:
 				return
 			}
@@ -107,7 +136,7 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 				rvs = append(rvs, rel)
 			}
 			for _, rv := range rvs {
-				covered[rv] = true
+				handled[rv] = true
 				for _, f := range filters {
 					if f.matches(rv.Schemaname, rv.Relname, defSchema) {
 						alias := rv.Relname
@@ -120,8 +149,21 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 			}
 		})
 	}
-	if err := pgCheckFilterScope(tree, covered, defSchema, filters); err != nil {
-		return "", false, err
+	for _, raw := range tree.Stmts {
+		var bad *pg_query.RangeVar
+		walk(raw.Stmt.ProtoReflect(), func(m protoreflect.Message) {
+			if rv, ok := m.Interface().(*pg_query.RangeVar); ok && bad == nil && !handled[rv] {
+				for _, f := range filters {
+					if f.matches(rv.Schemaname, rv.Relname, defSchema) {
+						bad = rv
+					}
+				}
+			}
+		})
+		if bad != nil {
+			return "", false, fmt.Errorf("%w: table %s has a row filter and is named where the filter cannot be added (%s)",
+				ErrFilterForm, Table{Schema: bad.Schemaname, Name: bad.Relname}, pgNodeName(raw.Stmt))
+		}
 	}
 	if len(targets) == 0 {
 		return sql, false, nil
@@ -132,10 +174,13 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 			return "", false, err
 		}
 		pgQualify(pred, t.alias)
+		// The filter comes first, so that the server evaluates it before
+		// the client's conditions where their costs tie: a condition that
+		// fails on another tenant's row would print that row's value.
 		if *t.where == nil {
 			*t.where = pred
 		} else {
-			*t.where = pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, []*pg_query.Node{*t.where, pred}, -1)
+			*t.where = pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, []*pg_query.Node{pred, *t.where}, -1)
 		}
 	}
 	out, err := pg_query.Deparse(tree)
@@ -145,8 +190,23 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 	return out, true, nil
 }
 
-// pgFromRangeVars lists the tables of a FROM list, through joins; derived
-// tables are SELECTs of their own and get their filters there.
+// ErrFilterForm is returned when a filtered table is named in a form
+// the rewrite does not add filters to (MERGE, COPY … TO, TRUNCATE, DDL,
+// INSERT … ON DUPLICATE KEY UPDATE, REPLACE…).
+var ErrFilterForm = errors.New("row filter not applicable")
+
+func pgNodeName(n *pg_query.Node) string {
+	name := ""
+	n.ProtoReflect().Range(func(_ protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		name = string(v.Message().Descriptor().Name())
+		return false
+	})
+	return name
+}
+
+// pgFromRangeVars lists the tables of a FROM list, through joins and
+// TABLESAMPLE; derived tables are SELECTs of their own and get their
+// filters there.
 func pgFromRangeVars(from []*pg_query.Node) []*pg_query.RangeVar {
 	var out []*pg_query.RangeVar
 	var add func(n *pg_query.Node)
@@ -158,7 +218,7 @@ func pgFromRangeVars(from []*pg_query.Node) []*pg_query.RangeVar {
 			out = append(out, rv)
 		}
 		if ts := n.GetRangeTableSample(); ts != nil {
-			add(ts.Relation) // TABLESAMPLE: the statement's WHERE filters the sample
+			add(ts.Relation)
 		}
 		if j := n.GetJoinExpr(); j != nil {
 			add(j.Larg)
@@ -210,8 +270,10 @@ func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, err
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %s", ErrSyntax, err.Error())
 	}
-	if err := myCheckFilterScope(nodes, defSchema, filters); err != nil {
-		return "", false, err
+	for _, n := range nodes {
+		if err := myFilterCoverage(n, defSchema, filters); err != nil {
+			return "", false, err
+		}
 	}
 	c := &myRewriter{defSchema: defSchema, filters: filters}
 	for _, n := range nodes {
@@ -286,7 +348,8 @@ func (r *myRewriter) Enter(n ast.Node) (ast.Node, bool) {
 			if *where == nil {
 				*where = pred
 			} else {
-				*where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: &ast.ParenthesesExpr{Expr: *where}, R: pred}
+				// The filter first (see RewritePostgres).
+				*where = &ast.BinaryOperationExpr{Op: opcode.LogicAnd, L: pred, R: &ast.ParenthesesExpr{Expr: *where}}
 			}
 			r.changed = true
 		}
@@ -326,3 +389,65 @@ func (q *myQualifier) Enter(n ast.Node) (ast.Node, bool) {
 }
 
 func (q *myQualifier) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
+// myFilterCoverage refuses a statement that names a filtered table
+// anywhere but where the rewrite adds the filter: the FROM of a SELECT,
+// UPDATE or DELETE, or the target of a plain INSERT.
+func myFilterCoverage(n ast.StmtNode, defSchema string, filters []RowFilter) error {
+	v := &myCoverage{handled: map[*ast.TableName]bool{}}
+	n.Accept(v)
+	for _, t := range v.names {
+		if v.handled[t] {
+			continue
+		}
+		for _, f := range filters {
+			if f.matches(t.Schema.O, t.Name.O, defSchema) {
+				return fmt.Errorf("%w: table %s has a row filter and is named where the filter cannot be added (%s)",
+					ErrFilterForm, Table{Schema: t.Schema.O, Name: t.Name.O}, strings.TrimPrefix(fmt.Sprintf("%T", n), "*ast."))
+			}
+		}
+	}
+	return nil
+}
+
+type myCoverage struct {
+	handled map[*ast.TableName]bool
+	names   []*ast.TableName
+}
+
+func (v *myCoverage) Enter(n ast.Node) (ast.Node, bool) {
+	var refs *ast.TableRefsClause
+	switch x := n.(type) {
+	case *ast.SelectStmt:
+		if x.Kind == ast.SelectStmtKindSelect {
+			refs = x.From
+		}
+	case *ast.UpdateStmt:
+		refs = x.TableRefs
+	case *ast.DeleteStmt:
+		refs = x.TableRefs
+		if x.Tables != nil {
+			for _, t := range x.Tables.Tables {
+				v.handled[t] = true // names FROM items
+			}
+		}
+	case *ast.InsertStmt:
+		if !x.IsReplace && len(x.OnDuplicate) == 0 {
+			refs = x.Table
+		}
+	case *ast.ShowStmt:
+		if x.Table != nil {
+			v.handled[x.Table] = true // describes the table
+		}
+	case *ast.TableName:
+		v.names = append(v.names, x)
+	}
+	if refs != nil && refs.TableRefs != nil {
+		for _, ts := range myTableSources(refs.TableRefs) {
+			v.handled[ts.Source.(*ast.TableName)] = true
+		}
+	}
+	return n, false
+}
+
+func (v *myCoverage) Leave(n ast.Node) (ast.Node, bool) { return n, true }

@@ -96,6 +96,9 @@ type Statement struct {
 	// statement's tables, columns, functions and settings are those of
 	// the prepared text.
 	Prepared bool
+	// Exposes lists server state beyond the tables that the statement
+	// reads: SHOW targets, settings and system variables (exposure.go).
+	Exposes []string
 	// Fingerprint identifies the statement with its literals normalised.
 	Fingerprint string
 	// Text is the statement's own text within the parsed string.

@@ -58,6 +58,7 @@ func (s *session) exchange(ctx context.Context) error {
 			}
 			s.toClient(msg)
 		case *pgproto3.ErrorResponse:
+			s.gate.Masks().ScrubError(&m.Detail, &m.Where)
 			s.cycleErr = true
 			if s.run != nil && s.runErr == "" {
 				s.runErr = m.Code

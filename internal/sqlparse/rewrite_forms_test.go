@@ -31,8 +31,8 @@ func TestRewritePostgresFilterScope(t *testing.T) {
 	} {
 		out, _, err := RewritePostgres(tc.sql, "public", fs)
 		if tc.refuse {
-			if !errors.Is(err, ErrUnfilterable) {
-				t.Errorf("%s: %v, want ErrUnfilterable", tc.sql, err)
+			if !errors.Is(err, ErrFilterForm) {
+				t.Errorf("%s: %v, want ErrFilterForm", tc.sql, err)
 			}
 			continue
 		}
@@ -68,7 +68,7 @@ func TestRewriteMySQLFilterScope(t *testing.T) {
 		{sql: "SELECT 1; TRUNCATE ORDERS", refuse: true},
 	} {
 		_, _, err := RewriteMySQL(tc.sql, "shop", fs)
-		if tc.refuse != errors.Is(err, ErrUnfilterable) || !tc.refuse && err != nil {
+		if tc.refuse != errors.Is(err, ErrFilterForm) || !tc.refuse && err != nil {
 			t.Errorf("%s: %v, refuse %v", tc.sql, err, tc.refuse)
 		}
 	}

@@ -15,4 +15,9 @@
 // primary, before it is rebuilt as a replica) does not take the writes
 // back from its promoted successor. Before any check has answered, the
 // configured primary serves. Reads are placed by route.Decide.
+//
+// Two small pieces both relays share live here too: Logins, the backend
+// logins of a database's identities (the role mapping and the rotated
+// passwords), and Sessions, the count of client sessions that lets a
+// replaced relay close when its last one ends.
 package cluster

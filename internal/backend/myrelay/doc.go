@@ -31,4 +31,8 @@
 // KILL QUERY from another session (or the client hanging up mid-query)
 // runs KILL QUERY for the attached connection's thread on a separate
 // connection to the server.
+//
+// Backend logins work as in pgrelay: a pool pair per server and login
+// (cluster.Logins), COM_RESET_CONNECTION when another gateway user's
+// session takes a connection, and Retire for a relay a reload replaced.
 package myrelay

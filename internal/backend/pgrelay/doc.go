@@ -15,6 +15,14 @@
 // statement attaches to a replica chosen by package route instead; a
 // write later in such a batch is refused with 25006.
 //
+// Backend logins (identity.go, cluster.Logins): a database may map
+// gateway roles to backend logins of their own; each server then has a
+// pool per login, a session takes connections only from its login's
+// pools, and a connection taken by another gateway user's session is
+// reset (DISCARD ALL) before that user's statements run. A relay that a
+// reload replaces (Retire) serves the sessions that began on it until the
+// last one ends, then closes.
+//
 // A session (one per client, on the client's goroutine) holds a backend
 // connection only while it needs one: for its whole life in session mode
 // or once pinned, for a transaction in transaction mode, for a statement

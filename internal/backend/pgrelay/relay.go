@@ -80,10 +80,9 @@ type server struct {
 	// pools holds a pool per backend login (by login index): connections
 	// never pass from one login to another.
 	pools []atomic.Pointer[pool.Pool[*backendConn]]
+	// last are the last counts each pool reported, summed for the metrics.
+	last []atomic.Pointer[pool.Stats]
 }
-
-// pool is the server's pool of login 0 (the DSN's).
-func (s *server) pool() *pool.Pool[*backendConn] { return s.pools[0].Load() }
 
 // stats adds up the pools of every login.
 func (s *server) stats() pool.Stats {
@@ -119,7 +118,8 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 		}
 		cc.OnNotice = nil
 		cc.OnNotification = nil
-		srv := &server{index: i, name: name, dsn: dsn, pools: make([]atomic.Pointer[pool.Pool[*backendConn]], r.logins.Len())}
+		srv := &server{index: i, name: name, dsn: dsn, pools: make([]atomic.Pointer[pool.Pool[*backendConn]], r.logins.Len()),
+			last: make([]atomic.Pointer[pool.Stats], r.logins.Len())}
 		srv.connCfg.Store(cc)
 		r.servers = append(r.servers, srv)
 	}
@@ -153,8 +153,16 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 				TimedOut: timeouts.Inc,
 				Closed:   func(reason string) { m.PoolConnsClosed.WithLabelValues(db.Name, reason).Inc() },
 				Changed: func(s pool.Stats) {
-					idle.Set(float64(s.Idle))
-					inUse.Set(float64(s.InUse))
+					srv.last[login].Store(&s)
+					var i, u int
+					for k := range srv.last {
+						if st := srv.last[k].Load(); st != nil {
+							i += st.Idle
+							u += st.InUse
+						}
+					}
+					idle.Set(float64(i))
+					inUse.Set(float64(u))
 				},
 			},
 		})

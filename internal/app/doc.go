@@ -22,6 +22,13 @@
 // apply at once. Goroutines besides the listeners': the store watcher,
 // the file watcher, the health checkers (one per server).
 //
+// Backend logins: building a state provisions the logins of databases
+// with provision: true (package provision) before their relays serve;
+// admission refuses users whose roles map no login; the data APIs take
+// the source of the caller's login (sources.go, one pool per login). A
+// relay that a reload replaces is retired, not closed: its sessions end
+// on it.
+//
 // The admin API sees the app through adminGateway (admin.go, store.go):
 // sessions from the wire servers' registries, pools and breakers from
 // the relays, denials and statement statistics from observe.

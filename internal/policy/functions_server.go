@@ -20,17 +20,17 @@ var serverStateFunctions = map[string]string{
 	"pg_stat_reset_slru": classAdmin, "pg_stat_reset_replication_slot": classAdmin,
 	"pg_stat_reset_subscription_stats": classAdmin, "pg_stat_statements_reset": classAdmin,
 	// write-ahead log and logical decoding
-	"pg_logical_emit_message": classAdmin,
+	"pg_logical_emit_message":     classAdmin,
 	"pg_logical_slot_get_changes": classAdmin, "pg_logical_slot_peek_changes": classAdmin,
 	"pg_logical_slot_get_binary_changes": classAdmin, "pg_logical_slot_peek_binary_changes": classAdmin,
 	"pg_replication_slot_advance": classAdmin, "pg_copy_logical_replication_slot": classAdmin,
 	"pg_copy_physical_replication_slot": classAdmin,
-	"pg_replication_origin_create": classAdmin, "pg_replication_origin_drop": classAdmin,
+	"pg_replication_origin_create":      classAdmin, "pg_replication_origin_drop": classAdmin,
 	"pg_replication_origin_advance": classAdmin, "pg_replication_origin_session_setup": classAdmin,
 	"pg_replication_origin_session_reset": classAdmin, "pg_replication_origin_xact_setup": classAdmin,
 	"pg_replication_origin_xact_reset": classAdmin, "pg_replication_origin_session_progress": classAdmin,
 	"pg_replication_origin_progress": classAdmin,
-	"pg_wal_replay_pause": classAdmin, "pg_wal_replay_resume": classAdmin,
+	"pg_wal_replay_pause":            classAdmin, "pg_wal_replay_resume": classAdmin,
 	// the server's catalogue and log
 	"pg_import_system_collations": classAdmin, "pg_log_backend_memory_contexts": classAdmin,
 }

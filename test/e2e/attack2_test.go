@@ -164,3 +164,107 @@ roles:
 		t.Errorf("granted reset left %d sequential scans counted", n)
 	}
 }
+
+// TestAttackUnloggedSettings: a restricted gateway user on a database
+// whose DSN login is a superuser (PostgreSQL) or has SUPER (MariaDB)
+// changes the session settings that only such a login may change and
+// that take its statements out of the server's logs (log_statement,
+// sql_log_bin …) or let DDL rewrite the catalogue. Each form is refused
+// and the setting on the (session-pooled, so same) backend connection
+// keeps its value; settings any login may change keep working.
+func TestAttackUnloggedSettings(t *testing.T) {
+	dsn := testDB(t)
+	myDSN, _ := myTestDB(t)
+	ctx := context.Background()
+	g := start(t, fmt.Sprintf(`databases:
+  - {name: plain, kind: postgres, primary: %q, pool: {mode: session, size: 1}}
+  - {name: shop, kind: mysql, primary: %q, pool: {mode: session, size: 1}}
+users:
+  - {name: rita, password: rita-secret, roles: [reader]}
+roles:
+  - name: reader
+    grants: [{database: "*", tables: ["*"], actions: [select]}]
+`, dsn, myDSN))
+
+	c := g.connect(t, "rita", "rita-secret", "plain")
+	show := func(name string) string {
+		t.Helper()
+		var v string
+		if err := c.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
+			t.Fatalf("SHOW %s: %v", name, err)
+		}
+		return v
+	}
+	logStatement, systemMods := show("log_statement"), show("allow_system_table_mods")
+	for _, tc := range []struct{ name, sql string }{
+		{"set", "SET log_statement = 'none'"},
+		{"set session", "SET SESSION log_statement TO none"},
+		{"quoted upper", `SET "log_statement" = 'none'`},
+		{"any case", "set LOG_STATEMENT = none"},
+		{"duration", "SET log_min_duration_statement = -1"},
+		{"messages", "SET log_min_messages = panic"},
+		{"catalogue", "SET allow_system_table_mods = on"},
+		{"reset", "RESET log_statement"},
+		{"multi statement", "SELECT 1; SET log_statement = 'none'"},
+		{"in transaction", "BEGIN; SET LOCAL log_statement = 'none'; COMMIT"},
+	} {
+		t.Run("pg/"+tc.name, func(t *testing.T) {
+			_, err := c.Exec(ctx, tc.sql, pgx.QueryExecModeSimpleProtocol)
+			if sqlstate(err) != "42501" {
+				t.Errorf("%s: %v, want 42501", tc.sql, err)
+			}
+			_, _ = c.Exec(ctx, "ROLLBACK")
+			if got := show("log_statement"); got != logStatement {
+				t.Errorf("%s: log_statement is now %q, was %q", tc.sql, got, logStatement)
+			}
+			if got := show("allow_system_table_mods"); got != systemMods {
+				t.Errorf("%s: allow_system_table_mods is now %q", tc.sql, got)
+			}
+		})
+	}
+	// Benign: ordinary settings still change.
+	if _, err := c.Exec(ctx, "SET statement_timeout = '5s'"); err != nil {
+		t.Errorf("SET statement_timeout: %v", err)
+	}
+
+	db := g.mydb(t, "rita", "rita-secret", "shop", nil)
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	myVar := func(name string) string {
+		t.Helper()
+		var v string
+		if err := conn.QueryRowContext(ctx, "SELECT @@session."+name).Scan(&v); err != nil {
+			t.Fatalf("@@%s: %v", name, err)
+		}
+		return v
+	}
+	for _, tc := range []struct{ name, sql string }{
+		{"set", "SET sql_log_bin = 0"},
+		{"set session", "SET SESSION sql_log_bin = 0"},
+		{"at at", "SET @@sql_log_bin = 0"},
+		{"at at session", "SET @@session.sql_log_bin = OFF"},
+		{"any case", "set SQL_LOG_BIN = 0"},
+		{"general log", "SET sql_log_off = 1"},
+		{"with another", "SET autocommit = 1, sql_log_bin = 0"},
+	} {
+		t.Run("mysql/"+tc.name, func(t *testing.T) {
+			_, err := conn.ExecContext(ctx, tc.sql)
+			if n := myErrno(err); n == 0 {
+				t.Errorf("%s: accepted", tc.sql)
+			}
+			if got := myVar("sql_log_bin"); got != "1" {
+				t.Errorf("%s: sql_log_bin is now %s", tc.sql, got)
+			}
+			if got := myVar("sql_log_off"); got != "0" {
+				t.Errorf("%s: sql_log_off is now %s", tc.sql, got)
+			}
+		})
+	}
+	if _, err := conn.ExecContext(ctx, "SET SESSION max_statement_time = 5"); err != nil {
+		t.Errorf("benign SET max_statement_time: %v", err)
+	}
+}

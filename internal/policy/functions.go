@@ -79,7 +79,10 @@ var functionClasses = map[string]string{
 // functionClass returns the class of a function name, or "".
 func functionClass(name string) string {
 	name = strings.TrimPrefix(name, "pg_catalog.")
-	return functionClasses[name]
+	if c, ok := functionClasses[name]; ok {
+		return c
+	}
+	return serverStateFunctions[name]
 }
 
 // governed reports whether calling the class needs an execute grant.

@@ -209,6 +209,10 @@ func checkPGSetting(s sqlparse.Setting) *Denial {
 		}
 	case "session_replication_role":
 		return pinned("it turns off triggers and foreign keys")
+	default:
+		if why, ok := pgUnloggedSettings[strings.ToLower(s.Name)]; ok {
+			return pinned(why)
+		}
 	}
 	return nil
 }
@@ -263,6 +267,10 @@ func checkMySetting(s sqlparse.Setting) *Denial {
 				v = s.Values[0]
 			}
 			return settingDenial("permission denied: %s to client character set %q is not allowed through the gateway: its multibyte characters can hold quote or backslash bytes; use utf8mb4", s.Via, v)
+		}
+	default:
+		if why, ok := myUnloggedSettings[strings.ToLower(s.Name)]; ok {
+			return settingDenial("permission denied: %s of %s is not allowed through the gateway (%s)", s.Via, s.Name, why)
 		}
 	}
 	return nil

@@ -66,6 +66,8 @@ type advCase struct {
 	// victim's clean view proves the reset, not a failed attack); landed
 	// is the expected answer.
 	landedPG, landedMy, landed string
+	// forbid: text that must be in no row (another tenant's value).
+	forbid string
 	// wide runs the case as the user whose gateway grant is wider than
 	// its backend login.
 	wide bool
@@ -265,7 +267,7 @@ func TestAdversarialSuite(t *testing.T) {
 		"CREATE TABLE orders (id int primary key, tenant int, total int)",
 		"INSERT INTO orders VALUES (1, 7, 10), (2, 7, 20), (3, 8, 30)",
 		"CREATE TABLE secrets (id int, secret text)",
-		"INSERT INTO secrets VALUES (1, '"+advSecretPG+"')",
+		"INSERT INTO secrets VALUES (1, '"+advSecretPG+"'), (2, '"+advSecretPG+"')",
 		"CREATE TABLE items (id int primary key, v text)",
 		"INSERT INTO items VALUES (1, 'original')",
 		"CREATE SEQUENCE seq",
@@ -273,6 +275,7 @@ func TestAdversarialSuite(t *testing.T) {
 		"CREATE SCHEMA evil",
 		"CREATE TABLE evil.orders (id int, tenant int, total int)",
 		"INSERT INTO evil.orders VALUES (666, 7, 666)",
+		"ANALYZE orders", "ANALYZE secrets", // planner statistics now hold their values
 		// Functions made in the database run without a grant; this one
 		// leaves state on its connection where Floe cannot see it.
 		`CREATE FUNCTION plant() RETURNS int LANGUAGE plpgsql AS $$ BEGIN
@@ -370,7 +373,7 @@ roles:
 		return a[0][0] + " // " + b[0][0]
 	}
 	primeVictim := func() {
-		if rows, _, err := victimPGExt.run("SELECT secret FROM secrets"); err != nil || len(rows) != 1 {
+		if rows, _, err := victimPGExt.run("SELECT secret FROM secrets"); err != nil || len(rows) != 2 {
 			t.Fatalf("victim's prepared read of secrets: %v %v", rows, err)
 		}
 	}
@@ -479,6 +482,48 @@ roles:
 		{class: "identity", name: "server refuses a write", pg: "INSERT INTO orders VALUES (9, 8, 90)", my: "INSERT INTO orders VALUES (9, 8, 90)", refuse: true, codes: []string{"42501", "1142"}, wide: true},
 		{class: "identity", name: "server refuses query_to_xml over secrets", pg: "SELECT query_to_xml('SELECT secret FROM secrets', true, true, '')", refuse: true, codes: []string{"42501"}, wide: true},
 
+		// Variants of the classes above.
+		{class: "lexing", name: "scs off, SESSION TO form", pg: "SET SESSION standard_conforming_strings TO off", refuse: true, codes: []string{"42501"}},
+		{class: "lexing", name: "scs off via computed set_config name", pg: "SELECT set_config('standard' || '_conforming_strings', 'off', false)", refuse: true, codes: []string{"42501"}},
+		{class: "lexing", name: "scs off via pg_settings", pg: "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings'", refuse: true, codes: []string{"42501"}},
+		{class: "lexing", name: "PREPARE of set_config", pg: "PREPARE x AS SELECT set_config('search_path', 'evil, public', false)", refuse: true, codes: []string{"42501"}},
+		{class: "lexing", name: "search_path to another schema", pg: "SET search_path = evil, public", refuse: true, codes: []string{"42501"}},
+		{class: "lexing", name: "stacked SET after a select", pg: "SELECT 1; SET standard_conforming_strings = off", refuse: true, codes: []string{"42501", "42601"}},
+		{class: "lexing", name: "sql_mode by @@session", my: "SET @@session.sql_mode = 'ANSI_QUOTES'", refuse: true, codes: []string{"1227"}},
+		{class: "lexing", name: "character_set_client gbk", my: "SET character_set_client = gbk", refuse: true, codes: []string{"1227"}},
+		{class: "lexing", name: "SET CHARACTER SET sjis", my: "SET CHARACTER SET sjis", refuse: true, codes: []string{"1227"}},
+		{class: "lexing", name: "version-gated SET NAMES gbk", my: "/*!50700 SET NAMES gbk */", refuse: true, codes: []string{"1227", "1235"}},
+		{class: "lexing", name: "MariaDB-only comment as a statement", my: "/*M! SELECT secret FROM secrets */", refuse: true, codes: []string{"1142", "1235"}},
+		{class: "lexing", name: "EXECUTE IMMEDIATE", my: "EXECUTE IMMEDIATE 'SELECT secret FROM secrets'", refuse: true, codes: []string{"1235", "1142"}},
+		{class: "lexing", name: "SET STATEMENT … FOR", my: "SET STATEMENT max_statement_time = 10 FOR SELECT secret FROM secrets", refuse: true, codes: []string{"1235", "1142"}},
+		{class: "sql-functions", name: "query_to_xml in xmltable", pg: "SELECT * FROM xmltable('/table/row' PASSING query_to_xml('SELECT secret FROM secrets', true, false, '') COLUMNS s text PATH 'secret')", refuse: true, codes: []string{"42501"}},
+		{class: "sql-functions", name: "query_to_xml in a CTE", pg: "WITH x AS (SELECT query_to_xml('SELECT secret FROM secrets', true, true, '') AS v) SELECT v FROM x", refuse: true, codes: []string{"42501"}},
+		{class: "sql-functions", name: "query_to_xml under EXPLAIN ANALYZE", pg: "EXPLAIN ANALYZE SELECT query_to_xml('SELECT secret FROM secrets', true, true, '')", refuse: true, codes: []string{"42501"}},
+		{class: "sql-functions", name: "table_to_xml", pg: "SELECT table_to_xml('secrets', true, true, '')", refuse: true, codes: []string{"42501"}},
+		{class: "sql-functions", name: "lo_import", pg: "SELECT lo_import('/etc/hostname')", refuse: true, codes: []string{"42501"}},
+		{class: "sql-functions", name: "COPY TO PROGRAM", pg: "COPY (SELECT 1) TO PROGRAM 'true'", refuse: true, codes: []string{"42501"}},
+		{class: "sql-functions", name: "stacked read of secrets", pg: "SELECT 1; SELECT secret FROM secrets", my: "SELECT 1; SELECT secret FROM secrets", refuse: true, codes: []string{"42501", "42601", "1142", "1064"}},
+		{class: "classification", name: "upsert in a writable CTE", pg: "WITH x AS (INSERT INTO items VALUES (1, 'pwned') ON CONFLICT (id) DO UPDATE SET v = 'pwned' RETURNING 1) SELECT * FROM x", refuse: true, codes: []string{"42501"}},
+		{class: "classification", name: "upsert, SET form", my: "INSERT INTO items SET id = 1, v = 'pwned' ON DUPLICATE KEY UPDATE v = 'pwned'", refuse: true, codes: []string{"1142"}},
+		{class: "classification", name: "upsert from a select", my: "INSERT INTO items SELECT 1, 'pwned' FROM orders WHERE id = {p} ON DUPLICATE KEY UPDATE v = 'pwned'", refuse: true, codes: []string{"1142"}},
+		{class: "classification", name: "REPLACE, SET form", my: "REPLACE items SET id = 1, v = 'pwned'", refuse: true, codes: []string{"1142"}},
+		{class: "classification", name: "qualified setval with regclass", pg: "SELECT pg_catalog.setval('public.seq'::regclass, 1000, false)", refuse: true, codes: []string{"42501"}},
+		{class: "classification", name: "lo_from_bytea", pg: "SELECT lo_from_bytea(0, 'x')", refuse: true, codes: []string{"42501"}},
+		{class: "classification", name: "CREATE TEMP TABLE AS over secrets", pg: "CREATE TEMP TABLE t AS SELECT secret FROM secrets", refuse: true, codes: []string{"42501"}},
+		{class: "classification", name: "EXECUTE the relay's statement, upper case", pg: "EXECUTE " + strings.ToUpper(advRelayName("SELECT secret FROM secrets")), refuse: true, codes: []string{"42501"}},
+		{class: "classification", name: "DEALLOCATE the relay's statement", pg: "DEALLOCATE " + advRelayName("SELECT secret FROM secrets"), refuse: true, codes: []string{"42501"}},
+		{class: "row-filter", name: "TABLESAMPLE BERNOULLI REPEATABLE", pg: "SELECT * FROM (SELECT id, tenant, total FROM orders TABLESAMPLE BERNOULLI (100) REPEATABLE (1)) s ORDER BY id", benign: true, want: "1,7,10"},
+		{class: "row-filter", name: "TABLE orders", pg: "TABLE orders ORDER BY id", benign: true, want: "1,7,10"},
+		{class: "row-filter", name: "COPY of a column list", pg: "COPY public.orders (id, total) TO STDOUT", refuse: true, codes: []string{"42501"}},
+		{class: "row-filter", name: "HANDLER read", my: "HANDLER orders OPEN", refuse: true, codes: []string{"1142", "1235", "1064"}},
+		{class: "row-filter", name: "planner statistics of the filtered table", pg: "SELECT histogram_bounds::text FROM pg_stats WHERE tablename = 'orders' AND attname = 'total'",
+			my: "SELECT hex(histogram) FROM mysql.column_stats WHERE table_name = 'orders'", forbid: "30", refuse: true, codes: []string{"42501", "1142"}},
+		{class: "row-filter", name: "planner statistics of an ungranted table", pg: "SELECT most_common_vals::text FROM pg_catalog.pg_stats WHERE tablename = 'secrets'", refuse: true, codes: []string{"42501"}},
+		{class: "row-filter", name: "planner statistics in a subquery", pg: "SELECT id FROM orders WHERE 30 = ANY (SELECT unnest(histogram_bounds::text::int[]) FROM pg_stats WHERE tablename = 'orders' AND attname = 'total')", refuse: true, codes: []string{"42501"}},
+		{class: "parser", name: "deep parentheses", pg: "SELECT " + strings.Repeat("(", 5000) + "1" + strings.Repeat(")", 5000), my: "SELECT " + strings.Repeat("(", 5000) + "1" + strings.Repeat(")", 5000), refuse: true, codes: []string{"54001", "1436"}},
+		{class: "parser", name: "long cast chain", pg: "SELECT 1" + strings.Repeat("::int", 30000), refuse: true, codes: []string{"54001"}},
+		{class: "parser", name: "MySQL AND chain", my: "SELECT 1" + strings.Repeat(" AND 1", 30000), refuse: true, codes: []string{"1436"}},
+
 		// Benign statements that must keep working on every path.
 		{class: "benign", name: "plain select", pg: "SELECT id, total FROM orders WHERE id = {p}", my: "SELECT id, total FROM orders WHERE id = {p}", benign: true, want: "1,10"},
 		{class: "benign", name: "insert with a grant", pg: "INSERT INTO items VALUES (100, 'new')", my: "INSERT INTO items VALUES (100, 'new')", benign: true},
@@ -534,6 +579,9 @@ roles:
 				if strings.Contains(fmt.Sprint(rows), secret) || (err != nil && strings.Contains(err.Error(), secret)) {
 					t.Errorf("the secret came back: rows %v, err %v", rows, err)
 				}
+				if c.forbid != "" && strings.Contains(fmt.Sprint(rows), c.forbid) {
+					t.Errorf("another tenant's value came back: %v", rows)
+				}
 				why, cannot := c.skipPaths[p.name]
 				dataPath := strings.HasPrefix(p.name, "http") || strings.HasPrefix(p.name, "flight")
 				outcome := ""
@@ -583,6 +631,12 @@ roles:
 						t.Errorf("the planted state is not in the attacker's own session (%v %v, want %s): the case proves nothing", r, err, c.landed)
 					} else {
 						outcome = "ran; state stayed in its session"
+					}
+				}
+				if landedQ != "" && dataPath && err == nil {
+					// A data-API request is reset before the next one.
+					if r, _, err := p.run(landedQ); err != nil || len(r) != 1 || r[0][0] == c.landed {
+						t.Errorf("the next request saw the planted state: %v %v", r, err)
 					}
 				}
 				// The session (or the next request) still works; then it
@@ -653,14 +707,16 @@ func advSessionState(code string, err error) bool {
 }
 
 // advMyStates are the SQLSTATEs of MySQL error numbers: the data APIs
-// report a MariaDB refusal by its SQLSTATE.
+// report a MariaDB refusal by its SQLSTATE and Floe's own refusals by
+// the PostgreSQL SQLSTATE of the same rule.
 func advMyStates(codes []string) []string {
-	states := map[string]string{"1142": "42000", "1227": "42000", "1235": "42000", "1370": "42000", "1436": "HY000"}
+	states := map[string][]string{
+		"1142": {"42000", "42501"}, "1227": {"42000", "42501"}, "1370": {"42000", "42501"},
+		"1235": {"42000", "0A000"}, "1436": {"HY000", "54001"}, "1064": {"42000", "42601"},
+	}
 	var out []string
 	for _, c := range codes {
-		if s, ok := states[c]; ok {
-			out = append(out, s)
-		}
+		out = append(out, states[c]...)
 	}
 	return out
 }

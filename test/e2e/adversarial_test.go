@@ -213,7 +213,7 @@ func advHTTPPath(g *gateway, t *testing.T, name, dialect, user, pw, db string) a
 	}}
 }
 
-func advFlightPath(t *testing.T, g *gateway, name, dialect, user, pw, db string) advPath {
+func advFlightPath(t *testing.T, g *gateway, name, dialect, user, pw, db string, prepared bool) advPath {
 	c, err := g.adbcConn(t, user, pw, db)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
@@ -227,6 +227,12 @@ func advFlightPath(t *testing.T, g *gateway, name, dialect, user, pw, db string)
 		defer st.Close()
 		if err := st.SetSqlQuery(q); err != nil {
 			return nil, "", err
+		}
+		if prepared {
+			// CreatePreparedStatement, then the execution of its handle.
+			if err := st.Prepare(context.Background()); err != nil {
+				return nil, flightCode(err), err
+			}
 		}
 		rdr, _, err := st.ExecuteQuery(context.Background())
 		if err != nil {
@@ -348,8 +354,10 @@ roles:
 			advMyPath(t, g, "my-prepared", user, pw, myDB, true),
 			advHTTPPath(g, t, "http-pg", "pg", user, pw, pgDB),
 			advHTTPPath(g, t, "http-my", "my", user, pw, myDB),
-			advFlightPath(t, g, "flight-pg", "pg", user, pw, pgDB),
-			advFlightPath(t, g, "flight-my", "my", user, pw, myDB),
+			advFlightPath(t, g, "flight-pg", "pg", user, pw, pgDB, false),
+			advFlightPath(t, g, "flight-my", "my", user, pw, myDB, false),
+			advFlightPath(t, g, "flight-prep-pg", "pg", user, pw, pgDB, true),
+			advFlightPath(t, g, "flight-prep-my", "my", user, pw, myDB, true),
 		}
 	}
 	attacker := paths("mallory", "mallory-secret", "app", "shop")
@@ -452,7 +460,7 @@ roles:
 			landedPG: "SELECT current_setting('search_path') || '/' || (SELECT count(*) FROM pg_class WHERE relname = 'orders' AND relpersistence = 't' AND pg_table_is_visible(oid))", landed: "evil, public/1"},
 		{class: "cross-user", name: "temp table shadowing", pg: "CREATE TEMP TABLE orders (id int, tenant int, total int)", my: "CREATE TEMPORARY TABLE orders (id int, tenant int, total int)", refuse: true, codes: []string{"42501", "1142"}},
 		{class: "cross-user", name: "user variable", my: "SET @planted = 'yes'",
-			skipPaths: map[string]string{"http-my": "SET is refused as session state", "flight-my": "SET is refused as session state"}, altCodes: []string{"0A000"},
+			skipPaths: map[string]string{"http-my": "SET is refused as session state", "flight-my": "SET is refused as session state", "flight-prep-my": "SET is refused as session state"}, altCodes: []string{"0A000"},
 			landedMy: "SELECT @planted", landed: "yes"},
 		{class: "cross-user", name: "procedure leaves a variable and a temp table", my: "CALL plant()",
 			landedMy: "SELECT concat(@planted, '/', (SELECT count(*) FROM orders))", landed: "yes/0"},
@@ -532,10 +540,11 @@ roles:
 			my: "PREPARE ok FROM 'SELECT v FROM items WHERE id = 1'", benign: true,
 			skipPaths: map[string]string{"http-pg": "PREPARE is refused as session state", "http-my": "PREPARE is refused as session state",
 				"flight-pg": "PREPARE is refused as session state", "flight-my": "PREPARE is refused as session state",
+				"flight-prep-pg": "PREPARE is refused as session state", "flight-prep-my": "PREPARE is refused as session state",
 				"my-prepared": "MariaDB does not prepare PREPARE"},
 			altCodes: []string{"42501", "1227", "0A000", "1295", "1142"}},
 		{class: "benign", name: "SET application_name", pg: "SET application_name = 'floe-suite'", benign: true,
-			skipPaths: map[string]string{"http-pg": "SET is refused as session state", "flight-pg": "SET is refused as session state"},
+			skipPaths: map[string]string{"http-pg": "SET is refused as session state", "flight-pg": "SET is refused as session state", "flight-prep-pg": "SET is refused as session state"},
 			altCodes:  []string{"42501", "0A000"}},
 	}
 

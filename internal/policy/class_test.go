@@ -360,37 +360,6 @@ func TestReservedPreparedNames(t *testing.T) {
 	checkClassDecisions(t, p, cases)
 }
 
-// TestPlannerStatisticsNeedAdmin: the planner statistics views hold
-// column values of every analysed table (the login's view, not the
-// user's), so reading them needs admin however they are named.
-func TestPlannerStatisticsNeedAdmin(t *testing.T) {
-	p := policyFrom(t, classConfig, Options{})
-	var cases []classDecision
-	for _, sql := range []string{
-		"SELECT histogram_bounds FROM pg_stats WHERE tablename = 't'",
-		"SELECT most_common_vals FROM pg_catalog.pg_stats",
-		`SELECT * FROM "pg_stats"`,
-		"SELECT * FROM PG_STATS_EXT",
-		"SELECT * FROM pg_stats_ext_exprs",
-		"SELECT stavalues1 FROM pg_statistic",
-		"SELECT * FROM pg_catalog.pg_statistic_ext_data",
-		"SELECT a FROM t WHERE a IN (SELECT unnest(histogram_bounds::text::int[]) FROM pg_stats)",
-		"WITH s AS (SELECT * FROM pg_stats) SELECT * FROM s",
-	} {
-		cases = append(cases, classDecision{"ins", "app", sql, RuleGrant, "planner statistics"})
-		cases = append(cases, classDecision{"dba", "app", sql, "", ""})
-	}
-	cases = append(cases,
-		classDecision{"ins", "app", "SELECT relname, reltuples FROM pg_class", "", ""},
-		classDecision{"ins", "app", "SELECT * FROM pg_stat_user_tables", "", ""},
-		classDecision{"ins", "app", "SELECT * FROM myschema.pg_stats", RuleGrant, "no select grant"},
-	)
-	checkClassDecisions(t, p, cases)
-}
-
-// TestGatePreparedNames: a session's SQL EXECUTE runs only names the
-// same session PREPAREd (and has not deallocated); a refused PREPARE
-// records nothing.
 func TestGatePreparedNames(t *testing.T) {
 	p := policyFrom(t, classConfig, Options{})
 	src := func() *Policy { return p }

@@ -185,9 +185,6 @@ func needs(d Dialect, st *sqlparse.Statement, catalogFree bool) []need {
 		if why := sessionStateCatalog(d, t); why != "" {
 			dbNeed(actAdmin, why)
 		}
-		if why := statisticsCatalog(d, t); why != "" {
-			dbNeed(actAdmin, why)
-		}
 		if isCatalog(d, t) {
 			if catalogFree && t.Action == sqlparse.ActionRead {
 				continue

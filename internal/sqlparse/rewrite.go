@@ -90,6 +90,7 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 	// Every reference to a filtered table must be one the filter is
 	// added to (or an INSERT target): any other form refuses the text.
 	handled := map[*pg_query.RangeVar]bool{}
+	var scopeErr error // an UPDATE that moves rows out of the filter
 	for _, raw := range tree.Stmts {
 		walk(raw.Stmt.ProtoReflect(), func(m protoreflect.Message) {
 			var where **pg_query.Node
@@ -100,6 +101,9 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 				where, from = &x.WhereClause, x.FromClause
 			case *pg_query.UpdateStmt:
 				where, from, rel = &x.WhereClause, x.FromClause, x.Relation
+				if err := pgCheckFilterAssignments(x, defSchema, filters); err != nil && scopeErr == nil {
+					scopeErr = err
+				}
 			case *pg_query.DeleteStmt:
 				where, from, rel = &x.WhereClause, x.UsingClause, x.Relation
 			case *pg_query.InsertStmt:
@@ -148,6 +152,9 @@ func RewritePostgres(sql, defSchema string, filters []RowFilter) (string, bool, 
 				}
 			}
 		})
+	}
+	if scopeErr != nil {
+		return "", false, scopeErr
 	}
 	for _, raw := range tree.Stmts {
 		var bad *pg_query.RangeVar
@@ -273,6 +280,11 @@ func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, err
 	for _, n := range nodes {
 		if err := myFilterCoverage(n, defSchema, filters); err != nil {
 			return "", false, err
+		}
+		if u, ok := n.(*ast.UpdateStmt); ok {
+			if err := myCheckFilterAssignments(u, defSchema, filters); err != nil {
+				return "", false, err
+			}
 		}
 	}
 	c := &myRewriter{defSchema: defSchema, filters: filters}

@@ -28,6 +28,12 @@ func TestRewritePostgresFilterScope(t *testing.T) {
 		{sql: "LOCK TABLE ORDERS", refuse: true},
 		{sql: "SELECT 1; TRUNCATE public.orders", refuse: true},
 		{sql: "SELECT 1 FROM other"},
+		// An UPDATE may not move a row out of the filter.
+		{sql: "UPDATE orders SET total = 0", want: "WHERE orders.tenant = 7"},
+		{sql: "UPDATE orders SET tenant = 8 WHERE id = 1", refuse: true},
+		{sql: "UPDATE orders SET (total, TENANT) = (0, 8)", refuse: true},
+		{sql: "WITH m AS (UPDATE public.orders SET tenant = $1 RETURNING id) SELECT * FROM m", refuse: true},
+		{sql: "UPDATE other SET tenant = 8 FROM orders", want: "WHERE orders.tenant = 7"},
 	} {
 		out, _, err := RewritePostgres(tc.sql, "public", fs)
 		if tc.refuse {
@@ -56,6 +62,10 @@ func TestRewriteMySQLFilterScope(t *testing.T) {
 		{sql: "SELECT * FROM (orders o JOIN x ON 1=1)"},
 		{sql: "SELECT (SELECT count(*) FROM orders) FROM dual"},
 		{sql: "UPDATE orders SET total = 0"},
+		{sql: "UPDATE orders SET tenant = 8 WHERE id = 1", refuse: true},
+		{sql: "UPDATE orders o JOIN x ON o.id = x.id SET o.tenant = 8", refuse: true},
+		{sql: "UPDATE orders o JOIN x ON o.id = x.id SET x.tenant = 8"},
+		{sql: "UPDATE orders SET `Tenant` = ?", refuse: true},
 		{sql: "DELETE o FROM orders o JOIN x ON o.id = x.id"},
 		{sql: "DELETE FROM orders USING orders JOIN x ON orders.id = x.id"},
 		{sql: "INSERT INTO orders VALUES (1, 7, 1)"},

@@ -102,6 +102,25 @@ roles:
 			}
 		})
 	}
+	// An UPDATE may not move the tenant's rows into another tenant's
+	// reach: no row of tenant 7 may become tenant 8's.
+	for _, q := range []string{
+		"UPDATE orders SET tenant = 8 WHERE id = 1 RETURNING *",
+		"UPDATE orders SET (total, tenant) = (0, 8)",
+		"WITH m AS (UPDATE public.orders SET tenant = 8 RETURNING id) SELECT * FROM m",
+	} {
+		t.Run("move rows: "+q, func(t *testing.T) {
+			reset()
+			_, err := c.Exec(ctx, q)
+			if sqlstate(err) != "42501" {
+				t.Errorf("%s: %v, want 42501", q, err)
+			}
+			var n int
+			if err := admin.QueryRow(ctx, "SELECT count(*) FROM orders WHERE tenant = 8").Scan(&n); err != nil || n != 1 {
+				t.Errorf("%s: tenant 8 now has %d orders (%v), want 1", q, n, err)
+			}
+		})
+	}
 	t.Run("copy table to stdout", func(t *testing.T) {
 		reset()
 		var buf bytes.Buffer
@@ -181,6 +200,10 @@ roles:
 		"INSERT INTO orders VALUES (3, 7, 0) ON DUPLICATE KEY UPDATE tenant = 7",
 		"REPLACE INTO orders VALUES (3, 7, 0)",
 		"ALTER TABLE orders DROP COLUMN total",
+		// moving a row out of the filter (MariaDB has no row-level
+		// security to stop it)
+		"UPDATE orders SET tenant = 8 WHERE id = 1",
+		"UPDATE orders o JOIN orders p ON o.id = p.id SET o.tenant = 8",
 	} {
 		t.Run(q, func(t *testing.T) {
 			reset()
@@ -190,6 +213,10 @@ roles:
 			}
 			if got := other8(); got != "8:30" {
 				t.Errorf("%s: tenant 8's order is now %q", q, got)
+			}
+			var n int
+			if err := direct.QueryRow("SELECT count(*) FROM orders WHERE tenant = 8").Scan(&n); err != nil || n != 1 {
+				t.Errorf("%s: tenant 8 now has %d orders (%v), want 1", q, n, err)
 			}
 		})
 	}

@@ -62,6 +62,28 @@ func TestMask(t *testing.T) {
 	}
 }
 
+// TestMaskMySQLExecutableComments: literals inside executable comments,
+// which the server runs, are masked; ordinary comments are kept.
+func TestMaskMySQLExecutableComments(t *testing.T) {
+	for _, in := range []string{
+		"/*!40101 SET sql_mode = 'ANSI' */",
+		"select 1 /*M! union select 'hunter2' */",
+		"select 1 /*m!100000 union select \"hunter2\" */",
+		"select 1 /*! union select 0x68756e74657232 */",
+		"SELECT /*!50700 'hunter2' */ FROM dual",
+	} {
+		got := MaskMySQL(in)
+		for _, secret := range []string{"hunter2", "ANSI", "68756e74657232"} {
+			if strings.Contains(got, secret) {
+				t.Errorf("MaskMySQL(%q) = %q: the literal shows", in, got)
+			}
+		}
+	}
+	if got := MaskMySQL("select a /* a note */ from t where b = 'x'"); got != "select a /* a note */ from t where b = ?" {
+		t.Errorf("ordinary comment: %q", got)
+	}
+}
+
 func FuzzSessionEffects(f *testing.F) {
 	for _, s := range []string{"set search_path = x", "select 'a''b' -- c\n; listen x", "$$", "/*", "deallocate", "DISCARD ALL; prepare"} {
 		f.Add(s)

@@ -151,24 +151,69 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, exp := tk.Issue("alice", time.Hour)
+	verifiers := map[string]string{}
+	store := func(password string) *Store {
+		st, err := NewStore([]Spec{{Name: "alice", Password: password}, {Name: "bob", Verifier: verifiers[password]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	for _, pw := range []string{"first", "second"} {
+		v, err := NewVerifier(pw, 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		verifiers[pw] = v
+	}
+	users := store("first")
+	tagOf := func(n string) ([]byte, bool) {
+		u, ok := users.Lookup(n)
+		if !ok {
+			return nil, false
+		}
+		return u.CredentialTag(), true
+	}
+	alice, _ := users.Lookup("alice")
+	tok, exp := tk.Issue("alice", alice.CredentialTag(), time.Hour)
 	if !exp.Equal(now.Add(time.Hour)) {
 		t.Fatalf("expiry %v", exp)
 	}
-	if u, err := tk.Verify(tok); err != nil || u != "alice" {
+	if u, err := tk.Verify(tok, tagOf); err != nil || u != "alice" {
 		t.Fatalf("verify: %q %v", u, err)
 	}
 	other, _ := NewTokens(func() time.Time { return now })
-	forged, _ := other.Issue("alice", time.Hour)
+	forged, _ := other.Issue("alice", alice.CredentialTag(), time.Hour)
 	body, _, _ := strings.Cut(strings.TrimPrefix(tok, "floe."), ".")
 	_, sig, _ := strings.Cut(strings.TrimPrefix(forged, "floe."), ".")
 	for _, bad := range []string{"", "floe.", "floe.x.y", forged, tok + "x", "floe." + body + "." + sig, strings.Replace(tok, "floe.", "flo.", 1)} {
-		if _, err := tk.Verify(bad); err == nil {
+		if _, err := tk.Verify(bad, tagOf); err == nil {
 			t.Errorf("token %q accepted", bad)
 		}
 	}
+	// The same user with the same password again (a reload) keeps it;
+	// a new password, or no such user, ends it before its expiry.
+	bob, _ := users.Lookup("bob")
+	bobTok, _ := tk.Issue("bob", bob.CredentialTag(), time.Hour)
+	users = store("first")
+	for _, tk2 := range []string{tok, bobTok} {
+		if _, err := tk.Verify(tk2, tagOf); err != nil {
+			t.Errorf("token refused after a reload that kept the password: %v", err)
+		}
+	}
+	users = store("second")
+	for _, tk2 := range []string{tok, bobTok} {
+		if _, err := tk.Verify(tk2, tagOf); err == nil {
+			t.Error("token accepted after the password changed")
+		}
+	}
+	users, _ = NewStore(nil)
+	if _, err := tk.Verify(tok, tagOf); err == nil {
+		t.Error("token accepted after the user went")
+	}
+	users = store("first")
 	now = now.Add(time.Hour)
-	if _, err := tk.Verify(tok); err == nil {
+	if _, err := tk.Verify(tok, tagOf); err == nil {
 		t.Error("expired token accepted")
 	}
 }

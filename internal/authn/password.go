@@ -60,9 +60,9 @@ func (s *Store) CheckPassword(name, password string) (*User, bool) {
 
 // Tokens issues and checks bearer tokens for gateway users: the user's
 // name and an expiry, signed with HMAC-SHA-256 under a key made when the
-// gateway starts (tokens do not outlive the process). A token names a
-// user; whether that user still exists is checked against the users in
-// force when it is presented.
+// gateway starts (tokens do not outlive the process). The signature also
+// covers the user's credential tag (User.CredentialTag), so a token dies
+// when its user's password changes or the user goes, not only at expiry.
 type Tokens struct {
 	key []byte
 	now func() time.Time
@@ -84,20 +84,23 @@ func NewTokens(now func() time.Time) (*Tokens, error) {
 // ErrBadToken is a token that is malformed, forged or expired.
 var ErrBadToken = errors.New("invalid or expired token")
 
-// Issue returns a token for user valid for ttl, and its expiry.
-func (t *Tokens) Issue(user string, ttl time.Duration) (string, time.Time) {
+// Issue returns a token for user, whose credential tag is tag, valid for
+// ttl, and its expiry.
+func (t *Tokens) Issue(user string, tag []byte, ttl time.Duration) (string, time.Time) {
 	exp := t.now().Add(ttl).Truncate(time.Second)
 	body := make([]byte, 8, 8+len(user))
 	binary.BigEndian.PutUint64(body, uint64(exp.Unix()))
 	body = append(body, user...)
 	mac := hmac.New(sha256.New, t.key)
 	mac.Write(body)
+	mac.Write(tag)
 	enc := base64.RawURLEncoding
 	return "floe." + enc.EncodeToString(body) + "." + enc.EncodeToString(mac.Sum(nil)), exp
 }
 
-// Verify returns the user a valid token names.
-func (t *Tokens) Verify(tok string) (string, error) {
+// Verify returns the user a valid token names; tagOf gives the credential
+// tag of a user in force now (false: no such user).
+func (t *Tokens) Verify(tok string, tagOf func(user string) ([]byte, bool)) (string, error) {
 	rest, ok := strings.CutPrefix(tok, "floe.")
 	if !ok {
 		return "", ErrBadToken
@@ -112,8 +115,13 @@ func (t *Tokens) Verify(tok string) (string, error) {
 	if err1 != nil || err2 != nil || len(body) < 8 {
 		return "", ErrBadToken
 	}
+	tag, ok := tagOf(string(body[8:]))
+	if !ok {
+		return "", ErrBadToken
+	}
 	mac := hmac.New(sha256.New, t.key)
 	mac.Write(body)
+	mac.Write(tag)
 	if !hmac.Equal(sig, mac.Sum(nil)) {
 		return "", ErrBadToken
 	}

@@ -2,6 +2,7 @@ package authn
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 
@@ -18,6 +19,28 @@ type User struct {
 	scram scram.StoredCredentials
 	md5   string // "" when only a verifier was configured
 	my    *mysqlCreds
+}
+
+// CredentialTag is a digest of the user's credentials that changes when
+// the password (or verifier) does and stays across reloads that keep it:
+// from a plaintext password, its md5 and MySQL hashes (the SCRAM salt is
+// drawn afresh at each load); from a verifier, the verifier. Bearer tokens
+// are bound to it.
+func (u *User) CredentialTag() []byte {
+	h := sha256.New()
+	h.Write([]byte(u.Name))
+	h.Write([]byte{0})
+	if u.md5 != "" {
+		h.Write([]byte(u.md5))
+		if u.my != nil {
+			h.Write(u.my.native)
+		}
+		return h.Sum(nil)
+	}
+	fmt.Fprintf(h, "%s\x00%d\x00", u.scram.Salt, u.scram.Iters)
+	h.Write(u.scram.StoredKey)
+	h.Write(u.scram.ServerKey)
+	return h.Sum(nil)
 }
 
 // MayOpen reports whether the user may connect to database db.

@@ -89,7 +89,13 @@ func (s *Service) Token(ctx context.Context, protocol, tok string, client net.Ad
 	if o := s.gw.OIDC(); o != nil && authn.LooksLikeJWT(tok) {
 		return s.oidcUser(ctx, o, protocol, tok, client)
 	}
-	name, err := s.gw.Tokens().Verify(tok)
+	name, err := s.gw.Tokens().Verify(tok, func(n string) ([]byte, bool) {
+		u, ok := s.gw.Users().Lookup(n)
+		if !ok {
+			return nil, false
+		}
+		return u.CredentialTag(), true
+	})
 	var u *authn.User
 	if err == nil {
 		var ok bool
@@ -128,7 +134,7 @@ func (s *Service) oidcUser(ctx context.Context, o *authn.OIDC, protocol, tok str
 
 // IssueToken returns a bearer token for u and its expiry.
 func (s *Service) IssueToken(u *authn.User) (string, time.Time) {
-	return s.gw.Tokens().Issue(u.Name, s.TokenTTL)
+	return s.gw.Tokens().Issue(u.Name, u.CredentialTag(), s.TokenTTL)
 }
 
 // Database is a database a caller may use.

@@ -70,3 +70,28 @@ func TestIdentityFor(t *testing.T) {
 		t.Errorf("no identities: %d, %v", i, err)
 	}
 }
+
+// TestOverlayIdentityPasswords: a database from the shared store keeps
+// references only, identity passwords included; they are resolved by
+// each instance.
+func TestOverlayIdentityPasswords(t *testing.T) {
+	base, err := Parse("f.yaml", []byte("databases: [{name: lite, kind: sqlite, path: x.db}]\nroles: [{name: a}]\nusers: [{name: u, password: p, roles: [a]}]\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := Database{Name: "app", Kind: KindPostgres, Primary: "postgres://owner:${env:OWNER_PW}@127.0.0.1/app",
+		Identities: []Identity{{Role: "a", User: "app_a", Password: "plain"}}}
+	if _, err := base.WithOverlay(Overlay{Databases: []Database{db}}, func(s string) (string, error) { return "x", nil }); err == nil || !strings.Contains(err.Error(), "identities[0].password") {
+		t.Fatalf("plaintext identity password from the store: %v", err)
+	}
+	db.Identities[0].Password = "${env:APP_A_PW}"
+	expand := func(s string) (string, error) { return strings.NewReplacer("${env:OWNER_PW}", "o", "${env:APP_A_PW}", "secret-a").Replace(s), nil }
+	c, err := base.WithOverlay(Overlay{Databases: []Database{db}}, expand)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.Database("app")
+	if got.Identities[0].Password != "secret-a" || db.Identities[0].Password != "${env:APP_A_PW}" {
+		t.Fatalf("expanded %q, store copy %q", got.Identities[0].Password, db.Identities[0].Password)
+	}
+}

@@ -85,7 +85,9 @@ func TestOverlayIdentityPasswords(t *testing.T) {
 		t.Fatalf("plaintext identity password from the store: %v", err)
 	}
 	db.Identities[0].Password = "${env:APP_A_PW}"
-	expand := func(s string) (string, error) { return strings.NewReplacer("${env:OWNER_PW}", "o", "${env:APP_A_PW}", "secret-a").Replace(s), nil }
+	expand := func(s string) (string, error) {
+		return strings.NewReplacer("${env:OWNER_PW}", "o", "${env:APP_A_PW}", "secret-a").Replace(s), nil
+	}
 	c, err := base.WithOverlay(Overlay{Databases: []Database{db}}, expand)
 	if err != nil {
 		t.Fatal(err)

@@ -60,6 +60,17 @@ func findConfig(flag string) string {
 	return ""
 }
 
+// loadConfig loads the file --config names (or $FLOE_CONFIG, or
+// ./floe.yaml), references resolved.
+func loadConfig(flag string) (*config.Config, string, error) {
+	path := findConfig(flag)
+	if path == "" {
+		return nil, "", errors.New("no config file: pass --config FILE")
+	}
+	c, err := config.LoadWith(path, config.LoadOptions{Vault: secrets.OpenVault})
+	return c, path, err
+}
+
 func serveCmd(stdout, stderr io.Writer) *cobra.Command {
 	var cfgPath, dataDir string
 	cmd := &cobra.Command{
@@ -86,11 +97,7 @@ func configCmd(stdout io.Writer) *cobra.Command {
 		Short: "Validate a configuration file; errors name the key and line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := findConfig(cfgPath)
-			if path == "" {
-				return errors.New("no config file: pass --config FILE")
-			}
-			c, err := config.LoadWith(path, config.LoadOptions{Vault: secrets.OpenVault})
+			c, path, err := loadConfig(cfgPath)
 			if err != nil {
 				return err
 			}
@@ -217,11 +224,7 @@ grants give; on PostgreSQL, row filters become row-level security policies.
 Passwords are never printed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := findConfig(cfgPath)
-			if path == "" {
-				return errors.New("no config file: pass --config FILE")
-			}
-			c, err := config.LoadWith(path, config.LoadOptions{Vault: secrets.OpenVault})
+			c, _, err := loadConfig(cfgPath)
 			if err != nil {
 				return err
 			}

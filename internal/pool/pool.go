@@ -56,6 +56,11 @@ type Stats struct {
 	Waiting int `json:"waiting"`
 }
 
+// Add returns the sum of s and o.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{Total: s.Total + o.Total, Idle: s.Idle + o.Idle, InUse: s.InUse + o.InUse, Waiting: s.Waiting + o.Waiting}
+}
+
 // ServerStats are the pool counters of one backend server.
 type ServerStats struct {
 	Server string

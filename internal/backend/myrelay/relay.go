@@ -89,11 +89,7 @@ func slot(login int, foundRows bool) int {
 func (s *server) total() pool.Stats {
 	var t pool.Stats
 	for i := range s.pools {
-		st := s.pools[i].Load().Stats()
-		t.Total += st.Total
-		t.Idle += st.Idle
-		t.InUse += st.InUse
-		t.Waiting += st.Waiting
+		t = t.Add(s.pools[i].Load().Stats())
 	}
 	return t
 }

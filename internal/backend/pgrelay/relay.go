@@ -88,11 +88,7 @@ type server struct {
 func (s *server) stats() pool.Stats {
 	var t pool.Stats
 	for i := range s.pools {
-		st := s.pools[i].Load().Stats()
-		t.Total += st.Total
-		t.Idle += st.Idle
-		t.InUse += st.InUse
-		t.Waiting += st.Waiting
+		t = t.Add(s.pools[i].Load().Stats())
 	}
 	return t
 }

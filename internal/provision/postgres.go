@@ -90,17 +90,8 @@ func applyPostgres(ctx context.Context, c *pgx.Conn, logins []Login, dryRun bool
 	if err := tx.QueryRow(ctx, "SELECT current_database()").Scan(&dbName); err != nil {
 		return nil, err
 	}
-	var schemas []string
-	rows, err := tx.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp\_%' ORDER BY 1`)
+	schemas, err := pgStrings(ctx, tx, `SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg\_toast%' AND nspname NOT LIKE 'pg\_temp\_%' ORDER BY 1`)
 	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var s string
-		_ = rows.Scan(&s)
-		schemas = append(schemas, s)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	// filtered: tables with a row filter for some login; RLS goes on for
@@ -134,17 +125,8 @@ func applyPostgres(ctx context.Context, c *pgx.Conn, logins []Login, dryRun bool
 		}
 		if exists {
 			// Memberships would hand it other roles' rights.
-			mrows, err := tx.Query(ctx, `SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1 ORDER BY 1`, l.User)
+			member, err := pgStrings(ctx, tx, `SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1 ORDER BY 1`, l.User)
 			if err != nil {
-				return nil, err
-			}
-			var member []string
-			for mrows.Next() {
-				var r string
-				_ = mrows.Scan(&r)
-				member = append(member, r)
-			}
-			if err := mrows.Err(); err != nil {
 				return nil, err
 			}
 			for _, r := range member {
@@ -160,21 +142,12 @@ func applyPostgres(ctx context.Context, c *pgx.Conn, logins []Login, dryRun bool
 					}
 				}
 			}
-			prows, err := tx.Query(ctx, `SELECT schemaname, tablename FROM pg_policies WHERE policyname = 'floe_' || $1 ORDER BY 1, 2`, l.User)
+			pols, err := pgNames(ctx, tx, `SELECT schemaname, tablename FROM pg_policies WHERE policyname = 'floe_' || $1 ORDER BY 1, 2`, l.User)
 			if err != nil {
 				return nil, err
 			}
-			var pols [][2]string
-			for prows.Next() {
-				var s, t string
-				_ = prows.Scan(&s, &t)
-				pols = append(pols, [2]string{s, t})
-			}
-			if err := prows.Err(); err != nil {
-				return nil, err
-			}
 			for _, p := range pols {
-				if err := f("DROP POLICY %I ON %I.%I", "floe_"+l.User, p[0], p[1]); err != nil {
+				if err := f("DROP POLICY %I ON %I.%I", "floe_"+l.User, p.Schema, p.Name); err != nil {
 					return nil, err
 				}
 			}
@@ -220,7 +193,7 @@ func applyPostgres(ctx context.Context, c *pgx.Conn, logins []Login, dryRun bool
 			}
 			if _, ok := g.Privs["INSERT"]; ok {
 				// Sequences behind serial and identity columns.
-				srows, err := tx.Query(ctx, `SELECT sn.nspname, s.relname FROM pg_class s
+				seqs, err := pgNames(ctx, tx, `SELECT sn.nspname, s.relname FROM pg_class s
 JOIN pg_namespace sn ON sn.oid = s.relnamespace
 JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
 JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
@@ -228,17 +201,8 @@ WHERE s.relkind = 'S' AND tn.nspname = $1 AND t.relname = $2 ORDER BY 1, 2`, g.T
 				if err != nil {
 					return nil, err
 				}
-				var seqs [][2]string
-				for srows.Next() {
-					var s, n string
-					_ = srows.Scan(&s, &n)
-					seqs = append(seqs, [2]string{s, n})
-				}
-				if err := srows.Err(); err != nil {
-					return nil, err
-				}
 				for _, s := range seqs {
-					if err := f("GRANT USAGE ON SEQUENCE %I.%I TO %I", s[0], s[1], l.User); err != nil {
+					if err := f("GRANT USAGE ON SEQUENCE %I.%I TO %I", s.Schema, s.Name, l.User); err != nil {
 						return nil, err
 					}
 				}
@@ -248,21 +212,13 @@ WHERE s.relkind = 'S' AND tn.nspname = $1 AND t.relname = $2 ORDER BY 1, 2`, g.T
 	// Logins provisioned for this database earlier and no longer in the
 	// plan lose their rights here and the right to log in (a role may
 	// serve other databases of the server: it is not dropped).
-	rrows, err := tx.Query(ctx, `SELECT rolname FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = $1 ORDER BY 1`, marker(dbName))
+	marked, err := pgStrings(ctx, tx, `SELECT rolname FROM pg_roles WHERE shobj_description(oid, 'pg_authid') = $1 ORDER BY 1`, marker(dbName))
 	if err != nil {
 		return nil, err
 	}
-	var retired []string
-	for rrows.Next() {
-		var r string
-		_ = rrows.Scan(&r)
-		if !slices.ContainsFunc(logins, func(l Login) bool { return l.User == r }) {
-			retired = append(retired, r)
-		}
-	}
-	if err := rrows.Err(); err != nil {
-		return nil, err
-	}
+	retired := slices.DeleteFunc(marked, func(r string) bool {
+		return slices.ContainsFunc(logins, func(l Login) bool { return l.User == r })
+	})
 	for _, r := range retired {
 		for _, s := range schemas {
 			for _, q := range []string{"REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I", "REVOKE ALL ON ALL SEQUENCES IN SCHEMA %I FROM %I", "REVOKE ALL ON SCHEMA %I FROM %I"} {
@@ -368,3 +324,24 @@ func shown(q string, secret bool) string {
 // marker is the comment provisioning puts on the logins it manages, so
 // that a later run finds the ones the configuration no longer names.
 func marker(db string) string { return "provisioned by floe for database " + db }
+
+// pgStrings runs a query of one text column.
+func pgStrings(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]string, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// qualified is a schema-qualified object name.
+type qualified struct{ Schema, Name string }
+
+// pgNames runs a query of two text columns, schema and name.
+func pgNames(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]qualified, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[qualified])
+}

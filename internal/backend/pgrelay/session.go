@@ -650,6 +650,10 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 		s.fail(op{kind: opParse}, pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name))
 		return s.checkPending(ctx)
 	}
+	if err := s.stmtRoom(m.Query); err != nil {
+		s.fail(op{kind: opParse}, err)
+		return s.checkPending(ctx)
+	}
 	st := &stmt{query: m.Query, oids: oids, server: serverName(m.Query, oids)}
 	s.stmts[m.Name] = st
 	b := s.be.Value

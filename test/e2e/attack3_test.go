@@ -845,3 +845,62 @@ roles:
 		t.Fatalf("heap grew by %d MiB", grown>>20)
 	}
 }
+
+// TestAttackMySQLStatementFlood: one MySQL session prepares statements
+// without closing them, large or many. The session is refused beyond the
+// bound (1461), the gateway's heap stays bounded, the session goes on and
+// closing a statement makes room.
+func TestAttackMySQLStatementFlood(t *testing.T) {
+	dsn, direct := myTestDB(t)
+	if _, err := direct.Exec("CREATE TABLE orders (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, myRelayConfig(dsn, "transaction", 1))
+	for _, c := range []struct {
+		name  string
+		pad   int
+		total int
+	}{
+		{"large texts", 64 << 10, 2000}, // 125 MiB of texts if all were kept
+		{"many small statements", 0, 20000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := myRawConn(t, g, "alice", "alice-secret", "shop")
+			base := heapInUse()
+			pad := strings.Repeat(" ", c.pad)
+			var first uint32
+			kept, refused := 0, 0
+			for i := 0; i < c.total && refused == 0; i++ {
+				id, _, errno, err := r.prepare(fmt.Sprintf("SELECT id + %d FROM orders%s", i, pad))
+				if err != nil {
+					t.Fatalf("statement %d: %v", i, err)
+				}
+				switch errno {
+				case 0:
+					kept++
+					if first == 0 {
+						first = id
+					}
+				case 1461:
+					refused++
+				default:
+					t.Fatalf("statement %d: errno %d", i, errno)
+				}
+			}
+			if refused == 0 {
+				t.Fatalf("%d statements kept for one session", kept)
+			}
+			if grown := int64(heapInUse()) - int64(base); grown > 256<<20 {
+				t.Fatalf("heap grew by %d MiB", grown>>20)
+			}
+			// COM_STMT_CLOSE has no answer; then there is room again.
+			if err := r.command(binary.LittleEndian.AppendUint32([]byte{0x19}, first), 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, errno, err := r.prepare("SELECT 1"); err != nil || errno != 0 {
+				t.Fatalf("after a close: %d %v", errno, err)
+			}
+			t.Logf("kept %d, refused %d", kept, refused)
+		})
+	}
+}

@@ -903,6 +903,9 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
 	}
+	if err := s.stmtRoom(q); err != nil {
+		return err
+	}
 	if err := s.attach(ctx); err != nil {
 		return err
 	}

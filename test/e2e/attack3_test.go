@@ -904,3 +904,49 @@ func TestAttackMySQLStatementFlood(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackMySQLLongDataHoldsConnection: COM_STMT_SEND_LONG_DATA keeps
+// the session's backend connection until the statement is executed. A
+// client that sends long data and then sits idle is ended by
+// pool.idle_in_transaction_timeout, as one idle in a transaction is, so
+// it cannot keep the pool's only connection from every other user; the
+// value it sent is never written.
+func TestAttackMySQLLongDataHoldsConnection(t *testing.T) {
+	dsn, direct := myTestDB(t)
+	if _, err := direct.Exec("CREATE TABLE sink (v LONGTEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, fmt.Sprintf(`databases:
+  - name: shop
+    kind: mysql
+    primary: %s
+    pool: {mode: transaction, size: 1, acquire_timeout: 20s, idle_in_transaction_timeout: 1s}
+users:
+  - {name: alice, password: alice-secret}
+  - {name: mallory, password: mallory-secret}
+`, dsn))
+	r := myRawConn(t, g, "mallory", "mallory-secret", "shop")
+	id, _, errno, err := r.prepare("INSERT INTO sink VALUES (?)")
+	if err != nil || errno != 0 {
+		t.Fatalf("prepare: %d %v", errno, err)
+	}
+	b := binary.LittleEndian.AppendUint32([]byte{0x18}, id)
+	if err := r.command(append(b, 0, 0, 'x'), 0); err != nil {
+		t.Fatal(err)
+	}
+	// mallory sends nothing more. alice's statement needs the only
+	// backend connection.
+	alice := g.mydb(t, "alice", "alice-secret", "shop", nil)
+	var n int
+	if err := alice.QueryRow("SELECT COUNT(*) FROM sink").Scan(&n); err != nil {
+		t.Fatalf("another user while long data is pending: %v", err)
+	}
+	// mallory was told why and disconnected.
+	p, err := r.read()
+	if err != nil || len(p) < 3 || p[0] != 0xff || binary.LittleEndian.Uint16(p[1:]) != 4031 {
+		t.Fatalf("mallory's end: %x %v", p, err)
+	}
+	if err := direct.QueryRow("SELECT COUNT(*) FROM sink").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("sink: %d %v", n, err)
+	}
+}

@@ -137,7 +137,9 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	for {
 		var p []byte
 		var err error
-		if s.status&mysqlwire.StatusInTrans == 0 {
+		// Long data sent for a statement holds the backend connection
+		// until EXECUTE, as an open transaction does: the same timeout.
+		if s.status&mysqlwire.StatusInTrans == 0 && !s.longData {
 			p, err = c.ReadCommandIdle()
 		} else {
 			p, err = c.ReadCommandWithin(pc.IdleInTransactionTimeout)

@@ -21,7 +21,7 @@ import (
 )
 
 // attack3PGConfig: a restricted user mallory (select on orders, insert on
-// sink) and alice (select on orders and secret), sharing the backend
+// sink), alice (select on orders and secret) and opal (admin), sharing the backend
 // login of one PostgreSQL database with a transaction pool of size.
 func attack3PGConfig(dsn string, size int) string {
 	return fmt.Sprintf(`databases:
@@ -32,6 +32,7 @@ func attack3PGConfig(dsn string, size int) string {
 users:
   - {name: alice, password: alice-secret, roles: [owner]}
   - {name: mallory, password: mallory-secret, roles: [tenant]}
+  - {name: opal, password: opal-secret, roles: [ops]}
 roles:
   - name: owner
     grants:
@@ -40,6 +41,9 @@ roles:
     grants:
       - {database: app, tables: [orders], actions: [select]}
       - {database: app, tables: [sink], actions: [insert]}
+  - name: ops
+    grants:
+      - {database: app, tables: ["*"], actions: [select, admin]}
 `, dsn, size)
 }
 
@@ -948,5 +952,95 @@ users:
 	}
 	if err := direct.QueryRow("SELECT COUNT(*) FROM sink").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("sink: %d %v", n, err)
+	}
+}
+
+// TestAttackPGServerStatementsAccumulate: a session that prepares and
+// closes distinct statements in a loop stays under its own bound, and the
+// server-side statements the relay shares on the pooled backend
+// connection (which outlive the client's Close) are deallocated beyond
+// their bound, so the PostgreSQL backend process does not grow without
+// end. The session's own statements keep working after evictions.
+func TestAttackPGServerStatementsAccumulate(t *testing.T) {
+	dsn := testDB(t)
+	ctx := context.Background()
+	pgSetup(t, dsn, "CREATE TABLE orders (id int primary key, total int)", "CREATE TABLE secret (v text)", "CREATE TABLE sink (v text)")
+	g := start(t, attack3PGConfig(dsn, 1))
+	// opal may read pg_prepared_statements, to see what her own loop
+	// left on the backend connection (a restricted user's loop grows it
+	// the same way, unseen).
+	pc, err := pgconn.Connect(ctx, g.dsn("opal", "opal-secret", "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close(ctx)
+	// Another session of the same user holds a statement on the shared
+	// connection; the flood evicts it from the server.
+	other, err := pgconn.Connect(ctx, g.dsn("opal", "opal-secret", "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	if _, err := other.Prepare(ctx, "b1", "select count(*) + 41 from orders", nil); err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 10000
+	for i := 0; i < rounds; i += 500 {
+		var raw []byte
+		for j := i; j < i+500; j++ {
+			raw = append(raw, encode(t, &pgproto3.Parse{Name: "x", Query: fmt.Sprintf("select id + %d from orders", j)},
+				&pgproto3.Close{ObjectType: 'S', Name: "x"}, &pgproto3.Sync{})...)
+		}
+		werr := make(chan error, 1)
+		go func() { _, err := pc.Conn().Write(raw); werr <- err }()
+		rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		o := readPG(rctx, pc, 500)
+		cancel()
+		if err := <-werr; err != nil || o.closed || len(o.errors) > 0 {
+			t.Fatalf("round %d: %+v %v", i, o, err)
+		}
+	}
+	r := pc.Exec(ctx, "select count(*) from pg_prepared_statements")
+	rs, err := r.ReadAll()
+	if err != nil || len(rs) != 1 || len(rs[0].Rows) != 1 {
+		t.Fatalf("count: %v", err)
+	}
+	var n int
+	fmt.Sscan(string(rs[0].Rows[0][0]), &n)
+	t.Logf("%d server-side statements on the connection", n)
+	if n > 1024 {
+		t.Fatalf("%d server-side statements left on the pooled connection by one client", n)
+	}
+	// A statement kept across the evictions still runs, as do the
+	// ones evicted when prepared again.
+	if _, err := pc.Prepare(ctx, "kept", "select count(*) from orders", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		if err := pc.Exec(ctx, fmt.Sprintf("select id + %d from orders", i)).Close(); err != nil {
+			t.Fatal(err)
+		}
+		if i%500 == 0 {
+			if r := pc.ExecParams(ctx, fmt.Sprintf("select id + %d from orders", i), nil, nil, nil, nil).Read(); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+		}
+	}
+	for range 1500 {
+		raw := encode(t, &pgproto3.Parse{Name: "y", Query: fmt.Sprintf("select id * %d from orders", n)}, &pgproto3.Close{ObjectType: 'S', Name: "y"}, &pgproto3.Sync{})
+		n++
+		if _, err := pc.Conn().Write(raw); err != nil {
+			t.Fatal(err)
+		}
+		if o := readPG(ctx, pc, 1); o.closed || len(o.errors) > 0 {
+			t.Fatalf("%+v", o)
+		}
+	}
+	if r := pc.ExecPrepared(ctx, "kept", nil, nil, nil).Read(); r.Err != nil || len(r.Rows) != 1 {
+		t.Fatalf("the kept statement after evictions: %v", r.Err)
+	}
+	pc.Close(ctx)
+	if r := other.ExecPrepared(ctx, "b1", nil, nil, nil).Read(); r.Err != nil || len(r.Rows) != 1 || string(r.Rows[0][0]) != "41" {
+		t.Fatalf("another session's statement after evictions: %v %q", r.Err, r.Rows)
 	}
 }

@@ -661,6 +661,7 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 		s.pending = append(s.pending, op{kind: opParse, synthetic: &pgproto3.ParseComplete{}})
 		return s.checkPending(ctx)
 	}
+	s.evictServerStmts()
 	b.prepared[st.server] = true
 	s.send(&pgproto3.Parse{Name: st.server, Query: st.query, ParameterOIDs: st.oids})
 	s.pending = append(s.pending, op{kind: opParse, sql: m.Query, server: st.server, client: m.Name})

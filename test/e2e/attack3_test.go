@@ -1044,3 +1044,35 @@ func TestAttackPGServerStatementsAccumulate(t *testing.T) {
 		t.Fatalf("another session's statement after evictions: %v %q", r.Err, r.Rows)
 	}
 }
+
+// TestAttackPGPinHoldsPool: in transaction pooling, statements whose
+// state outlives a transaction (LISTEN, DECLARE … WITH HOLD, a
+// session-level advisory lock, PREPARE) pin the session to its backend
+// connection for the rest of its life. A restricted user who pins and
+// then sits idle — not inside a transaction, so
+// pool.idle_in_transaction_timeout does not apply — keeps that
+// connection from every other user of the pool.
+func TestAttackPGPinHoldsPool(t *testing.T) {
+	t.Skip("known: a session pinned by LISTEN / WITH HOLD cursor / PREPARE keeps its backend connection while idle with no bound; with pool size 1 every other user gets 53300 until it disconnects")
+	dsn := testDB(t)
+	ctx := context.Background()
+	pgSetup(t, dsn, "CREATE TABLE orders (id int primary key, total int)", "CREATE TABLE secret (v text)", "CREATE TABLE sink (v text)")
+	g := start(t, attack3PGConfig(dsn, 1)+"\n")
+	for _, pin := range []string{
+		"listen alerts",
+		"declare c cursor with hold for select id from orders",
+		"prepare p as select id from orders",
+	} {
+		t.Run(pin, func(t *testing.T) {
+			m := g.connect(t, "mallory", "mallory-secret", "app")
+			if _, err := m.Exec(ctx, pin); err != nil {
+				t.Skipf("refused: %v", err)
+			}
+			a := g.connect(t, "alice", "alice-secret", "app")
+			var n int
+			if err := a.QueryRow(ctx, "select count(*) from orders").Scan(&n); err != nil {
+				t.Fatalf("another user while mallory holds a pinned connection idle: %v", err)
+			}
+		})
+	}
+}

@@ -137,7 +137,9 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	for {
 		var p []byte
 		var err error
-		if s.status&mysqlwire.StatusInTrans == 0 {
+		// Long data sent for a statement holds the backend connection
+		// until EXECUTE, as an open transaction does: the same timeout.
+		if s.status&mysqlwire.StatusInTrans == 0 && !s.longData {
 			p, err = c.ReadCommandIdle()
 		} else {
 			p, err = c.ReadCommandWithin(pc.IdleInTransactionTimeout)
@@ -902,6 +904,9 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 	eff := sqltext.MySQLSessionEffects(effectsText(q))
 	if eff.LoadLocal && !s.r.opts.Load().LocalInfile {
 		return mysqlwire.Errorf(mysqlwire.ErNotAllowedCommand, "LOAD DATA LOCAL INFILE is disabled on this gateway (mysql.local_infile)")
+	}
+	if err := s.stmtRoom(q); err != nil {
+		return err
 	}
 	if err := s.attach(ctx); err != nil {
 		return err

@@ -160,7 +160,7 @@ func (s *session) exchange(ctx context.Context) error {
 				}
 			}
 			switch msg.(type) {
-			case *pgproto3.ParseComplete, *pgproto3.ParameterDescription, *pgproto3.NoData:
+			case *pgproto3.ParseComplete, *pgproto3.ParameterDescription, *pgproto3.NoData, *pgproto3.CloseComplete:
 				if head.swallow {
 					break
 				}
@@ -234,6 +234,9 @@ func (s *session) dropUntilSync() {
 	b := s.be.Value
 	for len(s.pending) > 0 && s.pending[0].kind != opSync {
 		o := s.pending[0]
+		if o.kind == opClose && o.swallow && o.server != "" {
+			b.prepared[o.server] = true // an eviction the server skipped
+		}
 		if o.kind == opParse && o.synthetic == nil {
 			if o.server != "" {
 				delete(b.prepared, o.server)

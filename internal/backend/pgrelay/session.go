@@ -650,6 +650,10 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 		s.fail(op{kind: opParse}, pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name))
 		return s.checkPending(ctx)
 	}
+	if err := s.stmtRoom(m.Query); err != nil {
+		s.fail(op{kind: opParse}, err)
+		return s.checkPending(ctx)
+	}
 	st := &stmt{query: m.Query, oids: oids, server: serverName(m.Query, oids)}
 	s.stmts[m.Name] = st
 	b := s.be.Value
@@ -657,6 +661,7 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 		s.pending = append(s.pending, op{kind: opParse, synthetic: &pgproto3.ParseComplete{}})
 		return s.checkPending(ctx)
 	}
+	s.evictServerStmts()
 	b.prepared[st.server] = true
 	s.send(&pgproto3.Parse{Name: st.server, Query: st.query, ParameterOIDs: st.oids})
 	s.pending = append(s.pending, op{kind: opParse, sql: m.Query, server: st.server, client: m.Name})

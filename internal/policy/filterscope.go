@@ -17,14 +17,7 @@ import (
 // orders_p1, orders2) must have a row filter of its own or be named, not
 // matched by a pattern, in one of the user's grants.
 func (p *Policy) reviewFilterRelatives(req Request, stmts []sqlparse.Statement) *Denial {
-	var filtered []string // "schema.name", lower case
-	for _, r := range req.Roles {
-		for _, f := range p.filters[r] {
-			if f.Database == req.Database {
-				filtered = append(filtered, qualified(f.Table, req.DefaultSchema))
-			}
-		}
-	}
+	filtered := p.filteredTables(req)
 	if len(filtered) == 0 {
 		return nil
 	}
@@ -52,6 +45,20 @@ func (p *Policy) reviewFilterRelatives(req Request, stmts []sqlparse.Statement) 
 		}
 	}
 	return nil
+}
+
+// filteredTables lists the tables ("schema.name", lower case) a row
+// filter of the request's roles applies to on its database.
+func (p *Policy) filteredTables(req Request) []string {
+	var out []string
+	for _, r := range req.Roles {
+		for _, f := range p.filters[r] {
+			if f.Database == req.Database {
+				out = append(out, qualified(f.Table, req.DefaultSchema))
+			}
+		}
+	}
+	return out
 }
 
 // qualified returns "schema.name" in lower case.

@@ -152,27 +152,10 @@ func (p *Policy) checkReading(req Request, a *analysis) *Denial {
 // filtered reports whether a row filter of the request's roles applies
 // to a table of st.
 func (p *Policy) filtered(req Request, st *sqlparse.Statement) bool {
-	for _, r := range req.Roles {
-		for _, f := range p.filters[r] {
-			if f.Database != req.Database {
-				continue
-			}
-			fs, ft := req.DefaultSchema, f.Table
-			if s, t, ok := strings.Cut(f.Table, "."); ok {
-				fs, ft = s, t
-			}
-			for _, t := range st.Tables {
-				schema := t.Schema
-				if schema == "" {
-					schema = req.DefaultSchema
-				}
-				if strings.EqualFold(t.Name, ft) && strings.EqualFold(schema, fs) {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	filtered := p.filteredTables(req)
+	return slices.ContainsFunc(st.Tables, func(t sqlparse.Table) bool {
+		return slices.Contains(filtered, qualified(t.String(), req.DefaultSchema))
+	})
 }
 
 // checkPGSetting decides on one PostgreSQL setting change.

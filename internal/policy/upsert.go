@@ -2,7 +2,7 @@ package policy
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/floe-db/floe/internal/sqlparse"
 )
@@ -13,32 +13,23 @@ import (
 // SELECT, UPDATE and DELETE only, so an upsert would change rows outside
 // it (INSERT … ON CONFLICT DO UPDATE of another tenant's key).
 func (p *Policy) checkUpsertFilters(req Request, stmts []sqlparse.Statement) *Denial {
+	var filtered []string
 	for _, st := range stmts {
 		if !st.Upsert {
 			continue
+		}
+		if filtered == nil {
+			if filtered = p.filteredTables(req); len(filtered) == 0 {
+				return nil
+			}
 		}
 		for _, t := range st.Tables {
 			if t.Action != sqlparse.ActionUpdate && t.Action != sqlparse.ActionDelete {
 				continue
 			}
-			schema := t.Schema
-			if schema == "" {
-				schema = req.DefaultSchema
-			}
-			for _, r := range req.Roles {
-				for _, f := range p.filters[r] {
-					if f.Database != req.Database {
-						continue
-					}
-					fs, ft := req.DefaultSchema, f.Table
-					if s, n, ok := strings.Cut(f.Table, "."); ok {
-						fs, ft = s, n
-					}
-					if strings.EqualFold(ft, t.Name) && strings.EqualFold(fs, schema) {
-						return &Denial{Rule: "grant.row-filter", SQLState: "42501", Errno: 1142, MySQLState: "42000",
-							Message: fmt.Sprintf("permission denied: table %s has a row filter for user %q; upserts and MERGE cannot be filtered, use INSERT and UPDATE", t, req.User)}
-					}
-				}
+			if slices.Contains(filtered, qualified(t.String(), req.DefaultSchema)) {
+				return &Denial{Rule: "grant.row-filter", SQLState: "42501", Errno: 1142, MySQLState: "42000",
+					Message: fmt.Sprintf("permission denied: table %s has a row filter for user %q; upserts and MERGE cannot be filtered, use INSERT and UPDATE", t, req.User)}
 			}
 		}
 	}

@@ -34,6 +34,8 @@ func TestRewritePostgresFilterScope(t *testing.T) {
 		{sql: "UPDATE orders SET (total, TENANT) = (0, 8)", refuse: true},
 		{sql: "WITH m AS (UPDATE public.orders SET tenant = $1 RETURNING id) SELECT * FROM m", refuse: true},
 		{sql: "UPDATE other SET tenant = 8 FROM orders", want: "WHERE orders.tenant = 7"},
+		{sql: "PREPARE p AS UPDATE orders SET tenant = $1", refuse: true},
+		{sql: "UPDATE orders SET (tenant) = (SELECT 8)", refuse: true},
 	} {
 		out, _, err := RewritePostgres(tc.sql, "public", fs)
 		if tc.refuse {

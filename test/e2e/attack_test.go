@@ -108,6 +108,7 @@ roles:
 		"UPDATE orders SET tenant = 8 WHERE id = 1 RETURNING *",
 		"UPDATE orders SET (total, tenant) = (0, 8)",
 		"WITH m AS (UPDATE public.orders SET tenant = 8 RETURNING id) SELECT * FROM m",
+		"PREPARE mv AS UPDATE orders SET tenant = 8 WHERE id = 1",
 	} {
 		t.Run("move rows: "+q, func(t *testing.T) {
 			reset()

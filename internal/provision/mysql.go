@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,17 +46,25 @@ WHERE t.table_schema = ? ORDER BY t.table_name, c.ordinal_position`, schema)
 // security: row filters stay Floe's alone, and are reported. MySQL DDL
 // commits as it goes, so a failure part way leaves the login with less
 // than its plan, never more (its privileges are revoked first).
+//
+// MySQL users carry no comments, so the logins provisioned for schema
+// are marked by an empty role (floe_provisioned_<schema>) granted to
+// them; a later run retires the marked logins its plan no longer names:
+// their privileges revoked and their account locked.
 func applyMySQL(ctx context.Context, c *arrowsql.MySQLConn, schema string, logins []Login, dryRun bool) ([]string, []string, error) {
 	if _, err := c.Execute("SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')"); err != nil {
 		return nil, nil, err
 	}
 	var list stmtList
 	var notes []string
+	mark := myQuoteIdent(myMarker(schema))
+	list.add("CREATE ROLE IF NOT EXISTS "+mark, false)
 	for _, l := range logins {
 		acct := myQuoteString(l.User) + "@'%'"
 		list.add("CREATE USER IF NOT EXISTS "+acct+" IDENTIFIED BY "+myQuoteString(l.Password), true)
-		list.add("ALTER USER "+acct+" IDENTIFIED BY "+myQuoteString(l.Password), true)
+		list.add("ALTER USER "+acct+" IDENTIFIED BY "+myQuoteString(l.Password)+" ACCOUNT UNLOCK", true)
 		list.add("REVOKE ALL PRIVILEGES, GRANT OPTION FROM "+acct, false)
+		list.add("GRANT "+mark+" TO "+acct, false)
 		for _, s := range l.CreateIn {
 			list.add("GRANT CREATE ON "+myQuoteIdent(s)+".* TO "+acct, false)
 		}
@@ -83,6 +92,18 @@ func applyMySQL(ctx context.Context, c *arrowsql.MySQLConn, schema string, login
 			notes = append(notes, fmt.Sprintf("login %s: the row filter on %s is enforced by Floe only (MySQL has no row-level security)", l.User, t))
 		}
 	}
+	retired, err := myMarked(c, schema)
+	if err != nil {
+		notes = append(notes, "logins no longer configured cannot be found on this server (no mysql.roles_mapping): retire them by hand")
+	}
+	for _, u := range retired {
+		if slices.ContainsFunc(logins, func(l Login) bool { return l.User == u }) {
+			continue
+		}
+		acct := myQuoteString(u) + "@'%'"
+		list.add("REVOKE ALL PRIVILEGES, GRANT OPTION FROM "+acct, false)
+		list.add("ALTER USER "+acct+" ACCOUNT LOCK", false)
+	}
 	sort.Strings(notes)
 	if dryRun {
 		return list.shown(), notes, nil
@@ -96,4 +117,23 @@ func applyMySQL(ctx context.Context, c *arrowsql.MySQLConn, schema string, login
 		}
 	}
 	return list.shown(), notes, nil
+}
+
+// myMarker is the role that marks the logins provisioned for schema.
+func myMarker(schema string) string { return "floe_provisioned_" + schema }
+
+// myMarked lists the users (of host %) the marker role of schema is
+// granted to, its creator left out (MariaDB's mysql.roles_mapping).
+func myMarked(c *arrowsql.MySQLConn, schema string) ([]string, error) {
+	res, err := c.Execute("SELECT User FROM mysql.roles_mapping WHERE Role = ? AND Host = '%' AND Admin_option = 'N' ORDER BY 1", myMarker(schema))
+	if err != nil {
+		return nil, err
+	}
+	defer res.Close()
+	var out []string
+	for i := range res.RowNumber() {
+		u, _ := res.GetString(i, 0)
+		out = append(out, u)
+	}
+	return out, nil
 }

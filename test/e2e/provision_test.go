@@ -191,8 +191,11 @@ func TestProvisionMySQL(t *testing.T) {
 		"INSERT INTO secrets VALUES (1, 'the-secret')",
 	)
 	an := randName("floe_t_")
-	t.Cleanup(func() { _, _ = direct.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", an)) })
-	cfg := parseConfig(t, fmt.Sprintf(`databases:
+	t.Cleanup(func() {
+		_, _ = direct.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", an))
+		_, _ = direct.Exec("DROP ROLE IF EXISTS `floe_provisioned_" + schema + "`")
+	})
+	cfgText := `databases:
   - name: shop
     kind: mysql
     primary: %s
@@ -205,7 +208,8 @@ roles:
       - {database: shop, tables: [orders], actions: [select, insert]}
       - {database: shop, tables: [customers], columns: [id, name], actions: [select]}
     row_filters: [{database: shop, table: orders, where: "tenant = 7"}]
-`, dsn, an))
+`
+	cfg := parseConfig(t, fmt.Sprintf(cfgText, dsn, an))
 	var res []provision.Result
 	var err error
 	for range 2 {
@@ -247,6 +251,28 @@ roles:
 	}
 	if err := conn.QueryRow("select count(name) from customers").Scan(&n); err != nil {
 		t.Errorf("granted columns: %v", err)
+	}
+
+	// The analyst's identity now keeps the DSN's login: the provisioned
+	// login is retired, its privileges revoked and its account locked.
+	text := fmt.Sprintf(cfgText, dsn, an)
+	i := strings.Index(text, "identities: [")
+	j := i + strings.Index(text[i:], "\n")
+	retire := parseConfig(t, text[:i]+"identities: [{role: analyst}]"+text[j:])
+	if _, err := provision.Run(context.Background(), retire, "", false); err != nil {
+		t.Fatalf("provision without the login: %v", err)
+	}
+	var grants int
+	if err := direct.QueryRow("select count(*) from information_schema.table_privileges where grantee = ?", fmt.Sprintf("'%s'@'%%'", an)).Scan(&grants); err != nil || grants != 0 {
+		t.Errorf("retired login keeps %d table privileges (%v)", grants, err)
+	}
+	fresh, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if err := fresh.Ping(); err == nil {
+		t.Error("the retired login can still log in")
 	}
 }
 

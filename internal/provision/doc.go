@@ -13,7 +13,9 @@
 // on PostgreSQL: it creates or alters the login (no superuser, no role
 // creation, no inherited memberships), revokes everything it held in the
 // database, then grants the plan. Running it again is harmless: the end
-// state is the plan.
+// state is the plan. The logins it provisions are marked (a role comment
+// on PostgreSQL, an empty marker role on MariaDB), so that a later run
+// retires the ones the configuration no longer names.
 //
 // The package connects with the database's primary DSN, which must be
 // able to create roles and grant on the tables (their owner or a

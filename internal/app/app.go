@@ -124,13 +124,6 @@ type checkerOf struct {
 	db config.Database
 }
 
-// sourceOf is a data-API source and the database settings it was made
-// from (a reload keeps it while they stay).
-type sourceOf struct {
-	src dataapi.Source
-	db  config.Database
-}
-
 // Users implements pgwire.Gateway.
 func (a *App) Users() *authn.Store { return a.state.Load().users }
 
@@ -662,7 +655,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 			st.myHandlers[db.Name] = r
 			st.handlers[db.Name] = wrongProtocol(db.Name)
 		}
-		so, err := a.sourceFor(db, newEngines[db.Name])
+		so, err := a.sourceFor(db, newEngines[db.Name], dataServers(newRelays[db.Name], newMyRelays[db.Name]))
 		if err != nil {
 			return fail(err)
 		}
@@ -794,35 +787,6 @@ func (a *App) backendStatuses() any {
 		out = append(out, sts...)
 	}
 	return out
-}
-
-// sourceFor returns the data-API source of db, reusing the running one
-// while its settings stay. e is the database's SQLite engine, if any.
-func (a *App) sourceFor(db config.Database, e *sqlite.Engine) (sourceOf, error) {
-	if e != nil {
-		if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Path == db.Path && cur.db.Kind == db.Kind {
-			return cur, nil
-		}
-		return sourceOf{src: dataapi.NewSQLite(e.DB()), db: db}, nil
-	}
-	if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Kind == db.Kind && cur.db.Primary == db.Primary && cur.db.Pool == db.Pool &&
-		slices.Equal(cur.db.Identities, db.Identities) {
-		return cur, nil
-	}
-	var src dataapi.Source
-	var err error
-	switch db.Kind {
-	case config.KindPostgres:
-		src, err = newLoginSources(db, dataapi.NewPostgres)
-	case config.KindMySQL:
-		src, err = newLoginSources(db, dataapi.NewMySQL)
-	default:
-		return sourceOf{}, fmt.Errorf("database %s: no data-API source for kind %q", db.Name, db.Kind)
-	}
-	if err != nil {
-		return sourceOf{}, fmt.Errorf("database %s: %w", db.Name, err)
-	}
-	return sourceOf{src: src, db: db}, nil
 }
 
 // Reload re-reads the configuration file; on error the running

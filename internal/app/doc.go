@@ -25,7 +25,8 @@
 // Backend logins: building a state provisions the logins of databases
 // with provision: true (package provision) before their relays serve;
 // admission refuses users whose roles map no login; the data APIs take
-// the source of the caller's login (sources.go, one pool per login). A
+// the source of the caller's login (sources.go, one pool per server and
+// login, placed through the database's relay: DataServers). A
 // relay that a reload replaces is retired, not closed: its sessions end
 // on it.
 //

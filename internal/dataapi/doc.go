@@ -11,9 +11,21 @@
 // counted row by row. Result.Close records the outcome (audit, metrics)
 // and gives everything back.
 //
-// Sources are the engine path of each configured database: a pool of
-// PostgreSQL or MySQL connections of the data API's own (sized by the
-// database's pool settings), or the embedded SQLite database. A request
+// Sources are the engine path of each configured database: pools of
+// PostgreSQL or MySQL connections of the data API's own, or the embedded
+// SQLite database. A PostgreSQL or MySQL source (source.go) runs on the
+// database's wire relay's backend through the Servers it is given (the
+// relay's cluster.Placer): it keeps one pool per server (sized by the
+// database's pool settings; app makes one source per backend login) and
+// asks, for each statement, where it runs — a replica for a read-only
+// statement when the routing settings split reads, else the server the
+// health checks last saw as the healthy primary (none: 503 unavailable
+// at once, after routing.failover_wait). Its connections are dialled
+// through the relay's connect guard (timeout, retries, circuit breaker,
+// shared with the wire sessions). An idle connection the server closed is
+// noticed by a non-blocking peek before it is handed out and replaced; a
+// statement whose connection broke under it runs once more on a fresh
+// connection when it is read-only or never reached the server. A request
 // is one statement without a session: statements that change session
 // state are refused before the policy sees them (sessionstate.go), and
 // every pooled connection is reset when it goes back to its pool

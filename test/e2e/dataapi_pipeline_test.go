@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-adbc/go/adbc"
 	"github.com/apache/arrow-go/v18/arrow"
@@ -26,7 +29,7 @@ func grpcCode(err error, c codes.Code) bool {
 // everything but secrets; rh (over HTTP) and rf (over Flight SQL) read
 // the same with a rate limit of two statements (a token comes back every
 // 1000 s: never during the test).
-func pipelineDataConfig(pgDSN, myDSN, litePath string) string {
+func pipelineDataConfig(pgDSN, myDSN, litePath, auditPath string) string {
 	return fmt.Sprintf(`databases:
   - {name: app, kind: postgres, primary: %q, pool: {mode: transaction, size: 4}}
   - {name: shop, kind: mysql, primary: %q, pool: {mode: transaction, size: 4}}
@@ -43,10 +46,11 @@ roles:
 limits:
   - {per: user, user: rh, rate: 0.001, burst: 2}
   - {per: user, user: rf, rate: 0.001, burst: 2}
-`, pgDSN, myDSN, litePath)
+audit: {file: %q}
+`, pgDSN, myDSN, litePath, auditPath)
 }
 
-func pipelineDataGateway(t *testing.T) *gateway {
+func pipelineDataGateway(t *testing.T, auditPath string) *gateway {
 	t.Helper()
 	pgDSN := testDB(t)
 	myDSN, direct := myTestDB(t)
@@ -66,7 +70,7 @@ func pipelineDataGateway(t *testing.T) *gateway {
 	}
 	lite := filepath.Join(t.TempDir(), "lite.db")
 	seedSQLite(t, lite, maskedTable, maskedRows, "CREATE TABLE secrets (k int)")
-	return start(t, pipelineDataConfig(pgDSN, myDSN, lite))
+	return start(t, pipelineDataConfig(pgDSN, myDSN, lite, auditPath))
 }
 
 // queryStats reads /api/v1/queries as "database: query" → count, errors
@@ -123,9 +127,11 @@ func adbcPrepared(t *testing.T, c adbc.Connection, q string, ids ...int64) ([][]
 // Statements sent over HTTP and Flight SQL go through the database's
 // statement pipeline like the wire paths' statements: /api/v1/queries
 // shows their calls and rows, floe_queries_total counts them by outcome,
-// and a denied statement takes no rate token on either path.
+// the audit result records carry the rows returned, and a denied
+// statement takes no rate token on either path.
 func TestDataAPIPipelineStats(t *testing.T) {
-	g := pipelineDataGateway(t)
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	g := pipelineDataGateway(t, auditPath)
 	params := map[string]string{"app": "$1", "shop": "?", "lite": "$1"}
 	for _, db := range []string{"app", "shop", "lite"} {
 		for range 3 {
@@ -182,6 +188,43 @@ func TestDataAPIPipelineStats(t *testing.T) {
 		if got := g.metric(t, fmt.Sprintf(`floe_queries_total{database=%q,outcome="error",user="alice"}`, db)); got != 3 {
 			t.Errorf("%s: error statements %v, want 3", db, got)
 		}
+	}
+
+	// One result record per statement run, with its rows: per database,
+	// three of 2 rows over HTTP; two of 2 rows and two of 1 (the
+	// prepared runs) over Flight SQL. Denied statements have none.
+	want := map[string]string{}
+	for _, db := range []string{"app", "shop", "lite"} {
+		want[db+" http"] = "[2 2 2]"
+		want[db+" flightsql"] = "[1 1 2 2]"
+	}
+	var got map[string]string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		rows := map[string][]int{}
+		n := 0
+		for _, e := range auditEvents(t, auditPath, "result") {
+			if e["user"] == "alice" {
+				k := fmt.Sprint(e["database"], " ", e["protocol"])
+				r, _ := e["rows"].(float64)
+				rows[k] = append(rows[k], int(r))
+				n++
+				if e["error"] != nil && e["error"] != "" {
+					t.Errorf("result record with an error: %v", e)
+				}
+			}
+		}
+		got = map[string]string{}
+		for k, r := range rows {
+			slices.Sort(r)
+			got[k] = fmt.Sprint(r)
+		}
+		if n >= 21 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("audit result rows %v, want %v", got, want)
 	}
 
 	// Denied statements take no rate token: after any number of them the

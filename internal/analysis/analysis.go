@@ -91,6 +91,9 @@ func (z *Analyzer) Of(text string) *Analysis {
 	return z.texts.add(text, a)
 }
 
+// ClassOf is the routing class of text (Of(text).Class()).
+func (z *Analyzer) ClassOf(text string) route.Class { return z.Of(text).Class() }
+
 // Len is the number of texts cached.
 func (z *Analyzer) Len() int { return z.texts.len() }
 

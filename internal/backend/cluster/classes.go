@@ -42,3 +42,6 @@ func (c *Classes) Of(text string) route.Class {
 	c.cache.Add("\x00"+key, cls)
 	return cls
 }
+
+// ClassOf is Of (a Classifier).
+func (c *Classes) ClassOf(text string) route.Class { return c.Of(text) }

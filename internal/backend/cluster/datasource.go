@@ -16,19 +16,25 @@ import (
 // earlier write to read back, so a read-only statement may go to a replica
 // whenever the routing settings split reads.
 //
-// A Placer is a small value (the relay's cluster, guards and classes), so
+// A Placer is a small value (the relay's cluster, guards and classifier), so
 // two Placers of the same relay compare equal. It is safe for concurrent
 // use.
 type Placer struct {
 	cluster *Cluster
 	guards  *Guards
-	classes *Classes
+	class   Classifier
+}
+
+// Classifier gives a statement text's routing class (the relay's
+// analyzer).
+type Classifier interface {
+	ClassOf(text string) route.Class
 }
 
 // NewPlacer places on the servers c knows of, dialled through g, with
-// statement texts classified by k.
-func NewPlacer(c *Cluster, g *Guards, k *Classes) Placer {
-	return Placer{cluster: c, guards: g, classes: k}
+// statement texts classified by class.
+func NewPlacer(c *Cluster, g *Guards, class Classifier) Placer {
+	return Placer{cluster: c, guards: g, class: class}
 }
 
 // Replica returns the replica a statement text may run on now, or false
@@ -37,7 +43,7 @@ func (p Placer) Replica(text string) (int, bool) {
 	if !p.cluster.Splitting() {
 		return 0, false
 	}
-	return p.cluster.ReadTarget(p.classes.Of(text), route.Session{})
+	return p.cluster.ReadTarget(p.class.ClassOf(text), route.Session{})
 }
 
 // Writer returns the server writes go to, waiting up to
@@ -47,7 +53,7 @@ func (p Placer) Writer(ctx context.Context) (int, error) { return p.cluster.Writ
 
 // ReadOnly reports whether a statement text only reads (running it again
 // changes nothing).
-func (p Placer) ReadOnly(text string) bool { return p.classes.Of(text).Read }
+func (p Placer) ReadOnly(text string) bool { return p.class.ClassOf(text).Read }
 
 // Guard is server i's connect guard now (a reload may replace it).
 func (p Placer) Guard(i int) *pool.Guard { return p.guards.Guard(i) }

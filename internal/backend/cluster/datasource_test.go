@@ -17,7 +17,7 @@ func TestPlacer(t *testing.T) {
 	*bs = []route.Backend{b(route.RolePrimary, true), b(route.RoleReplica, true), b(route.RoleReplica, false)}
 	g := NewGuards("app", []string{"primary", "replica1", "replica2"}, config.Pool{}, nil, observe.NewMetrics(), c.log)
 	p := NewPlacer(c, g, NewClasses(policy.Postgres, sqlparse.PostgresNoFingerprint))
-	if p != NewPlacer(c, g, p.classes) {
+	if p != NewPlacer(c, g, p.class) {
 		t.Fatal("two placers of the same relay differ")
 	}
 	const read, write = "SELECT * FROM t", "INSERT INTO t VALUES (1)"

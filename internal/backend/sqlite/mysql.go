@@ -374,16 +374,26 @@ func (s *mySession) writeColumns(cols []mysqlwire.Column, status uint16) error {
 
 // query runs a COM_QUERY text as one statement of the pipeline:
 // decided, limited, then its SQLite statements in turn.
-func (s *mySession) query(ctx context.Context, text string) error {
+func (s *mySession) query(ctx context.Context, text string) (err error) {
 	s.c.NoteStatement(text)
 	st, den := s.ps.Start(ctx, "query", text, s.cancel)
 	if den != nil {
 		return den
 	}
 	s.cur = st
-	err := s.runText(ctx, st)
-	s.finish(err)
-	return err
+	defer s.finishDeferred(&err)
+	return s.runText(ctx, st)
+}
+
+// finishDeferred, deferred while a statement runs, finishes it with the
+// error returned, or on a panic as an internal error (so that its limits
+// are given back) before the panic goes on.
+func (s *mySession) finishDeferred(errp *error) {
+	if p := recover(); p != nil {
+		s.finish(mysqlwire.Errorf(mysqlwire.ErUnknown, "internal error: %v", p))
+		panic(p)
+	}
+	s.finish(*errp)
 }
 
 // finish ends the statement under way with err.
@@ -776,7 +786,7 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 
 // execute runs a prepared statement as one statement of the pipeline,
 // decided on at prepare: the limits are taken now.
-func (s *mySession) execute(ctx context.Context, p []byte) error {
+func (s *mySession) execute(ctx context.Context, p []byte) (err error) {
 	id, _ := mysqlwire.StatementID(p)
 	ms := s.stmts[id]
 	if ms == nil {
@@ -787,9 +797,8 @@ func (s *mySession) execute(ctx context.Context, p []byte) error {
 		return den
 	}
 	s.cur = st
-	err := s.executeStmt(ctx, ms, p)
-	s.finish(err)
-	return err
+	defer s.finishDeferred(&err)
+	return s.executeStmt(ctx, ms, p)
 }
 
 func (s *mySession) executeStmt(ctx context.Context, ms *myStmt, p []byte) error {

@@ -185,6 +185,17 @@ func (s *session) loop(ctx context.Context) error {
 	}
 }
 
+// finishDeferred, deferred while a statement runs, finishes it with the
+// error returned, or on a panic as an internal error (so that its limits
+// are given back) before the panic goes on.
+func (s *session) finishDeferred(errp *error) {
+	if p := recover(); p != nil {
+		s.finish(pgwire.Errorf(pgwire.CodeInternalError, "internal error: %v", p))
+		panic(p)
+	}
+	s.finish(*errp)
+}
+
 // finish ends the statement under way with err, recorded under the
 // SQLSTATE the client is sent.
 func (s *session) finish(err error) {
@@ -256,15 +267,14 @@ var errClientWrite = errors.New("writing to the client failed")
 
 // simpleQuery runs a simple-protocol text as one statement of the
 // pipeline: decided, limited, then its SQLite statements in turn.
-func (s *session) simpleQuery(ctx context.Context, text string) error {
+func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
 	st, den := s.ps.Start(ctx, "query", text, s.cancel)
 	if den != nil {
 		return den.PGError()
 	}
 	s.cur = st
-	err := s.runText(ctx, st)
-	s.finish(err)
-	return err
+	defer s.finishDeferred(&err)
+	return s.runText(ctx, st)
 }
 
 // runText runs the statements of st.SQL (the text, row filters added).
@@ -891,7 +901,7 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 
 // execute runs (part of) a portal as one statement of the pipeline,
 // decided on at Parse: the limits are taken now.
-func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
+func (s *session) execute(ctx context.Context, m *pgproto3.Execute) (err error) {
 	pt, ok := s.portals[m.Portal]
 	if !ok {
 		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Portal)
@@ -901,9 +911,8 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
 		return den.PGError()
 	}
 	s.cur = st
-	err := s.executePortal(ctx, pt, m)
-	s.finish(err)
-	return err
+	defer s.finishDeferred(&err)
+	return s.executePortal(ctx, pt, m)
 }
 
 func (s *session) executePortal(ctx context.Context, pt *portal, m *pgproto3.Execute) error {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -26,6 +27,9 @@ users:
   - {name: myrate, password: myrate-secret, roles: [reader]}
   - {name: pgrows, password: pgrows-secret, roles: [writer]}
   - {name: myrows, password: myrows-secret, roles: [writer]}
+  - {name: pgslow, password: pgslow-secret, roles: [reader]}
+  - {name: myslow, password: myslow-secret, roles: [reader]}
+  - {name: pgcancel, password: pgcancel-secret, roles: [reader]}
 roles:
   - name: reader
     grants:
@@ -36,6 +40,8 @@ roles:
 limits:
   - {per: user, user: pgrate, rate: 0.001, burst: 4}
   - {per: user, user: myrate, rate: 0.001, burst: 4}
+  - {per: user, user: pgslow, statement_timeout: 200ms}
+  - {per: user, user: myslow, statement_timeout: 200ms}
 audit:
   file: %s
 `, litePath, auditPath)
@@ -180,6 +186,33 @@ func TestSQLiteStatementPipeline(t *testing.T) {
 		}
 		wantMy = []result{{5, ""}, {3, ""}, {3, ""}, {1, ""}, {0, "42S22"}}
 	})
+
+	// A statement the timeout stops is an error; one the client cancels
+	// is cancelled. Both are recorded under 57014.
+	const long = "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < 100000000) SELECT count(*) FROM s"
+	t.Run("timeout and cancel", func(t *testing.T) {
+		c := g.connect(t, "pgslow", "pgslow-secret", "lite")
+		if _, err := c.Exec(ctx, long); sqlstate(err) != "57014" {
+			t.Fatalf("long statement: %v, want 57014", err)
+		}
+		db := g.mydb(t, "myslow", "myslow-secret", "lite", nil)
+		if _, err := db.Exec(long); myErrno(err) != 1317 {
+			t.Fatalf("long MySQL statement: %v, want 1317", err)
+		}
+		cc := g.connect(t, "pgcancel", "pgcancel-secret", "lite")
+		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		if _, err := cc.Exec(cctx, long); err == nil {
+			t.Fatal("the cancelled statement ran to its end")
+		}
+		// The gateway ends the statement after the client has given up.
+		ended := regexp.MustCompile(`(?m)^floe_queries_total\{database="lite",outcome="\w+",user="pgcancel"\} [1-9]`)
+		for deadline := time.Now().Add(10 * time.Second); !ended.Match(liteMetrics(t, g)); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the cancelled statement did not end")
+			}
+		}
+	})
 	if t.Failed() {
 		return
 	}
@@ -216,12 +249,7 @@ func TestSQLiteStatementPipeline(t *testing.T) {
 	})
 
 	t.Run("query counters", func(t *testing.T) {
-		resp, err := http.Get("http://" + g.admin + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		body := liteMetrics(t, g)
 		for _, c := range []struct {
 			user, outcome string
 			want          int
@@ -231,6 +259,7 @@ func TestSQLiteStatementPipeline(t *testing.T) {
 			{"myrate", "ok", 4}, {"myrate", "error", 6},
 			{"pgrows", "ok", 5}, {"pgrows", "error", 1},
 			{"myrows", "ok", 4}, {"myrows", "error", 1},
+			{"pgslow", "error", 1}, {"myslow", "error", 1}, {"pgcancel", "cancelled", 1},
 		} {
 			re := regexp.MustCompile(`(?m)^floe_queries_total\{database="lite",outcome="` + c.outcome + `",user="` + c.user + `"\} (\d+)$`)
 			m := re.FindSubmatch(body)
@@ -253,7 +282,8 @@ func TestSQLiteStatementPipeline(t *testing.T) {
 		code, _ := e["error"].(string)
 		results[user] = append(results[user], result{int(rows), code})
 	}
-	for user, want := range map[string][]result{"pgrows": wantPG, "myrows": wantMy} {
+	stopped := []result{{0, "57014"}}
+	for user, want := range map[string][]result{"pgrows": wantPG, "myrows": wantMy, "pgslow": stopped, "myslow": stopped, "pgcancel": stopped} {
 		if !slices.Equal(results[user], want) {
 			t.Errorf("audit results of %s: %v, want %v", user, results[user], want)
 		}
@@ -265,4 +295,19 @@ func TestSQLiteStatementPipeline(t *testing.T) {
 			t.Errorf("audit results of %s: %v, want %v", user, results[user], wantRate)
 		}
 	}
+}
+
+// liteMetrics reads the gateway's metrics.
+func liteMetrics(t *testing.T, g *gateway) []byte {
+	t.Helper()
+	resp, err := http.Get("http://" + g.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }

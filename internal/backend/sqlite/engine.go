@@ -187,3 +187,8 @@ func Translate(err error) (pe *pgwire.Error, ok bool) {
 	pe, ok = errors.AsType[*pgwire.Error](translate(err))
 	return pe, ok
 }
+
+// Pipeline is the statement pipeline of the engine's PostgreSQL front
+// end; the data APIs run their statements of this database through it,
+// so the analysis cache and the stages are one.
+func (e *Engine) Pipeline() *stmt.Pipeline { return e.pg }

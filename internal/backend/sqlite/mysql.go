@@ -916,3 +916,6 @@ func binaryLiterals(q string) string {
 	}
 	return b.String()
 }
+
+// Pipeline is the statement pipeline of the engine's MySQL front end.
+func (m mysqlEngine) Pipeline() *stmt.Pipeline { return m.e.my }

@@ -19,6 +19,7 @@ import (
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqltext"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
@@ -107,7 +108,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	defer r.sessions.Leave(r.Close)
 	login, err := r.logins.For(c.User.Roles)
 	if err != nil {
-		return &mysqlwire.Error{Code: mysqlwire.ErDBAccessDenied, State: "42000", Message: err.Error()}
+		return mysqlwire.Errorf(mysqlwire.ErDBAccessDenied, "%s", err.Error())
 	}
 	s.login = login
 	pc := r.poolConfig()
@@ -151,7 +152,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 			return nil
 		}
 		if charsetDenial != nil {
-			err = charsetDenial.MySQLError()
+			err = mysqlwire.ErrorOf(charsetDenial)
 		} else {
 			err = s.command(ctx, p)
 		}
@@ -186,7 +187,7 @@ func (s *session) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComFieldList:
 		table, _, _ := strings.Cut(string(p[1:]), "\x00")
 		if d := s.gate.CheckTable(ctx, table); d.Denial != nil {
-			return d.Denial.MySQLError()
+			return mysqlwire.ErrorOf(d.Denial)
 		}
 		return s.simple(ctx, p, s.relayFieldList)
 	case mysqlwire.ComStatistics:
@@ -363,7 +364,7 @@ func namesFor(id byte) string {
 // lost handles a backend connection that failed mid-command: it is
 // discarded. A session that kept nothing on it (transaction mode,
 // autocommit, outside a transaction, nothing pinned) loses only the
-// command, with error 2013, and goes on with its next command on another
+// command, with error 1927, and goes on with its next command on another
 // connection; otherwise the session ends (its transaction, statements or
 // variables were on that connection).
 func (s *session) lost(err error) error {
@@ -377,7 +378,7 @@ func (s *session) lost(err error) error {
 	s.detach(false)
 	if !kept {
 		s.status &^= mysqlwire.StatusMoreResults
-		return mysqlwire.Errorf(mysqlwire.ErServerLost, "Lost connection to the backend server of database '%s' during the statement; it may be retried", s.r.name)
+		return mysqlwire.Errorf(mysqlwire.ErConnectionKilled, "Lost connection to the backend server of database '%s' during the statement; it may be retried", s.r.name)
 	}
 	return mysqlwire.Fatalf(mysqlwire.ErConnectionKilled, "Lost connection to the backend server of database '%s'", s.r.name)
 }
@@ -456,7 +457,7 @@ func (s *session) query(ctx context.Context, p []byte) error {
 		return s.use(db)
 	}
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
-		return d.Denial.MySQLError()
+		return mysqlwire.ErrorOf(d.Denial)
 	} else if d.SQL != "" {
 		q, p = d.SQL, append([]byte{mysqlwire.ComQuery}, d.SQL...)
 	}
@@ -727,7 +728,7 @@ func (s *session) relayRows(first []byte, cursor, binary bool) (status uint16, f
 			}
 		}
 		if den := s.run.Row(len(p) + 4); den != nil {
-			s.stop(den.MySQLError())
+			s.stop(mysqlwire.ErrorOf(den))
 		}
 		s.toClient(p)
 	}
@@ -755,8 +756,8 @@ func (s *session) timeoutErr(p []byte) []byte {
 		return p
 	}
 	if e := mysqlwire.ParseErr(p); e != nil && e.Code == mysqlwire.ErQueryInterrupted {
-		return mysqlwire.AppendErr(nil, &mysqlwire.Error{Code: mysqlwire.ErQueryTimeout, State: "HY000",
-			Message: "Query execution was interrupted, maximum statement execution time exceeded (limits: statement_timeout)"})
+		return mysqlwire.AppendErr(nil, mysqlwire.Errorf(mysqlwire.ErQueryTimeout,
+			"Query execution was interrupted, maximum statement execution time exceeded (limits: statement_timeout)"))
 	}
 	return p
 }
@@ -897,7 +898,7 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 		s.r.log.Debug("prepare", "connection_id", s.c.ID, "sql", sqltext.MaskMySQL(q))
 	}
 	if d := s.gate.Check(ctx, "prepare", q); d.Denial != nil {
-		return d.Denial.MySQLError()
+		return mysqlwire.ErrorOf(d.Denial)
 	} else if d.SQL != "" {
 		q, p = d.SQL, append([]byte{mysqlwire.ComStmtPrepare}, d.SQL...)
 	}
@@ -1030,7 +1031,7 @@ func (s *session) ensure(cs *clientStmt) (*backendStmt, error) {
 	be.stmts[cs.query] = st
 	s.evictStmts(cs.query)
 	if st.params != cs.params {
-		return nil, &mysqlwire.Error{Code: 1615, State: "HY000", Message: "Prepared statement needs to be re-prepared"}
+		return nil, mysqlwire.Errorf(sqlerr.ErNeedReprepare, "Prepared statement needs to be re-prepared")
 	}
 	return st, nil
 }
@@ -1195,7 +1196,7 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 func (s *session) limited(run func() error) error {
 	r, den := s.gate.Begin(s.cancelQuery)
 	if den != nil {
-		return den.MySQLError()
+		return mysqlwire.ErrorOf(den)
 	}
 	s.outRows, s.outErr = 0, 0
 	s.run = r

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqltext"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
@@ -151,7 +152,7 @@ func (s *session) loop(ctx context.Context) error {
 		start := time.Now()
 		switch m := msg.(type) {
 		case *pgproto3.Query:
-			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, &s.stmtRun, func() error { return s.simpleQuery(ctx, m.String) })
+			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return pgwire.ErrorOf(d) }, &s.stmtRun, func() error { return s.simpleQuery(ctx, m.String) })
 			s.observe(start, err, m.String)
 			err = s.ready(err)
 		case *pgproto3.Parse:
@@ -161,7 +162,7 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Describe:
 			err = s.extended(s.describe(ctx, m))
 		case *pgproto3.Execute:
-			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, &s.stmtRun, func() error { return s.execute(ctx, m) })
+			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return pgwire.ErrorOf(d) }, &s.stmtRun, func() error { return s.execute(ctx, m) })
 			text := ""
 			if pt := s.portals[m.Portal]; pt != nil && pt.p != nil {
 				text = pt.p.st.sql
@@ -240,8 +241,7 @@ func (s *session) extended(err error) error {
 // isSQLError separates errors for the client (which carry a SQLSTATE)
 // from connection failures.
 func isSQLError(err error) bool {
-	_, ok := errors.AsType[*pgwire.Error](err)
-	return ok
+	return sqlerr.Code(err) != ""
 }
 
 // clientError converts a database error for the client; connection
@@ -260,7 +260,7 @@ var errClientWrite = errors.New("writing to the client failed")
 
 func (s *session) simpleQuery(ctx context.Context, q string) error {
 	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
-		return d.Denial.PGError()
+		return pgwire.ErrorOf(d.Denial)
 	} else if d.SQL != "" {
 		q = d.SQL
 	}
@@ -331,7 +331,7 @@ func (s *session) failed(err error) error {
 // txGate applies PostgreSQL's transaction rules that SQLite lacks.
 func (s *session) txGate(st *statement) error {
 	if s.txStatus == 'E' && st.tx != 'E' {
-		return pgwire.Errorf("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+		return pgwire.Errorf(sqlerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 	}
 	return nil
 }
@@ -350,11 +350,11 @@ func (s *session) txAfter(st *statement) {
 func (s *session) local(st *statement) (bool, error) {
 	switch {
 	case st.tx == 'B' && s.txStatus != 'I':
-		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "25001", Message: "there is already a transaction in progress"})
+		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: sqlerr.ActiveSQLTransaction, Message: "there is already a transaction in progress"})
 		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")})
 		return true, nil
 	case st.tx == 'E' && s.txStatus == 'I':
-		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
+		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: sqlerr.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
 		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(st.verb)})
 		return true, nil
 	case st.tx == 'E' && s.txStatus == 'E':
@@ -401,7 +401,7 @@ func (s *session) local(st *statement) (bool, error) {
 		value = strings.Trim(value, `'"`)
 		key := s.paramKey(name)
 		if strings.EqualFold(key, "client_encoding") && !strings.EqualFold(value, "UTF8") && !strings.EqualFold(value, "UTF-8") {
-			return true, pgwire.Errorf("22023", "client_encoding %q is not supported: SQLite databases speak UTF8", value)
+			return true, pgwire.Errorf(sqlerr.InvalidParameterValue, "client_encoding %q is not supported: SQLite databases speak UTF8", value)
 		}
 		s.params[key] = value
 		switch strings.ToLower(key) {
@@ -425,7 +425,7 @@ func (s *session) local(st *statement) (bool, error) {
 		key := s.paramKey(name)
 		v, ok := s.params[key]
 		if !ok {
-			return true, pgwire.Errorf("42704", "unrecognized configuration parameter %q", name)
+			return true, pgwire.Errorf(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 		}
 		s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte(strings.ToLower(key)), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
 		s.c.Send(&pgproto3.DataRow{Values: [][]byte{[]byte(v)}})
@@ -581,11 +581,11 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 			if pgwire.ResultFormat(formats, i) == pgtype.BinaryFormatCode {
 				cv, err := toOIDValue(cur.oids[i], v)
 				if err != nil {
-					return false, pgwire.Errorf("22P03", "column %q: %v", cur.names[i], err)
+					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", cur.names[i], err)
 				}
 				buf, err = s.tm.Encode(cur.oids[i], pgtype.BinaryFormatCode, cv, buf)
 				if err != nil {
-					return false, pgwire.Errorf("22P03", "column %q: %v", cur.names[i], err)
+					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", cur.names[i], err)
 				}
 			} else {
 				buf = appendText(buf, cur.oids[i], v)
@@ -601,7 +601,7 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 			}
 		}
 		if den := s.stmtRun.Row(len(buf) + 7 + 4*len(out)); den != nil {
-			return false, den.PGError()
+			return false, pgwire.ErrorOf(den)
 		}
 		s.c.Send(&pgproto3.DataRow{Values: out})
 		sent++
@@ -618,7 +618,7 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 
 func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if d := s.gate.Check(ctx, "parse", m.Query); d.Denial != nil {
-		return d.Denial.PGError()
+		return pgwire.ErrorOf(d.Denial)
 	} else if d.SQL != "" {
 		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
 	}
@@ -706,13 +706,13 @@ func (s *session) bind(m *pgproto3.Bind) error {
 	for i, raw := range m.Parameters {
 		v, err := s.decodeParam(p.oids[i], pgwire.ResultFormat(m.ParameterFormatCodes, i), raw)
 		if err != nil {
-			return pgwire.Errorf("22P02", "parameter $%d: %v", i+1, err)
+			return pgwire.Errorf(sqlerr.InvalidTextRepresentation, "parameter $%d: %v", i+1, err)
 		}
 		args[i] = v
 	}
 	if old, ok := s.portals[m.DestinationPortal]; ok {
 		if m.DestinationPortal != "" {
-			return pgwire.Errorf("42P03", "portal %q already exists", m.DestinationPortal)
+			return pgwire.Errorf(sqlerr.DuplicateCursor, "portal %q already exists", m.DestinationPortal)
 		}
 		old.close()
 	}
@@ -939,10 +939,10 @@ func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, slo
 	defer func() {
 		*slot = nil
 		code := ""
-		if pe, ok := errors.AsType[*pgwire.Error](err); ok {
-			code = pe.Code
-		} else if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
+		if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
 			code = strconv.Itoa(int(me.Code))
+		} else if c := sqlerr.Code(err); c != "" {
+			code = c
 		} else if err != nil {
 			code = "error"
 		}

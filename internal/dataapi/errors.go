@@ -65,6 +65,11 @@ func (u unavailableError) Unwrap() error { return u.err }
 
 func unavailable(err error) error { return unavailableError{err} }
 
+// FromBackend translates an error of a database (or its driver) that did
+// not pass through a Service statement, such as the Flight SQL catalogue
+// queries, as statements' errors are translated.
+func FromBackend(err error) *Error { return fromBackend(err) }
+
 // fromBackend translates a database or driver error. A failure to reach
 // the database (or a connection lost under the statement) is 503
 // "unavailable" with a generic message: a connect error can carry the

@@ -150,6 +150,24 @@ users:
 			}
 			clean(t, "flightsql", err.Error(), secrets...)
 		})
+		t.Run("flightsql-metadata-"+db, func(t *testing.T) {
+			c, err := g.adbcConn(t, "alice", "alice-secret", db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			catalog := db
+			rdr, err := c.GetObjects(ctx, adbc.ObjectDepthDBSchemas, &catalog, nil, nil, nil, nil)
+			if err == nil {
+				for rdr.Next() {
+				}
+				err = rdr.Err()
+				rdr.Release()
+			}
+			if err == nil || adbcStatus(err) != adbc.StatusIO {
+				t.Fatalf("Flight SQL schemas of an unreachable database: %v (status %v), want Unavailable (ADBC IO)", err, adbcStatus(err))
+			}
+			clean(t, "flightsql metadata", err.Error(), secrets...)
+		})
 	}
 }
 

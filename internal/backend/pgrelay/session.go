@@ -498,7 +498,7 @@ func (s *session) attachFor(ctx context.Context, text string) error {
 			if _, err := b.simple("DISCARD ALL"); err != nil {
 				s.discardOnDetach = true
 				s.detach(false)
-				return pgwire.Errorf(pgwire.CodeConnectionFailure, "could not prepare a backend connection: %s", errMessage(err))
+				return pgwire.Errorf(pgwire.CodeConnectionFailure, "could not prepare a backend connection for database %q", s.r.name)
 			}
 			b.applied = map[string]string{}
 			b.prepared = map[string]bool{}

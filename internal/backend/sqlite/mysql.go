@@ -594,7 +594,7 @@ func appendBinaryRow(b []byte, cols []mysqlwire.Column, oids []uint32, vals []an
 		}
 		var err error
 		if b, err = appendBinaryValue(b, cols[i], oids[i], v); err != nil {
-			return nil, mysqlwire.Errorf(1366, "column '%s': %v", cols[i].Name, err)
+			return nil, mysqlwire.Errorf(sqlerr.ErTruncatedWrongValueForField, "column '%s': %v", cols[i].Name, err)
 		}
 	}
 	return b, nil

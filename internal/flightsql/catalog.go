@@ -3,6 +3,7 @@ package flightsql
 import (
 	"context"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -13,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/session"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/floe-db/floe/internal/config"
@@ -79,11 +81,18 @@ func globEscape(r rune) string {
 	return string(r)
 }
 
-// skipBroken reports whether a listing leaves out a database whose
-// catalogue query failed (its servers are down, its login is refused)
-// instead of failing: when the request named no catalog, a broken
-// database must not hide the others.
-func skipBroken(ctx context.Context, catalog *string) bool { return catalog == nil && ctx.Err() == nil }
+// skipBroken reports whether a listing leaves out database db, whose
+// catalogue query failed (its servers are down, its login is refused),
+// instead of failing: a broken database must not hide the others, unless
+// the request is about it (it names it as the catalog, or the call is
+// bound to it by the x-floe-database header).
+func skipBroken(ctx context.Context, catalog *string, db string) bool {
+	if catalog != nil || ctx.Err() != nil {
+		return false
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	return !slices.Contains(md.Get(DatabaseHeader), db)
+}
 
 // catalogs lists the databases the caller may use, filtered by catalog
 // (nil: all).
@@ -171,7 +180,7 @@ func (s *Server) DoGetDBSchemas(ctx context.Context, cmd afsql.GetDBSchemas) (*a
 	for _, k := range cats {
 		names, err := rowsOf(ctx, k, schemaQuery(k.Kind()))
 		if err != nil {
-			if skipBroken(ctx, cmd.GetCatalog()) {
+			if skipBroken(ctx, cmd.GetCatalog(), k.Name) {
 				continue
 			}
 			return nil, nil, grpcError(err)
@@ -227,7 +236,7 @@ func (s *Server) DoGetTables(ctx context.Context, cmd afsql.GetTables) (*arrow.S
 	for _, k := range cats {
 		tables, err := rowsOf(ctx, k, tableQuery(k.Kind()))
 		if err != nil {
-			if skipBroken(ctx, cmd.GetCatalog()) {
+			if skipBroken(ctx, cmd.GetCatalog(), k.Name) {
 				continue
 			}
 			return nil, nil, grpcError(err)
@@ -331,7 +340,7 @@ func (s *Server) DoGetPrimaryKeys(ctx context.Context, ref afsql.TableRef) (*arr
 		}
 		keys, err := rowsOf(ctx, k, keyQuery(k.Kind()), ref.Table, schema)
 		if err != nil {
-			if skipBroken(ctx, ref.Catalog) {
+			if skipBroken(ctx, ref.Catalog, k.Name) {
 				continue
 			}
 			return nil, nil, grpcError(err)

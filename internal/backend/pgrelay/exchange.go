@@ -36,8 +36,8 @@ func (s *session) exchange(ctx context.Context) error {
 		head := &s.pending[0]
 		if head.synthetic != nil {
 			s.toClient(head.synthetic)
-			if _, isErr := head.synthetic.(*pgproto3.ErrorResponse); isErr {
-				s.cycleErr = true
+			if e, isErr := head.synthetic.(*pgproto3.ErrorResponse); isErr {
+				s.st.Fail(e.Code)
 				s.dropUntilSync()
 			} else {
 				s.pending = s.pending[1:]
@@ -59,14 +59,13 @@ func (s *session) exchange(ctx context.Context) error {
 			s.toClient(msg)
 		case *pgproto3.ErrorResponse:
 			s.gate.Masks().ScrubError(&m.Detail, &m.Where)
-			s.cycleErr = true
-			if s.run != nil && s.runErr == "" {
-				s.runErr = m.Code
-			}
+			s.endResult(nil)
 			// A failed re-prepare is reported too: it is why the Bind cannot run.
 			if head.replace != nil {
+				s.st.Fail(head.replace.Code)
 				s.toClient(head.replace)
 			} else {
+				s.st.Fail(m.Code)
 				s.toClient(msg)
 			}
 			switch k {
@@ -107,13 +106,13 @@ func (s *session) exchange(ctx context.Context) error {
 			if s.txStatus == 'I' {
 				clear(s.portals) // portals end with their transaction
 			}
-			// The statement is over before the client can hear so.
-			s.endLimits()
 			if s.mode == config.PoolStatement && m.TxStatus != 'I' && s.pinned == "" {
 				if err := s.refuseTransaction(ctx); err != nil {
 					return err
 				}
 			}
+			// The statement is over before the client can hear so.
+			s.finish(nil)
 			s.toClient(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 			done = true
 		case *pgproto3.DataRow:
@@ -121,10 +120,11 @@ func (s *session) exchange(ctx context.Context) error {
 				return s.confused(msg)
 			}
 			s.maskRow(head, m)
-			if s.run != nil {
-				if den := s.run.Row(rowSize(m)); den != nil {
-					s.stop(den.PGError())
-				}
+			if den := s.st.Row(rowSize(m)); den != nil {
+				s.stop(den.PGError())
+			}
+			if !s.muted {
+				s.resultRows++
 			}
 			s.toClient(msg)
 		case *pgproto3.RowDescription:
@@ -146,10 +146,8 @@ func (s *session) exchange(ctx context.Context) error {
 			}
 			switch m := msg.(type) {
 			case *pgproto3.CommandComplete:
-				if s.run != nil {
-					s.runRows += tagRows(m.CommandTag)
-					s.run.NextResult()
-				}
+				s.endResult(m.CommandTag)
+				s.st.NextResult()
 				s.qplan = nil
 			case *pgproto3.NoData:
 				if head.st != nil {
@@ -355,7 +353,7 @@ func (s *session) refuseTransaction(ctx context.Context) error {
 		return s.backendFailed(ctx, err)
 	}
 	s.txStatus = 'I'
-	s.cycleErr = true
+	s.st.Fail(pgwire.CodeFeatureNotSupported)
 	s.toClient(pgwire.ErrorResponse(pgwire.Errorf(pgwire.CodeFeatureNotSupported,
 		"transaction blocks are not allowed in statement pooling mode (database %q); the transaction was rolled back", s.r.name)))
 	return nil

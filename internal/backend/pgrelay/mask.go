@@ -211,10 +211,7 @@ func (s *session) stop(err error) {
 	resp := pgwire.ErrorResponse(err)
 	s.toClient(resp)
 	s.muted = true
-	s.cycleErr = true
-	if s.run != nil && s.runErr == "" {
-		s.runErr = resp.Code
-	}
+	s.st.Fail(resp.Code)
 	if len(s.pending) > 0 && s.pending[0].kind != opQuery && !slices.ContainsFunc(s.pending, func(o op) bool { return o.kind == opSync }) {
 		// The client's Sync is still to come: as the server, drop its
 		// messages until then.

@@ -16,12 +16,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/sqltext"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -38,11 +39,14 @@ const maxPending = 4096
 // did not ask.
 var trackedParams = []string{"application_name", "client_encoding", "datestyle", "intervalstyle", "timezone", "standard_conforming_strings"}
 
-// stmt is a client's prepared statement, as the client named it.
-type stmt struct {
+// clientStmt is a client's prepared statement, as the client named it.
+type clientStmt struct {
 	query  string
 	oids   []uint32
 	server string // name on the server: floe_<hash of query and oids>
+	// a is the analysis of the client's text (query may carry row
+	// filters the policy added): routing class, statistics.
+	a *analysis.Analysis
 	// plan masks its rows; it was decided under planMasks, from the
 	// statement's description (described).
 	plan      *rowPlan
@@ -52,7 +56,7 @@ type stmt struct {
 
 // portal is a bound statement with the result formats the client asked for.
 type portal struct {
-	st      *stmt
+	st      *clientStmt
 	formats []int16
 	// plan, from a Describe of the portal, replaces the statement's.
 	plan      *rowPlan
@@ -100,7 +104,7 @@ type op struct {
 	replace *pgproto3.ErrorResponse
 	// st is the statement a Describe is about; portal the portal an
 	// Execute or Describe runs (for masking).
-	st     *stmt
+	st     *clientStmt
 	portal *portal
 }
 
@@ -122,15 +126,18 @@ type session struct {
 	c    *pgwire.Conn
 	log  *slog.Logger
 	mode string
+	// sess is the session's use of the statement pipeline; gate its
+	// policy view (masks, refusals of the protocol's own).
+	sess *stmt.Session
 	gate *policy.Gate
 	// idleInTx ends a session idle inside a transaction this long (0: never).
 	idleInTx time.Duration
-	// run holds the statement limits taken for what is running (a Query,
-	// or an extended batch from its first Execute to Sync) and collects
-	// its outcome.
-	run     *policy.Run
-	runRows int64
-	runErr  string
+	// st is the statement under way (a Query, or an extended batch from
+	// its first Execute to Sync): it holds the limits and collects the
+	// outcome; resultRows are the rows of its result under way relayed
+	// to the client.
+	st         *stmt.Statement
+	resultRows int64
 
 	be       *pool.Conn[*backendConn]
 	bePool   *pool.Pool[*backendConn] // the pool be came from
@@ -139,8 +146,8 @@ type session struct {
 	inBatch  bool // extended-protocol messages sent since the last Sync
 	pending  []op
 
-	stmts   map[string]*stmt // client statement name → statement
-	unnamed *stmt
+	stmts   map[string]*clientStmt // client statement name → statement
+	unnamed *clientStmt
 	portals map[string]*portal
 	// qplan masks the rows of the simple-protocol result under way, in
 	// the formats qformats.
@@ -163,13 +170,7 @@ type session struct {
 	// syncDropped: a Sync went to the server during COPY FROM STDIN and
 	// was ignored; the batch stays open until the client's next Sync.
 	syncDropped bool
-	bytesIn     int64
-	cycleStart  time.Time
-	cycleErr    bool
-	cycleText   string
 
-	okObs, errObs   prometheus.Counter
-	latency         prometheus.Observer
 	cancelMu        sync.Mutex // serialises CancelRequests with attach/release
 	cancelTarget    *backendConn
 	discardOnDetach bool
@@ -183,11 +184,8 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 	s := &session{
 		r: r, c: c, txStatus: 'I',
 		log:     r.log.With("user", c.User.Name),
-		stmts:   map[string]*stmt{},
+		stmts:   map[string]*clientStmt{},
 		portals: map[string]*portal{},
-		okObs:   r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "ok"),
-		errObs:  r.metrics.Queries.WithLabelValues(r.name, c.User.Name, "error"),
-		latency: r.metrics.QueryDuration.WithLabelValues(r.name),
 	}
 	r.sessions.Enter()
 	defer r.sessions.Leave(r.Close)
@@ -197,11 +195,12 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 	}
 	s.login = login
 	pc := r.poolConfig()
-	s.gate = policy.NewGate(r.policySource(), policy.Request{
-		User: c.User.Name, Roles: c.User.Roles, Database: r.name, Client: policy.HostOf(c.RemoteAddr),
-		Protocol: "postgres", Session: c.ProcessID(), Dialect: policy.Postgres, DefaultSchema: "public",
+	s.sess = r.pipe.Open(policy.Request{
+		User: c.User.Name, Roles: c.User.Roles, Client: policy.HostOf(c.RemoteAddr),
+		Protocol: "postgres", Session: c.ProcessID(), DefaultSchema: "public",
 		QueryTimeout: pc.QueryTimeout,
 	})
+	s.gate = s.sess.Gate()
 	s.idleInTx = pc.IdleInTransactionTimeout
 	if s.mode = pc.Mode; s.mode == config.PoolSession {
 		s.pinned = "session mode"
@@ -209,12 +208,14 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 	c.SetCanceller(s.cancel)
 	defer c.SetCanceller(nil)
 	defer s.detach(true)
-	defer s.endLimits()
 
 	if err := s.startup(ctx); err != nil {
 		return err
 	}
-	return s.loop(ctx)
+	err = s.loop(ctx)
+	// A statement the session ended in the middle of ends with it.
+	s.finish(err)
+	return err
 }
 
 // startup learns the server's parameters (attaching once), applies the
@@ -422,10 +423,9 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Describe:
 			err = s.describe(ctx, m)
 		case *pgproto3.Execute:
-			if den := s.beginLimits(); den != nil {
+			if den := s.beginExecute(ctx, s.portals[m.Portal]); den != nil {
 				if s.be == nil {
 					s.c.Send(denialError(den))
-					s.errObs.Inc()
 					err = s.skipToSync()
 					break
 				}
@@ -441,14 +441,7 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Flush:
 			err = s.flush(ctx)
 		case *pgproto3.FunctionCall:
-			if s.gate.Refuses() {
-				err = s.deniedQuery(ctx, &policy.Denial{SQLState: pgwire.CodeInsufficientPrivilege,
-					Message: "the function-call protocol carries no SQL for the policy to check; use SELECT"})
-				break
-			}
-			if err = s.roundTrip(ctx, m, op{kind: opFunction}, ""); err == nil {
-				s.maybeRelease()
-			}
+			err = s.functionCall(ctx, m)
 		case *pgproto3.Terminate:
 			return nil
 		case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
@@ -472,16 +465,16 @@ func (s *session) idle() bool {
 
 // attach gets a backend connection for the client where writes go and
 // brings its state in line with the client's.
-func (s *session) attach(ctx context.Context) error { return s.attachFor(ctx, "") }
+func (s *session) attach(ctx context.Context) error { return s.attachFor(ctx, nil) }
 
-// attachFor attaches for a batch that starts with text: a replica's
-// connection when the split allows it, else where writes go ("" always
-// goes there).
-func (s *session) attachFor(ctx context.Context, text string) error {
+// attachFor attaches for a batch that starts with the statement a: a
+// replica's connection when the split allows it, else where writes go
+// (nil always goes there).
+func (s *session) attachFor(ctx context.Context, a *analysis.Analysis) error {
 	if s.be != nil {
 		return nil
 	}
-	p, bc, replica, err := s.r.acquireFor(ctx, s.login, s.routeSession(), text)
+	p, bc, replica, err := s.r.acquireFor(ctx, s.login, s.routeSession(), a)
 	if err != nil {
 		return err
 	}
@@ -622,23 +615,24 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("parse", "statement", m.Name, "sql", sqltext.Mask(m.Query))
 	}
-	if d := s.gate.Check(ctx, "parse", m.Query); d.Denial != nil {
+	d, a := s.sess.Check(ctx, "parse", m.Query)
+	if d.Denial != nil {
 		return s.deniedParse(ctx, m, d.Denial)
 	} else if d.SQL != "" {
 		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
 	}
-	if eff := sqltext.SessionEffects(m.Query); eff.Pin != "" {
+	if eff := a.Effects(); eff.Pin != "" {
 		s.pin(eff.Pin)
 	}
 	// A replica can prepare a write (only running it fails): a batch
 	// begun on a replica is checked at Bind.
-	if err := s.beginBatchFor(ctx, m.Query); err != nil {
+	if err := s.beginBatchFor(ctx, a); err != nil {
 		return s.batchError(err)
 	}
 	oids := append([]uint32(nil), m.ParameterOIDs...)
 	if m.Name == "" {
 		s.unnamedSeq++
-		s.unnamed = &stmt{query: m.Query, oids: oids}
+		s.unnamed = &clientStmt{query: m.Query, oids: oids, a: a}
 		b := s.be.Value
 		b.unnamedOwner, b.unnamedSeq = s, s.unnamedSeq
 		s.send(m)
@@ -654,7 +648,7 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 		s.fail(op{kind: opParse}, err)
 		return s.checkPending(ctx)
 	}
-	st := &stmt{query: m.Query, oids: oids, server: serverName(m.Query, oids)}
+	st := &clientStmt{query: m.Query, oids: oids, server: serverName(m.Query, oids), a: a}
 	s.stmts[m.Name] = st
 	b := s.be.Value
 	if b.prepared[st.server] {
@@ -705,17 +699,17 @@ func (s *session) ensurePrepared(name string) (string, error) {
 }
 
 func (s *session) bind(ctx context.Context, m *pgproto3.Bind) error {
-	text := ""
+	var a *analysis.Analysis
 	if st := s.unnamed; m.PreparedStatement == "" && st != nil {
-		text = st.query
+		a = st.a
 	} else if st, ok := s.stmts[m.PreparedStatement]; ok {
-		text = st.query
+		a = st.a
 	}
-	if err := s.noteStatement(text); err != nil {
+	if err := s.noteStatement(a); err != nil {
 		s.fail(op{kind: opBind}, err)
 		return s.checkPending(ctx)
 	}
-	if err := s.beginBatchFor(ctx, text); err != nil {
+	if err := s.beginBatchFor(ctx, a); err != nil {
 		return s.batchError(err)
 	}
 	server, err := s.ensurePrepared(m.PreparedStatement)
@@ -794,20 +788,16 @@ func (s *session) forward(ctx context.Context, m pgproto3.FrontendMessage, o op)
 }
 
 // beginBatch attaches a backend for an extended-protocol message.
-func (s *session) beginBatch(ctx context.Context) error { return s.beginBatchFor(ctx, "") }
+func (s *session) beginBatch(ctx context.Context) error { return s.beginBatchFor(ctx, nil) }
 
-// beginBatchFor attaches for a batch whose first statement is text.
-func (s *session) beginBatchFor(ctx context.Context, text string) error {
+// beginBatchFor attaches for a batch whose first statement is a.
+func (s *session) beginBatchFor(ctx context.Context, a *analysis.Analysis) error {
 	if s.be == nil {
-		if err := s.attachFor(ctx, text); err != nil {
+		if err := s.attachFor(ctx, a); err != nil {
 			return err
 		}
 	}
-	if !s.inBatch {
-		s.inBatch = true
-		s.cycleStart = time.Now()
-		s.cycleErr = false
-	}
+	s.inBatch = true
 	return nil
 }
 
@@ -815,9 +805,11 @@ func (s *session) beginBatchFor(ctx context.Context, text string) error {
 // batch: the error is sent and the rest of the batch is skipped until
 // Sync, as the server itself would.
 func (s *session) batchError(err error) error {
-	if _, ok := errors.AsType[*pgwire.Error](err); !ok {
+	pe, ok := errors.AsType[*pgwire.Error](err)
+	if !ok {
 		return err
 	}
+	s.st.Fail(pe.Code)
 	s.c.SendError(err)
 	return s.skipToSync()
 }
@@ -833,6 +825,7 @@ func (s *session) skipToSync() error {
 		switch msg.(type) {
 		case *pgproto3.Sync:
 			s.inBatch = false
+			s.finish(nil)
 			s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 			return s.c.Flush()
 		case *pgproto3.Terminate:
@@ -866,12 +859,9 @@ func (s *session) sync(ctx context.Context) error {
 	s.skipping = false
 	if s.be == nil {
 		// Nothing went to a backend (e.g. only a Close): answer locally.
+		s.finish(nil)
 		s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 		return s.c.Flush()
-	}
-	if !s.inBatch {
-		s.cycleStart = time.Now()
-		s.cycleErr = false
 	}
 	s.send(&pgproto3.Sync{})
 	s.pending = append(s.pending, op{kind: opSync})
@@ -883,8 +873,7 @@ func (s *session) sync(ctx context.Context) error {
 		return s.c.Flush()
 	}
 	s.inBatch = false
-	s.endLimits()
-	s.endCycle()
+	s.finish(nil)
 	s.maybeRelease()
 	return nil
 }
@@ -893,16 +882,29 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("query", "sql", sqltext.Mask(m.String))
 	}
-	if d := s.gate.Check(ctx, "query", m.String); d.Denial != nil {
-		return s.deniedQuery(ctx, d.Denial)
-	} else if d.SQL != "" {
-		m = &pgproto3.Query{String: d.SQL}
+	var a *analysis.Analysis
+	if s.st == nil {
+		st, den := s.sess.Start(ctx, "query", m.String, s.cancel)
+		if den != nil {
+			return s.deniedQuery(ctx, den)
+		}
+		s.st, a = st, st.Analysis
+		if st.SQL != m.String {
+			m = &pgproto3.Query{String: st.SQL}
+		}
+	} else {
+		// A Query inside an extended batch not yet synced runs under the
+		// batch's statement, as the server answers both with one
+		// ReadyForQuery.
+		d, qa := s.sess.Check(ctx, "query", m.String)
+		if d.Denial != nil {
+			return s.deniedQuery(ctx, d.Denial)
+		} else if d.SQL != "" {
+			m = &pgproto3.Query{String: d.SQL}
+		}
+		a = qa
 	}
-	if den := s.beginLimits(); den != nil {
-		return s.deniedQuery(ctx, den)
-	}
-	defer s.endLimits()
-	eff := sqltext.SessionEffects(m.String)
+	eff := a.Effects()
 	if eff.Pin != "" {
 		s.pin(eff.Pin)
 	}
@@ -913,6 +915,7 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 		if _, ours := s.stmts[eff.Deallocate[0]]; ours {
 			// A protocol-level statement the server knows under another name.
 			delete(s.stmts, eff.Deallocate[0])
+			s.finish(nil)
 			s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("DEALLOCATE")})
 			s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 			return s.c.Flush()
@@ -920,13 +923,13 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	}
 	// A write Query in the middle of a batch begun on a replica goes
 	// there and the replica refuses it (25006), in order with the rest.
-	_ = s.noteStatement(m.String)
-	err := s.roundTrip(ctx, m, op{kind: opQuery, sql: m.String}, m.String)
+	_ = s.noteStatement(a)
+	err := s.roundTrip(ctx, m, op{kind: opQuery, sql: m.String}, a)
 	if err == nil && s.be != nil && !s.inBatch && (eff.DiscardAll || eff.DeallocateAll) {
 		b := s.be.Value
 		b.prepared = map[string]bool{}
 		b.unnamedOwner = nil
-		s.stmts = map[string]*stmt{}
+		s.stmts = map[string]*clientStmt{}
 		s.unnamed = nil
 		if eff.DiscardAll {
 			b.applied = map[string]string{}
@@ -941,19 +944,39 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	return err
 }
 
-// roundTrip sends a message that ends with ReadyForQuery (Query,
-// FunctionCall) and relays the answer; text is the SQL it carries, which
-// may route it to a replica ("": where writes go).
-func (s *session) roundTrip(ctx context.Context, m pgproto3.FrontendMessage, o op, text string) error {
-	if !s.inBatch {
-		s.cycleStart = time.Now()
-		s.cycleErr = false
+// functionCall relays a FunctionCall: a statement of its own, with no
+// text for the policy to check (refused when the policy checks texts).
+func (s *session) functionCall(ctx context.Context, m *pgproto3.FunctionCall) error {
+	if s.gate.Refuses() {
+		den := &policy.Denial{SQLState: pgwire.CodeInsufficientPrivilege,
+			Message: "the function-call protocol carries no SQL for the policy to check; use SELECT"}
+		s.sess.Refused(den)
+		return s.deniedQuery(ctx, den)
 	}
-	if err := s.attachFor(ctx, text); err != nil {
-		if _, ok := errors.AsType[*pgwire.Error](err); ok {
+	if s.st == nil {
+		st, den := s.sess.Begin(ctx, "", s.cancel)
+		if den != nil {
+			return s.deniedQuery(ctx, den)
+		}
+		s.st = st
+	}
+	err := s.roundTrip(ctx, m, op{kind: opFunction}, nil)
+	if err == nil {
+		s.maybeRelease()
+	}
+	return err
+}
+
+// roundTrip sends a message that ends with ReadyForQuery (Query,
+// FunctionCall) and relays the answer; a is the statement it carries,
+// which may route it to a replica (nil: where writes go).
+func (s *session) roundTrip(ctx context.Context, m pgproto3.FrontendMessage, o op, a *analysis.Analysis) error {
+	if err := s.attachFor(ctx, a); err != nil {
+		if pe, ok := errors.AsType[*pgwire.Error](err); ok {
+			s.st.Fail(pe.Code)
+			s.finish(nil)
 			s.c.SendError(err)
 			s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
-			s.errObs.Inc()
 			return s.c.Flush()
 		}
 		return err
@@ -964,18 +987,6 @@ func (s *session) roundTrip(ctx context.Context, m pgproto3.FrontendMessage, o o
 		return err
 	}
 	s.inBatch = false
-	s.endCycle()
+	s.finish(nil)
 	return nil
-}
-
-func (s *session) endCycle() {
-	d := time.Since(s.cycleStart)
-	s.latency.Observe(d.Seconds())
-	s.r.metrics.Statements.Record(s.r.name, s.cycleText, sqltext.Mask, d, s.runRows, s.cycleErr)
-	s.cycleText = ""
-	if s.cycleErr {
-		s.errObs.Inc()
-	} else {
-		s.okObs.Inc()
-	}
 }

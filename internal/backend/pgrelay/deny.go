@@ -23,13 +23,13 @@ func denialError(d *policy.Denial) *pgproto3.ErrorResponse {
 // to the backend.
 func (s *session) deniedQuery(ctx context.Context, d *policy.Denial) error {
 	resp := denialError(d)
-	if s.txStatus == 'T' && s.be != nil {
+	if s.txStatus == 'T' && s.att.be != nil {
 		s.send(&pgproto3.Query{String: failingSQL})
-		s.pending = append(s.pending, op{kind: opQuery, replace: resp})
+		s.q.push(op{kind: opQuery, replace: resp})
 		if err := s.exchange(ctx); err != nil {
 			return err
 		}
-		s.inBatch = false
+		s.q.inBatch = false
 		return nil
 	}
 	s.c.Send(resp)
@@ -45,13 +45,13 @@ func (s *session) deniedQuery(ctx context.Context, d *policy.Denial) error {
 // skipped to its Sync.
 func (s *session) deniedParse(ctx context.Context, m *pgproto3.Parse, d *policy.Denial) error {
 	resp := denialError(d)
-	if s.be == nil {
+	if s.att.be == nil {
 		s.c.Send(resp)
 		return s.skipToSync()
 	}
 	if m.Name == "" {
-		s.unnamed = nil
-		if b := s.be.Value; b.unnamedOwner == s {
+		s.prep.unnamed = nil
+		if b := s.att.be.Value; b.unnamedOwner == s {
 			b.unnamedOwner = nil
 		}
 	}
@@ -59,6 +59,6 @@ func (s *session) deniedParse(ctx context.Context, m *pgproto3.Parse, d *policy.
 		return s.batchError(err)
 	}
 	s.send(&pgproto3.Parse{Query: failingSQL})
-	s.pending = append(s.pending, op{kind: opParse, replace: resp})
+	s.q.push(op{kind: opParse, replace: resp})
 	return s.checkPending(ctx)
 }

@@ -48,7 +48,7 @@ func (r *Relay) acquireFor(ctx context.Context, login int, rs route.Session, a *
 
 // routeSession is the session's state as the router sees it.
 func (s *session) routeSession() route.Session {
-	return route.Session{InTransaction: s.txStatus != 'I', Pinned: s.pinned != "", LastWrite: s.lastWrite, WriteLSN: s.writeLSN}
+	return route.Session{InTransaction: s.txStatus != 'I', Pinned: s.att.pinned != "", LastWrite: s.att.lastWrite, WriteLSN: s.att.writeLSN}
 }
 
 // splitOn reports whether the database splits reads at all (cheap; the
@@ -63,10 +63,10 @@ func (s *session) noteStatement(a *analysis.Analysis) error {
 	if a == nil || !s.r.splitOn() || a.Class().Read {
 		return nil
 	}
-	if s.onReplica && s.be != nil {
+	if s.att.onReplica && s.att.be != nil {
 		return pgwire.Errorf("25006", "this batch began with reads on a replica and cannot write: send the write after a Sync, inside BEGIN, or with a leading /* floe:primary */ comment")
 	}
-	s.wrote = true
+	s.att.wrote = true
 	return nil
 }
 

@@ -47,7 +47,7 @@ func (s *session) beginExecute(ctx context.Context, p *portal) *policy.Denial {
 // the count of its command tag (nil: none).
 func (s *session) endResult(tag []byte) {
 	n := s.resultRows
-	if n == 0 && tag != nil && !s.muted {
+	if n == 0 && tag != nil && !s.mask.muted {
 		n = tagRows(tag)
 	}
 	s.resultRows = 0

@@ -60,7 +60,7 @@ type session struct {
 }
 
 // Serve implements pgwire.Handler.
-func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
+func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) (err error) {
 	if v := c.Params["replication"]; v != "" && v != "false" && v != "off" && v != "0" && v != "no" {
 		return pgwire.Fatalf(pgwire.CodeFeatureNotSupported, "replication connections are not supported by the gateway")
 	}
@@ -90,14 +90,13 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) error {
 	c.SetCanceller(s.cancel)
 	defer c.SetCanceller(nil)
 	defer s.detach(true)
+	// A statement the session ends in the middle of ends with it.
+	defer func() { s.finish(err) }()
 
 	if err := s.startup(ctx); err != nil {
 		return err
 	}
-	err = s.loop(ctx)
-	// A statement the session ended in the middle of ends with it.
-	s.finish(err)
-	return err
+	return s.loop(ctx)
 }
 
 func (s *session) loop(ctx context.Context) error {

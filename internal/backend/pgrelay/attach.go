@@ -7,6 +7,7 @@ import (
 
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/pool"
+	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -37,6 +38,12 @@ type attachment struct {
 
 	cancelMu     sync.Mutex // serialises CancelRequests with attach/release
 	cancelTarget *backendConn
+}
+
+// route is the attachment's state as the router sees it, for a session
+// inside a transaction or not.
+func (a *attachment) route(inTx bool) route.Session {
+	return route.Session{InTransaction: inTx, Pinned: a.pinned != "", LastWrite: a.lastWrite, WriteLSN: a.writeLSN}
 }
 
 // hold attaches bc, taken from p (a replica's when replica).
@@ -80,7 +87,7 @@ func (s *session) attachFor(ctx context.Context, a *analysis.Analysis) error {
 	if s.att.be != nil {
 		return nil
 	}
-	p, bc, replica, err := s.r.acquireFor(ctx, s.att.login, s.routeSession(), a)
+	p, bc, replica, err := s.r.acquireFor(ctx, s.att.login, s.att.route(s.txStatus != 'I'), a)
 	if err != nil {
 		return err
 	}
@@ -152,7 +159,7 @@ func (s *session) detach(final bool) {
 func (s *session) resetForNext(b *backendConn) bool {
 	_ = b.conn.SetDeadline(time.Now().Add(10 * time.Second))
 	defer b.conn.SetDeadline(time.Time{})
-	if s.q.inBatch || len(s.q.ops) > 0 {
+	if !s.q.quiet() {
 		return false // an exchange was cut short: the state is unknown
 	}
 	if s.txStatus != 'I' {

@@ -38,9 +38,9 @@ func (s *session) exchange(ctx context.Context) error {
 			s.toClient(head.synthetic)
 			if e, isErr := head.synthetic.(*pgproto3.ErrorResponse); isErr {
 				s.st.Fail(e.Code)
-				s.dropUntilSync()
+				s.q.dropUntilSync(s.att.be.Value, &s.prep)
 			} else {
-				s.q.ops = s.q.ops[1:]
+				s.q.pop()
 			}
 			continue
 		}
@@ -71,7 +71,7 @@ func (s *session) exchange(ctx context.Context) error {
 			switch k {
 			case opSync, opQuery, opFunction:
 			default:
-				s.dropUntilSync()
+				s.q.dropUntilSync(s.att.be.Value, &s.prep)
 			}
 		case *pgproto3.CopyInResponse:
 			if k != opQuery && k != opExecute {
@@ -169,7 +169,7 @@ func (s *session) exchange(ctx context.Context) error {
 			done = ends
 		}
 		if done {
-			s.q.ops = s.q.ops[1:]
+			s.q.pop()
 		}
 		if b.fe.ReadBufferLen() == 0 {
 			s.flushClient()

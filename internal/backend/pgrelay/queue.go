@@ -84,13 +84,18 @@ func (q *queue) syncQueued() bool {
 	return slices.ContainsFunc(q.ops, func(o op) bool { return o.kind == opSync })
 }
 
+// quiet reports whether nothing is expected and no batch is open.
+func (q *queue) quiet() bool { return !q.inBatch && len(q.ops) == 0 }
+
+// pop drops the head op, answered.
+func (q *queue) pop() { q.ops = q.ops[1:] }
+
 // dropUntilSync ends the head op with an error: the server skips the rest
 // of the batch, so their responses will not come. Statements whose Parse
-// never ran are forgotten.
-func (s *session) dropUntilSync() {
-	b := s.att.be.Value
-	for len(s.q.ops) > 0 && s.q.ops[0].kind != opSync {
-		o := s.q.ops[0]
+// never ran are forgotten, on the connection b and in prep.
+func (q *queue) dropUntilSync(b *backendConn, prep *statements) {
+	for len(q.ops) > 0 && q.ops[0].kind != opSync {
+		o := q.ops[0]
 		if o.kind == opClose && o.swallow && o.server != "" {
 			b.prepared[o.server] = true // an eviction the server skipped
 		}
@@ -101,9 +106,9 @@ func (s *session) dropUntilSync() {
 				b.unnamedOwner = nil
 			}
 			if o.client != "" {
-				delete(s.prep.named, o.client)
+				delete(prep.named, o.client)
 			}
 		}
-		s.q.ops = s.q.ops[1:]
+		q.ops = q.ops[1:]
 	}
 }

@@ -111,7 +111,7 @@ func (s *session) loop(ctx context.Context) error {
 			msg, err = s.receiveListening()
 		case s.idle():
 			msg, err = s.c.ReceiveIdle()
-		case !s.q.inBatch && len(s.q.ops) == 0:
+		case s.q.quiet():
 			// Idle inside a transaction: the client has its ReadyForQuery.
 			msg, err = s.c.ReceiveWithin(s.idleInTx)
 		default:
@@ -173,7 +173,7 @@ func (s *session) loop(ctx context.Context) error {
 
 // idle reports whether the client is between transactions with nothing in flight.
 func (s *session) idle() bool {
-	return s.txStatus == 'I' && !s.q.inBatch && len(s.q.ops) == 0
+	return s.txStatus == 'I' && s.q.quiet()
 }
 
 func (s *session) send(m pgproto3.FrontendMessage) {

@@ -46,11 +46,6 @@ func (r *Relay) acquireFor(ctx context.Context, login int, rs route.Session, a *
 	return p, bc, false, err
 }
 
-// routeSession is the session's state as the router sees it.
-func (s *session) routeSession() route.Session {
-	return route.Session{InTransaction: s.txStatus != 'I', Pinned: s.att.pinned != "", LastWrite: s.att.lastWrite, WriteLSN: s.att.writeLSN}
-}
-
 // splitOn reports whether the database splits reads at all (cheap; the
 // statement texts are classified only then).
 func (r *Relay) splitOn() bool { return r.cluster.Splitting() }

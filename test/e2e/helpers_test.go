@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -229,4 +231,26 @@ func (g *gateway) adminCall(t testing.TB, method, path, token string, out any) i
 		}
 	}
 	return resp.StatusCode
+}
+
+// queriesTotal reads floe_queries_total for database db, user and outcome.
+func queriesTotal(t *testing.T, g *gateway, db, user, outcome string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + g.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	prefix := fmt.Sprintf(`floe_queries_total{database=%q,outcome=%q,user=%q} `, db, outcome, user)
+	for _, l := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(l, prefix); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", l, err)
+			}
+			return int(n)
+		}
+	}
+	return 0
 }

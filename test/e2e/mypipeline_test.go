@@ -3,11 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,24 +58,6 @@ func resultsOf(t *testing.T, path, user string, n int) []map[string]any {
 	}
 }
 
-// queriesTotal reads floe_queries_total of shop for user and outcome.
-func queriesTotal(t *testing.T, g *gateway, user, outcome string) int {
-	t.Helper()
-	resp, err := http.Get("http://" + g.admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	re := regexp.MustCompile(`(?m)^floe_queries_total\{database="shop",outcome="` + outcome + `",user="` + user + `"\} (\d+)$`)
-	m := re.FindSubmatch(body)
-	if m == nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
-}
-
 // TestMySQLStatementPipeline checks what the statement pipeline does for
 // the MySQL relay: a refused statement takes no rate token, the audit's
 // result records and the metrics count the statements, with the rows
@@ -120,7 +98,7 @@ func TestMySQLStatementPipeline(t *testing.T) {
 			t.Fatalf("statement past the burst: %v, want 1226", err)
 		}
 		// Refusals count as errors: four by the grants, one by the rate.
-		if ok, bad := queriesTotal(t, g, "bob", "ok"), queriesTotal(t, g, "bob", "error"); ok != 2 || bad != 5 {
+		if ok, bad := queriesTotal(t, g, "shop", "bob", "ok"), queriesTotal(t, g, "shop", "bob", "error"); ok != 2 || bad != 5 {
 			t.Errorf("floe_queries_total of bob: ok %d, error %d; want 2 and 5", ok, bad)
 		}
 	})
@@ -200,7 +178,7 @@ func TestMySQLStatementPipeline(t *testing.T) {
 				t.Errorf("result %d: rows %v error %q, want %v %q", i, got[i]["rows"], e, w.rows, w.err)
 			}
 		}
-		if ok, bad := queriesTotal(t, g, "alice", "ok"), queriesTotal(t, g, "alice", "error"); ok != 5 || bad != 1 {
+		if ok, bad := queriesTotal(t, g, "shop", "alice", "ok"), queriesTotal(t, g, "shop", "alice", "error"); ok != 5 || bad != 1 {
 			t.Errorf("floe_queries_total of alice: ok %d, error %d; want 5 and 1", ok, bad)
 		}
 	})

@@ -1,10 +1,7 @@
 package pgrelay
 
 import (
-	"bytes"
 	"context"
-	"strconv"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -26,23 +23,17 @@ func denialError(d *policy.Denial) *pgproto3.ErrorResponse {
 // to the backend.
 func (s *session) deniedQuery(ctx context.Context, d *policy.Denial) error {
 	resp := denialError(d)
-	if s.txStatus == 'T' && s.be != nil {
-		if !s.inBatch {
-			s.cycleStart = time.Now()
-			s.cycleErr = false
-		}
+	if s.txStatus == 'T' && s.att.be != nil {
 		s.send(&pgproto3.Query{String: failingSQL})
-		s.pending = append(s.pending, op{kind: opQuery, replace: resp})
+		s.q.push(op{kind: opQuery, replace: resp})
 		if err := s.exchange(ctx); err != nil {
 			return err
 		}
-		s.inBatch = false
-		s.endCycle()
+		s.q.inBatch = false
 		return nil
 	}
 	s.c.Send(resp)
 	s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
-	s.errObs.Inc()
 	return s.c.Flush()
 }
 
@@ -54,14 +45,13 @@ func (s *session) deniedQuery(ctx context.Context, d *policy.Denial) error {
 // skipped to its Sync.
 func (s *session) deniedParse(ctx context.Context, m *pgproto3.Parse, d *policy.Denial) error {
 	resp := denialError(d)
-	if s.be == nil {
+	if s.att.be == nil {
 		s.c.Send(resp)
-		s.errObs.Inc()
 		return s.skipToSync()
 	}
 	if m.Name == "" {
-		s.unnamed = nil
-		if b := s.be.Value; b.unnamedOwner == s {
+		s.prep.unnamed = nil
+		if b := s.att.be.Value; b.unnamedOwner == s {
 			b.unnamedOwner = nil
 		}
 	}
@@ -69,41 +59,6 @@ func (s *session) deniedParse(ctx context.Context, m *pgproto3.Parse, d *policy.
 		return s.batchError(err)
 	}
 	s.send(&pgproto3.Parse{Query: failingSQL})
-	s.pending = append(s.pending, op{kind: opParse, replace: resp})
+	s.q.push(op{kind: opParse, replace: resp})
 	return s.checkPending(ctx)
-}
-
-// beginLimits takes the statement limits for what is about to run, once
-// per Query or extended batch, and arms the statement timeout.
-func (s *session) beginLimits() *policy.Denial {
-	if s.run != nil {
-		return nil
-	}
-	r, den := s.gate.Begin(s.cancel)
-	if den != nil {
-		return den
-	}
-	s.run, s.runRows, s.runErr = r, 0, ""
-	return nil
-}
-
-// endLimits gives the statement limits back and records the outcome.
-func (s *session) endLimits() {
-	if s.run != nil {
-		s.run.Done(s.runRows, s.runErr)
-		s.run = nil
-	}
-}
-
-// tagRows is the row count of a CommandComplete tag (SELECT 5, INSERT 0 3).
-func tagRows(tag []byte) int64 {
-	i := bytes.LastIndexByte(tag, ' ')
-	if i < 0 {
-		return 0
-	}
-	n, err := strconv.ParseInt(string(tag[i+1:]), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return n
 }

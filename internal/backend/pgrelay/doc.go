@@ -23,19 +23,40 @@
 // reload replaces (Retire) serves the sessions that began on it until the
 // last one ends, then closes.
 //
-// A session (one per client, on the client's goroutine) holds a backend
-// connection only while it needs one: for its whole life in session mode
-// or once pinned, for a transaction in transaction mode, for a statement
-// in statement mode. Every message forwarded to the backend is remembered
-// as a pending op — the response it is owed — and responses are matched
-// against that queue, which is what lets the session re-prepare its
-// statements on another connection, answer some messages itself, and
+// A session (one per client, on the client's goroutine; session.go)
+// holds a backend connection only while it needs one (attach.go): for its
+// whole life in session mode or once pinned, for a transaction in
+// transaction mode, for a statement in statement mode. Every message
+// forwarded to the backend is remembered as a pending op — the response
+// it is owed (queue.go) — and responses are matched against that queue,
+// which is what lets the session re-prepare its statements on another
+// connection (prepared.go, extended.go), answer some messages itself, and
 // notice a backend that sends what it should not. See exchange.go.
+//
+// Statement lifecycle (statement.go): the relay does protocol work only;
+// the lifecycle is the statement pipeline's (internal/stmt), built once
+// per relay and opened once per session. A simple Query — all the
+// statements of its text — is one statement: Session.Start decides on it
+// and then takes the limits (a denied statement takes none), and its
+// Statement.SQL (row filters added) is what is sent. A Parse is decided
+// with Session.Check; an extended batch is one statement from its first
+// Execute (Session.Begin: limits and stages) to Sync. While the answer
+// passes, DataRows are counted against the result bounds
+// (Statement.Row), the rows relayed (or a command tag's count) are added
+// to the statement, and backend errors are noted with their SQLSTATE
+// (Statement.Fail); the ReadyForQuery that ends the answer finishes the
+// statement (statistics, audit result, metrics) before the client gets
+// it. A denial inside a transaction is still sent to the backend as a
+// failing statement, so the transaction aborts as the server would abort
+// it (deny.go). The routing class and session effects (pinning, LISTEN,
+// DISCARD, DEALLOCATE) come from the text's one analysis
+// (internal/analysis), never from a second parse.
 //
 // Masking (mask.go): each RowDescription's table OIDs and attribute
 // numbers are resolved to names through a catalogue connection of the
 // relay's own (cached), masked columns are described as text, and each
-// DataRow's masked values are replaced, text or binary format. A result
+// DataRow's masked values are replaced, text or binary format, by the
+// session's rowMasker (a simple Query's plan) or the portal's plan. A result
 // can be stopped (masking unresolvable, result-size limit): the client
 // gets the error, the statement is cancelled and the rest of the answer is
 // dropped until ReadyForQuery.

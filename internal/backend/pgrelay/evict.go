@@ -17,12 +17,12 @@ const maxBackendStmts = 1024
 // error in the batch), dropUntilSync records the statement as still
 // prepared.
 func (s *session) evictServerStmts() {
-	b := s.be.Value
+	b := s.att.be.Value
 	if len(b.prepared) < maxBackendStmts {
 		return
 	}
-	inUse := make(map[string]bool, len(s.stmts))
-	for _, st := range s.stmts {
+	inUse := make(map[string]bool, len(s.prep.named))
+	for _, st := range s.prep.named {
 		inUse[st.server] = true
 	}
 	excess := len(b.prepared) - maxBackendStmts/2
@@ -35,7 +35,7 @@ func (s *session) evictServerStmts() {
 		}
 		delete(b.prepared, name)
 		s.send(&pgproto3.Close{ObjectType: 'S', Name: name})
-		s.pending = append(s.pending, op{kind: opClose, swallow: true, server: name})
+		s.q.push(op{kind: opClose, swallow: true, server: name})
 		excess--
 	}
 }

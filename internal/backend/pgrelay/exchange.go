@@ -23,7 +23,7 @@ const copyFlushBytes = 64 << 10
 // flushed whenever the backend has nothing more buffered, so memory holds
 // at most one read buffer of rows.
 func (s *session) exchange(ctx context.Context) error {
-	b := s.be.Value
+	b := s.att.be.Value
 	if err := b.fe.Flush(); err != nil {
 		return s.backendFailed(ctx, err)
 	}
@@ -32,15 +32,15 @@ func (s *session) exchange(ctx context.Context) error {
 	stopCtx := context.AfterFunc(ctx, func() { _ = b.conn.SetReadDeadline(time.Now()) })
 	defer stopCtx()
 
-	for len(s.pending) > 0 {
-		head := &s.pending[0]
+	for len(s.q.ops) > 0 {
+		head := &s.q.ops[0]
 		if head.synthetic != nil {
 			s.toClient(head.synthetic)
-			if _, isErr := head.synthetic.(*pgproto3.ErrorResponse); isErr {
-				s.cycleErr = true
-				s.dropUntilSync()
+			if e, isErr := head.synthetic.(*pgproto3.ErrorResponse); isErr {
+				s.st.Fail(e.Code)
+				s.q.dropUntilSync(s.att.be.Value, &s.prep)
 			} else {
-				s.pending = s.pending[1:]
+				s.q.pop()
 			}
 			continue
 		}
@@ -59,20 +59,19 @@ func (s *session) exchange(ctx context.Context) error {
 			s.toClient(msg)
 		case *pgproto3.ErrorResponse:
 			s.gate.Masks().ScrubError(&m.Detail, &m.Where)
-			s.cycleErr = true
-			if s.run != nil && s.runErr == "" {
-				s.runErr = m.Code
-			}
+			s.endResult(nil)
 			// A failed re-prepare is reported too: it is why the Bind cannot run.
 			if head.replace != nil {
+				s.st.Fail(head.replace.Code)
 				s.toClient(head.replace)
 			} else {
+				s.st.Fail(m.Code)
 				s.toClient(msg)
 			}
 			switch k {
 			case opSync, opQuery, opFunction:
 			default:
-				s.dropUntilSync()
+				s.q.dropUntilSync(s.att.be.Value, &s.prep)
 			}
 		case *pgproto3.CopyInResponse:
 			if k != opQuery && k != opExecute {
@@ -82,15 +81,15 @@ func (s *session) exchange(ctx context.Context) error {
 				// The server ignores Syncs it reads during COPY FROM STDIN;
 				// a Sync sent with the Execute gets no ReadyForQuery. The
 				// client sends another after CopyDone (libpq does).
-				kept := s.pending[:1]
-				for _, o := range s.pending[1:] {
+				kept := s.q.ops[:1]
+				for _, o := range s.q.ops[1:] {
 					if o.kind == opSync {
-						s.syncDropped = true
+						s.q.syncDropped = true
 						continue
 					}
 					kept = append(kept, o)
 				}
-				s.pending = kept
+				s.q.ops = kept
 			}
 			s.toClient(msg)
 			stopWatch()
@@ -103,17 +102,17 @@ func (s *session) exchange(ctx context.Context) error {
 				return s.confused(msg)
 			}
 			s.txStatus = m.TxStatus
-			s.muted, s.qplan = false, nil
+			s.mask.muted, s.mask.plan = false, nil
 			if s.txStatus == 'I' {
-				clear(s.portals) // portals end with their transaction
+				clear(s.prep.portals) // portals end with their transaction
 			}
-			// The statement is over before the client can hear so.
-			s.endLimits()
-			if s.mode == config.PoolStatement && m.TxStatus != 'I' && s.pinned == "" {
+			if s.mode == config.PoolStatement && m.TxStatus != 'I' && s.att.pinned == "" {
 				if err := s.refuseTransaction(ctx); err != nil {
 					return err
 				}
 			}
+			// The statement is over before the client can hear so.
+			s.finish(nil)
 			s.toClient(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
 			done = true
 		case *pgproto3.DataRow:
@@ -121,10 +120,11 @@ func (s *session) exchange(ctx context.Context) error {
 				return s.confused(msg)
 			}
 			s.maskRow(head, m)
-			if s.run != nil {
-				if den := s.run.Row(rowSize(m)); den != nil {
-					s.stop(pgwire.ErrorOf(den))
-				}
+			if den := s.st.Row(rowSize(m)); den != nil {
+				s.stop(pgwire.ErrorOf(den))
+			}
+			if !s.mask.muted {
+				s.resultRows++
 			}
 			s.toClient(msg)
 		case *pgproto3.RowDescription:
@@ -146,11 +146,9 @@ func (s *session) exchange(ctx context.Context) error {
 			}
 			switch m := msg.(type) {
 			case *pgproto3.CommandComplete:
-				if s.run != nil {
-					s.runRows += tagRows(m.CommandTag)
-					s.run.NextResult()
-				}
-				s.qplan = nil
+				s.endResult(m.CommandTag)
+				s.st.NextResult()
+				s.mask.plan = nil
 			case *pgproto3.NoData:
 				if head.st != nil {
 					head.st.plan, head.st.planMasks, head.st.described = nil, s.gate.Masks(), true
@@ -171,7 +169,7 @@ func (s *session) exchange(ctx context.Context) error {
 			done = ends
 		}
 		if done {
-			s.pending = s.pending[1:]
+			s.q.pop()
 		}
 		if b.fe.ReadBufferLen() == 0 {
 			s.flushClient()
@@ -227,34 +225,10 @@ func answers(msg pgproto3.BackendMessage, k opKind) (ok, done bool) {
 	return false, false
 }
 
-// dropUntilSync ends the head op with an error: the server skips the rest
-// of the batch, so their responses will not come. Statements whose Parse
-// never ran are forgotten.
-func (s *session) dropUntilSync() {
-	b := s.be.Value
-	for len(s.pending) > 0 && s.pending[0].kind != opSync {
-		o := s.pending[0]
-		if o.kind == opClose && o.swallow && o.server != "" {
-			b.prepared[o.server] = true // an eviction the server skipped
-		}
-		if o.kind == opParse && o.synthetic == nil {
-			if o.server != "" {
-				delete(b.prepared, o.server)
-			} else {
-				b.unnamedOwner = nil
-			}
-			if o.client != "" {
-				delete(s.stmts, o.client)
-			}
-		}
-		s.pending = s.pending[1:]
-	}
-}
-
 // toClient buffers a message for the client unless the client is gone
 // or the result was stopped.
 func (s *session) toClient(m pgproto3.BackendMessage) {
-	if s.clientGone || s.muted {
+	if s.clientGone || s.mask.muted {
 		return
 	}
 	s.c.Send(m)
@@ -293,7 +267,7 @@ func (s *session) lostClient() {
 // or Flush, and the client's Sync may still be on its way: a Flush after
 // CopyDone gets the answer out.
 func (s *session) copyIn(ctx context.Context, extended bool) error {
-	b := s.be.Value
+	b := s.att.be.Value
 	s.flushClient()
 	if s.clientGone || s.gone.Load() {
 		s.clientGone = true
@@ -343,7 +317,7 @@ func (s *session) copyIn(ctx context.Context, extended bool) error {
 }
 
 func (s *session) flushBackend(ctx context.Context) error {
-	if err := s.be.Value.fe.Flush(); err != nil {
+	if err := s.att.be.Value.fe.Flush(); err != nil {
 		return s.backendFailed(ctx, err)
 	}
 	return nil
@@ -351,11 +325,11 @@ func (s *session) flushBackend(ctx context.Context) error {
 
 // refuseTransaction ends a transaction a statement-mode client opened.
 func (s *session) refuseTransaction(ctx context.Context) error {
-	if _, err := s.be.Value.simple("ROLLBACK"); err != nil {
+	if _, err := s.att.be.Value.simple("ROLLBACK"); err != nil {
 		return s.backendFailed(ctx, err)
 	}
 	s.txStatus = 'I'
-	s.cycleErr = true
+	s.st.Fail(pgwire.CodeFeatureNotSupported)
 	s.toClient(pgwire.ErrorResponse(pgwire.Errorf(pgwire.CodeFeatureNotSupported,
 		"transaction blocks are not allowed in statement pooling mode (database %q); the transaction was rolled back", s.r.name)))
 	return nil
@@ -365,10 +339,10 @@ func (s *session) refuseTransaction(ctx context.Context) error {
 // connection is discarded and the client told (FATAL: its transaction,
 // if any, is gone).
 func (s *session) backendFailed(ctx context.Context, err error) error {
-	s.discardOnDetach = true
-	s.muted = false
-	s.pending = nil
-	s.inBatch = false
+	s.att.discard = true
+	s.mask.muted = false
+	s.q.ops = nil
+	s.q.inBatch = false
 	if ctx.Err() != nil {
 		return pgwire.ErrShutdown
 	}
@@ -378,10 +352,10 @@ func (s *session) backendFailed(ctx context.Context, err error) error {
 
 // confused handles a backend message that does not fit the exchange.
 func (s *session) confused(msg pgproto3.BackendMessage) error {
-	s.discardOnDetach = true
-	s.muted = false
-	s.pending = nil
-	s.inBatch = false
+	s.att.discard = true
+	s.mask.muted = false
+	s.q.ops = nil
+	s.q.inBatch = false
 	s.log.Error("unexpected backend message", "type", fmt.Sprintf("%T", msg))
 	return pgwire.Fatalf(pgwire.CodeProtocolViolation, "the backend sent an unexpected %T", msg)
 }
@@ -396,7 +370,7 @@ func asPgError(err error) *pgconn.PgError {
 // parameter changes). The backend reader stops before this returns, so
 // the session goroutine owns both sockets again.
 func (s *session) receiveListening() (pgproto3.FrontendMessage, error) {
-	b := s.be.Value
+	b := s.att.be.Value
 	done := make(chan struct{})
 	var readErr error
 	go func() {
@@ -434,7 +408,7 @@ func (s *session) receiveListening() (pgproto3.FrontendMessage, error) {
 	<-done
 	_ = b.conn.SetReadDeadline(time.Time{})
 	if readErr != nil {
-		s.discardOnDetach = true
+		s.att.discard = true
 		s.log.Warn("idle backend connection failed", "error", readErr.Error())
 		return nil, pgwire.Fatalf(pgwire.CodeConnectionFailure, "lost the connection to the backend server of database %q", s.r.name)
 	}

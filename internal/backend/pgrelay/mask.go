@@ -3,7 +3,6 @@ package pgrelay
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,13 +110,43 @@ type rowPlan struct {
 	types []uint32       // the server's type of each column
 }
 
-// planRows decides the masks of a result from its description and
+// rowMasker masks the rows of the result under way: a simple Query's by
+// the plan its RowDescription gave; an Execute's by its portal's plan
+// (clientStmt, portal). A result it stopped (muted) shows nothing more.
+type rowMasker struct {
+	// plan masks the rows of the simple-protocol result under way, in
+	// the formats formats.
+	plan    *rowPlan
+	formats []int16
+	tm      *pgtype.Map // binary values of masked columns to text
+	// muted: the result under way was stopped with an error; the rest of
+	// the backend's answer is dropped until ReadyForQuery.
+	muted bool
+}
+
+// query takes the plan of a simple Query's result described by rd.
+func (k *rowMasker) query(pl *rowPlan, rd *pgproto3.RowDescription) {
+	k.plan = pl
+	k.formats = k.formats[:0]
+	for _, f := range rd.Fields {
+		k.formats = append(k.formats, f.Format)
+	}
+}
+
+// apply masks row by pl, in formats.
+func (k *rowMasker) apply(pl *rowPlan, row *pgproto3.DataRow, formats []int16) {
+	if k.tm == nil {
+		k.tm = pgtype.NewMap()
+	}
+	pl.apply(k.tm, row, formats)
+}
+
+// planRows decides the masks ms give a result from its description and
 // rewrites the description of masked columns: a NULL mask keeps the
 // type; the others make the column text, whose binary form is its text.
 // Columns the server does not trace to a table are computed; the policy
 // refuses computing on masked columns.
-func (s *session) planRows(ctx context.Context, rd *pgproto3.RowDescription) (*rowPlan, error) {
-	ms := s.gate.Masks()
+func (c *catalog) planRows(ctx context.Context, ms *policy.Masks, rd *pgproto3.RowDescription) (*rowPlan, error) {
 	if ms == nil {
 		return nil, nil
 	}
@@ -130,7 +159,7 @@ func (s *session) planRows(ctx context.Context, rd *pgproto3.RowDescription) (*r
 	if len(oids) == 0 {
 		return nil, nil
 	}
-	rels, err := s.r.catalog.relations(ctx, oids)
+	rels, err := c.relations(ctx, oids)
 	if err != nil {
 		return nil, err
 	}
@@ -205,22 +234,19 @@ func binaryText(tm *pgtype.Map, oid uint32, v []byte) ([]byte, bool) {
 // statement is cancelled and, since the cancel may land late, the
 // connection is not reused by anyone else.
 func (s *session) stop(err error) {
-	if s.muted {
+	if s.mask.muted {
 		return
 	}
 	resp := pgwire.ErrorResponse(err)
 	s.toClient(resp)
-	s.muted = true
-	s.cycleErr = true
-	if s.run != nil && s.runErr == "" {
-		s.runErr = resp.Code
-	}
-	if len(s.pending) > 0 && s.pending[0].kind != opQuery && !slices.ContainsFunc(s.pending, func(o op) bool { return o.kind == opSync }) {
+	s.mask.muted = true
+	s.st.Fail(resp.Code)
+	if len(s.q.ops) > 0 && s.q.ops[0].kind != opQuery && !s.q.syncQueued() {
 		// The client's Sync is still to come: as the server, drop its
 		// messages until then.
-		s.skipping = true
+		s.q.skipping = true
 	}
-	s.discardOnDetach = true
+	s.att.discard = true
 	go s.cancel()
 }
 
@@ -233,17 +259,13 @@ func (s *session) maskFailed(err error) {
 
 // describeRows plans the masks of a result from its description.
 func (s *session) describeRows(ctx context.Context, head *op, rd *pgproto3.RowDescription) error {
-	pl, err := s.planRows(ctx, rd)
+	pl, err := s.r.catalog.planRows(ctx, s.gate.Masks(), rd)
 	if err != nil {
 		return err
 	}
 	switch head.kind {
 	case opQuery:
-		s.qplan = pl
-		s.qformats = s.qformats[:0]
-		for _, f := range rd.Fields {
-			s.qformats = append(s.qformats, f.Format)
-		}
+		s.mask.query(pl, rd)
 	case opDescribeStmt:
 		if head.st != nil {
 			head.st.plan, head.st.planMasks, head.st.described = pl, s.gate.Masks(), true
@@ -262,7 +284,7 @@ func (s *session) maskRow(head *op, row *pgproto3.DataRow) {
 	var formats []int16
 	switch {
 	case head.kind == opQuery:
-		pl, formats = s.qplan, s.qformats
+		pl, formats = s.mask.plan, s.mask.formats
 	case head.portal != nil:
 		pl, formats = head.portal.rowPlan(), head.portal.formats
 	case s.gate.Masks() != nil:
@@ -274,8 +296,5 @@ func (s *session) maskRow(head *op, row *pgproto3.DataRow) {
 	if pl == nil {
 		return
 	}
-	if s.tm == nil {
-		s.tm = pgtype.NewMap()
-	}
-	pl.apply(s.tm, row, formats)
+	s.mask.apply(pl, row, formats)
 }

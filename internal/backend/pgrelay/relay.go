@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/backend/cluster"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
@@ -25,7 +26,7 @@ import (
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/sqlerr"
-	"github.com/floe-db/floe/internal/sqlparse"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -42,13 +43,14 @@ type Relay struct {
 	logins  *cluster.Logins
 	log     *slog.Logger
 	metrics *observe.Metrics
-	policy  atomic.Pointer[policy.Source]
+	// pipe is the statement pipeline every session's statements pass
+	// (decision, limits, statistics, audit, metrics; internal/stmt).
+	pipe    *stmt.Pipeline
 	catalog catalog // table and column names for masking
 	// cluster knows which server takes the writes and which may take a
 	// read, from the health checks and the routing settings.
 	cluster *cluster.Cluster
 	guards  *cluster.Guards
-	classes *cluster.Classes
 
 	// sessions counts the client sessions (see Retire); closed is set
 	// by Close.
@@ -63,14 +65,7 @@ type Relay struct {
 
 // SetPolicy sets where sessions that start from now on find the policy
 // in force.
-func (r *Relay) SetPolicy(src policy.Source) { r.policy.Store(&src) }
-
-func (r *Relay) policySource() policy.Source {
-	if p := r.policy.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
+func (r *Relay) SetPolicy(src policy.Source) { r.pipe.SetPolicy(src) }
 
 // server is one PostgreSQL server of the database and its pool.
 type server struct {
@@ -98,7 +93,7 @@ func (s *server) stats() pool.Stats {
 // or MinIdle asks for it.
 func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
 	r := &Relay{name: db.Name, cfg: db.Pool, log: log.With("database", db.Name), metrics: m,
-		classes: cluster.NewClasses(policy.Postgres, sqlparse.PostgresNoFingerprint)}
+		pipe: stmt.New(stmt.Options{Database: db.Name, Dialect: analysis.Postgres, Metrics: m})}
 	r.logins = cluster.NewLogins(db)
 	dsns := []string{db.Primary}
 	for _, rep := range db.Replicas {

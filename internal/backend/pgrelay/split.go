@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/sqlerr"
@@ -23,14 +24,12 @@ import (
 // everything on the primary).
 func (r *Relay) SetRouting(p *route.Policy) { r.cluster.SetRouting(p) }
 
-// classOf is a statement text's routing class.
-func (r *Relay) classOf(text string) route.Class { return r.classes.Of(text) }
-
-// acquireFor gets a connection for a batch starting with text ("": one
-// that needs the primary). replica reports a connection to a replica.
-func (r *Relay) acquireFor(ctx context.Context, login int, rs route.Session, text string) (p *pool.Pool[*backendConn], bc *pool.Conn[*backendConn], replica bool, err error) {
-	if text != "" && r.cluster.Splitting() {
-		if i, ok := r.cluster.ReadTarget(r.classOf(text), rs); ok {
+// acquireFor gets a connection for a batch starting with the statement
+// a (nil: one that needs the primary); its routing class comes from its
+// analysis. replica reports a connection to a replica.
+func (r *Relay) acquireFor(ctx context.Context, login int, rs route.Session, a *analysis.Analysis) (p *pool.Pool[*backendConn], bc *pool.Conn[*backendConn], replica bool, err error) {
+	if a != nil && r.cluster.Splitting() {
+		if i, ok := r.cluster.ReadTarget(a.Class(), rs); ok {
 			srv := r.servers[i]
 			p = srv.pools[login].Load()
 			if bc, err = p.Acquire(ctx); err == nil {
@@ -48,30 +47,22 @@ func (r *Relay) acquireFor(ctx context.Context, login int, rs route.Session, tex
 	return p, bc, false, err
 }
 
-// routeSession is the session's state as the router sees it.
-func (s *session) routeSession() route.Session {
-	return route.Session{InTransaction: s.txStatus != 'I', Pinned: s.pinned != "", LastWrite: s.lastWrite, WriteLSN: s.writeLSN}
-}
-
 // splitOn reports whether the database splits reads at all (cheap; the
 // statement texts are classified only then).
 func (r *Relay) splitOn() bool { return r.cluster.Splitting() }
 
-// noteStatement looks at a statement about to run (Bind, Query): a write
-// marks the session as having written (read-your-writes), and is refused
-// in a batch that began on a replica — the batch cannot move, and the
-// replica would refuse it anyway.
-func (s *session) noteStatement(text string) error {
-	if s.cycleText == "" {
-		s.cycleText = text // the cycle's statistics go under its first statement
-	}
-	if text == "" || !s.r.splitOn() || s.r.classOf(text).Read {
+// noteStatement looks at a statement about to run (Bind, Query; nil: not
+// known): a write marks the session as having written (read-your-writes),
+// and is refused in a batch that began on a replica — the batch cannot
+// move, and the replica would refuse it anyway.
+func (s *session) noteStatement(a *analysis.Analysis) error {
+	if a == nil || !s.r.splitOn() || a.Class().Read {
 		return nil
 	}
-	if s.onReplica && s.be != nil {
+	if s.att.onReplica && s.att.be != nil {
 		return pgwire.Errorf(sqlerr.ReadOnlySQLTransaction, "this batch began with reads on a replica and cannot write: send the write after a Sync, inside BEGIN, or with a leading /* floe:primary */ comment")
 	}
-	s.wrote = true
+	s.att.wrote = true
 	return nil
 }
 

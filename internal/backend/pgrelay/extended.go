@@ -1,0 +1,237 @@
+package pgrelay
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/sqltext"
+	"github.com/floe-db/floe/internal/wire/pgwire"
+)
+
+func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.Debug("parse", "statement", m.Name, "sql", sqltext.Mask(m.Query))
+	}
+	d, a := s.sess.Check(ctx, "parse", m.Query)
+	if d.Denial != nil {
+		return s.deniedParse(ctx, m, d.Denial)
+	} else if d.SQL != "" {
+		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
+	}
+	if eff := a.Effects(); eff.Pin != "" {
+		s.pin(eff.Pin)
+	}
+	// A replica can prepare a write (only running it fails): a batch
+	// begun on a replica is checked at Bind.
+	if err := s.beginBatchFor(ctx, a); err != nil {
+		return s.batchError(err)
+	}
+	oids := append([]uint32(nil), m.ParameterOIDs...)
+	if m.Name == "" {
+		s.prep.unnamedSeq++
+		s.prep.unnamed = &clientStmt{query: m.Query, oids: oids, a: a}
+		b := s.att.be.Value
+		b.unnamedOwner, b.unnamedSeq = s, s.prep.unnamedSeq
+		s.send(m)
+		s.q.push(op{kind: opParse, sql: m.Query})
+		return s.checkPending(ctx)
+	}
+	if _, exists := s.prep.named[m.Name]; exists {
+		// As PostgreSQL: a named statement must be closed before reuse.
+		s.q.fail(op{kind: opParse}, pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name))
+		return s.checkPending(ctx)
+	}
+	if err := s.prep.room(m.Query); err != nil {
+		s.q.fail(op{kind: opParse}, err)
+		return s.checkPending(ctx)
+	}
+	st := &clientStmt{query: m.Query, oids: oids, server: serverName(m.Query, oids), a: a}
+	s.prep.named[m.Name] = st
+	b := s.att.be.Value
+	if b.prepared[st.server] {
+		s.q.push(op{kind: opParse, synthetic: &pgproto3.ParseComplete{}})
+		return s.checkPending(ctx)
+	}
+	s.evictServerStmts()
+	b.prepared[st.server] = true
+	s.send(&pgproto3.Parse{Name: st.server, Query: st.query, ParameterOIDs: st.oids})
+	s.q.push(op{kind: opParse, sql: m.Query, server: st.server, client: m.Name})
+	return s.checkPending(ctx)
+}
+
+func (s *session) bind(ctx context.Context, m *pgproto3.Bind) error {
+	var a *analysis.Analysis
+	if st, ok := s.prep.lookup(m.PreparedStatement); ok {
+		a = st.a
+	}
+	if err := s.noteStatement(a); err != nil {
+		s.q.fail(op{kind: opBind}, err)
+		return s.checkPending(ctx)
+	}
+	if err := s.beginBatchFor(ctx, a); err != nil {
+		return s.batchError(err)
+	}
+	server, err := s.ensurePrepared(m.PreparedStatement)
+	if err != nil {
+		s.q.fail(op{kind: opBind}, err)
+		return s.checkPending(ctx)
+	}
+	st, _ := s.prep.lookup(m.PreparedStatement)
+	if ms := s.gate.Masks(); ms != nil && (!st.described || st.planMasks != ms) {
+		// The rows of the portal are masked by the statement's columns:
+		// learn them before it runs.
+		s.send(&pgproto3.Describe{ObjectType: 'S', Name: server})
+		s.q.push(op{kind: opDescribeStmt, swallow: true, st: st})
+	}
+	s.prep.portals[m.DestinationPortal] = &portal{st: st, formats: slices.Clone(m.ResultFormatCodes)}
+	orig := m.PreparedStatement
+	m.PreparedStatement = server
+	s.send(m)
+	m.PreparedStatement = orig
+	s.q.push(op{kind: opBind})
+	return s.checkPending(ctx)
+}
+
+func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
+	if err := s.beginBatch(ctx); err != nil {
+		return s.batchError(err)
+	}
+	if m.ObjectType == 'P' {
+		s.send(m)
+		s.q.push(op{kind: opDescribePortal, portal: s.prep.portals[m.Name]})
+		return s.checkPending(ctx)
+	}
+	server, err := s.ensurePrepared(m.Name)
+	if err != nil {
+		s.q.fail(op{kind: opDescribeStmt}, err)
+		return s.checkPending(ctx)
+	}
+	st, _ := s.prep.lookup(m.Name)
+	s.send(&pgproto3.Describe{ObjectType: 'S', Name: server})
+	s.q.push(op{kind: opDescribeStmt, st: st})
+	return s.checkPending(ctx)
+}
+
+func (s *session) close(ctx context.Context, m *pgproto3.Close) error {
+	if m.ObjectType == 'S' {
+		// Server-side statements are shared and kept; the client's name goes.
+		if m.Name == "" {
+			s.prep.unnamed = nil
+		} else {
+			delete(s.prep.named, m.Name)
+		}
+		if err := s.beginBatch(ctx); err != nil {
+			return s.batchError(err)
+		}
+		s.q.push(op{kind: opClose, synthetic: &pgproto3.CloseComplete{}})
+		return s.checkPending(ctx)
+	}
+	delete(s.prep.portals, m.Name)
+	return s.forward(ctx, m, op{kind: opClose})
+}
+
+// forward sends an extended-protocol message as it is.
+func (s *session) forward(ctx context.Context, m pgproto3.FrontendMessage, o op) error {
+	if err := s.beginBatch(ctx); err != nil {
+		return s.batchError(err)
+	}
+	s.send(m)
+	s.q.push(o)
+	return s.checkPending(ctx)
+}
+
+// beginBatch attaches a backend for an extended-protocol message.
+func (s *session) beginBatch(ctx context.Context) error { return s.beginBatchFor(ctx, nil) }
+
+// beginBatchFor attaches for a batch whose first statement is a.
+func (s *session) beginBatchFor(ctx context.Context, a *analysis.Analysis) error {
+	if s.att.be == nil {
+		if err := s.attachFor(ctx, a); err != nil {
+			return err
+		}
+	}
+	s.q.inBatch = true
+	return nil
+}
+
+// batchError reports a failure to attach during an extended-protocol
+// batch: the error is sent and the rest of the batch is skipped until
+// Sync, as the server itself would.
+func (s *session) batchError(err error) error {
+	pe, ok := errors.AsType[*pgwire.Error](err)
+	if !ok {
+		return err
+	}
+	s.st.Fail(pe.Code)
+	s.c.SendError(err)
+	return s.skipToSync()
+}
+
+// skipToSync reads and drops client messages until Sync, then answers
+// ReadyForQuery.
+func (s *session) skipToSync() error {
+	for {
+		msg, err := s.c.Receive()
+		if err != nil {
+			return err
+		}
+		switch msg.(type) {
+		case *pgproto3.Sync:
+			s.q.inBatch = false
+			s.finish(nil)
+			s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
+			return s.c.Flush()
+		case *pgproto3.Terminate:
+			s.clientGone = true
+			return nil
+		}
+	}
+}
+
+func (s *session) checkPending(ctx context.Context) error {
+	if !s.q.full() {
+		return nil
+	}
+	return s.flush(ctx)
+}
+
+// flush forwards a client Flush: everything so far is answered, the
+// backend stays attached until Sync.
+func (s *session) flush(ctx context.Context) error {
+	if s.att.be == nil {
+		return s.c.Flush()
+	}
+	s.send(&pgproto3.Flush{})
+	if err := s.exchange(ctx); err != nil {
+		return err
+	}
+	return s.c.Flush()
+}
+
+func (s *session) sync(ctx context.Context) error {
+	s.q.skipping = false
+	if s.att.be == nil {
+		// Nothing went to a backend (e.g. only a Close): answer locally.
+		s.finish(nil)
+		s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
+		return s.c.Flush()
+	}
+	s.send(&pgproto3.Sync{})
+	s.q.push(op{kind: opSync})
+	if err := s.exchange(ctx); err != nil {
+		return err
+	}
+	if s.q.syncDropped {
+		s.q.syncDropped = false
+		return s.c.Flush()
+	}
+	s.q.inBatch = false
+	s.finish(nil)
+	s.maybeRelease()
+	return nil
+}

@@ -5,18 +5,17 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
-	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/route"
-	"github.com/floe-db/floe/internal/sqlparse"
 )
 
 func TestPlacer(t *testing.T) {
 	c, bs := newTest(func(int) Load { return Load{} })
 	*bs = []route.Backend{b(route.RolePrimary, true), b(route.RoleReplica, true), b(route.RoleReplica, false)}
 	g := NewGuards("app", []string{"primary", "replica1", "replica2"}, config.Pool{}, nil, observe.NewMetrics(), c.log)
-	p := NewPlacer(c, g, NewClasses(policy.Postgres, sqlparse.PostgresNoFingerprint))
+	p := NewPlacer(c, g, analysis.New(analysis.Postgres, 0))
 	if p != NewPlacer(c, g, p.class) {
 		t.Fatal("two placers of the same relay differ")
 	}

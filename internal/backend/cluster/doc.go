@@ -23,6 +23,6 @@
 //
 // The data APIs (HTTP, Flight SQL) keep pools of their own but place
 // their statements through a Placer of the relay (datasource.go): the
-// relay's Cluster, Guards and Classes, so both paths use the same
+// relay's Cluster, Guards and its analyzer's routing classes, so both paths use the same
 // servers, writer, replica choice and circuit breakers.
 package cluster

@@ -26,8 +26,7 @@ import (
 
 	"github.com/floe-db/floe/internal/admin"
 	"github.com/floe-db/floe/internal/authn"
-	"github.com/floe-db/floe/internal/backend/myrelay"
-	"github.com/floe-db/floe/internal/backend/pgrelay"
+	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
@@ -64,8 +63,11 @@ type Addrs struct {
 }
 
 type state struct {
-	cfg        *config.Config
-	users      *authn.Store
+	cfg   *config.Config
+	users *authn.Store
+	// dbs are the databases in force; handlers and myHandlers their
+	// handlers for each protocol.
+	dbs        map[string]backend.Database
 	handlers   map[string]pgwire.Handler
 	myHandlers map[string]mysqlwire.Handler
 	sources    map[string]dataapi.Source
@@ -108,9 +110,8 @@ type App struct {
 
 	mu struct {
 		sync.Mutex
-		relays   map[string]*pgrelay.Relay
-		myrelays map[string]*myrelay.Relay
-		engines  map[string]*sqlite.Engine
+		// dbs serves each logical database, by name.
+		dbs      map[string]backend.Database
 		sources  map[string]sourceOf
 		checkers map[string]checkerOf
 		sinks    sinks
@@ -166,9 +167,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
 		denials: observe.NewDenials(1000)}
-	a.mu.relays = map[string]*pgrelay.Relay{}
-	a.mu.myrelays = map[string]*myrelay.Relay{}
-	a.mu.engines = map[string]*sqlite.Engine{}
+	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
@@ -515,8 +514,9 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
-// build makes the state for cfg, reusing relays and engines that serve
-// the same backend.
+// build makes the state for cfg, reconciling each running database with
+// its new settings (backend.Reconcile): kept, reconfigured or rekeyed
+// while it serves the same backend, opened anew otherwise.
 func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error) {
 	cfg := fileCfg
 	if doc := a.storeDoc.Load(); doc != nil && !doc.Overlay.Empty() {
@@ -534,7 +534,8 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	if err != nil {
 		return nil, err
 	}
-	st := &state{cfg: cfg, fileCfg: fileCfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}, sources: map[string]dataapi.Source{}}
+	st := &state{cfg: cfg, fileCfg: fileCfg, users: users, dbs: map[string]backend.Database{}, handlers: map[string]pgwire.Handler{},
+		myHandlers: map[string]mysqlwire.Handler{}, sources: map[string]dataapi.Source{}}
 	adminCfg := cfg.Admin
 	if cfg.Demo && a.demoAdminToken != "" {
 		adminCfg.Tokens = append(slices.Clone(adminCfg.Tokens), config.AdminToken{Name: "demo", Token: a.demoAdminToken, Scopes: []string{admin.ScopeAdmin}})
@@ -548,8 +549,6 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 			st.oidc = authn.NewOIDC(*cfg.OIDC, nil)
 		}
 	}
-	myOpts := myrelay.Options{LocalInfile: cfg.MySQL.LocalInfile, Policy: a.policyNow}
-
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	pol, commitSinks, discardSinks, err := a.buildPolicy(cfg)
@@ -557,9 +556,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		return nil, err
 	}
 	st.policy = pol
-	newRelays := map[string]*pgrelay.Relay{}
-	newMyRelays := map[string]*myrelay.Relay{}
-	newEngines := map[string]*sqlite.Engine{}
+	newDBs := map[string]backend.Database{}
 	newSources := map[string]sourceOf{}
 	fail := func(err error) (*state, error) {
 		discardSinks()
@@ -568,19 +565,9 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 				s.src.Close()
 			}
 		}
-		for name, r := range newRelays {
-			if a.mu.relays[name] != r {
-				r.Close()
-			}
-		}
-		for name, r := range newMyRelays {
-			if a.mu.myrelays[name] != r {
-				r.Close()
-			}
-		}
-		for name, e := range newEngines {
-			if a.mu.engines[name] != e {
-				_ = e.Close()
+		for name, d := range newDBs {
+			if a.mu.dbs[name] != d {
+				d.Close()
 			}
 		}
 		return nil, err
@@ -598,71 +585,15 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 				a.log.Warn("provisioning", "database", db.Name, "note", n)
 			}
 		}
-		switch db.Kind {
-		case config.KindPostgres:
-			r := a.mu.relays[db.Name]
-			switch {
-			case r != nil && r.SameBackend(db):
-			case r != nil && r.SameDSN(db):
-				r.Reconfigure(db.Pool)
-			case r != nil && r.SameServers(db):
-				if err := r.Rekey(db); err != nil {
-					return fail(err)
-				}
-			default:
-				r, err = pgrelay.New(db, a.log.With("component", "pgrelay"), a.metrics)
-				if err != nil {
-					return fail(err)
-				}
-			}
-			r.SetPolicy(a.policyNow)
-			r.SetRouting(routePolicy(db.Routing))
-			newRelays[db.Name] = r
-			st.handlers[db.Name] = r
-			st.myHandlers[db.Name] = wrongMySQL(db.Name)
-		case config.KindSQLite:
-			e := a.mu.engines[db.Name]
-			if e == nil || e.Path() != db.Path {
-				e, err = sqlite.Open(ctx, db.Name, db.Path, a.log.With("component", "sqlite"), a.metrics)
-				if err != nil {
-					return fail(err)
-				}
-				if cfg.Demo {
-					if err := sqlite.SeedDemo(ctx, e.DB()); err != nil {
-						_ = e.Close()
-						return fail(fmt.Errorf("demo database: %w", err))
-					}
-				}
-			}
-			e.SetPolicy(a.policyNow)
-			newEngines[db.Name] = e
-			st.handlers[db.Name] = e
-			st.myHandlers[db.Name] = e.MySQL()
-		case config.KindMySQL:
-			r := a.mu.myrelays[db.Name]
-			switch {
-			case r != nil && r.SameBackend(db):
-				r.SetOptions(myOpts)
-			case r != nil && r.SameDSN(db):
-				r.SetOptions(myOpts)
-				r.Reconfigure(db.Pool)
-			case r != nil && r.SameServers(db):
-				r.SetOptions(myOpts)
-				if err := r.Rekey(db); err != nil {
-					return fail(err)
-				}
-			default:
-				r, err = myrelay.New(db, myOpts, a.log.With("component", "myrelay"), a.metrics)
-				if err != nil {
-					return fail(err)
-				}
-			}
-			r.SetRouting(routePolicy(db.Routing))
-			newMyRelays[db.Name] = r
-			st.myHandlers[db.Name] = r
-			st.handlers[db.Name] = wrongProtocol(db.Name)
+		d, err := backend.Reconcile(a.mu.dbs[db.Name], db, func() (backend.Database, error) { return a.openDatabase(ctx, cfg, db) })
+		if err != nil {
+			return fail(err)
 		}
-		so, err := a.sourceFor(db, newEngines[db.Name])
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile})
+		newDBs[db.Name] = d
+		st.dbs[db.Name] = d
+		st.handlers[db.Name], st.myHandlers[db.Name] = handlersOf(db.Name, d)
+		so, err := a.sourceFor(db, d)
 		if err != nil {
 			return fail(err)
 		}
@@ -675,22 +606,12 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 			s.src.Close()
 		}
 	}
-	for name, r := range a.mu.myrelays {
-		if newMyRelays[name] != r {
-			r.Retire()
+	for name, d := range a.mu.dbs {
+		if newDBs[name] != d {
+			d.Retire()
 		}
 	}
-	for name, r := range a.mu.relays {
-		if newRelays[name] != r {
-			r.Retire()
-		}
-	}
-	for name, e := range a.mu.engines {
-		if newEngines[name] != e {
-			_ = e.Close()
-		}
-	}
-	a.mu.relays, a.mu.myrelays, a.mu.engines, a.mu.sources = newRelays, newMyRelays, newEngines, newSources
+	a.mu.dbs, a.mu.sources = newDBs, newSources
 	a.reviseCheckersLocked(cfg)
 	return st, nil
 }
@@ -724,11 +645,8 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 	}
 	a.mu.checkers = next
 	for name, ch := range next {
-		if r := a.mu.relays[name]; r != nil {
-			r.SetTopology(ch.c.Backends)
-		}
-		if r := a.mu.myrelays[name]; r != nil {
-			r.SetTopology(ch.c.Backends)
+		if d := a.mu.dbs[name]; d != nil {
+			d.SetTopology(ch.c.Backends)
 		}
 	}
 }
@@ -744,20 +662,13 @@ func (a *App) backendChanged(db string) func(health.Status) {
 		if st == nil {
 			return
 		}
-		if hs.Healthy {
-			if r, ok := st.handlers[db].(*pgrelay.Relay); ok {
-				r.ServerCameUp(hs.Name)
-			}
-			if r, ok := st.myHandlers[db].(*myrelay.Relay); ok {
-				r.ServerCameUp(hs.Name)
-			}
-			return
-		}
-		if r, ok := st.handlers[db].(*pgrelay.Relay); ok {
-			r.ServerWentDown(hs.Name)
-		}
-		if r, ok := st.myHandlers[db].(*myrelay.Relay); ok {
-			r.ServerWentDown(hs.Name)
+		d := st.dbs[db]
+		switch {
+		case d == nil:
+		case hs.Healthy:
+			d.ServerCameUp(hs.Name)
+		default:
+			d.ServerWentDown(hs.Name)
 		}
 	}
 }
@@ -783,12 +694,9 @@ func (a *App) backendStatuses() any {
 	out := []health.Status{}
 	for _, name := range slices.Sorted(maps.Keys(a.mu.checkers)) {
 		sts := a.mu.checkers[name].c.Statuses()
-		for i := range sts {
-			if r := a.mu.relays[name]; r != nil {
-				sts[i].Breaker = r.BreakerState(sts[i].Name)
-			}
-			if r := a.mu.myrelays[name]; r != nil {
-				sts[i].Breaker = r.BreakerState(sts[i].Name)
+		if d := a.mu.dbs[name]; d != nil {
+			for i := range sts {
+				sts[i].Breaker = d.BreakerState(sts[i].Name)
 			}
 		}
 		out = append(out, sts...)
@@ -797,9 +705,10 @@ func (a *App) backendStatuses() any {
 }
 
 // sourceFor returns the data-API source of db, reusing the running one
-// while its settings stay. e is the database's SQLite engine, if any.
-func (a *App) sourceFor(db config.Database, e *sqlite.Engine) (sourceOf, error) {
-	if e != nil {
+// while its settings stay. d serves the database (an SQLite engine's
+// source runs on the engine's own handle).
+func (a *App) sourceFor(db config.Database, d backend.Database) (sourceOf, error) {
+	if e, ok := d.(*sqlite.Engine); ok {
 		if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Path == db.Path && cur.db.Kind == db.Kind {
 			return cur, nil
 		}
@@ -882,20 +791,14 @@ func (a *App) closeAll() {
 	if a.store != nil {
 		a.store.Close()
 	}
-	for _, r := range a.mu.relays {
-		r.Close()
-	}
-	for _, r := range a.mu.myrelays {
-		r.Close()
-	}
 	for _, s := range a.mu.sources {
 		s.src.Close()
 	}
 	for _, c := range a.mu.checkers {
 		c.c.Close()
 	}
-	for _, e := range a.mu.engines {
-		_ = e.Close()
+	for _, d := range a.mu.dbs {
+		d.Close()
 	}
 	if w := a.mu.sinks.audit; w != nil {
 		if err := w.Close(); err != nil {

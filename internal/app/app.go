@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/floe-db/floe/internal/admin"
@@ -212,118 +210,11 @@ func Run(ctx context.Context, opts Options) error {
 	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutConns()
 	var addrs Addrs
+	stages := a.services(cfg, tlsCfg, &addrs, cutConns)
 	var wg sync.WaitGroup
 	errc := make(chan error, 5)
-	drainAll := func() {
-		a.pg.Drain()
-		a.my.Drain()
-	}
-	if cfg.Listen.Postgres != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.Postgres)
-		if err != nil {
-			return fmt.Errorf("listen.postgres: %w", err)
-		}
-		addrs.Postgres = ln.Addr().String()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.pg.Serve(connCtx, ln); err != nil {
-				errc <- fmt.Errorf("postgres listener: %w", err)
-			}
-		}()
-	}
-	if cfg.Listen.MySQL != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.MySQL)
-		if err != nil {
-			drainAll()
-			return fmt.Errorf("listen.mysql: %w", err)
-		}
-		addrs.MySQL = ln.Addr().String()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.my.Serve(connCtx, ln); err != nil {
-				errc <- fmt.Errorf("mysql listener: %w", err)
-			}
-		}()
-	}
-	var httpSrv *http.Server
-	var flightSrv *grpc.Server
-	// stopData closes the data listeners already serving when a later
-	// listener cannot start.
-	stopData := func() {
-		if httpSrv != nil {
-			_ = httpSrv.Close()
-		}
-		if flightSrv != nil {
-			flightSrv.Stop()
-		}
-	}
-	if cfg.Listen.HTTP != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
-		if err != nil {
-			drainAll()
-			return fmt.Errorf("listen.http: %w", err)
-		}
-		addrs.HTTP = ln.Addr().String()
-		httpSrv = &http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second,
-			BaseContext: func(net.Listener) context.Context { return connCtx }}
-		if tlsCfg != nil {
-			// ServeTLS adds HTTP/2 to its config: a copy of its own.
-			httpSrv.TLSConfig = tlsCfg.Clone()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var err error
-			if tlsCfg != nil {
-				err = httpSrv.ServeTLS(ln, "", "")
-			} else {
-				err = httpSrv.Serve(ln)
-			}
-			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("http listener: %w", err)
-			}
-		}()
-	}
-	if cfg.Listen.FlightSQL != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.FlightSQL)
-		if err != nil {
-			drainAll()
-			stopData()
-			return fmt.Errorf("listen.flightsql: %w", err)
-		}
-		addrs.FlightSQL = ln.Addr().String()
-		var creds credentials.TransportCredentials
-		if tlsCfg != nil {
-			creds = credentials.NewTLS(tlsCfg.Clone())
-		}
-		flightSrv = flightsql.NewServer(a.data, buildVersion(), a.log.With("component", "flightsql")).GRPCServer(creds)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := flightSrv.Serve(ln); err != nil {
-				errc <- fmt.Errorf("flightsql listener: %w", err)
-			}
-		}()
-	}
-	var adminSrv *http.Server
-	if cfg.Listen.Admin != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.Admin)
-		if err != nil {
-			drainAll()
-			stopData()
-			return fmt.Errorf("listen.admin: %w", err)
-		}
-		addrs.Admin = ln.Addr().String()
-		adminSrv = &http.Server{Handler: admin.Handler(adminGateway{a}, a.metrics, a.log.With("component", "admin")), ReadHeaderTimeout: 10 * time.Second}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := adminSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("admin listener: %w", err)
-			}
-		}()
+	if err := a.start(connCtx, stages, &wg, errc); err != nil {
+		return err
 	}
 	a.started.Store(true)
 	a.log.Info("floe started", "postgres", addrs.Postgres, "mysql", addrs.MySQL, "http", addrs.HTTP, "flightsql", addrs.FlightSQL, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
@@ -383,46 +274,49 @@ loop:
 
 	// Drain: stop accepting, let transactions finish, then cut.
 	a.draining.Store(true)
-	timeout := a.state.Load().cfg.Shutdown.Timeout
-	drainAll()
-	waitCtx, cancel := context.WithTimeout(context.Background(), timeout)
-	errPG, errMy := a.pg.Wait(waitCtx), a.my.Wait(waitCtx)
-	if errPG != nil || errMy != nil {
-		a.log.Warn("shutdown timeout reached; closing remaining connections", "connections", a.pg.Conns()+a.my.Conns())
-		cutConns()
-		short, c2 := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = a.pg.Wait(short)
-		_ = a.my.Wait(short)
-		c2()
-	}
-	cancel()
-	if httpSrv != nil {
-		// Requests under way finish within what is left of the drain;
-		// then their contexts are cut, which stops their statements.
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := httpSrv.Shutdown(sctx); err != nil {
-			cutConns()
-			_ = httpSrv.Close()
-		}
-		c()
-	}
-	if flightSrv != nil {
-		stopped := make(chan struct{})
-		go func() { flightSrv.GracefulStop(); close(stopped) }()
-		select {
-		case <-stopped:
-		case <-time.After(5 * time.Second):
-			flightSrv.Stop()
-		}
-	}
-	if adminSrv != nil {
-		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = adminSrv.Shutdown(sctx)
-		c()
-	}
+	a.stop(stages)
 	wg.Wait()
 	a.log.Info("floe stopped")
 	return runErr
+}
+
+// services lists the gateway's listeners in the order they start and
+// stop. The wire front ends stop first and together: their sessions get
+// shutdown.timeout (the one in force then) to reach a transaction
+// boundary. The HTTP data API then gets 5s for its requests under way
+// (cut: their contexts end, which stops their statements), Flight SQL
+// 5s for its streams, and the admin API, which answers /readyz with
+// "draining" until then, 2s.
+func (a *App) services(cfg *config.Config, tlsCfg *tls.Config, addrs *Addrs, cut func()) []stage {
+	wire := func(s wireServer) func() service {
+		return func() service { return wireService{wireServer: s, cut: cut} }
+	}
+	return []stage{
+		{grace: func() time.Duration { return a.state.Load().cfg.Shutdown.Timeout }, listeners: []*listener{
+			{key: "postgres", addr: cfg.Listen.Postgres, bound: &addrs.Postgres, open: wire(a.pg)},
+			{key: "mysql", addr: cfg.Listen.MySQL, bound: &addrs.MySQL, open: wire(a.my)},
+		}},
+		{grace: graceOf(5 * time.Second), listeners: []*listener{
+			{key: "http", addr: cfg.Listen.HTTP, bound: &addrs.HTTP, open: func() service {
+				return newHTTPService(&http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second}, tlsCfg, cut)
+			}},
+		}},
+		{grace: graceOf(5 * time.Second), listeners: []*listener{
+			{key: "flightsql", addr: cfg.Listen.FlightSQL, bound: &addrs.FlightSQL, open: func() service {
+				var creds credentials.TransportCredentials
+				if tlsCfg != nil {
+					creds = credentials.NewTLS(tlsCfg.Clone())
+				}
+				return newGRPCService(flightsql.NewServer(a.data, buildVersion(), a.log.With("component", "flightsql")).GRPCServer(creds))
+			}},
+		}},
+		{grace: graceOf(2 * time.Second), listeners: []*listener{
+			{key: "admin", addr: cfg.Listen.Admin, bound: &addrs.Admin, open: func() service {
+				return newHTTPService(&http.Server{Handler: admin.Handler(adminGateway{a}, a.metrics, a.log.With("component", "admin")),
+					ReadHeaderTimeout: 10 * time.Second}, nil, nil)
+			}},
+		}},
+	}
 }
 
 func displaySource(c *config.Config) string {

@@ -33,6 +33,7 @@
 // served over that protocol (a MySQL database to PostgreSQL clients); the
 // app then answers such clients itself.
 //
-// Every method is safe for concurrent use: sessions run while a reload
-// reconciles and the health checker reports.
+// Concurrency: every method may be called while the database's sessions
+// run and the health checker reports; the reconcile methods
+// (Reconfigure, Rekey, Apply) are called by one reload at a time.
 package backend

@@ -548,7 +548,7 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 // backendChanged drains the idle connections to a server found down,
 // and closes the circuit breaker of one found up.
 // It runs on a checker's goroutine and must not take a.mu (a reload
-// holds it while closing checkers); the relays in force are read from
+// holds it while closing checkers); the databases in force are read from
 // the state.
 func (a *App) backendChanged(db string) func(health.Status) {
 	return func(hs health.Status) {
@@ -656,7 +656,7 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 		a.log.Info("configuration or secrets changed; applying")
 	}
 	if err == nil {
-		// TLS first: build puts relays and sinks in force and closes the
+		// TLS first: build puts databases and sinks in force and closes the
 		// ones it replaces, so nothing may fail after it.
 		var t *tls.Config
 		if t, err = loadTLS(cfg); err == nil {

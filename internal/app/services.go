@@ -123,26 +123,38 @@ func (a *App) stop(stages []stage) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), st.grace())
 		var late []string
-		conns := 0
 		for _, l := range on {
 			if l.svc.Wait(ctx) != nil {
 				late = append(late, l.key)
-			}
-			if c, ok := l.svc.(interface{ Conns() int }); ok {
-				conns += c.Conns()
 			}
 		}
 		cancel()
 		if len(late) == 0 {
 			continue
 		}
-		a.log.Warn("shutdown timeout reached; closing remaining connections", "listeners", late, "connections", conns)
+		attrs := []any{"listeners", late}
+		if conns, counted := openConns(on); counted {
+			attrs = append(attrs, "connections", conns)
+		}
+		a.log.Warn("shutdown timeout reached; closing remaining connections", attrs...)
 		cctx, cancel := context.WithTimeout(context.Background(), cutGrace)
 		for _, l := range on {
 			l.svc.Close(cctx)
 		}
 		cancel()
 	}
+}
+
+// openConns adds up the connections of the services that count theirs
+// (the wire front ends); counted is false when none does.
+func openConns(ls []*listener) (n int, counted bool) {
+	for _, l := range ls {
+		if c, ok := l.svc.(interface{ Conns() int }); ok {
+			n += c.Conns()
+			counted = true
+		}
+	}
+	return n, counted
 }
 
 // wireServer is a wire protocol front end (pgwire.Server,

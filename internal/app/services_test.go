@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -167,5 +169,48 @@ func TestServicesStartFailureStopsTheStarted(t *testing.T) {
 	}
 	if a3 != "" || stages[1].listeners[0].svc != nil {
 		t.Fatal("a listener after the failed one was started")
+	}
+}
+
+// An HTTP service drains gracefully; requests still under way when the
+// grace ends are cut: their contexts end, which stops their statements.
+func TestHTTPServiceCutsLateRequests(t *testing.T) {
+	errCut := errors.New("sessions cut")
+	base, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	cut := func() { cancel(errCut) }
+	entered := make(chan struct{})
+	ended := make(chan error, 1)
+	h := newHTTPService(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done()
+		ended <- context.Cause(r.Context())
+	})}, nil, cut)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- h.Serve(base, ln) }()
+	go func() {
+		if resp, err := http.Get("http://" + ln.Addr().String()); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-entered
+	h.Drain()
+	// The request waits for its context: it cannot end within any grace.
+	wctx, stop := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	err = h.Wait(wctx)
+	stop()
+	if err == nil {
+		t.Fatal("Wait returned while a request was under way")
+	}
+	h.Close(context.Background())
+	if err := <-ended; !errors.Is(err, errCut) {
+		t.Fatalf("the request's context ended with %v, want it cut", err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve: %v", err)
 	}
 }

@@ -6,6 +6,9 @@
 #
 # Usage: bench/pgbench.sh [seconds-per-run]          (default 10)
 #   CLIENTS="1 16 64" MODES="simple extended prepared" POOL=20 bench/pgbench.sh
+#   BASE_REV=<git revision> bench/pgbench.sh   also runs Floe built from that
+#     revision (same config, own port) in the same interleaved cells and
+#     prints Floe/base: a before/after comparison of a change.
 # Needs: PostgreSQL on 127.0.0.1:5432 (trust), pgbench, pgbouncer (Debian
 # package; installed if missing and running as root), go.
 set -euo pipefail
@@ -17,7 +20,8 @@ MODES=${MODES:-"simple extended prepared"}
 POOL=${POOL:-10}
 PGHOST=127.0.0.1 PGPORT=5432
 DB=floe_bench
-FLOE_PORT=16432 BOUNCER_PORT=16433 ADMIN_PORT=18081
+FLOE_PORT=16432 BOUNCER_PORT=16433 ADMIN_PORT=18081 BASE_PORT=16434 BASE_ADMIN_PORT=18082
+BASE_REV=${BASE_REV:-}
 work=$(mktemp -d)
 cleanup() {
   [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null
@@ -46,6 +50,15 @@ users:
     password: bench
 YAML
 "$work/floe" serve --config "$work/floe.yaml" 2>"$work/floe.log" &
+if [ -n "$BASE_REV" ]; then
+  mkdir "$work/base"
+  git archive "$BASE_REV" | tar -x -C "$work/base"
+  (cd "$work/base" && go build -o "$work/floe-base" ./cmd/floe)
+  sed -e "s/127.0.0.1:$FLOE_PORT/127.0.0.1:$BASE_PORT/" -e "s/127.0.0.1:$ADMIN_PORT/127.0.0.1:$BASE_ADMIN_PORT/" \
+    "$work/floe.yaml" >"$work/base.yaml"
+  "$work/floe-base" serve --config "$work/base.yaml" 2>"$work/base.log" &
+  wait_ports $BASE_PORT
+fi
 
 # PgBouncer as a non-root user (it refuses to run as root).
 id pgbouncer >/dev/null 2>&1 || useradd -r -M pgbouncer 2>/dev/null || true
@@ -84,6 +97,7 @@ run() { # target mode clients → "tps latency_ms errors"
     direct) port=$PGPORT user=postgres pw= ;;
     floe) port=$FLOE_PORT user=bench pw=bench ;;
     pgbouncer) port=$BOUNCER_PORT user=bench pw=bench ;;
+    base) port=$BASE_PORT user=bench pw=bench ;;
   esac
   local out
   out=$(PGPASSWORD=$pw pgbench -h 127.0.0.1 -p "$port" -U "$user" -S -M "$2" -c "$3" -j 2 -T "$T" -n $DB 2>&1) || true
@@ -111,5 +125,10 @@ for mode in $MODES; do
     rd=$(awk -v a="$ft" -v b="$dt" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
     rb=$(awk -v a="$ft" -v b="$bt" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
     printf '%-9s %4s | %10.0f %8.3f | %10.0f %8.3f %4s | %10.0f %8.3f %4s | %12s %12s\n' "$mode" "$c" "$dt" "$dl" "$bt" "$bl" "$be" "$ft" "$fl" "$fe" "$rd" "$rb"
+    if [ -n "$BASE_REV" ]; then
+      read -r xt xl xe <<<"$(run base "$mode" "$c")"
+      rx=$(awk -v a="$ft" -v b="$xt" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
+      printf '%-9s %4s |   base %s: %10.0f tps %8.3f ms err %s | floe/base %s\n' "$mode" "$c" "$BASE_REV" "$xt" "$xl" "$xe" "$rx"
+    fi
   done
 done

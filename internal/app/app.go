@@ -123,13 +123,6 @@ type checkerOf struct {
 	db config.Database
 }
 
-// sourceOf is a data-API source and the database settings it was made
-// from (a reload keeps it while they stay).
-type sourceOf struct {
-	src dataapi.Source
-	db  config.Database
-}
-
 // Users implements pgwire.Gateway.
 func (a *App) Users() *authn.Store { return a.state.Load().users }
 
@@ -487,7 +480,8 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
 		st.handlers[db.Name], st.myHandlers[db.Name] = handlersOf(db.Name, d)
-		so, err := a.sourceFor(db, d)
+		e, _ := d.(*sqlite.Engine)
+		so, err := a.sourceFor(db, e, dataServers(d))
 		if err != nil {
 			return fail(err)
 		}
@@ -596,36 +590,6 @@ func (a *App) backendStatuses() any {
 		out = append(out, sts...)
 	}
 	return out
-}
-
-// sourceFor returns the data-API source of db, reusing the running one
-// while its settings stay. d serves the database (an SQLite engine's
-// source runs on the engine's own handle).
-func (a *App) sourceFor(db config.Database, d backend.Database) (sourceOf, error) {
-	if e, ok := d.(*sqlite.Engine); ok {
-		if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Path == db.Path && cur.db.Kind == db.Kind {
-			return cur, nil
-		}
-		return sourceOf{src: dataapi.NewSQLite(e.DB()), db: db}, nil
-	}
-	if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Kind == db.Kind && cur.db.Primary == db.Primary && cur.db.Pool == db.Pool &&
-		slices.Equal(cur.db.Identities, db.Identities) {
-		return cur, nil
-	}
-	var src dataapi.Source
-	var err error
-	switch db.Kind {
-	case config.KindPostgres:
-		src, err = newLoginSources(db, dataapi.NewPostgres)
-	case config.KindMySQL:
-		src, err = newLoginSources(db, dataapi.NewMySQL)
-	default:
-		return sourceOf{}, fmt.Errorf("database %s: no data-API source for kind %q", db.Name, db.Kind)
-	}
-	if err != nil {
-		return sourceOf{}, fmt.Errorf("database %s: %w", db.Name, err)
-	}
-	return sourceOf{src: src, db: db}, nil
 }
 
 // Reload re-reads the configuration file; on error the running

@@ -44,7 +44,8 @@
 // Backend logins: building a state provisions the logins of databases
 // with provision: true (package provision) before their relays serve;
 // admission refuses users whose roles map no login; the data APIs take
-// the source of the caller's login (sources.go, one pool per login).
+// the source of the caller's login (sources.go, one pool per server and
+// login, placed through the database's relay: DataServers).
 //
 // The admin API sees the app through adminGateway (admin.go, store.go):
 // sessions from the wire servers' registries, pools and breakers from

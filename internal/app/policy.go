@@ -11,6 +11,7 @@ import (
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -222,6 +223,20 @@ func (a *App) Source(db string, roles []string) (dataapi.Source, bool) {
 		return ls.For(roles)
 	}
 	return s, ok
+}
+
+// Pipeline implements dataapi.Gateway: the statement pipeline of the
+// handler that serves db's clients of dialect d, when it keeps one.
+func (a *App) Pipeline(db string, d policy.Dialect) *stmt.Pipeline {
+	st := a.state.Load()
+	var h any = st.handlers[db]
+	if d == policy.MySQL {
+		h = st.myHandlers[db]
+	}
+	if b, ok := h.(interface{ Pipeline() *stmt.Pipeline }); ok {
+		return b.Pipeline()
+	}
+	return nil
 }
 
 // Databases implements dataapi.Gateway.

@@ -3,16 +3,84 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/cluster"
+	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/policy"
 )
 
+// The data-API source of a PostgreSQL or MySQL database runs on the same
+// backend as the database's wire relay: it keeps pools of its own (one
+// per server and backend login) but places every statement, and dials
+// every connection, through the relay's routing state (dataServers), so
+// failover, replica reads, connect retries and circuit breakers apply to
+// HTTP and Flight SQL as they do to wire sessions.
+
+// sourceOf is a data-API source, the database settings it was made from
+// and the relay routing state it places statements with (a reload keeps
+// it while all three stay).
+type sourceOf struct {
+	src     dataapi.Source
+	db      config.Database
+	servers dataapi.Servers
+}
+
+// dataServers is the routing state of the relay that serves a database
+// (nil for a database without one: an SQLite file).
+func dataServers(d backend.Database) dataapi.Servers {
+	if r, ok := d.(interface{ DataServers() cluster.Placer }); ok {
+		return r.DataServers()
+	}
+	return nil
+}
+
+// sourceFor returns the data-API source of db, reusing the running one
+// while its settings and relay stay. e is the database's SQLite engine,
+// if any; servers its relay's routing state.
+func (a *App) sourceFor(db config.Database, e *sqlite.Engine, servers dataapi.Servers) (sourceOf, error) {
+	if e != nil {
+		if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Path == db.Path && cur.db.Kind == db.Kind {
+			return cur, nil
+		}
+		return sourceOf{src: dataapi.NewSQLite(e.DB()), db: db}, nil
+	}
+	if cur, ok := a.mu.sources[db.Name]; ok && sameSource(cur.db, db) && cur.servers == servers {
+		return cur, nil
+	}
+	if servers == nil {
+		return sourceOf{}, fmt.Errorf("database %s: no data-API source for kind %q", db.Name, db.Kind)
+	}
+	src, err := newLoginSources(db, servers)
+	if err != nil {
+		return sourceOf{}, fmt.Errorf("database %s: %w", db.Name, err)
+	}
+	return sourceOf{src: src, db: db, servers: servers}, nil
+}
+
+// sameSource reports whether a and b describe the same data-API source:
+// kind, servers (passwords included), pool settings and logins.
+func sameSource(a, b config.Database) bool {
+	return a.Kind == b.Kind && a.Primary == b.Primary && a.Pool == b.Pool &&
+		slices.EqualFunc(a.Replicas, b.Replicas, func(x, y config.Replica) bool { return x.DSN == y.DSN }) &&
+		slices.Equal(a.Identities, b.Identities)
+}
+
+// newSource makes the source of db for one backend login.
+func newSource(db config.Database, servers dataapi.Servers, login dataapi.Login) (dataapi.Source, error) {
+	if db.Kind == config.KindMySQL {
+		return dataapi.NewMySQLOn(db, servers, login)
+	}
+	return dataapi.NewPostgresOn(db, servers, login)
+}
+
 // loginSources is the data-API source of a database with backend
-// identities: one source (and pool) per backend login, so that HTTP and
+// identities: one source (and pools) per backend login, so that HTTP and
 // Flight SQL statements run with the privileges of the caller's roles'
 // login, as wire sessions do, and connections never pass between logins.
 // A database without identities has a single source (login 0).
@@ -21,17 +89,17 @@ type loginSources struct {
 	srcs   []dataapi.Source
 }
 
-func newLoginSources(db config.Database, mk func(config.Database) (dataapi.Source, error)) (dataapi.Source, error) {
+func newLoginSources(db config.Database, servers dataapi.Servers) (dataapi.Source, error) {
 	if len(db.Identities) == 0 {
-		return mk(db)
+		return newSource(db, servers, dataapi.Login{})
 	}
 	ls := &loginSources{logins: cluster.NewLogins(db)}
 	for i := range ls.logins.Len() {
-		d := db
+		var login dataapi.Login
 		if i > 0 {
-			d.Primary = config.WithLogin(db.Primary, ls.logins.User(i), ls.logins.Password(i))
+			login = dataapi.Login{User: ls.logins.User(i), Password: ls.logins.Password(i)}
 		}
-		src, err := mk(d)
+		src, err := newSource(db, servers, login)
 		if err != nil {
 			ls.Close()
 			return nil, err

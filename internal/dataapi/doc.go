@@ -1,19 +1,43 @@
 // Package dataapi is the HTTP query API and the query service it shares
 // with the Flight SQL server.
 //
-// Service owns the path of one data-API statement: authentication (a
-// gateway user's password, HTTP Basic or the Flight SQL handshake, or a
-// bearer token it issued), the connect-time policy (grants, connection
-// limits), the statement policy (grants on the parsed SQL, firewall,
-// row filters, rate and concurrency limits), and the run itself through a
-// Source, which streams the result as Arrow record batches
-// (package arrowsql) with masked columns masked and result limits
-// counted row by row. Result.Close records the outcome (audit, metrics)
-// and gives everything back.
+// Service owns the protocol side of one data-API statement:
+// authentication (a gateway user's password, HTTP Basic or the Flight SQL
+// handshake, or a bearer token it issued), the connect-time policy
+// (grants, connection limits), the refusal of session statements, and
+// the run itself through a Source, which streams the result as Arrow
+// record batches (package arrowsql) with masked columns masked.
 //
-// Sources are the engine path of each configured database: a pool of
-// PostgreSQL or MySQL connections of the data API's own (sized by the
-// database's pool settings), or the embedded SQLite database. A request
+// The statement's lifecycle is the statement pipeline's (internal/stmt),
+// the same as on the wire paths: each request opens a session on its
+// database's Pipeline (the backend's, from Gateway.Pipeline, so the
+// analysis cache and stages are shared with the wire path; else one the
+// Service keeps per database and dialect). Query calls Session.Start
+// (analysis, decision, then rate/concurrency/timeout limits, then the
+// stages), runs Statement.SQL (row filters added), counts each row
+// against the result bounds (Statement.Row) and, at Result.Close, adds
+// the rows delivered and calls Statement.Finish: statement statistics
+// (/api/v1/queries), the audit result record, floe_queries_total and
+// the latency histogram. Prepare (Flight SQL prepared statements) is
+// Session.Check alone; each run of the prepared text is a Query, decided
+// again. Catalogue listings (Catalog) ask the session's gate, via
+// "metadata", without running or counting anything.
+//
+// Sources are the engine path of each configured database: pools of
+// PostgreSQL or MySQL connections of the data API's own, or the embedded
+// SQLite database. A PostgreSQL or MySQL source (source.go) runs on the
+// database's wire relay's backend through the Servers it is given (the
+// relay's cluster.Placer): it keeps one pool per server (sized by the
+// database's pool settings; app makes one source per backend login) and
+// asks, for each statement, where it runs — a replica for a read-only
+// statement when the routing settings split reads, else the server the
+// health checks last saw as the healthy primary (none: 503 unavailable
+// at once, after routing.failover_wait). Its connections are dialled
+// through the relay's connect guard (timeout, retries, circuit breaker,
+// shared with the wire sessions). An idle connection the server closed is
+// noticed by a non-blocking peek before it is handed out and replaced; a
+// statement whose connection broke under it runs once more on a fresh
+// connection when it is read-only or never reached the server. A request
 // is one statement without a session: statements that change session
 // state are refused before the policy sees them (sessionstate.go), and
 // every pooled connection is reset when it goes back to its pool

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,6 +16,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/stmt"
 )
 
 // Gateway is what the data APIs need of the running gateway. Its methods
@@ -39,6 +41,11 @@ type Gateway interface {
 	AuthResult(protocol, user, db string, client net.Addr, err error)
 	// OIDC is the OpenID Connect verifier in force (nil: none).
 	OIDC() *authn.OIDC
+	// Pipeline is the statement pipeline of database db's backend for
+	// clients of dialect d, so the data APIs share its analysis cache and
+	// stages with the wire path (nil: the backend keeps none; the Service
+	// then uses one of its own for the database).
+	Pipeline(db string, d policy.Dialect) *stmt.Pipeline
 }
 
 // Service runs queries for the HTTP API and the Flight SQL server: it
@@ -52,11 +59,52 @@ type Service struct {
 	TokenTTL time.Duration
 	// BatchRows bounds the rows of the record batches it streams.
 	BatchRows int
+
+	mu struct {
+		sync.Mutex
+		// pipelines are the Service's own pipelines of databases whose
+		// backend has none for the dialect.
+		pipelines map[pipelineKey]*stmt.Pipeline
+	}
+}
+
+type pipelineKey struct {
+	db      string
+	dialect policy.Dialect
 }
 
 // NewService makes a service over gw.
 func NewService(gw Gateway, log *slog.Logger, m *observe.Metrics) *Service {
-	return &Service{gw: gw, log: log, metrics: m, TokenTTL: time.Hour}
+	s := &Service{gw: gw, log: log, metrics: m, TokenTTL: time.Hour}
+	s.mu.pipelines = map[pipelineKey]*stmt.Pipeline{}
+	return s
+}
+
+// pipeline is the statement pipeline of database db for dialect d: its
+// backend's, or else the Service's own (made on first use; it reads the
+// policy in force and counts into the Service's metrics).
+func (s *Service) pipeline(db string, d policy.Dialect) *stmt.Pipeline {
+	if p := s.gw.Pipeline(db, d); p != nil && p.Database() == db && p.Dialect() == d {
+		return p
+	}
+	key := pipelineKey{db: db, dialect: d}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.mu.pipelines[key]
+	if !ok {
+		p = stmt.New(stmt.Options{Database: db, Dialect: d, Policy: s.gw.PolicyNow, Metrics: s.metrics})
+		s.mu.pipelines[key] = p
+	}
+	return p
+}
+
+// open starts c's pipeline session on database db served by src: one
+// per request (a data-API request is one statement without a session).
+func (s *Service) open(c Caller, db string, src Source) *stmt.Session {
+	return s.pipeline(db, src.Dialect()).Open(policy.Request{
+		User: c.User.Name, Roles: c.User.Roles, Client: policy.HostOf(c.Client),
+		Protocol: c.Protocol, DefaultSchema: src.DefaultSchema(),
+	})
 }
 
 // Caller is an authenticated user and where the request came from.
@@ -157,124 +205,133 @@ func (s *Service) Databases(c Caller) []Database {
 	return out
 }
 
-// Result is a query under way: an Arrow stream and the policy state it
-// holds. Close it exactly once with the error that ended the stream.
+// Result is a query under way: an Arrow stream and the statement it
+// belongs to. Close it exactly once with the error that ended the stream.
 type Result struct {
 	*arrowsql.Reader
-	db, user string
-	start    time.Time
-	run      *policy.Run
-	release  func()
-	cancel   context.CancelFunc
-	s        *Service
+	st      *stmt.Statement
+	release func()
+	cancel  context.CancelFunc
 }
 
-// Close releases the result and records its outcome; err (nil on
-// success) is the error that ended the stream, and is returned
-// translated for the caller.
+// Close releases the result and finishes its statement (rows returned,
+// statistics, audit, metrics); err (nil on success) is the error that
+// ended the stream, and is returned translated for the caller.
 func (r *Result) Close(err error) *Error {
 	if err == nil {
 		err = r.Reader.Err()
 	}
-	rows := r.Reader.Rows()
+	r.st.AddRows(r.Reader.Rows())
 	r.Reader.Release()
-	var e *Error
-	if err != nil {
-		e = r.s.translate(err, r.run)
-	}
-	r.s.finish(r.db, r.user, r.start, r.run, rows, e)
+	e := finish(r.st, err)
 	r.cancel()
 	r.release()
 	return e
 }
 
-// Query runs sql on database db for c. Parameters are bound by the
-// database. On error nothing is held.
+// finish ends st with err (nil on success) and returns err translated.
+func finish(st *stmt.Statement, err error) *Error {
+	if err == nil {
+		st.Finish(nil)
+		return nil
+	}
+	e := translate(err, st.TimedOut())
+	st.Fail(e.SQLState)
+	st.Finish(e)
+	return e
+}
+
+// Query runs sql on database db for c through the database's statement
+// pipeline (decision, then limits, then its stages). Parameters are
+// bound by the database. On error nothing is held.
 func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []any, opts arrowsql.Options) (*Result, *Error) {
-	start := time.Now()
-	src, ok := s.gw.Source(db, c.User.Roles)
-	if !ok {
-		return nil, &Error{Status: 404, Code: CodeNotFound, SQLState: "3D000", Message: fmt.Sprintf("database %q does not exist", db)}
-	}
-	if !c.User.MayOpen(db) {
-		return nil, &Error{Status: 403, Code: CodeForbidden, SQLState: "42501", Message: fmt.Sprintf("user %q may not open database %q", c.User.Name, db)}
-	}
-	if strings.TrimSpace(sql) == "" {
-		return nil, &Error{Status: 400, Code: CodeBadRequest, SQLState: "42601", Message: "no SQL given"}
-	}
-	if why := sessionChange(src.Dialect(), sql, nil); why != "" {
-		return nil, s.refuseSessionChange(c, db, src.Dialect(), sql, why)
+	src, sess, e := s.statement(c, db, sql)
+	if e != nil {
+		return nil, e
 	}
 	release, den := s.gw.Admit(c.Protocol, c.User, db, c.Client)
 	if den != nil {
 		return nil, fromDenial(den)
 	}
-	gate := policy.NewGate(s.gw.PolicyNow, policy.Request{
-		User: c.User.Name, Roles: c.User.Roles, Database: db, Client: policy.HostOf(c.Client),
-		Protocol: c.Protocol, Dialect: src.Dialect(), DefaultSchema: src.DefaultSchema(),
-	})
-	dec := gate.Check(ctx, "query", sql)
-	if dec.Denial != nil {
-		release()
-		s.metrics.Queries.WithLabelValues(db, c.User.Name, "error").Inc()
-		return nil, fromDenial(dec.Denial)
-	}
-	if why := sessionChange(src.Dialect(), sql, dec.Statements); why != "" {
-		release()
-		return nil, s.refuseSessionChange(c, db, src.Dialect(), sql, why)
-	}
-	if dec.SQL != "" {
-		sql = dec.SQL
-	}
 	qctx, cancel := context.WithCancel(ctx)
-	run, den := gate.Begin(cancel)
+	st, den := sess.Start(ctx, "query", sql, cancel)
 	if den != nil {
 		cancel()
 		release()
-		s.metrics.Queries.WithLabelValues(db, c.User.Name, "error").Inc()
 		return nil, fromDenial(den)
 	}
 	if opts.BatchRows == 0 {
 		opts.BatchRows = s.BatchRows
 	}
-	opts.Mask = maskOption(gate.Masks())
+	opts.Mask = maskOption(sess.Gate().Masks())
 	opts.OnRow = func(n int) error {
-		if d := run.Row(n); d != nil {
+		if d := st.Row(n); d != nil {
 			return d
 		}
 		return nil
 	}
-	rdr, err := src.Query(qctx, sql, args, opts)
+	rdr, err := src.Query(qctx, st.SQL, args, opts)
 	if err != nil {
-		e := s.translate(err, run)
-		s.finish(db, c.User.Name, start, run, 0, e)
+		e := finish(st, err)
 		cancel()
 		release()
 		return nil, e
 	}
-	return &Result{Reader: rdr, db: db, user: c.User.Name, start: start, run: run, release: release, cancel: cancel, s: s}, nil
+	return &Result{Reader: rdr, st: st, release: release, cancel: cancel}, nil
 }
 
-// finish records a statement's outcome.
-func (s *Service) finish(db, user string, start time.Time, run *policy.Run, rows int64, e *Error) {
-	outcome, code := "ok", ""
+// Prepare checks sql for a statement prepared now and run later (a
+// Flight SQL prepared statement): the database, the connect-time policy
+// and the statement policy, without running it or taking limits. Each
+// run is decided again (Query): the policy may change meanwhile, and its
+// row filters apply to the text as run.
+func (s *Service) Prepare(ctx context.Context, c Caller, db, sql string) *Error {
+	_, sess, e := s.statement(c, db, sql)
 	if e != nil {
-		outcome, code = "error", e.SQLState
-		if code == "" {
-			code = e.Code
-		}
-		if e.Code == CodeCancelled {
-			outcome = "cancelled"
+		return e
+	}
+	if den := s.gw.PolicyNow().Connect(c.User.Name, c.User.Roles, db); den != nil {
+		return fromDenial(den)
+	}
+	if dec, _ := sess.Check(ctx, "prepare", sql); dec.Denial != nil {
+		return fromDenial(dec.Denial)
+	}
+	return nil
+}
+
+// statement finds db's source for c, opens c's pipeline session on it
+// and refuses what a data-API request may not run: no text, or a text
+// that changes the state of the connection (read by the lexer, and by
+// the parse the decision reads too).
+func (s *Service) statement(c Caller, db, sql string) (Source, *stmt.Session, *Error) {
+	src, ok := s.gw.Source(db, c.User.Roles)
+	if !ok {
+		return nil, nil, &Error{Status: 404, Code: CodeNotFound, SQLState: "3D000", Message: fmt.Sprintf("database %q does not exist", db)}
+	}
+	if !c.User.MayOpen(db) {
+		return nil, nil, &Error{Status: 403, Code: CodeForbidden, SQLState: "42501", Message: fmt.Sprintf("user %q may not open database %q", c.User.Name, db)}
+	}
+	if strings.TrimSpace(sql) == "" {
+		return nil, nil, &Error{Status: 400, Code: CodeBadRequest, SQLState: "42601", Message: "no SQL given"}
+	}
+	sess := s.open(c, db, src)
+	why := sessionChange(src.Dialect(), sql, nil)
+	if why == "" {
+		if stmts, err := sess.Analyze(sql).Statements(); err == nil {
+			why = sessionChange(src.Dialect(), sql, stmts)
 		}
 	}
-	run.Done(rows, code)
-	s.metrics.Queries.WithLabelValues(db, user, outcome).Inc()
-	s.metrics.QueryDuration.WithLabelValues(db).Observe(time.Since(start).Seconds())
+	if why != "" {
+		sess.Refused(nil)
+		return nil, nil, s.refuseSessionChange(c, db, src.Dialect(), sql, why)
+	}
+	return src, sess, nil
 }
 
-// translate turns a failure into the caller's error.
-func (s *Service) translate(err error, run *policy.Run) *Error {
-	if run.TimedOut() {
+// translate turns a failure into the caller's error; timedOut: the
+// statement timeout stopped the statement.
+func translate(err error, timedOut bool) *Error {
+	if timedOut {
 		return &Error{Status: 504, Code: CodeTimeout, SQLState: "57014", Message: "canceling statement due to statement timeout (limits: statement_timeout)"}
 	}
 	var e *Error
@@ -295,7 +352,7 @@ func (s *Service) translate(err error, run *policy.Run) *Error {
 type Catalog struct {
 	Name string
 	src  Source
-	gate *policy.Gate
+	sess *stmt.Session
 }
 
 // Catalog opens database db's catalogue for c, if c may use db.
@@ -310,11 +367,7 @@ func (s *Service) Catalog(c Caller, db string) (*Catalog, *Error) {
 	if den := s.gw.PolicyNow().Connect(c.User.Name, c.User.Roles, db); den != nil {
 		return nil, fromDenial(den)
 	}
-	gate := policy.NewGate(s.gw.PolicyNow, policy.Request{
-		User: c.User.Name, Roles: c.User.Roles, Database: db, Client: policy.HostOf(c.Client),
-		Protocol: c.Protocol, Dialect: src.Dialect(), DefaultSchema: src.DefaultSchema(),
-	})
-	return &Catalog{Name: db, src: src, gate: gate}, nil
+	return &Catalog{Name: db, src: src, sess: s.open(c, db, src)}, nil
 }
 
 // Kind is the database's kind (postgres, mysql, sqlite).
@@ -337,15 +390,18 @@ func (k *Catalog) quoteTable(schema, table string) string {
 	return q(schema) + "." + q(table)
 }
 
-// Readable reports whether the caller's policy lets them read the table.
+// Readable reports whether the caller's policy lets them read the table:
+// a policy check of the SELECT * that would read it (not a statement of
+// the caller's: nothing runs and nothing is counted).
 func (k *Catalog) Readable(ctx context.Context, schema, table string) bool {
-	return k.gate.Check(ctx, "metadata", "SELECT * FROM "+k.quoteTable(schema, table)).Denial == nil
+	a := k.sess.Analyze("SELECT * FROM " + k.quoteTable(schema, table))
+	return k.sess.Gate().CheckAnalysis(ctx, "metadata", a).Denial == nil
 }
 
 // TableSchema is the Arrow schema a SELECT * of the table delivers to
 // the caller (masked columns as they would arrive).
 func (k *Catalog) TableSchema(ctx context.Context, schema, table string) (*arrow.Schema, error) {
-	opts := arrowsql.Options{BatchRows: 1, Mask: maskOption(k.gate.Masks())}
+	opts := arrowsql.Options{BatchRows: 1, Mask: maskOption(k.sess.Gate().Masks())}
 	r, err := k.src.Query(ctx, "SELECT * FROM "+k.quoteTable(schema, table)+" WHERE 1 = 0", nil, opts)
 	if err != nil {
 		return nil, err

@@ -250,12 +250,12 @@ const RuleSessionState = "dataapi.session-state"
 const maxAuditedSQL = 4096
 
 // refuseSessionChange answers and audits a refused session-changing
-// statement. The audit record carries the text as received, its literals
-// masked by the tokenizer.
+// statement (the caller counts it: stmt.Session.Refused). The audit
+// record carries the text as received, its literals masked by the
+// tokenizer.
 func (s *Service) refuseSessionChange(c Caller, db string, d policy.Dialect, sql, why string) *Error {
 	e := &Error{Status: 403, Code: CodeDenied, SQLState: "0A000", Errno: 1235, Rule: RuleSessionState,
 		Message: "statement refused: " + why + " would change the state of the connection, and a data-API request is one statement without a session (use the PostgreSQL or MySQL protocol for session statements)"}
-	s.metrics.Queries.WithLabelValues(db, c.User.Name, "error").Inc()
 	text := sql
 	if len(text) > maxAuditedSQL {
 		text = text[:maxAuditedSQL]

@@ -79,6 +79,12 @@ func globEscape(r rune) string {
 	return string(r)
 }
 
+// skipBroken reports whether a listing leaves out a database whose
+// catalogue query failed (its servers are down, its login is refused)
+// instead of failing: when the request named no catalog, a broken
+// database must not hide the others.
+func skipBroken(ctx context.Context, catalog *string) bool { return catalog == nil && ctx.Err() == nil }
+
 // catalogs lists the databases the caller may use, filtered by catalog
 // (nil: all).
 func (s *Server) catalogs(ctx context.Context, catalog *string) (dataapi.Caller, []*dataapi.Catalog, error) {
@@ -165,6 +171,9 @@ func (s *Server) DoGetDBSchemas(ctx context.Context, cmd afsql.GetDBSchemas) (*a
 	for _, k := range cats {
 		names, err := rowsOf(ctx, k, schemaQuery(k.Kind()))
 		if err != nil {
+			if skipBroken(ctx, cmd.GetCatalog()) {
+				continue
+			}
 			return nil, nil, grpcError(err)
 		}
 		for _, n := range names {
@@ -218,6 +227,9 @@ func (s *Server) DoGetTables(ctx context.Context, cmd afsql.GetTables) (*arrow.S
 	for _, k := range cats {
 		tables, err := rowsOf(ctx, k, tableQuery(k.Kind()))
 		if err != nil {
+			if skipBroken(ctx, cmd.GetCatalog()) {
+				continue
+			}
 			return nil, nil, grpcError(err)
 		}
 		for _, t := range tables {
@@ -319,6 +331,9 @@ func (s *Server) DoGetPrimaryKeys(ctx context.Context, ref afsql.TableRef) (*arr
 		}
 		keys, err := rowsOf(ctx, k, keyQuery(k.Kind()), ref.Table, schema)
 		if err != nil {
+			if skipBroken(ctx, ref.Catalog) {
+				continue
+			}
 			return nil, nil, grpcError(err)
 		}
 		for _, key := range keys {

@@ -21,9 +21,13 @@
 // goroutine over a channel, one batch in flight, so memory stays at
 // about one batch per stream. Cancelling the call's context (the client
 // going away) stops the statement on the database. Prepared statements
-// are kept per user in memory (at most 256 per user, oldest dropped)
+// are checked when created (Service.Prepare: the decision, no limits)
+// and kept per user in memory (at most 256 per user, oldest dropped)
 // with the parameter rows bound by DoPut; each parameter row runs the
-// statement once and the results stream as one. Metadata calls
+// statement once through Service.Query (decided again, then limits) and
+// the results stream as one. Every statement's lifecycle (limits,
+// statistics, audit, metrics) is the statement pipeline's
+// (internal/stmt), through the Service. Metadata calls
 // (GetCatalogs, GetDbSchemas, GetTables with schemas, GetTableTypes,
 // GetPrimaryKeys, GetSqlInfo) run catalogue queries of the gateway's own
 // and list only what the caller's policy lets them read.

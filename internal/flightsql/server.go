@@ -398,13 +398,18 @@ func send(ctx context.Context, ch chan<- flight.StreamChunk, c flight.StreamChun
 	}
 }
 
-// CreatePreparedStatement records a statement for the caller; it is
-// checked when it runs (a grant revoked meanwhile applies).
+// CreatePreparedStatement checks a statement (the policy decision,
+// without running it or taking limits) and records it for the caller.
+// Each run is decided again (a grant revoked meanwhile applies; row
+// filters apply to the text as run), then takes the limits.
 func (s *Server) CreatePreparedStatement(ctx context.Context, req afsql.ActionCreatePreparedStatementRequest) (afsql.ActionCreatePreparedStatementResult, error) {
 	var out afsql.ActionCreatePreparedStatementResult
 	c, db, err := s.statementTarget(ctx, req.GetTransactionId())
 	if err != nil {
 		return out, err
+	}
+	if e := s.svc.Prepare(ctx, c, db, req.GetQuery()); e != nil {
+		return out, grpcError(e)
 	}
 	id := make([]byte, 16)
 	_, _ = rand.Read(id)

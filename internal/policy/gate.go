@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/audit"
 )
 
@@ -83,6 +84,15 @@ func (g *Gate) Masks() *Masks {
 
 // Check decides on sql, which arrived via via (query, parse, prepare).
 func (g *Gate) Check(ctx context.Context, via, sql string) Decision {
+	return g.check(ctx, via, sql, nil)
+}
+
+// CheckAnalysis decides on the text of a, read once for every consumer.
+func (g *Gate) CheckAnalysis(ctx context.Context, via string, a *analysis.Analysis) Decision {
+	return g.check(ctx, via, a.Text, a)
+}
+
+func (g *Gate) check(ctx context.Context, via, sql string, a *analysis.Analysis) Decision {
 	if g == nil {
 		return Decision{}
 	}
@@ -91,7 +101,7 @@ func (g *Gate) Check(ctx context.Context, via, sql string) Decision {
 		return Decision{Denial: checkComplexity(g.base.Dialect, sql)}
 	}
 	req := g.base
-	req.Via, req.SQL, req.Prepared = via, sql, g.prepared
+	req.Via, req.SQL, req.Prepared, req.Analysis = via, sql, g.prepared, a
 	d := p.Check(ctx, req)
 	if d.Allowed() {
 		g.prepared.note(req.Dialect, d.Statements)
@@ -164,6 +174,12 @@ func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
 	end, b, den := p.BeginStatement(g.base.User, g.base.Database, g.base.Client)
 	if den != nil {
 		p.noteDenial(g.base, den, "")
+		if p.opts.Audit != nil {
+			p.opts.Audit.Log(audit.Event{Type: "result", Fields: map[string]any{
+				"user": g.base.User, "database": g.base.Database, "client": g.base.Client, "protocol": g.base.Protocol,
+				"session": g.base.Session, "rows": 0, "error": den.SQLState, "rule": den.Rule,
+			}})
+		}
 		return nil, den
 	}
 	b.Timeout = tighter(b.Timeout, g.base.QueryTimeout)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
@@ -17,20 +18,13 @@ import (
 )
 
 // Dialect is the SQL dialect of a text.
-type Dialect uint8
+type Dialect = analysis.Dialect
 
 // Dialects.
 const (
-	Postgres Dialect = iota // PostgreSQL, and SQLite behind the PostgreSQL front end
-	MySQL                   // MySQL/MariaDB, and SQLite behind the MySQL front end
+	Postgres = analysis.Postgres // PostgreSQL, and SQLite behind the PostgreSQL front end
+	MySQL    = analysis.MySQL    // MySQL/MariaDB, and SQLite behind the MySQL front end
 )
-
-func (d Dialect) String() string {
-	if d == MySQL {
-		return "mysql"
-	}
-	return "postgres"
-}
 
 // Request is one SQL text to decide on and who sent it.
 type Request struct {
@@ -47,6 +41,9 @@ type Request struct {
 	// Via says how the text came: query, parse, prepare.
 	Via string
 	SQL string
+	// Analysis is SQL's analysis (nil: the policy makes one); its text
+	// must be SQL.
+	Analysis *analysis.Analysis
 	// QueryTimeout is the database's own statement time bound (pool
 	// query_timeout); a tighter limits[].statement_timeout wins.
 	QueryTimeout time.Duration
@@ -71,7 +68,7 @@ type Decision struct {
 	// way to the client).
 	Masked []string
 
-	a *analysis // for the masked text in logs and audit records
+	a *reading // for the masked text in logs and audit records
 }
 
 // Allowed reports whether the text may run.
@@ -90,23 +87,52 @@ type Denial struct {
 
 func (d *Denial) Error() string { return d.Message }
 
-// analysis is what a text yields independent of who sent it; cached.
-type analysis struct {
-	stmts       []sqlparse.Statement
-	parseErr    error
-	findings    []Finding
-	fingerprint string
-	// valueSensitive: the findings depend on literal values, so the
-	// analysis is not shared by texts that differ only in them.
-	valueSensitive bool
-	// mask is the masked text, shared by texts of the shape.
+// reading is the policy's view of a text, independent of who sent it:
+// kept with the text's analysis (analysis.SlotPolicy), so a text is read
+// once whatever path it came by.
+type reading struct {
+	src      *analysis.Analysis
+	stmts    []sqlparse.Statement
+	parseErr error
+	findings []Finding
+	// mask is the masked text.
 	mask *maskCache
 }
 
-// derive makes the analysis of a text that differs from base's only in
+// read makes the reading of x; a text sharing its shape's parse derives
+// it from the shape's.
+func read(x *analysis.Analysis) any {
+	if s := x.Shared(); s != nil {
+		base := s.Derived(analysis.SlotPolicy, read).(*reading)
+		r := base.derive(x.Strings())
+		r.src = x
+		return r
+	}
+	r := &reading{src: x, mask: &maskCache{}}
+	r.stmts, r.parseErr = x.Statements()
+	if r.parseErr == nil {
+		r.findings = inspect(x.Dialect(), x.Text, r.stmts)
+	}
+	return r
+}
+
+// fingerprint is the allow-list's key of the text.
+func (a *reading) fingerprint() string {
+	stmts, err := a.src.Fingerprinted()
+	if err != nil {
+		return ""
+	}
+	fps := make([]string, len(stmts))
+	for i, st := range stmts {
+		fps[i] = st.Fingerprint
+	}
+	return strings.Join(fps, ";")
+}
+
+// derive makes the reading of a text that differs from base's only in
 // its literals: the parse is base's; the check of string literals' contents
 // is done again on this text's strings.
-func (base *analysis) derive(strs []string) *analysis {
+func (base *reading) derive(strs []string) *reading {
 	a := *base
 	// The text logged and audited is this text's own, masked by the
 	// tokenizer, never another text's that happened to share the shape.
@@ -167,10 +193,9 @@ type Policy struct {
 	limits      []limit
 	masking     []maskRule
 	opts        Options
-	cache       [2]*sqlparse.Cache[*analysis] // by text
-	shapes      [2]*sqlparse.Cache[*analysis] // by shapeKey
-	enabled     bool
-	maxCacheLen int
+	// analyzers read texts that come without an analysis.
+	analyzers [2]*analysis.Analyzer
+	enabled   bool
 }
 
 // New builds the policy of cfg.
@@ -185,14 +210,13 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 		opts.Counters = NewCounters(nil)
 	}
 	p := &Policy{
-		grants:      cfg.GrantsConfigured(),
-		firewall:    cfg.Firewall,
-		cfg:         cfg.Policy,
-		rules:       compileRules(cfg.Roles),
-		limits:      compileLimits(cfg.Limits),
-		masking:     compileMasks(cfg.Masking),
-		opts:        opts,
-		maxCacheLen: 64 << 10,
+		grants:   cfg.GrantsConfigured(),
+		firewall: cfg.Firewall,
+		cfg:      cfg.Policy,
+		rules:    compileRules(cfg.Roles),
+		limits:   compileLimits(cfg.Limits),
+		masking:  compileMasks(cfg.Masking),
+		opts:     opts,
 	}
 	if p.firewall == nil {
 		p.firewall = &config.Firewall{Mode: "off"}
@@ -218,46 +242,7 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 	}
 	p.enabled = p.grants || p.firewallUsed() || opts.Audit != nil || len(p.masking) > 0
 	for _, d := range []Dialect{Postgres, MySQL} {
-		// Fingerprints are needed only by the allow-list.
-		parse := sqlparse.PostgresNoFingerprint
-		switch {
-		case d == MySQL && p.needsAllowlist():
-			parse = sqlparse.MySQL
-		case d == MySQL:
-			parse = sqlparse.MySQLNoFingerprint
-		case p.needsAllowlist():
-			parse = sqlparse.Postgres
-		}
-		full := func(text string) *analysis {
-			a := &analysis{mask: &maskCache{}}
-			a.stmts, a.parseErr = parse(text)
-			if a.parseErr == nil {
-				a.findings = inspect(d, text, a.stmts)
-				fps := make([]string, len(a.stmts))
-				for i, st := range a.stmts {
-					fps[i] = st.Fingerprint
-					a.valueSensitive = a.valueSensitive || st.ValueSensitive
-				}
-				a.fingerprint = strings.Join(fps, ";")
-			}
-			return a
-		}
-		shapes := sqlparse.NewCache(func(string) (*analysis, error) { return nil, nil }, opts.CacheSize)
-		p.shapes[d] = shapes
-		p.cache[d] = sqlparse.NewCache(func(text string) (*analysis, error) {
-			key, strs, ok := shapeKey(d, text)
-			if !ok {
-				return full(text), nil
-			}
-			if base, hit := shapes.Get(key); hit {
-				return base.derive(strs), nil
-			}
-			a := full(text)
-			if a.parseErr == nil && !a.valueSensitive {
-				shapes.Add(key, a)
-			}
-			return a, nil
-		}, opts.CacheSize)
+		p.analyzers[d] = analysis.New(d, opts.CacheSize)
 	}
 	return p, nil
 }
@@ -429,11 +414,11 @@ func (p *Policy) decide(req Request) Decision {
 	}
 	switch mode {
 	case "learn":
-		if masked := p.maskedSQL(req, a); p.opts.Allowlist.Learn(req.User, req.Database, a.fingerprint, masked) {
+		if masked := p.maskedSQL(req, a); p.opts.Allowlist.Learn(req.User, req.Database, a.fingerprint(), masked) {
 			p.opts.Log.Info("firewall learned a statement", "user", req.User, "database", req.Database, "sql", masked)
 		}
 	case "enforce":
-		if !p.opts.Allowlist.Has(req.User, req.Database, a.fingerprint) {
+		if !p.opts.Allowlist.Has(req.User, req.Database, a.fingerprint()) {
 			dec.Findings = append(dec.Findings, Finding{Rule: RuleUnknown, Reason: "the statement's fingerprint is not in the allow-list", Block: true})
 		}
 	}
@@ -449,14 +434,14 @@ func (p *Policy) decide(req Request) Decision {
 	return dec
 }
 
-func (p *Policy) analyse(req Request) *analysis {
-	if len(req.SQL) > p.maxCacheLen {
-		// Long texts (bulk inserts) are analysed without being kept.
-		a, _ := p.cache[req.Dialect].Func()(req.SQL)
-		return a
+// analyse returns the policy's reading of the request's text, from the
+// analysis the request carries (or one made here).
+func (p *Policy) analyse(req Request) *reading {
+	x := req.Analysis
+	if x == nil || x.Text != req.SQL || x.Dialect() != req.Dialect {
+		x = p.analyzers[req.Dialect].Of(req.SQL)
 	}
-	a, _ := p.cache[req.Dialect].Parse(req.SQL)
-	return a
+	return x.Derived(analysis.SlotPolicy, read).(*reading)
 }
 
 // trimParseError keeps the parser's message short and free of the text.
@@ -676,8 +661,8 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 const maxLoggedSQL = 4096
 
 // maskedSQL is the text with its literals masked, for logs and audit
-// records. Texts of one shape mask alike, so the analysis keeps it.
-func (p *Policy) maskedSQL(req Request, a *analysis) string {
+// records, kept with the text's reading.
+func (p *Policy) maskedSQL(req Request, a *reading) string {
 	mask := func() string {
 		s := req.SQL
 		if len(s) > maxLoggedSQL {
@@ -695,7 +680,7 @@ func (p *Policy) maskedSQL(req Request, a *analysis) string {
 	return a.mask.s
 }
 
-// maskCache holds the masked text of an analysis, made on first use.
+// maskCache holds the masked text of a reading, made on first use.
 type maskCache struct {
 	once sync.Once
 	s    string

@@ -108,7 +108,7 @@ func CheckClientCharset(cs string) *Denial {
 // checkReading refuses what the gateway cannot read one way: ambiguous
 // text, pinned settings, SQL hidden from the parser, and prepared text
 // the row filters cannot reach.
-func (p *Policy) checkReading(req Request, a *analysis) *Denial {
+func (p *Policy) checkReading(req Request, a *reading) *Denial {
 	if a.parseErr != nil {
 		if errors.Is(a.parseErr, sqlparse.ErrAmbiguous) {
 			return ambiguousDenial("statement refused: " + trimParseError(a.parseErr))

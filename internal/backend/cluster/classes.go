@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/sqlparse"
@@ -29,7 +30,7 @@ func NewClasses(d policy.Dialect, parse func(string) ([]sqlparse.Statement, erro
 
 // Of is text's class.
 func (c *Classes) Of(text string) route.Class {
-	key, ok := policy.ShapeKey(c.dialect, text)
+	key, _, ok := analysis.ShapeKey(c.dialect, text)
 	if !ok {
 		cls, _ := c.cache.Parse(text)
 		return cls
@@ -41,3 +42,6 @@ func (c *Classes) Of(text string) route.Class {
 	c.cache.Add("\x00"+key, cls)
 	return cls
 }
+
+// ClassOf is Of (a Classifier).
+func (c *Classes) ClassOf(text string) route.Class { return c.Of(text) }

@@ -20,4 +20,9 @@
 // logins of a database's identities (the role mapping and the rotated
 // passwords), and Sessions, the count of client sessions that lets a
 // replaced relay close when its last one ends.
+//
+// The data APIs (HTTP, Flight SQL) keep pools of their own but place
+// their statements through a Placer of the relay (datasource.go): the
+// relay's Cluster, Guards and Classes, so both paths use the same
+// servers, writer, replica choice and circuit breakers.
 package cluster

@@ -9,6 +9,29 @@
 // when the server offers it, and EOF packets are added or removed for
 // clients that did not ask for it; prepared statement ids are rewritten.
 //
+// Statements: the relay keeps protocol work only; a statement's life is
+// the database's statement pipeline (internal/stmt), opened once per
+// session. COM_QUERY starts through it (Session.Start: analysis,
+// decision, then limits, so a refused statement takes no rate token) and
+// runs the text as the decision left it (row filters); KILL and USE,
+// which the gateway answers itself, begin under the limits without a
+// decision. COM_STMT_PREPARE is decided on (Session.Check) and
+// COM_STMT_EXECUTE begins the prepared text (Session.Begin). While the
+// answer passes, result rows and OK packets' affected rows are counted,
+// each row is held to the result bounds, a backend ERR packet's SQLSTATE
+// is noted (Statement.Fail); Statement.Finish does the statistics, audit
+// and metrics. The text's one Analysis gives the routing class and the
+// session effects (read as the server reads executable comments).
+// COM_FIELD_LIST is a metadata check (Gate.CheckTable).
+//
+// A session's parts: link (link.go) is its hold on a backend connection
+// and the session state replayed on whichever it gets; results
+// (results.go) relays and masks the server's answers; clientStmts
+// (prepared.go) are its prepared statements. All three belong to the
+// session's goroutine; the statement-timeout timer and the client
+// hang-up watcher only kill the backend query (link.killQuery) and mark
+// the client gone.
+//
 // Pool modes: in session mode a session keeps its backend connection until
 // it ends. In transaction mode the connection goes back to the pool
 // whenever the server's status flags say no transaction is open; state

@@ -13,13 +13,14 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/backend/cluster"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
-	"github.com/floe-db/floe/internal/sqlparse"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
 
@@ -49,7 +50,9 @@ type Relay struct {
 	// read, from the health checks and the routing settings.
 	cluster *cluster.Cluster
 	guards  *cluster.Guards
-	classes *cluster.Classes
+	// pipe is the statement pipeline every session's statements pass
+	// (decision, limits, statistics, audit, metrics).
+	pipe *stmt.Pipeline
 
 	// sessions counts the client sessions (see Retire); closed is set
 	// by Close.
@@ -98,7 +101,7 @@ func (s *server) total() pool.Stats {
 // MinIdle asks for it.
 func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
 	r := &Relay{name: db.Name, log: log.With("database", db.Name), metrics: m,
-		classes: cluster.NewClasses(policy.MySQL, sqlparse.MySQLNoFingerprint)}
+		pipe: stmt.New(stmt.Options{Database: db.Name, Dialect: analysis.MySQL, Metrics: m, Policy: opts.Policy})}
 	r.opts.Store(&opts)
 	r.mu.cfg = db.Pool
 	r.logins = cluster.NewLogins(db)
@@ -187,8 +190,12 @@ func configDSNs(db config.Database) []string {
 	return out
 }
 
-// SetOptions replaces the front-end settings (reload).
-func (r *Relay) SetOptions(o Options) { r.opts.Store(&o) }
+// SetOptions replaces the front-end settings (reload); sessions opened
+// later use its policy source.
+func (r *Relay) SetOptions(o Options) {
+	r.opts.Store(&o)
+	r.pipe.SetPolicy(o.Policy)
+}
 
 func (r *Relay) poolConfig() config.Pool {
 	r.mu.Lock()

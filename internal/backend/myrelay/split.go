@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
@@ -16,48 +17,46 @@ import (
 // connection goes back to the pool when the command ends, so the next one
 // is placed afresh. Everything else runs where writes go.
 
-// classOf is a statement text's routing class.
-func (r *Relay) classOf(text string) route.Class { return r.classes.Of(text) }
-
 // routeSession is the session's state as the router sees it.
-func (s *session) routeSession() route.Session {
+func (l *link) routeSession() route.Session {
 	return route.Session{
-		InTransaction: s.status&mysqlwire.StatusInTrans != 0 || !s.autocommit,
-		Pinned:        s.pinned != "" || s.mode == config.PoolSession || s.longData,
-		LastWrite:     s.lastWrite,
+		InTransaction: l.status&mysqlwire.StatusInTrans != 0 || !l.autocommit,
+		Pinned:        l.pinned != "" || l.mode == config.PoolSession || l.longData,
+		LastWrite:     l.lastWrite,
 	}
 }
 
-// attachFor attaches a connection for a command running text: a
+// attachFor attaches a connection for a command running the text of a
+// (its routing class is the analysis's; nil: where writes go): a
 // replica's when the text may be read there, else where writes go. A
 // write marks the session as having written (read-your-writes).
-func (s *session) attachFor(ctx context.Context, text string) error {
-	if !s.r.cluster.Splitting() {
-		return s.attach(ctx)
+func (l *link) attachFor(ctx context.Context, a *analysis.Analysis) error {
+	if !l.r.cluster.Splitting() || a == nil {
+		return l.attach(ctx)
 	}
-	cls := s.r.classOf(text)
+	cls := a.Class()
 	if !cls.Read {
 		// Also inside a transaction: its writes are visible once it
 		// commits, and the reads after it must find them.
-		s.lastWrite = time.Now()
+		l.lastWrite = time.Now()
 	}
-	if s.be != nil || !cls.Read {
-		return s.attach(ctx)
+	if l.be != nil || !cls.Read {
+		return l.attach(ctx)
 	}
-	i, ok := s.r.cluster.ReadTarget(cls, s.routeSession())
+	i, ok := l.r.cluster.ReadTarget(cls, l.routeSession())
 	if !ok {
-		return s.attach(ctx)
+		return l.attach(ctx)
 	}
-	srv := s.r.servers[i]
-	p, lease, err := s.r.acquireOn(ctx, srv, s.login, s.foundRows)
+	srv := l.r.servers[i]
+	p, lease, err := l.r.acquireOn(ctx, srv, l.login, l.foundRows)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		// A replica the checks have not caught failing yet: the read goes
 		// where writes go rather than failing.
-		s.r.log.Warn("replica unavailable; read sent to the primary", "backend", srv.name, "error", err.Error())
-		return s.attach(ctx)
+		l.r.log.Warn("replica unavailable; read sent to the primary", "backend", srv.name, "error", err.Error())
+		return l.attach(ctx)
 	}
-	return s.prepareConn(p, lease)
+	return l.prepareConn(p, lease)
 }

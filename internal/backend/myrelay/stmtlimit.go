@@ -17,17 +17,17 @@ const (
 	erMaxPreparedStmtCount uint16 = 1461
 )
 
-// stmtRoom returns ER_MAX_PREPARED_STMT_COUNT_REACHED when the session may
-// not keep another statement of the text query.
-func (s *session) stmtRoom(query string) error {
+// room returns ER_MAX_PREPARED_STMT_COUNT_REACHED when the session may
+// not keep another statement of n bytes of text.
+func (c *clientStmts) room(n int) error {
 	full := &mysqlwire.Error{Code: erMaxPreparedStmtCount, State: "42000"}
-	if len(s.stmts) >= maxSessionStmts {
+	if len(c.byID) >= maxSessionStmts {
 		full.Message = "Can't create more than 16382 prepared statements in one session: close some first"
 		return full
 	}
-	total := len(query)
-	for _, cs := range s.stmts {
-		total += len(cs.query)
+	total := n
+	for _, cs := range c.byID {
+		total += len(cs.query) + len(cs.text)
 	}
 	if total > maxSessionStmtBytes {
 		full.Message = "The prepared statements of this session would exceed 32 MiB of text: close some first"

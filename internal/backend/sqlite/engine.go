@@ -10,13 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 
 	sqlite3 "modernc.org/sqlite"
 	sqlite3lib "modernc.org/sqlite/lib"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -26,20 +27,17 @@ type Engine struct {
 	path    string
 	db      *sql.DB
 	log     *slog.Logger
-	metrics *observe.Metrics
 	version string
-	policy  atomic.Pointer[policy.Source]
+	// pg and my are the database's statement pipelines, one per dialect
+	// its front ends speak (each with its own analyses of texts).
+	pg, my *stmt.Pipeline
 }
 
 // SetPolicy sets where sessions that start from now on find the policy
-// in force.
-func (e *Engine) SetPolicy(src policy.Source) { e.policy.Store(&src) }
-
-func (e *Engine) policySource() policy.Source {
-	if p := e.policy.Load(); p != nil {
-		return *p
-	}
-	return nil
+// in force (on both front ends).
+func (e *Engine) SetPolicy(src policy.Source) {
+	e.pg.SetPolicy(src)
+	e.my.SetPolicy(src)
 }
 
 // Open opens (creating if needed) the database file at path.
@@ -58,7 +56,11 @@ func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.M
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", name, err)
 	}
-	e := &Engine{name: name, path: path, db: db, log: log.With("database", name), metrics: m}
+	e := &Engine{
+		name: name, path: path, db: db, log: log.With("database", name),
+		pg: stmt.New(stmt.Options{Database: name, Dialect: analysis.Postgres, Metrics: m}),
+		my: stmt.New(stmt.Options{Database: name, Dialect: analysis.MySQL, Metrics: m}),
+	}
 	if err := db.QueryRowContext(ctx, "select sqlite_version()").Scan(&e.version); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("database %s: open %s: %w", name, path, err)
@@ -86,8 +88,12 @@ func (e *Engine) Serve(ctx context.Context, c *pgwire.Conn) error {
 		return pgwire.Fatalf(pgwire.CodeConnectionFailure, "could not open database %q", e.name)
 	}
 	defer conn.Close()
+	ps := e.pg.Open(policy.Request{
+		User: c.User.Name, Roles: c.User.Roles, Client: policy.HostOf(c.RemoteAddr),
+		Protocol: "postgres", Session: c.ProcessID(), DefaultSchema: "main",
+	})
 	s := &session{
-		e: e, c: c, conn: conn, txStatus: 'I',
+		e: e, c: c, conn: conn, txStatus: 'I', ps: ps, gate: ps.Gate(),
 		stmts:   map[string]*prepared{},
 		portals: map[string]*portal{},
 		params: map[string]string{
@@ -97,13 +103,6 @@ func (e *Engine) Serve(ctx context.Context, c *pgwire.Conn) error {
 			"is_superuser": "off", "session_authorization": c.User.Name,
 			"application_name": c.Params["application_name"],
 		},
-		gate: policy.NewGate(e.policySource(), policy.Request{
-			User: c.User.Name, Roles: c.User.Roles, Database: e.name, Client: policy.HostOf(c.RemoteAddr),
-			Protocol: "postgres", Session: c.ProcessID(), Dialect: policy.Postgres, DefaultSchema: "main",
-		}),
-		okObs:   e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "ok"),
-		errObs:  e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "error"),
-		latency: e.metrics.QueryDuration.WithLabelValues(e.name),
 	}
 	if enc := c.Params["client_encoding"]; enc != "" && !strings.EqualFold(enc, "UTF8") && !strings.EqualFold(enc, "UTF-8") && !strings.EqualFold(enc, "unicode") {
 		return pgwire.Fatalf("22023", "client_encoding %q is not supported: SQLite databases speak UTF8", enc)
@@ -192,3 +191,8 @@ func Translate(err error) (pe *pgwire.Error, ok bool) {
 	pe, ok = errors.AsType[*pgwire.Error](translate(err))
 	return pe, ok
 }
+
+// Pipeline is the statement pipeline of the engine's PostgreSQL front
+// end; the data APIs run their statements of this database through it,
+// so the analysis cache and the stages are one.
+func (e *Engine) Pipeline() *stmt.Pipeline { return e.pg }

@@ -17,10 +17,9 @@ import (
 
 	"github.com/DataDog/go-sqllexer"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/policy"
-	"github.com/floe-db/floe/internal/sqltext"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -31,6 +30,7 @@ func (e *Engine) MySQL() mysqlwire.Handler { return mysqlEngine{e} }
 type mysqlEngine struct{ e *Engine }
 
 type myStmt struct {
+	text     string // as the client sent it (the pipeline's key)
 	st       statement
 	params   int
 	cols     []mysqlwire.Column
@@ -39,18 +39,16 @@ type myStmt struct {
 }
 
 type mySession struct {
-	e       *Engine
-	c       *mysqlwire.Conn
-	gate    *policy.Gate
-	stmtRun *policy.Run // the statement under way
-	conn    *sql.Conn
-	inTx    bool
-	multi   bool
-	stmts   map[uint32]*myStmt
-	nextID  uint32
-
-	okObs, errObs prometheus.Counter
-	latency       prometheus.Observer
+	e      *Engine
+	c      *mysqlwire.Conn
+	ps     *stmt.Session
+	gate   *policy.Gate    // ps.Gate(): masks, COM_FIELD_LIST
+	cur    *stmt.Statement // the statement under way (nil between statements)
+	conn   *sql.Conn
+	inTx   bool
+	multi  bool
+	stmts  map[uint32]*myStmt
+	nextID uint32
 
 	mu struct {
 		sync.Mutex
@@ -66,15 +64,13 @@ func (m mysqlEngine) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		return mysqlwire.Fatalf(mysqlwire.ErCantConnect, "could not open database '%s'", e.name)
 	}
 	defer conn.Close()
+	ps := e.my.Open(policy.Request{
+		User: c.User.Name, Roles: c.User.Roles, Client: policy.HostOf(c.RemoteAddr),
+		Protocol: "mysql", Session: c.ID, DefaultSchema: "main",
+	})
 	s := &mySession{
 		e: e, c: c, conn: conn, multi: c.Has(mysqlwire.CapMultiStatements), stmts: map[uint32]*myStmt{},
-		gate: policy.NewGate(e.policySource(), policy.Request{
-			User: c.User.Name, Roles: c.User.Roles, Database: e.name, Client: policy.HostOf(c.RemoteAddr),
-			Protocol: "mysql", Session: c.ID, Dialect: policy.MySQL, DefaultSchema: "main",
-		}),
-		okObs:   e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "ok"),
-		errObs:  e.metrics.Queries.WithLabelValues(e.name, c.User.Name, "error"),
-		latency: e.metrics.QueryDuration.WithLabelValues(e.name),
+		ps: ps, gate: ps.Gate(),
 	}
 	c.SetCanceller(s.cancel)
 	defer c.SetCanceller(nil)
@@ -96,26 +92,7 @@ func (m mysqlEngine) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		if p[0] == mysqlwire.ComQuit {
 			return nil
 		}
-		start := time.Now()
 		err = s.command(ctx, p)
-		if p[0] == mysqlwire.ComQuery || p[0] == mysqlwire.ComStmtExecute {
-			d := time.Since(start)
-			s.latency.Observe(d.Seconds())
-			text := ""
-			if p[0] == mysqlwire.ComQuery {
-				text = string(p[1:])
-			} else if len(p) >= 5 {
-				if st := s.stmts[binary.LittleEndian.Uint32(p[1:])]; st != nil {
-					text = st.st.sql
-				}
-			}
-			s.e.metrics.Statements.Record(s.e.name, text, sqltext.MaskMySQL, d, 0, err != nil)
-			if err != nil {
-				s.errObs.Inc()
-			} else {
-				s.okObs.Inc()
-			}
-		}
 		if err != nil {
 			if _, ok := errors.AsType[*mysqlwire.SwitchError](err); ok {
 				return err
@@ -175,6 +152,9 @@ var myErrnos = map[string]struct {
 }
 
 func (s *mySession) toMySQLError(err error) *mysqlwire.Error {
+	if d, ok := errors.AsType[*policy.Denial](err); ok {
+		return d.MySQLError()
+	}
 	if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
 		return me
 	}
@@ -196,13 +176,13 @@ func (s *mySession) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComInitDB:
 		return s.use(string(p[1:]))
 	case mysqlwire.ComQuery:
-		return limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.MySQLError() }, &s.stmtRun, func() error { return s.query(ctx, string(p[1:])) })
+		return s.query(ctx, string(p[1:]))
 	case mysqlwire.ComFieldList:
 		return s.fieldList(ctx, p[1:])
 	case mysqlwire.ComStmtPrepare:
 		return s.prepare(ctx, string(p[1:]))
 	case mysqlwire.ComStmtExecute:
-		return limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.MySQLError() }, &s.stmtRun, func() error { return s.execute(ctx, p) })
+		return s.execute(ctx, p)
 	case mysqlwire.ComStmtSendLongData:
 		if len(p) >= 7 {
 			if st := s.stmts[binary.LittleEndian.Uint32(p[1:])]; st != nil {
@@ -375,6 +355,7 @@ func (s *mySession) writeValues(names []string, vals []any) error {
 	if err := s.c.WritePacket(row); err != nil {
 		return err
 	}
+	s.cur.AddRows(1)
 	return s.c.WriteEOF(false, 0, s.status())
 }
 
@@ -391,17 +372,77 @@ func (s *mySession) writeColumns(cols []mysqlwire.Column, status uint16) error {
 	return c.WriteEOF(true, 0, status)
 }
 
-func (s *mySession) query(ctx context.Context, q string) error {
-	s.c.NoteStatement(q)
-	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
-		return d.Denial.MySQLError()
-	} else if d.SQL != "" {
-		q = d.SQL
+// query runs a COM_QUERY text as one statement of the pipeline:
+// decided, limited, then its SQLite statements in turn.
+func (s *mySession) query(ctx context.Context, text string) (err error) {
+	s.c.NoteStatement(text)
+	st, den := s.ps.Start(ctx, "query", text, s.cancel)
+	if den != nil {
+		return den
 	}
+	s.cur = st
+	defer s.finishDeferred(&err)
+	return s.runText(ctx, st)
+}
+
+// finishDeferred, deferred while a statement runs, finishes it with the
+// error returned, or on a panic as an internal error (so that its limits
+// are given back) before the panic goes on.
+func (s *mySession) finishDeferred(errp *error) {
+	if p := recover(); p != nil {
+		s.finish(mysqlwire.Errorf(mysqlwire.ErUnknown, "internal error: %v", p))
+		panic(p)
+	}
+	s.finish(*errp)
+}
+
+// finish ends the statement under way with err.
+func (s *mySession) finish(err error) {
+	st := s.cur
+	s.cur = nil
+	if code := s.code(err); code != "" {
+		st.Fail(code)
+	}
+	st.Finish(err)
+}
+
+// code is the SQLSTATE a statement's error is recorded with: a policy
+// denial's own (as the policy records its refusals on every path), 57014
+// for an interrupted statement (a cancel or the statement timeout, told
+// apart by the pipeline), else the SQLSTATE of the ERR packet the client
+// is sent. A USE that moves the session to another database is no error.
+func (s *mySession) code(err error) string {
+	if err == nil {
+		return ""
+	}
+	if d, ok := errors.AsType[*policy.Denial](err); ok {
+		return d.SQLState
+	}
+	if _, ok := errors.AsType[*mysqlwire.SwitchError](err); ok {
+		return ""
+	}
+	me := s.toMySQLError(err)
+	if me.Code == mysqlwire.ErQueryInterrupted {
+		return stmt.CodeQueryCanceled
+	}
+	if me.State == "" {
+		return stmt.CodeUnknown
+	}
+	return me.State
+}
+
+// runText runs st.SQL (the text, row filters added): a statement the
+// engine answers itself, or its SQLite statements.
+func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
+	q := run.SQL
 	if handled, err := s.local(ctx, q); handled {
 		return err
 	}
-	stmts := split(binaryLiterals(q))
+	a := run.Analysis
+	if run.SQL != run.Text {
+		a = s.ps.Analyze(run.SQL)
+	}
+	stmts := myStatements(a)
 	var todo []*statement
 	for i := range stmts {
 		if !stmts[i].empty {
@@ -461,6 +502,7 @@ func (s *mySession) runStatement(ctx context.Context, st *statement, args []any,
 	if st.verb != "INSERT" && st.verb != "REPLACE" && st.verb != "UPDATE" && st.verb != "DELETE" {
 		n = 0
 	}
+	s.cur.AddRows(n)
 	return s.c.WriteOK(mysqlwire.OK{AffectedRows: uint64(n), LastInsertID: uint64(id), Status: s.moreFlag(more)})
 }
 
@@ -516,7 +558,7 @@ func decimalSpec(decl string) (p, s int, ok bool) {
 }
 
 func (s *mySession) runRows(ctx context.Context, st *statement, args []any, binaryRows, more bool) error {
-	s.stmtRun.NextResult()
+	s.cur.NextResult()
 	rctx, cancel := s.run(ctx)
 	cur, err := openCursor(rctx, cancel, s.conn, st.sql, args, s.gate.Masks())
 	if err != nil {
@@ -558,12 +600,13 @@ func (s *mySession) runRows(ctx context.Context, st *statement, args []any, bina
 		} else {
 			row = appendTextRow(row[:0], cur.oids, vals)
 		}
-		if den := s.stmtRun.Row(len(row) + 4); den != nil {
-			return den.MySQLError()
+		if den := s.cur.Row(len(row) + 4); den != nil {
+			return den
 		}
 		if err := s.c.WritePacket(row); err != nil {
 			return err
 		}
+		s.cur.AddRows(1)
 	}
 	return s.c.WriteEOF(false, 0, s.moreFlag(more))
 }
@@ -665,13 +708,16 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byt
 
 // ---- prepared statements ----
 
+// prepare decides on the text now (a refusal is answered at prepare);
+// it runs later, at COM_STMT_EXECUTE, with the limits taken then.
 func (s *mySession) prepare(ctx context.Context, q string) error {
-	if d := s.gate.Check(ctx, "prepare", q); d.Denial != nil {
-		return d.Denial.MySQLError()
+	d, a := s.ps.Check(ctx, "prepare", q)
+	if d.Denial != nil {
+		return d.Denial
 	} else if d.SQL != "" {
-		q = d.SQL
+		a = s.ps.Analyze(d.SQL)
 	}
-	stmts := split(q)
+	stmts := myStatements(a)
 	var st *statement
 	for i := range stmts {
 		if !stmts[i].empty {
@@ -699,7 +745,7 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 	}); err != nil {
 		return err
 	}
-	ms := &myStmt{st: *st, params: n}
+	ms := &myStmt{text: q, st: *st, params: n}
 	if st.verb == "SELECT" || st.verb == "WITH" || st.verb == "VALUES" {
 		// Column metadata: run the statement with NULL parameters and no rows.
 		args := make([]any, n)
@@ -738,12 +784,24 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 	return nil
 }
 
-func (s *mySession) execute(ctx context.Context, p []byte) error {
+// execute runs a prepared statement as one statement of the pipeline,
+// decided on at prepare: the limits are taken now.
+func (s *mySession) execute(ctx context.Context, p []byte) (err error) {
 	id, _ := mysqlwire.StatementID(p)
 	ms := s.stmts[id]
 	if ms == nil {
 		return mysqlwire.Errorf(mysqlwire.ErUnknownStmtHandler, "Unknown prepared statement handler (%d) given to mysqld_stmt_execute", id)
 	}
+	st, den := s.ps.Begin(ctx, ms.text, s.cancel)
+	if den != nil {
+		return den
+	}
+	s.cur = st
+	defer s.finishDeferred(&err)
+	return s.executeStmt(ctx, ms, p)
+}
+
+func (s *mySession) executeStmt(ctx context.Context, ms *myStmt, p []byte) error {
 	ex, err := mysqlwire.ParseExecute(p, ms.params)
 	if err != nil {
 		return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")
@@ -792,7 +850,7 @@ func sqliteArg(typ byte, v any) any {
 func (s *mySession) fieldList(ctx context.Context, p []byte) error {
 	table, _, _ := strings.Cut(string(p), "\x00")
 	if d := s.gate.CheckTable(ctx, table); d.Denial != nil {
-		return d.Denial.MySQLError()
+		return d.Denial
 	}
 	rows, err := s.conn.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", table)
 	if err != nil {
@@ -858,3 +916,6 @@ func binaryLiterals(q string) string {
 	}
 	return b.String()
 }
+
+// Pipeline is the statement pipeline of the engine's MySQL front end.
+func (m mysqlEngine) Pipeline() *stmt.Pipeline { return m.e.my }

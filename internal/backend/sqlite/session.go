@@ -12,11 +12,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/internal/policy"
-	"github.com/floe-db/floe/internal/sqltext"
-	"github.com/floe-db/floe/internal/wire/mysqlwire"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -26,6 +24,7 @@ const (
 )
 
 type prepared struct {
+	text   string // as the client sent it (the pipeline's key)
 	st     statement
 	oids   []uint32 // parameter types
 	fields []pgproto3.FieldDescription
@@ -61,8 +60,9 @@ type cursor struct {
 type session struct {
 	e        *Engine
 	c        *pgwire.Conn
-	gate     *policy.Gate
-	stmtRun  *policy.Run // the statement under way
+	ps       *stmt.Session
+	gate     *policy.Gate    // ps.Gate(): the masks
+	cur      *stmt.Statement // the statement under way (nil between statements)
 	conn     *sql.Conn
 	txStatus byte
 	stmts    map[string]*prepared
@@ -70,9 +70,6 @@ type session struct {
 	params   map[string]string
 	skipping bool
 	tm       *pgtype.Map
-
-	okObs, errObs prometheus.Counter
-	latency       prometheus.Observer
 
 	mu struct {
 		sync.Mutex
@@ -148,12 +145,9 @@ func (s *session) loop(ctx context.Context) error {
 				continue
 			}
 		}
-		start := time.Now()
 		switch m := msg.(type) {
 		case *pgproto3.Query:
-			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, &s.stmtRun, func() error { return s.simpleQuery(ctx, m.String) })
-			s.observe(start, err, m.String)
-			err = s.ready(err)
+			err = s.ready(s.simpleQuery(ctx, m.String))
 		case *pgproto3.Parse:
 			err = s.extended(s.parse(ctx, m))
 		case *pgproto3.Bind:
@@ -161,13 +155,7 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Describe:
 			err = s.extended(s.describe(ctx, m))
 		case *pgproto3.Execute:
-			err = limited(s.gate, s.cancel, func(d *policy.Denial) error { return d.PGError() }, &s.stmtRun, func() error { return s.execute(ctx, m) })
-			text := ""
-			if pt := s.portals[m.Portal]; pt != nil && pt.p != nil {
-				text = pt.p.st.sql
-			}
-			s.observe(start, err, text)
-			err = s.extended(err)
+			err = s.extended(s.execute(ctx, m))
 		case *pgproto3.Close:
 			err = s.extended(s.closeMsg(m))
 		case *pgproto3.Sync:
@@ -197,15 +185,34 @@ func (s *session) loop(ctx context.Context) error {
 	}
 }
 
-func (s *session) observe(start time.Time, err error, text string) {
-	d := time.Since(start)
-	s.latency.Observe(d.Seconds())
-	s.e.metrics.Statements.Record(s.e.name, text, sqltext.Mask, d, 0, err != nil)
-	if err != nil {
-		s.errObs.Inc()
-	} else {
-		s.okObs.Inc()
+// finishDeferred, deferred while a statement runs, finishes it with the
+// error returned, or on a panic as an internal error (so that its limits
+// are given back) before the panic goes on.
+func (s *session) finishDeferred(errp *error) {
+	if p := recover(); p != nil {
+		s.finish(pgwire.Errorf(pgwire.CodeInternalError, "internal error: %v", p))
+		panic(p)
 	}
+	s.finish(*errp)
+}
+
+// finish ends the statement under way with err, recorded under the
+// SQLSTATE the client is sent.
+func (s *session) finish(err error) {
+	st := s.cur
+	s.cur = nil
+	if err != nil {
+		st.Fail(pgCode(err))
+	}
+	st.Finish(err)
+}
+
+// pgCode is the SQLSTATE of an error a session answers.
+func pgCode(err error) string {
+	if pe, ok := errors.AsType[*pgwire.Error](err); ok {
+		return pe.Code
+	}
+	return stmt.Code(err)
 }
 
 // ready sends err (if any) and ReadyForQuery.
@@ -258,13 +265,25 @@ func clientError(err error) error {
 
 var errClientWrite = errors.New("writing to the client failed")
 
-func (s *session) simpleQuery(ctx context.Context, q string) error {
-	if d := s.gate.Check(ctx, "query", q); d.Denial != nil {
-		return d.Denial.PGError()
-	} else if d.SQL != "" {
-		q = d.SQL
+// simpleQuery runs a simple-protocol text as one statement of the
+// pipeline: decided, limited, then its SQLite statements in turn.
+func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
+	st, den := s.ps.Start(ctx, "query", text, s.cancel)
+	if den != nil {
+		return den.PGError()
 	}
-	stmts := split(q)
+	s.cur = st
+	defer s.finishDeferred(&err)
+	return s.runText(ctx, st)
+}
+
+// runText runs the statements of st.SQL (the text, row filters added).
+func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
+	a := run.Analysis
+	if run.SQL != run.Text {
+		a = s.ps.Analyze(run.SQL)
+	}
+	stmts := pgStatements(a)
 	if len(stmts) == 1 && stmts[0].empty {
 		s.c.Send(&pgproto3.EmptyQueryResponse{})
 		return nil
@@ -290,7 +309,7 @@ func (s *session) runStatement(ctx context.Context, st *statement, args []any, f
 	if err := s.txGate(st); err != nil {
 		return err
 	}
-	s.stmtRun.NextResult()
+	s.cur.NextResult()
 	if st.rows {
 		cur, err := s.open(ctx, st, args)
 		if err != nil {
@@ -314,6 +333,11 @@ func (s *session) runStatement(ctx context.Context, st *statement, args []any, f
 		return s.failed(err)
 	}
 	n, _ := res.RowsAffected()
+	switch st.verb {
+	case "INSERT", "UPDATE", "DELETE", "REPLACE":
+		// SQLite's count is of the last such statement: others affect none.
+		s.cur.AddRows(n)
+	}
 	s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, n))})
 	s.txAfter(st)
 	return nil
@@ -430,6 +454,7 @@ func (s *session) local(st *statement) (bool, error) {
 		s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte(strings.ToLower(key)), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
 		s.c.Send(&pgproto3.DataRow{Values: [][]byte{[]byte(v)}})
 		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("SHOW")})
+		s.cur.AddRows(1)
 	}
 	return true, nil
 }
@@ -600,10 +625,11 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 				}
 			}
 		}
-		if den := s.stmtRun.Row(len(buf) + 7 + 4*len(out)); den != nil {
+		if den := s.cur.Row(len(buf) + 7 + 4*len(out)); den != nil {
 			return false, den.PGError()
 		}
 		s.c.Send(&pgproto3.DataRow{Values: out})
+		s.cur.AddRows(1)
 		sent++
 		cur.nRows++
 		pending += len(buf)
@@ -616,18 +642,21 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 	}
 }
 
+// parse decides on the text now (a refusal is answered at Parse); it
+// runs later, at Execute, with the limits taken then.
 func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
-	if d := s.gate.Check(ctx, "parse", m.Query); d.Denial != nil {
+	d, a := s.ps.Check(ctx, "parse", m.Query)
+	if d.Denial != nil {
 		return d.Denial.PGError()
 	} else if d.SQL != "" {
-		m = &pgproto3.Parse{Name: m.Name, Query: d.SQL, ParameterOIDs: m.ParameterOIDs}
+		a = s.ps.Analyze(d.SQL)
 	}
 	if m.Name != "" {
 		if _, exists := s.stmts[m.Name]; exists {
 			return pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name)
 		}
 	}
-	stmts := split(m.Query)
+	stmts := pgStatements(a)
 	var nonEmpty []statement
 	for _, st := range stmts {
 		if !st.empty {
@@ -637,7 +666,7 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if len(nonEmpty) > 1 {
 		return pgwire.Errorf(pgwire.CodeSyntaxError, "cannot insert multiple commands into a prepared statement")
 	}
-	p := &prepared{st: stmts[0]}
+	p := &prepared{text: m.Query, st: stmts[0]}
 	if len(nonEmpty) == 1 {
 		p.st = nonEmpty[0]
 	}
@@ -870,11 +899,23 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 	return translate(lerr)
 }
 
-func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
+// execute runs (part of) a portal as one statement of the pipeline,
+// decided on at Parse: the limits are taken now.
+func (s *session) execute(ctx context.Context, m *pgproto3.Execute) (err error) {
 	pt, ok := s.portals[m.Portal]
 	if !ok {
 		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Portal)
 	}
+	st, den := s.ps.Begin(ctx, pt.p.text, s.cancel)
+	if den != nil {
+		return den.PGError()
+	}
+	s.cur = st
+	defer s.finishDeferred(&err)
+	return s.executePortal(ctx, pt, m)
+}
+
+func (s *session) executePortal(ctx context.Context, pt *portal, m *pgproto3.Execute) error {
 	st := &pt.p.st
 	if st.empty {
 		s.c.Send(&pgproto3.EmptyQueryResponse{})
@@ -925,28 +966,4 @@ func (s *session) closeMsg(m *pgproto3.Close) error {
 	}
 	s.c.Send(&pgproto3.CloseComplete{})
 	return nil
-}
-
-// limited runs one statement under the statement limits, cancelling it
-// at the statement timeout.
-// The outcome recorded is the error's code (rows are not counted here).
-func limited(g *policy.Gate, cancel func(), deny func(*policy.Denial) error, slot **policy.Run, run func() error) (err error) {
-	r, den := g.Begin(cancel)
-	if den != nil {
-		return deny(den)
-	}
-	*slot = r
-	defer func() {
-		*slot = nil
-		code := ""
-		if pe, ok := errors.AsType[*pgwire.Error](err); ok {
-			code = pe.Code
-		} else if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
-			code = strconv.Itoa(int(me.Code))
-		} else if err != nil {
-			code = "error"
-		}
-		r.Done(0, code)
-	}()
-	return run()
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/DataDog/go-sqllexer"
+
+	"github.com/floe-db/floe/internal/analysis"
 )
 
 // statement is one SQL statement prepared for SQLite.
@@ -21,6 +23,24 @@ type statement struct {
 	tables    []string
 	paramCols []string
 }
+
+// pgStatements are the SQLite statements of a PostgreSQL-dialect text:
+// split once per text and kept with its analysis, so a text seen before
+// is not lexed again. The slice is shared: its statements are read only.
+func pgStatements(a *analysis.Analysis) []statement {
+	return a.Derived(analysis.SlotEngine, splitPG).([]statement)
+}
+
+// myStatements are pgStatements for a MySQL-dialect text (its _binary
+// literals rewritten for SQLite first).
+func myStatements(a *analysis.Analysis) []statement {
+	return a.Derived(analysis.SlotEngine, splitMySQL).([]statement)
+}
+
+// The two analyzers (one per pipeline) each fill their slot with one of
+// these, as Derived requires.
+func splitPG(a *analysis.Analysis) any    { return split(a.Text) }
+func splitMySQL(a *analysis.Analysis) any { return split(binaryLiterals(a.Text)) }
 
 // split cuts a query string into statements and prepares each.
 func split(query string) []statement {

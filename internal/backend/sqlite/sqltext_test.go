@@ -3,7 +3,28 @@ package sqlite
 import (
 	"slices"
 	"testing"
+
+	"github.com/floe-db/floe/internal/analysis"
 )
+
+// A text is split once: its statements are kept with its analysis, and
+// each dialect's analysis is split as that front end reads it.
+func TestStatementsKeptWithAnalysis(t *testing.T) {
+	const q = "SELECT _binary'ab' AS b; SELECT 2"
+	pg, my := analysis.New(analysis.Postgres, 0), analysis.New(analysis.MySQL, 0)
+	first := pgStatements(pg.Of(q))
+	again := pgStatements(pg.Of(q))
+	if len(first) != 2 || &first[0] != &again[0] {
+		t.Fatalf("the text was split again: %p %p", first, again)
+	}
+	mine := myStatements(my.Of(q))
+	if len(mine) != 2 || &mine[0] != &myStatements(my.Of(q))[0] {
+		t.Fatal("the MySQL text was split again")
+	}
+	if mine[0].sql != "SELECT X'6162' AS b" || first[0].sql == mine[0].sql {
+		t.Fatalf("MySQL literals: %q (PostgreSQL side %q)", mine[0].sql, first[0].sql)
+	}
+}
 
 func TestSplit(t *testing.T) {
 	got := split("select 1; select 'a;b' -- c;\n; insert into t (a, b) values ($2, $1) returning id;")

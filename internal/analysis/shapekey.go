@@ -1,4 +1,4 @@
-package policy
+package analysis
 
 import (
 	"strings"
@@ -6,16 +6,7 @@ import (
 	"github.com/DataDog/go-sqllexer"
 )
 
-// ShapeKey returns text with its literals replaced by markers, when
-// every literal is simple (see shapeKey): texts with equal keys parse to
-// the same tree up to literal values, so what is derived from the tree
-// but not from the values (a routing class) can be cached by key.
-func ShapeKey(d Dialect, text string) (key string, ok bool) {
-	key, _, ok = shapeKey(d, text)
-	return key, ok
-}
-
-// shapeKey returns text with each literal replaced by a marker, and the
+// ShapeKey returns text with each literal replaced by a marker, and the
 // values of its string literals, so that texts differing only in their
 // literals can share one analysis (a parse costs tens of microseconds; a
 // lexer pass a few). ok is false unless every literal is simple: a number
@@ -26,7 +17,7 @@ func ShapeKey(d Dialect, text string) (key string, ok bool) {
 // with equal keys parse to the same tree up to literal values. Anything
 // else — escapes, dollar quoting, unterminated strings — is parsed on its
 // own.
-func shapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
+func ShapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
 	dbms := sqllexer.DBMSPostgres
 	if d == MySQL {
 		dbms = sqllexer.DBMSMySQL

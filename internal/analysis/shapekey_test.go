@@ -1,0 +1,29 @@
+package analysis
+
+import "testing"
+
+func TestShapeKey(t *testing.T) {
+	for _, tt := range []struct {
+		d    Dialect
+		a, b string
+		same bool // equal keys (and both simple)
+	}{
+		{Postgres, "SELECT * FROM t WHERE id = 1 AND name = 'x'", "SELECT * FROM t WHERE id = 42 AND name = 'yz'", true},
+		{MySQL, `SELECT * FROM t WHERE name = "x"`, `SELECT * FROM t WHERE name = "y"`, true},
+		{Postgres, "SELECT * FROM t WHERE id = 1", "SELECT * FROM t2 WHERE id = 1", false},
+		{Postgres, "SELECT * FROM t WHERE a = 'x'", "SELECT * FROM t WHERE a = 'x' -- c", false},
+		// Literals a parser could read differently are never shared.
+		{Postgres, "SELECT 'a' FROM t", `SELECT 'a\' FROM secrets --' FROM t`, false},
+		{MySQL, "SELECT 'a' FROM t", `SELECT 'a\' FROM t`, false},
+		{Postgres, "SELECT 1 /* /* */ , 'x' FROM t", "SELECT 1 /* /* */ , '*/ , secret' FROM t", false},
+		{Postgres, "SELECT 'x' FROM t", "SELECT $q$x$q$ FROM t", false},
+		{Postgres, "SELECT 'a''b'", "SELECT 'ab'", false},
+		{Postgres, "SELECT 1e5", "SELECT 1", false},
+	} {
+		ka, _, oka := ShapeKey(tt.d, tt.a)
+		kb, _, okb := ShapeKey(tt.d, tt.b)
+		if same := oka && okb && ka == kb; same != tt.same {
+			t.Errorf("%q vs %q: same=%v (ok %v %v)", tt.a, tt.b, same, oka, okb)
+		}
+	}
+}

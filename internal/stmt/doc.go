@@ -1,0 +1,37 @@
+// Package stmt owns a statement's life in the gateway, the same for
+// every path a statement can arrive by: the PostgreSQL and MySQL relays,
+// the embedded engine behind either protocol, the HTTP data API and
+// Flight SQL. Protocol code does protocol work only and calls the
+// pipeline at three or four points.
+//
+// A Pipeline serves one logical database; each client session (or data
+// API request) opens a Session on it. A statement's life:
+//
+//	Session.Start(ctx, via, text, cancel)      a text to run now
+//	  analysis   the text's one Analysis (internal/analysis), cached
+//	  decision   grants, firewall, row filters, masks (policy.Gate)
+//	  limits     rate, concurrency, statement timeout — taken only after
+//	             the decision allows, in this fixed order, so a denied
+//	             statement takes no token on any path
+//	  stages     Stage.Begin of each stage in order (statement stats,
+//	             later a result cache, trace spans, plug-ins)
+//	→ the protocol code relays or executes Statement.SQL (routing by
+//	  Statement.Analysis.Class()), masking by Session.Gate().Masks(),
+//	  and reports as results pass: Row (result bounds), NextResult,
+//	  AddRows (rows returned or affected), Fail (an error code seen)
+//	→ Statement.Finish(err)
+//	  stages     Stage.End in reverse order, with the Outcome
+//	  audit      the policy's "result" record (rows, error code)
+//	  metrics    floe_queries_total by outcome, floe_query_duration
+//
+// A text checked without running (a PostgreSQL Parse, a MySQL
+// COM_STMT_PREPARE) goes through Session.Check (analysis and decision
+// only); when it later runs (Execute, COM_STMT_EXECUTE) Session.Begin
+// takes the limits and runs the stages. A refusal answered without a
+// Statement is counted with Session.Refused.
+//
+// Statements of one Session are serialised by its protocol code; a
+// Pipeline and its stages are shared by every session and are safe for
+// concurrent use. The statement-timeout cancel func runs on a timer
+// goroutine.
+package stmt

@@ -1,0 +1,384 @@
+package stmt
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqltext"
+)
+
+// Options configure a Pipeline.
+type Options struct {
+	// Database is the logical database's name (metric label, audit).
+	Database string
+	// Dialect is the SQL dialect its clients speak.
+	Dialect analysis.Dialect
+	// Policy is the policy source (nil: none; SetPolicy may set it).
+	Policy policy.Source
+	// Metrics receive the counters (nil: none).
+	Metrics *observe.Metrics
+	// Analyzer reads the texts (nil: one of the pipeline's own).
+	Analyzer *analysis.Analyzer
+	// Stages run after the built-in statement-stats stage, in order.
+	Stages []Stage
+}
+
+// Pipeline is one database's statement lifecycle.
+type Pipeline struct {
+	db       string
+	dialect  analysis.Dialect
+	metrics  *observe.Metrics
+	analyzer *analysis.Analyzer
+	stages   []Stage
+	policy   atomic.Pointer[policy.Source]
+}
+
+// New makes the pipeline of o.
+func New(o Options) *Pipeline {
+	p := &Pipeline{db: o.Database, dialect: o.Dialect, metrics: o.Metrics, analyzer: o.Analyzer}
+	if p.analyzer == nil {
+		p.analyzer = analysis.New(o.Dialect, 0)
+	}
+	if o.Metrics != nil && o.Metrics.Statements != nil {
+		p.stages = append(p.stages, StatsStage(o.Metrics.Statements, o.Database, o.Dialect))
+	}
+	p.stages = append(p.stages, o.Stages...)
+	if o.Policy != nil {
+		p.SetPolicy(o.Policy)
+	}
+	return p
+}
+
+// SetPolicy sets the policy source (sessions opened later use it).
+func (p *Pipeline) SetPolicy(src policy.Source) { p.policy.Store(&src) }
+
+// Database is the pipeline's database.
+func (p *Pipeline) Database() string { return p.db }
+
+// Dialect is the dialect its clients speak.
+func (p *Pipeline) Dialect() analysis.Dialect { return p.dialect }
+
+// Analyzer reads the pipeline's texts.
+func (p *Pipeline) Analyzer() *analysis.Analyzer { return p.analyzer }
+
+func (p *Pipeline) source() policy.Source {
+	if s := p.policy.Load(); s != nil {
+		return *s
+	}
+	return nil
+}
+
+// Open starts a session for who (its Database and Dialect are the
+// pipeline's).
+func (p *Pipeline) Open(who policy.Request) *Session {
+	who.Database, who.Dialect = p.db, p.dialect
+	s := &Session{p: p, user: who.User, gate: policy.NewGate(p.source(), who)}
+	if m := p.metrics; m != nil {
+		s.ok = m.Queries.WithLabelValues(p.db, who.User, "ok")
+		s.failed = m.Queries.WithLabelValues(p.db, who.User, "error")
+		s.cancelled = m.Queries.WithLabelValues(p.db, who.User, "cancelled")
+		s.latency = m.QueryDuration.WithLabelValues(p.db)
+	}
+	return s
+}
+
+// Session is one client session's (or data API request's) use of a
+// pipeline. Its methods are called by one goroutine at a time.
+type Session struct {
+	p    *Pipeline
+	user string
+	gate *policy.Gate
+
+	ok, failed, cancelled prometheus.Counter
+	latency               prometheus.Observer
+}
+
+// Gate is the session's policy view: masks, refusals of the protocol's
+// own (startup parameters, character sets), the logical database.
+func (s *Session) Gate() *policy.Gate { return s.gate }
+
+// Pipeline is the session's pipeline.
+func (s *Session) Pipeline() *Pipeline { return s.p }
+
+// Analyze returns text's analysis.
+func (s *Session) Analyze(text string) *analysis.Analysis { return s.p.analyzer.Of(text) }
+
+// Check decides on text without running it (a prepare); via says how it
+// came (parse, prepare, metadata). A denial is counted; its answer is the
+// caller's.
+func (s *Session) Check(ctx context.Context, via, text string) (policy.Decision, *analysis.Analysis) {
+	a := s.p.analyzer.Of(text)
+	d := s.gate.CheckAnalysis(ctx, via, a)
+	if d.Denial != nil {
+		s.Refused(d.Denial)
+	}
+	return d, a
+}
+
+// Start decides on text and, when it may run, takes the limits and runs
+// the stages: the statement is under way until Finish. cancel (safe to
+// call from another goroutine) stops it on the backend at the statement
+// timeout. On a denial nothing is held.
+func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*Statement, *policy.Denial) {
+	d, a := s.Check(ctx, via, text)
+	if d.Denial != nil {
+		return nil, d.Denial
+	}
+	st, den := s.begin(ctx, text, a, cancel)
+	if den != nil {
+		return nil, den
+	}
+	st.Decision = d
+	if d.SQL != "" {
+		st.SQL = d.SQL
+	}
+	return st, nil
+}
+
+// Begin starts a statement decided on before (Check at prepare time):
+// limits, then stages. text is what it runs, for the statistics ("" when
+// not known yet: SetText).
+func (s *Session) Begin(ctx context.Context, text string, cancel func()) (*Statement, *policy.Denial) {
+	var a *analysis.Analysis
+	if text != "" {
+		a = s.p.analyzer.Of(text)
+	}
+	return s.begin(ctx, text, a, cancel)
+}
+
+func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, cancel func()) (*Statement, *policy.Denial) {
+	if cancel == nil {
+		cancel = func() {}
+	}
+	run, den := s.gate.Begin(cancel)
+	if den != nil {
+		s.Refused(nil)
+		return nil, den
+	}
+	st := &Statement{s: s, Text: text, SQL: text, Analysis: a, run: run, start: time.Now()}
+	for _, stg := range s.p.stages {
+		if err := stg.Begin(ctx, st); err != nil {
+			st.Finish(err)
+			var d *policy.Denial
+			if errors.As(err, &d) {
+				return nil, d
+			}
+			return nil, &policy.Denial{Rule: "stage", Message: err.Error(), SQLState: "XX000", Errno: 1105, MySQLState: "HY000"}
+		}
+		st.begun++
+	}
+	return st, nil
+}
+
+// Refused counts a statement refused before it ran (its denial, when
+// given, is already recorded by the policy).
+func (s *Session) Refused(*policy.Denial) {
+	if s.failed != nil {
+		s.failed.Inc()
+	}
+}
+
+// Outcome is how a statement ended.
+type Outcome struct {
+	// Rows returned or affected.
+	Rows int64
+	// Code is the error's SQLSTATE ("" on success).
+	Code string
+	// Status is ok, error or cancelled (by the client).
+	Status string
+	// Duration from Start (or Begin) to Finish.
+	Duration time.Duration
+}
+
+// Statement is one statement (or one extended-protocol batch) under way.
+type Statement struct {
+	// Text is the client's text (the statistics' key).
+	Text string
+	// SQL is what runs: Text, or Text with row filters added.
+	SQL string
+	// Analysis is Text's analysis (nil until a text is known).
+	Analysis *analysis.Analysis
+	// Decision is the policy's (zero for a statement decided at prepare).
+	Decision policy.Decision
+
+	s     *Session
+	run   *policy.Run
+	start time.Time
+	rows  int64
+	code  string
+	begun int // stages whose Begin ran
+	done  bool
+}
+
+// Session is the statement's session.
+func (st *Statement) Session() *Session { return st.s }
+
+// Database is the statement's logical database.
+func (st *Statement) Database() string { return st.s.p.db }
+
+// User is the gateway user who sent it.
+func (st *Statement) User() string { return st.s.user }
+
+// SetText names the statement's text when it was not known at Begin (the
+// first statement an extended-protocol batch executes). Later calls keep
+// the first text.
+func (st *Statement) SetText(text string) {
+	if st != nil && st.Text == "" {
+		st.Text, st.SQL = text, text
+		st.Analysis = st.s.p.analyzer.Of(text)
+	}
+}
+
+// Row counts a result row of n bytes against the result bounds; past
+// them it returns the denial that ends the result (once).
+func (st *Statement) Row(n int) *policy.Denial {
+	if st == nil {
+		return nil
+	}
+	return st.run.Row(n)
+}
+
+// Bounds are the result bounds the statement runs under.
+func (st *Statement) Bounds() policy.Bounds { return st.run.Bounds }
+
+// NextResult starts counting the next result against the bounds (a
+// multi-statement text or a batch has several).
+func (st *Statement) NextResult() {
+	if st != nil {
+		st.run.NextResult()
+	}
+}
+
+// AddRows adds rows returned or affected.
+func (st *Statement) AddRows(n int64) {
+	if st != nil {
+		st.rows += n
+	}
+}
+
+// Rows is the count so far.
+func (st *Statement) Rows() int64 { return st.rows }
+
+// Fail notes an error code (SQLSTATE) the statement met while its
+// protocol carried on (a backend error inside a batch); the first wins.
+func (st *Statement) Fail(code string) {
+	if st != nil && st.code == "" {
+		if code == "" {
+			code = CodeUnknown
+		}
+		st.code = code
+	}
+}
+
+// TimedOut reports whether the statement timeout cancelled it.
+func (st *Statement) TimedOut() bool { return st != nil && st.run.TimedOut() }
+
+// Finish ends the statement: err (nil on success; an error noted with
+// Fail counts too) decides the outcome. Stages end in reverse order, then
+// the limits are given back and the result is audited and counted. Later
+// calls do nothing.
+func (st *Statement) Finish(err error) {
+	if st == nil || st.done {
+		return
+	}
+	st.done = true
+	code := st.code
+	if err != nil && code == "" {
+		code = Code(err)
+	}
+	o := Outcome{Rows: st.rows, Code: code, Status: "ok", Duration: time.Since(st.start)}
+	switch {
+	case code == "":
+	case code == CodeQueryCanceled && !st.run.TimedOut():
+		o.Status = "cancelled"
+	default:
+		o.Status = "error"
+	}
+	for i := st.begun - 1; i >= 0; i-- {
+		st.s.p.stages[i].End(st, o)
+	}
+	st.run.Done(o.Rows, o.Code)
+	s := st.s
+	if s.latency == nil {
+		return
+	}
+	s.latency.Observe(o.Duration.Seconds())
+	switch o.Status {
+	case "ok":
+		s.ok.Inc()
+	case "cancelled":
+		s.cancelled.Inc()
+	default:
+		s.failed.Inc()
+	}
+}
+
+// Codes Finish gives errors without one of their own.
+const (
+	CodeQueryCanceled = "57014"
+	CodeUnknown       = "XX000"
+)
+
+// Code is err's SQLSTATE: its own when it has one (SQLState()), 57014
+// for a cancelled context, XX000 otherwise.
+func Code(err error) string {
+	if err == nil {
+		return ""
+	}
+	var d *policy.Denial
+	if errors.As(err, &d) && d.SQLState != "" {
+		return d.SQLState
+	}
+	var c interface{ SQLState() string }
+	if errors.As(err, &c) {
+		if s := c.SQLState(); s != "" {
+			return s
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		return CodeQueryCanceled
+	}
+	return CodeUnknown
+}
+
+// Stage is a step every statement passes through, whatever its path.
+// Begin runs after the decision and the limits, before the statement
+// runs (an error refuses it: a *policy.Denial is answered as such);
+// End runs at Finish for every stage whose Begin succeeded, in reverse
+// order.
+// A stage is shared by every session: it must be safe for concurrent
+// use, and keeps per-statement state on the Statement only through what
+// Statement exposes.
+type Stage interface {
+	Begin(ctx context.Context, st *Statement) error
+	End(st *Statement, o Outcome)
+}
+
+// StatsStage records each statement's shape statistics (the admin API's
+// /api/v1/queries) in q.
+func StatsStage(q *observe.QueryStats, db string, d analysis.Dialect) Stage {
+	mask := sqltext.Mask
+	if d == analysis.MySQL {
+		mask = sqltext.MaskMySQL
+	}
+	return statsStage{q: q, db: db, mask: mask}
+}
+
+type statsStage struct {
+	q    *observe.QueryStats
+	db   string
+	mask func(string) string
+}
+
+func (statsStage) Begin(context.Context, *Statement) error { return nil }
+
+func (s statsStage) End(st *Statement, o Outcome) {
+	s.q.Record(s.db, st.Text, s.mask, o.Duration, o.Rows, o.Status != "ok")
+}

@@ -1,0 +1,256 @@
+package stmt
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/audit"
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/policy"
+)
+
+const testConfig = `
+databases:
+  - {name: app, kind: postgres, primary: "postgres://u@127.0.0.1:5432/app"}
+users:
+  - {name: alice, password: a, roles: [reader]}
+roles:
+  - name: reader
+    grants:
+      - {database: app, tables: ["public.t"], actions: [select]}
+limits:
+  - {per: user, rate: 0.001, burst: 2}
+`
+
+// trace records what the stages see, in order.
+type trace struct{ events []string }
+
+type stage struct {
+	name   string
+	tr     *trace
+	refuse error
+}
+
+func (s *stage) Begin(_ context.Context, st *Statement) error {
+	s.tr.events = append(s.tr.events, "begin "+s.name+" "+st.Text)
+	return s.refuse
+}
+
+func (s *stage) End(st *Statement, o Outcome) {
+	s.tr.events = append(s.tr.events, "end "+s.name+" "+o.Status+" "+o.Code)
+}
+
+func testPipeline(t *testing.T, stages ...Stage) (*Pipeline, *observe.Metrics) {
+	p, m, _, _ := testPipelineSink(t, stages...)
+	return p, m
+}
+
+func testPipelineSink(t *testing.T, stages ...Stage) (*Pipeline, *observe.Metrics, string, *audit.Writer) {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(testConfig), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	sink, err := audit.Open(auditPath, audit.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	m := observe.NewMetrics()
+	pol, err := policy.New(cfg, policy.Options{Metrics: m, Audit: sink})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := New(Options{Database: "app", Dialect: analysis.Postgres, Policy: func() *policy.Policy { return pol }, Metrics: m, Stages: stages})
+	return p, m, auditPath, sink
+}
+
+func alice(p *Pipeline) *Session {
+	return p.Open(policy.Request{User: "alice", Roles: []string{"reader"}, Client: "127.0.0.1", Protocol: "postgres", DefaultSchema: "public"})
+}
+
+// Stages begin in order after the decision and limits and end in
+// reverse order; the outcome carries the noted error.
+func TestStageOrder(t *testing.T) {
+	tr := &trace{}
+	p, m := testPipeline(t, &stage{name: "a", tr: tr}, &stage{name: "b", tr: tr})
+	s := alice(p)
+	st, den := s.Start(context.Background(), "query", "SELECT * FROM t", nil)
+	if den != nil {
+		t.Fatal(den)
+	}
+	st.AddRows(3)
+	st.Fail("22012")
+	st.Finish(nil)
+	st.Finish(errors.New("again")) // later calls do nothing
+	want := []string{"begin a SELECT * FROM t", "begin b SELECT * FROM t", "end b error 22012", "end a error 22012"}
+	if !slices.Equal(tr.events, want) {
+		t.Fatalf("events %q, want %q", tr.events, want)
+	}
+	if got := testutil.ToFloat64(m.Queries.WithLabelValues("app", "alice", "error")); got != 1 {
+		t.Fatalf("error count %v", got)
+	}
+	top := m.Statements.Top(10, "calls")
+	if len(top) != 1 || top[0].Count != 1 || top[0].Rows != 3 || top[0].Errors != 1 {
+		t.Fatalf("statement stats %+v", top)
+	}
+}
+
+// A stage that refuses ends the stages begun before it (not itself nor
+// the later ones), and the statement never starts.
+func TestStageRefuses(t *testing.T) {
+	tr := &trace{}
+	den := &policy.Denial{Rule: "test.stage", Message: "refused by a stage", SQLState: "42501"}
+	p, _ := testPipeline(t, &stage{name: "a", tr: tr}, &stage{name: "b", tr: tr, refuse: den}, &stage{name: "c", tr: tr})
+	st, got := alice(p).Start(context.Background(), "query", "SELECT * FROM t", nil)
+	if st != nil || got != den {
+		t.Fatalf("statement %v, denial %v", st, got)
+	}
+	want := []string{"begin a SELECT * FROM t", "begin b SELECT * FROM t", "end a error 42501"}
+	if !slices.Equal(tr.events, want) {
+		t.Fatalf("events %q, want %q", tr.events, want)
+	}
+	// Any other error refuses with an internal error.
+	p, _ = testPipeline(t, &stage{name: "x", tr: &trace{}, refuse: errors.New("broken")})
+	if _, got := alice(p).Start(context.Background(), "query", "SELECT * FROM t", nil); got == nil || got.SQLState != CodeUnknown {
+		t.Fatalf("denial %+v", got)
+	}
+}
+
+// A denied statement takes no rate token: the burst of 2 is left whole
+// for the allowed statements after any number of denied ones.
+func TestDeniedTakesNoToken(t *testing.T) {
+	tr := &trace{}
+	p, m, auditPath, sink := testPipelineSink(t, &stage{name: "a", tr: tr})
+	s := alice(p)
+	ctx := context.Background()
+	for range 5 {
+		if st, den := s.Start(ctx, "query", "SELECT * FROM secret", nil); st != nil || den == nil || den.Rule != policy.RuleGrant {
+			t.Fatalf("want a grant denial, got %v %+v", st, den)
+		}
+	}
+	if len(tr.events) != 0 {
+		t.Fatalf("stages ran for denied statements: %q", tr.events)
+	}
+	for i := range 2 {
+		st, den := s.Start(ctx, "query", "SELECT * FROM t", nil)
+		if den != nil {
+			t.Fatalf("allowed statement %d refused: %v", i, den)
+		}
+		st.Finish(nil)
+	}
+	if _, den := s.Start(ctx, "query", "SELECT * FROM t", nil); den == nil || den.Rule != "limit.rate" {
+		t.Fatalf("third statement: %+v", den)
+	}
+	if got := testutil.ToFloat64(m.Queries.WithLabelValues("app", "alice", "error")); got != 6 {
+		t.Fatalf("refusals counted %v, want 6", got)
+	}
+	if got := testutil.ToFloat64(m.Queries.WithLabelValues("app", "alice", "ok")); got != 2 {
+		t.Fatalf("ok counted %v, want 2", got)
+	}
+	if data := readAudit(t, sink, auditPath); strings.Count(data, `"decision":"denied"`) != 5 || strings.Count(data, `"type":"result"`) != 3 ||
+		!strings.Contains(data, `"rule":"limit.rate"`) {
+		t.Fatalf("audit:\n%s", data)
+	}
+}
+
+// Begin starts a statement checked at prepare time; its text may come
+// later (the first Execute of a batch); the result is audited with its
+// rows.
+func TestBeginThenText(t *testing.T) {
+	p, _, auditPath, sink := testPipelineSink(t)
+	s := alice(p)
+	if d, _ := s.Check(context.Background(), "parse", "SELECT * FROM t WHERE id = $1"); d.Denial != nil {
+		t.Fatal(d.Denial)
+	}
+	st, den := s.Begin(context.Background(), "", nil)
+	if den != nil {
+		t.Fatal(den)
+	}
+	st.SetText("SELECT * FROM t WHERE id = $1")
+	st.SetText("SELECT 2")
+	if st.Text != "SELECT * FROM t WHERE id = $1" || st.Analysis == nil || st.Analysis.Text != st.Text {
+		t.Fatalf("text %q analysis %v", st.Text, st.Analysis)
+	}
+	st.AddRows(1)
+	st.Finish(context.Canceled)
+	data := readAudit(t, sink, auditPath)
+	if !strings.Contains(data, `"type":"result"`) || !strings.Contains(data, `"rows":1`) || !strings.Contains(data, `"error":"57014"`) {
+		t.Fatalf("audit:\n%s", data)
+	}
+}
+
+// One text is analysed once: every session of the pipeline gets the
+// same analysis, and the policy's reading is kept with it.
+func TestAnalysedOnce(t *testing.T) {
+	p, _ := testPipeline(t)
+	a1 := alice(p).Analyze("SELECT * FROM t WHERE id = 1")
+	a2 := alice(p).Analyze("SELECT * FROM t WHERE id = 1")
+	if a1 != a2 {
+		t.Fatal("two analyses of one text")
+	}
+	if _, err := a1.Statements(); err != nil {
+		t.Fatal(err)
+	}
+	a3 := alice(p).Analyze("SELECT * FROM t WHERE id = 2")
+	if a3.Shared() != a1 {
+		t.Fatal("a text of the same shape does not share the parse")
+	}
+}
+
+// readAudit closes (flushes) the sink and reads its file.
+func readAudit(t *testing.T, sink *audit.Writer, path string) string {
+	t.Helper()
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// BenchmarkStatement is the pipeline's cost per statement of one shape
+// with literals that change (a cached analysis, a grant check, limits,
+// stats, audit off): Start through Finish.
+func BenchmarkStatement(b *testing.B) {
+	cfg, err := config.Parse("t.yaml", []byte(testConfig), func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.Limits = nil
+	m := observe.NewMetrics()
+	pol, err := policy.New(cfg, policy.Options{Metrics: m})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := New(Options{Database: "app", Dialect: analysis.Postgres, Policy: func() *policy.Policy { return pol }, Metrics: m})
+	s := alice(p)
+	ctx := context.Background()
+	texts := make([]string, 64)
+	for i := range texts {
+		texts[i] = "SELECT * FROM t WHERE id = " + strconv.Itoa(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		st, den := s.Start(ctx, "query", texts[i%len(texts)], nil)
+		if den != nil {
+			b.Fatal(den)
+		}
+		st.AddRows(1)
+		st.Finish(nil)
+	}
+}

@@ -373,7 +373,7 @@ func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
 	return pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
 		OnAuth: a.onAuth("postgres"), AllowLogin: func(user string, client net.Addr) *pgwire.Error {
 			if den := a.policyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
-				return den.PGError()
+				return pgwire.ErrorOf(den)
 			}
 			return nil
 		}}
@@ -384,7 +384,7 @@ func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile, OnAuth: a.onAuth("mysql"),
 		AllowLogin: func(user string, client net.Addr) *mysqlwire.Error {
 			if den := a.policyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
-				return den.MySQLError()
+				return mysqlwire.ErrorOf(den)
 			}
 			return nil
 		}}

@@ -11,6 +11,7 @@ import (
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
@@ -135,7 +136,7 @@ func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) 
 	release := func() {}
 	var den *policy.Denial
 	if a.adminDrained.Load() {
-		den = &policy.Denial{Rule: "drained", SQLState: "57P03", Errno: 1053, MySQLState: "08S01",
+		den = &policy.Denial{Rule: "drained", Code: sqlerr.CannotConnectNow, Errno: sqlerr.ErServerShutdown,
 			Message: "this Floe instance is drained for maintenance; connect to another instance"}
 	} else {
 		den = p.Connect(u.Name, u.Roles, db)
@@ -158,7 +159,7 @@ func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) 
 func (a *App) AdmitPostgres(u *authn.User, db string, client net.Addr) (func(), *pgwire.Error) {
 	release, den := a.admit("postgres", u, db, client)
 	if den != nil {
-		return nil, den.PGError()
+		return nil, pgwire.ErrorOf(den)
 	}
 	return release, nil
 }
@@ -167,7 +168,7 @@ func (a *App) AdmitPostgres(u *authn.User, db string, client net.Addr) (func(), 
 func (a *App) AdmitMySQL(u *authn.User, db string, client net.Addr) (func(), *mysqlwire.Error) {
 	release, den := a.admit("mysql", u, db, client)
 	if den != nil {
-		return nil, den.MySQLError()
+		return nil, mysqlwire.ErrorOf(den)
 	}
 	return release, nil
 }
@@ -271,7 +272,7 @@ func (a *App) identityDenial(u *authn.User, db string) *policy.Denial {
 		return nil
 	}
 	if _, err := d.IdentityFor(u.Roles); err != nil {
-		return &policy.Denial{Rule: "identity", SQLState: "42501", Errno: 1044, MySQLState: "42000", Message: err.Error()}
+		return &policy.Denial{Rule: "identity", Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErDBAccessDenied, Message: err.Error()}
 	}
 	return nil
 }

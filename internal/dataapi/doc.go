@@ -51,7 +51,13 @@
 // (JSON, NDJSON, CSV, Arrow IPC stream, Parquet) with chunked transfer,
 // so memory stays at about one batch per request. A client that goes
 // away cancels the request context, which stops the statement on the
-// database. Errors before the first byte are JSON bodies with an HTTP
+// database. Failures are classified once (errors.go): policy denials by
+// rule, server errors by SQLSTATE (a MySQL server's number by the SQLSTATE
+// it stands for in sqlerr's table), and a database that cannot be reached
+// or lost the connection under the statement is 503 "unavailable" with a
+// message that names no backend host, login or database — checked before
+// a connect error's server message is looked at, since that names them.
+// Errors before the first byte are JSON bodies with an HTTP
 // status; errors after it are reported in the Floe-Status/Floe-Error
 // trailers (and a last NDJSON line), and the body is left incomplete in
 // the format's terms.

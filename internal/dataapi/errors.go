@@ -2,8 +2,12 @@ package dataapi
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -12,6 +16,7 @@ import (
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
+	"github.com/floe-db/floe/internal/sqlerr"
 )
 
 // Error codes of the data APIs (the "code" of an HTTP error body).
@@ -45,7 +50,7 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 func fromDenial(d *policy.Denial) *Error {
-	e := &Error{Status: 403, Code: CodeDenied, SQLState: d.SQLState, Errno: d.Errno, Rule: d.Rule, Message: d.Message}
+	e := &Error{Status: 403, Code: CodeDenied, SQLState: d.Code, Errno: d.Errno, Rule: d.Rule, Message: d.Message}
 	if strings.HasPrefix(d.Rule, "limit.") {
 		e.Status, e.Code = 429, CodeLimit
 	}
@@ -60,55 +65,75 @@ func (u unavailableError) Unwrap() error { return u.err }
 
 func unavailable(err error) error { return unavailableError{err} }
 
-// fromBackend translates a database or driver error. Messages of
-// connection failures are generic: they could name backend hosts.
+// FromBackend translates an error of a database (or its driver) that did
+// not pass through a Service statement, such as the Flight SQL catalogue
+// queries, as statements' errors are translated.
+func FromBackend(err error) *Error { return fromBackend(err) }
+
+// fromBackend translates a database or driver error. A failure to reach
+// the database (or a connection lost under the statement) is 503
+// "unavailable" with a generic message: a connect error can carry the
+// server's own error, and its text names backend hosts, users or
+// databases. Errors of the server are classified by their SQLSTATE (a
+// MySQL server's by the SQLSTATE its error number stands for, sqlerr's
+// table), so both kinds of backend get the same statuses.
 func fromBackend(err error) *Error {
 	switch {
 	case errors.Is(err, context.Canceled):
-		return &Error{Status: 499, Code: CodeCancelled, SQLState: "57014", Message: "the request was cancelled"}
+		return &Error{Status: 499, Code: CodeCancelled, SQLState: sqlerr.QueryCanceled, Message: "the request was cancelled"}
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Status: 504, Code: CodeTimeout, SQLState: "57014", Message: "the request timed out"}
+		return &Error{Status: 504, Code: CodeTimeout, SQLState: sqlerr.QueryCanceled, Message: "the request timed out"}
+	}
+	var ue unavailableError
+	if errors.As(err, &ue) || errors.Is(err, pool.ErrAcquireTimeout) || errors.Is(err, pool.ErrClosed) || errors.Is(err, pool.ErrCircuitOpen) {
+		st := sqlerr.ConnectionFailure
+		if errors.Is(err, pool.ErrAcquireTimeout) {
+			st = sqlerr.TooManyConnections
+		}
+		return &Error{Status: 503, Code: CodeUnavailable, SQLState: st, Message: "the database is unavailable: " + safeReason(err)}
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		e := &Error{Status: 400, Code: CodeSQL, SQLState: pe.Code, Message: pe.Message}
-		switch {
-		case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57P"), pe.Code == "53300":
-			e.Status, e.Code = 503, CodeUnavailable
-		case pe.Code == "57014":
-			e.Status, e.Code = 504, CodeTimeout
-		case pe.Code == "42501":
-			e.Status = 403
-		}
-		return e
+		return classify(&Error{Status: 400, Code: CodeSQL, SQLState: pe.Code, Message: pe.Message}, pe.Code)
 	}
 	var me *mysql.MyError
 	if errors.As(err, &me) {
-		e := &Error{Status: 400, Code: CodeSQL, SQLState: me.State, Errno: me.Code, Message: me.Message}
-		switch me.Code {
-		case 1317, 3024:
-			e.Status, e.Code = 504, CodeTimeout
-		case 1142, 1143, 1044:
-			e.Status = 403
-		}
-		return e
+		return classify(&Error{Status: 400, Code: CodeSQL, SQLState: me.State, Errno: me.Code, Message: me.Message}, sqlerr.CodeFor(me.Code))
 	}
 	var ce *arrowsql.ColumnError
 	if errors.As(err, &ce) {
-		return &Error{Status: 422, Code: CodeUnrepresentable, SQLState: "22000", Message: ce.Error()}
-	}
-	var ue unavailableError
-	if errors.As(err, &ue) || errors.Is(err, pool.ErrAcquireTimeout) || errors.Is(err, pool.ErrClosed) {
-		st := "08006"
-		if errors.Is(err, pool.ErrAcquireTimeout) {
-			st = "53300"
-		}
-		return &Error{Status: 503, Code: CodeUnavailable, SQLState: st, Message: "the database is unavailable: " + safeReason(err)}
+		return &Error{Status: 422, Code: CodeUnrepresentable, SQLState: sqlerr.DataException, Message: ce.Error()}
 	}
 	if se := sqliteError(err); se != nil {
 		return se
 	}
+	if connectionLost(err) {
+		return &Error{Status: 503, Code: CodeUnavailable, SQLState: sqlerr.ConnectionFailure, Message: "the database is unavailable: " + safeReason(err)}
+	}
 	return &Error{Status: 500, Code: CodeInternal, Message: "query failed: " + safeReason(err)}
+}
+
+// classify sets the status of a server's error from its SQLSTATE.
+func classify(e *Error, code string) *Error {
+	switch {
+	case sqlerr.Unavailable(code):
+		e.Status, e.Code = 503, CodeUnavailable
+	case code == sqlerr.QueryCanceled:
+		e.Status, e.Code = 504, CodeTimeout
+	case code == sqlerr.InsufficientPrivilege:
+		e.Status = 403
+	}
+	return e
+}
+
+// connectionLost reports whether err is a connection to the database
+// that failed under the statement (closed, reset, timed out), as the
+// drivers report it without a server error.
+func connectionLost(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, mysql.ErrBadConn) ||
+		errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne)
 }
 
 // safeReason is the gist of a connection error without addresses.
@@ -118,6 +143,8 @@ func safeReason(err error) string {
 		return "timed out waiting for a connection"
 	case errors.Is(err, pool.ErrClosed):
 		return "shutting down"
+	case errors.Is(err, pool.ErrCircuitOpen):
+		return "connects to it failed repeatedly and are paused; retry shortly"
 	}
 	var ne interface{ Timeout() bool }
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -129,12 +156,12 @@ func safeReason(err error) string {
 // sqliteError translates an error of the embedded SQLite engine as its
 // PostgreSQL front end does.
 func sqliteError(err error) *Error {
-	pe, ok := sqlite.Translate(err)
+	se, ok := sqlite.Translate(err)
 	if !ok {
 		return nil
 	}
-	e := &Error{Status: 400, Code: CodeSQL, SQLState: pe.Code, Message: pe.Message}
-	if pe.Code == "57014" {
+	e := &Error{Status: 400, Code: CodeSQL, SQLState: se.Code, Message: se.Message}
+	if se.Code == sqlerr.QueryCanceled {
 		e.Status, e.Code = 499, CodeCancelled
 	}
 	return e

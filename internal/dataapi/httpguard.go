@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/sqlerr"
 )
 
 // jsonBody checks that a request body that will be executed is declared
@@ -48,6 +49,6 @@ func (s *Service) mayMintToken(r *http.Request) *Error {
 	if s.gw.OIDC() != nil && authn.LooksLikeJWT(strings.TrimSpace(cred)) {
 		return nil
 	}
-	return &Error{Status: http.StatusForbidden, Code: CodeForbidden, SQLState: "28000",
+	return &Error{Status: http.StatusForbidden, Code: CodeForbidden, SQLState: sqlerr.InvalidAuthorizationSpecification,
 		Message: "a bearer token cannot be exchanged for a new one: log in with a password (HTTP Basic) or an OpenID Connect token"}
 }

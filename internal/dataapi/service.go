@@ -16,6 +16,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
 )
 
@@ -122,7 +123,7 @@ func (s *Service) Login(protocol, user, password string, client net.Addr) (*auth
 	}
 	u, ok := s.gw.Users().CheckPassword(user, password)
 	if !ok {
-		err := &Error{Status: 401, Code: CodeUnauthorized, SQLState: "28P01", Message: fmt.Sprintf("password authentication failed for user %q", user)}
+		err := &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidPassword, Message: fmt.Sprintf("password authentication failed for user %q", user)}
 		s.gw.AuthResult(protocol, user, "", client, err)
 		s.metrics.AuthFailures.WithLabelValues(protocol, "password").Inc()
 		return nil, err
@@ -153,7 +154,7 @@ func (s *Service) Token(ctx context.Context, protocol, tok string, client net.Ad
 	}
 	if err != nil {
 		s.metrics.AuthFailures.WithLabelValues(protocol, "token").Inc()
-		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: "28000", Message: "invalid or expired bearer token"}
+		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification, Message: "invalid or expired bearer token"}
 	}
 	return u, nil
 }
@@ -166,13 +167,13 @@ func (s *Service) oidcUser(ctx context.Context, o *authn.OIDC, protocol, tok str
 		s.gw.AuthResult(protocol, "(oidc)", "", client, err)
 		if errors.Is(err, authn.ErrOIDCUnavailable) {
 			s.log.Warn("OpenID Connect issuer unreachable", "error", err.Error())
-			return nil, &Error{Status: 503, Code: CodeUnavailable, SQLState: "08006", Message: "the identity provider cannot be reached to check the token; retry shortly"}
+			return nil, &Error{Status: 503, Code: CodeUnavailable, SQLState: sqlerr.ConnectionFailure, Message: "the identity provider cannot be reached to check the token; retry shortly"}
 		}
-		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: "28000", Message: "invalid or expired OpenID Connect token"}
+		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification, Message: "invalid or expired OpenID Connect token"}
 	}
 	roles := o.Roles(id)
 	if len(roles) == 0 {
-		err := &Error{Status: 403, Code: CodeForbidden, SQLState: "42501", Message: fmt.Sprintf("the token of %q carries no group that maps to a gateway role (oidc.roles)", id.Username)}
+		err := &Error{Status: 403, Code: CodeForbidden, SQLState: sqlerr.InsufficientPrivilege, Message: fmt.Sprintf("the token of %q carries no group that maps to a gateway role (oidc.roles)", id.Username)}
 		s.gw.AuthResult(protocol, id.Username, "", client, err)
 		return nil, err
 	}
@@ -306,13 +307,13 @@ func (s *Service) Prepare(ctx context.Context, c Caller, db, sql string) *Error 
 func (s *Service) statement(c Caller, db, sql string) (Source, *stmt.Session, *Error) {
 	src, ok := s.gw.Source(db, c.User.Roles)
 	if !ok {
-		return nil, nil, &Error{Status: 404, Code: CodeNotFound, SQLState: "3D000", Message: fmt.Sprintf("database %q does not exist", db)}
+		return nil, nil, &Error{Status: 404, Code: CodeNotFound, SQLState: sqlerr.InvalidCatalogName, Message: fmt.Sprintf("database %q does not exist", db)}
 	}
 	if !c.User.MayOpen(db) {
-		return nil, nil, &Error{Status: 403, Code: CodeForbidden, SQLState: "42501", Message: fmt.Sprintf("user %q may not open database %q", c.User.Name, db)}
+		return nil, nil, &Error{Status: 403, Code: CodeForbidden, SQLState: sqlerr.InsufficientPrivilege, Message: fmt.Sprintf("user %q may not open database %q", c.User.Name, db)}
 	}
 	if strings.TrimSpace(sql) == "" {
-		return nil, nil, &Error{Status: 400, Code: CodeBadRequest, SQLState: "42601", Message: "no SQL given"}
+		return nil, nil, &Error{Status: 400, Code: CodeBadRequest, SQLState: sqlerr.SyntaxError, Message: "no SQL given"}
 	}
 	sess := s.open(c, db, src)
 	why := sessionChange(src.Dialect(), sql, nil)
@@ -332,7 +333,7 @@ func (s *Service) statement(c Caller, db, sql string) (Source, *stmt.Session, *E
 // statement timeout stopped the statement.
 func translate(err error, timedOut bool) *Error {
 	if timedOut {
-		return &Error{Status: 504, Code: CodeTimeout, SQLState: "57014", Message: "canceling statement due to statement timeout (limits: statement_timeout)"}
+		return &Error{Status: 504, Code: CodeTimeout, SQLState: sqlerr.QueryCanceled, Message: "canceling statement due to statement timeout (limits: statement_timeout)"}
 	}
 	var e *Error
 	if errors.As(err, &e) {
@@ -359,10 +360,10 @@ type Catalog struct {
 func (s *Service) Catalog(c Caller, db string) (*Catalog, *Error) {
 	src, ok := s.gw.Source(db, c.User.Roles)
 	if !ok {
-		return nil, &Error{Status: 404, Code: CodeNotFound, SQLState: "3D000", Message: fmt.Sprintf("database %q does not exist", db)}
+		return nil, &Error{Status: 404, Code: CodeNotFound, SQLState: sqlerr.InvalidCatalogName, Message: fmt.Sprintf("database %q does not exist", db)}
 	}
 	if !c.User.MayOpen(db) {
-		return nil, &Error{Status: 403, Code: CodeForbidden, SQLState: "42501", Message: fmt.Sprintf("user %q may not open database %q", c.User.Name, db)}
+		return nil, &Error{Status: 403, Code: CodeForbidden, SQLState: sqlerr.InsufficientPrivilege, Message: fmt.Sprintf("user %q may not open database %q", c.User.Name, db)}
 	}
 	if den := s.gw.PolicyNow().Connect(c.User.Name, c.User.Roles, db); den != nil {
 		return nil, fromDenial(den)

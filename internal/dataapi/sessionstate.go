@@ -7,6 +7,7 @@ import (
 
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 	"github.com/floe-db/floe/internal/sqltext"
 )
@@ -254,7 +255,7 @@ const maxAuditedSQL = 4096
 // record carries the text as received, its literals masked by the
 // tokenizer.
 func (s *Service) refuseSessionChange(c Caller, db string, d policy.Dialect, sql, why string) *Error {
-	e := &Error{Status: 403, Code: CodeDenied, SQLState: "0A000", Errno: 1235, Rule: RuleSessionState,
+	e := &Error{Status: 403, Code: CodeDenied, SQLState: sqlerr.FeatureNotSupported, Errno: sqlerr.ErNotSupportedYet, Rule: RuleSessionState,
 		Message: "statement refused: " + why + " would change the state of the connection, and a data-API request is one statement without a session (use the PostgreSQL or MySQL protocol for session statements)"}
 	text := sql
 	if len(text) > maxAuditedSQL {

@@ -20,6 +20,7 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -68,8 +69,8 @@ type dataConn[T any] struct {
 	used bool
 }
 
-// driver is what a clusterSource needs of one kind of database.
-type driver[T any] struct {
+// kindDriver is what a clusterSource needs of one kind of database.
+type kindDriver[T any] struct {
 	dial  func(ctx context.Context, server int) (T, error)
 	close func(T)
 	ping  func(context.Context, T) error
@@ -91,12 +92,12 @@ type driver[T any] struct {
 // database's Servers say.
 type clusterSource[T any] struct {
 	name    string
-	drv     driver[T]
+	drv     kindDriver[T]
 	servers Servers // nil: the primary only, unguarded
 	pools   []*pool.Pool[*dataConn[T]]
 }
 
-func newClusterSource[T any](db config.Database, servers Servers, n int, drv driver[T]) *clusterSource[T] {
+func newClusterSource[T any](db config.Database, servers Servers, n int, drv kindDriver[T]) *clusterSource[T] {
 	s := &clusterSource[T]{name: db.Name, drv: drv, servers: servers}
 	for i := range n {
 		var guard func() *pool.Guard
@@ -192,7 +193,7 @@ func (s *clusterSource[T]) acquire(ctx context.Context, q string) (*pool.Pool[*d
 	i, err := s.servers.Writer(ctx)
 	switch {
 	case errors.Is(err, route.ErrNoPrimary):
-		return nil, 0, nil, &Error{Status: 503, Code: CodeUnavailable, SQLState: "08006",
+		return nil, 0, nil, &Error{Status: 503, Code: CodeUnavailable, SQLState: sqlerr.ConnectionFailure,
 			Message: fmt.Sprintf("the primary of database %q is down (failing health checks) and no replica has taken over; retry shortly", s.name)}
 	case err != nil:
 		return nil, 0, nil, err
@@ -209,7 +210,7 @@ func (s *clusterSource[T]) acquireOn(ctx context.Context, i int) (*pool.Pool[*da
 	case err == nil:
 		return p, c, nil
 	case errors.Is(err, pool.ErrCircuitOpen):
-		return nil, nil, &Error{Status: 503, Code: CodeUnavailable, SQLState: "08006",
+		return nil, nil, &Error{Status: 503, Code: CodeUnavailable, SQLState: sqlerr.ConnectionFailure,
 			Message: fmt.Sprintf("the backend of database %q is unavailable: connects to it failed repeatedly and are paused (circuit breaker open); retry shortly", s.name)}
 	case ctx.Err() != nil:
 		return nil, nil, ctx.Err()
@@ -225,7 +226,7 @@ func lostError(err error) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	return &Error{Status: 503, Code: CodeUnavailable, SQLState: "08006", Message: "the connection to the database was lost; retry"}
+	return &Error{Status: 503, Code: CodeUnavailable, SQLState: sqlerr.ConnectionFailure, Message: "the connection to the database was lost; retry"}
 }
 
 // quiet reports whether nothing waits on an idle connection's socket: a
@@ -277,7 +278,7 @@ func NewPostgresOn(db config.Database, servers Servers, login Login) (Source, er
 		}
 		cfgs[i] = cfg
 	}
-	drv := driver[*pgx.Conn]{
+	drv := kindDriver[*pgx.Conn]{
 		dial: func(ctx context.Context, i int) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfgs[i]) },
 		close: func(c *pgx.Conn) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -324,7 +325,7 @@ func NewMySQLOn(db config.Database, servers Servers, login Login) (Source, error
 		}
 		schemas[i] = mysqlDatabase(dsn)
 	}
-	drv := driver[*arrowsql.MySQLConn]{
+	drv := kindDriver[*arrowsql.MySQLConn]{
 		dial: func(ctx context.Context, i int) (*arrowsql.MySQLConn, error) {
 			return arrowsql.ConnectMySQL(ctx, dsns[i])
 		},

@@ -34,8 +34,8 @@ type fakeDB struct {
 
 var errLost = errors.New("unexpected EOF")
 
-func (f *fakeDB) driver() driver[*fakeConn] {
-	return driver[*fakeConn]{
+func (f *fakeDB) driver() kindDriver[*fakeConn] {
+	return kindDriver[*fakeConn]{
 		dial: func(_ context.Context, server int) (*fakeConn, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()

@@ -34,5 +34,8 @@
 //
 // Errors map to gRPC status codes (Unauthenticated, PermissionDenied,
 // NotFound, InvalidArgument, ResourceExhausted, DeadlineExceeded,
-// Unavailable) with the SQLSTATE in the message.
+// Unavailable) with the SQLSTATE in the message. Errors of the catalogue
+// queries are translated as statements' are (dataapi.FromBackend): a
+// database that cannot be reached is Unavailable, and no message names a
+// backend host, login or database.
 package flightsql

@@ -236,7 +236,11 @@ func grpcError(err error) error {
 		if st, ok := status.FromError(err); ok {
 			return st.Err()
 		}
-		return status.Error(codes.Internal, err.Error())
+		// A database's own error (the catalogue queries): translated as
+		// the data APIs translate statements, so that a database that
+		// cannot be reached is Unavailable and no backend address or
+		// login reaches the caller.
+		e = dataapi.FromBackend(err)
 	}
 	code := codes.Internal
 	switch e.Status {

@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 )
 
@@ -17,7 +18,7 @@ const RuleComplex = "parse.too-complex"
 // SQLSTATE 54001 (statement_too_complex) and MySQL's 1436 (thread stack
 // overrun), as the servers answer such texts themselves.
 func complexityDenial(err error) *Denial {
-	return &Denial{Rule: RuleComplex, SQLState: "54001", Errno: 1436, MySQLState: "HY000", Message: err.Error()}
+	return &Denial{Rule: RuleComplex, Code: sqlerr.StatementTooComplex, Errno: sqlerr.ErStackOverrunNeedMore, Message: err.Error()}
 }
 
 // checkComplexity runs the parser limits' pre-scan on sql (linear, no

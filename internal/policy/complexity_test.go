@@ -60,7 +60,7 @@ func TestComplexityRefusals(t *testing.T) {
 				if d.Denial == nil {
 					t.Fatal("allowed")
 				}
-				if d.Denial.Rule != RuleComplex || d.Denial.SQLState != "54001" || d.Denial.Errno != 1436 || !strings.Contains(d.Denial.Message, "too complex") {
+				if d.Denial.Rule != RuleComplex || d.Denial.Code != "54001" || d.Denial.Errno != 1436 || !strings.Contains(d.Denial.Message, "too complex") {
 					t.Fatalf("denial %+v", d.Denial)
 				}
 			})

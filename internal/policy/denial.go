@@ -1,21 +1,17 @@
 package policy
 
-import (
-	"github.com/floe-db/floe/internal/wire/mysqlwire"
-	"github.com/floe-db/floe/internal/wire/pgwire"
-)
+import "github.com/floe-db/floe/internal/sqlerr"
 
-// PGError is the denial as a PostgreSQL client sees it: its SQLSTATE and
-// message, the rule in the detail.
-func (d *Denial) PGError() *pgwire.Error {
-	e := &pgwire.Error{Code: d.SQLState, Message: d.Message}
+// SQLState returns the denial's SQLSTATE (sqlerr.Coded).
+func (d *Denial) SQLState() string { return d.Code }
+
+// SQLError is the denial as every protocol reports it (sqlerr.Converter):
+// its SQLSTATE, MySQL error number and message, the rule in the detail.
+// The wire packages encode it (pgwire.ErrorOf, mysqlwire.ErrorOf).
+func (d *Denial) SQLError() *sqlerr.Error {
+	e := &sqlerr.Error{Code: d.Code, Errno: d.Errno, Message: d.Message}
 	if d.Rule != "" {
 		e.Detail = "rule: " + d.Rule
 	}
 	return e
-}
-
-// MySQLError is the denial as a MySQL client sees it.
-func (d *Denial) MySQLError() *mysqlwire.Error {
-	return &mysqlwire.Error{Code: d.Errno, State: d.MySQLState, Message: d.Message}
 }

@@ -4,7 +4,10 @@
 // string, every Parse and COM_STMT_PREPARE — with who sent it, and gets
 // back a Decision: allowed (maybe with a rewritten text that carries the
 // role's row filters), or denied with a rule id, a message that names the
-// table and action, and the error codes of both protocols.
+// table and action, and the error codes of both protocols (a SQLSTATE and
+// a MySQL error number). A Denial is a sqlerr.Coded error: the wire
+// packages encode it (pgwire.ErrorOf, mysqlwire.ErrorOf); this package
+// imports neither.
 //
 // A check runs, in order: input hygiene (size, UTF-8, control bytes),
 // parsing with the dialect's real parser (cached by text, and shared by

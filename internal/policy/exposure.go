@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 )
 
@@ -268,7 +269,7 @@ func exposingStatement(req Request, st *sqlparse.Statement, diagnostics bool) *D
 }
 
 func exposureDenial(req Request, rule, what, why string) *Denial {
-	return &Denial{Rule: rule, SQLState: "42501", Errno: 1227, MySQLState: "42000",
+	return &Denial{Rule: rule, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErSpecificAccessDenied,
 		Message: fmt.Sprintf("permission denied: %s is not available to user %q on database %q: it shows %s", what, req.User, req.Database, why)}
 }
 
@@ -312,7 +313,7 @@ func (p *Policy) scopeExposure(req Request, stmts []sqlparse.Statement, masks *M
 	}
 	out, changed, err := rewrite(text, req.DefaultSchema, scoped)
 	if err != nil {
-		return &Denial{Rule: RuleExposure, SQLState: "42501", Errno: 1227, MySQLState: "42000",
+		return &Denial{Rule: RuleExposure, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErSpecificAccessDenied,
 			Message: "statement refused: the catalogue read could not be limited to database " + req.Database + " (" + trimParseError(err) + ")"}
 	}
 	if changed {

@@ -151,7 +151,7 @@ func TestExposure(t *testing.T) {
 			t.Errorf("%s %s %q: denied=%v (%v), want %v", tt.user, tt.dialect, tt.sql, got, dec.Denial, tt.denied)
 			continue
 		}
-		if dec.Denial != nil && (dec.Denial.Rule != RuleExposure || dec.Denial.SQLState != "42501" || dec.Denial.Errno != 1227) {
+		if dec.Denial != nil && (dec.Denial.Rule != RuleExposure || dec.Denial.Code != "42501" || dec.Denial.Errno != 1227) {
 			t.Errorf("%s %q: denial %+v", tt.dialect, tt.sql, dec.Denial)
 		}
 		if tt.rewrite != "" && !strings.Contains(strings.ReplaceAll(dec.SQL, " = ", "="), strings.ReplaceAll(tt.rewrite, " = ", "=")) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 )
 
@@ -28,7 +29,7 @@ func (p *Policy) reviewFilterRelatives(req Request, stmts []sqlparse.Statement) 
 				if slices.Contains(filtered, qualified(t.String(), req.DefaultSchema)) {
 					// Plans show rows the filter removed and estimates
 					// drawn from every tenant's values.
-					return &Denial{Rule: "grant.row-filter", SQLState: "42501", Errno: 1142, MySQLState: "42000",
+					return &Denial{Rule: "grant.row-filter", Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErTableAccessDenied,
 						Message: fmt.Sprintf("permission denied: EXPLAIN of table %s, which has a row filter for user %q: a plan counts the rows the filter removes", t, req.User)}
 				}
 			}
@@ -39,7 +40,7 @@ func (p *Policy) reviewFilterRelatives(req Request, stmts []sqlparse.Statement) 
 			if parent == "" || p.namedInGrant(req, name) {
 				continue
 			}
-			return &Denial{Rule: "grant.row-filter", SQLState: "42501", Errno: 1142, MySQLState: "42000",
+			return &Denial{Rule: "grant.row-filter", Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErTableAccessDenied,
 				Message: fmt.Sprintf("permission denied: table %s may be a partition or child of %s, which has a row filter for user %q; "+
 					"give it a row filter of its own or name it in a grant", t, parent, req.User)}
 		}

@@ -74,7 +74,7 @@ func TestRowFilterEveryForm(t *testing.T) {
 				t.Errorf("%s %q: denied=%v (%v), want %v", d, tt.sql, got, dec.Denial, tt.denied)
 				continue
 			}
-			if dec.Denial != nil && (dec.Denial.SQLState != "42501" || dec.Denial.Rule != "grant.row-filter") {
+			if dec.Denial != nil && (dec.Denial.Code != "42501" || dec.Denial.Rule != "grant.row-filter") {
 				t.Errorf("%s %q: denial %+v", d, tt.sql, dec.Denial)
 			}
 			if got := strings.Contains(dec.SQL, "tenant_id"); !tt.denied && got != tt.filtered {

@@ -35,7 +35,7 @@ func FuzzCheck(f *testing.F) {
 			if dec.Denial == nil && checkInput(d, sql) != nil {
 				t.Fatalf("text with bad input allowed: %q", sql)
 			}
-			if dec.Denial != nil && (dec.Denial.Rule == "" || dec.Denial.SQLState == "" || dec.Denial.Errno == 0) {
+			if dec.Denial != nil && (dec.Denial.Rule == "" || dec.Denial.Code == "" || dec.Denial.Errno == 0) {
 				t.Fatalf("denial without codes: %+v", dec.Denial)
 			}
 		}

@@ -177,7 +177,7 @@ func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
 		if p.opts.Audit != nil {
 			p.opts.Audit.Log(audit.Event{Type: "result", Fields: map[string]any{
 				"user": g.base.User, "database": g.base.Database, "client": g.base.Client, "protocol": g.base.Protocol,
-				"session": g.base.Session, "rows": 0, "error": den.SQLState, "rule": den.Rule,
+				"session": g.base.Session, "rows": 0, "error": den.Code, "rule": den.Rule,
 			}})
 		}
 		return nil, den

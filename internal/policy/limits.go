@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/sqlerr"
 )
 
 // Counters holds the state of limits that must outlive one policy (a
@@ -125,7 +126,7 @@ func (p *Policy) limitDenial(rule, format string, args ...any) *Denial {
 	if m := p.opts.Metrics; m != nil {
 		m.LimitsExceeded.WithLabelValues(rule).Inc()
 	}
-	return &Denial{Rule: rule, SQLState: "53400", Errno: 1226, MySQLState: "42000", Message: fmt.Sprintf(format, args...)}
+	return &Denial{Rule: rule, Code: sqlerr.ConfigurationLimitExceeded, Errno: sqlerr.ErUserLimitReached, Message: fmt.Sprintf(format, args...)}
 }
 
 func describe(l *limit, user, db, client string) string {

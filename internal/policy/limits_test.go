@@ -59,7 +59,7 @@ policy:
 	if den != nil {
 		t.Fatal(den)
 	}
-	if _, _, den := p.BeginStatement("bob", "other", "10.1.2.3"); den == nil || den.SQLState != "53400" || den.Errno != 1226 {
+	if _, _, den := p.BeginStatement("bob", "other", "10.1.2.3"); den == nil || den.Code != "53400" || den.Errno != 1226 {
 		t.Fatalf("second statement from 10.1.2.3: %+v", den)
 	}
 	if e, _, den := p.BeginStatement("bob", "other", "192.168.0.1"); den != nil {

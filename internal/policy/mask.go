@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 )
 
@@ -169,7 +170,7 @@ func maskDenial(req Request, table, column, why string) *Denial {
 	if column != "" && column != "*" {
 		what = "column " + column + " of table " + table + " is masked"
 	}
-	return &Denial{Rule: RuleMaskDerived, SQLState: "42501", Errno: 1143, MySQLState: "42000",
+	return &Denial{Rule: RuleMaskDerived, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErColumnAccessDenied,
 		Message: fmt.Sprintf("permission denied: %s for user %q: %s", what, req.User, why)}
 }
 

@@ -83,7 +83,7 @@ func TestMaskedColumnOracles(t *testing.T) {
 				t.Errorf("%s %q: denied=%v (%v), want %v", d, tt.sql, got, dec.Denial, tt.denied)
 				continue
 			}
-			if dec.Denial != nil && (dec.Denial.Rule != RuleMaskDerived || dec.Denial.SQLState != "42501" || dec.Denial.Errno != 1143 || !strings.Contains(dec.Denial.Message, "masked")) {
+			if dec.Denial != nil && (dec.Denial.Rule != RuleMaskDerived || dec.Denial.Code != "42501" || dec.Denial.Errno != 1143 || !strings.Contains(dec.Denial.Message, "masked")) {
 				t.Errorf("%s %q: denial %+v", d, tt.sql, dec.Denial)
 			}
 			if dec.Denial == nil && strings.Contains(tt.sql, "email") && !strings.Contains(strings.Join(dec.Masked, ","), "customers.") {

@@ -132,7 +132,7 @@ func TestMaskedStatements(t *testing.T) {
 			t.Errorf("%s %s %q: denied=%v (%v), want %v", tt.user, tt.dialect, tt.sql, got, d.Denial, tt.denied)
 			continue
 		}
-		if d.Denial != nil && (d.Denial.Rule != RuleMaskDerived || d.Denial.SQLState != "42501" || !strings.Contains(d.Denial.Message, "masked")) {
+		if d.Denial != nil && (d.Denial.Rule != RuleMaskDerived || d.Denial.Code != "42501" || !strings.Contains(d.Denial.Message, "masked")) {
 			t.Errorf("%q: denial %+v", tt.sql, d.Denial)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 	"github.com/floe-db/floe/internal/sqltext"
 )
@@ -78,11 +79,10 @@ func (d Decision) Allowed() bool { return d.Denial == nil }
 type Denial struct {
 	Rule    string
 	Message string
-	// SQLState is the PostgreSQL error code; Errno and MySQLState the
-	// MySQL ones.
-	SQLState   string
-	Errno      uint16
-	MySQLState string
+	// Code is the SQLSTATE (PostgreSQL's); Errno the MySQL error number,
+	// whose SQLSTATE comes from package sqlerr's table.
+	Code  string
+	Errno uint16
 }
 
 func (d *Denial) Error() string { return d.Message }
@@ -327,7 +327,7 @@ func (p *Policy) Connect(user string, roles []string, db string) *Denial {
 		}
 	}
 	return &Denial{
-		Rule: RuleGrant, SQLState: "42501", Errno: 1044, MySQLState: "42000",
+		Rule: RuleGrant, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErDBAccessDenied,
 		Message: fmt.Sprintf("permission denied for database %q: no role of user %q grants anything on it", db, user),
 	}
 }
@@ -351,12 +351,12 @@ func (p *Policy) Check(ctx context.Context, req Request) Decision {
 
 func (p *Policy) decide(req Request) Decision {
 	if max := p.cfg.MaxStatementBytes; max > 0 && len(req.SQL) > max {
-		return Decision{Denial: &Denial{Rule: RuleSize, SQLState: "54000", Errno: 1153, MySQLState: "08S01",
+		return Decision{Denial: &Denial{Rule: RuleSize, Code: sqlerr.ProgramLimitExceeded, Errno: sqlerr.ErNetPacketTooLarge,
 			Message: fmt.Sprintf("statement of %d bytes exceeds policy.max_statement_bytes (%d)", len(req.SQL), max)}}
 	}
 	if p.cfg.Input != "off" {
 		if err := checkInput(req.Dialect, req.SQL); err != nil {
-			return Decision{Denial: &Denial{Rule: RuleInput, SQLState: "22021", Errno: 1300, MySQLState: "HY000", Message: err.Error()}}
+			return Decision{Denial: &Denial{Rule: RuleInput, Code: sqlerr.CharacterNotInRepertoire, Errno: sqlerr.ErInvalidCharacterString, Message: err.Error()}}
 		}
 	}
 	a := p.analyse(req)
@@ -371,7 +371,7 @@ func (p *Policy) decide(req Request) Decision {
 			return Decision{a: a, Denial: den}
 		}
 		if p.cfg.Unparseable != "allow" && (p.grants || fwOn || masks != nil) {
-			return Decision{a: a, Denial: &Denial{Rule: RuleParse, SQLState: "42601", Errno: 1064, MySQLState: "42000",
+			return Decision{a: a, Denial: &Denial{Rule: RuleParse, Code: sqlerr.SyntaxError, Errno: sqlerr.ErParse,
 				Message: "statement refused: it could not be parsed (" + trimParseError(a.parseErr) + ")"}}
 		}
 		return Decision{}
@@ -425,7 +425,7 @@ func (p *Policy) decide(req Request) Decision {
 	if mode == "protect" || mode == "enforce" {
 		for _, f := range dec.Findings {
 			if f.Block {
-				dec.Denial = &Denial{Rule: f.Rule, SQLState: "42501", Errno: 1148, MySQLState: "42000",
+				dec.Denial = &Denial{Rule: f.Rule, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErNotAllowedCommand,
 					Message: fmt.Sprintf("statement blocked by the SQL firewall (rule %s): %s", f.Rule, f.Reason)}
 				break
 			}
@@ -486,7 +486,7 @@ func (p *Policy) checkGrants(req Request, stmts []sqlparse.Statement) *Denial {
 			if u.Schema != "" {
 				t = u.Schema + "." + t
 			}
-			d := &Denial{Rule: RuleGrant, SQLState: "42501", Errno: 1143, MySQLState: "42000"}
+			d := &Denial{Rule: RuleGrant, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErColumnAccessDenied}
 			switch {
 			case by != nil:
 				d.Rule = RuleGrantDenied
@@ -561,7 +561,7 @@ func (p *Policy) applyFilters(req Request, stmts []sqlparse.Statement) (string, 
 	}
 	out, changed, err := rewrite(req.SQL, req.DefaultSchema, fs)
 	if err != nil {
-		return "", &Denial{Rule: "grant.row-filter", SQLState: "42501", Errno: 1142, MySQLState: "42000",
+		return "", &Denial{Rule: "grant.row-filter", Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErTableAccessDenied,
 			Message: "statement refused: the row filter of the user's role could not be applied (" + trimParseError(err) + ")"}
 	}
 	if !changed {
@@ -571,7 +571,7 @@ func (p *Policy) applyFilters(req Request, stmts []sqlparse.Statement) (string, 
 }
 
 func grantDenial(req Request, n need, by *rule) *Denial {
-	d := &Denial{Rule: RuleGrant, SQLState: "42501", Errno: 1142, MySQLState: "42000"}
+	d := &Denial{Rule: RuleGrant, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErTableAccessDenied}
 	what := n.object()
 	if n.kind == 'd' {
 		what = "database " + req.Database
@@ -708,5 +708,5 @@ func (p *Policy) noteDenial(req Request, d *Denial, maskedSQL string) {
 		return
 	}
 	p.opts.Denials.Add(observe.Denial{Time: time.Now(), User: req.User, Database: req.Database, Client: req.Client,
-		Protocol: req.Protocol, Rule: d.Rule, SQLState: d.SQLState, Errno: d.Errno, Message: d.Message, SQL: maskedSQL})
+		Protocol: req.Protocol, Rule: d.Rule, SQLState: d.Code, Errno: d.Errno, Message: d.Message, SQL: maskedSQL})
 }

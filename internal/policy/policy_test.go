@@ -188,7 +188,7 @@ func TestErrorCodes(t *testing.T) {
 		{check("alice", "shop", MySQL, "SELECT * FROM orders WHERE id = 1 OR 1=1"), "42501", 1148},
 		{check("alice", "shop", MySQL, "SELEC 1"), "42601", 1064},
 	} {
-		if tt.den == nil || tt.den.SQLState != tt.state || tt.den.Errno != tt.errno {
+		if tt.den == nil || tt.den.Code != tt.state || tt.den.Errno != tt.errno {
 			t.Errorf("denial %+v: want %s/%d", tt.den, tt.state, tt.errno)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 )
 
@@ -84,7 +85,7 @@ func checkPrepared(req Request, stmts []sqlparse.Statement) *Denial {
 			continue
 		}
 		if strings.HasPrefix(strings.ToLower(name), ReservedStatementPrefix) {
-			return &Denial{Rule: RulePrepared, SQLState: "42501", Errno: 1227, MySQLState: "42000",
+			return &Denial{Rule: RulePrepared, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErSpecificAccessDenied,
 				Message: fmt.Sprintf("permission denied: prepared statement names beginning with %q are reserved for the gateway", ReservedStatementPrefix)}
 		}
 		switch {
@@ -92,7 +93,7 @@ func checkPrepared(req Request, stmts []sqlparse.Statement) *Denial {
 			here = append(here, name)
 		case st.Node == "ExecuteStmt":
 			if !req.Prepared.has(name) && !slices.Contains(here, name) {
-				return &Denial{Rule: RulePrepared, SQLState: "42501", Errno: 1243, MySQLState: "HY000",
+				return &Denial{Rule: RulePrepared, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErUnknownStmtHandler,
 					Message: fmt.Sprintf("permission denied: prepared statement %q was not prepared by this session", name)}
 			}
 		}

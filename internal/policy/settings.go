@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 )
 
@@ -65,12 +66,12 @@ var pgStartupParams = []string{
 }
 
 func settingDenial(format string, args ...any) *Denial {
-	return &Denial{Rule: RuleSetting, SQLState: "42501", Errno: 1227, MySQLState: "42000",
+	return &Denial{Rule: RuleSetting, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErSpecificAccessDenied,
 		Message: fmt.Sprintf(format, args...)}
 }
 
 func ambiguousDenial(msg string) *Denial {
-	return &Denial{Rule: RuleAmbiguous, SQLState: "0A000", Errno: 1235, MySQLState: "42000", Message: msg}
+	return &Denial{Rule: RuleAmbiguous, Code: sqlerr.FeatureNotSupported, Errno: sqlerr.ErNotSupportedYet, Message: msg}
 }
 
 // CheckStartupParams decides on a PostgreSQL client's startup parameters

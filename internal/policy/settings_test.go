@@ -124,8 +124,8 @@ func TestPinnedSettings(t *testing.T) {
 		if dec.Denial != nil && !strings.Contains(msg, tt.msg) {
 			t.Errorf("%s@%s %q: message %q lacks %q", tt.user, tt.db, tt.sql, msg, tt.msg)
 		}
-		if got == RuleSetting && (dec.Denial.SQLState != "42501" || dec.Denial.Errno != 1227) {
-			t.Errorf("%q: codes %s/%d", tt.sql, dec.Denial.SQLState, dec.Denial.Errno)
+		if got == RuleSetting && (dec.Denial.Code != "42501" || dec.Denial.Errno != 1227) {
+			t.Errorf("%q: codes %s/%d", tt.sql, dec.Denial.Code, dec.Denial.Errno)
 		}
 	}
 }
@@ -151,8 +151,8 @@ func TestStartupParams(t *testing.T) {
 			t.Errorf("%v refused: %s", tt.params, d.Message)
 		case tt.refuse != "" && d == nil:
 			t.Errorf("%v allowed", tt.params)
-		case d != nil && (!strings.Contains(d.Message, tt.refuse) || d.SQLState != "42501"):
-			t.Errorf("%v: %s %s", tt.params, d.SQLState, d.Message)
+		case d != nil && (!strings.Contains(d.Message, tt.refuse) || d.Code != "42501"):
+			t.Errorf("%v: %s %s", tt.params, d.Code, d.Message)
 		}
 	}
 	for cs, ok := range map[string]bool{"utf8mb4": true, "utf8": true, "latin1": true, "binary": true, "gbk": false, "sjis": false, "big5": false, "cp932": false, "gb18030": false} {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 )
 
@@ -28,7 +29,7 @@ func (p *Policy) checkUpsertFilters(req Request, stmts []sqlparse.Statement) *De
 				continue
 			}
 			if slices.Contains(filtered, qualified(t.String(), req.DefaultSchema)) {
-				return &Denial{Rule: "grant.row-filter", SQLState: "42501", Errno: 1142, MySQLState: "42000",
+				return &Denial{Rule: "grant.row-filter", Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErTableAccessDenied,
 					Message: fmt.Sprintf("permission denied: table %s has a row filter for user %q; upserts and MERGE cannot be filtered, use INSERT and UPDATE", t, req.User)}
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqltext"
 )
 
@@ -170,7 +171,7 @@ func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, 
 			if errors.As(err, &d) {
 				return nil, d
 			}
-			return nil, &policy.Denial{Rule: "stage", Message: err.Error(), SQLState: "XX000", Errno: 1105, MySQLState: "HY000"}
+			return nil, &policy.Denial{Rule: "stage", Message: err.Error(), Code: sqlerr.InternalError}
 		}
 		st.begun++
 	}
@@ -322,25 +323,18 @@ func (st *Statement) Finish(err error) {
 
 // Codes Finish gives errors without one of their own.
 const (
-	CodeQueryCanceled = "57014"
-	CodeUnknown       = "XX000"
+	CodeQueryCanceled = sqlerr.QueryCanceled
+	CodeUnknown       = sqlerr.InternalError
 )
 
-// Code is err's SQLSTATE: its own when it has one (SQLState()), 57014
-// for a cancelled context, XX000 otherwise.
+// Code is err's SQLSTATE: its own when it carries one (sqlerr.Code),
+// 57014 for a cancelled context, XX000 otherwise.
 func Code(err error) string {
 	if err == nil {
 		return ""
 	}
-	var d *policy.Denial
-	if errors.As(err, &d) && d.SQLState != "" {
-		return d.SQLState
-	}
-	var c interface{ SQLState() string }
-	if errors.As(err, &c) {
-		if s := c.SQLState(); s != "" {
-			return s
-		}
+	if c := sqlerr.Code(err); c != "" {
+		return c
 	}
 	if errors.Is(err, context.Canceled) {
 		return CodeQueryCanceled

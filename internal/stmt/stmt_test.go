@@ -111,7 +111,7 @@ func TestStageOrder(t *testing.T) {
 // the later ones), and the statement never starts.
 func TestStageRefuses(t *testing.T) {
 	tr := &trace{}
-	den := &policy.Denial{Rule: "test.stage", Message: "refused by a stage", SQLState: "42501"}
+	den := &policy.Denial{Rule: "test.stage", Message: "refused by a stage", Code: "42501"}
 	p, _ := testPipeline(t, &stage{name: "a", tr: tr}, &stage{name: "b", tr: tr, refuse: den}, &stage{name: "c", tr: tr})
 	st, got := alice(p).Start(context.Background(), "query", "SELECT * FROM t", nil)
 	if st != nil || got != den {
@@ -123,7 +123,7 @@ func TestStageRefuses(t *testing.T) {
 	}
 	// Any other error refuses with an internal error.
 	p, _ = testPipeline(t, &stage{name: "x", tr: &trace{}, refuse: errors.New("broken")})
-	if _, got := alice(p).Start(context.Background(), "query", "SELECT * FROM t", nil); got == nil || got.SQLState != CodeUnknown {
+	if _, got := alice(p).Start(context.Background(), "query", "SELECT * FROM t", nil); got == nil || got.Code != CodeUnknown {
 		t.Fatalf("denial %+v", got)
 	}
 }

@@ -177,7 +177,7 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 				var n int
 				if err := load.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil {
 					failed.Add(1)
-					if myErrno(err) != 2013 {
+					if myErrno(err) != 1927 {
 						other.Store(err)
 					}
 					continue
@@ -200,7 +200,7 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 		t.Errorf("%d reads failed when the replica died (4 clients), want at most one per client", f)
 	}
 	if err := other.Load(); err != nil {
-		t.Errorf("a read on a killed replica connection failed with %v, want 2013 (the client session stays)", err)
+		t.Errorf("a read on a killed replica connection failed with %v, want 1927 (the client session stays)", err)
 	}
 	t.Logf("replica killed under load: %d reads ok, %d failed", ok.Load(), failed.Load())
 	if id := serverID(t, db, "SELECT @@server_id"); id != primary {
@@ -221,7 +221,7 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 	t.Logf("reads back on the replica %v after its checks passed", time.Since(back).Round(time.Millisecond))
 }
 
-// When the MariaDB primary dies, writes fail fast with 2003 while reads
+// When the MariaDB primary dies, writes fail fast with 1429 while reads
 // go on on the replica; when the replica is promoted, writes go to it
 // through the same client sessions, without a restart.
 func TestMySQLFailoverToPromotedReplica(t *testing.T) {
@@ -239,8 +239,8 @@ func TestMySQLFailoverToPromotedReplica(t *testing.T) {
 	cl.Primary.Kill()
 	g.waitBackends(t, map[string]string{"primary": "down", "replica1": "up/replica"})
 	_, err := db.ExecContext(ctx, "INSERT INTO t VALUES (2, 'while down')")
-	if myErrno(err) != 2003 || !strings.Contains(err.Error(), "is down") {
-		t.Fatalf("write while the primary is down: %v, want 2003", err)
+	if myErrno(err) != 1429 || !strings.Contains(err.Error(), "is down") {
+		t.Fatalf("write while the primary is down: %v, want 1429", err)
 	}
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM t").Scan(&n); err != nil || n != 1 {
@@ -254,9 +254,9 @@ func TestMySQLFailoverToPromotedReplica(t *testing.T) {
 			break
 		}
 		errs++
-		// 2003 until the checks see the promotion; 1290 (read-only) if a
+		// 1429 until the checks see the promotion; 1290 (read-only) if a
 		// write reaches the replica before read_only is off.
-		if myErrno(err) != 2003 && myErrno(err) != 1290 {
+		if myErrno(err) != 1429 && myErrno(err) != 1290 {
 			t.Fatalf("write during failover: %v", err)
 		}
 		if time.Since(killed) > 30*time.Second {

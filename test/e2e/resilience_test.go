@@ -202,7 +202,7 @@ func TestConnectRetriesAndCircuitBreaker(t *testing.T) {
 			func(err error) bool { return sqlstate(err) == "08006" }},
 		{"mysql", myProxy,
 			func() error { var n int; return db.QueryRowContext(ctx, "SELECT 1").Scan(&n) },
-			func(err error) bool { return myErrno(err) == 2003 }},
+			func(err error) bool { return myErrno(err) == 1429 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			backend := "pgapp"

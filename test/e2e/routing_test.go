@@ -187,7 +187,7 @@ users:
 	if sqlstate(pe) != "08006" || !strings.Contains(pe.Error(), "is down") {
 		t.Errorf("PostgreSQL client while the primary is down: %v", pe)
 	}
-	if myErrno(me) != 2003 || !strings.Contains(me.Error(), "is down") {
+	if myErrno(me) != 1429 || !strings.Contains(me.Error(), "is down") {
 		t.Errorf("MySQL client while the primary is down: %v", me)
 	}
 	pg.Primary.Start()

@@ -124,13 +124,13 @@ users:
 			}
 			// The same client session, on a new backend connection (a
 			// statement that meets a connection the KILL has not closed
-			// yet gets 2013 and the session goes on).
+			// yet gets 1927 and the session goes on).
 			for try := 0; ; try++ {
 				err := conn.QueryRowContext(context.Background(), "SELECT CURRENT_USER()").Scan(&who)
 				if err == nil {
 					break
 				}
-				if myErrno(err) != 2013 || try == 3 {
+				if myErrno(err) != 1927 || try == 3 {
 					t.Fatalf("after the rotation, on the same client session: %v", err)
 				}
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/pool"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
 
@@ -207,7 +208,7 @@ func namesFor(id byte) string {
 // lost handles a backend connection that failed mid-command: it is
 // discarded. A session that kept nothing on it (transaction mode,
 // autocommit, outside a transaction, nothing pinned) loses only the
-// command, with error 2013, and goes on with its next command on another
+// command, with error 1927, and goes on with its next command on another
 // connection; otherwise the session ends (its transaction, statements or
 // variables were on that connection).
 func (l *link) lost(err error) error {
@@ -221,7 +222,7 @@ func (l *link) lost(err error) error {
 	l.detach(false)
 	if !kept {
 		l.status &^= mysqlwire.StatusMoreResults
-		return mysqlwire.Errorf(mysqlwire.ErServerLost, "Lost connection to the backend server of database '%s' during the statement; it may be retried", l.r.name)
+		return mysqlwire.Errorf(mysqlwire.ErConnectionKilled, "Lost connection to the backend server of database '%s' during the statement; it may be retried", l.r.name)
 	}
 	return mysqlwire.Fatalf(mysqlwire.ErConnectionKilled, "Lost connection to the backend server of database '%s'", l.r.name)
 }
@@ -329,7 +330,7 @@ func (l *link) ensure(cs *clientStmt) (*backendStmt, error) {
 	be.stmts[cs.query] = st
 	l.evictStmts(cs.query)
 	if st.params != cs.params {
-		return nil, &mysqlwire.Error{Code: 1615, State: "HY000", Message: "Prepared statement needs to be re-prepared"}
+		return nil, mysqlwire.Errorf(sqlerr.ErNeedReprepare, "Prepared statement needs to be re-prepared")
 	}
 	return st, nil
 }

@@ -86,7 +86,7 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 	}
 	d, a := s.sess.Check(ctx, "prepare", q)
 	if d.Denial != nil {
-		return d.Denial.MySQLError()
+		return mysqlwire.ErrorOf(d.Denial)
 	}
 	text := ""
 	if d.SQL != "" {
@@ -184,7 +184,7 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 	}
 	st, den := s.sess.Begin(ctx, cs.clientText(), s.killQuery)
 	if den != nil {
-		return den.MySQLError()
+		return mysqlwire.ErrorOf(den)
 	}
 	return s.run(st, func() error { return s.executeOn(ctx, st, p, cs, ex) })
 }

@@ -299,7 +299,7 @@ func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].total(
 // SetTopology sets where the relay finds its servers as the health
 // checks last saw them (primary, replicas). Writes go to the healthy
 // primary; while there is none, statements that need a new backend
-// connection fail at once (2003) instead of waiting on a dead server; a
+// connection fail at once (1429) instead of waiting on a dead server; a
 // replica that is promoted (read_only turned off) takes the writes.
 func (r *Relay) SetTopology(f func() []route.Backend) { r.cluster.SetTopology(f) }
 
@@ -325,8 +325,7 @@ func (r *Relay) acquire(ctx context.Context, login int, foundRows bool) (*pool.P
 	i, err := r.cluster.WritableWait(ctx)
 	switch {
 	case errors.Is(err, route.ErrNoPrimary):
-		return nil, nil, &mysqlwire.Error{Code: mysqlwire.ErCantConnect, State: "HY000",
-			Message: fmt.Sprintf("the primary of database '%s' is down (failing health checks) and no replica has taken over; retry shortly", r.name)}
+		return nil, nil, mysqlwire.Errorf(mysqlwire.ErConnectToForeign, "the primary of database '%s' is down (failing health checks) and no replica has taken over; retry shortly", r.name)
 	case err != nil:
 		return nil, nil, err
 	}
@@ -347,14 +346,12 @@ func (r *Relay) acquireOn(ctx context.Context, srv *server, login int, foundRows
 	case errors.Is(err, pool.ErrClosed):
 		return nil, nil, mysqlwire.Errorf(mysqlwire.ErServerShutdown, "database '%s' is shutting down", r.name)
 	case errors.Is(err, pool.ErrCircuitOpen):
-		return nil, nil, &mysqlwire.Error{Code: mysqlwire.ErCantConnect, State: "HY000",
-			Message: fmt.Sprintf("the backend of database '%s' is unavailable: connects to it failed repeatedly and are paused (circuit breaker open); retry shortly", r.name)}
+		return nil, nil, mysqlwire.Errorf(mysqlwire.ErConnectToForeign, "the backend of database '%s' is unavailable: connects to it failed repeatedly and are paused (circuit breaker open); retry shortly", r.name)
 	case ctx.Err() != nil:
 		return nil, nil, ctx.Err()
 	default:
 		// The reason is logged; backend user names and hosts stay private.
-		return nil, nil, &mysqlwire.Error{Code: mysqlwire.ErCantConnect, State: "HY000",
-			Message: fmt.Sprintf("could not connect to the backend of database '%s'", r.name)}
+		return nil, nil, mysqlwire.Errorf(mysqlwire.ErConnectToForeign, "could not connect to the backend of database '%s'", r.name)
 	}
 }
 

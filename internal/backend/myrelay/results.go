@@ -233,9 +233,9 @@ func (o *results) stop(den *policy.Denial) {
 	if o.muted {
 		return
 	}
-	o.toClient(mysqlwire.AppendErr(nil, den.MySQLError()))
+	o.toClient(mysqlwire.AppendErr(nil, mysqlwire.ErrorOf(den)))
 	o.muted = true
-	o.st.Fail(den.SQLState)
+	o.st.Fail(den.Code)
 	o.l.be.broken = true
 	go o.l.killQuery()
 }
@@ -247,8 +247,8 @@ func (o *results) timeoutErr(p []byte) []byte {
 		return p
 	}
 	if e := mysqlwire.ParseErr(p); e != nil && e.Code == mysqlwire.ErQueryInterrupted {
-		return mysqlwire.AppendErr(nil, &mysqlwire.Error{Code: mysqlwire.ErQueryTimeout, State: "HY000",
-			Message: "Query execution was interrupted, maximum statement execution time exceeded (limits: statement_timeout)"})
+		return mysqlwire.AppendErr(nil, mysqlwire.Errorf(mysqlwire.ErQueryTimeout,
+			"Query execution was interrupted, maximum statement execution time exceeded (limits: statement_timeout)"))
 	}
 	return p
 }

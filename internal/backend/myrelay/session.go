@@ -47,7 +47,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	defer r.sessions.Leave(r.Close)
 	login, err := r.logins.For(c.User.Roles)
 	if err != nil {
-		return &mysqlwire.Error{Code: mysqlwire.ErDBAccessDenied, State: "42000", Message: err.Error()}
+		return mysqlwire.Errorf(mysqlwire.ErDBAccessDenied, "%s", err.Error())
 	}
 	s.login = login
 	s.sess = r.pipe.Open(policy.Request{
@@ -87,7 +87,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 			return nil
 		}
 		if charsetDenial != nil {
-			err = charsetDenial.MySQLError()
+			err = mysqlwire.ErrorOf(charsetDenial)
 		} else {
 			err = s.command(ctx, p)
 		}
@@ -123,7 +123,7 @@ func (s *session) command(ctx context.Context, p []byte) error {
 		// A metadata check, as the SELECT * that would show the columns.
 		table, _, _ := strings.Cut(string(p[1:]), "\x00")
 		if d := s.gate.CheckTable(ctx, table); d.Denial != nil {
-			return d.Denial.MySQLError()
+			return mysqlwire.ErrorOf(d.Denial)
 		}
 		return s.simple(ctx, p, s.relayFieldList)
 	case mysqlwire.ComStatistics:
@@ -195,7 +195,7 @@ func finish(st *stmt.Statement, err error) {
 func (s *session) unchecked(ctx context.Context, text string, f func() error) error {
 	st, den := s.sess.Begin(ctx, text, s.killQuery)
 	if den != nil {
-		return den.MySQLError()
+		return mysqlwire.ErrorOf(den)
 	}
 	return s.run(st, f)
 }
@@ -261,7 +261,7 @@ func (s *session) query(ctx context.Context, p []byte) error {
 	}
 	st, den := s.sess.Start(ctx, "query", q, s.killQuery)
 	if den != nil {
-		return den.MySQLError()
+		return mysqlwire.ErrorOf(den)
 	}
 	if st.SQL != q {
 		p = append([]byte{mysqlwire.ComQuery}, st.SQL...)

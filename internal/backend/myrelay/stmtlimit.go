@@ -1,6 +1,9 @@
 package myrelay
 
-import "github.com/floe-db/floe/internal/wire/mysqlwire"
+import (
+	"github.com/floe-db/floe/internal/sqlerr"
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
+)
 
 // Bounds on the statements one client session keeps prepared. The relay
 // remembers each statement's text (to prepare it again on another backend
@@ -14,13 +17,13 @@ const (
 	// maxSessionStmtBytes bounds the total text of those statements.
 	maxSessionStmtBytes = 32 << 20
 	// erMaxPreparedStmtCount is ER_MAX_PREPARED_STMT_COUNT_REACHED.
-	erMaxPreparedStmtCount uint16 = 1461
+	erMaxPreparedStmtCount = sqlerr.ErMaxPreparedStmtCountReached
 )
 
 // room returns ER_MAX_PREPARED_STMT_COUNT_REACHED when the session may
 // not keep another statement of n bytes of text.
 func (c *clientStmts) room(n int) error {
-	full := &mysqlwire.Error{Code: erMaxPreparedStmtCount, State: "42000"}
+	full := mysqlwire.Errorf(erMaxPreparedStmtCount, "")
 	if len(c.byID) >= maxSessionStmts {
 		full.Message = "Can't create more than 16382 prepared statements in one session: close some first"
 		return full

@@ -17,7 +17,7 @@ import (
 const failingSQL = "floe: statement denied by policy"
 
 func denialError(d *policy.Denial) *pgproto3.ErrorResponse {
-	return pgwire.ErrorResponse(d.PGError())
+	return pgwire.ErrorResponse(d)
 }
 
 // deniedQuery answers a denied simple Query. Inside a transaction the

@@ -123,7 +123,7 @@ func (s *session) exchange(ctx context.Context) error {
 			s.maskRow(head, m)
 			if s.run != nil {
 				if den := s.run.Row(rowSize(m)); den != nil {
-					s.stop(den.PGError())
+					s.stop(pgwire.ErrorOf(den))
 				}
 			}
 			s.toClient(msg)

@@ -24,6 +24,7 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/sqlparse"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -182,7 +183,7 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 func transientConnectErr(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return pe.Code == "57P03" || pe.Code == "53300" || pe.Code == "53000" || strings.HasPrefix(pe.Code, "08")
+		return pe.Code == sqlerr.CannotConnectNow || pe.Code == sqlerr.TooManyConnections || pe.Code == sqlerr.InsufficientResources || strings.HasPrefix(pe.Code, "08")
 	}
 	if pgconn.Timeout(err) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {

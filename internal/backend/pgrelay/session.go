@@ -242,7 +242,7 @@ func (s *session) startup(ctx context.Context) error {
 		// text, or that only a superuser may set, are refused here.
 		if den := policy.CheckStartupParams(want); den != nil {
 			s.gate.Refused(den)
-			return pgwire.Fatalf(den.SQLState, "%s", den.Message)
+			return pgwire.Fatalf(den.Code, "%s", den.Message)
 		}
 	}
 	defaults := s.r.serverParams()
@@ -429,7 +429,7 @@ func (s *session) loop(ctx context.Context) error {
 					err = s.skipToSync()
 					break
 				}
-				s.fail(op{kind: opExecute}, den.PGError())
+				s.fail(op{kind: opExecute}, pgwire.ErrorOf(den))
 				err = s.checkPending(ctx)
 				break
 			}
@@ -442,7 +442,7 @@ func (s *session) loop(ctx context.Context) error {
 			err = s.flush(ctx)
 		case *pgproto3.FunctionCall:
 			if s.gate.Refuses() {
-				err = s.deniedQuery(ctx, &policy.Denial{SQLState: pgwire.CodeInsufficientPrivilege,
+				err = s.deniedQuery(ctx, &policy.Denial{Code: pgwire.CodeInsufficientPrivilege,
 					Message: "the function-call protocol carries no SQL for the policy to check; use SELECT"})
 				break
 			}
@@ -498,7 +498,7 @@ func (s *session) attachFor(ctx context.Context, text string) error {
 			if _, err := b.simple("DISCARD ALL"); err != nil {
 				s.discardOnDetach = true
 				s.detach(false)
-				return pgwire.Errorf(pgwire.CodeConnectionFailure, "could not prepare a backend connection: %s", errMessage(err))
+				return pgwire.Errorf(pgwire.CodeConnectionFailure, "could not prepare a backend connection for database %q", s.r.name)
 			}
 			b.applied = map[string]string{}
 			b.prepared = map[string]bool{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -68,7 +69,7 @@ func (s *session) noteStatement(text string) error {
 		return nil
 	}
 	if s.onReplica && s.be != nil {
-		return pgwire.Errorf("25006", "this batch began with reads on a replica and cannot write: send the write after a Sync, inside BEGIN, or with a leading /* floe:primary */ comment")
+		return pgwire.Errorf(sqlerr.ReadOnlySQLTransaction, "this batch began with reads on a replica and cannot write: send the write after a Sync, inside BEGIN, or with a leading /* floe:primary */ comment")
 	}
 	s.wrote = true
 	return nil

@@ -33,6 +33,12 @@
 // column comes from; masked values are replaced before they are encoded
 // for either front end.
 //
+// Errors: SQLite errors become *sqlerr.Error with the SQLSTATE PostgreSQL
+// would report (translate, and Translate for the data APIs); the
+// PostgreSQL front end sends the SQLSTATE, the MySQL one the number
+// sqlerr's table gives it. The engine code builds no wire errors of its
+// own for them.
+//
 // PostgreSQL's $n placeholders are rewritten to SQLite's ?n so that
 // parameters bind by number whatever their order in the text.
 //

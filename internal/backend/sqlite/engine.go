@@ -17,6 +17,7 @@ import (
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -105,7 +106,7 @@ func (e *Engine) Serve(ctx context.Context, c *pgwire.Conn) error {
 		},
 	}
 	if enc := c.Params["client_encoding"]; enc != "" && !strings.EqualFold(enc, "UTF8") && !strings.EqualFold(enc, "UTF-8") && !strings.EqualFold(enc, "unicode") {
-		return pgwire.Fatalf("22023", "client_encoding %q is not supported: SQLite databases speak UTF8", enc)
+		return pgwire.Fatalf(sqlerr.InvalidParameterValue, "client_encoding %q is not supported: SQLite databases speak UTF8", enc)
 	}
 	defer s.closeAll()
 	c.SetCanceller(func() { s.cancel() })
@@ -116,20 +117,22 @@ func (e *Engine) Serve(ctx context.Context, c *pgwire.Conn) error {
 	return s.loop(ctx)
 }
 
-// translate maps a SQLite error to a PostgreSQL SQLSTATE.
+// translate maps a SQLite error to a *sqlerr.Error with the SQLSTATE
+// PostgreSQL would report (each protocol's front end encodes it); errors
+// that already carry a SQLSTATE are returned as they are.
 func translate(err error) error {
 	if err == nil {
 		return nil
 	}
-	if pe, ok := errors.AsType[*pgwire.Error](err); ok {
-		return pe
+	if _, ok := errors.AsType[sqlerr.Coded](err); ok {
+		return err
 	}
 	if errors.Is(err, context.Canceled) {
-		return pgwire.Errorf(pgwire.CodeQueryCanceled, "canceling statement due to user request")
+		return sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to user request")
 	}
 	var se *sqlite3.Error
 	if !errors.As(err, &se) {
-		return pgwire.Errorf(pgwire.CodeInternalError, "%s", err.Error())
+		return sqlerr.New(sqlerr.InternalError, "%s", err.Error())
 	}
 	msg := se.Error()
 	// modernc prefixes "SQL logic error: " style texts; keep SQLite's reason.
@@ -137,59 +140,58 @@ func translate(err error) error {
 		msg = msg[i+2:]
 	}
 	msg = strings.TrimSuffix(msg, fmt.Sprintf(" (%d)", se.Code()))
-	code := pgwire.CodeInternalError
+	code := sqlerr.InternalError
 	switch se.Code() {
 	case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
-		code = "23505"
+		code = sqlerr.UniqueViolation
 	case sqlite3lib.SQLITE_CONSTRAINT_NOTNULL:
-		code = "23502"
+		code = sqlerr.NotNullViolation
 	case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
-		code = "23503"
+		code = sqlerr.ForeignKeyViolation
 	case sqlite3lib.SQLITE_CONSTRAINT_CHECK:
-		code = "23514"
+		code = sqlerr.CheckViolation
 	case sqlite3lib.SQLITE_BUSY, sqlite3lib.SQLITE_LOCKED:
-		code = "55P03"
+		code = sqlerr.LockNotAvailable
 	case sqlite3lib.SQLITE_READONLY:
-		code = "25006"
+		code = sqlerr.ReadOnlySQLTransaction
 	case sqlite3lib.SQLITE_INTERRUPT:
-		code = pgwire.CodeQueryCanceled
+		code = sqlerr.QueryCanceled
 		msg = "canceling statement due to user request"
 	case sqlite3lib.SQLITE_TOOBIG:
-		code = "54000"
+		code = sqlerr.ProgramLimitExceeded
 	case sqlite3lib.SQLITE_MISMATCH:
-		code = "42804"
+		code = sqlerr.DatatypeMismatch
 	default:
 		switch {
 		case strings.Contains(msg, "no such table"):
-			code = "42P01"
+			code = sqlerr.UndefinedTable
 		case strings.Contains(msg, "no such column"):
-			code = "42703"
+			code = sqlerr.UndefinedColumn
 		case strings.Contains(msg, "no such function"):
-			code = "42883"
+			code = sqlerr.UndefinedFunction
 		case strings.Contains(msg, "syntax error"), strings.Contains(msg, "incomplete input"), strings.Contains(msg, "unrecognized token"):
-			code = pgwire.CodeSyntaxError
+			code = sqlerr.SyntaxError
 		case strings.Contains(msg, "already exists"):
-			code = "42P07"
+			code = sqlerr.DuplicateTable
 		case strings.Contains(msg, "cannot start a transaction within a transaction"):
-			code = "25001"
+			code = sqlerr.ActiveSQLTransaction
 		case strings.Contains(msg, "no transaction is active"):
-			code = "25P01"
+			code = sqlerr.NoActiveSQLTransaction
 		case se.Code()&0xff == sqlite3lib.SQLITE_CONSTRAINT:
-			code = "23000"
+			code = sqlerr.IntegrityConstraintViolation
 		}
 	}
-	return pgwire.Errorf(code, "%s", msg)
+	return sqlerr.New(code, "%s", msg)
 }
 
 // Translate maps an error of a SQLite query run outside a session (the
 // data APIs) to the SQLSTATE and message a session would report; ok is
 // false for errors that did not come from SQLite.
-func Translate(err error) (pe *pgwire.Error, ok bool) {
+func Translate(err error) (e *sqlerr.Error, ok bool) {
 	if _, isSQLite := errors.AsType[*sqlite3.Error](err); !isSQLite {
 		return nil, false
 	}
-	pe, ok = errors.AsType[*pgwire.Error](translate(err))
-	return pe, ok
+	return sqlerr.As(translate(err))
 }
 
 // Pipeline is the statement pipeline of the engine's PostgreSQL front

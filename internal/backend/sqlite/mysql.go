@@ -19,9 +19,9 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
-	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
 // MySQL returns the handler that serves this database to MySQL clients.
@@ -61,7 +61,7 @@ func (m mysqlEngine) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	e := m.e
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
-		return mysqlwire.Fatalf(mysqlwire.ErCantConnect, "could not open database '%s'", e.name)
+		return mysqlwire.Fatalf(mysqlwire.ErConnectToForeign, "could not open database '%s'", e.name)
 	}
 	defer conn.Close()
 	ps := e.my.Open(policy.Request{
@@ -140,32 +140,11 @@ func (s *mySession) status() uint16 {
 	return st
 }
 
-// MySQL error numbers for the SQLSTATEs translate gives SQLite errors.
-var myErrnos = map[string]struct {
-	code  uint16
-	state string
-}{
-	"23505": {1062, "23000"}, "23502": {1048, "23000"}, "23503": {1452, "23000"}, "23514": {4025, "23000"},
-	"23000": {1105, "23000"}, "42P01": {1146, "42S02"}, "42703": {1054, "42S22"}, "42601": {1064, "42000"},
-	"42P07": {1050, "42S01"}, "42883": {1305, "42000"}, "57014": {1317, "70100"}, "55P03": {1205, "HY000"},
-	"25006": {1792, "25006"}, "54000": {1153, "08S01"}, "42804": {1366, "HY000"},
-}
-
 func (s *mySession) toMySQLError(err error) *mysqlwire.Error {
-	if d, ok := errors.AsType[*policy.Denial](err); ok {
-		return d.MySQLError()
-	}
-	if me, ok := errors.AsType[*mysqlwire.Error](err); ok {
+	if me := mysqlwire.ErrorOf(translate(err)); me != nil {
 		return me
 	}
-	pe, _ := errors.AsType[*pgwire.Error](translate(err))
-	if pe == nil {
-		return mysqlwire.Errorf(mysqlwire.ErUnknown, "%s", err.Error())
-	}
-	if m, ok := myErrnos[pe.Code]; ok {
-		return &mysqlwire.Error{Code: m.code, State: m.state, Message: pe.Message}
-	}
-	return &mysqlwire.Error{Code: mysqlwire.ErUnknown, State: "HY000", Message: pe.Message}
+	return mysqlwire.Errorf(mysqlwire.ErUnknown, "%s", err.Error())
 }
 
 func (s *mySession) command(ctx context.Context, p []byte) error {
@@ -266,7 +245,7 @@ func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 	if m := sysVarQuery.FindStringSubmatch(q); m != nil {
 		v, ok := s.sysVar(strings.ToLower(m[1]))
 		if !ok {
-			return true, &mysqlwire.Error{Code: 1193, State: "HY000", Message: fmt.Sprintf("Unknown system variable '%s'", m[1])}
+			return true, mysqlwire.Errorf(sqlerr.ErUnknownSystemVariable, "Unknown system variable '%s'", m[1])
 		}
 		return true, s.writeValues([]string{"@@" + m[1]}, []any{v})
 	}
@@ -299,13 +278,13 @@ func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 			if len(cs) > 0 && (cs[len(cs)-1] == "utf8" || cs[len(cs)-1] == "utf8mb4" || strings.HasPrefix(cs[0], "utf8")) {
 				return true, s.c.WriteOK(mysqlwire.OK{Status: s.status()})
 			}
-			return true, &mysqlwire.Error{Code: 1115, State: "42000", Message: "SQLite databases speak UTF-8 only (utf8mb4)"}
+			return true, mysqlwire.Errorf(sqlerr.ErUnknownCharacterSet, "SQLite databases speak UTF-8 only (utf8mb4)")
 		case name == "autocommit" && (val == "1" || val == "on" || val == "true"):
 			return true, s.c.WriteOK(mysqlwire.OK{Status: s.status()})
 		case name == "autocommit":
 			return true, mysqlwire.Errorf(mysqlwire.ErNotSupportedYet, "autocommit=0 is not supported for SQLite databases; use START TRANSACTION")
 		}
-		return true, &mysqlwire.Error{Code: 1193, State: "HY000", Message: fmt.Sprintf("Unknown system variable '%s'", m[1])}
+		return true, mysqlwire.Errorf(sqlerr.ErUnknownSystemVariable, "Unknown system variable '%s'", m[1])
 	}
 	return false, nil
 }
@@ -416,7 +395,7 @@ func (s *mySession) code(err error) string {
 		return ""
 	}
 	if d, ok := errors.AsType[*policy.Denial](err); ok {
-		return d.SQLState
+		return d.Code
 	}
 	if _, ok := errors.AsType[*mysqlwire.SwitchError](err); ok {
 		return ""
@@ -450,7 +429,7 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 		}
 	}
 	if len(todo) == 0 {
-		return &mysqlwire.Error{Code: 1065, State: "42000", Message: "Query was empty"}
+		return mysqlwire.Errorf(sqlerr.ErEmptyQuery, "Query was empty")
 	}
 	if len(todo) > 1 && !s.multi {
 		return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax: multiple statements need the client's multi-statements option")
@@ -655,7 +634,7 @@ func appendBinaryRow(b []byte, cols []mysqlwire.Column, oids []uint32, vals []an
 		}
 		var err error
 		if b, err = appendBinaryValue(b, cols[i], oids[i], v); err != nil {
-			return nil, mysqlwire.Errorf(1366, "column '%s': %v", cols[i].Name, err)
+			return nil, mysqlwire.Errorf(sqlerr.ErTruncatedWrongValueForField, "column '%s': %v", cols[i].Name, err)
 		}
 	}
 	return b, nil
@@ -728,7 +707,7 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		}
 	}
 	if st == nil {
-		return &mysqlwire.Error{Code: 1065, State: "42000", Message: "Query was empty"}
+		return mysqlwire.Errorf(sqlerr.ErEmptyQuery, "Query was empty")
 	}
 	// Check the statement now, as MySQL does at prepare time.
 	n := st.nParams
@@ -878,7 +857,7 @@ func (s *mySession) fieldList(ctx context.Context, p []byte) error {
 		return err
 	}
 	if n == 0 {
-		return &mysqlwire.Error{Code: 1146, State: "42S02", Message: fmt.Sprintf("Table '%s.%s' doesn't exist", s.c.Database, table)}
+		return mysqlwire.Errorf(sqlerr.ErNoSuchTable, "Table '%s.%s' doesn't exist", s.c.Database, table)
 	}
 	return s.c.WriteEOF(false, 0, s.status())
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -247,8 +248,7 @@ func (s *session) extended(err error) error {
 // isSQLError separates errors for the client (which carry a SQLSTATE)
 // from connection failures.
 func isSQLError(err error) bool {
-	_, ok := errors.AsType[*pgwire.Error](err)
-	return ok
+	return sqlerr.Code(err) != ""
 }
 
 // clientError converts a database error for the client; connection
@@ -270,7 +270,7 @@ var errClientWrite = errors.New("writing to the client failed")
 func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
 	st, den := s.ps.Start(ctx, "query", text, s.cancel)
 	if den != nil {
-		return den.PGError()
+		return pgwire.ErrorOf(den)
 	}
 	s.cur = st
 	defer s.finishDeferred(&err)
@@ -355,7 +355,7 @@ func (s *session) failed(err error) error {
 // txGate applies PostgreSQL's transaction rules that SQLite lacks.
 func (s *session) txGate(st *statement) error {
 	if s.txStatus == 'E' && st.tx != 'E' {
-		return pgwire.Errorf("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+		return pgwire.Errorf(sqlerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
 	}
 	return nil
 }
@@ -374,11 +374,11 @@ func (s *session) txAfter(st *statement) {
 func (s *session) local(st *statement) (bool, error) {
 	switch {
 	case st.tx == 'B' && s.txStatus != 'I':
-		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "25001", Message: "there is already a transaction in progress"})
+		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: sqlerr.ActiveSQLTransaction, Message: "there is already a transaction in progress"})
 		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")})
 		return true, nil
 	case st.tx == 'E' && s.txStatus == 'I':
-		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "25P01", Message: "there is no transaction in progress"})
+		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: sqlerr.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
 		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(st.verb)})
 		return true, nil
 	case st.tx == 'E' && s.txStatus == 'E':
@@ -425,7 +425,7 @@ func (s *session) local(st *statement) (bool, error) {
 		value = strings.Trim(value, `'"`)
 		key := s.paramKey(name)
 		if strings.EqualFold(key, "client_encoding") && !strings.EqualFold(value, "UTF8") && !strings.EqualFold(value, "UTF-8") {
-			return true, pgwire.Errorf("22023", "client_encoding %q is not supported: SQLite databases speak UTF8", value)
+			return true, pgwire.Errorf(sqlerr.InvalidParameterValue, "client_encoding %q is not supported: SQLite databases speak UTF8", value)
 		}
 		s.params[key] = value
 		switch strings.ToLower(key) {
@@ -449,7 +449,7 @@ func (s *session) local(st *statement) (bool, error) {
 		key := s.paramKey(name)
 		v, ok := s.params[key]
 		if !ok {
-			return true, pgwire.Errorf("42704", "unrecognized configuration parameter %q", name)
+			return true, pgwire.Errorf(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 		}
 		s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte(strings.ToLower(key)), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
 		s.c.Send(&pgproto3.DataRow{Values: [][]byte{[]byte(v)}})
@@ -606,11 +606,11 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 			if pgwire.ResultFormat(formats, i) == pgtype.BinaryFormatCode {
 				cv, err := toOIDValue(cur.oids[i], v)
 				if err != nil {
-					return false, pgwire.Errorf("22P03", "column %q: %v", cur.names[i], err)
+					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", cur.names[i], err)
 				}
 				buf, err = s.tm.Encode(cur.oids[i], pgtype.BinaryFormatCode, cv, buf)
 				if err != nil {
-					return false, pgwire.Errorf("22P03", "column %q: %v", cur.names[i], err)
+					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", cur.names[i], err)
 				}
 			} else {
 				buf = appendText(buf, cur.oids[i], v)
@@ -626,7 +626,7 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 			}
 		}
 		if den := s.cur.Row(len(buf) + 7 + 4*len(out)); den != nil {
-			return false, den.PGError()
+			return false, pgwire.ErrorOf(den)
 		}
 		s.c.Send(&pgproto3.DataRow{Values: out})
 		s.cur.AddRows(1)
@@ -647,7 +647,7 @@ func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, 
 func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	d, a := s.ps.Check(ctx, "parse", m.Query)
 	if d.Denial != nil {
-		return d.Denial.PGError()
+		return pgwire.ErrorOf(d.Denial)
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
 	}
@@ -735,13 +735,13 @@ func (s *session) bind(m *pgproto3.Bind) error {
 	for i, raw := range m.Parameters {
 		v, err := s.decodeParam(p.oids[i], pgwire.ResultFormat(m.ParameterFormatCodes, i), raw)
 		if err != nil {
-			return pgwire.Errorf("22P02", "parameter $%d: %v", i+1, err)
+			return pgwire.Errorf(sqlerr.InvalidTextRepresentation, "parameter $%d: %v", i+1, err)
 		}
 		args[i] = v
 	}
 	if old, ok := s.portals[m.DestinationPortal]; ok {
 		if m.DestinationPortal != "" {
-			return pgwire.Errorf("42P03", "portal %q already exists", m.DestinationPortal)
+			return pgwire.Errorf(sqlerr.DuplicateCursor, "portal %q already exists", m.DestinationPortal)
 		}
 		old.close()
 	}
@@ -908,7 +908,7 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) (err error) 
 	}
 	st, den := s.ps.Begin(ctx, pt.p.text, s.cancel)
 	if den != nil {
-		return den.PGError()
+		return pgwire.ErrorOf(den)
 	}
 	s.cur = st
 	defer s.finishDeferred(&err)

@@ -31,6 +31,14 @@
 // or oversized packets end the connection with an ERR packet (1835,
 // 1156, 1153); other sessions never see them.
 //
+// Errors: this package only encodes. ErrorOf turns any error that carries
+// a SQLSTATE (package sqlerr's Coded: a *sqlerr.Error, a policy denial)
+// into an *Error with its own MySQL number or the number sqlerr's table
+// gives its SQLSTATE, and that number's SQLSTATE. AppendErr sends only
+// server-range numbers: a client-library number (2000–2999) is replaced
+// by its server-range counterpart (sqlerr.ServerErrno), since the mysql
+// client reads such an ERR packet as malformed.
+//
 // Concurrency contract for Handlers: Serve is called once per connection
 // (per database switch), on that connection's goroutine; every Conn
 // method except the canceller's callback runs on that goroutine.

@@ -2,50 +2,57 @@ package mysqlwire
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+
+	"github.com/floe-db/floe/internal/sqlerr"
 )
 
-// Error numbers (with their SQLSTATE) the gateway raises itself.
+// Error numbers the gateway raises itself: the names of package sqlerr,
+// whose table gives each its SQLSTATE.
 const (
-	ErConCount            uint16 = 1040 // 08004
-	ErHandshake           uint16 = 1043 // 08S01
-	ErDBAccessDenied      uint16 = 1044 // 42000
-	ErAccessDenied        uint16 = 1045 // 28000
-	ErNoDB                uint16 = 1046 // 3D000
-	ErUnknownCom          uint16 = 1047 // 08S01
-	ErBadDB               uint16 = 1049 // 42000
-	ErServerShutdown      uint16 = 1053 // 08S01
-	ErParse               uint16 = 1064 // 42000
-	ErNoSuchThread        uint16 = 1094 // HY000
-	ErKillDenied          uint16 = 1095 // HY000
-	ErUnknown             uint16 = 1105 // HY000
-	ErNotAllowedCommand   uint16 = 1148 // 42000
-	ErNetReadError        uint16 = 1158 // 08S01
-	ErNetPacketTooLarge   uint16 = 1153 // 08S01
-	ErNetPacketsOutOfOrd  uint16 = 1156 // 08S01
-	ErNotSupportedYet     uint16 = 1235 // 42000
-	ErUnknownStmtHandler  uint16 = 1243 // HY000
-	ErQueryInterrupted    uint16 = 1317 // 70100
-	ErQueryTimeout        uint16 = 3024 // HY000 (MySQL's max_execution_time error)
-	ErLockOrActiveTrans   uint16 = 1192 // HY000
-	ErWrongArguments      uint16 = 1210 // HY000
-	ErMalformedPacket     uint16 = 1835 // HY000
-	ErConnectionKilled    uint16 = 1927 // 70100
-	ErTooManyConnsForUser uint16 = 1203 // 42000
-	ErCantConnect         uint16 = 2003 // HY000 (client-side number, used for unreachable backends)
-	ErServerLost          uint16 = 2013 // HY000 (client-side number, used for a backend lost mid-statement)
+	ErConCount            = sqlerr.ErConCount            // 08004
+	ErHandshake           = sqlerr.ErHandshake           // 08S01
+	ErDBAccessDenied      = sqlerr.ErDBAccessDenied      // 42000
+	ErAccessDenied        = sqlerr.ErAccessDenied        // 28000
+	ErNoDB                = sqlerr.ErNoDB                // 3D000
+	ErUnknownCom          = sqlerr.ErUnknownCom          // 08S01
+	ErBadDB               = sqlerr.ErBadDB               // 42000
+	ErServerShutdown      = sqlerr.ErServerShutdown      // 08S01
+	ErParse               = sqlerr.ErParse               // 42000
+	ErNoSuchThread        = sqlerr.ErNoSuchThread        // HY000
+	ErKillDenied          = sqlerr.ErKillDenied          // HY000
+	ErUnknown             = sqlerr.ErUnknown             // HY000
+	ErNotAllowedCommand   = sqlerr.ErNotAllowedCommand   // 42000
+	ErNetReadError        = sqlerr.ErNetReadError        // 08S01
+	ErNetPacketTooLarge   = sqlerr.ErNetPacketTooLarge   // 08S01
+	ErNetPacketsOutOfOrd  = sqlerr.ErNetPacketsOutOfOrd  // 08S01
+	ErNotSupportedYet     = sqlerr.ErNotSupportedYet     // 42000
+	ErUnknownStmtHandler  = sqlerr.ErUnknownStmtHandler  // HY000
+	ErQueryInterrupted    = sqlerr.ErQueryInterrupted    // 70100
+	ErQueryTimeout        = sqlerr.ErQueryTimeout        // HY000 (MySQL's max_execution_time error)
+	ErLockOrActiveTrans   = sqlerr.ErLockOrActiveTrans   // HY000
+	ErWrongArguments      = sqlerr.ErWrongArguments      // HY000
+	ErMalformedPacket     = sqlerr.ErMalformedPacket     // HY000
+	ErConnectionKilled    = sqlerr.ErConnectionKilled    // 70100
+	ErTooManyConnsForUser = sqlerr.ErTooManyConnsForUser // 42000
+	// ErConnectToForeign (ER_CONNECT_TO_FOREIGN_DATA_SOURCE) is what
+	// MariaDB sends when a server it relays to cannot be reached: the
+	// number for an unreachable backend.
+	ErConnectToForeign = sqlerr.ErConnectToForeignDataSource // HY000
 	// ErClientInteractionTimeout is MySQL 8's error for a session closed
 	// for inactivity.
-	ErClientInteractionTimeout uint16 = 4031 // HY000
+	ErClientInteractionTimeout = sqlerr.ErClientInteractionTimeout // HY000
 )
 
-var sqlStates = map[uint16]string{
-	ErConCount: "08004", ErHandshake: "08S01", ErAccessDenied: "28000", ErNoDB: "3D000",
-	ErUnknownCom: "08S01", ErBadDB: "42000", ErServerShutdown: "08S01", ErParse: "42000",
-	ErNotAllowedCommand: "42000", ErNetReadError: "08S01", ErNetPacketTooLarge: "08S01",
-	ErNetPacketsOutOfOrd: "08S01", ErNotSupportedYet: "42000", ErQueryInterrupted: "70100",
-	ErConnectionKilled: "70100", ErTooManyConnsForUser: "42000",
-}
+// Client-side numbers: a server never sends them and AppendErr sends
+// their server-range counterpart instead (sqlerr.ServerErrno).
+//
+// Deprecated: use ErConnectToForeign or ErConnectionKilled.
+const (
+	ErCantConnect uint16 = 2003 // sent as 1429
+	ErServerLost  uint16 = 2013 // sent as 1927
+)
 
 // Error is a MySQL error: an errno, a SQLSTATE and a message. Fatal ones
 // end the connection after they are sent.
@@ -60,13 +67,42 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("ERROR %d (%s): %s", e.Code, e.State, e.Message)
 }
 
-// Errorf builds an Error; the SQLSTATE comes from the errno.
-func Errorf(code uint16, format string, args ...any) *Error {
-	st, ok := sqlStates[code]
-	if !ok {
-		st = "HY000"
+// SQLState returns the SQLSTATE the error number stands for
+// (sqlerr.CodeFor), or the MySQL SQLSTATE for a number the table does not
+// name (sqlerr.Coded).
+func (e *Error) SQLState() string {
+	if c := sqlerr.CodeFor(e.Code); c != "" {
+		return c
 	}
-	return &Error{Code: code, State: st, Message: fmt.Sprintf(format, args...)}
+	return e.State
+}
+
+// SQLError is the error in the neutral form (sqlerr.Converter).
+func (e *Error) SQLError() *sqlerr.Error {
+	return &sqlerr.Error{Code: e.SQLState(), Errno: e.Code, Message: e.Message, Fatal: e.Fatal}
+}
+
+// Errorf builds an Error; the SQLSTATE comes from the errno (sqlerr's
+// table).
+func Errorf(code uint16, format string, args ...any) *Error {
+	return &Error{Code: code, State: sqlerr.MySQLState(code), Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorOf is the first error in err's chain that carries a SQLSTATE as
+// this package's *Error: itself when it is one; for any other (a
+// *sqlerr.Error, a policy denial, a PostgreSQL error) its own MySQL error
+// number or else the table's number for its SQLSTATE, with that number's
+// SQLSTATE. It is nil when no error in the chain carries a SQLSTATE.
+func ErrorOf(err error) *Error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e
+	}
+	se, ok := sqlerr.As(err)
+	if !ok {
+		return nil
+	}
+	n := se.MySQLErrno()
+	return &Error{Code: n, State: sqlerr.MySQLState(n), Message: se.Message, Fatal: se.Fatal}
 }
 
 // Fatalf builds an Error that ends the connection.
@@ -76,13 +112,20 @@ func Fatalf(code uint16, format string, args ...any) *Error {
 	return e
 }
 
-// AppendErr encodes an ERR packet (protocol 41).
+// AppendErr encodes an ERR packet (protocol 41). Only server-range error
+// numbers are sent: a client-side number (2000–2999) or 0 is replaced by
+// its server-range counterpart with that number's SQLSTATE
+// (sqlerr.ServerErrno), since clients read an ERR packet carrying a
+// client-side number as a malformed packet.
 func AppendErr(b []byte, e *Error) []byte {
+	code, st := e.Code, e.State
+	if n := sqlerr.ServerErrno(code); n != code {
+		code, st = n, sqlerr.MySQLState(n)
+	}
 	b = append(b, HeaderErr)
-	b = binary.LittleEndian.AppendUint16(b, e.Code)
-	st := e.State
+	b = binary.LittleEndian.AppendUint16(b, code)
 	if len(st) != 5 {
-		st = "HY000"
+		st = sqlerr.MySQLState(code)
 	}
 	b = append(b, '#')
 	b = append(b, st...)

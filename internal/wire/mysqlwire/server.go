@@ -260,8 +260,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	_ = nc.SetDeadline(time.Now().Add(cfg.StartupTimeout))
 	h, err := s.handshake(c, cfg, tooMany)
 	if err != nil {
-		var me *Error
-		if errors.As(err, &me) {
+		if me := ErrorOf(err); me != nil {
 			send(c, AppendErr(nil, me))
 		}
 		if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -317,7 +316,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		}
 		break
 	}
-	var me *Error
+	me := ErrorOf(err)
 	switch {
 	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, ErrKilled):
 	case errors.Is(err, ErrShutdown):
@@ -328,7 +327,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	case errors.As(err, new(*SequenceError)):
 		send(c, AppendErr(nil, Fatalf(ErNetPacketsOutOfOrd, "Got packets out of order")))
 		log.Info("connection closed", "error", err.Error())
-	case errors.As(err, &me):
+	case me != nil:
 		send(c, AppendErr(nil, me))
 		log.Info("connection ended with error", "error", err.Error())
 	default:

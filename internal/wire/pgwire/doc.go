@@ -7,6 +7,12 @@
 // policy); this package adds the gateway's rules around them: size caps,
 // the order of startup, error translation to ErrorResponse with SQLSTATE.
 //
+// Errors: this package only encodes. ErrorOf and ErrorResponse take any
+// error that carries a SQLSTATE (package sqlerr's Coded: a *sqlerr.Error,
+// a policy denial, this package's *Error, a backend's *pgconn.PgError);
+// anything else is sent as a generic internal error. The Code* constants
+// are sqlerr's codes under their older names.
+//
 // Lifecycle of a connection: Serve accepts it and starts one goroutine
 // (with recover) that runs startup → authentication → Handler.Serve. The
 // goroutine owns the Conn; nothing else reads from or writes to the client

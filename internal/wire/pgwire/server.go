@@ -278,8 +278,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		c.be.Send(ErrorResponse(Fatalf(CodeAdminShutdown, "terminating connection due to administrator command")))
 		_ = c.be.Flush()
 	default:
-		var pe *Error
-		if errors.As(err, &pe) {
+		// A backend's own error ending the session is logged only: it
+		// may name backend users or databases.
+		if pe := ErrorOf(err); pe != nil && !fromBackend(err) {
 			if pe.Severity != "FATAL" {
 				pe = &Error{Severity: "FATAL", Code: pe.Code, Message: pe.Message, Detail: pe.Detail, Hint: pe.Hint}
 			}

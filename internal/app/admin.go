@@ -162,14 +162,11 @@ func (a *App) poolStats() []PoolStat {
 	out := []PoolStat{}
 	cfg := a.state.Load().cfg
 	for _, db := range cfg.Databases {
-		var servers []pool.ServerStats
-		switch {
-		case a.mu.relays[db.Name] != nil:
-			servers = a.mu.relays[db.Name].PoolStats()
-		case a.mu.myrelays[db.Name] != nil:
-			servers = a.mu.myrelays[db.Name].PoolStats()
+		d := a.mu.dbs[db.Name]
+		if d == nil {
+			continue
 		}
-		for _, s := range servers {
+		for _, s := range d.PoolStats() {
 			out = append(out, PoolStat{Database: db.Name, Kind: db.Kind, Server: s.Server, Mode: db.Pool.Mode, Size: db.Pool.Size, Stats: s.Stats})
 		}
 	}

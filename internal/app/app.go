@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,13 +20,11 @@ import (
 	"syscall"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
 	"github.com/floe-db/floe/internal/admin"
 	"github.com/floe-db/floe/internal/authn"
-	"github.com/floe-db/floe/internal/backend/myrelay"
-	"github.com/floe-db/floe/internal/backend/pgrelay"
+	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
@@ -64,8 +61,11 @@ type Addrs struct {
 }
 
 type state struct {
-	cfg        *config.Config
-	users      *authn.Store
+	cfg   *config.Config
+	users *authn.Store
+	// dbs are the databases in force; handlers and myHandlers their
+	// handlers for each protocol.
+	dbs        map[string]backend.Database
 	handlers   map[string]pgwire.Handler
 	myHandlers map[string]mysqlwire.Handler
 	sources    map[string]dataapi.Source
@@ -108,9 +108,8 @@ type App struct {
 
 	mu struct {
 		sync.Mutex
-		relays   map[string]*pgrelay.Relay
-		myrelays map[string]*myrelay.Relay
-		engines  map[string]*sqlite.Engine
+		// dbs serves each logical database, by name.
+		dbs      map[string]backend.Database
 		sources  map[string]sourceOf
 		checkers map[string]checkerOf
 		sinks    sinks
@@ -159,9 +158,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
 		denials: observe.NewDenials(1000)}
-	a.mu.relays = map[string]*pgrelay.Relay{}
-	a.mu.myrelays = map[string]*myrelay.Relay{}
-	a.mu.engines = map[string]*sqlite.Engine{}
+	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
@@ -206,118 +203,11 @@ func Run(ctx context.Context, opts Options) error {
 	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutConns()
 	var addrs Addrs
+	stages := a.services(cfg, tlsCfg, &addrs, cutConns)
 	var wg sync.WaitGroup
 	errc := make(chan error, 5)
-	drainAll := func() {
-		a.pg.Drain()
-		a.my.Drain()
-	}
-	if cfg.Listen.Postgres != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.Postgres)
-		if err != nil {
-			return fmt.Errorf("listen.postgres: %w", err)
-		}
-		addrs.Postgres = ln.Addr().String()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.pg.Serve(connCtx, ln); err != nil {
-				errc <- fmt.Errorf("postgres listener: %w", err)
-			}
-		}()
-	}
-	if cfg.Listen.MySQL != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.MySQL)
-		if err != nil {
-			drainAll()
-			return fmt.Errorf("listen.mysql: %w", err)
-		}
-		addrs.MySQL = ln.Addr().String()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := a.my.Serve(connCtx, ln); err != nil {
-				errc <- fmt.Errorf("mysql listener: %w", err)
-			}
-		}()
-	}
-	var httpSrv *http.Server
-	var flightSrv *grpc.Server
-	// stopData closes the data listeners already serving when a later
-	// listener cannot start.
-	stopData := func() {
-		if httpSrv != nil {
-			_ = httpSrv.Close()
-		}
-		if flightSrv != nil {
-			flightSrv.Stop()
-		}
-	}
-	if cfg.Listen.HTTP != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.HTTP)
-		if err != nil {
-			drainAll()
-			return fmt.Errorf("listen.http: %w", err)
-		}
-		addrs.HTTP = ln.Addr().String()
-		httpSrv = &http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second,
-			BaseContext: func(net.Listener) context.Context { return connCtx }}
-		if tlsCfg != nil {
-			// ServeTLS adds HTTP/2 to its config: a copy of its own.
-			httpSrv.TLSConfig = tlsCfg.Clone()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var err error
-			if tlsCfg != nil {
-				err = httpSrv.ServeTLS(ln, "", "")
-			} else {
-				err = httpSrv.Serve(ln)
-			}
-			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("http listener: %w", err)
-			}
-		}()
-	}
-	if cfg.Listen.FlightSQL != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.FlightSQL)
-		if err != nil {
-			drainAll()
-			stopData()
-			return fmt.Errorf("listen.flightsql: %w", err)
-		}
-		addrs.FlightSQL = ln.Addr().String()
-		var creds credentials.TransportCredentials
-		if tlsCfg != nil {
-			creds = credentials.NewTLS(tlsCfg.Clone())
-		}
-		flightSrv = flightsql.NewServer(a.data, buildVersion(), a.log.With("component", "flightsql")).GRPCServer(creds)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := flightSrv.Serve(ln); err != nil {
-				errc <- fmt.Errorf("flightsql listener: %w", err)
-			}
-		}()
-	}
-	var adminSrv *http.Server
-	if cfg.Listen.Admin != "off" {
-		ln, err := net.Listen("tcp", cfg.Listen.Admin)
-		if err != nil {
-			drainAll()
-			stopData()
-			return fmt.Errorf("listen.admin: %w", err)
-		}
-		addrs.Admin = ln.Addr().String()
-		adminSrv = &http.Server{Handler: admin.Handler(adminGateway{a}, a.metrics, a.log.With("component", "admin")), ReadHeaderTimeout: 10 * time.Second}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := adminSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("admin listener: %w", err)
-			}
-		}()
+	if err := a.start(connCtx, stages, &wg, errc); err != nil {
+		return err
 	}
 	a.started.Store(true)
 	a.log.Info("floe started", "postgres", addrs.Postgres, "mysql", addrs.MySQL, "http", addrs.HTTP, "flightsql", addrs.FlightSQL, "admin", addrs.Admin, "databases", len(cfg.Databases), "config", displaySource(cfg))
@@ -377,46 +267,49 @@ loop:
 
 	// Drain: stop accepting, let transactions finish, then cut.
 	a.draining.Store(true)
-	timeout := a.state.Load().cfg.Shutdown.Timeout
-	drainAll()
-	waitCtx, cancel := context.WithTimeout(context.Background(), timeout)
-	errPG, errMy := a.pg.Wait(waitCtx), a.my.Wait(waitCtx)
-	if errPG != nil || errMy != nil {
-		a.log.Warn("shutdown timeout reached; closing remaining connections", "connections", a.pg.Conns()+a.my.Conns())
-		cutConns()
-		short, c2 := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = a.pg.Wait(short)
-		_ = a.my.Wait(short)
-		c2()
-	}
-	cancel()
-	if httpSrv != nil {
-		// Requests under way finish within what is left of the drain;
-		// then their contexts are cut, which stops their statements.
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := httpSrv.Shutdown(sctx); err != nil {
-			cutConns()
-			_ = httpSrv.Close()
-		}
-		c()
-	}
-	if flightSrv != nil {
-		stopped := make(chan struct{})
-		go func() { flightSrv.GracefulStop(); close(stopped) }()
-		select {
-		case <-stopped:
-		case <-time.After(5 * time.Second):
-			flightSrv.Stop()
-		}
-	}
-	if adminSrv != nil {
-		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = adminSrv.Shutdown(sctx)
-		c()
-	}
+	a.stop(stages)
 	wg.Wait()
 	a.log.Info("floe stopped")
 	return runErr
+}
+
+// services lists the gateway's listeners in the order they start and
+// stop. The wire front ends stop first and together: their sessions get
+// shutdown.timeout (the one in force then) to reach a transaction
+// boundary. The HTTP data API then gets 5s for its requests under way
+// (cut: their contexts end, which stops their statements), Flight SQL
+// 5s for its streams, and the admin API, which answers /readyz with
+// "draining" until then, 2s.
+func (a *App) services(cfg *config.Config, tlsCfg *tls.Config, addrs *Addrs, cut func()) []stage {
+	wire := func(s wireServer) func() service {
+		return func() service { return wireService{wireServer: s, cut: cut} }
+	}
+	return []stage{
+		{grace: func() time.Duration { return a.state.Load().cfg.Shutdown.Timeout }, listeners: []*listener{
+			{key: "postgres", addr: cfg.Listen.Postgres, bound: &addrs.Postgres, open: wire(a.pg)},
+			{key: "mysql", addr: cfg.Listen.MySQL, bound: &addrs.MySQL, open: wire(a.my)},
+		}},
+		{grace: graceOf(5 * time.Second), listeners: []*listener{
+			{key: "http", addr: cfg.Listen.HTTP, bound: &addrs.HTTP, open: func() service {
+				return newHTTPService(&http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second}, tlsCfg, cut)
+			}},
+		}},
+		{grace: graceOf(5 * time.Second), listeners: []*listener{
+			{key: "flightsql", addr: cfg.Listen.FlightSQL, bound: &addrs.FlightSQL, open: func() service {
+				var creds credentials.TransportCredentials
+				if tlsCfg != nil {
+					creds = credentials.NewTLS(tlsCfg.Clone())
+				}
+				return newGRPCService(flightsql.NewServer(a.data, buildVersion(), a.log.With("component", "flightsql")).GRPCServer(creds))
+			}},
+		}},
+		{grace: graceOf(2 * time.Second), listeners: []*listener{
+			{key: "admin", addr: cfg.Listen.Admin, bound: &addrs.Admin, open: func() service {
+				return newHTTPService(&http.Server{Handler: admin.Handler(adminGateway{a}, a.metrics, a.log.With("component", "admin")),
+					ReadHeaderTimeout: 10 * time.Second}, nil, nil)
+			}},
+		}},
+	}
 }
 
 func displaySource(c *config.Config) string {
@@ -508,8 +401,9 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
-// build makes the state for cfg, reusing relays and engines that serve
-// the same backend.
+// build makes the state for cfg, reconciling each running database with
+// its new settings (backend.Reconcile): kept, reconfigured or rekeyed
+// while it serves the same backend, opened anew otherwise.
 func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error) {
 	cfg := fileCfg
 	if doc := a.storeDoc.Load(); doc != nil && !doc.Overlay.Empty() {
@@ -527,7 +421,8 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	if err != nil {
 		return nil, err
 	}
-	st := &state{cfg: cfg, fileCfg: fileCfg, users: users, handlers: map[string]pgwire.Handler{}, myHandlers: map[string]mysqlwire.Handler{}, sources: map[string]dataapi.Source{}}
+	st := &state{cfg: cfg, fileCfg: fileCfg, users: users, dbs: map[string]backend.Database{}, handlers: map[string]pgwire.Handler{},
+		myHandlers: map[string]mysqlwire.Handler{}, sources: map[string]dataapi.Source{}}
 	adminCfg := cfg.Admin
 	if cfg.Demo && a.demoAdminToken != "" {
 		adminCfg.Tokens = append(slices.Clone(adminCfg.Tokens), config.AdminToken{Name: "demo", Token: a.demoAdminToken, Scopes: []string{admin.ScopeAdmin}})
@@ -541,8 +436,6 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 			st.oidc = authn.NewOIDC(*cfg.OIDC, nil)
 		}
 	}
-	myOpts := myrelay.Options{LocalInfile: cfg.MySQL.LocalInfile, Policy: a.policyNow}
-
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	pol, commitSinks, discardSinks, err := a.buildPolicy(cfg)
@@ -550,9 +443,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		return nil, err
 	}
 	st.policy = pol
-	newRelays := map[string]*pgrelay.Relay{}
-	newMyRelays := map[string]*myrelay.Relay{}
-	newEngines := map[string]*sqlite.Engine{}
+	newDBs := map[string]backend.Database{}
 	newSources := map[string]sourceOf{}
 	fail := func(err error) (*state, error) {
 		discardSinks()
@@ -561,19 +452,9 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 				s.src.Close()
 			}
 		}
-		for name, r := range newRelays {
-			if a.mu.relays[name] != r {
-				r.Close()
-			}
-		}
-		for name, r := range newMyRelays {
-			if a.mu.myrelays[name] != r {
-				r.Close()
-			}
-		}
-		for name, e := range newEngines {
-			if a.mu.engines[name] != e {
-				_ = e.Close()
+		for name, d := range newDBs {
+			if a.mu.dbs[name] != d {
+				d.Close()
 			}
 		}
 		return nil, err
@@ -591,71 +472,16 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 				a.log.Warn("provisioning", "database", db.Name, "note", n)
 			}
 		}
-		switch db.Kind {
-		case config.KindPostgres:
-			r := a.mu.relays[db.Name]
-			switch {
-			case r != nil && r.SameBackend(db):
-			case r != nil && r.SameDSN(db):
-				r.Reconfigure(db.Pool)
-			case r != nil && r.SameServers(db):
-				if err := r.Rekey(db); err != nil {
-					return fail(err)
-				}
-			default:
-				r, err = pgrelay.New(db, a.log.With("component", "pgrelay"), a.metrics)
-				if err != nil {
-					return fail(err)
-				}
-			}
-			r.SetPolicy(a.policyNow)
-			r.SetRouting(routePolicy(db.Routing))
-			newRelays[db.Name] = r
-			st.handlers[db.Name] = r
-			st.myHandlers[db.Name] = wrongMySQL(db.Name)
-		case config.KindSQLite:
-			e := a.mu.engines[db.Name]
-			if e == nil || e.Path() != db.Path {
-				e, err = sqlite.Open(ctx, db.Name, db.Path, a.log.With("component", "sqlite"), a.metrics)
-				if err != nil {
-					return fail(err)
-				}
-				if cfg.Demo {
-					if err := sqlite.SeedDemo(ctx, e.DB()); err != nil {
-						_ = e.Close()
-						return fail(fmt.Errorf("demo database: %w", err))
-					}
-				}
-			}
-			e.SetPolicy(a.policyNow)
-			newEngines[db.Name] = e
-			st.handlers[db.Name] = e
-			st.myHandlers[db.Name] = e.MySQL()
-		case config.KindMySQL:
-			r := a.mu.myrelays[db.Name]
-			switch {
-			case r != nil && r.SameBackend(db):
-				r.SetOptions(myOpts)
-			case r != nil && r.SameDSN(db):
-				r.SetOptions(myOpts)
-				r.Reconfigure(db.Pool)
-			case r != nil && r.SameServers(db):
-				r.SetOptions(myOpts)
-				if err := r.Rekey(db); err != nil {
-					return fail(err)
-				}
-			default:
-				r, err = myrelay.New(db, myOpts, a.log.With("component", "myrelay"), a.metrics)
-				if err != nil {
-					return fail(err)
-				}
-			}
-			r.SetRouting(routePolicy(db.Routing))
-			newMyRelays[db.Name] = r
-			st.myHandlers[db.Name] = r
-			st.handlers[db.Name] = wrongProtocol(db.Name)
+		d, err := backend.Reconcile(a.mu.dbs[db.Name], db, func() (backend.Database, error) { return a.openDatabase(ctx, cfg, db) })
+		if err != nil {
+			return fail(err)
 		}
-		so, err := a.sourceFor(db, newEngines[db.Name], dataServers(newRelays[db.Name], newMyRelays[db.Name]))
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile})
+		newDBs[db.Name] = d
+		st.dbs[db.Name] = d
+		st.handlers[db.Name], st.myHandlers[db.Name] = handlersOf(db.Name, d)
+		e, _ := d.(*sqlite.Engine)
+		so, err := a.sourceFor(db, e, dataServers(d))
 		if err != nil {
 			return fail(err)
 		}
@@ -668,22 +494,12 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 			s.src.Close()
 		}
 	}
-	for name, r := range a.mu.myrelays {
-		if newMyRelays[name] != r {
-			r.Retire()
+	for name, d := range a.mu.dbs {
+		if newDBs[name] != d {
+			d.Retire()
 		}
 	}
-	for name, r := range a.mu.relays {
-		if newRelays[name] != r {
-			r.Retire()
-		}
-	}
-	for name, e := range a.mu.engines {
-		if newEngines[name] != e {
-			_ = e.Close()
-		}
-	}
-	a.mu.relays, a.mu.myrelays, a.mu.engines, a.mu.sources = newRelays, newMyRelays, newEngines, newSources
+	a.mu.dbs, a.mu.sources = newDBs, newSources
 	a.reviseCheckersLocked(cfg)
 	return st, nil
 }
@@ -717,11 +533,8 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 	}
 	a.mu.checkers = next
 	for name, ch := range next {
-		if r := a.mu.relays[name]; r != nil {
-			r.SetTopology(ch.c.Backends)
-		}
-		if r := a.mu.myrelays[name]; r != nil {
-			r.SetTopology(ch.c.Backends)
+		if d := a.mu.dbs[name]; d != nil {
+			d.SetTopology(ch.c.Backends)
 		}
 	}
 }
@@ -729,7 +542,7 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 // backendChanged drains the idle connections to a server found down,
 // and closes the circuit breaker of one found up.
 // It runs on a checker's goroutine and must not take a.mu (a reload
-// holds it while closing checkers); the relays in force are read from
+// holds it while closing checkers); the databases in force are read from
 // the state.
 func (a *App) backendChanged(db string) func(health.Status) {
 	return func(hs health.Status) {
@@ -737,20 +550,13 @@ func (a *App) backendChanged(db string) func(health.Status) {
 		if st == nil {
 			return
 		}
-		if hs.Healthy {
-			if r, ok := st.handlers[db].(*pgrelay.Relay); ok {
-				r.ServerCameUp(hs.Name)
-			}
-			if r, ok := st.myHandlers[db].(*myrelay.Relay); ok {
-				r.ServerCameUp(hs.Name)
-			}
-			return
-		}
-		if r, ok := st.handlers[db].(*pgrelay.Relay); ok {
-			r.ServerWentDown(hs.Name)
-		}
-		if r, ok := st.myHandlers[db].(*myrelay.Relay); ok {
-			r.ServerWentDown(hs.Name)
+		d := st.dbs[db]
+		switch {
+		case d == nil:
+		case hs.Healthy:
+			d.ServerCameUp(hs.Name)
+		default:
+			d.ServerWentDown(hs.Name)
 		}
 	}
 }
@@ -776,12 +582,9 @@ func (a *App) backendStatuses() any {
 	out := []health.Status{}
 	for _, name := range slices.Sorted(maps.Keys(a.mu.checkers)) {
 		sts := a.mu.checkers[name].c.Statuses()
-		for i := range sts {
-			if r := a.mu.relays[name]; r != nil {
-				sts[i].Breaker = r.BreakerState(sts[i].Name)
-			}
-			if r := a.mu.myrelays[name]; r != nil {
-				sts[i].Breaker = r.BreakerState(sts[i].Name)
+		if d := a.mu.dbs[name]; d != nil {
+			for i := range sts {
+				sts[i].Breaker = d.BreakerState(sts[i].Name)
 			}
 		}
 		out = append(out, sts...)
@@ -817,7 +620,7 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 		a.log.Info("configuration or secrets changed; applying")
 	}
 	if err == nil {
-		// TLS first: build puts relays and sinks in force and closes the
+		// TLS first: build puts databases and sinks in force and closes the
 		// ones it replaces, so nothing may fail after it.
 		var t *tls.Config
 		if t, err = loadTLS(cfg); err == nil {
@@ -846,20 +649,14 @@ func (a *App) closeAll() {
 	if a.store != nil {
 		a.store.Close()
 	}
-	for _, r := range a.mu.relays {
-		r.Close()
-	}
-	for _, r := range a.mu.myrelays {
-		r.Close()
-	}
 	for _, s := range a.mu.sources {
 		s.src.Close()
 	}
 	for _, c := range a.mu.checkers {
 		c.c.Close()
 	}
-	for _, e := range a.mu.engines {
-		_ = e.Close()
+	for _, d := range a.mu.dbs {
+		d.Close()
 	}
 	if w := a.mu.sinks.audit; w != nil {
 		if err := w.Close(); err != nil {

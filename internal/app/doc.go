@@ -1,16 +1,34 @@
 // Package app wires the gateway together and runs its lifecycle.
 //
 // Run loads the configuration (or the demo configuration), builds the
-// user store and one handler per logical database (a pgrelay.Relay for
-// PostgreSQL, a sqlite.Engine for SQLite), starts the listeners and then
-// waits for signals: SIGHUP reloads, SIGTERM and SIGINT drain and shut
-// down. A reload builds a new immutable state (users, handlers) and swaps
-// it in atomically: new connections see it at once, connected clients
-// keep their session; relays whose backend is unchanged keep their pools
-// (pool settings are applied by swapping in a new pool), removed
-// databases are closed. A database whose DSNs changed only in their
-// passwords keeps its relay (Rekey): new backend connections use the new
-// password.
+// user store and one backend.Database per logical database (a
+// pgrelay.Relay for PostgreSQL, a myrelay.Relay for MySQL, a
+// sqlite.Engine for SQLite: openDatabase in databases.go is the one
+// place that knows which kind is served by which package), starts the
+// listeners and then waits for signals: SIGHUP reloads, SIGTERM and
+// SIGINT drain and shut down. The app keeps one map from database name
+// to backend.Database and otherwise deals only in that interface: the
+// handlers each protocol's clients reach, the health checkers' topology
+// and server changes, the breaker states and pool counters the admin API
+// shows.
+//
+// A reload builds a new immutable state (users, databases, handlers) and
+// swaps it in atomically: new connections see it at once, connected
+// clients keep their session. Each running database is reconciled with
+// its new settings (backend.Reconcile): kept while its backend is
+// unchanged, given new pool settings (a new pool, the old one drains),
+// rekeyed when its DSNs changed only in their passwords (new backend
+// connections use the new password), opened anew otherwise; every kept
+// or new database then takes the settings of the build (Apply: policy
+// source, routing, LOAD DATA LOCAL). A database the reload replaces or
+// removes is retired, not closed: its sessions end on it (an SQLite
+// engine, which does not count its sessions, closes at once).
+//
+// Listeners (services.go) are services with Serve, Drain, Wait and
+// Close, listed in stages (services): the PostgreSQL and MySQL front
+// ends, then the HTTP data API, Flight SQL and the admin API. One loop
+// starts them (a listener that cannot bind stops the ones already
+// serving) and one stops them stage by stage.
 //
 // Reloads come from SIGHUP, from the admin API (POST /api/v1/reload),
 // from the file watcher (reload.watch) and from the periodic read of
@@ -20,21 +38,23 @@
 // added (config.WithOverlay); a goroutine watches the store and applies
 // each new document, and the admin API's edits write to the store and
 // apply at once. Goroutines besides the listeners': the store watcher,
-// the file watcher, the health checkers (one per server).
+// the file watcher, the health checkers (one per server), and while
+// shutting down one per HTTP or gRPC service for its graceful stop.
 //
 // Backend logins: building a state provisions the logins of databases
 // with provision: true (package provision) before their relays serve;
 // admission refuses users whose roles map no login; the data APIs take
 // the source of the caller's login (sources.go, one pool per server and
-// login, placed through the database's relay: DataServers). A
-// relay that a reload replaces is retired, not closed: its sessions end
-// on it.
+// login, placed through the database's relay: DataServers).
 //
 // The admin API sees the app through adminGateway (admin.go, store.go):
 // sessions from the wire servers' registries, pools and breakers from
-// the relays, denials and statement statistics from observe.
+// the databases, denials and statement statistics from observe.
 //
-// Shutdown: listeners close, every session ends at its next transaction
-// boundary (57P01), and after shutdown.timeout the remaining connections
-// are cut.
+// Shutdown, stage by stage: the wire front ends stop accepting and every
+// session ends at its next transaction boundary (57P01); after
+// shutdown.timeout the remaining connections are cut. The HTTP data API
+// then gets 5s to answer the requests under way (their contexts are cut
+// after that), Flight SQL 5s for its streams, and the admin API, which
+// answers /readyz with "draining" meanwhile, 2s.
 package app

@@ -7,9 +7,8 @@ import (
 	"slices"
 
 	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/cluster"
-	"github.com/floe-db/floe/internal/backend/myrelay"
-	"github.com/floe-db/floe/internal/backend/pgrelay"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
@@ -33,13 +32,10 @@ type sourceOf struct {
 }
 
 // dataServers is the routing state of the relay that serves a database
-// (nil for a database without one).
-func dataServers(pg *pgrelay.Relay, my *myrelay.Relay) dataapi.Servers {
-	switch {
-	case pg != nil:
-		return pg.DataServers()
-	case my != nil:
-		return my.DataServers()
+// (nil for a database without one: an SQLite file).
+func dataServers(d backend.Database) dataapi.Servers {
+	if r, ok := d.(interface{ DataServers() cluster.Placer }); ok {
+		return r.DataServers()
 	}
 	return nil
 }

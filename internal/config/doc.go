@@ -4,7 +4,13 @@
 //
 // Load reads a file into a yaml.Node tree, expands references in its
 // scalars, checks every key against the struct tags (recording each key's
-// line), decodes, applies defaults and validates. The result is immutable;
+// line), decodes, applies defaults and validates. Validation
+// (validate.go) runs one function per section — listen and tls, the
+// protocols, log, databases (servers, pool, health, routing), identities,
+// secrets, admin, store, oidc, roles, users, firewall, policy, limits,
+// masking, audit — each adding its errors to one checker; a section that
+// refers to names (grants to databases, users to roles, …) runs after the
+// section that defines them. The result is immutable;
 // a reload builds a new Config. Nothing here opens connections or starts
 // goroutines, and nothing logs: resolved secrets stay inside the values.
 package config

@@ -159,477 +159,588 @@ func (c *Config) ApplyDefaults() {
 	}
 }
 
+// checker collects what validation finds wrong, and the names that later
+// sections check references against.
+type checker struct {
+	errs Errors
+	// databases, roles and users are the names defined, filled by the
+	// sections that define them (validateDatabases, validateRoles,
+	// validateUsers) before the sections that refer to them run.
+	databases, roles, users map[string]bool
+}
+
+// bad records a problem with key.
+func (v *checker) bad(key, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// validate checks c section by section; each error names its key (the
+// loader adds the file and line).
 func (c *Config) validate() Errors {
-	var errs Errors
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...)})
-	}
-	for key, addr := range map[string]string{
-		"listen.postgres": c.Listen.Postgres, "listen.mysql": c.Listen.MySQL, "listen.http": c.Listen.HTTP,
-		"listen.flightsql": c.Listen.FlightSQL, "listen.admin": c.Listen.Admin,
+	v := &checker{}
+	c.validateListen(v)
+	c.validateProtocols(v)
+	c.validateLog(v)
+	c.validateDatabases(v)
+	c.validateIdentities(v.bad)
+	c.validateSecrets(v)
+	c.validateAdmin(v)
+	c.validateStore(v)
+	c.validateOIDC(v)
+	c.validateRoles(v)
+	c.validateUsers(v)
+	c.validateFirewall(v)
+	c.validatePolicy(v)
+	c.validateLimits(v)
+	c.validateMasking(v)
+	c.validateAudit(v)
+	return v.errs
+}
+
+// validateListen checks listen: and tls:.
+func (c *Config) validateListen(v *checker) {
+	for _, l := range []struct{ key, addr string }{
+		{"listen.postgres", c.Listen.Postgres}, {"listen.mysql", c.Listen.MySQL}, {"listen.http", c.Listen.HTTP},
+		{"listen.flightsql", c.Listen.FlightSQL}, {"listen.admin", c.Listen.Admin},
 	} {
-		if addr == "off" {
+		if l.addr == "off" {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			bad(key, "%q is not host:port (or off)", addr)
+		if _, _, err := net.SplitHostPort(l.addr); err != nil {
+			v.bad(l.key, "%q is not host:port (or off)", l.addr)
 		}
 	}
 	if c.TLS != nil && (c.TLS.Cert == "" || c.TLS.Key == "") {
-		bad("tls", "both cert and key are required")
+		v.bad("tls", "both cert and key are required")
 	}
+}
+
+// validateProtocols checks the front ends' settings (postgres:, mysql:).
+func (c *Config) validateProtocols(v *checker) {
 	switch c.Postgres.AuthMethod {
 	case "scram-sha-256", "md5":
 	default:
-		bad("postgres.auth_method", "%q: want scram-sha-256 or md5", c.Postgres.AuthMethod)
+		v.bad("postgres.auth_method", "%q: want scram-sha-256 or md5", c.Postgres.AuthMethod)
 	}
 	if c.Postgres.MaxMessageSize < 1024 {
-		bad("postgres.max_message_size", "must be at least 1024 bytes")
+		v.bad("postgres.max_message_size", "must be at least 1024 bytes")
 	}
 	if c.MySQL.MaxPacketSize < 1024 || c.MySQL.MaxPacketSize > 1<<30 {
-		bad("mysql.max_packet_size", "must be between 1024 bytes and 1 GiB")
+		v.bad("mysql.max_packet_size", "must be between 1024 bytes and 1 GiB")
 	}
 	if c.MySQL.MaxConnections < 0 {
-		bad("mysql.max_connections", "must not be negative")
+		v.bad("mysql.max_connections", "must not be negative")
 	}
 	if strings.ContainsRune(c.MySQL.ServerVersion, 0) {
-		bad("mysql.server_version", "must not contain NUL")
+		v.bad("mysql.server_version", "must not contain NUL")
 	}
+}
+
+// validateLog checks log:.
+func (c *Config) validateLog(v *checker) {
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+		v.bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
 	}
 	switch c.Log.Format {
 	case "json", "text":
 	default:
-		bad("log.format", "%q: want json or text", c.Log.Format)
+		v.bad("log.format", "%q: want json or text", c.Log.Format)
 	}
+}
 
+// validateDatabases checks databases: and records their names.
+func (c *Config) validateDatabases(v *checker) {
 	if len(c.Databases) == 0 {
-		bad("databases", "at least one database is required")
+		v.bad("databases", "at least one database is required")
 	}
-	names := map[string]bool{}
+	v.databases = map[string]bool{}
 	for i := range c.Databases {
 		d := &c.Databases[i]
 		key := fmt.Sprintf("databases[%d]", i)
 		switch {
 		case d.Name == "":
-			bad(key+".name", "is required")
-		case names[d.Name]:
-			bad(key+".name", "duplicate database %q", d.Name)
+			v.bad(key+".name", "is required")
+		case v.databases[d.Name]:
+			v.bad(key+".name", "duplicate database %q", d.Name)
 		}
-		names[d.Name] = true
-		switch d.Kind {
-		case KindPostgres, KindMySQL:
-			if d.Primary == "" {
-				bad(key+".primary", "is required for kind %s", d.Kind)
-			} else if err := checkDSN(d.Kind, d.Primary); err != "" {
-				bad(key+".primary", "%s", err)
+		v.databases[d.Name] = true
+		validateServers(v, key, d)
+		validatePool(v, key, d)
+	}
+}
+
+// validateServers checks a database's kind and where its servers (or
+// file) are, and its health checks and routing.
+func validateServers(v *checker, key string, d *Database) {
+	switch d.Kind {
+	case KindPostgres, KindMySQL:
+		if d.Primary == "" {
+			v.bad(key+".primary", "is required for kind %s", d.Kind)
+		} else if err := checkDSN(d.Kind, d.Primary); err != "" {
+			v.bad(key+".primary", "%s", err)
+		}
+		for j, r := range d.Replicas {
+			rk := fmt.Sprintf("%s.replicas[%d]", key, j)
+			if r.DSN == "" {
+				v.bad(rk, "a replica is a DSN or {dsn, weight, tags}")
+			} else if err := checkDSN(d.Kind, r.DSN); err != "" {
+				v.bad(rk, "%s", err)
 			}
-			for j, r := range d.Replicas {
-				rk := fmt.Sprintf("%s.replicas[%d]", key, j)
-				if r.DSN == "" {
-					bad(rk, "a replica is a DSN or {dsn, weight, tags}")
-				} else if err := checkDSN(d.Kind, r.DSN); err != "" {
-					bad(rk, "%s", err)
-				}
-				if r.Weight < 0 {
-					bad(rk+".weight", "must be positive")
-				}
-			}
-			if d.Path != "" {
-				bad(key+".path", "only for kind sqlite")
-			}
-		case KindSQLite:
-			if d.Path == "" {
-				bad(key+".path", "is required for kind sqlite")
-			}
-			if d.Primary != "" || len(d.Replicas) > 0 {
-				bad(key+".primary", "kind sqlite takes path, not primary/replicas")
-			}
-		case "":
-			bad(key+".kind", "is required (postgres, mysql or sqlite)")
-		default:
-			bad(key+".kind", "%q: want postgres, mysql or sqlite", d.Kind)
-		}
-		p := d.Pool
-		switch p.Mode {
-		case PoolSession, PoolTransaction:
-		case PoolStatement:
-			if d.Kind == KindMySQL {
-				bad(key+".pool.mode", "statement mode is for PostgreSQL databases; use transaction")
-			}
-		default:
-			bad(key+".pool.mode", "%q: want session, transaction or statement", p.Mode)
-		}
-		if p.Size < 1 {
-			bad(key+".pool.size", "must be at least 1")
-		}
-		if p.MinIdle < 0 || p.MinIdle > p.Size {
-			bad(key+".pool.min_idle", "must be between 0 and pool.size (%d)", p.Size)
-		}
-		if h := d.Health; h.Interval < 100*time.Millisecond {
-			bad(key+".health.interval", "must be at least 100ms")
-		} else if h.Timeout <= 0 || h.Timeout > h.Interval {
-			bad(key+".health.timeout", "must be positive and at most health.interval (%s)", h.Interval)
-		}
-		switch d.Routing.Balance {
-		case "", "round_robin", "weighted", "least_outstanding":
-		default:
-			bad(key+".routing.balance", "%q: want round_robin, weighted or least_outstanding", d.Routing.Balance)
-		}
-		if d.Routing.MaxLag < 0 || d.Routing.ReadYourWrites < 0 || d.Routing.FailoverWait < 0 {
-			bad(key+".routing", "max_lag, read_your_writes and failover_wait must not be negative")
-		}
-		if d.Health.FailAfter < 1 {
-			bad(key+".health.fail_after", "must be at least 1")
-		}
-		if d.Health.RiseAfter < 1 {
-			bad(key+".health.rise_after", "must be at least 1")
-		}
-		if p.Retry.Attempts < 1 || p.Retry.Attempts > 10 {
-			bad(key+".pool.retry.attempts", "must be between 1 and 10")
-		}
-		if p.Retry.MaxBackoff < p.Retry.Backoff {
-			bad(key+".pool.retry.max_backoff", "must be at least retry.backoff (%s)", p.Retry.Backoff)
-		}
-		if b := p.Breaker; !b.Disabled {
-			if b.Failures < 1 {
-				bad(key+".pool.breaker.failures", "must be at least 1")
-			}
-			if b.ErrorRate < 0 || b.ErrorRate > 1 {
-				bad(key+".pool.breaker.error_rate", "must be between 0 and 1")
-			}
-			if b.MinRequests < 1 {
-				bad(key+".pool.breaker.min_requests", "must be at least 1")
-			}
-			if b.OpenFor < 0 || b.Window < 0 {
-				bad(key+".pool.breaker", "open_for and window must not be negative")
+			if r.Weight < 0 {
+				v.bad(rk+".weight", "must be positive")
 			}
 		}
-		for k, v := range map[string]time.Duration{
-			"idle_timeout": p.IdleTimeout, "max_lifetime": p.MaxLifetime,
-			"acquire_timeout": p.AcquireTimeout, "health_check_after": p.HealthCheckAfter,
-			"connect_timeout": p.ConnectTimeout, "query_timeout": p.QueryTimeout,
-			"idle_in_transaction_timeout": p.IdleInTransactionTimeout,
-			"retry.backoff":               p.Retry.Backoff,
-		} {
-			if v < 0 {
-				bad(key+".pool."+k, "must not be negative")
-			}
+		if d.Path != "" {
+			v.bad(key+".path", "only for kind sqlite")
+		}
+	case KindSQLite:
+		if d.Path == "" {
+			v.bad(key+".path", "is required for kind sqlite")
+		}
+		if d.Primary != "" || len(d.Replicas) > 0 {
+			v.bad(key+".primary", "kind sqlite takes path, not primary/replicas")
+		}
+	case "":
+		v.bad(key+".kind", "is required (postgres, mysql or sqlite)")
+	default:
+		v.bad(key+".kind", "%q: want postgres, mysql or sqlite", d.Kind)
+	}
+}
+
+// validatePool checks a database's pool:, health: and routing:.
+func validatePool(v *checker, key string, d *Database) {
+	p := d.Pool
+	switch p.Mode {
+	case PoolSession, PoolTransaction:
+	case PoolStatement:
+		if d.Kind == KindMySQL {
+			v.bad(key+".pool.mode", "statement mode is for PostgreSQL databases; use transaction")
+		}
+	default:
+		v.bad(key+".pool.mode", "%q: want session, transaction or statement", p.Mode)
+	}
+	if p.Size < 1 {
+		v.bad(key+".pool.size", "must be at least 1")
+	}
+	if p.MinIdle < 0 || p.MinIdle > p.Size {
+		v.bad(key+".pool.min_idle", "must be between 0 and pool.size (%d)", p.Size)
+	}
+	if h := d.Health; h.Interval < 100*time.Millisecond {
+		v.bad(key+".health.interval", "must be at least 100ms")
+	} else if h.Timeout <= 0 || h.Timeout > h.Interval {
+		v.bad(key+".health.timeout", "must be positive and at most health.interval (%s)", h.Interval)
+	}
+	switch d.Routing.Balance {
+	case "", "round_robin", "weighted", "least_outstanding":
+	default:
+		v.bad(key+".routing.balance", "%q: want round_robin, weighted or least_outstanding", d.Routing.Balance)
+	}
+	if d.Routing.MaxLag < 0 || d.Routing.ReadYourWrites < 0 || d.Routing.FailoverWait < 0 {
+		v.bad(key+".routing", "max_lag, read_your_writes and failover_wait must not be negative")
+	}
+	if d.Health.FailAfter < 1 {
+		v.bad(key+".health.fail_after", "must be at least 1")
+	}
+	if d.Health.RiseAfter < 1 {
+		v.bad(key+".health.rise_after", "must be at least 1")
+	}
+	if p.Retry.Attempts < 1 || p.Retry.Attempts > 10 {
+		v.bad(key+".pool.retry.attempts", "must be between 1 and 10")
+	}
+	if p.Retry.MaxBackoff < p.Retry.Backoff {
+		v.bad(key+".pool.retry.max_backoff", "must be at least retry.backoff (%s)", p.Retry.Backoff)
+	}
+	if b := p.Breaker; !b.Disabled {
+		if b.Failures < 1 {
+			v.bad(key+".pool.breaker.failures", "must be at least 1")
+		}
+		if b.ErrorRate < 0 || b.ErrorRate > 1 {
+			v.bad(key+".pool.breaker.error_rate", "must be between 0 and 1")
+		}
+		if b.MinRequests < 1 {
+			v.bad(key+".pool.breaker.min_requests", "must be at least 1")
+		}
+		if b.OpenFor < 0 || b.Window < 0 {
+			v.bad(key+".pool.breaker", "open_for and window must not be negative")
 		}
 	}
-
-	c.validateIdentities(bad)
-
-	for i, l := range c.Limits {
-		if l.Shared && (c.Store == nil || c.Store.Kind != "redis") {
-			bad(fmt.Sprintf("limits[%d].shared", i), "shared limits need a Redis store (store.kind: redis)")
-		}
-		if l.Shared && l.Rate == 0 {
-			bad(fmt.Sprintf("limits[%d].shared", i), "only a rate can be shared")
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"idle_timeout", p.IdleTimeout}, {"max_lifetime", p.MaxLifetime},
+		{"acquire_timeout", p.AcquireTimeout}, {"health_check_after", p.HealthCheckAfter},
+		{"connect_timeout", p.ConnectTimeout}, {"query_timeout", p.QueryTimeout},
+		{"idle_in_transaction_timeout", p.IdleInTransactionTimeout},
+		{"retry.backoff", p.Retry.Backoff},
+	} {
+		if t.d < 0 {
+			v.bad(key+".pool."+t.key, "must not be negative")
 		}
 	}
-	if v := c.Secrets.Vault; v != nil {
-		if checkURL(v.Address, "https", "http") != "" {
-			bad("secrets.vault.address", "want the server's https:// URL")
+}
+
+// validateSecrets checks secrets:.
+func (c *Config) validateSecrets(v *checker) {
+	if vc := c.Secrets.Vault; vc != nil {
+		if checkURL(vc.Address, "https", "http") != "" {
+			v.bad("secrets.vault.address", "want the server's https:// URL")
 		}
-		if v.Token == "" && (v.RoleID == "" || v.SecretID == "") {
-			bad("secrets.vault", "needs token, or role_id and secret_id (AppRole)")
+		if vc.Token == "" && (vc.RoleID == "" || vc.SecretID == "") {
+			v.bad("secrets.vault", "needs token, or role_id and secret_id (AppRole)")
 		}
 	}
 	if c.Secrets.Refresh < 0 {
-		bad("secrets.refresh", "must not be negative")
+		v.bad("secrets.refresh", "must not be negative")
 	}
+}
+
+// validateAdmin checks admin: (API tokens, break-glass access).
+func (c *Config) validateAdmin(v *checker) {
 	tokenNames := map[string]bool{}
 	for i, t := range c.Admin.Tokens {
 		key := fmt.Sprintf("admin.tokens[%d]", i)
 		switch {
 		case t.Name == "":
-			bad(key+".name", "is required")
+			v.bad(key+".name", "is required")
 		case tokenNames[t.Name]:
-			bad(key+".name", "duplicate token name %q", t.Name)
+			v.bad(key+".name", "duplicate token name %q", t.Name)
 		}
 		tokenNames[t.Name] = true
 		switch {
 		case t.Hash == "" && t.Token == "":
-			bad(key, "needs hash (from `floe admin new-token`) or token (from ${env:} or ${file:})")
+			v.bad(key, "needs hash (from `floe admin new-token`) or token (from ${env:} or ${file:})")
 		case t.Hash != "" && t.Token != "":
-			bad(key, "set hash or token, not both")
+			v.bad(key, "set hash or token, not both")
 		case t.Hash != "" && !validTokenHash(t.Hash):
-			bad(key+".hash", "want sha256:<64 hex digits> (from `floe admin new-token`)")
+			v.bad(key+".hash", "want sha256:<64 hex digits> (from `floe admin new-token`)")
 		case t.Token != "" && len(t.Token) < 16:
-			bad(key+".token", "is too short (at least 16 characters; `floe admin new-token` makes one)")
+			v.bad(key+".token", "is too short (at least 16 characters; `floe admin new-token` makes one)")
 		}
 		if len(t.Scopes) == 0 {
-			bad(key+".scopes", "is required (read or admin)")
+			v.bad(key+".scopes", "is required (read or admin)")
 		}
 		for j, sc := range t.Scopes {
 			if !slices.Contains(AdminScopes, sc) {
-				bad(fmt.Sprintf("%s.scopes[%d]", key, j), "%q: want read or admin", sc)
-			}
-		}
-	}
-	if s := c.Store; s != nil {
-		switch s.Kind {
-		case "postgres":
-			if !strings.HasPrefix(s.DSN, "postgres://") && !strings.HasPrefix(s.DSN, "postgresql://") {
-				bad("store.dsn", "want postgres://… for kind postgres")
-			}
-		case "redis":
-			if _, _, err := net.SplitHostPort(s.Address); err != nil {
-				bad("store.address", "want host:port for kind redis")
-			}
-		default:
-			bad("store.kind", "%q: want postgres or redis", s.Kind)
-		}
-	}
-	if o := c.OIDC; o != nil {
-		if checkURL(o.Issuer, "https", "http") != "" {
-			bad("oidc.issuer", "want the issuer's https:// URL")
-		}
-		if o.Audience == "" {
-			bad("oidc.audience", "is required (the client id tokens are issued for)")
-		}
-		if len(o.Roles) == 0 && len(o.AdminScopes) == 0 {
-			bad("oidc", "map groups to gateway roles (roles) or admin scopes (admin_scopes)")
-		}
-		for g, sc := range o.AdminScopes {
-			if !slices.Contains(AdminScopes, sc) {
-				bad("oidc.admin_scopes."+g, "%q: want read or admin", sc)
-			}
-		}
-		for g, rs := range o.Roles {
-			for _, r := range rs {
-				if !slices.ContainsFunc(c.Roles, func(x Role) bool { return x.Name == r }) {
-					bad("oidc.roles."+g, "unknown role %q", r)
-				}
+				v.bad(fmt.Sprintf("%s.scopes[%d]", key, j), "%q: want read or admin", sc)
 			}
 		}
 	}
 	if bg := c.Admin.BreakGlass; bg.Enabled && !validTokenHash(bg.Hash) {
-		bad("admin.break_glass.hash", "want sha256:<64 hex digits> (from `floe admin new-token`) when enabled")
+		v.bad("admin.break_glass.hash", "want sha256:<64 hex digits> (from `floe admin new-token`) when enabled")
 	}
-	if len(c.Users) == 0 && !c.Demo {
-		bad("users", "at least one user is required: Floe does not run open")
+}
+
+// validateStore checks store:.
+func (c *Config) validateStore(v *checker) {
+	s := c.Store
+	if s == nil {
+		return
 	}
-	roles := map[string]bool{}
+	switch s.Kind {
+	case "postgres":
+		if !strings.HasPrefix(s.DSN, "postgres://") && !strings.HasPrefix(s.DSN, "postgresql://") {
+			v.bad("store.dsn", "want postgres://… for kind postgres")
+		}
+	case "redis":
+		if _, _, err := net.SplitHostPort(s.Address); err != nil {
+			v.bad("store.address", "want host:port for kind redis")
+		}
+	default:
+		v.bad("store.kind", "%q: want postgres or redis", s.Kind)
+	}
+}
+
+// validateOIDC checks oidc:.
+func (c *Config) validateOIDC(v *checker) {
+	o := c.OIDC
+	if o == nil {
+		return
+	}
+	if checkURL(o.Issuer, "https", "http") != "" {
+		v.bad("oidc.issuer", "want the issuer's https:// URL")
+	}
+	if o.Audience == "" {
+		v.bad("oidc.audience", "is required (the client id tokens are issued for)")
+	}
+	if len(o.Roles) == 0 && len(o.AdminScopes) == 0 {
+		v.bad("oidc", "map groups to gateway roles (roles) or admin scopes (admin_scopes)")
+	}
+	for g, sc := range o.AdminScopes {
+		if !slices.Contains(AdminScopes, sc) {
+			v.bad("oidc.admin_scopes."+g, "%q: want read or admin", sc)
+		}
+	}
+	for g, rs := range o.Roles {
+		for _, r := range rs {
+			if !slices.ContainsFunc(c.Roles, func(x Role) bool { return x.Name == r }) {
+				v.bad("oidc.roles."+g, "unknown role %q", r)
+			}
+		}
+	}
+}
+
+// validateRoles checks roles: (grants, row filters) and records their
+// names.
+func (c *Config) validateRoles(v *checker) {
+	v.roles = map[string]bool{}
 	for i, r := range c.Roles {
 		key := fmt.Sprintf("roles[%d]", i)
 		if r.Name == "" {
-			bad(key+".name", "is required")
+			v.bad(key+".name", "is required")
 		}
-		roles[r.Name] = true
+		v.roles[r.Name] = true
 		for j, f := range r.RowFilters {
 			fk := fmt.Sprintf("%s.row_filters[%d]", key, j)
-			if !names[f.Database] {
-				bad(fk+".database", "unknown database %q", f.Database)
+			if !v.databases[f.Database] {
+				v.bad(fk+".database", "unknown database %q", f.Database)
 			}
 			if f.Table == "" || strings.Count(f.Table, ".") > 1 || strings.Contains(f.Table, "*") {
-				bad(fk+".table", "%q: want name or schema.name", f.Table)
+				v.bad(fk+".table", "%q: want name or schema.name", f.Table)
 			}
 			if strings.TrimSpace(f.Where) == "" {
-				bad(fk+".where", "is required")
+				v.bad(fk+".where", "is required")
 			}
 		}
 		for j, g := range r.Grants {
-			gk := fmt.Sprintf("%s.grants[%d]", key, j)
-			if g.Database != "*" && !names[g.Database] {
-				bad(gk+".database", "unknown database %q", g.Database)
-			}
-			if len(g.Actions) == 0 {
-				bad(gk+".actions", "is required (%s)", strings.Join(GrantActions, ", "))
-			}
-			for k, a := range g.Actions {
-				if !slices.Contains(GrantActions, a) {
-					bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: want one of %s", a, strings.Join(GrantActions, ", "))
-				}
-			}
-			if len(g.Columns) > 0 {
-				if len(g.Tables) == 0 {
-					bad(gk+".columns", "column grants name their tables")
-				}
-				for k, a := range g.Actions {
-					if a != "select" {
-						bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: column grants take the select action", a)
-					}
-				}
-			}
-			if len(g.Functions) > 0 && len(g.Tables) > 0 {
-				bad(gk, "a grant names tables or functions, not both")
-			}
-			if len(g.Functions) > 0 {
-				for k, a := range g.Actions {
-					if a != "execute" && a != "all" {
-						bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: functions take the execute action", a)
-					}
-				}
-			}
-			for k, t := range append(append([]string{}, g.Tables...), g.Functions...) {
-				if _, err := path.Match(t, ""); err != nil || t == "" || strings.Count(t, ".") > 1 {
-					bad(fmt.Sprintf("%s.tables[%d]", gk, k), "%q: want name, schema.name or a pattern with *", t)
-				}
+			validateGrant(v, fmt.Sprintf("%s.grants[%d]", key, j), g)
+		}
+	}
+}
+
+// validateGrant checks one grant of a role.
+func validateGrant(v *checker, gk string, g Grant) {
+	if g.Database != "*" && !v.databases[g.Database] {
+		v.bad(gk+".database", "unknown database %q", g.Database)
+	}
+	if len(g.Actions) == 0 {
+		v.bad(gk+".actions", "is required (%s)", strings.Join(GrantActions, ", "))
+	}
+	for k, a := range g.Actions {
+		if !slices.Contains(GrantActions, a) {
+			v.bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: want one of %s", a, strings.Join(GrantActions, ", "))
+		}
+	}
+	if len(g.Columns) > 0 {
+		if len(g.Tables) == 0 {
+			v.bad(gk+".columns", "column grants name their tables")
+		}
+		for k, a := range g.Actions {
+			if a != "select" {
+				v.bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: column grants take the select action", a)
 			}
 		}
 	}
-	users := map[string]bool{}
+	if len(g.Functions) > 0 && len(g.Tables) > 0 {
+		v.bad(gk, "a grant names tables or functions, not both")
+	}
+	if len(g.Functions) > 0 {
+		for k, a := range g.Actions {
+			if a != "execute" && a != "all" {
+				v.bad(fmt.Sprintf("%s.actions[%d]", gk, k), "%q: functions take the execute action", a)
+			}
+		}
+	}
+	for k, t := range append(append([]string{}, g.Tables...), g.Functions...) {
+		if _, err := path.Match(t, ""); err != nil || t == "" || strings.Count(t, ".") > 1 {
+			v.bad(fmt.Sprintf("%s.tables[%d]", gk, k), "%q: want name, schema.name or a pattern with *", t)
+		}
+	}
+}
+
+// validateUsers checks users: and records their names.
+func (c *Config) validateUsers(v *checker) {
+	if len(c.Users) == 0 && !c.Demo {
+		v.bad("users", "at least one user is required: Floe does not run open")
+	}
+	v.users = map[string]bool{}
 	for i, u := range c.Users {
 		key := fmt.Sprintf("users[%d]", i)
 		switch {
 		case u.Name == "":
-			bad(key+".name", "is required")
-		case users[u.Name]:
-			bad(key+".name", "duplicate user %q", u.Name)
+			v.bad(key+".name", "is required")
+		case v.users[u.Name]:
+			v.bad(key+".name", "duplicate user %q", u.Name)
 		}
-		users[u.Name] = true
+		v.users[u.Name] = true
 		switch {
 		case u.Password == "" && u.SCRAM == "":
-			bad(key, "password or scram is required")
+			v.bad(key, "password or scram is required")
 		case u.Password != "" && u.SCRAM != "":
-			bad(key, "set password or scram, not both")
+			v.bad(key, "set password or scram, not both")
 		case u.SCRAM != "" && !strings.HasPrefix(u.SCRAM, "SCRAM-SHA-256$"):
-			bad(key+".scram", "not a SCRAM-SHA-256 verifier (make one with `floe passwd`)")
+			v.bad(key+".scram", "not a SCRAM-SHA-256 verifier (make one with `floe passwd`)")
 		}
 		for j, r := range u.Roles {
-			if !roles[r] {
-				bad(fmt.Sprintf("%s.roles[%d]", key, j), "unknown role %q", r)
+			if !v.roles[r] {
+				v.bad(fmt.Sprintf("%s.roles[%d]", key, j), "unknown role %q", r)
 			}
 		}
 		for j, d := range u.Databases {
-			if !names[d] {
-				bad(fmt.Sprintf("%s.databases[%d]", key, j), "unknown database %q", d)
+			if !v.databases[d] {
+				v.bad(fmt.Sprintf("%s.databases[%d]", key, j), "unknown database %q", d)
 			}
 		}
 	}
-	if c.Firewall != nil {
-		if c.Firewall.Mode != "" && !slices.Contains(FirewallModes, c.Firewall.Mode) {
-			bad("firewall.mode", "%q: want off, detect, protect, learn or enforce", c.Firewall.Mode)
-		}
-		if l := c.Firewall.Literals; l != "" && l != "log" && l != "block" {
-			bad("firewall.literals", "%q: want log or block", l)
-		}
-		needList := c.Firewall.Mode == "learn" || c.Firewall.Mode == "enforce"
-		for i, o := range c.Firewall.Overrides {
-			key := fmt.Sprintf("firewall.overrides[%d]", i)
-			if o.Database == "" && o.User == "" {
-				bad(key, "names a database, a user or both")
-			}
-			if o.Database != "" && !names[o.Database] {
-				bad(key+".database", "unknown database %q", o.Database)
-			}
-			if o.User != "" && !users[o.User] {
-				bad(key+".user", "unknown user %q", o.User)
-			}
-			if o.Mode != "" && !slices.Contains(FirewallModes, o.Mode) {
-				bad(key+".mode", "%q: want off, detect, protect, learn or enforce", o.Mode)
-			}
-			needList = needList || o.Mode == "learn" || o.Mode == "enforce"
-		}
-		if needList && c.Firewall.Allowlist == "" {
-			bad("firewall.allowlist", "learn and enforce modes need an allow-list file")
-		}
+}
+
+// validateFirewall checks firewall:.
+func (c *Config) validateFirewall(v *checker) {
+	fw := c.Firewall
+	if fw == nil {
+		return
 	}
-	for key, v := range map[string][2]string{
-		"policy.unparseable": {c.Policy.Unparseable, "deny allow"},
-		"policy.catalog":     {c.Policy.Catalog, "allow deny"},
-		"policy.input":       {c.Policy.Input, "strict off"},
+	if fw.Mode != "" && !slices.Contains(FirewallModes, fw.Mode) {
+		v.bad("firewall.mode", "%q: want off, detect, protect, learn or enforce", fw.Mode)
+	}
+	if l := fw.Literals; l != "" && l != "log" && l != "block" {
+		v.bad("firewall.literals", "%q: want log or block", l)
+	}
+	needList := fw.Mode == "learn" || fw.Mode == "enforce"
+	for i, o := range fw.Overrides {
+		key := fmt.Sprintf("firewall.overrides[%d]", i)
+		if o.Database == "" && o.User == "" {
+			v.bad(key, "names a database, a user or both")
+		}
+		if o.Database != "" && !v.databases[o.Database] {
+			v.bad(key+".database", "unknown database %q", o.Database)
+		}
+		if o.User != "" && !v.users[o.User] {
+			v.bad(key+".user", "unknown user %q", o.User)
+		}
+		if o.Mode != "" && !slices.Contains(FirewallModes, o.Mode) {
+			v.bad(key+".mode", "%q: want off, detect, protect, learn or enforce", o.Mode)
+		}
+		needList = needList || o.Mode == "learn" || o.Mode == "enforce"
+	}
+	if needList && fw.Allowlist == "" {
+		v.bad("firewall.allowlist", "learn and enforce modes need an allow-list file")
+	}
+}
+
+// validatePolicy checks policy:.
+func (c *Config) validatePolicy(v *checker) {
+	for _, p := range []struct{ key, value, want string }{
+		{"policy.unparseable", c.Policy.Unparseable, "deny allow"},
+		{"policy.catalog", c.Policy.Catalog, "allow deny"},
+		{"policy.input", c.Policy.Input, "strict off"},
 	} {
-		if v[0] != "" && !slices.Contains(strings.Fields(v[1]), v[0]) {
-			bad(key, "%q: want %s", v[0], strings.Join(strings.Fields(v[1]), " or "))
+		if p.value != "" && !slices.Contains(strings.Fields(p.want), p.value) {
+			v.bad(p.key, "%q: want %s", p.value, strings.Join(strings.Fields(p.want), " or "))
 		}
 	}
+	if lt := c.Policy.Login; lt.MaxFailures < 0 || lt.Window < 0 || lt.Lockout < 0 {
+		v.bad("policy.login", "must not be negative")
+	}
+	if c.Policy.MaxStatementBytes < 0 {
+		v.bad("policy.max_statement_bytes", "must not be negative")
+	}
+}
+
+// validateLimits checks limits:.
+func (c *Config) validateLimits(v *checker) {
 	for i, l := range c.Limits {
 		key := fmt.Sprintf("limits[%d]", i)
+		if l.Shared && (c.Store == nil || c.Store.Kind != "redis") {
+			v.bad(key+".shared", "shared limits need a Redis store (store.kind: redis)")
+		}
+		if l.Shared && l.Rate == 0 {
+			v.bad(key+".shared", "only a rate can be shared")
+		}
 		switch l.Per {
 		case "user", "client", "database":
 		default:
-			bad(key+".per", "%q: want user, client or database", l.Per)
+			v.bad(key+".per", "%q: want user, client or database", l.Per)
 		}
-		if l.Database != "" && !names[l.Database] {
-			bad(key+".database", "unknown database %q", l.Database)
+		if l.Database != "" && !v.databases[l.Database] {
+			v.bad(key+".database", "unknown database %q", l.Database)
 		}
-		if l.User != "" && !users[l.User] {
-			bad(key+".user", "unknown user %q", l.User)
+		if l.User != "" && !v.users[l.User] {
+			v.bad(key+".user", "unknown user %q", l.User)
 		}
 		if l.Client != "" {
 			if _, err := netip.ParsePrefix(l.Client); err != nil {
 				if _, err := netip.ParseAddr(l.Client); err != nil {
-					bad(key+".client", "%q: want an address or CIDR", l.Client)
+					v.bad(key+".client", "%q: want an address or CIDR", l.Client)
 				}
 			}
 		}
 		if l.Rate < 0 || l.Burst < 0 || l.ConcurrentQueries < 0 || l.Connections < 0 || l.StatementTimeout < 0 || l.MaxResultRows < 0 || l.MaxResultBytes < 0 {
-			bad(key, "limits must not be negative")
+			v.bad(key, "limits must not be negative")
 		}
 		if l.Rate == 0 && l.ConcurrentQueries == 0 && l.Connections == 0 && l.StatementTimeout == 0 && l.MaxResultRows == 0 && l.MaxResultBytes == 0 {
-			bad(key, "sets no limit (rate, concurrent_queries, connections, statement_timeout, max_result_rows, max_result_bytes)")
+			v.bad(key, "sets no limit (rate, concurrent_queries, connections, statement_timeout, max_result_rows, max_result_bytes)")
 		}
 	}
-	if lt := c.Policy.Login; lt.MaxFailures < 0 || lt.Window < 0 || lt.Lockout < 0 {
-		bad("policy.login", "must not be negative")
-	}
-	if c.Policy.MaxStatementBytes < 0 {
-		bad("policy.max_statement_bytes", "must not be negative")
-	}
+}
+
+// validateMasking checks masking:.
+func (c *Config) validateMasking(v *checker) {
 	for i, m := range c.Masking {
 		key := fmt.Sprintf("masking[%d]", i)
 		if m.Database == "" {
-			bad(key+".database", "is required (a name or a glob)")
+			v.bad(key+".database", "is required (a name or a glob)")
 		} else if _, err := path.Match(m.Database, ""); err != nil {
-			bad(key+".database", "%q: bad pattern", m.Database)
-		} else if !strings.ContainsAny(m.Database, "*?[") && !names[m.Database] {
-			bad(key+".database", "unknown database %q", m.Database)
+			v.bad(key+".database", "%q: bad pattern", m.Database)
+		} else if !strings.ContainsAny(m.Database, "*?[") && !v.databases[m.Database] {
+			v.bad(key+".database", "unknown database %q", m.Database)
 		}
 		if m.Column == "" {
-			bad(key+".column", "is required (a name or a glob)")
+			v.bad(key+".column", "is required (a name or a glob)")
 		}
 		for _, p := range []string{m.Table, m.Column} {
 			if _, err := path.Match(p, ""); err != nil {
-				bad(key, "%q: bad pattern", p)
+				v.bad(key, "%q: bad pattern", p)
 			}
 		}
 		if !slices.Contains(MaskMethods, m.Method) {
-			bad(key+".method", "%q: want %s", m.Method, strings.Join(MaskMethods, ", "))
+			v.bad(key+".method", "%q: want %s", m.Method, strings.Join(MaskMethods, ", "))
 		}
 		if m.Keep < 0 || m.Keep > 0 && m.Method != "partial" {
-			bad(key+".keep", "is a positive count for method partial")
+			v.bad(key+".keep", "is a positive count for method partial")
 		}
 		if m.Key != "" && m.Method != "hash" {
-			bad(key+".key", "is for method hash")
+			v.bad(key+".key", "is for method hash")
 		}
 		for j, r := range m.ExceptRoles {
-			if !roles[r] {
-				bad(fmt.Sprintf("%s.except_roles[%d]", key, j), "unknown role %q", r)
+			if !v.roles[r] {
+				v.bad(fmt.Sprintf("%s.except_roles[%d]", key, j), "unknown role %q", r)
 			}
 		}
 	}
-	if c.Audit != nil {
-		if c.Audit.File == "" && !c.Audit.Stdout {
-			bad("audit", "set file, stdout or both")
+}
+
+// validateAudit checks audit:.
+func (c *Config) validateAudit(v *checker) {
+	a := c.Audit
+	if a == nil {
+		return
+	}
+	if a.File == "" && !a.Stdout {
+		v.bad("audit", "set file, stdout or both")
+	}
+	if a.OnFull != "" && a.OnFull != "drop" && a.OnFull != "block" {
+		v.bad("audit.on_full", "%q: want drop or block", a.OnFull)
+	}
+	if a.Key != "" && len(a.Key) < MinAuditKeyBytes {
+		v.bad("audit.key", "want at least %d bytes (e.g. openssl rand -hex 32)", MinAuditKeyBytes)
+	}
+	if a.Checkpoints != "" {
+		if a.Key == "" {
+			v.bad("audit.checkpoints", "needs audit.key (unkeyed checkpoints could be rewritten with the log)")
 		}
-		if c.Audit.OnFull != "" && c.Audit.OnFull != "drop" && c.Audit.OnFull != "block" {
-			bad("audit.on_full", "%q: want drop or block", c.Audit.OnFull)
-		}
-		if c.Audit.Key != "" && len(c.Audit.Key) < MinAuditKeyBytes {
-			bad("audit.key", "want at least %d bytes (e.g. openssl rand -hex 32)", MinAuditKeyBytes)
-		}
-		if c.Audit.Checkpoints != "" {
-			if c.Audit.Key == "" {
-				bad("audit.checkpoints", "needs audit.key (unkeyed checkpoints could be rewritten with the log)")
-			}
-			if c.Audit.Checkpoints == c.Audit.File {
-				bad("audit.checkpoints", "must be another file than audit.file")
-			}
-		}
-		if c.Audit.CheckpointEvery < 0 {
-			bad("audit.checkpoint_every", "must not be negative")
-		}
-		if c.Audit.CheckpointInterval < 0 {
-			bad("audit.checkpoint_interval", "must not be negative")
+		if a.Checkpoints == a.File {
+			v.bad("audit.checkpoints", "must be another file than audit.file")
 		}
 	}
-	return errs
+	if a.CheckpointEvery < 0 {
+		v.bad("audit.checkpoint_every", "must not be negative")
+	}
+	if a.CheckpointInterval < 0 {
+		v.bad("audit.checkpoint_interval", "must not be negative")
+	}
 }
 
 // checkDSN reports what is wrong with a backend DSN, without echoing it

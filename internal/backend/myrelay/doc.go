@@ -58,4 +58,8 @@
 // Backend logins work as in pgrelay: a pool pair per server and login
 // (cluster.Logins), COM_RESET_CONNECTION when another gateway user's
 // session takes a connection, and Retire for a relay a reload replaced.
+//
+// The Relay is the backend.Database of a MySQL database (database.go): it
+// serves MySQL clients only, and Apply sets the policy source, LOAD DATA
+// LOCAL and routing sessions starting from then on use.
 package myrelay

@@ -67,4 +67,8 @@
 // notifications while waiting for the client. Both are stopped before the
 // session goroutine touches those sockets again. CancelRequests arrive on
 // other goroutines and are serialised with attach and release by a mutex.
+//
+// The Relay is the backend.Database of a PostgreSQL database
+// (database.go): it serves PostgreSQL clients only, and Apply sets the
+// policy source and routing sessions starting from then on use.
 package pgrelay

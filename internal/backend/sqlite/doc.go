@@ -41,4 +41,9 @@
 //
 // PostgreSQL's $n placeholders are rewritten to SQLite's ?n so that
 // parameters bind by number whatever their order in the text.
+//
+// The Engine is the backend.Database of an SQLite database (database.go):
+// it serves both protocols; an embedded file has no servers, pools,
+// breakers or passwords, so those methods do nothing, and Retire closes
+// at once (the engine does not count its sessions).
 package sqlite

@@ -75,8 +75,12 @@ func (e *Engine) Path() string { return e.path }
 // DB exposes the handle (demo seeding, tests).
 func (e *Engine) DB() *sql.DB { return e.db }
 
-// Close closes the database.
-func (e *Engine) Close() error { return e.db.Close() }
+// Close closes the database. Closing twice is harmless.
+func (e *Engine) Close() {
+	if err := e.db.Close(); err != nil {
+		e.log.Warn("closing the database", "error", err.Error())
+	}
+}
 
 // Serve implements pgwire.Handler.
 func (e *Engine) Serve(ctx context.Context, c *pgwire.Conn) error {

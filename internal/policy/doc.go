@@ -10,8 +10,10 @@
 // imports neither.
 //
 // A check runs, in order: input hygiene (size, UTF-8, control bytes),
-// parsing with the dialect's real parser (cached by text, and shared by
-// texts that differ only in simple literals, see shapeKey), the
+// the text's reading from its one analysis (internal/analysis: parsed
+// with the dialect's real parser once per text, shared by texts that
+// differ only in simple literals; the firewall's findings are kept with
+// it in analysis.SlotPolicy, so every path reads a text once), the
 // one-reading check (settings.go: settings that change how the server
 // reads text are pinned, ambiguous text and SQL the parser cannot see are
 // refused), grants of the

@@ -116,38 +116,11 @@ func FuzzPostgres(f *testing.F) {
 	})
 }
 
-func TestCache(t *testing.T) {
-	calls := 0
-	c := NewCache(func(s string) ([]Statement, error) { calls++; return Postgres(s) }, 2)
-	for _, q := range []string{"SELECT 1", "SELECT 1", "SELECT 2", "SELECT 3", "SELECT 1"} {
-		if _, err := c.Parse(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if calls != 4 || c.Len() != 2 {
-		t.Fatalf("parses %d, cached %d; want 4 and 2", calls, c.Len())
-	}
-	if _, err := c.Parse("SELEC"); !errors.Is(err, ErrSyntax) {
-		t.Fatal(err)
-	}
-	if _, err := c.Parse("SELEC"); !errors.Is(err, ErrSyntax) || calls != 5 {
-		t.Fatalf("errors are cached too: %d parses", calls)
-	}
-}
-
 func BenchmarkPostgresParse(b *testing.B) {
 	q := "SELECT c.name, sum(o.total) FROM customers c JOIN orders o ON o.customer_id = c.id WHERE c.country = 'NL' GROUP BY c.name"
 	b.Run("parse", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := Postgres(q); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	c := NewCache(Postgres, 1024)
-	b.Run("cached", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := c.Parse(q); err != nil {
 				b.Fatal(err)
 			}
 		}

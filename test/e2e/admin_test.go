@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -173,9 +174,12 @@ func TestAdminAPI(t *testing.T) {
 		s := g.sessionOf(t, "postgres", "alice")
 		// The relay ends its work on the answer a moment after the client
 		// has it; then the session waits, idle, for the next statement.
-		for wait := time.Now().Add(5 * time.Second); s.State != "idle" && time.Now().Before(wait); s = g.sessionOf(t, "postgres", "alice") {
-			time.Sleep(10 * time.Millisecond)
-		}
+		eventually(t, 5*time.Second, func() error {
+			if s = g.sessionOf(t, "postgres", "alice"); s.State != "idle" {
+				return fmt.Errorf("session %+v, want it idle", s)
+			}
+			return nil
+		})
 		if s.Database != "pgapp" || s.State != "idle" || !strings.HasPrefix(s.ID, "pg-") || s.Client == "" || s.Since.IsZero() {
 			t.Errorf("session %+v", s)
 		}
@@ -196,30 +200,28 @@ func TestAdminAPI(t *testing.T) {
 		// Cancel a running statement.
 		done := make(chan error, 1)
 		go func() { _, err := c.Exec(ctx, "SELECT pg_sleep(30)"); done <- err }()
-		deadline := time.Now().Add(5 * time.Second)
-		for cur := g.sessionOf(t, "postgres", "alice"); cur.State != "active" || !strings.Contains(cur.Statement, "pg_sleep"); cur = g.sessionOf(t, "postgres", "alice") {
-			if time.Now().After(deadline) {
-				t.Fatalf("the session never showed as active in pg_sleep: %+v", cur)
+		eventually(t, 5*time.Second, func() error {
+			if cur := g.sessionOf(t, "postgres", "alice"); cur.State != "active" || !strings.Contains(cur.Statement, "pg_sleep") {
+				return fmt.Errorf("the session does not show as active in pg_sleep: %+v", cur)
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return nil
+		})
 		// The statement reaches the server a moment after the session
 		// shows it; a cancel before that finds nothing to cancel, as on
 		// PostgreSQL itself, so it is repeated until the statement ends.
 		var cancelErr error
-	cancelling:
-		for range 20 {
-			time.Sleep(100 * time.Millisecond)
+		eventually(t, 10*time.Second, func() error {
 			var out map[string]string
 			if code := g.adminCall(t, "POST", "/api/v1/sessions/"+s.ID+"/cancel", testAdminToken, &out); code != 200 || out["status"] != "cancelled" {
 				t.Fatalf("cancel: %d %v", code, out)
 			}
 			select {
 			case cancelErr = <-done:
-				break cancelling
-			case <-time.After(400 * time.Millisecond):
+				return nil
+			case <-time.After(100 * time.Millisecond):
+				return errors.New("the statement still runs after the cancel")
 			}
-		}
+		})
 		if sqlstate(cancelErr) != "57014" {
 			t.Fatalf("cancelled statement: %v, want 57014", cancelErr)
 		}
@@ -240,22 +242,16 @@ func TestAdminAPI(t *testing.T) {
 		}
 		// The killed sessions leave the list (a driver that finds its
 		// connection closed opens a new session, with a new id).
-		deadline = time.Now().Add(5 * time.Second)
-		for {
+		eventually(t, 5*time.Second, func() error {
 			var out apiSessions
 			g.adminCall(t, "GET", "/api/v1/sessions", testReadToken, &out)
-			gone := true
 			for _, x := range out.Sessions {
-				gone = gone && x.ID != s.ID && x.ID != ms.ID
+				if x.ID == s.ID || x.ID == ms.ID {
+					return fmt.Errorf("killed sessions still listed: %+v", out.Sessions)
+				}
 			}
-			if gone {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("killed sessions still listed: %+v", out.Sessions)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return nil
+		})
 		var e apiError
 		for _, id := range []string{s.ID, "pg-999999", "xx-1", "my-abc"} {
 			if code := g.adminCall(t, "POST", "/api/v1/sessions/"+id+"/kill", testAdminToken, &e); code != 404 {
@@ -401,14 +397,12 @@ func TestAdminAPI(t *testing.T) {
 			t.Error("break-glass use not logged")
 		}
 		var events []map[string]any
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			events = auditEvents(t, auditPath, "admin")
-			if len(events) > 0 && events[len(events)-1]["break_glass"] == true || time.Now().After(deadline) {
-				break
+		eventually(t, 5*time.Second, func() error {
+			if events = auditEvents(t, auditPath, "admin"); len(events) == 0 || events[len(events)-1]["break_glass"] != true {
+				return fmt.Errorf("no audit record of the break-glass use yet: %v", events)
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return nil
+		})
 		actions := map[string]bool{}
 		for _, e := range events {
 			actions[fmt.Sprint(e["actor"], " ", e["method"], " ", e["path"], " ", e["status"])] = true
@@ -512,13 +506,12 @@ firewall: {mode: learn, allowlist: %s}
 	var got struct {
 		Entries []struct{ User, Database, Fingerprint, Example string }
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(got.Entries) == 0 {
-		if g.adminCall(t, "GET", "/api/v1/firewall/allowlist?user=alice", testReadToken, &got) != 200 || time.Now().After(deadline) {
-			t.Fatalf("allow-list: %+v", got)
+	eventually(t, 5*time.Second, func() error {
+		if code := g.adminCall(t, "GET", "/api/v1/firewall/allowlist?user=alice", testReadToken, &got); code != 200 || len(got.Entries) == 0 {
+			return fmt.Errorf("allow-list: %d %+v", code, got)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	e := got.Entries[0]
 	if e.Database != "lite" || e.Fingerprint == "" || strings.Contains(e.Example, "40") {
 		t.Errorf("entry %+v", e)
@@ -533,14 +526,10 @@ firewall: {mode: learn, allowlist: %s}
 	if code := g.adminCall(t, "DELETE", path, testAdminToken, nil); code != 404 {
 		t.Errorf("second DELETE: %d", code)
 	}
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		data, _ := os.ReadFile(list)
-		if !strings.Contains(string(data), e.Fingerprint) {
-			break
+	eventually(t, 5*time.Second, func() error {
+		if data, _ := os.ReadFile(list); strings.Contains(string(data), e.Fingerprint) {
+			return errors.New("the removed entry is still in the file")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the removed entry is still in the file")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }

@@ -349,20 +349,16 @@ func waitActive(t *testing.T, pattern string, active bool) {
 		t.Fatal(err)
 	}
 	defer admin.Close(context.Background())
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, 10*time.Second, func() error {
 		var n int
 		if err := admin.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()", pattern).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if (n > 0) == active {
-			return
+		if (n > 0) != active {
+			return fmt.Errorf("statement %q active=%v", pattern, n > 0)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("statement %q active=%v after 10 s", pattern, n > 0)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // ADBC's current catalog (a Flight SQL session option kept in a cookie)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +26,47 @@ import (
 
 	"github.com/floe-db/floe/internal/app"
 )
+
+// TestMain skips the whole package under -short: every test here needs
+// the real database servers and starts a gateway.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		fmt.Println("end-to-end tests skipped in -short mode")
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// poll calls f until it returns nil or timeout has passed, pausing
+// between calls with a backoff from 5ms up to 200ms; it returns f's last
+// error when time runs out.
+func poll(timeout time.Duration, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	pause := 5 * time.Millisecond
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still after %v: %w", timeout, err)
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 200*time.Millisecond)
+	}
+}
+
+// eventually waits for a condition: it calls f until f returns nil and
+// fails the test with f's last error if that does not happen within
+// timeout. Use it instead of a fixed sleep wherever a test waits for
+// something to happen.
+func eventually(t testing.TB, timeout time.Duration, f func() error) {
+	t.Helper()
+	if err := poll(timeout, f); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func pgAdminDSN() string {
 	if v := os.Getenv("FLOE_TEST_PG"); v != "" {

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -91,18 +92,14 @@ func TestReloadKeepsClients(t *testing.T) {
 	// New config: bob's password changes, carol is added, the pool grows.
 	g.rewrite(t, strings.Replace(relayConfig(dsn, "transaction", 3, ""), "bob-secret", "bob-new", 1)+"  - name: carol\n    password: carol-secret\n")
 	g.sig <- syscall.SIGHUP
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	eventually(t, 5*time.Second, func() error {
 		cc, err := pgx.Connect(ctx, g.dsn("carol", "carol-secret", "app"))
-		if err == nil {
-			cc.Close(ctx)
-			break
+		if err != nil {
+			return fmt.Errorf("reload not applied: %w", err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reload not applied: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		cc.Close(ctx)
+		return nil
+	})
 	// The open transaction survived the reload.
 	if _, err := tx.Exec(ctx, "insert into r values (1)"); err != nil {
 		t.Fatal(err)
@@ -116,13 +113,15 @@ func TestReloadKeepsClients(t *testing.T) {
 	// A broken config is rejected and the running one stays.
 	g.rewrite(t, "databases: [{name: app, kind: nope}]\n")
 	g.sig <- syscall.SIGHUP
-	time.Sleep(200 * time.Millisecond)
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(g.log.String(), "reload failed") {
+			return errors.New("no log line for the failed reload")
+		}
+		return nil
+	})
 	c3 := g.connect(t, "carol", "carol-secret", "app")
 	if err := c3.QueryRow(ctx, "select count(*) from r").Scan(new(int)); err != nil {
 		t.Fatal(err)
-	}
-	if !strings.Contains(g.log.String(), "reload failed") {
-		t.Fatal("no log line for the failed reload")
 	}
 }
 
@@ -146,11 +145,13 @@ func TestGracefulShutdown(t *testing.T) {
 	resp.Body.Close()
 	g.sig <- syscall.SIGTERM
 
-	time.Sleep(200 * time.Millisecond)
-	// The idle client was told to go; the one in a transaction may finish it.
-	if err := idle.QueryRow(ctx, "select 1").Scan(new(int)); err == nil {
-		t.Fatal("idle client still served after SIGTERM")
-	}
+	// The idle client is told to go; the one in a transaction may finish it.
+	eventually(t, 5*time.Second, func() error {
+		if err := idle.QueryRow(ctx, "select 1").Scan(new(int)); err == nil {
+			return errors.New("idle client still served after SIGTERM")
+		}
+		return nil
+	})
 	if _, err := tx.Exec(ctx, "insert into s values (1)"); err != nil {
 		t.Fatalf("transaction cut short: %v", err)
 	}
@@ -218,16 +219,21 @@ func TestAdminEndpoints(t *testing.T) {
 		}
 	}
 	c.Close(context.Background())
-	time.Sleep(100 * time.Millisecond)
-	for _, metric := range []string{"floe_pool_connections", "floe_query_duration_seconds_bucket", "floe_client_connections_total",
-		`floe_bytes_total{database="app",direction="server_to_client"}`, `floe_client_connections{protocol="postgres",state="authenticated"}`} {
-		resp, _ := http.Get("http://" + g.admin + "/metrics")
+	eventually(t, 5*time.Second, func() error {
+		resp, err := http.Get("http://" + g.admin + "/metrics")
+		if err != nil {
+			return err
+		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(body), metric) {
-			t.Fatalf("metric %s missing", metric)
+		for _, metric := range []string{"floe_pool_connections", "floe_query_duration_seconds_bucket", "floe_client_connections_total",
+			`floe_bytes_total{database="app",direction="server_to_client"}`, `floe_client_connections{protocol="postgres",state="authenticated"}`} {
+			if !strings.Contains(string(body), metric) {
+				return fmt.Errorf("metric %s missing", metric)
+			}
 		}
-	}
+		return nil
+	})
 }
 
 // With reload.watch, writing the file is enough: a user added to it can
@@ -245,13 +251,12 @@ func TestReloadOnFileChange(t *testing.T) {
 	g.rewrite(t, users+"  - {name: carol, password: carol-secret}\nreload: {watch: true}\n")
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 10s", what)
+		eventually(t, 10*time.Second, func() error {
+			if !ok() {
+				return errors.New(what + ": not yet")
 			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	waitFor("the added user logs in", func() bool {
 		c, err := pgx.Connect(ctx, g.dsn("carol", "carol-secret", "app"))

@@ -54,18 +54,14 @@ func TestLimits(t *testing.T) {
 		}
 		b.Close(ctx)
 		// The slot is free again once the connection has gone.
-		deadline := time.Now().Add(5 * time.Second)
-		for {
+		eventually(t, 5*time.Second, func() error {
 			c, err := pgx.Connect(ctx, g.dsn("alice", "alice-secret", "app"))
-			if err == nil {
-				c.Close(ctx)
-				break
+			if err != nil {
+				return fmt.Errorf("slot not given back: %w", err)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("slot not given back: %v", err)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			c.Close(ctx)
+			return nil
+		})
 		_ = a
 	})
 
@@ -119,21 +115,22 @@ func TestLimits(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer direct.Close(ctx)
-		for n := 0; n == 0; time.Sleep(10 * time.Millisecond) {
+		eventually(t, 10*time.Second, func() error {
+			var n int
 			if err := direct.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(1.5)%' AND state = 'active'").Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-		}
-		deadline := time.Now().Add(time.Second)
-		for time.Now().Before(deadline) {
-			if _, err = other.Exec(ctx, "SELECT 1"); sqlstate(err) == "53400" {
-				break
+			if n == 0 {
+				return fmt.Errorf("the slow statement is not running on the server")
 			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if sqlstate(err) != "53400" {
-			t.Fatalf("second concurrent statement: %v, want 53400", err)
-		}
+			return nil
+		})
+		eventually(t, time.Second, func() error {
+			if _, err := other.Exec(ctx, "SELECT 1"); sqlstate(err) != "53400" {
+				return fmt.Errorf("second concurrent statement: %v, want 53400", err)
+			}
+			return nil
+		})
 		wg.Wait()
 		if _, err := other.Exec(ctx, "SELECT 1"); err != nil {
 			t.Fatalf("after the slow one: %v", err)

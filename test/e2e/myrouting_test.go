@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -186,15 +187,25 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
+	eventually(t, 10*time.Second, func() error {
+		if ok.Load() == 0 {
+			return errors.New("no read of the load has succeeded yet")
+		}
+		return nil
+	})
 	cl.Replicas[0].Kill()
 	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "down"})
 	before := ok.Load()
-	time.Sleep(300 * time.Millisecond)
+	err = poll(10*time.Second, func() error {
+		if ok.Load() == before {
+			return errors.New("no reads succeeded after the replica went down")
+		}
+		return nil
+	})
 	close(stop)
 	wg.Wait()
-	if ok.Load() == before {
-		t.Fatal("no reads succeeded after the replica went down")
+	if err != nil {
+		t.Fatal(err)
 	}
 	if f := failed.Load(); f > 4 {
 		t.Errorf("%d reads failed when the replica died (4 clients), want at most one per client", f)
@@ -212,12 +223,12 @@ func TestMySQLReadWriteSplit(t *testing.T) {
 	cl.Replicas[0].Start()
 	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "up/replica"})
 	back := time.Now()
-	for serverID(t, db, "SELECT @@server_id") != replica {
-		if time.Since(back) > 15*time.Second {
-			t.Fatalf("reads did not return to the replica after it came back: %+v", g.backends(t))
+	eventually(t, 15*time.Second, func() error {
+		if serverID(t, db, "SELECT @@server_id") != replica {
+			return fmt.Errorf("reads did not return to the replica after it came back: %+v", g.backends(t))
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	t.Logf("reads back on the replica %v after its checks passed", time.Since(back).Round(time.Millisecond))
 }
 
@@ -248,10 +259,10 @@ func TestMySQLFailoverToPromotedReplica(t *testing.T) {
 	}
 	cl.Replicas[0].Promote()
 	var errs int
-	for {
-		_, err = db.ExecContext(ctx, "INSERT INTO t VALUES (3, 'after promotion')")
+	eventually(t, 30*time.Second, func() error {
+		_, err := db.ExecContext(ctx, "INSERT INTO t VALUES (3, 'after promotion')")
 		if err == nil {
-			break
+			return nil
 		}
 		errs++
 		// 1429 until the checks see the promotion; 1290 (read-only) if a
@@ -259,12 +270,9 @@ func TestMySQLFailoverToPromotedReplica(t *testing.T) {
 		if myErrno(err) != 1429 && myErrno(err) != 1290 {
 			t.Fatalf("write during failover: %v", err)
 		}
-		if time.Since(killed) > 30*time.Second {
-			t.Fatalf("writes did not resume: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Logf("failover: first write on the promoted replica %v after the primary was killed (%d refused writes while polling every 20ms)", time.Since(killed).Round(time.Millisecond), errs)
+		return fmt.Errorf("writes did not resume: %w", err)
+	})
+	t.Logf("failover: first write on the promoted replica %v after the primary was killed (%d refused writes while polling)", time.Since(killed).Round(time.Millisecond), errs)
 	g.waitBackends(t, map[string]string{"primary": "down", "replica1": "up/primary"})
 	rows, err := db.QueryContext(ctx, "SELECT note FROM t ORDER BY id")
 	if err != nil {

@@ -452,7 +452,7 @@ func TestMySQLSessionIsolation(t *testing.T) {
 // TestMySQLKillQuery cancels a running query from another connection
 // with the id CONNECTION_ID() gives.
 func TestMySQLKillQuery(t *testing.T) {
-	dsn, _ := myTestDB(t)
+	dsn, direct := myTestDB(t)
 	g := start(t, myRelayConfig(dsn, "transaction", 4))
 	ctx := context.Background()
 	db := g.mydb(t, "alice", "alice-secret", "shop", nil)
@@ -471,7 +471,17 @@ func TestMySQLKillQuery(t *testing.T) {
 		var x int
 		done <- c.QueryRowContext(ctx, "SELECT SLEEP(30)").Scan(&x)
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// Wait until the statement runs on the server.
+	eventually(t, 10*time.Second, func() error {
+		var n int
+		if err := direct.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE 'SELECT SLEEP(30)%'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return errors.New("SELECT SLEEP(30) is not running on the server")
+		}
+		return nil
+	})
 	other := g.mydb(t, "alice", "alice-secret", "shop", nil)
 	if _, err := other.Exec(fmt.Sprintf("KILL QUERY %d", id)); err != nil {
 		t.Fatal(err)
@@ -505,13 +515,12 @@ func TestMySQLKillQuery(t *testing.T) {
 	}
 	// As on MySQL, the killed session notices at its next read; poll
 	// briefly rather than race it.
-	deadline := time.Now().Add(5 * time.Second)
-	for c.PingContext(ctx) == nil {
-		if time.Now().After(deadline) {
-			t.Fatal("killed session still answers")
+	eventually(t, 5*time.Second, func() error {
+		if c.PingContext(ctx) == nil {
+			return errors.New("killed session still answers")
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestMySQLAuth covers wrong passwords, unknown users and databases, and
@@ -872,13 +881,12 @@ func TestMySQLReloadAndDrain(t *testing.T) {
 	}
 	g.rewrite(t, strings.Replace(myRelayConfig(dsn, "transaction", 3), "bob-secret", "bob-new", 1))
 	g.sig <- syscall.SIGHUP
-	deadline := time.Now().Add(5 * time.Second)
-	for g.mydb(t, "bob", "bob-new", "shop", nil).Ping() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("reload not applied")
+	eventually(t, 5*time.Second, func() error {
+		if err := g.mydb(t, "bob", "bob-new", "shop", nil).Ping(); err != nil {
+			return fmt.Errorf("reload not applied: %w", err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if _, err := tx.Exec("INSERT INTO d VALUES (2)"); err != nil {
 		t.Fatalf("transaction lost in the reload: %v", err)
 	}
@@ -891,10 +899,12 @@ func TestMySQLReloadAndDrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.sig <- syscall.SIGTERM
-	time.Sleep(200 * time.Millisecond)
-	if err := ic.QueryRowContext(ctx, "SELECT 1").Scan(new(int)); err == nil {
-		t.Fatal("idle session still served after SIGTERM")
-	}
+	eventually(t, 5*time.Second, func() error {
+		if err := ic.QueryRowContext(ctx, "SELECT 1").Scan(new(int)); err == nil {
+			return errors.New("idle session still served after SIGTERM")
+		}
+		return nil
+	})
 	if _, err := tx.Exec("INSERT INTO d VALUES (3)"); err != nil {
 		t.Fatalf("transaction cut short by the drain: %v", err)
 	}
@@ -930,13 +940,12 @@ func TestMySQLMaxConnections(t *testing.T) {
 	}
 	c.Close()
 	db.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	for g.mydb(t, "alice", "alice-secret", "local", nil).Ping() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("slot not freed after the first client left")
+	eventually(t, 5*time.Second, func() error {
+		if err := g.mydb(t, "alice", "alice-secret", "local", nil).Ping(); err != nil {
+			return fmt.Errorf("slot not freed after the first client left: %w", err)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // TestMySQLCursorFetch opens a read-only cursor with COM_STMT_EXECUTE and

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -58,20 +59,14 @@ audit: {file: %s}
 				t.Errorf("%s: %s %s = %d, want %d", tc.name, tc.method, tc.path, code, tc.want)
 			}
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			found := false
+		eventually(t, 5*time.Second, func() error {
 			for _, e := range auditEvents(t, auditPath, "admin") {
-				found = found || e["actor"] == "oidc:ann" && e["path"] == "/api/v1/drain" && e["status"] == float64(200)
+				if e["actor"] == "oidc:ann" && e["path"] == "/api/v1/drain" && e["status"] == float64(200) {
+					return nil
+				}
 			}
-			if found {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the OIDC caller's drain is not in the audit log")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			return errors.New("the OIDC caller's drain is not in the audit log")
+		})
 	})
 
 	t.Run("data API", func(t *testing.T) {

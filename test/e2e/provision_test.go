@@ -321,20 +321,16 @@ roles:
 	// The clerk's identity goes: its login is retired on reload.
 	g.rewrite(t, conf(false))
 	g.sig <- syscall.SIGHUP
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, 10*time.Second, func() error {
 		var canLogin bool
 		if err := admin.QueryRow(ctx, "select rolcanlogin from pg_roles where rolname = $1", cl).Scan(&canLogin); err != nil {
 			t.Fatal(err)
 		}
-		if !canLogin {
-			break
+		if canLogin {
+			return errors.New("the retired login can still log in")
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the retired login can still log in")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	var has bool
 	if err := admin.QueryRow(ctx, "select has_table_privilege($1, 'orders', 'INSERT')", cl).Scan(&has); err != nil || has {
 		t.Fatalf("retired login keeps INSERT on orders: %v %v", has, err)

@@ -176,8 +176,8 @@ func TestRelayCancel(t *testing.T) {
 	}
 	// A CancelRequest through pgconn, the connection stays usable.
 	pc := c2.PgConn()
-	rr := pc.Exec(context.Background(), "select pg_sleep(20)")
-	time.Sleep(200 * time.Millisecond)
+	rr := pc.Exec(context.Background(), "select pg_sleep(20) /* floe-cancel-request-test */")
+	waitActive(t, "%floe-cancel-request-test%", true)
 	if err := pc.CancelRequest(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +404,16 @@ func TestRelaySessionIsolation(t *testing.T) {
 					t.Fatal("another client got a backend while the state holder was pinned")
 				}
 				a.Close(ctx)
-				time.Sleep(100 * time.Millisecond)
+				// The backend is released once a's session has ended.
+				eventually(t, 5*time.Second, func() error {
+					c, err := pgx.Connect(ctx, g.dsn("bob", "bob-secret", "app", "default_query_exec_mode=simple_protocol"))
+					if err != nil {
+						return err
+					}
+					defer c.Close(ctx)
+					_, err = c.Exec(ctx, "select 1")
+					return err
+				})
 			}
 			b, err := pgx.Connect(ctx, g.dsn("bob", "bob-secret", "app", "default_query_exec_mode=simple_protocol"))
 			if err != nil {
@@ -464,30 +473,10 @@ func TestRelayDisconnectMidQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { _, _ = c.Exec(ctx, "select pg_sleep(60) /* floe-disconnect-test */") }()
-	time.Sleep(300 * time.Millisecond)
-	// Cut the client's socket without a Terminate.
+	waitActive(t, "%floe-disconnect-test%", true)
+	// Cut the client's socket without a Terminate: the backend query ends.
 	_ = c.PgConn().Conn().Close()
-
-	admin, err := pgx.Connect(ctx, pgAdminDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var running int
-		err := admin.QueryRow(ctx, "select count(*) from pg_stat_activity where query like '%floe-disconnect-test%' and state = 'active' and pid <> pg_backend_pid()").Scan(&running)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if running == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("backend query still running after the client went away")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitActive(t, "%floe-disconnect-test%", false)
 	// The single pooled connection is usable by the next client.
 	c2 := g.connect(t, "bob", "bob-secret", "app")
 	var one int
@@ -570,10 +559,25 @@ func TestRelayBackendKilled(t *testing.T) {
 		}
 		return n
 	}
+	var killedAt time.Time
+	if err := admin.QueryRow(ctx, "select clock_timestamp()").Scan(&killedAt); err != nil {
+		t.Fatal(err)
+	}
 	if n := kill(""); n == 0 {
 		t.Fatal("no pooled backend to terminate")
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Wait until the terminated backends have exited (connections opened
+	// since, by health checks say, do not count).
+	eventually(t, 10*time.Second, func() error {
+		var n int
+		if err := admin.QueryRow(ctx, "select count(*) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and backend_start <= $2", dbname, killedAt).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return fmt.Errorf("%d terminated backends still there", n)
+		}
+		return nil
+	})
 	for _, x := range []*pgx.Conn{c, other} {
 		if err := x.QueryRow(ctx, "select 1").Scan(new(int)); err != nil {
 			t.Fatalf("query after idle backends were terminated: %v", err)
@@ -582,7 +586,7 @@ func TestRelayBackendKilled(t *testing.T) {
 	// Mid-query.
 	errc := make(chan error, 1)
 	go func() { _, err := c.Exec(ctx, "select pg_sleep(30) /* floe-kill-test */"); errc <- err }()
-	time.Sleep(300 * time.Millisecond)
+	waitActive(t, "%floe-kill-test%", true)
 	if n := kill("and query like '%floe-kill-test%'"); n != 1 {
 		t.Fatalf("terminated %d backends", n)
 	}

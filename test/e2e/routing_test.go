@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,8 +37,7 @@ func (g *gateway) backends(t *testing.T) []backendStatus {
 // "down") holds, for up to 10 s.
 func (g *gateway) waitBackends(t *testing.T, want map[string]string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, 10*time.Second, func() error {
 		got := map[string]string{}
 		for _, b := range g.backends(t) {
 			got[b.Name] = "down"
@@ -44,35 +45,29 @@ func (g *gateway) waitBackends(t *testing.T, want map[string]string) {
 				got[b.Name] = "up/" + b.Role
 			}
 		}
-		if fmt.Sprint(got) == fmt.Sprint(want) {
-			return
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("backends %v, want %v", got, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("backends %v, want %v", got, want)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // waitHealthy waits up to 10 s until exactly n backends are healthy.
 func (g *gateway) waitHealthy(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	eventually(t, 10*time.Second, func() error {
 		up := 0
-		for _, b := range g.backends(t) {
+		bs := g.backends(t)
+		for _, b := range bs {
 			if b.Healthy {
 				up++
 			}
 		}
-		if up == n {
-			return
+		if up != n {
+			return fmt.Errorf("%d backends up, want %d: %+v", up, n, bs)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d backends up, want %d: %+v", up, n, g.backends(t))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // clusterGateway starts a PostgreSQL primary with one streaming replica
@@ -218,21 +213,18 @@ func TestFailoverToPromotedReplica(t *testing.T) {
 	}
 	cl.Replicas[0].Promote()
 	var errs int
-	for {
-		_, err = c.Exec(ctx, "INSERT INTO t VALUES (3, 'after promotion')")
+	eventually(t, 30*time.Second, func() error {
+		_, err := c.Exec(ctx, "INSERT INTO t VALUES (3, 'after promotion')")
 		if err == nil {
-			break
+			return nil
 		}
 		errs++
 		if sqlstate(err) != "08006" && sqlstate(err) != "25006" {
 			t.Fatalf("write during failover: %v", err)
 		}
-		if time.Since(killed) > 30*time.Second {
-			t.Fatalf("writes did not resume: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Logf("failover: first write on the promoted replica %v after the primary was killed (%d refused writes while polling every 20ms)", time.Since(killed).Round(time.Millisecond), errs)
+		return fmt.Errorf("writes did not resume: %w", err)
+	})
+	t.Logf("failover: first write on the promoted replica %v after the primary was killed (%d refused writes while polling)", time.Since(killed).Round(time.Millisecond), errs)
 	var notes []string
 	rows, err := c.Query(ctx, "SELECT note FROM t ORDER BY id")
 	if err != nil {
@@ -322,6 +314,7 @@ func TestReadWriteSplit(t *testing.T) {
 	stop := make(chan struct{})
 	errs := make(chan error, 10000)
 	done := make(chan int, clients)
+	var attempts atomic.Int64
 	for i := 0; i < clients; i++ {
 		pc := g.connect(t, "alice", "alice-secret", "app")
 		go func() {
@@ -342,13 +335,24 @@ func TestReadWriteSplit(t *testing.T) {
 					}
 				}
 				n++
+				attempts.Add(1)
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Kill the replica once the load runs, and let the load go on a
+	// little after the checks have seen it down.
+	loadRuns := func(after int64) func() error {
+		return func() error {
+			if attempts.Load() <= after {
+				return errors.New("the load has made no reads yet")
+			}
+			return nil
+		}
+	}
+	eventually(t, 10*time.Second, loadRuns(0))
 	cl.Replicas[0].Kill()
 	g.waitBackends(t, map[string]string{"primary": "up/primary", "replica1": "down"})
-	time.Sleep(300 * time.Millisecond)
+	eventually(t, 10*time.Second, loadRuns(attempts.Load()+clients))
 	close(stop)
 	total := 0
 	for i := 0; i < clients; i++ {
@@ -414,7 +418,7 @@ func TestReadYourWritesByReplayedLSN(t *testing.T) {
 		}
 		wrote := time.Now()
 		reads := 0
-		for {
+		eventually(t, 15*time.Second, func() error {
 			var onReplica bool
 			var note *string
 			if err := c.QueryRow(ctx, "SELECT pg_is_in_recovery(), (SELECT note FROM t WHERE id = $1)", i).Scan(&onReplica, &note); err != nil {
@@ -424,14 +428,11 @@ func TestReadYourWritesByReplayedLSN(t *testing.T) {
 			if note == nil {
 				t.Fatalf("write %d: a read (on the replica: %v) missed the session's own row", i, onReplica)
 			}
-			if onReplica {
-				t.Logf("write %d: reads back on the replica %v after the write (%d reads on the primary first)", i, time.Since(wrote).Round(time.Millisecond), reads-1)
-				break
+			if !onReplica {
+				return fmt.Errorf("write %d: reads stay on the primary %v after the write although the replica replays continuously (window 60s)", i, time.Since(wrote).Round(time.Millisecond))
 			}
-			if time.Since(wrote) > 15*time.Second {
-				t.Fatalf("write %d: reads stayed on the primary for %v although the replica replays continuously (window 60s)", i, time.Since(wrote))
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			t.Logf("write %d: reads back on the replica %v after the write (%d reads on the primary first)", i, time.Since(wrote).Round(time.Millisecond), reads-1)
+			return nil
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -101,13 +102,12 @@ users:
 			case "vault":
 				vault.Put("db/shop", map[string]string{"password": "pw-two"})
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for !strings.Contains(g.log.String(), "backend credentials changed") {
-				if time.Now().After(deadline) {
-					t.Fatal("the rotated secret was not applied")
+			eventually(t, 10*time.Second, func() error {
+				if !strings.Contains(g.log.String(), "backend credentials changed") {
+					return errors.New("the rotated secret was not applied")
 				}
-				time.Sleep(20 * time.Millisecond)
-			}
+				return nil
+			})
 			rows, err := admin.Query(fmt.Sprintf("SELECT id FROM information_schema.processlist WHERE user = '%s'", user))
 			if err != nil {
 				t.Fatal(err)

@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -36,19 +38,23 @@ roles: [{name: r, grants: [{database: lite, tables: ["*"], actions: [select]}]}]
 	// A reload that keeps bob's password keeps his token.
 	g.rewrite(t, conf("bob-first")+"# touched\n")
 	g.sig <- syscall.SIGHUP
-	time.Sleep(300 * time.Millisecond)
+	eventually(t, 5*time.Second, func() error {
+		if !strings.Contains(g.log.String(), `"configuration reloaded"`) {
+			return errors.New("the reload has not been applied")
+		}
+		return nil
+	})
 	if s := query(); s != 200 {
 		t.Fatalf("token after a reload that kept the password: %d", s)
 	}
 	g.rewrite(t, conf("bob-second"))
 	g.sig <- syscall.SIGHUP
-	deadline := time.Now().Add(5 * time.Second)
-	for g.post(t, "bob", "bob-second", "/v1/query?format=csv", queryBody("lite", "SELECT n FROM t")).status != 200 {
-		if time.Now().After(deadline) {
-			t.Fatal("the new password was not taken")
+	eventually(t, 5*time.Second, func() error {
+		if s := g.post(t, "bob", "bob-second", "/v1/query?format=csv", queryBody("lite", "SELECT n FROM t")).status; s != 200 {
+			return fmt.Errorf("the new password was not taken: %d", s)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	if s := query(); s != 401 {
 		t.Fatalf("token issued before the password changed: %d, want 401", s)
 	}

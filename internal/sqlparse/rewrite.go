@@ -302,7 +302,7 @@ func RewriteMySQL(sql, defSchema string, filters []RowFilter) (string, bool, err
 		if i > 0 {
 			sb.WriteString("; ")
 		}
-		if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
+		if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags|format.RestoreStringWithoutDefaultCharset, &sb)); err != nil {
 			return "", false, err
 		}
 	}

@@ -51,6 +51,11 @@ func TestRewriteMySQL(t *testing.T) {
 		{"SELECT * FROM other.orders", ""},
 		// A filter that reads its own table is not applied to itself again.
 		{"SELECT * FROM t", "SELECT * FROM `t` WHERE (`t`.`id` IN (SELECT `id` FROM `t`))"},
+		// Strings keep the form the client wrote: no charset introducer
+		// is added (SQLite behind the MySQL front end reads the text too),
+		// one the client wrote stays.
+		{"SELECT * FROM orders WHERE region = 'eu'", "SELECT * FROM `orders` WHERE (`orders`.`tenant_id`=7) AND (`region`='eu')"},
+		{"SELECT * FROM orders WHERE region = _latin1'eu'", "SELECT * FROM `orders` WHERE (`orders`.`tenant_id`=7) AND (`region`=_LATIN1'eu')"},
 	} {
 		checkRewrite(t, RewriteMySQL, "shop", filters, tt.in, tt.want)
 	}

@@ -178,8 +178,9 @@ func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, 
 	return st, nil
 }
 
-// Refused counts a statement refused before it ran (its denial, when
-// given, is already recorded by the policy).
+// Refused counts a statement refused before it ran: by the policy (its
+// denial, when given, is already recorded there) or by the database at
+// prepare time (a PostgreSQL Parse it rejected).
 func (s *Session) Refused(*policy.Denial) {
 	if s.failed != nil {
 		s.failed.Inc()

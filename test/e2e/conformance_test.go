@@ -55,21 +55,7 @@ type confPath interface {
 // knownDivergent lists the (path, scenario) pairs that do not conform
 // yet, each with the reason. Their scenarios still run: a listed pair
 // that conforms fails the test, so the list only shrinks.
-var knownDivergent = map[[2]string]string{
-	{"mysql-relay", "rate-limit"}:   "limits are taken before the policy check, so a denied statement spends a rate token",
-	{"sqlite-mysql", "rate-limit"}:  "limits are taken before the policy check, so a denied statement spends a rate token",
-	{"mysql-relay", "audit"}:        "limits are taken before the policy check, so a denied statement also gets a result record (error 1142, 1148)",
-	{"sqlite-pg", "audit"}:          "result records of SQLite sessions carry rows 0",
-	{"sqlite-mysql", "audit"}:       "result records of SQLite sessions carry rows 0, and a denied statement also gets a result record",
-	{"sqlite-pg", "query-stats"}:    "/api/v1/queries counts no rows for SQLite statements",
-	{"sqlite-mysql", "query-stats"}: "/api/v1/queries counts no rows for SQLite statements",
-	{"http", "query-stats"}:         "statements of the data API are not kept in /api/v1/queries",
-	{"flightsql", "query-stats"}:    "statements of the data API are not kept in /api/v1/queries",
-	{"pg-relay", "metrics"}:         "floe_queries_total counts extended-protocol round trips, so pgx's describe and execute of one statement count twice",
-	{"mysql-relay", "metrics"}:      "a statement the policy refuses is not counted in floe_queries_total",
-	{"sqlite-pg", "metrics"}:        "statements refused or failing at Parse are not counted in floe_queries_total",
-	{"sqlite-mysql", "row-filter"}:  "the MySQL-dialect rewrite that adds the row filter writes string literals with a charset introducer (_UTF8MB4'eu'), which SQLite cannot parse (1064)",
-}
+var knownDivergent = map[[2]string]string{}
 
 // confPassword is every conformance user's password.
 const confPassword = "conf-secret"

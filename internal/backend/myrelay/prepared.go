@@ -120,6 +120,9 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 		return s.lost(err)
 	}
 	if first[0] == mysqlwire.HeaderErr {
+		// Refused by the server before anything ran: a failed statement
+		// all the same.
+		s.sess.Refused(nil)
 		s.toClient(first)
 		return nil
 	}

@@ -66,6 +66,11 @@ func (s *session) exchange(ctx context.Context) error {
 				s.toClient(head.replace)
 			} else {
 				s.st.Fail(m.Code)
+				if s.st == nil && k == opParse && !head.swallow {
+					// The server refused the client's Parse before any
+					// statement ran: a failed statement all the same.
+					s.sess.Refused(nil)
+				}
 				s.toClient(msg)
 			}
 			switch k {

@@ -722,6 +722,9 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		}
 		return ds.Close()
 	}); err != nil {
+		// Refused by the database before anything ran: a failed statement
+		// all the same.
+		s.ps.Refused(nil)
 		return err
 	}
 	ms := &myStmt{text: q, st: *st, params: n}

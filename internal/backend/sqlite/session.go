@@ -691,6 +691,9 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 		// Let SQLite check the syntax now, as PostgreSQL does at Parse.
 		st, err := s.conn.PrepareContext(ctx, p.st.sql)
 		if err != nil {
+			// Refused by the database before anything ran: a failed
+			// statement all the same.
+			s.ps.Refused(nil)
 			return translate(err)
 		}
 		_ = st.Close()

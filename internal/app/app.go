@@ -26,6 +26,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
+	"github.com/floe-db/floe/internal/backend/sqlite/sqlitedb"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/flightsql"
@@ -480,7 +481,10 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
 		st.handlers[db.Name], st.myHandlers[db.Name] = handlersOf(db.Name, d)
-		e, _ := d.(*sqlite.Engine)
+		var e *sqlite.Engine
+		if sd, ok := d.(*sqlitedb.Database); ok {
+			e = sd.Engine()
+		}
 		so, err := a.sourceFor(db, e, dataServers(d))
 		if err != nil {
 			return fail(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/floe-db/floe/internal/backend/myrelay"
 	"github.com/floe-db/floe/internal/backend/pgrelay"
 	"github.com/floe-db/floe/internal/backend/sqlite"
+	"github.com/floe-db/floe/internal/backend/sqlite/sqlitedb"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
@@ -31,17 +32,17 @@ func (a *App) openDatabase(ctx context.Context, cfg *config.Config, db config.Da
 		}
 		return r, nil
 	case config.KindSQLite:
-		e, err := sqlite.Open(ctx, db.Name, db.Path, a.log.With("component", "sqlite"), a.metrics)
+		d, err := sqlitedb.Open(ctx, db.Name, db.Path, a.log.With("component", "sqlite"), a.metrics)
 		if err != nil {
 			return nil, err
 		}
 		if cfg.Demo {
-			if err := sqlite.SeedDemo(ctx, e.DB()); err != nil {
-				e.Close()
+			if err := sqlite.SeedDemo(ctx, d.Engine().DB()); err != nil {
+				d.Close()
 				return nil, fmt.Errorf("demo database: %w", err)
 			}
 		}
-		return e, nil
+		return d, nil
 	}
 	return nil, fmt.Errorf("database %s: no backend for kind %q", db.Name, db.Kind)
 }

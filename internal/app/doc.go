@@ -3,7 +3,7 @@
 // Run loads the configuration (or the demo configuration), builds the
 // user store and one backend.Database per logical database (a
 // pgrelay.Relay for PostgreSQL, a myrelay.Relay for MySQL, a
-// sqlite.Engine for SQLite: openDatabase in databases.go is the one
+// sqlitedb.Database for SQLite: openDatabase in databases.go is the one
 // place that knows which kind is served by which package), starts the
 // listeners and then waits for signals: SIGHUP reloads, SIGTERM and
 // SIGINT drain and shut down. The app keeps one map from database name

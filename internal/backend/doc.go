@@ -3,8 +3,9 @@
 // every protocol and that a reload reconciles with the new configuration.
 //
 // Three packages implement it: pgrelay (PostgreSQL servers, relayed),
-// myrelay (MySQL and MariaDB servers, relayed) and sqlite (an embedded
-// database file, run by the engine). Package app keeps one map from
+// myrelay (MySQL and MariaDB servers, relayed) and sqlite/sqlitedb (an
+// embedded database file, run by the engine in package sqlite behind its
+// front ends pgfront and myfront). Package app keeps one map from
 // database name to Database; it opens a Database per kind in one factory
 // and otherwise deals only in this interface.
 //

@@ -1,49 +1,46 @@
-// Package sqlite is the engine backend for embedded SQLite databases
-// (modernc.org/sqlite, pure Go): it serves PostgreSQL-protocol sessions
-// (session.go) and MySQL-protocol sessions (mysql.go) by running their
-// statements through database/sql and encoding the rows in the client's
-// format, text or binary, with PostgreSQL type OIDs derived from SQLite's
-// declared column types.
+// Package sqlite is the engine core for embedded SQLite databases
+// (modernc.org/sqlite, pure Go): it opens the database, gives each
+// client session its connection and its session of the statement
+// pipeline, runs statements through database/sql and describes their
+// results in neutral terms. It speaks no protocol: the front ends
+// (pgfront for PostgreSQL clients, myfront for MySQL clients) do the
+// message loops and the encoding, and sqlitedb serves the two as the
+// database's backend.Database. It imports no wire package (a test checks
+// that, and the same of internal/policy).
 //
-// Each client session gets its own *sql.Conn for its whole life, so
-// BEGIN/COMMIT and temporary tables behave as in SQLite. The database is
-// opened in WAL mode with a busy timeout so that sessions can read while
-// one writes. Prepared statements and portals live in the session; a
-// portal executed with a row limit keeps its cursor open between Execute
-// messages (PortalSuspended) until the transaction ends or it is closed.
+// Data flow: a front end's Serve calls Engine.Connect, which takes a
+// *sql.Conn for the session's whole life (so BEGIN/COMMIT and temporary
+// tables behave as in SQLite) and opens a session on the engine's
+// statement pipeline for the front end's dialect (internal/stmt; the
+// Engine holds one per dialect, so each keeps its own analyses). The
+// front end then starts, checks and begins statements on
+// Session.Statements, splits the text into SQLite statements
+// (PGStatements, MyStatements: sqltext.go, kept with the text's analysis
+// in analysis.SlotEngine, so a text seen before is not lexed again; $n
+// placeholders become ?n so that parameters bind by number), and runs
+// each: Session.Query or OpenCursor for a statement that returns rows,
+// the session's connection for the others. Session.Run gives a
+// statement the context that Session.Cancel (a CancelRequest, a KILL
+// QUERY) cancels. The transaction state each protocol shows (PostgreSQL's
+// I/T/E with its aborted transactions, MySQL's in-transaction flag) is
+// kept by its front end from Statement.Tx.
 //
-// Statement lifecycle: each front end's sessions open a session on the
-// engine's statement pipeline for their dialect (internal/stmt; the
-// Engine holds one per dialect, so each keeps its own analyses). A
-// simple query or COM_QUERY is started with Session.Start (decision,
-// then limits, then stages); a Parse or COM_STMT_PREPARE is checked
-// with Session.Check and its Execute or COM_STMT_EXECUTE begun with
-// Session.Begin (each Execute of a suspended portal is a statement of its
-// own). While a statement runs the session reports every row
-// it sends (Statement.Row: result bounds; AddRows: rows returned), the
-// rows a write affected, a new result per statement of a multi-statement
-// text, and ends it with Statement.Finish under its error's SQLSTATE
-// (on the MySQL side the SQLSTATE of the ERR packet, a denial's own, or
-// 57014 for an interrupted statement). Statistics, query counters and
-// the audit's result record are the pipeline's. The split of a text into
-// SQLite statements (sqltext.go) is kept with the text's analysis
-// (analysis.SlotEngine), so a text seen before is not lexed again.
+// The database is opened in WAL mode with a busy timeout so that
+// sessions can read while one writes.
+//
+// Types (types.go): a Cursor settles each result column's Type from
+// SQLite's declared type, else from the first row's value (read ahead
+// and handed out first by Cursor.Next); the front ends map a Type to
+// their protocol's types (a PostgreSQL OID, a MySQL column type) and
+// encode values with AppendText and Convert.
 //
 // Masking (mask.go): SQLite reports the table and column each result
-// column comes from; masked values are replaced before they are encoded
-// for either front end.
+// column comes from; Cursor.Next replaces masked values by their masked
+// text (or NULL) before any front end encodes them, and a masked column
+// is described as text.
 //
-// Errors: SQLite errors become *sqlerr.Error with the SQLSTATE PostgreSQL
-// would report (translate, and Translate for the data APIs); the
+// Errors: SQLError maps SQLite errors to *sqlerr.Error with the SQLSTATE
+// PostgreSQL would report (Translate does it for the data APIs); the
 // PostgreSQL front end sends the SQLSTATE, the MySQL one the number
-// sqlerr's table gives it. The engine code builds no wire errors of its
-// own for them.
-//
-// PostgreSQL's $n placeholders are rewritten to SQLite's ?n so that
-// parameters bind by number whatever their order in the text.
-//
-// The Engine is the backend.Database of an SQLite database (database.go):
-// it serves both protocols; an embedded file has no servers, pools,
-// breakers or passwords, so those methods do nothing, and Retire closes
-// at once (the engine does not count its sessions).
+// sqlerr's table gives it. The engine builds no wire errors.
 package sqlite

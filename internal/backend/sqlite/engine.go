@@ -19,7 +19,6 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
-	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
 // Engine serves one SQLite database file.
@@ -69,6 +68,12 @@ func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.M
 	return e, nil
 }
 
+// Name returns the database's name.
+func (e *Engine) Name() string { return e.name }
+
+// Version returns SQLite's version.
+func (e *Engine) Version() string { return e.version }
+
 // Path returns the database file.
 func (e *Engine) Path() string { return e.path }
 
@@ -82,45 +87,10 @@ func (e *Engine) Close() {
 	}
 }
 
-// Serve implements pgwire.Handler.
-func (e *Engine) Serve(ctx context.Context, c *pgwire.Conn) error {
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return pgwire.Fatalf(pgwire.CodeConnectionFailure, "could not open database %q", e.name)
-	}
-	defer conn.Close()
-	ps := e.pg.Open(policy.Request{
-		User: c.User.Name, Roles: c.User.Roles, Client: policy.HostOf(c.RemoteAddr),
-		Protocol: "postgres", Session: c.ProcessID(), DefaultSchema: "main",
-	})
-	s := &session{
-		e: e, c: c, conn: conn, txStatus: 'I', ps: ps, gate: ps.Gate(),
-		stmts:   map[string]*prepared{},
-		portals: map[string]*portal{},
-		params: map[string]string{
-			"server_version": "15.0 (Floe SQLite " + e.version + ")", "server_encoding": "UTF8",
-			"client_encoding": "UTF8", "DateStyle": "ISO, MDY", "integer_datetimes": "on",
-			"standard_conforming_strings": "on", "TimeZone": "UTC", "IntervalStyle": "postgres",
-			"is_superuser": "off", "session_authorization": c.User.Name,
-			"application_name": c.Params["application_name"],
-		},
-	}
-	if enc := c.Params["client_encoding"]; enc != "" && !strings.EqualFold(enc, "UTF8") && !strings.EqualFold(enc, "UTF-8") && !strings.EqualFold(enc, "unicode") {
-		return pgwire.Fatalf(sqlerr.InvalidParameterValue, "client_encoding %q is not supported: SQLite databases speak UTF8", enc)
-	}
-	defer s.closeAll()
-	c.SetCanceller(func() { s.cancel() })
-	defer c.SetCanceller(nil)
-	if err := c.Ready(s.params); err != nil {
-		return err
-	}
-	return s.loop(ctx)
-}
-
-// translate maps a SQLite error to a *sqlerr.Error with the SQLSTATE
+// SQLError maps a SQLite error to a *sqlerr.Error with the SQLSTATE
 // PostgreSQL would report (each protocol's front end encodes it); errors
 // that already carry a SQLSTATE are returned as they are.
-func translate(err error) error {
+func SQLError(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -191,10 +161,16 @@ func Translate(err error) (e *sqlerr.Error, ok bool) {
 	if _, isSQLite := errors.AsType[*sqlite3.Error](err); !isSQLite {
 		return nil, false
 	}
-	return sqlerr.As(translate(err))
+	return sqlerr.As(SQLError(err))
 }
 
-// Pipeline is the statement pipeline of the engine's PostgreSQL front
-// end; the data APIs run their statements of this database through it,
-// so the analysis cache and the stages are one.
-func (e *Engine) Pipeline() *stmt.Pipeline { return e.pg }
+// Pipeline is the engine's statement pipeline for dialect d: the one its
+// front end for that dialect runs statements through (the data APIs run
+// theirs through the PostgreSQL one, so the analysis cache and the stages
+// are one).
+func (e *Engine) Pipeline(d analysis.Dialect) *stmt.Pipeline {
+	if d == analysis.MySQL {
+		return e.my
+	}
+	return e.pg
+}

@@ -39,7 +39,7 @@ func columnMasks(ctx context.Context, conn *sql.Conn, q string, ms *policy.Masks
 
 // mask replaces the values of masked columns in a row read from the
 // cursor by their masked text (or NULL).
-func (c *cursor) mask(vals []any) {
+func (c *Cursor) mask(vals []any) {
 	for i, m := range c.masks {
 		if m == nil || vals[i] == nil {
 			continue
@@ -48,6 +48,6 @@ func (c *cursor) mask(vals []any) {
 			vals[i] = nil
 			continue
 		}
-		vals[i] = string(m.Apply(nil, appendText(nil, c.srcOIDs[i], vals[i])))
+		vals[i] = string(m.Apply(nil, AppendText(nil, c.srcTypes[i], vals[i])))
 	}
 }

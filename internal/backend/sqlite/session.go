@@ -3,74 +3,24 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
-	"github.com/jackc/pgx/v5/pgproto3"
-	"github.com/jackc/pgx/v5/pgtype"
-
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
-	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
-const (
-	flushBytes = 32 << 10
-	watchDelay = 50 * time.Millisecond
-)
-
-type prepared struct {
-	text   string // as the client sent it (the pipeline's key)
-	st     statement
-	oids   []uint32 // parameter types
-	fields []pgproto3.FieldDescription
-	// described: fields are known (nil fields then means NoData)
-	described bool
-}
-
-type portal struct {
-	p       *prepared
-	args    []any
-	formats []int16
-	cur     *cursor
-	done    bool
-}
-
-// cursor is an open result with its column types settled.
-type cursor struct {
-	rows  *sql.Rows
-	oids  []uint32
-	names []string
-	decl  []string // declared types, upper case
-	first []any    // a row read ahead to type expression columns
-	// untyped lists the columns without a declared type.
-	untyped []int
-	nRows   int64
-	cancel  context.CancelFunc
-	// masks, per column (nil: none masked); srcOIDs are the column types
-	// before masking made them text.
-	masks   []*policy.Mask
-	srcOIDs []uint32
-}
-
-type session struct {
-	e        *Engine
-	c        *pgwire.Conn
-	ps       *stmt.Session
-	gate     *policy.Gate    // ps.Gate(): the masks
-	cur      *stmt.Statement // the statement under way (nil between statements)
-	conn     *sql.Conn
-	txStatus byte
-	stmts    map[string]*prepared
-	portals  map[string]*portal
-	params   map[string]string
-	skipping bool
-	tm       *pgtype.Map
+// Session is one client session on the engine, whatever its protocol:
+// its own *sql.Conn for its whole life (so BEGIN/COMMIT and temporary
+// tables behave as in SQLite), its session of the dialect's statement
+// pipeline, and the cancel of the statement under way. Its methods are
+// called from the session's goroutine; Cancel from any.
+type Session struct {
+	conn *sql.Conn
+	ps   *stmt.Session
+	gate *policy.Gate // ps.Gate(): the masks, COM_FIELD_LIST
 
 	mu struct {
 		sync.Mutex
@@ -78,7 +28,31 @@ type session struct {
 	}
 }
 
-func (s *session) cancel() {
+// Connect opens a session for a client of dialect d (the front end's):
+// a connection of its own and a session of that dialect's pipeline.
+func (e *Engine) Connect(ctx context.Context, d analysis.Dialect, who policy.Request) (*Session, error) {
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps := e.Pipeline(d).Open(who)
+	return &Session{conn: conn, ps: ps, gate: ps.Gate()}, nil
+}
+
+// Close gives the session's connection back.
+func (s *Session) Close() error { return s.conn.Close() }
+
+// Conn is the session's connection.
+func (s *Session) Conn() *sql.Conn { return s.conn }
+
+// Statements is the session's session of the statement pipeline.
+func (s *Session) Statements() *stmt.Session { return s.ps }
+
+// Gate is the policy bound to the session.
+func (s *Session) Gate() *policy.Gate { return s.gate }
+
+// Cancel cancels the statement under way, if any.
+func (s *Session) Cancel() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.mu.cancel != nil {
@@ -86,403 +60,56 @@ func (s *session) cancel() {
 	}
 }
 
-// run returns a context for one statement that a CancelRequest or a
-// client hang-up cancels.
-func (s *session) run(ctx context.Context) (context.Context, func()) {
+// Run returns a context for one statement that Cancel cancels.
+func (s *Session) Run(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
 	s.mu.Lock()
 	s.mu.cancel = cancel
 	s.mu.Unlock()
-	stop := s.c.WatchClose(watchDelay, cancel)
-	return ctx, func() {
-		stop()
-		s.mu.Lock()
-		s.mu.cancel = nil
-		s.mu.Unlock()
-	}
+	return ctx, cancel
 }
 
-func (s *session) closeAll() {
-	for name, p := range s.portals {
-		p.close()
-		delete(s.portals, name)
-	}
-	if s.txStatus != 'I' {
-		_, _ = s.conn.ExecContext(context.Background(), "ROLLBACK")
-	}
-}
-
-func (p *portal) close() {
-	if p.cur != nil {
-		p.cur.close()
-		p.cur = nil
-	}
-}
-
-func (c *cursor) close() {
-	_ = c.rows.Close()
-	if c.cancel != nil {
-		c.cancel()
-	}
-}
-
-func (s *session) loop(ctx context.Context) error {
-	s.tm = pgtype.NewMap()
-	for {
-		var msg pgproto3.FrontendMessage
-		var err error
-		if s.txStatus == 'I' && !s.skipping {
-			msg, err = s.c.ReceiveIdle()
-		} else {
-			msg, err = s.c.Receive()
-		}
-		if err != nil {
-			return err
-		}
-		if s.skipping {
-			switch msg.(type) {
-			case *pgproto3.Sync, *pgproto3.Terminate, *pgproto3.Query:
-			default:
-				continue
-			}
-		}
-		switch m := msg.(type) {
-		case *pgproto3.Query:
-			err = s.ready(s.simpleQuery(ctx, m.String))
-		case *pgproto3.Parse:
-			err = s.extended(s.parse(ctx, m))
-		case *pgproto3.Bind:
-			err = s.extended(s.bind(m))
-		case *pgproto3.Describe:
-			err = s.extended(s.describe(ctx, m))
-		case *pgproto3.Execute:
-			err = s.extended(s.execute(ctx, m))
-		case *pgproto3.Close:
-			err = s.extended(s.closeMsg(m))
-		case *pgproto3.Sync:
-			s.skipping = false
-			if s.txStatus == 'I' {
-				// The implicit transaction of an extended batch ends here.
-				for name, p := range s.portals {
-					p.close()
-					delete(s.portals, name)
-				}
-			}
-			err = s.ready(nil)
-		case *pgproto3.Flush:
-			err = s.c.Flush()
-		case *pgproto3.Terminate:
-			return nil
-		case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
-		case *pgproto3.FunctionCall:
-			s.c.SendError(pgwire.Errorf(pgwire.CodeFeatureNotSupported, "function calls are not supported on SQLite databases"))
-			err = s.ready(nil)
-		default:
-			return pgwire.Fatalf(pgwire.CodeProtocolViolation, "unexpected message %T", msg)
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// finishDeferred, deferred while a statement runs, finishes it with the
-// error returned, or on a panic as an internal error (so that its limits
-// are given back) before the panic goes on.
-func (s *session) finishDeferred(errp *error) {
-	if p := recover(); p != nil {
-		s.finish(pgwire.Errorf(pgwire.CodeInternalError, "internal error: %v", p))
-		panic(p)
-	}
-	s.finish(*errp)
-}
-
-// finish ends the statement under way with err, recorded under the
-// SQLSTATE the client is sent.
-func (s *session) finish(err error) {
-	st := s.cur
-	s.cur = nil
-	if err != nil {
-		st.Fail(pgCode(err))
-	}
-	st.Finish(err)
-}
-
-// pgCode is the SQLSTATE of an error a session answers.
-func pgCode(err error) string {
-	if pe, ok := errors.AsType[*pgwire.Error](err); ok {
-		return pe.Code
-	}
-	return stmt.Code(err)
-}
-
-// ready sends err (if any) and ReadyForQuery.
-func (s *session) ready(err error) error {
-	if err != nil {
-		if !isSQLError(err) {
-			return err
-		}
-		s.c.SendError(err)
-	}
-	s.c.Send(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
-	return s.c.Flush()
-}
-
-// extended handles an extended-protocol step's error: the client is told
-// and the rest of the batch is skipped until Sync.
-func (s *session) extended(err error) error {
-	if err == nil {
-		return nil
-	}
-	if !isSQLError(err) {
-		return err
-	}
-	s.c.SendError(err)
-	s.skipping = true
-	if s.txStatus == 'T' {
-		s.txStatus = 'E'
-	}
-	return nil
-}
-
-// isSQLError separates errors for the client (which carry a SQLSTATE)
-// from connection failures.
-func isSQLError(err error) bool {
-	return sqlerr.Code(err) != ""
-}
-
-// clientError converts a database error for the client; connection
-// errors (writes to the client) pass through.
-func clientError(err error) error {
-	if err == nil || isSQLError(err) {
-		return err
-	}
-	if errors.Is(err, errClientWrite) {
-		return err
-	}
-	return translate(err)
-}
-
-var errClientWrite = errors.New("writing to the client failed")
-
-// simpleQuery runs a simple-protocol text as one statement of the
-// pipeline: decided, limited, then its SQLite statements in turn.
-func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
-	st, den := s.ps.Start(ctx, "query", text, s.cancel)
-	if den != nil {
-		return pgwire.ErrorOf(den)
-	}
-	s.cur = st
-	defer s.finishDeferred(&err)
-	return s.runText(ctx, st)
-}
-
-// runText runs the statements of st.SQL (the text, row filters added).
-func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
-	a := run.Analysis
-	if run.SQL != run.Text {
-		a = s.ps.Analyze(run.SQL)
-	}
-	stmts := pgStatements(a)
-	if len(stmts) == 1 && stmts[0].empty {
-		s.c.Send(&pgproto3.EmptyQueryResponse{})
-		return nil
-	}
-	for i := range stmts {
-		st := &stmts[i]
-		if st.empty {
-			continue
-		}
-		if err := s.runStatement(ctx, st, nil, nil, true); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// runStatement runs one statement to completion, sending its rows (with a
-// RowDescription when describe is set) and its CommandComplete.
-func (s *session) runStatement(ctx context.Context, st *statement, args []any, formats []int16, describe bool) error {
-	if handled, err := s.local(st); handled {
-		return err
-	}
-	if err := s.txGate(st); err != nil {
-		return err
-	}
-	s.cur.NextResult()
-	if st.rows {
-		cur, err := s.open(ctx, st, args)
-		if err != nil {
-			return s.failed(err)
-		}
-		defer cur.close()
-		if describe {
-			s.c.Send(&pgproto3.RowDescription{Fields: cur.fields(formats)})
-		}
-		if _, err := s.stream(cur, formats, 0); err != nil {
-			return s.failed(err)
-		}
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, cur.nRows))})
-		s.txAfter(st)
-		return nil
-	}
-	rctx, done := s.run(ctx)
-	res, err := s.conn.ExecContext(rctx, st.sql, args...)
-	done()
-	if err != nil {
-		return s.failed(err)
-	}
-	n, _ := res.RowsAffected()
-	switch st.verb {
-	case "INSERT", "UPDATE", "DELETE", "REPLACE":
-		// SQLite's count is of the last such statement: others affect none.
-		s.cur.AddRows(n)
-	}
-	s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, n))})
-	s.txAfter(st)
-	return nil
-}
-
-// failed marks a failed transaction and converts the error.
-func (s *session) failed(err error) error {
-	err = clientError(err)
-	if isSQLError(err) && s.txStatus == 'T' {
-		s.txStatus = 'E'
-	}
-	return err
-}
-
-// txGate applies PostgreSQL's transaction rules that SQLite lacks.
-func (s *session) txGate(st *statement) error {
-	if s.txStatus == 'E' && st.tx != 'E' {
-		return pgwire.Errorf(sqlerr.InFailedSQLTransaction, "current transaction is aborted, commands ignored until end of transaction block")
-	}
-	return nil
-}
-
-func (s *session) txAfter(st *statement) {
-	switch st.tx {
-	case 'B':
-		s.txStatus = 'T'
-	case 'E':
-		s.txStatus = 'I'
-	}
-}
-
-// local answers statements the engine handles itself: transaction edge
-// cases, SET, SHOW and RESET of session parameters.
-func (s *session) local(st *statement) (bool, error) {
-	switch {
-	case st.tx == 'B' && s.txStatus != 'I':
-		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: sqlerr.ActiveSQLTransaction, Message: "there is already a transaction in progress"})
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")})
-		return true, nil
-	case st.tx == 'E' && s.txStatus == 'I':
-		s.c.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: sqlerr.NoActiveSQLTransaction, Message: "there is no transaction in progress"})
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(st.verb)})
-		return true, nil
-	case st.tx == 'E' && s.txStatus == 'E':
-		if _, err := s.conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-			return true, translate(err)
-		}
-		s.txStatus = 'I'
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
-		return true, nil
-	}
-	switch st.verb {
-	case "SET", "RESET", "SHOW":
-	default:
-		return false, nil
-	}
-	if err := s.txGate(st); err != nil {
-		return true, err
-	}
-	words := strings.Fields(strings.TrimSuffix(st.sql, ";"))
-	switch st.verb {
-	case "SET":
-		if len(words) < 3 {
-			return true, pgwire.Errorf(pgwire.CodeSyntaxError, "syntax error in SET")
-		}
-		rest := words[1:]
-		if strings.EqualFold(rest[0], "session") || strings.EqualFold(rest[0], "local") {
-			rest = rest[1:]
-		}
-		name := rest[0]
-		var value string
-		switch {
-		case strings.EqualFold(name, "time") && len(rest) > 2 && strings.EqualFold(rest[1], "zone"):
-			name, value = "TimeZone", strings.Join(rest[2:], " ")
-		case strings.Contains(name, "="):
-			n, v, _ := strings.Cut(strings.Join(rest, " "), "=")
-			name, value = strings.TrimSpace(n), strings.TrimSpace(v)
-		case len(rest) > 2 && (strings.EqualFold(rest[1], "to") || rest[1] == "="):
-			value = strings.Join(rest[2:], " ")
-		case len(rest) > 1 && strings.HasPrefix(rest[1], "="):
-			value = strings.TrimSpace(strings.TrimPrefix(strings.Join(rest[1:], " "), "="))
-		default:
-			return true, pgwire.Errorf(pgwire.CodeSyntaxError, "syntax error in SET")
-		}
-		value = strings.Trim(value, `'"`)
-		key := s.paramKey(name)
-		if strings.EqualFold(key, "client_encoding") && !strings.EqualFold(value, "UTF8") && !strings.EqualFold(value, "UTF-8") {
-			return true, pgwire.Errorf(sqlerr.InvalidParameterValue, "client_encoding %q is not supported: SQLite databases speak UTF8", value)
-		}
-		s.params[key] = value
-		switch strings.ToLower(key) {
-		case "application_name", "client_encoding", "datestyle", "timezone", "intervalstyle", "standard_conforming_strings":
-			s.c.Send(&pgproto3.ParameterStatus{Name: key, Value: value})
-		}
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("SET")})
-	case "RESET":
-		if len(words) > 1 {
-			delete(s.params, s.paramKey(words[1]))
-		}
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("RESET")})
-	case "SHOW":
-		if len(words) < 2 {
-			return true, pgwire.Errorf(pgwire.CodeSyntaxError, "syntax error in SHOW")
-		}
-		name := strings.Join(words[1:], " ")
-		if strings.EqualFold(name, "time zone") {
-			name = "TimeZone"
-		}
-		key := s.paramKey(name)
-		v, ok := s.params[key]
-		if !ok {
-			return true, pgwire.Errorf(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
-		}
-		s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte(strings.ToLower(key)), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
-		s.c.Send(&pgproto3.DataRow{Values: [][]byte{[]byte(v)}})
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("SHOW")})
-		s.cur.AddRows(1)
-	}
-	return true, nil
-}
-
-// paramKey returns the stored spelling of a parameter name.
-func (s *session) paramKey(name string) string {
-	for k := range s.params {
-		if strings.EqualFold(k, name) {
-			return k
-		}
-	}
-	return strings.ToLower(name)
-}
-
-// open starts a row-returning statement and settles its column types.
-func (s *session) open(ctx context.Context, st *statement, args []any) (*cursor, error) {
-	rctx, cancel := context.WithCancel(ctx)
+// Forget ends what Cancel cancels: the statement Run began is over.
+func (s *Session) Forget() {
 	s.mu.Lock()
-	s.mu.cancel = cancel
+	s.mu.cancel = nil
 	s.mu.Unlock()
-	return openCursor(rctx, cancel, s.conn, st.sql, args, s.gate.Masks())
 }
 
-// openCursor runs q on conn and settles the result's column types: the
-// declared type where there is one, else the first row's value type.
-// cancel ends rctx and is called when the cursor closes. Columns ms masks
-// become text (or stay as they are for a NULL mask).
-func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn, q string, args []any, ms *policy.Masks) (*cursor, error) {
+// Query starts a row-returning statement that Cancel cancels and settles
+// its column types (OpenCursor).
+func (s *Session) Query(ctx context.Context, q string, args []any) (*Cursor, error) {
+	rctx, cancel := s.Run(ctx)
+	return s.OpenCursor(rctx, cancel, q, args)
+}
+
+// Cursor is an open result with its column types settled.
+type Cursor struct {
+	rows *sql.Rows
+	// Columns are the result's columns (a front end may settle the type
+	// of an expression column itself when there is no row to look at).
+	Columns []Column
+	first   []any // a row read ahead to type expression columns
+	// untyped lists the columns without a declared type.
+	untyped []int
+	n       int64
+	cancel  context.CancelFunc
+	// masks, per column (nil: none masked); srcTypes are the column types
+	// before masking made them text.
+	masks    []*policy.Mask
+	srcTypes []Type
+}
+
+// OpenCursor runs q on the session's connection and settles the result's
+// column types: the declared type where there is one, else the first
+// row's value type. cancel ends rctx and is called when the cursor
+// closes. Columns the session's masks mask become text (or stay as they
+// are for a NULL mask).
+func (s *Session) OpenCursor(rctx context.Context, cancel context.CancelFunc, q string, args []any) (*Cursor, error) {
+	return openCursor(rctx, cancel, s.conn, q, args, s.gate.Masks())
+}
+
+func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn, q string, args []any, ms *policy.Masks) (*Cursor, error) {
 	masks, err := columnMasks(rctx, conn, q, ms)
 	if err != nil {
 		cancel()
@@ -493,58 +120,62 @@ func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn,
 		cancel()
 		return nil, err
 	}
-	cur := &cursor{rows: rows, cancel: cancel}
+	cur := &Cursor{rows: rows, cancel: cancel}
 	cols, err := rows.ColumnTypes()
 	if err != nil {
-		cur.close()
+		cur.Close()
 		return nil, err
 	}
-	cur.oids = make([]uint32, len(cols))
-	cur.names = make([]string, len(cols))
-	cur.decl = make([]string, len(cols))
+	cur.Columns = make([]Column, len(cols))
 	untyped := false
 	for i, ct := range cols {
-		cur.names[i] = ct.Name()
-		cur.decl[i] = strings.ToUpper(ct.DatabaseTypeName())
-		oid, ok := oidFor(cur.decl[i])
+		c := &cur.Columns[i]
+		c.Name = ct.Name()
+		c.Decl = strings.ToUpper(ct.DatabaseTypeName())
+		t, ok := TypeOf(c.Decl)
 		if !ok {
 			untyped = true
 			cur.untyped = append(cur.untyped, i)
 		}
-		cur.oids[i] = oid
+		c.Type = t
 	}
 	if untyped {
 		// Expression columns take their type from the first row.
 		if rows.Next() {
 			cur.first = make([]any, len(cols))
 			if err := scanRow(rows, cur.first); err != nil {
-				cur.close()
+				cur.Close()
 				return nil, err
 			}
 		} else if err := rows.Err(); err != nil {
-			cur.close()
+			cur.Close()
 			return nil, err
 		}
-		for i, oid := range cur.oids {
-			if oid == 0 {
-				cur.oids[i] = pgtype.TextOID
+		for i := range cur.Columns {
+			c := &cur.Columns[i]
+			if c.Type == TypeUnknown {
+				c.Type = TypeText
 				if cur.first != nil && cur.first[i] != nil {
-					cur.oids[i] = oidForValue(cur.first[i])
+					c.Type = typeOfValue(cur.first[i])
 				}
 			}
 		}
 	}
 	if masks != nil {
-		if len(masks) != len(cur.oids) {
+		if len(masks) != len(cur.Columns) {
 			// Never show a result whose masks do not line up with it.
-			cur.close()
-			return nil, pgwire.Errorf(pgwire.CodeInsufficientPrivilege, "the result has masked columns that could not be matched to it")
+			cur.Close()
+			return nil, sqlerr.New(sqlerr.InsufficientPrivilege, "the result has masked columns that could not be matched to it")
 		}
-		cur.masks, cur.srcOIDs = masks, slices.Clone(cur.oids)
+		cur.masks = masks
+		cur.srcTypes = make([]Type, len(cur.Columns))
+		for i, c := range cur.Columns {
+			cur.srcTypes[i] = c.Type
+		}
 		for i, m := range masks {
 			if m != nil && !m.Null() {
-				cur.oids[i] = pgtype.TextOID
-				cur.decl[i] = "TEXT"
+				cur.Columns[i].Type = TypeText
+				cur.Columns[i].Decl = "TEXT"
 			}
 		}
 	}
@@ -559,153 +190,51 @@ func scanRow(rows *sql.Rows, vals []any) error {
 	return rows.Scan(ptrs...)
 }
 
-func (c *cursor) fields(formats []int16) []pgproto3.FieldDescription {
-	fs := make([]pgproto3.FieldDescription, len(c.oids))
-	for i, oid := range c.oids {
-		fs[i] = pgproto3.FieldDescription{
-			Name: []byte(c.names[i]), DataTypeOID: oid, DataTypeSize: typeSize(oid), TypeModifier: -1,
-			Format: pgwire.ResultFormat(formats, i),
+// Next reads the next row into vals (one per column), masked; false at
+// the end of the result (with the error that ended it, if any).
+func (c *Cursor) Next(vals []any) (bool, error) {
+	if c.first != nil {
+		copy(vals, c.first)
+		c.first = nil
+	} else {
+		if !c.rows.Next() {
+			return false, c.rows.Err()
+		}
+		if err := scanRow(c.rows, vals); err != nil {
+			return false, err
 		}
 	}
-	return fs
+	c.mask(vals)
+	c.n++
+	return true, nil
 }
 
-// stream sends up to limit rows (0: all) as DataRows. It reports whether
-// rows remain.
-func (s *session) stream(cur *cursor, formats []int16, limit int64) (more bool, err error) {
-	vals := make([]any, len(cur.oids))
-	out := make([][]byte, len(cur.oids))
-	var buf []byte
-	sent, pending := int64(0), 0
-	stop := s.c.WatchClose(watchDelay, cur.cancel)
-	defer func() { stop() }()
-	for {
-		if limit > 0 && sent == limit {
-			return true, nil
-		}
-		if cur.first != nil {
-			copy(vals, cur.first)
-			cur.first = nil
-		} else {
-			if !cur.rows.Next() {
-				return false, cur.rows.Err()
-			}
-			if err := scanRow(cur.rows, vals); err != nil {
-				return false, err
-			}
-		}
-		cur.mask(vals)
-		buf = buf[:0]
-		offsets := make([]int, 0, len(vals)+1)
-		for i, v := range vals {
-			offsets = append(offsets, len(buf))
-			if v == nil {
-				out[i] = nil
-				continue
-			}
-			if pgwire.ResultFormat(formats, i) == pgtype.BinaryFormatCode {
-				cv, err := toOIDValue(cur.oids[i], v)
-				if err != nil {
-					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", cur.names[i], err)
-				}
-				buf, err = s.tm.Encode(cur.oids[i], pgtype.BinaryFormatCode, cv, buf)
-				if err != nil {
-					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", cur.names[i], err)
-				}
-			} else {
-				buf = appendText(buf, cur.oids[i], v)
-			}
-		}
-		offsets = append(offsets, len(buf))
-		for i, v := range vals {
-			if v != nil {
-				out[i] = buf[offsets[i]:offsets[i+1]:offsets[i+1]]
-				if out[i] == nil {
-					out[i] = []byte{}
-				}
-			}
-		}
-		if den := s.cur.Row(len(buf) + 7 + 4*len(out)); den != nil {
-			return false, pgwire.ErrorOf(den)
-		}
-		s.c.Send(&pgproto3.DataRow{Values: out})
-		s.cur.AddRows(1)
-		sent++
-		cur.nRows++
-		pending += len(buf)
-		if pending >= flushBytes {
-			pending = 0
-			if err := s.c.Flush(); err != nil {
-				return false, errClientWrite
-			}
-		}
+// Read is the number of rows Next has read.
+func (c *Cursor) Read() int64 { return c.n }
+
+// Untyped lists the columns without a declared type, whose type came
+// from the first row (or is text when there was none: see HasRow).
+func (c *Cursor) Untyped() []int { return c.untyped }
+
+// HasRow reports whether a first row was read ahead to type the untyped
+// columns and is still to be read.
+func (c *Cursor) HasRow() bool { return c.first != nil }
+
+// Cancel cancels the statement behind the cursor.
+func (c *Cursor) Cancel() { c.cancel() }
+
+// Close closes the result.
+func (c *Cursor) Close() {
+	_ = c.rows.Close()
+	if c.cancel != nil {
+		c.cancel()
 	}
 }
 
-// parse decides on the text now (a refusal is answered at Parse); it
-// runs later, at Execute, with the limits taken then.
-func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
-	d, a := s.ps.Check(ctx, "parse", m.Query)
-	if d.Denial != nil {
-		return pgwire.ErrorOf(d.Denial)
-	} else if d.SQL != "" {
-		a = s.ps.Analyze(d.SQL)
-	}
-	if m.Name != "" {
-		if _, exists := s.stmts[m.Name]; exists {
-			return pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name)
-		}
-	}
-	stmts := pgStatements(a)
-	var nonEmpty []statement
-	for _, st := range stmts {
-		if !st.empty {
-			nonEmpty = append(nonEmpty, st)
-		}
-	}
-	if len(nonEmpty) > 1 {
-		return pgwire.Errorf(pgwire.CodeSyntaxError, "cannot insert multiple commands into a prepared statement")
-	}
-	p := &prepared{text: m.Query, st: stmts[0]}
-	if len(nonEmpty) == 1 {
-		p.st = nonEmpty[0]
-	}
-	n := max(p.st.nParams, len(m.ParameterOIDs))
-	p.oids = make([]uint32, n)
-	var colTypes map[string]uint32
-	for i := range p.oids {
-		if i < len(m.ParameterOIDs) && m.ParameterOIDs[i] != 0 {
-			p.oids[i] = m.ParameterOIDs[i]
-			continue
-		}
-		// Unspecified: the type of the column the parameter meets, else
-		// unknown (the client then sends text and SQLite's affinity applies).
-		if i < len(p.st.paramCols) && p.st.paramCols[i] != "" {
-			if colTypes == nil {
-				colTypes = s.columnTypes(ctx, p.st.tables)
-			}
-			p.oids[i] = colTypes[strings.ToLower(p.st.paramCols[i])]
-		}
-	}
-	if !p.st.empty && p.st.verb != "SET" && p.st.verb != "SHOW" && p.st.verb != "RESET" {
-		// Let SQLite check the syntax now, as PostgreSQL does at Parse.
-		st, err := s.conn.PrepareContext(ctx, p.st.sql)
-		if err != nil {
-			// Refused by the database before anything ran: a failed
-			// statement all the same.
-			s.ps.Refused(nil)
-			return translate(err)
-		}
-		_ = st.Close()
-	}
-	s.stmts[m.Name] = p
-	s.c.Send(&pgproto3.ParseComplete{})
-	return nil
-}
-
-// columnTypes maps lower-case column names of tables to type OIDs.
-func (s *session) columnTypes(ctx context.Context, tables []string) map[string]uint32 {
-	out := map[string]uint32{}
+// ColumnTypes maps the lower-case column names of tables to their types
+// (the first table naming a column wins).
+func (s *Session) ColumnTypes(ctx context.Context, tables []string) map[string]Type {
+	out := map[string]Type{}
 	for _, t := range tables {
 		rows, err := s.conn.QueryContext(ctx, "SELECT name, type FROM pragma_table_info(?)", t)
 		if err != nil {
@@ -714,9 +243,9 @@ func (s *session) columnTypes(ctx context.Context, tables []string) map[string]u
 		for rows.Next() {
 			var name, decl string
 			if rows.Scan(&name, &decl) == nil {
-				if oid, ok := oidFor(strings.ToUpper(decl)); ok {
+				if typ, ok := TypeOf(strings.ToUpper(decl)); ok {
 					if _, seen := out[strings.ToLower(name)]; !seen {
-						out[strings.ToLower(name)] = oid
+						out[strings.ToLower(name)] = typ
 					}
 				}
 			}
@@ -724,249 +253,4 @@ func (s *session) columnTypes(ctx context.Context, tables []string) map[string]u
 		_ = rows.Close()
 	}
 	return out
-}
-
-func (s *session) bind(m *pgproto3.Bind) error {
-	p, ok := s.stmts[m.PreparedStatement]
-	if !ok {
-		return pgwire.Errorf(pgwire.CodeInvalidSQLStatement, "prepared statement %q does not exist", m.PreparedStatement)
-	}
-	if len(m.Parameters) != len(p.oids) {
-		return pgwire.Errorf(pgwire.CodeProtocolViolation, "bind message supplies %d parameters, but prepared statement %q requires %d", len(m.Parameters), m.PreparedStatement, len(p.oids))
-	}
-	args := make([]any, len(m.Parameters))
-	for i, raw := range m.Parameters {
-		v, err := s.decodeParam(p.oids[i], pgwire.ResultFormat(m.ParameterFormatCodes, i), raw)
-		if err != nil {
-			return pgwire.Errorf(sqlerr.InvalidTextRepresentation, "parameter $%d: %v", i+1, err)
-		}
-		args[i] = v
-	}
-	if old, ok := s.portals[m.DestinationPortal]; ok {
-		if m.DestinationPortal != "" {
-			return pgwire.Errorf(sqlerr.DuplicateCursor, "portal %q already exists", m.DestinationPortal)
-		}
-		old.close()
-	}
-	s.portals[m.DestinationPortal] = &portal{p: p, args: args, formats: append([]int16(nil), m.ResultFormatCodes...)}
-	s.c.Send(&pgproto3.BindComplete{})
-	return nil
-}
-
-// decodeParam turns a Bind parameter into a value SQLite binds.
-func (s *session) decodeParam(oid uint32, format int16, raw []byte) (any, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	if format == pgtype.TextFormatCode {
-		txt := string(raw)
-		switch oid {
-		case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID:
-			return strconv.ParseInt(txt, 10, 64)
-		case pgtype.Float4OID, pgtype.Float8OID:
-			return strconv.ParseFloat(txt, 64)
-		case pgtype.BoolOID:
-			var b pgtype.Bool
-			if err := s.tm.Scan(oid, format, raw, &b); err != nil {
-				return nil, err
-			}
-			return b.Bool, nil
-		case pgtype.ByteaOID:
-			var b []byte
-			if err := s.tm.Scan(oid, format, raw, &b); err != nil {
-				return nil, err
-			}
-			return b, nil
-		}
-		return txt, nil
-	}
-	switch oid {
-	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID:
-		var v int64
-		err := s.tm.Scan(oid, format, raw, &v)
-		return v, err
-	case pgtype.Float4OID, pgtype.Float8OID:
-		var v float64
-		err := s.tm.Scan(oid, format, raw, &v)
-		return v, err
-	case pgtype.BoolOID:
-		var v bool
-		err := s.tm.Scan(oid, format, raw, &v)
-		return v, err
-	case pgtype.ByteaOID:
-		return append([]byte{}, raw...), nil
-	case pgtype.TextOID, pgtype.VarcharOID, pgtype.BPCharOID, pgtype.NameOID, pgtype.JSONOID, pgtype.UnknownOID:
-		return string(raw), nil
-	case pgtype.NumericOID:
-		var v pgtype.Numeric
-		if err := s.tm.Scan(oid, format, raw, &v); err != nil {
-			return nil, err
-		}
-		f, err := v.Float64Value()
-		return f.Float64, err
-	case pgtype.TimestampOID, pgtype.TimestamptzOID:
-		var v time.Time
-		err := s.tm.Scan(oid, format, raw, &v)
-		return v.UTC().Format("2006-01-02 15:04:05.999999"), err
-	case pgtype.DateOID:
-		var v time.Time
-		err := s.tm.Scan(oid, format, raw, &v)
-		return v.Format("2006-01-02"), err
-	}
-	return nil, errors.New("binary format for this type is not supported on SQLite databases; send it as text")
-}
-
-func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
-	if m.ObjectType == 'S' {
-		p, ok := s.stmts[m.Name]
-		if !ok {
-			return pgwire.Errorf(pgwire.CodeInvalidSQLStatement, "prepared statement %q does not exist", m.Name)
-		}
-		s.c.Send(&pgproto3.ParameterDescription{ParameterOIDs: p.oids})
-		if err := s.describeStatement(ctx, p); err != nil {
-			return err
-		}
-		if p.fields == nil {
-			s.c.Send(&pgproto3.NoData{})
-		} else {
-			s.c.Send(&pgproto3.RowDescription{Fields: p.fields})
-		}
-		return nil
-	}
-	pt, ok := s.portals[m.Name]
-	if !ok {
-		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Name)
-	}
-	if !pt.p.st.rows {
-		if pt.p.st.verb == "SHOW" {
-			s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("setting"), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
-			return nil
-		}
-		s.c.Send(&pgproto3.NoData{})
-		return nil
-	}
-	if err := s.txGate(&pt.p.st); err != nil {
-		return err
-	}
-	if pt.cur == nil {
-		cur, err := s.open(ctx, &pt.p.st, pt.args)
-		if err != nil {
-			return s.failed(err)
-		}
-		pt.cur = cur
-	}
-	s.c.Send(&pgproto3.RowDescription{Fields: pt.cur.fields(pt.formats)})
-	return nil
-}
-
-// describeStatement learns a statement's result columns without keeping
-// its effects: it runs inside a savepoint, with NULL parameters, reads at
-// most one row, and rolls back.
-func (s *session) describeStatement(ctx context.Context, p *prepared) error {
-	if p.described || !p.st.rows {
-		return nil
-	}
-	if s.txStatus == 'E' {
-		return s.txGate(&p.st)
-	}
-	if _, err := s.conn.ExecContext(ctx, "SAVEPOINT floe_describe"); err != nil {
-		return translate(err)
-	}
-	args := make([]any, len(p.oids))
-	cur, err := s.open(ctx, &p.st, args)
-	if err == nil {
-		if cur.first == nil && len(cur.untyped) > 0 {
-			// No row to learn expression types from: judge by the expressions.
-			items := selectList(p.st.sql)
-			if len(items) == len(cur.oids) {
-				colTypes := s.columnTypes(ctx, p.st.tables)
-				for _, i := range cur.untyped {
-					if oid := exprType(items[i], colTypes); oid != 0 {
-						cur.oids[i] = oid
-					}
-				}
-			}
-		}
-		p.fields = cur.fields(nil)
-		cur.close()
-		p.described = true
-	}
-	_, rerr := s.conn.ExecContext(ctx, "ROLLBACK TO floe_describe")
-	_, lerr := s.conn.ExecContext(ctx, "RELEASE floe_describe")
-	if err != nil {
-		return s.failed(err)
-	}
-	if rerr != nil {
-		return translate(rerr)
-	}
-	return translate(lerr)
-}
-
-// execute runs (part of) a portal as one statement of the pipeline,
-// decided on at Parse: the limits are taken now.
-func (s *session) execute(ctx context.Context, m *pgproto3.Execute) (err error) {
-	pt, ok := s.portals[m.Portal]
-	if !ok {
-		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Portal)
-	}
-	st, den := s.ps.Begin(ctx, pt.p.text, s.cancel)
-	if den != nil {
-		return pgwire.ErrorOf(den)
-	}
-	s.cur = st
-	defer s.finishDeferred(&err)
-	return s.executePortal(ctx, pt, m)
-}
-
-func (s *session) executePortal(ctx context.Context, pt *portal, m *pgproto3.Execute) error {
-	st := &pt.p.st
-	if st.empty {
-		s.c.Send(&pgproto3.EmptyQueryResponse{})
-		return nil
-	}
-	if pt.done {
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, 0))})
-		return nil
-	}
-	if !st.rows {
-		pt.done = true
-		return s.runStatement(ctx, st, pt.args, pt.formats, false)
-	}
-	if err := s.txGate(st); err != nil {
-		return err
-	}
-	if pt.cur == nil {
-		cur, err := s.open(ctx, st, pt.args)
-		if err != nil {
-			return s.failed(err)
-		}
-		pt.cur = cur
-	}
-	more, err := s.stream(pt.cur, pt.formats, int64(m.MaxRows))
-	if err != nil {
-		pt.close()
-		pt.done = true
-		return s.failed(err)
-	}
-	if more {
-		s.c.Send(&pgproto3.PortalSuspended{})
-		return nil
-	}
-	n := pt.cur.nRows
-	pt.close()
-	pt.done = true
-	s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, n))})
-	s.txAfter(st)
-	return nil
-}
-
-func (s *session) closeMsg(m *pgproto3.Close) error {
-	if m.ObjectType == 'S' {
-		delete(s.stmts, m.Name)
-	} else if pt, ok := s.portals[m.Name]; ok {
-		pt.close()
-		delete(s.portals, m.Name)
-	}
-	s.c.Send(&pgproto3.CloseComplete{})
-	return nil
 }

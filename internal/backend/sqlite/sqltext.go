@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -9,32 +10,32 @@ import (
 	"github.com/floe-db/floe/internal/analysis"
 )
 
-// statement is one SQL statement prepared for SQLite.
-type statement struct {
-	sql     string // with $n rewritten to ?n
-	nParams int
-	verb    string // first keyword, upper case (SELECT, INSERT, BEGIN…)
-	rows    bool   // returns rows
-	tx      byte   // 'B' begins, 'E' ends a transaction, 0 neither
-	empty   bool
-	// tables the statement names and, per parameter, the column it is
+// Statement is one SQL statement prepared for SQLite.
+type Statement struct {
+	SQL     string // with $n rewritten to ?n
+	NParams int
+	Verb    string // first keyword, upper case (SELECT, INSERT, BEGIN…)
+	Rows    bool   // returns rows
+	Tx      byte   // 'B' begins, 'E' ends a transaction, 0 neither
+	Empty   bool
+	// Tables the statement names and, per parameter, the column it is
 	// compared with or assigned to ("" when unknown): enough to give
 	// parameters the column's type.
-	tables    []string
-	paramCols []string
+	Tables    []string
+	ParamCols []string
 }
 
-// pgStatements are the SQLite statements of a PostgreSQL-dialect text:
+// PGStatements are the SQLite statements of a PostgreSQL-dialect text:
 // split once per text and kept with its analysis, so a text seen before
 // is not lexed again. The slice is shared: its statements are read only.
-func pgStatements(a *analysis.Analysis) []statement {
-	return a.Derived(analysis.SlotEngine, splitPG).([]statement)
+func PGStatements(a *analysis.Analysis) []Statement {
+	return a.Derived(analysis.SlotEngine, splitPG).([]Statement)
 }
 
-// myStatements are pgStatements for a MySQL-dialect text (its _binary
+// MyStatements are PGStatements for a MySQL-dialect text (its _binary
 // literals rewritten for SQLite first).
-func myStatements(a *analysis.Analysis) []statement {
-	return a.Derived(analysis.SlotEngine, splitMySQL).([]statement)
+func MyStatements(a *analysis.Analysis) []Statement {
+	return a.Derived(analysis.SlotEngine, splitMySQL).([]Statement)
 }
 
 // The two analyzers (one per pipeline) each fill their slot with one of
@@ -43,51 +44,51 @@ func splitPG(a *analysis.Analysis) any    { return split(a.Text) }
 func splitMySQL(a *analysis.Analysis) any { return split(binaryLiterals(a.Text)) }
 
 // split cuts a query string into statements and prepares each.
-func split(query string) []statement {
-	var out []statement
+func split(query string) []Statement {
+	var out []Statement
 	var cur strings.Builder
 	var words []string
 	var toks []*sqllexer.Token
 	returning := false
 	maxParam, bare := 0, 0
 	emit := func() {
-		st := statement{sql: strings.TrimSpace(cur.String()), nParams: max(maxParam, min(bare, 65535))}
-		st.empty = len(words) == 0
-		if !st.empty {
-			st.verb = strings.ToUpper(words[0])
-			switch st.verb {
+		st := Statement{SQL: strings.TrimSpace(cur.String()), NParams: max(maxParam, min(bare, 65535))}
+		st.Empty = len(words) == 0
+		if !st.Empty {
+			st.Verb = strings.ToUpper(words[0])
+			switch st.Verb {
 			case "SELECT", "WITH", "VALUES", "PRAGMA", "EXPLAIN", "TABLE":
-				st.rows = true
+				st.Rows = true
 			}
 			if returning {
-				st.rows = true
+				st.Rows = true
 			}
-			switch st.verb {
+			switch st.Verb {
 			case "BEGIN":
-				st.tx = 'B'
+				st.Tx = 'B'
 			case "START":
-				st.tx = 'B'
-				st.verb = "START TRANSACTION"
-				st.sql = "BEGIN"
+				st.Tx = 'B'
+				st.Verb = "START TRANSACTION"
+				st.SQL = "BEGIN"
 			case "COMMIT", "END":
-				st.tx = 'E'
-				st.verb = "COMMIT"
+				st.Tx = 'E'
+				st.Verb = "COMMIT"
 			case "ROLLBACK", "ABORT":
 				if len(words) < 2 || !strings.EqualFold(words[1], "to") && !(len(words) > 2 && strings.EqualFold(words[2], "to")) {
-					st.tx = 'E'
+					st.Tx = 'E'
 				}
-				st.verb = "ROLLBACK"
+				st.Verb = "ROLLBACK"
 			case "CREATE", "DROP", "ALTER":
 				if len(words) > 1 {
 					w := strings.ToUpper(words[1])
 					if (w == "TEMP" || w == "TEMPORARY" || w == "UNIQUE" || w == "VIRTUAL") && len(words) > 2 {
 						w = strings.ToUpper(words[2])
 					}
-					st.verb += " " + w
+					st.Verb += " " + w
 				}
 			}
 		}
-		st.tables, st.paramCols = paramContext(toks, st.nParams)
+		st.Tables, st.ParamCols = paramContext(toks, st.NParams)
 		out = append(out, st)
 		cur.Reset()
 		words = words[:0]
@@ -108,7 +109,7 @@ func split(query string) []statement {
 				emit()
 			}
 			// Drop a trailing empty statement after the last ';'.
-			if len(out) > 1 && out[len(out)-1].empty {
+			if len(out) > 1 && out[len(out)-1].Empty {
 				out = out[:len(out)-1]
 			}
 			return out
@@ -147,21 +148,6 @@ func split(query string) []statement {
 		}
 		cur.WriteString(tok.Value)
 	}
-}
-
-// commandTag builds the CommandComplete tag PostgreSQL would send.
-func commandTag(st *statement, n int64) string {
-	switch st.verb {
-	case "INSERT":
-		return "INSERT 0 " + strconv.FormatInt(n, 10)
-	case "UPDATE", "DELETE", "SELECT", "WITH", "VALUES", "TABLE", "PRAGMA", "EXPLAIN", "REPLACE":
-		v := st.verb
-		if v == "WITH" || v == "VALUES" || v == "TABLE" || v == "PRAGMA" || v == "EXPLAIN" {
-			v = "SELECT"
-		}
-		return v + " " + strconv.FormatInt(n, 10)
-	}
-	return st.verb
 }
 
 // paramContext finds the tables a statement names and, for each $n, the
@@ -273,9 +259,9 @@ func paramContext(toks []*sqllexer.Token, n int) (tables, cols []string) {
 	return tables, cols
 }
 
-// selectList returns the top-level expressions of the first SELECT list in
+// SelectList returns the top-level expressions of the first SELECT list in
 // sql, each without its alias, or nil when there is none.
-func selectList(sql string) []string {
+func SelectList(sql string) []string {
 	lx := sqllexer.New(sql, sqllexer.WithDBMS(sqllexer.DBMSPostgres))
 	var items []string
 	var cur strings.Builder
@@ -325,52 +311,86 @@ func selectList(sql string) []string {
 	return items
 }
 
-// exprType guesses the type of a SELECT expression that SQLite cannot
-// type without rows, from its shape and the declared types of the columns
-// it uses.
-func exprType(expr string, colTypes map[string]uint32) uint32 {
+// ExprType guesses the type of a SELECT expression that SQLite cannot
+// type without rows, from its shape and the types of the columns it uses
+// (TypeUnknown when it cannot tell).
+func ExprType(expr string, colTypes map[string]Type) Type {
 	e := strings.ToLower(strings.TrimSpace(expr))
 	fn, arg, isCall := strings.Cut(e, "(")
 	fn = strings.TrimSpace(fn)
 	arg = strings.TrimSuffix(strings.TrimSpace(arg), ")")
-	inner := func() uint32 {
+	inner := func() Type {
 		a := arg
 		if k := strings.LastIndexByte(a, '.'); k >= 0 {
 			a = a[k+1:]
 		}
-		if oid, ok := colTypes[strings.Trim(a, `" `)]; ok {
-			return oid
+		if t, ok := colTypes[strings.Trim(a, `" `)]; ok {
+			return t
 		}
-		return 0
+		return TypeUnknown
 	}
 	if isCall {
 		switch fn {
 		case "count", "length", "instr", "unicode", "changes", "total_changes", "last_insert_rowid", "random":
-			return 20 // int8
+			return TypeInt
 		case "avg", "total":
-			return 701 // float8
+			return TypeFloat
 		case "sum", "min", "max", "abs":
-			if oid := inner(); oid == 20 || oid == 701 {
-				return oid
+			if t := inner(); t == TypeInt || t == TypeFloat {
+				return t
 			}
 			if fn == "sum" {
-				return 701
+				return TypeFloat
 			}
 		case "round":
-			return 701
+			return TypeFloat
 		case "lower", "upper", "trim", "ltrim", "rtrim", "substr", "replace", "printf", "format", "group_concat", "typeof", "hex", "quote", "date", "time", "datetime", "strftime":
-			return 25
+			return TypeText
 		}
-		return 0
+		return TypeUnknown
 	}
 	if _, err := strconv.ParseInt(e, 10, 64); err == nil {
-		return 20
+		return TypeInt
 	}
 	if _, err := strconv.ParseFloat(e, 64); err == nil {
-		return 701
+		return TypeFloat
 	}
 	if strings.HasPrefix(e, "'") {
-		return 25
+		return TypeText
 	}
-	return 0
+	return TypeUnknown
+}
+
+// binaryLiterals rewrites MySQL's _binary'...' introducer (which clients
+// that interpolate parameters write for byte strings) to SQLite's X'..'.
+func binaryLiterals(q string) string {
+	if !strings.Contains(strings.ToLower(q), "_binary") {
+		return q
+	}
+	var b strings.Builder
+	lx := sqllexer.New(q, sqllexer.WithDBMS(sqllexer.DBMSMySQL))
+	pendingIntro := false
+	for {
+		tok := lx.Scan()
+		if tok.Type == sqllexer.EOF {
+			break
+		}
+		switch {
+		case tok.Type == sqllexer.IDENT && strings.EqualFold(tok.Value, "_binary"):
+			pendingIntro = true
+			continue
+		case pendingIntro && tok.Type == sqllexer.SPACE:
+			continue
+		case pendingIntro && tok.Type == sqllexer.STRING && strings.HasPrefix(tok.Value, "'"):
+			raw := strings.ReplaceAll(tok.Value[1:len(tok.Value)-1], "''", "'")
+			b.WriteString("X'" + hex.EncodeToString([]byte(raw)) + "'")
+			pendingIntro = false
+			continue
+		case pendingIntro:
+			b.WriteString("_binary ")
+		}
+		pendingIntro = false
+		b.WriteString(tok.Value)
+	}
+	return b.String()
 }

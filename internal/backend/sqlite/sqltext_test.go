@@ -12,17 +12,17 @@ import (
 func TestStatementsKeptWithAnalysis(t *testing.T) {
 	const q = "SELECT _binary'ab' AS b; SELECT 2"
 	pg, my := analysis.New(analysis.Postgres, 0), analysis.New(analysis.MySQL, 0)
-	first := pgStatements(pg.Of(q))
-	again := pgStatements(pg.Of(q))
+	first := PGStatements(pg.Of(q))
+	again := PGStatements(pg.Of(q))
 	if len(first) != 2 || &first[0] != &again[0] {
 		t.Fatalf("the text was split again: %p %p", first, again)
 	}
-	mine := myStatements(my.Of(q))
-	if len(mine) != 2 || &mine[0] != &myStatements(my.Of(q))[0] {
+	mine := MyStatements(my.Of(q))
+	if len(mine) != 2 || &mine[0] != &MyStatements(my.Of(q))[0] {
 		t.Fatal("the MySQL text was split again")
 	}
-	if mine[0].sql != "SELECT X'6162' AS b" || first[0].sql == mine[0].sql {
-		t.Fatalf("MySQL literals: %q (PostgreSQL side %q)", mine[0].sql, first[0].sql)
+	if mine[0].SQL != "SELECT X'6162' AS b" || first[0].SQL == mine[0].SQL {
+		t.Fatalf("MySQL literals: %q (PostgreSQL side %q)", mine[0].SQL, first[0].SQL)
 	}
 }
 
@@ -31,22 +31,22 @@ func TestSplit(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("statements: %+v", got)
 	}
-	if got[1].sql != "select 'a;b' -- c;" || !got[1].rows {
+	if got[1].SQL != "select 'a;b' -- c;" || !got[1].Rows {
 		t.Fatalf("quoted semicolon: %+v", got[1])
 	}
 	ins := got[2]
-	if ins.sql != "insert into t (a, b) values (?2, ?1) returning id" || ins.nParams != 2 || !ins.rows || ins.verb != "INSERT" {
+	if ins.SQL != "insert into t (a, b) values (?2, ?1) returning id" || ins.NParams != 2 || !ins.Rows || ins.Verb != "INSERT" {
 		t.Fatalf("insert: %+v", ins)
 	}
-	if !slices.Equal(ins.paramCols, []string{"b", "a"}) {
-		t.Fatalf("param columns: %v", ins.paramCols)
+	if !slices.Equal(ins.ParamCols, []string{"b", "a"}) {
+		t.Fatalf("param columns: %v", ins.ParamCols)
 	}
 	for q, tx := range map[string]byte{"BEGIN": 'B', "start transaction": 'B', "commit": 'E', "END": 'E', "rollback": 'E', "rollback to sp": 0, "select 1": 0} {
-		if s := split(q)[0]; s.tx != tx {
-			t.Errorf("%q: tx %q want %q", q, s.tx, tx)
+		if s := split(q)[0]; s.Tx != tx {
+			t.Errorf("%q: tx %q want %q", q, s.Tx, tx)
 		}
 	}
-	if s := split(""); len(s) != 1 || !s[0].empty {
+	if s := split(""); len(s) != 1 || !s[0].Empty {
 		t.Fatalf("empty: %+v", s)
 	}
 }
@@ -59,23 +59,23 @@ func TestParamContext(t *testing.T) {
 		"select $1": {""},
 	} {
 		st := split(q)[0]
-		if !slices.Equal(st.paramCols, want) {
-			t.Errorf("%q: %v want %v", q, st.paramCols, want)
+		if !slices.Equal(st.ParamCols, want) {
+			t.Errorf("%q: %v want %v", q, st.ParamCols, want)
 		}
 	}
 }
 
 func TestExprType(t *testing.T) {
-	cols := map[string]uint32{"qty": 20, "price": 701}
-	for e, want := range map[string]uint32{
-		"count(*)": 20, "sum(o.qty)": 20, "sum(price)": 701, "avg(qty)": 701, "max(price)": 701,
-		"upper(name)": 25, "42": 20, "1.5": 701, "'x'": 25, "a + b": 0,
+	cols := map[string]Type{"qty": TypeInt, "price": TypeFloat}
+	for e, want := range map[string]Type{
+		"count(*)": TypeInt, "sum(o.qty)": TypeInt, "sum(price)": TypeFloat, "avg(qty)": TypeFloat, "max(price)": TypeFloat,
+		"upper(name)": TypeText, "42": TypeInt, "1.5": TypeFloat, "'x'": TypeText, "a + b": TypeUnknown,
 	} {
-		if got := exprType(e, cols); got != want {
-			t.Errorf("%s: %d want %d", e, got, want)
+		if got := ExprType(e, cols); got != want {
+			t.Errorf("%s: %s want %s", e, got, want)
 		}
 	}
-	if got := selectList("select count(*) as n, sum(x), 'a,b' from t"); len(got) != 3 || got[0] != "count(*)" {
+	if got := SelectList("select count(*) as n, sum(x), 'a,b' from t"); len(got) != 3 || got[0] != "count(*)" {
 		t.Fatalf("select list: %q", got)
 	}
 }
@@ -86,10 +86,10 @@ func FuzzSplit(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, st := range split(s) {
-			if len(st.paramCols) != 0 && len(st.paramCols) != st.nParams {
-				t.Fatalf("param columns %d for %d params", len(st.paramCols), st.nParams)
+			if len(st.ParamCols) != 0 && len(st.ParamCols) != st.NParams {
+				t.Fatalf("param columns %d for %d params", len(st.ParamCols), st.NParams)
 			}
 		}
-		_ = selectList(s)
+		_ = SelectList(s)
 	})
 }

@@ -7,74 +7,91 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// oidFor maps a SQLite declared type (upper case) to a PostgreSQL type
-// OID, following SQLite's own affinity rules, with a few names SQLite
-// users write that carry more meaning (BOOLEAN, DATE, TIMESTAMP, JSON).
-func oidFor(decl string) (uint32, bool) {
+// Type is the neutral type of a result column or a parameter: what the
+// engine makes of SQLite's declared type or of a value. Each front end
+// maps it to its protocol's types (a PostgreSQL OID, a MySQL column type).
+type Type uint8
+
+// The types; TypeUnknown is a column without a declared type before its
+// first value settles it (and a parameter whose column is unknown).
+const (
+	TypeUnknown Type = iota
+	TypeText
+	TypeInt       // 64-bit integer
+	TypeFloat     // double precision
+	TypeNumeric   // NUMERIC, DECIMAL (carried as a float)
+	TypeBool      // BOOLEAN (stored as 0 or 1)
+	TypeBytes     // BLOB
+	TypeDate      // DATE
+	TypeTimestamp // TIMESTAMP, DATETIME (no time zone)
+	TypeJSON      // JSON (text)
+)
+
+// Column describes a result column: its name, SQLite's declared type
+// (upper case; "TEXT" for a masked column) and its type.
+type Column struct {
+	Name string
+	Decl string
+	Type Type
+}
+
+// TypeOf maps a SQLite declared type (upper case) to a type, following
+// SQLite's own affinity rules, with a few names SQLite users write that
+// carry more meaning (BOOLEAN, DATE, TIMESTAMP, JSON). ok is false for no
+// declared type.
+func TypeOf(decl string) (t Type, ok bool) {
 	switch {
 	case decl == "":
-		return 0, false
+		return TypeUnknown, false
 	case strings.Contains(decl, "BOOL"):
-		return pgtype.BoolOID, true
+		return TypeBool, true
 	case strings.Contains(decl, "INT"):
-		return pgtype.Int8OID, true
+		return TypeInt, true
 	case strings.Contains(decl, "CHAR"), strings.Contains(decl, "CLOB"), strings.Contains(decl, "TEXT"):
-		return pgtype.TextOID, true
+		return TypeText, true
 	case strings.Contains(decl, "BLOB"):
-		return pgtype.ByteaOID, true
+		return TypeBytes, true
 	case strings.Contains(decl, "REAL"), strings.Contains(decl, "FLOA"), strings.Contains(decl, "DOUB"):
-		return pgtype.Float8OID, true
+		return TypeFloat, true
 	case strings.Contains(decl, "TIMESTAMP"), strings.Contains(decl, "DATETIME"):
-		return pgtype.TimestampOID, true
+		return TypeTimestamp, true
 	case decl == "DATE":
-		return pgtype.DateOID, true
+		return TypeDate, true
 	case strings.Contains(decl, "JSON"):
-		return pgtype.JSONOID, true
+		return TypeJSON, true
 	case strings.Contains(decl, "NUMERIC"), strings.Contains(decl, "DECIMAL"):
-		return pgtype.NumericOID, true
+		return TypeNumeric, true
 	}
-	return pgtype.TextOID, true
+	return TypeText, true
 }
 
-// oidForValue picks a type for a column without a declared type (an
+// typeOfValue picks a type for a column without a declared type (an
 // expression) from its first value.
-func oidForValue(v any) uint32 {
+func typeOfValue(v any) Type {
 	switch v.(type) {
 	case int64:
-		return pgtype.Int8OID
+		return TypeInt
 	case float64:
-		return pgtype.Float8OID
+		return TypeFloat
 	case []byte:
-		return pgtype.ByteaOID
+		return TypeBytes
 	case bool:
-		return pgtype.BoolOID
+		return TypeBool
 	case time.Time:
-		return pgtype.TimestampOID
+		return TypeTimestamp
 	}
-	return pgtype.TextOID
+	return TypeText
 }
 
-func typeSize(oid uint32) int16 {
-	switch oid {
-	case pgtype.BoolOID:
-		return 1
-	case pgtype.Int8OID, pgtype.Float8OID, pgtype.TimestampOID:
-		return 8
-	case pgtype.DateOID:
-		return 4
-	}
-	return -1
-}
-
-// appendText appends v in PostgreSQL's text output format for oid.
-func appendText(buf []byte, oid uint32, v any) []byte {
+// AppendText appends v in PostgreSQL's text output format for t (the
+// engine's text form of a value: masks apply to it, and the MySQL front
+// end shows it for the types its own text format does not cover).
+func AppendText(buf []byte, t Type, v any) []byte {
 	switch x := v.(type) {
 	case int64:
-		if oid == pgtype.BoolOID {
+		if t == TypeBool {
 			if x != 0 {
 				return append(buf, 't')
 			}
@@ -94,7 +111,7 @@ func appendText(buf []byte, oid uint32, v any) []byte {
 	case string:
 		return append(buf, x...)
 	case []byte:
-		if oid == pgtype.ByteaOID {
+		if t == TypeBytes {
 			buf = append(buf, `\x`...)
 			return hex.AppendEncode(buf, x)
 		}
@@ -105,7 +122,7 @@ func appendText(buf []byte, oid uint32, v any) []byte {
 		}
 		return append(buf, 'f')
 	case time.Time:
-		if oid == pgtype.DateOID {
+		if t == TypeDate {
 			return x.AppendFormat(buf, "2006-01-02")
 		}
 		return x.AppendFormat(buf, "2006-01-02 15:04:05.999999")
@@ -113,12 +130,13 @@ func appendText(buf []byte, oid uint32, v any) []byte {
 	return fmt.Append(buf, v)
 }
 
-// toOIDValue converts a SQLite value to what pgtype encodes for oid in
-// binary, converting SQLite's dynamic types where they disagree with the
+// Convert converts a SQLite value to the Go value of type t that a
+// binary encoding takes (int64, float64, bool, []byte, time.Time or
+// string), converting SQLite's dynamic types where they disagree with the
 // column's declared type.
-func toOIDValue(oid uint32, v any) (any, error) {
-	switch oid {
-	case pgtype.Int8OID:
+func Convert(t Type, v any) (any, error) {
+	switch t {
+	case TypeInt:
 		switch x := v.(type) {
 		case int64:
 			return x, nil
@@ -136,7 +154,7 @@ func toOIDValue(oid uint32, v any) (any, error) {
 			}
 			return int64(0), nil
 		}
-	case pgtype.Float8OID, pgtype.NumericOID:
+	case TypeFloat, TypeNumeric:
 		switch x := v.(type) {
 		case int64:
 			return float64(x), nil
@@ -147,21 +165,21 @@ func toOIDValue(oid uint32, v any) (any, error) {
 				return f, nil
 			}
 		}
-	case pgtype.BoolOID:
+	case TypeBool:
 		switch x := v.(type) {
 		case bool:
 			return x, nil
 		case int64:
 			return x != 0, nil
 		}
-	case pgtype.ByteaOID:
+	case TypeBytes:
 		switch x := v.(type) {
 		case []byte:
 			return x, nil
 		case string:
 			return []byte(x), nil
 		}
-	case pgtype.TimestampOID, pgtype.DateOID:
+	case TypeTimestamp, TypeDate:
 		if t, ok := v.(time.Time); ok {
 			return t, nil
 		}
@@ -172,8 +190,33 @@ func toOIDValue(oid uint32, v any) (any, error) {
 		case []byte:
 			return string(x), nil
 		default:
-			return string(appendText(nil, pgtype.TextOID, v)), nil
+			return string(AppendText(nil, TypeText, v)), nil
 		}
 	}
-	return nil, fmt.Errorf("value of SQLite type %T does not fit the column's type (OID %d) in binary format", v, oid)
+	return nil, fmt.Errorf("value of SQLite type %T does not fit the column's type (%s) in binary format", v, t)
+}
+
+// String names the type (in error messages).
+func (t Type) String() string {
+	switch t {
+	case TypeText:
+		return "text"
+	case TypeInt:
+		return "integer"
+	case TypeFloat:
+		return "double precision"
+	case TypeNumeric:
+		return "numeric"
+	case TypeBool:
+		return "boolean"
+	case TypeBytes:
+		return "bytes"
+	case TypeDate:
+		return "date"
+	case TypeTimestamp:
+		return "timestamp"
+	case TypeJSON:
+		return "json"
+	}
+	return "unknown"
 }

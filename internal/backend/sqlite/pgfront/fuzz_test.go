@@ -1,4 +1,4 @@
-package sqlite
+package pgfront
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 	"github.com/floe-db/floe/internal/wire/wiretest"
@@ -38,18 +39,19 @@ func FuzzEngineMessageLoop(f *testing.F) {
 	f.Add(enc(&pgproto3.Query{String: "set application_name = 'x'; show application_name; show nope"}))
 
 	dir := f.TempDir()
-	e, err := Open(context.Background(), "demo", filepath.Join(dir, "fuzz.db"), slog.New(slog.DiscardHandler), observe.NewMetrics())
+	e, err := sqlite.Open(context.Background(), "demo", filepath.Join(dir, "fuzz.db"), slog.New(slog.DiscardHandler), observe.NewMetrics())
 	if err != nil {
 		f.Fatal(err)
 	}
-	if err := SeedDemo(context.Background(), e.DB()); err != nil {
+	h := New(e)
+	if err := sqlite.SeedDemo(context.Background(), e.DB()); err != nil {
 		f.Fatal(err)
 	}
 	users, _ := authn.NewStore([]authn.Spec{{Name: "u", Password: "p"}})
 	u, _ := users.Lookup("u")
 	f.Fuzz(func(t *testing.T, in []byte) {
 		wiretest.Feed(t, in, 10*time.Second, func(server net.Conn) {
-			_ = e.Serve(context.Background(), pgwire.NewConn(server, u, "demo", 1<<16))
+			_ = h.Serve(context.Background(), pgwire.NewConn(server, u, "demo", 1<<16))
 		})
 	})
 }

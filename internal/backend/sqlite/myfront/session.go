@@ -1,37 +1,40 @@
-package sqlite
+package myfront
 
 import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/DataDog/go-sqllexer"
-	"github.com/jackc/pgx/v5/pgtype"
-
+	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
 
-// MySQL returns the handler that serves this database to MySQL clients.
-func (e *Engine) MySQL() mysqlwire.Handler { return mysqlEngine{e} }
+// Handler serves an engine's database to MySQL clients.
+type Handler struct{ e *sqlite.Engine }
 
-type mysqlEngine struct{ e *Engine }
+// New returns the MySQL front end of e.
+func New(e *sqlite.Engine) *Handler { return &Handler{e: e} }
+
+// Pipeline is the statement pipeline of the engine's MySQL front end.
+func (h *Handler) Pipeline() *stmt.Pipeline { return h.e.Pipeline(analysis.MySQL) }
+
+const watchDelay = 50 * time.Millisecond
 
 type myStmt struct {
 	text     string // as the client sent it (the pipeline's key)
-	st       statement
+	st       sqlite.Statement
 	params   int
 	cols     []mysqlwire.Column
 	types    []uint16
@@ -39,38 +42,34 @@ type myStmt struct {
 }
 
 type mySession struct {
-	e      *Engine
+	e      *sqlite.Engine
+	ss     *sqlite.Session
 	c      *mysqlwire.Conn
 	ps     *stmt.Session
-	gate   *policy.Gate    // ps.Gate(): masks, COM_FIELD_LIST
+	gate   *policy.Gate    // ps.Gate(): COM_FIELD_LIST
 	cur    *stmt.Statement // the statement under way (nil between statements)
 	conn   *sql.Conn
 	inTx   bool
 	multi  bool
 	stmts  map[uint32]*myStmt
 	nextID uint32
-
-	mu struct {
-		sync.Mutex
-		cancel context.CancelFunc
-	}
 }
 
 // Serve implements mysqlwire.Handler.
-func (m mysqlEngine) Serve(ctx context.Context, c *mysqlwire.Conn) error {
-	e := m.e
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return mysqlwire.Fatalf(mysqlwire.ErConnectToForeign, "could not open database '%s'", e.name)
-	}
-	defer conn.Close()
-	ps := e.my.Open(policy.Request{
+func (h *Handler) Serve(ctx context.Context, c *mysqlwire.Conn) error {
+	e := h.e
+	ss, err := e.Connect(ctx, analysis.MySQL, policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Client: policy.HostOf(c.RemoteAddr),
 		Protocol: "mysql", Session: c.ID, DefaultSchema: "main",
 	})
+	if err != nil {
+		return mysqlwire.Fatalf(mysqlwire.ErConnectToForeign, "could not open database '%s'", e.Name())
+	}
+	defer ss.Close()
+	conn := ss.Conn()
 	s := &mySession{
-		e: e, c: c, conn: conn, multi: c.Has(mysqlwire.CapMultiStatements), stmts: map[uint32]*myStmt{},
-		ps: ps, gate: ps.Gate(),
+		e: e, ss: ss, c: c, conn: conn, multi: c.Has(mysqlwire.CapMultiStatements), stmts: map[uint32]*myStmt{},
+		ps: ss.Statements(), gate: ss.Gate(),
 	}
 	c.SetCanceller(s.cancel)
 	defer c.SetCanceller(nil)
@@ -114,20 +113,10 @@ func (m mysqlEngine) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	}
 }
 
-func (s *mySession) cancel() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.mu.cancel != nil {
-		s.mu.cancel()
-	}
-}
+func (s *mySession) cancel() { s.ss.Cancel() }
 
 func (s *mySession) run(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	s.mu.Lock()
-	s.mu.cancel = cancel
-	s.mu.Unlock()
-	return ctx, cancel
+	return s.ss.Run(ctx)
 }
 
 func (s *mySession) status() uint16 {
@@ -141,7 +130,7 @@ func (s *mySession) status() uint16 {
 }
 
 func (s *mySession) toMySQLError(err error) *mysqlwire.Error {
-	if me := mysqlwire.ErrorOf(translate(err)); me != nil {
+	if me := mysqlwire.ErrorOf(sqlite.SQLError(err)); me != nil {
 		return me
 	}
 	return mysqlwire.Errorf(mysqlwire.ErUnknown, "%s", err.Error())
@@ -207,7 +196,7 @@ func (s *mySession) command(ctx context.Context, p []byte) error {
 		}
 		return c.RunKill(mysqlwire.Kill{ID: binary.LittleEndian.Uint32(p[1:])}, s.status())
 	case mysqlwire.ComStatistics:
-		return c.WritePacket([]byte("Floe SQLite " + s.e.version))
+		return c.WritePacket([]byte("Floe SQLite " + s.e.Version()))
 	}
 	return mysqlwire.Errorf(mysqlwire.ErUnknownCom, "Unknown command")
 }
@@ -268,7 +257,7 @@ func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 		return true, s.writeValues([]string{"Database"}, []any{s.c.Database})
 	}
 	if showTables.MatchString(q) {
-		return true, s.runRows(ctx, &statement{sql: "SELECT name AS `Tables_in_" + strings.ReplaceAll(s.c.Database, "`", "``") + "` FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name", rows: true}, nil, false, false)
+		return true, s.runRows(ctx, &sqlite.Statement{SQL: "SELECT name AS `Tables_in_" + strings.ReplaceAll(s.c.Database, "`", "``") + "` FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name", Rows: true}, nil, false, false)
 	}
 	if m := setStmt.FindStringSubmatch(q); m != nil {
 		name, val := strings.ToLower(m[1]), strings.Trim(strings.ToLower(m[2]), `'"`)
@@ -292,9 +281,9 @@ func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 func (s *mySession) sysVar(name string) (any, bool) {
 	switch name {
 	case "version":
-		return "8.0.40-floe-sqlite-" + s.e.version, true
+		return "8.0.40-floe-sqlite-" + s.e.Version(), true
 	case "version_comment":
-		return "Floe (SQLite " + s.e.version + ")", true
+		return "Floe (SQLite " + s.e.Version() + ")", true
 	case "autocommit":
 		return int64(1), true
 	case "max_allowed_packet":
@@ -421,10 +410,10 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 	if run.SQL != run.Text {
 		a = s.ps.Analyze(run.SQL)
 	}
-	stmts := myStatements(a)
-	var todo []*statement
+	stmts := sqlite.MyStatements(a)
+	var todo []*sqlite.Statement
 	for i := range stmts {
-		if !stmts[i].empty {
+		if !stmts[i].Empty {
 			todo = append(todo, &stmts[i])
 		}
 	}
@@ -445,29 +434,29 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 
 // runStatement runs one statement and writes its result; more sets
 // SERVER_MORE_RESULTS_EXISTS on its final packet.
-func (s *mySession) runStatement(ctx context.Context, st *statement, args []any, binaryRows, more bool) error {
+func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args []any, binaryRows, more bool) error {
 	switch {
-	case st.tx == 'B' && s.inTx:
+	case st.Tx == 'B' && s.inTx:
 		// MySQL commits the open transaction and starts a new one.
 		if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
 			return err
 		}
 		s.inTx = false
-	case st.tx == 'E' && !s.inTx:
+	case st.Tx == 'E' && !s.inTx:
 		return s.c.WriteOK(mysqlwire.OK{Status: s.moreFlag(more)})
 	}
-	if st.rows {
+	if st.Rows {
 		return s.runRows(ctx, st, args, binaryRows, more)
 	}
 	rctx, cancel := s.run(ctx)
 	stop := s.c.WatchClose(watchDelay, cancel)
-	res, err := s.conn.ExecContext(rctx, st.sql, args...)
+	res, err := s.conn.ExecContext(rctx, st.SQL, args...)
 	stop()
 	cancel()
 	if err != nil {
 		return err
 	}
-	switch st.tx {
+	switch st.Tx {
 	case 'B':
 		s.inTx = true
 	case 'E':
@@ -475,10 +464,10 @@ func (s *mySession) runStatement(ctx context.Context, st *statement, args []any,
 	}
 	n, _ := res.RowsAffected()
 	id, _ := res.LastInsertId()
-	if st.verb != "INSERT" && st.verb != "REPLACE" {
+	if st.Verb != "INSERT" && st.Verb != "REPLACE" {
 		id = 0
 	}
-	if st.verb != "INSERT" && st.verb != "REPLACE" && st.verb != "UPDATE" && st.verb != "DELETE" {
+	if st.Verb != "INSERT" && st.Verb != "REPLACE" && st.Verb != "UPDATE" && st.Verb != "DELETE" {
 		n = 0
 	}
 	s.cur.AddRows(n)
@@ -494,27 +483,27 @@ func (s *mySession) moreFlag(more bool) uint16 {
 }
 
 // myColumn maps a cursor column to a MySQL column definition.
-func myColumn(name, decl string, oid uint32) mysqlwire.Column {
+func myColumn(name, decl string, t sqlite.Type) mysqlwire.Column {
 	col := mysqlwire.Column{Name: name, OrgName: name, Charset: mysqlwire.CharsetBinary, Flags: mysqlwire.FlagBinary}
-	switch oid {
-	case pgtype.Int8OID:
+	switch t {
+	case sqlite.TypeInt:
 		col.Type, col.Length = mysqlwire.TypeLongLong, 20
-	case pgtype.BoolOID:
+	case sqlite.TypeBool:
 		col.Type, col.Length = mysqlwire.TypeTiny, 1
-	case pgtype.Float8OID:
+	case sqlite.TypeFloat:
 		col.Type, col.Length, col.Decimals = mysqlwire.TypeDouble, 22, 31
-	case pgtype.NumericOID:
+	case sqlite.TypeNumeric:
 		col.Type, col.Length, col.Decimals = mysqlwire.TypeNewDecimal, 65, 30
 		if p, sc, ok := decimalSpec(decl); ok {
 			col.Length, col.Decimals = uint32(p+2), byte(sc)
 		}
-	case pgtype.ByteaOID:
+	case sqlite.TypeBytes:
 		col.Type, col.Length, col.Flags = mysqlwire.TypeBlob, 1<<24-1, mysqlwire.FlagBinary|mysqlwire.FlagBlob
-	case pgtype.DateOID:
+	case sqlite.TypeDate:
 		col.Type, col.Length = mysqlwire.TypeDate, 10
-	case pgtype.TimestampOID:
+	case sqlite.TypeTimestamp:
 		col.Type, col.Length, col.Decimals = mysqlwire.TypeDateTime, 26, 6
-	case pgtype.JSONOID:
+	case sqlite.TypeJSON:
 		col.Type, col.Length, col.Charset, col.Flags = mysqlwire.TypeJSON, 1<<32-1, mysqlwire.CharsetUTF8MB4, mysqlwire.FlagBlob
 	default:
 		col.Type, col.Length, col.Charset, col.Flags = mysqlwire.TypeVarString, 1<<24-1, mysqlwire.CharsetUTF8MB4, 0
@@ -536,19 +525,19 @@ func decimalSpec(decl string) (p, s int, ok bool) {
 	return p, s, p > 0 && p <= 65 && s <= 30
 }
 
-func (s *mySession) runRows(ctx context.Context, st *statement, args []any, binaryRows, more bool) error {
+func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []any, binaryRows, more bool) error {
 	s.cur.NextResult()
-	rctx, cancel := s.run(ctx)
-	cur, err := openCursor(rctx, cancel, s.conn, st.sql, args, s.gate.Masks())
+	cur, err := s.ss.Query(ctx, st.SQL, args)
 	if err != nil {
 		return err
 	}
-	defer cur.close()
-	stop := s.c.WatchClose(watchDelay, cancel)
+	defer cur.Close()
+	stop := s.c.WatchClose(watchDelay, cur.Cancel)
 	defer func() { stop() }()
-	cols := make([]mysqlwire.Column, len(cur.oids))
-	for i := range cols {
-		cols[i] = myColumn(cur.names[i], cur.decl[i], cur.oids[i])
+	cols := make([]mysqlwire.Column, len(cur.Columns))
+	types := make([]sqlite.Type, len(cur.Columns))
+	for i, c := range cur.Columns {
+		cols[i], types[i] = myColumn(c.Name, c.Decl, c.Type), c.Type
 	}
 	if err := s.writeColumns(cols, s.status()); err != nil {
 		return err
@@ -556,28 +545,20 @@ func (s *mySession) runRows(ctx context.Context, st *statement, args []any, bina
 	vals := make([]any, len(cols))
 	var row []byte
 	for {
-		if cur.first != nil {
-			copy(vals, cur.first)
-			cur.first = nil
-		} else {
-			if !cur.rows.Next() {
-				if err := cur.rows.Err(); err != nil {
-					return err
-				}
-				break
-			}
-			if err := scanRow(cur.rows, vals); err != nil {
-				return err
-			}
+		ok, err := cur.Next(vals)
+		if err != nil {
+			return err
 		}
-		cur.mask(vals)
+		if !ok {
+			break
+		}
 		if binaryRows {
-			row, err = appendBinaryRow(row[:0], cols, cur.oids, vals)
+			row, err = appendBinaryRow(row[:0], cols, types, vals)
 			if err != nil {
 				return err
 			}
 		} else {
-			row = appendTextRow(row[:0], cur.oids, vals)
+			row = appendTextRow(row[:0], types, vals)
 		}
 		if den := s.cur.Row(len(row) + 4); den != nil {
 			return den
@@ -590,19 +571,19 @@ func (s *mySession) runRows(ctx context.Context, st *statement, args []any, bina
 	return s.c.WriteEOF(false, 0, s.moreFlag(more))
 }
 
-func appendTextRow(b []byte, oids []uint32, vals []any) []byte {
+func appendTextRow(b []byte, types []sqlite.Type, vals []any) []byte {
 	for i, v := range vals {
 		if v == nil {
 			b = append(b, 0xfb)
 			continue
 		}
-		b = mysqlwire.AppendLenBytes(b, myText(oids[i], v))
+		b = mysqlwire.AppendLenBytes(b, myText(types[i], v))
 	}
 	return b
 }
 
 // myText formats v as MySQL's text protocol shows values of the column type.
-func myText(oid uint32, v any) []byte {
+func myText(t sqlite.Type, v any) []byte {
 	switch x := v.(type) {
 	case bool:
 		if x {
@@ -614,15 +595,15 @@ func myText(oid uint32, v any) []byte {
 	case []byte:
 		return x
 	case time.Time:
-		if oid == pgtype.DateOID {
+		if t == sqlite.TypeDate {
 			return x.AppendFormat(nil, "2006-01-02")
 		}
 		return x.AppendFormat(nil, "2006-01-02 15:04:05.999999")
 	}
-	return appendText(nil, pgtype.TextOID, v)
+	return sqlite.AppendText(nil, sqlite.TypeText, v)
 }
 
-func appendBinaryRow(b []byte, cols []mysqlwire.Column, oids []uint32, vals []any) ([]byte, error) {
+func appendBinaryRow(b []byte, cols []mysqlwire.Column, types []sqlite.Type, vals []any) ([]byte, error) {
 	b = append(b, 0)
 	bitmap := len(b)
 	b = append(b, make([]byte, (len(vals)+7+2)/8)...)
@@ -633,17 +614,17 @@ func appendBinaryRow(b []byte, cols []mysqlwire.Column, oids []uint32, vals []an
 			continue
 		}
 		var err error
-		if b, err = appendBinaryValue(b, cols[i], oids[i], v); err != nil {
+		if b, err = appendBinaryValue(b, cols[i], types[i], v); err != nil {
 			return nil, mysqlwire.Errorf(sqlerr.ErTruncatedWrongValueForField, "column '%s': %v", cols[i].Name, err)
 		}
 	}
 	return b, nil
 }
 
-func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byte, error) {
+func appendBinaryValue(b []byte, col mysqlwire.Column, typ sqlite.Type, v any) ([]byte, error) {
 	switch col.Type {
 	case mysqlwire.TypeLongLong, mysqlwire.TypeTiny:
-		cv, err := toOIDValue(pgtype.Int8OID, v)
+		cv, err := sqlite.Convert(sqlite.TypeInt, v)
 		if err != nil {
 			return nil, err
 		}
@@ -652,7 +633,7 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byt
 		}
 		return binary.LittleEndian.AppendUint64(b, uint64(cv.(int64))), nil
 	case mysqlwire.TypeDouble:
-		cv, err := toOIDValue(pgtype.Float8OID, v)
+		cv, err := sqlite.Convert(sqlite.TypeFloat, v)
 		if err != nil {
 			return nil, err
 		}
@@ -660,7 +641,7 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byt
 	case mysqlwire.TypeDate, mysqlwire.TypeDateTime:
 		t, ok := v.(time.Time)
 		if !ok {
-			return mysqlwire.AppendLenBytes(b, myText(oid, v)), nil
+			return mysqlwire.AppendLenBytes(b, myText(typ, v)), nil
 		}
 		us := t.Nanosecond() / 1000
 		switch {
@@ -682,7 +663,7 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, oid uint32, v any) ([]byt
 		}
 		return b, nil
 	}
-	return mysqlwire.AppendLenBytes(b, myText(oid, v)), nil
+	return mysqlwire.AppendLenBytes(b, myText(typ, v)), nil
 }
 
 // ---- prepared statements ----
@@ -696,10 +677,10 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
 	}
-	stmts := myStatements(a)
-	var st *statement
+	stmts := sqlite.MyStatements(a)
+	var st *sqlite.Statement
 	for i := range stmts {
-		if !stmts[i].empty {
+		if !stmts[i].Empty {
 			if st != nil {
 				return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax: a prepared statement holds one statement")
 			}
@@ -710,13 +691,13 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		return mysqlwire.Errorf(sqlerr.ErEmptyQuery, "Query was empty")
 	}
 	// Check the statement now, as MySQL does at prepare time.
-	n := st.nParams
+	n := st.NParams
 	if err := s.conn.Raw(func(dc any) error {
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("driver cannot prepare")
 		}
-		ds, err := pc.PrepareContext(ctx, st.sql)
+		ds, err := pc.PrepareContext(ctx, st.SQL)
 		if err != nil {
 			return err
 		}
@@ -728,15 +709,15 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		return err
 	}
 	ms := &myStmt{text: q, st: *st, params: n}
-	if st.verb == "SELECT" || st.verb == "WITH" || st.verb == "VALUES" {
+	if st.Verb == "SELECT" || st.Verb == "WITH" || st.Verb == "VALUES" {
 		// Column metadata: run the statement with NULL parameters and no rows.
 		args := make([]any, n)
 		rctx, cancel := context.WithCancel(ctx)
-		if cur, err := openCursor(rctx, cancel, s.conn, "SELECT * FROM ("+st.sql+") LIMIT 0", args, s.gate.Masks()); err == nil {
-			for i := range cur.oids {
-				ms.cols = append(ms.cols, myColumn(cur.names[i], cur.decl[i], cur.oids[i]))
+		if cur, err := s.ss.OpenCursor(rctx, cancel, "SELECT * FROM ("+st.SQL+") LIMIT 0", args); err == nil {
+			for _, c := range cur.Columns {
+				ms.cols = append(ms.cols, myColumn(c.Name, c.Decl, c.Type))
 			}
-			cur.close()
+			cur.Close()
 		}
 	}
 	s.nextID++
@@ -845,11 +826,11 @@ func (s *mySession) fieldList(ctx context.Context, p []byte) error {
 		if err := rows.Scan(&name, &decl); err != nil {
 			return err
 		}
-		oid, ok := oidFor(strings.ToUpper(decl))
+		t, ok := sqlite.TypeOf(strings.ToUpper(decl))
 		if !ok {
-			oid = pgtype.TextOID
+			t = sqlite.TypeText
 		}
-		col := myColumn(name, decl, oid)
+		col := myColumn(name, decl, t)
 		col.Table, col.OrgTable, col.Schema = table, table, s.c.Database
 		if err := s.c.WritePacket(mysqlwire.AppendColumn(nil, col)); err != nil {
 			return err
@@ -864,40 +845,3 @@ func (s *mySession) fieldList(ctx context.Context, p []byte) error {
 	}
 	return s.c.WriteEOF(false, 0, s.status())
 }
-
-// binaryLiterals rewrites MySQL's _binary'...' introducer (which clients
-// that interpolate parameters write for byte strings) to SQLite's X'..'.
-func binaryLiterals(q string) string {
-	if !strings.Contains(strings.ToLower(q), "_binary") {
-		return q
-	}
-	var b strings.Builder
-	lx := sqllexer.New(q, sqllexer.WithDBMS(sqllexer.DBMSMySQL))
-	pendingIntro := false
-	for {
-		tok := lx.Scan()
-		if tok.Type == sqllexer.EOF {
-			break
-		}
-		switch {
-		case tok.Type == sqllexer.IDENT && strings.EqualFold(tok.Value, "_binary"):
-			pendingIntro = true
-			continue
-		case pendingIntro && tok.Type == sqllexer.SPACE:
-			continue
-		case pendingIntro && tok.Type == sqllexer.STRING && strings.HasPrefix(tok.Value, "'"):
-			raw := strings.ReplaceAll(tok.Value[1:len(tok.Value)-1], "''", "'")
-			b.WriteString("X'" + hex.EncodeToString([]byte(raw)) + "'")
-			pendingIntro = false
-			continue
-		case pendingIntro:
-			b.WriteString("_binary ")
-		}
-		pendingIntro = false
-		b.WriteString(tok.Value)
-	}
-	return b.String()
-}
-
-// Pipeline is the statement pipeline of the engine's MySQL front end.
-func (m mysqlEngine) Pipeline() *stmt.Pipeline { return m.e.my }

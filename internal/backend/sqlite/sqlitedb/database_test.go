@@ -1,4 +1,4 @@
-package sqlite
+package sqlitedb
 
 import (
 	"context"
@@ -7,18 +7,21 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
+	"github.com/floe-db/floe/internal/stmt"
 )
 
 func TestEngineAsDatabase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.db")
-	e, err := Open(context.Background(), "a", path, slog.New(slog.NewTextHandler(io.Discard, nil)), observe.NewMetrics())
+	d0, err := Open(context.Background(), "a", path, slog.New(slog.NewTextHandler(io.Discard, nil)), observe.NewMetrics())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d backend.Database = e
+	var d backend.Database = d0
+	e := d0.Engine()
 	same := config.Database{Name: "a", Kind: config.KindSQLite, Path: path}
 	for _, tc := range []struct {
 		db   config.Database
@@ -37,6 +40,14 @@ func TestEngineAsDatabase(t *testing.T) {
 	}
 	if d.Postgres() == nil || d.MySQL() == nil {
 		t.Fatal("an SQLite database serves both protocols")
+	}
+	// Each front end names its dialect's pipeline (the data APIs run
+	// their statements through it).
+	type piped interface{ Pipeline() *stmt.Pipeline }
+	pg, _ := d.Postgres().(piped)
+	my, _ := d.MySQL().(piped)
+	if pg == nil || my == nil || pg.Pipeline() != e.Pipeline(analysis.Postgres) || my.Pipeline() != e.Pipeline(analysis.MySQL) || pg.Pipeline() == my.Pipeline() {
+		t.Fatal("the front ends do not name their dialect's pipeline")
 	}
 	if err := e.DB().Ping(); err != nil {
 		t.Fatal(err)

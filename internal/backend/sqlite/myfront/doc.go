@@ -1,0 +1,26 @@
+// Package myfront is the MySQL front end of the embedded SQLite engine
+// (internal/backend/sqlite): the mysqlwire.Handler that serves an
+// engine's database to MySQL clients. It owns the protocol work: the
+// command loop (COM_QUERY, COM_STMT_PREPARE/EXECUTE/SEND_LONG_DATA/
+// RESET/CLOSE, COM_FIELD_LIST, COM_INIT_DB, COM_SET_OPTION, COM_PING,
+// COM_RESET_CONNECTION, KILL), the statements MySQL clients send about
+// the server that SQLite has no syntax for (system variables, DATABASE(),
+// SHOW TABLES, SET NAMES, autocommit), column definitions from the
+// engine's column types, text and binary rows, parameters decoded for
+// SQLite, and ERR packets through mysqlwire.ErrorOf.
+//
+// A connection's life: Serve (on the connection's goroutine, as
+// mysqlwire's server calls it) opens an engine session (its own
+// *sql.Conn and pipeline session) and reads commands until COM_QUIT or a
+// connection error; every command is handled on that goroutine, and an
+// open transaction is rolled back at the end. The canceller the
+// connection registers (KILL QUERY) cancels the statement under way.
+//
+// Statement lifecycle: a COM_QUERY is started with Session.Start; a
+// COM_STMT_PREPARE is checked with Session.Check and its
+// COM_STMT_EXECUTE begun with Session.Begin. The session reports every
+// row it sends, the rows a write affected and a new result per statement
+// of a multi-statement text, and ends the statement with
+// Statement.Finish under the SQLSTATE of the ERR packet, a denial's own,
+// or 57014 for an interrupted statement.
+package myfront

@@ -1,0 +1,32 @@
+// Package pgfront is the PostgreSQL front end of the embedded SQLite
+// engine (internal/backend/sqlite): the pgwire.Handler that serves an
+// engine's database to PostgreSQL clients. It owns the protocol work:
+// the message loop (simple and extended query, Sync, Flush, Terminate),
+// prepared statements and portals, session parameters (SET, SHOW,
+// RESET), PostgreSQL's transaction rules that SQLite lacks (aborted
+// transactions, BEGIN inside a transaction), RowDescription with type
+// OIDs from the engine's column types, text and binary row encoding,
+// Bind parameter decoding, command tags, and errors sent through
+// pgwire.ErrorOf.
+//
+// A connection's life: Serve (on the connection's goroutine, as
+// pgwire's server calls it) opens an engine session (its own *sql.Conn
+// and pipeline session), sends the parameters and ReadyForQuery and
+// loops on messages until Terminate or a connection error; every message
+// is handled on that goroutine. The canceller the connection registers
+// cancels the statement under way.
+//
+// Statement lifecycle: a simple query is started with Session.Start
+// (decision, then limits, then stages); a Parse is checked with
+// Session.Check and its Execute begun with Session.Begin (each Execute of
+// a suspended portal is a statement of its own). While a statement runs
+// the session reports every row it sends (Statement.Row: result bounds;
+// AddRows: rows returned), the rows a write affected, a new result per
+// statement of a multi-statement text, and ends it with Statement.Finish
+// under its error's SQLSTATE. A portal executed with a row limit keeps
+// its cursor open between Execute messages (PortalSuspended) until the
+// transaction ends or it is closed. Parameters whose type the client
+// leaves open get the type of the column they meet; a Describe of a
+// statement with expression columns and no row judges their types from
+// the expressions.
+package pgfront

@@ -193,6 +193,15 @@ func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
 	return r, nil
 }
 
+// Timeout is the statement timeout of the session's statements (0:
+// none): the limits' and the database's own, the tighter.
+func (g *Gate) Timeout() time.Duration {
+	if g == nil {
+		return 0
+	}
+	return tighter(g.src().StatementTimeout(g.base.User, g.base.Database, g.base.Client), g.base.QueryTimeout)
+}
+
 // Done gives the limits back and audits the outcome: rows returned or
 // affected, and the error code ("" on success). Later calls do nothing.
 func (r *Run) Done(rows int64, errCode string) {

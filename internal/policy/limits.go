@@ -195,6 +195,23 @@ func tighter[T int64 | time.Duration](cur, v T) T {
 	return cur
 }
 
+// StatementTimeout is the statement timeout the limits give user on db
+// from client (0: none), without taking anything: for work a statement
+// does before it starts (a PostgreSQL Describe that must run it to learn
+// its columns).
+func (p *Policy) StatementTimeout(user, db, client string) time.Duration {
+	var t time.Duration
+	if p == nil {
+		return t
+	}
+	for i := range p.limits {
+		if _, ok := p.limits[i].applies(user, db, client); ok {
+			t = tighter(t, p.limits[i].StatementTimeout)
+		}
+	}
+	return t
+}
+
 // BeginStatement applies rate and concurrency limits to a statement about
 // to run; end must be called when it has finished. The bounds say when
 // the caller must cancel it or stop its result.

@@ -85,6 +85,10 @@ type portal struct {
 	formats []int16
 	cur     *sqlite.Cursor
 	done    bool
+	// st is the statement a Describe started when it opened the cursor
+	// (running the query); the Execute that reads the cursor carries it
+	// on.
+	st *stmt.Statement
 }
 
 type session struct {
@@ -128,6 +132,11 @@ func (p *portal) close() {
 	if p.cur != nil {
 		p.cur.Close()
 		p.cur = nil
+	}
+	if p.st != nil {
+		// Described, never executed: the statement ends with its cursor.
+		p.st.Finish(nil)
+		p.st = nil
 	}
 }
 
@@ -739,11 +748,20 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 		return err
 	}
 	if pt.cur == nil {
+		// Opening the cursor runs the query: the statement starts here,
+		// under the limits, and the Execute that reads it carries it on.
+		st, den := s.ps.Begin(ctx, pt.p.text, s.cancel)
+		if den != nil {
+			return pgwire.ErrorOf(den)
+		}
 		cur, err := s.open(ctx, &pt.p.st, pt.args)
 		if err != nil {
-			return s.failed(err)
+			err = s.failed(err)
+			st.Fail(pgCode(err))
+			st.Finish(err)
+			return err
 		}
-		pt.cur = cur
+		pt.cur, pt.st = cur, st
 	}
 	s.c.Send(&pgproto3.RowDescription{Fields: fields(pt.cur, pt.formats)})
 	return nil
@@ -763,7 +781,15 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 		return sqlite.SQLError(err)
 	}
 	args := make([]any, len(p.oids))
-	cur, err := s.open(ctx, &p.st, args)
+	// The statement runs (for at most a row) before it starts: no limit
+	// is taken for it, but the statement timeout bounds it.
+	dctx := ctx
+	if t := s.ps.Gate().Timeout(); t > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	cur, err := s.open(dctx, &p.st, args)
 	if err == nil {
 		if !cur.HasRow() && len(cur.Untyped()) > 0 {
 			// No row to learn expression types from: judge by the expressions.
@@ -783,6 +809,9 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 	}
 	_, rerr := s.conn.ExecContext(ctx, "ROLLBACK TO floe_describe")
 	_, lerr := s.conn.ExecContext(ctx, "RELEASE floe_describe")
+	if err != nil && errors.Is(dctx.Err(), context.DeadlineExceeded) {
+		err = pgwire.Errorf(sqlerr.QueryCanceled, "canceling statement due to statement timeout (limits: statement_timeout)")
+	}
 	if err != nil {
 		return s.failed(err)
 	}
@@ -799,9 +828,13 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) (err error) 
 	if !ok {
 		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Portal)
 	}
-	st, den := s.ps.Begin(ctx, pt.p.text, s.cancel)
-	if den != nil {
-		return pgwire.ErrorOf(den)
+	st := pt.st
+	pt.st = nil
+	if st == nil {
+		var den *policy.Denial
+		if st, den = s.ps.Begin(ctx, pt.p.text, s.cancel); den != nil {
+			return pgwire.ErrorOf(den)
+		}
 	}
 	s.cur = st
 	defer s.finishDeferred(&err)

@@ -134,9 +134,9 @@ func TestExposure(t *testing.T) {
 		{"alice", MySQL, "SHOW VARIABLES LIKE 'max_allowed_packet'", allowed, ""},
 		{"alice", MySQL, "SHOW WARNINGS", allowed, ""}, // no masks, no filters
 		{"alice", MySQL, "SELECT * FROM information_schema.character_sets", allowed, ""},
-		{"alice", MySQL, "SELECT table_name FROM information_schema.tables", allowed, "`tables`.`table_schema`=_UTF8MB4'shop'"},
-		{"alice", MySQL, "SELECT schema_name FROM information_schema.schemata", allowed, "`schemata`.`schema_name`=_UTF8MB4'shop'"},
-		{"alice", MySQL, "SELECT c.column_name FROM information_schema.columns c WHERE c.table_name = 'orders'", allowed, "`c`.`table_schema`=_UTF8MB4'shop'"},
+		{"alice", MySQL, "SELECT table_name FROM information_schema.tables", allowed, "`tables`.`table_schema`='shop'"},
+		{"alice", MySQL, "SELECT schema_name FROM information_schema.schemata", allowed, "`schemata`.`schema_name`='shop'"},
+		{"alice", MySQL, "SELECT c.column_name FROM information_schema.columns c WHERE c.table_name = 'orders'", allowed, "`c`.`table_schema`='shop'"},
 		{"root", MySQL, "SHOW FULL PROCESSLIST", allowed, ""},
 		{"root", MySQL, "SELECT * FROM information_schema.processlist", allowed, ""},
 		{"root", MySQL, "SELECT @@datadir", allowed, ""},

@@ -90,16 +90,18 @@ func (c *Conn) reportBytes() {
 		c.bytesIn.Add(float64(d))
 		c.reportedIn = c.rd.N
 	}
-	if d := c.wr.n - c.reportedOut; d > 0 {
-		c.bytesOut.Add(float64(d))
-		c.reportedOut = c.wr.n
+	if n := c.wr.n.Load(); n > c.reportedOut {
+		c.bytesOut.Add(float64(n - c.reportedOut))
+		c.reportedOut = n
 	}
 }
 
-// countingWriter counts bytes written to the client.
+// countingWriter counts bytes written to the client. The count is
+// atomic: while a relayed session idles with LISTEN, another goroutine
+// writes notifications as the session goroutine waits for the client.
 type countingWriter struct {
 	w io.Writer
-	n int64
+	n atomic.Int64
 }
 
 func (w *countingWriter) Write(p []byte) (int, error) {
@@ -107,7 +109,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 		return 0, nil // pgproto3 flushes empty buffers; skip the syscall
 	}
 	n, err := w.w.Write(p)
-	w.n += int64(n)
+	w.n.Add(int64(n))
 	return n, err
 }
 

@@ -1,0 +1,175 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// attackPipelineConfig is one PostgreSQL database (app) and one MySQL
+// database (shop), each with a public table pub, a table secret, and
+// (on MySQL) a table t whose rows are filtered for eve. Eve may read pub
+// and her rows of t only. The backend logins are the test servers'
+// administrators: Floe's reading is the only line here, as it is for
+// masks and MySQL row filters in any deployment.
+func attackPipelineConfig(pgDSN, myDSN, auditPath string) string {
+	return fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q, pool: {mode: transaction, size: 4}}
+  - {name: shop, kind: mysql, primary: %q, pool: {mode: transaction, size: 4}}
+users:
+  - {name: eve, password: eve-secret, roles: [narrow]}
+roles:
+  - name: narrow
+    grants:
+      - {database: app, tables: [pub], actions: [select]}
+      - {database: shop, tables: [pub, t], actions: [select]}
+    row_filters:
+      - {database: shop, table: t, where: "owner = 'eve'"}
+audit:
+  file: %s
+`, pgDSN, myDSN, auditPath)
+}
+
+// attackPipelineSetup creates the tables on both servers and starts the
+// gateway.
+func attackPipelineSetup(t *testing.T) (*gateway, string) {
+	t.Helper()
+	ctx := context.Background()
+	pgDSN := testDB(t)
+	admin, err := pgx.Connect(ctx, pgDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	for _, q := range []string{
+		"CREATE TABLE pub (id int PRIMARY KEY, name text)",
+		"INSERT INTO pub VALUES (1, 'hello')",
+		"CREATE TABLE secret (s text)",
+		"INSERT INTO secret VALUES ('pg-top-secret')",
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	myDSN, direct := myTestDB(t)
+	for _, q := range []string{
+		"CREATE TABLE pub (id INT PRIMARY KEY, name VARCHAR(40))",
+		"INSERT INTO pub VALUES (1, 'hello')",
+		"CREATE TABLE secret (s VARCHAR(40))",
+		"INSERT INTO secret VALUES ('my-top-secret')",
+		"CREATE TABLE t (id INT PRIMARY KEY, owner VARCHAR(40), note VARCHAR(40))",
+		"INSERT INTO t VALUES (1, 'eve', 'eve-note'), (2, 'bob', 'bob-note')",
+	} {
+		if _, err := direct.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	return start(t, attackPipelineConfig(pgDSN, myDSN, auditPath)), auditPath
+}
+
+// TestAttackShapeDesync sends pairs of texts that differ, to the shape
+// key's lexer, only in one string literal, where the server reads the
+// part the lexer calls a literal as SQL: a comment the lexer ends
+// earlier or later than the server does moves every later quote to the
+// other side. The first text of each pair is harmless and allowed; the
+// second, if it were read with the first's parse, would read a table
+// the user has no grant on, or the rows of a filtered table that are not
+// hers. Each must be refused, and nothing of the secret must come back,
+// on every path that shares the analysis.
+func TestAttackShapeDesync(t *testing.T) {
+	g, _ := attackPipelineSetup(t)
+
+	// PostgreSQL nests block comments; the lexer does not. The lexer
+	// ends "/* /* */" at the first "*/" and reads "-- */ '" as a line
+	// comment; PostgreSQL is still in the comment, leaves it at "*/" and
+	// opens a string at the quote, so the lexer's next string literal
+	// is code to the server.
+	pgBenign := "SELECT name FROM pub WHERE name = /* /* */ -- */ '\n' AND name <> '\n/* /* */ -- */ '"
+	pgAttack := "SELECT name FROM pub WHERE name = /* /* */ -- */ '\n' UNION SELECT s FROM secret WHERE s <> '\n/* /* */ -- */ '"
+
+	t.Run("postgres relay", func(t *testing.T) {
+		c := g.connect(t, "eve", "eve-secret", "app")
+		if got, err := pgStrings(t, c, "SELECT name FROM pub WHERE name = 'x' OR name <> 'y'"); err != nil || len(got) != 1 {
+			t.Fatalf("benign query: %v, %v", got, err)
+		}
+		if _, err := pgStrings(t, c, pgBenign); err != nil {
+			// Refusing the odd text outright is as good as reading it right.
+			t.Logf("first text of the shape: %v", err)
+		}
+		got, err := pgStrings(t, c, pgAttack)
+		if strings.Contains(strings.Join(got, ","), "secret") {
+			t.Fatalf("the second text of the shape read table secret: %v", got)
+		}
+		if err == nil {
+			t.Fatalf("the second text of the shape ran (%v); want the grant's refusal", got)
+		}
+	})
+
+	t.Run("http after the relay", func(t *testing.T) {
+		// The data API shares the database's analyzer: a shape first
+		// seen on the relay must not lend its parse to an HTTP request.
+		c := g.connect(t, "eve", "eve-secret", "app")
+		_, _ = pgStrings(t, c, pgBenign)
+		a := g.post(t, "eve", "eve-secret", "/v1/query", queryBody("app", pgAttack))
+		if strings.Contains(string(a.body), "top-secret") || a.status == 200 {
+			t.Fatalf("HTTP after the relay's first text of the shape: %d %s", a.status, a.body)
+		}
+		if a := g.post(t, "eve", "eve-secret", "/v1/query", queryBody("app", "SELECT name FROM pub")); a.status != 200 {
+			t.Fatalf("benign HTTP query: %d %s", a.status, a.body)
+		}
+	})
+
+	// MySQL reads "--" as a comment only before a space or a control
+	// character; the lexer reads "--'" as one. The server sees
+	// 1 - -'\n' and then, as code, what the lexer reads as the next
+	// string literal.
+	myBenign := "SELECT name FROM pub WHERE id = 1--'\n' AND name <> '\n--'"
+	myAttacks := map[string]string{
+		"ungranted table": "SELECT name FROM pub WHERE id = 1--'\n' UNION SELECT s FROM secret WHERE s <> '\n--'",
+		"filtered rows":   "SELECT name FROM pub WHERE id = 1--'\n' UNION SELECT note FROM t WHERE note <> '\n--'",
+	}
+
+	t.Run("mysql relay", func(t *testing.T) {
+		db := g.mydb(t, "eve", "eve-secret", "shop", nil)
+		db.SetMaxOpenConns(1)
+		strs := func(q string) ([]string, error) {
+			rows, err := db.Query(q)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					return nil, err
+				}
+				out = append(out, s)
+			}
+			return out, rows.Err()
+		}
+		// The benign cases keep working: the filter holds on t.
+		if got, err := strs("SELECT note FROM t WHERE note <> 'x'"); err != nil || strings.Join(got, ",") != "eve-note" {
+			t.Fatalf("filtered read of t: %v, %v", got, err)
+		}
+		for name, attack := range myAttacks {
+			if _, err := strs(myBenign); err != nil {
+				t.Logf("first text of the shape: %v", err)
+			}
+			got, err := strs(attack)
+			joined := strings.Join(got, ",")
+			if strings.Contains(joined, "top-secret") || strings.Contains(joined, "bob-note") {
+				t.Errorf("%s: the second text of the shape read %v", name, got)
+				continue
+			}
+			if name == "ungranted table" && err == nil {
+				t.Errorf("%s: the second text of the shape ran (%v); want the grant's refusal", name, got)
+			}
+		}
+	})
+}

@@ -96,6 +96,9 @@ type Session struct {
 	p    *Pipeline
 	user string
 	gate *policy.Gate
+	// decided are the texts checked to run later (Check), by the client's
+	// text and by the SQL that runs: the policy they were decided under.
+	decided map[string]*decided
 
 	ok, failed, cancelled prometheus.Counter
 	latency               prometheus.Observer
@@ -115,6 +118,21 @@ func (s *Session) Analyze(text string) *analysis.Analysis { return s.p.analyzer.
 // came (parse, prepare, metadata). A denial is counted; its answer is the
 // caller's.
 func (s *Session) Check(ctx context.Context, via, text string) (policy.Decision, *analysis.Analysis) {
+	d, a := s.check(ctx, via, text)
+	if d.Denial == nil && s.gate != nil {
+		if s.decided == nil || len(s.decided) >= maxDecided {
+			s.decided = make(map[string]*decided)
+		}
+		r := &decided{pol: s.gate.Policy(), text: text, sql: d.SQL}
+		s.decided[text] = r
+		if d.SQL != "" {
+			s.decided[d.SQL] = r
+		}
+	}
+	return d, a
+}
+
+func (s *Session) check(ctx context.Context, via, text string) (policy.Decision, *analysis.Analysis) {
 	a := s.p.analyzer.Of(text)
 	d := s.gate.CheckAnalysis(ctx, via, a)
 	if d.Denial != nil {
@@ -123,12 +141,60 @@ func (s *Session) Check(ctx context.Context, via, text string) (policy.Decision,
 	return d, a
 }
 
+// maxDecided bounds the texts a session remembers the decisions of; past
+// it the oldest are forgotten (a forgotten text is decided again at its
+// execution after a policy change).
+const maxDecided = 1024
+
+// decided is the decision on a text checked to run later.
+type decided struct {
+	pol       *policy.Policy // in force when it was made
+	text, sql string         // the client's text, the rewritten one ("" none)
+}
+
+// Recheck decides again on a text checked earlier (Check, at prepare) that
+// is about to run, when the policy changed since (a reload): the decision
+// made at prepare time must not outlive the grants it was made under. A
+// denial refuses the execution, and so does a row-filter rewrite other
+// than the one prepared (the client prepares the statement again). A text
+// whose policy has not changed is not decided again. Begin calls it; so
+// must protocol code for each further statement of a batch begun earlier.
+func (s *Session) Recheck(ctx context.Context, text string) *policy.Denial {
+	if s.gate == nil || text == "" {
+		return nil
+	}
+	pol := s.gate.Policy()
+	r := s.decided[text]
+	if r != nil && r.pol == pol {
+		return nil
+	}
+	orig := text
+	if r != nil {
+		orig = r.text
+	}
+	d, _ := s.check(ctx, "execute", orig)
+	if d.Denial != nil {
+		return d.Denial
+	}
+	if r == nil {
+		return nil
+	}
+	if d.SQL != r.sql {
+		den := &policy.Denial{Rule: "grant.changed", Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErTableAccessDenied,
+			Message: "the row filters changed since the statement was prepared: prepare it again"}
+		s.Refused(den)
+		return den
+	}
+	r.pol = pol
+	return nil
+}
+
 // Start decides on text and, when it may run, takes the limits and runs
 // the stages: the statement is under way until Finish. cancel (safe to
 // call from another goroutine) stops it on the backend at the statement
 // timeout. On a denial nothing is held.
 func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*Statement, *policy.Denial) {
-	d, a := s.Check(ctx, via, text)
+	d, a := s.check(ctx, via, text)
 	if d.Denial != nil {
 		return nil, d.Denial
 	}
@@ -144,11 +210,15 @@ func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*
 }
 
 // Begin starts a statement decided on before (Check at prepare time):
-// limits, then stages. text is what it runs, for the statistics ("" when
-// not known yet: SetText).
+// the decision again if the policy changed since (Recheck), limits, then
+// stages. text is what it runs, for the statistics ("" when not known
+// yet: SetText).
 func (s *Session) Begin(ctx context.Context, text string, cancel func()) (*Statement, *policy.Denial) {
 	var a *analysis.Analysis
 	if text != "" {
+		if den := s.Recheck(ctx, text); den != nil {
+			return nil, den
+		}
 		a = s.p.analyzer.Of(text)
 	}
 	return s.begin(ctx, text, a, cancel)

@@ -3,9 +3,12 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -172,4 +175,117 @@ func TestAttackShapeDesync(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAttackPreparedAfterRevoke prepares a statement while a grant
+// allows it, has the grant revoked by a reload, and executes the
+// prepared statement again: the decision made at prepare time must not
+// outlive the policy it was made under, on the PostgreSQL and the MySQL
+// relay alike.
+func TestAttackPreparedAfterRevoke(t *testing.T) {
+	g, _ := attackPipelineSetup(t)
+	ctx := context.Background()
+	cfg, err := os.ReadFile(g.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := func(s string) string {
+		return strings.NewReplacer(
+			"{database: app, tables: [pub]", "{database: app, tables: [pub, secret]",
+			"{database: shop, tables: [pub, t]", "{database: shop, tables: [pub, t, secret]").Replace(s)
+	}
+	var pgDSN, myDSN, auditPath string
+	for _, line := range strings.Split(string(cfg), "\n") {
+		switch {
+		case strings.Contains(line, "name: app"):
+			pgDSN = between(line, `primary: "`, `"`)
+		case strings.Contains(line, "name: shop"):
+			myDSN = between(line, `primary: "`, `"`)
+		case strings.HasPrefix(strings.TrimSpace(line), "file: "):
+			auditPath = strings.TrimPrefix(strings.TrimSpace(line), "file: ")
+		}
+	}
+	narrow := attackPipelineConfig(pgDSN, myDSN, auditPath)
+	g.rewrite(t, wide(narrow))
+	g.sig <- syscall.SIGHUP
+	waitPG := func(want bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, err := pgx.Connect(ctx, g.dsn("eve", "eve-secret", "app"))
+			if err == nil {
+				_, err = pgStrings(t, c, "SELECT s FROM secret WHERE s <> 'probe'")
+				c.Close(ctx)
+			}
+			if (err == nil) == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the reload did not apply (secret readable: %v): %v", want, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitPG(true)
+
+	c := g.connect(t, "eve", "eve-secret", "app")
+	if _, err := c.Prepare(ctx, "peek", "SELECT s FROM secret"); err != nil {
+		t.Fatalf("prepare under the wide grant: %v", err)
+	}
+	if got, err := pgStrings(t, c, "peek"); err != nil || len(got) != 1 {
+		t.Fatalf("prepared statement under the wide grant: %v, %v", got, err)
+	}
+	my := g.mydb(t, "eve", "eve-secret", "shop", nil)
+	my.SetMaxOpenConns(1)
+	ps, err := my.Prepare("SELECT s FROM secret WHERE s <> ?")
+	if err != nil {
+		t.Fatalf("MySQL prepare under the wide grant: %v", err)
+	}
+	defer ps.Close()
+	myRead := func() ([]string, error) {
+		rows, err := ps.Query("x")
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, rows.Err()
+	}
+	if got, err := myRead(); err != nil || len(got) != 1 {
+		t.Fatalf("MySQL prepared statement under the wide grant: %v, %v", got, err)
+	}
+
+	// The grant on secret is revoked.
+	g.rewrite(t, narrow)
+	g.sig <- syscall.SIGHUP
+	waitPG(false)
+
+	if got, err := pgStrings(t, c, "peek"); err == nil || len(got) > 0 {
+		t.Errorf("PostgreSQL prepared statement after the revoke: %v, %v; want the grant's refusal", got, err)
+	}
+	if got, err := myRead(); err == nil || len(got) > 0 {
+		t.Errorf("MySQL prepared statement after the revoke: %v, %v; want the grant's refusal", got, err)
+	}
+	// Statements the narrow grant allows still run on both sessions.
+	if got, err := pgStrings(t, c, "SELECT name FROM pub"); err != nil || len(got) != 1 {
+		t.Errorf("PostgreSQL after the revoke: %v, %v", got, err)
+	}
+	var name string
+	if err := my.QueryRow("SELECT name FROM pub WHERE id = ?", 1).Scan(&name); err != nil || name != "hello" {
+		t.Errorf("MySQL after the revoke: %q, %v", name, err)
+	}
+}
+
+// between returns the part of s between the first from and the next to.
+func between(s, from, to string) string {
+	_, rest, _ := strings.Cut(s, from)
+	v, _, _ := strings.Cut(rest, to)
+	return v
 }

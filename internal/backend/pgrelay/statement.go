@@ -29,6 +29,9 @@ func (s *session) beginExecute(ctx context.Context, p *portal) *policy.Denial {
 		text = p.st.a.Text
 	}
 	if s.st != nil {
+		if den := s.sess.Recheck(ctx, text); den != nil {
+			return den
+		}
 		if text != "" {
 			s.st.SetText(text)
 		}

@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/jackc/pgx/v5"
 )
 
 // attackPipelineConfig is one PostgreSQL database (app) and one MySQL
 // database (shop), each with a public table pub, a table secret, and
 // (on MySQL) a table t whose rows are filtered for eve. Eve may read pub
-// and her rows of t only. The backend logins are the test servers'
+// and her rows of t only, and nums, in results of at most 3 rows. The backend logins are the test servers'
 // administrators: Floe's reading is the only line here, as it is for
 // masks and MySQL row filters in any deployment.
 func attackPipelineConfig(pgDSN, myDSN, auditPath string) string {
@@ -29,9 +30,11 @@ roles:
   - name: narrow
     grants:
       - {database: app, tables: [pub], actions: [select]}
-      - {database: shop, tables: [pub, t], actions: [select]}
+      - {database: shop, tables: [pub, t, nums], actions: [select]}
     row_filters:
       - {database: shop, table: t, where: "owner = 'eve'"}
+limits:
+  - {per: user, user: eve, max_result_rows: 3}
 audit:
   file: %s
 `, pgDSN, myDSN, auditPath)
@@ -66,6 +69,8 @@ func attackPipelineSetup(t *testing.T) (*gateway, string) {
 		"INSERT INTO secret VALUES ('my-top-secret')",
 		"CREATE TABLE t (id INT PRIMARY KEY, owner VARCHAR(40), note VARCHAR(40))",
 		"INSERT INTO t VALUES (1, 'eve', 'eve-note'), (2, 'bob', 'bob-note')",
+		"CREATE TABLE nums (n INT PRIMARY KEY)",
+		"INSERT INTO nums VALUES (1), (2), (3), (4), (5), (6)",
 	} {
 		if _, err := direct.Exec(q); err != nil {
 			t.Fatal(err)
@@ -192,7 +197,7 @@ func TestAttackPreparedAfterRevoke(t *testing.T) {
 	wide := func(s string) string {
 		return strings.NewReplacer(
 			"{database: app, tables: [pub]", "{database: app, tables: [pub, secret]",
-			"{database: shop, tables: [pub, t]", "{database: shop, tables: [pub, t, secret]").Replace(s)
+			"{database: shop, tables: [pub, t, nums]", "{database: shop, tables: [pub, t, nums, secret]").Replace(s)
 	}
 	var pgDSN, myDSN, auditPath string
 	for _, line := range strings.Split(string(cfg), "\n") {
@@ -288,4 +293,72 @@ func between(s, from, to string) string {
 	_, rest, _ := strings.Cut(s, from)
 	v, _, _ := strings.Cut(rest, to)
 	return v
+}
+
+// TestAttackCursorFetch reads a MySQL read-only cursor (COM_STMT_EXECUTE
+// with a cursor flag, then COM_STMT_FETCH): the rows that come with the
+// fetches are the statement's rows like any others, counted in the
+// audit's result records and held to the result bounds.
+func TestAttackCursorFetch(t *testing.T) {
+	g, auditPath := attackPipelineSetup(t)
+	raw, err := client.Connect(g.my, "eve", "eve-secret", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	send := func(p ...byte) {
+		t.Helper()
+		raw.ResetSequence()
+		if err := raw.WritePacket(append([]byte{0, 0, 0, 0}, p...)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() []byte {
+		t.Helper()
+		p, err := raw.ReadPacket()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	send(append([]byte{0x16}, "SELECT n FROM nums ORDER BY n"...)...)
+	ok := read()
+	if ok[0] != 0 {
+		t.Fatalf("prepare: %q", ok)
+	}
+	id := ok[1:5]
+	read() // the column definition (CLIENT_DEPRECATE_EOF)
+	send(append(append([]byte{0x17}, id...), 1, 1, 0, 0, 0)...)
+	if p := read(); p[0] != 1 {
+		t.Fatalf("column count %q", p)
+	}
+	read()                                           // column definition
+	if p := read(); p[0] != 0xfe || p[3]&0x40 == 0 { // SERVER_STATUS_CURSOR_EXISTS
+		t.Fatalf("no cursor opened: %q", p)
+	}
+	// One fetch of 10 rows: the result bound (3 rows) stops it.
+	send(append(append([]byte{0x1c}, id...), 10, 0, 0, 0)...)
+	rows, errno := 0, uint16(0)
+	for {
+		p := read()
+		if p[0] == 0xff {
+			errno = uint16(p[1]) | uint16(p[2])<<8
+			break
+		}
+		if p[0] == 0xfe && len(p) < 16 {
+			break
+		}
+		rows++
+	}
+	if rows > 3 || errno != 1226 {
+		t.Errorf("a fetch of 10 rows under a bound of 3: %d rows, error %d; want at most 3 and 1226", rows, errno)
+	}
+	// The rows that reached the client are on record.
+	var recorded float64
+	for _, e := range resultsOf(t, auditPath, "eve", 2) {
+		recorded += e["rows"].(float64)
+	}
+	if recorded != float64(rows) {
+		t.Errorf("the audit's result records count %v rows; %d reached the client", recorded, rows)
+	}
 }

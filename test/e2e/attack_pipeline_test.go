@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -30,6 +31,7 @@ roles:
   - name: narrow
     grants:
       - {database: app, tables: [pub], actions: [select]}
+      - {database: app, tables: [nums], actions: [select, copy]}
       - {database: shop, tables: [pub, t, nums], actions: [select]}
     row_filters:
       - {database: shop, table: t, where: "owner = 'eve'"}
@@ -56,6 +58,8 @@ func attackPipelineSetup(t *testing.T) (*gateway, string) {
 		"INSERT INTO pub VALUES (1, 'hello')",
 		"CREATE TABLE secret (s text)",
 		"INSERT INTO secret VALUES ('pg-top-secret')",
+		"CREATE TABLE nums (n int PRIMARY KEY)",
+		"INSERT INTO nums SELECT generate_series(1, 6)",
 	} {
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatal(err)
@@ -360,5 +364,41 @@ func TestAttackCursorFetch(t *testing.T) {
 	}
 	if recorded != float64(rows) {
 		t.Errorf("the audit's result records count %v rows; %d reached the client", recorded, rows)
+	}
+}
+
+// TestAttackCopyOut reads a table with COPY … TO STDOUT, which answers
+// with CopyData messages rather than rows: they are the result's rows
+// all the same, held to the result bounds and counted in the audit.
+func TestAttackCopyOut(t *testing.T) {
+	g, auditPath := attackPipelineSetup(t)
+	ctx := context.Background()
+	c := g.connect(t, "eve", "eve-secret", "app")
+	for i, q := range []string{"COPY nums TO STDOUT", "COPY (SELECT n FROM nums) TO STDOUT"} {
+		var out bytes.Buffer
+		_, err := c.PgConn().CopyTo(ctx, &out, q)
+		lines := strings.Count(out.String(), "\n")
+		if lines > 3 || sqlstate(err) != "53400" {
+			t.Errorf("%s under a bound of 3 rows: %d rows, %v; want at most 3 and 53400", q, lines, err)
+		}
+		var got []map[string]any
+		deadline := time.Now().Add(10 * time.Second)
+		for len(got) <= i && time.Now().Before(deadline) {
+			got = got[:0]
+			for _, e := range auditEvents(t, auditPath, "result") {
+				if e["user"] == "eve" && e["protocol"] == "postgres" {
+					got = append(got, e)
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if len(got) <= i || got[i]["rows"] != float64(lines) {
+			t.Errorf("%s: result records %v; want the %d rows relayed", q, got, lines)
+		}
+	}
+	// Below the bound COPY works, with its rows on record.
+	var out bytes.Buffer
+	if _, err := c.PgConn().CopyTo(ctx, &out, "COPY (SELECT n FROM nums WHERE n <= 2) TO STDOUT"); err != nil || out.String() != "1\n2\n" {
+		t.Fatalf("COPY of 2 rows: %q, %v", out.String(), err)
 	}
 }

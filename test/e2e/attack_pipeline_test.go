@@ -18,7 +18,8 @@ import (
 // attackPipelineConfig is one PostgreSQL database (app) and one MySQL
 // database (shop), each with a public table pub, a table secret, and
 // (on MySQL) a table t whose rows are filtered for eve. Eve may read pub
-// and her rows of t only, and nums, in results of at most 3 rows. The backend logins are the test servers'
+// and her rows of t only, nums, and people with email masked, in results
+// of at most 3 rows. The backend logins are the test servers'
 // administrators: Floe's reading is the only line here, as it is for
 // masks and MySQL row filters in any deployment.
 func attackPipelineConfig(pgDSN, myDSN, auditPath string) string {
@@ -32,11 +33,14 @@ roles:
     grants:
       - {database: app, tables: [pub], actions: [select]}
       - {database: app, tables: [nums], actions: [select, copy]}
+      - {database: "*", tables: [people], actions: [select]}
       - {database: shop, tables: [pub, t, nums], actions: [select]}
     row_filters:
       - {database: shop, table: t, where: "owner = 'eve'"}
 limits:
   - {per: user, user: eve, max_result_rows: 3}
+masking:
+  - {database: "*", table: people, column: email, method: full}
 audit:
   file: %s
 `, pgDSN, myDSN, auditPath)
@@ -60,6 +64,8 @@ func attackPipelineSetup(t *testing.T) (*gateway, string) {
 		"INSERT INTO secret VALUES ('pg-top-secret')",
 		"CREATE TABLE nums (n int PRIMARY KEY)",
 		"INSERT INTO nums SELECT generate_series(1, 6)",
+		"CREATE TABLE people (id int PRIMARY KEY, email text)",
+		"INSERT INTO people VALUES (1, 'zed@example.com'), (2, 'amy@example.com')",
 	} {
 		if _, err := admin.Exec(ctx, q); err != nil {
 			t.Fatal(err)
@@ -75,6 +81,8 @@ func attackPipelineSetup(t *testing.T) (*gateway, string) {
 		"INSERT INTO t VALUES (1, 'eve', 'eve-note'), (2, 'bob', 'bob-note')",
 		"CREATE TABLE nums (n INT PRIMARY KEY)",
 		"INSERT INTO nums VALUES (1), (2), (3), (4), (5), (6)",
+		"CREATE TABLE people (id INT PRIMARY KEY, email VARCHAR(40))",
+		"INSERT INTO people VALUES (1, 'zed@example.com'), (2, 'amy@example.com')",
 	} {
 		if _, err := direct.Exec(q); err != nil {
 			t.Fatal(err)
@@ -400,5 +408,48 @@ func TestAttackCopyOut(t *testing.T) {
 	var out bytes.Buffer
 	if _, err := c.PgConn().CopyTo(ctx, &out, "COPY (SELECT n FROM nums WHERE n <= 2) TO STDOUT"); err != nil || out.String() != "1\n2\n" {
 		t.Fatalf("COPY of 2 rows: %q, %v", out.String(), err)
+	}
+}
+
+// TestAttackMaskedOrderPosition orders by a masked column through its
+// position (ORDER BY 2), which the policy refuses as it refuses ORDER BY
+// email: the order would reveal the values. A first text of the same
+// shape with position 0 names no column; the second must not borrow
+// its reading.
+func TestAttackMaskedOrderPosition(t *testing.T) {
+	g, _ := attackPipelineSetup(t)
+	pg := g.connect(t, "eve", "eve-secret", "app")
+	my := g.mydb(t, "eve", "eve-secret", "shop", nil)
+	my.SetMaxOpenConns(1)
+	myIDs := func(q string) ([]string, error) {
+		rows, err := my.Query(q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id, email string
+			if err := rows.Scan(&id, &email); err != nil {
+				return nil, err
+			}
+			out = append(out, id)
+		}
+		return out, rows.Err()
+	}
+	pgIDs := func(q string) ([]string, error) { return pgStrings(t, pg, q) }
+	for name, ids := range map[string]func(string) ([]string, error){"postgres": pgIDs, "mysql": myIDs} {
+		// The benign case: the masked column comes back masked.
+		if got, err := ids("SELECT id, email FROM people ORDER BY id"); err != nil || strings.Join(got, ",") != "1,2" {
+			t.Fatalf("%s: masked read: %v, %v", name, got, err)
+		}
+		if _, err := ids("SELECT id, email FROM people ORDER BY 2"); err == nil {
+			t.Fatalf("%s: ORDER BY the masked column's position ran", name)
+		}
+		_, _ = ids("SELECT id, email FROM people  ORDER BY 0") // the server refuses position 0
+		got, err := ids("SELECT id, email FROM people  ORDER BY 2")
+		if err == nil {
+			t.Errorf("%s: after a text of position 0, ORDER BY 2 ran (ids in email order: %v)", name, got)
+		}
 	}
 }

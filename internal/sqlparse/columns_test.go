@@ -125,3 +125,16 @@ func TestPositionValueSensitive(t *testing.T) {
 		t.Errorf("ORDER BY a column: value-sensitive %v, %v", stmts[0].ValueSensitive, err)
 	}
 }
+
+// CREATE FUNCTION's language may be a string literal; its value decides
+// whether the statement is privileged.
+func TestFunctionLanguageValueSensitive(t *testing.T) {
+	stmts, err := Postgres("CREATE FUNCTION f() RETURNS int AS 'SELECT 1' LANGUAGE 'sql'")
+	if err != nil || !stmts[0].ValueSensitive || stmts[0].Privileged != "" {
+		t.Fatalf("LANGUAGE 'sql': %+v, %v", stmts, err)
+	}
+	stmts, err = Postgres("CREATE FUNCTION f() RETURNS int AS 'x', 'y' LANGUAGE 'c'")
+	if err != nil || stmts[0].Privileged == "" {
+		t.Fatalf("LANGUAGE 'c': privileged %q, %v", stmts[0].Privileged, err)
+	}
+}

@@ -29,6 +29,7 @@ func attackPipelineConfig(pgDSN, myDSN, auditPath string) string {
 users:
   - {name: eve, password: eve-secret, roles: [narrow]}
   - {name: rita, password: rita-secret, roles: [narrow]}
+  - {name: dev, password: dev-secret, roles: [developer]}
 roles:
   - name: narrow
     grants:
@@ -38,6 +39,9 @@ roles:
       - {database: shop, tables: [pub, t, nums], actions: [select]}
     row_filters:
       - {database: shop, table: t, where: "owner = 'eve'"}
+  - name: developer
+    grants:
+      - {database: app, actions: [select, ddl]}
 limits:
   - {per: user, user: eve, max_result_rows: 3}
   - {per: user, user: rita, rate: 0.0001, burst: 2}
@@ -302,6 +306,22 @@ func TestAttackPreparedAfterRevoke(t *testing.T) {
 	}
 }
 
+// configDSN is the backend DSN of database db in the gateway's config.
+func configDSN(t *testing.T, g *gateway, db string) string {
+	t.Helper()
+	cfg, err := os.ReadFile(g.cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(cfg), "\n") {
+		if strings.Contains(line, "name: "+db+",") {
+			return between(line, `primary: "`, `"`)
+		}
+	}
+	t.Fatalf("no database %s in the config", db)
+	return ""
+}
+
 // between returns the part of s between the first from and the next to.
 func between(s, from, to string) string {
 	_, rest, _ := strings.Cut(s, from)
@@ -479,5 +499,43 @@ func TestAttackBatchRate(t *testing.T) {
 	_ = br.Close()
 	if ran > 2 {
 		t.Errorf("%d statements of one batch ran under a burst of 2", ran)
+	}
+}
+
+// TestAttackFunctionLanguageString creates a function whose language is
+// written as a string (LANGUAGE 'c'): an untrusted language needs admin
+// on the database, a DDL grant is not enough. A first text of the same
+// shape naming 'sql' must not lend its reading.
+func TestAttackFunctionLanguageString(t *testing.T) {
+	g, _ := attackPipelineSetup(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, configDSN(t, g, "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var libdir string
+	if err := admin.QueryRow(ctx, "SELECT setting FROM pg_config WHERE name = 'PKGLIBDIR'").Scan(&libdir); err != nil {
+		t.Fatal(err)
+	}
+	// A module with a magic block; the function is created, never called.
+	create := func(lang string) string {
+		return fmt.Sprintf("CREATE OR REPLACE FUNCTION floe_probe() RETURNS language_handler AS '%s/plpgsql.so', 'plpgsql_call_handler' LANGUAGE %s", libdir, lang)
+	}
+	c := g.connect(t, "dev", "dev-secret", "app")
+	// The benign case: a DDL grant creates SQL functions.
+	if _, err := c.Exec(ctx, "CREATE FUNCTION floe_one() RETURNS int AS 'SELECT 1' LANGUAGE sql"); err != nil {
+		t.Fatalf("SQL function: %v", err)
+	}
+	if _, err := c.Exec(ctx, create("c")); err == nil {
+		t.Fatal("a C function was created with a DDL grant")
+	}
+	// The server refuses two AS items for SQL; the policy allows it.
+	_, _ = c.Exec(ctx, create("'sql'"))
+	_, err = c.Exec(ctx, create("'c'"))
+	var lang string
+	_ = admin.QueryRow(ctx, "SELECT l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang WHERE p.proname = 'floe_probe'").Scan(&lang)
+	if err == nil || lang != "" {
+		t.Errorf("after a first text in 'sql', LANGUAGE 'c' ran (%v): function floe_probe in language %q", err, lang)
 	}
 }

@@ -539,3 +539,69 @@ func TestAttackFunctionLanguageString(t *testing.T) {
 		t.Errorf("after a first text in 'sql', LANGUAGE 'c' ran (%v): function floe_probe in language %q", err, lang)
 	}
 }
+
+// TestAttackSQLiteReading hides SQL from the policy's parser in text
+// SQLite reads differently: PostgreSQL nests block comments (SQLite ends
+// one at the first "*/"), MySQL reads backslash escapes and double quotes
+// in strings (SQLite neither). SQLite has no grants of its own: the
+// policy's reading is the only line. Nothing of table secret may come
+// back, on the PostgreSQL and MySQL front ends and over HTTP, while
+// strings with escapes keep their MySQL values.
+func TestAttackSQLiteReading(t *testing.T) {
+	dir := t.TempDir()
+	litePath, auditPath := filepath.Join(dir, "lite.db"), filepath.Join(dir, "audit.jsonl")
+	seedLite(t, litePath)
+	g := start(t, litePipelineConfig(litePath, auditPath))
+	c := g.connect(t, "pgrows", "pgrows-secret", "lite")
+	for _, q := range []string{
+		"SELECT v FROM t WHERE id = 1 /* /* */ UNION SELECT s FROM secret -- */",
+		"SELECT v FROM t WHERE id = 1 /* /* */ ; SELECT s FROM secret; -- */",
+	} {
+		got, err := pgStrings(t, c, q)
+		if strings.Contains(strings.Join(got, ","), "hidden") || err == nil {
+			t.Errorf("PostgreSQL front end, %q: %v, %v; want a refusal", q, got, err)
+		}
+		a := g.post(t, "pgrows", "pgrows-secret", "/v1/query", queryBody("lite", q))
+		if strings.Contains(string(a.body), "hidden") || a.status == 200 {
+			t.Errorf("HTTP, %q: %d %s", q, a.status, a.body)
+		}
+	}
+	if got, err := pgStrings(t, c, "SELECT v FROM t WHERE id = 1 /* a comment */"); err != nil || strings.Join(got, ",") != "a" {
+		t.Errorf("PostgreSQL front end, a comment: %v, %v", got, err)
+	}
+	my := g.mydb(t, "myrows", "myrows-secret", "lite", nil)
+	strs := func(q string, args ...any) ([]string, error) {
+		rows, err := my.Query(q, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, rows.Err()
+	}
+	for _, q := range []string{
+		`SELECT v FROM t WHERE v = 'a\' UNION SELECT s FROM secret -- '`,
+		`SELECT v FROM t WHERE v = "a\" UNION SELECT s FROM secret -- "`,
+	} {
+		if got, err := strs(q); strings.Contains(strings.Join(got, ","), "hidden") {
+			t.Errorf("MySQL front end, %q: %v, %v", q, got, err)
+		}
+	}
+	// Strings keep their MySQL values: escapes decoded, double quotes quoting.
+	if _, err := my.Exec(`UPDATE t SET v = 'it\'s "x"\\' WHERE id = 5`); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := strs(`SELECT v FROM t WHERE v = "it's \"x\"\\"`); err != nil || strings.Join(got, ",") != `it's "x"\` {
+		t.Errorf("MySQL string with escapes: %q, %v", got, err)
+	}
+	if got, err := strs("SELECT v FROM t WHERE id = 1 AND v = 'a'"); err != nil || strings.Join(got, ",") != "a" {
+		t.Errorf("MySQL plain string: %v, %v", got, err)
+	}
+}

@@ -27,7 +27,12 @@
 // 57014 for an interrupted statement). Statistics, query counters and
 // the audit's result record are the pipeline's. The split of a text into
 // SQLite statements (sqltext.go) is kept with the text's analysis
-// (analysis.SlotEngine), so a text seen before is not lexed again.
+// (analysis.SlotEngine), so a text seen before is not lexed again. SQLite
+// must read a text as the policy's parser did: MySQL-dialect texts have
+// their string literals written again in SQLite's form (mysqlLiterals),
+// PostgreSQL-dialect texts SQLite would read otherwise (nested block
+// comments, E'…' strings with backslashes) are refused (CheckPGText, also
+// used by the data API's SQLite source).
 //
 // Masking (mask.go): SQLite reports the table and column each result
 // column comes from; masked values are replaced before they are encoded

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -15,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/DataDog/go-sqllexer"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/floe-db/floe/internal/policy"
@@ -860,40 +858,6 @@ func (s *mySession) fieldList(ctx context.Context, p []byte) error {
 		return mysqlwire.Errorf(sqlerr.ErNoSuchTable, "Table '%s.%s' doesn't exist", s.c.Database, table)
 	}
 	return s.c.WriteEOF(false, 0, s.status())
-}
-
-// binaryLiterals rewrites MySQL's _binary'...' introducer (which clients
-// that interpolate parameters write for byte strings) to SQLite's X'..'.
-func binaryLiterals(q string) string {
-	if !strings.Contains(strings.ToLower(q), "_binary") {
-		return q
-	}
-	var b strings.Builder
-	lx := sqllexer.New(q, sqllexer.WithDBMS(sqllexer.DBMSMySQL))
-	pendingIntro := false
-	for {
-		tok := lx.Scan()
-		if tok.Type == sqllexer.EOF {
-			break
-		}
-		switch {
-		case tok.Type == sqllexer.IDENT && strings.EqualFold(tok.Value, "_binary"):
-			pendingIntro = true
-			continue
-		case pendingIntro && tok.Type == sqllexer.SPACE:
-			continue
-		case pendingIntro && tok.Type == sqllexer.STRING && strings.HasPrefix(tok.Value, "'"):
-			raw := strings.ReplaceAll(tok.Value[1:len(tok.Value)-1], "''", "'")
-			b.WriteString("X'" + hex.EncodeToString([]byte(raw)) + "'")
-			pendingIntro = false
-			continue
-		case pendingIntro:
-			b.WriteString("_binary ")
-		}
-		pendingIntro = false
-		b.WriteString(tok.Value)
-	}
-	return b.String()
 }
 
 // Pipeline is the statement pipeline of the engine's MySQL front end.

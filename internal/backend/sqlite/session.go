@@ -279,6 +279,9 @@ func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
 
 // runText runs the statements of st.SQL (the text, row filters added).
 func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
+	if err := CheckPGText(run.Text); err != nil {
+		return err
+	}
 	a := run.Analysis
 	if run.SQL != run.Text {
 		a = s.ps.Analyze(run.SQL)
@@ -648,6 +651,8 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	d, a := s.ps.Check(ctx, "parse", m.Query)
 	if d.Denial != nil {
 		return pgwire.ErrorOf(d.Denial)
+	} else if err := CheckPGText(m.Query); err != nil {
+		return err
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
 	}

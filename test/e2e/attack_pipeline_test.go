@@ -204,7 +204,7 @@ func TestAttackShapeDesync(t *testing.T) {
 // allows it, has the grant revoked by a reload, and executes the
 // prepared statement again: the decision made at prepare time must not
 // outlive the policy it was made under, on the PostgreSQL and the MySQL
-// relay alike.
+// relay and Flight SQL alike.
 func TestAttackPreparedAfterRevoke(t *testing.T) {
 	g, _ := attackPipelineSetup(t)
 	ctx := context.Background()
@@ -284,6 +284,32 @@ func TestAttackPreparedAfterRevoke(t *testing.T) {
 	if got, err := myRead(); err != nil || len(got) != 1 {
 		t.Fatalf("MySQL prepared statement under the wide grant: %v, %v", got, err)
 	}
+	fc, err := g.adbcConn(t, "eve", "eve-secret", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fst, err := fc.NewStatement()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fst.Close()
+	if err := fst.SetSqlQuery("SELECT s FROM secret"); err != nil {
+		t.Fatal(err)
+	}
+	if err := fst.Prepare(ctx); err != nil {
+		t.Fatalf("Flight SQL prepare under the wide grant: %v", err)
+	}
+	flightRead := func() (string, error) {
+		rdr, _, err := fst.ExecuteQuery(ctx)
+		if err != nil {
+			return "", err
+		}
+		_, rows := readAll(t, rdr)
+		return fmt.Sprint(rows), nil
+	}
+	if got, err := flightRead(); err != nil || !strings.Contains(got, "pg-top-secret") {
+		t.Fatalf("Flight SQL prepared statement under the wide grant: %v, %v", got, err)
+	}
 
 	// The grant on secret is revoked.
 	g.rewrite(t, narrow)
@@ -295,6 +321,9 @@ func TestAttackPreparedAfterRevoke(t *testing.T) {
 	}
 	if got, err := myRead(); err == nil || len(got) > 0 {
 		t.Errorf("MySQL prepared statement after the revoke: %v, %v; want the grant's refusal", got, err)
+	}
+	if got, err := flightRead(); err == nil || strings.Contains(got, "top-secret") {
+		t.Errorf("Flight SQL prepared statement after the revoke: %v, %v; want the grant's refusal", got, err)
 	}
 	// Statements the narrow grant allows still run on both sessions.
 	if got, err := pgStrings(t, c, "SELECT name FROM pub"); err != nil || len(got) != 1 {

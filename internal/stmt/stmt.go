@@ -81,6 +81,7 @@ func (p *Pipeline) source() policy.Source {
 func (p *Pipeline) Open(who policy.Request) *Session {
 	who.Database, who.Dialect = p.db, p.dialect
 	s := &Session{p: p, user: who.User, gate: policy.NewGate(p.source(), who)}
+	s.opened = s.gate.Policy()
 	if m := p.metrics; m != nil {
 		s.ok = m.Queries.WithLabelValues(p.db, who.User, "ok")
 		s.failed = m.Queries.WithLabelValues(p.db, who.User, "error")
@@ -98,7 +99,11 @@ type Session struct {
 	gate *policy.Gate
 	// decided are the texts checked to run later (Check), by the client's
 	// text and by the SQL that runs: the policy they were decided under.
-	decided map[string]*decided
+	// Past maxDecided texts no more are kept and overflow is set.
+	decided  map[string]*decided
+	overflow bool
+	// opened is the policy in force when the session opened.
+	opened *policy.Policy
 
 	ok, failed, cancelled prometheus.Counter
 	latency               prometheus.Observer
@@ -120,13 +125,17 @@ func (s *Session) Analyze(text string) *analysis.Analysis { return s.p.analyzer.
 func (s *Session) Check(ctx context.Context, via, text string) (policy.Decision, *analysis.Analysis) {
 	d, a := s.check(ctx, via, text)
 	if d.Denial == nil && s.gate != nil {
-		if s.decided == nil || len(s.decided) >= maxDecided {
+		if s.decided == nil {
 			s.decided = make(map[string]*decided)
 		}
-		r := &decided{pol: s.gate.Policy(), text: text, sql: d.SQL}
-		s.decided[text] = r
-		if d.SQL != "" {
-			s.decided[d.SQL] = r
+		if _, known := s.decided[text]; !known && len(s.decided) >= maxDecided {
+			s.overflow = true
+		} else {
+			r := &decided{pol: s.gate.Policy(), text: text, sql: d.SQL}
+			s.decided[text] = r
+			if d.SQL != "" {
+				s.decided[d.SQL] = r
+			}
 		}
 	}
 	return d, a
@@ -142,8 +151,8 @@ func (s *Session) check(ctx context.Context, via, text string) (policy.Decision,
 }
 
 // maxDecided bounds the texts a session remembers the decisions of; past
-// it the oldest are forgotten (a forgotten text is decided again at its
-// execution after a policy change).
+// it a text not kept is decided again at its execution once the policy
+// changed since the session opened.
 const maxDecided = 1024
 
 // decided is the decision on a text checked to run later.
@@ -165,7 +174,12 @@ func (s *Session) Recheck(ctx context.Context, text string) *policy.Denial {
 	}
 	pol := s.gate.Policy()
 	r := s.decided[text]
-	if r != nil && r.pol == pol {
+	switch {
+	case r != nil && r.pol == pol:
+		return nil
+	case r == nil && (!s.overflow || pol == s.opened):
+		// Not decided at prepare (KILL, USE, which the gateway answers),
+		// or under the policy the session opened with.
 		return nil
 	}
 	orig := text

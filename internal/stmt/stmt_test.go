@@ -312,4 +312,9 @@ func TestRecheckAfterPolicyChange(t *testing.T) {
 	if den := s.Recheck(ctx, "SELECT * FROM t"); den != nil {
 		t.Fatalf("t without its row filter again: %v", den)
 	}
+	// A text begun without a decision of its own (KILL, USE, which the
+	// gateway answers) is not decided at Begin.
+	if den := alice(p).Recheck(ctx, "SELECT * FROM u"); den != nil {
+		t.Fatalf("a text the session never checked: %v", den)
+	}
 }

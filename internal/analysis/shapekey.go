@@ -86,14 +86,15 @@ func wordByte(c byte) bool {
 // quote: what the lexer calls a string literal (and lets vary within one
 // shape) would be SQL to the server.
 func simpleComment(d Dialect, v string) bool {
-	if strings.ContainsAny(v, "'\"`\\$") {
+	// A line break other than \n may end a line comment for the server
+	// (PostgreSQL) but not for the lexer; a comment opener inside a
+	// comment nests (PostgreSQL) or opens one after a line comment the
+	// server does not see.
+	if strings.ContainsAny(v, "'\"`\\$\r") || len(v) > 1 && strings.Contains(v[1:], "/*") {
 		return false
 	}
 	if strings.HasPrefix(v, "/*") {
 		body := v[2:]
-		if strings.Contains(body, "/*") {
-			return false
-		}
 		if d == MySQL && (strings.HasPrefix(body, "!") || strings.HasPrefix(body, "M!") || strings.HasPrefix(body, "m!")) &&
 			(strings.Contains(body, "#") || strings.Contains(body, "--")) {
 			return false

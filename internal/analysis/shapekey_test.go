@@ -29,6 +29,9 @@ func TestShapeKey(t *testing.T) {
 		{Postgres, "SELECT a FROM t WHERE a = /* /* */ -- */ '\n' AND a <> '\n/* /* */ -- */ '", "SELECT a FROM t WHERE a = /* /* */ -- */ '\n' UNION SELECT s FROM secret WHERE s <> '\n/* /* */ -- */ '", false},
 		{Postgres, "SELECT a FROM t /* a 'quoted' note */ WHERE id = 1", "SELECT a FROM t /* a 'quoted' note */ WHERE id = 2", false},
 		{Postgres, "SELECT a FROM t /* app=web */ WHERE id = 1", "SELECT a FROM t /* app=web */ WHERE id = 2", true},
+		{Postgres, "SELECT a FROM t WHERE id = 1 -- x\r\n", "SELECT a FROM t WHERE id = 2 -- x\r\n", false},
+		{MySQL, "SELECT a FROM t WHERE id = 1 #/* x\n", "SELECT a FROM t WHERE id = 2 #/* x\n", false},
+		{Postgres, "SELECT a FROM t WHERE id = 1 -- note\n", "SELECT a FROM t WHERE id = 2 -- note\n", true},
 		// A number run together with a word is an identifier to MySQL.
 		{MySQL, "SELECT 1.5abc FROM t", "SELECT 1abc FROM t", false},
 		{MySQL, "SELECT t.1abc FROM t", "SELECT t.2abc FROM t", false},

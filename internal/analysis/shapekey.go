@@ -10,13 +10,15 @@ import (
 // values of its string literals, so that texts differing only in their
 // literals can share one analysis (a parse costs tens of microseconds; a
 // lexer pass a few). ok is false unless every literal is simple: a number
-// of digits, or a quoted string with no quote, backslash, dollar sign,
-// line break or comment delimiter inside. Then the dialect parser reads
-// each literal exactly as the lexer does, whatever state the text before
-// it left the parser in (code, comment, quoted identifier), so two texts
-// with equal keys parse to the same tree up to literal values. Anything
-// else — escapes, dollar quoting, unterminated strings — is parsed on its
-// own.
+// of digits not run together with a word, or a quoted string with no
+// quote, backslash, dollar sign, line break or comment delimiter inside;
+// and unless every comment is simple (simpleComment): one that every
+// server ends where the lexer does, or that hides no quote. Then the
+// server and the dialect parser are in code where the lexer is and read
+// each literal exactly as the lexer does, so two texts with equal keys
+// parse to the same tree up to literal values. Anything else — escapes,
+// dollar quoting, unterminated strings, nested or executable comments
+// with quotes — is parsed on its own.
 func ShapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
 	dbms := sqllexer.DBMSPostgres
 	if d == MySQL {
@@ -25,8 +27,15 @@ func ShapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
 	lx := sqllexer.New(text, sqllexer.WithDBMS(dbms))
 	var b strings.Builder
 	b.Grow(len(text))
+	var prev byte        // the last byte of the previous token
+	afterNumber := false // the previous token is a number
 	for {
 		tok := lx.Scan()
+		if afterNumber && tok.Type != sqllexer.EOF && tok.Value != "" && wordByte(tok.Value[0]) {
+			// 1abc is an identifier to MySQL, 1 abc to the lexer.
+			return "", nil, false
+		}
+		afterNumber = false
 		switch tok.Type {
 		case sqllexer.EOF:
 			return b.String(), strs, true
@@ -40,14 +49,62 @@ func ShapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
 			strs = append(strs, inner)
 			b.WriteString("\x01s")
 		case sqllexer.NUMBER:
-			if !simpleNumber(tok.Value) {
+			if !simpleNumber(tok.Value) || wordByte(prev) {
 				return "", nil, false
 			}
+			afterNumber = true
 			b.WriteString("\x01n")
+		case sqllexer.COMMENT, sqllexer.MULTILINE_COMMENT:
+			if !simpleComment(d, tok.Value) {
+				return "", nil, false
+			}
+			b.WriteString(tok.Value)
 		default:
 			b.WriteString(tok.Value)
 		}
+		if tok.Value != "" {
+			prev = tok.Value[len(tok.Value)-1]
+		}
 	}
+}
+
+// wordByte reports a byte that continues an identifier or a number
+// (letters, digits, _, $, '.', and the bytes of multibyte characters):
+// a number next to one is not read as the lexer reads it by every
+// server.
+func wordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '_' || c == '$' || c == '.' || c >= 0x80
+}
+
+// simpleComment reports a comment that every reader ends where the
+// lexer does and that hides no quote. The lexer and the servers disagree
+// on where some comments end — PostgreSQL nests block comments, MySQL
+// reads "--" as a comment only before a space or a control character and
+// runs the body of /*! … */ as code — and a quote inside a comment the
+// server does not see moves every later literal to the other side of a
+// quote: what the lexer calls a string literal (and lets vary within one
+// shape) would be SQL to the server.
+func simpleComment(d Dialect, v string) bool {
+	// A line break other than \n may end a line comment for the server
+	// (PostgreSQL) but not for the lexer; a comment opener inside a
+	// comment nests (PostgreSQL) or opens one after a line comment the
+	// server does not see.
+	if strings.ContainsAny(v, "'\"`\\$\r") || len(v) > 1 && strings.Contains(v[1:], "/*") {
+		return false
+	}
+	if strings.HasPrefix(v, "/*") {
+		body := v[2:]
+		if d == MySQL && (strings.HasPrefix(body, "!") || strings.HasPrefix(body, "M!") || strings.HasPrefix(body, "m!")) &&
+			(strings.Contains(body, "#") || strings.Contains(body, "--")) {
+			return false
+		}
+		return true
+	}
+	if d == MySQL && strings.HasPrefix(v, "--") && (len(v) < 3 || v[2] > ' ') {
+		return false
+	}
+	return true
 }
 
 func simpleString(v string) (string, bool) {

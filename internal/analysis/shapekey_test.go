@@ -19,6 +19,22 @@ func TestShapeKey(t *testing.T) {
 		{Postgres, "SELECT 'x' FROM t", "SELECT $q$x$q$ FROM t", false},
 		{Postgres, "SELECT 'a''b'", "SELECT 'ab'", false},
 		{Postgres, "SELECT 1e5", "SELECT 1", false},
+		// Comments the server ends elsewhere than the lexer, with a quote
+		// inside, would put a literal's contents on the server's code side.
+		{MySQL, "SELECT a FROM t WHERE id = 1--'\n' AND a <> '\n--'", "SELECT a FROM t WHERE id = 1--'\n' UNION SELECT s FROM secret WHERE s <> '\n--'", false},
+		{MySQL, "SELECT a FROM t WHERE id = 1--x\n", "SELECT a FROM t WHERE id = 2--x\n", false},
+		{MySQL, "SELECT a FROM t WHERE id = 1 -- x\n", "SELECT a FROM t WHERE id = 2 -- x\n", true},
+		{MySQL, "SELECT a /*! # */ FROM t WHERE id = 1", "SELECT a /*! # */ FROM t WHERE id = 2", false},
+		{MySQL, "SELECT a /*!50000 SQL_NO_CACHE */ FROM t WHERE id = 1", "SELECT a /*!50000 SQL_NO_CACHE */ FROM t WHERE id = 2", true},
+		{Postgres, "SELECT a FROM t WHERE a = /* /* */ -- */ '\n' AND a <> '\n/* /* */ -- */ '", "SELECT a FROM t WHERE a = /* /* */ -- */ '\n' UNION SELECT s FROM secret WHERE s <> '\n/* /* */ -- */ '", false},
+		{Postgres, "SELECT a FROM t /* a 'quoted' note */ WHERE id = 1", "SELECT a FROM t /* a 'quoted' note */ WHERE id = 2", false},
+		{Postgres, "SELECT a FROM t /* app=web */ WHERE id = 1", "SELECT a FROM t /* app=web */ WHERE id = 2", true},
+		{Postgres, "SELECT a FROM t WHERE id = 1 -- x\r\n", "SELECT a FROM t WHERE id = 2 -- x\r\n", false},
+		{MySQL, "SELECT a FROM t WHERE id = 1 #/* x\n", "SELECT a FROM t WHERE id = 2 #/* x\n", false},
+		{Postgres, "SELECT a FROM t WHERE id = 1 -- note\n", "SELECT a FROM t WHERE id = 2 -- note\n", true},
+		// A number run together with a word is an identifier to MySQL.
+		{MySQL, "SELECT 1.5abc FROM t", "SELECT 1abc FROM t", false},
+		{MySQL, "SELECT t.1abc FROM t", "SELECT t.2abc FROM t", false},
 	} {
 		ka, _, oka := ShapeKey(tt.d, tt.a)
 		kb, _, okb := ShapeKey(tt.d, tt.b)

@@ -158,7 +158,10 @@ func safeReason(err error) string {
 func sqliteError(err error) *Error {
 	se, ok := sqlite.Translate(err)
 	if !ok {
-		return nil
+		// The engine's own refusals (sqlite.CheckPGText).
+		if se, ok = errors.AsType[*sqlerr.Error](err); !ok {
+			return nil
+		}
 	}
 	e := &Error{Status: 400, Code: CodeSQL, SQLState: se.Code, Message: se.Message}
 	if se.Code == sqlerr.QueryCanceled {

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
@@ -376,6 +377,9 @@ func (s *sqliteSource) Dialect() policy.Dialect { return policy.Postgres }
 func (s *sqliteSource) DefaultSchema() string   { return "main" }
 func (s *sqliteSource) Close()                  {}
 func (s *sqliteSource) Query(ctx context.Context, q string, args []any, opts arrowsql.Options) (*arrowsql.Reader, error) {
+	if err := sqlite.CheckPGText(q); err != nil {
+		return nil, err
+	}
 	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, unavailable(err)

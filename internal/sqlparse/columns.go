@@ -535,7 +535,8 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
 	for _, l := range [][]*pg_query.Node{x.GroupClause, x.DistinctClause} {
 		for _, n := range l {
-			w.byPosition(&pos, pgPosition(n))
+			k, ok := pgPosition(n)
+			w.byPosition(&pos, k, ok)
 		}
 	}
 	for _, n := range [][]*pg_query.Node{x.GroupClause, x.WindowClause, x.DistinctClause} {
@@ -545,7 +546,8 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	sc.alsoInputs = false
 	for _, n := range x.SortClause {
 		if sb := n.GetSortBy(); sb != nil {
-			w.byPosition(&pos, pgPosition(sb.Node))
+			k, ok := pgPosition(sb.Node)
+			w.byPosition(&pos, k, ok)
 		}
 	}
 	w.pgList(x.SortClause, sc, UseFilter)
@@ -553,19 +555,21 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 }
 
 // pgPosition returns k for an integer constant (ORDER BY k, GROUP BY k:
-// the k-th output column), or 0.
-func pgPosition(n *pg_query.Node) int {
+// the k-th output column); ok is false for anything else.
+func pgPosition(n *pg_query.Node) (k int, ok bool) {
 	if c := n.GetAConst(); c != nil && c.GetIval() != nil {
-		return int(c.GetIval().Ival)
+		return int(c.GetIval().Ival), true
 	}
-	return 0
+	return 0, false
 }
 
 // byPosition records the base columns behind output column k (ORDER BY
-// k, GROUP BY k) as filters. The columns then depend on a literal's
-// value, so texts that differ only in it may not share the analysis.
-func (w columns) byPosition(p *positions, k int) {
-	if k == 0 {
+// k, GROUP BY k) as filters (ok: the item is a position). The columns
+// then depend on a literal's value, so texts that differ only in it may
+// not share the analysis — whatever this text's k, 0 and out-of-range
+// ones included (they name no column here, another text's k may).
+func (w columns) byPosition(p *positions, k int, ok bool) {
+	if !ok {
 		return
 	}
 	w.st.ValueSensitive = true
@@ -872,7 +876,8 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
 	if x.GroupBy != nil {
 		for _, it := range x.GroupBy.Items {
-			w.byPosition(&pos, myPosition(it.Expr))
+			k, ok := myPosition(it.Expr)
+			w.byPosition(&pos, k, ok)
 		}
 		w.myNode(x.GroupBy, sc, UseFilter)
 	}
@@ -885,17 +890,19 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 	sc.alsoInputs = false
 	if x.OrderBy != nil {
 		for _, it := range x.OrderBy.Items {
-			w.byPosition(&pos, myPosition(it.Expr))
+			k, ok := myPosition(it.Expr)
+			w.byPosition(&pos, k, ok)
 		}
 		w.myNode(x.OrderBy, sc, UseFilter)
 	}
 	return src
 }
 
-// myPosition returns k for ORDER BY k or GROUP BY k, or 0.
-func myPosition(e ast.ExprNode) int {
-	if p, ok := e.(*ast.PositionExpr); ok && p.P == nil {
-		return p.N
+// myPosition returns k for ORDER BY k or GROUP BY k; ok is false for
+// anything else.
+func myPosition(e ast.ExprNode) (k int, ok bool) {
+	if p, isPos := e.(*ast.PositionExpr); isPos && p.P == nil {
+		return p.N, true
 	}
-	return 0
+	return 0, false
 }

@@ -104,3 +104,37 @@ func TestColumns(t *testing.T) {
 		check("mysql", MySQL, tt.sql, tt.want)
 	}
 }
+
+// A position in ORDER BY or GROUP BY makes the columns depend on the
+// literal's value, even a position that names no column (0, out of
+// range): a text of the same shape with another position may name one.
+func TestPositionValueSensitive(t *testing.T) {
+	for _, q := range []string{"SELECT a, b FROM t ORDER BY 0", "SELECT a, b FROM t ORDER BY 9", "SELECT a, b FROM t GROUP BY 0"} {
+		for name, parse := range map[string]func(string) ([]Statement, error){"postgres": Postgres, "mysql": MySQL} {
+			stmts, err := parse(q)
+			if err != nil {
+				t.Fatalf("%s %q: %v", name, q, err)
+			}
+			if !stmts[0].ValueSensitive {
+				t.Errorf("%s %q: not value-sensitive", name, q)
+			}
+		}
+	}
+	stmts, err := Postgres("SELECT a, b FROM t ORDER BY a")
+	if err != nil || stmts[0].ValueSensitive {
+		t.Errorf("ORDER BY a column: value-sensitive %v, %v", stmts[0].ValueSensitive, err)
+	}
+}
+
+// CREATE FUNCTION's language may be a string literal; its value decides
+// whether the statement is privileged.
+func TestFunctionLanguageValueSensitive(t *testing.T) {
+	stmts, err := Postgres("CREATE FUNCTION f() RETURNS int AS 'SELECT 1' LANGUAGE 'sql'")
+	if err != nil || !stmts[0].ValueSensitive || stmts[0].Privileged != "" {
+		t.Fatalf("LANGUAGE 'sql': %+v, %v", stmts, err)
+	}
+	stmts, err = Postgres("CREATE FUNCTION f() RETURNS int AS 'x', 'y' LANGUAGE 'c'")
+	if err != nil || stmts[0].Privileged == "" {
+		t.Fatalf("LANGUAGE 'c': privileged %q, %v", stmts[0].Privileged, err)
+	}
+}

@@ -145,9 +145,12 @@ func pgStatement(st *Statement, n *pg_query.Node) {
 			st.Privileged = "DO"
 		case *pg_query.CreateFunctionStmt:
 			// The body runs with the caller's rights later; creating one
-			// is DDL, but untrusted languages reach the server's OS.
+			// is DDL, but untrusted languages reach the server's OS. The
+			// language may be written as a string (LANGUAGE 'c'): texts
+			// that differ in it differ in what they may do.
 			for _, o := range x.Options {
 				if d := o.GetDefElem(); d != nil && d.Defname == "language" {
+					st.ValueSensitive = true
 					if l := strings.ToLower(d.Arg.GetString_().GetSval()); l != "sql" && l != "plpgsql" {
 						st.Privileged = "CREATE FUNCTION LANGUAGE " + l
 					}

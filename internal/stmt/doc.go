@@ -27,7 +27,11 @@
 // A text checked without running (a PostgreSQL Parse, a MySQL
 // COM_STMT_PREPARE) goes through Session.Check (analysis and decision
 // only); when it later runs (Execute, COM_STMT_EXECUTE) Session.Begin
-// takes the limits and runs the stages. A refusal answered without a
+// takes the limits and runs the stages, after deciding on the text again
+// if the policy changed since the Check (Session.Recheck: a reload must
+// not leave a revoked grant in force for statements prepared before it;
+// protocol code calls Recheck itself for each further statement of a
+// batch begun earlier). A refusal answered without a
 // Statement is counted with Session.Refused.
 //
 // Statements of one Session are serialised by its protocol code; a

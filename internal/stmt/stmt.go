@@ -81,6 +81,7 @@ func (p *Pipeline) source() policy.Source {
 func (p *Pipeline) Open(who policy.Request) *Session {
 	who.Database, who.Dialect = p.db, p.dialect
 	s := &Session{p: p, user: who.User, gate: policy.NewGate(p.source(), who)}
+	s.opened = s.gate.Policy()
 	if m := p.metrics; m != nil {
 		s.ok = m.Queries.WithLabelValues(p.db, who.User, "ok")
 		s.failed = m.Queries.WithLabelValues(p.db, who.User, "error")
@@ -96,6 +97,13 @@ type Session struct {
 	p    *Pipeline
 	user string
 	gate *policy.Gate
+	// decided are the texts checked to run later (Check), by the client's
+	// text and by the SQL that runs: the policy they were decided under.
+	// Past maxDecided texts no more are kept and overflow is set.
+	decided  map[string]*decided
+	overflow bool
+	// opened is the policy in force when the session opened.
+	opened *policy.Policy
 
 	ok, failed, cancelled prometheus.Counter
 	latency               prometheus.Observer
@@ -115,6 +123,25 @@ func (s *Session) Analyze(text string) *analysis.Analysis { return s.p.analyzer.
 // came (parse, prepare, metadata). A denial is counted; its answer is the
 // caller's.
 func (s *Session) Check(ctx context.Context, via, text string) (policy.Decision, *analysis.Analysis) {
+	d, a := s.check(ctx, via, text)
+	if d.Denial == nil && s.gate != nil {
+		if s.decided == nil {
+			s.decided = make(map[string]*decided)
+		}
+		if _, known := s.decided[text]; !known && len(s.decided) >= maxDecided {
+			s.overflow = true
+		} else {
+			r := &decided{pol: s.gate.Policy(), text: text, sql: d.SQL}
+			s.decided[text] = r
+			if d.SQL != "" {
+				s.decided[d.SQL] = r
+			}
+		}
+	}
+	return d, a
+}
+
+func (s *Session) check(ctx context.Context, via, text string) (policy.Decision, *analysis.Analysis) {
 	a := s.p.analyzer.Of(text)
 	d := s.gate.CheckAnalysis(ctx, via, a)
 	if d.Denial != nil {
@@ -123,12 +150,65 @@ func (s *Session) Check(ctx context.Context, via, text string) (policy.Decision,
 	return d, a
 }
 
+// maxDecided bounds the texts a session remembers the decisions of; past
+// it a text not kept is decided again at its execution once the policy
+// changed since the session opened.
+const maxDecided = 1024
+
+// decided is the decision on a text checked to run later.
+type decided struct {
+	pol       *policy.Policy // in force when it was made
+	text, sql string         // the client's text, the rewritten one ("" none)
+}
+
+// Recheck decides again on a text checked earlier (Check, at prepare) that
+// is about to run, when the policy changed since (a reload): the decision
+// made at prepare time must not outlive the grants it was made under. A
+// denial refuses the execution, and so does a row-filter rewrite other
+// than the one prepared (the client prepares the statement again). A text
+// whose policy has not changed is not decided again. Begin calls it; so
+// must protocol code for each further statement of a batch begun earlier.
+func (s *Session) Recheck(ctx context.Context, text string) *policy.Denial {
+	if s.gate == nil || text == "" {
+		return nil
+	}
+	pol := s.gate.Policy()
+	r := s.decided[text]
+	switch {
+	case r != nil && r.pol == pol:
+		return nil
+	case r == nil && (!s.overflow || pol == s.opened):
+		// Not decided at prepare (KILL, USE, which the gateway answers),
+		// or under the policy the session opened with.
+		return nil
+	}
+	orig := text
+	if r != nil {
+		orig = r.text
+	}
+	d, _ := s.check(ctx, "execute", orig)
+	if d.Denial != nil {
+		return d.Denial
+	}
+	if r == nil {
+		return nil
+	}
+	if d.SQL != r.sql {
+		den := &policy.Denial{Rule: "grant.changed", Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErTableAccessDenied,
+			Message: "the row filters changed since the statement was prepared: prepare it again"}
+		s.Refused(den)
+		return den
+	}
+	r.pol = pol
+	return nil
+}
+
 // Start decides on text and, when it may run, takes the limits and runs
 // the stages: the statement is under way until Finish. cancel (safe to
 // call from another goroutine) stops it on the backend at the statement
 // timeout. On a denial nothing is held.
 func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*Statement, *policy.Denial) {
-	d, a := s.Check(ctx, via, text)
+	d, a := s.check(ctx, via, text)
 	if d.Denial != nil {
 		return nil, d.Denial
 	}
@@ -144,11 +224,15 @@ func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*
 }
 
 // Begin starts a statement decided on before (Check at prepare time):
-// limits, then stages. text is what it runs, for the statistics ("" when
-// not known yet: SetText).
+// the decision again if the policy changed since (Recheck), limits, then
+// stages. text is what it runs, for the statistics ("" when not known
+// yet: SetText).
 func (s *Session) Begin(ctx context.Context, text string, cancel func()) (*Statement, *policy.Denial) {
 	var a *analysis.Analysis
 	if text != "" {
+		if den := s.Recheck(ctx, text); den != nil {
+			return nil, den
+		}
 		a = s.p.analyzer.Of(text)
 	}
 	return s.begin(ctx, text, a, cancel)

@@ -254,3 +254,67 @@ func BenchmarkStatement(b *testing.B) {
 		st.Finish(nil)
 	}
 }
+
+// A statement decided on at prepare time is decided again when it runs
+// under another policy (a reload): a revoked grant refuses it, a changed
+// row filter asks for a new prepare, an unchanged policy is not asked.
+func TestRecheckAfterPolicyChange(t *testing.T) {
+	parse := func(y string) *policy.Policy {
+		t.Helper()
+		cfg, err := config.Parse("t.yaml", []byte(y), func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol, err := policy.New(cfg, policy.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pol
+	}
+	wide := strings.Replace(testConfig, `tables: ["public.t"]`, `tables: ["public.t", "public.u"]`, 1)
+	wide = strings.Replace(wide, "burst: 2", "burst: 100", 1)
+	filtered := strings.Replace(wide, "actions: [select]}\n", "actions: [select]}\n    row_filters:\n      - {database: app, table: t, where: \"id = 1\"}\n", 1)
+	cur := parse(wide)
+	p := New(Options{Database: "app", Dialect: analysis.Postgres, Policy: func() *policy.Policy { return cur }})
+	s := alice(p)
+	ctx := context.Background()
+	for _, q := range []string{"SELECT * FROM u", "SELECT * FROM t"} {
+		if d, _ := s.Check(ctx, "parse", q); d.Denial != nil {
+			t.Fatalf("%s: %v", q, d.Denial)
+		}
+	}
+	run := func(q string) *policy.Denial {
+		st, den := s.Begin(ctx, q, nil)
+		if st != nil {
+			st.Finish(nil)
+		}
+		return den
+	}
+	if den := run("SELECT * FROM u"); den != nil {
+		t.Fatalf("under the policy it was prepared under: %v", den)
+	}
+	cur = parse(filtered)
+	if den := run("SELECT * FROM u"); den != nil {
+		t.Fatalf("still granted after the reload: %v", den)
+	}
+	if den := run("SELECT * FROM t"); den == nil || den.Rule != "grant.changed" {
+		t.Fatalf("row filter added after the prepare: %+v, want grant.changed", den)
+	}
+	cur = parse(testConfig)
+	if den := run("SELECT * FROM u"); den == nil || den.Rule != policy.RuleGrant {
+		t.Fatalf("revoked after the prepare: %+v, want the grant's refusal", den)
+	}
+	// A further statement of a batch is checked alike; t runs again as
+	// prepared once its row filter is gone.
+	if den := s.Recheck(ctx, "SELECT * FROM u"); den == nil {
+		t.Fatal("a further statement of a batch: no refusal")
+	}
+	if den := s.Recheck(ctx, "SELECT * FROM t"); den != nil {
+		t.Fatalf("t without its row filter again: %v", den)
+	}
+	// A text begun without a decision of its own (KILL, USE, which the
+	// gateway answers) is not decided at Begin.
+	if den := alice(p).Recheck(ctx, "SELECT * FROM u"); den != nil {
+		t.Fatalf("a text the session never checked: %v", den)
+	}
+}

@@ -16,8 +16,11 @@
 // runs the text as the decision left it (row filters); KILL and USE,
 // which the gateway answers itself, begin under the limits without a
 // decision. COM_STMT_PREPARE is decided on (Session.Check) and
-// COM_STMT_EXECUTE begins the prepared text (Session.Begin). While the
-// answer passes, result rows and OK packets' affected rows are counted,
+// COM_STMT_EXECUTE begins the prepared text (Session.Begin, which decides
+// again if the policy changed since the prepare); so does each
+// COM_STMT_FETCH from a cursor, a statement of its own with its rows. While
+// the answer passes, result rows relayed and OK packets' affected rows are
+// counted,
 // each row is held to the result bounds, a backend ERR packet's SQLSTATE
 // is noted (Statement.Fail); Statement.Finish does the statistics, audit
 // and metrics. The text's one Analysis gives the routing class and the

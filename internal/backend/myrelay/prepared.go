@@ -283,8 +283,12 @@ func (s *session) resetStmt(p []byte) error {
 	return s.relayOne()
 }
 
-// fetch relays COM_STMT_FETCH from the statement's open cursor.
-func (s *session) fetch(p []byte) error {
+// fetch relays COM_STMT_FETCH from the statement's open cursor. Each
+// fetch runs as a statement of the pipeline (as an Execute of a suspended
+// portal does on PostgreSQL): decided again if the policy changed since
+// the prepare, under the limits, its rows counted, audited and held to the
+// result bounds.
+func (s *session) fetch(ctx context.Context, p []byte) error {
 	cs, err := s.stmts.lookup(p, "mysqld_stmt_fetch")
 	if err != nil {
 		return err
@@ -296,10 +300,16 @@ func (s *session) fetch(p []byte) error {
 	if !ok {
 		return mysqlwire.Errorf(mysqlwire.ErUnknownStmtHandler, "The statement has no open cursor")
 	}
-	out := slices.Clone(p)
-	binary.LittleEndian.PutUint32(out[1:], bs.id)
-	if err := s.be.send(out); err != nil {
-		return s.lost(err)
+	st, den := s.sess.Begin(ctx, cs.clientText(), s.killQuery)
+	if den != nil {
+		return mysqlwire.ErrorOf(den)
 	}
-	return s.relayFetch(cs.plan)
+	return s.run(st, func() error {
+		out := slices.Clone(p)
+		binary.LittleEndian.PutUint32(out[1:], bs.id)
+		if err := s.be.send(out); err != nil {
+			return s.lost(err)
+		}
+		return s.relayFetch(cs.plan)
+	})
 }

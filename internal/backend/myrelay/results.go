@@ -211,7 +211,6 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 			o.toClientEOF(false, w, st)
 			return st, false, nil
 		}
-		o.st.AddRows(1)
 		if o.plan != nil {
 			if p, err = o.plan.row(p, binary); err != nil {
 				be.broken = true
@@ -220,6 +219,9 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 		}
 		if den := o.st.Row(len(p) + 4); den != nil {
 			o.stop(den)
+		}
+		if !o.muted {
+			o.st.AddRows(1) // rows relayed, not those dropped past a bound
 		}
 		o.toClient(p)
 	}
@@ -359,14 +361,17 @@ func (o *results) relayOne() error {
 }
 
 // relayFetch relays the rows COM_STMT_FETCH reads from an open cursor,
-// masked by plan (the cursor's, nil: none).
+// masked by plan (the cursor's, nil: none), as the result of the
+// statement under way (each fetch is one).
 func (o *results) relayFetch(plan *maskPlan) error {
+	o.st.NextResult()
 	for {
 		q, err := o.l.be.read()
 		if err != nil {
 			return o.l.lost(err)
 		}
 		if q[0] == mysqlwire.HeaderErr {
+			o.noteErr(q)
 			o.toClient(q)
 			return nil
 		}
@@ -381,6 +386,12 @@ func (o *results) relayFetch(plan *maskPlan) error {
 				o.l.be.broken = true
 				return o.l.lost(err)
 			}
+		}
+		if den := o.st.Row(len(q) + 4); den != nil {
+			o.stop(den)
+		}
+		if !o.muted {
+			o.st.AddRows(1)
 		}
 		o.toClient(q)
 	}

@@ -140,7 +140,7 @@ func (s *session) command(ctx context.Context, p []byte) error {
 	case mysqlwire.ComStmtReset:
 		return s.resetStmt(p)
 	case mysqlwire.ComStmtFetch:
-		return s.fetch(p)
+		return s.fetch(ctx, p)
 	case mysqlwire.ComSetOption:
 		if len(p) < 3 {
 			return mysqlwire.Errorf(mysqlwire.ErMalformedPacket, "Malformed communication packet")

@@ -132,6 +132,19 @@ func (s *session) exchange(ctx context.Context) error {
 				s.resultRows++
 			}
 			s.toClient(msg)
+		case *pgproto3.CopyData:
+			// COPY … TO STDOUT: a row per message, held to the result
+			// bounds as DataRows are (the count comes from the tag).
+			if ok, _ := answers(msg, k); !ok {
+				return s.confused(msg)
+			}
+			if den := s.st.Row(len(m.Data) + 5); den != nil {
+				s.stop(pgwire.ErrorOf(den))
+			}
+			if !s.mask.muted {
+				s.copyRows++
+			}
+			s.toClient(msg)
 		case *pgproto3.RowDescription:
 			ok, ends := answers(msg, k)
 			if !ok {

@@ -41,9 +41,10 @@ type session struct {
 	// st is the statement under way (a Query, or an extended batch from
 	// its first Execute to Sync): it holds the limits and collects the
 	// outcome; resultRows are the rows of its result under way relayed
-	// to the client.
+	// to the client, copyRows the CopyData messages of a COPY TO STDOUT.
 	st         *stmt.Statement
 	resultRows int64
+	copyRows   int64
 
 	att      attachment // the backend connection held, if any
 	q        queue      // the responses the backend owes

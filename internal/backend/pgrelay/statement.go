@@ -29,6 +29,9 @@ func (s *session) beginExecute(ctx context.Context, p *portal) *policy.Denial {
 		text = p.st.a.Text
 	}
 	if s.st != nil {
+		if den := s.sess.Recheck(ctx, text); den != nil {
+			return den
+		}
 		if text != "" {
 			s.st.SetText(text)
 		}
@@ -49,8 +52,11 @@ func (s *session) endResult(tag []byte) {
 	n := s.resultRows
 	if n == 0 && tag != nil && !s.mask.muted {
 		n = tagRows(tag)
+	} else if n == 0 {
+		// A COPY stopped at a bound: the CopyData messages relayed.
+		n = s.copyRows
 	}
-	s.resultRows = 0
+	s.resultRows, s.copyRows = 0, 0
 	s.st.AddRows(n)
 }
 

@@ -34,6 +34,12 @@
 // their protocol's types (a PostgreSQL OID, a MySQL column type) and
 // encode values with AppendText and Convert.
 //
+// SQLite must read a text as the policy's parser did: MySQL-dialect
+// texts have their string literals written again in SQLite's form
+// (mysqlLiterals), PostgreSQL-dialect texts SQLite would read otherwise
+// (nested block comments, E'…' strings with backslashes) are refused
+// (CheckPGText, also used by the data API's SQLite source).
+//
 // Masking (mask.go): SQLite reports the table and column each result
 // column comes from; Cursor.Next replaces masked values by their masked
 // text (or NULL) before any front end encodes them, and a masked column

@@ -8,6 +8,7 @@ import (
 	"github.com/DataDog/go-sqllexer"
 
 	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/sqlerr"
 )
 
 // Statement is one SQL statement prepared for SQLite.
@@ -32,8 +33,8 @@ func PGStatements(a *analysis.Analysis) []Statement {
 	return a.Derived(analysis.SlotEngine, splitPG).([]Statement)
 }
 
-// MyStatements are PGStatements for a MySQL-dialect text (its _binary
-// literals rewritten for SQLite first).
+// MyStatements are PGStatements for a MySQL-dialect text (its string
+// literals rewritten in SQLite's form first, mysqlLiterals).
 func MyStatements(a *analysis.Analysis) []Statement {
 	return a.Derived(analysis.SlotEngine, splitMySQL).([]Statement)
 }
@@ -41,7 +42,128 @@ func MyStatements(a *analysis.Analysis) []Statement {
 // The two analyzers (one per pipeline) each fill their slot with one of
 // these, as Derived requires.
 func splitPG(a *analysis.Analysis) any    { return split(a.Text) }
-func splitMySQL(a *analysis.Analysis) any { return split(binaryLiterals(a.Text)) }
+func splitMySQL(a *analysis.Analysis) any { return split(mysqlLiterals(a.Text)) }
+
+// CheckPGText refuses a PostgreSQL-dialect text that SQLite would read
+// otherwise than the policy's (PostgreSQL) parser did, so that the
+// policy's reading is SQLite's: PostgreSQL nests block comments where
+// SQLite ends one at the first "*/" (SQL inside a nested comment would
+// run unread), and only PostgreSQL reads backslash escapes in E'…' strings
+// (SQLite would end the string elsewhere). Neither form runs on SQLite
+// otherwise.
+func CheckPGText(text string) error {
+	if !strings.Contains(text, "/*") && !strings.Contains(text, `\`) {
+		return nil
+	}
+	lx := sqllexer.New(text, sqllexer.WithDBMS(sqllexer.DBMSPostgres))
+	prevE := false // the previous token is the identifier E, touching this one
+	for {
+		tok := lx.Scan()
+		switch tok.Type {
+		case sqllexer.EOF, sqllexer.ERROR:
+			return nil
+		case sqllexer.COMMENT, sqllexer.MULTILINE_COMMENT:
+			if strings.HasPrefix(tok.Value, "/*") && strings.Contains(tok.Value[2:], "/*") {
+				return sqlerr.New(sqlerr.SyntaxError, "nested block comments are not supported by SQLite databases")
+			}
+		case sqllexer.STRING, sqllexer.INCOMPLETE_STRING:
+			v := tok.Value
+			if strings.Contains(v, `\`) && (prevE || strings.HasPrefix(v, "E'") || strings.HasPrefix(v, "e'")) {
+				return sqlerr.New(sqlerr.SyntaxError, "E'' strings with backslash escapes are not supported by SQLite databases")
+			}
+		}
+		prevE = tok.Type == sqllexer.IDENT && strings.EqualFold(tok.Value, "e")
+	}
+}
+
+// mysqlLiterals rewrites a MySQL-dialect text's string literals into the
+// form SQLite reads the same values from: MySQL reads backslash escapes
+// in strings and double quotes as string quotes, SQLite neither (it
+// would end 'a\' …' at the second quote and run what follows, which the
+// policy read as part of the string). Each string is written again
+// single-quoted, its escapes decoded; _binary strings become blob
+// literals. Texts the lexer cannot read are left as they are (the policy
+// refused them).
+func mysqlLiterals(q string) string {
+	if !strings.ContainsAny(q, `\"`) && !strings.Contains(strings.ToLower(q), "_binary") {
+		return q
+	}
+	var b strings.Builder
+	lx := sqllexer.New(q, sqllexer.WithDBMS(sqllexer.DBMSMySQL))
+	pendingIntro := false
+	for {
+		tok := lx.Scan()
+		switch tok.Type {
+		case sqllexer.EOF:
+			return b.String()
+		case sqllexer.ERROR, sqllexer.UNKNOWN, sqllexer.INCOMPLETE_STRING:
+			return q
+		}
+		switch {
+		case tok.Type == sqllexer.IDENT && strings.EqualFold(tok.Value, "_binary"):
+			pendingIntro = true
+			continue
+		case pendingIntro && tok.Type == sqllexer.SPACE:
+			continue
+		case tok.Type == sqllexer.STRING && len(tok.Value) >= 2 && (tok.Value[0] == '\'' || tok.Value[0] == '"'):
+			v := mysqlUnquote(tok.Value)
+			if pendingIntro {
+				b.WriteString("X'" + hex.EncodeToString([]byte(v)) + "'")
+			} else if strings.IndexByte(v, 0) >= 0 {
+				b.WriteString("CAST(X'" + hex.EncodeToString([]byte(v)) + "' AS TEXT)")
+			} else {
+				b.WriteString("'" + strings.ReplaceAll(v, "'", "''") + "'")
+			}
+			pendingIntro = false
+			continue
+		case pendingIntro:
+			b.WriteString("_binary ")
+		}
+		pendingIntro = false
+		b.WriteString(tok.Value)
+	}
+}
+
+// mysqlUnquote is the value of a MySQL string literal ('…' or "…"):
+// doubled quotes and backslash escapes decoded as the server does
+// (\% and \_ keep their backslash, for LIKE).
+func mysqlUnquote(lit string) string {
+	q := lit[0]
+	in := lit[1 : len(lit)-1]
+	var b strings.Builder
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		switch {
+		case c == q && i+1 < len(in) && in[i+1] == q:
+			b.WriteByte(q)
+			i++
+		case c == '\\' && i+1 < len(in):
+			i++
+			switch e := in[i]; e {
+			case '0':
+				b.WriteByte(0)
+			case 'b':
+				b.WriteByte('\b')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			case 'Z':
+				b.WriteByte(0x1a)
+			case '%', '_':
+				b.WriteByte('\\')
+				b.WriteByte(e)
+			default:
+				b.WriteByte(e)
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
 // split cuts a query string into statements and prepares each.
 func split(query string) []Statement {
@@ -359,38 +481,4 @@ func ExprType(expr string, colTypes map[string]Type) Type {
 		return TypeText
 	}
 	return TypeUnknown
-}
-
-// binaryLiterals rewrites MySQL's _binary'...' introducer (which clients
-// that interpolate parameters write for byte strings) to SQLite's X'..'.
-func binaryLiterals(q string) string {
-	if !strings.Contains(strings.ToLower(q), "_binary") {
-		return q
-	}
-	var b strings.Builder
-	lx := sqllexer.New(q, sqllexer.WithDBMS(sqllexer.DBMSMySQL))
-	pendingIntro := false
-	for {
-		tok := lx.Scan()
-		if tok.Type == sqllexer.EOF {
-			break
-		}
-		switch {
-		case tok.Type == sqllexer.IDENT && strings.EqualFold(tok.Value, "_binary"):
-			pendingIntro = true
-			continue
-		case pendingIntro && tok.Type == sqllexer.SPACE:
-			continue
-		case pendingIntro && tok.Type == sqllexer.STRING && strings.HasPrefix(tok.Value, "'"):
-			raw := strings.ReplaceAll(tok.Value[1:len(tok.Value)-1], "''", "'")
-			b.WriteString("X'" + hex.EncodeToString([]byte(raw)) + "'")
-			pendingIntro = false
-			continue
-		case pendingIntro:
-			b.WriteString("_binary ")
-		}
-		pendingIntro = false
-		b.WriteString(tok.Value)
-	}
-	return b.String()
 }

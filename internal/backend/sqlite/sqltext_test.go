@@ -93,3 +93,36 @@ func FuzzSplit(f *testing.F) {
 		_ = SelectList(s)
 	})
 }
+
+// MySQL string literals are written again so that SQLite reads the
+// values MySQL (and the policy) reads, and no SQL hides in a string.
+func TestMySQLLiterals(t *testing.T) {
+	for in, want := range map[string]string{
+		`SELECT 'a'`: `SELECT 'a'`,
+		`SELECT v FROM t WHERE v = 'a\' UNION SELECT s -- '`: `SELECT v FROM t WHERE v = 'a'' UNION SELECT s -- '`,
+		`SELECT "a\" UNION SELECT s -- "`:                    `SELECT 'a" UNION SELECT s -- '`,
+		`SELECT 'it''s', "x""y", 'a\nb', 'l\%'`:              "SELECT 'it''s', 'x\"y', 'a\nb', 'l\\%'",
+		`SELECT _binary'a\'b'`:                               `SELECT X'612762'`,
+		`SELECT 'a\0b'`:                                      `SELECT CAST(X'610062' AS TEXT)`,
+		"SELECT `c` FROM t":                                  "SELECT `c` FROM t",
+	} {
+		if got := mysqlLiterals(in); got != want {
+			t.Errorf("%s: got %s, want %s", in, got, want)
+		}
+	}
+}
+
+// PostgreSQL texts SQLite would read otherwise are refused.
+func TestCheckPGText(t *testing.T) {
+	for q, refused := range map[string]bool{
+		"SELECT 1 /* a comment */":                           false,
+		"SELECT 1 /* /* */ UNION SELECT s FROM secret -- */": true,
+		`SELECT E'a\' UNION SELECT s FROM secret --'`:        true,
+		`SELECT 'a\'`:  false,
+		`SELECT e '\'`: false,
+	} {
+		if err := CheckPGText(q); (err != nil) != refused {
+			t.Errorf("%s: %v, want refused %v", q, err, refused)
+		}
+	}
+}

@@ -293,6 +293,9 @@ func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
 
 // runText runs the statements of st.SQL (the text, row filters added).
 func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
+	if err := sqlite.CheckPGText(run.Text); err != nil {
+		return err
+	}
 	a := run.Analysis
 	if run.SQL != run.Text {
 		a = s.ps.Analyze(run.SQL)
@@ -570,6 +573,8 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	d, a := s.ps.Check(ctx, "parse", m.Query)
 	if d.Denial != nil {
 		return pgwire.ErrorOf(d.Denial)
+	} else if err := sqlite.CheckPGText(m.Query); err != nil {
+		return err
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
 	}

@@ -166,20 +166,18 @@ func (r *Run) NextResult() {
 // Begin applies the statement limits before a statement runs; cancel
 // (which must be safe to call from another goroutine) stops the statement
 // on the backend if it outlives the statement timeout.
-func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
+func (g *Gate) Begin(cancel func()) (*Run, *Denial) { return g.BeginN(cancel, nil) }
+
+// BeginN is Begin for a text of n() statements (asked only where a rate
+// limit applies): each takes a rate token.
+func (g *Gate) BeginN(cancel func(), n func() int) (*Run, *Denial) {
 	if g == nil {
 		return &Run{end: func() {}}, nil
 	}
 	p := g.src()
-	end, b, den := p.BeginStatement(g.base.User, g.base.Database, g.base.Client)
+	end, b, den := p.BeginStatements(g.base.User, g.base.Database, g.base.Client, n)
 	if den != nil {
-		p.noteDenial(g.base, den, "")
-		if p.opts.Audit != nil {
-			p.opts.Audit.Log(audit.Event{Type: "result", Fields: map[string]any{
-				"user": g.base.User, "database": g.base.Database, "client": g.base.Client, "protocol": g.base.Protocol,
-				"session": g.base.Session, "rows": 0, "error": den.Code, "rule": den.Rule,
-			}})
-		}
+		g.limitRefused(p, den)
 		return nil, den
 	}
 	b.Timeout = tighter(b.Timeout, g.base.QueryTimeout)
@@ -191,6 +189,31 @@ func (g *Gate) Begin(cancel func()) (*Run, *Denial) {
 		})
 	}
 	return r, nil
+}
+
+// More takes the rate tokens of one more statement the run carries
+// out (the next Execute of an extended-protocol batch).
+func (r *Run) More() *Denial {
+	if r == nil || r.g == nil || r.p == nil {
+		return nil
+	}
+	den := r.p.TakeRate(r.g.base.User, r.g.base.Database, r.g.base.Client)
+	if den != nil {
+		r.g.limitRefused(r.p, den)
+	}
+	return den
+}
+
+// limitRefused records a statement the limits refused: the recent
+// denials and an audit result record with the limit's code.
+func (g *Gate) limitRefused(p *Policy, den *Denial) {
+	p.noteDenial(g.base, den, "")
+	if p.opts.Audit != nil {
+		p.opts.Audit.Log(audit.Event{Type: "result", Fields: map[string]any{
+			"user": g.base.User, "database": g.base.Database, "client": g.base.Client, "protocol": g.base.Protocol,
+			"session": g.base.Session, "rows": 0, "error": den.Code, "rule": den.Rule,
+		}})
+	}
 }
 
 // Timeout is the statement timeout of the session's statements (0:

@@ -195,6 +195,44 @@ func tighter[T int64 | time.Duration](cur, v T) T {
 	return cur
 }
 
+// TakeRate takes the rate tokens of one more statement run by a
+// statement already under way (the next Execute of an extended-protocol
+// batch): the rate limits apply to each statement that runs, the
+// concurrency limits to the batch as a whole.
+func (p *Policy) TakeRate(user, db, client string) *Denial {
+	if p == nil || len(p.limits) == 0 {
+		return nil
+	}
+	c := p.opts.Counters
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range p.limits {
+		l := &p.limits[i]
+		key, ok := l.applies(user, db, client)
+		if !ok || l.Rate == 0 {
+			continue
+		}
+		b := c.bucketLocked(key, l)
+		if l.Shared && p.opts.Shared != nil {
+			c.mu.Unlock()
+			allowed, err := p.opts.Shared.Allow(context.Background(), key, l.Rate, b.lim.Burst())
+			c.mu.Lock()
+			if err == nil {
+				if !allowed {
+					return p.limitDenial("limit.rate", "statement rate limit exceeded for %s (%g per second across all instances, burst %d)", describe(l, user, db, client), l.Rate, b.lim.Burst())
+				}
+				continue
+			}
+			p.opts.Log.Warn("shared rate limit unreachable; applying the limit per instance", "error", err.Error())
+		}
+		if b.lim != nil && !b.lim.AllowN(now, 1) {
+			return p.limitDenial("limit.rate", "statement rate limit exceeded for %s (%g per second, burst %d)", describe(l, user, db, client), l.Rate, b.lim.Burst())
+		}
+	}
+	return nil
+}
+
 // StatementTimeout is the statement timeout the limits give user on db
 // from client (0: none), without taking anything: for work a statement
 // does before it starts (a PostgreSQL Describe that must run it to learn
@@ -216,8 +254,23 @@ func (p *Policy) StatementTimeout(user, db, client string) time.Duration {
 // to run; end must be called when it has finished. The bounds say when
 // the caller must cancel it or stop its result.
 func (p *Policy) BeginStatement(user, db, client string) (end func(), b Bounds, den *Denial) {
+	return p.BeginStatements(user, db, client, nil)
+}
+
+// BeginStatements is BeginStatement for a text of several statements: a
+// rate limit takes a token for each (n, asked only where a rate applies;
+// nil: one), so a multi-statement text is no way around it.
+func (p *Policy) BeginStatements(user, db, client string, n func() int) (end func(), b Bounds, den *Denial) {
 	if p == nil || len(p.limits) == 0 {
 		return func() {}, Bounds{}, nil
+	}
+	tokens := 1
+	counted := n == nil
+	count := func() int {
+		if !counted {
+			tokens, counted = max(n(), 1), true
+		}
+		return tokens
 	}
 	c := p.opts.Counters
 	now := c.now()
@@ -254,7 +307,7 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), b Bounds, 
 		if h.l.Shared && p.opts.Shared != nil {
 			continue // asked below, outside the lock
 		}
-		if h.b.lim != nil && !h.b.lim.AllowN(now, 1) {
+		if h.b.lim != nil && !h.b.lim.AllowN(now, count()) {
 			return func() {}, Bounds{}, p.limitDenial("limit.rate", "statement rate limit exceeded for %s (%g per second, burst %d)", describe(h.l, user, db, client), h.l.Rate, h.b.lim.Burst())
 		}
 	}
@@ -263,13 +316,16 @@ func (p *Policy) BeginStatement(user, db, client string) (end func(), b Bounds, 
 			continue
 		}
 		c.mu.Unlock()
-		ok, err := p.opts.Shared.Allow(context.Background(), h.key, h.l.Rate, h.b.lim.Burst())
+		ok, err := true, error(nil)
+		for i := 0; i < count() && ok && err == nil; i++ {
+			ok, err = p.opts.Shared.Allow(context.Background(), h.key, h.l.Rate, h.b.lim.Burst())
+		}
 		c.mu.Lock()
 		if err != nil {
 			// The fleet's limiter is unreachable: this instance's own
 			// bucket applies meanwhile.
 			p.opts.Log.Warn("shared rate limit unreachable; applying the limit per instance", "error", err.Error())
-			ok = h.b.lim.AllowN(now, 1)
+			ok = h.b.lim.AllowN(now, count())
 		}
 		if !ok {
 			return func() {}, Bounds{}, p.limitDenial("limit.rate", "statement rate limit exceeded for %s (%g per second across all instances, burst %d)", describe(h.l, user, db, client), h.l.Rate, h.b.lim.Burst())

@@ -120,3 +120,38 @@ policy:
 		t.Fatalf("still locked after the lockout: %v", den)
 	}
 }
+
+// A rate limit takes a token for each statement that runs: every
+// statement of a multi-statement text, and each further statement of a
+// statement under way (TakeRate).
+func TestRatePerStatement(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	p := limitPolicy(t, `
+limits:
+  - {per: user, user: alice, rate: 1, burst: 3}
+  - {per: user, user: bob, concurrent_queries: 5}
+`, func() time.Time { return clock })
+	three := func() int { return 3 }
+	if _, _, den := p.BeginStatements("alice", "app", "127.0.0.1", func() int { return 4 }); den == nil || den.Rule != "limit.rate" {
+		t.Fatalf("four statements under a burst of 3: %v", den)
+	}
+	end, _, den := p.BeginStatements("alice", "app", "127.0.0.1", three)
+	if den != nil {
+		t.Fatalf("three statements under a burst of 3: %v", den)
+	}
+	end()
+	if den := p.TakeRate("alice", "app", "127.0.0.1"); den == nil || den.Rule != "limit.rate" {
+		t.Fatalf("a fourth statement: %v", den)
+	}
+	clock = clock.Add(time.Second)
+	if den := p.TakeRate("alice", "app", "127.0.0.1"); den != nil {
+		t.Fatalf("after a second's refill: %v", den)
+	}
+	// The statements are counted only where a rate applies.
+	counted := false
+	end, _, den = p.BeginStatements("bob", "app", "127.0.0.1", func() int { counted = true; return 9 })
+	if den != nil || counted {
+		t.Fatalf("no rate limit for bob: %v, counted %v", den, counted)
+	}
+	end()
+}

@@ -212,7 +212,7 @@ func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*
 	if d.Denial != nil {
 		return nil, d.Denial
 	}
-	st, den := s.begin(ctx, text, a, cancel)
+	st, den := s.begin(ctx, text, a, func() int { return statementCount(a) }, cancel)
 	if den != nil {
 		return nil, den
 	}
@@ -235,14 +235,14 @@ func (s *Session) Begin(ctx context.Context, text string, cancel func()) (*State
 		}
 		a = s.p.analyzer.Of(text)
 	}
-	return s.begin(ctx, text, a, cancel)
+	return s.begin(ctx, text, a, nil, cancel)
 }
 
-func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, cancel func()) (*Statement, *policy.Denial) {
+func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, n func() int, cancel func()) (*Statement, *policy.Denial) {
 	if cancel == nil {
 		cancel = func() {}
 	}
-	run, den := s.gate.Begin(cancel)
+	run, den := s.gate.BeginN(cancel, n)
 	if den != nil {
 		s.Refused(nil)
 		return nil, den
@@ -260,6 +260,18 @@ func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, 
 		st.begun++
 	}
 	return st, nil
+}
+
+// statementCount is the number of statements a text runs: the rate
+// limits take a token for each.
+func statementCount(a *analysis.Analysis) int {
+	if stmts, err := a.Statements(); err == nil {
+		return len(stmts)
+	}
+	if a.Dialect() == analysis.MySQL {
+		return a.MySQLEffects().Statements
+	}
+	return a.Effects().Statements
 }
 
 // Refused counts a statement refused before it ran: by the policy (its
@@ -333,6 +345,21 @@ func (st *Statement) Row(n int) *policy.Denial {
 
 // Bounds are the result bounds the statement runs under.
 func (st *Statement) Bounds() policy.Bounds { return st.run.Bounds }
+
+// More takes the rate tokens of one more statement this one carries out
+// (the next Execute of an extended-protocol batch: the rate limits count
+// every statement that runs). A refusal is counted; the caller answers
+// it and the statement goes on.
+func (st *Statement) More() *policy.Denial {
+	if st == nil {
+		return nil
+	}
+	den := st.run.More()
+	if den != nil {
+		st.s.Refused(den)
+	}
+	return den
+}
 
 // NextResult starts counting the next result against the bounds (a
 // multi-statement text or a batch has several).

@@ -32,6 +32,10 @@ func (s *session) beginExecute(ctx context.Context, p *portal) *policy.Denial {
 		if den := s.sess.Recheck(ctx, text); den != nil {
 			return den
 		}
+		// Each Execute is a statement for the rate limits.
+		if den := s.st.More(); den != nil {
+			return den
+		}
 		if text != "" {
 			s.st.SetText(text)
 		}

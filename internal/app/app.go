@@ -36,6 +36,7 @@ import (
 	"github.com/floe-db/floe/internal/provision"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/secrets"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/store"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
@@ -54,6 +55,10 @@ type Options struct {
 	// Signals replaces the process signals (SIGHUP reload, SIGTERM and
 	// SIGINT shutdown); tests send their own.
 	Signals <-chan os.Signal
+	// Stages are statement-pipeline stages every database runs on every
+	// path, after the built-in ones (for a program that embeds the
+	// gateway; the protocols do not know of them).
+	Stages []stmt.Stage
 }
 
 // Addrs are the addresses the listeners bound.
@@ -477,7 +482,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile})
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.opts.Stages})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
 		st.handlers[db.Name], st.myHandlers[db.Name] = handlersOf(db.Name, d)

@@ -5,6 +5,7 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -74,6 +75,9 @@ type Settings struct {
 	// LocalInfile lets a MySQL client's LOAD DATA LOCAL INFILE through
 	// (the server then reads a file from the client).
 	LocalInfile bool
+	// Stages are the statement-pipeline stages every path of the
+	// database runs after the built-in ones (stmt.Pipeline.SetStages).
+	Stages []stmt.Stage
 }
 
 // Reconcile makes the Database that serves db after a reload: cur (the

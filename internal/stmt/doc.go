@@ -34,6 +34,12 @@
 // batch begun earlier). A refusal answered without a
 // Statement is counted with Session.Refused.
 //
+// Stages: statement statistics are built in; further stages come from
+// the gateway's configuration of the database (backend.Settings.Stages,
+// Pipeline.SetStages on every build), so a new stage reaches every path
+// without the protocols knowing of it. A statement ends with the stages
+// it began with.
+//
 // Statements of one Session are serialised by its protocol code; a
 // Pipeline and its stages are shared by every session and are safe for
 // concurrent use. The statement-timeout cancel func runs on a timer

@@ -3,6 +3,7 @@ package stmt
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -37,8 +38,11 @@ type Pipeline struct {
 	dialect  analysis.Dialect
 	metrics  *observe.Metrics
 	analyzer *analysis.Analyzer
-	stages   []Stage
-	policy   atomic.Pointer[policy.Source]
+	// builtin are the stages the pipeline always runs (statement
+	// statistics); stages are those and the ones SetStages added.
+	builtin []Stage
+	stages  atomic.Pointer[[]Stage]
+	policy  atomic.Pointer[policy.Source]
 }
 
 // New makes the pipeline of o.
@@ -48,13 +52,21 @@ func New(o Options) *Pipeline {
 		p.analyzer = analysis.New(o.Dialect, 0)
 	}
 	if o.Metrics != nil && o.Metrics.Statements != nil {
-		p.stages = append(p.stages, StatsStage(o.Metrics.Statements, o.Database, o.Dialect))
+		p.builtin = append(p.builtin, StatsStage(o.Metrics.Statements, o.Database, o.Dialect))
 	}
-	p.stages = append(p.stages, o.Stages...)
+	p.SetStages(o.Stages)
 	if o.Policy != nil {
 		p.SetPolicy(o.Policy)
 	}
 	return p
+}
+
+// SetStages sets the stages that run after the built-in ones, in order:
+// a configuration's stages reach every path without the protocols
+// knowing. Statements under way keep the stages they began with.
+func (p *Pipeline) SetStages(extra []Stage) {
+	all := append(slices.Clip(p.builtin), extra...)
+	p.stages.Store(&all)
 }
 
 // SetPolicy sets the policy source (sessions opened later use it).
@@ -247,8 +259,8 @@ func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, 
 		s.Refused(nil)
 		return nil, den
 	}
-	st := &Statement{s: s, Text: text, SQL: text, Analysis: a, run: run, start: time.Now()}
-	for _, stg := range s.p.stages {
+	st := &Statement{s: s, Text: text, SQL: text, Analysis: a, run: run, start: time.Now(), stages: *s.p.stages.Load()}
+	for _, stg := range st.stages {
 		if err := stg.Begin(ctx, st); err != nil {
 			st.Finish(err)
 			var d *policy.Denial
@@ -306,13 +318,14 @@ type Statement struct {
 	// Decision is the policy's (zero for a statement decided at prepare).
 	Decision policy.Decision
 
-	s     *Session
-	run   *policy.Run
-	start time.Time
-	rows  int64
-	code  string
-	begun int // stages whose Begin ran
-	done  bool
+	s      *Session
+	run    *policy.Run
+	start  time.Time
+	rows   int64
+	code   string
+	stages []Stage // the pipeline's when the statement began
+	begun  int     // stages whose Begin ran
+	done   bool
 }
 
 // Session is the statement's session.
@@ -415,7 +428,7 @@ func (st *Statement) Finish(err error) {
 		o.Status = "error"
 	}
 	for i := st.begun - 1; i >= 0; i-- {
-		st.s.p.stages[i].End(st, o)
+		st.stages[i].End(st, o)
 	}
 	st.run.Done(o.Rows, o.Code)
 	s := st.s

@@ -318,3 +318,26 @@ func TestRecheckAfterPolicyChange(t *testing.T) {
 		t.Fatalf("a text the session never checked: %v", den)
 	}
 }
+
+// Stages set later reach the sessions already open; a statement under
+// way ends with the stages it began with.
+func TestSetStages(t *testing.T) {
+	tr := &trace{}
+	p, _ := testPipeline(t, &stage{name: "a", tr: tr})
+	s := alice(p)
+	st, den := s.Start(context.Background(), "query", "SELECT * FROM t", nil)
+	if den != nil {
+		t.Fatal(den)
+	}
+	p.SetStages([]Stage{&stage{name: "b", tr: tr}})
+	st.Finish(nil)
+	st, den = s.Start(context.Background(), "query", "SELECT * FROM t", nil)
+	if den != nil {
+		t.Fatal(den)
+	}
+	st.Finish(nil)
+	want := []string{"begin a SELECT * FROM t", "end a ok ", "begin b SELECT * FROM t", "end b ok "}
+	if !slices.Equal(tr.events, want) {
+		t.Fatalf("events %q, want %q", tr.events, want)
+	}
+}

@@ -760,42 +760,54 @@ func (p *flightPath) Exec(ctx context.Context, user, password, sqlText string) (
 	return out, "", nil
 }
 
-// TestConformance runs every scenario on every path.
-func TestConformance(t *testing.T) {
+// confDatabases makes the three engines' databases with the same tables
+// and rows: the DSNs of the PostgreSQL and MySQL ones, the SQLite file,
+// and a direct connection to each by engine.
+func confDatabases(t *testing.T) (pgDSN, myDSN, litePath string, direct map[string]*sql.DB) {
+	t.Helper()
 	ctx := context.Background()
-	pgDSN := testDB(t)
+	pgDSN = testDB(t)
 	myDSN, myDirect := myTestDB(t)
-	litePath := filepath.Join(t.TempDir(), "lite.db")
-	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
-
+	litePath = filepath.Join(t.TempDir(), "lite.db")
 	pgDirect, err := sql.Open("pgx", pgDSN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pgDirect.Close()
+	t.Cleanup(func() { pgDirect.Close() })
 	liteDirect, err := sql.Open("sqlite", litePath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer liteDirect.Close()
+	t.Cleanup(func() { liteDirect.Close() })
+	direct = map[string]*sql.DB{"postgres": pgDirect, "mysql": myDirect, "sqlite": liteDirect}
 	for _, q := range confSchema {
-		for engine, db := range map[string]*sql.DB{"postgres": pgDirect, "mysql": myDirect, "sqlite": liteDirect} {
+		for engine, db := range direct {
 			if _, err := db.ExecContext(ctx, q); err != nil {
 				t.Fatalf("%s: %s: %v", engine, q, err)
 			}
 		}
 	}
+	return pgDSN, myDSN, litePath, direct
+}
 
-	confPaths := func(g *gateway) []confPath {
-		return []confPath{
-			&pgPath{name: "pg-relay", engine: "postgres", db: "app", g: g},
-			&myPath{name: "mysql-relay", engine: "mysql", db: "shop", g: g},
-			&pgPath{name: "sqlite-pg", engine: "sqlite", db: "lite", g: g},
-			&myPath{name: "sqlite-mysql", engine: "sqlite", db: "lite", g: g},
-			&httpPath{name: "http", engine: "postgres", db: "app", g: g},
-			&flightPath{name: "flightsql", engine: "mysql", db: "shop", g: g},
-		}
+// confPaths are the six paths of a gateway (nil: for the configuration).
+func confPaths(g *gateway) []confPath {
+	return []confPath{
+		&pgPath{name: "pg-relay", engine: "postgres", db: "app", g: g},
+		&myPath{name: "mysql-relay", engine: "mysql", db: "shop", g: g},
+		&pgPath{name: "sqlite-pg", engine: "sqlite", db: "lite", g: g},
+		&myPath{name: "sqlite-mysql", engine: "sqlite", db: "lite", g: g},
+		&httpPath{name: "http", engine: "postgres", db: "app", g: g},
+		&flightPath{name: "flightsql", engine: "mysql", db: "shop", g: g},
 	}
+}
+
+// TestConformance runs every scenario on every path.
+func TestConformance(t *testing.T) {
+	ctx := context.Background()
+	pgDSN, myDSN, litePath, direct := confDatabases(t)
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+
 	g := start(t, confConfig(pgDSN, myDSN, litePath, auditPath, confPaths(nil)))
 	paths := confPaths(g)
 	for _, p := range paths {
@@ -803,7 +815,7 @@ func TestConformance(t *testing.T) {
 			defer m.close()
 		}
 	}
-	e := &confEnv{g: g, audit: auditPath, direct: map[string]*sql.DB{"postgres": pgDirect, "mysql": myDirect, "sqlite": liteDirect}}
+	e := &confEnv{g: g, audit: auditPath, direct: direct}
 
 	for key := range knownDivergent {
 		if !slices.ContainsFunc(paths, func(p confPath) bool { return p.Name() == key[0] }) ||

@@ -121,7 +121,11 @@ type gateway struct {
 func start(t *testing.T, yaml string) *gateway { return startB(t, yaml) }
 
 // startB is start for tests and benchmarks.
-func startB(t testing.TB, yaml string) *gateway {
+func startB(t testing.TB, yaml string) *gateway { return startWith(t, yaml, app.Options{}) }
+
+// startWith is start with options of the test's own (ConfigPath, the
+// output, Ready and Signals are the helper's).
+func startWith(t testing.TB, yaml string, opts app.Options) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	g := &gateway{sig: make(chan os.Signal, 4), done: make(chan error, 1), dir: dir, cfgPath: filepath.Join(dir, "floe.yaml"), log: &logBuffer{}}
@@ -131,10 +135,9 @@ func startB(t testing.TB, yaml string) *gateway {
 	}
 	ready := make(chan app.Addrs, 1)
 	go func() {
-		g.done <- app.Run(context.Background(), app.Options{
-			ConfigPath: g.cfgPath, Stdout: os.Stdout, Stderr: g.log,
-			Ready: func(a app.Addrs) { ready <- a }, Signals: g.sig,
-		})
+		opts.ConfigPath, opts.Stdout, opts.Stderr, opts.Signals = g.cfgPath, os.Stdout, g.log, g.sig
+		opts.Ready = func(a app.Addrs) { ready <- a }
+		g.done <- app.Run(context.Background(), opts)
 	}()
 	select {
 	case a := <-ready:

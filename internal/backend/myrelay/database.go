@@ -20,4 +20,5 @@ func (r *Relay) MySQL() mysqlwire.Handler { return r }
 func (r *Relay) Apply(s backend.Settings) {
 	r.SetOptions(Options{LocalInfile: s.LocalInfile, Policy: s.Policy})
 	r.SetRouting(s.Routing)
+	r.pipe.SetStages(s.Stages)
 }

@@ -20,4 +20,5 @@ func (r *Relay) MySQL() mysqlwire.Handler { return nil }
 func (r *Relay) Apply(s backend.Settings) {
 	r.SetPolicy(s.Policy)
 	r.SetRouting(s.Routing)
+	r.pipe.SetStages(s.Stages)
 }

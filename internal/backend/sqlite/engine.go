@@ -40,6 +40,12 @@ func (e *Engine) SetPolicy(src policy.Source) {
 	e.my.SetPolicy(src)
 }
 
+// SetStages sets the pipeline stages of both front ends' statements.
+func (e *Engine) SetStages(extra []stmt.Stage) {
+	e.pg.SetStages(extra)
+	e.my.SetStages(extra)
+}
+
 // Open opens (creating if needed) the database file at path.
 func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.Metrics) (*Engine, error) {
 	if dir := filepath.Dir(path); dir != "" {

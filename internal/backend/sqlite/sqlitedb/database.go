@@ -72,7 +72,10 @@ func (d *Database) Rekey(config.Database) error { return nil }
 
 // Apply sets the policy source sessions starting from now on use. A file
 // has no replicas to route to, and SQLite has no LOAD DATA statement.
-func (d *Database) Apply(s backend.Settings) { d.e.SetPolicy(s.Policy) }
+func (d *Database) Apply(s backend.Settings) {
+	d.e.SetPolicy(s.Policy)
+	d.e.SetStages(s.Stages)
+}
 
 // SetTopology does nothing: a file has no servers to check.
 func (d *Database) SetTopology(func() []route.Backend) {}

@@ -355,13 +355,18 @@ func (s *mySession) query(ctx context.Context, text string) (err error) {
 
 // finishDeferred, deferred while a statement runs, finishes it with the
 // error returned, or on a panic as an internal error (so that its limits
-// are given back) before the panic goes on.
+// are given back) before the panic goes on. A statement the statement
+// timeout interrupted is answered as the MySQL relay answers it (3024).
 func (s *mySession) finishDeferred(errp *error) {
 	if p := recover(); p != nil {
 		s.finish(mysqlwire.Errorf(mysqlwire.ErUnknown, "internal error: %v", p))
 		panic(p)
 	}
+	timedOut := s.cur.TimedOut()
 	s.finish(*errp)
+	if timedOut && *errp != nil && s.toMySQLError(*errp).Code == mysqlwire.ErQueryInterrupted {
+		*errp = mysqlwire.Errorf(mysqlwire.ErQueryTimeout, "Query execution was interrupted, maximum statement execution time exceeded (limits: statement_timeout)")
+	}
 }
 
 // finish ends the statement under way with err.

@@ -3,16 +3,25 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus firewall-app lexdiff services clean
+.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus firewall-app lexdiff services clean
 
 all: build
 
+# The first build compiles the PostgreSQL parser (C, through cgo): several
+# minutes on two cores, cached afterwards.
 build:
+	@test -x bin/floe || echo "building bin/floe (the first build compiles the PostgreSQL parser, a C library: several minutes on two cores; later builds are cached)…"
 	$(GO) build -o bin/floe ./cmd/floe
 
 ## run: the gateway in demo mode (no config file needed)
-run:
-	$(GO) run ./cmd/floe serve
+run: build
+	./bin/floe serve
+
+## install: the floe command in $(PREFIX)/bin (default /usr/local/bin)
+PREFIX ?= /usr/local
+install: build
+	install -D -m 0755 bin/floe $(DESTDIR)$(PREFIX)/bin/floe
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/floe"
 
 services:
 	./scripts/services.sh

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,8 +141,8 @@ func TestLimits(t *testing.T) {
 	t.Run("timeout", func(t *testing.T) {
 		c := g.connect(t, "dave", "dave-secret", "app")
 		start := time.Now()
-		if _, err := c.Exec(ctx, "SELECT pg_sleep(10)"); sqlstate(err) != "57014" {
-			t.Fatalf("long statement: %v, want 57014", err)
+		if _, err := c.Exec(ctx, "SELECT pg_sleep(10)"); sqlstate(err) != "57014" || !strings.Contains(err.Error(), "statement timeout") {
+			t.Fatalf("long statement: %v, want 57014 saying it was the statement timeout", err)
 		}
 		if time.Since(start) > 5*time.Second {
 			t.Fatal("statement ran past its timeout")

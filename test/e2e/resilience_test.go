@@ -306,8 +306,8 @@ func TestQueryAndIdleInTransactionTimeouts(t *testing.T) {
 	t.Run("query timeout", func(t *testing.T) {
 		c := g.connect(t, "alice", "alice-secret", "pgapp")
 		began := time.Now()
-		if _, err := c.Exec(ctx, "SELECT pg_sleep(10)"); sqlstate(err) != "57014" {
-			t.Fatalf("long statement: %v, want 57014", err)
+		if _, err := c.Exec(ctx, "SELECT pg_sleep(10)"); sqlstate(err) != "57014" || !strings.Contains(err.Error(), "statement timeout") {
+			t.Fatalf("long statement: %v, want 57014 saying it was the statement timeout", err)
 		}
 		if d := time.Since(began); d > 5*time.Second {
 			t.Fatalf("statement ran %v past its 300ms bound", d)

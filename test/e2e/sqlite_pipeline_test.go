@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -192,8 +193,8 @@ func TestSQLiteStatementPipeline(t *testing.T) {
 	const long = "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < 100000000) SELECT count(*) FROM s"
 	t.Run("timeout and cancel", func(t *testing.T) {
 		c := g.connect(t, "pgslow", "pgslow-secret", "lite")
-		if _, err := c.Exec(ctx, long); sqlstate(err) != "57014" {
-			t.Fatalf("long statement: %v, want 57014", err)
+		if _, err := c.Exec(ctx, long); sqlstate(err) != "57014" || !strings.Contains(err.Error(), "statement timeout") {
+			t.Fatalf("long statement: %v, want 57014 saying it was the statement timeout", err)
 		}
 		db := g.mydb(t, "myslow", "myslow-secret", "lite", nil)
 		if _, err := db.Exec(long); myErrno(err) != 3024 {

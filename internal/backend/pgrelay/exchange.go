@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -59,6 +60,11 @@ func (s *session) exchange(ctx context.Context) error {
 			s.toClient(msg)
 		case *pgproto3.ErrorResponse:
 			s.gate.Masks().ScrubError(&m.Detail, &m.Where)
+			if m.Code == sqlerr.QueryCanceled && s.st.TimedOut() {
+				// The gateway's cancel request stopped it: say why, as
+				// PostgreSQL's own statement_timeout does.
+				m.Message = timeoutMessage
+			}
 			s.endResult(nil)
 			// A failed re-prepare is reported too: it is why the Bind cannot run.
 			if head.replace != nil {

@@ -91,3 +91,7 @@ func tagRows(tag []byte) int64 {
 	}
 	return n
 }
+
+// timeoutMessage is the message of a statement the statement timeout
+// (limits[].statement_timeout, pool.query_timeout) cancelled.
+const timeoutMessage = "canceling statement due to statement timeout"

@@ -208,7 +208,12 @@ func (s *session) finishDeferred(errp *error) {
 		s.finish(pgwire.Errorf(pgwire.CodeInternalError, "internal error: %v", p))
 		panic(p)
 	}
+	timedOut := s.cur.TimedOut()
 	s.finish(*errp)
+	if timedOut && *errp != nil && pgCode(*errp) == sqlerr.QueryCanceled {
+		// The statement timeout stopped it: say so, as PostgreSQL does.
+		*errp = pgwire.Errorf(sqlerr.QueryCanceled, "canceling statement due to statement timeout")
+	}
 }
 
 // finish ends the statement under way with err, recorded under the

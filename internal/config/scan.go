@@ -55,7 +55,7 @@ func Scan(file string, data []byte) ([]Finding, error) {
 			if v == "" || n.Tag == "!!null" {
 				return
 			}
-			if secretKeys[strings.ToLower(key)] && !onlyRefs(v) {
+			if secretKeys[strings.ToLower(key)] && !onlyRefs(v) && !keyFile(path) {
 				out = append(out, Finding{File: file, Line: n.Line, Key: path, What: "plaintext secret; use ${env:NAME} or ${file:PATH}"})
 				return
 			}
@@ -114,3 +114,7 @@ func dsnSecret(v string) string {
 	}
 	return ""
 }
+
+// keyFile reports a key field that names a file rather than holding a
+// secret: tls.key is the path of the private key's PEM file.
+func keyFile(path string) bool { return path == "tls.key" }

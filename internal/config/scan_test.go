@@ -23,6 +23,7 @@ users:
   - {name: carol, scram: "SCRAM-SHA-256$4096:c2FsdA==$a:b"}
 masking:
   - {database: a, table: t, column: c, method: hash, key: pepper}
+tls: {cert: /etc/floe/cert.pem, key: /etc/floe/key.pem}
 admin:
   tokens:
     - {name: ops, hash: "sha256:00", scopes: [admin]}
@@ -40,7 +41,7 @@ admin:
 		}
 		got = append(got, f.Key+"@"+strconv.Itoa(f.Line))
 	}
-	want := "databases[0].primary@4,databases[0].replicas[1].dsn@7,users[0].password@12,masking[0].key@16,admin.tokens[2].token@21"
+	want := "databases[0].primary@4,databases[0].replicas[1].dsn@7,users[0].password@12,masking[0].key@16,admin.tokens[2].token@22"
 	if strings.Join(got, ",") != want {
 		t.Errorf("findings %v\nwant %s", got, want)
 	}

@@ -2,10 +2,13 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,10 +44,13 @@ func ParseWith(file string, data []byte, opts LoadOptions) (*Config, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, &Error{File: file, Key: "(file)", Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Key: "(file)", Msg: "the file is empty: nothing to configure (see docs/config.md)"}
+		}
+		return nil, syntaxError(file, data, err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, &Error{File: file, Key: "(file)", Msg: "empty document"}
+		return nil, &Error{File: file, Key: "(file)", Msg: "the file is empty: nothing to configure (see docs/config.md)"}
 	}
 	root := doc.Content[0]
 	l := &loader{file: file, getenv: getenv, lines: map[string]int{}}
@@ -322,4 +328,32 @@ func child(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// yamlLine is the "line N: " the YAML library puts before a message.
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
+
+// syntaxError reports a YAML syntax error at the line where the text
+// stops being YAML. The library names the line where the construct it was
+// reading began (a list begun on line 1 whose item on line 3 is
+// mis-indented is reported at line 1); the first line whose addition
+// makes the text fail to parse is where the fault is.
+func syntaxError(file string, data []byte, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	m := yamlLine.FindStringSubmatch(msg)
+	if m == nil {
+		return &Error{File: file, Key: "(file)", Msg: msg}
+	}
+	reported, _ := strconv.Atoi(m[1])
+	msg = msg[len(m[0]):]
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	line := reported
+	for n := reported; n <= len(lines); n++ {
+		var probe yaml.Node
+		if yaml.Unmarshal(bytes.Join(lines[:n], nil), &probe) != nil {
+			line = n
+			break
+		}
+	}
+	return &Error{File: file, Line: line, Key: "(file)", Msg: msg}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -298,4 +299,22 @@ func queriesTotal(t *testing.T, g *gateway, db, user, outcome string) int {
 		}
 	}
 	return 0
+}
+
+// sqlStrings reads the first column of every row of a query's result as
+// text (pass the query's results straight in: sqlStrings(db.Query(q))).
+func sqlStrings(rows *sql.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

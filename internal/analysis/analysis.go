@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/DataDog/go-sqllexer"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/sqlparse"
 	"github.com/floe-db/floe/internal/sqltext"
@@ -133,6 +134,10 @@ type Analysis struct {
 		once sync.Once
 		s    string
 	}
+	count struct {
+		once sync.Once
+		n    int
+	}
 	slots [nSlots]struct {
 		once sync.Once
 		v    any
@@ -211,6 +216,49 @@ func (a *Analysis) Fingerprinted() ([]sqlparse.Statement, error) {
 		a.fingerprinted.stmts, a.fingerprinted.err = a.parser(true)(a.Text)
 	})
 	return a.fingerprinted.stmts, a.fingerprinted.err
+}
+
+// StatementCount is the number of statements the text runs: the
+// parsed ones, or for a text the parser does not read (a server's syntax
+// it does not know) the non-empty pieces between the semicolons the
+// dialect's lexer finds, as the server would split it (at least 1).
+func (a *Analysis) StatementCount() int {
+	a.count.once.Do(func() {
+		if stmts, err := a.Statements(); err == nil {
+			a.count.n = max(len(stmts), 1)
+			return
+		}
+		a.count.n = max(lexedStatements(a.dialect, a.ServerText()), 1)
+	})
+	return a.count.n
+}
+
+// lexedStatements counts the non-empty statements of text between the
+// semicolons its lexer finds (outside strings, identifiers and comments).
+func lexedStatements(d Dialect, text string) int {
+	dbms := sqllexer.DBMSPostgres
+	if d == MySQL {
+		dbms = sqllexer.DBMSMySQL
+	}
+	lx := sqllexer.New(text, sqllexer.WithDBMS(dbms))
+	n, open := 0, false
+	for {
+		tok := lx.Scan()
+		switch {
+		case tok.Type == sqllexer.EOF:
+			if open {
+				n++
+			}
+			return n
+		case tok.Type == sqllexer.PUNCTUATION && tok.Value == ";":
+			if open {
+				n++
+			}
+			open = false
+		case tok.Type != sqllexer.SPACE && tok.Type != sqllexer.COMMENT && tok.Type != sqllexer.MULTILINE_COMMENT:
+			open = true
+		}
+	}
 }
 
 // Class is the text's routing class (a text that does not parse goes

@@ -104,3 +104,26 @@ func TestMySQLServerReading(t *testing.T) {
 		t.Fatal("a plain comment pins")
 	}
 }
+
+// A text counts the statements it runs, also when the parser does not
+// read it (the server splits it at its semicolons all the same).
+func TestStatementCount(t *testing.T) {
+	for _, tt := range []struct {
+		d    Dialect
+		text string
+		want int
+	}{
+		{Postgres, "SELECT 1", 1},
+		{Postgres, "SELECT 1; SELECT 2;", 2},
+		{Postgres, "SELECT ';'; SELECT 2 -- ;\n", 2},
+		{MySQL, "VALUES (1); VALUES (2); VALUES (3)", 3},
+		{MySQL, "INSERT INTO t VALUES (1) RETURNING id; /* ; */ INSERT INTO t VALUES (2) RETURNING id", 2},
+		{MySQL, "VALUES (1) /*!; VALUES (2) */", 2},
+		{MySQL, "VALUES ('a;b')", 1},
+		{Postgres, "", 1},
+	} {
+		if got := New(tt.d, 0).Of(tt.text).StatementCount(); got != tt.want {
+			t.Errorf("%s %q: %d statements, want %d", tt.d, tt.text, got, tt.want)
+		}
+	}
+}

@@ -224,7 +224,7 @@ func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*
 	if d.Denial != nil {
 		return nil, d.Denial
 	}
-	st, den := s.begin(ctx, text, a, func() int { return statementCount(a) }, cancel)
+	st, den := s.begin(ctx, text, a, a.StatementCount, cancel)
 	if den != nil {
 		return nil, den
 	}
@@ -272,18 +272,6 @@ func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, 
 		st.begun++
 	}
 	return st, nil
-}
-
-// statementCount is the number of statements a text runs: the rate
-// limits take a token for each.
-func statementCount(a *analysis.Analysis) int {
-	if stmts, err := a.Statements(); err == nil {
-		return len(stmts)
-	}
-	if a.Dialect() == analysis.MySQL {
-		return a.MySQLEffects().Statements
-	}
-	return a.Effects().Statements
 }
 
 // Refused counts a statement refused before it ran: by the policy (its

@@ -165,22 +165,7 @@ func TestAttackShapeDesync(t *testing.T) {
 	t.Run("mysql relay", func(t *testing.T) {
 		db := g.mydb(t, "eve", "eve-secret", "shop", nil)
 		db.SetMaxOpenConns(1)
-		strs := func(q string) ([]string, error) {
-			rows, err := db.Query(q)
-			if err != nil {
-				return nil, err
-			}
-			defer rows.Close()
-			var out []string
-			for rows.Next() {
-				var s string
-				if err := rows.Scan(&s); err != nil {
-					return nil, err
-				}
-				out = append(out, s)
-			}
-			return out, rows.Err()
-		}
+		strs := func(q string) ([]string, error) { return sqlStrings(db.Query(q)) }
 		// The benign cases keep working: the filter holds on t.
 		if got, err := strs("SELECT note FROM t WHERE note <> 'x'"); err != nil || strings.Join(got, ",") != "eve-note" {
 			t.Fatalf("filtered read of t: %v, %v", got, err)
@@ -267,22 +252,7 @@ func TestAttackPreparedAfterRevoke(t *testing.T) {
 		t.Fatalf("MySQL prepare under the wide grant: %v", err)
 	}
 	defer ps.Close()
-	myRead := func() ([]string, error) {
-		rows, err := ps.Query("x")
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, rows.Err()
-	}
+	myRead := func() ([]string, error) { return sqlStrings(ps.Query("x")) }
 	if got, err := myRead(); err != nil || len(got) != 1 {
 		t.Fatalf("MySQL prepared statement under the wide grant: %v, %v", got, err)
 	}
@@ -610,22 +580,7 @@ func TestAttackSQLiteReading(t *testing.T) {
 		t.Errorf("PostgreSQL front end, a comment: %v, %v", got, err)
 	}
 	my := g.mydb(t, "myrows", "myrows-secret", "lite", nil)
-	strs := func(q string, args ...any) ([]string, error) {
-		rows, err := my.Query(q, args...)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				return nil, err
-			}
-			out = append(out, s)
-		}
-		return out, rows.Err()
-	}
+	strs := func(q string, args ...any) ([]string, error) { return sqlStrings(my.Query(q, args...)) }
 	for _, q := range []string{
 		`SELECT v FROM t WHERE v = 'a\' UNION SELECT s FROM secret -- '`,
 		`SELECT v FROM t WHERE v = "a\" UNION SELECT s FROM secret -- "`,
@@ -643,5 +598,36 @@ func TestAttackSQLiteReading(t *testing.T) {
 	}
 	if got, err := strs("SELECT v FROM t WHERE id = 1 AND v = 'a'"); err != nil || strings.Join(got, ",") != "a" {
 		t.Errorf("MySQL plain string: %v, %v", got, err)
+	}
+}
+
+// TestAttackUnparsedBatchRate sends, on a database whose only policy is
+// a rate limit, a multi-statement text in a syntax the gateway's parser
+// does not read (MariaDB's INSERT … RETURNING): the server splits it at
+// its semicolons all the same, so the rate limit counts the statements
+// the lexer finds there, and three inserts do not pass a burst of two.
+func TestAttackUnparsedBatchRate(t *testing.T) {
+	dsn, direct := myTestDB(t)
+	if _, err := direct.Exec("CREATE TABLE t (id INT PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, myRelayConfig(dsn, "transaction", 2)+`limits:
+  - {per: user, user: alice, rate: 0.0001, burst: 2}
+`)
+	db := g.mydb(t, "alice", "alice-secret", "shop", map[string]string{"multiStatements": "true"})
+	_, err := db.Exec("INSERT INTO t VALUES (1) RETURNING id; INSERT INTO t VALUES (2) RETURNING id; INSERT INTO t VALUES (3) RETURNING id")
+	if myErrno(err) != 1226 {
+		t.Errorf("three statements under a burst of 2: %v, want 1226", err)
+	}
+	var n int
+	if err := direct.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("rows inserted: %d (%v), want 0", n, err)
+	}
+	// Two fit the burst.
+	if _, err := db.Exec("INSERT INTO t VALUES (1) RETURNING id; INSERT INTO t VALUES (2) RETURNING id"); err != nil {
+		t.Fatalf("two statements under a burst of 2: %v", err)
+	}
+	if err := direct.QueryRow("SELECT count(*) FROM t").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("rows inserted: %d (%v), want 2", n, err)
 	}
 }

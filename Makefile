@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus firewall-app lexdiff services clean
+.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus firewall-app lexdiff services compat-deps compat clean
 
 all: build
 
@@ -26,10 +26,16 @@ install: build
 services:
 	./scripts/services.sh
 
+## compat-deps: the client libraries of the driver compatibility suite
+## (Java, PgJDBC, MariaDB Connector/J, psycopg2, PyMySQL, SQLAlchemy, node
+## pg and mysql2): Debian packages (needs root) and npm ci in test/compat/node.
+compat-deps:
+	./scripts/compat-deps.sh
+
 ## test: everything CI runs — servers, vet, gofmt, unit + integration tests
 ## with the race detector, a short sample of every fuzz target and of the
 ## benchmarks.
-test: services vet fmt
+test: services compat-deps vet fmt
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 	$(MAKE) fuzz-short
 	$(MAKE) bench-short
@@ -71,6 +77,14 @@ firewall-corpus:
 firewall-app:
 	$(GO) test -count=1 -timeout 60m -run TestFirewallInjectableApp ./test/e2e/ -args -firewall.full -firewall.report $(CURDIR)/docs/firewall-app.md
 	@cat docs/firewall-app.md
+
+## compat: every client of the driver compatibility suite against the
+## embedded SQLite engine and the PostgreSQL and MariaDB relays; the matrix
+## goes to docs/compatibility.md (the test suite runs the same test and
+## holds the embedded engine to test/compat/testdata/expected.txt).
+compat: compat-deps
+	$(GO) test -count=1 -timeout 10m -run TestDriverCompat ./test/e2e/ -args -compat.report $(CURDIR)/docs/compatibility.md
+	@cat docs/compatibility.md
 
 bench:
 	./bench/pgbench.sh

@@ -1,0 +1,132 @@
+"""psycopg2 against Floe's PostgreSQL protocol (see compat.py)."""
+import datetime
+import decimal
+
+import psycopg2
+import psycopg2.extensions
+
+from compat import DB, HOST, PASSWORD, PORT, ROWS, TABLE, USER, Failed, Runner, expect, num
+
+conn = None
+
+
+def reset():
+    """After a failed step: end the failed transaction, back to autocommit."""
+    if conn is not None and not conn.closed:
+        if not conn.autocommit:
+            conn.rollback()
+        conn.autocommit = True
+
+
+r = Runner(on_error=reset)
+
+
+def connect():
+    global conn
+    conn = psycopg2.connect(host=HOST, port=PORT, user=USER, password=PASSWORD, dbname=DB,
+                            sslmode="disable", connect_timeout=10)
+    conn.autocommit = True
+
+
+def q(sql, params=None):
+    cur = conn.cursor()
+    cur.execute(sql, params)
+    return cur
+
+
+def version():
+    if not conn.server_version or conn.server_version < 90000:
+        raise Failed("server_version %r" % conn.server_version)
+    v = q("SELECT version()").fetchone()[0]
+    if not isinstance(v, str) or not v:
+        raise Failed("version() %r" % (v,))
+
+
+def create_table():
+    q("DROP TABLE IF EXISTS %s" % TABLE)
+    q("CREATE TABLE %s (id integer PRIMARY KEY, name varchar(40) NOT NULL, active boolean, "
+      "price numeric(10,2), created timestamp, note text)" % TABLE)
+    q("CREATE INDEX %s_name ON %s (name)" % (TABLE, TABLE))
+    expect(q("SELECT count(*) FROM %s" % TABLE).fetchone()[0], 0, "rows in new table")
+
+
+def insert_params():
+    cur = conn.cursor()
+    cur.executemany("INSERT INTO %s (id, name, active, price, created, note) VALUES (%%s, %%s, %%s, %%s, %%s, %%s)" % TABLE, ROWS)
+    expect(q("SELECT count(*) FROM %s" % TABLE).fetchone()[0], 3, "rows")
+
+
+def ids(sql, params):
+    return [row[0] for row in q(sql, params).fetchall()]
+
+
+def select_int():
+    expect(q("SELECT name FROM %s WHERE id = %%s" % TABLE, (2,)).fetchall(), [("beta",)], "name of id 2")
+
+
+def select_text():
+    expect(ids("SELECT id FROM %s WHERE name = %%s" % TABLE, ("gamma",)), [3], "ids")
+
+
+def select_bool():
+    expect(ids("SELECT id FROM %s WHERE active = %%s ORDER BY id" % TABLE, (True,)), [1, 3], "ids")
+
+
+def select_numeric():
+    expect(ids("SELECT id FROM %s WHERE price > %%s ORDER BY id" % TABLE, (decimal.Decimal("10.00"),)), [1, 3], "ids")
+    expect(num(q("SELECT price FROM %s WHERE id = 3" % TABLE).fetchone()[0]), decimal.Decimal("100.01"), "price")
+
+
+def select_timestamp():
+    expect(ids("SELECT id FROM %s WHERE created >= %%s ORDER BY id" % TABLE, (datetime.datetime(2024, 2, 1),)), [2, 3], "ids")
+    expect(q("SELECT created FROM %s WHERE id = 1" % TABLE).fetchone()[0], datetime.datetime(2024, 1, 2, 3, 4, 5), "created")
+
+
+def select_null():
+    expect(q("SELECT note FROM %s WHERE id = 1" % TABLE).fetchone()[0], None, "note of id 1")
+    expect(ids("SELECT id FROM %s WHERE note IS NULL OR note = %%s ORDER BY id" % TABLE, (None,)), [1], "ids")
+    q("UPDATE %s SET note = %%s WHERE id = %%s" % TABLE, (None, 3))
+    expect(ids("SELECT id FROM %s WHERE note IS NULL ORDER BY id" % TABLE, None), [1, 3], "ids after update")
+
+
+def result_types():
+    cur = q("SELECT id, name, active, price, created, note FROM %s WHERE id = 2" % TABLE)
+    # int4, varchar, bool, numeric, timestamp, text
+    expect([d.type_code for d in cur.description], [23, 1043, 16, 1700, 1114, 25], "description type codes")
+    row = cur.fetchone()
+    expect([type(v).__name__ for v in row], ["int", "str", "bool", "Decimal", "datetime", "str"], "value types")
+
+
+def tx_commit():
+    conn.autocommit = False
+    q("INSERT INTO %s (id, name) VALUES (%%s, %%s)" % TABLE, (10, "committed"))
+    conn.commit()
+    conn.autocommit = True
+    expect(ids("SELECT id FROM %s WHERE id = %%s" % TABLE, (10,)), [10], "committed row")
+
+
+def tx_rollback():
+    conn.autocommit = False
+    q("INSERT INTO %s (id, name) VALUES (%%s, %%s)" % TABLE, (11, "rolled back"))
+    q("UPDATE %s SET name = 'changed' WHERE id = 1" % TABLE)
+    conn.rollback()
+    conn.autocommit = True
+    expect(ids("SELECT id FROM %s WHERE id = %%s" % TABLE, (11,)), [], "rolled back row")
+    expect(q("SELECT name FROM %s WHERE id = 1" % TABLE).fetchone()[0], "alpha", "name after rollback")
+
+
+print("driver psycopg2 %s" % psycopg2.__version__.split()[0], flush=True)
+r.step("connect", connect, fatal=True)
+r.step("version", version)
+r.step("create_table", create_table, fatal=True)
+r.step("insert_params", insert_params)
+r.step("select_int", select_int)
+r.step("select_text", select_text)
+r.step("select_bool", select_bool)
+r.step("select_numeric", select_numeric)
+r.step("select_timestamp", select_timestamp)
+r.step("select_null", select_null)
+r.step("result_types", result_types)
+r.step("tx_commit", tx_commit)
+r.step("tx_rollback", tx_rollback)
+conn.close()

@@ -21,14 +21,14 @@ const steps = [
     await q(`DROP TABLE IF EXISTS ${TABLE}`);
     await q(`CREATE TABLE ${TABLE} (id integer PRIMARY KEY, name varchar(40) NOT NULL, active boolean, price numeric(10,2), created timestamp, note text)`);
     await q(`CREATE INDEX ${TABLE}_name ON ${TABLE} (name)`);
-    expect((await q(`SELECT count(*)::int AS n FROM ${TABLE}`)).rows[0].n, 0, 'rows in new table');
+    expect(Number((await q(`SELECT count(*) AS n FROM ${TABLE}`)).rows[0].n), 0, 'rows in new table');
   }, true],
   ['insert_params', async () => {
     const ins = `INSERT INTO ${TABLE} (id, name, active, price, created, note) VALUES ($1::int, $2::text, $3::boolean, $4::numeric, $5::timestamp, $6::text)`;
     await q(ins, [1, 'alpha', true, '12.50', '2024-01-02 03:04:05', null]);
     await q(ins, [2, 'beta', false, '7.25', '2024-02-03 04:05:06', 'second']);
     await q(ins, [3, 'gamma', true, '100.01', '2024-03-04 05:06:07', 'third']);
-    expect((await q(`SELECT count(*)::int AS n FROM ${TABLE}`)).rows[0].n, 3, 'rows');
+    expect(Number((await q(`SELECT count(*) AS n FROM ${TABLE}`)).rows[0].n), 3, 'rows');
   }],
   ['select_int', async () => {
     expect((await q(`SELECT name FROM ${TABLE} WHERE id = $1::int`, [2])).rows, [{ name: 'beta' }], 'rows');

@@ -302,6 +302,20 @@ func runPgxClient(ctx context.Context, e compatEnv) string {
 			}
 			return compatExpect(name, "alpha", "name after rollback")
 		}},
+		{"missing_table", false, func(ctx context.Context) error {
+			_, err := c.Exec(ctx, "SELECT * FROM "+tbl+"_missing")
+			if err == nil {
+				return errors.New("no error")
+			}
+			if err := compatExpect(sqlstate(err), "42P01", "SQLSTATE of "+err.Error()); err != nil {
+				return err
+			}
+			var one int
+			if err := c.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+				return fmt.Errorf("SELECT 1 after the error: %w", err)
+			}
+			return compatExpect(one, 1, "SELECT 1 after the error")
+		}},
 	}
 	runCompatSteps(ctx, &out, steps, nil)
 	if c != nil {
@@ -535,6 +549,20 @@ func runGoMySQLClient(ctx context.Context, e compatEnv) string {
 				return err
 			}
 			return compatExpect(name, "alpha", "name after rollback")
+		}},
+		{"missing_table", false, func(ctx context.Context) error {
+			_, err := conn.ExecContext(ctx, "SELECT * FROM "+tbl+"_missing")
+			if err == nil {
+				return errors.New("no error")
+			}
+			if err := compatExpect(myErrno(err), uint16(1146), "errno of "+err.Error()); err != nil {
+				return err
+			}
+			var one int
+			if err := conn.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+				return fmt.Errorf("SELECT 1 after the error: %w", err)
+			}
+			return compatExpect(one, 1, "SELECT 1 after the error")
 		}},
 	}
 	runCompatSteps(ctx, &out, steps, nil)

@@ -65,7 +65,7 @@ type compatTarget struct {
 
 var (
 	compatCommon = []string{"connect", "version", "create_table", "insert_params", "select_int", "select_text", "select_bool",
-		"select_numeric", "select_timestamp", "select_null", "result_types", "tx_commit", "tx_rollback"}
+		"select_numeric", "select_timestamp", "select_null", "result_types", "tx_commit", "tx_rollback", "missing_table"}
 	compatJDBC       = append(slices.Clone(compatCommon), "meta_tables", "meta_columns", "meta_primary_keys", "meta_index_info")
 	compatSQLAlchemy = append(slices.Clone(compatCommon), "inspect_table_names", "inspect_columns", "inspect_pk", "inspect_indexes", "has_table", "orm_session")
 )
@@ -272,6 +272,11 @@ users:
 				if runErr != nil {
 					t.Errorf("%s: %v", c.name, runErr)
 				}
+				for s := range res {
+					if !slices.Contains(c.steps, s) {
+						t.Errorf("%s printed step %q, which its list in compatClients does not have", c.name, s)
+					}
+				}
 				for _, s := range c.steps {
 					r, ran := res[s]
 					if tg.kind != "sqlite" {
@@ -303,6 +308,9 @@ users:
 		}
 	}
 	if *compatUpdate {
+		if n := len(results); n != 2*len(clients) {
+			t.Fatalf("-compat.update needs every client's run (%d of %d ran)", n, 2*len(clients))
+		}
 		writeCompatExpected(t, clients, results)
 	}
 	if *compatReport != "" {
@@ -338,7 +346,8 @@ func writeCompatReport(t *testing.T, path string, clients []compatClient, target
 	b.WriteString("driver's own session setup), the server version, CREATE TABLE and CREATE INDEX,\n")
 	b.WriteString("INSERT with parameters, SELECT with parameters of several types (int, text, bool,\n")
 	b.WriteString("numeric, timestamp, NULL), the result's column types, a committed and a rolled back\n")
-	b.WriteString("transaction, and the metadata calls of JDBC (`DatabaseMetaData`) and SQLAlchemy\n")
+	b.WriteString("transaction, an error (a missing table: its SQLSTATE or errno, and the connection\n")
+	b.WriteString("still usable), and the metadata calls of JDBC (`DatabaseMetaData`) and SQLAlchemy\n")
 	b.WriteString("(`inspect`, `has_table`, an ORM session). Each step checks the values it gets back.\n")
 	b.WriteString("Every client runs against each database its protocol reaches: the embedded SQLite\n")
 	b.WriteString("engine (a `kind: sqlite` database seeded like the demo), and the PostgreSQL or\n")

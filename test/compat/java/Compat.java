@@ -229,6 +229,16 @@ public class Compat {
             expect(ids("SELECT id FROM " + table + " WHERE id = ?", 11), List.of(), "rolled back row");
             expect(scalar("SELECT name FROM " + table + " WHERE id = 1"), "alpha", "name after rollback");
         });
+        step("missing_table", () -> {
+            try {
+                exec("SELECT * FROM " + table + "_missing");
+                throw new Failed("no error");
+            } catch (SQLException e) {
+                if (pg) expect(e.getSQLState(), "42P01", "SQLSTATE");
+                else expect(e.getErrorCode(), 1146, "errno");
+            }
+            expect(((Number) scalar("SELECT 1")).intValue(), 1, "SELECT 1 after the error");
+        });
         step("meta_tables", () -> {
             List<String> names = new ArrayList<>();
             try (ResultSet rs = conn.getMetaData().getTables(catalog, schema, table, new String[] {"TABLE"})) {

@@ -79,6 +79,13 @@ const steps = [
     expect(await ids(`SELECT id FROM ${TABLE} WHERE id = ?`, [11]), [], 'rolled back row');
     expect((await q(`SELECT name FROM ${TABLE} WHERE id = 1`))[0].name, 'alpha', 'name after rollback');
   }],
+  ['missing_table', async () => {
+    let err;
+    try { await q(`SELECT * FROM ${TABLE}_missing`); } catch (e) { err = e; }
+    if (!err) throw new Failed('no error');
+    expect(err.errno, 1146, 'errno');
+    expect((await q('SELECT 1 AS one'))[0].one, 1, 'SELECT 1 after the error');
+  }],
 ];
 
 run(steps, async () => { if (c) await c.rollback(); }).then(() => c && c.end()).catch((e) => { console.error(e); process.exit(1); });

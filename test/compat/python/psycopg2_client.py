@@ -116,6 +116,16 @@ def tx_rollback():
 
 
 print("driver psycopg2 %s" % psycopg2.__version__.split()[0], flush=True)
+def missing_table():
+    try:
+        q("SELECT * FROM %s_missing" % TABLE)
+    except psycopg2.Error as e:
+        expect(e.pgcode, "42P01", "SQLSTATE")
+    else:
+        raise Failed("no error")
+    expect(q("SELECT 1").fetchone()[0], 1, "SELECT 1 after the error")
+
+
 r.step("connect", connect, fatal=True)
 r.step("version", version)
 r.step("create_table", create_table, fatal=True)
@@ -129,4 +139,5 @@ r.step("select_null", select_null)
 r.step("result_types", result_types)
 r.step("tx_commit", tx_commit)
 r.step("tx_rollback", tx_rollback)
+r.step("missing_table", missing_table)
 conn.close()

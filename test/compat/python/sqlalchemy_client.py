@@ -141,6 +141,19 @@ def tx_rollback():
     conn.rollback()
 
 
+def missing_table():
+    try:
+        conn.execute(sa.text("SELECT * FROM %s_missing" % TABLE))
+    except sa.exc.DBAPIError as e:
+        code = getattr(e.orig, "pgcode", None) if DIALECT == "postgresql" else e.orig.args[0]
+        expect(code, "42P01" if DIALECT == "postgresql" else 1146, "error code")
+        conn.rollback()
+    else:
+        raise Failed("no error")
+    expect(conn.execute(sa.text("SELECT 1")).scalar(), 1, "SELECT 1 after the error")
+    conn.rollback()
+
+
 def inspector():
     return sa.inspect(engine)
 
@@ -208,6 +221,7 @@ r.step("select_null", select_null)
 r.step("result_types", result_types)
 r.step("tx_commit", tx_commit)
 r.step("tx_rollback", tx_rollback)
+r.step("missing_table", missing_table)
 r.step("inspect_table_names", inspect_table_names)
 r.step("inspect_columns", inspect_columns)
 r.step("inspect_pk", inspect_pk)

@@ -48,8 +48,9 @@ func (h *Handler) Serve(ctx context.Context, c *pgwire.Conn) error {
 	defer ss.Close()
 	s := &session{
 		ss: ss, c: c, conn: ss.Conn(), txStatus: 'I', ps: ss.Statements(),
-		stmts:   map[string]*prepared{},
-		portals: map[string]*portal{},
+		stmts:    map[string]*prepared{},
+		sqlStmts: map[string]*sqlite.Statement{},
+		portals:  map[string]*portal{},
 		params: map[string]string{
 			"server_version": "15.0 (Floe SQLite " + e.Version() + ")", "server_encoding": "UTF8",
 			"client_encoding": "UTF8", "DateStyle": "ISO, MDY", "integer_datetimes": "on",
@@ -99,6 +100,8 @@ type session struct {
 	conn     *sql.Conn
 	txStatus byte
 	stmts    map[string]*prepared
+	// sqlStmts are the statements PREPAREd in SQL (EXECUTE runs them).
+	sqlStmts map[string]*sqlite.Statement
 	portals  map[string]*portal
 	params   map[string]string
 	skipping bool
@@ -298,14 +301,14 @@ func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
 
 // runText runs the statements of st.SQL (the text, row filters added).
 func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
-	if err := sqlite.CheckPGText(run.Text); err != nil {
-		return err
-	}
 	a := run.Analysis
 	if run.SQL != run.Text {
 		a = s.ps.Analyze(run.SQL)
 	}
-	stmts := sqlite.PGStatements(a)
+	stmts, err := sqlite.PGStatements(a)
+	if err != nil {
+		return err
+	}
 	if len(stmts) == 1 && stmts[0].Empty {
 		s.c.Send(&pgproto3.EmptyQueryResponse{})
 		return nil
@@ -330,6 +333,10 @@ func (s *session) runStatement(ctx context.Context, st *sqlite.Statement, args [
 	}
 	if err := s.txGate(st); err != nil {
 		return err
+	}
+	switch st.Verb {
+	case "PREPARE", "EXECUTE", "DEALLOCATE":
+		return s.sqlPrepared(ctx, st, args, formats, describe)
 	}
 	s.cur.NextResult()
 	if st.Rows {
@@ -493,7 +500,7 @@ func (s *session) paramKey(name string) string {
 
 // open starts a row-returning statement and settles its column types.
 func (s *session) open(ctx context.Context, st *sqlite.Statement, args []any) (*sqlite.Cursor, error) {
-	return s.ss.Query(ctx, st.SQL, args)
+	return s.ss.QueryStatement(ctx, st, args)
 }
 
 // fields describes the cursor's columns.
@@ -578,8 +585,6 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	d, a := s.ps.Check(ctx, "parse", m.Query)
 	if d.Denial != nil {
 		return pgwire.ErrorOf(d.Denial)
-	} else if err := sqlite.CheckPGText(m.Query); err != nil {
-		return err
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
 	}
@@ -588,7 +593,11 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 			return pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name)
 		}
 	}
-	stmts := sqlite.PGStatements(a)
+	stmts, err := sqlite.PGStatements(a)
+	if err != nil {
+		s.ps.Refused(nil)
+		return err
+	}
 	var nonEmpty []sqlite.Statement
 	for _, st := range stmts {
 		if !st.Empty {
@@ -619,7 +628,7 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 			p.oids[i] = oidOf(colTypes[strings.ToLower(p.st.ParamCols[i])])
 		}
 	}
-	if !p.st.Empty && p.st.Verb != "SET" && p.st.Verb != "SHOW" && p.st.Verb != "RESET" {
+	if !p.st.Empty && p.st.Verb != "SET" && p.st.Verb != "SHOW" && p.st.Verb != "RESET" && p.st.Verb != "PREPARE" && p.st.Verb != "DEALLOCATE" {
 		// Let SQLite check the syntax now, as PostgreSQL does at Parse.
 		st, err := s.conn.PrepareContext(ctx, p.st.SQL)
 		if err != nil {
@@ -902,4 +911,78 @@ func (s *session) closeMsg(m *pgproto3.Close) error {
 	}
 	s.c.Send(&pgproto3.CloseComplete{})
 	return nil
+}
+
+// sqlPrepared runs SQL PREPARE, EXECUTE and DEALLOCATE. PREPARE keeps
+// the translated statement the policy decided on with it; EXECUTE, which
+// the policy allows only for a name the session PREPAREd itself, reads
+// its arguments (SELECT of the argument expressions) and runs it with
+// them bound.
+func (s *session) sqlPrepared(ctx context.Context, st *sqlite.Statement, args []any, formats []int16, describe bool) error {
+	switch st.Verb {
+	case "PREPARE":
+		if _, ok := s.sqlStmts[st.Name]; ok {
+			return pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", st.Name)
+		}
+		inner := st.Prepared
+		if inner == nil || inner.Tx != 0 || inner.Verb == "PREPARE" || inner.Verb == "EXECUTE" || inner.Verb == "DEALLOCATE" || inner.Verb == "SET" || inner.Verb == "SHOW" || inner.Verb == "RESET" {
+			return pgwire.Errorf(pgwire.CodeSyntaxError, "this statement cannot be prepared")
+		}
+		pst, err := s.conn.PrepareContext(ctx, inner.SQL)
+		if err != nil {
+			return s.failed(err)
+		}
+		_ = pst.Close()
+		s.sqlStmts[st.Name] = inner
+	case "DEALLOCATE":
+		if st.Name == "" {
+			clear(s.sqlStmts)
+			s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("DEALLOCATE ALL")})
+			return nil
+		}
+		if _, ok := s.sqlStmts[st.Name]; !ok {
+			return pgwire.Errorf(pgwire.CodeInvalidSQLStatement, "prepared statement %q does not exist", st.Name)
+		}
+		delete(s.sqlStmts, st.Name)
+	case "EXECUTE":
+		inner, ok := s.sqlStmts[st.Name]
+		if !ok {
+			return pgwire.Errorf(pgwire.CodeInvalidSQLStatement, "prepared statement %q does not exist", st.Name)
+		}
+		vals, err := s.executeArgs(ctx, st, args)
+		if err != nil {
+			return s.failed(err)
+		}
+		if len(vals) != inner.NParams {
+			return pgwire.Errorf(pgwire.CodeSyntaxError, "wrong number of parameters for prepared statement %q: expected %d, got %d", st.Name, inner.NParams, len(vals))
+		}
+		return s.runStatement(ctx, inner, vals, formats, describe)
+	}
+	s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(st.Verb)})
+	return nil
+}
+
+// executeArgs evaluates an EXECUTE's argument expressions.
+func (s *session) executeArgs(ctx context.Context, st *sqlite.Statement, args []any) ([]any, error) {
+	rows, err := s.conn.QueryContext(ctx, st.SQL, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	return vals, rows.Err()
 }

@@ -33,6 +33,10 @@ type Statement struct {
 	// translated, and an EXECUTE's SQL selects its arguments.
 	Name     string
 	Prepared *Statement
+	// DescribeSQL, for INSERT, UPDATE and DELETE … RETURNING, is a query
+	// with the statement's result columns that changes nothing (a
+	// describe runs it instead of the statement).
+	DescribeSQL string
 }
 
 // PGStatements are the SQLite statements of a PostgreSQL-dialect text:

@@ -76,6 +76,7 @@ type pgPrinter struct {
 	ctes     map[string]bool
 	params   map[int]string // $n → the column it meets
 	srf      int            // set-returning functions moved to FROM
+	describe string         // Statement.DescribeSQL
 }
 
 func (p *pgPrinter) fail(what string) { panic(unsupported{notSupported(what)}) }
@@ -103,6 +104,9 @@ func translatePGStmt(n *pg_query.Node, src string) (st Statement, err error) {
 		st.SQL = p.b.String()
 	}
 	st.NParams = p.maxParam
+	if st.Verb != "PREPARE" {
+		st.DescribeSQL = p.describe
+	}
 	for _, t := range p.tables {
 		if !p.ctes[strings.ToLower(t)] && !containsFold(st.Tables, t) {
 			st.Tables = append(st.Tables, t)
@@ -230,6 +234,7 @@ func (p *pgPrinter) stmt(n *pg_query.Node, src string) Statement {
 			inner.SQL = p.b.String()
 		}
 		inner.NParams = max(p.maxParam, len(ps.Argtypes))
+		inner.DescribeSQL = p.describe
 		// The prepared statement's parameters are its own: the PREPARE
 		// itself binds none.
 		p.maxParam = 0

@@ -6,12 +6,18 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
-// returning prints RETURNING and returns the result's types.
-func (p *pgPrinter) returning(list []*pg_query.Node) (types []Type) {
+// returning prints RETURNING and returns the result's types; target is
+// the table as printed (with its alias), for the statement's describe
+// query.
+func (p *pgPrinter) returning(list []*pg_query.Node, target string) (types []Type) {
 	if len(list) == 0 {
 		return nil
 	}
 	p.w(" RETURNING ")
+	start := p.b.Len()
+	defer func() {
+		p.describe = "SELECT " + p.b.String()[start:] + " FROM " + target + " WHERE 0"
+	}()
 	star := false // the columns * stands for are SQLite's to tell
 	defer func() {
 		if star {
@@ -58,11 +64,13 @@ func (p *pgPrinter) insert(s *pg_query.InsertStmt) []Type {
 		p.fail("OVERRIDING")
 	}
 	p.w("INSERT INTO ")
+	start := p.b.Len()
 	p.rangeVar(s.Relation, false)
 	if s.Relation.Alias != nil {
 		p.w(" AS ")
 		p.ident(s.Relation.Alias.Aliasname)
 	}
+	target := p.b.String()[start:]
 	var cols []string
 	if len(s.Cols) > 0 {
 		p.w(" (")
@@ -146,7 +154,7 @@ func (p *pgPrinter) insert(s *pg_query.InsertStmt) []Type {
 			}
 		}
 	}
-	return p.returning(s.ReturningList)
+	return p.returning(s.ReturningList, target)
 }
 
 // setList prints SET col = expr, … (UPDATE, ON CONFLICT DO UPDATE).
@@ -179,7 +187,9 @@ func (p *pgPrinter) update(s *pg_query.UpdateStmt) []Type {
 		p.with(s.WithClause)
 	}
 	p.w("UPDATE ")
+	start := p.b.Len()
 	p.rangeVar(s.Relation, true)
+	target := p.b.String()[start:]
 	p.w(" SET ")
 	p.setList(s.TargetList)
 	if len(s.FromClause) > 0 {
@@ -193,7 +203,7 @@ func (p *pgPrinter) update(s *pg_query.UpdateStmt) []Type {
 		p.w(" WHERE ")
 		p.expr(s.WhereClause)
 	}
-	return p.returning(s.ReturningList)
+	return p.returning(s.ReturningList, target)
 }
 
 func (p *pgPrinter) delete(s *pg_query.DeleteStmt) []Type {
@@ -201,7 +211,9 @@ func (p *pgPrinter) delete(s *pg_query.DeleteStmt) []Type {
 		p.with(s.WithClause)
 	}
 	p.w("DELETE FROM ")
+	start := p.b.Len()
 	p.rangeVar(s.Relation, true)
+	target := p.b.String()[start:]
 	if len(s.UsingClause) > 0 {
 		// DELETE … USING u WHERE cond: the rows for which a row of u
 		// meets cond.
@@ -219,7 +231,7 @@ func (p *pgPrinter) delete(s *pg_query.DeleteStmt) []Type {
 		p.w(" WHERE ")
 		p.expr(s.WhereClause)
 	}
-	return p.returning(s.ReturningList)
+	return p.returning(s.ReturningList, target)
 }
 
 func (p *pgPrinter) createTable(c *pg_query.CreateStmt) {

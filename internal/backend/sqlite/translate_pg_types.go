@@ -263,6 +263,10 @@ func (p *pgPrinter) declType(t *pg_query.TypeName) (decl string, serial bool) {
 	case "json", "jsonb":
 		return "JSON", false
 	}
-	p.fail("columns of type " + name)
-	return "", false
+	// Other names (SQLite's own: BLOB, DATETIME…) are kept as written:
+	// SQLite takes any type name and TypeOf reads it.
+	if name == "" || strings.ContainsAny(name, "`\"()") {
+		p.fail("this column type")
+	}
+	return strings.ToUpper(name) + modText(), false
 }

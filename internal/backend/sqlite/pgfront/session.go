@@ -78,6 +78,8 @@ type prepared struct {
 	fields []pgproto3.FieldDescription
 	// described: fields are known (nil fields then means NoData)
 	described bool
+	// exec is the SQL-prepared statement an EXECUTE runs.
+	exec *sqlite.Statement
 }
 
 type portal struct {
@@ -611,6 +613,13 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if len(nonEmpty) == 1 {
 		p.st = nonEmpty[0]
 	}
+	if p.st.Verb == "EXECUTE" {
+		// Its result is the SQL-prepared statement's.
+		if inner, ok := s.sqlStmts[p.st.Name]; ok {
+			p.exec = inner
+			p.st.Rows = inner.Rows
+		}
+	}
 	n := max(p.st.NParams, len(m.ParameterOIDs))
 	p.oids = make([]uint32, n)
 	var colTypes map[string]sqlite.Type
@@ -755,6 +764,14 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 	if !ok {
 		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Name)
 	}
+	if pt.p.exec != nil && pt.p.st.Rows {
+		// EXECUTE: described as the statement it runs.
+		if err := s.describeStatement(ctx, pt.p); err != nil {
+			return err
+		}
+		s.c.Send(&pgproto3.RowDescription{Fields: withFormats(pt.p.fields, pt.formats)})
+		return nil
+	}
 	if !pt.p.st.Rows {
 		if pt.p.st.Verb == "SHOW" {
 			s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("setting"), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
@@ -799,7 +816,20 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 	if _, err := s.conn.ExecContext(ctx, "SAVEPOINT floe_describe"); err != nil {
 		return sqlite.SQLError(err)
 	}
+	target := &p.st
 	args := make([]any, len(p.oids))
+	if p.exec != nil {
+		target = p.exec
+		args = make([]any, p.exec.NParams)
+	}
+	if target.DescribeSQL != "" {
+		// INSERT, UPDATE, DELETE … RETURNING: a query of the same
+		// columns that changes nothing (the statement itself would run
+		// with NULLs for its parameters).
+		d := *target
+		d.SQL = d.DescribeSQL
+		target = &d
+	}
 	// The statement runs (for at most a row) before it starts: no limit
 	// is taken for it, but the statement timeout bounds it.
 	dctx := ctx
@@ -808,13 +838,13 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 		dctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	cur, err := s.open(dctx, &p.st, args)
+	cur, err := s.open(dctx, target, args)
 	if err == nil {
 		if !cur.HasRow() && len(cur.Untyped()) > 0 {
 			// No row to learn expression types from: judge by the expressions.
-			items := sqlite.SelectList(p.st.SQL)
+			items := sqlite.SelectList(target.SQL)
 			if len(items) == len(cur.Columns) {
-				colTypes := s.ss.ColumnTypes(ctx, p.st.Tables)
+				colTypes := s.ss.ColumnTypes(ctx, target.Tables)
 				for _, i := range cur.Untyped() {
 					if t := sqlite.ExprType(items[i], colTypes); t != sqlite.TypeUnknown {
 						cur.Columns[i].Type = t
@@ -870,7 +900,7 @@ func (s *session) executePortal(ctx context.Context, pt *portal, m *pgproto3.Exe
 		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, 0))})
 		return nil
 	}
-	if !st.Rows {
+	if !st.Rows || st.Verb == "EXECUTE" {
 		pt.done = true
 		return s.runStatement(ctx, st, pt.args, pt.formats, false)
 	}
@@ -985,4 +1015,14 @@ func (s *session) executeArgs(ctx context.Context, st *sqlite.Statement, args []
 		return nil, err
 	}
 	return vals, rows.Err()
+}
+
+// withFormats is fields with the result formats a Bind asked for.
+func withFormats(fs []pgproto3.FieldDescription, formats []int16) []pgproto3.FieldDescription {
+	out := make([]pgproto3.FieldDescription, len(fs))
+	for i, f := range fs {
+		f.Format = pgwire.ResultFormat(formats, i)
+		out[i] = f
+	}
+	return out
 }

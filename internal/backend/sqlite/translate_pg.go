@@ -421,8 +421,11 @@ func PGQuery(text string) (string, error) {
 				return "", sqlerr.New(sqlerr.SyntaxError, "exactly one statement is expected")
 			}
 			st := stmts[0]
-			if !st.Rows || st.Verb == "PREPARE" || st.Verb == "EXECUTE" {
-				return "", notSupported("statements that return no rows")
+			switch {
+			case st.Tx != 0, st.Verb == "SAVEPOINT", st.Verb == "RELEASE", st.Verb == "ROLLBACK":
+				return "", notSupported("transaction statements without a session")
+			case st.Verb == "PREPARE" || st.Verb == "EXECUTE" || st.Verb == "DEALLOCATE" || st.Verb == "SET" || st.Verb == "RESET" || st.Verb == "SHOW":
+				return "", notSupported(st.Verb + " without a session")
 			}
 			return st.SQL, nil
 		}

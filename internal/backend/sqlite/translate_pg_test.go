@@ -394,3 +394,21 @@ func TestLikeMatch(t *testing.T) {
 		t.Error("a pattern ending in the escape matched")
 	}
 }
+
+// The data API's texts: translated, one statement, no session statements.
+func TestPGQuery(t *testing.T) {
+	for q, want := range map[string]string{
+		"select a from t where b like 'x%'": "SELECT `a` FROM `t` WHERE floe_like(`b`, 'x%', '\\')",
+		"PRAGMA table_info(t)":              "PRAGMA table_info(t)",
+		"insert into t values (1)":          "INSERT INTO `t` VALUES (1)",
+	} {
+		if got, err := PGQuery(q); err != nil || got != want {
+			t.Errorf("%s: %q %v", q, got, err)
+		}
+	}
+	for _, q := range []string{"begin", "prepare p as select 1", "set x = 1", "select 1; select 2", "select E'\\' /* x", "select distinct on (a) a from t"} {
+		if got, err := PGQuery(q); err == nil {
+			t.Errorf("%s: ran as %q", q, got)
+		}
+	}
+}

@@ -48,6 +48,7 @@ func (e *Engine) SetStages(extra []stmt.Stage) {
 
 // Open opens (creating if needed) the database file at path.
 func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.Metrics) (*Engine, error) {
+	registerTranslateFunctions()
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("database %s: %w", name, err)

@@ -180,8 +180,14 @@ func Convert(t Type, v any) (any, error) {
 			return []byte(x), nil
 		}
 	case TypeTimestamp, TypeDate:
-		if t, ok := v.(time.Time); ok {
-			return t, nil
+		switch x := v.(type) {
+		case time.Time:
+			return x, nil
+		case string:
+			// An expression's value (now(), a cast): the engine's text form.
+			if t, ok := parseTimeText(x); ok {
+				return t, nil
+			}
 		}
 	default:
 		switch x := v.(type) {
@@ -219,4 +225,15 @@ func (t Type) String() string {
 		return "json"
 	}
 	return "unknown"
+}
+
+// parseTimeText reads a timestamp or date in the engine's text form
+// ('YYYY-MM-DD[ HH:MM:SS[.ffffff]]', UTC; SQLite's T separator too).
+func parseTimeText(s string) (time.Time, bool) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }

@@ -1,0 +1,186 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/floe-db/floe/internal/sqlerr"
+)
+
+// funcsConn is a connection of the driver with the PostgreSQL functions
+// registered (an in-memory database of its own).
+func funcsConn(t *testing.T) *sql.Conn {
+	t.Helper()
+	registerPGFunctions()
+	db, err := openDB(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// sqliteText runs SELECT expr and gives the value's text as the
+// PostgreSQL front end would send it ("NULL" for NULL).
+func sqliteText(ctx context.Context, conn *sql.Conn, expr string) (string, error) {
+	var v any
+	if err := conn.QueryRowContext(ctx, "SELECT "+expr).Scan(&v); err != nil {
+		return "", SQLError(err)
+	}
+	if v == nil {
+		return "NULL", nil
+	}
+	return string(AppendText(nil, typeOfValue(v), v)), nil
+}
+
+func TestPGFunctions(t *testing.T) {
+	ctx := context.Background()
+	conn := funcsConn(t)
+	cases := []struct{ expr, want string }{
+		{"floe_regexp('^a.c$', 'abc', '')", "1"},
+		{"floe_regexp('^A', 'abc', '')", "0"},
+		{"floe_regexp('^A', 'abc', 'i')", "1"},
+		{"floe_regexp('x', NULL, '')", "NULL"},
+		{"greatest(1, NULL, 3, 2)", "3"},
+		{"least(NULL, 'b', 'a')", "a"},
+		{"greatest(NULL, NULL)", "NULL"},
+		{"left('abcde', -2)", "abc"},
+		{"right('abcde', 2)", "de"},
+		{"lpad('7', 3, '0')", "007"},
+		{"rpad('ab', 5, 'xy')", "abxyx"},
+		{"lpad('abcdef', 3)", "abc"},
+		{"repeat('ab', 3)", "ababab"},
+		{"reverse('héllo')", "olléh"},
+		{"split_part('a,b,c', ',', 2)", "b"},
+		{"split_part('a,b,c', ',', -1)", "c"},
+		{"split_part('a,b,c', ',', 7)", ""},
+		{"strpos('héllo', 'l')", "3"},
+		{"initcap('hello wORLD-foo')", "Hello World-Foo"},
+		{"md5('abc')", "900150983cd24fb0d6963f7d28e17f72"},
+		{"btrim('xxhixx', 'x')", "hi"},
+		{"translate('12345', '143', 'ax')", "a2x5"},
+		{"starts_with('alphabet', 'alph')", "1"},
+		{"regexp_replace('foobarbar', 'b(..)', 'X\\1Y')", "fooXarYbar"},
+		{"regexp_replace('foobarbar', 'b(..)', 'X\\1Y', 'g')", "fooXarYXarY"},
+		{"regexp_match('foobarbequebaz', '(bar)(beque)')", `["bar", "beque"]`},
+		{"regexp_matches('ab ac', 'a(.)', 'g')", `[["b"], ["c"]]`},
+		{"json_build_object('a', 1, 'b', 'x', 'c', NULL)", `{"a" : 1, "b" : "x", "c" : null}`},
+		{"jsonb_build_object('bb', 1, 'a', json_build_array(1, 'x'))", `{"a": [1, "x"], "bb": 1}`},
+		{"json_build_array(1, 2.5, 'q\"')", `[1, 2.5, "q\""]`},
+		{"to_json('x')", `"x"`},
+		{"round(2.5)", "3"},
+		{"round(-2.5)", "-3"},
+		{"round(1.005, 2)", "1.01"},
+		{"round(1234, -2)", "1200"},
+		{"trunc(2.789, 1)", "2.7"},
+		{"trunc(-2.7)", "-2"},
+		{"mod(7, 3)", "1"},
+		{"mod(-7, 3)", "-1"},
+		{"div(7, 2)", "3"},
+		{"floe_interval('1 year 2 months 3 days 4 hours 5 minutes 6 seconds')", "1 year 2 mons 3 days 04:05:06"},
+		{"floe_interval('2 hours')", "02:00:00"},
+		{"floe_interval('1 day')", "1 day"},
+		{"floe_interval('-1 day 2 hours')", "-1 days +02:00:00"},
+		{"floe_interval('1.5 days')", "1 day 12:00:00"},
+		{"floe_interval('90 minutes ago')", "-01:30:00"},
+		{"floe_ts_add('2024-01-31 10:00:00', '1 month')", "2024-02-29 10:00:00"},
+		{"floe_ts_sub('2024-03-01', '1 day')", "2024-02-29 00:00:00"},
+		{"floe_ts_add('2024-01-01 00:00:00', '1 day 02:30:00.5')", "2024-01-02 02:30:00.5"},
+		{"date_trunc('month', '2024-02-15 10:11:12')", "2024-02-01 00:00:00"},
+		{"date_trunc('week', '2024-02-15 10:11:12')", "2024-02-12 00:00:00"},
+		{"extract('year', '2024-02-15 10:11:12')", "2024"},
+		{"extract('dow', '2024-02-15')", "4"},
+		{"extract('epoch', '2024-01-01 00:00:01.5')", "1704067201.5"},
+		{"date_part('quarter', '2024-05-01')", "2"},
+		{"extract('hour', '3 days 04:05:06')", "4"},
+		{"age('2024-03-01', '2023-01-31')", "1 year 1 mon 1 day"},
+		{"age('2023-01-31', '2024-03-01')", "-1 years -1 mons -1 days"},
+		{"to_char('2024-02-05 13:04:05', 'YYYY-MM-DD HH24:MI:SS')", "2024-02-05 13:04:05"},
+		{"to_char('2024-02-05 13:04:05', 'FMDay, DD Mon YYYY HH12:MI AM')", "Monday, 05 Feb 2024 01:04 PM"},
+		{"to_timestamp(0)", "1970-01-01 00:00:00"},
+		{"to_timestamp('05 Feb 2024 13:04', 'DD Mon YYYY HH24:MI')", "2024-02-05 13:04:00"},
+		{"to_date('2024/02/05', 'YYYY/MM/DD')", "2024-02-05"},
+		{"make_date(2024, 2, 29)", "2024-02-29"},
+		{"make_timestamp(2024, 2, 29, 10, 5, 6.5)", "2024-02-29 10:05:06.5"},
+		{"(SELECT group_concat(generate_series, ',') FROM generate_series(1, 5, 2))", "1,3,5"},
+		{"(SELECT count(*) FROM generate_series(5, 1))", "0"},
+		{"(SELECT group_concat(generate_series, ',') FROM generate_series('2024-01-31', '2024-04-30', '1 month'))", "2024-01-31 00:00:00,2024-02-29 00:00:00,2024-03-29 00:00:00,2024-04-29 00:00:00"},
+		{"(SELECT json_agg(x) FROM (SELECT 1 AS x UNION ALL SELECT 'a'))", `[1, "a"]`},
+		{"(SELECT json_object_agg(k, v) FROM (SELECT 'a' AS k, 1 AS v UNION ALL SELECT 'b', 2))", `{ "a" : 1, "b" : 2 }`},
+		{"(SELECT floe_numeric_sum(x) FROM (SELECT 217.92 AS x UNION ALL SELECT 0.1 UNION ALL SELECT 0.2))", "218.22"},
+		{"(SELECT floe_numeric_sum(x) FROM (SELECT 0.1 AS x UNION ALL SELECT 0.2))", "0.3"},
+		{"(SELECT floe_numeric_sum(x) FROM (SELECT 2 AS x UNION ALL SELECT 3))", "5"},
+		{"(SELECT floe_numeric_sum(x) FROM (SELECT NULL AS x))", "NULL"},
+	}
+	for _, c := range cases {
+		got, err := sqliteText(ctx, conn, c.expr)
+		if err != nil {
+			t.Errorf("%s: %v", c.expr, err)
+			continue
+		}
+		if got != c.want {
+			t.Errorf("%s = %q, want %q", c.expr, got, c.want)
+		}
+	}
+}
+
+func TestPGFunctionRandom(t *testing.T) {
+	ctx := context.Background()
+	conn := funcsConn(t)
+	var lo, hi float64
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT min(r), max(r), count(DISTINCT r) FROM (SELECT random() AS r FROM generate_series(1, 1000))").Scan(&lo, &hi, &n); err != nil {
+		t.Fatal(err)
+	}
+	if lo < 0 || hi >= 1 || n < 990 || hi-lo < 0.5 {
+		t.Fatalf("random(): min %v max %v distinct %d, want floats spread over [0,1)", lo, hi, n)
+	}
+	var u1, u2 string
+	if err := conn.QueryRowContext(ctx, "SELECT gen_random_uuid(), gen_random_uuid()").Scan(&u1, &u2); err != nil {
+		t.Fatal(err)
+	}
+	if len(u1) != 36 || u1 == u2 || u1[14] != '4' || !strings.ContainsAny(u1[19:20], "89ab") {
+		t.Fatalf("gen_random_uuid(): %q %q", u1, u2)
+	}
+	var now string
+	if err := conn.QueryRowContext(ctx, "SELECT now()").Scan(&now); err != nil || len(now) != 26 {
+		t.Fatalf("now() = %q, %v", now, err)
+	}
+	_ = math.Abs
+}
+
+func TestPGFunctionErrors(t *testing.T) {
+	ctx := context.Background()
+	conn := funcsConn(t)
+	for expr, code := range map[string]string{
+		"mod(1, 0)":                                sqlerr.DivisionByZero,
+		"div(1.5, 0)":                              sqlerr.DivisionByZero,
+		"floe_regexp('(', 'x', '')":                sqlerr.InvalidRegularExpression,
+		"floe_interval('3 fortnights')":            sqlerr.InvalidDatetimeFormat,
+		"make_date(2023, 2, 29)":                   sqlerr.DatetimeFieldOverflow,
+		"split_part('a', ',', 0)":                  sqlerr.InvalidParameterValue,
+		"json_build_object('a')":                   sqlerr.InvalidParameterValue,
+		"date_trunc('fortnight', '2024-01-01')":    sqlerr.InvalidParameterValue,
+		"(SELECT 1 FROM generate_series(1, 5, 0))": sqlerr.InvalidParameterValue,
+		"repeat('x', 1000000000)":                  sqlerr.ProgramLimitExceeded,
+	} {
+		_, err := sqliteText(ctx, conn, expr)
+		var e *sqlerr.Error
+		if !errors.As(err, &e) || e.Code != code {
+			t.Errorf("%s: error %v, want SQLSTATE %s", expr, err, code)
+		}
+	}
+	// The connection goes on.
+	if got, err := sqliteText(ctx, conn, "lpad('1', 2, '0')"); err != nil || got != "01" {
+		t.Fatalf("after the errors: %q %v", got, err)
+	}
+}

@@ -184,3 +184,107 @@ func TestPGFunctionErrors(t *testing.T) {
 		t.Fatalf("after the errors: %q %v", got, err)
 	}
 }
+
+func TestNumericText(t *testing.T) {
+	n2 := Column{Name: "x", Decl: "NUMERIC(10,2)", Type: TypeNumeric}
+	bare := Column{Name: "x", Decl: "NUMERIC", Type: TypeNumeric}
+	d5 := Column{Name: "x", Decl: "DECIMAL(5)", Type: TypeNumeric}
+	d3 := Column{Name: "x", Decl: "DECIMAL(8, 3)", Type: TypeNumeric}
+	real := Column{Name: "x", Decl: "REAL", Type: TypeFloat}
+	tenth := 0.1 // a variable: constant arithmetic would be exact
+	cases := []struct {
+		col  Column
+		v    any
+		want string
+	}{
+		{n2, 217.92000000000002, "217.92"},
+		{n2, int64(12), "12.00"},
+		{n2, 9.9, "9.90"},
+		{n2, 2.675, "2.68"},
+		{n2, -0.005, "-0.01"},
+		{n2, 0.001, "0.00"},
+		{n2, "3.5", "3.50"},
+		{bare, tenth + 0.2, "0.3"},
+		{bare, int64(7), "7"},
+		{bare, 1e20, "100000000000000000000"},
+		{d5, 2.5, "3"},
+		{d3, 1.0005, "1.001"},
+		{real, tenth + 0.2, "0.30000000000000004"},
+		{real, 1704067201.5, "1704067201.5"},
+		{real, 1e15, "1e+15"},
+		{real, 0.00001, "1e-05"},
+		{real, 0.0001, "0.0001"},
+	}
+	for _, c := range cases {
+		if got := string(c.col.AppendText(nil, c.v)); got != c.want {
+			t.Errorf("%s %v: %q, want %q", c.col.Decl, c.v, got, c.want)
+		}
+	}
+	if got := string(AppendText(nil, TypeNumeric, 217.92000000000002)); got != "217.92" {
+		t.Errorf("AppendText(numeric) = %q", got)
+	}
+	if v, err := n2.Convert(217.92000000000002); err != nil || v != 217.92 {
+		t.Errorf("Convert = %v, %v", v, err)
+	}
+	if v, err := Convert(TypeNumeric, tenth+0.2); err != nil || v != 0.3 {
+		t.Errorf("Convert(numeric) = %v, %v", v, err)
+	}
+}
+
+// TestNumericColumn checks a NUMERIC(10,2) column through a cursor: the
+// declared scale shows, and floe_numeric_sum adds the decimals exactly
+// where SQLite's sum of REALs does not.
+func TestNumericColumn(t *testing.T) {
+	ctx := context.Background()
+	conn := funcsConn(t)
+	for _, q := range []string{
+		"CREATE TABLE money (id INTEGER PRIMARY KEY, amount NUMERIC(10,2))",
+		"INSERT INTO money (amount) VALUES (0.1), (0.2), (217.62), (12), (NULL)",
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func(q string) []string {
+		t.Helper()
+		rctx, cancel := context.WithCancel(ctx)
+		cur, err := openCursor(rctx, cancel, conn, q, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cur.Close()
+		var out []string
+		vals := make([]any, len(cur.Columns))
+		for {
+			ok, err := cur.Next(vals)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				return out
+			}
+			if vals[0] == nil {
+				out = append(out, "NULL")
+				continue
+			}
+			out = append(out, string(cur.Columns[0].AppendText(nil, vals[0])))
+		}
+	}
+	if got := strings.Join(rows("SELECT amount FROM money ORDER BY id"), ","); got != "0.10,0.20,217.62,12.00,NULL" {
+		t.Errorf("amounts: %s", got)
+	}
+	var raw float64
+	if err := conn.QueryRowContext(ctx, "SELECT sum(amount) FROM money WHERE id <= 3").Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows("SELECT floe_numeric_sum(amount) FROM money WHERE id <= 3"); len(got) != 1 || got[0] != "217.92" {
+		t.Errorf("floe_numeric_sum = %v (SQLite's sum: %v)", got, raw)
+	}
+	if got := rows("SELECT floe_numeric_sum(amount) FROM money"); len(got) != 1 || got[0] != "229.92" {
+		t.Errorf("floe_numeric_sum with an integer and a NULL = %v", got)
+	}
+	// As a window function.
+	if got := strings.Join(rows("SELECT floe_numeric_sum(amount) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM money ORDER BY id"), ","); got != "0.1,0.3,217.82,229.62,12" {
+		t.Errorf("windowed floe_numeric_sum: %s", got)
+	}
+}

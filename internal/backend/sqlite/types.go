@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -140,10 +141,10 @@ func AppendText(buf []byte, t Type, v any) []byte {
 // the shortest decimal that reads back as x, with an exponent only below
 // 1e-4 and from 1e15 on.
 func appendFloat8(buf []byte, x float64) []byte {
-	if x != 0 {
-		if e := math.Floor(math.Log10(math.Abs(x))); e < -4 || e >= 15 {
-			return strconv.AppendFloat(buf, x, 'e', -1, 64)
-		}
+	e := strconv.AppendFloat(nil, x, 'e', -1, 64)
+	exp, _ := strconv.Atoi(string(e[bytes.IndexByte(e, 'e')+1:]))
+	if exp < -4 || exp >= 15 {
+		return append(buf, e...)
 	}
 	return strconv.AppendFloat(buf, x, 'f', -1, 64)
 }

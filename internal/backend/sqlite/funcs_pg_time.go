@@ -46,6 +46,11 @@ func pgTimeScalars() []pgScalar {
 		{"floe_interval", 1, true, fnInterval},
 		{"floe_ts_add", 2, true, func(a []driver.Value) (driver.Value, error) { return tsAddSub(a, 1) }},
 		{"floe_ts_sub", 2, true, func(a []driver.Value) (driver.Value, error) { return tsAddSub(a, -1) }},
+		{"floe_ts_diff", 2, true, fnTsDiff},
+		{"floe_interval_add", 2, true, func(a []driver.Value) (driver.Value, error) { return intervalAddSub(a, 1) }},
+		{"floe_interval_sub", 2, true, func(a []driver.Value) (driver.Value, error) { return intervalAddSub(a, -1) }},
+		{"floe_interval_mul", 2, true, fnIntervalMul},
+		{"floe_date_add", 2, true, fnDateAdd},
 	}
 }
 
@@ -945,4 +950,83 @@ func fnMakeTimestamp(args []driver.Value) (driver.Value, error) {
 	us := int64(math.Round(sec * 1e6))
 	t := time.Date(int(p[0]), time.Month(p[1]), int(p[2]), int(p[3]), int(p[4]), 0, 0, time.UTC).Add(time.Duration(us) * time.Microsecond)
 	return tsText(t), nil
+}
+
+// fnTsDiff is floe_ts_diff(a, b), PostgreSQL's timestamp - timestamp:
+// days and time, no months ('60 days 02:00:00').
+func fnTsDiff(args []driver.Value) (driver.Value, error) {
+	if args[0] == nil || args[1] == nil {
+		return nil, nil
+	}
+	a, err := parseTimestamp(args[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := parseTimestamp(args[1])
+	if err != nil {
+		return nil, err
+	}
+	us := a.Sub(b).Microseconds()
+	return interval{days: us / usPerDay, us: us % usPerDay}.String(), nil
+}
+
+// intervalAddSub is floe_interval_add/floe_interval_sub(a, b): each
+// field added (PostgreSQL does not carry between them).
+func intervalAddSub(args []driver.Value, sign int) (driver.Value, error) {
+	if args[0] == nil || args[1] == nil {
+		return nil, nil
+	}
+	a, err := parseInterval(args[0])
+	if err != nil {
+		return nil, err
+	}
+	b, err := parseInterval(args[1])
+	if err != nil {
+		return nil, err
+	}
+	if sign < 0 {
+		b = b.neg()
+	}
+	return a.add(b).String(), nil
+}
+
+// fnIntervalMul is floe_interval_mul(interval, factor), PostgreSQL's
+// interval * number: fractions of months and days moved down as
+// interval input moves them.
+func fnIntervalMul(args []driver.Value) (driver.Value, error) {
+	if args[0] == nil || args[1] == nil {
+		return nil, nil
+	}
+	iv, err := parseInterval(args[0])
+	if err != nil {
+		return nil, err
+	}
+	f, err := floatOf("floe_interval_mul", args[1])
+	if err != nil {
+		return nil, err
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, funcError(sqlerr.NumericValueOutOfRange, "interval out of range")
+	}
+	out := unitAmount(float64(iv.months)*f, 1, 0, 0)
+	out = out.add(unitAmount(float64(iv.days)*f, 0, 1, 0))
+	out.us += int64(math.Round(float64(iv.us) * f))
+	return out.String(), nil
+}
+
+// fnDateAdd is floe_date_add(date, days), PostgreSQL's date + integer:
+// a date.
+func fnDateAdd(args []driver.Value) (driver.Value, error) {
+	if args[0] == nil || args[1] == nil {
+		return nil, nil
+	}
+	t, err := parseTimestamp(args[0])
+	if err != nil {
+		return nil, err
+	}
+	n, err := intOf("floe_date_add", args[1])
+	if err != nil {
+		return nil, err
+	}
+	return t.AddDate(0, 0, int(n)).Format(dateLayout), nil
 }

@@ -48,11 +48,18 @@ type pgScalar struct {
 func registerPGFunctions() {
 	pgFuncsOnce.Do(func() {
 		for _, f := range pgScalars() {
-			fn := f.fn
+			fn, name := f.fn, f.name
 			err := sqlite3.RegisterFunction(f.name, &sqlite3.FunctionImpl{
 				NArgs:         f.nargs,
 				Deterministic: f.deterministic,
-				Scalar: func(_ *sqlite3.FunctionContext, args []driver.Value) (driver.Value, error) {
+				Scalar: func(_ *sqlite3.FunctionContext, args []driver.Value) (v driver.Value, err error) {
+					// A fault in a function fails its statement, never the
+					// process (the driver would not recover it).
+					defer func() {
+						if r := recover(); r != nil {
+							v, err = nil, funcError(sqlerr.InternalError, "%s failed: %v", name, r)
+						}
+					}()
 					return fn(args)
 				},
 			})
@@ -600,7 +607,7 @@ func fnRepeat(args []driver.Value) (driver.Value, error) {
 	if n <= 0 {
 		return "", nil
 	}
-	if n*int64(len(s)) > maxTextLen {
+	if len(s) > 0 && n > maxTextLen/int64(len(s)) {
 		return nil, funcError(sqlerr.ProgramLimitExceeded, "requested length too large")
 	}
 	return strings.Repeat(s, int(n)), nil

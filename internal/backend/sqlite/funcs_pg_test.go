@@ -172,6 +172,12 @@ func TestPGFunctionErrors(t *testing.T) {
 		"date_trunc('fortnight', '2024-01-01')":    sqlerr.InvalidParameterValue,
 		"(SELECT 1 FROM generate_series(1, 5, 0))": sqlerr.InvalidParameterValue,
 		"repeat('x', 1000000000)":                  sqlerr.ProgramLimitExceeded,
+		"repeat('abcd', 4611686018427387904)":      sqlerr.ProgramLimitExceeded,
+		"lpad('x', 9223372036854775807)":           sqlerr.ProgramLimitExceeded,
+		"round(1.5, 100000)":                       sqlerr.NumericValueOutOfRange,
+		"to_timestamp(1e300)":                      sqlerr.DatetimeFieldOverflow,
+		"floe_interval_mul('1 day', 1e400)":        sqlerr.NumericValueOutOfRange,
+		"regexp_replace('aa', '(a)\\1', 'x')":      sqlerr.InvalidRegularExpression,
 	} {
 		_, err := sqliteText(ctx, conn, expr)
 		var e *sqlerr.Error

@@ -179,6 +179,9 @@ func needs(d Dialect, st *sqlparse.Statement, catalogFree bool) []need {
 		dbNeed(actAdmin, "statement "+st.Node+", which the gateway does not classify")
 	case st.Kind == sqlparse.KindDDL && len(st.Tables) == 0:
 		dbNeed(actDDL, "DDL")
+	case st.StoredProgram != "":
+		// The tables are the body's; the procedure is the database's.
+		dbNeed(actDDL, "CREATE "+strings.ToUpper(st.StoredProgram))
 	}
 	for _, t := range st.Tables {
 		n := need{act: tableActions[t.Action], kind: 't', schema: t.Schema, name: t.Name}

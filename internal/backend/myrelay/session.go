@@ -53,7 +53,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	s.sess = r.pipe.Open(policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Client: policy.HostOf(c.RemoteAddr),
 		Protocol: "mysql", Session: c.ID, DefaultSchema: r.servers[0].at.Load().dsn.db,
-		QueryTimeout: pc.QueryTimeout,
+		QueryTimeout: pc.QueryTimeout, Backed: login > 0,
 	})
 	s.gate = s.sess.Gate()
 	s.results = results{c: c, l: &s.link, gate: s.gate}

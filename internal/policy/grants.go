@@ -179,9 +179,6 @@ func needs(d Dialect, st *sqlparse.Statement, catalogFree bool) []need {
 		dbNeed(actAdmin, "statement "+st.Node+", which the gateway does not classify")
 	case st.Kind == sqlparse.KindDDL && len(st.Tables) == 0:
 		dbNeed(actDDL, "DDL")
-	case st.StoredProgram != "":
-		// The tables are the body's; the procedure is the database's.
-		dbNeed(actDDL, "CREATE "+strings.ToUpper(st.StoredProgram))
 	}
 	for _, t := range st.Tables {
 		n := need{act: tableActions[t.Action], kind: 't', schema: t.Schema, name: t.Name}
@@ -209,6 +206,11 @@ func needs(d Dialect, st *sqlparse.Statement, catalogFree bool) []need {
 		if st.Kind == sqlparse.KindCall && i == 0 || governed(class) {
 			out = append(out, need{act: actExecute, kind: 'f', name: f})
 		}
+	}
+	if st.StoredProgram != "" {
+		// The tables are the body's (checked first); the procedure
+		// itself is DDL of the database.
+		dbNeed(actDDL, "CREATE "+strings.ToUpper(st.StoredProgram))
 	}
 	return out
 }

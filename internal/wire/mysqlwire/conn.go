@@ -213,6 +213,14 @@ func (c *Conn) WatchClose(delay time.Duration, onClose func()) (stop func()) {
 	return c.rd.Watch(delay, onClose)
 }
 
+// Abort ends the session from another goroutine (its backend connection
+// died while the client was idle): the pending command read, or the next
+// one, returns ErrKilled, and the connection closes without a message.
+func (c *Conn) Abort() {
+	c.killed.Store(true)
+	_ = c.net.SetReadDeadline(time.Now())
+}
+
 // Kill runs KILL [QUERY|CONNECTION] id on behalf of this session: the
 // target must belong to the same gateway user.
 func (c *Conn) Kill(id uint32, queryOnly bool) error {

@@ -266,6 +266,12 @@ func (c *Conn) info() SessionInfo {
 	return c.act.Info(c.key.pid, user, c.Database, client, c.idle.Load())
 }
 
+// CloseRead ends the client's read side from another goroutine (the
+// backend connection the session kept has died while the client was
+// idle): the pending or next Receive fails, while a last error can still
+// be written.
+func (c *Conn) CloseRead() { hangup.CloseRead(c.net) }
+
 // terminate ends the session as pg_terminate_backend does: what it runs
 // is cancelled and it gets FATAL 57P01 at its next read.
 func (c *Conn) terminate() {

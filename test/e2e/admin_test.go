@@ -467,6 +467,24 @@ func TestAdminCLI(t *testing.T) {
 			t.Errorf("floe admin %v: %d %s %s", args, code, out, errOut)
 		}
 	}
+	// --json: every subcommand prints one JSON document on stdout;
+	// errors go to stderr alone, with a non-zero exit.
+	for _, args := range [][]string{{"whoami"}, {"sessions"}, {"backends"}, {"pools"}, {"top", "--sort", "count"}, {"denials", "--limit", "3"},
+		{"users"}, {"roles"}, {"reload"}, {"drain"}, {"undrain"}, {"new-token"}} {
+		out, errOut, code := run(testAdminToken, append([]string{"--json"}, args...)...)
+		var doc map[string]any
+		if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &doc) != nil || len(doc) == 0 {
+			t.Errorf("floe admin --json %v: %d %q %q", args, code, out, errOut)
+		}
+		if args[0] == "new-token" {
+			if tok, _ := doc["token"].(string); tok == "" || doc["hash"] != admin.HashToken(tok) {
+				t.Errorf("new-token --json: %q", out)
+			}
+		}
+	}
+	if out, errOut, code := run(testAdminToken, "--json", "kill", "pg-999999"); code == 0 || out != "" || errOut == "" {
+		t.Errorf("--json kill of no session: %d %q %q", code, out, errOut)
+	}
 	if _, errOut, code := run("", "sessions"); code == 0 || !strings.Contains(errOut, "no admin token") {
 		t.Errorf("without a token: %d %s", code, errOut)
 	}

@@ -551,3 +551,64 @@ firewall: {mode: learn, allowlist: %s}
 		return nil
 	})
 }
+
+// Sessions waiting inside a transaction show as idle in transaction (and
+// PostgreSQL's failed ones as idle in transaction (aborted)) on the
+// PostgreSQL and MySQL relays and on SQLite over both protocols, with no
+// idle_in_transaction_timeout set.
+func TestSessionStateInTransaction(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, _ := myTestDB(t)
+	yaml := adminConfig(pgDSN, myDSN, filepath.Join(t.TempDir(), "audit.jsonl"))
+	yaml = strings.Replace(yaml, "users:\n", "  - {name: lite, kind: sqlite, path: "+filepath.Join(t.TempDir(), "l.db")+"}\nusers:\n", 1)
+	g := start(t, yaml)
+	ctx := context.Background()
+	state := func(protocol string) string { return g.sessionOf(t, protocol, "alice").State }
+	waitState := func(protocol, want string) {
+		t.Helper()
+		eventually(t, 2*time.Second, func() error {
+			if got := state(protocol); got != want {
+				return fmt.Errorf("%s session state %q, want %q", protocol, got, want)
+			}
+			return nil
+		})
+	}
+	for _, db := range []string{"pgapp", "lite"} {
+		t.Run("postgres-"+db, func(t *testing.T) {
+			c := g.connect(t, "alice", "alice-secret", db)
+			waitState("postgres", "idle")
+			if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+				t.Fatal(err)
+			}
+			waitState("postgres", "idle in transaction")
+			if _, err := c.Exec(ctx, "SELECT * FROM no_such_table_at_all"); err == nil {
+				t.Fatal("a query of a missing table succeeded")
+			}
+			waitState("postgres", "idle in transaction (aborted)")
+			if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
+				t.Fatal(err)
+			}
+			waitState("postgres", "idle")
+			c.Close(ctx)
+		})
+	}
+	for _, db := range []string{"myapp", "lite"} {
+		t.Run("mysql-"+db, func(t *testing.T) {
+			pool := g.mydb(t, "alice", "alice-secret", db, nil)
+			conn, err := pool.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			waitState("mysql", "idle")
+			if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+				t.Fatal(err)
+			}
+			waitState("mysql", "idle in transaction")
+			if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+				t.Fatal(err)
+			}
+			waitState("mysql", "idle")
+		})
+	}
+}

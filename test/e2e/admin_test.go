@@ -612,3 +612,51 @@ func TestSessionStateInTransaction(t *testing.T) {
 		})
 	}
 }
+
+// A database whose connects all fail is down in the admin API, with a
+// reason that names no backend login or password.
+func TestBackendsDownWithReason(t *testing.T) {
+	g := start(t, withAdminTokens(`databases:
+  - {name: pgdown, kind: postgres, primary: "postgres://floe_bk_login:floe-bk-pw-1@127.0.0.1:1/test?sslmode=disable", health: {interval: 200ms, timeout: 200ms, fail_after: 2}}
+  - {name: mydown, kind: mysql, primary: "mysql://root:floe-bk-pw-2@127.0.0.1:3306/test", health: {interval: 500ms, timeout: 500ms, fail_after: 2}}
+users: [{name: alice, password: alice-secret}]
+`))
+	var out struct {
+		Backends []struct {
+			Database  string `json:"database"`
+			Healthy   bool   `json:"healthy"`
+			LastError string `json:"last_error"`
+		} `json:"backends"`
+	}
+	eventually(t, 5*time.Second, func() error {
+		out.Backends = nil
+		if code := g.adminCall(t, "GET", "/api/v1/backends", testReadToken, &out); code != 200 {
+			return fmt.Errorf("GET /api/v1/backends: %d", code)
+		}
+		if len(out.Backends) != 2 || out.Backends[0].LastError == "" || out.Backends[1].LastError == "" {
+			return fmt.Errorf("backends: %+v", out.Backends)
+		}
+		return nil
+	})
+	want := map[string]string{"pgdown": "connection refused", "mydown": "access denied"}
+	for _, b := range out.Backends {
+		if b.Healthy || !strings.Contains(b.LastError, want[b.Database]) {
+			t.Errorf("%s: healthy %v, last_error %q, want down and %q", b.Database, b.Healthy, b.LastError, want[b.Database])
+		}
+		for _, s := range []string{"floe_bk_login", "floe-bk-pw", "root"} {
+			if strings.Contains(b.LastError, s) {
+				t.Errorf("%s: last_error %q names %q", b.Database, b.LastError, s)
+			}
+		}
+	}
+	// A server never seen up is logged when found down, with the
+	// driver's message.
+	eventually(t, 5*time.Second, func() error {
+		for _, db := range []string{"pgdown", "mydown"} {
+			if !strings.Contains(g.log.String(), `"msg":"backend state changed","component":"health","database":"`+db+`"`) {
+				return fmt.Errorf("the log does not say %s is down", db)
+			}
+		}
+		return nil
+	})
+}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/backend/myrelay"
+	"github.com/floe-db/floe/internal/backend/pgrelay"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/secrets"
@@ -25,7 +27,8 @@ func LoadOptions() config.LoadOptions {
 }
 
 // StartupChecks finds what would stop the gateway from starting with
-// cfg once it passed validation: verifiers the authenticator cannot
+// cfg once it passed validation: backend DSNs the relays cannot read
+// (options such as sslmode or tls), verifiers the authenticator cannot
 // read, row filters the SQL parsers refuse, a firewall allow-list that
 // is not one, and files that cannot be made where the audit log and
 // SQLite databases live. Each error names its key; none echoes a secret.
@@ -76,6 +79,17 @@ func StartupChecks(cfg *config.Config) config.Errors {
 		}
 	}
 	for i, d := range cfg.Databases {
+		check := map[string]func(string) error{config.KindPostgres: pgrelay.CheckDSN, config.KindMySQL: myrelay.CheckDSN}[d.Kind]
+		if check != nil {
+			if err := check(d.Primary); err != nil {
+				bad(fmt.Sprintf("databases[%d].primary", i), "%v", err)
+			}
+			for j, r := range d.Replicas {
+				if err := check(r.DSN); err != nil {
+					bad(fmt.Sprintf("databases[%d].replicas[%d]", i, j), "%v", err)
+				}
+			}
+		}
 		if d.Kind == config.KindSQLite && d.Path != "" {
 			if p := fileProblem(d.Path); p != "" {
 				bad(fmt.Sprintf("databases[%d].path", i), "%s", p)

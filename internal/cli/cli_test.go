@@ -213,6 +213,8 @@ func TestConfigCheckStartup(t *testing.T) {
 		{"audit directory missing", "audit: {file: " + dir + "/no/such/audit.log}\n", "c.yaml:3: audit.file: directory " + dir + "/no/such: no such file or directory"},
 		{"sqlite directory missing", "databases: [{name: b, kind: sqlite, path: " + dir + "/nope/b.db}]\nusers: [{name: u, password: p}]\n", "c.yaml:1: databases[0].path: directory " + dir + "/nope"},
 		{"same port twice", "listen: {postgres: 127.0.0.1:7000, admin: 127.0.0.1:7000}\n", "c.yaml:3: listen.admin: port 7000 is also listen.postgres's"},
+		{"postgres DSN option", "databases: [{name: p, kind: postgres, primary: 'postgres://u:pw-secret-3@127.0.0.1:5432/d?sslmode=bogus'}]\nusers: [{name: u, password: p}]\n", "c.yaml:1: databases[0].primary: invalid connection string: sslmode is invalid"},
+		{"mysql DSN option", "databases:\n  - {name: m, kind: mysql, primary: 'mysql://u@127.0.0.1:3306/d', replicas: ['mysql://u@127.0.0.1:3307/d?tls=maybe']}\nusers: [{name: u, password: p}]\n", "c.yaml:2: databases[0].replicas[0]: tls=\"maybe\": want true, skip-verify or false"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -231,7 +233,7 @@ func TestConfigCheckStartup(t *testing.T) {
 				}
 				return
 			}
-			if code == 0 || !strings.Contains(errOut, c.want) {
+			if code == 0 || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "pw-secret") {
 				t.Fatalf("exit %d, err %q, want %q", code, errOut, c.want)
 			}
 		})

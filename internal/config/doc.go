@@ -17,4 +17,8 @@
 // (their values become Unresolved and are not validated). The result is immutable;
 // a reload builds a new Config. Nothing here opens connections or starts
 // goroutines, and nothing logs: resolved secrets stay inside the values.
+//
+// Types the admin API and the shared store carry as JSON write their
+// durations as strings ("5s") and read strings or, from documents of
+// earlier versions, numbers of nanoseconds (jsonduration.go).
 package config

@@ -58,8 +58,10 @@ type Status struct {
 	LagSeconds float64   `json:"lag_seconds"`
 	LSN        uint64    `json:"lsn,omitempty"`
 	LastCheck  time.Time `json:"last_check"`
-	LastError  string    `json:"last_error,omitempty"`
-	Since      time.Time `json:"since"` // of the current healthy state
+	// LastError says why the last check failed, naming no backend
+	// login or database (Reason); the log has the driver's message.
+	LastError string    `json:"last_error,omitempty"`
+	Since     time.Time `json:"since"` // of the current healthy state
 	// Breaker is the relay's circuit breaker over connects to the server
 	// (closed, open, half-open), filled in by the caller of Statuses.
 	Breaker    string `json:"breaker,omitempty"`
@@ -68,6 +70,9 @@ type Status struct {
 	// decided: a check succeeded, or fail_after checks failed in a row,
 	// so the server's state is known.
 	decided bool
+	// detail is the failed check's error as the driver put it (for the
+	// log only).
+	detail string
 }
 
 // Checker runs the checks of one database's servers in the background.
@@ -172,9 +177,9 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 	st := &c.mu.status[i]
 	now := c.now()
 	st.LastCheck = now
-	wasHealthy, oldRole := st.Healthy, st.Role
+	wasHealthy, oldRole, wasDecided := st.Healthy, st.Role, st.decided
 	if err != nil {
-		st.LastError = err.Error()
+		st.LastError, st.detail = Reason(err), err.Error()
 		st.fails++
 		st.oks = 0
 		if st.fails >= c.cfg.FailAfter {
@@ -182,7 +187,7 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 			st.decided = true
 		}
 	} else {
-		st.LastError = ""
+		st.LastError, st.detail = "", ""
 		st.oks++
 		st.fails = 0
 		st.probe = p
@@ -198,7 +203,8 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 		st.decided = true
 	}
 	changed := st.Healthy != wasHealthy || st.Role != oldRole
-	if changed {
+	if changed || !wasDecided && st.decided && !st.Healthy {
+		// A server never seen up is logged once found down too.
 		if st.Healthy != wasHealthy {
 			st.Since = now
 		}
@@ -236,7 +242,7 @@ func (c *Checker) changedLocked(st *Status, wasHealthy bool, oldRole string) {
 		level = slog.LevelWarn
 	}
 	c.log.Log(context.Background(), level, "backend state changed", "database", c.db, "backend", st.Name, "address", st.Address,
-		"from", state(wasHealthy)+"/"+oldRole, "to", state(st.Healthy)+"/"+st.Role, "error", st.LastError)
+		"from", state(wasHealthy)+"/"+oldRole, "to", state(st.Healthy)+"/"+st.Role, "error", st.detail)
 	if c.metrics != nil {
 		c.metrics.BackendChanges.WithLabelValues(c.db, st.Name, state(st.Healthy), st.Role).Inc()
 	}

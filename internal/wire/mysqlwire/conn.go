@@ -113,11 +113,14 @@ func (c *Conn) ReadCommand() ([]byte, error) {
 	return p, nil
 }
 
-// ReadCommandWithin is ReadCommand inside an open transaction: a client
+// ReadCommandWithin is ReadCommand inside an open transaction (the
+// session shows as idle in transaction meanwhile): a client
 // that sends nothing for limit (> 0) gets a fatal error 4031 and the
 // session ends, so an abandoned transaction does not hold its locks.
 func (c *Conn) ReadCommandWithin(limit time.Duration) ([]byte, error) {
 	if limit <= 0 {
+		c.act.IdleInTx(true)
+		defer c.act.IdleInTx(false)
 		return c.ReadCommand()
 	}
 	_ = c.net.SetReadDeadline(time.Now().Add(limit))

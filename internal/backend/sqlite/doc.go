@@ -33,7 +33,8 @@
 // QueryStatement), else from the first row's value (read ahead
 // and handed out first by Cursor.Next); the front ends map a Type to
 // their protocol's types (a PostgreSQL OID, a MySQL column type) and
-// encode values with AppendText and Convert.
+// encode values with Column.AppendText and Column.Convert (AppendText and
+// Convert for a bare type).
 //
 // SQLite must read a text as the policy's parser did: MySQL-dialect
 // texts have their string literals written again in SQLite's form
@@ -56,6 +57,25 @@
 // backslashes: CheckPGText refuses them). SQL PREPARE carries its
 // translated statement (Statement.Prepared) and EXECUTE a SELECT of its
 // arguments; the PostgreSQL front end keeps and runs them per session.
+//
+// PostgreSQL functions (funcs_pg*.go): Go implementations registered
+// with the driver under PostgreSQL's lower-case names (strings, regular
+// expressions with floe_regexp for ~ and ~*, JSON builders and
+// aggregates, round/trunc/mod/div on the decimal, time functions, the
+// interval helpers floe_interval, floe_ts_add… on interval texts) by
+// registerPGFunctions, once per process before Open opens its first
+// connection: the driver keeps its registry process-wide and the
+// functions hold no state. generate_series is a virtual table module;
+// the driver's virtual tables are not eponymous, so openDB gives each
+// connection a temp.generate_series table of it. A function's error
+// carries its SQLSTATE in the message ("[22012] division by zero"), which
+// SQLError turns back into the code. docs/sqlite-functions.md lists them.
+//
+// Exact NUMERIC: SQLite holds NUMERIC values as INTEGER or REAL.
+// Column.AppendText and Column.Convert show a REAL of a NUMERIC(p,s)
+// column with s digits (of its 15-digit decimal, rounded half away from
+// zero), AppendText a NUMERIC REAL as its shortest 15-digit decimal, and
+// the aggregate floe_numeric_sum adds the decimals exactly (math/big).
 //
 // Masking (mask.go): SQLite reports the table and column each result
 // column comes from; Cursor.Next replaces masked values by their masked

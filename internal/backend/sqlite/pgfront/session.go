@@ -544,7 +544,7 @@ func (s *session) stream(cur *sqlite.Cursor, formats []int16, limit int64) (more
 			}
 			if pgwire.ResultFormat(formats, i) == pgtype.BinaryFormatCode {
 				col := cur.Columns[i]
-				cv, err := sqlite.Convert(col.Type, v)
+				cv, err := col.Convert(v)
 				if err != nil {
 					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", col.Name, err)
 				}
@@ -553,7 +553,7 @@ func (s *session) stream(cur *sqlite.Cursor, formats []int16, limit int64) (more
 					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", col.Name, err)
 				}
 			} else {
-				buf = sqlite.AppendText(buf, cur.Columns[i].Type, v)
+				buf = cur.Columns[i].AppendText(buf, v)
 			}
 		}
 		offsets = append(offsets, len(buf))

@@ -1,0 +1,172 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/floe-db/floe/internal/analysis"
+)
+
+const testSchema = `
+CREATE TABLE customers (
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL,
+	email VARCHAR(20) NOT NULL UNIQUE,
+	vip BOOLEAN NOT NULL DEFAULT 0,
+	created_at TIMESTAMP NOT NULL);
+CREATE TABLE orders (
+	id INTEGER PRIMARY KEY,
+	customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+	total NUMERIC(10,2) NOT NULL CHECK (total >= 0),
+	note TEXT,
+	CONSTRAINT small CHECK (length(note) < 100));
+CREATE INDEX orders_customer ON orders(customer_id);
+CREATE UNIQUE INDEX orders_note ON orders(lower(note)) WHERE note IS NOT NULL;
+CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;
+CREATE TABLE "Mixed Case" (k TEXT, v BLOB, PRIMARY KEY (k)) WITHOUT ROWID;
+`
+
+// open makes a database with the test schema in a file of its own and
+// gives a connection with the catalog of dialect d attached and filled.
+func open(t *testing.T, d analysis.Dialect, name string) (*sql.DB, *sql.Conn) {
+	t.Helper()
+	ctx := context.Background()
+	RegisterFunctions()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "t.db")+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := db.ExecContext(ctx, testSchema); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	if err := Attach(ctx, conn, d, name, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Refresh(ctx, conn, d, name); err != nil {
+		t.Fatal(err)
+	}
+	return db, conn
+}
+
+func strs(t *testing.T, conn *sql.Conn, q string, args ...any) []string {
+	t.Helper()
+	rows, err := conn.QueryContext(context.Background(), q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			parts[i] = v.String
+			if !v.Valid {
+				parts[i] = "NULL"
+			}
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
+func TestPGCatalog(t *testing.T) {
+	_, conn := open(t, analysis.Postgres, "cattest_pg")
+	tests := []struct {
+		name, q string
+		want    []string
+	}{
+		{"relations", `SELECT c.relname, c.relkind, n.nspname FROM pg_catalog.pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE n.nspname = 'public' ORDER BY 1`,
+			[]string{"Mixed Case|r|public", "Mixed Case_pkey|i|public", "big_orders|v|public", "customers|r|public",
+				"customers_email_key|i|public", "customers_pkey|i|public", "orders|r|public", "orders_customer|i|public",
+				"orders_note|i|public", "orders_pkey|i|public"}},
+		{"columns", `SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef,
+			(SELECT pg_get_expr(d.adbin, d.adrelid, 1) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
+			FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'customers' AND a.attnum > 0 ORDER BY a.attnum`,
+			[]string{"id|bigint|1|0|NULL", "name|text|1|0|NULL", "email|character varying(20)|1|0|NULL",
+				"vip|boolean|1|1|0", "created_at|timestamp without time zone|1|0|NULL"}},
+		{"numeric typmod", `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = floe_regclass('orders') AND attname = 'total'`,
+			[]string{"numeric(10,2)"}},
+		{"indexes", `SELECT c2.relname, i.indisprimary, i.indisunique, i.indkey, pg_get_indexdef(i.indexrelid, 0, 1)
+			FROM pg_index i JOIN pg_class c2 ON c2.oid = i.indexrelid WHERE i.indrelid = floe_regclass('orders') ORDER BY 1`,
+			[]string{"orders_customer|0|0|2|CREATE INDEX orders_customer ON public.orders USING btree (customer_id)",
+				"orders_note|0|1|0|CREATE UNIQUE INDEX orders_note ON public.orders USING btree (lower(note)) WHERE note IS NOT NULL",
+				"orders_pkey|1|1|1|CREATE UNIQUE INDEX orders_pkey ON public.orders USING btree (id)"}},
+		{"constraints", `SELECT conname, contype, pg_get_constraintdef(oid, 1), conkey FROM pg_constraint
+			WHERE conrelid = floe_regclass('public.orders') ORDER BY 1`,
+			[]string{"orders_customer_id_fkey|f|FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE CASCADE|[2]",
+				"orders_pkey|p|PRIMARY KEY (id)|[1]",
+				"orders_total_check|c|CHECK (total >= 0)|[3]",
+				"small|c|CHECK (length(note) < 100)|NULL"}},
+		{"fk target", `SELECT floe_regclass(confrelid), confdeltype FROM pg_constraint WHERE contype = 'f'`, []string{"customers|c"}},
+		{"unique constraint uses its index", `SELECT conname, floe_regclass(conindid) FROM pg_constraint WHERE contype = 'u'`,
+			[]string{"customers_email_key|customers_email_key"}},
+		{"view", `SELECT viewname, definition, pg_get_viewdef(floe_regclass('big_orders')) FROM pg_views`,
+			[]string{"big_orders|SELECT id, total FROM orders WHERE total > 100|SELECT id, total FROM orders WHERE total > 100"}},
+		{"quoted names", `SELECT floe_regclass('"Mixed Case"') = oid, floe_regclass(oid) FROM pg_class WHERE relname = 'Mixed Case'`,
+			[]string{"1|\"Mixed Case\""}},
+		{"catalog relations", `SELECT floe_regclass('pg_class'), floe_regclass('pg_catalog.pg_type'), floe_regclass(1259)`,
+			[]string{"1259|1247|pg_class"}},
+		{"types", `SELECT floe_regtype('integer'), floe_regtype(1043), floe_regtype('character varying'), format_type(1700, -1), format_type(1042, 5)`,
+			[]string{"23|character varying|1043|numeric|character(1)"}},
+		{"type rows", `SELECT typname, typtype, typelem, typarray, typinput FROM pg_type WHERE oid IN (25, 1009) ORDER BY oid`,
+			[]string{"text|b|0|1009|textin", "_text|b|25|0|array_in"}},
+		{"namespaces", `SELECT nspname, floe_regnamespace(oid), floe_regnamespace(nspname) = oid FROM pg_namespace ORDER BY 1`,
+			[]string{"information_schema|information_schema|1", "pg_catalog|pg_catalog|1", "public|public|1"}},
+		{"database", `SELECT datname, pg_get_userbyid(datdba), pg_encoding_to_char(encoding) FROM pg_database`,
+			[]string{"cattest_pg|floe|UTF8"}},
+		{"roles", `SELECT rolname, rolcanlogin, rolpassword FROM pg_roles ORDER BY 1`, []string{"alice|1|NULL", "floe|0|NULL"}},
+		{"visibility and privileges", `SELECT pg_table_is_visible(floe_regclass('customers')), has_table_privilege('customers', 'SELECT'),
+			obj_description(1, 'pg_class'), col_description(1, 1)`, []string{"1|1|NULL|NULL"}},
+		{"sizes", `SELECT pg_size_pretty(0), pg_size_pretty(10240), pg_size_pretty(1048576), pg_size_pretty(123456789)`,
+			[]string{"0 bytes|10 kB|1024 kB|118 MB"}},
+		{"procs", `SELECT count(*) > 10, sum(proname = 'format_type') FROM pg_proc`, []string{"1|1"}},
+		{"information_schema tables", `SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables ORDER BY 3`,
+			[]string{"cattest_pg|public|Mixed Case|BASE TABLE", "cattest_pg|public|big_orders|VIEW",
+				"cattest_pg|public|customers|BASE TABLE", "cattest_pg|public|orders|BASE TABLE"}},
+		{"information_schema columns", `SELECT column_name, ordinal_position, is_nullable, data_type, character_maximum_length,
+			numeric_precision, numeric_scale, column_default, udt_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY 2`,
+			[]string{"id|1|NO|bigint|NULL|64|0|NULL|int8", "customer_id|2|NO|bigint|NULL|64|0|NULL|int8",
+				"total|3|NO|numeric|NULL|10|2|NULL|numeric", "note|4|YES|text|NULL|NULL|NULL|NULL|text"}},
+		{"key columns", `SELECT k.constraint_name, k.column_name, t.constraint_type FROM information_schema.key_column_usage k
+			JOIN information_schema.table_constraints t USING (constraint_name) WHERE k.table_name = 'orders' ORDER BY 1`,
+			[]string{"orders_customer_id_fkey|customer_id|FOREIGN KEY", "orders_pkey|id|PRIMARY KEY"}},
+		{"referential", `SELECT constraint_name, unique_constraint_name, delete_rule FROM information_schema.referential_constraints`,
+			[]string{"orders_customer_id_fkey|customers_pkey|CASCADE"}},
+		{"schemata", `SELECT schema_name FROM information_schema.schemata ORDER BY 1`, []string{"information_schema", "pg_catalog", "public"}},
+		{"empty relations exist", `SELECT (SELECT count(*) FROM pg_description) + (SELECT count(*) FROM pg_inherits) + (SELECT count(*) FROM pg_policy)
+			+ (SELECT count(*) FROM pg_publication) + (SELECT count(*) FROM pg_statistic_ext) + (SELECT count(*) FROM pg_depend)
+			+ (SELECT count(*) FROM pg_stat_activity) + (SELECT count(*) FROM information_schema.routines)`, []string{"0"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := strs(t, conn, tc.q)
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}

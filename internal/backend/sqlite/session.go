@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/backend/sqlite/catalog"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
@@ -33,6 +34,10 @@ type Session struct {
 func (e *Engine) Connect(ctx context.Context, d analysis.Dialect, who policy.Request) (*Session, error) {
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := catalog.Attach(ctx, conn, d, e.name, who.User); err != nil {
+		_ = conn.Close()
 		return nil, err
 	}
 	ps := e.Pipeline(d).Open(who)

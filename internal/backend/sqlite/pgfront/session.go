@@ -305,6 +305,9 @@ func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
 	if run.SQL != run.Text {
 		a = s.ps.Analyze(run.SQL)
 	}
+	if err := s.ss.Catalog(ctx, a); err != nil {
+		return err
+	}
 	stmts := sqlite.PGStatements(a)
 	if len(stmts) == 1 && stmts[0].Empty {
 		s.c.Send(&pgproto3.EmptyQueryResponse{})
@@ -582,6 +585,10 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 		return err
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
+	}
+	if err := s.ss.Catalog(ctx, a); err != nil {
+		s.ps.Refused(nil)
+		return err
 	}
 	if m.Name != "" {
 		if _, exists := s.stmts[m.Name]; exists {

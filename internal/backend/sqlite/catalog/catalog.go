@@ -22,29 +22,47 @@ const (
 
 // Attach gives a session's connection the catalog of its dialect:
 // in-memory databases pg_catalog and information_schema (PostgreSQL) or
-// information_schema (MySQL) ATTACHed to conn, their relations read-only
-// views, the ones that do not depend on the schema filled now (the
-// database, the session's user, the types). The schema's relations are
-// filled by the first Refresh. A pooled connection that already has the
-// catalog of the same dialect and database keeps it (only the user's
-// rows are written again).
+// information_schema (MySQL) ATTACHed to conn, empty until the first
+// Refresh builds their relations (so that a session that never reads
+// the catalog pays two ATTACHes). A pooled connection that already has
+// the catalog of the same dialect and database keeps it (the session's
+// rows, the user's, are written again).
 func Attach(ctx context.Context, conn *sql.Conn, d analysis.Dialect, database, user string) error {
 	RegisterFunctions()
-	first := InformationSchema
-	if d == analysis.Postgres {
-		first = PGCatalog
-	}
+	first := firstSchema(d)
 	var dialect, db string
-	err := conn.QueryRowContext(ctx, "SELECT dialect, db FROM "+first+"."+stateTable).Scan(&dialect, &db)
-	if err != nil || dialect != d.String() || db != database {
-		if err := detach(ctx, conn); err != nil {
-			return err
+	var built bool
+	err := conn.QueryRowContext(ctx, "SELECT dialect, db, built FROM "+first+"."+stateTable).Scan(&dialect, &db, &built)
+	if err == nil && dialect == d.String() && db == database {
+		if _, err := conn.ExecContext(ctx, "UPDATE "+first+"."+stateTable+" SET usr = ?", user); err != nil {
+			return fmt.Errorf("catalog: %w", err)
 		}
-		if err := create(ctx, conn, d, database); err != nil {
-			return err
+		if built {
+			return writeSession(ctx, conn, d, database, user)
+		}
+		return nil
+	}
+	if err := detach(ctx, conn); err != nil {
+		return err
+	}
+	for schema := range relationsOf(d) {
+		if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ':memory:' AS "+schema); err != nil {
+			return fmt.Errorf("catalog: %w", err)
 		}
 	}
-	return writeSession(ctx, conn, d, database, user)
+	q := fmt.Sprintf("CREATE TABLE %[1]s.%[2]s (version INTEGER, dialect TEXT, db TEXT, usr TEXT, built BOOLEAN);"+
+		"INSERT INTO %[1]s.%[2]s VALUES (-1, ?, ?, ?, 0)", first, stateTable)
+	if _, err := conn.ExecContext(ctx, q, d.String(), database, user); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	return nil
+}
+
+func firstSchema(d analysis.Dialect) string {
+	if d == analysis.Postgres {
+		return PGCatalog
+	}
+	return InformationSchema
 }
 
 // detach removes a catalog a pooled connection had from another
@@ -79,28 +97,34 @@ func relationsOf(d analysis.Dialect) map[string][]relation {
 	return map[string][]relation{InformationSchema: myInformationSchema}
 }
 
-func create(ctx context.Context, conn *sql.Conn, d analysis.Dialect, database string) error {
-	first := InformationSchema
-	if d == analysis.Postgres {
-		first = PGCatalog
-	}
+// build creates the catalog's relations and fills those that do not
+// depend on the schema, under a savepoint (inside the session's
+// transaction, if there is one: rolled back with it, and built again).
+func build(ctx context.Context, conn *sql.Conn, d analysis.Dialect, database, user string) (err error) {
 	var b strings.Builder
+	b.WriteString("SAVEPOINT floe_catalog;\n")
 	for schema, rels := range relationsOf(d) {
-		if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ':memory:' AS "+schema); err != nil {
-			return fmt.Errorf("catalog: %w", err)
-		}
 		for _, r := range rels {
 			fmt.Fprintf(&b, "CREATE TABLE %s.%s%s (%s);\n", schema, private, r.name, quoteColumns(r.cols))
 			fmt.Fprintf(&b, "CREATE VIEW %s.%s AS SELECT * FROM %s%s;\n", schema, r.name, private, r.name)
 		}
 	}
-	fmt.Fprintf(&b, "CREATE TABLE %s.%s (version INTEGER, dialect TEXT, db TEXT);\n", first, stateTable)
-	fmt.Fprintf(&b, "INSERT INTO %s.%s VALUES (-1, '%s', '%s');\n", first, stateTable, d.String(), strings.ReplaceAll(database, "'", "''"))
+	fmt.Fprintf(&b, "UPDATE %s.%s SET built = 1;\n", firstSchema(d), stateTable)
 	if _, err := conn.ExecContext(ctx, b.String()); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK TO floe_catalog; RELEASE floe_catalog")
 		return fmt.Errorf("catalog: %w", err)
 	}
-	rows := fixedRows(d, database)
-	return fill(ctx, conn, d, rows)
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(ctx, "ROLLBACK TO floe_catalog; RELEASE floe_catalog")
+			return
+		}
+		_, err = conn.ExecContext(ctx, "RELEASE floe_catalog")
+	}()
+	if err := fill(ctx, conn, d, fixedRows(d, database)); err != nil {
+		return err
+	}
+	return writeSession(ctx, conn, d, database, user)
 }
 
 func writeSession(ctx context.Context, conn *sql.Conn, d analysis.Dialect, database, user string) error {
@@ -159,14 +183,19 @@ func fill(ctx context.Context, conn *sql.Conn, d analysis.Dialect, rows map[stri
 // rows written are part of it: rolled back with the DDL that changed the
 // schema.
 func Refresh(ctx context.Context, conn *sql.Conn, d analysis.Dialect, database string) error {
-	first := InformationSchema
-	if d == analysis.Postgres {
-		first = PGCatalog
-	}
+	first := firstSchema(d)
 	var now, seen int64
-	err := conn.QueryRowContext(ctx, "SELECT (SELECT schema_version FROM pragma_schema_version), version FROM "+first+"."+stateTable).Scan(&now, &seen)
+	var built bool
+	var user string
+	err := conn.QueryRowContext(ctx, "SELECT (SELECT schema_version FROM pragma_schema_version), version, built, usr FROM "+first+"."+stateTable).
+		Scan(&now, &seen, &built, &user)
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)
+	}
+	if !built {
+		if err := build(ctx, conn, d, database, user); err != nil {
+			return err
+		}
 	}
 	blk := blockOf(database)
 	if now == seen && published(blk, now) {

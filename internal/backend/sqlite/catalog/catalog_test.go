@@ -170,3 +170,197 @@ func TestPGCatalog(t *testing.T) {
 		})
 	}
 }
+
+func TestMySQLInformationSchema(t *testing.T) {
+	_, conn := open(t, analysis.MySQL, "cattest_my")
+	tests := []struct {
+		name, q string
+		want    []string
+	}{
+		{"tables", `SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES ORDER BY 2`,
+			[]string{"cattest_my|Mixed Case|BASE TABLE", "cattest_my|big_orders|VIEW", "cattest_my|customers|BASE TABLE", "cattest_my|orders|BASE TABLE"}},
+		{"columns", `SELECT COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, COLUMN_TYPE, COLUMN_KEY, EXTRA, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH,
+			NUMERIC_PRECISION, NUMERIC_SCALE, COLUMN_DEFAULT FROM information_schema.columns WHERE TABLE_NAME = 'customers' ORDER BY 2`,
+			[]string{"id|1|bigint|bigint|PRI|auto_increment|NO|NULL|19|0|NULL", "name|2|text|text|||NO|65535|NULL|NULL|NULL",
+				"email|3|varchar|varchar(20)|UNI||NO|20|NULL|NULL|NULL", "vip|4|tinyint|tinyint(1)|||NO|NULL|NULL|NULL|0",
+				"created_at|5|datetime|datetime|||NO|NULL|NULL|NULL|NULL"}},
+		{"decimal", `SELECT COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_NAME = 'orders' AND COLUMN_NAME IN ('total', 'customer_id') ORDER BY ORDINAL_POSITION`,
+			[]string{"bigint|19|0|MUL", "decimal(10,2)|10|2|"}},
+		{"statistics", `SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, coalesce(COLUMN_NAME, EXPRESSION) FROM information_schema.STATISTICS WHERE TABLE_NAME = 'orders' ORDER BY 1`,
+			[]string{"PRIMARY|0|1|id", "orders_customer|1|1|customer_id", "orders_note|0|1|lower(note)"}},
+		{"constraints", `SELECT CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_NAME = 'orders' ORDER BY 1`,
+			[]string{"PRIMARY|PRIMARY KEY", "orders_customer_id_fkey|FOREIGN KEY", "orders_total_check|CHECK", "small|CHECK"}},
+		{"key columns", `SELECT CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE REFERENCED_TABLE_NAME IS NOT NULL`,
+			[]string{"orders_customer_id_fkey|customer_id|customers|id"}},
+		{"referential", `SELECT CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE, REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS`,
+			[]string{"orders_customer_id_fkey|CASCADE|NO ACTION|customers"}},
+		{"views", `SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS`, []string{"big_orders|SELECT id, total FROM orders WHERE total > 100"}},
+		{"schemata", `SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY 1`, []string{"cattest_my", "information_schema"}},
+		{"routines empty", `SELECT count(*) FROM information_schema.ROUTINES`, []string{"0"}},
+		{"no pg_catalog", `SELECT count(*) FROM pragma_database_list WHERE name = 'pg_catalog'`, []string{"0"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := strs(t, conn, tc.q)
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// The catalog follows the schema: DDL shows at the next Refresh, a
+// rolled-back DDL disappears again, and a pooled connection handed to a
+// session of the other dialect or database gets that catalog.
+func TestRefreshAndReuse(t *testing.T) {
+	ctx := context.Background()
+	_, conn := open(t, analysis.Postgres, "cattest_refresh")
+	count := func(q string) string { return strings.Join(strs(t, conn, q), ",") }
+	if got := count(`SELECT count(*) FROM pg_class WHERE relname = 'extra'`); got != "0" {
+		t.Fatalf("before: %s", got)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE extra (a INTEGER, b TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	// Without a Refresh the rows are those of the old schema.
+	if got := count(`SELECT count(*) FROM pg_class WHERE relname = 'extra'`); got != "0" {
+		t.Fatalf("stale: %s", got)
+	}
+	if err := Refresh(ctx, conn, analysis.Postgres, "cattest_refresh"); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`SELECT relnatts || ':' || floe_regclass(oid) FROM pg_class WHERE relname = 'extra'`); got != "2:extra" {
+		t.Fatalf("after create: %s", got)
+	}
+	extraOID := count(`SELECT oid FROM pg_class WHERE relname = 'extra'`)
+	// DDL in a transaction that rolls back: the catalog goes back with it.
+	for _, q := range []string{`BEGIN`, `CREATE TABLE gone (x)`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Refresh(ctx, conn, analysis.Postgres, "cattest_refresh"); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`SELECT count(*) FROM pg_class WHERE relname = 'gone'`); got != "1" {
+		t.Fatalf("in transaction: %s", got)
+	}
+	if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if err := Refresh(ctx, conn, analysis.Postgres, "cattest_refresh"); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`SELECT count(*) FROM pg_class WHERE relname = 'gone'`); got != "0" {
+		t.Fatalf("after rollback: %s", got)
+	}
+	if _, err := conn.QueryContext(ctx, `SELECT floe_regclass('gone')`); err == nil || !strings.Contains(err.Error(), `relation "gone" does not exist`) {
+		t.Fatalf("regclass of a rolled-back table: %v", err)
+	}
+	// OIDs come from the schema and the database's name: the same for
+	// another file with the same schema under that name (a restart).
+	customersOID := count(`SELECT oid FROM pg_class WHERE relname = 'customers'`)
+	_, conn2 := open(t, analysis.Postgres, "cattest_refresh")
+	if got := strings.Join(strs(t, conn2, `SELECT oid FROM pg_class WHERE relname = 'customers'`), ","); got != customersOID {
+		t.Fatalf("customers' OID: %s, was %s", got, customersOID)
+	}
+	// The same connection reused by a MySQL session of another database.
+	if err := Attach(ctx, conn, analysis.MySQL, "cattest_other", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Refresh(ctx, conn, analysis.MySQL, "cattest_other"); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`SELECT count(*) FROM pragma_database_list WHERE name = 'pg_catalog'`); got != "0" {
+		t.Fatalf("pg_catalog still attached: %s", got)
+	}
+	if got := count(`SELECT DISTINCT TABLE_SCHEMA FROM information_schema.TABLES`); got != "cattest_other" {
+		t.Fatalf("MySQL tables: %s", got)
+	}
+	// And back to PostgreSQL, with another user.
+	if err := Attach(ctx, conn, analysis.Postgres, "cattest_refresh", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Refresh(ctx, conn, analysis.Postgres, "cattest_refresh"); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(`SELECT group_concat(rolname) FROM (SELECT rolname FROM pg_roles ORDER BY 1)`); got != "carol,floe" {
+		t.Fatalf("roles: %s", got)
+	}
+	if got := count(`SELECT oid FROM pg_class WHERE relname = 'extra'`); got != extraOID {
+		t.Fatalf("extra's OID changed: %s, was %s", got, extraOID)
+	}
+}
+
+func TestViewsAreReadOnly(t *testing.T) {
+	_, conn := open(t, analysis.Postgres, "cattest_ro")
+	for _, q := range []string{
+		`DELETE FROM pg_catalog.pg_class`,
+		`UPDATE pg_type SET typname = 'x'`,
+		`INSERT INTO information_schema.tables (table_name) VALUES ('x')`,
+	} {
+		if _, err := conn.ExecContext(context.Background(), q); err == nil || !strings.Contains(err.Error(), "cannot modify") {
+			t.Errorf("%s: %v, want SQLite's refusal to modify a view", q, err)
+		}
+	}
+	if got := strs(t, conn, `SELECT count(*) > 0 FROM pg_class WHERE relname = 'customers'`); got[0] != "1" {
+		t.Fatalf("pg_class: %v", got)
+	}
+}
+
+func TestNames(t *testing.T) {
+	tests := []struct {
+		d            analysis.Dialect
+		schema, name string
+		want         bool
+	}{
+		{analysis.Postgres, "pg_catalog", "pg_class", true},
+		{analysis.Postgres, "", "pg_class", true},
+		{analysis.Postgres, "", "PG_CLASS", true},
+		{analysis.Postgres, "public", "pg_attribute", true},
+		{analysis.Postgres, "", "tables", true},
+		{analysis.Postgres, "information_schema", "anything", true},
+		{analysis.Postgres, "", "customers", false},
+		{analysis.Postgres, "", "pg_not_emulated", false},
+		{analysis.Postgres, "", "floe_pg_class", true},
+		{analysis.MySQL, "", "COLUMNS", true},
+		{analysis.MySQL, "pg_catalog", "pg_class", false},
+		{analysis.MySQL, "", "pg_class", false},
+		{analysis.MySQL, "shop", "tables", false},
+	}
+	for _, tc := range tests {
+		if got := Names(tc.d, tc.schema, tc.name); got != tc.want {
+			t.Errorf("Names(%v, %q, %q) = %v, want %v", tc.d, tc.schema, tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestFormatTypeAndDecl(t *testing.T) {
+	tests := []struct {
+		decl string
+		want string
+	}{
+		{"INTEGER", "bigint"}, {"int", "bigint"}, {"TEXT", "text"}, {"", "text"}, {"VARCHAR(20)", "character varying(20)"},
+		{"character varying", "character varying"}, {"CHAR(3)", "character(3)"}, {"NUMERIC(10,2)", "numeric(10,2)"},
+		{"DECIMAL(5)", "numeric(5,0)"}, {"NUMERIC", "numeric"}, {"REAL", "double precision"}, {"BOOLEAN", "boolean"},
+		{"TIMESTAMP", "timestamp without time zone"}, {"DATETIME", "timestamp without time zone"}, {"DATE", "date"},
+		{"BLOB", "bytea"}, {"JSON", "json"},
+	}
+	for _, tc := range tests {
+		ct := typeOfDecl(tc.decl)
+		if got := formatType(ct.oid, ct.typmod); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.decl, got, tc.want)
+		}
+	}
+	if got := formatType(99999, -1); got != "???" {
+		t.Errorf("unknown type: %q", got)
+	}
+}
+
+func TestSizePretty(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 bytes", 10239: "10239 bytes", 10240: "10 kB", 10485760: "10 MB", -20480: "-20 kB", 1 << 40: "1024 GB"} {
+		if got := sizePretty(n); got != want {
+			t.Errorf("%d: %q, want %q", n, got, want)
+		}
+	}
+}

@@ -16,9 +16,11 @@
 // dialect and database are the same (Attach writes the session's rows:
 // the database, the roles) and gets a new one otherwise.
 //
-// Attach fills what does not depend on the schema (namespaces, types,
-// settings, roles); Refresh, which the engine calls before a statement
-// that names a catalog relation, compares PRAGMA schema_version with the
+// Attach only attaches the (empty) databases and records the session;
+// Refresh, which the engine calls before a statement that names a
+// catalog relation, builds the relations on its first call on a
+// connection (with what does not depend on the schema: namespaces,
+// types, settings, roles), then compares PRAGMA schema_version with the
 // version the connection's catalog was filled at and, when they differ,
 // reads the main database's schema (sqlite_schema, pragma_table_xinfo,
 // pragma_index_list / index_info, pragma_foreign_key_list, CHECK

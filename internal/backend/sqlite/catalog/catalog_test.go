@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func open(t *testing.T, d analysis.Dialect, name string) (*sql.DB, *sql.Conn) {
 	t.Helper()
 	ctx := context.Background()
 	RegisterFunctions()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "t.db")+"?_pragma=foreign_keys(1)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "t.db")+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,6 +362,52 @@ func TestSizePretty(t *testing.T) {
 	for n, want := range map[int64]string{0: "0 bytes", 10239: "10239 bytes", 10240: "10 kB", 10485760: "10 MB", -20480: "-20 kB", 1 << 40: "1024 GB"} {
 		if got := sizePretty(n); got != want {
 			t.Errorf("%d: %q, want %q", n, got, want)
+		}
+	}
+}
+
+// Sessions refresh and read the catalog while others change the schema:
+// each sees its own rows, and the functions read whole snapshots.
+func TestConcurrentRefresh(t *testing.T) {
+	db, _ := open(t, analysis.Postgres, "cattest_conc")
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	for w := range 4 {
+		go func() {
+			errs <- func() error {
+				conn, err := db.Conn(ctx)
+				if err != nil {
+					return err
+				}
+				defer conn.Close()
+				if err := Attach(ctx, conn, analysis.Postgres, "cattest_conc", "w"); err != nil {
+					return err
+				}
+				for i := range 5 {
+					name := "w" + itoa(w) + "_" + itoa(i)
+					if _, err := conn.ExecContext(ctx, "CREATE TABLE "+name+" (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"); err != nil {
+						return err
+					}
+					if err := Refresh(ctx, conn, analysis.Postgres, "cattest_conc"); err != nil {
+						return err
+					}
+					var got string
+					err := conn.QueryRowContext(ctx, `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+						WHERE i.indrelid = (SELECT oid FROM pg_class WHERE relname = ?) AND c.relname = ?`, name, name+"_pkey").Scan(&got)
+					if err != nil {
+						return err
+					}
+					if want := "CREATE UNIQUE INDEX " + name + "_pkey ON public." + name + " USING btree (id)"; got != want {
+						return errors.New(got + ", want " + want)
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
 		}
 	}
 }

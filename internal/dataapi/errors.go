@@ -158,7 +158,7 @@ func safeReason(err error) string {
 func sqliteError(err error) *Error {
 	se, ok := sqlite.Translate(err)
 	if !ok {
-		// The engine's own refusals (sqlite.CheckPGText).
+		// The engine's own refusals (sqlite.PGQuery).
 		if se, ok = errors.AsType[*sqlerr.Error](err); !ok {
 			return nil
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/floe-db/floe/arrowsql"
 	"github.com/floe-db/floe/internal/authn"
+	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
@@ -271,7 +272,7 @@ func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []an
 		}
 		return nil
 	}
-	rdr, err := src.Query(qctx, st.SQL, args, opts)
+	rdr, err := src.Query(sqlite.WithSessionValues(qctx, sqlite.SessionValues{User: c.User.Name, Database: db}), st.SQL, args, opts)
 	if err != nil {
 		e := finish(st, err)
 		cancel()

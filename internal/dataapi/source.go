@@ -377,12 +377,17 @@ func (s *sqliteSource) Dialect() policy.Dialect { return policy.Postgres }
 func (s *sqliteSource) DefaultSchema() string   { return "main" }
 func (s *sqliteSource) Close()                  {}
 func (s *sqliteSource) Query(ctx context.Context, q string, args []any, opts arrowsql.Options) (*arrowsql.Reader, error) {
-	if err := sqlite.CheckPGText(q); err != nil {
+	q, err := sqlite.PGQuery(q)
+	if err != nil {
 		return nil, err
 	}
 	c, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, unavailable(err)
+	}
+	if err := sqlite.PrepareConn(ctx, c); err != nil {
+		_ = c.Close()
+		return nil, err
 	}
 	return arrowsql.QuerySQLite(ctx, c, q, args, opts, func(bool) { _ = c.Close() })
 }

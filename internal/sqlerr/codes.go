@@ -13,6 +13,11 @@ const (
 	InvalidParameterValue       = "22023"
 	InvalidTextRepresentation   = "22P02"
 	InvalidBinaryRepresentation = "22P03"
+	NumericValueOutOfRange      = "22003"
+	InvalidDatetimeFormat       = "22007"
+	DatetimeFieldOverflow       = "22008"
+	DivisionByZero              = "22012"
+	InvalidRegularExpression    = "2201B"
 
 	IntegrityConstraintViolation = "23000"
 	NotNullViolation             = "23502"

@@ -70,6 +70,11 @@ var errnoOf = map[string]uint16{
 	InvalidParameterValue:             ErWrongArguments,
 	InvalidTextRepresentation:         ErTruncatedWrongValueForField,
 	InvalidBinaryRepresentation:       ErTruncatedWrongValueForField,
+	NumericValueOutOfRange:            ErTruncatedWrongValueForField,
+	InvalidDatetimeFormat:             ErTruncatedWrongValueForField,
+	DatetimeFieldOverflow:             ErTruncatedWrongValueForField,
+	DivisionByZero:                    ErWrongArguments,
+	InvalidRegularExpression:          ErWrongArguments,
 	IntegrityConstraintViolation:      ErConstraintFailed,
 	NotNullViolation:                  ErBadNull,
 	ForeignKeyViolation:               ErNoReferencedRow2,
@@ -178,6 +183,8 @@ func Codes() []string {
 		InsufficientResources, TooManyConnections, ConfigurationLimitExceeded,
 		ProgramLimitExceeded, StatementTooComplex, ObjectNotInPrerequisiteState,
 		LockNotAvailable, QueryCanceled, AdminShutdown, CannotConnectNow, InternalError,
+		NumericValueOutOfRange, InvalidDatetimeFormat, DatetimeFieldOverflow, DivisionByZero,
+		InvalidRegularExpression,
 	}
 }
 

@@ -552,7 +552,8 @@ func TestAttackFunctionLanguageString(t *testing.T) {
 
 // TestAttackSQLiteReading hides SQL from the policy's parser in text
 // SQLite reads differently: PostgreSQL nests block comments (SQLite ends
-// one at the first "*/"), MySQL reads backslash escapes and double quotes
+// one at the first "*/"; the engine prints parsed texts again, without
+// their comments), MySQL reads backslash escapes and double quotes
 // in strings (SQLite neither). SQLite has no grants of its own: the
 // policy's reading is the only line. Nothing of table secret may come
 // back, on the PostgreSQL and MySQL front ends and over HTTP, while
@@ -567,12 +568,15 @@ func TestAttackSQLiteReading(t *testing.T) {
 		"SELECT v FROM t WHERE id = 1 /* /* */ UNION SELECT s FROM secret -- */",
 		"SELECT v FROM t WHERE id = 1 /* /* */ ; SELECT s FROM secret; -- */",
 	} {
+		// The engine runs what it prints from PostgreSQL's parse: the
+		// nested comment is a comment, as the policy read it.
 		got, err := pgStrings(t, c, q)
-		if strings.Contains(strings.Join(got, ","), "hidden") || err == nil {
-			t.Errorf("PostgreSQL front end, %q: %v, %v; want a refusal", q, got, err)
+		if err != nil || strings.Join(got, ",") != "a" {
+			t.Errorf("PostgreSQL front end, %q: %v, %v; want PostgreSQL's reading (a)", q, got, err)
 		}
 		a := g.post(t, "pgrows", "pgrows-secret", "/v1/query", queryBody("lite", q))
-		if strings.Contains(string(a.body), "hidden") || a.status == 200 {
+		// (The data API may refuse the second as more than one statement.)
+		if strings.Contains(string(a.body), "hidden") || a.status == 200 && !strings.Contains(string(a.body), `"v":"a"`) {
 			t.Errorf("HTTP, %q: %d %s", q, a.status, a.body)
 		}
 	}

@@ -734,7 +734,7 @@ func TestMySQLSQLiteEngine(t *testing.T) {
 		if err := db.QueryRow("SELECT id, name, price, at, data, ok FROM "+tbl+" WHERE id = ?", 1).Scan(&id, &nm, &price, &gotAt, &data, &ok); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if id != 1 || nm != "widget" || price != "9.5" && price != "9.50" || !gotAt.Equal(at) || !bytes.Equal(data, []byte{1, 2, 3}) || !ok {
+		if id != 1 || nm != "widget" || price != "9.50" || !gotAt.Equal(at) || !bytes.Equal(data, []byte{1, 2, 3}) || !ok {
 			t.Fatalf("%s: got %d %q %q %v %v %v", name, id, nm, price, gotAt, data, ok)
 		}
 		var null sql.NullString

@@ -36,14 +36,14 @@ func SeedDemo(ctx context.Context, db *sql.DB) error {
 			id INTEGER PRIMARY KEY,
 			name TEXT NOT NULL,
 			category TEXT NOT NULL,
-			price REAL NOT NULL CHECK (price >= 0),
+			price NUMERIC(10,2) NOT NULL CHECK (price >= 0),
 			stock INTEGER NOT NULL)`,
 		`CREATE TABLE orders (
 			id INTEGER PRIMARY KEY,
 			customer_id INTEGER NOT NULL REFERENCES customers(id),
 			product_id INTEGER NOT NULL REFERENCES products(id),
 			quantity INTEGER NOT NULL CHECK (quantity > 0),
-			total REAL NOT NULL,
+			total NUMERIC(10,2) NOT NULL,
 			ordered_at TIMESTAMP NOT NULL)`,
 		`CREATE INDEX orders_customer ON orders(customer_id)`,
 	}
@@ -67,7 +67,7 @@ func SeedDemo(ctx context.Context, db *sql.DB) error {
 	}
 	categories := []string{"books", "games", "garden", "kitchen", "music"}
 	for i := 1; i <= 50; i++ {
-		price := float64((i*7919)%9000+99) / 100
+		price := float64(priceCents(i)) / 100
 		_, err := tx.ExecContext(ctx, `INSERT INTO products VALUES (?, ?, ?, ?, ?)`,
 			i, fmt.Sprintf("Product %02d", i), categories[i%len(categories)], price, (i*31)%200)
 		if err != nil {
@@ -76,11 +76,16 @@ func SeedDemo(ctx context.Context, db *sql.DB) error {
 	}
 	for i := 1; i <= 500; i++ {
 		cust, prod, qty := (i*13)%100+1, (i*17)%50+1, i%5+1
-		_, err := tx.ExecContext(ctx, `INSERT INTO orders VALUES (?, ?, ?, ?, (SELECT price FROM products WHERE id = ?) * ?, ?)`,
-			i, cust, prod, qty, prod, qty, base.Add(time.Duration(i)*11*time.Hour).Format("2006-01-02 15:04:05"))
+		// The total is computed in cents, so that it is the exact decimal.
+		total := float64(priceCents(prod)*qty) / 100
+		_, err := tx.ExecContext(ctx, `INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)`,
+			i, cust, prod, qty, total, base.Add(time.Duration(i)*11*time.Hour).Format("2006-01-02 15:04:05"))
 		if err != nil {
 			return err
 		}
 	}
 	return tx.Commit()
 }
+
+// priceCents is the demo price of product i, in cents.
+func priceCents(i int) int { return (i*7919)%9000 + 99 }

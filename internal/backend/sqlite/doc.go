@@ -37,16 +37,53 @@
 // sessions can read while one writes.
 //
 // Types (types.go): a Cursor settles each result column's Type from
-// SQLite's declared type, else from the first row's value (read ahead
+// SQLite's declared type, else from the translation's ColTypes (Session.
+// QueryStatement), else from the first row's value (read ahead
 // and handed out first by Cursor.Next); the front ends map a Type to
 // their protocol's types (a PostgreSQL OID, a MySQL column type) and
-// encode values with AppendText and Convert.
+// encode values with Column.AppendText and Column.Convert (AppendText and
+// Convert for a bare type).
 //
 // SQLite must read a text as the policy's parser did: MySQL-dialect
 // texts have their string literals written again in SQLite's form
-// (mysqlLiterals), PostgreSQL-dialect texts SQLite would read otherwise
-// (nested block comments, E'…' strings with backslashes) are refused
-// (CheckPGText, also used by the data API's SQLite source).
+// (mysqlLiterals). A PostgreSQL-dialect text the policy's parser reads
+// is parsed again with the same parser (pg_query) and printed as SQLite
+// SQL from the tree (translate_pg*.go: translatePG; PGQuery for the data
+// API's SQLite source): names in grave accents, strings single-quoted
+// with their values, PostgreSQL's semantics where SQLite's differ (NULL
+// ordering, case-sensitive LIKE through floe_like, registered at Open,
+// casts, LIMIT forms, serial keys…), each statement's description (verb,
+// rows, transaction edge, parameters and the columns they meet, result
+// types the translation knows: ColTypes) taken from the tree. What cannot
+// be translated is a *sqlerr.Error with SQLSTATE 0A000 naming the
+// construct, and nothing of the text runs. current_user and
+// current_database() read the connection's temporary table floe_session,
+// which Connect (and PrepareConn, for the data API) fills: a translation
+// is shared by every session sending the same text. Texts the parser does
+// not read are split by the lexer and run as written unless SQLite would
+// read them otherwise (nested block comments, E'…' strings with
+// backslashes: CheckPGText refuses them). SQL PREPARE carries its
+// translated statement (Statement.Prepared) and EXECUTE a SELECT of its
+// arguments; the PostgreSQL front end keeps and runs them per session.
+//
+// PostgreSQL functions (funcs_pg*.go): Go implementations registered
+// with the driver under PostgreSQL's lower-case names (strings, regular
+// expressions with floe_regexp for ~ and ~*, JSON builders and
+// aggregates, round/trunc/mod/div on the decimal, time functions, the
+// interval helpers floe_interval, floe_ts_add… on interval texts) by
+// registerPGFunctions, once per process before Open opens its first
+// connection: the driver keeps its registry process-wide and the
+// functions hold no state. generate_series is a virtual table module;
+// the driver's virtual tables are not eponymous, so openDB gives each
+// connection a temp.generate_series table of it. A function's error
+// carries its SQLSTATE in the message ("[22012] division by zero"), which
+// SQLError turns back into the code. docs/sqlite-functions.md lists them.
+//
+// Exact NUMERIC: SQLite holds NUMERIC values as INTEGER or REAL.
+// Column.AppendText and Column.Convert show a REAL of a NUMERIC(p,s)
+// column with s digits (of its 15-digit decimal, rounded half away from
+// zero), AppendText a NUMERIC REAL as its shortest 15-digit decimal, and
+// the aggregate floe_numeric_sum adds the decimals exactly (math/big).
 //
 // Masking (mask.go): SQLite reports the table and column each result
 // column comes from; Cursor.Next replaces masked values by their masked

@@ -49,18 +49,20 @@ func (e *Engine) SetStages(extra []stmt.Stage) {
 
 // Open opens (creating if needed) the database file at path.
 func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.Metrics) (*Engine, error) {
+	registerTranslateFunctions()
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("database %s: %w", name, err)
 		}
 	}
+	registerPGFunctions()
 	catalog.RegisterFunctions()
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_time_format", "sqlite")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := openDB("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", name, err)
 	}
@@ -118,6 +120,9 @@ func SQLError(err error) error {
 		msg = msg[i+2:]
 	}
 	msg = strings.TrimSuffix(msg, fmt.Sprintf(" (%d)", se.Code()))
+	if c, text, ok := funcErrorCode(msg); ok {
+		return sqlerr.New(c, "%s", text)
+	}
 	code := sqlerr.InternalError
 	switch se.Code() {
 	case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:

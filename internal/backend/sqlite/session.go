@@ -36,12 +36,31 @@ func (e *Engine) Connect(ctx context.Context, d analysis.Dialect, who policy.Req
 	if err != nil {
 		return nil, err
 	}
+	if err := setSessionValues(ctx, conn, who.User, e.name); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
 	if err := catalog.Attach(ctx, conn, d, e.name, who.User); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
 	ps := e.Pipeline(d).Open(who)
 	return &Session{conn: conn, ps: ps, gate: ps.Gate()}, nil
+}
+
+// setSessionValues fills the connection's temporary table floe_session
+// (one row: user_name, database_name) that translated statements read
+// current_user and current_database() from. A pooled connection keeps its
+// temporary tables: the row is written again for each session.
+func setSessionValues(ctx context.Context, conn *sql.Conn, user, database string) error {
+	_, err := conn.ExecContext(ctx, "CREATE TEMP TABLE IF NOT EXISTS floe_session (user_name TEXT, database_name TEXT)")
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "DELETE FROM temp.floe_session")
+	}
+	if err == nil {
+		_, err = conn.ExecContext(ctx, "INSERT INTO temp.floe_session VALUES (?, ?)", user, database)
+	}
+	return err
 }
 
 // Close gives the session's connection back.
@@ -88,6 +107,14 @@ func (s *Session) Query(ctx context.Context, q string, args []any) (*Cursor, err
 	return s.OpenCursor(rctx, cancel, q, args)
 }
 
+// QueryStatement is Query of a translated statement: its columns without
+// a declared type take the type the translation knows (ColTypes) before
+// the first row's.
+func (s *Session) QueryStatement(ctx context.Context, st *Statement, args []any) (*Cursor, error) {
+	rctx, cancel := s.Run(ctx)
+	return openCursor(rctx, cancel, s.conn, st.SQL, args, s.gate.Masks(), st.ColTypes)
+}
+
 // Cursor is an open result with its column types settled.
 type Cursor struct {
 	rows *sql.Rows
@@ -111,10 +138,10 @@ type Cursor struct {
 // closes. Columns the session's masks mask become text (or stay as they
 // are for a NULL mask).
 func (s *Session) OpenCursor(rctx context.Context, cancel context.CancelFunc, q string, args []any) (*Cursor, error) {
-	return openCursor(rctx, cancel, s.conn, q, args, s.gate.Masks())
+	return openCursor(rctx, cancel, s.conn, q, args, s.gate.Masks(), nil)
 }
 
-func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn, q string, args []any, ms *policy.Masks) (*Cursor, error) {
+func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn, q string, args []any, ms *policy.Masks, known []Type) (*Cursor, error) {
 	masks, err := columnMasks(rctx, conn, q, ms)
 	if err != nil {
 		cancel()
@@ -138,6 +165,9 @@ func openCursor(rctx context.Context, cancel context.CancelFunc, conn *sql.Conn,
 		c.Name = ct.Name()
 		c.Decl = strings.ToUpper(ct.DatabaseTypeName())
 		t, ok := TypeOf(c.Decl)
+		if !ok && i < len(known) && known[i] != TypeUnknown {
+			t, ok = known[i], true
+		}
 		if !ok {
 			untyped = true
 			cur.untyped = append(cur.untyped, i)

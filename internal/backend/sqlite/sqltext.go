@@ -24,13 +24,36 @@ type Statement struct {
 	// parameters the column's type.
 	Tables    []string
 	ParamCols []string
+	// ColTypes, per result column: the type the translation knows,
+	// TypeUnknown if none (a cursor uses it for a column without a
+	// declared type).
+	ColTypes []Type
+	// Name is the statement name of SQL PREPARE, EXECUTE and DEALLOCATE
+	// ("" for DEALLOCATE ALL); Prepared is PREPARE's statement,
+	// translated, and an EXECUTE's SQL selects its arguments.
+	Name     string
+	Prepared *Statement
+	// DescribeSQL, for INSERT, UPDATE and DELETE … RETURNING, is a query
+	// with the statement's result columns that changes nothing (a
+	// describe runs it instead of the statement).
+	DescribeSQL string
 }
 
 // PGStatements are the SQLite statements of a PostgreSQL-dialect text:
-// split once per text and kept with its analysis, so a text seen before
-// is not lexed again. The slice is shared: its statements are read only.
-func PGStatements(a *analysis.Analysis) []Statement {
-	return a.Derived(analysis.SlotEngine, splitPG).([]Statement)
+// translated once per text from its parse (translate_pg.go) and kept
+// with its analysis, so a text seen before is not parsed again. The
+// slice is shared: its statements are read only. A text the parser does
+// not read is split by the lexer and runs as written, unless SQLite
+// would read it otherwise (CheckPGText); err is that refusal, or a
+// statement that cannot be translated.
+func PGStatements(a *analysis.Analysis) ([]Statement, error) {
+	r := a.Derived(analysis.SlotEngine, splitPG).(pgSplit)
+	return r.stmts, r.err
+}
+
+type pgSplit struct {
+	stmts []Statement
+	err   error
 }
 
 // MyStatements are PGStatements for a MySQL-dialect text (its string
@@ -41,7 +64,19 @@ func MyStatements(a *analysis.Analysis) []Statement {
 
 // The two analyzers (one per pipeline) each fill their slot with one of
 // these, as Derived requires.
-func splitPG(a *analysis.Analysis) any    { return split(a.Text) }
+func splitPG(a *analysis.Analysis) any {
+	// The policy's parse decides whether the text is read as parsed: the
+	// statement printed is the one the policy read.
+	if _, err := a.Statements(); err == nil {
+		if stmts, ok, err := translatePG(a.Text); ok {
+			return pgSplit{stmts: stmts, err: err}
+		}
+	}
+	if err := CheckPGText(a.Text); err != nil {
+		return pgSplit{err: err}
+	}
+	return pgSplit{stmts: split(a.Text)}
+}
 func splitMySQL(a *analysis.Analysis) any { return split(mysqlLiterals(a.Text)) }
 
 // CheckPGText refuses a PostgreSQL-dialect text that SQLite would read

@@ -12,8 +12,8 @@ import (
 func TestStatementsKeptWithAnalysis(t *testing.T) {
 	const q = "SELECT _binary'ab' AS b; SELECT 2"
 	pg, my := analysis.New(analysis.Postgres, 0), analysis.New(analysis.MySQL, 0)
-	first := PGStatements(pg.Of(q))
-	again := PGStatements(pg.Of(q))
+	first, _ := PGStatements(pg.Of("SELECT 'ab' AS b; SELECT 2"))
+	again, _ := PGStatements(pg.Of("SELECT 'ab' AS b; SELECT 2"))
 	if len(first) != 2 || &first[0] != &again[0] {
 		t.Fatalf("the text was split again: %p %p", first, again)
 	}

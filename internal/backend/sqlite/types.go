@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -21,7 +22,7 @@ const (
 	TypeText
 	TypeInt       // 64-bit integer
 	TypeFloat     // double precision
-	TypeNumeric   // NUMERIC, DECIMAL (carried as a float)
+	TypeNumeric   // NUMERIC, DECIMAL (carried as an integer or a float, shown as a decimal)
 	TypeBool      // BOOLEAN (stored as 0 or 1)
 	TypeBytes     // BLOB
 	TypeDate      // DATE
@@ -87,7 +88,10 @@ func typeOfValue(v any) Type {
 
 // AppendText appends v in PostgreSQL's text output format for t (the
 // engine's text form of a value: masks apply to it, and the MySQL front
-// end shows it for the types its own text format does not cover).
+// end shows it for the types its own text format does not cover). A
+// NUMERIC held as a REAL shows its shortest decimal of 15 significant
+// digits (217.92, not 217.92000000000002); Column.AppendText also applies
+// a declared scale.
 func AppendText(buf []byte, t Type, v any) []byte {
 	switch x := v.(type) {
 	case int64:
@@ -99,6 +103,9 @@ func AppendText(buf []byte, t Type, v any) []byte {
 		}
 		return strconv.AppendInt(buf, x, 10)
 	case float64:
+		if t == TypeNumeric {
+			return append(buf, floatText(x)...)
+		}
 		switch {
 		case math.IsInf(x, 1):
 			return append(buf, "Infinity"...)
@@ -107,7 +114,7 @@ func AppendText(buf []byte, t Type, v any) []byte {
 		case math.IsNaN(x):
 			return append(buf, "NaN"...)
 		}
-		return strconv.AppendFloat(buf, x, 'g', -1, 64)
+		return appendFloat8(buf, x)
 	case string:
 		return append(buf, x...)
 	case []byte:
@@ -128,6 +135,18 @@ func AppendText(buf []byte, t Type, v any) []byte {
 		return x.AppendFormat(buf, "2006-01-02 15:04:05.999999")
 	}
 	return fmt.Append(buf, v)
+}
+
+// appendFloat8 appends a finite float as PostgreSQL's float8 output does:
+// the shortest decimal that reads back as x, with an exponent only below
+// 1e-4 and from 1e15 on.
+func appendFloat8(buf []byte, x float64) []byte {
+	e := strconv.AppendFloat(nil, x, 'e', -1, 64)
+	exp, _ := strconv.Atoi(string(e[bytes.IndexByte(e, 'e')+1:]))
+	if exp < -4 || exp >= 15 {
+		return append(buf, e...)
+	}
+	return strconv.AppendFloat(buf, x, 'f', -1, 64)
 }
 
 // Convert converts a SQLite value to the Go value of type t that a
@@ -159,6 +178,9 @@ func Convert(t Type, v any) (any, error) {
 		case int64:
 			return float64(x), nil
 		case float64:
+			if t == TypeNumeric {
+				return round15(x), nil
+			}
 			return x, nil
 		case string:
 			if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
@@ -180,8 +202,14 @@ func Convert(t Type, v any) (any, error) {
 			return []byte(x), nil
 		}
 	case TypeTimestamp, TypeDate:
-		if t, ok := v.(time.Time); ok {
-			return t, nil
+		switch x := v.(type) {
+		case time.Time:
+			return x, nil
+		case string:
+			// An expression's value (now(), a cast): the engine's text form.
+			if t, ok := parseTimeText(x); ok {
+				return t, nil
+			}
 		}
 	default:
 		switch x := v.(type) {
@@ -194,6 +222,61 @@ func Convert(t Type, v any) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("value of SQLite type %T does not fit the column's type (%s) in binary format", v, t)
+}
+
+// Scale is the count of digits after the point a column's declared type
+// gives its values (NUMERIC(10,2), DECIMAL(5, 2): 2; NUMERIC(10): 0), or
+// -1 when it gives none (no NUMERIC type, or NUMERIC without a scale).
+func (c Column) Scale() int {
+	if c.Type != TypeNumeric {
+		return -1
+	}
+	return declScale(c.Decl)
+}
+
+// declScale reads the scale of a declared NUMERIC(p[,s]) type; -1 for
+// none.
+func declScale(decl string) int {
+	open := strings.IndexByte(decl, '(')
+	end := strings.IndexByte(decl, ')')
+	if open < 0 || end < open {
+		return -1
+	}
+	_, sc, found := strings.Cut(decl[open+1:end], ",")
+	if !found {
+		sc = "0"
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(sc))
+	if err != nil || n < 0 || n > 30 {
+		return -1
+	}
+	return n
+}
+
+// AppendText appends v in PostgreSQL's text output format for the
+// column: as the package's AppendText for its type, except that a NUMERIC
+// value shows the declared scale's digits after the point (a REAL read as
+// its decimal of 15 significant digits, rounded half away from zero).
+func (c Column) AppendText(buf []byte, v any) []byte {
+	if sc := c.Scale(); sc >= 0 {
+		if s, ok := numericText(v, sc); ok {
+			return append(buf, s...)
+		}
+	}
+	return AppendText(buf, c.Type, v)
+}
+
+// Convert converts v for a binary encoding as the package's Convert does
+// for the column's type, a NUMERIC value rounded to the declared scale.
+func (c Column) Convert(v any) (any, error) {
+	if sc := c.Scale(); sc >= 0 {
+		if s, ok := numericText(v, sc); ok {
+			if f, err := strconv.ParseFloat(s, 64); err == nil {
+				return f, nil
+			}
+		}
+	}
+	return Convert(c.Type, v)
 }
 
 // String names the type (in error messages).
@@ -219,4 +302,15 @@ func (t Type) String() string {
 		return "json"
 	}
 	return "unknown"
+}
+
+// parseTimeText reads a timestamp or date in the engine's text form
+// ('YYYY-MM-DD[ HH:MM:SS[.ffffff]]', UTC; SQLite's T separator too).
+func parseTimeText(s string) (time.Time, bool) {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }

@@ -544,8 +544,12 @@ func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []an
 	defer func() { stop() }()
 	cols := make([]mysqlwire.Column, len(cur.Columns))
 	types := make([]sqlite.Type, len(cur.Columns))
+	var numeric []int // DECIMAL columns: sent as their decimal text
 	for i, c := range cur.Columns {
 		cols[i], types[i] = myColumn(c.Name, c.Decl, c.Type), c.Type
+		if c.Type == sqlite.TypeNumeric {
+			numeric = append(numeric, i)
+		}
 	}
 	if err := s.writeColumns(cols, s.status()); err != nil {
 		return err
@@ -559,6 +563,11 @@ func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []an
 		}
 		if !ok {
 			break
+		}
+		for _, i := range numeric {
+			if vals[i] != nil {
+				vals[i] = string(cur.Columns[i].AppendText(nil, vals[i]))
+			}
 		}
 		if binaryRows {
 			row, err = appendBinaryRow(row[:0], cols, types, vals)

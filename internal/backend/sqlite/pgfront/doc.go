@@ -28,5 +28,13 @@
 // transaction ends or it is closed. Parameters whose type the client
 // leaves open get the type of the column they meet; a Describe of a
 // statement with expression columns and no row judges their types from
-// the expressions.
+// the expressions; INSERT, UPDATE and DELETE … RETURNING are described by
+// the engine's query of the same columns (Statement.DescribeSQL), never
+// run for it.
+//
+// SQL PREPARE, EXECUTE and DEALLOCATE are the session's: PREPARE keeps
+// the translated statement the pipeline decided on (the policy read the
+// statement inside it), EXECUTE — which the policy allows only for a name
+// the session prepared — evaluates its arguments and runs that statement
+// with them bound, and is described as it.
 package pgfront

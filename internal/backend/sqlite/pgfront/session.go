@@ -48,8 +48,9 @@ func (h *Handler) Serve(ctx context.Context, c *pgwire.Conn) error {
 	defer ss.Close()
 	s := &session{
 		ss: ss, c: c, conn: ss.Conn(), txStatus: 'I', ps: ss.Statements(),
-		stmts:   map[string]*prepared{},
-		portals: map[string]*portal{},
+		stmts:    map[string]*prepared{},
+		sqlStmts: map[string]*sqlite.Statement{},
+		portals:  map[string]*portal{},
 		params: map[string]string{
 			"server_version": "15.0 (Floe SQLite " + e.Version() + ")", "server_encoding": "UTF8",
 			"client_encoding": "UTF8", "DateStyle": "ISO, MDY", "integer_datetimes": "on",
@@ -77,6 +78,8 @@ type prepared struct {
 	fields []pgproto3.FieldDescription
 	// described: fields are known (nil fields then means NoData)
 	described bool
+	// exec is the SQL-prepared statement an EXECUTE runs.
+	exec *sqlite.Statement
 }
 
 type portal struct {
@@ -99,6 +102,8 @@ type session struct {
 	conn     *sql.Conn
 	txStatus byte
 	stmts    map[string]*prepared
+	// sqlStmts are the statements PREPAREd in SQL (EXECUTE runs them).
+	sqlStmts map[string]*sqlite.Statement
 	portals  map[string]*portal
 	params   map[string]string
 	skipping bool
@@ -298,9 +303,6 @@ func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
 
 // runText runs the statements of st.SQL (the text, row filters added).
 func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
-	if err := sqlite.CheckPGText(run.Text); err != nil {
-		return err
-	}
 	a := run.Analysis
 	if run.SQL != run.Text {
 		a = s.ps.Analyze(run.SQL)
@@ -308,7 +310,10 @@ func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
 	if err := s.ss.Catalog(ctx, a); err != nil {
 		return err
 	}
-	stmts := sqlite.PGStatements(a)
+	stmts, err := sqlite.PGStatements(a)
+	if err != nil {
+		return err
+	}
 	if len(stmts) == 1 && stmts[0].Empty {
 		s.c.Send(&pgproto3.EmptyQueryResponse{})
 		return nil
@@ -333,6 +338,10 @@ func (s *session) runStatement(ctx context.Context, st *sqlite.Statement, args [
 	}
 	if err := s.txGate(st); err != nil {
 		return err
+	}
+	switch st.Verb {
+	case "PREPARE", "EXECUTE", "DEALLOCATE":
+		return s.sqlPrepared(ctx, st, args, formats, describe)
 	}
 	s.cur.NextResult()
 	if st.Rows {
@@ -496,7 +505,7 @@ func (s *session) paramKey(name string) string {
 
 // open starts a row-returning statement and settles its column types.
 func (s *session) open(ctx context.Context, st *sqlite.Statement, args []any) (*sqlite.Cursor, error) {
-	return s.ss.Query(ctx, st.SQL, args)
+	return s.ss.QueryStatement(ctx, st, args)
 }
 
 // fields describes the cursor's columns.
@@ -538,7 +547,7 @@ func (s *session) stream(cur *sqlite.Cursor, formats []int16, limit int64) (more
 			}
 			if pgwire.ResultFormat(formats, i) == pgtype.BinaryFormatCode {
 				col := cur.Columns[i]
-				cv, err := sqlite.Convert(col.Type, v)
+				cv, err := col.Convert(v)
 				if err != nil {
 					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", col.Name, err)
 				}
@@ -547,7 +556,7 @@ func (s *session) stream(cur *sqlite.Cursor, formats []int16, limit int64) (more
 					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", col.Name, err)
 				}
 			} else {
-				buf = sqlite.AppendText(buf, cur.Columns[i].Type, v)
+				buf = cur.Columns[i].AppendText(buf, v)
 			}
 		}
 		offsets = append(offsets, len(buf))
@@ -581,8 +590,6 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	d, a := s.ps.Check(ctx, "parse", m.Query)
 	if d.Denial != nil {
 		return pgwire.ErrorOf(d.Denial)
-	} else if err := sqlite.CheckPGText(m.Query); err != nil {
-		return err
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
 	}
@@ -595,7 +602,11 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 			return pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", m.Name)
 		}
 	}
-	stmts := sqlite.PGStatements(a)
+	stmts, err := sqlite.PGStatements(a)
+	if err != nil {
+		s.ps.Refused(nil)
+		return err
+	}
 	var nonEmpty []sqlite.Statement
 	for _, st := range stmts {
 		if !st.Empty {
@@ -608,6 +619,13 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 	p := &prepared{text: m.Query, st: stmts[0]}
 	if len(nonEmpty) == 1 {
 		p.st = nonEmpty[0]
+	}
+	if p.st.Verb == "EXECUTE" {
+		// Its result is the SQL-prepared statement's.
+		if inner, ok := s.sqlStmts[p.st.Name]; ok {
+			p.exec = inner
+			p.st.Rows = inner.Rows
+		}
 	}
 	n := max(p.st.NParams, len(m.ParameterOIDs))
 	p.oids = make([]uint32, n)
@@ -626,7 +644,7 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 			p.oids[i] = oidOf(colTypes[strings.ToLower(p.st.ParamCols[i])])
 		}
 	}
-	if !p.st.Empty && p.st.Verb != "SET" && p.st.Verb != "SHOW" && p.st.Verb != "RESET" {
+	if !p.st.Empty && p.st.Verb != "SET" && p.st.Verb != "SHOW" && p.st.Verb != "RESET" && p.st.Verb != "PREPARE" && p.st.Verb != "DEALLOCATE" {
 		// Let SQLite check the syntax now, as PostgreSQL does at Parse.
 		st, err := s.conn.PrepareContext(ctx, p.st.SQL)
 		if err != nil {
@@ -753,6 +771,14 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 	if !ok {
 		return pgwire.Errorf(pgwire.CodeInvalidCursorName, "portal %q does not exist", m.Name)
 	}
+	if pt.p.exec != nil && pt.p.st.Rows {
+		// EXECUTE: described as the statement it runs.
+		if err := s.describeStatement(ctx, pt.p); err != nil {
+			return err
+		}
+		s.c.Send(&pgproto3.RowDescription{Fields: withFormats(pt.p.fields, pt.formats)})
+		return nil
+	}
 	if !pt.p.st.Rows {
 		if pt.p.st.Verb == "SHOW" {
 			s.c.Send(&pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("setting"), DataTypeOID: pgtype.TextOID, DataTypeSize: -1, TypeModifier: -1}}})
@@ -797,7 +823,20 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 	if _, err := s.conn.ExecContext(ctx, "SAVEPOINT floe_describe"); err != nil {
 		return sqlite.SQLError(err)
 	}
+	target := &p.st
 	args := make([]any, len(p.oids))
+	if p.exec != nil {
+		target = p.exec
+		args = make([]any, p.exec.NParams)
+	}
+	if target.DescribeSQL != "" {
+		// INSERT, UPDATE, DELETE … RETURNING: a query of the same
+		// columns that changes nothing (the statement itself would run
+		// with NULLs for its parameters).
+		d := *target
+		d.SQL = d.DescribeSQL
+		target = &d
+	}
 	// The statement runs (for at most a row) before it starts: no limit
 	// is taken for it, but the statement timeout bounds it.
 	dctx := ctx
@@ -806,13 +845,13 @@ func (s *session) describeStatement(ctx context.Context, p *prepared) error {
 		dctx, cancel = context.WithTimeout(ctx, t)
 		defer cancel()
 	}
-	cur, err := s.open(dctx, &p.st, args)
+	cur, err := s.open(dctx, target, args)
 	if err == nil {
 		if !cur.HasRow() && len(cur.Untyped()) > 0 {
 			// No row to learn expression types from: judge by the expressions.
-			items := sqlite.SelectList(p.st.SQL)
+			items := sqlite.SelectList(target.SQL)
 			if len(items) == len(cur.Columns) {
-				colTypes := s.ss.ColumnTypes(ctx, p.st.Tables)
+				colTypes := s.ss.ColumnTypes(ctx, target.Tables)
 				for _, i := range cur.Untyped() {
 					if t := sqlite.ExprType(items[i], colTypes); t != sqlite.TypeUnknown {
 						cur.Columns[i].Type = t
@@ -868,7 +907,7 @@ func (s *session) executePortal(ctx context.Context, pt *portal, m *pgproto3.Exe
 		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, 0))})
 		return nil
 	}
-	if !st.Rows {
+	if !st.Rows || st.Verb == "EXECUTE" {
 		pt.done = true
 		return s.runStatement(ctx, st, pt.args, pt.formats, false)
 	}
@@ -909,4 +948,88 @@ func (s *session) closeMsg(m *pgproto3.Close) error {
 	}
 	s.c.Send(&pgproto3.CloseComplete{})
 	return nil
+}
+
+// sqlPrepared runs SQL PREPARE, EXECUTE and DEALLOCATE. PREPARE keeps
+// the translated statement the policy decided on with it; EXECUTE, which
+// the policy allows only for a name the session PREPAREd itself, reads
+// its arguments (SELECT of the argument expressions) and runs it with
+// them bound.
+func (s *session) sqlPrepared(ctx context.Context, st *sqlite.Statement, args []any, formats []int16, describe bool) error {
+	switch st.Verb {
+	case "PREPARE":
+		if _, ok := s.sqlStmts[st.Name]; ok {
+			return pgwire.Errorf(pgwire.CodeDuplicatePreparedStmt, "prepared statement %q already exists", st.Name)
+		}
+		inner := st.Prepared
+		if inner == nil || inner.Tx != 0 || inner.Verb == "PREPARE" || inner.Verb == "EXECUTE" || inner.Verb == "DEALLOCATE" || inner.Verb == "SET" || inner.Verb == "SHOW" || inner.Verb == "RESET" {
+			return pgwire.Errorf(pgwire.CodeSyntaxError, "this statement cannot be prepared")
+		}
+		pst, err := s.conn.PrepareContext(ctx, inner.SQL)
+		if err != nil {
+			return s.failed(err)
+		}
+		_ = pst.Close()
+		s.sqlStmts[st.Name] = inner
+	case "DEALLOCATE":
+		if st.Name == "" {
+			clear(s.sqlStmts)
+			s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte("DEALLOCATE ALL")})
+			return nil
+		}
+		if _, ok := s.sqlStmts[st.Name]; !ok {
+			return pgwire.Errorf(pgwire.CodeInvalidSQLStatement, "prepared statement %q does not exist", st.Name)
+		}
+		delete(s.sqlStmts, st.Name)
+	case "EXECUTE":
+		inner, ok := s.sqlStmts[st.Name]
+		if !ok {
+			return pgwire.Errorf(pgwire.CodeInvalidSQLStatement, "prepared statement %q does not exist", st.Name)
+		}
+		vals, err := s.executeArgs(ctx, st, args)
+		if err != nil {
+			return s.failed(err)
+		}
+		if len(vals) != inner.NParams {
+			return pgwire.Errorf(pgwire.CodeSyntaxError, "wrong number of parameters for prepared statement %q: expected %d, got %d", st.Name, inner.NParams, len(vals))
+		}
+		return s.runStatement(ctx, inner, vals, formats, describe)
+	}
+	s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(st.Verb)})
+	return nil
+}
+
+// executeArgs evaluates an EXECUTE's argument expressions.
+func (s *session) executeArgs(ctx context.Context, st *sqlite.Statement, args []any) ([]any, error) {
+	rows, err := s.conn.QueryContext(ctx, st.SQL, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	return vals, rows.Err()
+}
+
+// withFormats is fields with the result formats a Bind asked for.
+func withFormats(fs []pgproto3.FieldDescription, formats []int16) []pgproto3.FieldDescription {
+	out := make([]pgproto3.FieldDescription, len(fs))
+	for i, f := range fs {
+		f.Format = pgwire.ResultFormat(formats, i)
+		out[i] = f
+	}
+	return out
 }

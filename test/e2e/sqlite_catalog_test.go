@@ -120,9 +120,28 @@ func TestSQLiteCatalog(t *testing.T) {
 		t.Fatalf("pg_type after refused writes: %q", got)
 	}
 
+	// SQLAlchemy's has_table (PostgreSQL dialect), extended protocol.
+	var n int
+	err := c.QueryRow(ctx, `SELECT count(*) FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace
+		ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace
+		WHERE pg_catalog.pg_class.relname = $1::VARCHAR
+		AND pg_catalog.pg_class.relkind = ANY (ARRAY[$2::VARCHAR, $3::VARCHAR, $4::VARCHAR, $5::VARCHAR, $6::VARCHAR])
+		AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname != $7::VARCHAR`,
+		"orders", "r", "p", "f", "v", "m", "pg_catalog").Scan(&n)
+	if err != nil || n != 1 {
+		t.Fatalf("has_table: %d %v", n, err)
+	}
+	// A reg* cast and a catalog function through the translation.
+	var def string
+	if err := c.QueryRow(ctx, `SELECT pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i
+		WHERE i.indrelid = 'orders'::regclass AND NOT i.indisprimary`).Scan(&def); err != nil ||
+		def != "CREATE INDEX orders_customer ON public.orders USING btree (customer_id)" {
+		t.Fatalf("pg_get_indexdef: %q %v", def, err)
+	}
+
 	// MySQL sessions see MySQL's information_schema of the same database.
 	db := g.mydb(t, "alice", "alice-secret", "lite", nil)
-	got, err := sqlStrings(db.Query(`SELECT concat(COLUMN_NAME, '|', COLUMN_TYPE, '|', COLUMN_KEY, '|', IS_NULLABLE, '|', EXTRA)
+	got, err = sqlStrings(db.Query(`SELECT concat(COLUMN_NAME, '|', COLUMN_TYPE, '|', COLUMN_KEY, '|', IS_NULLABLE, '|', EXTRA)
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'lite' AND TABLE_NAME = 'customers' ORDER BY ORDINAL_POSITION`))
 	if err != nil {
 		t.Fatal(err)

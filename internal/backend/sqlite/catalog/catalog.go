@@ -50,8 +50,8 @@ func Attach(ctx context.Context, conn *sql.Conn, d analysis.Dialect, database, u
 			return fmt.Errorf("catalog: %w", err)
 		}
 	}
-	q := fmt.Sprintf("CREATE TABLE %[1]s.%[2]s (version INTEGER, dialect TEXT, db TEXT, usr TEXT, built BOOLEAN);"+
-		"INSERT INTO %[1]s.%[2]s VALUES (-1, ?, ?, ?, 0)", first, stateTable)
+	q := fmt.Sprintf("CREATE TABLE %[1]s.%[2]s (version INTEGER, dialect TEXT, db TEXT, usr TEXT, built BOOLEAN, file TEXT);"+
+		"INSERT INTO %[1]s.%[2]s VALUES (-1, ?, ?, ?, 0, (SELECT file FROM pragma_database_list WHERE name = 'main'))", first, stateTable)
 	if _, err := conn.ExecContext(ctx, q, d.String(), database, user); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
@@ -186,9 +186,9 @@ func Refresh(ctx context.Context, conn *sql.Conn, d analysis.Dialect, database s
 	first := firstSchema(d)
 	var now, seen int64
 	var built bool
-	var user string
-	err := conn.QueryRowContext(ctx, "SELECT (SELECT schema_version FROM pragma_schema_version), version, built, usr FROM "+first+"."+stateTable).
-		Scan(&now, &seen, &built, &user)
+	var user, file string
+	err := conn.QueryRowContext(ctx, "SELECT (SELECT schema_version FROM pragma_schema_version), version, built, usr, file FROM "+first+"."+stateTable).
+		Scan(&now, &seen, &built, &user, &file)
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
@@ -198,13 +198,14 @@ func Refresh(ctx context.Context, conn *sql.Conn, d analysis.Dialect, database s
 		}
 	}
 	blk := blockOf(database)
-	if now == seen && published(blk, now) {
+	if now == seen && published(blk, file, now) {
 		return nil
 	}
 	m, err := readModel(ctx, conn, blockBase(blk))
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
+	m.file = file
 	publish(blk, m)
 	if now == seen {
 		return nil

@@ -60,6 +60,14 @@ func open(t *testing.T, d analysis.Dialect, name string) (*sql.DB, *sql.Conn) {
 	return db, conn
 }
 
+// resetRegistry forgets the databases' snapshots (a test's databases
+// reuse names other tests, or earlier runs, gave to other files).
+func resetRegistry() {
+	for i := range registry.current {
+		registry.current[i].Store(nil)
+	}
+}
+
 func strs(t *testing.T, conn *sql.Conn, q string, args ...any) []string {
 	t.Helper()
 	rows, err := conn.QueryContext(context.Background(), q, args...)
@@ -94,6 +102,7 @@ func strs(t *testing.T, conn *sql.Conn, q string, args ...any) []string {
 }
 
 func TestPGCatalog(t *testing.T) {
+	resetRegistry()
 	_, conn := open(t, analysis.Postgres, "cattest_pg")
 	tests := []struct {
 		name, q string
@@ -173,6 +182,7 @@ func TestPGCatalog(t *testing.T) {
 }
 
 func TestMySQLInformationSchema(t *testing.T) {
+	resetRegistry()
 	_, conn := open(t, analysis.MySQL, "cattest_my")
 	tests := []struct {
 		name, q string
@@ -214,6 +224,7 @@ func TestMySQLInformationSchema(t *testing.T) {
 // rolled-back DDL disappears again, and a pooled connection handed to a
 // session of the other dialect or database gets that catalog.
 func TestRefreshAndReuse(t *testing.T) {
+	resetRegistry()
 	ctx := context.Background()
 	_, conn := open(t, analysis.Postgres, "cattest_refresh")
 	count := func(q string) string { return strings.Join(strs(t, conn, q), ",") }
@@ -255,8 +266,19 @@ func TestRefreshAndReuse(t *testing.T) {
 	if got := count(`SELECT count(*) FROM pg_class WHERE relname = 'gone'`); got != "0" {
 		t.Fatalf("after rollback: %s", got)
 	}
+	// The next DDL on this connection publishes the database's snapshot
+	// again (at the version the rolled-back one had).
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE fresh (y)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := Refresh(ctx, conn, analysis.Postgres, "cattest_refresh"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := conn.QueryContext(ctx, `SELECT floe_regclass('gone')`); err == nil || !strings.Contains(err.Error(), `relation "gone" does not exist`) {
 		t.Fatalf("regclass of a rolled-back table: %v", err)
+	}
+	if got := count(`SELECT floe_regclass('fresh') = oid FROM pg_class WHERE relname = 'fresh'`); got != "1" {
+		t.Fatalf("regclass of a new table: %s", got)
 	}
 	// OIDs come from the schema and the database's name: the same for
 	// another file with the same schema under that name (a restart).
@@ -294,6 +316,7 @@ func TestRefreshAndReuse(t *testing.T) {
 }
 
 func TestViewsAreReadOnly(t *testing.T) {
+	resetRegistry()
 	_, conn := open(t, analysis.Postgres, "cattest_ro")
 	for _, q := range []string{
 		`DELETE FROM pg_catalog.pg_class`,
@@ -369,6 +392,7 @@ func TestSizePretty(t *testing.T) {
 // Sessions refresh and read the catalog while others change the schema:
 // each sees its own rows, and the functions read whole snapshots.
 func TestConcurrentRefresh(t *testing.T) {
+	resetRegistry()
 	db, _ := open(t, analysis.Postgres, "cattest_conc")
 	ctx := context.Background()
 	errs := make(chan error, 4)
@@ -408,6 +432,19 @@ func TestConcurrentRefresh(t *testing.T) {
 	for range 4 {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+func TestPGText(t *testing.T) {
+	for in, want := range map[string]string{
+		"`customer_id`":                 "customer_id",
+		"lower(`note`) DESC, [Mixed]":   `lower(note) DESC, "Mixed"`,
+		`"total" >= 0 AND 'a"b' <> "x"`: `total >= 0 AND 'a"b' <> x`,
+		"`select` = 'it''s'":            `"select" = 'it''s'`,
+	} {
+		if got := pgText(in); got != want {
+			t.Errorf("pgText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

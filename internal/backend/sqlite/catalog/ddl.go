@@ -164,7 +164,7 @@ func checks(sql, table string) []*constraint {
 			if close < 0 {
 				break
 			}
-			expr := strings.TrimSpace(sql[def[k+1].end:def[close].start])
+			expr := pgText(strings.TrimSpace(sql[def[k+1].end:def[close].start]))
 			cname := name
 			if cname == "" {
 				base := table + "_check"
@@ -213,10 +213,10 @@ func indexColumns(sql string) (list, where string) {
 					if end < 0 {
 						return "", ""
 					}
-					list = strings.TrimSpace(sql[toks[j].end:toks[end].start])
+					list = pgText(strings.TrimSpace(sql[toks[j].end:toks[end].start]))
 					for k := end + 1; k < len(toks); k++ {
 						if strings.EqualFold(toks[k].text, "WHERE") && toks[k].depth == 0 {
-							where = strings.TrimSpace(sql[toks[k].end:])
+							where = pgText(strings.TrimSpace(sql[toks[k].end:]))
 						}
 					}
 					return list, where
@@ -231,8 +231,29 @@ func indexColumns(sql string) (list, where string) {
 func viewQuery(sql string) string {
 	for _, t := range scan(sql) {
 		if t.depth == 0 && strings.EqualFold(t.text, "AS") {
-			return strings.TrimSpace(sql[t.end:])
+			return pgText(strings.TrimSpace(sql[t.end:]))
 		}
 	}
 	return ""
+}
+
+// pgText is a piece of SQLite's CREATE text as PostgreSQL would show it:
+// names quoted in SQLite's ways (`name`, [name], "name") are quoted only
+// where PostgreSQL needs it; the rest is kept as written.
+func pgText(s string) string {
+	if !strings.ContainsAny(s, "`[\"") {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, t := range scan(s) {
+		switch t.text[0] {
+		case '`', '[', '"':
+			b.WriteString(s[last:t.start])
+			b.WriteString(quoteIdent(unquoteName(t.text)))
+			last = t.end
+		}
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }

@@ -46,7 +46,10 @@
 // see only their arguments, so those that need a database's objects read
 // an immutable snapshot of each database's schema, published by Refresh
 // and found from the OID's block (funcs.go: the one process-wide state
-// of the package, written under a lock, read lock-free). A name given as
+// of the package, written under a lock, read lock-free). A snapshot never
+// gives way to one of an older schema version (a session that read the
+// schema before another's DDL committed); objects of DDL rolled back
+// after a refresh may stay in it until the next refresh at that version. A name given as
 // text (floe_regclass('customers')) is looked for in every database's
 // snapshot; a name several embedded databases share is ambiguous and
 // gets an error (its OID is not). pg_get_userbyid names the owner

@@ -29,7 +29,7 @@ const (
 )
 
 type snapshot struct {
-	database string
+	file     string // the database's file: a snapshot of another is replaced
 	version  int64
 	rels     map[int64]snapRel    // tables, views, indexes
 	cons     map[int64]string     // pg_get_constraintdef
@@ -91,15 +91,32 @@ func snapshotOf(oid int64) *snapshot {
 	return registry.current[blk].Load()
 }
 
-func published(blk, version int64) bool {
+func published(blk int64, file string, version int64) bool {
 	s := registry.current[blk].Load()
-	return s != nil && s.version == version
+	return s != nil && s.file == file && s.version == version
 }
 
-// publish makes m the snapshot of its database.
+// publish makes m the snapshot of its database unless a snapshot of a
+// later schema version is there already (another session read the
+// schema after this one did). Versions only go back when DDL is rolled
+// back: the objects it made may then stay in the snapshot, unseen by
+// any relation, until a session refreshes at that version again.
 func publish(blk int64, m *model) {
+	s := snapshotOfModel(m)
+	for {
+		cur := registry.current[blk].Load()
+		if cur != nil && cur.file == m.file && cur.version > m.version {
+			return
+		}
+		if registry.current[blk].CompareAndSwap(cur, s) {
+			return
+		}
+	}
+}
+
+func snapshotOfModel(m *model) *snapshot {
 	s := &snapshot{
-		version: m.version, rels: map[int64]snapRel{}, cons: map[int64]string{}, trigs: map[int64]string{},
+		file: m.file, version: m.version, rels: map[int64]snapRel{}, cons: map[int64]string{}, trigs: map[int64]string{},
 		byName: map[string][]int64{}, exact: map[string]int64{}, procs: map[int64]string{}, procOIDs: map[string]int64{},
 		attrs: map[int64][]string{},
 	}
@@ -135,7 +152,7 @@ func publish(blk int64, m *model) {
 		s.procs[int64(procOIDsAt+i)] = p
 		s.procOIDs[p] = int64(procOIDsAt + i)
 	}
-	registry.current[blk].Store(s)
+	return s
 }
 
 var registerOnce sync.Once

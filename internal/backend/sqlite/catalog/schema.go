@@ -11,8 +11,9 @@ import (
 // model is the main database's schema as the catalog shows it, read from
 // sqlite_schema and SQLite's pragmas (readModel).
 type model struct {
-	version int64 // PRAGMA schema_version it was read at
-	base    int64 // first OID of the database's block
+	version int64  // PRAGMA schema_version it was read at
+	file    string // the main database's file
+	base    int64  // first OID of the database's block
 	objects []*object
 	procs   []string // the functions the connection has, sorted
 }
@@ -415,8 +416,22 @@ func quoteIdent(s string) string {
 			plain = false
 		}
 	}
-	if plain {
+	if plain && !reserved[s] {
 		return s
 	}
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
+
+// reserved are PostgreSQL's reserved key words, which quote_ident quotes.
+var reserved = func() map[string]bool {
+	m := map[string]bool{}
+	for w := range strings.FieldsSeq(`all analyse analyze and any array as asc asymmetric both case cast check collate
+		column constraint create current_catalog current_date current_role current_time current_timestamp current_user
+		default deferrable desc distinct do else end except false fetch for foreign from grant group having in initially
+		intersect into lateral leading limit localtime localtimestamp not null offset on only or order placing primary
+		references returning select session_user some symmetric table then to trailing true union unique user using
+		variadic when where window with`) {
+		m[w] = true
+	}
+	return m
+}()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
@@ -207,5 +209,48 @@ func TestPathMatches(t *testing.T) {
 		if got := pathMatches(tc.pattern, tc.path); got != tc.want {
 			t.Errorf("pathMatches(%q, %q) = %v", tc.pattern, tc.path, got)
 		}
+	}
+}
+
+// The Limit schema of the OpenAPI document has the keys and JSON types
+// config.Limit is written with (durations as strings).
+func TestOpenAPILimitSchema(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Type string `json:"type"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	props := doc.Components.Schemas["Limit"].Properties
+	b, err := json.Marshal(config.Limit{Per: "user", User: "u", Database: "d", Client: "10.0.0.0/8", Rate: 1.5, Burst: 2, Shared: true,
+		ConcurrentQueries: 3, Connections: 4, StatementTimeout: 5 * time.Second, MaxResultRows: 6, MaxResultBytes: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(props) {
+		t.Errorf("config.Limit has %d keys, the schema %d", len(got), len(props))
+	}
+	for k, v := range got {
+		want := map[string]string{"string": "string", "bool": "boolean", "float64": "number"}[fmt.Sprintf("%T", v)]
+		typ := props[k].Type
+		if typ == "integer" {
+			typ = "number"
+		}
+		if typ != want {
+			t.Errorf("%s: schema says %q, JSON holds %T", k, props[k].Type, v)
+		}
+	}
+	if got["statement_timeout"] != "5s" {
+		t.Errorf("statement_timeout written as %v", got["statement_timeout"])
 	}
 }

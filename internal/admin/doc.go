@@ -3,7 +3,9 @@
 // drained), /metrics (Prometheus) and the admin API under /api/v1.
 //
 // The API is JSON, described by the OpenAPI document it serves at
-// /api/v1/openapi.json (openapi.json, embedded). Every other /api/v1
+// /api/v1/openapi.json (openapi.json, embedded); durations in it are
+// strings such as "5s", as in the configuration file (config's JSON
+// methods). Every other /api/v1
 // route needs a bearer token from admin.tokens: read-scope tokens may
 // call GET routes, admin-scope tokens every route; errors are
 // {"error": {"code", "message"}} with 401 (no or unknown token), 403

@@ -35,7 +35,6 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/provision"
 	"github.com/floe-db/floe/internal/route"
-	"github.com/floe-db/floe/internal/secrets"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/store"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
@@ -347,11 +346,8 @@ func loadConfig(opts Options) (*config.Config, error) {
 		}
 		return config.Demo(filepath.Join(dir, "demo.db")), nil
 	}
-	return config.LoadWith(opts.ConfigPath, loadOptions())
+	return config.LoadWith(opts.ConfigPath, LoadOptions())
 }
-
-// loadOptions read ${vault:} references through secrets.vault.
-func loadOptions() config.LoadOptions { return config.LoadOptions{Vault: secrets.OpenVault} }
 
 func newLogger(cfg *config.Config, level *slog.LevelVar, w io.Writer) *slog.Logger {
 	setLevel(level, cfg.Log.Level)
@@ -621,7 +617,7 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 	a.reloading.Lock() // SIGHUP, the file watcher, secrets refresh and the admin API
 	defer a.reloading.Unlock()
 	cur := a.state.Load()
-	cfg, err := config.LoadWith(cur.cfg.Source, loadOptions())
+	cfg, err := config.LoadWith(cur.cfg.Source, LoadOptions())
 	if err == nil && onlyChanged {
 		if reflect.DeepEqual(cfg, cur.fileCfg) {
 			return nil

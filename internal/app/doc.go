@@ -1,5 +1,11 @@
 // Package app wires the gateway together and runs its lifecycle.
 //
+// The configuration file is always read with LoadOptions (check.go):
+// at start-up, on reload and by `floe config check`, so StartupChecks —
+// what the file names beyond itself: verifiers, row filters, the
+// allow-list, the directories files are written to — holds a file the
+// check passes to one the gateway starts with.
+//
 // Run loads the configuration (or the demo configuration), builds the
 // user store and one backend.Database per logical database (a
 // pgrelay.Relay for PostgreSQL, a myrelay.Relay for MySQL, a

@@ -85,7 +85,7 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&c.server, "server", envOr("FLOE_ADMIN_URL", "http://127.0.0.1:8081"), "admin listener URL")
 	cmd.PersistentFlags().StringVar(&c.token, "token", os.Getenv("FLOE_ADMIN_TOKEN"), "admin token")
-	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print the API's JSON")
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON on stdout (the API's answer; new-token: {token, hash}); errors go to stderr with exit status 1")
 
 	// show prints v as JSON, or as a table of the given columns.
 	show := func(raw json.RawMessage, key string, cols []string) error {
@@ -135,6 +135,23 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 			return err
 		}
 	}
+	// edit sends a change and prints the answer: its JSON, or its status.
+	edit := func(ctx context.Context, method, path string, body any) error {
+		var raw json.RawMessage
+		if err := c.send(ctx, method, path, body, &raw); err != nil {
+			return err
+		}
+		if asJSON {
+			_, err := fmt.Fprintln(stdout, string(raw))
+			return err
+		}
+		var out map[string]string
+		if json.Unmarshal(raw, &out) != nil {
+			return nil
+		}
+		_, err := fmt.Fprintln(stdout, strings.TrimSpace(out["status"]+" "+out["name"]))
+		return err
+	}
 	fixed := func(p string) func([]string) string { return func([]string) string { return p } }
 	session := func(action string) func([]string) string {
 		return func(args []string) string { return "/api/v1/sessions/" + args[0] + "/" + action }
@@ -159,7 +176,7 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 		&cobra.Command{Use: "pools", Short: "Backend connection pools", Args: cobra.NoArgs,
 			RunE: get("/api/v1/pools", "pools", []string{"database", "server", "mode", "size", "total", "idle", "in_use", "waiting"})},
 		denials, topCmd(get),
-		usersCmd(c, get), rolesCmd(c, get),
+		usersCmd(edit, get), rolesCmd(edit, get),
 		&cobra.Command{Use: "reload", Short: "Re-read the configuration file (an invalid one is refused)", Args: cobra.NoArgs,
 			RunE: post(fixed("/api/v1/reload"))},
 		&cobra.Command{Use: "drain", Short: "Take the instance out of service (/readyz 503, new sessions refused)", Args: cobra.NoArgs,
@@ -170,6 +187,11 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 			RunE: func(*cobra.Command, []string) error {
 				tok, err := admin.NewToken()
 				if err != nil {
+					return err
+				}
+				if asJSON {
+					b, _ := json.Marshal(map[string]string{"token": tok, "hash": admin.HashToken(tok)})
+					_, err = fmt.Fprintln(stdout, string(b))
 					return err
 				}
 				_, err = fmt.Fprintf(stdout, "token: %s\nhash:  %s\n", tok, admin.HashToken(tok))
@@ -240,7 +262,10 @@ func topCmd(get func(path, key string, cols []string) func(*cobra.Command, []str
 
 type getter = func(path, key string, cols []string) func(*cobra.Command, []string) error
 
-func usersCmd(c *adminClient, get getter) *cobra.Command {
+// editor sends a change (PUT, DELETE) and prints the answer.
+type editor = func(ctx context.Context, method, path string, body any) error
+
+func usersCmd(edit editor, get getter) *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Short: "List gateway users; set and delete users of the shared store",
 		Args: cobra.NoArgs, RunE: get("/api/v1/users", "users", []string{"name", "roles", "databases", "source"})}
 	var roles, databases []string
@@ -255,20 +280,20 @@ func usersCmd(c *adminClient, get getter) *cobra.Command {
 				}
 				spec["password"] = pw
 			}
-			return c.send(cmd.Context(), "PUT", "/api/v1/users/"+args[0], spec, nil)
+			return edit(cmd.Context(), "PUT", "/api/v1/users/"+args[0], spec)
 		}}
 	set.Flags().StringSliceVar(&roles, "roles", nil, "roles (comma-separated)")
 	set.Flags().StringSliceVar(&databases, "databases", nil, "databases the user may open (default all)")
 	set.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from stdin")
 	del := &cobra.Command{Use: "delete NAME", Short: "Delete a store user", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.send(cmd.Context(), "DELETE", "/api/v1/users/"+args[0], nil, nil)
+			return edit(cmd.Context(), "DELETE", "/api/v1/users/"+args[0], nil)
 		}}
 	cmd.AddCommand(set, del)
 	return cmd
 }
 
-func rolesCmd(c *adminClient, get getter) *cobra.Command {
+func rolesCmd(edit editor, get getter) *cobra.Command {
 	cmd := &cobra.Command{Use: "roles", Short: "List roles; set and delete roles of the shared store",
 		Args: cobra.NoArgs, RunE: get("/api/v1/roles", "roles", []string{"name", "source", "grants"})}
 	var grants string
@@ -278,12 +303,12 @@ func rolesCmd(c *adminClient, get getter) *cobra.Command {
 			if err := json.Unmarshal([]byte(grants), &gs); err != nil {
 				return fmt.Errorf("--grants: %v (want e.g. '[{\"database\":\"app\",\"tables\":[\"public.*\"],\"actions\":[\"select\"]}]')", err)
 			}
-			return c.send(cmd.Context(), "PUT", "/api/v1/roles/"+args[0], map[string]any{"grants": gs}, nil)
+			return edit(cmd.Context(), "PUT", "/api/v1/roles/"+args[0], map[string]any{"grants": gs})
 		}}
 	set.Flags().StringVar(&grants, "grants", "[]", "grants as JSON")
 	del := &cobra.Command{Use: "delete NAME", Short: "Delete a store role", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return c.send(cmd.Context(), "DELETE", "/api/v1/roles/"+args[0], nil, nil)
+			return edit(cmd.Context(), "DELETE", "/api/v1/roles/"+args[0], nil)
 		}}
 	cmd.AddCommand(set, del)
 	return cmd

@@ -16,7 +16,6 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/provision"
-	"github.com/floe-db/floe/internal/secrets"
 )
 
 // Main runs the command line and returns the exit code.
@@ -67,7 +66,7 @@ func loadConfig(flag string) (*config.Config, string, error) {
 	if path == "" {
 		return nil, "", errors.New("no config file: pass --config FILE")
 	}
-	c, err := config.LoadWith(path, config.LoadOptions{Vault: secrets.OpenVault})
+	c, err := config.LoadWith(path, app.LoadOptions())
 	return c, path, err
 }
 

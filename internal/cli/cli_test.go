@@ -194,3 +194,98 @@ func TestProvisionAndIdentityNotes(t *testing.T) {
 		t.Fatalf("provision of a database without identities: %d %q", code, errOut)
 	}
 }
+
+// TestConfigCheckStartup: config check runs the checks serve makes at
+// start-up of what the file names (TLS files, verifiers, row filters,
+// the allow-list, where files are written) and names file:line: key.
+func TestConfigCheckStartup(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.json")
+	if err := os.WriteFile(junk, []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	head := "databases: [{name: a, kind: sqlite, path: " + filepath.Join(dir, "a.db") + "}]\nusers: [{name: u, password: p}]\n"
+	cases := []struct{ name, src, want string }{
+		{"good", "", ""},
+		{"tls cert missing", "tls: {cert: " + dir + "/none.crt, key: " + dir + "/none.key}\n", "c.yaml:3: tls.cert: " + dir + "/none.crt: no such file or directory"},
+		{"row filter", "roles:\n  - name: r\n    row_filters: [{database: a, table: t, where: 'tenant = = 1'}]\n", "c.yaml:5: roles[0].row_filters[0].where: "},
+		{"allow-list not a list", "firewall: {mode: learn, allowlist: " + junk + "}\n", "c.yaml:3: firewall.allowlist: " + junk + " is not an allow-list"},
+		{"audit directory missing", "audit: {file: " + dir + "/no/such/audit.log}\n", "c.yaml:3: audit.file: directory " + dir + "/no/such: no such file or directory"},
+		{"sqlite directory missing", "databases: [{name: b, kind: sqlite, path: " + dir + "/nope/b.db}]\nusers: [{name: u, password: p}]\n", "c.yaml:1: databases[0].path: directory " + dir + "/nope"},
+		{"same port twice", "listen: {postgres: 127.0.0.1:7000, admin: 127.0.0.1:7000}\n", "c.yaml:3: listen.admin: port 7000 is also listen.postgres's"},
+		{"postgres DSN option", "databases: [{name: p, kind: postgres, primary: 'postgres://u:pw-secret-3@127.0.0.1:5432/d?sslmode=bogus'}]\nusers: [{name: u, password: p}]\n", "c.yaml:1: databases[0].primary: invalid connection string: sslmode is invalid"},
+		{"mysql DSN option", "databases:\n  - {name: m, kind: mysql, primary: 'mysql://u@127.0.0.1:3306/d', replicas: ['mysql://u@127.0.0.1:3307/d?tls=maybe']}\nusers: [{name: u, password: p}]\n", "c.yaml:2: databases[0].replicas[0]: tls=\"maybe\": want true, skip-verify or false"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := head + c.src
+			if strings.HasPrefix(c.src, "databases:") {
+				src = c.src
+			}
+			path := filepath.Join(dir, "c.yaml")
+			if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := run(t, "", "config", "check", "--config", path)
+			if c.want == "" {
+				if code != 0 || !strings.Contains(out, ": ok") {
+					t.Fatalf("exit %d, out %q, err %q", code, out, errOut)
+				}
+				return
+			}
+			if code == 0 || !strings.Contains(errOut, c.want) || strings.Contains(errOut, "pw-secret") {
+				t.Fatalf("exit %d, err %q, want %q", code, errOut, c.want)
+			}
+		})
+	}
+}
+
+// TestQueryNeedsOnlyItsSecrets: floe query --config reads the
+// references of the database it runs on, not those of other databases,
+// users or admin tokens.
+func TestQueryNeedsOnlyItsSecrets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL on 127.0.0.1:5432")
+	}
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "l.db")
+	db, err := sql.Open("sqlite", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE t (id INTEGER); INSERT INTO t VALUES (7)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	cfg := filepath.Join(dir, "floe.yaml")
+	src := `databases:
+  - {name: l, kind: sqlite, path: ` + dbPath + `}
+  - {name: pg, kind: postgres, primary: "postgres://postgres:${env:FLOE_QTEST_PG_PW}@127.0.0.1:5432/test?sslmode=disable"}
+users:
+  - {name: u, password: "${env:FLOE_QTEST_USER_PW}"}
+admin:
+  tokens: [{name: ops, token: "${file:` + dir + `/no-such-token}", scopes: [admin]}]
+`
+	if err := os.WriteFile(cfg, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "", "query", "--config", cfg, "--db", "l", "SELECT id FROM t")
+	if code != 0 || out != "id\n7\n" {
+		t.Fatalf("sqlite: exit %d, out %q, err %q", code, out, errs)
+	}
+	// The PostgreSQL database needs its own variable, and only it.
+	code, _, errs = run(t, "", "query", "--config", cfg, "--db", "pg", "SELECT 1")
+	if code == 0 || !strings.Contains(errs, "FLOE_QTEST_PG_PW") || strings.Contains(errs, "FLOE_QTEST_USER_PW") {
+		t.Fatalf("pg without its variable: exit %d, err %q", code, errs)
+	}
+	t.Setenv("FLOE_QTEST_PG_PW", "unused-with-trust")
+	code, out, errs = run(t, "", "query", "--config", cfg, "--db", "pg", "SELECT 40 + 2 AS n")
+	if code != 0 || out != "n\n42\n" {
+		t.Fatalf("pg: exit %d, out %q, err %q", code, out, errs)
+	}
+	// Serving needs every reference: config check still names them.
+	code, _, errs = run(t, "", "config", "check", "--config", cfg)
+	if code == 0 || !strings.Contains(errs, "FLOE_QTEST_USER_PW") || !strings.Contains(errs, "no-such-token") {
+		t.Fatalf("config check: exit %d, err %q", code, errs)
+	}
+}

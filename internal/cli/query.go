@@ -175,7 +175,12 @@ func configSource(ctx context.Context, f queryFlags, q string) (rowSource, error
 	if path == "" {
 		return nil, errors.New("no config file: pass --config FILE, or --server URL to go through a running gateway")
 	}
-	cfg, err := config.LoadWith(path, config.LoadOptions{Vault: secrets.OpenVault})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	// Only the database the query runs on needs its secrets.
+	cfg, err := config.ParseWith(path, data, config.LoadOptions{Vault: secrets.OpenVault, Resolve: config.OnlyDatabase(data, f.db)})
 	if err != nil {
 		return nil, err
 	}

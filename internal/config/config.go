@@ -465,6 +465,16 @@ type LoadOptions struct {
 	Vault VaultOpener
 	// Getenv resolves ${env:} (nil: os.Getenv).
 	Getenv func(string) string
+	// Check runs after validation, on a configuration that passed it:
+	// the checks of what the gateway reads at start-up beyond the file
+	// (its errors are located like validation's).
+	Check func(*Config) Errors
+	// Resolve, when set, says which keys' references are read
+	// (secrets.vault's always are); a scalar under any other key that
+	// holds a reference becomes Unresolved, and validation says nothing
+	// about it. A program that uses part of the file (floe query, one
+	// database) needs no secrets of the rest.
+	Resolve func(key string) bool
 }
 
 // Reload configures how a running gateway picks up a changed file.

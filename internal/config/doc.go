@@ -10,7 +10,15 @@
 // secrets, admin, store, oidc, roles, users, firewall, policy, limits,
 // masking, audit — each adding its errors to one checker; a section that
 // refers to names (grants to databases, users to roles, …) runs after the
-// section that defines them. The result is immutable;
+// section that defines them; listen and tls read the certificate and
+// key files. LoadOptions.Check then runs the caller's checks of a valid
+// file (the gateway's start-up checks), located the same way, and
+// LoadOptions.Resolve can leave the references of unused keys unread
+// (their values become Unresolved and are not validated). The result is immutable;
 // a reload builds a new Config. Nothing here opens connections or starts
 // goroutines, and nothing logs: resolved secrets stay inside the values.
+//
+// Types the admin API and the shared store carry as JSON write their
+// durations as strings ("5s") and read strings or, from documents of
+// earlier versions, numbers of nanoseconds (jsonduration.go).
 package config

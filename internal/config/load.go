@@ -53,7 +53,10 @@ func ParseWith(file string, data []byte, opts LoadOptions) (*Config, error) {
 		return nil, &Error{File: file, Key: "(file)", Msg: "the file is empty: nothing to configure (see docs/config.md)"}
 	}
 	root := doc.Content[0]
-	l := &loader{file: file, getenv: getenv, lines: map[string]int{}}
+	l := &loader{file: file, getenv: getenv, lines: map[string]int{}, resolve: opts.Resolve}
+	if opts.Resolve == nil {
+		l.resolve = func(string) bool { return true }
+	}
 	// secrets.vault first (its own references are env and file ones):
 	// the other references may need it.
 	if vn := child(child(root, "secrets"), "vault"); vn != nil {
@@ -78,7 +81,12 @@ func ParseWith(file string, data []byte, opts LoadOptions) (*Config, error) {
 	}
 	c.Source = file
 	c.ApplyDefaults()
-	if errs := c.validate(); len(errs) > 0 {
+	errs := c.validate()
+	if len(errs) == 0 && opts.Check != nil {
+		errs = opts.Check(&c)
+	}
+	errs = slices.DeleteFunc(errs, func(e *Error) bool { return l.unresolvedAt(e.Key) })
+	if len(errs) > 0 {
 		for _, e := range errs {
 			e.File = file
 			e.Line = l.lineOf(e.Key)
@@ -88,6 +96,18 @@ func ParseWith(file string, data []byte, opts LoadOptions) (*Config, error) {
 	return &c, nil
 }
 
+// unresolvedAt reports whether key is, or is inside, a value whose
+// references LoadOptions.Resolve left unread: its placeholder says
+// nothing about the value it stands for.
+func (l *loader) unresolvedAt(key string) bool {
+	for _, u := range l.unresolved {
+		if key == u || strings.HasPrefix(key, u+".") || strings.HasPrefix(key, u+"[") || strings.HasPrefix(u, key+".") || strings.HasPrefix(u, key+"[") {
+			return true
+		}
+	}
+	return false
+}
+
 type loader struct {
 	file   string
 	getenv func(string) string
@@ -95,6 +115,10 @@ type loader struct {
 	vault func(path, key string) (string, error)
 	lines map[string]int
 	errs  Errors
+	// resolve says whether the references under a key are read;
+	// unresolved lists the keys whose references were not.
+	resolve    func(key string) bool
+	unresolved []string
 }
 
 func (l *loader) fail(n *yaml.Node, key, format string, args ...any) {
@@ -132,6 +156,13 @@ func (l *loader) expand(n *yaml.Node, path string) {
 		if !strings.Contains(n.Value, "${") {
 			return
 		}
+		if !l.resolve(path) && !strings.HasPrefix(path, "secrets.vault.") {
+			n.Value = Unresolved
+			n.Tag = "!!str"
+			n.Style = yaml.DoubleQuotedStyle
+			l.unresolved = append(l.unresolved, path)
+			return
+		}
 		v, err := expandRefs(n.Value, l.getenv, l.vault)
 		if err != nil {
 			l.fail(n, path, "%v", err)
@@ -142,6 +173,10 @@ func (l *loader) expand(n *yaml.Node, path string) {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 }
+
+// Unresolved is the value of a scalar with references that
+// LoadOptions.Resolve left unread.
+const Unresolved = "unresolved"
 
 // ExpandRefs resolves ${env:NAME} and ${file:PATH} in s. A file's trailing
 // newline is dropped. An unset variable is an error: a silently empty
@@ -356,4 +391,27 @@ func syntaxError(file string, data []byte, err error) *Error {
 		}
 	}
 	return &Error{File: file, Line: line, Key: "(file)", Msg: msg}
+}
+
+// OnlyDatabase is a LoadOptions.Resolve that reads the references of
+// the database named name in the file data (of its only database when
+// name is ""), and no others.
+func OnlyDatabase(data []byte, name string) func(key string) bool {
+	var doc struct {
+		Databases []struct {
+			Name string `yaml:"name"`
+		} `yaml:"databases"`
+	}
+	idx := -1
+	if yaml.Unmarshal(data, &doc) == nil {
+		for i, d := range doc.Databases {
+			if d.Name == name || name == "" && len(doc.Databases) == 1 {
+				idx = i
+			}
+		}
+	}
+	prefix := fmt.Sprintf("databases[%d]", idx)
+	return func(key string) bool {
+		return idx >= 0 && (key == prefix || strings.HasPrefix(key, prefix+".") || strings.HasPrefix(key, prefix+"["))
+	}
 }

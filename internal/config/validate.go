@@ -1,12 +1,18 @@
 package config
 
 import (
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -197,8 +203,13 @@ func (c *Config) validate() Errors {
 	return v.errs
 }
 
-// validateListen checks listen: and tls:.
+// validateListen checks listen: and tls:. A port is a number from 0 to
+// 65535 or a service name; two listeners on the same port conflict when
+// their hosts are the same or one of them is a wildcard (empty,
+// 0.0.0.0 or ::), as net.Listen would find at start-up.
 func (c *Config) validateListen(v *checker) {
+	type bound struct{ key, host, port string }
+	var seen []bound
 	for _, l := range []struct{ key, addr string }{
 		{"listen.postgres", c.Listen.Postgres}, {"listen.mysql", c.Listen.MySQL}, {"listen.http", c.Listen.HTTP},
 		{"listen.flightsql", c.Listen.FlightSQL}, {"listen.admin", c.Listen.Admin},
@@ -206,12 +217,89 @@ func (c *Config) validateListen(v *checker) {
 		if l.addr == "off" {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(l.addr); err != nil {
+		host, port, err := net.SplitHostPort(l.addr)
+		if err != nil {
 			v.bad(l.key, "%q is not host:port (or off)", l.addr)
+			continue
 		}
+		n, err := strconv.Atoi(port)
+		switch {
+		case err == nil && (n < 0 || n > 65535):
+			v.bad(l.key, "port %s: want 0 to 65535", port)
+			continue
+		case err != nil:
+			if _, err := net.LookupPort("tcp", port); err != nil || port == "" {
+				v.bad(l.key, "port %q: want a number from 0 to 65535", port)
+				continue
+			}
+			n = -1
+		}
+		if n == 0 {
+			continue // any free port: never a conflict
+		}
+		for _, s := range seen {
+			if s.port == port && (s.host == host || wildcardHost(s.host) || wildcardHost(host)) {
+				v.bad(l.key, "port %s is also %s's: each listener needs a port of its own", port, s.key)
+			}
+		}
+		seen = append(seen, bound{l.key, host, port})
 	}
-	if c.TLS != nil && (c.TLS.Cert == "" || c.TLS.Key == "") {
+	if c.TLS != nil {
+		validateTLS(v, c.TLS)
+	}
+}
+
+// wildcardHost reports whether host listens on every address.
+func wildcardHost(host string) bool {
+	return host == "" || host == "0.0.0.0" || host == "::"
+}
+
+// validateTLS checks that tls.cert and tls.key are readable PEM files
+// holding a certificate and the private key that matches it (the
+// listeners load them at start-up and on reload).
+func validateTLS(v *checker, t *TLS) {
+	if t.Cert == "" || t.Key == "" {
 		v.bad("tls", "both cert and key are required")
+		return
+	}
+	cert, err := os.ReadFile(t.Cert)
+	if err != nil {
+		v.bad("tls.cert", "%s: %v", t.Cert, unwrapPathErr(err))
+	} else if b, _ := pem.Decode(cert); b == nil || b.Type != "CERTIFICATE" {
+		v.bad("tls.cert", "%s: no PEM certificate in the file", t.Cert)
+		cert = nil
+	}
+	key, err := os.ReadFile(t.Key)
+	if err != nil {
+		v.bad("tls.key", "%s: %v", t.Key, unwrapPathErr(err))
+	} else if !hasPEMKey(key) {
+		// The key's content is never echoed.
+		v.bad("tls.key", "%s: no PEM private key in the file", t.Key)
+		key = nil
+	}
+	if cert == nil || key == nil {
+		return
+	}
+	if _, err := tls.X509KeyPair(cert, key); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "tls: ")
+		if strings.Contains(msg, "does not match") {
+			msg = "the key does not match the certificate (" + t.Cert + ")"
+		}
+		v.bad("tls.key", "%s", msg)
+	}
+}
+
+// hasPEMKey reports whether data holds a PEM block of a private key.
+func hasPEMKey(data []byte) bool {
+	for {
+		var b *pem.Block
+		b, data = pem.Decode(data)
+		if b == nil {
+			return false
+		}
+		if b.Type == "PRIVATE KEY" || strings.HasSuffix(b.Type, " PRIVATE KEY") {
+			return true
+		}
 	}
 }
 
@@ -570,8 +658,10 @@ func (c *Config) validateUsers(v *checker) {
 			v.bad(key, "password or scram is required")
 		case u.Password != "" && u.SCRAM != "":
 			v.bad(key, "set password or scram, not both")
-		case u.SCRAM != "" && !strings.HasPrefix(u.SCRAM, "SCRAM-SHA-256$"):
-			v.bad(key+".scram", "not a SCRAM-SHA-256 verifier (make one with `floe passwd`)")
+		case u.SCRAM != "":
+			if what := checkVerifier(u.SCRAM); what != "" {
+				v.bad(key+".scram", "%s: want SCRAM-SHA-256$<iterations>:<salt>$<stored key>:<server key> (make one with `floe passwd`)", what)
+			}
 		}
 		for j, r := range u.Roles {
 			if !v.roles[r] {
@@ -901,4 +991,33 @@ func (c *Config) WithOverlay(o Overlay, expand func(string) (string, error)) (*C
 		return nil, errs
 	}
 	return &n, nil
+}
+
+// checkVerifier reports what is wrong with a SCRAM-SHA-256 verifier in
+// PostgreSQL's form, SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
+// (base64; both keys 32 bytes), without echoing it; the gateway reads it
+// with authn.ParseVerifier at start-up, which accepts what this accepts.
+func checkVerifier(s string) string {
+	rest, ok := strings.CutPrefix(s, "SCRAM-SHA-256$")
+	if !ok {
+		return "not a SCRAM-SHA-256 verifier"
+	}
+	params, keys, ok := strings.Cut(rest, "$")
+	iters, salt, ok1 := strings.Cut(params, ":")
+	stored, server, ok2 := strings.Cut(keys, ":")
+	if !ok || !ok1 || !ok2 {
+		return "malformed verifier"
+	}
+	if n, err := strconv.Atoi(iters); err != nil || n < 1 {
+		return "the iteration count is not a positive number"
+	}
+	if b, err := base64.StdEncoding.DecodeString(salt); err != nil || len(b) == 0 {
+		return "the salt is not base64"
+	}
+	for _, k := range []string{stored, server} {
+		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) != sha256.Size {
+			return "the stored and server keys must be base64 of 32 bytes"
+		}
+	}
+	return ""
 }

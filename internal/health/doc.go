@@ -15,7 +15,12 @@
 // checks in a row. After that, health.fail_after failed checks in a row
 // take it down and health.rise_after good ones bring it back, so one lost
 // packet does not flap it. The role follows each good check, so a promoted replica is
-// seen as the primary at its next check. Changes are logged, counted in
+// seen as the primary at its next check. A failed check's LastError is
+// its Reason (reason.go): what failed — connection refused, the login
+// refused, no such database, a timeout — naming no backend login,
+// password or database, since the admin API and dashboard show it; the
+// log keeps the driver's message. Changes, and a server never seen up
+// once it is found down, are logged, counted in
 // floe_backend_state_changes_total and signalled on Changed();
 // floe_backend_up and floe_backend_replication_lag_seconds follow every
 // check. Statuses feed the admin API (GET /api/v1/backends) and Backends

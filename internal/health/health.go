@@ -2,14 +2,18 @@ package health
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/floe-db/floe/arrowsql"
 	"github.com/floe-db/floe/internal/config"
@@ -54,8 +58,10 @@ type Status struct {
 	LagSeconds float64   `json:"lag_seconds"`
 	LSN        uint64    `json:"lsn,omitempty"`
 	LastCheck  time.Time `json:"last_check"`
-	LastError  string    `json:"last_error,omitempty"`
-	Since      time.Time `json:"since"` // of the current healthy state
+	// LastError says why the last check failed, naming no backend
+	// login or database (Reason); the log has the driver's message.
+	LastError string    `json:"last_error,omitempty"`
+	Since     time.Time `json:"since"` // of the current healthy state
 	// Breaker is the relay's circuit breaker over connects to the server
 	// (closed, open, half-open), filled in by the caller of Statuses.
 	Breaker    string `json:"breaker,omitempty"`
@@ -64,6 +70,9 @@ type Status struct {
 	// decided: a check succeeded, or fail_after checks failed in a row,
 	// so the server's state is known.
 	decided bool
+	// detail is the failed check's error as the driver put it (for the
+	// log only).
+	detail string
 }
 
 // Checker runs the checks of one database's servers in the background.
@@ -168,9 +177,9 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 	st := &c.mu.status[i]
 	now := c.now()
 	st.LastCheck = now
-	wasHealthy, oldRole := st.Healthy, st.Role
+	wasHealthy, oldRole, wasDecided := st.Healthy, st.Role, st.decided
 	if err != nil {
-		st.LastError = err.Error()
+		st.LastError, st.detail = Reason(err), err.Error()
 		st.fails++
 		st.oks = 0
 		if st.fails >= c.cfg.FailAfter {
@@ -178,7 +187,7 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 			st.decided = true
 		}
 	} else {
-		st.LastError = ""
+		st.LastError, st.detail = "", ""
 		st.oks++
 		st.fails = 0
 		st.probe = p
@@ -194,7 +203,8 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 		st.decided = true
 	}
 	changed := st.Healthy != wasHealthy || st.Role != oldRole
-	if changed {
+	if changed || !wasDecided && st.decided && !st.Healthy {
+		// A server never seen up is logged once found down too.
 		if st.Healthy != wasHealthy {
 			st.Since = now
 		}
@@ -232,7 +242,7 @@ func (c *Checker) changedLocked(st *Status, wasHealthy bool, oldRole string) {
 		level = slog.LevelWarn
 	}
 	c.log.Log(context.Background(), level, "backend state changed", "database", c.db, "backend", st.Name, "address", st.Address,
-		"from", state(wasHealthy)+"/"+oldRole, "to", state(st.Healthy)+"/"+st.Role, "error", st.LastError)
+		"from", state(wasHealthy)+"/"+oldRole, "to", state(st.Healthy)+"/"+st.Role, "error", st.detail)
 	if c.metrics != nil {
 		c.metrics.BackendChanges.WithLabelValues(c.db, st.Name, state(st.Healthy), st.Role).Inc()
 	}
@@ -310,6 +320,10 @@ func hostOf(dsn string) string {
 type pgProber struct {
 	cfg  *pgx.ConnConfig
 	conn *pgx.Conn
+	// plain: the server speaks PostgreSQL's protocol but has no recovery
+	// or WAL functions (CockroachDB, YugabyteDB): every node takes writes,
+	// and a check is a round trip.
+	plain bool
 }
 
 // NewPostgres makes a prober for a PostgreSQL DSN.
@@ -333,31 +347,65 @@ const pgProbeQuery = `SELECT pg_is_in_recovery(),
 	     ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), -1) END::float8,
 	(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::int8`
 
+// pgPlainVersion reports whether a version() string is that of a
+// PostgreSQL-compatible server without recovery and WAL functions.
+func pgPlainVersion(v string) bool {
+	return strings.Contains(v, "CockroachDB") || strings.Contains(v, "-YB-") || strings.Contains(v, "YugabyteDB")
+}
+
+// pgPlainError reports whether the probe query failed because the server
+// lacks a function or feature it uses (not because the server is down).
+func pgPlainError(err error) bool {
+	pe, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (pe.Code == "42883" || pe.Code == "0A000") // undefined_function, feature_not_supported
+}
+
 func (p *pgProber) Probe(ctx context.Context) (Probe, error) {
+	fail := func(err error) (Probe, error) {
+		p.conn.Close(context.Background())
+		p.conn = nil
+		return Probe{}, err
+	}
 	if p.conn == nil || p.conn.IsClosed() {
 		c, err := pgx.ConnectConfig(ctx, p.cfg)
 		if err != nil {
 			return Probe{}, fmt.Errorf("connect: %w", err)
 		}
 		p.conn = c
+		var v string
+		if err := p.conn.QueryRow(ctx, "SELECT version()").Scan(&v); err != nil {
+			return fail(err)
+		}
+		p.plain = pgPlainVersion(v)
 	}
-	var recovery bool
-	var lag float64
-	var lsn int64
-	if err := p.conn.QueryRow(ctx, pgProbeQuery).Scan(&recovery, &lag, &lsn); err != nil {
-		p.conn.Close(context.Background())
-		p.conn = nil
-		return Probe{}, err
-	}
-	pr := Probe{Role: route.RolePrimary, LSN: uint64(lsn)}
-	if recovery {
-		pr.Role = route.RoleReplica
-		pr.Lag = -1
-		if lag >= 0 {
-			pr.Lag = time.Duration(lag * float64(time.Second))
+	if !p.plain {
+		var recovery bool
+		var lag float64
+		var lsn int64
+		err := p.conn.QueryRow(ctx, pgProbeQuery).Scan(&recovery, &lag, &lsn)
+		switch {
+		case err == nil:
+			pr := Probe{Role: route.RolePrimary, LSN: uint64(lsn)}
+			if recovery {
+				pr.Role = route.RoleReplica
+				pr.Lag = -1
+				if lag >= 0 {
+					pr.Lag = time.Duration(lag * float64(time.Second))
+				}
+			}
+			return pr, nil
+		case pgPlainError(err):
+			// A server of another make answering PostgreSQL's protocol.
+			p.plain = true
+		default:
+			return fail(err)
 		}
 	}
-	return pr, nil
+	var one int
+	if err := p.conn.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fail(err)
+	}
+	return Probe{Role: route.RolePrimary}, nil
 }
 
 func (p *pgProber) Close() {
@@ -370,6 +418,9 @@ func (p *pgProber) Close() {
 type myProber struct {
 	dsn  string
 	conn *arrowsql.MySQLConn
+	// status is the statement that shows the replication state, chosen
+	// by the server's version at connect.
+	status string
 }
 
 // NewMySQL makes a prober for a mysql:// DSN. It connects without a
@@ -382,6 +433,38 @@ func NewMySQL(dsn string) Prober {
 	return &myProber{dsn: dsn}
 }
 
+const (
+	showReplica = "SHOW REPLICA STATUS"
+	showSlave   = "SHOW SLAVE STATUS"
+)
+
+// replicaStatusFor is the replication-status statement of a server
+// version (VERSION()): MySQL 8.0.22 and later have SHOW REPLICA STATUS
+// (8.4 no longer has SHOW SLAVE STATUS), MariaDB has it from 10.5.1;
+// older servers have SHOW SLAVE STATUS alone.
+func replicaStatusFor(version string) string {
+	v := strings.TrimPrefix(version, "5.5.5-") // MariaDB's old-client prefix
+	num, _, _ := strings.Cut(v, "-")
+	var parts [3]int
+	for i, f := range strings.SplitN(num, ".", 3) {
+		n, _ := strconv.Atoi(strings.TrimFunc(f, func(r rune) bool { return r < '0' || r > '9' }))
+		parts[i] = n
+	}
+	atLeast := func(a, b, c int) bool {
+		return parts[0] > a || parts[0] == a && (parts[1] > b || parts[1] == b && parts[2] >= c)
+	}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		if atLeast(10, 5, 1) {
+			return showReplica
+		}
+		return showSlave
+	}
+	if atLeast(8, 0, 22) {
+		return showReplica
+	}
+	return showSlave
+}
+
 func (p *myProber) Probe(ctx context.Context) (Probe, error) {
 	if p.conn == nil {
 		c, err := arrowsql.ConnectMySQL(ctx, p.dsn)
@@ -389,6 +472,7 @@ func (p *myProber) Probe(ctx context.Context) (Probe, error) {
 			return Probe{}, fmt.Errorf("connect: %w", err)
 		}
 		p.conn = c
+		p.status = ""
 	}
 	fail := func(err error) (Probe, error) {
 		p.conn.Close()
@@ -398,12 +482,22 @@ func (p *myProber) Probe(ctx context.Context) (Probe, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = p.conn.SetDeadline(dl)
 	}
-	ro, err := p.conn.Execute("SELECT @@global.read_only")
+	ro, err := p.conn.Execute("SELECT @@global.read_only, VERSION()")
 	if err != nil {
 		return fail(err)
 	}
 	readOnly, _ := ro.GetInt(0, 0)
-	st, err := p.conn.Execute("SHOW SLAVE STATUS")
+	if p.status == "" {
+		version, _ := ro.GetString(0, 1)
+		p.status = replicaStatusFor(version)
+	}
+	st, err := p.conn.Execute(p.status)
+	if me, ok := errors.AsType[*mysql.MyError](err); ok && me.Code == mysql.ER_PARSE_ERROR {
+		// A server whose version says otherwise (a fork, a proxy): the
+		// other spelling.
+		p.status = map[string]string{showReplica: showSlave, showSlave: showReplica}[p.status]
+		st, err = p.conn.Execute(p.status)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -413,10 +507,17 @@ func (p *myProber) Probe(ctx context.Context) (Probe, error) {
 		pr.Role = route.RoleReplica
 		pr.Lag = -1
 		if st.RowNumber() > 0 {
-			if v, err := st.GetStringByName(0, "Seconds_Behind_Master"); err == nil && v != "" {
-				if secs, err := strconv.ParseFloat(v, 64); err == nil {
+			// MySQL 8.0.22+ names it Seconds_Behind_Source in SHOW
+			// REPLICA STATUS; MariaDB keeps Seconds_Behind_Master.
+			for _, col := range []string{"Seconds_Behind_Source", "Seconds_Behind_Master"} {
+				v, err := st.GetStringByName(0, col)
+				if err != nil {
+					continue
+				}
+				if secs, err := strconv.ParseFloat(v, 64); err == nil && v != "" {
 					pr.Lag = time.Duration(secs * float64(time.Second))
 				}
+				break
 			}
 		}
 	}

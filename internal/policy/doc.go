@@ -16,7 +16,9 @@
 // it in analysis.SlotPolicy, so every path reads a text once), the
 // one-reading check (settings.go: settings that change how the server
 // reads text are pinned, ambiguous text and SQL the parser cannot see are
-// refused), grants of the
+// refused; a MySQL stored program the parser cannot read runs only with
+// ddl on the database and an identity login behind the session
+// (Request.Backed, storedprograms.go)), grants of the
 // user's roles on the tables, columns, functions and privileged
 // statements found, row filters, the side-channel check (restricted
 // sessions may not read other sessions, server configuration, credentials

@@ -207,6 +207,11 @@ func needs(d Dialect, st *sqlparse.Statement, catalogFree bool) []need {
 			out = append(out, need{act: actExecute, kind: 'f', name: f})
 		}
 	}
+	if st.StoredProgram != "" {
+		// The tables are the body's (checked first); the procedure
+		// itself is DDL of the database.
+		dbNeed(actDDL, "CREATE "+strings.ToUpper(st.StoredProgram))
+	}
 	return out
 }
 

@@ -50,6 +50,11 @@ type Request struct {
 	QueryTimeout time.Duration
 	// Prepared are the names the session PREPAREd in SQL (nil: none).
 	Prepared *PreparedNames
+	// Backed is set when the session runs as an identity's backend login
+	// (databases[].identities): the database's own privileges back the
+	// role's grants, so a MySQL stored program whose body the parser
+	// cannot read may run (storedprograms.go).
+	Backed bool
 }
 
 // Decision is the outcome of a check.
@@ -371,6 +376,9 @@ func (p *Policy) decide(req Request) Decision {
 			return Decision{a: a, Denial: den}
 		}
 		if p.cfg.Unparseable != "allow" && (p.grants || fwOn || masks != nil) {
+			if den, ok := p.storedProgram(req); ok {
+				return Decision{a: a, Denial: den}
+			}
 			return Decision{a: a, Denial: &Denial{Rule: RuleParse, Code: sqlerr.SyntaxError, Errno: sqlerr.ErParse,
 				Message: "statement refused: it could not be parsed (" + trimParseError(a.parseErr) + ")"}}
 		}

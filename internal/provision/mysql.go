@@ -66,7 +66,10 @@ func applyMySQL(ctx context.Context, c *arrowsql.MySQLConn, schema string, login
 		list.add("REVOKE ALL PRIVILEGES, GRANT OPTION FROM "+acct, false)
 		list.add("GRANT "+mark+" TO "+acct, false)
 		for _, s := range l.CreateIn {
-			list.add("GRANT CREATE ON "+myQuoteIdent(s)+".* TO "+acct, false)
+			// Stored programs are DDL of the schema too; their bodies run
+			// as this login (SQL SECURITY DEFINER) or as their caller,
+			// within the privileges granted here.
+			list.add("GRANT CREATE, CREATE ROUTINE, ALTER ROUTINE, TRIGGER, EVENT ON "+myQuoteIdent(s)+".* TO "+acct, false)
 		}
 		for _, g := range l.Grants {
 			privs := make([]string, 0, len(g.Privs))

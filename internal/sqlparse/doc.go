@@ -25,6 +25,12 @@
 // the tables named in SET and in the DELETE list (aliases resolved);
 // with unqualified columns every table of a multi-table UPDATE counts as
 // written. The TiDB grammar accepts INTO OUTFILE only after FROM.
+// The statements of a CREATE PROCEDURE body (which the TiDB walk skips)
+// are read one by one through its control flow (routines.go) and their
+// tables, functions and privileged forms count as the procedure's.
+// MySQLStoredProgram recognises, by its words alone, a stored-program
+// definition the parser cannot read (functions, triggers, events,
+// procedures with SIGNAL or labels) and whether it is one statement.
 //
 // Each statement also carries the base-table columns it names (resolved
 // through aliases, joins, subqueries and CTEs) and its Shape: structural

@@ -64,12 +64,21 @@ func myStatement(st *Statement, n ast.StmtNode) {
 	st.Kind, st.Privileged = myKind(n)
 	v := &myVisitor{st: st, owned: map[*ast.TableName]Action{}, skip: map[*ast.TableName]bool{}}
 	v.schemaChange = (st.Kind == KindDDL || st.Kind == KindDCL) && st.Node != "SelectStmt"
+	proc, isProc := n.(*ast.ProcedureInfo)
+	if isProc {
+		// The body's tables are used as its statements use them.
+		v.schemaChange = false
+		st.StoredProgram = "procedure"
+	}
 	n.Accept(v)
 	st.dropCTEs(v.ctes)
 	n.Accept(&myShape{sh: &st.Shape, exempt: map[ast.ExprNode]bool{}})
 	myColumns(st, n)
 	st.compactColumns()
 	mySettings(st, n)
+	if isProc {
+		myRoutineBody(st, proc.ProcedureBody)
+	}
 }
 
 type myVisitor struct {

@@ -96,6 +96,10 @@ type Statement struct {
 	// statement's tables, columns, functions and settings are those of
 	// the prepared text.
 	Prepared bool
+	// StoredProgram names the kind of stored program the statement
+	// creates (MySQL CREATE PROCEDURE: "procedure"); its tables,
+	// functions and columns include those of the body's statements.
+	StoredProgram string
 	// Exposes lists server state beyond the tables that the statement
 	// reads: SHOW targets, settings and system variables (exposure.go).
 	Exposes []string

@@ -467,6 +467,24 @@ func TestAdminCLI(t *testing.T) {
 			t.Errorf("floe admin %v: %d %s %s", args, code, out, errOut)
 		}
 	}
+	// --json: every subcommand prints one JSON document on stdout;
+	// errors go to stderr alone, with a non-zero exit.
+	for _, args := range [][]string{{"whoami"}, {"sessions"}, {"backends"}, {"pools"}, {"top", "--sort", "count"}, {"denials", "--limit", "3"},
+		{"users"}, {"roles"}, {"reload"}, {"drain"}, {"undrain"}, {"new-token"}} {
+		out, errOut, code := run(testAdminToken, append([]string{"--json"}, args...)...)
+		var doc map[string]any
+		if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &doc) != nil || len(doc) == 0 {
+			t.Errorf("floe admin --json %v: %d %q %q", args, code, out, errOut)
+		}
+		if args[0] == "new-token" {
+			if tok, _ := doc["token"].(string); tok == "" || doc["hash"] != admin.HashToken(tok) {
+				t.Errorf("new-token --json: %q", out)
+			}
+		}
+	}
+	if out, errOut, code := run(testAdminToken, "--json", "kill", "pg-999999"); code == 0 || out != "" || errOut == "" {
+		t.Errorf("--json kill of no session: %d %q %q", code, out, errOut)
+	}
 	if _, errOut, code := run("", "sessions"); code == 0 || !strings.Contains(errOut, "no admin token") {
 		t.Errorf("without a token: %d %s", code, errOut)
 	}
@@ -529,6 +547,115 @@ firewall: {mode: learn, allowlist: %s}
 	eventually(t, 5*time.Second, func() error {
 		if data, _ := os.ReadFile(list); strings.Contains(string(data), e.Fingerprint) {
 			return errors.New("the removed entry is still in the file")
+		}
+		return nil
+	})
+}
+
+// Sessions waiting inside a transaction show as idle in transaction (and
+// PostgreSQL's failed ones as idle in transaction (aborted)) on the
+// PostgreSQL and MySQL relays and on SQLite over both protocols, with no
+// idle_in_transaction_timeout set.
+func TestSessionStateInTransaction(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, _ := myTestDB(t)
+	yaml := adminConfig(pgDSN, myDSN, filepath.Join(t.TempDir(), "audit.jsonl"))
+	yaml = strings.Replace(yaml, "users:\n", "  - {name: lite, kind: sqlite, path: "+filepath.Join(t.TempDir(), "l.db")+"}\nusers:\n", 1)
+	g := start(t, yaml)
+	ctx := context.Background()
+	state := func(protocol string) string { return g.sessionOf(t, protocol, "alice").State }
+	waitState := func(protocol, want string) {
+		t.Helper()
+		eventually(t, 2*time.Second, func() error {
+			if got := state(protocol); got != want {
+				return fmt.Errorf("%s session state %q, want %q", protocol, got, want)
+			}
+			return nil
+		})
+	}
+	for _, db := range []string{"pgapp", "lite"} {
+		t.Run("postgres-"+db, func(t *testing.T) {
+			c := g.connect(t, "alice", "alice-secret", db)
+			waitState("postgres", "idle")
+			if _, err := c.Exec(ctx, "BEGIN"); err != nil {
+				t.Fatal(err)
+			}
+			waitState("postgres", "idle in transaction")
+			if _, err := c.Exec(ctx, "SELECT * FROM no_such_table_at_all"); err == nil {
+				t.Fatal("a query of a missing table succeeded")
+			}
+			waitState("postgres", "idle in transaction (aborted)")
+			if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
+				t.Fatal(err)
+			}
+			waitState("postgres", "idle")
+			c.Close(ctx)
+		})
+	}
+	for _, db := range []string{"myapp", "lite"} {
+		t.Run("mysql-"+db, func(t *testing.T) {
+			pool := g.mydb(t, "alice", "alice-secret", db, nil)
+			conn, err := pool.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			waitState("mysql", "idle")
+			if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+				t.Fatal(err)
+			}
+			waitState("mysql", "idle in transaction")
+			if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+				t.Fatal(err)
+			}
+			waitState("mysql", "idle")
+		})
+	}
+}
+
+// A database whose connects all fail is down in the admin API, with a
+// reason that names no backend login or password.
+func TestBackendsDownWithReason(t *testing.T) {
+	g := start(t, withAdminTokens(`databases:
+  - {name: pgdown, kind: postgres, primary: "postgres://floe_bk_login:floe-bk-pw-1@127.0.0.1:1/test?sslmode=disable", health: {interval: 200ms, timeout: 200ms, fail_after: 2}}
+  - {name: mydown, kind: mysql, primary: "mysql://root:floe-bk-pw-2@127.0.0.1:3306/test", health: {interval: 500ms, timeout: 500ms, fail_after: 2}}
+users: [{name: alice, password: alice-secret}]
+`))
+	var out struct {
+		Backends []struct {
+			Database  string `json:"database"`
+			Healthy   bool   `json:"healthy"`
+			LastError string `json:"last_error"`
+		} `json:"backends"`
+	}
+	eventually(t, 5*time.Second, func() error {
+		out.Backends = nil
+		if code := g.adminCall(t, "GET", "/api/v1/backends", testReadToken, &out); code != 200 {
+			return fmt.Errorf("GET /api/v1/backends: %d", code)
+		}
+		if len(out.Backends) != 2 || out.Backends[0].LastError == "" || out.Backends[1].LastError == "" {
+			return fmt.Errorf("backends: %+v", out.Backends)
+		}
+		return nil
+	})
+	want := map[string]string{"pgdown": "connection refused", "mydown": "access denied"}
+	for _, b := range out.Backends {
+		if b.Healthy || !strings.Contains(b.LastError, want[b.Database]) {
+			t.Errorf("%s: healthy %v, last_error %q, want down and %q", b.Database, b.Healthy, b.LastError, want[b.Database])
+		}
+		for _, s := range []string{"floe_bk_login", "floe-bk-pw", "root"} {
+			if strings.Contains(b.LastError, s) {
+				t.Errorf("%s: last_error %q names %q", b.Database, b.LastError, s)
+			}
+		}
+	}
+	// A server never seen up is logged when found down, with the
+	// driver's message.
+	eventually(t, 5*time.Second, func() error {
+		for _, db := range []string{"pgdown", "mydown"} {
+			if !strings.Contains(g.log.String(), `"msg":"backend state changed","component":"health","database":"`+db+`"`) {
+				return fmt.Errorf("the log does not say %s is down", db)
+			}
 		}
 		return nil
 	})

@@ -197,3 +197,59 @@ store: {kind: postgres, dsn: %q}
 		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-users.png"), shot, 0o644)
 	}
 }
+
+// At 1280×800 the top statements table fits its card: every column is
+// visible and nothing overflows sideways, even with long statements
+// (cut with an ellipsis).
+func TestDashboardTopStatementsFitAt1280(t *testing.T) {
+	g := start(t, withAdminTokens("databases: [{name: lite, kind: sqlite, path: "+filepath.Join(t.TempDir(), "l.db")+"}]\nusers: [{name: alice, password: alice-secret}]\n"))
+	c := g.connect(t, "alice", "alice-secret", "lite")
+	long := "SELECT 1 AS a_rather_long_column_name_to_make_the_statement_wide, 2 AS another_rather_long_column_name, 3 AS yet_another_long_column_name_for_width, 4 AS and_one_more"
+	for _, q := range []string{long, "SELECT 42", long + ", 5 AS five"} {
+		if _, err := c.Exec(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel()
+	fits := `(() => {
+		const t = document.getElementById("queries");
+		if (!t || t.querySelectorAll("td.sql").length < 3) return false;
+		const card = t.closest(".card").getBoundingClientRect();
+		const cells = [...t.rows[0].cells, ...t.rows[1].cells];
+		return document.documentElement.scrollWidth <= 1280 && t.scrollWidth <= t.clientWidth + 1 &&
+			t.getBoundingClientRect().right <= card.right &&
+			cells.every((c) => { const r = c.getBoundingClientRect(); return r.width > 0 && r.left >= card.left && r.right <= card.right; });
+	})()`
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate("http://"+g.admin+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), testAdminToken),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.ID("app")),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`document.querySelectorAll("#queries td.sql").length >= 3`,
+				chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))(ctx, t)
+			return err
+		}),
+	); err != nil {
+		t.Fatal(err)
+	}
+	report, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const t = document.getElementById("queries"); const card = t.closest(".card").getBoundingClientRect();
+		return JSON.stringify({page: document.documentElement.scrollWidth, table: [t.scrollWidth, t.clientWidth], card: [card.left, card.right],
+			cells: [...t.rows[0].cells].map((c) => { const r = c.getBoundingClientRect(); return [c.textContent, Math.round(r.left), Math.round(r.right)]; })}); })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fits))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80)); err == nil {
+		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-1280.jpg"), shot, 0o644)
+	}
+	if !ok {
+		t.Fatalf("the top statements table does not fit at 1280 px: %s", report)
+	}
+}

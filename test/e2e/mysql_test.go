@@ -1101,3 +1101,45 @@ func TestMySQLFoundRows(t *testing.T) {
 		db.Close()
 	}
 }
+
+// A user given only as a scram: verifier has no caching_sha2_password
+// entry until one full authentication, which needs TLS or the server's
+// RSA key. The mysql client with its default SSL setting against a
+// gateway without tls: sends the password in the clear; the gateway
+// refuses it with 1045 and logs why (never the password); with
+// --skip-ssl the client fetches the RSA key and the login works, and
+// later logins take the fast path.
+func TestMySQLFirstLoginOfSCRAMUser(t *testing.T) {
+	if _, err := exec.LookPath("mysql"); err != nil {
+		t.Fatal("the mysql client is missing: run scripts/services.sh")
+	}
+	const pw = "first-login-pw-7"
+	v, err := authn.NewVerifier(pw, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, fmt.Sprintf("databases: [{name: lite, kind: sqlite, path: %s}]\nusers: [{name: carol, scram: '%s'}]\n",
+		filepath.Join(t.TempDir(), "l.db"), v))
+	host, port, _ := net.SplitHostPort(g.my)
+	mysqlCLI := func(extra ...string) (string, error) {
+		args := append([]string{"--no-defaults", "-h", host, "-P", port, "-u", "carol", "-p" + pw, "-N", "-e", "SELECT 40 + 2"}, extra...)
+		out, err := exec.Command("mysql", append(args, "lite")...).CombinedOutput()
+		return string(out), err
+	}
+	out, err := mysqlCLI()
+	if err == nil || !strings.Contains(out, "ERROR 1045 (28000)") {
+		t.Fatalf("first login with the default SSL setting: %v %q", err, out)
+	}
+	if log := g.log.String(); !strings.Contains(log, "full authentication needs TLS or RSA key retrieval") || !strings.Contains(log, `"user":"carol"`) {
+		t.Fatalf("the log does not say why:\n%s", log)
+	}
+	if strings.Contains(g.log.String(), pw) {
+		t.Fatal("the password is in the log")
+	}
+	if out, err := mysqlCLI("--skip-ssl"); err != nil || strings.TrimSpace(out) != "42" {
+		t.Fatalf("login fetching the RSA key: %v %q", err, out)
+	}
+	if out, err := mysqlCLI(); err != nil || strings.TrimSpace(out) != "42" {
+		t.Fatalf("login after the first (fast path): %v %q", err, out)
+	}
+}

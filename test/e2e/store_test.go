@@ -145,8 +145,11 @@ firewall: {mode: detect}
 				}
 				return err == nil
 			})
-			if out, code := cliRun("", "users", "delete", "frank"); code != 0 {
-				t.Fatalf("floe admin users delete: %s", out)
+			if out, code := cliRun("", "--json", "users", "delete", "frank"); code != 0 || strings.TrimSpace(out) != `{"name":"frank","status":"deleted"}` {
+				t.Fatalf("floe admin --json users delete: %s", out)
+			}
+			if out, code := cliRun("", "--json", "users", "delete", "frank"); code == 0 || !strings.Contains(out, "nothing of that name") {
+				t.Fatalf("floe admin --json users delete of a deleted user: %d %s", code, out)
 			}
 
 			// Revoked through g1: the open sessions on g2 and g3 are refused.
@@ -197,6 +200,24 @@ firewall: {mode: detect}
 				_, err := r2.Exec(ctx, "SELECT 1")
 				return err == nil
 			})
+			// Durations go in and come out as strings such as "250ms".
+			if code := g1.adminSend(t, "PUT", "/api/v1/limits", map[string]any{"rules": []map[string]any{{"per": "user", "user": "root", "statement_timeout": "250ms"}}}); code != 200 {
+				t.Fatalf("PUT a statement timeout: %d", code)
+			}
+			within("GET limits on g2 shows the statement timeout as \"250ms\"", time.Second, func() bool {
+				var limits struct{ Store []map[string]any }
+				return g2.adminCall(t, "GET", "/api/v1/limits", testReadToken, &limits) == 200 && len(limits.Store) == 1 && limits.Store[0]["statement_timeout"] == "250ms"
+			})
+			within("a statement timeout set through g1 holds on g2", 2*time.Second, func() bool {
+				_, err := r2.Exec(ctx, "SELECT pg_sleep(2)")
+				return sqlstate(err) == "57014"
+			})
+			if code := g1.adminSend(t, "PUT", "/api/v1/limits", map[string]any{"rules": []map[string]any{{"per": "user", "user": "root", "statement_timeout": "soon"}}}); code < 400 || code >= 500 {
+				t.Errorf("PUT of a statement timeout that is no duration: %d", code)
+			}
+			if code := g1.adminSend(t, "PUT", "/api/v1/limits", map[string]any{"rules": []any{}}); code != 200 {
+				t.Fatalf("PUT empty limits: %d", code)
+			}
 			if code := g1.adminSend(t, "PUT", "/api/v1/masking", map[string]any{"rules": []map[string]any{{"database": "app", "table": "t", "column": "id", "method": "null"}}}); code != 200 {
 				t.Fatalf("PUT masking: %d", code)
 			}

@@ -218,7 +218,7 @@ async function poll() {
     fill("sessions", sessions.sessions, (tr, s) => {
       tr.dataset.id = s.id; tr.dataset.user = s.user;
       cell(tr, s.id); cell(tr, s.user); cell(tr, s.database); cell(tr, s.client);
-      cell(tr, s.state, "state-" + s.state.replaceAll(" ", "-")); cell(tr, ago(s.since)); cell(tr, s.statement, "sql");
+      cell(tr, s.state, "state-" + s.state.replace(/[^a-z]+/g, "-").replace(/-$/, "")); cell(tr, ago(s.since)); cell(tr, s.statement, "sql");
       const td = cell(tr, "");
       if (isAdmin()) {
         const cancel = document.createElement("button"); cancel.className = "ghost small"; cancel.textContent = "Cancel";

@@ -310,3 +310,10 @@ func terminator(p []byte) (warnings, status uint16) {
 	ok, _ := mysqlwire.ParseOK(p)
 	return ok.Warnings, ok.Status
 }
+
+// CheckDSN reports what keeps a relay from using s, as opening the relay
+// would find it, without quoting the DSN (`floe config check`).
+func CheckDSN(s string) error {
+	_, err := parseDSN(s)
+	return err
+}

@@ -58,6 +58,13 @@
 // runs KILL QUERY for the attached connection's thread on a separate
 // connection to the server.
 //
+// While the client is idle with a backend connection attached (session
+// mode, pinned, in a transaction), a watcher goroutine waits on that
+// socket without reading it (hangup.WaitReadable); a server that closes
+// it or sends anything ends the client connection at once
+// (mysqlwire.Conn.Abort), so the client's driver reconnects. The watch is
+// stopped before the session goroutine uses the connection again.
+//
 // Backend logins work as in pgrelay: a pool pair per server and login
 // (cluster.Logins), COM_RESET_CONNECTION when another gateway user's
 // session takes a connection, and Retire for a relay a reload replaced.

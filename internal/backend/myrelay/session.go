@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqltext"
 	"github.com/floe-db/floe/internal/stmt"
+	"github.com/floe-db/floe/internal/wire/hangup"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
 
@@ -53,7 +56,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	s.sess = r.pipe.Open(policy.Request{
 		User: c.User.Name, Roles: c.User.Roles, Client: policy.HostOf(c.RemoteAddr),
 		Protocol: "mysql", Session: c.ID, DefaultSchema: r.servers[0].at.Load().dsn.db,
-		QueryTimeout: pc.QueryTimeout,
+		QueryTimeout: pc.QueryTimeout, Backed: login > 0,
 	})
 	s.gate = s.sess.Gate()
 	s.results = results{c: c, l: &s.link, gate: s.gate}
@@ -75,10 +78,21 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		var err error
 		// Long data sent for a statement holds the backend connection
 		// until EXECUTE, as an open transaction does: the same timeout.
+		var stopWatch func() bool
+		if s.be != nil {
+			stopWatch = s.watchBackend()
+		}
 		if s.status&mysqlwire.StatusInTrans == 0 && !s.longData {
 			p, err = c.ReadCommandIdle()
 		} else {
 			p, err = c.ReadCommandWithin(pc.IdleInTransactionTimeout)
+		}
+		if stopWatch != nil && stopWatch() {
+			// The client's driver sees its connection closed and
+			// reconnects; the session's state went with the backend's.
+			s.be.broken = true
+			s.r.log.Warn("backend connection lost while the client was idle; ending the client session", "backend", s.be.srv.name)
+			return nil
 		}
 		if err != nil {
 			return err
@@ -107,6 +121,36 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 			return err
 		}
 		s.maybeRelease()
+	}
+}
+
+// watchBackend watches the backend connection the session keeps (session
+// mode, pinned state, an open transaction) while the client is idle: a
+// server that closes it (KILL, a restart) or sends anything out of turn
+// ends the client connection at once, so that the client's driver finds
+// it closed before its next statement and reconnects, instead of that
+// statement failing. stop ends the watch before the session reads or
+// writes the backend again and reports whether the backend died.
+func (s *session) watchBackend() (stop func() bool) {
+	be := s.be
+	if be.pc.Buffered() > 0 {
+		return func() bool { return true }
+	}
+	nc := be.pc.NetConn()
+	var dead atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if hangup.WaitReadable(nc) == nil {
+			dead.Store(true)
+			s.c.Abort()
+		}
+	}()
+	return func() bool {
+		_ = nc.SetReadDeadline(time.Now())
+		<-done
+		_ = nc.SetReadDeadline(time.Time{})
+		return dead.Load()
 	}
 }
 

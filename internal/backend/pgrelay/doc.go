@@ -63,8 +63,12 @@
 //
 // Goroutines: besides the client's, a short-lived watcher reads the
 // client socket while a statement runs longer than 50 ms (to cancel it if
-// the client hangs up), and a LISTENing session reads its idle backend for
-// notifications while waiting for the client. Both are stopped before the
+// the client hangs up), and a session that keeps its backend connection
+// (session mode, pinned) reads it while waiting for the client: LISTEN's
+// notifications, notices and parameter changes are relayed, and a backend
+// that ends (pg_terminate_backend, a restart) sends its FATAL error on and
+// ends the client session at once, so that its driver reconnects instead
+// of failing its next statement. Both are stopped before the
 // session goroutine touches those sockets again. CancelRequests arrive on
 // other goroutines and are serialised with attach and release by a mutex.
 //

@@ -390,9 +390,10 @@ func asPgError(err error) *pgconn.PgError {
 }
 
 // receiveListening waits for the client's next message while relaying
-// what a LISTENing backend sends in the meantime (notifications, notices,
-// parameter changes). The backend reader stops before this returns, so
-// the session goroutine owns both sockets again.
+// what the kept backend sends in the meantime (notifications, notices,
+// parameter changes, the FATAL error of a terminated backend); a backend
+// that closes ends the client session at once. The backend reader stops
+// before this returns, so the session goroutine owns both sockets again.
 func (s *session) receiveListening() (pgproto3.FrontendMessage, error) {
 	b := s.att.be.Value
 	done := make(chan struct{})
@@ -404,6 +405,7 @@ func (s *session) receiveListening() (pgproto3.FrontendMessage, error) {
 			if err != nil {
 				if !errors.Is(err, os.ErrDeadlineExceeded) {
 					readErr = err
+					s.c.CloseRead() // the session ends now, not at the client's next message
 				}
 				return
 			}
@@ -423,6 +425,7 @@ func (s *session) receiveListening() (pgproto3.FrontendMessage, error) {
 				return
 			}
 			if readErr != nil {
+				s.c.CloseRead() // the session ends now, not at the client's next message
 				return
 			}
 		}

@@ -466,3 +466,12 @@ func (r *Relay) PoolStats() []pool.ServerStats {
 	}
 	return out
 }
+
+// CheckDSN reports what keeps a relay from using dsn, as opening the
+// relay would find it, without quoting the DSN (`floe config check`).
+func CheckDSN(dsn string) error {
+	if _, err := pgconn.ParseConfig(dsn); err != nil {
+		return errors.New(redactParseErr(err))
+	}
+	return nil
+}

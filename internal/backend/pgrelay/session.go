@@ -56,7 +56,6 @@ type session struct {
 	startWant map[string]string
 
 	clientGone bool
-	listening  bool        // LISTEN ran: relay notifications while idle
 	gone       atomic.Bool // set by the hang-up watcher
 }
 
@@ -108,7 +107,11 @@ func (s *session) loop(ctx context.Context) error {
 		var msg pgproto3.FrontendMessage
 		var err error
 		switch {
-		case s.listening && s.att.be != nil && s.idle():
+		case s.att.be != nil && s.idle():
+			// A kept connection (session mode, pinned) is read while the
+			// client is idle: notifications of a LISTENing session go
+			// through, and a backend that is terminated or restarts ends
+			// the client session at once, so its driver reconnects.
 			msg, err = s.receiveListening()
 		case s.idle():
 			msg, err = s.c.ReceiveIdle()
@@ -210,9 +213,6 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	eff := a.Effects()
 	if eff.Pin != "" {
 		s.pin(eff.Pin)
-	}
-	if eff.Listen {
-		s.listening = true
 	}
 	if eff.Statements == 1 && len(eff.Deallocate) == 1 && !eff.DeallocateAll {
 		if _, ours := s.prep.named[eff.Deallocate[0]]; ours {

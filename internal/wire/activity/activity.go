@@ -12,7 +12,9 @@ type Info struct {
 	Database  string
 	Client    string
 	Connected time.Time
-	// State is idle, idle in transaction or active.
+	// State is idle, idle in transaction, idle in transaction (aborted)
+	// (PostgreSQL: a failed statement left the transaction to roll back)
+	// or active.
 	State string
 	// Statement is the last SQL text the session sent, as sent (mask it
 	// before it leaves the process), and when.
@@ -24,7 +26,11 @@ type Info struct {
 type Tracker struct {
 	connected time.Time
 	idleInTx  atomic.Bool
-	last      atomic.Pointer[note]
+	// ready is the transaction status of the ReadyForQuery the session
+	// last sent ('I', 'T' or 'E'), 0 once the client sent a message
+	// (PostgreSQL front ends).
+	ready atomic.Uint32
+	last  atomic.Pointer[note]
 }
 
 type note struct {
@@ -42,6 +48,12 @@ func (t *Tracker) Note(text string) { t.last.Store(&note{text: text, at: time.No
 // IdleInTx records whether the session waits, idle, inside a transaction.
 func (t *Tracker) IdleInTx(on bool) { t.idleInTx.Store(on) }
 
+// Ready records the transaction status of the ReadyForQuery the
+// session sent: it waits for the client from now on, idle ('I'), inside
+// a transaction ('T') or inside a failed one ('E'); 0 says the client
+// sent a message and the session works on it.
+func (t *Tracker) Ready(status byte) { t.ready.Store(uint32(status)) }
+
 // Info describes the session: the front end gives what it knows of it
 // (idle: waiting between transactions).
 func (t *Tracker) Info(id uint32, user, database, client string, idle bool) Info {
@@ -49,8 +61,12 @@ func (t *Tracker) Info(id uint32, user, database, client string, idle bool) Info
 	switch {
 	case idle:
 		si.State = "idle"
-	case t.idleInTx.Load():
+	case t.ready.Load() == 'I':
+		si.State = "idle"
+	case t.ready.Load() == 'T', t.idleInTx.Load():
 		si.State = "idle in transaction"
+	case t.ready.Load() == 'E':
+		si.State = "idle in transaction (aborted)"
 	}
 	if n := t.last.Load(); n != nil {
 		si.Statement, si.StatementSince = n.text, n.at

@@ -40,3 +40,25 @@ func TestTracker(t *testing.T) {
 	}()
 	wg.Wait()
 }
+
+func TestTrackerReady(t *testing.T) {
+	cases := []struct {
+		status   byte
+		idleInTx bool
+		want     string
+	}{
+		{'I', false, "idle"},
+		{'T', false, "idle in transaction"},
+		{'E', false, "idle in transaction (aborted)"},
+		{0, false, "active"},
+		{0, true, "idle in transaction"},
+	}
+	for _, c := range cases {
+		var tr Tracker
+		tr.Ready(c.status)
+		tr.IdleInTx(c.idleInTx)
+		if got := tr.Info(1, "u", "d", "c", false).State; got != c.want {
+			t.Errorf("Ready(%q) IdleInTx(%v): %q, want %q", c.status, c.idleInTx, got, c.want)
+		}
+	}
+}

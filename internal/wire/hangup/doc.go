@@ -14,4 +14,8 @@
 //
 // Quiet is the backend-side counterpart: a non-blocking peek that tells a
 // pool whether an idle server connection was closed by its peer.
+// WaitReadable is its blocking form, for a relay that watches the backend
+// connection a client session keeps while the client is idle: it returns
+// when the server sends something or closes (without consuming it), or
+// when a read deadline set from another goroutine stops the wait.
 package hangup

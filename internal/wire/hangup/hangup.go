@@ -102,3 +102,6 @@ func CloseRead(c net.Conn) {
 	}
 	_ = c.SetReadDeadline(time.Now())
 }
+
+// ErrCannotWait is WaitReadable's answer for a socket it cannot watch.
+var ErrCannotWait = errors.New("cannot wait on this connection")

@@ -7,3 +7,6 @@ import "net"
 // Quiet cannot peek on this platform; the health check on reuse
 // (pool.health_check_after) still applies.
 func Quiet(net.Conn) bool { return true }
+
+// WaitReadable cannot wait without reading on this platform.
+func WaitReadable(net.Conn) error { return ErrCannotWait }

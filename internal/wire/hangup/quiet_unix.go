@@ -28,3 +28,27 @@ func Quiet(nc net.Conn) bool {
 	})
 	return err == nil && quiet
 }
+
+// WaitReadable blocks until an idle backend socket has something to read
+// (an error the server sent before closing, or EOF), without consuming
+// it, and returns nil; a read deadline set on nc from another goroutine
+// ends the wait with a timeout error. A socket it cannot wait on returns
+// ErrCannotWait at once.
+func WaitReadable(nc net.Conn) error {
+	if tc, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = tc.NetConn() // under TLS: any record that arrives will do
+	}
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return ErrCannotWait
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return ErrCannotWait
+	}
+	var buf [1]byte
+	return rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return err != syscall.EAGAIN && err != syscall.EWOULDBLOCK // else wait for readiness
+	})
+}

@@ -113,11 +113,14 @@ func (c *Conn) ReadCommand() ([]byte, error) {
 	return p, nil
 }
 
-// ReadCommandWithin is ReadCommand inside an open transaction: a client
+// ReadCommandWithin is ReadCommand inside an open transaction (the
+// session shows as idle in transaction meanwhile): a client
 // that sends nothing for limit (> 0) gets a fatal error 4031 and the
 // session ends, so an abandoned transaction does not hold its locks.
 func (c *Conn) ReadCommandWithin(limit time.Duration) ([]byte, error) {
 	if limit <= 0 {
+		c.act.IdleInTx(true)
+		defer c.act.IdleInTx(false)
 		return c.ReadCommand()
 	}
 	_ = c.net.SetReadDeadline(time.Now().Add(limit))
@@ -211,6 +214,14 @@ func (c *Conn) WatchClose(delay time.Duration, onClose func()) (stop func()) {
 		return c.sweeper.Watch(c.rd, delay, onClose)
 	}
 	return c.rd.Watch(delay, onClose)
+}
+
+// Abort ends the session from another goroutine (its backend connection
+// died while the client was idle): the pending command read, or the next
+// one, returns ErrKilled, and the connection closes without a message.
+func (c *Conn) Abort() {
+	c.killed.Store(true)
+	_ = c.net.SetReadDeadline(time.Now())
 }
 
 // Kill runs KILL [QUERY|CONNECTION] id on behalf of this session: the

@@ -555,7 +555,13 @@ func (s *Server) cachingSHA2(c *Conn, u *authn.User, nonce, scramble []byte, den
 		}
 		password = bytes.TrimSuffix(plain, []byte{0})
 	default:
-		// A cleartext password over an unencrypted connection: refuse it.
+		// A cleartext password over an unencrypted connection: refuse it
+		// (as MySQL does), and say why in the log: the client must use
+		// TLS or ask for the server's RSA key. The password is not logged.
+		if u != nil {
+			s.log.Info("mysql login refused: full authentication needs TLS or RSA key retrieval (the user has no cached caching_sha2_password entry yet: connect once over TLS, or let the client fetch the server's RSA key: MariaDB's mysql --skip-ssl, MySQL's mysql --get-server-public-key)",
+				"user", u.Name, "client", addrString(c.RemoteAddr))
+		}
 		return nil, denied
 	}
 	if len(password) > maxCleartextPassLen || !u.CheckPassword(string(password)) {
@@ -641,4 +647,12 @@ func (p *prefixConn) Read(b []byte) (int, error) {
 		return n, nil
 	}
 	return p.Conn.Read(b)
+}
+
+// addrString is a client's address for the log ("" when unknown).
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }

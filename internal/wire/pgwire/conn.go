@@ -128,6 +128,9 @@ func errTerminated() error {
 
 func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.FrontendMessage, error) {
 	c.last = msg
+	if msg != nil {
+		c.act.Ready(0)
+	}
 	switch m := msg.(type) {
 	case *pgproto3.Query:
 		c.act.Note(m.String)
@@ -190,7 +193,12 @@ func (c *Conn) ReceiveIdle() (pgproto3.FrontendMessage, error) {
 }
 
 // Send buffers msg for the client.
-func (c *Conn) Send(msg pgproto3.BackendMessage) { c.be.Send(msg) }
+func (c *Conn) Send(msg pgproto3.BackendMessage) {
+	if r, ok := msg.(*pgproto3.ReadyForQuery); ok {
+		c.act.Ready(r.TxStatus)
+	}
+	c.be.Send(msg)
+}
 
 // SendError buffers an ErrorResponse for err.
 func (c *Conn) SendError(err error) { c.be.Send(ErrorResponse(err)) }
@@ -205,7 +213,7 @@ func (c *Conn) Ready(params map[string]string) error {
 		c.be.Send(&pgproto3.ParameterStatus{Name: k, Value: v})
 	}
 	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.key.pid, SecretKey: c.key.secret[:]})
-	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+	c.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
 	return c.be.Flush()
 }
 
@@ -265,6 +273,12 @@ func (c *Conn) info() SessionInfo {
 	}
 	return c.act.Info(c.key.pid, user, c.Database, client, c.idle.Load())
 }
+
+// CloseRead ends the client's read side from another goroutine (the
+// backend connection the session kept has died while the client was
+// idle): the pending or next Receive fails, while a last error can still
+// be written.
+func (c *Conn) CloseRead() { hangup.CloseRead(c.net) }
 
 // terminate ends the session as pg_terminate_backend does: what it runs
 // is cancelled and it gets FATAL 57P01 at its next read.

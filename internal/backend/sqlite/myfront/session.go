@@ -81,7 +81,7 @@ func (h *Handler) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	for {
 		var p []byte
 		if s.inTx {
-			p, err = c.ReadCommand()
+			p, err = c.ReadCommandWithin(0)
 		} else {
 			p, err = c.ReadCommandIdle()
 		}

@@ -419,6 +419,19 @@ func (p *pgPrinter) aExpr(a *pg_query.A_Expr) Type {
 
 // isInterval reports an interval value: a cast to interval (interval
 // '1 day' is one).
+// exactSumArg reports whether sum(n) is added exactly (floe_numeric_sum):
+// n is a column (whose values may be NUMERIC) or a cast to numeric.
+func exactSumArg(n *pg_query.Node) bool {
+	if n.GetColumnRef() != nil {
+		return true
+	}
+	if tc := n.GetTypeCast(); tc != nil {
+		_, name := nameOf(tc.TypeName.Names)
+		return name == "numeric" || name == "decimal"
+	}
+	return false
+}
+
 func isInterval(n *pg_query.Node) bool {
 	if tc := n.GetTypeCast(); tc != nil {
 		_, name := nameOf(tc.TypeName.Names)
@@ -799,6 +812,13 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 			name = "length"
 		case "count":
 			t = TypeInt
+		case "sum":
+			// SQLite adds NUMERIC values (stored as REAL) in floating
+			// point: 0.1 + 0.2 would show 0.30000000000000004. A sum of a
+			// column or a numeric value adds their decimals exactly.
+			if len(args) == 1 && !f.AggStar && exactSumArg(args[0]) {
+				name = "floe_numeric_sum"
+			}
 		case "now", "clock_timestamp", "statement_timestamp", "transaction_timestamp", "date_trunc", "to_timestamp", "make_timestamp":
 			t = TypeTimestamp
 		case "lower", "upper", "concat", "concat_ws", "left", "right", "lpad", "rpad", "repeat", "reverse", "replace",
@@ -831,7 +851,7 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 				p.w(", ")
 			}
 			at := p.expr(a)
-			if i == 0 && (name == "sum" || name == "min" || name == "max") {
+			if i == 0 && (name == "sum" || name == "floe_numeric_sum" || name == "min" || name == "max") {
 				t = at
 				if name == "sum" && at == TypeBool {
 					t = TypeUnknown

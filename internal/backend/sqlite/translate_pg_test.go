@@ -52,7 +52,7 @@ func TestTranslatePG(t *testing.T) {
 		{"select 1 union all select 2 intersect select 3", "SELECT 1 AS `?column?` UNION ALL SELECT * FROM (SELECT 2 AS `?column?` INTERSECT SELECT 3 AS `?column?`)"},
 		{"(select a from t limit 1) except select b from u", "SELECT * FROM (SELECT `a` FROM `t` LIMIT 1) EXCEPT SELECT `b` FROM `u`"},
 		{"with recursive r(n) as (select 1 union all select n + 1 from r where n < 3) select n from r", "WITH RECURSIVE `r`(`n`) AS (SELECT 1 AS `?column?` UNION ALL SELECT (`n` + 1) AS `?column?` FROM `r` WHERE (`n` < 3)) SELECT `n` FROM `r`"},
-		{"select a, sum(b) over (partition by a order by b rows between 1 preceding and current row) from t", "SELECT `a`, sum(`b`) OVER (PARTITION BY `a` ORDER BY `b` NULLS LAST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS `sum` FROM `t`"},
+		{"select a, sum(b) over (partition by a order by b rows between 1 preceding and current row) from t", "SELECT `a`, floe_numeric_sum(`b`) OVER (PARTITION BY `a` ORDER BY `b` NULLS LAST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS `sum` FROM `t`"},
 		{"select rank() over w from t window w as (order by a desc)", "SELECT rank() OVER `w` AS `rank` FROM `t` WINDOW `w` AS (ORDER BY `a` DESC NULLS FIRST)"},
 		{"select case when a then 1 else 2 end, coalesce(a, b), nullif(a, 0) from t", "SELECT CASE WHEN `a` THEN 1 ELSE 2 END AS `case`, coalesce(`a`, `b`) AS `coalesce`, nullif(`a`, 0) AS `nullif` FROM `t`"},
 		{"select a in (1, 2), a not in (select b from u), exists (select 1) from t", "SELECT (`a` IN (1, 2)) AS `?column?`, (NOT (`a` IN (SELECT `b` FROM `u`))) AS `?column?`, EXISTS (SELECT 1 AS `?column?`) AS `exists` FROM `t`"},
@@ -384,6 +384,12 @@ func TestLikeMatch(t *testing.T) {
 		{"abc", "a%", true}, {"Abc", "a%", false}, {"abc", "_b_", true}, {"ab", "_b_", false},
 		{"a%c", `a\%c`, true}, {"abc", `a\%c`, false}, {"", "%", true}, {"héllo", "h_llo", true},
 		{"a_b", `a\_b`, true}, {"axb", `a\_b`, false}, {"abcabc", "%bc%bc", true},
+		{"abcab", "%ab", true}, {"aab", "%ab", true}, {"ab", "a%%b", true}, {"ba", "a%", false},
+		{"a%", `%\%`, true}, {"ab", `%\%`, false},
+		// Many wildcards against a long subject: at most len(s)·len(p)
+		// steps (a backtracking matcher would not finish).
+		{strings.Repeat("a", 5000), strings.Repeat("%a", 12) + "%b", false},
+		{strings.Repeat("a", 5000) + "b", strings.Repeat("%a", 12) + "%b", true},
 	} {
 		got, err := likeMatch([]rune(c.s), []rune(c.p), '\\')
 		if err != nil || got != c.want {

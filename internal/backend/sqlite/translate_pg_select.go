@@ -183,6 +183,9 @@ func (p *pgPrinter) simpleSelect(s *pg_query.SelectStmt) ([]Type, []string) {
 	// A set-returning function in the target list of a SELECT without
 	// FROM reads as the same function in FROM.
 	targets := s.TargetList
+	if len(targets) == 0 {
+		p.fail("SELECT without columns")
+	}
 	if len(from) == 0 {
 		targets, from = p.srfTargets(targets)
 	}
@@ -460,6 +463,10 @@ func (p *pgPrinter) fromItem(n *pg_query.Node) {
 		}
 	case *pg_query.Node_RangeFunction:
 		p.rangeFunction(x.RangeFunction)
+	case *pg_query.Node_RangeTableSample:
+		p.fail("TABLESAMPLE")
+	case *pg_query.Node_RangeTableFunc:
+		p.fail("XMLTABLE")
 	default:
 		p.fail("this FROM item")
 	}

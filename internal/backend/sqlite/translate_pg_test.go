@@ -86,6 +86,8 @@ func TestTranslatePG(t *testing.T) {
 		{"insert into t (id, n) values (1, 2) on conflict (id) do update set n = excluded.n + t.n where t.n < 10", "INSERT INTO `t` (`id`, `n`) VALUES (1, 2) ON CONFLICT (`id`) DO UPDATE SET `n` = (`excluded`.`n` + `t`.`n`) WHERE (`t`.`n` < 10)"},
 		{"insert into t select a from u on conflict do nothing", "INSERT INTO `t` SELECT `a` FROM `u` WHERE true ON CONFLICT DO NOTHING"},
 		{"update t set a = $1, b = b + 1 from u where t.id = u.id returning t.a, b as bee", "UPDATE `t` SET `a` = ?1, `b` = (`b` + 1) FROM `u` WHERE (`t`.`id` = `u`.`id`) RETURNING `a`, `b` AS `bee`"},
+		{"update t set (a, b) = (1, 2), c = 3", "UPDATE `t` SET (`a`, `b`) = (1, 2), `c` = 3"},
+		{"update t set (a, b) = (select x, y from u)", "UPDATE `t` SET (`a`, `b`) = (SELECT `x`, `y` FROM `u`)"},
 		{"delete from t using u where t.id = u.id", "DELETE FROM `t` WHERE EXISTS (SELECT 1 FROM `u` WHERE (`t`.`id` = `u`.`id`))"},
 		{"delete from t where id = 1 returning *", "DELETE FROM `t` WHERE (`id` = 1) RETURNING *"},
 		{"create table t (id serial primary key, n varchar(20) not null unique, p numeric(10,2) default 0 check (p >= 0), at timestamptz default now(), d date default current_date, ok boolean, j jsonb, b bytea, u uuid, f double precision)",
@@ -411,4 +413,35 @@ func TestPGQuery(t *testing.T) {
 			t.Errorf("%s: ran as %q", q, got)
 		}
 	}
+}
+
+// Any text: translated, refused with a SQLSTATE, or left to the lexer.
+func FuzzTranslatePG(f *testing.F) {
+	for _, q := range []string{
+		"select a, count(*) from t group by 1 order by 2 desc limit 3",
+		"insert into t (a) values ($1) on conflict (a) do update set a = excluded.a returning *",
+		"with x as (select 1) select * from x, generate_series(1, 2) g(n) where n = any(array[1])",
+		"create table t (id serial primary key, p numeric(10,2) default 0)",
+		"select a::regclass, b::boolean, c ~* 'x', d similar to 'y%' from t",
+		"prepare p as select $1::int; execute p(1)",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		stmts, ok, err := translatePG(q)
+		if !ok {
+			return
+		}
+		if err != nil {
+			if sqlerr.Code(err) == "" {
+				t.Fatalf("%q: error without a SQLSTATE: %v", q, err)
+			}
+			return
+		}
+		for _, st := range stmts {
+			if st.SQL == "" && !st.Empty {
+				t.Fatalf("%q: empty statement %+v", q, st)
+			}
+		}
+	})
 }

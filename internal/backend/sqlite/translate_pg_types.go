@@ -104,7 +104,7 @@ func (p *pgPrinter) cast(tc *pg_query.TypeCast) Type {
 		p.expr(tc.Arg)
 		p.w(" AS NUMERIC)")
 		return TypeNumeric
-	case "text", "varchar", "bpchar", "char", "name", "citext", "uuid", "character varying", "unknown":
+	case "text", "varchar", "bpchar", "char", "name", "citext", "uuid", "character varying", "unknown", "inet", "cidr", "macaddr":
 		if isLit {
 			p.w(quoteString(lit))
 			return TypeText

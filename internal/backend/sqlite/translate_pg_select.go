@@ -354,6 +354,10 @@ func pgColumnName(n *pg_query.Node) string {
 		}
 	case *pg_query.Node_AArrayExpr:
 		return "array"
+	case *pg_query.Node_JsonArrayConstructor:
+		return "json_array"
+	case *pg_query.Node_JsonObjectConstructor:
+		return "json_object"
 	case *pg_query.Node_RowExpr:
 		return "row"
 	case *pg_query.Node_SqlvalueFunction:

@@ -132,10 +132,14 @@ func TestSQLiteTranslatedPostgres(t *testing.T) {
 			if err := c.QueryRow(ctx, fmt.Sprintf(`select active from %s where name = 'apple'`, p)).Scan(&active); err != nil || active {
 				t.Fatalf("boolean column: %v %v", err, active)
 			}
+			// DISTINCT ON: the first row of each group by the order.
+			if got := names(fmt.Sprintf(`select distinct on (active) name from %s order by active, price desc`, p)); got != "apple,Banana" {
+				t.Fatalf("DISTINCT ON: %q", got)
+			}
 			// What cannot be translated says so.
-			_, err = c.Exec(ctx, fmt.Sprintf(`select distinct on (name) name from %s`, p))
-			if sqlstate(err) != "0A000" || !strings.Contains(err.Error(), "DISTINCT ON is not supported by the embedded SQLite engine") {
-				t.Fatalf("DISTINCT ON: %v", err)
+			_, err = c.Exec(ctx, fmt.Sprintf(`select * from %s p, lateral (select p.id) x`, p))
+			if sqlstate(err) != "0A000" || !strings.Contains(err.Error(), "LATERAL subqueries are not supported by the embedded SQLite engine") {
+				t.Fatalf("LATERAL: %v", err)
 			}
 			// A double-quoted unknown column is an error, not a string.
 			_, err = c.Exec(ctx, fmt.Sprintf(`select "nope" from %s`, p))

@@ -43,6 +43,7 @@ func TestTranslatePG(t *testing.T) {
 		{"select a from t fetch first 3 rows only", "SELECT `a` FROM `t` LIMIT 3"},
 		{"select a from t for update", "SELECT `a` FROM `t`"},
 		{"select distinct a from t", "SELECT DISTINCT `a` FROM `t`"},
+		{"select distinct on (a) a, b as x from t order by 1, x desc limit 2", "SELECT floe_c1 AS `a`, floe_c2 AS `x` FROM (SELECT `a` AS floe_c1, `b` AS floe_c2, row_number() OVER (PARTITION BY `a` ORDER BY `a` NULLS LAST, `b` DESC NULLS FIRST) AS floe_rn, `a` AS floe_s1, `b` AS floe_s2 FROM `t`) WHERE floe_rn = 1 ORDER BY `floe_s1` NULLS LAST, `floe_s2` DESC NULLS FIRST LIMIT 2"},
 		{"select * from a full join b on a.id = b.id right join c using (id)", "SELECT * FROM `a` FULL JOIN `b` ON (`a`.`id` = `b`.`id`) RIGHT JOIN `c` USING (`id`)"},
 		{"select * from a natural join b, c", "SELECT * FROM `a` NATURAL JOIN `b`, `c`"},
 		{"select * from a cross join b", "SELECT * FROM `a` CROSS JOIN `b`"},
@@ -177,7 +178,6 @@ func TestTranslatePGDescription(t *testing.T) {
 // naming the construct; nothing of the text runs.
 func TestTranslatePGNotSupported(t *testing.T) {
 	for q, what := range map[string]string{
-		"select distinct on (a) a from t":                                 "DISTINCT ON is not supported by the embedded SQLite engine",
 		"select * from t, lateral (select 1) x":                           "LATERAL subqueries are not supported",
 		"select a[1:2] from t":                                            "ARRAY slices are not supported",
 		"create function f() returns int as 'select 1' language sql":      "CREATE FUNCTION is not supported",
@@ -199,7 +199,7 @@ func TestTranslatePGNotSupported(t *testing.T) {
 			t.Errorf("%s: %v, want 0A000 %q", q, err, what)
 		}
 	}
-	if _, err := PGStatements(analysis.New(analysis.Postgres, 0).Of("select 1; select distinct on (a) a from t")); sqlerr.Code(err) != sqlerr.FeatureNotSupported {
+	if _, err := PGStatements(analysis.New(analysis.Postgres, 0).Of("select 1; select * from t, lateral (select 1) x")); sqlerr.Code(err) != sqlerr.FeatureNotSupported {
 		t.Fatalf("a text with an untranslatable statement: %v", err)
 	}
 	// Literal casts are checked as PostgreSQL checks them.
@@ -316,6 +316,7 @@ func TestTranslatePGRuns(t *testing.T) {
 		{"with recursive r(n) as (select 1 union all select n + 1 from r where n < 4) select sum(n) from r", "10"},
 		{"select name from p where id = any(array[1, 3]) order by id", "Apple;Banana"},
 		{"select name from p where exists (select 1 from o where o.p_id = p.id and o.qty > 5)", "cherry"},
+		{"select distinct on (o.p_id) o.p_id, o.qty from o order by o.p_id, o.qty desc", "1,3;2,1;4,7"},
 		{"select id from p where id = any(json_array(2, 3)) and id > all(array[1, 2]) order by id", "3"},
 		{"select name from p where price is distinct from 2 and id between 1 and 3 order by id", "Apple;Banana"},
 		{"select coalesce(price, -1), nullif(id, 1) from p where id in (1, 3) order by id", "1.5,<nil>;-1,3"},
@@ -411,7 +412,7 @@ func TestPGQuery(t *testing.T) {
 			t.Errorf("%s: %q %v", q, got, err)
 		}
 	}
-	for _, q := range []string{"begin", "prepare p as select 1", "set x = 1", "select 1; select 2", "select E'\\' /* x", "select distinct on (a) a from t"} {
+	for _, q := range []string{"begin", "prepare p as select 1", "set x = 1", "select 1; select 2", "select E'\\' /* x", "select * from t, lateral (select 1) x"} {
 		if got, err := PGQuery(q); err == nil {
 			t.Errorf("%s: ran as %q", q, got)
 		}

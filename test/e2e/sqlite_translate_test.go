@@ -172,6 +172,14 @@ func TestSQLiteTranslatedPostgres(t *testing.T) {
 		})
 	}
 
+	// The data API translates too, and reads the caller's name.
+	a := g.post(t, "alice", "alice-secret", "/v1/query", queryBody("lite",
+		`select current_user as u, current_database() as d, 'X' like 'x' as cs, 'X' ilike 'x' as ci, name from p_simple_protocol where name like $1 order by price desc nulls last`, "a%"))
+	if a.status != 200 || !strings.Contains(string(a.body), `"u":"alice"`) || !strings.Contains(string(a.body), `"d":"lite"`) ||
+		!strings.Contains(string(a.body), `"name":"apple"`) || strings.Contains(string(a.body), `"name":"Apple"`) {
+		t.Fatalf("data API: %d %s", a.status, a.body)
+	}
+
 	// psql, the simple protocol's text format.
 	if _, err := exec.LookPath("psql"); err != nil {
 		t.Skip("no psql")

@@ -189,7 +189,7 @@ func TestSQLiteTranslatedPostgres(t *testing.T) {
 		"select true, 1 = 2, 'a'::text || 'b', 3.7::int, E'x\\ty' like 'x%', 'X' like 'x', 'X' ilike 'x'")
 	psql.Env = append(os.Environ(), "PGPASSWORD=alice-secret", "PGSSLMODE=disable")
 	out, err := psql.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "t|f|ab|3|t|f|t" {
+	if err != nil || strings.TrimSpace(string(out)) != "t|f|ab|4|t|f|t" {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
 }

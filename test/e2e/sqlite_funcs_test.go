@@ -49,17 +49,19 @@ func TestSQLiteNumericAndFunctions(t *testing.T) {
 	if got := strings.Join(texts("SELECT amount FROM money ORDER BY id"), ","); got != "0.10,0.20,217.62,12.00" {
 		t.Errorf("NUMERIC(10,2) as text: %s", got)
 	}
-	if got := strings.Join(texts("SELECT floe_numeric_sum(amount) FROM money WHERE id <= 3"), ","); got != "217.92" {
-		t.Errorf("floe_numeric_sum: %s", got)
+	// sum() of a NUMERIC column adds the decimals exactly (SQLite alone
+	// would show 217.92000000000002).
+	if got := strings.Join(texts("SELECT sum(amount) FROM money WHERE id <= 3"), ","); got != "217.92" {
+		t.Errorf("sum of NUMERIC: %s", got)
 	}
 	// Binary results: the value is the decimal's nearest double.
 	var sum float64
 	if err := c.QueryRow(ctx, "SELECT amount FROM money WHERE id = $1", 3).Scan(&sum); err != nil || sum != 217.62 {
 		t.Errorf("NUMERIC(10,2) binary: %v %v", sum, err)
 	}
-	got := texts(`SELECT lpad('7', 3, '0'), floe_interval('90 minutes'), floe_ts_add('2024-01-31', '1 month'),
-		(SELECT group_concat(generate_series, ',') FROM generate_series(1, 7, 3)), json_build_object('n', 1), random() < 1`)
-	if want := []string{"007", "01:30:00", "2024-02-29 00:00:00", "1,4,7", `{"n" : 1}`, "1"}; strings.Join(got, "|") != strings.Join(want, "|") {
+	got := texts(`SELECT lpad('7', 3, '0'), interval '90 minutes', timestamp '2024-01-31' + interval '1 month',
+		(SELECT string_agg(g::text, ',') FROM generate_series(1, 7, 3) AS g), json_build_object('n', 1), random() < 1`)
+	if want := []string{"007", "01:30:00", "2024-02-29 00:00:00", "1,4,7", `{"n" : 1}`, "t"}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("functions: %q, want %q", got, want)
 	}
 	// A function's error carries PostgreSQL's SQLSTATE; the session goes on.

@@ -132,10 +132,14 @@ func TestSQLiteTranslatedPostgres(t *testing.T) {
 			if err := c.QueryRow(ctx, fmt.Sprintf(`select active from %s where name = 'apple'`, p)).Scan(&active); err != nil || active {
 				t.Fatalf("boolean column: %v %v", err, active)
 			}
+			// DISTINCT ON: the first row of each group by the order.
+			if got := names(fmt.Sprintf(`select distinct on (active) name from %s order by active, price desc`, p)); got != "apple,Banana" {
+				t.Fatalf("DISTINCT ON: %q", got)
+			}
 			// What cannot be translated says so.
-			_, err = c.Exec(ctx, fmt.Sprintf(`select distinct on (name) name from %s`, p))
-			if sqlstate(err) != "0A000" || !strings.Contains(err.Error(), "DISTINCT ON is not supported by the embedded SQLite engine") {
-				t.Fatalf("DISTINCT ON: %v", err)
+			_, err = c.Exec(ctx, fmt.Sprintf(`select * from %s p, lateral (select p.id) x`, p))
+			if sqlstate(err) != "0A000" || !strings.Contains(err.Error(), "LATERAL subqueries are not supported by the embedded SQLite engine") {
+				t.Fatalf("LATERAL: %v", err)
 			}
 			// A double-quoted unknown column is an error, not a string.
 			_, err = c.Exec(ctx, fmt.Sprintf(`select "nope" from %s`, p))
@@ -168,6 +172,14 @@ func TestSQLiteTranslatedPostgres(t *testing.T) {
 		})
 	}
 
+	// The data API translates too, and reads the caller's name.
+	a := g.post(t, "alice", "alice-secret", "/v1/query", queryBody("lite",
+		`select current_user as u, current_database() as d, 'X' like 'x' as cs, 'X' ilike 'x' as ci, name from p_simple_protocol where name like $1 order by price desc nulls last`, "a%"))
+	if a.status != 200 || !strings.Contains(string(a.body), `"u":"alice"`) || !strings.Contains(string(a.body), `"d":"lite"`) ||
+		!strings.Contains(string(a.body), `"name":"apple"`) || strings.Contains(string(a.body), `"name":"Apple"`) {
+		t.Fatalf("data API: %d %s", a.status, a.body)
+	}
+
 	// psql, the simple protocol's text format.
 	if _, err := exec.LookPath("psql"); err != nil {
 		t.Skip("no psql")
@@ -177,7 +189,7 @@ func TestSQLiteTranslatedPostgres(t *testing.T) {
 		"select true, 1 = 2, 'a'::text || 'b', 3.7::int, E'x\\ty' like 'x%', 'X' like 'x', 'X' ilike 'x'")
 	psql.Env = append(os.Environ(), "PGPASSWORD=alice-secret", "PGSSLMODE=disable")
 	out, err := psql.CombinedOutput()
-	if err != nil || strings.TrimSpace(string(out)) != "t|f|ab|3|t|f|t" {
+	if err != nil || strings.TrimSpace(string(out)) != "t|f|ab|4|t|f|t" {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
 }

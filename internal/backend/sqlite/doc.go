@@ -25,6 +25,14 @@
 // I/T/E with its aborted transactions, MySQL's in-transaction flag) is
 // kept by its front end from Statement.Tx.
 //
+// Catalog (package catalog): Connect attaches the emulated pg_catalog and
+// information_schema of the session's dialect to its connection, empty;
+// the front ends call Session.Catalog with each text's analysis before
+// running it, which refuses a statement that would change a catalog
+// relation and, when one is named, has the catalog built or refreshed
+// from the schema first (catalog.go). Open registers the catalog
+// functions with the driver before the first connection opens.
+//
 // The database is opened in WAL mode with a busy timeout so that
 // sessions can read while one writes.
 //

@@ -15,6 +15,7 @@ import (
 	sqlite3lib "modernc.org/sqlite/lib"
 
 	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/backend/sqlite/catalog"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
@@ -55,6 +56,7 @@ func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.M
 		}
 	}
 	registerPGFunctions()
+	catalog.RegisterFunctions()
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/backend/sqlite/catalog"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
@@ -36,6 +37,10 @@ func (e *Engine) Connect(ctx context.Context, d analysis.Dialect, who policy.Req
 		return nil, err
 	}
 	if err := setSessionValues(ctx, conn, who.User, e.name); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	if err := catalog.Attach(ctx, conn, d, e.name, who.User); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}

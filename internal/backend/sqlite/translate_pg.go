@@ -58,8 +58,16 @@ func isAre(what string) string {
 		return strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && strings.ToUpper(w) != w
 	}
 	w := strings.Fields(what)
-	if strings.Contains(what, " and ") || len(w) > 0 && plural(w[0]) || len(w) > 1 && plural(w[1]) {
+	if len(w) > 0 && (w[0] == "this" || w[0] == "the") {
+		return "is"
+	}
+	if strings.Contains(what, " and ") {
 		return "are"
+	}
+	for i := 0; i < len(w) && i < 3; i++ {
+		if plural(w[i]) {
+			return "are"
+		}
 	}
 	return "is"
 }
@@ -94,7 +102,9 @@ func translatePGStmt(n *pg_query.Node, src string) (st Statement, err error) {
 		if r := recover(); r != nil {
 			u, ok := r.(unsupported)
 			if !ok {
-				panic(r)
+				// A tree the printer does not expect: refused, never
+				// printed in part.
+				u.err = sqlerr.New(sqlerr.FeatureNotSupported, "this statement is not supported by the embedded SQLite engine (%v)", r)
 			}
 			st, err = Statement{}, u.err
 		}
@@ -331,6 +341,8 @@ func (p *pgPrinter) rangeVar(r *pg_query.RangeVar, alias bool) {
 	}
 	switch s := r.Schemaname; s {
 	case "", "public":
+	case "pg_temp":
+		p.w("temp.")
 	default:
 		p.ident(s)
 		p.w(".")

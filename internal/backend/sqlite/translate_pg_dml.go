@@ -159,7 +159,12 @@ func (p *pgPrinter) insert(s *pg_query.InsertStmt) []Type {
 
 // setList prints SET col = expr, … (UPDATE, ON CONFLICT DO UPDATE).
 func (p *pgPrinter) setList(targets []*pg_query.Node) {
+	skip := 0 // the other columns of a SET (a, b) = …
 	for i, t := range targets {
+		if skip > 0 {
+			skip--
+			continue
+		}
 		rt := t.GetResTarget()
 		if i > 0 {
 			p.w(", ")
@@ -167,8 +172,28 @@ func (p *pgPrinter) setList(targets []*pg_query.Node) {
 		if len(rt.Indirection) > 0 {
 			p.fail("subscripts in SET")
 		}
-		if rt.Val.GetMultiAssignRef() != nil {
-			p.fail("SET (a, b) = …")
+		if ma := rt.Val.GetMultiAssignRef(); ma != nil {
+			// SET (a, b) = (1, 2) | (SELECT …): SQLite has row values.
+			if ma.Colno != 1 || i+int(ma.Ncolumns) > len(targets) {
+				p.fail("SET (a, b) = …")
+			}
+			p.w("(")
+			for j := 0; j < int(ma.Ncolumns); j++ {
+				if j > 0 {
+					p.w(", ")
+				}
+				p.ident(targets[i+j].GetResTarget().Name)
+			}
+			p.w(") = ")
+			if sl := ma.Source.GetSubLink(); sl != nil && sl.SubLinkType == pg_query.SubLinkType_MULTIEXPR_SUBLINK {
+				p.w("(")
+				p.selectNode(sl.Subselect, false)
+				p.w(")")
+			} else {
+				p.expr(ma.Source)
+			}
+			skip = int(ma.Ncolumns) - 1
+			continue
 		}
 		if rt.Val.GetSetToDefault() != nil {
 			p.fail("SET … = DEFAULT")

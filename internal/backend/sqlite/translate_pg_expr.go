@@ -199,6 +199,43 @@ func (p *pgPrinter) expr(n *pg_query.Node) Type {
 		p.expr(ai.Uidx)
 		p.w(") - 1) || ']')")
 		return TypeUnknown
+	case *pg_query.Node_JsonArrayConstructor:
+		// JSON_ARRAY(…): SQLite's json_array keeps NULLs, so ABSENT ON
+		// NULL (the default) is printed only for non-NULL constants.
+		c := x.JsonArrayConstructor
+		if c.Output != nil {
+			p.fail("JSON_ARRAY … RETURNING")
+		}
+		p.w("json_array(")
+		for i, e := range c.Exprs {
+			v := e.GetJsonValueExpr().GetRawExpr()
+			if k := v.GetAConst(); c.AbsentOnNull && (k == nil || k.Isnull) {
+				p.fail("JSON_ARRAY of values that may be NULL without NULL ON NULL")
+			}
+			if i > 0 {
+				p.w(", ")
+			}
+			p.expr(v)
+		}
+		p.w(")")
+		return TypeJSON
+	case *pg_query.Node_JsonObjectConstructor:
+		c := x.JsonObjectConstructor
+		if c.Output != nil || c.AbsentOnNull || c.Unique {
+			p.fail("JSON_OBJECT with ABSENT ON NULL, WITH UNIQUE or RETURNING")
+		}
+		p.w("json_object(")
+		for i, e := range c.Exprs {
+			kv := e.GetJsonKeyValue()
+			if i > 0 {
+				p.w(", ")
+			}
+			p.expr(kv.Key)
+			p.w(", ")
+			p.expr(kv.Value.GetRawExpr())
+		}
+		p.w(")")
+		return TypeJSON
 	case *pg_query.Node_GroupingFunc:
 		p.fail("GROUPING")
 	case *pg_query.Node_SetToDefault:
@@ -318,27 +355,7 @@ func (p *pgPrinter) aExpr(a *pg_query.A_Expr) Type {
 	case pg_query.A_Expr_Kind_AEXPR_OP:
 		return p.operator(a, op)
 	case pg_query.A_Expr_Kind_AEXPR_OP_ANY, pg_query.A_Expr_Kind_AEXPR_OP_ALL:
-		arr := a.Rexpr.GetAArrayExpr()
-		in := a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY && op == "=" || a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL && op == "<>"
-		if !in || arr == nil && paramNumber(a.Rexpr) == 0 {
-			p.fail("ANY and ALL other than = ANY (array) and <> ALL (array)")
-		}
-		p.w("(")
-		p.expr(a.Lexpr)
-		if op == "<>" {
-			p.w(" NOT")
-		}
-		if arr != nil {
-			p.w(" IN (")
-			p.list(arr.Elements, func(n *pg_query.Node) { p.expr(n) })
-			p.w("))")
-		} else {
-			// An array parameter: its JSON text.
-			p.w(" IN (SELECT value FROM json_each(")
-			p.expr(a.Rexpr)
-			p.w(")))")
-		}
-		return TypeBool
+		return p.anyAll(a, op)
 	case pg_query.A_Expr_Kind_AEXPR_DISTINCT:
 		p.binary(a.Lexpr, "IS NOT", a.Rexpr)
 		return TypeBool
@@ -419,6 +436,19 @@ func (p *pgPrinter) aExpr(a *pg_query.A_Expr) Type {
 
 // isInterval reports an interval value: a cast to interval (interval
 // '1 day' is one).
+// exactSumArg reports whether sum(n) is added exactly (floe_numeric_sum):
+// n is a column (whose values may be NUMERIC) or a cast to numeric.
+func exactSumArg(n *pg_query.Node) bool {
+	if n.GetColumnRef() != nil {
+		return true
+	}
+	if tc := n.GetTypeCast(); tc != nil {
+		_, name := nameOf(tc.TypeName.Names)
+		return name == "numeric" || name == "decimal"
+	}
+	return false
+}
+
 func isInterval(n *pg_query.Node) bool {
 	if tc := n.GetTypeCast(); tc != nil {
 		_, name := nameOf(tc.TypeName.Names)
@@ -799,6 +829,13 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 			name = "length"
 		case "count":
 			t = TypeInt
+		case "sum":
+			// SQLite adds NUMERIC values (stored as REAL) in floating
+			// point: 0.1 + 0.2 would show 0.30000000000000004. A sum of a
+			// column or a numeric value adds their decimals exactly.
+			if len(args) == 1 && !f.AggStar && exactSumArg(args[0]) {
+				name = "floe_numeric_sum"
+			}
 		case "now", "clock_timestamp", "statement_timestamp", "transaction_timestamp", "date_trunc", "to_timestamp", "make_timestamp":
 			t = TypeTimestamp
 		case "lower", "upper", "concat", "concat_ws", "left", "right", "lpad", "rpad", "repeat", "reverse", "replace",
@@ -831,7 +868,7 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 				p.w(", ")
 			}
 			at := p.expr(a)
-			if i == 0 && (name == "sum" || name == "min" || name == "max") {
+			if i == 0 && (name == "sum" || name == "floe_numeric_sum" || name == "min" || name == "max") {
 				t = at
 				if name == "sum" && at == TypeBool {
 					t = TypeUnknown
@@ -871,4 +908,77 @@ func (p *pgPrinter) aggTail(f *pg_query.FuncCall) {
 			p.windowSpec(f.Over)
 		}
 	}
+}
+
+// anyAll prints x op ANY (array) and x op ALL (array); arrays are JSON
+// arrays (an ARRAY[…] constructor is a list).
+func (p *pgPrinter) anyAll(a *pg_query.A_Expr, op string) Type {
+	switch op {
+	case "=", "<>", "!=", "<", ">", "<=", ">=":
+	default:
+		p.fail("ANY and ALL with the operator " + op)
+	}
+	if op == "!=" {
+		op = "<>"
+	}
+	any := a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY
+	if arr := a.Rexpr.GetAArrayExpr(); arr != nil && (any && op == "=" || !any && op == "<>") {
+		p.w("(")
+		p.expr(a.Lexpr)
+		if !any {
+			p.w(" NOT")
+		}
+		p.w(" IN (")
+		for i, e := range arr.Elements {
+			if i > 0 {
+				p.w(", ")
+			}
+			if k := paramNumber(e); k > 0 {
+				p.paramCol(k, columnName(a.Lexpr))
+			}
+			p.expr(e)
+		}
+		p.w("))")
+		return TypeBool
+	}
+	source := func() {
+		if arr := a.Rexpr.GetAArrayExpr(); arr != nil {
+			p.w("json_each(json_array(")
+			p.list(arr.Elements, func(n *pg_query.Node) { p.expr(n) })
+			p.w("))")
+			return
+		}
+		p.w("json_each(")
+		p.expr(a.Rexpr)
+		p.w(")")
+	}
+	switch {
+	case any && op == "=":
+		p.w("(")
+		p.expr(a.Lexpr)
+		p.w(" IN (SELECT value FROM ")
+		source()
+		p.w("))")
+	case !any && op == "<>":
+		p.w("(")
+		p.expr(a.Lexpr)
+		p.w(" NOT IN (SELECT value FROM ")
+		source()
+		p.w("))")
+	// The comparison sees only the element (json_each's own columns,
+	// id among them, would hide the statement's).
+	case any:
+		p.w("EXISTS (SELECT 1 FROM (SELECT value AS floe_elem FROM ")
+		source()
+		p.w(") WHERE (")
+		p.expr(a.Lexpr)
+		p.w(" ", op, " floe_elem))")
+	default:
+		p.w("(NOT EXISTS (SELECT 1 FROM (SELECT value AS floe_elem FROM ")
+		source()
+		p.w(") WHERE NOT (")
+		p.expr(a.Lexpr)
+		p.w(" ", op, " floe_elem)))")
+	}
+	return TypeBool
 }

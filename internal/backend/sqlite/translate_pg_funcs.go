@@ -57,43 +57,57 @@ func floeLike(_ *sqlite3.FunctionContext, args []driver.Value) (driver.Value, er
 }
 
 // likeMatch matches a LIKE pattern: % any run of characters, _ one,
-// esc before a character takes it literally.
+// esc before a character takes it literally. It backtracks only to the
+// last %, so it takes at most len(s)·len(p) steps whatever the pattern
+// (patterns such as '%a%a%a%b' cannot make it exponential).
 func likeMatch(s, p []rune, esc rune) (bool, error) {
-	for len(p) > 0 {
-		c := p[0]
-		switch {
+	const (
+		lit = iota
+		one
+		many
+	)
+	type tok struct {
+		kind int
+		r    rune
+	}
+	toks := make([]tok, 0, len(p))
+	for k := 0; k < len(p); k++ {
+		switch c := p[k]; {
 		case c == esc:
-			if len(p) < 2 {
+			if k+1 >= len(p) {
 				return false, fmt.Errorf("LIKE pattern must not end with escape character")
 			}
-			if len(s) == 0 || s[0] != p[1] {
-				return false, nil
-			}
-			s, p = s[1:], p[2:]
+			k++
+			toks = append(toks, tok{lit, p[k]})
 		case c == '%':
-			for len(p) > 0 && p[0] == '%' {
-				p = p[1:]
+			if len(toks) == 0 || toks[len(toks)-1].kind != many {
+				toks = append(toks, tok{kind: many})
 			}
-			if len(p) == 0 {
-				return true, nil
-			}
-			for i := 0; i <= len(s); i++ {
-				if ok, err := likeMatch(s[i:], p, esc); ok || err != nil {
-					return ok, err
-				}
-			}
-			return false, nil
 		case c == '_':
-			if len(s) == 0 {
-				return false, nil
-			}
-			s, p = s[1:], p[1:]
+			toks = append(toks, tok{kind: one})
 		default:
-			if len(s) == 0 || s[0] != c {
-				return false, nil
-			}
-			s, p = s[1:], p[1:]
+			toks = append(toks, tok{lit, c})
 		}
 	}
-	return len(s) == 0, nil
+	i, j := 0, 0
+	star, starI := -1, 0
+	for i < len(s) {
+		switch {
+		case j < len(toks) && (toks[j].kind == one || toks[j].kind == lit && toks[j].r == s[i]):
+			i++
+			j++
+		case j < len(toks) && toks[j].kind == many:
+			star, starI = j, i
+			j++
+		case star >= 0:
+			starI++
+			i, j = starI, star+1
+		default:
+			return false, nil
+		}
+	}
+	for j < len(toks) && toks[j].kind == many {
+		j++
+	}
+	return j == len(toks), nil
 }

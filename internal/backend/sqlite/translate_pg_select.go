@@ -95,6 +95,9 @@ func (p *pgPrinter) selectCols(s *pg_query.SelectStmt, arm int) ([]Type, []strin
 			}
 			p.w(")")
 		}
+	case isDistinctOn(s):
+		// Ordered and limited by distinctOn itself.
+		return p.distinctOn(s)
 	default:
 		types, names = p.simpleSelect(s)
 	}
@@ -174,15 +177,15 @@ func (p *pgPrinter) with(w *pg_query.WithClause) {
 func (p *pgPrinter) simpleSelect(s *pg_query.SelectStmt) ([]Type, []string) {
 	p.w("SELECT ")
 	if len(s.DistinctClause) > 0 {
-		if len(s.DistinctClause) > 1 || s.DistinctClause[0] != nil && s.DistinctClause[0].Node != nil {
-			p.fail("DISTINCT ON")
-		}
 		p.w("DISTINCT ")
 	}
 	from := s.FromClause
 	// A set-returning function in the target list of a SELECT without
 	// FROM reads as the same function in FROM.
 	targets := s.TargetList
+	if len(targets) == 0 {
+		p.fail("SELECT without columns")
+	}
 	if len(from) == 0 {
 		targets, from = p.srfTargets(targets)
 	}
@@ -224,6 +227,12 @@ func (p *pgPrinter) simpleSelect(s *pg_query.SelectStmt) ([]Type, []string) {
 		// The columns * stands for are SQLite's to tell.
 		types = types[:i]
 	}
+	p.selectTail(s, from)
+	return types, names
+}
+
+// selectTail prints FROM, WHERE, GROUP BY, HAVING and WINDOW.
+func (p *pgPrinter) selectTail(s *pg_query.SelectStmt, from []*pg_query.Node) {
 	if len(from) > 0 {
 		p.w(" FROM ")
 		p.list(from, p.fromItem)
@@ -257,7 +266,6 @@ func (p *pgPrinter) simpleSelect(s *pg_query.SelectStmt) ([]Type, []string) {
 			p.windowSpec(wd)
 		})
 	}
-	return types, names
 }
 
 func isStar(c *pg_query.ColumnRef) bool {
@@ -351,6 +359,10 @@ func pgColumnName(n *pg_query.Node) string {
 		}
 	case *pg_query.Node_AArrayExpr:
 		return "array"
+	case *pg_query.Node_JsonArrayConstructor:
+		return "json_array"
+	case *pg_query.Node_JsonObjectConstructor:
+		return "json_object"
 	case *pg_query.Node_RowExpr:
 		return "row"
 	case *pg_query.Node_SqlvalueFunction:
@@ -460,6 +472,10 @@ func (p *pgPrinter) fromItem(n *pg_query.Node) {
 		}
 	case *pg_query.Node_RangeFunction:
 		p.rangeFunction(x.RangeFunction)
+	case *pg_query.Node_RangeTableSample:
+		p.fail("TABLESAMPLE")
+	case *pg_query.Node_RangeTableFunc:
+		p.fail("XMLTABLE")
 	default:
 		p.fail("this FROM item")
 	}
@@ -685,4 +701,97 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+func isDistinctOn(s *pg_query.SelectStmt) bool {
+	return len(s.DistinctClause) > 1 || len(s.DistinctClause) == 1 && s.DistinctClause[0] != nil && s.DistinctClause[0].Node != nil
+}
+
+// distinctOn prints SELECT DISTINCT ON (d…) … ORDER BY o… as the first
+// row of each group by the order: row_number() over the groups, the
+// result columns under names of their own, then the order and the limit
+// outside.
+func (p *pgPrinter) distinctOn(s *pg_query.SelectStmt) ([]Type, []string) {
+	targets := s.TargetList
+	if len(s.FromClause) == 0 {
+		p.fail("DISTINCT ON without FROM")
+	}
+	// ORDER BY and DISTINCT ON name result columns by position or alias.
+	resolve := func(n *pg_query.Node) *pg_query.Node {
+		if c := n.GetAConst(); c != nil && c.GetIval() != nil {
+			if k := int(c.GetIval().Ival); k >= 1 && k <= len(targets) {
+				return targets[k-1].GetResTarget().Val
+			}
+		}
+		if name := columnName(n); name != "" && len(n.GetColumnRef().Fields) == 1 {
+			for _, t := range targets {
+				if rt := t.GetResTarget(); rt.Name == name {
+					return rt.Val
+				}
+			}
+		}
+		return n
+	}
+	var types []Type
+	var names []string
+	p.w("SELECT ")
+	for i, t := range targets {
+		rt := t.GetResTarget()
+		if c := rt.Val.GetColumnRef(); c != nil && isStar(c) {
+			p.fail("DISTINCT ON with *")
+		}
+		name := rt.Name
+		if name == "" {
+			name = pgColumnName(rt.Val)
+		}
+		if i > 0 {
+			p.w(", ")
+		}
+		p.w("floe_c", itoa(i+1), " AS ")
+		p.ident(name)
+		names = append(names, name)
+	}
+	p.w(" FROM (SELECT ")
+	for i, t := range targets {
+		if i > 0 {
+			p.w(", ")
+		}
+		types = append(types, p.expr(t.GetResTarget().Val))
+		p.w(" AS floe_c", itoa(i+1))
+	}
+	p.w(", row_number() OVER (PARTITION BY ")
+	p.list(s.DistinctClause, func(n *pg_query.Node) { p.expr(resolve(n)) })
+	sorts := make([]*pg_query.Node, len(s.SortClause))
+	for j, n := range s.SortClause {
+		sb := n.GetSortBy()
+		if sb == nil || len(sb.UseOp) > 0 {
+			p.fail("ORDER BY … USING")
+		}
+		sorts[j] = &pg_query.Node{Node: &pg_query.Node_SortBy{SortBy: &pg_query.SortBy{Node: resolve(sb.Node), SortbyDir: sb.SortbyDir, SortbyNulls: sb.SortbyNulls}}}
+	}
+	if len(sorts) > 0 {
+		p.w(" ORDER BY ")
+		p.list(sorts, p.sortBy)
+	}
+	p.w(") AS floe_rn")
+	for j, n := range sorts {
+		p.w(", ")
+		p.expr(n.GetSortBy().Node)
+		p.w(" AS floe_s", itoa(j+1))
+	}
+	p.selectTail(s, s.FromClause)
+	p.w(") WHERE floe_rn = 1")
+	if len(sorts) > 0 {
+		p.w(" ORDER BY ")
+		for j, n := range sorts {
+			if j > 0 {
+				p.w(", ")
+			}
+			sb := n.GetSortBy()
+			p.sortBy(&pg_query.Node{Node: &pg_query.Node_SortBy{SortBy: &pg_query.SortBy{
+				Node: pg_query.MakeColumnRefNode([]*pg_query.Node{pg_query.MakeStrNode("floe_s" + itoa(j+1))}, -1), SortbyDir: sb.SortbyDir, SortbyNulls: sb.SortbyNulls}}})
+		}
+	}
+	p.limit(s)
+	return types, names
 }

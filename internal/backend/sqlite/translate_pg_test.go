@@ -43,6 +43,7 @@ func TestTranslatePG(t *testing.T) {
 		{"select a from t fetch first 3 rows only", "SELECT `a` FROM `t` LIMIT 3"},
 		{"select a from t for update", "SELECT `a` FROM `t`"},
 		{"select distinct a from t", "SELECT DISTINCT `a` FROM `t`"},
+		{"select distinct on (a) a, b as x from t order by 1, x desc limit 2", "SELECT floe_c1 AS `a`, floe_c2 AS `x` FROM (SELECT `a` AS floe_c1, `b` AS floe_c2, row_number() OVER (PARTITION BY `a` ORDER BY `a` NULLS LAST, `b` DESC NULLS FIRST) AS floe_rn, `a` AS floe_s1, `b` AS floe_s2 FROM `t`) WHERE floe_rn = 1 ORDER BY `floe_s1` NULLS LAST, `floe_s2` DESC NULLS FIRST LIMIT 2"},
 		{"select * from a full join b on a.id = b.id right join c using (id)", "SELECT * FROM `a` FULL JOIN `b` ON (`a`.`id` = `b`.`id`) RIGHT JOIN `c` USING (`id`)"},
 		{"select * from a natural join b, c", "SELECT * FROM `a` NATURAL JOIN `b`, `c`"},
 		{"select * from a cross join b", "SELECT * FROM `a` CROSS JOIN `b`"},
@@ -52,7 +53,7 @@ func TestTranslatePG(t *testing.T) {
 		{"select 1 union all select 2 intersect select 3", "SELECT 1 AS `?column?` UNION ALL SELECT * FROM (SELECT 2 AS `?column?` INTERSECT SELECT 3 AS `?column?`)"},
 		{"(select a from t limit 1) except select b from u", "SELECT * FROM (SELECT `a` FROM `t` LIMIT 1) EXCEPT SELECT `b` FROM `u`"},
 		{"with recursive r(n) as (select 1 union all select n + 1 from r where n < 3) select n from r", "WITH RECURSIVE `r`(`n`) AS (SELECT 1 AS `?column?` UNION ALL SELECT (`n` + 1) AS `?column?` FROM `r` WHERE (`n` < 3)) SELECT `n` FROM `r`"},
-		{"select a, sum(b) over (partition by a order by b rows between 1 preceding and current row) from t", "SELECT `a`, sum(`b`) OVER (PARTITION BY `a` ORDER BY `b` NULLS LAST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS `sum` FROM `t`"},
+		{"select a, sum(b) over (partition by a order by b rows between 1 preceding and current row) from t", "SELECT `a`, floe_numeric_sum(`b`) OVER (PARTITION BY `a` ORDER BY `b` NULLS LAST ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS `sum` FROM `t`"},
 		{"select rank() over w from t window w as (order by a desc)", "SELECT rank() OVER `w` AS `rank` FROM `t` WINDOW `w` AS (ORDER BY `a` DESC NULLS FIRST)"},
 		{"select case when a then 1 else 2 end, coalesce(a, b), nullif(a, 0) from t", "SELECT CASE WHEN `a` THEN 1 ELSE 2 END AS `case`, coalesce(`a`, `b`) AS `coalesce`, nullif(`a`, 0) AS `nullif` FROM `t`"},
 		{"select a in (1, 2), a not in (select b from u), exists (select 1) from t", "SELECT (`a` IN (1, 2)) AS `?column?`, (NOT (`a` IN (SELECT `b` FROM `u`))) AS `?column?`, EXISTS (SELECT 1 AS `?column?`) AS `exists` FROM `t`"},
@@ -63,7 +64,7 @@ func TestTranslatePG(t *testing.T) {
 		{"select a operator(pg_catalog.~) 'x' from t", "SELECT floe_regexp('x', `a`, '') AS `?column?` FROM `t`"},
 		{"select string_agg(a, ',' order by a), bool_and(b), bool_or(b), count(*) filter (where b) from t", "SELECT group_concat(`a`, ',' ORDER BY `a` NULLS LAST) AS `string_agg`, min((`b`) <> 0) AS `bool_and`, max((`b`) <> 0) AS `bool_or`, count(*) FILTER (WHERE `b`) AS `count` FROM `t`"},
 		{"select a || b, -a, 2 ^ 3 from t", "SELECT (`a` || `b`) AS `?column?`, (-`a`) AS `?column?`, power(2, 3) AS `?column?` FROM `t`"},
-		{"select $1::int, '42'::bigint, a::float8, a::numeric(10,2), a::text, a::varchar(3)", "SELECT CAST(?1 AS INTEGER) AS `int4`, 42 AS `int8`, CAST(`a` AS REAL) AS `a`, CAST(`a` AS NUMERIC) AS `a`, CAST(`a` AS TEXT) AS `a`, CAST(`a` AS TEXT) AS `a`"},
+		{"select $1::int, '42'::bigint, a::float8, a::numeric(10,2), a::text, a::varchar(3)", "SELECT CASE WHEN typeof((?1)) = 'real' THEN CAST(round((?1)) AS INTEGER) ELSE CAST((?1) AS INTEGER) END AS `int4`, 42 AS `int8`, CAST(`a` AS REAL) AS `a`, CAST(`a` AS NUMERIC) AS `a`, CAST(`a` AS TEXT) AS `a`, CAST(`a` AS TEXT) AS `a`"},
 		{"select 'yes'::boolean, 'off'::bool", "SELECT 1 AS `bool`, 0 AS `bool`"},
 		{"select '2024-01-02'::date, '2024-01-02 03:04:05+02'::timestamptz, a::date, a::timestamp", "SELECT '2024-01-02' AS `date`, '2024-01-02 01:04:05' AS `timestamptz`, date(`a`) AS `a`, datetime(`a`) AS `a`"},
 		{"select now() - interval '1 day', a + '2 hours'::interval", "SELECT floe_ts_sub(now(), floe_interval('1 day')) AS `?column?`, floe_ts_add(`a`, floe_interval('2 hours')) AS `?column?`"},
@@ -77,6 +78,8 @@ func TestTranslatePG(t *testing.T) {
 		{"select g.x from generate_series(1, 9, 2) as g(x)", "SELECT `g`.`x` FROM (SELECT `generate_series` AS `x` FROM generate_series(1, 9, 2)) AS `g`"},
 		{"select * from unnest(array[1, 2]) u", "SELECT * FROM (SELECT `value` AS `u` FROM json_each(json_array(1, 2))) AS `u`"},
 		{"select a = any(array[1, 2]), array_to_string(array['a', 'b'], '-'), array_length(array[1], 1)", "SELECT (`a` IN (1, 2)) AS `?column?`, (SELECT group_concat(value, '-') FROM json_each(json_array('a', 'b'))) AS `array_to_string`, json_array_length(json_array(1)) AS `array_length`"},
+		{"select a from t where a = any(b) and a <> all($1) and a < any(array[1, 2]) and a >= all(b)", "SELECT `a` FROM `t` WHERE ((`a` IN (SELECT value FROM json_each(`b`))) AND (`a` NOT IN (SELECT value FROM json_each(?1))) AND EXISTS (SELECT 1 FROM (SELECT value AS floe_elem FROM json_each(json_array(1, 2))) WHERE (`a` < floe_elem)) AND (NOT EXISTS (SELECT 1 FROM (SELECT value AS floe_elem FROM json_each(`b`)) WHERE NOT (`a` >= floe_elem))))"},
+		{"select json_array(1, 'a'), json_object('k': a) from t", "SELECT json_array(1, 'a') AS `json_array`, json_object('k', `a`) AS `json_object` FROM `t`"},
 		{"select array(select a from t)", "SELECT (SELECT json_group_array(`a`) FROM (SELECT `a` FROM `t`)) AS `array`"},
 		{"select position('b' in 'abc'), substring('abc' from 2 for 1), trim(both 'x' from 'xax')", "SELECT instr('abc', 'b') AS `position`, substr('abc', 2, 1) AS `substring`, trim('xax', 'x') AS `btrim`"},
 		{"insert into t (a, b) values ($1, $2), (3, default)", ""},
@@ -86,6 +89,8 @@ func TestTranslatePG(t *testing.T) {
 		{"insert into t (id, n) values (1, 2) on conflict (id) do update set n = excluded.n + t.n where t.n < 10", "INSERT INTO `t` (`id`, `n`) VALUES (1, 2) ON CONFLICT (`id`) DO UPDATE SET `n` = (`excluded`.`n` + `t`.`n`) WHERE (`t`.`n` < 10)"},
 		{"insert into t select a from u on conflict do nothing", "INSERT INTO `t` SELECT `a` FROM `u` WHERE true ON CONFLICT DO NOTHING"},
 		{"update t set a = $1, b = b + 1 from u where t.id = u.id returning t.a, b as bee", "UPDATE `t` SET `a` = ?1, `b` = (`b` + 1) FROM `u` WHERE (`t`.`id` = `u`.`id`) RETURNING `a`, `b` AS `bee`"},
+		{"update t set (a, b) = (1, 2), c = 3", "UPDATE `t` SET (`a`, `b`) = (1, 2), `c` = 3"},
+		{"update t set (a, b) = (select x, y from u)", "UPDATE `t` SET (`a`, `b`) = (SELECT `x`, `y` FROM `u`)"},
 		{"delete from t using u where t.id = u.id", "DELETE FROM `t` WHERE EXISTS (SELECT 1 FROM `u` WHERE (`t`.`id` = `u`.`id`))"},
 		{"delete from t where id = 1 returning *", "DELETE FROM `t` WHERE (`id` = 1) RETURNING *"},
 		{"create table t (id serial primary key, n varchar(20) not null unique, p numeric(10,2) default 0 check (p >= 0), at timestamptz default now(), d date default current_date, ok boolean, j jsonb, b bytea, u uuid, f double precision)",
@@ -173,7 +178,6 @@ func TestTranslatePGDescription(t *testing.T) {
 // naming the construct; nothing of the text runs.
 func TestTranslatePGNotSupported(t *testing.T) {
 	for q, what := range map[string]string{
-		"select distinct on (a) a from t":                                 "DISTINCT ON is not supported by the embedded SQLite engine",
 		"select * from t, lateral (select 1) x":                           "LATERAL subqueries are not supported",
 		"select a[1:2] from t":                                            "ARRAY slices are not supported",
 		"create function f() returns int as 'select 1' language sql":      "CREATE FUNCTION is not supported",
@@ -195,7 +199,7 @@ func TestTranslatePGNotSupported(t *testing.T) {
 			t.Errorf("%s: %v, want 0A000 %q", q, err, what)
 		}
 	}
-	if _, err := PGStatements(analysis.New(analysis.Postgres, 0).Of("select 1; select distinct on (a) a from t")); sqlerr.Code(err) != sqlerr.FeatureNotSupported {
+	if _, err := PGStatements(analysis.New(analysis.Postgres, 0).Of("select 1; select * from t, lateral (select 1) x")); sqlerr.Code(err) != sqlerr.FeatureNotSupported {
 		t.Fatalf("a text with an untranslatable statement: %v", err)
 	}
 	// Literal casts are checked as PostgreSQL checks them.
@@ -312,10 +316,13 @@ func TestTranslatePGRuns(t *testing.T) {
 		{"with recursive r(n) as (select 1 union all select n + 1 from r where n < 4) select sum(n) from r", "10"},
 		{"select name from p where id = any(array[1, 3]) order by id", "Apple;Banana"},
 		{"select name from p where exists (select 1 from o where o.p_id = p.id and o.qty > 5)", "cherry"},
+		{"select distinct on (o.p_id) o.p_id, o.qty from o order by o.p_id, o.qty desc", "1,3;2,1;4,7"},
+		{"select id from p where id = any(json_array(2, 3)) and id > all(array[1, 2]) order by id", "3"},
 		{"select name from p where price is distinct from 2 and id between 1 and 3 order by id", "Apple;Banana"},
 		{"select coalesce(price, -1), nullif(id, 1) from p where id in (1, 3) order by id", "1.5,<nil>;-1,3"},
 		{"select 'yes'::boolean, '0'::boolean, 'on'::text::boolean, 2::boolean", "1,0,1,1"},
-		{"select '42'::int + 1, 7 / 2, 3.7::int, '2024-05-06 07:08:09'::timestamp, '2024-05-06'::date", "43,3,3,2024-05-06 07:08:09,2024-05-06"},
+		{"select '42'::int + 1, 7 / 2, 3.7::int, -2.5::int, (price * 3)::int, '9007199254740993'::bigint, 9007199254740993::bigint, '2024-05-06 07:08:09'::timestamp, '2024-05-06'::date from p where id = 1", "43,3,4,-3,5,9007199254740993,9007199254740993,2024-05-06 07:08:09,2024-05-06"},
+		{"select sum(price)::int, count(*)::boolean, (price > 1)::int from p where id < 3 group by price > 1 order by 1", "4,1,1"},
 		{"select E'a\\tb', 'it''s', b'101'", "a\tb,it's,101"},
 		{"select current_user, current_database(), current_schema", "alice,tdb,public"},
 		{"select 'x' || 1 || null is null, 'a' || 'b'", "1,ab"},
@@ -384,6 +391,12 @@ func TestLikeMatch(t *testing.T) {
 		{"abc", "a%", true}, {"Abc", "a%", false}, {"abc", "_b_", true}, {"ab", "_b_", false},
 		{"a%c", `a\%c`, true}, {"abc", `a\%c`, false}, {"", "%", true}, {"héllo", "h_llo", true},
 		{"a_b", `a\_b`, true}, {"axb", `a\_b`, false}, {"abcabc", "%bc%bc", true},
+		{"abcab", "%ab", true}, {"aab", "%ab", true}, {"ab", "a%%b", true}, {"ba", "a%", false},
+		{"a%", `%\%`, true}, {"ab", `%\%`, false},
+		// Many wildcards against a long subject: at most len(s)·len(p)
+		// steps (a backtracking matcher would not finish).
+		{strings.Repeat("a", 5000), strings.Repeat("%a", 12) + "%b", false},
+		{strings.Repeat("a", 5000) + "b", strings.Repeat("%a", 12) + "%b", true},
 	} {
 		got, err := likeMatch([]rune(c.s), []rune(c.p), '\\')
 		if err != nil || got != c.want {
@@ -406,9 +419,40 @@ func TestPGQuery(t *testing.T) {
 			t.Errorf("%s: %q %v", q, got, err)
 		}
 	}
-	for _, q := range []string{"begin", "prepare p as select 1", "set x = 1", "select 1; select 2", "select E'\\' /* x", "select distinct on (a) a from t"} {
+	for _, q := range []string{"begin", "prepare p as select 1", "set x = 1", "select 1; select 2", "select E'\\' /* x", "select * from t, lateral (select 1) x"} {
 		if got, err := PGQuery(q); err == nil {
 			t.Errorf("%s: ran as %q", q, got)
 		}
 	}
+}
+
+// Any text: translated, refused with a SQLSTATE, or left to the lexer.
+func FuzzTranslatePG(f *testing.F) {
+	for _, q := range []string{
+		"select a, count(*) from t group by 1 order by 2 desc limit 3",
+		"insert into t (a) values ($1) on conflict (a) do update set a = excluded.a returning *",
+		"with x as (select 1) select * from x, generate_series(1, 2) g(n) where n = any(array[1])",
+		"create table t (id serial primary key, p numeric(10,2) default 0)",
+		"select a::regclass, b::boolean, c ~* 'x', d similar to 'y%' from t",
+		"prepare p as select $1::int; execute p(1)",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		stmts, ok, err := translatePG(q)
+		if !ok {
+			return
+		}
+		if err != nil {
+			if sqlerr.Code(err) == "" {
+				t.Fatalf("%q: error without a SQLSTATE: %v", q, err)
+			}
+			return
+		}
+		for _, st := range stmts {
+			if st.SQL == "" && !st.Empty {
+				t.Fatalf("%q: empty statement %+v", q, st)
+			}
+		}
+	})
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -90,9 +91,17 @@ func (p *pgPrinter) cast(tc *pg_query.TypeCast) Type {
 			p.w(strconv.FormatInt(n, 10))
 			return TypeInt
 		}
-		p.w("CAST(")
-		p.expr(tc.Arg)
-		p.w(" AS INTEGER)")
+		if c := tc.Arg.GetAConst(); c != nil && c.GetFval() != nil {
+			// A decimal constant: rounded half away from zero, as PostgreSQL.
+			if f, err := strconv.ParseFloat(c.GetFval().Fval, 64); err == nil && math.Abs(f) < 1<<53 {
+				p.w(strconv.FormatInt(int64(math.Round(f)), 10))
+				return TypeInt
+			}
+		}
+		// Reals round (half away from zero, as PostgreSQL's numeric and
+		// SQLite's round); other values convert.
+		v := p.sub(tc.Arg)
+		p.w("CASE WHEN typeof(", v, ") = 'real' THEN CAST(round(", v, ") AS INTEGER) ELSE CAST(", v, " AS INTEGER) END")
 		return TypeInt
 	case "float4", "float8", "real", "double precision":
 		p.w("CAST(")
@@ -104,7 +113,7 @@ func (p *pgPrinter) cast(tc *pg_query.TypeCast) Type {
 		p.expr(tc.Arg)
 		p.w(" AS NUMERIC)")
 		return TypeNumeric
-	case "text", "varchar", "bpchar", "char", "name", "citext", "uuid", "character varying", "unknown":
+	case "text", "varchar", "bpchar", "char", "name", "citext", "uuid", "character varying", "unknown", "inet", "cidr", "macaddr":
 		if isLit {
 			p.w(quoteString(lit))
 			return TypeText
@@ -128,9 +137,8 @@ func (p *pgPrinter) cast(tc *pg_query.TypeCast) Type {
 		}
 		// Numbers: non-zero is true; texts as PostgreSQL reads them
 		// (other texts are NULL).
-		p.w("(SELECT CASE WHEN typeof(v) IN ('integer', 'real') THEN v <> 0 WHEN lower(trim(v)) IN ('t', 'tr', 'tru', 'true', 'y', 'ye', 'yes', 'on', '1') THEN 1 WHEN lower(trim(v)) IN ('f', 'fa', 'fal', 'fals', 'false', 'n', 'no', 'off', '0') THEN 0 END FROM (SELECT ")
-		p.expr(tc.Arg)
-		p.w(" AS v))")
+		v := p.sub(tc.Arg)
+		p.w("CASE WHEN typeof(", v, ") IN ('integer', 'real') THEN ", v, " <> 0 WHEN lower(trim(", v, ")) IN ('t', 'tr', 'tru', 'true', 'y', 'ye', 'yes', 'on', '1') THEN 1 WHEN lower(trim(", v, ")) IN ('f', 'fa', 'fal', 'fals', 'false', 'n', 'no', 'off', '0') THEN 0 END")
 		return TypeBool
 	case "date":
 		if isLit {
@@ -269,4 +277,13 @@ func (p *pgPrinter) declType(t *pg_query.TypeName) (decl string, serial bool) {
 		p.fail("this column type")
 	}
 	return strings.ToUpper(name) + modText(), false
+}
+
+// sub prints n apart and returns its text (an expression printed more
+// than once).
+func (p *pgPrinter) sub(n *pg_query.Node) string {
+	inner := pgPrinter{ctes: p.ctes, params: p.params, srf: p.srf}
+	inner.expr(n)
+	p.absorb(&inner)
+	return "(" + inner.b.String() + ")"
 }

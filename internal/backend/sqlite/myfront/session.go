@@ -415,6 +415,9 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 	if run.SQL != run.Text {
 		a = s.ps.Analyze(run.SQL)
 	}
+	if err := s.ss.Catalog(ctx, a); err != nil {
+		return err
+	}
 	stmts := sqlite.MyStatements(a)
 	var todo []*sqlite.Statement
 	for i := range stmts {
@@ -690,6 +693,9 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		return d.Denial
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
+	}
+	if err := s.ss.Catalog(ctx, a); err != nil {
+		return err
 	}
 	stmts := sqlite.MyStatements(a)
 	var st *sqlite.Statement

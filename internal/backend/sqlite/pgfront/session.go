@@ -307,6 +307,9 @@ func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
 	if run.SQL != run.Text {
 		a = s.ps.Analyze(run.SQL)
 	}
+	if err := s.ss.Catalog(ctx, a); err != nil {
+		return err
+	}
 	stmts, err := sqlite.PGStatements(a)
 	if err != nil {
 		return err
@@ -589,6 +592,10 @@ func (s *session) parse(ctx context.Context, m *pgproto3.Parse) error {
 		return pgwire.ErrorOf(d.Denial)
 	} else if d.SQL != "" {
 		a = s.ps.Analyze(d.SQL)
+	}
+	if err := s.ss.Catalog(ctx, a); err != nil {
+		s.ps.Refused(nil)
+		return err
 	}
 	if m.Name != "" {
 		if _, exists := s.stmts[m.Name]; exists {

@@ -24,6 +24,9 @@ type Statement struct {
 	// parameters the column's type.
 	Tables    []string
 	ParamCols []string
+	// My is what the MySQL translation adds (translate_my.go); nil for a
+	// PostgreSQL-dialect text and for a MySQL text the parser cannot read.
+	My *MyStatement
 }
 
 // PGStatements are the SQLite statements of a PostgreSQL-dialect text:
@@ -33,8 +36,8 @@ func PGStatements(a *analysis.Analysis) []Statement {
 	return a.Derived(analysis.SlotEngine, splitPG).([]Statement)
 }
 
-// MyStatements are PGStatements for a MySQL-dialect text (its string
-// literals rewritten in SQLite's form first, mysqlLiterals).
+// MyStatements are PGStatements for a MySQL-dialect text: each statement
+// parsed and printed as SQLite SQL (translateMySQL).
 func MyStatements(a *analysis.Analysis) []Statement {
 	return a.Derived(analysis.SlotEngine, splitMySQL).([]Statement)
 }
@@ -42,7 +45,7 @@ func MyStatements(a *analysis.Analysis) []Statement {
 // The two analyzers (one per pipeline) each fill their slot with one of
 // these, as Derived requires.
 func splitPG(a *analysis.Analysis) any    { return split(a.Text) }
-func splitMySQL(a *analysis.Analysis) any { return split(mysqlLiterals(a.Text)) }
+func splitMySQL(a *analysis.Analysis) any { return translateMySQL(a.Text) }
 
 // CheckPGText refuses a PostgreSQL-dialect text that SQLite would read
 // otherwise than the policy's (PostgreSQL) parser did, so that the

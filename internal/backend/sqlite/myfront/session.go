@@ -53,6 +53,12 @@ type mySession struct {
 	multi  bool
 	stmts  map[uint32]*myStmt
 	nextID uint32
+	// autocommit off: the next statement opens a transaction that COMMIT
+	// or ROLLBACK ends.
+	autocommit bool
+	vars       map[string]any // system variables (session scope)
+	user       map[string]any // user variables (@name)
+	prepared   map[string]*sqlPrepared
 }
 
 // Serve implements mysqlwire.Handler.
@@ -70,7 +76,9 @@ func (h *Handler) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	s := &mySession{
 		e: e, ss: ss, c: c, conn: conn, multi: c.Has(mysqlwire.CapMultiStatements), stmts: map[uint32]*myStmt{},
 		ps: ss.Statements(), gate: ss.Gate(),
+		autocommit: true, user: map[string]any{}, prepared: map[string]*sqlPrepared{},
 	}
+	s.vars = s.sysVarDefaults()
 	c.SetCanceller(s.cancel)
 	defer c.SetCanceller(nil)
 	defer func() {
@@ -120,9 +128,13 @@ func (s *mySession) run(ctx context.Context) (context.Context, context.CancelFun
 }
 
 func (s *mySession) status() uint16 {
-	// SQLite string literals have no backslash escapes; the flag tells
-	// clients that interpolate parameters to double quotes instead.
-	st := mysqlwire.StatusAutocommit | mysqlwire.StatusNoBackslashEsc
+	// Texts are read as MySQL reads them, backslash escapes included (the
+	// translation prints SQLite's form of each literal), so the
+	// NO_BACKSLASH_ESCAPES flag is never set.
+	var st uint16
+	if s.autocommit {
+		st |= mysqlwire.StatusAutocommit
+	}
 	if s.inTx {
 		st |= mysqlwire.StatusInTrans
 	}
@@ -189,6 +201,8 @@ func (s *mySession) command(ctx context.Context, p []byte) error {
 			s.inTx = false
 		}
 		s.stmts = map[uint32]*myStmt{}
+		s.autocommit, s.vars = true, s.sysVarDefaults()
+		s.user, s.prepared = map[string]any{}, map[string]*sqlPrepared{}
 		return c.WriteOK(mysqlwire.OK{Status: s.status()})
 	case mysqlwire.ComProcessKill:
 		if len(p) < 5 {
@@ -211,16 +225,8 @@ func (s *mySession) use(db string) error {
 	return s.c.Switch(db)
 }
 
-var (
-	sysVarQuery = regexp.MustCompile(`(?is)^\s*select\s+@@(?:session\.)?(\w+)(?:\s+limit\s+1)?\s*;?\s*$`)
-	databaseFn  = regexp.MustCompile(`(?is)^\s*select\s+(database|schema|version|connection_id|user|current_user)\s*\(\s*\)\s*;?\s*$`)
-	showTables  = regexp.MustCompile(`(?is)^\s*show\s+(full\s+)?tables\s*;?\s*$`)
-	showDBs     = regexp.MustCompile(`(?is)^\s*show\s+(databases|schemas)\s*;?\s*$`)
-	setStmt     = regexp.MustCompile(`(?is)^\s*set\s+(?:session\s+|@@session\.|@@)?(\w+)\s*(?:=|\s)\s*(.*?)\s*;?\s*$`)
-)
-
-// local answers the statements MySQL clients send about the server that
-// SQLite has no syntax for. It reports false for everything else.
+// local answers KILL and USE from the lexer, before any parse (a text
+// the parser cannot read included). It reports false for everything else.
 func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 	if k, ok, kerr := mysqlwire.ParseKill(q); ok {
 		if kerr != nil {
@@ -231,77 +237,7 @@ func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 	if db, ok := mysqlwire.ParseUse(q); ok {
 		return true, s.use(db)
 	}
-	if m := sysVarQuery.FindStringSubmatch(q); m != nil {
-		v, ok := s.sysVar(strings.ToLower(m[1]))
-		if !ok {
-			return true, mysqlwire.Errorf(sqlerr.ErUnknownSystemVariable, "Unknown system variable '%s'", m[1])
-		}
-		return true, s.writeValues([]string{"@@" + m[1]}, []any{v})
-	}
-	if m := databaseFn.FindStringSubmatch(q); m != nil {
-		fn := strings.ToLower(m[1])
-		var v any
-		switch fn {
-		case "database", "schema":
-			v = s.c.Database
-		case "version":
-			v, _ = s.sysVar("version")
-		case "connection_id":
-			v = int64(s.c.ID)
-		default:
-			v = s.c.User.Name + "@floe"
-		}
-		return true, s.writeValues([]string{strings.ToUpper(fn) + "()"}, []any{v})
-	}
-	if showDBs.MatchString(q) {
-		return true, s.writeValues([]string{"Database"}, []any{s.c.Database})
-	}
-	if showTables.MatchString(q) {
-		return true, s.runRows(ctx, &sqlite.Statement{SQL: "SELECT name AS `Tables_in_" + strings.ReplaceAll(s.c.Database, "`", "``") + "` FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name", Rows: true}, nil, false, false)
-	}
-	if m := setStmt.FindStringSubmatch(q); m != nil {
-		name, val := strings.ToLower(m[1]), strings.Trim(strings.ToLower(m[2]), `'"`)
-		switch {
-		case name == "names" || name == "character":
-			cs := strings.Fields(val)
-			if len(cs) > 0 && (cs[len(cs)-1] == "utf8" || cs[len(cs)-1] == "utf8mb4" || strings.HasPrefix(cs[0], "utf8")) {
-				return true, s.c.WriteOK(mysqlwire.OK{Status: s.status()})
-			}
-			return true, mysqlwire.Errorf(sqlerr.ErUnknownCharacterSet, "SQLite databases speak UTF-8 only (utf8mb4)")
-		case name == "autocommit" && (val == "1" || val == "on" || val == "true"):
-			return true, s.c.WriteOK(mysqlwire.OK{Status: s.status()})
-		case name == "autocommit":
-			return true, mysqlwire.Errorf(mysqlwire.ErNotSupportedYet, "autocommit=0 is not supported for SQLite databases; use START TRANSACTION")
-		}
-		return true, mysqlwire.Errorf(sqlerr.ErUnknownSystemVariable, "Unknown system variable '%s'", m[1])
-	}
 	return false, nil
-}
-
-func (s *mySession) sysVar(name string) (any, bool) {
-	switch name {
-	case "version":
-		return "8.0.40-floe-sqlite-" + s.e.Version(), true
-	case "version_comment":
-		return "Floe (SQLite " + s.e.Version() + ")", true
-	case "autocommit":
-		return int64(1), true
-	case "max_allowed_packet":
-		return int64(64 << 20), true
-	case "transaction_isolation", "tx_isolation":
-		return "SERIALIZABLE", true
-	case "character_set_client", "character_set_connection", "character_set_results", "character_set_database", "character_set_server":
-		return "utf8mb4", true
-	case "collation_connection", "collation_database", "collation_server":
-		return "utf8mb4_bin", true
-	case "sql_mode":
-		return "", true
-	case "time_zone", "system_time_zone":
-		return "UTC", true
-	case "lower_case_table_names":
-		return int64(1), true
-	}
-	return nil, false
 }
 
 // writeValues sends a one-row result of text values.
@@ -425,6 +361,13 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 	if len(todo) == 0 {
 		return mysqlwire.Errorf(sqlerr.ErEmptyQuery, "Query was empty")
 	}
+	// A statement the translation refuses fails the text before any of it
+	// runs.
+	for _, st := range todo {
+		if st.My != nil && st.My.Err != nil {
+			return st.My.Err
+		}
+	}
 	if len(todo) > 1 && !s.multi {
 		return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax: multiple statements need the client's multi-statements option")
 	}
@@ -440,6 +383,52 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 // runStatement runs one statement and writes its result; more sets
 // SERVER_MORE_RESULTS_EXISTS on its final packet.
 func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args []any, binaryRows, more bool) error {
+	if st.My != nil {
+		if st.My.Err != nil {
+			return st.My.Err
+		}
+		if st.My.Local != nil {
+			return s.runLocal(ctx, st, more)
+		}
+		var err error
+		if args, err = s.bind(st, args); err != nil {
+			return err
+		}
+	}
+	if !s.autocommit && !s.inTx && st.Tx == 0 {
+		// autocommit=0: the statement opens the transaction.
+		if _, err := s.conn.ExecContext(ctx, "BEGIN"); err != nil {
+			return err
+		}
+		s.inTx = true
+	}
+	err := s.runSQL(ctx, st, args, binaryRows, more)
+	if err != nil && st.My != nil {
+		// SQLite refused the syntax of a statement the parser read: a form
+		// the translation prints as written and SQLite lacks.
+		if se, ok := sqlerr.As(sqlite.SQLError(err)); ok && se.Code == sqlerr.SyntaxError {
+			return sqlite.SQLError(sqlerr.New(sqlerr.FeatureNotSupported, "this form of %s is not supported by the embedded SQLite engine (%s)", st.Verb, se.Message))
+		}
+	}
+	return err
+}
+
+// bind appends the session values a translated statement reads to the
+// client's parameters.
+func (s *mySession) bind(st *sqlite.Statement, args []any) ([]any, error) {
+	if len(st.My.Values) == 0 {
+		return args, nil
+	}
+	vals, err := s.values(st.My.Values)
+	if err != nil {
+		return nil, err
+	}
+	full := make([]any, st.NParams, st.NParams+len(vals))
+	copy(full, args)
+	return append(full, vals...), nil
+}
+
+func (s *mySession) runSQL(ctx context.Context, st *sqlite.Statement, args []any, binaryRows, more bool) error {
 	switch {
 	case st.Tx == 'B' && s.inTx:
 		// MySQL commits the open transaction and starts a new one.
@@ -695,6 +684,14 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 	if st == nil {
 		return mysqlwire.Errorf(sqlerr.ErEmptyQuery, "Query was empty")
 	}
+	if st.My != nil && st.My.Err != nil {
+		s.ps.Refused(nil)
+		return st.My.Err
+	}
+	if st.My != nil && st.My.Local != nil {
+		s.ps.Refused(nil)
+		return mysqlwire.Errorf(sqlerr.ErNotSupportedYet, "%s is not supported in the prepared statement protocol by the embedded SQLite engine", st.Verb)
+	}
 	// Check the statement now, as MySQL does at prepare time.
 	n := st.NParams
 	if err := s.conn.Raw(func(dc any) error {
@@ -717,6 +714,11 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 	if st.Verb == "SELECT" || st.Verb == "WITH" || st.Verb == "VALUES" {
 		// Column metadata: run the statement with NULL parameters and no rows.
 		args := make([]any, n)
+		if st.My != nil {
+			if full, err := s.bind(st, args); err == nil {
+				args = full
+			}
+		}
 		rctx, cancel := context.WithCancel(ctx)
 		if cur, err := s.ss.OpenCursor(rctx, cancel, "SELECT * FROM ("+st.SQL+") LIMIT 0", args); err == nil {
 			for _, c := range cur.Columns {

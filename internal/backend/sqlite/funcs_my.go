@@ -389,10 +389,13 @@ func myTimestampdiff(args []driver.Value) (driver.Value, error) {
 	}
 	months := func() int64 {
 		m := int64(b.Year()-a.Year())*12 + int64(b.Month()-a.Month())
-		// A month is complete when the later day-and-time is reached.
-		if m > 0 && addMonths(a, int(m)).After(b) {
+		// A month counts once the later day and time of month are reached.
+		rest := func(t time.Time) time.Duration {
+			return time.Duration(t.Day())*24*time.Hour + t.Sub(t.Truncate(24*time.Hour))
+		}
+		if m > 0 && rest(b) < rest(a) {
 			m--
-		} else if m < 0 && addMonths(a, int(m)).Before(b) {
+		} else if m < 0 && rest(b) > rest(a) {
 			m++
 		}
 		return m

@@ -292,7 +292,13 @@ func call(name string, args ...ast.ExprNode) *rawExpr {
 	}}
 }
 
-func text(s string) *rawExpr { return raw(s) }
+// text prints s as it is.
+func text(s string) *rawExpr {
+	return &rawExpr{out: func(ctx *format.RestoreCtx) error {
+		ctx.WritePlain(s)
+		return nil
+	}}
+}
 
 func (p *myPrinter) fail(err error) {
 	if p.err == nil {
@@ -310,6 +316,8 @@ func (p *myPrinter) Enter(n ast.Node) (ast.Node, bool) {
 				if v, ok := x.Expr.(*test_driver.ValueExpr); ok && v.Kind() == test_driver.KindString {
 					name = v.GetString()
 				}
+				// SQLite reads no NUL byte in a text.
+				name = strings.ReplaceAll(name, "\x00", "")
 				if name != "" {
 					x.AsName = ast.NewCIStr(name)
 				}

@@ -32,6 +32,10 @@ type MyStatement struct {
 	// Err refuses the statement: a construct the translation does not
 	// cover (a *sqlerr.Error with SQLSTATE 0A000).
 	Err error
+	// Atomic: SQL holds several SQLite statements (a CREATE TABLE and the
+	// indexes it defines) that must take effect together (the front end
+	// runs them under a savepoint).
+	Atomic bool
 }
 
 // myRestoreFlags print SQLite-readable text: strings single-quoted with
@@ -154,6 +158,9 @@ func translateMyNode(n ast.StmtNode) []Statement {
 		return fail(verb, err)
 	}
 	st := Statement{SQL: sql, NParams: p.nParams, My: &MyStatement{Values: p.values}}
+	if _, ok := n.(*ast.CreateTableStmt); ok {
+		st.My.Atomic = strings.Contains(sql, "; CREATE ")
+	}
 	switch x := n.(type) {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 		st.Verb, st.Rows = "SELECT", true
@@ -638,7 +645,7 @@ func (p *myPrinter) statement(n ast.StmtNode) (string, error) {
 		if x.IfExists {
 			s += "IF EXISTS "
 		}
-		return s + quoteName(x.IndexName), nil
+		return s + quoteName(IndexName(x.Table.Name.O, x.IndexName)), nil
 	case *ast.CreateViewStmt:
 		if x.OrReplace {
 			return "", notSupported("CREATE OR REPLACE VIEW")
@@ -768,6 +775,13 @@ func columnType(def *ast.ColumnDef) string {
 	switch def.Tp.GetType() {
 	case mysql.TypeEnum, mysql.TypeSet:
 		return "TEXT"
+	case mysql.TypeLong:
+		// INT and INTEGER are one type to MySQL; SQLite's INTEGER PRIMARY
+		// KEY is the rowid, numbered as MySQL numbers AUTO_INCREMENT.
+		if mysql.HasUnsignedFlag(def.Tp.GetFlag()) {
+			return "INTEGER UNSIGNED"
+		}
+		return "INTEGER"
 	}
 	s = strings.ReplaceAll(s, " binary", "")
 	if m := sqliteTypeName.FindString(s); m != "" {
@@ -859,7 +873,7 @@ func (p *myPrinter) createTable(x *ast.CreateTableStmt) (string, error) {
 				return "", notSupported("this column option")
 			}
 		}
-		if auto && strings.Contains(typ, "INT") {
+		if auto && strings.Contains(typ, "INT") || pk && strings.HasPrefix(typ, "INTEGER") {
 			typ = "INTEGER"
 		}
 		s := col
@@ -897,13 +911,13 @@ func (p *myPrinter) createTable(x *ast.CreateTableStmt) (string, error) {
 			if name == "" {
 				name = x.Table.Name.O + "_" + c.Keys[0].Column.Name.O
 			}
-			after = append(after, "CREATE UNIQUE INDEX "+quoteName(name)+" ON "+quoteName(x.Table.Name.O)+" ("+keys+")")
+			after = append(after, "CREATE UNIQUE INDEX "+quoteName(IndexName(x.Table.Name.O, name))+" ON "+quoteName(x.Table.Name.O)+" ("+keys+")")
 		case ast.ConstraintKey, ast.ConstraintIndex:
 			name := c.Name
 			if name == "" {
 				name = x.Table.Name.O + "_" + c.Keys[0].Column.Name.O
 			}
-			after = append(after, "CREATE INDEX "+quoteName(name)+" ON "+quoteName(x.Table.Name.O)+" ("+keys+")")
+			after = append(after, "CREATE INDEX "+quoteName(IndexName(x.Table.Name.O, name))+" ON "+quoteName(x.Table.Name.O)+" ("+keys+")")
 		case ast.ConstraintForeignKey:
 			s, err := referenceDef(c.Refer)
 			if err != nil {
@@ -1001,7 +1015,7 @@ func (p *myPrinter) createIndex(x *ast.CreateIndexStmt) (string, error) {
 	if x.IfNotExists {
 		s += "IF NOT EXISTS "
 	}
-	return s + quoteName(x.IndexName) + " ON " + quoteName(x.Table.Name.O) + " (" + keys + ")", nil
+	return s + quoteName(IndexName(x.Table.Name.O, x.IndexName)) + " ON " + quoteName(x.Table.Name.O) + " (" + keys + ")", nil
 }
 
 func (p *myPrinter) alterTable(x *ast.AlterTableStmt) (string, error) {
@@ -1030,6 +1044,20 @@ func (p *myPrinter) alterTable(x *ast.AlterTableStmt) (string, error) {
 		return t + " RENAME TO " + quoteName(spec.NewTable.Name.O), nil
 	}
 	return "", notSupported("this ALTER TABLE")
+}
+
+// IndexName is the SQLite name of MySQL index name of table: SQLite
+// names indexes per database, MySQL per table, so the table's name comes
+// first ("t.idx"); SHOW INDEX shows the MySQL name again
+// (MySQLIndexName).
+func IndexName(table, name string) string { return table + "." + name }
+
+// MySQLIndexName is the MySQL name of a SQLite index of table.
+func MySQLIndexName(table, name string) string {
+	if len(name) > len(table)+1 && strings.EqualFold(name[:len(table)+1], table+".") {
+		return name[len(table)+1:]
+	}
+	return name
 }
 
 // MyExpr prints a MySQL expression (a SET value, a SHOW … WHERE) as SQLite

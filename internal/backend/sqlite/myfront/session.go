@@ -444,7 +444,7 @@ func (s *mySession) runSQL(ctx context.Context, st *sqlite.Statement, args []any
 	}
 	rctx, cancel := s.run(ctx)
 	stop := s.c.WatchClose(watchDelay, cancel)
-	res, err := s.conn.ExecContext(rctx, st.SQL, args...)
+	res, err := s.exec(rctx, st, args)
 	stop()
 	cancel()
 	if err != nil {
@@ -466,6 +466,24 @@ func (s *mySession) runSQL(ctx context.Context, st *sqlite.Statement, args []any
 	}
 	s.cur.AddRows(n)
 	return s.c.WriteOK(mysqlwire.OK{AffectedRows: uint64(n), LastInsertID: uint64(id), Status: s.moreFlag(more)})
+}
+
+// exec runs a statement that returns no rows; the parts of an atomic
+// one take effect together or not at all.
+func (s *mySession) exec(ctx context.Context, st *sqlite.Statement, args []any) (sql.Result, error) {
+	if st.My == nil || !st.My.Atomic {
+		return s.conn.ExecContext(ctx, st.SQL, args...)
+	}
+	if _, err := s.conn.ExecContext(ctx, "SAVEPOINT floe_statement"); err != nil {
+		return nil, err
+	}
+	res, err := s.conn.ExecContext(ctx, st.SQL, args...)
+	if err != nil {
+		_, _ = s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO floe_statement; RELEASE floe_statement")
+		return nil, err
+	}
+	_, err = s.conn.ExecContext(ctx, "RELEASE floe_statement")
+	return res, err
 }
 
 func (s *mySession) moreFlag(more bool) uint16 {
@@ -552,7 +570,7 @@ func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []an
 				return err
 			}
 		} else {
-			row = appendTextRow(row[:0], types, vals)
+			row = appendTextRow(row[:0], cols, types, vals)
 		}
 		if den := s.cur.Row(len(row) + 4); den != nil {
 			return den
@@ -565,15 +583,58 @@ func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []an
 	return s.c.WriteEOF(false, 0, s.moreFlag(more))
 }
 
-func appendTextRow(b []byte, types []sqlite.Type, vals []any) []byte {
+func appendTextRow(b []byte, cols []mysqlwire.Column, types []sqlite.Type, vals []any) []byte {
 	for i, v := range vals {
 		if v == nil {
 			b = append(b, 0xfb)
 			continue
 		}
-		b = mysqlwire.AppendLenBytes(b, myText(types[i], v))
+		b = mysqlwire.AppendLenBytes(b, colText(cols[i], types[i], v))
 	}
 	return b
+}
+
+// colText is myText, a DECIMAL(p,s) value written with its scale as
+// MySQL writes it (1.5 in a DECIMAL(10,2) column is 1.50).
+func colText(col mysqlwire.Column, t sqlite.Type, v any) []byte {
+	if col.Type == mysqlwire.TypeNewDecimal && col.Decimals < 30 {
+		if s, ok := decimalText(v, int(col.Decimals)); ok {
+			return []byte(s)
+		}
+	}
+	return myText(t, v)
+}
+
+// decimalText writes a number with scale digits after the point.
+func decimalText(v any, scale int) (string, bool) {
+	switch x := v.(type) {
+	case int64:
+		if scale == 0 {
+			return strconv.FormatInt(x, 10), true
+		}
+		return strconv.FormatInt(x, 10) + "." + strings.Repeat("0", scale), true
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return "", false
+		}
+		return strconv.FormatFloat(x, 'f', scale, 64), true
+	case string, []byte:
+		s := strings.TrimSpace(fmt.Sprintf("%s", x))
+		if _, err := strconv.ParseFloat(s, 64); err != nil || strings.ContainsAny(s, "eE") {
+			return "", false
+		}
+		intPart, frac, _ := strings.Cut(s, ".")
+		if len(frac) > scale {
+			// More digits than the column keeps: round as a number.
+			f, _ := strconv.ParseFloat(s, 64)
+			return strconv.FormatFloat(f, 'f', scale, 64), true
+		}
+		if scale == 0 {
+			return intPart, true
+		}
+		return intPart + "." + frac + strings.Repeat("0", scale-len(frac)), true
+	}
+	return "", false
 }
 
 // myText formats v as MySQL's text protocol shows values of the column type.
@@ -657,7 +718,7 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, typ sqlite.Type, v any) (
 		}
 		return b, nil
 	}
-	return mysqlwire.AppendLenBytes(b, myText(typ, v)), nil
+	return mysqlwire.AppendLenBytes(b, colText(col, typ, v)), nil
 }
 
 // ---- prepared statements ----

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 
+	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
@@ -268,6 +269,7 @@ func (s *mySession) tableInfo(ctx context.Context, tn *ast.TableName) (*tableInf
 	_ = rows.Close()
 	for i := range idx {
 		cols, err := s.conn.QueryContext(ctx, "SELECT coalesce(name, '') FROM pragma_index_info(?) ORDER BY seqno", idx[i].name)
+		// (read under the SQLite name, before it is given the MySQL one)
 		if err != nil {
 			return nil, err
 		}
@@ -279,9 +281,11 @@ func (s *mySession) tableInfo(ctx context.Context, tn *ast.TableName) (*tableInf
 		}
 		_ = cols.Close()
 		// A UNIQUE constraint's index is named, as MySQL names it, after
-		// its first column.
+		// its first column; the others by their MySQL names.
 		if origins[i] == "u" && len(idx[i].cols) > 0 {
 			idx[i].name = idx[i].cols[0]
+		} else {
+			idx[i].name = sqlite.MySQLIndexName(t.name, idx[i].name)
 		}
 	}
 	// Unique indexes first, then the others, each in creation order.

@@ -25,6 +25,9 @@
 // the tables named in SET and in the DELETE list (aliases resolved);
 // with unqualified columns every table of a multi-table UPDATE counts as
 // written. The TiDB grammar accepts INTO OUTFILE only after FROM.
+// MySQLNodes hands the parse itself (same limits, same reading of
+// comments) to a consumer that prints it again in another dialect: the
+// embedded SQLite engine's MySQL translation.
 //
 // Each statement also carries the base-table columns it names (resolved
 // through aliases, joins, subqueries and CTEs) and its Shape: structural

@@ -304,6 +304,13 @@ func TestSQLiteMySQLDialect(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Tables qualified with the session's database are its own.
+		if got := liteOne(t, db, "SELECT COUNT(*) FROM lite.pub WHERE lite.pub.id > 0"); got != "2" {
+			t.Errorf("qualified table: %s", got)
+		}
+		if _, err := db.Query("SELECT * FROM other.pub"); myErrno(err) != 1049 {
+			t.Errorf("another database: %v", err)
+		}
 		r := g.mydb(t, "reader", "reader-secret", "lite", nil)
 		c, err := r.Conn(ctx)
 		if err != nil {

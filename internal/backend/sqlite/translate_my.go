@@ -32,6 +32,10 @@ type MyStatement struct {
 	// Err refuses the statement: a construct the translation does not
 	// cover (a *sqlerr.Error with SQLSTATE 0A000).
 	Err error
+	// Schemas are the database names the text qualified tables or
+	// columns with, printed without them: the front end refuses the
+	// statement unless each is the session's database.
+	Schemas []string
 	// Atomic: SQL holds several SQLite statements (a CREATE TABLE and the
 	// indexes it defines) that must take effect together (the front end
 	// runs them under a savepoint).
@@ -125,6 +129,7 @@ func translateMyNode(n ast.StmtNode) []Statement {
 	case *ast.ReleaseSavepointStmt:
 		return plain("RELEASE", "RELEASE "+quoteName(x.Name), 0)
 	case *ast.DropTableStmt:
+		schemas := stripSchemas(n)
 		var out []Statement
 		what := "TABLE"
 		if x.IsView {
@@ -140,24 +145,26 @@ func translateMyNode(n ast.StmtNode) []Statement {
 			if err != nil {
 				return fail("DROP "+what, err)
 			}
-			out = append(out, Statement{SQL: q + s, Verb: "DROP " + what, My: &MyStatement{}})
+			out = append(out, Statement{SQL: q + s, Verb: "DROP " + what, My: &MyStatement{Schemas: schemas}})
 		}
 		return out
 	case *ast.TruncateTableStmt:
+		schemas := stripSchemas(n)
 		p := newMyPrinter(x.Table)
 		s, err := p.print(x.Table)
 		if err != nil {
 			return fail("TRUNCATE", err)
 		}
-		return plain("TRUNCATE", "DELETE FROM "+s, 0)
+		return []Statement{{SQL: "DELETE FROM " + s, Verb: "TRUNCATE", My: &MyStatement{Schemas: schemas}}}
 	}
 	verb := stmtName(n)
+	schemas := stripSchemas(n)
 	p := newMyPrinter(n)
 	sql, err := p.statement(n)
 	if err != nil {
 		return fail(verb, err)
 	}
-	st := Statement{SQL: sql, NParams: p.nParams, My: &MyStatement{Values: p.values}}
+	st := Statement{SQL: sql, NParams: p.nParams, My: &MyStatement{Values: p.values, Schemas: schemas}}
 	if _, ok := n.(*ast.CreateTableStmt); ok {
 		st.My.Atomic = strings.Contains(sql, "; CREATE ")
 	}
@@ -409,10 +416,6 @@ func (p *myPrinter) Leave(n ast.Node) (ast.Node, bool) {
 	case *ast.DefaultExpr:
 		if x.Name != nil {
 			p.fail(notSupported("DEFAULT(column)"))
-		}
-	case *ast.ColumnNameExpr:
-		if x.Name != nil && x.Name.Schema.O != "" {
-			p.fail(notSupported("a column qualified with its database"))
 		}
 	}
 	return n, true
@@ -1045,6 +1048,43 @@ func (p *myPrinter) alterTable(x *ast.AlterTableStmt) (string, error) {
 	}
 	return "", notSupported("this ALTER TABLE")
 }
+
+// keptSchemas are the schema names SQLite resolves itself (the catalog's
+// databases, SQLite's own).
+var keptSchemas = map[string]bool{"information_schema": true, "performance_schema": true, "mysql": true, "sys": true, "main": true, "temp": true}
+
+// stripSchemas drops the database qualifier of the tables and columns
+// under n (SQLite names the session's database main) and returns the
+// names it dropped.
+func stripSchemas(n ast.Node) []string {
+	v := &schemaStripper{}
+	n.Accept(v)
+	return v.names
+}
+
+type schemaStripper struct{ names []string }
+
+func (v *schemaStripper) note(s *ast.CIStr) {
+	if s.O == "" || keptSchemas[s.L] {
+		return
+	}
+	if !slices.Contains(v.names, s.O) {
+		v.names = append(v.names, s.O)
+	}
+	*s = ast.CIStr{}
+}
+
+func (v *schemaStripper) Enter(n ast.Node) (ast.Node, bool) {
+	switch x := n.(type) {
+	case *ast.TableName:
+		v.note(&x.Schema)
+	case *ast.ColumnName:
+		v.note(&x.Schema)
+	}
+	return n, false
+}
+
+func (v *schemaStripper) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // IndexName is the SQLite name of MySQL index name of table: SQLite
 // names indexes per database, MySQL per table, so the table's name comes

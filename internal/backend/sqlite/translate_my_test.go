@@ -38,6 +38,16 @@ func TestTranslateMySQLText(t *testing.T) {
 	}
 }
 
+// Database qualifiers are dropped (and listed for the front end to
+// check); the catalog's are kept.
+func TestTranslateMySQLSchemas(t *testing.T) {
+	st := translateMySQL("SELECT shop.t.a, c.table_name FROM shop.t JOIN information_schema.columns AS c ON c.table_name = 't'")[0]
+	want := "SELECT `t`.`a`,`c`.`table_name` FROM `t` JOIN `information_schema`.`columns` AS `c` ON (`c`.`table_name` = 't')"
+	if st.SQL != want || st.My == nil || len(st.My.Schemas) != 1 || st.My.Schemas[0] != "shop" {
+		t.Fatalf("%s\nwant %s\n%+v", st.SQL, want, st.My)
+	}
+}
+
 // Constructs SQLite cannot run are refused with 0A000, naming them; the
 // session statements are left to the front end.
 func TestTranslateMySQLRefusals(t *testing.T) {
@@ -100,6 +110,9 @@ func TestTranslateMySQLValues(t *testing.T) {
 		`SELECT 'it\'s'`:                                    "it's",
 		`SELECT "dq ""x"""`:                                 `dq "x"`,
 		`SELECT 'back\\slash'`:                              `back\slash`,
+		`SELECT 'a\' OR 1=1 -- '`:                           `a' OR 1=1 -- `,
+		`SELECT "a\" OR 1=1 -- "`:                           `a" OR 1=1 -- `,
+		`SELECT 'x' /* ' */`:                                "x",
 		"SELECT 'nul\\0byte'":                               "nul\x00byte",
 		`SELECT IF(1 > 2, 'y', 'n')`:                        "n",
 		`SELECT 7 DIV 2`:                                    int64(3),

@@ -390,6 +390,11 @@ func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args
 		if st.My.Local != nil {
 			return s.runLocal(ctx, st, more)
 		}
+		for _, db := range st.My.Schemas {
+			if !strings.EqualFold(db, s.c.Database) {
+				return mysqlwire.Errorf(sqlerr.ErBadDB, "Unknown database '%s'", db)
+			}
+		}
 		var err error
 		if args, err = s.bind(st, args); err != nil {
 			return err

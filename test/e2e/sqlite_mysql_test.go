@@ -272,7 +272,7 @@ func TestSQLiteMySQLDialect(t *testing.T) {
 			t.Errorf("after COMMIT: %s rows", got)
 		}
 		// Connector/J's session setup: switching autocommit on commits.
-		for _, q := range []string{"set autocommit=1, sql_mode = concat(@@sql_mode,',STRICT_TRANS_TABLES'), character_set_results = NULL", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"} {
+		for _, q := range []string{"set autocommit=1, sql_mode = concat(@@sql_mode,',STRICT_TRANS_TABLES'), character_set_results = NULL", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE"} {
 			if _, err := c.ExecContext(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}

@@ -130,11 +130,12 @@ func translateMyNode(n ast.StmtNode) []Statement {
 		return plain("RELEASE", "RELEASE "+quoteName(x.Name), 0)
 	case *ast.DropTableStmt:
 		schemas := stripSchemas(n)
-		var out []Statement
 		what := "TABLE"
 		if x.IsView {
 			what = "VIEW"
 		}
+		// DROP TABLE a, b is one statement: its drops take effect together.
+		var drops []string
 		for _, t := range x.Tables {
 			q := "DROP " + what + " "
 			if x.IfExists {
@@ -145,9 +146,9 @@ func translateMyNode(n ast.StmtNode) []Statement {
 			if err != nil {
 				return fail("DROP "+what, err)
 			}
-			out = append(out, Statement{SQL: q + s, Verb: "DROP " + what, My: &MyStatement{Schemas: schemas}})
+			drops = append(drops, q+s)
 		}
-		return out
+		return []Statement{{SQL: strings.Join(drops, "; "), Verb: "DROP " + what, My: &MyStatement{Schemas: schemas, Atomic: len(drops) > 1}}}
 	case *ast.TruncateTableStmt:
 		schemas := stripSchemas(n)
 		p := newMyPrinter(x.Table)

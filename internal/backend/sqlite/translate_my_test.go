@@ -26,6 +26,7 @@ func TestTranslateMySQLText(t *testing.T) {
 			"CREATE TABLE `t` (`id` INTEGER PRIMARY KEY AUTOINCREMENT, `n` VARCHAR(20) NOT NULL DEFAULT 'x'); CREATE INDEX `t.k` ON `t` (`n`)"},
 		{`START TRANSACTION`, "BEGIN"},
 		{`TRUNCATE TABLE t`, "DELETE FROM `t`"},
+		{`DROP TABLE IF EXISTS a, b`, "DROP TABLE IF EXISTS `a`; DROP TABLE IF EXISTS `b`"},
 	} {
 		st := translateMySQL(tc.in)
 		if len(st) != 1 || st[0].My == nil || st[0].My.Err != nil {

@@ -23,52 +23,58 @@ import (
 // (values as MySQL shows them: int64 or string).
 func (s *mySession) sysVarDefaults() map[string]any {
 	return map[string]any{
-		"autocommit":               int64(1),
-		"auto_increment_increment": int64(1),
-		"auto_increment_offset":    int64(1),
-		"character_set_client":     "utf8mb4",
-		"character_set_connection": "utf8mb4",
-		"character_set_database":   "utf8mb4",
-		"character_set_results":    "utf8mb4",
-		"character_set_server":     "utf8mb4",
-		"character_set_system":     "utf8mb3",
-		"collation_connection":     "utf8mb4_bin",
-		"collation_database":       "utf8mb4_bin",
-		"collation_server":         "utf8mb4_bin",
-		"default_storage_engine":   "SQLite",
-		"div_precision_increment":  int64(4),
-		"error_count":              int64(0),
-		"foreign_key_checks":       int64(1),
-		"group_concat_max_len":     int64(1024),
-		"init_connect":             "",
-		"interactive_timeout":      int64(28800),
-		"lc_messages":              "en_US",
-		"license":                  "GPL",
-		"lower_case_table_names":   int64(1),
-		"max_allowed_packet":       int64(64 << 20),
-		"max_execution_time":       int64(0),
-		"net_buffer_length":        int64(16384),
-		"net_read_timeout":         int64(30),
-		"net_write_timeout":        int64(60),
-		"performance_schema":       int64(0),
-		"protocol_version":         int64(10),
-		"query_cache_size":         int64(0),
-		"query_cache_type":         "OFF",
-		"sql_auto_is_null":         int64(0),
-		"sql_mode":                 "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
-		"sql_safe_updates":         int64(0),
-		"system_time_zone":         "UTC",
-		"time_zone":                "+00:00",
-		"transaction_isolation":    "SERIALIZABLE",
-		"transaction_read_only":    int64(0),
-		"tx_isolation":             "SERIALIZABLE",
-		"tx_read_only":             int64(0),
-		"unique_checks":            int64(1),
-		"version":                  s.version(),
-		"version_comment":          "Floe (SQLite " + s.e.Version() + ")",
-		"version_compile_os":       "Linux",
-		"wait_timeout":             int64(28800),
-		"warning_count":            int64(0),
+		"autocommit":                     int64(1),
+		"auto_increment_increment":       int64(1),
+		"auto_increment_offset":          int64(1),
+		"character_set_client":           "utf8mb4",
+		"character_set_connection":       "utf8mb4",
+		"character_set_database":         "utf8mb4",
+		"character_set_results":          "utf8mb4",
+		"character_set_server":           "utf8mb4",
+		"character_set_system":           "utf8mb3",
+		"collation_connection":           "utf8mb4_bin",
+		"collation_database":             "utf8mb4_bin",
+		"collation_server":               "utf8mb4_bin",
+		"default_storage_engine":         "SQLite",
+		"div_precision_increment":        int64(4),
+		"error_count":                    int64(0),
+		"foreign_key_checks":             int64(1),
+		"group_concat_max_len":           int64(1024),
+		"init_connect":                   "",
+		"interactive_timeout":            int64(28800),
+		"lc_messages":                    "en_US",
+		"license":                        "GPL",
+		"lower_case_table_names":         int64(1),
+		"max_allowed_packet":             int64(64 << 20),
+		"max_execution_time":             int64(0),
+		"net_buffer_length":              int64(16384),
+		"net_read_timeout":               int64(30),
+		"net_write_timeout":              int64(60),
+		"performance_schema":             int64(0),
+		"protocol_version":               int64(10),
+		"query_cache_size":               int64(0),
+		"query_cache_type":               "OFF",
+		"sql_auto_is_null":               int64(0),
+		"sql_mode":                       "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION",
+		"sql_safe_updates":               int64(0),
+		"sql_select_limit":               "18446744073709551615",
+		"session_track_schema":           int64(1),
+		"session_track_state_change":     int64(0),
+		"session_track_system_variables": "autocommit,character_set_client,character_set_connection,character_set_results,time_zone",
+		"session_track_transaction_info": "OFF",
+		"innodb_lock_wait_timeout":       int64(50),
+		"system_time_zone":               "UTC",
+		"time_zone":                      "+00:00",
+		"transaction_isolation":          "SERIALIZABLE",
+		"transaction_read_only":          int64(0),
+		"tx_isolation":                   "SERIALIZABLE",
+		"tx_read_only":                   int64(0),
+		"unique_checks":                  int64(1),
+		"version":                        s.version(),
+		"version_comment":                "Floe (SQLite " + s.e.Version() + ")",
+		"version_compile_os":             "Linux",
+		"wait_timeout":                   int64(28800),
+		"warning_count":                  int64(0),
 	}
 }
 
@@ -240,6 +246,18 @@ func (s *mySession) set(ctx context.Context, x *ast.SetStmt) error {
 			continue
 		}
 		name := strings.ToLower(a.Name)
+		if name == "tx_isolation_one_shot" {
+			// SET TRANSACTION ISOLATION LEVEL: the next transaction's level;
+			// SQLite runs every transaction serialisably.
+			v, err := s.eval(ctx, a.Value)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(isolationLevels, strings.ToUpper(strings.ReplaceAll(valueText(v), " ", "-"))) {
+				return mysqlwire.Errorf(sqlerr.ErWrongValueForVar, "Variable 'transaction_isolation' can't be set to the value of '%s'", valueText(v))
+			}
+			continue
+		}
 		if _, ok := s.vars[name]; !ok {
 			return mysqlwire.Errorf(sqlerr.ErUnknownSystemVariable, "Unknown system variable '%s'", a.Name)
 		}

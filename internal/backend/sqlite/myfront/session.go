@@ -367,6 +367,10 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 		if st.My != nil && st.My.Err != nil {
 			return st.My.Err
 		}
+		if st.My != nil && st.NParams > 0 {
+			// Placeholders belong to prepared statements.
+			return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '?'")
+		}
 	}
 	if len(todo) > 1 && !s.multi {
 		return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax: multiple statements need the client's multi-statements option")

@@ -284,6 +284,19 @@ func TestSQLiteMySQLDialect(t *testing.T) {
 		if r := rows[0]; r[0] != "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION" || r[1] != "1" || r[2] != "NULL" || r[3] != "READ-COMMITTED" {
 			t.Errorf("session variables: %q", r)
 		}
+		// Another session sending the same text (its translation is shared)
+		// reads its own variables.
+		c2, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c2.Close()
+		if _, err := c2.ExecContext(ctx, "set autocommit=1, sql_mode = concat(@@sql_mode,',STRICT_TRANS_TABLES'), character_set_results = NULL"); err != nil {
+			t.Fatal(err)
+		}
+		if got := liteOne(t, c2, "SELECT @@sql_mode"); got != "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION" {
+			t.Errorf("second session's sql_mode: %s", got)
+		}
 		if _, err := c.ExecContext(ctx, "SET autocommit = 'maybe'"); myErrno(err) != 1231 {
 			t.Errorf("a wrong value: %v", err)
 		}

@@ -29,6 +29,9 @@ type MyStatement struct {
 	// DESCRIBE, USE, PREPARE, EXECUTE, DEALLOCATE, KILL); nil for SQL that
 	// runs on SQLite. It is shared: read only.
 	Local ast.StmtNode
+	// exprs are the expressions of Local (SET values, SHOW's LIKE and
+	// WHERE) printed as SQLite SQL once, with the translation (Expr).
+	exprs map[ast.ExprNode]MyExpr
 	// Err refuses the statement: a construct the translation does not
 	// cover (a *sqlerr.Error with SQLSTATE 0A000).
 	Err error
@@ -87,7 +90,7 @@ func stmtName(n ast.Node) string {
 
 func translateMyNode(n ast.StmtNode) []Statement {
 	local := func(verb string, rows bool) []Statement {
-		return []Statement{{SQL: strings.TrimSpace(n.Text()), Verb: verb, Rows: rows, My: &MyStatement{Local: n}}}
+		return []Statement{{SQL: strings.TrimSpace(n.Text()), Verb: verb, Rows: rows, My: localStatement(n)}}
 	}
 	fail := func(verb string, err error) []Statement {
 		return []Statement{{SQL: strings.TrimSpace(n.Text()), Verb: verb, My: &MyStatement{Err: err}}}
@@ -112,7 +115,7 @@ func translateMyNode(n ast.StmtNode) []Statement {
 		return local("KILL", false)
 	case *ast.ExplainStmt:
 		if s, ok := x.Stmt.(*ast.ShowStmt); ok {
-			return []Statement{{SQL: strings.TrimSpace(n.Text()), Verb: "DESCRIBE", Rows: true, My: &MyStatement{Local: s}}}
+			return []Statement{{SQL: strings.TrimSpace(n.Text()), Verb: "DESCRIBE", Rows: true, My: localStatement(s)}}
 		}
 		return fail("EXPLAIN", notSupported("EXPLAIN"))
 	case *ast.BeginStmt:
@@ -1101,9 +1104,57 @@ func MySQLIndexName(table, name string) string {
 	return name
 }
 
-// MyExpr prints a MySQL expression (a SET value, a SHOW … WHERE) as SQLite
-// SQL, with the session values it binds (numbered from ?1).
-func MyExpr(e ast.ExprNode) (sql string, values []string, err error) {
+// MyExpr is an expression of a session statement printed as SQLite SQL:
+// the session values it binds are numbered from ?1.
+type MyExpr struct {
+	SQL    string
+	Values []string
+	Err    error
+}
+
+// localStatement prints the expressions of a session statement once: the
+// statement is shared by every session that sends its text.
+func localStatement(n ast.StmtNode) *MyStatement {
+	m := &MyStatement{Local: n, exprs: map[ast.ExprNode]MyExpr{}}
+	add := func(e ast.ExprNode) {
+		if e == nil {
+			return
+		}
+		switch e.(type) {
+		case *ast.DefaultExpr, *ast.ColumnNameExpr:
+			// DEFAULT and bare words (SET sql_mode = TRADITIONAL) are the
+			// front end's to read.
+			return
+		}
+		var x MyExpr
+		x.SQL, x.Values, x.Err = myExpr(e)
+		m.exprs[e] = x
+	}
+	switch x := n.(type) {
+	case *ast.SetStmt:
+		for _, a := range x.Variables {
+			add(a.Value)
+		}
+	case *ast.ShowStmt:
+		if x.Pattern != nil {
+			add(x.Pattern.Pattern)
+		}
+		add(x.Where)
+	}
+	return m
+}
+
+// Expr is the SQLite form of an expression of Local.
+func (m *MyStatement) Expr(e ast.ExprNode) MyExpr {
+	if x, ok := m.exprs[e]; ok {
+		return x
+	}
+	return MyExpr{Err: notSupported("this expression")}
+}
+
+// myExpr prints a MySQL expression as SQLite SQL, with the session values
+// it binds (numbered from ?1).
+func myExpr(e ast.ExprNode) (sql string, values []string, err error) {
 	p := newMyPrinter(e)
 	if p.nParams > 0 {
 		return "", nil, notSupported("a parameter here")

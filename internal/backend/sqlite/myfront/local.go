@@ -132,12 +132,12 @@ func (s *mySession) values(keys []string) ([]any, error) {
 func (s *mySession) runLocal(ctx context.Context, st *sqlite.Statement, more bool) error {
 	switch x := st.My.Local.(type) {
 	case *ast.SetStmt:
-		if err := s.set(ctx, x); err != nil {
+		if err := s.set(ctx, st.My, x); err != nil {
 			return err
 		}
 		return s.c.WriteOK(mysqlwire.OK{Status: s.moreFlag(more)})
 	case *ast.ShowStmt:
-		return s.show(ctx, x, more)
+		return s.show(ctx, st.My, x, more)
 	case *ast.UseStmt:
 		return s.use(x.DBName)
 	case *ast.KillStmt:
@@ -159,8 +159,9 @@ func (s *mySession) runLocal(ctx context.Context, st *sqlite.Statement, more boo
 	return sqlite.SQLError(sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported by the embedded SQLite engine", st.Verb))
 }
 
-// eval evaluates a MySQL expression on SQLite (a SET value).
-func (s *mySession) eval(ctx context.Context, e ast.ExprNode) (any, error) {
+// eval evaluates an expression of session statement m on SQLite (a SET
+// value, a SHOW … LIKE pattern), as the translation printed it.
+func (s *mySession) eval(ctx context.Context, m *sqlite.MyStatement, e ast.ExprNode) (any, error) {
 	switch x := e.(type) {
 	case *ast.ColumnNameExpr:
 		// SET sql_mode = TRADITIONAL, SET autocommit = ON: a bare word.
@@ -170,11 +171,12 @@ func (s *mySession) eval(ctx context.Context, e ast.ExprNode) (any, error) {
 	case *ast.DefaultExpr:
 		return nil, nil
 	}
-	q, keys, err := sqlite.MyExpr(e)
-	if err != nil {
-		return nil, err
+	x := m.Expr(e)
+	if x.Err != nil {
+		return nil, x.Err
 	}
-	args, err := s.values(keys)
+	q := x.SQL
+	args, err := s.values(x.Values)
 	if err != nil {
 		return nil, err
 	}
@@ -214,14 +216,14 @@ func valueText(v any) string {
 
 // set applies the assignments of a SET statement in order, as MySQL
 // does (an assignment that fails ends the statement).
-func (s *mySession) set(ctx context.Context, x *ast.SetStmt) error {
+func (s *mySession) set(ctx context.Context, m *sqlite.MyStatement, x *ast.SetStmt) error {
 	for _, a := range x.Variables {
 		if a.IsGlobal || a.IsInstance {
 			return sqlite.SQLError(sqlerr.New(sqlerr.FeatureNotSupported, "SET GLOBAL is not supported by the embedded SQLite engine"))
 		}
 		switch a.Name {
 		case ast.SetNames, ast.SetCharset:
-			cs, err := s.eval(ctx, a.Value)
+			cs, err := s.eval(ctx, m, a.Value)
 			if err != nil {
 				return err
 			}
@@ -238,7 +240,7 @@ func (s *mySession) set(ctx context.Context, x *ast.SetStmt) error {
 			continue
 		}
 		if !a.IsSystem {
-			v, err := s.eval(ctx, a.Value)
+			v, err := s.eval(ctx, m, a.Value)
 			if err != nil {
 				return err
 			}
@@ -249,7 +251,7 @@ func (s *mySession) set(ctx context.Context, x *ast.SetStmt) error {
 		if name == "tx_isolation_one_shot" {
 			// SET TRANSACTION ISOLATION LEVEL: the next transaction's level;
 			// SQLite runs every transaction serialisably.
-			v, err := s.eval(ctx, a.Value)
+			v, err := s.eval(ctx, m, a.Value)
 			if err != nil {
 				return err
 			}
@@ -272,7 +274,7 @@ func (s *mySession) set(ctx context.Context, x *ast.SetStmt) error {
 			v = s.sysVarDefaults()[name]
 		} else {
 			var err error
-			if v, err = s.eval(ctx, a.Value); err != nil {
+			if v, err = s.eval(ctx, m, a.Value); err != nil {
 				return err
 			}
 		}
@@ -467,11 +469,11 @@ type result struct {
 func (r *result) add(vals ...any) { r.rows = append(r.rows, vals) }
 
 // send sends a SHOW result; LIKE filters on its first column.
-func (s *mySession) send(ctx context.Context, x *ast.ShowStmt, r *result, more bool) error {
+func (s *mySession) send(ctx context.Context, m *sqlite.MyStatement, x *ast.ShowStmt, r *result, more bool) error {
 	var where []string
 	var args []any
 	if x.Pattern != nil {
-		p, err := s.eval(ctx, x.Pattern.Pattern)
+		p, err := s.eval(ctx, m, x.Pattern.Pattern)
 		if err != nil {
 			return err
 		}
@@ -480,14 +482,15 @@ func (s *mySession) send(ctx context.Context, x *ast.ShowStmt, r *result, more b
 	}
 	var whereVals []any
 	if x.Where != nil {
-		q, keys, err := sqlite.MyExpr(x.Where)
-		if err != nil {
+		w := m.Expr(x.Where)
+		if w.Err != nil {
+			return w.Err
+		}
+		var err error
+		if whereVals, err = s.values(w.Values); err != nil {
 			return err
 		}
-		if whereVals, err = s.values(keys); err != nil {
-			return err
-		}
-		where = append(where, "("+q+")")
+		where = append(where, "("+w.SQL+")")
 	}
 	// WITH r(names…) AS (VALUES (…), …) SELECT * FROM r [WHERE …]: the
 	// WHERE's session values come first (?1…), the rows' values after.
@@ -538,7 +541,7 @@ func renumberLike(where []string, nWhere int) []string {
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func (s *mySession) show(ctx context.Context, x *ast.ShowStmt, more bool) error {
+func (s *mySession) show(ctx context.Context, m *sqlite.MyStatement, x *ast.ShowStmt, more bool) error {
 	r := &result{}
 	switch x.Tp {
 	case ast.ShowDatabases:
@@ -704,7 +707,7 @@ func (s *mySession) show(ctx context.Context, x *ast.ShowStmt, more bool) error 
 	default:
 		return sqlite.SQLError(sqlerr.New(sqlerr.FeatureNotSupported, "this SHOW statement is not supported by the embedded SQLite engine"))
 	}
-	return s.send(ctx, x, r, more)
+	return s.send(ctx, m, x, r, more)
 }
 
 func quoteName(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

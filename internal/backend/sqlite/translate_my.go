@@ -529,6 +529,26 @@ func (p *myPrinter) function(x *ast.FuncCallExpr) ast.ExprNode {
 		if len(args) == 3 {
 			return call("floe_my_date_add", args[0], args[1], args[2], text(sign))
 		}
+	case "year", "month", "day", "dayofmonth", "hour", "minute", "second", "dayofyear", "dayofweek", "weekday":
+		// Date parts: SQLite's strftime of the value (NULL for NULL or a
+		// value that is no date).
+		if len(args) == 1 {
+			f := map[string]string{"year": "%Y", "month": "%m", "day": "%d", "dayofmonth": "%d", "hour": "%H", "minute": "%M",
+				"second": "%S", "dayofyear": "%j", "dayofweek": "%w", "weekday": "%w"}[name]
+			form := "CAST(strftime('" + f + "', %s) AS INTEGER)"
+			switch name {
+			case "dayofweek":
+				form = "(" + form + " + 1)"
+			case "weekday":
+				form = "((" + form + " + 6) % 7)"
+			}
+			return raw(form, args[0])
+		}
+	case "greatest", "least":
+		// SQLite's max and min of several values: NULL if any is, as MySQL.
+		if len(args) >= 2 {
+			return call(map[string]string{"greatest": "max", "least": "min"}[name], args...)
+		}
 	case "values":
 		// VALUES(col) of ON DUPLICATE KEY UPDATE: SQLite's excluded.col.
 		if c, ok := firstColumn(args); ok {

@@ -614,6 +614,36 @@ func colText(col mysqlwire.Column, t sqlite.Type, v any) []byte {
 	return myText(t, v)
 }
 
+// roundDecimal rounds intPart.frac to scale digits, half away from zero.
+func roundDecimal(intPart, frac string, scale int) string {
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimLeft(intPart, "+-")
+	if intPart == "" {
+		intPart = "0"
+	}
+	digits := []byte(intPart + frac[:scale])
+	if frac[scale] >= '5' {
+		i := len(digits) - 1
+		for ; i >= 0 && digits[i] == '9'; i-- {
+			digits[i] = '0'
+		}
+		if i < 0 {
+			digits = append([]byte{'1'}, digits...)
+		} else {
+			digits[i]++
+		}
+	}
+	n := len(digits) - scale
+	out := string(digits[:n])
+	if scale > 0 {
+		out += "." + string(digits[n:])
+	}
+	if neg && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out
+}
+
 // decimalText writes a number with scale digits after the point.
 func decimalText(v any, scale int) (string, bool) {
 	switch x := v.(type) {
@@ -634,9 +664,9 @@ func decimalText(v any, scale int) (string, bool) {
 		}
 		intPart, frac, _ := strings.Cut(s, ".")
 		if len(frac) > scale {
-			// More digits than the column keeps: round as a number.
-			f, _ := strconv.ParseFloat(s, 64)
-			return strconv.FormatFloat(f, 'f', scale, 64), true
+			// More digits than the column keeps: rounded half away from
+			// zero, on the digits (as MySQL rounds decimals).
+			return roundDecimal(intPart, frac, scale), true
 		}
 		if scale == 0 {
 			return intPart, true

@@ -357,6 +357,8 @@ func (p *myPrinter) Enter(n ast.Node) (ast.Node, bool) {
 	case *ast.WindowSpec, *ast.WindowFuncExpr:
 	case *ast.MatchAgainst:
 		p.fail(notSupported("MATCH … AGAINST"))
+	case *ast.TableName:
+		x.IndexHints = nil // SQLite plans its own index use
 	}
 	return n, false
 }
@@ -415,6 +417,16 @@ func (p *myPrinter) Leave(n ast.Node) (ast.Node, bool) {
 		if x.Column != nil {
 			return text("excluded." + quoteName(x.Column.Name.Name.O)), true
 		}
+	case *ast.SetCollationExpr:
+		// MySQL's collations as SQLite's: _bin compares bytes, _ci
+		// ignores (ASCII) case; others keep SQLite's default.
+		switch c := strings.ToLower(x.Collate); {
+		case strings.HasSuffix(c, "_bin") || c == "binary":
+			return raw("(%s) COLLATE BINARY", x.Expr), true
+		case strings.HasSuffix(c, "_ci"):
+			return raw("(%s) COLLATE NOCASE", x.Expr), true
+		}
+		return raw("(%s)", x.Expr), true
 	case *ast.TimeUnitExpr:
 		return text(quoteString(x.Unit.String())), true
 	case *ast.DefaultExpr:

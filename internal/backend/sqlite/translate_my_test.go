@@ -26,6 +26,7 @@ func TestTranslateMySQLText(t *testing.T) {
 			"CREATE TABLE `t` (`id` INTEGER PRIMARY KEY AUTOINCREMENT, `n` VARCHAR(20) NOT NULL DEFAULT 'x'); CREATE INDEX `t.k` ON `t` (`n`)"},
 		{`START TRANSACTION`, "BEGIN"},
 		{`TRUNCATE TABLE t`, "DELETE FROM `t`"},
+		{`SELECT a FROM t USE INDEX (i) WHERE a > 1`, "SELECT `a` FROM `t` WHERE (`a` > 1)"},
 		{`DROP TABLE IF EXISTS a, b`, "DROP TABLE IF EXISTS `a`; DROP TABLE IF EXISTS `b`"},
 	} {
 		st := translateMySQL(tc.in)
@@ -153,6 +154,9 @@ func TestTranslateMySQLValues(t *testing.T) {
 		`SELECT GREATEST(1, NULL)`:                                                   nil,
 		`SELECT ROUND(2.567, 1) * 10`:                                                float64(26),
 		`SELECT FLOOR(2.5) + CEIL(2.5) + ABS(-1)`:                                    float64(6),
+		`SELECT 'A' = 'a' COLLATE utf8mb4_general_ci`:                                int64(1),
+		`SELECT 'A' = 'a' COLLATE utf8mb4_bin`:                                       int64(0),
+		`SELECT 1 FROM DUAL`:                                                         int64(1),
 		`SELECT CAST('12abc' AS SIGNED)`:                                             int64(12),
 		`SELECT GROUP_CONCAT(x ORDER BY x DESC SEPARATOR '; ') FROM (SELECT 1 AS x UNION SELECT 2 UNION SELECT 3) AS t`: "3; 2; 1",
 		`SELECT GROUP_CONCAT(x) FROM (SELECT 'a' AS x UNION SELECT 'b') AS t`:                                           "a,b",

@@ -69,9 +69,20 @@ func translateMySQL(text string) []Statement {
 	}
 	var out []Statement
 	for _, n := range nodes {
-		out = append(out, translateMyNode(n)...)
+		out = append(out, translateSafely(n)...)
 	}
 	return out
+}
+
+// translateSafely translates one statement; a tree the printer cannot
+// handle refuses that statement, never the process.
+func translateSafely(n ast.StmtNode) (out []Statement) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = []Statement{{SQL: strings.TrimSpace(n.Text()), Verb: stmtName(n), My: &MyStatement{Err: notSupported("this form of " + stmtName(n))}}}
+		}
+	}()
+	return translateMyNode(n)
 }
 
 // stmtName names a statement node for messages: CreateDatabaseStmt →

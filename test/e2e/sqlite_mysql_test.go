@@ -297,6 +297,18 @@ func TestSQLiteMySQLDialect(t *testing.T) {
 		if got := liteOne(t, c2, "SELECT @@sql_mode"); got != "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION" {
 			t.Errorf("second session's sql_mode: %s", got)
 		}
+		// DDL commits the open transaction, as in MySQL.
+		for _, q := range []string{"SET autocommit=0", "INSERT INTO ac (v) VALUES ('three')", "CREATE TABLE ac_ddl (id INT)", "ROLLBACK"} {
+			if _, err := c2.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if got := count(); got != "3" {
+			t.Errorf("CREATE TABLE did not commit: %s rows", got)
+		}
+		if got := liteOne(t, db, "SELECT COUNT(*) FROM ac_ddl"); got != "0" {
+			t.Errorf("the table: %s", got)
+		}
 		if _, err := c.ExecContext(ctx, "SET autocommit = 'maybe'"); myErrno(err) != 1231 {
 			t.Errorf("a wrong value: %v", err)
 		}

@@ -404,7 +404,16 @@ func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args
 			return err
 		}
 	}
-	if !s.autocommit && !s.inTx && st.Tx == 0 {
+	ddl := st.My != nil && isDDL(st.Verb)
+	if ddl && s.inTx {
+		// As in MySQL, DDL commits the transaction under way and is not
+		// part of one.
+		if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return err
+		}
+		s.inTx = false
+	}
+	if !s.autocommit && !s.inTx && st.Tx == 0 && !ddl {
 		// autocommit=0: the statement opens the transaction.
 		if _, err := s.conn.ExecContext(ctx, "BEGIN"); err != nil {
 			return err
@@ -420,6 +429,16 @@ func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args
 		}
 	}
 	return err
+}
+
+// isDDL reports a statement MySQL commits implicitly around.
+func isDDL(verb string) bool {
+	for _, p := range []string{"CREATE ", "DROP ", "ALTER ", "RENAME ", "TRUNCATE"} {
+		if strings.HasPrefix(verb, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // bind appends the session values a translated statement reads to the

@@ -811,9 +811,14 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		s.ps.Refused(nil)
 		return mysqlwire.Errorf(sqlerr.ErNotSupportedYet, "%s is not supported in the prepared statement protocol by the embedded SQLite engine", st.Verb)
 	}
-	// Check the statement now, as MySQL does at prepare time.
+	// Check the statement now, as MySQL does at prepare time (a statement
+	// of several SQLite statements is checked when it runs).
 	n := st.NParams
+	atomic := st.My != nil && st.My.Atomic
 	if err := s.conn.Raw(func(dc any) error {
+		if atomic {
+			return nil
+		}
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("driver cannot prepare")

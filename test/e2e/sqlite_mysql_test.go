@@ -153,6 +153,28 @@ func TestSQLiteMySQLDialect(t *testing.T) {
 		if _, rows := liteRows(t, db, "SHOW TABLES LIKE '%\\_text'"); len(rows) != 1 || rows[0][0] != "items_text" {
 			t.Errorf("SHOW TABLES LIKE: %q", rows)
 		}
+		// In the binary protocol too (a prepared SHOW, rows in binary).
+		ps, err := db.Prepare("SHOW FULL TABLES LIKE 'items%'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		prows, err := ps.Query()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for prows.Next() {
+			var name, typ string
+			if err := prows.Scan(&name, &typ); err != nil || !strings.HasPrefix(name, "items_") || typ != "BASE TABLE" {
+				t.Errorf("prepared SHOW: %q %q %v", name, typ, err)
+			}
+			n++
+		}
+		prows.Close()
+		ps.Close()
+		if n != 2 {
+			t.Errorf("prepared SHOW: %d rows", n)
+		}
 		if got := liteOne(t, db, "SHOW DATABASES"); got != "lite" {
 			t.Errorf("SHOW DATABASES: %s", got)
 		}

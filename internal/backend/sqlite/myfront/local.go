@@ -129,7 +129,7 @@ func (s *mySession) values(keys []string) ([]any, error) {
 }
 
 // runLocal answers a statement the front end handles itself.
-func (s *mySession) runLocal(ctx context.Context, st *sqlite.Statement, more bool) error {
+func (s *mySession) runLocal(ctx context.Context, st *sqlite.Statement, binaryRows, more bool) error {
 	switch x := st.My.Local.(type) {
 	case *ast.SetStmt:
 		if err := s.set(ctx, st.My, x); err != nil {
@@ -137,7 +137,7 @@ func (s *mySession) runLocal(ctx context.Context, st *sqlite.Statement, more boo
 		}
 		return s.c.WriteOK(mysqlwire.OK{Status: s.moreFlag(more)})
 	case *ast.ShowStmt:
-		return s.show(ctx, st.My, x, more)
+		return s.show(ctx, st.My, x, binaryRows, more)
 	case *ast.UseStmt:
 		return s.use(x.DBName)
 	case *ast.KillStmt:
@@ -469,7 +469,7 @@ type result struct {
 func (r *result) add(vals ...any) { r.rows = append(r.rows, vals) }
 
 // send sends a SHOW result; LIKE filters on its first column.
-func (s *mySession) send(ctx context.Context, m *sqlite.MyStatement, x *ast.ShowStmt, r *result, more bool) error {
+func (s *mySession) send(ctx context.Context, m *sqlite.MyStatement, x *ast.ShowStmt, r *result, binaryRows, more bool) error {
 	var where []string
 	var args []any
 	if x.Pattern != nil {
@@ -527,7 +527,7 @@ func (s *mySession) send(ctx context.Context, m *sqlite.MyStatement, x *ast.Show
 		// LIKE's parameter follows the WHERE's values.
 		b.WriteString(" WHERE " + strings.Join(renumberLike(where, len(whereVals)), " AND "))
 	}
-	return s.runRows(ctx, &sqlite.Statement{SQL: b.String(), Rows: true}, all, false, more)
+	return s.runRows(ctx, &sqlite.Statement{SQL: b.String(), Rows: true}, all, binaryRows, more)
 }
 
 // renumberLike gives LIKE's ? the number after the WHERE's values.
@@ -541,7 +541,7 @@ func renumberLike(where []string, nWhere int) []string {
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func (s *mySession) show(ctx context.Context, m *sqlite.MyStatement, x *ast.ShowStmt, more bool) error {
+func (s *mySession) show(ctx context.Context, m *sqlite.MyStatement, x *ast.ShowStmt, binaryRows, more bool) error {
 	r := &result{}
 	switch x.Tp {
 	case ast.ShowDatabases:
@@ -707,7 +707,7 @@ func (s *mySession) show(ctx context.Context, m *sqlite.MyStatement, x *ast.Show
 	default:
 		return sqlite.SQLError(sqlerr.New(sqlerr.FeatureNotSupported, "this SHOW statement is not supported by the embedded SQLite engine"))
 	}
-	return s.send(ctx, m, x, r, more)
+	return s.send(ctx, m, x, r, binaryRows, more)
 }
 
 func quoteName(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

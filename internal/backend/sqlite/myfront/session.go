@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/policy"
@@ -392,7 +394,7 @@ func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args
 			return st.My.Err
 		}
 		if st.My.Local != nil {
-			return s.runLocal(ctx, st, more)
+			return s.runLocal(ctx, st, binaryRows, more)
 		}
 		for _, db := range st.My.Schemas {
 			if !strings.EqualFold(db, s.c.Database) {
@@ -807,16 +809,26 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		s.ps.Refused(nil)
 		return st.My.Err
 	}
-	if st.My != nil && st.My.Local != nil {
-		s.ps.Refused(nil)
-		return mysqlwire.Errorf(sqlerr.ErNotSupportedYet, "%s is not supported in the prepared statement protocol by the embedded SQLite engine", st.Verb)
+	local := st.My != nil && st.My.Local != nil
+	if local {
+		// Session statements run when executed; SQL PREPARE and EXECUTE
+		// and parameters in them have no place here (as in MySQL).
+		switch st.My.Local.(type) {
+		case *ast.PrepareStmt, *ast.ExecuteStmt, *ast.DeallocateStmt:
+			s.ps.Refused(nil)
+			return mysqlwire.Errorf(sqlerr.ErNotSupportedYet, "%s is not supported in the prepared statement protocol", st.Verb)
+		}
+		if st.NParams > 0 {
+			s.ps.Refused(nil)
+			return mysqlwire.Errorf(sqlerr.ErNotSupportedYet, "parameters in %s are not supported by the embedded SQLite engine", st.Verb)
+		}
 	}
 	// Check the statement now, as MySQL does at prepare time (a statement
 	// of several SQLite statements is checked when it runs).
 	n := st.NParams
 	atomic := st.My != nil && st.My.Atomic
 	if err := s.conn.Raw(func(dc any) error {
-		if atomic {
+		if atomic || local {
 			return nil
 		}
 		pc, ok := dc.(driver.ConnPrepareContext)
@@ -835,7 +847,7 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		return err
 	}
 	ms := &myStmt{text: q, st: *st, params: n}
-	if st.Verb == "SELECT" || st.Verb == "WITH" || st.Verb == "VALUES" {
+	if !local && (st.Verb == "SELECT" || st.Verb == "WITH" || st.Verb == "VALUES") {
 		// Column metadata: run the statement with NULL parameters and no rows.
 		args := make([]any, n)
 		if st.My != nil {

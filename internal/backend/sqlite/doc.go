@@ -39,7 +39,7 @@
 // with backslashes) are refused (CheckPGText, also used by the data API's
 // SQLite source).
 //
-// MySQL dialect (translate_my.go, funcs_my.go): MyStatements parses the
+// MySQL dialect (translate_my*.go, funcs_my.go): MyStatements parses the
 // text with the policy's parser (sqlparse.MySQLNodes: the TiDB parser,
 // comments read as the server reads them), rewrites each statement's tree
 // with an ast.Visitor into nodes that print SQLite forms (functions,

@@ -194,7 +194,6 @@ func translateMyNode(n ast.StmtNode) []Statement {
 	return []Statement{st}
 }
 
-
 // myPrinter prints one statement's tree as SQLite SQL: a visitor rewrites
 // the MySQL-only expressions into nodes that print SQLite forms, then the
 // tree is restored.

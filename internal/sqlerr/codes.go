@@ -103,6 +103,8 @@ const (
 	ErLockWaitTimeout                  uint16 = 1205
 	ErWrongArguments                   uint16 = 1210
 	ErUserLimitReached                 uint16 = 1226
+	ErWrongValueForVar                 uint16 = 1231
+	ErIncorrectGlobalLocalVar          uint16 = 1238
 	ErSpecificAccessDenied             uint16 = 1227
 	ErNotSupportedYet                  uint16 = 1235
 	ErUnknownStmtHandler               uint16 = 1243

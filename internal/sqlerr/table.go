@@ -39,6 +39,8 @@ var errnos = map[uint16]struct{ state, code string }{
 	ErLockWaitTimeout:                  {"HY000", LockNotAvailable},
 	ErWrongArguments:                   {"HY000", InvalidParameterValue},
 	ErUserLimitReached:                 {"42000", ConfigurationLimitExceeded},
+	ErWrongValueForVar:                 {"42000", InvalidParameterValue},
+	ErIncorrectGlobalLocalVar:          {"HY000", InvalidParameterValue},
 	ErSpecificAccessDenied:             {"42000", InsufficientPrivilege},
 	ErNotSupportedYet:                  {"42000", FeatureNotSupported},
 	ErUnknownStmtHandler:               {"HY000", InvalidSQLStatementName},

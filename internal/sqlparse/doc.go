@@ -31,6 +31,9 @@
 // MySQLStoredProgram recognises, by its words alone, a stored-program
 // definition the parser cannot read (functions, triggers, events,
 // procedures with SIGNAL or labels) and whether it is one statement.
+// MySQLNodes hands the parse itself (same limits, same reading of
+// comments) to a consumer that prints it again in another dialect: the
+// embedded SQLite engine's MySQL translation.
 //
 // Each statement also carries the base-table columns it names (resolved
 // through aliases, joins, subqueries and CTEs) and its Shape: structural

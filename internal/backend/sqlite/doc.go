@@ -14,9 +14,9 @@
 // statement pipeline for the front end's dialect (internal/stmt; the
 // Engine holds one per dialect, so each keeps its own analyses). The
 // front end then starts, checks and begins statements on
-// Session.Statements, splits the text into SQLite statements
+// Session.Statements, turns the text into SQLite statements
 // (PGStatements, MyStatements: sqltext.go, kept with the text's analysis
-// in analysis.SlotEngine, so a text seen before is not lexed again; $n
+// in analysis.SlotEngine, so a text seen before is not read again; $n
 // placeholders become ?n so that parameters bind by number), and runs
 // each: Session.Query or OpenCursor for a statement that returns rows,
 // the session's connection for the others. Session.Run gives a
@@ -44,9 +44,7 @@
 // encode values with Column.AppendText and Column.Convert (AppendText and
 // Convert for a bare type).
 //
-// SQLite must read a text as the policy's parser did: MySQL-dialect
-// texts have their string literals written again in SQLite's form
-// (mysqlLiterals). A PostgreSQL-dialect text the policy's parser reads
+// SQLite must read a text as the policy's parser did. A PostgreSQL-dialect text the policy's parser reads
 // is parsed again with the same parser (pg_query) and printed as SQLite
 // SQL from the tree (translate_pg*.go: translatePG; PGQuery for the data
 // API's SQLite source): names in grave accents, strings single-quoted
@@ -84,6 +82,23 @@
 // column with s digits (of its 15-digit decimal, rounded half away from
 // zero), AppendText a NUMERIC REAL as its shortest 15-digit decimal, and
 // the aggregate floe_numeric_sum adds the decimals exactly (math/big).
+//
+// MySQL dialect (translate_my*.go, funcs_my.go): MyStatements parses the
+// text with the policy's parser (sqlparse.MySQLNodes: the TiDB parser,
+// comments read as the server reads them), rewrites each statement's tree
+// with an ast.Visitor into nodes that print SQLite forms (functions,
+// operators, literals, casts, GROUP_CONCAT, INSERT … ON DUPLICATE KEY,
+// CREATE TABLE) and restores it: SQLite runs the tables the policy read.
+// Values that belong to the session (DATABASE(), USER(), @@variables,
+// @user variables) are printed as parameters after the client's own and
+// listed in MyStatement.Values for the front end to bind; session
+// statements (SET, SHOW, DESCRIBE, USE, PREPARE/EXECUTE) are left to the
+// front end as MyStatement.Local; what cannot be translated carries a
+// 0A000 error naming the construct (MyStatement.Err). MySQL functions
+// SQLite lacks are Go functions registered once, before the first
+// connection, under floe_my_* names (registerMySQLFunctions). A text the
+// parser cannot read is split by the lexer as before, its string literals
+// written in SQLite's form (mysqlLiterals).
 //
 // Masking (mask.go): SQLite reports the table and column each result
 // column comes from; Cursor.Next replaces masked values by their masked

@@ -57,6 +57,7 @@ func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.M
 	}
 	registerPGFunctions()
 	catalog.RegisterFunctions()
+	registerMySQLFunctions()
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(WAL)")

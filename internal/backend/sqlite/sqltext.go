@@ -37,6 +37,9 @@ type Statement struct {
 	// with the statement's result columns that changes nothing (a
 	// describe runs it instead of the statement).
 	DescribeSQL string
+	// My is what the MySQL translation adds (translate_my.go); nil for a
+	// PostgreSQL-dialect text and for a MySQL text the parser cannot read.
+	My *MyStatement
 }
 
 // PGStatements are the SQLite statements of a PostgreSQL-dialect text:
@@ -56,8 +59,8 @@ type pgSplit struct {
 	err   error
 }
 
-// MyStatements are PGStatements for a MySQL-dialect text (its string
-// literals rewritten in SQLite's form first, mysqlLiterals).
+// MyStatements are PGStatements for a MySQL-dialect text: each statement
+// parsed and printed as SQLite SQL (translateMySQL).
 func MyStatements(a *analysis.Analysis) []Statement {
 	return a.Derived(analysis.SlotEngine, splitMySQL).([]Statement)
 }
@@ -77,7 +80,7 @@ func splitPG(a *analysis.Analysis) any {
 	}
 	return pgSplit{stmts: split(a.Text)}
 }
-func splitMySQL(a *analysis.Analysis) any { return split(mysqlLiterals(a.Text)) }
+func splitMySQL(a *analysis.Analysis) any { return translateMySQL(a.Text) }
 
 // CheckPGText refuses a PostgreSQL-dialect text that SQLite would read
 // otherwise than the policy's (PostgreSQL) parser did, so that the

@@ -21,7 +21,7 @@ func TestStatementsKeptWithAnalysis(t *testing.T) {
 	if len(mine) != 2 || &mine[0] != &MyStatements(my.Of(q))[0] {
 		t.Fatal("the MySQL text was split again")
 	}
-	if mine[0].SQL != "SELECT X'6162' AS b" || first[0].SQL == mine[0].SQL {
+	if mine[0].SQL != "SELECT X'6162' AS `b`" || first[0].SQL == mine[0].SQL {
 		t.Fatalf("MySQL literals: %q (PostgreSQL side %q)", mine[0].SQL, first[0].SQL)
 	}
 }

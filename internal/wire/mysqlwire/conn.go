@@ -40,6 +40,8 @@ type Conn struct {
 	RemoteAddr net.Addr
 	// TLS reports an encrypted connection.
 	TLS bool
+	// ServerVersion is the version the handshake announced.
+	ServerVersion string
 
 	pc      *PacketConn
 	rd      *hangup.Reader

@@ -366,6 +366,7 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 		caps |= CapLocalFiles
 	}
 	nonce := newNonce()
+	c.ServerVersion = cfg.Version
 	greeting := AppendHandshake(nil, Handshake{
 		Version: cfg.Version, ConnectionID: c.ID, Nonce: nonce, Capabilities: caps,
 		Charset: byte(CharsetUTF8MB4), Status: StatusAutocommit, Plugin: PluginCachingSHA,

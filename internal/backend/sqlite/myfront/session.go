@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/policy"
@@ -53,6 +55,12 @@ type mySession struct {
 	multi  bool
 	stmts  map[uint32]*myStmt
 	nextID uint32
+	// autocommit off: the next statement opens a transaction that COMMIT
+	// or ROLLBACK ends.
+	autocommit bool
+	vars       map[string]any // system variables (session scope)
+	user       map[string]any // user variables (@name)
+	prepared   map[string]*sqlPrepared
 }
 
 // Serve implements mysqlwire.Handler.
@@ -70,7 +78,9 @@ func (h *Handler) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	s := &mySession{
 		e: e, ss: ss, c: c, conn: conn, multi: c.Has(mysqlwire.CapMultiStatements), stmts: map[uint32]*myStmt{},
 		ps: ss.Statements(), gate: ss.Gate(),
+		autocommit: true, user: map[string]any{}, prepared: map[string]*sqlPrepared{},
 	}
+	s.vars = s.sysVarDefaults()
 	c.SetCanceller(s.cancel)
 	defer c.SetCanceller(nil)
 	defer func() {
@@ -120,9 +130,13 @@ func (s *mySession) run(ctx context.Context) (context.Context, context.CancelFun
 }
 
 func (s *mySession) status() uint16 {
-	// SQLite string literals have no backslash escapes; the flag tells
-	// clients that interpolate parameters to double quotes instead.
-	st := mysqlwire.StatusAutocommit | mysqlwire.StatusNoBackslashEsc
+	// Texts are read as MySQL reads them, backslash escapes included (the
+	// translation prints SQLite's form of each literal), so the
+	// NO_BACKSLASH_ESCAPES flag is never set.
+	var st uint16
+	if s.autocommit {
+		st |= mysqlwire.StatusAutocommit
+	}
 	if s.inTx {
 		st |= mysqlwire.StatusInTrans
 	}
@@ -189,6 +203,8 @@ func (s *mySession) command(ctx context.Context, p []byte) error {
 			s.inTx = false
 		}
 		s.stmts = map[uint32]*myStmt{}
+		s.autocommit, s.vars = true, s.sysVarDefaults()
+		s.user, s.prepared = map[string]any{}, map[string]*sqlPrepared{}
 		return c.WriteOK(mysqlwire.OK{Status: s.status()})
 	case mysqlwire.ComProcessKill:
 		if len(p) < 5 {
@@ -211,16 +227,8 @@ func (s *mySession) use(db string) error {
 	return s.c.Switch(db)
 }
 
-var (
-	sysVarQuery = regexp.MustCompile(`(?is)^\s*select\s+@@(?:session\.)?(\w+)(?:\s+limit\s+1)?\s*;?\s*$`)
-	databaseFn  = regexp.MustCompile(`(?is)^\s*select\s+(database|schema|version|connection_id|user|current_user)\s*\(\s*\)\s*;?\s*$`)
-	showTables  = regexp.MustCompile(`(?is)^\s*show\s+(full\s+)?tables\s*;?\s*$`)
-	showDBs     = regexp.MustCompile(`(?is)^\s*show\s+(databases|schemas)\s*;?\s*$`)
-	setStmt     = regexp.MustCompile(`(?is)^\s*set\s+(?:session\s+|@@session\.|@@)?(\w+)\s*(?:=|\s)\s*(.*?)\s*;?\s*$`)
-)
-
-// local answers the statements MySQL clients send about the server that
-// SQLite has no syntax for. It reports false for everything else.
+// local answers KILL and USE from the lexer, before any parse (a text
+// the parser cannot read included). It reports false for everything else.
 func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 	if k, ok, kerr := mysqlwire.ParseKill(q); ok {
 		if kerr != nil {
@@ -231,77 +239,7 @@ func (s *mySession) local(ctx context.Context, q string) (bool, error) {
 	if db, ok := mysqlwire.ParseUse(q); ok {
 		return true, s.use(db)
 	}
-	if m := sysVarQuery.FindStringSubmatch(q); m != nil {
-		v, ok := s.sysVar(strings.ToLower(m[1]))
-		if !ok {
-			return true, mysqlwire.Errorf(sqlerr.ErUnknownSystemVariable, "Unknown system variable '%s'", m[1])
-		}
-		return true, s.writeValues([]string{"@@" + m[1]}, []any{v})
-	}
-	if m := databaseFn.FindStringSubmatch(q); m != nil {
-		fn := strings.ToLower(m[1])
-		var v any
-		switch fn {
-		case "database", "schema":
-			v = s.c.Database
-		case "version":
-			v, _ = s.sysVar("version")
-		case "connection_id":
-			v = int64(s.c.ID)
-		default:
-			v = s.c.User.Name + "@floe"
-		}
-		return true, s.writeValues([]string{strings.ToUpper(fn) + "()"}, []any{v})
-	}
-	if showDBs.MatchString(q) {
-		return true, s.writeValues([]string{"Database"}, []any{s.c.Database})
-	}
-	if showTables.MatchString(q) {
-		return true, s.runRows(ctx, &sqlite.Statement{SQL: "SELECT name AS `Tables_in_" + strings.ReplaceAll(s.c.Database, "`", "``") + "` FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name", Rows: true}, nil, false, false)
-	}
-	if m := setStmt.FindStringSubmatch(q); m != nil {
-		name, val := strings.ToLower(m[1]), strings.Trim(strings.ToLower(m[2]), `'"`)
-		switch {
-		case name == "names" || name == "character":
-			cs := strings.Fields(val)
-			if len(cs) > 0 && (cs[len(cs)-1] == "utf8" || cs[len(cs)-1] == "utf8mb4" || strings.HasPrefix(cs[0], "utf8")) {
-				return true, s.c.WriteOK(mysqlwire.OK{Status: s.status()})
-			}
-			return true, mysqlwire.Errorf(sqlerr.ErUnknownCharacterSet, "SQLite databases speak UTF-8 only (utf8mb4)")
-		case name == "autocommit" && (val == "1" || val == "on" || val == "true"):
-			return true, s.c.WriteOK(mysqlwire.OK{Status: s.status()})
-		case name == "autocommit":
-			return true, mysqlwire.Errorf(mysqlwire.ErNotSupportedYet, "autocommit=0 is not supported for SQLite databases; use START TRANSACTION")
-		}
-		return true, mysqlwire.Errorf(sqlerr.ErUnknownSystemVariable, "Unknown system variable '%s'", m[1])
-	}
 	return false, nil
-}
-
-func (s *mySession) sysVar(name string) (any, bool) {
-	switch name {
-	case "version":
-		return "8.0.40-floe-sqlite-" + s.e.Version(), true
-	case "version_comment":
-		return "Floe (SQLite " + s.e.Version() + ")", true
-	case "autocommit":
-		return int64(1), true
-	case "max_allowed_packet":
-		return int64(64 << 20), true
-	case "transaction_isolation", "tx_isolation":
-		return "SERIALIZABLE", true
-	case "character_set_client", "character_set_connection", "character_set_results", "character_set_database", "character_set_server":
-		return "utf8mb4", true
-	case "collation_connection", "collation_database", "collation_server":
-		return "utf8mb4_bin", true
-	case "sql_mode":
-		return "", true
-	case "time_zone", "system_time_zone":
-		return "UTC", true
-	case "lower_case_table_names":
-		return int64(1), true
-	}
-	return nil, false
 }
 
 // writeValues sends a one-row result of text values.
@@ -428,6 +366,17 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 	if len(todo) == 0 {
 		return mysqlwire.Errorf(sqlerr.ErEmptyQuery, "Query was empty")
 	}
+	// A statement the translation refuses fails the text before any of it
+	// runs.
+	for _, st := range todo {
+		if st.My != nil && st.My.Err != nil {
+			return st.My.Err
+		}
+		if st.My != nil && st.NParams > 0 {
+			// Placeholders belong to prepared statements.
+			return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '?'")
+		}
+	}
 	if len(todo) > 1 && !s.multi {
 		return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax: multiple statements need the client's multi-statements option")
 	}
@@ -443,6 +392,76 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 // runStatement runs one statement and writes its result; more sets
 // SERVER_MORE_RESULTS_EXISTS on its final packet.
 func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args []any, binaryRows, more bool) error {
+	if st.My != nil {
+		if st.My.Err != nil {
+			return st.My.Err
+		}
+		if st.My.Local != nil {
+			return s.runLocal(ctx, st, binaryRows, more)
+		}
+		for _, db := range st.My.Schemas {
+			if !strings.EqualFold(db, s.c.Database) {
+				return mysqlwire.Errorf(sqlerr.ErBadDB, "Unknown database '%s'", db)
+			}
+		}
+		var err error
+		if args, err = s.bind(st, args); err != nil {
+			return err
+		}
+	}
+	ddl := st.My != nil && isDDL(st.Verb)
+	if ddl && s.inTx {
+		// As in MySQL, DDL commits the transaction under way and is not
+		// part of one.
+		if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return err
+		}
+		s.inTx = false
+	}
+	if !s.autocommit && !s.inTx && st.Tx == 0 && !ddl {
+		// autocommit=0: the statement opens the transaction.
+		if _, err := s.conn.ExecContext(ctx, "BEGIN"); err != nil {
+			return err
+		}
+		s.inTx = true
+	}
+	err := s.runSQL(ctx, st, args, binaryRows, more)
+	if err != nil && st.My != nil {
+		// SQLite refused the syntax of a statement the parser read: a form
+		// the translation prints as written and SQLite lacks.
+		if se, ok := sqlerr.As(sqlite.SQLError(err)); ok && se.Code == sqlerr.SyntaxError {
+			return sqlite.SQLError(sqlerr.New(sqlerr.FeatureNotSupported, "this form of %s is not supported by the embedded SQLite engine (%s)", st.Verb, se.Message))
+		}
+	}
+	return err
+}
+
+// isDDL reports a statement MySQL commits implicitly around.
+func isDDL(verb string) bool {
+	for _, p := range []string{"CREATE ", "DROP ", "ALTER ", "RENAME ", "TRUNCATE"} {
+		if strings.HasPrefix(verb, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// bind appends the session values a translated statement reads to the
+// client's parameters.
+func (s *mySession) bind(st *sqlite.Statement, args []any) ([]any, error) {
+	if len(st.My.Values) == 0 {
+		return args, nil
+	}
+	vals, err := s.values(st.My.Values)
+	if err != nil {
+		return nil, err
+	}
+	full := make([]any, st.NParams, st.NParams+len(vals))
+	copy(full, args)
+	return append(full, vals...), nil
+}
+
+func (s *mySession) runSQL(ctx context.Context, st *sqlite.Statement, args []any, binaryRows, more bool) error {
 	switch {
 	case st.Tx == 'B' && s.inTx:
 		// MySQL commits the open transaction and starts a new one.
@@ -458,7 +477,7 @@ func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args
 	}
 	rctx, cancel := s.run(ctx)
 	stop := s.c.WatchClose(watchDelay, cancel)
-	res, err := s.conn.ExecContext(rctx, st.SQL, args...)
+	res, err := s.exec(rctx, st, args)
 	stop()
 	cancel()
 	if err != nil {
@@ -480,6 +499,24 @@ func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args
 	}
 	s.cur.AddRows(n)
 	return s.c.WriteOK(mysqlwire.OK{AffectedRows: uint64(n), LastInsertID: uint64(id), Status: s.moreFlag(more)})
+}
+
+// exec runs a statement that returns no rows; the parts of an atomic
+// one take effect together or not at all.
+func (s *mySession) exec(ctx context.Context, st *sqlite.Statement, args []any) (sql.Result, error) {
+	if st.My == nil || !st.My.Atomic {
+		return s.conn.ExecContext(ctx, st.SQL, args...)
+	}
+	if _, err := s.conn.ExecContext(ctx, "SAVEPOINT floe_statement"); err != nil {
+		return nil, err
+	}
+	res, err := s.conn.ExecContext(ctx, st.SQL, args...)
+	if err != nil {
+		_, _ = s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO floe_statement; RELEASE floe_statement")
+		return nil, err
+	}
+	_, err = s.conn.ExecContext(ctx, "RELEASE floe_statement")
+	return res, err
 }
 
 func (s *mySession) moreFlag(more bool) uint16 {
@@ -575,7 +612,7 @@ func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []an
 				return err
 			}
 		} else {
-			row = appendTextRow(row[:0], types, vals)
+			row = appendTextRow(row[:0], cols, types, vals)
 		}
 		if den := s.cur.Row(len(row) + 4); den != nil {
 			return den
@@ -588,15 +625,88 @@ func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []an
 	return s.c.WriteEOF(false, 0, s.moreFlag(more))
 }
 
-func appendTextRow(b []byte, types []sqlite.Type, vals []any) []byte {
+func appendTextRow(b []byte, cols []mysqlwire.Column, types []sqlite.Type, vals []any) []byte {
 	for i, v := range vals {
 		if v == nil {
 			b = append(b, 0xfb)
 			continue
 		}
-		b = mysqlwire.AppendLenBytes(b, myText(types[i], v))
+		b = mysqlwire.AppendLenBytes(b, colText(cols[i], types[i], v))
 	}
 	return b
+}
+
+// colText is myText, a DECIMAL(p,s) value written with its scale as
+// MySQL writes it (1.5 in a DECIMAL(10,2) column is 1.50).
+func colText(col mysqlwire.Column, t sqlite.Type, v any) []byte {
+	if col.Type == mysqlwire.TypeNewDecimal && col.Decimals < 30 {
+		if s, ok := decimalText(v, int(col.Decimals)); ok {
+			return []byte(s)
+		}
+	}
+	return myText(t, v)
+}
+
+// roundDecimal rounds intPart.frac to scale digits, half away from zero.
+func roundDecimal(intPart, frac string, scale int) string {
+	neg := strings.HasPrefix(intPart, "-")
+	intPart = strings.TrimLeft(intPart, "+-")
+	if intPart == "" {
+		intPart = "0"
+	}
+	digits := []byte(intPart + frac[:scale])
+	if frac[scale] >= '5' {
+		i := len(digits) - 1
+		for ; i >= 0 && digits[i] == '9'; i-- {
+			digits[i] = '0'
+		}
+		if i < 0 {
+			digits = append([]byte{'1'}, digits...)
+		} else {
+			digits[i]++
+		}
+	}
+	n := len(digits) - scale
+	out := string(digits[:n])
+	if scale > 0 {
+		out += "." + string(digits[n:])
+	}
+	if neg && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out
+}
+
+// decimalText writes a number with scale digits after the point.
+func decimalText(v any, scale int) (string, bool) {
+	switch x := v.(type) {
+	case int64:
+		if scale == 0 {
+			return strconv.FormatInt(x, 10), true
+		}
+		return strconv.FormatInt(x, 10) + "." + strings.Repeat("0", scale), true
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return "", false
+		}
+		return strconv.FormatFloat(x, 'f', scale, 64), true
+	case string, []byte:
+		s := strings.TrimSpace(fmt.Sprintf("%s", x))
+		if _, err := strconv.ParseFloat(s, 64); err != nil || strings.ContainsAny(s, "eE") {
+			return "", false
+		}
+		intPart, frac, _ := strings.Cut(s, ".")
+		if len(frac) > scale {
+			// More digits than the column keeps: rounded half away from
+			// zero, on the digits (as MySQL rounds decimals).
+			return roundDecimal(intPart, frac, scale), true
+		}
+		if scale == 0 {
+			return intPart, true
+		}
+		return intPart + "." + frac + strings.Repeat("0", scale-len(frac)), true
+	}
+	return "", false
 }
 
 // myText formats v as MySQL's text protocol shows values of the column type.
@@ -680,7 +790,7 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, typ sqlite.Type, v any) (
 		}
 		return b, nil
 	}
-	return mysqlwire.AppendLenBytes(b, myText(typ, v)), nil
+	return mysqlwire.AppendLenBytes(b, colText(col, typ, v)), nil
 }
 
 // ---- prepared statements ----
@@ -710,9 +820,32 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 	if st == nil {
 		return mysqlwire.Errorf(sqlerr.ErEmptyQuery, "Query was empty")
 	}
-	// Check the statement now, as MySQL does at prepare time.
+	if st.My != nil && st.My.Err != nil {
+		s.ps.Refused(nil)
+		return st.My.Err
+	}
+	local := st.My != nil && st.My.Local != nil
+	if local {
+		// Session statements run when executed; SQL PREPARE and EXECUTE
+		// and parameters in them have no place here (as in MySQL).
+		switch st.My.Local.(type) {
+		case *ast.PrepareStmt, *ast.ExecuteStmt, *ast.DeallocateStmt:
+			s.ps.Refused(nil)
+			return mysqlwire.Errorf(sqlerr.ErNotSupportedYet, "%s is not supported in the prepared statement protocol", st.Verb)
+		}
+		if st.NParams > 0 {
+			s.ps.Refused(nil)
+			return mysqlwire.Errorf(sqlerr.ErNotSupportedYet, "parameters in %s are not supported by the embedded SQLite engine", st.Verb)
+		}
+	}
+	// Check the statement now, as MySQL does at prepare time (a statement
+	// of several SQLite statements is checked when it runs).
 	n := st.NParams
+	atomic := st.My != nil && st.My.Atomic
 	if err := s.conn.Raw(func(dc any) error {
+		if atomic || local {
+			return nil
+		}
 		pc, ok := dc.(driver.ConnPrepareContext)
 		if !ok {
 			return errors.New("driver cannot prepare")
@@ -729,9 +862,14 @@ func (s *mySession) prepare(ctx context.Context, q string) error {
 		return err
 	}
 	ms := &myStmt{text: q, st: *st, params: n}
-	if st.Verb == "SELECT" || st.Verb == "WITH" || st.Verb == "VALUES" {
+	if !local && (st.Verb == "SELECT" || st.Verb == "WITH" || st.Verb == "VALUES") {
 		// Column metadata: run the statement with NULL parameters and no rows.
 		args := make([]any, n)
+		if st.My != nil {
+			if full, err := s.bind(st, args); err == nil {
+				args = full
+			}
+		}
 		rctx, cancel := context.WithCancel(ctx)
 		if cur, err := s.ss.OpenCursor(rctx, cancel, "SELECT * FROM ("+st.SQL+") LIMIT 0", args); err == nil {
 			for _, c := range cur.Columns {

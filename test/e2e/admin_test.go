@@ -563,7 +563,20 @@ func TestSessionStateInTransaction(t *testing.T) {
 	yaml = strings.Replace(yaml, "users:\n", "  - {name: lite, kind: sqlite, path: "+filepath.Join(t.TempDir(), "l.db")+"}\nusers:\n", 1)
 	g := start(t, yaml)
 	ctx := context.Background()
-	state := func(protocol string) string { return g.sessionOf(t, protocol, "alice").State }
+	// The session is listed once its connection is registered: until
+	// then its state is "" (and the wait goes on).
+	state := func(protocol string) string {
+		var out apiSessions
+		if code := g.adminCall(t, "GET", "/api/v1/sessions", testReadToken, &out); code != 200 {
+			t.Fatalf("GET /api/v1/sessions: %d", code)
+		}
+		for _, s := range out.Sessions {
+			if s.Protocol == protocol && s.User == "alice" {
+				return s.State
+			}
+		}
+		return ""
+	}
 	waitState := func(protocol, want string) {
 		t.Helper()
 		eventually(t, 2*time.Second, func() error {

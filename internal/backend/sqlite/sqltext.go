@@ -495,11 +495,11 @@ func ExprType(expr string, colTypes map[string]Type) Type {
 			return TypeInt
 		case "avg", "total":
 			return TypeFloat
-		case "sum", "min", "max", "abs":
+		case "sum", "floe_numeric_sum", "min", "max", "abs":
 			if t := inner(); t == TypeInt || t == TypeFloat {
 				return t
 			}
-			if fn == "sum" {
+			if fn == "sum" || fn == "floe_numeric_sum" {
 				return TypeFloat
 			}
 		case "round":

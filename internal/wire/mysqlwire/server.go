@@ -76,6 +76,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *observe.Metrics
 	sweeper *hangup.Sweeper
+	bufs    Buffers // read and write buffers of connections
 
 	rsaOnce sync.Once
 	rsaKey  *rsa.PrivateKey
@@ -225,7 +226,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	cfg := s.config()
 	gauge := s.metrics.ClientConns.WithLabelValues("mysql", "handshake")
 	gauge.Inc()
-	c := newConn(nc)
+	c := newConn(nc, &s.bufs)
 	c.srv, c.sweeper = s, s.sweeper
 	s.mu.Lock()
 	// conns holds every connection from accept on (handshaking ones too).

@@ -52,20 +52,23 @@ users:
 YAML
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# anon_kb PID: the private part of RSS (heap, stacks); the rest is pages of
+# the binary and libraries, shared page cache.
+anon_kb() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status"; }
 
 # measure NAME PID PROTO DSN: RSS before, with N idle connections, KB each.
 measure() {
-  local name=$1 pid=$2 proto=$3 dsn=$4 before after
+  local name=$1 pid=$2 proto=$3 dsn=$4 before after anon0 anon1
   sleep 2
-  before=$(rss_kb "$pid")
+  before=$(rss_kb "$pid") anon0=$(anon_kb "$pid")
   coproc CLIENT { exec "$work/idleconns" -proto "$proto" -dsn "$dsn" -n "$N" 2>&1; }
   local line
   while read -r line <&"${CLIENT[0]}"; do
     case $line in ready*) break ;; *) echo "  $name: $line" >&2 ;; esac
   done
   sleep 3
-  after=$(rss_kb "$pid")
-  printf "%-12s %8s %12d %12d %10.1f   (%s)\n" "$name" "$N" "$before" "$after" \
+  after=$(rss_kb "$pid") anon1=$(anon_kb "$pid")
+  printf "%-12s %7s %10d %10d %10d %10d %8.1f   (%s)\n" "$name" "$N" "$before" "$after" "$anon0" "$anon1" \
     "$(echo "($after - $before) / $N" | bc -l)" "$line"
   exec {CLIENT[1]}>&-
   wait "$CLIENT_PID" 2>/dev/null || true
@@ -78,7 +81,7 @@ start_floe() {
 }
 stop_floe() { kill "$FLOE_PID"; wait "$FLOE_PID" 2>/dev/null || true; }
 
-printf "%-12s %8s %12s %12s %10s\n" server conns rss_before_kb rss_after_kb kb_per_conn
+printf "%-12s %7s %10s %10s %10s %10s %8s\n" server conns rss0_kb rss1_kb anon0_kb anon1_kb kb/conn
 for t in $TARGETS; do
   case $t in
   floe-pg)

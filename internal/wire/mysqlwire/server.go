@@ -22,6 +22,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/wire/accept"
+	"github.com/floe-db/floe/internal/wire/activity"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -212,7 +213,7 @@ func send(c *Conn, p []byte) {
 }
 
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
-	log := s.log.With("client", nc.RemoteAddr().String())
+	log := activity.NewLog(s.log, "client", nc.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("panic in connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -282,7 +283,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	authed := s.metrics.ClientConns.WithLabelValues("mysql", "authenticated")
 	authed.Inc()
 	defer authed.Dec()
-	log = log.With("user", c.User.Name, "connection_id", c.ID)
+	log.With("user", c.User.Name, "connection_id", c.ID)
 	log.Debug("client connected", "database", c.Database)
 	if err := c.WriteOK(OK{Status: StatusAutocommit}); err != nil {
 		return

@@ -254,7 +254,9 @@ func (c *Conn) Ready(params map[string]string) error {
 	}
 	c.Send(&pgproto3.BackendKeyData{ProcessID: c.key.pid, SecretKey: c.key.secret[:]})
 	c.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
-	return c.Flush()
+	err := c.Flush()
+	c.wbuf = nil // the parameter statuses' buffer; replies grow their own
+	return err
 }
 
 // SetCanceller registers what a CancelRequest for this connection does

@@ -21,6 +21,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/wire/accept"
+	"github.com/floe-db/floe/internal/wire/activity"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -193,7 +194,7 @@ func (s *Server) Conns() int {
 }
 
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
-	log := s.log.With("client", nc.RemoteAddr().String())
+	log := activity.NewLog(s.log, "client", nc.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("panic in connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -273,7 +274,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		s.mu.Unlock()
 	}()
 
-	log = log.With("user", c.User.Name, "database", c.Database)
+	log.With("user", c.User.Name, "database", c.Database)
 	log.Debug("client connected")
 	c.authed.Store(true)
 	err = h.Serve(ctx, c)

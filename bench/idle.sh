@@ -21,8 +21,11 @@ PG_PORT=16532 MY_PORT=16533 BOUNCER_PORT=16534 ADMIN_PORT=18181
 work=$(mktemp -d)
 chmod 755 "$work"
 cleanup() {
+  set +e
   [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null
   kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
+  psql -h 127.0.0.1 -U postgres -qc "drop database if exists $DB with (force)" postgres 2>/dev/null
+  mysql -h 127.0.0.1 -P 3306 -uroot -e "DROP DATABASE IF EXISTS $DB" 2>/dev/null
 }
 trap cleanup EXIT
 ulimit -n $((N + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"

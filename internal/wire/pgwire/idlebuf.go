@@ -146,6 +146,9 @@ func (c *Conn) waitIdle() {
 	if !ok {
 		return
 	}
+	// The previous message lives in the Backend: it is released before
+	// another connection may take the Backend.
+	c.releaseLast()
 	c.mr.src.release()
 	c.pools.putBackend(c.pb)
 	c.pb, c.be = nil, nil
@@ -175,6 +178,7 @@ func (c *Conn) giveBack() {
 	if c.pools == nil || c.pb == nil || c.broken {
 		return
 	}
+	c.releaseLast()
 	c.mr.src.release()
 	c.pools.putBackend(c.pb)
 	c.pb, c.be = nil, nil

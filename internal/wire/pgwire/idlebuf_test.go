@@ -125,3 +125,76 @@ func TestReadBufRelease(t *testing.T) {
 		t.Error("drained buffer kept")
 	}
 }
+
+// A message a connection received stays intact while it is in use, even
+// when another connection, idle meanwhile, gave its Backend back and then
+// read on: a pooled Backend carries no message of its previous owner.
+func TestPooledBackendKeepsOwnersMessage(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	pools := &idlePools{}
+	pair := func() (cli net.Conn, c *Conn) {
+		cli, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cli.Close(); srv.Close() })
+		c = newConn(srv, pools)
+		c.mr.typed = true
+		return cli, c
+	}
+	query := func(s string) []byte {
+		b, _ := (&pgproto3.Query{String: s}).Encode(nil)
+		return b
+	}
+	cliA, a := pair()
+	if _, err := cliA.Write(query("SELECT 'a1'")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ReceiveIdle(); err != nil {
+		t.Fatal(err)
+	}
+	// a waits for its next message, its Backend back in the pools.
+	idle := make(chan struct{})
+	a.idleHook = func(int) { close(idle) }
+	next := make(chan string, 1)
+	go func() {
+		msg, err := a.ReceiveIdle()
+		if err != nil {
+			next <- err.Error()
+			return
+		}
+		next <- msg.(*pgproto3.Query).String
+	}()
+	<-idle
+	for i := range 4 { // more connections than the pools may hold back
+		cli, b := pair()
+		text := "SELECT 'b" + string(rune('0'+i)) + "'"
+		if _, err := cli.Write(query(text)); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := b.ReceiveIdle()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := msg.(*pgproto3.Query)
+		if i == 0 {
+			if _, err := cliA.Write(query("SELECT 'a2'")); err != nil {
+				t.Fatal(err)
+			}
+			if got := <-next; got != "SELECT 'a2'" {
+				t.Fatalf("a's next message: %q", got)
+			}
+		}
+		if q.String != text {
+			t.Errorf("connection b%d's message changed to %q, want %q", i, q.String, text)
+		}
+	}
+}

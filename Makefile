@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit firewall-corpus firewall-app lexdiff services compat-deps compat clean
+.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit release binsize bench-idle firewall-corpus firewall-app lexdiff services compat-deps compat clean
 
 all: build
 
@@ -12,6 +12,18 @@ all: build
 build:
 	@test -x bin/floe || echo "building bin/floe (the first build compiles the PostgreSQL parser, a C library: several minutes on two cores; later builds are cached)…"
 	$(GO) build -o bin/floe ./cmd/floe
+
+## release: bin/floe as shipped: no file paths of the build machine, no
+## symbol table or DWARF (-trimpath -ldflags "-s -w"); prints its size.
+release:
+	$(GO) build -trimpath -ldflags "-s -w" -o bin/floe ./cmd/floe
+	@ls -l bin/floe | awk '{printf "bin/floe: %.1f MB\n", $$5/1e6}'
+
+## binsize: the release build's size by package (from a build that keeps
+## its symbol table, bin/floe-syms).
+binsize:
+	$(GO) build -trimpath -o bin/floe-syms ./cmd/floe
+	./scripts/binsize.py bin/floe-syms 30
 
 ## run: the gateway in demo mode (no config file needed)
 run: build
@@ -94,11 +106,19 @@ bench:
 	./bench/readsplit.sh
 
 # A short sample of the benchmarks (CI): every Go benchmark once, the
-# Arrow export at pgbench scale 1, the read/write split for 2 s.
-bench-short:
+# Arrow export at pgbench scale 1, the read/write split for 2 s, 500 idle
+# connections on each protocol.
+bench-short: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 	SCALE=1 ./bench/arrow.sh 1
 	CLIENTS=4 MODES=extended ./bench/readsplit.sh 2
+	FLOE_BIN=bin/floe TARGETS="floe-pg floe-mysql" ./bench/idle.sh 500
+
+## bench-idle: RSS of 10,000 idle client connections on Floe (PostgreSQL
+## and MySQL protocols, release build) and on PgBouncer.
+bench-idle:
+	./bench/idle.sh $(IDLE_CONNS)
+IDLE_CONNS ?= 10000
 
 bench-readsplit:
 	./bench/readsplit.sh

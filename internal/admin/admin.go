@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -126,6 +127,9 @@ func Handler(gw Gateway, m *observe.Metrics, log *slog.Logger) http.Handler {
 	for _, r := range a.routes() {
 		mux.Handle(r.method+" "+r.path, a.guard(r))
 	}
+	for _, r := range a.profileRoutes() {
+		mux.Handle(r.method+" "+r.path, a.guard(r))
+	}
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		if methods := allowed(a.routes(), r.URL.Path); len(methods) > 0 {
 			w.Header().Set("Allow", strings.Join(methods, ", "))
@@ -220,6 +224,24 @@ func (a *api) routes() []route {
 			writeJSON(w, http.StatusOK, map[string]string{"status": "serving"})
 		}},
 	}...)
+}
+
+// profileRoutes serve the Go runtime's profiles (net/http/pprof) under
+// /debug/pprof/ to admin-scope callers only: a profile shows memory
+// contents and call stacks. The command line is not served. They are outside the versioned API and its
+// OpenAPI document; reads are not audited (break-glass use is, as for
+// every route).
+func (a *api) profileRoutes() []route {
+	wrap := func(h http.HandlerFunc) func(http.ResponseWriter, *http.Request, Principal) {
+		return func(w http.ResponseWriter, r *http.Request, _ Principal) { h(w, r) }
+	}
+	return []route{
+		{"GET", "/debug/pprof/", ScopeAdmin, false, wrap(pprof.Index)},
+		{"GET", "/debug/pprof/profile", ScopeAdmin, false, wrap(pprof.Profile)},
+		{"GET", "/debug/pprof/symbol", ScopeAdmin, false, wrap(pprof.Symbol)},
+		{"POST", "/debug/pprof/symbol", ScopeAdmin, false, wrap(pprof.Symbol)},
+		{"GET", "/debug/pprof/trace", ScopeAdmin, false, wrap(pprof.Trace)},
+	}
 }
 
 // intParam reads a numeric query parameter between 1 and most; a bad one

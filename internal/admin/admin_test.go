@@ -254,3 +254,47 @@ func TestOpenAPILimitSchema(t *testing.T) {
 		t.Errorf("statement_timeout written as %v", got["statement_timeout"])
 	}
 }
+
+// The runtime profiles need an admin-scope token; with one, the heap
+// profile is served (gzipped protobuf, and as text with debug=1).
+func TestProfiles(t *testing.T) {
+	gw := &stubGateway{tokens: NewTokens(config.Admin{Tokens: []config.AdminToken{
+		{Name: "ops", Token: "admin-token-0123456789", Scopes: []string{"admin"}},
+		{Name: "ro", Token: "read-token-0123456789", Scopes: []string{"read"}},
+	}})}
+	srv := httptest.NewServer(Handler(gw, observe.NewMetrics(), slog.New(slog.NewTextHandler(io.Discard, nil))))
+	defer srv.Close()
+	get := func(path, token string) (int, []byte) {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	for _, tc := range []struct {
+		path, token string
+		code        int
+		prefix      string
+	}{
+		{"/debug/pprof/heap", "", 401, `{"error":{"code":"unauthorized"`},
+		{"/debug/pprof/heap", "wrong", 401, `{"error":{"code":"unauthorized"`},
+		{"/debug/pprof/heap", "read-token-0123456789", 403, `{"error":{"code":"forbidden"`},
+		{"/debug/pprof/", "", 401, `{"error":{"code":"unauthorized"`},
+		{"/debug/pprof/goroutine?debug=1", "read-token-0123456789", 403, `{"error":{"code":"forbidden"`},
+		{"/debug/pprof/cmdline", "admin-token-0123456789", 404, ""},
+		{"/debug/pprof/heap", "admin-token-0123456789", 200, "\x1f\x8b"},
+		{"/debug/pprof/heap?debug=1", "admin-token-0123456789", 200, "heap profile: "},
+		{"/debug/pprof/goroutine?debug=1", "admin-token-0123456789", 200, "goroutine profile: total "},
+	} {
+		code, body := get(tc.path, tc.token)
+		if code != tc.code || !strings.HasPrefix(string(body), tc.prefix) {
+			t.Errorf("GET %s (%q): %d %.60q, want %d %q…", tc.path, tc.token, code, body, tc.code, tc.prefix)
+		}
+	}
+}

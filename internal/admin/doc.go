@@ -1,6 +1,7 @@
 // Package admin serves the admin listener: /healthz (the process is up),
 // /readyz (the gateway accepts work; 503 while starting, draining or
-// drained), /metrics (Prometheus) and the admin API under /api/v1.
+// drained), /metrics (Prometheus), the admin API under /api/v1 and the
+// runtime profiles under /debug/pprof/.
 //
 // The API is JSON, described by the OpenAPI document it serves at
 // /api/v1/openapi.json (openapi.json, embedded); durations in it are
@@ -13,6 +14,10 @@
 // looked up by the hash of what the caller presents. Calls that change
 // something, refusals of them, and every use of the break-glass
 // credential are audited with the token's name through the Gateway.
+//
+// /debug/pprof/ serves the Go runtime's profiles (heap, goroutine, CPU,
+// trace; net/http/pprof) behind the same guard with the admin scope: never
+// unauthenticated, break-glass use audited, OIDC admins as for the API.
 //
 // The package holds no state of its own: each request reads the
 // credentials in force and the gateway's state through Gateway, which the

@@ -2,17 +2,17 @@ package analysis
 
 import "sync"
 
-// ring is a bounded map of analyses: the oldest entry goes first.
+// ring is a bounded map of analyses: the oldest entry goes first. It
+// grows as entries come (an unused one costs nothing) up to max.
 type ring struct {
 	mu      sync.Mutex
 	entries map[string]*Analysis
-	order   []string
-	next    int
+	order   []string // keys in the order added; a circle once max long
+	next    int      // of order, the oldest once full
+	max     int
 }
 
-func newRing(n int) ring {
-	return ring{entries: make(map[string]*Analysis, n), order: make([]string, n)}
-}
+func newRing(n int) ring { return ring{max: max(n, 1)} }
 
 func (r *ring) get(k string) *Analysis {
 	r.mu.Lock()
@@ -29,11 +29,16 @@ func (r *ring) add(k string, a *Analysis) *Analysis {
 	if old, ok := r.entries[k]; ok {
 		return old
 	}
-	if old := r.order[r.next]; old != "" || len(r.entries) >= len(r.order) {
-		delete(r.entries, old)
+	if r.entries == nil {
+		r.entries = map[string]*Analysis{}
 	}
-	r.order[r.next] = k
-	r.next = (r.next + 1) % len(r.order)
+	if len(r.order) < r.max {
+		r.order = append(r.order, k)
+	} else {
+		delete(r.entries, r.order[r.next])
+		r.order[r.next] = k
+		r.next = (r.next + 1) % r.max
+	}
 	r.entries[k] = a
 	return a
 }

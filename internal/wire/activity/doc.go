@@ -7,4 +7,6 @@
 // ReadyForQuery it sends (idle, in a transaction, in a failed one) and
 // clears it when the client's next message arrives; the MySQL front end
 // marks the reads of a command inside a transaction.
+// Sessions log their lines through a Log, which keeps its attributes as
+// values rather than a preformatted handler per session.
 package activity

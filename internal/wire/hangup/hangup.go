@@ -37,6 +37,10 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Pending reports a byte kept from a watch's read-ahead, or the error it
+// met: the next Read returns at once.
+func (r *Reader) Pending() bool { return len(r.pending) > 0 || r.err != nil }
+
 // IsTimeout reports a read interrupted by a deadline.
 func IsTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 

@@ -48,6 +48,10 @@ type Conn struct {
 	net     net.Conn
 	srv     *Server
 	sweeper *hangup.Sweeper // nil: one timer per watch
+	bufs    *Buffers        // nil: buffers are kept while idle
+	// idleHook, for tests, is told what buffers the connection still
+	// holds as it starts waiting for the next command.
+	idleHook func(holds int)
 
 	idle     atomic.Bool
 	draining atomic.Bool
@@ -68,8 +72,10 @@ type Conn struct {
 	mu                      sync.Mutex
 }
 
-func newConn(nc net.Conn) *Conn {
-	c := &Conn{net: nc, RemoteAddr: nc.RemoteAddr()}
+// newConn wraps nc; with bufs, the connection gives its buffers back
+// while it waits for commands.
+func newConn(nc net.Conn, bufs *Buffers) *Conn {
+	c := &Conn{net: nc, RemoteAddr: nc.RemoteAddr(), bufs: bufs}
 	c.act.Start(time.Now())
 	c.setNet(nc)
 	return c
@@ -78,14 +84,13 @@ func newConn(nc net.Conn) *Conn {
 func (c *Conn) setNet(nc net.Conn) {
 	c.net = nc
 	c.rd = hangup.NewReader(nc)
-	c.pc = NewPacketConn(nc)
-	c.pc.br.Reset(c.rd)
+	c.pc = newPacketConn(nc, c.rd, c.bufs)
 	_, c.TLS = nc.(*tls.Conn)
 }
 
 // NewConn wraps a socket for tests of Handlers without a Server.
 func NewConn(nc net.Conn, user *authn.User, database string, caps uint32) *Conn {
-	c := newConn(nc)
+	c := newConn(nc, nil)
 	c.User, c.Database, c.Capabilities = user, database, caps
 	return c
 }
@@ -147,6 +152,7 @@ func (c *Conn) ReadCommandIdle() ([]byte, error) {
 	if c.draining.Load() {
 		return nil, ErrShutdown
 	}
+	c.waitIdle()
 	return c.ReadCommand()
 }
 

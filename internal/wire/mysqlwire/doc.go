@@ -31,6 +31,14 @@
 // or oversized packets end the connection with an ERR packet (1835,
 // 1156, 1153); other sessions never see them.
 //
+// Buffers: a Server's connections take their 16 KiB read and write
+// buffers from the server's Buffers pools. A write buffer goes back at
+// each Flush; between transactions (ReadCommandIdle) a connection on a
+// plain TCP or Unix socket with nothing buffered gives its read buffer
+// back and waits for the socket to become readable holding none
+// (hangup.WaitReadable). TLS connections and PacketConns made with
+// NewPacketConn (backend connections, tests) keep their own.
+//
 // Errors: this package only encodes. ErrorOf turns any error that carries
 // a SQLSTATE (package sqlerr's Coded: a *sqlerr.Error, a policy denial)
 // into an *Error with its own MySQL number or the number sqlerr's table

@@ -1,7 +1,6 @@
 package mysqlwire
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -28,8 +27,8 @@ func (e *SequenceError) Error() string {
 // sides of the gateway. It is not safe for concurrent use.
 type PacketConn struct {
 	nc  net.Conn
-	br  *bufio.Reader
-	bw  *bufio.Writer
+	br  *bufReader
+	bw  *bufWriter
 	seq uint8
 	// Max bounds a packet's total payload (all frames); 0: no bound.
 	Max int
@@ -38,9 +37,13 @@ type PacketConn struct {
 	In, Out int64
 }
 
-// NewPacketConn wraps nc.
-func NewPacketConn(nc net.Conn) *PacketConn {
-	return &PacketConn{nc: nc, br: bufio.NewReaderSize(nc, 16<<10), bw: bufio.NewWriterSize(nc, 16<<10)}
+// NewPacketConn wraps nc with its own buffers.
+func NewPacketConn(nc net.Conn) *PacketConn { return newPacketConn(nc, nc, nil) }
+
+// newPacketConn reads from r and writes to nc; with bufs, its buffers
+// come from those pools and go back when unused.
+func newPacketConn(nc net.Conn, r io.Reader, bufs *Buffers) *PacketConn {
+	return &PacketConn{nc: nc, br: &bufReader{src: r, bufs: bufs}, bw: &bufWriter{dst: nc, bufs: bufs}}
 }
 
 // NetConn returns the underlying connection.

@@ -22,6 +22,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/wire/accept"
+	"github.com/floe-db/floe/internal/wire/activity"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -76,6 +77,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *observe.Metrics
 	sweeper *hangup.Sweeper
+	bufs    Buffers // read and write buffers of connections
 
 	rsaOnce sync.Once
 	rsaKey  *rsa.PrivateKey
@@ -211,7 +213,7 @@ func send(c *Conn, p []byte) {
 }
 
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
-	log := s.log.With("client", nc.RemoteAddr().String())
+	log := activity.NewLog(s.log, "client", nc.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("panic in connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -225,7 +227,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	cfg := s.config()
 	gauge := s.metrics.ClientConns.WithLabelValues("mysql", "handshake")
 	gauge.Inc()
-	c := newConn(nc)
+	c := newConn(nc, &s.bufs)
 	c.srv, c.sweeper = s, s.sweeper
 	s.mu.Lock()
 	// conns holds every connection from accept on (handshaking ones too).
@@ -281,7 +283,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	authed := s.metrics.ClientConns.WithLabelValues("mysql", "authenticated")
 	authed.Inc()
 	defer authed.Dec()
-	log = log.With("user", c.User.Name, "connection_id", c.ID)
+	log.With("user", c.User.Name, "connection_id", c.ID)
 	log.Debug("client connected", "database", c.Database)
 	if err := c.WriteOK(OK{Status: StatusAutocommit}); err != nil {
 		return

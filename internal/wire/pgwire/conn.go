@@ -37,9 +37,17 @@ type Conn struct {
 	last    pgproto3.FrontendMessage // cleared at the next Receive
 	sweeper *hangup.Sweeper          // nil: one timer per watch
 	wr      *countingWriter
-	be      *pgproto3.Backend
-	key     cancelKey
-	srv     *Server
+	be      *pgproto3.Backend // reads only; nil while waitIdle waits
+	pb      *pooledBackend    // be's holder when it comes from pools
+	pools   *idlePools        // nil: buffers are kept while idle
+	broken  bool              // a Receive failed: be may hold half a message
+	wbuf    []byte            // messages to flush
+	encErr  error             // the first Send that could not be encoded
+	// idleHook, for tests, is told what read buffers the connection
+	// still holds as it starts waiting between transactions.
+	idleHook func(holds int)
+	key      cancelKey
+	srv      *Server
 	// bytes already added to the metrics
 	reportedIn, reportedOut int64
 	bytesIn, bytesOut       prometheus.Counter
@@ -59,7 +67,7 @@ type Conn struct {
 // NewConn wraps an already authenticated connection, for handlers driven
 // without a Server (tests, fuzzing, embedding). Cancel keys are zero.
 func NewConn(nc net.Conn, user *authn.User, database string, maxMessageSize int) *Conn {
-	c := newConn(nc)
+	c := newConn(nc, nil)
 	c.User, c.Database, c.Params = user, database, map[string]string{}
 	c.mr.typed = true // past startup
 	c.setMaxBodyLen(maxMessageSize)
@@ -72,11 +80,19 @@ func (c *Conn) setMaxBodyLen(n int) {
 	c.mr.max = n
 }
 
-func newConn(nc net.Conn) *Conn {
+// newConn wraps nc; with pools, the connection gives its read buffers
+// back while it waits between transactions.
+func newConn(nc net.Conn, pools *idlePools) *Conn {
 	rd := hangup.NewReader(nc)
 	wr := &countingWriter{w: nc}
-	mr := newMsgReader(rd)
-	c := &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, mr: mr, wr: wr, be: pgproto3.NewBackend(mr, wr)}
+	mr := newMsgReader(rd, pools)
+	c := &Conn{RemoteAddr: nc.RemoteAddr(), net: nc, rd: rd, mr: mr, wr: wr, pools: pools}
+	if pools != nil {
+		c.pb = pools.getBackend(mr, wr)
+		c.be = c.pb.be
+	} else {
+		c.be = pgproto3.NewBackend(mr, wr)
+	}
 	c.act.Start(time.Now())
 	return c
 }
@@ -130,6 +146,9 @@ func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.Front
 	c.last = msg
 	if msg != nil {
 		c.act.Ready(0)
+	}
+	if err != nil {
+		c.broken = true
 	}
 	switch m := msg.(type) {
 	case *pgproto3.Query:
@@ -189,32 +208,61 @@ func (c *Conn) ReceiveIdle() (pgproto3.FrontendMessage, error) {
 	if c.draining.Load() {
 		return nil, ErrShutdown
 	}
+	c.waitIdle()
 	return c.Receive()
 }
 
-// Send buffers msg for the client.
+// Send buffers msg for the client. Messages are encoded here rather than
+// by the Backend, which is only read from: while the session goroutine
+// waits for its client, a relay's goroutine may send it notifications.
 func (c *Conn) Send(msg pgproto3.BackendMessage) {
 	if r, ok := msg.(*pgproto3.ReadyForQuery); ok {
 		c.act.Ready(r.TxStatus)
 	}
-	c.be.Send(msg)
+	if c.encErr != nil {
+		return
+	}
+	b, err := msg.Encode(c.wbuf)
+	if err != nil {
+		c.encErr = err
+		return
+	}
+	c.wbuf = b
 }
 
 // SendError buffers an ErrorResponse for err.
-func (c *Conn) SendError(err error) { c.be.Send(ErrorResponse(err)) }
+func (c *Conn) SendError(err error) { c.Send(ErrorResponse(err)) }
+
+// keptWriteBuf is the largest write buffer kept after a Flush; a larger
+// one (a big result) is dropped.
+const keptWriteBuf = 1 << 10
 
 // Flush writes buffered messages to the client.
-func (c *Conn) Flush() error { return c.be.Flush() }
+func (c *Conn) Flush() error {
+	if err := c.encErr; err != nil {
+		c.encErr, c.wbuf = nil, c.wbuf[:0]
+		return err
+	}
+	_, err := c.wr.Write(c.wbuf)
+	if cap(c.wbuf) > keptWriteBuf {
+		c.wbuf = make([]byte, 0, keptWriteBuf)
+	} else {
+		c.wbuf = c.wbuf[:0]
+	}
+	return err
+}
 
 // Ready sends the end of startup: the parameter statuses, the cancel key
 // and ReadyForQuery.
 func (c *Conn) Ready(params map[string]string) error {
 	for k, v := range params {
-		c.be.Send(&pgproto3.ParameterStatus{Name: k, Value: v})
+		c.Send(&pgproto3.ParameterStatus{Name: k, Value: v})
 	}
-	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.key.pid, SecretKey: c.key.secret[:]})
+	c.Send(&pgproto3.BackendKeyData{ProcessID: c.key.pid, SecretKey: c.key.secret[:]})
 	c.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
-	return c.be.Flush()
+	err := c.Flush()
+	c.wbuf = nil // the parameter statuses' buffer; replies grow their own
+	return err
 }
 
 // SetCanceller registers what a CancelRequest for this connection does

@@ -22,6 +22,16 @@
 // Each connection's context derives from the server's; Shutdown cancels it
 // after the drain timeout.
 //
+// Memory of an idle connection: between transactions (ReceiveIdle) a
+// connection on a plain TCP or Unix socket with nothing buffered gives
+// its socket read buffer and its pgproto3 Backend back to the Server's
+// pools and waits for the socket to become readable holding neither
+// (hangup.WaitReadable); it takes them back when the client sends. The
+// Backend is only read from: Send and Flush encode into the connection's
+// own write buffer, so a relay goroutine sending notifications while the
+// session waits never touches a pooled Backend. TLS connections keep
+// their buffers.
+//
 // The concurrency contract for Handlers: Serve is called once per
 // connection, on that connection's goroutine; every Conn method except
 // SetCanceller's callback runs on that goroutine.

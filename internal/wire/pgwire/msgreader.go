@@ -1,7 +1,6 @@
 package pgwire
 
 import (
-	"bufio"
 	"encoding/binary"
 	"io"
 
@@ -34,12 +33,12 @@ const (
 // bytes actually arrive, and handed to pgproto3 only when complete: a
 // client that declares a 64 MiB message and sends a few bytes costs a few
 // KiB, not 64 MiB. The buffer is dropped once handed over (pgproto3's own
-// copy goes back to its pool at the next Receive), so an idle connection
-// keeps only its 8 KiB read buffer. Bodies over max (pgproto3's limit) are
+// copy goes back to its pool at the next Receive). Between transactions the
+// read buffer itself goes back to the server's pools (see waitIdle). Bodies over max (pgproto3's limit) are
 // passed through unbuffered for pgproto3 to refuse. Reads never cross a
 // message boundary. It is used by the connection's goroutine only.
 type msgReader struct {
-	src   *bufio.Reader
+	src   *readBuf
 	typed bool // past the StartupMessage
 	max   int  // pgproto3's body limit; 0: none
 
@@ -53,8 +52,14 @@ type msgReader struct {
 	want int    // its declared length
 }
 
-func newMsgReader(r io.Reader) *msgReader {
-	return &msgReader{src: bufio.NewReaderSize(r, readBufSize)}
+func newMsgReader(r io.Reader, pools *idlePools) *msgReader {
+	return &msgReader{src: &readBuf{src: r, pools: pools}}
+}
+
+// pending reports bytes buffered or a message begun: the next Receive
+// needs no wait for the client.
+func (r *msgReader) pending() bool {
+	return r.src.Buffered() > 0 || r.src.err != nil || r.off < len(r.out) || r.pass > 0 || r.body != nil || r.hdrN > 0
 }
 
 // Read implements io.Reader for pgproto3.

@@ -21,6 +21,7 @@ import (
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/wire/accept"
+	"github.com/floe-db/floe/internal/wire/activity"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -73,6 +74,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *observe.Metrics
 	sweeper *hangup.Sweeper
+	pools   idlePools // buffers of connections idle between transactions
 
 	mu struct {
 		sync.Mutex
@@ -192,7 +194,7 @@ func (s *Server) Conns() int {
 }
 
 func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
-	log := s.log.With("client", nc.RemoteAddr().String())
+	log := activity.NewLog(s.log, "client", nc.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("panic in connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -229,14 +231,18 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 			if c.release != nil {
 				c.release()
 			}
+			c.giveBack()
 		}()
 	}
 	if err != nil {
+		if c != nil {
+			c.broken = true // its Backend may have stopped inside a message
+		}
 		if c != nil && c.be != nil {
 			var pe *Error
 			if errors.As(err, &pe) {
-				c.be.Send(ErrorResponse(pe))
-				_ = c.be.Flush()
+				c.Send(ErrorResponse(pe))
+				_ = c.Flush()
 			}
 		}
 		if !errors.Is(err, errCancelHandled) && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -250,8 +256,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	s.mu.Lock()
 	if s.mu.draining {
 		s.mu.Unlock()
-		c.be.Send(ErrorResponse(Fatalf(CodeCannotConnectNow, "the gateway is shutting down")))
-		_ = c.be.Flush()
+		c.Send(ErrorResponse(Fatalf(CodeCannotConnectNow, "the gateway is shutting down")))
+		_ = c.Flush()
 		return
 	}
 	s.mu.conns[c.key.pid] = c
@@ -268,15 +274,15 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		s.mu.Unlock()
 	}()
 
-	log = log.With("user", c.User.Name, "database", c.Database)
+	log.With("user", c.User.Name, "database", c.Database)
 	log.Debug("client connected")
 	c.authed.Store(true)
 	err = h.Serve(ctx, c)
 	switch {
 	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 	case errors.Is(err, ErrShutdown):
-		c.be.Send(ErrorResponse(Fatalf(CodeAdminShutdown, "terminating connection due to administrator command")))
-		_ = c.be.Flush()
+		c.Send(ErrorResponse(Fatalf(CodeAdminShutdown, "terminating connection due to administrator command")))
+		_ = c.Flush()
 	default:
 		// A backend's own error ending the session is logged only: it
 		// may name backend users or databases.
@@ -284,8 +290,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 			if pe.Severity != "FATAL" {
 				pe = &Error{Severity: "FATAL", Code: pe.Code, Message: pe.Message, Detail: pe.Detail, Hint: pe.Hint}
 			}
-			c.be.Send(ErrorResponse(pe))
-			_ = c.be.Flush()
+			c.Send(ErrorResponse(pe))
+			_ = c.Flush()
 		}
 		log.Info("connection ended with error", "error", err.Error())
 	}
@@ -297,7 +303,7 @@ var errCancelHandled = errors.New("cancel request handled")
 // startup runs SSL negotiation, the startup message and authentication.
 // On error the returned Conn (if any) can carry the ErrorResponse.
 func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler, error) {
-	c := newConn(nc)
+	c := newConn(nc, &s.pools)
 	c.srv, c.sweeper = s, s.sweeper
 	tlsDone := false
 	var sm *pgproto3.StartupMessage
@@ -327,7 +333,8 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 			tlsDone = true
 			nc = tc
 			addr := c.RemoteAddr
-			c = newConn(tc)
+			c.giveBack()
+			c = newConn(tc, &s.pools)
 			c.RemoteAddr, c.srv, c.sweeper = addr, s, s.sweeper
 		case *pgproto3.GSSEncRequest:
 			if _, err := nc.Write([]byte{'N'}); err != nil {
@@ -344,9 +351,9 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 
 	if sm.ProtocolVersion != pgproto3.ProtocolVersion30 {
 		// Speak 3.0: tell a 3.2 client so, as PostgreSQL does.
-		c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: protocolOptions(sm.Parameters)})
+		c.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: protocolOptions(sm.Parameters)})
 	} else if opts := protocolOptions(sm.Parameters); len(opts) > 0 {
-		c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: opts})
+		c.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: opts})
 	}
 	if tooMany {
 		return c, nil, Fatalf(CodeTooManyConnections, "sorry, too many clients already")
@@ -410,7 +417,7 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 		}
 	}
 	s.mu.Unlock()
-	c.be.Send(&pgproto3.AuthenticationOk{})
+	c.Send(&pgproto3.AuthenticationOk{})
 	return c, h, nil
 }
 
@@ -443,8 +450,8 @@ func (s *Server) authenticate(c *Conn, users *authn.Store, user, method string) 
 	if method == "md5" && (!known || u.HasMD5()) {
 		var salt [4]byte
 		_, _ = rand.Read(salt[:])
-		c.be.Send(&pgproto3.AuthenticationMD5Password{Salt: salt})
-		if err := c.be.Flush(); err != nil {
+		c.Send(&pgproto3.AuthenticationMD5Password{Salt: salt})
+		if err := c.Flush(); err != nil {
 			return nil, err
 		}
 		if err := c.be.SetAuthType(pgproto3.AuthTypeMD5Password); err != nil {
@@ -468,8 +475,8 @@ func (s *Server) authenticate(c *Conn, users *authn.Store, user, method string) 
 	if err != nil {
 		return nil, err
 	}
-	c.be.Send(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{"SCRAM-SHA-256"}})
-	if err := c.be.Flush(); err != nil {
+	c.Send(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{"SCRAM-SHA-256"}})
+	if err := c.Flush(); err != nil {
 		return nil, err
 	}
 	if err := c.be.SetAuthType(pgproto3.AuthTypeSASL); err != nil {
@@ -490,8 +497,8 @@ func (s *Server) authenticate(c *Conn, users *authn.Store, user, method string) 
 	if err != nil {
 		return nil, failed
 	}
-	c.be.Send(&pgproto3.AuthenticationSASLContinue{Data: []byte(first)})
-	if err := c.be.Flush(); err != nil {
+	c.Send(&pgproto3.AuthenticationSASLContinue{Data: []byte(first)})
+	if err := c.Flush(); err != nil {
 		return nil, err
 	}
 	if err := c.be.SetAuthType(pgproto3.AuthTypeSASLContinue); err != nil {
@@ -509,6 +516,6 @@ func (s *Server) authenticate(c *Conn, users *authn.Store, user, method string) 
 	if err != nil || !conv.Valid() || !known {
 		return nil, failed
 	}
-	c.be.Send(&pgproto3.AuthenticationSASLFinal{Data: []byte(final)})
+	c.Send(&pgproto3.AuthenticationSASLFinal{Data: []byte(final)})
 	return u, nil
 }

@@ -94,7 +94,12 @@ func (p *pgPrinter) expandAlias(f *pg_query.FuncCall) string {
 }
 
 // expandArrayCall prints _pg_expandarray(a) as a value: the record (x, n).
-func (p *pgPrinter) expandArrayCall(f *pg_query.FuncCall) Type {
+// In FROM it is refused: its columns x and n would need a subquery, and
+// SQLite cannot correlate one with the FROM items before it.
+func (p *pgPrinter) expandArrayCall(f *pg_query.FuncCall, inFrom bool) Type {
+	if inFrom {
+		p.fail("_pg_expandarray in FROM")
+	}
 	q := quoteIdent(p.expandAlias(f))
 	p.w("json_object('x', ", q, ".value, 'n', ", q, ".key + 1)")
 	return TypeJSON

@@ -736,8 +736,8 @@ func (p *pgPrinter) sqlValue(f *pg_query.SQLValueFunction) Type {
 // funcCall prints a function call; inFrom is set for a table function.
 func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 	schema, name := nameOf(f.Funcname)
-	if isExpandArray(f) && !inFrom {
-		return p.expandArrayCall(f)
+	if isExpandArray(f) {
+		return p.expandArrayCall(f, inFrom)
 	}
 	if f.AggWithinGroup {
 		p.fail("WITHIN GROUP")

@@ -52,7 +52,9 @@
 // ordering, case-sensitive LIKE through floe_like, registered at Open,
 // casts, LIMIT forms, serial keys…), each statement's description (verb,
 // rows, transaction edge, parameters and the columns they meet, result
-// types the translation knows: ColTypes) taken from the tree. What cannot
+// types the translation knows: ColTypes) taken from the tree. Records are
+// JSON objects read by field selection; _pg_expandarray in a target list
+// is a json_each joined to the SELECT's FROM (translate_pg_expand.go). What cannot
 // be translated is a *sqlerr.Error with SQLSTATE 0A000 naming the
 // construct, and nothing of the text runs. current_user and
 // current_database() read the connection's temporary table floe_session,

@@ -85,6 +85,7 @@ type pgPrinter struct {
 	params   map[int]string // $n → the column it meets
 	srf      int            // set-returning functions moved to FROM
 	describe string         // Statement.DescribeSQL
+	expand   *expandScope   // the target list being printed (_pg_expandarray)
 }
 
 func (p *pgPrinter) fail(what string) { panic(unsupported{notSupported(what)}) }

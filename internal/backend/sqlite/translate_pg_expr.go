@@ -187,17 +187,12 @@ func (p *pgPrinter) expr(n *pg_query.Node) Type {
 		}
 		ai := ind.Indirection[0].GetAIndices()
 		if ai == nil {
-			p.fail("field selection")
+			return p.fieldSelect(ind)
 		}
 		if ai.IsSlice {
 			p.fail("ARRAY slices")
 		}
-		// Arrays are JSON arrays; PostgreSQL counts from 1.
-		p.w("json_extract(")
-		p.expr(ind.Arg)
-		p.w(", '$[' || ((")
-		p.expr(ai.Uidx)
-		p.w(") - 1) || ']')")
+		p.subscript(ind.Arg, ai.Uidx)
 		return TypeUnknown
 	case *pg_query.Node_JsonArrayConstructor:
 		// JSON_ARRAY(…): SQLite's json_array keeps NULLs, so ABSENT ON
@@ -741,6 +736,9 @@ func (p *pgPrinter) sqlValue(f *pg_query.SQLValueFunction) Type {
 // funcCall prints a function call; inFrom is set for a table function.
 func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 	schema, name := nameOf(f.Funcname)
+	if isExpandArray(f) {
+		return p.expandArrayCall(f, inFrom)
+	}
 	if f.AggWithinGroup {
 		p.fail("WITHIN GROUP")
 	}

@@ -189,6 +189,7 @@ func (p *pgPrinter) simpleSelect(s *pg_query.SelectStmt) ([]Type, []string) {
 	if len(from) == 0 {
 		targets, from = p.srfTargets(targets)
 	}
+	defer p.beginExpand(s)()
 	var types []Type
 	var names []string
 	for i, t := range targets {
@@ -237,6 +238,7 @@ func (p *pgPrinter) selectTail(s *pg_query.SelectStmt, from []*pg_query.Node) {
 		p.w(" FROM ")
 		p.list(from, p.fromItem)
 	}
+	p.expandFrom(s, len(from) > 0)
 	if s.WhereClause != nil {
 		p.w(" WHERE ")
 		p.expr(s.WhereClause)
@@ -329,6 +331,8 @@ func pgColumnName(n *pg_query.Node) string {
 			return "bool"
 		}
 		return name
+	case *pg_query.Node_AIndirection:
+		return indirectionName(x.AIndirection)
 	case *pg_query.Node_CaseExpr:
 		return "case"
 	case *pg_query.Node_CoalesceExpr:

@@ -256,7 +256,7 @@ var functions = map[string]scalar{
 			// pg_get_indexdef(index, column, pretty): one column's text.
 			if col, ok := intArg(args[1]); ok && col > 0 {
 				if list := indexDefColumns(r.def); int(col) <= len(list) {
-					return list[col-1], nil
+					return indexKeyOnly(list[col-1]), nil
 				}
 				return "", nil
 			}
@@ -630,4 +630,29 @@ func indexDefColumns(def string) []string {
 		}
 	}
 	return append(out, strings.TrimSpace(list[start:]))
+}
+
+// indexKeyOnly is an index column's definition without its ordering and
+// collation (ASC, DESC, NULLS FIRST/LAST, COLLATE name), as
+// pg_get_indexdef(index, column, pretty) prints one column.
+func indexKeyOnly(col string) string {
+	for {
+		col = strings.TrimSpace(col)
+		up := strings.ToUpper(col)
+		cut := -1
+		for _, suffix := range []string{" ASC", " DESC", " NULLS FIRST", " NULLS LAST"} {
+			if strings.HasSuffix(up, suffix) {
+				cut = len(col) - len(suffix)
+			}
+		}
+		if i := strings.LastIndex(up, " COLLATE "); cut < 0 && i > 0 && strings.Count(col[:i], "(") == strings.Count(col[:i], ")") {
+			if rest := strings.TrimSpace(col[i+len(" COLLATE "):]); rest != "" && !strings.ContainsAny(rest, " ()") {
+				cut = i
+			}
+		}
+		if cut < 0 {
+			return col
+		}
+		col = col[:cut]
+	}
 }

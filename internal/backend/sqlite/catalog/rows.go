@@ -335,10 +335,18 @@ func schemaRows(d analysis.Dialect, database string, m *model) map[string][][]an
 					}
 				}
 				zeros := strings.TrimSpace(strings.Repeat("0 ", len(ix.attnums)))
+				// indoption: DESC (1) and NULLS FIRST (2), as PostgreSQL
+				// reads "DESC" in the index's definition.
+				opts := make([]int64, len(ix.attnums))
+				for i, d := range ix.desc {
+					if d && i < len(opts) {
+						opts[i] = 3
+					}
+				}
 				add("pg_catalog.pg_index", ix.oid, o.oid, int64(len(ix.attnums)), int64(len(ix.attnums)), b(ix.unique),
 					b(false), b(ix.primary), b(false), b(true),
 					b(false), b(true), b(false), b(true), b(true),
-					b(false), vector(ix.attnums), zeros, zeros, zeros, exprs, pred)
+					b(false), vector(ix.attnums), zeros, zeros, vector(opts), exprs, pred)
 				add("pg_catalog.pg_indexes", "public", o.name, ix.name, nil, ix.def)
 			}
 			for _, c := range o.cons {

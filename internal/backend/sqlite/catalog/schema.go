@@ -56,6 +56,7 @@ type index struct {
 	partial bool
 	attnums []int64 // 0 for an expression
 	names   []string
+	desc    []bool // per column: sorted descending (pg_index.indoption)
 	def     string // pg_get_indexdef
 	sql     string
 }
@@ -215,14 +216,15 @@ func readIndexes(ctx context.Context, conn *sql.Conn, o *object, byName map[stri
 		}
 		ix.oid = io.oid
 		ix.sql = io.sql
-		crows, err := conn.QueryContext(ctx, `SELECT cid, coalesce(name, '') FROM pragma_index_info(?, 'main') ORDER BY seqno`, ix.name)
+		crows, err := conn.QueryContext(ctx, `SELECT cid, coalesce(name, ''), "desc" FROM pragma_index_xinfo(?, 'main') WHERE key ORDER BY seqno`, ix.name)
 		if err != nil {
 			return err
 		}
 		for crows.Next() {
 			var cid int64
 			var name string
-			if err := crows.Scan(&cid, &name); err != nil {
+			var desc bool
+			if err := crows.Scan(&cid, &name, &desc); err != nil {
 				_ = crows.Close()
 				return err
 			}
@@ -232,6 +234,7 @@ func readIndexes(ctx context.Context, conn *sql.Conn, o *object, byName map[stri
 				ix.attnums = append(ix.attnums, o.colNum(name))
 			}
 			ix.names = append(ix.names, quoteIdent(name))
+			ix.desc = append(ix.desc, desc)
 		}
 		if err := crows.Close(); err != nil {
 			return err

@@ -77,6 +77,14 @@
 // carries its SQLSTATE in the message ("[22012] division by zero"), which
 // SQLError turns back into the code. docs/sqlite-functions.md lists them.
 //
+// Arrays are JSON arrays (text): ARRAY[…], ARRAY(SELECT …), array_agg,
+// the catalog's array columns and casts to array types (floe_array,
+// funcs_pg_array.go, which also reads PostgreSQL's array text '{1,2}' as
+// drivers send array parameters). TypeArray, the type of such a result
+// (and of a column declared "… ARRAY"), shows the JSON array in
+// PostgreSQL's array text (AppendText) and converts it to text elements
+// for a binary text[] (Convert).
+//
 // Exact NUMERIC: SQLite holds NUMERIC values as INTEGER or REAL.
 // Column.AppendText and Column.Convert show a REAL of a NUMERIC(p,s)
 // column with s digits (of its 15-digit decimal, rounded half away from

@@ -167,7 +167,7 @@ func (p *pgPrinter) expr(n *pg_query.Node) Type {
 		p.w("json_array(")
 		p.list(x.AArrayExpr.Elements, func(n *pg_query.Node) { p.expr(n) })
 		p.w(")")
-		return TypeJSON
+		return TypeArray
 	case *pg_query.Node_CollateClause:
 		_, name := nameOf(x.CollateClause.Collname)
 		switch strings.ToLower(name) {
@@ -704,7 +704,7 @@ func (p *pgPrinter) subLink(s *pg_query.SubLink) Type {
 			p.fail("ARRAY of a subquery without exactly one named column")
 		}
 		p.w("(SELECT json_group_array(", quoteIdent(names[0]), ") FROM (", inner.b.String(), "))")
-		return TypeJSON
+		return TypeArray
 	}
 	p.fail("this kind of subquery")
 	return TypeUnknown
@@ -789,7 +789,7 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 			t = TypeText
 		case "array_agg":
 			name = "json_group_array"
-			t = TypeJSON
+			t = TypeArray
 		case "json_agg", "jsonb_agg", "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
 			"to_json", "to_jsonb", "json_object_agg", "jsonb_object_agg", "row_to_json":
 			t = TypeJSON
@@ -798,6 +798,18 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 				p.w("json_array_length(")
 				p.expr(args[0])
 				p.w(")")
+				return TypeInt
+			}
+		case "array_upper", "array_lower":
+			// Arrays are JSON arrays with a lower bound of 1; PostgreSQL
+			// gives NULL for an empty array or a dimension it lacks.
+			if len(args) == 2 {
+				a, d := p.sub(args[0]), p.sub(args[1])
+				hi := "json_array_length(" + a + ")"
+				if name == "array_lower" {
+					hi = "1"
+				}
+				p.w("CASE WHEN ", d, " = 1 AND json_array_length(", a, ") > 0 THEN ", hi, " END")
 				return TypeInt
 			}
 		case "array_to_string":
@@ -949,7 +961,7 @@ func (p *pgPrinter) anyAll(a *pg_query.A_Expr, op string) Type {
 			return
 		}
 		p.w("json_each(")
-		p.expr(a.Rexpr)
+		p.arraySource(a.Rexpr)
 		p.w(")")
 	}
 	switch {
@@ -981,4 +993,17 @@ func (p *pgPrinter) anyAll(a *pg_query.A_Expr, op string) Type {
 		p.w(" ", op, " floe_elem)))")
 	}
 	return TypeBool
+}
+
+// arraySource prints an array that json_each reads: a parameter is read
+// by floe_array, which takes PostgreSQL's array text ('{1,2,3}', as
+// drivers send arrays in text form) as well as a JSON array.
+func (p *pgPrinter) arraySource(n *pg_query.Node) {
+	if paramNumber(n) > 0 {
+		p.w("floe_array(")
+		p.expr(n)
+		p.w(", 'text')")
+		return
+	}
+	p.expr(n)
 }

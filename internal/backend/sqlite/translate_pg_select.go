@@ -492,9 +492,6 @@ func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 	if rf.Lateral {
 		p.fail("LATERAL functions")
 	}
-	if rf.Ordinality {
-		p.fail("WITH ORDINALITY")
-	}
 	if rf.IsRowsfrom || len(rf.Functions) != 1 {
 		p.fail("ROWS FROM")
 	}
@@ -512,17 +509,28 @@ func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 		alias, cols = rf.Alias.Aliasname, strs(rf.Alias.Colnames)
 	}
 	// The function's one column, as SQLite's table-valued function names
-	// it; PostgreSQL names it after the alias, or the function.
-	col := ""
+	// it, and its row number for WITH ORDINALITY; PostgreSQL names the
+	// column after the alias, or the function. SQLite's own table-valued
+	// functions run as written; any other function is PostgreSQL's
+	// function of one row (a scalar, or a set function of the catalog
+	// whose set has one row here: pg_partition_ancestors of a table
+	// without partitions).
+	col, ord := "", "row_number() OVER ()"
 	switch {
 	case schema == "" && name == "generate_series":
 		col = "generate_series"
 	case schema == "" && name == "unnest":
-		col = "value"
+		col, ord = "value", "`key` + 1"
+	case schema == "" && (name == "json_each" || name == "json_tree" || strings.HasPrefix(name, "pragma_")):
+	default:
+		col, ord = "-", "1"
 	}
 	if col == "" {
 		if len(cols) > 0 {
 			p.fail("column aliases of table functions")
+		}
+		if rf.Ordinality {
+			p.fail("WITH ORDINALITY of this function")
 		}
 		p.funcCall(fc, true)
 		if alias != "" {
@@ -531,25 +539,46 @@ func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 		}
 		return
 	}
-	if len(cols) > 1 {
+	width := 1
+	if rf.Ordinality {
+		width = 2
+	}
+	if len(cols) > width {
 		p.fail("more column aliases than columns")
 	}
 	out := name
 	switch {
-	case len(cols) == 1:
+	case len(cols) >= 1:
 		out = cols[0]
 	case alias != "":
 		out = alias
 	}
-	p.w("(SELECT ", quoteIdent(col), " AS ", quoteIdent(out), " FROM ")
-	if name == "unnest" {
+	ordName := "ordinality"
+	if len(cols) == 2 {
+		ordName = cols[1]
+	}
+	p.w("(SELECT ")
+	switch col {
+	case "-":
+		p.funcCall(fc, false)
+		p.w(" AS ", quoteIdent(out))
+	default:
+		p.w(quoteIdent(col), " AS ", quoteIdent(out))
+	}
+	if rf.Ordinality {
+		p.w(", ", ord, " AS ", quoteIdent(ordName))
+	}
+	switch {
+	case col == "-":
+	case name == "unnest":
 		if len(fc.Args) != 1 {
 			p.fail("unnest of several arrays")
 		}
-		p.w("json_each(")
-		p.expr(fc.Args[0])
+		p.w(" FROM json_each(")
+		p.arraySource(fc.Args[0])
 		p.w(")")
-	} else {
+	default:
+		p.w(" FROM ")
 		p.funcCall(fc, true)
 	}
 	p.w(")")

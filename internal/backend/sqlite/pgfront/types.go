@@ -30,6 +30,8 @@ func oidOf(t sqlite.Type) uint32 {
 		return pgtype.TimestampOID
 	case sqlite.TypeJSON:
 		return pgtype.JSONOID
+	case sqlite.TypeArray:
+		return pgtype.TextArrayOID
 	}
 	return 0
 }

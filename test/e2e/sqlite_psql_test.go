@@ -109,6 +109,9 @@ func TestSQLitePsqlMetaCommands(t *testing.T) {
 		{[]string{`\dv`}, []string{"public|vip_customers|view|floe"}, []string{"public|customers|table|floe"}},
 		{[]string{`\df`}, []string{"Schema|Name|Result data type|Argument data types|Type", "(0 rows)"}, nil},
 		{[]string{`\du`}, []string{"Role name|Attributes|Member of", "alice||{}", "floe|Cannot login|{}"}, []string{"alice||[]"}},
+		// Arrays (the catalog's, ARRAY(…), casts) in PostgreSQL's array text.
+		{[]string{`SELECT conname, conkey, ARRAY(SELECT attname FROM pg_attribute a WHERE a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)) AS cols, '{1,2}'::int[] AS lit FROM pg_constraint c WHERE contype = 'f' ORDER BY 1`},
+			[]string{"orders_customer_id_fkey|{2}|{customer_id}|{1,2}", "orders_product_id_fkey|{3}|{product_id}|{1,2}"}, nil},
 		{[]string{`\x`, `SELECT name, country FROM customers WHERE id = 1`}, []string{"Expanded display is on.", "name|Grace Lovelace", "country|US"}, nil},
 		{[]string{`\timing`, `SELECT count(*) FROM orders`}, []string{"Timing is on.", "500"}, nil},
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/floe-db/floe/internal/sqlerr"
 )
 
 // sessionValue reads a value of the session the statement runs in from
@@ -995,10 +997,21 @@ func (p *pgPrinter) anyAll(a *pg_query.A_Expr, op string) Type {
 	return TypeBool
 }
 
-// arraySource prints an array that json_each reads: a parameter is read
-// by floe_array, which takes PostgreSQL's array text ('{1,2,3}', as
+// arraySource prints an array that json_each reads: a string literal is
+// read as PostgreSQL's array text now, a parameter by floe_array, which takes PostgreSQL's array text ('{1,2,3}', as
 // drivers send arrays in text form) as well as a JSON array.
 func (p *pgPrinter) arraySource(n *pg_query.Node) {
+	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
+		// An untyped literal: PostgreSQL reads it as an array.
+		j, err := PGArrayJSON(c.GetSval().Sval, "text")
+		if e, ok := err.(*sqlerr.Error); ok {
+			panic(unsupported{e})
+		} else if err != nil {
+			panic(unsupported{sqlerr.New(sqlerr.InvalidTextRepresentation, "%v", err)})
+		}
+		p.w("json(", quoteString(j), ")")
+		return
+	}
 	if paramNumber(n) > 0 {
 		p.w("floe_array(")
 		p.expr(n)

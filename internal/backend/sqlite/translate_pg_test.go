@@ -340,6 +340,7 @@ func TestTranslatePGRuns(t *testing.T) {
 		{"select u from upper('ab') u", "AB"},
 		{"select id from p where id = any('{2,4}'::int[]) order by id", "2;4"},
 		{"select '1' = any('{1,2}'::text[]), 'd' = any(json_array('a', 'b'))", "1,0"},
+		{"select id from p where id = any('{1,4}') and name <> all('{\"x y\",Apple}') order by id", "4"},
 	} {
 		if c.want == "" {
 			continue // needs floe_regexp (the PostgreSQL functions)

@@ -692,6 +692,9 @@ func (s *session) decodeParam(oid uint32, format int16, raw []byte) (any, error)
 	if raw == nil {
 		return nil, nil
 	}
+	if elem := arrayElem(s.tm, oid); elem != 0 {
+		return decodeArrayParam(s.tm, oid, elem, format, raw)
+	}
 	if format == pgtype.TextFormatCode {
 		txt := string(raw)
 		switch oid {

@@ -117,7 +117,7 @@ func TestPGCatalog(t *testing.T) {
 			(SELECT pg_get_expr(d.adbin, d.adrelid, 1) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
 			FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'customers' AND a.attnum > 0 ORDER BY a.attnum`,
 			[]string{"id|bigint|1|0|NULL", "name|text|1|0|NULL", "email|character varying(20)|1|0|NULL",
-				"vip|boolean|1|1|0", "created_at|timestamp without time zone|1|0|NULL"}},
+				"vip|boolean|1|1|false", "created_at|timestamp without time zone|1|0|NULL"}},
 		{"numeric typmod", `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = floe_regclass('orders') AND attname = 'total'`,
 			[]string{"numeric(10,2)"}},
 		{"indexes", `SELECT c2.relname, i.indisprimary, i.indisunique, i.indkey, pg_get_indexdef(i.indexrelid, 0, 1)

@@ -34,7 +34,9 @@
 // functions with the driver before the first connection opens.
 //
 // The database is opened in WAL mode with a busy timeout so that
-// sessions can read while one writes.
+// sessions can read while one writes. OpenReadOnly opens an existing file
+// read only with the same functions and helper tables, for queries run
+// outside the gateway (floe query through the data API's SQLite source).
 //
 // Types (types.go): a Cursor settles each result column's Type from
 // SQLite's declared type, else from the translation's ColTypes (Session.

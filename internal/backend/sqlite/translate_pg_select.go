@@ -488,6 +488,19 @@ func (p *pgPrinter) absorb(o *pgPrinter) {
 	p.srf = o.srf
 }
 
+// setFunctions are PostgreSQL's set-returning functions that a FROM
+// item cannot run here: as one row of a scalar they would give wrong
+// rows, so they are refused.
+var setFunctions = map[string]bool{
+	"regexp_matches": true, "regexp_split_to_table": true, "string_to_table": true,
+	"json_array_elements": true, "jsonb_array_elements": true, "jsonb_each": true, "jsonb_each_text": true,
+	"json_each_text": true, "json_object_keys": true, "jsonb_object_keys": true, "json_to_recordset": true,
+	"jsonb_to_recordset": true, "json_populate_recordset": true, "jsonb_populate_recordset": true,
+	"jsonb_path_query": true, "generate_subscripts": true, "pg_get_keywords": true, "pg_options_to_table": true,
+	"pg_partition_tree": true, "pg_ls_dir": true, "pg_listening_channels": true, "pg_event_trigger_ddl_commands": true,
+	"pg_tablespace_databases": true, "pg_get_publication_tables": true, "aclexplode": true,
+}
+
 func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 	if rf.Lateral {
 		p.fail("LATERAL functions")
@@ -521,7 +534,11 @@ func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 		col = "generate_series"
 	case schema == "" && name == "unnest":
 		col, ord = "value", "`key` + 1"
+	case schema == "" && (name == "json_array_elements_text" || name == "jsonb_array_elements_text"):
+		col, ord = "value", "`key` + 1"
 	case schema == "" && (name == "json_each" || name == "json_tree" || strings.HasPrefix(name, "pragma_")):
+	case schema == "" && setFunctions[name]:
+		p.fail("the set-returning function " + name + " in FROM")
 	default:
 		col, ord = "-", "1"
 	}
@@ -570,9 +587,9 @@ func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 	}
 	switch {
 	case col == "-":
-	case name == "unnest":
+	case col == "value":
 		if len(fc.Args) != 1 {
-			p.fail("unnest of several arrays")
+			p.fail(name + " of several arrays")
 		}
 		p.w(" FROM json_each(")
 		p.arraySource(fc.Args[0])

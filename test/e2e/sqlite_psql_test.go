@@ -64,6 +64,8 @@ func TestSQLitePsqlMetaCommands(t *testing.T) {
 		want []string // lines of the output
 		not  []string // lines that must not be there
 	}{
+		// First: a cast to regclass before any statement read the catalog.
+		{[]string{`\sv vip_customers`}, []string{"CREATE OR REPLACE VIEW public.vip_customers AS", "SELECT id, name FROM customers WHERE vip"}, nil},
 		{[]string{`\l`}, []string{"lite|floe|UTF8|C.UTF-8|C.UTF-8||libc|"}, nil},
 		{[]string{`\dn`}, []string{"public|floe"}, []string{"pg_catalog|floe"}},
 		{[]string{`\dt`}, []string{"public|customers|table|floe", "public|orders|table|floe", "public|products|table|floe"},
@@ -107,6 +109,7 @@ func TestSQLitePsqlMetaCommands(t *testing.T) {
 		}, []string{"Referenced by:"}},
 		{[]string{`\di`}, []string{"public|orders_customer|index|floe|orders", "public|customers_pkey|index|floe|customers"}, nil},
 		{[]string{`\dv`}, []string{"public|vip_customers|view|floe"}, []string{"public|customers|table|floe"}},
+		{[]string{`\dp`}, []string{"public|customers|table|||", "public|vip_customers|view|||"}, []string{"information_schema|tables|view|||"}},
 		{[]string{`\df`}, []string{"Schema|Name|Result data type|Argument data types|Type", "(0 rows)"}, nil},
 		{[]string{`\du`}, []string{"Role name|Attributes|Member of", "alice||{}", "floe|Cannot login|{}"}, []string{"alice||[]"}},
 		// Arrays (the catalog's, ARRAY(…), casts) in PostgreSQL's array text.

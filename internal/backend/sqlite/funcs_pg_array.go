@@ -21,7 +21,152 @@ import (
 func pgArrayScalars() []pgScalar {
 	return []pgScalar{
 		{"floe_array", 2, true, fnArray},
+		{"array_remove", 2, true, fnArrayRemove},
+		{"array_append", 2, true, func(a []driver.Value) (driver.Value, error) { return arrayJoin(a[0], a[1], false) }},
+		{"array_prepend", 2, true, func(a []driver.Value) (driver.Value, error) { return arrayJoin(a[1], a[0], true) }},
+		{"array_cat", 2, true, fnArrayCat},
+		{"array_position", 2, true, fnArrayPosition},
 	}
+}
+
+// jsonArray reads an array argument (a JSON array, or PostgreSQL's
+// array text); ok is false for NULL.
+func jsonArray(v driver.Value) (out []any, ok bool, err error) {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return nil, false, nil
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	default:
+		return nil, false, funcError(sqlerr.InvalidTextRepresentation, "malformed array literal: %q", AppendText(nil, TypeText, x))
+	}
+	j, err := PGArrayJSON(s, "text")
+	if e, isSQL := err.(*sqlerr.Error); isSQL {
+		return nil, false, funcError(e.Code, "%s", e.Message)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	dec := json.NewDecoder(strings.NewReader(j))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		return nil, false, funcError(sqlerr.InvalidTextRepresentation, "malformed array literal: %q", s)
+	}
+	return out, true, nil
+}
+
+// sameElem compares an element of a JSON array with an SQL value
+// (NULL matches NULL, as array_remove and array_position compare).
+func sameElem(e any, v driver.Value) bool {
+	switch x := v.(type) {
+	case nil:
+		return e == nil
+	case int64:
+		n, ok := e.(json.Number)
+		if ok {
+			return n.String() == strconv.FormatInt(x, 10)
+		}
+		b, isBool := e.(bool)
+		return isBool && b == (x != 0)
+	case float64:
+		n, ok := e.(json.Number)
+		if !ok {
+			return false
+		}
+		f, err := n.Float64()
+		return err == nil && f == x
+	case string:
+		switch y := e.(type) {
+		case string:
+			return y == x
+		case json.Number:
+			return y.String() == x
+		}
+	case []byte:
+		y, ok := e.(string)
+		return ok && y == string(x)
+	}
+	return false
+}
+
+func marshalArray(v []any) (driver.Value, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+func fnArrayRemove(a []driver.Value) (driver.Value, error) {
+	arr, ok, err := jsonArray(a[0])
+	if !ok || err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, e := range arr {
+		if !sameElem(e, a[1]) {
+			out = append(out, e)
+		}
+	}
+	return marshalArray(out)
+}
+
+// jsonElemOf is an SQL value as a JSON array element.
+func jsonElemOf(v driver.Value) any {
+	switch x := v.(type) {
+	case []byte:
+		return string(x)
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10))
+	case float64:
+		return json.Number(strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	return v
+}
+
+func arrayJoin(arrV, elem driver.Value, prepend bool) (driver.Value, error) {
+	arr, ok, err := jsonArray(arrV)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		arr = []any{}
+	}
+	if prepend {
+		return marshalArray(append([]any{jsonElemOf(elem)}, arr...))
+	}
+	return marshalArray(append(arr, jsonElemOf(elem)))
+}
+
+func fnArrayCat(a []driver.Value) (driver.Value, error) {
+	x, okX, err := jsonArray(a[0])
+	if err != nil {
+		return nil, err
+	}
+	y, okY, err := jsonArray(a[1])
+	if err != nil {
+		return nil, err
+	}
+	if !okX && !okY {
+		return nil, nil
+	}
+	return marshalArray(append(append([]any{}, x...), y...))
+}
+
+func fnArrayPosition(a []driver.Value) (driver.Value, error) {
+	arr, ok, err := jsonArray(a[0])
+	if !ok || err != nil {
+		return nil, err
+	}
+	for i, e := range arr {
+		if sameElem(e, a[1]) {
+			return int64(i + 1), nil
+		}
+	}
+	return nil, nil
 }
 
 func fnArray(a []driver.Value) (driver.Value, error) {

@@ -802,6 +802,10 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 				p.w(")")
 				return TypeInt
 			}
+		case "array_remove", "array_append", "array_prepend", "array_cat":
+			t = TypeArray
+		case "array_position":
+			t = TypeInt
 		case "array_upper", "array_lower":
 			// Arrays are JSON arrays with a lower bound of 1; PostgreSQL
 			// gives NULL for an empty array or a dimension it lacks.

@@ -339,6 +339,7 @@ func TestTranslatePGRuns(t *testing.T) {
 		{"select g, o from generate_series(5, 7) with ordinality g(g, o)", "5,1;6,2;7,3"},
 		{"select t.u, t.o from upper('ab') with ordinality as t(u, o)", "AB,1"},
 		{"select u from upper('ab') u", "AB"},
+		{"select array_remove(array_remove('{a,b,a,c}'::text[], 'a'), 'x'), array_append(array[1, 2], 3), array_prepend('z', '{\"y\"}'::text[]), array_cat(array[1], '{2,3}'::int[]), array_position(array['p', 'q'], 'q'), array_position(array[1], 5), array_remove(null::int[], 1)", `["b","c"],[1,2,3],["z","y"],[1,2,3],2,<nil>,<nil>`},
 		{"select e, n from json_array_elements_text('[\"p\",\"q\"]') with ordinality as x(e, n) order by n desc", "q,2;p,1"},
 		{"select id from p where id = any('{2,4}'::int[]) order by id", "2;4"},
 		{"select '1' = any('{1,2}'::text[]), 'd' = any(json_array('a', 'b'))", "1,0"},

@@ -114,6 +114,27 @@ func TestQueryConfigSQLite(t *testing.T) {
 	if b, err := os.ReadFile(pq); err != nil || !strings.HasPrefix(string(b), "PAR1") || !strings.HasSuffix(string(b), "PAR1") {
 		t.Fatalf("parquet file: %v", err)
 	}
+	// The engine's translation and functions, as a session has them:
+	// PostgreSQL's LIKE (case-sensitive, floe_like), regular expressions,
+	// casts, generate_series, arrays, the string functions.
+	for _, c := range []struct{ q, want string }{
+		{"SELECT count(*) AS n FROM t WHERE name LIKE 'A%'", "n\n0\n"},
+		{"SELECT id FROM t WHERE name ~ '^a,' AND '7'::int = 7", "id\n1\n"},
+		{"SELECT g, lpad(g::text, 3, '0') AS p FROM generate_series(1, 2) g", "g,p\n1,001\n2,002\n"},
+		{"SELECT id FROM t WHERE id = ANY('{2,3}'::int[])", "id\n2\n"},
+		{"SELECT split_part(name, ',', 2) AS s FROM t WHERE id = 1", "s\nb\n"},
+	} {
+		if code, out, errs := run(t, "", "query", "--config", cfg, c.q); code != 0 || out != c.want {
+			t.Errorf("%s: exit %d, out %q, err %q; want %q", c.q, code, out, errs, c.want)
+		}
+	}
+	// Read only: a write is refused and changes nothing.
+	if code, _, _ := run(t, "", "query", "--config", cfg, "DELETE FROM t RETURNING id"); code == 0 {
+		t.Errorf("a DELETE ran on the read-only database")
+	}
+	if code, out, _ := run(t, "", "query", "--config", cfg, "SELECT count(*) AS n FROM t"); code != 0 || out != "n\n2\n" {
+		t.Errorf("after the refused DELETE: %q", out)
+	}
 	if code, _, errs = run(t, "", "query", "--config", cfg, "SELECT nope FROM t"); code == 0 || !strings.Contains(errs, "no such column") {
 		t.Fatalf("error: exit %d %q", code, errs)
 	}

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/secrets"
@@ -209,7 +210,7 @@ func configSource(ctx context.Context, f queryFlags, q string) (rowSource, error
 		src, err = dataapi.NewMySQL(*db)
 	case config.KindSQLite:
 		var sdb *sql.DB
-		if sdb, err = sql.Open("sqlite", "file:"+db.Path+"?mode=ro"); err == nil {
+		if sdb, err = sqlite.OpenReadOnly(ctx, db.Path); err == nil {
 			src, closeFn = dataapi.NewSQLite(sdb), func() { sdb.Close() }
 		}
 	}

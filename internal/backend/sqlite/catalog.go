@@ -14,8 +14,10 @@ import (
 // relation of the emulated catalog is refused (catalog.ReadOnly), and
 // when one names a catalog relation the catalog is brought up to date
 // with the schema first (catalog.Refresh: one PRAGMA read when nothing
-// changed). Statements that name no catalog relation cost a look at the
-// names the policy's parse already found. A text the parser cannot read
+// changed); so does a PostgreSQL statement with a cast to a reg* type,
+// whose floe_reg* function reads the schema's snapshot. Statements that
+// name no catalog relation cost a look at the names the policy's parse
+// already found. A text the parser cannot read
 // is left as it is (the policy decided about it).
 func (s *Session) Catalog(ctx context.Context, a *analysis.Analysis) error {
 	stmts, err := a.Statements()
@@ -34,6 +36,15 @@ func (s *Session) Catalog(ctx context.Context, a *analysis.Analysis) error {
 				return catalog.ReadOnly(t.Schema, t.Name)
 			}
 			named = true
+		}
+	}
+	if !named && d == analysis.Postgres {
+		// A cast to a reg* type ('t'::regclass) reads the schema's
+		// snapshot, which Refresh publishes.
+		if pst, err := PGStatements(a); err == nil {
+			for _, st := range pst {
+				named = named || strings.Contains(st.SQL, "floe_reg")
+			}
 		}
 	}
 	if !named {

@@ -34,7 +34,9 @@
 // functions with the driver before the first connection opens.
 //
 // The database is opened in WAL mode with a busy timeout so that
-// sessions can read while one writes.
+// sessions can read while one writes. OpenReadOnly opens an existing file
+// read only with the same functions and helper tables, for queries run
+// outside the gateway (floe query through the data API's SQLite source).
 //
 // Types (types.go): a Cursor settles each result column's Type from
 // SQLite's declared type, else from the translation's ColTypes (Session.
@@ -78,6 +80,14 @@
 // connection a temp.generate_series table of it. A function's error
 // carries its SQLSTATE in the message ("[22012] division by zero"), which
 // SQLError turns back into the code. docs/sqlite-functions.md lists them.
+//
+// Arrays are JSON arrays (text): ARRAY[…], ARRAY(SELECT …), array_agg,
+// the catalog's array columns and casts to array types (floe_array,
+// funcs_pg_array.go, which also reads PostgreSQL's array text '{1,2}' as
+// drivers send array parameters). TypeArray, the type of such a result
+// (and of a column declared "… ARRAY"), shows the JSON array in
+// PostgreSQL's array text (AppendText) and converts it to text elements
+// for a binary text[] (Convert).
 //
 // Exact NUMERIC: SQLite holds NUMERIC values as INTEGER or REAL.
 // Column.AppendText and Column.Convert show a REAL of a NUMERIC(p,s)

@@ -79,6 +79,35 @@ func Open(ctx context.Context, name, path string, log *slog.Logger, m *observe.M
 	return e, nil
 }
 
+// OpenReadOnly opens the database file at path, which must exist, read
+// only, for queries run outside the gateway (floe query): its
+// connections have what sessions' have (the PostgreSQL and catalog
+// functions, floe_like, the MySQL functions, temp.generate_series, the
+// engine's time format), so the data API's SQLite source translates and
+// runs a text as a session would.
+func OpenReadOnly(ctx context.Context, path string) (*sql.DB, error) {
+	registerTranslateFunctions()
+	registerPGFunctions()
+	catalog.RegisterFunctions()
+	registerMySQLFunctions()
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	q.Add("mode", "ro")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_time_format", "sqlite")
+	db, err := openDB("file:" + path + "?" + q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // Name returns the database's name.
 func (e *Engine) Name() string { return e.name }
 

@@ -104,6 +104,7 @@ func pgScalars() []pgScalar {
 	}
 	fs = append(fs, pgJSONScalars()...)
 	fs = append(fs, pgNumericScalars()...)
+	fs = append(fs, pgArrayScalars()...)
 	return append(fs, pgTimeScalars()...)
 }
 

@@ -484,7 +484,7 @@ func ExprType(expr string, colTypes map[string]Type) Type {
 		if k := strings.LastIndexByte(a, '.'); k >= 0 {
 			a = a[k+1:]
 		}
-		if t, ok := colTypes[strings.Trim(a, `" `)]; ok {
+		if t, ok := colTypes[strings.Trim(a, "\"` ")]; ok {
 			return t
 		}
 		return TypeUnknown
@@ -495,12 +495,16 @@ func ExprType(expr string, colTypes map[string]Type) Type {
 			return TypeInt
 		case "avg", "total":
 			return TypeFloat
-		case "sum", "floe_numeric_sum", "min", "max", "abs":
-			if t := inner(); t == TypeInt || t == TypeFloat {
+		case "sum", "min", "max", "abs", "floe_numeric_sum":
+			if t := inner(); t == TypeInt || t == TypeFloat || t == TypeNumeric {
 				return t
 			}
-			if fn == "sum" || fn == "floe_numeric_sum" {
+			switch fn {
+			case "sum":
 				return TypeFloat
+			case "floe_numeric_sum":
+				// The exact sum of the translation (a NUMERIC column's).
+				return TypeNumeric
 			}
 		case "round":
 			return TypeFloat

@@ -66,10 +66,11 @@ func TestParamContext(t *testing.T) {
 }
 
 func TestExprType(t *testing.T) {
-	cols := map[string]Type{"qty": TypeInt, "price": TypeFloat}
+	cols := map[string]Type{"qty": TypeInt, "price": TypeFloat, "total": TypeNumeric}
 	for e, want := range map[string]Type{
 		"count(*)": TypeInt, "sum(o.qty)": TypeInt, "sum(price)": TypeFloat, "avg(qty)": TypeFloat, "max(price)": TypeFloat,
 		"upper(name)": TypeText, "42": TypeInt, "1.5": TypeFloat, "'x'": TypeText, "a + b": TypeUnknown,
+		"floe_numeric_sum(`o`.`total`)": TypeNumeric, "floe_numeric_sum(`qty`)": TypeInt, "floe_numeric_sum(x)": TypeNumeric, "max(\"total\")": TypeNumeric,
 	} {
 		if got := ExprType(e, cols); got != want {
 			t.Errorf("%s: %s want %s", e, got, want)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/floe-db/floe/internal/sqlerr"
 )
 
 // sessionValue reads a value of the session the statement runs in from
@@ -167,7 +169,7 @@ func (p *pgPrinter) expr(n *pg_query.Node) Type {
 		p.w("json_array(")
 		p.list(x.AArrayExpr.Elements, func(n *pg_query.Node) { p.expr(n) })
 		p.w(")")
-		return TypeJSON
+		return TypeArray
 	case *pg_query.Node_CollateClause:
 		_, name := nameOf(x.CollateClause.Collname)
 		switch strings.ToLower(name) {
@@ -699,7 +701,7 @@ func (p *pgPrinter) subLink(s *pg_query.SubLink) Type {
 			p.fail("ARRAY of a subquery without exactly one named column")
 		}
 		p.w("(SELECT json_group_array(", quoteIdent(names[0]), ") FROM (", inner.b.String(), "))")
-		return TypeJSON
+		return TypeArray
 	}
 	p.fail("this kind of subquery")
 	return TypeUnknown
@@ -787,7 +789,7 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 			t = TypeText
 		case "array_agg":
 			name = "json_group_array"
-			t = TypeJSON
+			t = TypeArray
 		case "json_agg", "jsonb_agg", "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
 			"to_json", "to_jsonb", "json_object_agg", "jsonb_object_agg", "row_to_json":
 			t = TypeJSON
@@ -796,6 +798,22 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 				p.w("json_array_length(")
 				p.expr(args[0])
 				p.w(")")
+				return TypeInt
+			}
+		case "array_remove", "array_append", "array_prepend", "array_cat":
+			t = TypeArray
+		case "array_position":
+			t = TypeInt
+		case "array_upper", "array_lower":
+			// Arrays are JSON arrays with a lower bound of 1; PostgreSQL
+			// gives NULL for an empty array or a dimension it lacks.
+			if len(args) == 2 {
+				a, d := p.sub(args[0]), p.sub(args[1])
+				hi := "json_array_length(" + a + ")"
+				if name == "array_lower" {
+					hi = "1"
+				}
+				p.w("CASE WHEN ", d, " = 1 AND json_array_length(", a, ") > 0 THEN ", hi, " END")
 				return TypeInt
 			}
 		case "array_to_string":
@@ -947,7 +965,7 @@ func (p *pgPrinter) anyAll(a *pg_query.A_Expr, op string) Type {
 			return
 		}
 		p.w("json_each(")
-		p.expr(a.Rexpr)
+		p.arraySource(a.Rexpr)
 		p.w(")")
 	}
 	switch {
@@ -979,4 +997,28 @@ func (p *pgPrinter) anyAll(a *pg_query.A_Expr, op string) Type {
 		p.w(" ", op, " floe_elem)))")
 	}
 	return TypeBool
+}
+
+// arraySource prints an array that json_each reads: a string literal is
+// read as PostgreSQL's array text now, a parameter by floe_array, which takes PostgreSQL's array text ('{1,2,3}', as
+// drivers send arrays in text form) as well as a JSON array.
+func (p *pgPrinter) arraySource(n *pg_query.Node) {
+	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
+		// An untyped literal: PostgreSQL reads it as an array.
+		j, err := PGArrayJSON(c.GetSval().Sval, "text")
+		if e, ok := err.(*sqlerr.Error); ok {
+			panic(unsupported{e})
+		} else if err != nil {
+			panic(unsupported{sqlerr.New(sqlerr.InvalidTextRepresentation, "%v", err)})
+		}
+		p.w("json(", quoteString(j), ")")
+		return
+	}
+	if paramNumber(n) > 0 {
+		p.w("floe_array(")
+		p.expr(n)
+		p.w(", 'text')")
+		return
+	}
+	p.expr(n)
 }

@@ -492,12 +492,22 @@ func (p *pgPrinter) absorb(o *pgPrinter) {
 	p.srf = o.srf
 }
 
+// setFunctions are PostgreSQL's set-returning functions that a FROM
+// item cannot run here: as one row of a scalar they would give wrong
+// rows, so they are refused.
+var setFunctions = map[string]bool{
+	"regexp_matches": true, "regexp_split_to_table": true, "string_to_table": true, "_pg_expandarray": true,
+	"json_array_elements": true, "jsonb_array_elements": true, "jsonb_each": true, "jsonb_each_text": true,
+	"json_each_text": true, "json_object_keys": true, "jsonb_object_keys": true, "json_to_recordset": true,
+	"jsonb_to_recordset": true, "json_populate_recordset": true, "jsonb_populate_recordset": true,
+	"jsonb_path_query": true, "generate_subscripts": true, "pg_get_keywords": true, "pg_options_to_table": true,
+	"pg_partition_tree": true, "pg_ls_dir": true, "pg_listening_channels": true, "pg_event_trigger_ddl_commands": true,
+	"pg_tablespace_databases": true, "pg_get_publication_tables": true, "aclexplode": true,
+}
+
 func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 	if rf.Lateral {
 		p.fail("LATERAL functions")
-	}
-	if rf.Ordinality {
-		p.fail("WITH ORDINALITY")
 	}
 	if rf.IsRowsfrom || len(rf.Functions) != 1 {
 		p.fail("ROWS FROM")
@@ -516,17 +526,32 @@ func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 		alias, cols = rf.Alias.Aliasname, strs(rf.Alias.Colnames)
 	}
 	// The function's one column, as SQLite's table-valued function names
-	// it; PostgreSQL names it after the alias, or the function.
-	col := ""
+	// it, and its row number for WITH ORDINALITY; PostgreSQL names the
+	// column after the alias, or the function. SQLite's own table-valued
+	// functions run as written; any other function is PostgreSQL's
+	// function of one row (a scalar, or a set function of the catalog
+	// whose set has one row here: pg_partition_ancestors of a table
+	// without partitions).
+	col, ord := "", "row_number() OVER ()"
 	switch {
 	case schema == "" && name == "generate_series":
 		col = "generate_series"
 	case schema == "" && name == "unnest":
-		col = "value"
+		col, ord = "value", "`key` + 1"
+	case schema == "" && (name == "json_array_elements_text" || name == "jsonb_array_elements_text"):
+		col, ord = "value", "`key` + 1"
+	case schema == "" && (name == "json_each" || name == "json_tree" || strings.HasPrefix(name, "pragma_")):
+	case setFunctions[name]:
+		p.fail("the set-returning function " + name + " in FROM")
+	default:
+		col, ord = "-", "1"
 	}
 	if col == "" {
 		if len(cols) > 0 {
 			p.fail("column aliases of table functions")
+		}
+		if rf.Ordinality {
+			p.fail("WITH ORDINALITY of this function")
 		}
 		p.funcCall(fc, true)
 		if alias != "" {
@@ -535,25 +560,46 @@ func (p *pgPrinter) rangeFunction(rf *pg_query.RangeFunction) {
 		}
 		return
 	}
-	if len(cols) > 1 {
+	width := 1
+	if rf.Ordinality {
+		width = 2
+	}
+	if len(cols) > width {
 		p.fail("more column aliases than columns")
 	}
 	out := name
 	switch {
-	case len(cols) == 1:
+	case len(cols) >= 1:
 		out = cols[0]
 	case alias != "":
 		out = alias
 	}
-	p.w("(SELECT ", quoteIdent(col), " AS ", quoteIdent(out), " FROM ")
-	if name == "unnest" {
+	ordName := "ordinality"
+	if len(cols) == 2 {
+		ordName = cols[1]
+	}
+	p.w("(SELECT ")
+	switch col {
+	case "-":
+		p.funcCall(fc, false)
+		p.w(" AS ", quoteIdent(out))
+	default:
+		p.w(quoteIdent(col), " AS ", quoteIdent(out))
+	}
+	if rf.Ordinality {
+		p.w(", ", ord, " AS ", quoteIdent(ordName))
+	}
+	switch {
+	case col == "-":
+	case col == "value":
 		if len(fc.Args) != 1 {
-			p.fail("unnest of several arrays")
+			p.fail(name + " of several arrays")
 		}
-		p.w("json_each(")
-		p.expr(fc.Args[0])
+		p.w(" FROM json_each(")
+		p.arraySource(fc.Args[0])
 		p.w(")")
-	} else {
+	default:
+		p.w(" FROM ")
 		p.funcCall(fc, true)
 	}
 	p.w(")")

@@ -78,7 +78,7 @@ func TestTranslatePG(t *testing.T) {
 		{"select g.x from generate_series(1, 9, 2) as g(x)", "SELECT `g`.`x` FROM (SELECT `generate_series` AS `x` FROM generate_series(1, 9, 2)) AS `g`"},
 		{"select * from unnest(array[1, 2]) u", "SELECT * FROM (SELECT `value` AS `u` FROM json_each(json_array(1, 2))) AS `u`"},
 		{"select a = any(array[1, 2]), array_to_string(array['a', 'b'], '-'), array_length(array[1], 1)", "SELECT (`a` IN (1, 2)) AS `?column?`, (SELECT group_concat(value, '-') FROM json_each(json_array('a', 'b'))) AS `array_to_string`, json_array_length(json_array(1)) AS `array_length`"},
-		{"select a from t where a = any(b) and a <> all($1) and a < any(array[1, 2]) and a >= all(b)", "SELECT `a` FROM `t` WHERE ((`a` IN (SELECT value FROM json_each(`b`))) AND (`a` NOT IN (SELECT value FROM json_each(?1))) AND EXISTS (SELECT 1 FROM (SELECT value AS floe_elem FROM json_each(json_array(1, 2))) WHERE (`a` < floe_elem)) AND (NOT EXISTS (SELECT 1 FROM (SELECT value AS floe_elem FROM json_each(`b`)) WHERE NOT (`a` >= floe_elem))))"},
+		{"select a from t where a = any(b) and a <> all($1) and a < any(array[1, 2]) and a >= all(b)", "SELECT `a` FROM `t` WHERE ((`a` IN (SELECT value FROM json_each(`b`))) AND (`a` NOT IN (SELECT value FROM json_each(floe_array(?1, 'text')))) AND EXISTS (SELECT 1 FROM (SELECT value AS floe_elem FROM json_each(json_array(1, 2))) WHERE (`a` < floe_elem)) AND (NOT EXISTS (SELECT 1 FROM (SELECT value AS floe_elem FROM json_each(`b`)) WHERE NOT (`a` >= floe_elem))))"},
 		{"select json_array(1, 'a'), json_object('k': a) from t", "SELECT json_array(1, 'a') AS `json_array`, json_object('k', `a`) AS `json_object` FROM `t`"},
 		{"select array(select a from t)", "SELECT (SELECT json_group_array(`a`) FROM (SELECT `a` FROM `t`)) AS `array`"},
 		{"select position('b' in 'abc'), substring('abc' from 2 for 1), trim(both 'x' from 'xax')", "SELECT instr('abc', 'b') AS `position`, substr('abc', 2, 1) AS `substring`, trim('xax', 'x') AS `btrim`"},
@@ -186,6 +186,7 @@ func TestTranslatePGNotSupported(t *testing.T) {
 		"select 1; select a from t group by rollup (a)":                   "GROUPING SETS, ROLLUP and CUBE are not supported",
 		"select a from t order by a using <":                              "ORDER BY … USING is not supported",
 		"select x::point from t":                                          "casts to type point are not supported",
+		"select * from regexp_matches('a', 'a', 'g') m":                   "the set-returning function regexp_matches in FROM is not supported",
 		"drop table a, b":                                                 "DROP of several objects in one statement is not supported",
 		"select percentile_cont(0.5) within group (order by a) from t":    "WITHIN GROUP is not supported",
 		"insert into t values (1) on conflict on constraint c do nothing": "ON CONFLICT ON CONSTRAINT is not supported",
@@ -331,6 +332,18 @@ func TestTranslatePGRuns(t *testing.T) {
 		{"select array(select id from p where id < 3 order by id)", "[1,2]"},
 		{"select position('c' in 'abc'), substring('hello' from 2 for 3), trim(both 'x' from 'xaxx')", "3,ell,a"},
 		{"select 'abc' similar to 'a(b|x)c', 'abd' similar to 'a(b|x)c'", ""},
+		{"select array_upper('{3,4,5}'::int[], 1), array_upper(array[]::int[], 1), array_upper(array[1], 2), array_lower(array['a'], 1)", "3,<nil>,<nil>,1"},
+		{"select ('{7,8,9}'::pg_catalog.int2[])[2], ('{\"a b\",NULL}'::text[])[1], '{t,f}'::bool[]", "8,a b,[true,false]"},
+		{"select (select string_agg((v.x[s] * 2)::text, ',') from pg_catalog.generate_series(1, pg_catalog.array_upper(v.x::pg_catalog.int2[], 1)) s) from (select '{10,20}'::int[] as x) v", "20,40"},
+		{"select a.v, a.n from unnest(array['x', 'y']) with ordinality as a(v, n) order by a.n", "x,1;y,2"},
+		{"select g, o from generate_series(5, 7) with ordinality g(g, o)", "5,1;6,2;7,3"},
+		{"select t.u, t.o from upper('ab') with ordinality as t(u, o)", "AB,1"},
+		{"select u from upper('ab') u", "AB"},
+		{"select array_remove(array_remove('{a,b,a,c}'::text[], 'a'), 'x'), array_append(array[1, 2], 3), array_prepend('z', '{\"y\"}'::text[]), array_cat(array[1], '{2,3}'::int[]), array_position(array['p', 'q'], 'q'), array_position(array[1], 5), array_remove(null::int[], 1)", `["b","c"],[1,2,3],["z","y"],[1,2,3],2,<nil>,<nil>`},
+		{"select e, n from json_array_elements_text('[\"p\",\"q\"]') with ordinality as x(e, n) order by n desc", "q,2;p,1"},
+		{"select id from p where id = any('{2,4}'::int[]) order by id", "2;4"},
+		{"select '1' = any('{1,2}'::text[]), 'd' = any(json_array('a', 'b'))", "1,0"},
+		{"select id from p where id = any('{1,4}') and name <> all('{\"x y\",Apple}') order by id", "4"},
 	} {
 		if c.want == "" {
 			continue // needs floe_regexp (the PostgreSQL functions)
@@ -342,6 +355,24 @@ func TestTranslatePGRuns(t *testing.T) {
 		if got := query(c.q, args...); got != c.want {
 			t.Errorf("%s: got %q want %q", c.q, got, c.want)
 		}
+	}
+	// Array parameters: PostgreSQL's array text or a JSON array.
+	for _, c := range []struct {
+		q, arg, want string
+	}{
+		{"select id from p where id = any($1) order by id", "{1,3}", "1;3"},
+		{"select id from p where name = any($1) order by id", `{"Apple",cherry,NULL}`, "1;4"},
+		{"select id from p where id <> all($1) order by id", "[1,2]", "3;4"},
+		{"select id from p where id = any($1::int[]) order by id", "{ 2 , 4 }", "2;4"},
+		{"select count(*) from unnest($1) u", "{}", "0"},
+	} {
+		if got := query(c.q, c.arg); got != c.want {
+			t.Errorf("%s with %s: got %q want %q", c.q, c.arg, got, c.want)
+		}
+	}
+	anySt := translateOne(t, "select 1 where 1 = any($1)")
+	if _, err := conn.QueryContext(ctx, anySt.SQL, "{1,"); err == nil || !strings.Contains(err.Error(), "malformed array literal") {
+		t.Errorf("malformed array parameter: %v", err)
 	}
 	// Upsert, UPDATE … FROM, DELETE … USING, RETURNING.
 	if got := query("insert into p (name, price) values ('Apple', 9) on conflict (name) do update set price = excluded.price + p.price returning id, price"); got != "1,10.5" {

@@ -65,7 +65,7 @@ func boolWord(s string) (bool, bool) {
 func (p *pgPrinter) cast(tc *pg_query.TypeCast) Type {
 	name, _ := pgTypeName(tc.TypeName)
 	if len(tc.TypeName.ArrayBounds) > 0 {
-		p.fail("casts to array types")
+		return p.arrayCast(tc, name)
 	}
 	lit := ""
 	isLit := false
@@ -286,4 +286,43 @@ func (p *pgPrinter) sub(n *pg_query.Node) string {
 	inner.expr(n)
 	p.absorb(&inner)
 	return "(" + inner.b.String() + ")"
+}
+
+// arrayElemKind is how floe_array reads the elements of an array of the
+// type name.
+func arrayElemKind(name string) string {
+	switch name {
+	case "int2", "int4", "int8", "smallint", "integer", "bigint", "int", "oid", "xid", "regclass", "regtype", "regproc", "regnamespace", "regrole":
+		return "int"
+	case "float4", "float8", "real", "double precision", "numeric", "decimal":
+		return "float"
+	case "bool", "boolean":
+		return "bool"
+	}
+	return "text"
+}
+
+// arrayCast prints x::type[]: arrays are JSON arrays, so a JSON array
+// stays as it is and PostgreSQL's array text ('{1,2}') becomes one; a
+// literal is read now, anything else by floe_array when it runs.
+func (p *pgPrinter) arrayCast(tc *pg_query.TypeCast, name string) Type {
+	kind := arrayElemKind(name)
+	if c := tc.Arg.GetAConst(); c != nil && c.GetSval() != nil {
+		j, err := PGArrayJSON(c.GetSval().Sval, kind)
+		if err != nil {
+			if e, ok := err.(*sqlerr.Error); ok {
+				panic(unsupported{e})
+			}
+			panic(unsupported{sqlerr.New(sqlerr.InvalidTextRepresentation, "%v", err)})
+		}
+		p.w("json(", quoteString(j), ")")
+		return TypeArray
+	}
+	if arr := tc.Arg.GetAArrayExpr(); arr != nil {
+		return p.expr(tc.Arg)
+	}
+	p.w("floe_array(")
+	p.expr(tc.Arg)
+	p.w(", '", kind, "')")
+	return TypeArray
 }

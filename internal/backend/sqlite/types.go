@@ -28,6 +28,7 @@ const (
 	TypeDate      // DATE
 	TypeTimestamp // TIMESTAMP, DATETIME (no time zone)
 	TypeJSON      // JSON (text)
+	TypeArray     // a PostgreSQL array, held as a JSON array (text), shown as PostgreSQL's array text
 )
 
 // Column describes a result column: its name, SQLite's declared type
@@ -46,6 +47,8 @@ func TypeOf(decl string) (t Type, ok bool) {
 	switch {
 	case decl == "":
 		return TypeUnknown, false
+	case strings.HasSuffix(decl, " ARRAY"), strings.HasSuffix(decl, "[]"):
+		return TypeArray, true
 	case strings.Contains(decl, "BOOL"):
 		return TypeBool, true
 	case strings.Contains(decl, "INT"):
@@ -116,8 +119,18 @@ func AppendText(buf []byte, t Type, v any) []byte {
 		}
 		return appendFloat8(buf, x)
 	case string:
+		if t == TypeArray {
+			if out, ok := appendPGArray(buf, x); ok {
+				return out
+			}
+		}
 		return append(buf, x...)
 	case []byte:
+		if t == TypeArray {
+			if out, ok := appendPGArray(buf, string(x)); ok {
+				return out
+			}
+		}
 		if t == TypeBytes {
 			buf = append(buf, `\x`...)
 			return hex.AppendEncode(buf, x)
@@ -211,6 +224,17 @@ func Convert(t Type, v any) (any, error) {
 				return t, nil
 			}
 		}
+	case TypeArray:
+		switch x := v.(type) {
+		case string:
+			if a, ok := arrayStrings(x); ok {
+				return a, nil
+			}
+		case []byte:
+			if a, ok := arrayStrings(string(x)); ok {
+				return a, nil
+			}
+		}
 	default:
 		switch x := v.(type) {
 		case string:
@@ -300,6 +324,8 @@ func (t Type) String() string {
 		return "timestamp"
 	case TypeJSON:
 		return "json"
+	case TypeArray:
+		return "array"
 	}
 	return "unknown"
 }

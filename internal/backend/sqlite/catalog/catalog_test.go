@@ -117,7 +117,7 @@ func TestPGCatalog(t *testing.T) {
 			(SELECT pg_get_expr(d.adbin, d.adrelid, 1) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
 			FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'customers' AND a.attnum > 0 ORDER BY a.attnum`,
 			[]string{"id|bigint|1|0|NULL", "name|text|1|0|NULL", "email|character varying(20)|1|0|NULL",
-				"vip|boolean|1|1|0", "created_at|timestamp without time zone|1|0|NULL"}},
+				"vip|boolean|1|1|false", "created_at|timestamp without time zone|1|0|NULL"}},
 		{"numeric typmod", `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = floe_regclass('orders') AND attname = 'total'`,
 			[]string{"numeric(10,2)"}},
 		{"indexes", `SELECT c2.relname, i.indisprimary, i.indisunique, i.indkey, pg_get_indexdef(i.indexrelid, 0, 1)
@@ -151,6 +151,8 @@ func TestPGCatalog(t *testing.T) {
 		{"roles", `SELECT rolname, rolcanlogin, rolpassword FROM pg_roles ORDER BY 1`, []string{"alice|1|NULL", "floe|0|NULL"}},
 		{"visibility and privileges", `SELECT pg_table_is_visible(floe_regclass('customers')), has_table_privilege('customers', 'SELECT'),
 			obj_description(1, 'pg_class'), col_description(1, 1)`, []string{"1|1|NULL|NULL"}},
+		{"information_schema is not on the search path", `SELECT c.relname, pg_table_is_visible(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE c.relname IN ('tables', 'pg_class', 'customers') ORDER BY n.nspname`, []string{"tables|0", "pg_class|1", "customers|1"}},
 		{"sizes", `SELECT pg_size_pretty(0), pg_size_pretty(10240), pg_size_pretty(1048576), pg_size_pretty(123456789)`,
 			[]string{"0 bytes|10 kB|1024 kB|118 MB"}},
 		{"procs", `SELECT count(*) > 10, sum(proname = 'format_type') FROM pg_proc`, []string{"1|1"}},

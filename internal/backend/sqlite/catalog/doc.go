@@ -28,6 +28,9 @@
 // model and writes the rows again. Statements that name no catalog
 // relation never pay for it. Only the session's own database is shown,
 // in the schema public (PostgreSQL) or under its own name (MySQL).
+// The model reads main.sqlite_schema only, so the engine's helper tables
+// of each connection (temp.floe_session, temp.generate_series) and the
+// attached catalogs are never listed.
 //
 // OIDs are stable across sessions and restarts for the same schema: the
 // types have PostgreSQL's OIDs (the ones the PostgreSQL front end sends

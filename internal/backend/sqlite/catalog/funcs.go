@@ -301,7 +301,7 @@ var functions = map[string]scalar{
 		}
 		return fmt.Sprintf("unknown (OID=%d)", oid), nil
 	}),
-	"pg_table_is_visible":    oidFunc("pg_table_is_visible", 1, 1, visible),
+	"pg_table_is_visible":    oidFunc("pg_table_is_visible", 1, 1, tableVisible),
 	"pg_type_is_visible":     oidFunc("pg_type_is_visible", 1, 1, visible),
 	"pg_function_is_visible": oidFunc("pg_function_is_visible", 1, 1, visible),
 	"obj_description":        constant("obj_description", 1, 2, nil),
@@ -367,6 +367,16 @@ var functions = map[string]scalar{
 }
 
 func visible(oid int64, _ []driver.Value) (driver.Value, error) { return int64(1), nil }
+
+// tableVisible is pg_table_is_visible: the search path is pg_catalog and
+// public, so the relations of information_schema are not visible (psql's
+// \dp lists only visible relations outside pg_catalog).
+func tableVisible(oid int64, _ []driver.Value) (driver.Value, error) {
+	if at := int64(relOIDsAt + 500); oid >= at && oid < at+int64(len(pgInformationSchema)) {
+		return int64(0), nil
+	}
+	return int64(1), nil
+}
 
 func relSize(oid int64, _ []driver.Value) (driver.Value, error) {
 	if s := snapshotOf(oid); s != nil {

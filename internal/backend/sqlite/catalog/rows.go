@@ -267,8 +267,18 @@ func schemaRows(d analysis.Dialect, database string, m *model) map[string][][]an
 					"", b(c.notNull || c.pk > 0 && o.kind == "table"), b(c.dflt.Valid), b(false), "",
 					generated, b(false), b(true), int64(0), coll,
 					nil, nil, nil, nil)
+				pgDefault := c.dflt.String
+				if c.typ.oid == oidBool {
+					// SQLite's booleans are 0/1: PostgreSQL shows false/true.
+					switch strings.ToLower(strings.Trim(pgDefault, "'() ")) {
+					case "0", "false", "f":
+						pgDefault = "false"
+					case "1", "true", "t":
+						pgDefault = "true"
+					}
+				}
 				if c.defOID != 0 {
-					add("pg_catalog.pg_attrdef", c.defOID, o.oid, c.num, c.dflt.String)
+					add("pg_catalog.pg_attrdef", c.defOID, o.oid, c.num, pgDefault)
 				}
 				nullable := "YES"
 				if c.notNull || c.pk > 0 && o.kind == "table" {
@@ -284,7 +294,7 @@ func schemaRows(d analysis.Dialect, database string, m *model) map[string][][]an
 				}
 				var dflt any
 				if c.dflt.Valid {
-					dflt = c.dflt.String
+					dflt = pgDefault
 				}
 				isGen := "NEVER"
 				if generated != "" {

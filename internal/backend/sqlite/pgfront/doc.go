@@ -30,7 +30,12 @@
 // statement with expression columns and no row judges their types from
 // the expressions; INSERT, UPDATE and DELETE … RETURNING are described by
 // the engine's query of the same columns (Statement.DescribeSQL), never
-// run for it.
+// run for it. A described statement's expression columns keep the types
+// it was described with when it runs (prepared.settle), and a NUMERIC is
+// sent in numeric's binary form, so rows match the RowDescription. An array parameter (an array type's OID in Parse, text or
+// binary) is decoded to the JSON array the engine holds arrays as
+// (arrays.go); one of an open type stays text, which the translation
+// reads as PostgreSQL's array text where it needs an array (floe_array).
 //
 // SQL PREPARE, EXECUTE and DEALLOCATE are the session's: PREPARE keeps
 // the translated statement the pipeline decided on (the policy read the

@@ -508,6 +508,21 @@ func (s *session) open(ctx context.Context, st *sqlite.Statement, args []any) (*
 	return s.ss.QueryStatement(ctx, st, args)
 }
 
+// settle gives the cursor's expression columns the types the statement
+// was described with (a Describe without a row judged them from the
+// expressions), so that the rows are encoded as the RowDescription the
+// client holds says.
+func (p *prepared) settle(cur *sqlite.Cursor) {
+	if !p.described || len(p.fields) != len(cur.Columns) {
+		return
+	}
+	for _, i := range cur.Untyped() {
+		if t := typeOfOID(p.fields[i].DataTypeOID); t != sqlite.TypeUnknown {
+			cur.Columns[i].Type = t
+		}
+	}
+}
+
 // fields describes the cursor's columns.
 func fields(c *sqlite.Cursor, formats []int16) []pgproto3.FieldDescription {
 	fs := make([]pgproto3.FieldDescription, len(c.Columns))
@@ -548,6 +563,15 @@ func (s *session) stream(cur *sqlite.Cursor, formats []int16, limit int64) (more
 			if pgwire.ResultFormat(formats, i) == pgtype.BinaryFormatCode {
 				col := cur.Columns[i]
 				cv, err := col.Convert(v)
+				if err == nil && col.Type == sqlite.TypeNumeric {
+					// The decimal as the text format shows it (the declared
+					// scale), in numeric's binary form: a float64 would
+					// be encoded as float8.
+					var n pgtype.Numeric
+					if err = s.tm.Scan(pgtype.NumericOID, pgtype.TextFormatCode, col.AppendText(nil, v), &n); err == nil {
+						cv = n
+					}
+				}
 				if err != nil {
 					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", col.Name, err)
 				}
@@ -692,6 +716,9 @@ func (s *session) decodeParam(oid uint32, format int16, raw []byte) (any, error)
 	if raw == nil {
 		return nil, nil
 	}
+	if elem := arrayElem(s.tm, oid); elem != 0 {
+		return decodeArrayParam(s.tm, oid, elem, format, raw)
+	}
 	if format == pgtype.TextFormatCode {
 		txt := string(raw)
 		switch oid {
@@ -804,6 +831,7 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 			st.Finish(err)
 			return err
 		}
+		pt.p.settle(cur)
 		pt.cur, pt.st = cur, st
 	}
 	s.c.Send(&pgproto3.RowDescription{Fields: fields(pt.cur, pt.formats)})
@@ -919,6 +947,7 @@ func (s *session) executePortal(ctx context.Context, pt *portal, m *pgproto3.Exe
 		if err != nil {
 			return s.failed(err)
 		}
+		pt.p.settle(cur)
 		pt.cur = cur
 	}
 	more, err := s.stream(pt.cur, pt.formats, int64(m.MaxRows))

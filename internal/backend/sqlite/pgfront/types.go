@@ -30,8 +30,21 @@ func oidOf(t sqlite.Type) uint32 {
 		return pgtype.TimestampOID
 	case sqlite.TypeJSON:
 		return pgtype.JSONOID
+	case sqlite.TypeArray:
+		return pgtype.TextArrayOID
 	}
 	return 0
+}
+
+// typeOfOID is the engine type oidOf maps to oid (TypeUnknown for
+// another).
+func typeOfOID(oid uint32) sqlite.Type {
+	for t := sqlite.TypeText; t <= sqlite.TypeArray; t++ {
+		if oidOf(t) == oid {
+			return t
+		}
+	}
+	return sqlite.TypeUnknown
 }
 
 func typeSize(oid uint32) int16 {

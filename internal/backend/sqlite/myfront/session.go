@@ -809,7 +809,7 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, typ sqlite.Type, v any) (
 			return nil, err
 		}
 		n := cv.(int64)
-		size := map[byte]int{mysqlwire.TypeTiny: 1, mysqlwire.TypeShort: 2, mysqlwire.TypeInt24: 4, mysqlwire.TypeLong: 4, mysqlwire.TypeLongLong: 8}[col.Type]
+		size := intSize(col.Type)
 		if size < 8 {
 			// A SQLite integer holds 64 bits whatever the declared width.
 			lo, hi := int64(-1)<<(8*size-1), int64(1)<<(8*size-1)-1
@@ -856,6 +856,19 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, typ sqlite.Type, v any) (
 		return b, nil
 	}
 	return mysqlwire.AppendLenBytes(b, colText(col, typ, v)), nil
+}
+
+// intSize is the byte width of an integer column type's binary value.
+func intSize(t byte) int {
+	switch t {
+	case mysqlwire.TypeTiny:
+		return 1
+	case mysqlwire.TypeShort:
+		return 2
+	case mysqlwire.TypeInt24, mysqlwire.TypeLong:
+		return 4
+	}
+	return 8
 }
 
 // ---- prepared statements ----

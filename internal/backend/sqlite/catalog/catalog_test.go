@@ -151,6 +151,7 @@ func TestPGCatalog(t *testing.T) {
 		{"roles", `SELECT rolname, rolcanlogin, rolpassword FROM pg_roles ORDER BY 1`, []string{"alice|1|NULL", "floe|0|NULL"}},
 		{"visibility and privileges", `SELECT pg_table_is_visible(floe_regclass('customers')), has_table_privilege('customers', 'SELECT'),
 			obj_description(1, 'pg_class'), col_description(1, 1)`, []string{"1|1|NULL|NULL"}},
+		{"serial sequence", `SELECT pg_get_serial_sequence('orders', 'id') IS NULL, typeof(pg_get_serial_sequence('public.orders', 'id'))`, []string{"1|null"}},
 		{"sizes", `SELECT pg_size_pretty(0), pg_size_pretty(10240), pg_size_pretty(1048576), pg_size_pretty(123456789)`,
 			[]string{"0 bytes|10 kB|1024 kB|118 MB"}},
 		{"procs", `SELECT count(*) > 10, sum(proname = 'format_type') FROM pg_proc`, []string{"1|1"}},

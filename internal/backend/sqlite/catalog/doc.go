@@ -58,5 +58,6 @@
 // "floe"; the privilege functions (has_table_privilege …) answer true:
 // a function cannot ask the policy, and the statement pipeline still
 // decides every statement. obj_description and col_description are NULL,
-// the size functions 0.
+// and so is pg_get_serial_sequence (an INTEGER PRIMARY KEY is numbered by
+// the rowid, not a sequence), the size functions 0.
 package catalog

@@ -79,7 +79,7 @@ func TestSQLiteCatalog(t *testing.T) {
 	}
 	got = catRows(t, c, `select a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull from pg_attribute a
 		where a.attrelid = (select oid from pg_class where relname = 'customers') and a.attnum > 0 order by a.attnum`)
-	want = []string{"id|bigint|t", "name|text|t", "email|character varying(40)|f", "balance|numeric(10,2)|f"}
+	want = []string{"id|integer|t", "name|text|t", "email|character varying(40)|f", "balance|numeric(10,2)|f"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("pg_attribute: %q, want %q", got, want)
 	}
@@ -146,7 +146,7 @@ func TestSQLiteCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = []string{"id|bigint|PRI|NO|auto_increment", "name|text||NO|", "email|varchar(40)|UNI|YES|", "balance|decimal(10,2)||YES|"}
+	want = []string{"id|int|PRI|NO|auto_increment", "name|text||NO|", "email|varchar(40)|UNI|YES|", "balance|decimal(10,2)||YES|"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("COLUMNS: %q, want %q", got, want)
 	}

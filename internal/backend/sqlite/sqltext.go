@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"encoding/hex"
+	"math"
 	"strconv"
 	"strings"
 
@@ -491,12 +492,19 @@ func ExprType(expr string, colTypes map[string]Type) Type {
 	}
 	if isCall {
 		switch fn {
-		case "count", "length", "instr", "unicode", "changes", "total_changes", "last_insert_rowid", "random":
+		case "length", "instr", "unicode":
+			return TypeInt4
+		case "count", "changes", "total_changes", "last_insert_rowid", "random":
 			return TypeInt
 		case "avg", "total":
 			return TypeFloat
-		case "sum", "min", "max", "abs", "floe_numeric_sum":
-			if t := inner(); t == TypeInt || t == TypeFloat || t == TypeNumeric {
+		case "sum", "floe_numeric_sum", "min", "max", "abs":
+			t := inner()
+			if t.IsInt() && (fn == "sum" || fn == "floe_numeric_sum") {
+				// PostgreSQL's sum of integers is a bigint.
+				return TypeInt
+			}
+			if t.IsInt() || t == TypeFloat || t == TypeNumeric {
 				return t
 			}
 			switch fn {
@@ -513,7 +521,10 @@ func ExprType(expr string, colTypes map[string]Type) Type {
 		}
 		return TypeUnknown
 	}
-	if _, err := strconv.ParseInt(e, 10, 64); err == nil {
+	if n, err := strconv.ParseInt(e, 10, 64); err == nil {
+		if n >= math.MinInt32 && n <= math.MaxInt32 {
+			return TypeInt4
+		}
 		return TypeInt
 	}
 	if _, err := strconv.ParseFloat(e, 64); err == nil {

@@ -66,10 +66,10 @@ func TestParamContext(t *testing.T) {
 }
 
 func TestExprType(t *testing.T) {
-	cols := map[string]Type{"qty": TypeInt, "price": TypeFloat, "total": TypeNumeric}
+	cols := map[string]Type{"qty": TypeInt4, "price": TypeFloat, "total": TypeNumeric}
 	for e, want := range map[string]Type{
-		"count(*)": TypeInt, "sum(o.qty)": TypeInt, "sum(price)": TypeFloat, "avg(qty)": TypeFloat, "max(price)": TypeFloat,
-		"upper(name)": TypeText, "42": TypeInt, "1.5": TypeFloat, "'x'": TypeText, "a + b": TypeUnknown,
+		"count(*)": TypeInt, "sum(o.qty)": TypeInt, "max(qty)": TypeInt4, "length(name)": TypeInt4, "sum(price)": TypeFloat, "avg(qty)": TypeFloat, "max(price)": TypeFloat,
+		"upper(name)": TypeText, "42": TypeInt4, "1.5": TypeFloat, "'x'": TypeText, "a + b": TypeUnknown, "3000000000": TypeInt,
 		"floe_numeric_sum(`o`.`total`)": TypeNumeric, "floe_numeric_sum(`qty`)": TypeInt, "floe_numeric_sum(x)": TypeNumeric, "max(\"total\")": TypeNumeric,
 	} {
 		if got := ExprType(e, cols); got != want {

@@ -252,7 +252,7 @@ func (p *pgPrinter) constant(c *pg_query.A_Const) Type {
 	switch v := c.Val.(type) {
 	case *pg_query.A_Const_Ival:
 		p.w(strconv.FormatInt(int64(v.Ival.Ival), 10))
-		return TypeInt
+		return TypeInt4
 	case *pg_query.A_Const_Fval:
 		f := v.Fval.Fval
 		p.w(f)
@@ -561,8 +561,12 @@ func arithType(l, r Type) Type {
 			return TypeUnknown
 		}
 		return TypeNumeric
-	case l == TypeInt && r == TypeInt:
-		return TypeInt
+	case l.IsInt() && r.IsInt():
+		// The wider of the two, at least int4, as PostgreSQL's operators.
+		if l == TypeInt || r == TypeInt {
+			return TypeInt
+		}
+		return TypeInt4
 	}
 	return TypeUnknown
 }
@@ -798,7 +802,7 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 				p.w("json_array_length(")
 				p.expr(args[0])
 				p.w(")")
-				return TypeInt
+				return TypeInt4
 			}
 		case "array_remove", "array_append", "array_prepend", "array_cat":
 			t = TypeArray
@@ -833,7 +837,7 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 				p.w(", ")
 				p.expr(args[1])
 				p.w(")")
-				return TypeInt
+				return TypeInt4
 			}
 		case "substring":
 			name = "substr"
@@ -858,7 +862,7 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 			"split_part", "initcap", "md5", "ltrim", "rtrim", "trim", "translate", "to_char", "format", "quote_ident", "quote_literal":
 			t = TypeText
 		case "length", "octet_length":
-			t = TypeInt
+			t = TypeInt4
 		case "starts_with":
 			t = TypeBool
 		case "extract", "date_part":

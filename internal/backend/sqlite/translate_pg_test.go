@@ -146,7 +146,9 @@ func TestTranslatePGDescription(t *testing.T) {
 		types  []Type
 	}{
 		{pg: "select true, 1 = 1, a is null, count(*), now(), '1'::int, 1.5, 'x', json_build_object('a', 1), current_date from t", verb: "SELECT", rows: true,
-			types: []Type{TypeBool, TypeBool, TypeBool, TypeInt, TypeTimestamp, TypeInt, TypeNumeric, TypeUnknown, TypeJSON, TypeDate}},
+			types: []Type{TypeBool, TypeBool, TypeBool, TypeInt, TypeTimestamp, TypeInt4, TypeNumeric, TypeUnknown, TypeJSON, TypeDate}},
+		{pg: "select 1, 1 + 2, 3000000000, '1'::int8, '1'::smallint, length('x'), 1 + 3000000000, 2 * '3'::int2", verb: "SELECT", rows: true,
+			types: []Type{TypeInt4, TypeInt4, TypeInt, TypeInt, TypeInt2, TypeInt4, TypeInt, TypeInt4}},
 		{pg: "select *, true from t", verb: "SELECT", rows: true, types: []Type{}},
 		{pg: "insert into t (a, b, c) values ($3, lower($1), $2)", verb: "INSERT", n: 3, params: []string{"", "c", "a"}},
 		{pg: "update t set stock = $1 where name = $2 and $3 < price", verb: "UPDATE", n: 3, params: []string{"stock", "name", "price"}},

@@ -83,26 +83,33 @@ func (p *pgPrinter) cast(tc *pg_query.TypeCast) Type {
 	}
 	switch name {
 	case "int2", "int4", "int8", "smallint", "integer", "bigint", "oid", "xid":
+		it := TypeInt
+		switch name {
+		case "int4", "integer":
+			it = TypeInt4
+		case "int2", "smallint":
+			it = TypeInt2
+		}
 		if isLit {
 			n, err := strconv.ParseInt(strings.TrimSpace(lit), 10, 64)
 			if err != nil {
 				panic(unsupported{sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type %s: %q", name, lit)})
 			}
 			p.w(strconv.FormatInt(n, 10))
-			return TypeInt
+			return it
 		}
 		if c := tc.Arg.GetAConst(); c != nil && c.GetFval() != nil {
 			// A decimal constant: rounded half away from zero, as PostgreSQL.
 			if f, err := strconv.ParseFloat(c.GetFval().Fval, 64); err == nil && math.Abs(f) < 1<<53 {
 				p.w(strconv.FormatInt(int64(math.Round(f)), 10))
-				return TypeInt
+				return it
 			}
 		}
 		// Reals round (half away from zero, as PostgreSQL's numeric and
 		// SQLite's round); other values convert.
 		v := p.sub(tc.Arg)
 		p.w("CASE WHEN typeof(", v, ") = 'real' THEN CAST(round(", v, ") AS INTEGER) ELSE CAST(", v, " AS INTEGER) END")
-		return TypeInt
+		return it
 	case "float4", "float8", "real", "double precision":
 		p.w("CAST(")
 		p.expr(tc.Arg)

@@ -29,7 +29,13 @@ const (
 	TypeTimestamp // TIMESTAMP, DATETIME (no time zone)
 	TypeJSON      // JSON (text)
 	TypeArray     // a PostgreSQL array, held as a JSON array (text), shown as PostgreSQL's array text
+	TypeInt4      // 32-bit integer (INTEGER, INT, MEDIUMINT)
+	TypeInt2      // 16-bit integer (SMALLINT, TINYINT)
 )
+
+// IsInt reports whether t is one of the integer types (TypeInt, TypeInt4,
+// TypeInt2).
+func (t Type) IsInt() bool { return t == TypeInt || t == TypeInt4 || t == TypeInt2 }
 
 // Column describes a result column: its name, SQLite's declared type
 // (upper case; "TEXT" for a masked column) and its type.
@@ -41,8 +47,9 @@ type Column struct {
 
 // TypeOf maps a SQLite declared type (upper case) to a type, following
 // SQLite's own affinity rules, with a few names SQLite users write that
-// carry more meaning (BOOLEAN, DATE, TIMESTAMP, JSON). ok is false for no
-// declared type.
+// carry more meaning (BOOLEAN, DATE, TIMESTAMP, JSON) and the width SQL
+// gives an integer type's name (intWidth). ok is false for no declared
+// type.
 func TypeOf(decl string) (t Type, ok bool) {
 	switch {
 	case decl == "":
@@ -52,7 +59,7 @@ func TypeOf(decl string) (t Type, ok bool) {
 	case strings.Contains(decl, "BOOL"):
 		return TypeBool, true
 	case strings.Contains(decl, "INT"):
-		return TypeInt, true
+		return intWidth(decl), true
 	case strings.Contains(decl, "CHAR"), strings.Contains(decl, "CLOB"), strings.Contains(decl, "TEXT"):
 		return TypeText, true
 	case strings.Contains(decl, "BLOB"):
@@ -69,6 +76,26 @@ func TypeOf(decl string) (t Type, ok bool) {
 		return TypeNumeric, true
 	}
 	return TypeText, true
+}
+
+// intWidth is the integer type of a declared type with INT in it, as
+// PostgreSQL and MySQL read the name: BIGINT and INT8 are 64-bit,
+// SMALLINT, INT2 and TINYINT 16-bit, INTEGER, INT, INT4 and MEDIUMINT
+// 32-bit (an INTEGER PRIMARY KEY too: SQLite's rowid holds 64 bits, the
+// declared type says 32 as in PostgreSQL). An UNSIGNED type and other
+// names (SQLite's "UNSIGNED BIG INT") are 64-bit.
+func intWidth(decl string) Type {
+	base, _, _ := strings.Cut(decl, "(")
+	base = strings.TrimSpace(base)
+	switch {
+	case strings.Contains(decl, "UNSIGNED"), strings.Contains(base, "BIG"), base == "INT8":
+		return TypeInt
+	case base == "SMALLINT", base == "INT2", base == "TINYINT":
+		return TypeInt2
+	case base == "INTEGER", base == "INT", base == "INT4", base == "MEDIUMINT":
+		return TypeInt4
+	}
+	return TypeInt
 }
 
 // typeOfValue picks a type for a column without a declared type (an
@@ -168,6 +195,15 @@ func appendFloat8(buf []byte, x float64) []byte {
 // column's declared type.
 func Convert(t Type, v any) (any, error) {
 	switch t {
+	case TypeInt4, TypeInt2:
+		n, err := Convert(TypeInt, v)
+		if err != nil {
+			return nil, err
+		}
+		if lo, hi := intRange(t); n.(int64) < lo || n.(int64) > hi {
+			return nil, fmt.Errorf("value %d is out of range for type %s", n, t)
+		}
+		return n, nil
 	case TypeInt:
 		switch x := v.(type) {
 		case int64:
@@ -248,6 +284,17 @@ func Convert(t Type, v any) (any, error) {
 	return nil, fmt.Errorf("value of SQLite type %T does not fit the column's type (%s) in binary format", v, t)
 }
 
+// intRange is the range of values of an integer type.
+func intRange(t Type) (lo, hi int64) {
+	switch t {
+	case TypeInt4:
+		return math.MinInt32, math.MaxInt32
+	case TypeInt2:
+		return math.MinInt16, math.MaxInt16
+	}
+	return math.MinInt64, math.MaxInt64
+}
+
 // Scale is the count of digits after the point a column's declared type
 // gives its values (NUMERIC(10,2), DECIMAL(5, 2): 2; NUMERIC(10): 0), or
 // -1 when it gives none (no NUMERIC type, or NUMERIC without a scale).
@@ -309,7 +356,11 @@ func (t Type) String() string {
 	case TypeText:
 		return "text"
 	case TypeInt:
+		return "bigint"
+	case TypeInt4:
 		return "integer"
+	case TypeInt2:
+		return "smallint"
 	case TypeFloat:
 		return "double precision"
 	case TypeNumeric:

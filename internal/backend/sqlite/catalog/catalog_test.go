@@ -116,7 +116,7 @@ func TestPGCatalog(t *testing.T) {
 		{"columns", `SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef,
 			(SELECT pg_get_expr(d.adbin, d.adrelid, 1) FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum)
 			FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'customers' AND a.attnum > 0 ORDER BY a.attnum`,
-			[]string{"id|bigint|1|0|NULL", "name|text|1|0|NULL", "email|character varying(20)|1|0|NULL",
+			[]string{"id|integer|1|0|NULL", "name|text|1|0|NULL", "email|character varying(20)|1|0|NULL",
 				"vip|boolean|1|1|false", "created_at|timestamp without time zone|1|0|NULL"}},
 		{"numeric typmod", `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = floe_regclass('orders') AND attname = 'total'`,
 			[]string{"numeric(10,2)"}},
@@ -153,6 +153,7 @@ func TestPGCatalog(t *testing.T) {
 			obj_description(1, 'pg_class'), col_description(1, 1)`, []string{"1|1|NULL|NULL"}},
 		{"information_schema is not on the search path", `SELECT c.relname, pg_table_is_visible(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relname IN ('tables', 'pg_class', 'customers') ORDER BY n.nspname`, []string{"tables|0", "pg_class|1", "customers|1"}},
+		{"serial sequence", `SELECT pg_get_serial_sequence('orders', 'id') IS NULL, typeof(pg_get_serial_sequence('public.orders', 'id'))`, []string{"1|null"}},
 		{"sizes", `SELECT pg_size_pretty(0), pg_size_pretty(10240), pg_size_pretty(1048576), pg_size_pretty(123456789)`,
 			[]string{"0 bytes|10 kB|1024 kB|118 MB"}},
 		{"procs", `SELECT count(*) > 10, sum(proname = 'format_type') FROM pg_proc`, []string{"1|1"}},
@@ -161,7 +162,7 @@ func TestPGCatalog(t *testing.T) {
 				"cattest_pg|public|customers|BASE TABLE", "cattest_pg|public|orders|BASE TABLE"}},
 		{"information_schema columns", `SELECT column_name, ordinal_position, is_nullable, data_type, character_maximum_length,
 			numeric_precision, numeric_scale, column_default, udt_name FROM information_schema.columns WHERE table_name = 'orders' ORDER BY 2`,
-			[]string{"id|1|NO|bigint|NULL|64|0|NULL|int8", "customer_id|2|NO|bigint|NULL|64|0|NULL|int8",
+			[]string{"id|1|NO|integer|NULL|32|0|NULL|int4", "customer_id|2|NO|integer|NULL|32|0|NULL|int4",
 				"total|3|NO|numeric|NULL|10|2|NULL|numeric", "note|4|YES|text|NULL|NULL|NULL|NULL|text"}},
 		{"key columns", `SELECT k.constraint_name, k.column_name, t.constraint_type FROM information_schema.key_column_usage k
 			JOIN information_schema.table_constraints t USING (constraint_name) WHERE k.table_name = 'orders' ORDER BY 1`,
@@ -194,11 +195,11 @@ func TestMySQLInformationSchema(t *testing.T) {
 			[]string{"cattest_my|Mixed Case|BASE TABLE", "cattest_my|big_orders|VIEW", "cattest_my|customers|BASE TABLE", "cattest_my|orders|BASE TABLE"}},
 		{"columns", `SELECT COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, COLUMN_TYPE, COLUMN_KEY, EXTRA, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH,
 			NUMERIC_PRECISION, NUMERIC_SCALE, COLUMN_DEFAULT FROM information_schema.columns WHERE TABLE_NAME = 'customers' ORDER BY 2`,
-			[]string{"id|1|bigint|bigint|PRI|auto_increment|NO|NULL|19|0|NULL", "name|2|text|text|||NO|65535|NULL|NULL|NULL",
-				"email|3|varchar|varchar(20)|UNI||NO|20|NULL|NULL|NULL", "vip|4|tinyint|tinyint(1)|||NO|NULL|NULL|NULL|0",
+			[]string{"id|1|int|int|PRI|auto_increment|NO|NULL|10|0|NULL", "name|2|text|text|||NO|65535|NULL|NULL|NULL",
+				"email|3|varchar|varchar(20)|UNI||NO|20|NULL|NULL|NULL", "vip|4|tinyint|tinyint(1)|||NO|NULL|3|0|0",
 				"created_at|5|datetime|datetime|||NO|NULL|NULL|NULL|NULL"}},
 		{"decimal", `SELECT COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_NAME = 'orders' AND COLUMN_NAME IN ('total', 'customer_id') ORDER BY ORDINAL_POSITION`,
-			[]string{"bigint|19|0|MUL", "decimal(10,2)|10|2|"}},
+			[]string{"int|10|0|MUL", "decimal(10,2)|10|2|"}},
 		{"statistics", `SELECT INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, coalesce(COLUMN_NAME, EXPRESSION) FROM information_schema.STATISTICS WHERE TABLE_NAME = 'orders' ORDER BY 1`,
 			[]string{"PRIMARY|0|1|id", "orders_customer|1|1|customer_id", "orders_note|0|1|lower(note)"}},
 		{"constraints", `SELECT CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_NAME = 'orders' ORDER BY 1`,
@@ -366,9 +367,11 @@ func TestFormatTypeAndDecl(t *testing.T) {
 		decl string
 		want string
 	}{
-		{"INTEGER", "bigint"}, {"int", "bigint"}, {"TEXT", "text"}, {"", "text"}, {"VARCHAR(20)", "character varying(20)"},
+		{"INTEGER", "integer"}, {"int", "integer"}, {"INT4", "integer"}, {"BIGINT", "bigint"}, {"INT8", "bigint"},
+		{"SMALLINT", "smallint"}, {"TINYINT(1)", "smallint"}, {"INTEGER UNSIGNED", "bigint"}, {"UNSIGNED BIG INT", "bigint"},
+		{"FLOAT4", "real"}, {"DOUBLE PRECISION", "double precision"}, {"TEXT", "text"}, {"", "text"}, {"VARCHAR(20)", "character varying(20)"},
 		{"character varying", "character varying"}, {"CHAR(3)", "character(3)"}, {"NUMERIC(10,2)", "numeric(10,2)"},
-		{"DECIMAL(5)", "numeric(5,0)"}, {"NUMERIC", "numeric"}, {"REAL", "double precision"}, {"BOOLEAN", "boolean"},
+		{"DECIMAL(5)", "numeric(5,0)"}, {"NUMERIC", "numeric"}, {"REAL", "real"}, {"BOOLEAN", "boolean"},
 		{"TIMESTAMP", "timestamp without time zone"}, {"DATETIME", "timestamp without time zone"}, {"DATE", "date"},
 		{"BLOB", "bytea"}, {"JSON", "json"},
 	}
@@ -448,5 +451,37 @@ func TestPGText(t *testing.T) {
 		if got := pgText(in); got != want {
 			t.Errorf("pgText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// An index the MySQL front end made is stored as "table.index" (SQLite's
+// index names are per database); information_schema shows MySQL's names,
+// and a UNIQUE constraint's index is named after its first column.
+func TestMySQLIndexNames(t *testing.T) {
+	resetRegistry()
+	ctx := context.Background()
+	_, conn := open(t, analysis.MySQL, "cattest_myix")
+	if _, err := conn.ExecContext(ctx, `CREATE INDEX "customers.by_name" ON customers(name)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := Refresh(ctx, conn, analysis.MySQL, "cattest_myix"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, q string
+		want    []string
+	}{
+		{"statistics", `SELECT INDEX_NAME, NON_UNIQUE, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_NAME = 'customers' ORDER BY 1`,
+			[]string{"PRIMARY|0|id", "by_name|1|name", "email|0|email"}},
+		{"constraints", `SELECT CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_NAME = 'customers' ORDER BY 1`,
+			[]string{"PRIMARY|PRIMARY KEY", "email|UNIQUE"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := strs(t, conn, tc.q)
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }

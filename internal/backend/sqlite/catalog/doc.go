@@ -34,8 +34,10 @@
 //
 // OIDs are stable across sessions and restarts for the same schema: the
 // types have PostgreSQL's OIDs (the ones the PostgreSQL front end sends
-// in RowDescription for the same SQLite types: INTEGER is int8, REAL
-// float8, TEXT text, VARCHAR(n) varchar, NUMERIC(p,s) numeric …); a
+// in RowDescription for the same SQLite types: INTEGER is int4 (an
+// INTEGER PRIMARY KEY too, as a serial key), BIGINT int8, SMALLINT int2,
+// REAL float4, DOUBLE PRECISION float8, TEXT text, VARCHAR(n) varchar,
+// CHAR(n) bpchar, NUMERIC(p,s) numeric …); a
 // database's objects take OIDs from a block of its own (from a hash of
 // the database's name): the object with rowid r in sqlite_schema has
 // block + 32r, its constraints the OIDs after it, its defaults from
@@ -59,5 +61,6 @@
 // "floe"; the privilege functions (has_table_privilege …) answer true:
 // a function cannot ask the policy, and the statement pipeline still
 // decides every statement. obj_description and col_description are NULL,
-// the size functions 0.
+// and so is pg_get_serial_sequence (an INTEGER PRIMARY KEY is numbered by
+// the rowid, not a sequence), the size functions 0.
 package catalog

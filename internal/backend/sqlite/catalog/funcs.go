@@ -305,6 +305,9 @@ var functions = map[string]scalar{
 	"pg_type_is_visible":     oidFunc("pg_type_is_visible", 1, 1, visible),
 	"pg_function_is_visible": oidFunc("pg_function_is_visible", 1, 1, visible),
 	"obj_description":        constant("obj_description", 1, 2, nil),
+	// No column has a sequence: an INTEGER PRIMARY KEY is numbered by
+	// SQLite's rowid.
+	"pg_get_serial_sequence": constant("pg_get_serial_sequence", 2, 2, nil),
 	"col_description":        constant("col_description", 2, 2, nil),
 	"shobj_description":      constant("shobj_description", 2, 2, nil),
 	"pg_encoding_to_char": arity("pg_encoding_to_char", 1, 1, func(args []driver.Value) (driver.Value, error) {

@@ -474,6 +474,21 @@ func myType(decl string) (dataType, columnType string) {
 		return "tinyint", "tinyint(1)"
 	case oidInt8:
 		return "bigint", "bigint"
+	case oidInt4:
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(decl)), "MEDIUMINT") {
+			return "mediumint", "mediumint"
+		}
+		return "int", "int"
+	case oidInt2:
+		if d := strings.ToUpper(strings.TrimSpace(decl)); strings.HasPrefix(d, "TINYINT") {
+			if strings.HasPrefix(d, "TINYINT(1)") {
+				return "tinyint", "tinyint(1)"
+			}
+			return "tinyint", "tinyint"
+		}
+		return "smallint", "smallint"
+	case oidFloat4:
+		return "float", "float"
 	case oidVarchar:
 		if ct.typmod >= 4 {
 			return "varchar", "varchar(" + strconv.FormatInt(ct.typmod-4, 10) + ")"
@@ -502,6 +517,23 @@ func myType(decl string) (dataType, columnType string) {
 		return "decimal", "decimal(65,30)"
 	}
 	return "text", "text"
+}
+
+// myIndexName is an index's name as MySQL shows it: PRIMARY for the
+// primary key, a UNIQUE constraint's index named after its first column,
+// and an index the MySQL front end created ("table.index" in SQLite, index
+// names being per database there and per table in MySQL) by its MySQL
+// name.
+func myIndexName(table string, ix *index) string {
+	switch {
+	case ix.primary:
+		return "PRIMARY"
+	case ix.origin == "u" && len(ix.names) > 0:
+		return strings.Trim(ix.names[0], `"`)
+	case len(ix.name) > len(table)+1 && strings.EqualFold(ix.name[:len(table)+1], table+"."):
+		return ix.name[len(table)+1:]
+	}
+	return ix.name
 }
 
 func myRows(database string, m *model) map[string][][]any {
@@ -549,9 +581,25 @@ func myRows(database string, m *model) map[string][][]any {
 				dflt = strings.Trim(c.dflt.String, "'")
 			}
 			prec, scale := numericPrecision(c.typ)
-			if c.typ.oid == oidInt8 {
+			// MySQL's precisions: decimal digits for integers.
+			switch dataType {
+			case "bigint":
 				prec = int64(19)
-			} else if c.typ.oid == oidFloat8 {
+			case "int":
+				prec = int64(10)
+			case "mediumint":
+				prec = int64(7)
+			case "smallint":
+				prec = int64(5)
+			case "tinyint":
+				prec = int64(3)
+			}
+			switch dataType {
+			case "bigint", "int", "mediumint", "smallint", "tinyint":
+				scale = int64(0)
+			case "float":
+				prec = int64(12)
+			case "double":
 				prec = int64(22)
 			}
 			length := charLength(c.typ)
@@ -563,7 +611,7 @@ func myRows(database string, m *model) map[string][][]any {
 				}
 			}
 			extra := ""
-			if o.rowidPK && c.pk == 1 && c.typ.oid == oidInt8 {
+			if o.rowidPK && c.pk == 1 && (c.typ.oid == oidInt8 || c.typ.oid == oidInt4) {
 				extra = "auto_increment"
 			}
 			add("COLUMNS", "def", database, o.name, c.name, c.num, dflt, nullable, dataType, length,
@@ -571,10 +619,7 @@ func myRows(database string, m *model) map[string][][]any {
 				"select,insert,update,references", "", "", nil)
 		}
 		for _, ix := range o.indexes {
-			name := ix.name
-			if ix.primary {
-				name = "PRIMARY"
-			}
+			name := myIndexName(o.name, ix)
 			for i, a := range ix.attnums {
 				col, nullable := "", ""
 				var expr any
@@ -602,6 +647,9 @@ func myRows(database string, m *model) map[string][][]any {
 				name, ctype = "PRIMARY", "PRIMARY KEY"
 			case 'u':
 				ctype = "UNIQUE"
+				if c.index != nil {
+					name = myIndexName(o.name, c.index)
+				}
 			case 'f':
 				ctype = "FOREIGN KEY"
 			case 'c':

@@ -146,7 +146,10 @@ type colType struct {
 
 // typeOfDecl maps a SQLite declared type to a PostgreSQL type, by the
 // same affinity rules the engine types result columns with (sqlite.TypeOf),
-// so that the catalog and RowDescription agree: integers are int8, reals
+// so that the catalog and RowDescription agree: INTEGER, INT, INT4 and
+// MEDIUMINT are int4 (an INTEGER PRIMARY KEY too, as a serial or integer
+// key in PostgreSQL), SMALLINT, INT2 and TINYINT int2, other integers
+// (BIGINT, INT8, UNSIGNED) int8; REAL and FLOAT4 are float4, other reals
 // float8; VARCHAR(n), CHAR(n) and NUMERIC(p,s) keep their length and
 // precision; a column without a declared type is text.
 func typeOfDecl(decl string) colType {
@@ -173,6 +176,14 @@ func typeOfDecl(decl string) colType {
 	case strings.Contains(d, "BOOL"):
 		return colType{oidBool, -1}
 	case strings.Contains(d, "INT"):
+		switch {
+		case strings.Contains(d, "UNSIGNED"), strings.Contains(base, "BIG"), base == "INT8":
+			return colType{oidInt8, -1}
+		case base == "SMALLINT", base == "INT2", base == "TINYINT":
+			return colType{oidInt2, -1}
+		case base == "INTEGER", base == "INT", base == "INT4", base == "MEDIUMINT":
+			return colType{oidInt4, -1}
+		}
 		return colType{oidInt8, -1}
 	case strings.Contains(base, "CHAR") && !strings.Contains(base, "VAR") && !strings.Contains(base, "VARYING"):
 		if n := nums(); len(n) == 1 {
@@ -188,6 +199,8 @@ func typeOfDecl(decl string) colType {
 		return colType{oidText, -1}
 	case strings.Contains(d, "BLOB"):
 		return colType{oidBytea, -1}
+	case base == "REAL", base == "FLOAT4":
+		return colType{oidFloat4, -1}
 	case strings.Contains(d, "REAL"), strings.Contains(d, "FLOA"), strings.Contains(d, "DOUB"):
 		return colType{oidFloat8, -1}
 	case strings.Contains(d, "TIMESTAMP"), strings.Contains(d, "DATETIME"):
@@ -251,6 +264,8 @@ func numericPrecision(ct colType) (prec, scale any) {
 		return int64(32), int64(0)
 	case oidInt2:
 		return int64(16), int64(0)
+	case oidFloat4:
+		return int64(24), nil
 	case oidFloat8:
 		return int64(53), nil
 	case oidNumeric:

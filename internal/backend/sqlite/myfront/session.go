@@ -527,12 +527,41 @@ func (s *mySession) moreFlag(more bool) uint16 {
 	return st
 }
 
-// myColumn maps a cursor column to a MySQL column definition.
+// myColumn maps a cursor column to a MySQL column definition, as MariaDB
+// describes a column of the same declared type: integers by their
+// declared width (TINYINT(1), the MySQL boolean, is TINY of length 1),
+// VARCHAR(n) and CHAR(n) with n utf8mb4 characters of 4 bytes, TEXT as a
+// BLOB with a text character set.
 func myColumn(name, decl string, t sqlite.Type) mysqlwire.Column {
 	col := mysqlwire.Column{Name: name, OrgName: name, Charset: mysqlwire.CharsetBinary, Flags: mysqlwire.FlagBinary}
+	d := strings.ToUpper(strings.TrimSpace(decl))
+	base, args, _ := strings.Cut(d, "(")
+	base = strings.TrimSpace(base)
+	width := -1
+	if n, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(args, ")", 2)[0])); err == nil && n >= 0 {
+		width = n
+	}
+	if t.IsInt() {
+		if strings.Contains(d, "UNSIGNED") {
+			col.Flags |= mysqlwire.FlagUnsigned
+		}
+		switch {
+		case base == "TINYINT" && width == 1:
+			col.Type, col.Length = mysqlwire.TypeTiny, 1
+		case base == "TINYINT":
+			col.Type, col.Length = mysqlwire.TypeTiny, 4
+		case base == "SMALLINT":
+			col.Type, col.Length = mysqlwire.TypeShort, 6
+		case base == "MEDIUMINT":
+			col.Type, col.Length = mysqlwire.TypeInt24, 9
+		case strings.HasPrefix(base, "INT") && t == sqlite.TypeInt4, base == "INTEGER UNSIGNED", base == "INT UNSIGNED":
+			col.Type, col.Length = mysqlwire.TypeLong, 11
+		default:
+			col.Type, col.Length = mysqlwire.TypeLongLong, 20
+		}
+		return col
+	}
 	switch t {
-	case sqlite.TypeInt:
-		col.Type, col.Length = mysqlwire.TypeLongLong, 20
 	case sqlite.TypeBool:
 		col.Type, col.Length = mysqlwire.TypeTiny, 1
 	case sqlite.TypeFloat:
@@ -548,10 +577,34 @@ func myColumn(name, decl string, t sqlite.Type) mysqlwire.Column {
 		col.Type, col.Length = mysqlwire.TypeDate, 10
 	case sqlite.TypeTimestamp:
 		col.Type, col.Length, col.Decimals = mysqlwire.TypeDateTime, 26, 6
+		if base == "DATETIME" {
+			// MySQL's DATETIME keeps whole seconds; DATETIME(n) n digits.
+			col.Length, col.Decimals = 19, 0
+			if width > 0 && width <= 6 {
+				col.Length, col.Decimals = uint32(20+width), byte(width)
+			}
+		}
 	case sqlite.TypeJSON:
 		col.Type, col.Length, col.Charset, col.Flags = mysqlwire.TypeJSON, 1<<32-1, mysqlwire.CharsetUTF8MB4, mysqlwire.FlagBlob
 	default:
 		col.Type, col.Length, col.Charset, col.Flags = mysqlwire.TypeVarString, 1<<24-1, mysqlwire.CharsetUTF8MB4, 0
+		switch {
+		case strings.Contains(base, "VARCHAR") && width >= 0:
+			col.Length = uint32(width) * 4
+		case strings.Contains(base, "CHAR") && !strings.Contains(base, "VAR") && base != "CHARACTER VARYING":
+			if width < 0 {
+				width = 1
+			}
+			col.Type, col.Length = mysqlwire.TypeString, uint32(width)*4
+		case base == "TINYTEXT":
+			col.Type, col.Length, col.Flags = mysqlwire.TypeBlob, 255*4, mysqlwire.FlagBlob
+		case base == "TEXT":
+			col.Type, col.Length, col.Flags = mysqlwire.TypeBlob, 65535*4, mysqlwire.FlagBlob
+		case base == "MEDIUMTEXT":
+			col.Type, col.Length, col.Flags = mysqlwire.TypeBlob, (1<<24-1)*4, mysqlwire.FlagBlob
+		case base == "LONGTEXT":
+			col.Type, col.Length, col.Flags = mysqlwire.TypeBlob, 1<<32-1, mysqlwire.FlagBlob
+		}
 	}
 	return col
 }
@@ -750,15 +803,27 @@ func appendBinaryRow(b []byte, cols []mysqlwire.Column, types []sqlite.Type, val
 
 func appendBinaryValue(b []byte, col mysqlwire.Column, typ sqlite.Type, v any) ([]byte, error) {
 	switch col.Type {
-	case mysqlwire.TypeLongLong, mysqlwire.TypeTiny:
+	case mysqlwire.TypeLongLong, mysqlwire.TypeLong, mysqlwire.TypeInt24, mysqlwire.TypeShort, mysqlwire.TypeTiny:
 		cv, err := sqlite.Convert(sqlite.TypeInt, v)
 		if err != nil {
 			return nil, err
 		}
-		if col.Type == mysqlwire.TypeTiny {
-			return append(b, byte(cv.(int64))), nil
+		n := cv.(int64)
+		size := intSize(col.Type)
+		if size < 8 {
+			// A SQLite integer holds 64 bits whatever the declared width.
+			lo, hi := int64(-1)<<(8*size-1), int64(1)<<(8*size-1)-1
+			if col.Flags&mysqlwire.FlagUnsigned != 0 {
+				lo, hi = 0, int64(1)<<(8*size)-1
+			}
+			if n < lo || n > hi {
+				return nil, fmt.Errorf("value %d is out of range for the column's type", n)
+			}
 		}
-		return binary.LittleEndian.AppendUint64(b, uint64(cv.(int64))), nil
+		for i := range size {
+			b = append(b, byte(uint64(n)>>(8*i)))
+		}
+		return b, nil
 	case mysqlwire.TypeDouble:
 		cv, err := sqlite.Convert(sqlite.TypeFloat, v)
 		if err != nil {
@@ -791,6 +856,19 @@ func appendBinaryValue(b []byte, col mysqlwire.Column, typ sqlite.Type, v any) (
 		return b, nil
 	}
 	return mysqlwire.AppendLenBytes(b, colText(col, typ, v)), nil
+}
+
+// intSize is the byte width of an integer column type's binary value.
+func intSize(t byte) int {
+	switch t {
+	case mysqlwire.TypeTiny:
+		return 1
+	case mysqlwire.TypeShort:
+		return 2
+	case mysqlwire.TypeInt24, mysqlwire.TypeLong:
+		return 4
+	}
+	return 8
 }
 
 // ---- prepared statements ----

@@ -3,9 +3,14 @@
 // engine's database to PostgreSQL clients. It owns the protocol work:
 // the message loop (simple and extended query, Sync, Flush, Terminate),
 // prepared statements and portals, session parameters (SET, SHOW,
-// RESET), PostgreSQL's transaction rules that SQLite lacks (aborted
-// transactions, BEGIN inside a transaction), RowDescription with type
-// OIDs from the engine's column types, text and binary row encoding,
+// RESET; SHOW also answers the fixed settings drivers ask for, such as
+// transaction isolation level, serializable as SQLite is),
+// PostgreSQL's transaction rules that SQLite lacks (aborted
+// transactions, BEGIN inside a transaction), RowDescription with the
+// type OIDs and typmods PostgreSQL reports for the declared types
+// (columnType: int4 for INTEGER, varchar(n), bpchar(n), float4 for REAL,
+// numeric(p,s)), text and binary row encoding (binary values in the
+// reported type's width),
 // Bind parameter decoding, command tags, and errors sent through
 // pgwire.ErrorOf.
 //

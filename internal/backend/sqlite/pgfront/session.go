@@ -477,11 +477,18 @@ func (s *session) local(st *sqlite.Statement) (bool, error) {
 			return true, pgwire.Errorf(pgwire.CodeSyntaxError, "syntax error in SHOW")
 		}
 		name := strings.Join(words[1:], " ")
-		if strings.EqualFold(name, "time zone") {
+		switch strings.ToLower(name) {
+		case "time zone":
 			name = "TimeZone"
+		case "transaction isolation level":
+			name = "transaction_isolation"
 		}
 		key := s.paramKey(name)
 		v, ok := s.params[key]
+		if !ok {
+			key = strings.ToLower(name)
+			v, ok = fixedSetting(key)
+		}
 		if !ok {
 			return true, pgwire.Errorf(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 		}
@@ -491,6 +498,33 @@ func (s *session) local(st *sqlite.Statement) (bool, error) {
 		s.cur.AddRows(1)
 	}
 	return true, nil
+}
+
+// fixedSetting is the value SHOW gives a setting the session does not
+// keep (name in lower case): what the embedded engine always is, as
+// PostgreSQL would name it. Transactions are serializable (SQLite's).
+func fixedSetting(name string) (string, bool) {
+	switch name {
+	case "transaction_isolation", "default_transaction_isolation":
+		return "serializable", true
+	case "transaction_read_only", "default_transaction_read_only", "transaction_deferrable", "default_transaction_deferrable", "in_hot_standby", "ssl":
+		return "off", true
+	case "server_version_num":
+		return "150000", true
+	case "search_path":
+		return `"$user", public`, true
+	case "max_identifier_length":
+		return "63", true
+	case "lc_collate", "lc_ctype", "lc_messages", "lc_monetary", "lc_numeric", "lc_time":
+		return "C", true
+	case "bytea_output":
+		return "hex", true
+	case "block_size":
+		return "8192", true
+	case "max_index_keys":
+		return "32", true
+	}
+	return "", false
 }
 
 // paramKey returns the stored spelling of a parameter name.
@@ -527,9 +561,9 @@ func (p *prepared) settle(cur *sqlite.Cursor) {
 func fields(c *sqlite.Cursor, formats []int16) []pgproto3.FieldDescription {
 	fs := make([]pgproto3.FieldDescription, len(c.Columns))
 	for i, col := range c.Columns {
-		oid := oidOf(col.Type)
+		oid, typmod := columnType(col)
 		fs[i] = pgproto3.FieldDescription{
-			Name: []byte(col.Name), DataTypeOID: oid, DataTypeSize: typeSize(oid), TypeModifier: -1,
+			Name: []byte(col.Name), DataTypeOID: oid, DataTypeSize: typeSize(oid), TypeModifier: typmod,
 			Format: pgwire.ResultFormat(formats, i),
 		}
 	}
@@ -575,7 +609,11 @@ func (s *session) stream(cur *sqlite.Cursor, formats []int16, limit int64) (more
 				if err != nil {
 					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", col.Name, err)
 				}
-				buf, err = s.tm.Encode(oidOf(col.Type), pgtype.BinaryFormatCode, cv, buf)
+				oid, _ := columnType(col)
+				if f, ok := cv.(float64); ok && oid == pgtype.Float4OID {
+					cv = float32(f)
+				}
+				buf, err = s.tm.Encode(oid, pgtype.BinaryFormatCode, cv, buf)
 				if err != nil {
 					return false, pgwire.Errorf(sqlerr.InvalidBinaryRepresentation, "column %q: %v", col.Name, err)
 				}

@@ -166,3 +166,38 @@ func indirectionName(ind *pg_query.A_Indirection) string {
 	}
 	return pgColumnName(ind.Arg)
 }
+
+// listUnnest prints unnest(a), or generate_subscripts(a, 1) when
+// subscripts is set, in a SELECT list: like _pg_expandarray's calls, the
+// calls on one array run in step (SQLAlchemy's primary-key query zips
+// unnest(ix.indkey) with generate_subscripts(ix.indkey, 1)), through the
+// array's json_each joined after the FROM list. The element is its value;
+// the subscript its key, counted as the array counts (from 1 for a JSON
+// array, from 0 for a vector). Calls on different arrays in one list are
+// refused: PostgreSQL runs them in step, a join would pair every element
+// with every other.
+func (p *pgPrinter) listUnnest(f *pg_query.FuncCall, subscripts bool) Type {
+	if subscripts {
+		if c := f.Args[1].GetAConst(); c == nil || c.GetIval() == nil || c.GetIval().Ival != 1 {
+			p.fail("generate_subscripts of a dimension other than 1")
+		}
+	}
+	before := len(p.expand.arrays)
+	alias := p.expandAlias(&pg_query.FuncCall{Args: f.Args[:1]})
+	if len(p.expand.arrays) > 1 && len(p.expand.arrays) > before {
+		p.fail("set-returning functions of different arrays in one SELECT list")
+	}
+	q := quoteIdent(alias)
+	if !subscripts {
+		p.w(q, ".value")
+		return TypeUnknown
+	}
+	a := ""
+	for i, x := range p.expand.aliases {
+		if x == alias {
+			a = p.expand.arrays[i]
+		}
+	}
+	p.w("(", q, ".key + CASE WHEN ", a, " LIKE '[%' THEN 1 ELSE 0 END)")
+	return TypeInt4
+}

@@ -45,6 +45,9 @@ func TestTranslatePGExpandArray(t *testing.T) {
 		"select (_pg_expandarray(array[1])).y",
 		"select (_pg_expandarray(array[1])).*",
 		"select k.x from information_schema._pg_expandarray(array[1, 2]) as k",
+		// Different arrays would pair every element with every other.
+		"select unnest(array[1, 2]), generate_subscripts(array[3, 4], 1)",
+		"select generate_subscripts(array[1, 2], 2)",
 	} {
 		if _, _, err := translatePG(q); err == nil || !strings.Contains(err.Error(), "not supported by the embedded SQLite engine") {
 			t.Errorf("%s: err %v, want not supported", q, err)
@@ -106,6 +109,13 @@ func TestTranslatePGJDBCMetadata(t *testing.T) {
 			"<nil>,public,things,1,<nil>,things_b_a,3,1,b,A,-1,0,<nil>;" +
 			"<nil>,public,things,1,<nil>,things_b_a,3,2,a,D,-1,0,<nil>"},
 		{"best row identifier", "SELECT attname FROM (" + jdbcBestRow + ") AS r", "a;c"},
+		// SQLAlchemy 1.4's primary-key columns: unnest and
+		// generate_subscripts over one array run in step.
+		{"sqlalchemy primary key", `SELECT a.attname FROM pg_attribute a JOIN (
+			SELECT unnest(ix.indkey) attnum, generate_subscripts(ix.indkey, 1) ord
+			FROM pg_index ix WHERE ix.indrelid = floe_regclass('things') AND ix.indisprimary
+			) k ON a.attnum=k.attnum WHERE a.attrelid = floe_regclass('things') ORDER BY k.ord`, "c;a"},
+		{"unnest with subscripts of a JSON array", "SELECT unnest(array[7, 8, 9]) AS v, generate_subscripts(array[7, 8, 9], 1) AS i", "7,1;8,2;9,3"},
 	} {
 		if got := query(c.q); got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.name, got, c.want)

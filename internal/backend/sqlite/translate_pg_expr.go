@@ -745,6 +745,14 @@ func (p *pgPrinter) funcCall(f *pg_query.FuncCall, inFrom bool) Type {
 	if isExpandArray(f) {
 		return p.expandArrayCall(f, inFrom)
 	}
+	if schema == "" && !inFrom && p.expand != nil && !f.AggStar && f.Over == nil && !f.AggDistinct && f.AggFilter == nil {
+		switch {
+		case name == "unnest" && len(f.Args) == 1:
+			return p.listUnnest(f, false)
+		case name == "generate_subscripts" && len(f.Args) == 2:
+			return p.listUnnest(f, true)
+		}
+	}
 	if f.AggWithinGroup {
 		p.fail("WITHIN GROUP")
 	}

@@ -279,6 +279,14 @@ func isStar(c *pg_query.ColumnRef) bool {
 func (p *pgPrinter) srfTargets(targets []*pg_query.Node) ([]*pg_query.Node, []*pg_query.Node) {
 	var from []*pg_query.Node
 	out := targets
+	for _, t := range targets {
+		if fc := t.GetResTarget().GetVal().GetFuncCall(); fc != nil {
+			if _, name := nameOf(fc.Funcname); name == "generate_subscripts" {
+				// unnest runs in step with it (listUnnest).
+				return targets, nil
+			}
+		}
+	}
 	for i, t := range targets {
 		rt := t.GetResTarget()
 		fc := rt.GetVal().GetFuncCall()

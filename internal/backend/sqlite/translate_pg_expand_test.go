@@ -75,6 +75,8 @@ func TestTranslatePGJDBCMetadata(t *testing.T) {
 		"create unique index things_d on things (d)",
 		"create index things_b_a on things (b, a desc)",
 		"create table other (id int primary key)",
+		"create table flags (s text, b boolean)",
+		"insert into flags values ('f', true), ('t', false), (NULL, NULL)",
 	} {
 		st := translateOne(t, q)
 		if _, err := conn.ExecContext(ctx, st.SQL); err != nil {
@@ -115,6 +117,13 @@ func TestTranslatePGJDBCMetadata(t *testing.T) {
 			SELECT unnest(ix.indkey) attnum, generate_subscripts(ix.indkey, 1) ord
 			FROM pg_index ix WHERE ix.indrelid = floe_regclass('things') AND ix.indisprimary
 			) k ON a.attnum=k.attnum WHERE a.attrelid = floe_regclass('things') ORDER BY k.ord`, "c;a"},
+		// A string PostgreSQL reads as a boolean takes the column's type:
+		// a boolean column compares as a boolean, a text one as text
+		// (SQLAlchemy's index query says ix.indisprimary = 'f').
+		{"boolean literal, boolean column", "SELECT s FROM flags WHERE b = 'f'", "t"},
+		{"boolean literal, text column", "SELECT s FROM flags WHERE s = 'f'", "f"},
+		{"boolean literal, not equal", "SELECT s FROM flags WHERE 'yes' <> b", "t"},
+		{"boolean literal, catalog", "SELECT count(*) FROM pg_index WHERE indisprimary = 'f'", "2"},
 		{"unnest with subscripts of a JSON array", "SELECT unnest(array[7, 8, 9]) AS v, generate_subscripts(array[7, 8, 9], 1) AS i", "7,1;8,2;9,3"},
 	} {
 		if got := query(c.q); got != c.want {

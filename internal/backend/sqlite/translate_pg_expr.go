@@ -472,6 +472,9 @@ func (p *pgPrinter) operator(a *pg_query.A_Expr, op string) Type {
 		if op == "!=" {
 			op = "<>"
 		}
+		if (op == "=" || op == "<>") && p.boolLiteralCompare(a.Lexpr, op, a.Rexpr) {
+			return TypeBool
+		}
 		p.binary(a.Lexpr, op, a.Rexpr)
 		return TypeBool
 	case "+", "-":
@@ -1033,4 +1036,38 @@ func (p *pgPrinter) arraySource(n *pg_query.Node) {
 		return
 	}
 	p.expr(n)
+}
+
+// boolWords are the strings PostgreSQL reads as a boolean (lower case).
+var boolWords = map[string]bool{
+	"t": true, "true": true, "y": true, "yes": true, "on": true,
+	"f": false, "false": false, "n": false, "no": false, "off": false,
+}
+
+// boolLiteralCompare prints col = 'f' (or <>) where the string is one
+// PostgreSQL reads as a boolean. PostgreSQL gives the literal the
+// column's type, which the translation does not know: a boolean column
+// (stored as 0 or 1) compares with the boolean's number, any other with
+// the string — decided per value, by its SQLite type. Reports whether it
+// printed.
+func (p *pgPrinter) boolLiteralCompare(l *pg_query.Node, op string, r *pg_query.Node) bool {
+	col, lit := l, r
+	if col.GetColumnRef() == nil {
+		col, lit = r, l
+	}
+	c := lit.GetAConst()
+	if col.GetColumnRef() == nil || c == nil || c.GetSval() == nil {
+		return false
+	}
+	v, ok := boolWords[strings.ToLower(strings.TrimSpace(c.GetSval().Sval))]
+	if !ok {
+		return false
+	}
+	n := "0"
+	if v {
+		n = "1"
+	}
+	x := p.sub(col)
+	p.w("(CASE WHEN typeof(", x, ") = 'integer' THEN ", x, " ", op, " ", n, " ELSE ", x, " ", op, " ", quoteString(c.GetSval().Sval), " END)")
+	return true
 }

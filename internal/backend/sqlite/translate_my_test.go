@@ -203,3 +203,31 @@ func TestTranslateMySQLValues(t *testing.T) {
 		t.Fatalf("upserts: a=%d b=%d at=%q %v", qa, qb, at, err)
 	}
 }
+
+// Any MySQL text: printed as SQLite statements, refused with a SQLSTATE,
+// left to the front end (session statements) or to the lexer.
+func FuzzTranslateMySQL(f *testing.F) {
+	for _, q := range []string{
+		"SELECT a, COUNT(*) FROM t GROUP BY a ORDER BY 2 DESC LIMIT 1, 3",
+		"INSERT INTO t (a, b) VALUES (?, 'x\\'y') ON DUPLICATE KEY UPDATE b = VALUES(b)",
+		"SELECT NOW(), DATABASE(), VERSION(), @@autocommit, IF(a > 1, 'x', \"y\") FROM t",
+		"CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, d DECIMAL(10,2), KEY k (d))",
+		"SET autocommit = 0, NAMES utf8mb4",
+		"SELECT _binary'ab\\0c', GROUP_CONCAT(a ORDER BY a SEPARATOR ';') FROM t",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		for _, st := range translateMySQL(q) {
+			if st.My != nil && st.My.Err != nil {
+				if sqlerr.Code(st.My.Err) == "" {
+					t.Fatalf("%q: error without a SQLSTATE: %v", q, st.My.Err)
+				}
+				continue
+			}
+			if st.SQL == "" && !st.Empty && (st.My == nil || st.My.Local == nil) {
+				t.Fatalf("%q: empty statement %+v", q, st)
+			}
+		}
+	})
+}

@@ -46,8 +46,8 @@
 // encode values with Column.AppendText and Column.Convert (AppendText and
 // Convert for a bare type).
 //
-// SQLite must read a text as the policy's parser did. A PostgreSQL-dialect text the policy's parser reads
-// is parsed again with the same parser (pg_query) and printed as SQLite
+// SQLite must read a text as the policy's parser did. A
+// PostgreSQL-dialect text the policy's parser reads is parsed again with the same parser (pg_query) and printed as SQLite
 // SQL from the tree (translate_pg*.go: translatePG; PGQuery for the data
 // API's SQLite source): names in grave accents, strings single-quoted
 // with their values, PostgreSQL's semantics where SQLite's differ (NULL
@@ -93,7 +93,8 @@
 // Column.AppendText and Column.Convert show a REAL of a NUMERIC(p,s)
 // column with s digits (of its 15-digit decimal, rounded half away from
 // zero), AppendText a NUMERIC REAL as its shortest 15-digit decimal, and
-// the aggregate floe_numeric_sum adds the decimals exactly (math/big).
+// the aggregate floe_numeric_sum adds the decimals exactly (math/big);
+// the translation prints sum() of a column or of a numeric cast as it.
 //
 // MySQL dialect (translate_my*.go, funcs_my.go): MyStatements parses the
 // text with the policy's parser (sqlparse.MySQLNodes: the TiDB parser,

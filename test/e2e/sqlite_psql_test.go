@@ -73,7 +73,7 @@ func TestSQLitePsqlMetaCommands(t *testing.T) {
 		{[]string{`\d customers`}, []string{
 			`Table "public.customers"`,
 			"Column|Type|Collation|Nullable|Default",
-			"id|bigint||not null|",
+			"id|integer||not null|",
 			"name|text||not null|",
 			"email|text||not null|",
 			"country|text||not null|",
@@ -87,7 +87,7 @@ func TestSQLitePsqlMetaCommands(t *testing.T) {
 		}, []string{"Foreign-key constraints:", "Check constraints:", "Triggers:"}},
 		{[]string{`\d+ customers`}, []string{
 			"Column|Type|Collation|Nullable|Default|Storage|Compression|Stats target|Description",
-			"id|bigint||not null||plain|||",
+			"id|integer||not null||plain|||",
 			"email|text||not null||extended|||",
 			"vip|boolean||not null|false|plain|||",
 			`    "customers_pkey" PRIMARY KEY, btree (id)`,
@@ -96,7 +96,7 @@ func TestSQLitePsqlMetaCommands(t *testing.T) {
 		}, nil},
 		{[]string{`\d orders`}, []string{
 			`Table "public.orders"`,
-			"customer_id|bigint||not null|",
+			"customer_id|integer||not null|",
 			"total|numeric(10,2)||not null|",
 			"Indexes:",
 			`    "orders_pkey" PRIMARY KEY, btree (id)`,

@@ -48,6 +48,7 @@ type Config struct {
 	Roles     []Role      `yaml:"roles"`
 	Policy    Policy      `yaml:"policy"`
 	Firewall  *Firewall   `yaml:"firewall"`
+	Network   *Network    `yaml:"network"`
 	Masking   []MaskRule  `yaml:"masking"`
 	Limits    []Limit     `yaml:"limits"`
 	Audit     *AuditSinks `yaml:"audit"`

@@ -71,6 +71,7 @@ func (c *Config) ApplyDefaults() {
 		c.MySQL.MaxPacketSize = DefaultMaxMessageSize
 	}
 	def(&c.MySQL.ServerVersion, DefaultMySQLVersion)
+	c.applyNetworkDefaults()
 	def(&c.Policy.Unparseable, "deny")
 	def(&c.Policy.Catalog, "allow")
 	def(&c.Policy.Input, "strict")
@@ -196,6 +197,7 @@ func (c *Config) validate() Errors {
 	c.validateRoles(v)
 	c.validateUsers(v)
 	c.validateFirewall(v)
+	c.validateNetwork(v)
 	c.validatePolicy(v)
 	c.validateLimits(v)
 	c.validateMasking(v)
@@ -894,6 +896,8 @@ type Overlay struct {
 	Masking           []MaskRule         `json:"masking,omitempty"`
 	Limits            []Limit            `json:"limits,omitempty"`
 	FirewallOverrides []FirewallOverride `json:"firewall_overrides,omitempty"`
+	// NetworkRules come before the file's network rules.
+	NetworkRules []NetworkRule `json:"network_rules,omitempty"`
 	// Databases are kept with their references unexpanded: a DSN's
 	// password is always a ${env:}, ${file:} or ${vault:} reference.
 	Databases []Database `json:"databases,omitempty"`
@@ -901,7 +905,7 @@ type Overlay struct {
 
 // Empty reports whether o adds nothing.
 func (o Overlay) Empty() bool {
-	return len(o.Users)+len(o.Roles)+len(o.Masking)+len(o.Limits)+len(o.FirewallOverrides)+len(o.Databases) == 0
+	return len(o.Users)+len(o.Roles)+len(o.Masking)+len(o.Limits)+len(o.FirewallOverrides)+len(o.Databases)+len(o.NetworkRules) == 0
 }
 
 // WithOverlay is c with o's entries added after the file's, defaulted
@@ -962,6 +966,7 @@ func (c *Config) WithOverlay(o Overlay, expand func(string) (string, error)) (*C
 	n.Roles = append(slices.Clone(c.Roles), o.Roles...)
 	n.Masking = append(slices.Clone(c.Masking), o.Masking...)
 	n.Limits = append(slices.Clone(c.Limits), o.Limits...)
+	n.Network = c.withNetworkOverlay(o.NetworkRules)
 	if len(o.FirewallOverrides) > 0 {
 		if c.Firewall == nil {
 			return nil, Errors{{Key: "firewall", Msg: "firewall overrides need a firewall section in the configuration file"}}

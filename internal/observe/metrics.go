@@ -19,6 +19,9 @@ type Metrics struct {
 	ClientConnsTotal *prometheus.CounterVec
 	// AuthFailures counts failed authentications by protocol and reason.
 	AuthFailures *prometheus.CounterVec
+	// NetworkRefusals counts clients the network rules refused, by
+	// protocol and stage (accept, login, connect, statement).
+	NetworkRefusals *prometheus.CounterVec
 	// Queries counts statements by database, user and outcome (ok, error, cancelled).
 	Queries *prometheus.CounterVec
 	// QueryDuration observes statement round trips by database.
@@ -96,6 +99,9 @@ func NewMetrics() *Metrics {
 	m.AuthFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "floe_auth_failures_total", Help: "Failed client authentications.",
 	}, []string{"protocol", "reason"})
+	m.NetworkRefusals = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_network_refusals_total", Help: "Clients refused by the network rules, by protocol and stage.",
+	}, []string{"protocol", "stage"})
 	m.Queries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "floe_queries_total", Help: "Statements relayed or executed, by outcome.",
 	}, []string{"database", "user", "outcome"})
@@ -165,7 +171,7 @@ func NewMetrics() *Metrics {
 		m.BreakerOpen, m.BreakerChanges, m.ConnectRetries,
 		m.PolicyDecisions, m.FirewallFindings, m.AuditDropped, m.LimitsExceeded,
 		m.BackendUp, m.BackendLag, m.BackendChanges,
-		m.ClientConns, m.ClientConnsTotal, m.AuthFailures, m.Queries, m.QueryDuration, m.Bytes,
+		m.ClientConns, m.ClientConnsTotal, m.AuthFailures, m.NetworkRefusals, m.Queries, m.QueryDuration, m.Bytes,
 		m.PoolConns, m.PoolWaits, m.PoolWaitSeconds, m.PoolAcquireTimeouts, m.PoolConnsClosed, m.Pins, m.Reloads,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

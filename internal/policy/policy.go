@@ -201,6 +201,7 @@ type Policy struct {
 	// analyzers read texts that come without an analysis.
 	analyzers [2]*analysis.Analyzer
 	enabled   bool
+	network   netRules
 }
 
 // New builds the policy of cfg.
@@ -242,10 +243,14 @@ func New(cfg *config.Config, opts Options) (*Policy, error) {
 			p.filters[r.Name] = append(p.filters[r.Name], f)
 		}
 	}
+	var err error
+	if p.network, err = compileNetwork(cfg.Network); err != nil {
+		return nil, err
+	}
 	if p.firewallUsed() && p.needsAllowlist() && opts.Allowlist == nil {
 		return nil, fmt.Errorf("firewall learn/enforce mode needs an allow-list")
 	}
-	p.enabled = p.grants || p.firewallUsed() || opts.Audit != nil || len(p.masking) > 0
+	p.enabled = p.grants || p.firewallUsed() || opts.Audit != nil || len(p.masking) > 0 || p.network.on
 	for _, d := range []Dialect{Postgres, MySQL} {
 		p.analyzers[d] = analysis.New(d, opts.CacheSize)
 	}
@@ -348,6 +353,9 @@ func matchDB(pattern, db string) (bool, error) {
 func (p *Policy) Check(ctx context.Context, req Request) Decision {
 	if !p.Enabled() {
 		return Decision{Denial: checkComplexity(req.Dialect, req.SQL)}
+	}
+	if den := p.ScreenNetwork(NetStatement, statementFacts(req)); den != nil {
+		return Decision{Denial: den}
 	}
 	d := p.decide(req)
 	p.record(ctx, req, d)

@@ -75,6 +75,7 @@ const (
 	ErHandshake                        uint16 = 1043
 	ErDBAccessDenied                   uint16 = 1044
 	ErAccessDenied                     uint16 = 1045
+	ErHostNotAllowed                   uint16 = 1130
 	ErNoDB                             uint16 = 1046
 	ErUnknownCom                       uint16 = 1047
 	ErBadNull                          uint16 = 1048

@@ -11,6 +11,7 @@ var errnos = map[uint16]struct{ state, code string }{
 	ErHandshake:                        {"08S01", ProtocolViolation},
 	ErDBAccessDenied:                   {"42000", InsufficientPrivilege},
 	ErAccessDenied:                     {"28000", InvalidPassword},
+	ErHostNotAllowed:                   {"HY000", InvalidAuthorizationSpecification},
 	ErNoDB:                             {"3D000", InvalidCatalogName},
 	ErUnknownCom:                       {"08S01", ProtocolViolation},
 	ErBadNull:                          {"23000", NotNullViolation},

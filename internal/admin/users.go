@@ -76,7 +76,7 @@ type Editor interface {
 	PutRole(ctx context.Context, name string, r config.Role) error
 	DeleteRole(ctx context.Context, name string) error
 	// Rules lists a rule list's entries (masking, limits,
-	// firewall_overrides) from the file and from the store; PutRules
+	// firewall_overrides, network) from the file and from the store; PutRules
 	// replaces the store's with a JSON array.
 	Rules(kind string) (file, store any, ok bool)
 	// Databases lists the file's and the store's databases, without
@@ -190,7 +190,7 @@ func (a *api) userRoutes() []route {
 			}
 		}},
 	}, a.ruleRoutes("masking", "/api/v1/masking"), a.ruleRoutes("limits", "/api/v1/limits"),
-		a.ruleRoutes("firewall_overrides", "/api/v1/firewall/overrides"))
+		a.ruleRoutes("firewall_overrides", "/api/v1/firewall/overrides"), a.ruleRoutes("network", "/api/v1/network"))
 }
 
 // ruleRoutes serve one rule list: GET shows the file's and the store's

@@ -291,16 +291,16 @@ func (a *App) services(cfg *config.Config, tlsCfg *tls.Config, addrs *Addrs, cut
 	}
 	return []stage{
 		{grace: func() time.Duration { return a.state.Load().cfg.Shutdown.Timeout }, listeners: []*listener{
-			{key: "postgres", addr: cfg.Listen.Postgres, bound: &addrs.Postgres, open: wire(a.pg)},
-			{key: "mysql", addr: cfg.Listen.MySQL, bound: &addrs.MySQL, open: wire(a.my)},
+			{key: "postgres", addr: cfg.Listen.Postgres, bound: &addrs.Postgres, open: wire(a.pg), screen: a.screenAccept("postgres", false)},
+			{key: "mysql", addr: cfg.Listen.MySQL, bound: &addrs.MySQL, open: wire(a.my), screen: a.screenAccept("mysql", false)},
 		}},
 		{grace: graceOf(5 * time.Second), listeners: []*listener{
-			{key: "http", addr: cfg.Listen.HTTP, bound: &addrs.HTTP, open: func() service {
+			{key: "http", addr: cfg.Listen.HTTP, bound: &addrs.HTTP, screen: a.screenAccept("http", tlsCfg == nil), open: func() service {
 				return newHTTPService(&http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second}, tlsCfg, cut)
 			}},
 		}},
 		{grace: graceOf(5 * time.Second), listeners: []*listener{
-			{key: "flightsql", addr: cfg.Listen.FlightSQL, bound: &addrs.FlightSQL, open: func() service {
+			{key: "flightsql", addr: cfg.Listen.FlightSQL, bound: &addrs.FlightSQL, screen: a.screenAccept("flightsql", false), open: func() service {
 				var creds credentials.TransportCredentials
 				if tlsCfg != nil {
 					creds = credentials.NewTLS(tlsCfg.Clone())
@@ -373,6 +373,12 @@ func setLevel(lv *slog.LevelVar, s string) {
 
 func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
 	return pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
+		Screen: func(user, db string, client net.Addr) *pgwire.Error {
+			if den := a.screenLogin("postgres", user, db, client); den != nil {
+				return pgwire.ErrorOf(den)
+			}
+			return nil
+		},
 		OnAuth: a.onAuth("postgres"), AllowLogin: func(user string, client net.Addr) *pgwire.Error {
 			if den := a.policyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
 				return pgwire.ErrorOf(den)
@@ -384,6 +390,12 @@ func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
 func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 	return mysqlwire.Config{TLS: t, Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
 		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile, OnAuth: a.onAuth("mysql"),
+		Screen: func(user, db string, client net.Addr) *mysqlwire.Error {
+			if den := a.screenLogin("mysql", user, db, client); den != nil {
+				return mysqlwire.ErrorOf(den)
+			}
+			return nil
+		},
 		AllowLogin: func(user string, client net.Addr) *mysqlwire.Error {
 			if den := a.policyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
 				return mysqlwire.ErrorOf(den)

@@ -127,6 +127,41 @@ func (a *App) onAuth(protocol string) func(user, db string, client net.Addr, err
 	}
 }
 
+// screenLogin applies the network rules to the user and database a wire
+// client names, before its password is checked; roles are the user's in
+// the configuration (none for a name no user has).
+func (a *App) screenLogin(protocol, user, db string, client net.Addr) *policy.Denial {
+	var roles []string
+	if u, ok := a.Users().Lookup(user); ok {
+		roles = u.Roles
+	}
+	return a.policyNow().ScreenNetwork(policy.NetLogin, policy.NetFacts{Client: policy.AddrOf(client), Protocol: protocol,
+		User: user, Roles: roles, RolesKnown: true, Database: db})
+}
+
+// screenAccept applies the network rules to a connection just accepted
+// on the listener of protocol: the bytes it is sent when refused (a
+// minimal error in its protocol: PostgreSQL's FATAL 28000, MySQL's ERR
+// 1130 in place of the handshake, HTTP 403 on a plain-text listener;
+// nothing on a TLS one or to Flight SQL, which are closed).
+func (a *App) screenAccept(protocol string, plainHTTP bool) func(net.Conn) ([]byte, bool) {
+	return func(nc net.Conn) ([]byte, bool) {
+		den := a.policyNow().ScreenNetwork(policy.NetAccept, policy.NetFacts{Client: policy.AddrOf(nc.RemoteAddr()), Protocol: protocol})
+		if den == nil {
+			return nil, true
+		}
+		switch {
+		case protocol == "postgres":
+			return pgwire.Refusal(den), false
+		case protocol == "mysql":
+			return mysqlwire.Refusal(mysqlwire.ErrorOf(den)), false
+		case protocol == "http" && plainHTTP:
+			return dataapi.Refusal(den), false
+		}
+		return nil, false
+	}
+}
+
 // admit applies the connect-time policy (grants, connection limits) and
 // audits its decision.
 func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) (func(), *policy.Denial) {
@@ -138,7 +173,8 @@ func (a *App) admit(protocol string, u *authn.User, db string, client net.Addr) 
 	if a.adminDrained.Load() {
 		den = &policy.Denial{Rule: "drained", Code: sqlerr.CannotConnectNow, Errno: sqlerr.ErServerShutdown,
 			Message: "this Floe instance is drained for maintenance; connect to another instance"}
-	} else {
+	} else if den = p.ScreenNetwork(policy.NetConnect, policy.NetFacts{Client: policy.AddrOf(client), Protocol: protocol,
+		User: u.Name, Roles: u.Roles, RolesKnown: true, Database: db, Final: true}); den == nil {
 		den = p.Connect(u.Name, u.Roles, db)
 	}
 	if den == nil {

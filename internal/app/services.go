@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+
+	"github.com/floe-db/floe/internal/wire/accept"
 )
 
 // service is one listener's server. Run starts every service the
@@ -42,6 +44,9 @@ type listener struct {
 	bound *string
 	// open makes the service (only for a listener that is on).
 	open func() service
+	// screen, when set, decides on each accepted connection before the
+	// service sees it (the network rules; accept.Screen).
+	screen func(net.Conn) ([]byte, bool)
 
 	svc service // nil until started
 }
@@ -75,6 +80,9 @@ func (a *App) start(ctx context.Context, stages []stage, wg *sync.WaitGroup, err
 				return fmt.Errorf("listen.%s: %w", l.key, err)
 			}
 			*l.bound = ln.Addr().String()
+			if l.screen != nil {
+				ln = accept.Screen(ln, l.screen)
+			}
 			l.svc = l.open()
 			wg.Add(1)
 			go func() {

@@ -240,7 +240,7 @@ func (g adminGateway) DeleteRole(ctx context.Context, name string) error {
 }
 
 // Rules lists the file's and the store's entries of a rule list:
-// masking, limits or firewall_overrides.
+// masking, limits, firewall_overrides or network.
 func (g adminGateway) Rules(kind string) (file, shared any, ok bool) {
 	st := g.a.state.Load()
 	var doc config.Overlay
@@ -258,6 +258,12 @@ func (g adminGateway) Rules(kind string) (file, shared any, ok bool) {
 			fo = st.fileCfg.Firewall.Overrides
 		}
 		return nonNilSlice(fo), nonNilSlice(doc.FirewallOverrides), true
+	case "network":
+		var nr []config.NetworkRule
+		if st.fileCfg.Network != nil {
+			nr = st.fileCfg.Network.Rules
+		}
+		return nonNilSlice(nr), nonNilSlice(doc.NetworkRules), true
 	}
 	return nil, nil, false
 }
@@ -300,6 +306,12 @@ func (g adminGateway) PutRules(ctx context.Context, kind string, raw json.RawMes
 			return err
 		}
 		apply = func(d *store.Document) { d.FirewallOverrides = rs }
+	case "network":
+		var rs []config.NetworkRule
+		if err := dec(&rs); err != nil {
+			return err
+		}
+		apply = func(d *store.Document) { d.NetworkRules = rs }
 	default:
 		return admin.ErrNotFound
 	}

@@ -3,7 +3,9 @@ package dataapi
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -168,4 +170,14 @@ func sqliteError(err error) *Error {
 		e.Status, e.Code = 499, CodeCancelled
 	}
 	return e
+}
+
+// Refusal is a complete HTTP/1.1 403 response with the error body of
+// den, sent on a plain-text listener to a client refused before its
+// request is read (the network rules at accept).
+func Refusal(den *policy.Denial) []byte {
+	e := fromDenial(den)
+	body, _ := json.Marshal(map[string]*Error{"error": e})
+	body = append(body, '\n')
+	return fmt.Appendf(nil, "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 }

@@ -118,6 +118,9 @@ type Caller struct {
 
 // Login checks a user name and password.
 func (s *Service) Login(protocol, user, password string, client net.Addr) (*authn.User, error) {
+	if e := s.screen(protocol, user, client); e != nil {
+		return nil, e
+	}
 	if den := s.gw.PolicyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
 		s.gw.AuthResult(protocol, user, "", client, den)
 		return nil, fromDenial(den)
@@ -139,7 +142,13 @@ func (s *Service) Token(ctx context.Context, protocol, tok string, client net.Ad
 	if o := s.gw.OIDC(); o != nil && authn.LooksLikeJWT(tok) {
 		return s.oidcUser(ctx, o, protocol, tok, client)
 	}
+	var refused *Error
 	name, err := s.gw.Tokens().Verify(tok, func(n string) ([]byte, bool) {
+		// The name the token claims is screened before its signature is
+		// checked, as a password login is.
+		if refused = s.screen(protocol, n, client); refused != nil {
+			return nil, false
+		}
 		u, ok := s.gw.Users().Lookup(n)
 		if !ok {
 			return nil, false
@@ -152,6 +161,9 @@ func (s *Service) Token(ctx context.Context, protocol, tok string, client net.Ad
 		if u, ok = s.gw.Users().Lookup(name); !ok {
 			err = authn.ErrBadToken
 		}
+	}
+	if refused != nil {
+		return nil, refused
 	}
 	if err != nil {
 		s.metrics.AuthFailures.WithLabelValues(protocol, "token").Inc()
@@ -173,6 +185,12 @@ func (s *Service) oidcUser(ctx context.Context, o *authn.OIDC, protocol, tok str
 		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification, Message: "invalid or expired OpenID Connect token"}
 	}
 	roles := o.Roles(id)
+	// An OpenID Connect user and its roles are known only from the
+	// verified token.
+	if den := s.gw.PolicyNow().ScreenNetwork(policy.NetLogin, policy.NetFacts{Client: policy.AddrOf(client), Protocol: protocol,
+		User: id.Username, Roles: roles, RolesKnown: true}); den != nil {
+		return nil, fromDenial(den)
+	}
 	if len(roles) == 0 {
 		err := &Error{Status: 403, Code: CodeForbidden, SQLState: sqlerr.InsufficientPrivilege, Message: fmt.Sprintf("the token of %q carries no group that maps to a gateway role (oidc.roles)", id.Username)}
 		s.gw.AuthResult(protocol, id.Username, "", client, err)
@@ -180,6 +198,22 @@ func (s *Service) oidcUser(ctx context.Context, o *authn.OIDC, protocol, tok str
 	}
 	s.gw.AuthResult(protocol, id.Username, "", client, nil)
 	return &authn.User{Name: id.Username, Roles: roles}, nil
+}
+
+// screen applies the network rules to a caller who says it is user,
+// before its password or token is checked; its roles are the user's in
+// the configuration.
+func (s *Service) screen(protocol, user string, client net.Addr) *Error {
+	var roles []string
+	if u, ok := s.gw.Users().Lookup(user); ok {
+		roles = u.Roles
+	}
+	den := s.gw.PolicyNow().ScreenNetwork(policy.NetLogin, policy.NetFacts{Client: policy.AddrOf(client), Protocol: protocol,
+		User: user, Roles: roles, RolesKnown: true})
+	if den != nil {
+		return fromDenial(den)
+	}
+	return nil
 }
 
 // IssueToken returns a bearer token for u and its expiry.

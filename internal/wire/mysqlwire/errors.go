@@ -147,3 +147,15 @@ func ParseErr(p []byte) *Error {
 	}
 	return e
 }
+
+// Refusal is the ERR packet (sequence 0) sent instead of the handshake
+// to a client refused at accept (the network rules), as MySQL answers a
+// host it does not allow: without the SQLSTATE marker, since the client
+// has not said it speaks protocol 41.
+func Refusal(e *Error) []byte {
+	body := []byte{HeaderErr}
+	body = binary.LittleEndian.AppendUint16(body, sqlerr.ServerErrno(e.Code))
+	body = append(body, e.Message...)
+	n := len(body)
+	return append([]byte{byte(n), byte(n >> 8), byte(n >> 16), 0}, body...)
+}

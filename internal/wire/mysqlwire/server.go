@@ -66,6 +66,10 @@ type Config struct {
 	// AllowLogin, when set, may refuse an authentication attempt before
 	// it starts (a user locked out after failed logins).
 	AllowLogin func(user string, client net.Addr) *Error
+	// Screen, when set, may refuse a client by the user and database its
+	// handshake response names, before AllowLogin and before its
+	// password is checked (the network rules).
+	Screen func(user, database string, client net.Addr) *Error
 }
 
 // DefaultVersion is announced when Config.Version is empty.
@@ -413,6 +417,12 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 	c.Attrs = hr.Attrs
 	if tooMany {
 		return nil, Fatalf(ErConCount, "Too many connections")
+	}
+	if cfg.Screen != nil {
+		if e := cfg.Screen(hr.User, hr.Database, c.RemoteAddr); e != nil {
+			e.Fatal = true
+			return nil, e
+		}
 	}
 	if cfg.AllowLogin != nil {
 		if e := cfg.AllowLogin(hr.User, c.RemoteAddr); e != nil {

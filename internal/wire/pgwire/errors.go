@@ -122,3 +122,14 @@ func fromBackend(err error) bool {
 	_, ok := c.(*pgconn.PgError)
 	return ok
 }
+
+// Refusal is the bytes of a FATAL ErrorResponse for err, sent to a
+// client refused before its startup message is read (the network rules
+// at accept): PostgreSQL clients read it in answer to their SSLRequest
+// or StartupMessage and report it.
+func Refusal(err error) []byte {
+	r := ErrorResponse(err)
+	r.Severity, r.SeverityUnlocalized = "FATAL", "FATAL"
+	b, _ := r.Encode(nil)
+	return b
+}

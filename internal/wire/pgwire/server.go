@@ -65,6 +65,10 @@ type Config struct {
 	// AllowLogin, when set, may refuse an authentication attempt before
 	// it starts (a user locked out after failed logins).
 	AllowLogin func(user string, client net.Addr) *Error
+	// Screen, when set, may refuse a client by the user and database its
+	// startup message names, before AllowLogin and before any password
+	// exchange (the network rules).
+	Screen func(user, database string, client net.Addr) *Error
 }
 
 // Server is the PostgreSQL front end.
@@ -375,6 +379,12 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 	c.Params = params
 	c.Database = db
 
+	if cfg.Screen != nil {
+		if e := cfg.Screen(user, db, c.RemoteAddr); e != nil {
+			e.Severity = "FATAL"
+			return c, nil, e
+		}
+	}
 	if cfg.AllowLogin != nil {
 		if e := cfg.AllowLogin(user, c.RemoteAddr); e != nil {
 			e.Severity = "FATAL"

@@ -37,7 +37,9 @@ type netClients struct {
 	from string
 }
 
-func (g *gateway) from(t *testing.T, addr string) netClients { return netClients{t: t, g: g, from: addr} }
+func (g *gateway) from(t *testing.T, addr string) netClients {
+	return netClients{t: t, g: g, from: addr}
+}
 
 // pg connects with pgx; the connection is closed when the test ends.
 func (n netClients) pg(user, password, db string) (*pgx.Conn, error) {
@@ -472,5 +474,57 @@ store: {kind: postgres, dsn: %q}
 	})
 	if got := strings.Join(pgWho(), ","); got != "after,before,bob,one" {
 		t.Errorf("rows %s", got)
+	}
+}
+
+// TestNetworkRefusalRevealsNothing: a client from a refused network gets
+// no server handshake: no TLS offer, no version, no salt or nonce. The
+// PostgreSQL listener answers the SSLRequest with a FATAL 28000 error
+// instead of 'S' or 'N'; the MySQL listener sends an ERR 1130 packet in
+// place of its greeting; the HTTP listener a 403 before reading the
+// request; the Flight SQL listener closes at once.
+func TestNetworkRefusalRevealsNothing(t *testing.T) {
+	pgDSN, myDSN, _, _ := networkDatabases(t)
+	g := start(t, networkConfig(pgDSN, myDSN, filepath.Join(t.TempDir(), "audit.jsonl"), `network:
+  default: allow
+  rules:
+    - {action: deny, cidrs: [127.0.0.3]}
+`))
+	read := func(addr string, send []byte) []byte {
+		t.Helper()
+		c, err := netDialer("127.0.0.3").Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if send != nil {
+			if _, err := c.Write(send); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatalf("%s: %v (read %q)", addr, err, b)
+		}
+		return b
+	}
+	sslRequest := []byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}
+	if b := read(g.pg, sslRequest); len(b) < 6 || b[0] != 'E' || !strings.Contains(string(b), "C28000") || strings.Contains(string(b), "SCRAM") {
+		t.Errorf("PostgreSQL answered %q", b)
+	}
+	b := read(g.my, nil)
+	if len(b) < 7 || b[3] != 0 || b[4] != 0xff || b[5] != 0x6a || b[6] != 0x04 || strings.Contains(string(b), "floe") || strings.Contains(string(b), "mysql_native") {
+		t.Errorf("MySQL sent %q", b)
+	}
+	if b := read(g.http, []byte("GET /v1/databases HTTP/1.1\r\nHost: x\r\n\r\n")); !strings.HasPrefix(string(b), "HTTP/1.1 403 ") {
+		t.Errorf("HTTP answered %q", b)
+	}
+	if b := read(g.flight, nil); len(b) != 0 {
+		t.Errorf("Flight SQL sent %q", b)
+	}
+	// The same listeners serve another address.
+	if err := g.from(t, "127.0.0.2").pgExec("alice", "alice-secret", "pgapp", "SELECT 1"); err != nil {
+		t.Fatal(err)
 	}
 }

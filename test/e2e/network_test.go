@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,6 +22,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/floe-db/floe/internal/app"
 )
 
 // netDialer dials from a local loopback address (127.0.0.2, 127.0.0.3,
@@ -526,5 +529,69 @@ func TestNetworkRefusalRevealsNothing(t *testing.T) {
 	// The same listeners serve another address.
 	if err := g.from(t, "127.0.0.2").pgExec("alice", "alice-secret", "pgapp", "SELECT 1"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// startOn is start with the listeners on listen's host (a "[::1]" for
+// IPv6 clients).
+func startOn(t *testing.T, host, yaml string) *gateway {
+	t.Helper()
+	dir := t.TempDir()
+	g := &gateway{sig: make(chan os.Signal, 4), done: make(chan error, 1), dir: dir, cfgPath: filepath.Join(dir, "floe.yaml"), log: &logBuffer{}}
+	l := host + ":0"
+	full := fmt.Sprintf("listen: {postgres: %q, mysql: %q, admin: 127.0.0.1:0, http: %q, flightsql: %q}\nshutdown: {timeout: 5s}\n", l, l, l, l) + withAdminTokens(yaml)
+	if err := os.WriteFile(g.cfgPath, []byte(full), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan app.Addrs, 1)
+	go func() {
+		g.done <- app.Run(context.Background(), app.Options{ConfigPath: g.cfgPath, Stdout: os.Stdout, Stderr: g.log, Signals: g.sig,
+			Ready: func(a app.Addrs) { ready <- a }})
+	}()
+	select {
+	case a := <-ready:
+		g.pg, g.my, g.admin, g.http, g.flight = a.Postgres, a.MySQL, a.Admin, a.HTTP, a.FlightSQL
+	case err := <-g.done:
+		t.Fatalf("gateway did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		g.stop(t)
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", g.log.String())
+		}
+	})
+	return g
+}
+
+// TestNetworkRulesIPv6: rules on IPv6 prefixes, for clients on ::1.
+func TestNetworkRulesIPv6(t *testing.T) {
+	pgDSN, myDSN, pgWho, myWho := networkDatabases(t)
+	g := startOn(t, "[::1]", networkConfig(pgDSN, myDSN, filepath.Join(t.TempDir(), "audit.jsonl"), `network:
+  rules:
+    - {action: deny, cidrs: ["::1"], users: [bob]}
+    - {action: allow, cidrs: ["::/0"], users: [alice]}
+    - {action: allow, cidrs: [0.0.0.0/0], users: [bob]}
+`))
+	six := g.from(t, "::1")
+	if err := six.pgExec("alice", "alice-secret", "pgapp", "INSERT INTO t VALUES ('alice')"); err != nil {
+		t.Fatalf("alice from ::1: %v", err)
+	}
+	if err := six.pgExec("BOB", "bob-secret", "pgapp", "INSERT INTO t VALUES ('bob')"); sqlstate(err) != "28000" || !strings.Contains(err.Error(), `host "::1"`) {
+		t.Errorf("bob from ::1: %v", err)
+	}
+	if err := six.myExec("bob", "bob-secret", "myapp", "INSERT INTO t VALUES ('bob')"); myErrno(err) != 1130 {
+		t.Errorf("bob from ::1 over MySQL: %v", err)
+	}
+	if err := six.myExec("carol", "carol-secret", "myapp", "INSERT INTO t VALUES ('carol')"); myErrno(err) != 1130 {
+		t.Errorf("carol from ::1 (default deny) over MySQL: %v", err)
+	}
+	if code, body := six.httpQuery("alice", "alice-secret", "myapp", "INSERT INTO t VALUES ('alice-http')"); code != 200 {
+		t.Errorf("alice over HTTP from ::1: %d %s", code, body)
+	}
+	if got := strings.Join(pgWho(), ","); got != "alice" {
+		t.Errorf("PostgreSQL rows %s", got)
+	}
+	if got := strings.Join(myWho(), ","); got != "alice-http" {
+		t.Errorf("MySQL rows %s", got)
 	}
 }

@@ -30,6 +30,13 @@
 // removes is retired, not closed: its sessions end on it (an SQLite
 // engine, which does not count its sessions, closes at once).
 //
+// Network rules: every client listener is wrapped in accept.Screen,
+// whose check (screenAccept, policy.go) asks the policy in force at each
+// accept and gives the refusal bytes of the listener's protocol; the
+// wire front ends' Screen hooks and the data APIs' logins screen the
+// user and database before any password, admit screens at connect, and
+// the policy's Check at every statement.
+//
 // Listeners (services.go) are services with Serve, Drain, Wait and
 // Close, listed in stages (services): the PostgreSQL and MySQL front
 // ends, then the HTTP data API, Flight SQL and the admin API. One loop

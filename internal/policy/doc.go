@@ -41,6 +41,14 @@
 // also writes the outcome to the audit log; LoginAllowed and LoginResult
 // throttle failed logins.
 //
+// Network rules (network.go) decide on the client's address and, as
+// they become known, its user, configured roles, database and protocol:
+// ScreenNetwork at accept, at login (before the password), at connect,
+// and Check at every statement, so a reload reaches open sessions. A
+// stage decides only when what is still unknown cannot change the
+// outcome; each refusal is counted, logged, audited ("network") and kept
+// with the recent denials.
+//
 // A Policy is immutable once built from a config; reload builds a new
 // one. What must outlive it is passed in: the allow-list (one goroutine
 // writes its file), the limit Counters, the audit sink, metrics and the

@@ -3,6 +3,12 @@
 // accepting (Close) and to wait until every connection goroutine has
 // returned (Wait). Both protocol front ends use it; what a connection
 // does is the handler's business.
+//
+// Screen wraps any listener (the wire front ends', HTTP's, gRPC's) so
+// that a connection a check refuses never reaches the server: it is sent
+// the check's bytes (a minimal refusal in its protocol, or nothing) on a
+// goroutine of its own, drained for a bounded time and closed; a bounded
+// number of refusals linger at once.
 package accept
 
 import (

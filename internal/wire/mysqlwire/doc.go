@@ -18,7 +18,11 @@
 // takes the cleartext password over TLS or RSA-encrypted with the
 // server's key (generated on first use), verifies it against the SCRAM
 // verifier and fills the cache. Unknown users fail like wrong passwords,
-// with error 1045.
+// with error 1045. Before any of it, Config.Screen may refuse the user
+// and database the handshake response names (the gateway's network
+// rules) and Config.AllowLogin a locked-out user. Refusal is the ERR
+// packet a listener screened at accept (accept.Screen) sends in place of
+// the greeting.
 //
 // Lifecycle of a connection: Serve accepts it and starts one goroutine
 // (with recover) that runs the handshake and then Handler.Serve, again

@@ -14,7 +14,11 @@
 // are sqlerr's codes under their older names.
 //
 // Lifecycle of a connection: Serve accepts it and starts one goroutine
-// (with recover) that runs startup → authentication → Handler.Serve. The
+// (with recover) that runs startup → Config.Screen (the gateway's
+// network rules on the user and database the startup message names) →
+// Config.AllowLogin → authentication → Handler.Serve. Refusal is the
+// FATAL ErrorResponse a listener screened at accept (accept.Screen)
+// sends before reading anything. The
 // goroutine owns the Conn; nothing else reads from or writes to the client
 // socket, except that a CancelRequest arriving on another connection calls
 // the canceller the Handler registered with Conn.SetCanceller, and Drain

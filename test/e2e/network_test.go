@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -88,17 +89,39 @@ func (n netClients) myExec(user, password, db, q string) error {
 	return err
 }
 
-// httpQuery posts one statement to the HTTP data API; it returns the
-// status and body.
+// httpQuery posts one statement to the HTTP data API with Basic
+// credentials (a password) or, when user is "", the bearer token
+// password; it returns the status and body.
 func (n netClients) httpQuery(user, password, db, q string) (int, string) {
+	return n.httpPost("/v1/query", user, password, queryBody(db, q))
+}
+
+// httpToken gets a bearer token with a password (0 and the body when
+// refused).
+func (n netClients) httpToken(user, password string) (string, int, string) {
+	code, body := n.httpPost("/v1/token", user, password, "{}")
+	var tok struct{ Token string }
+	if code == 200 {
+		if err := json.Unmarshal([]byte(body), &tok); err != nil {
+			n.t.Fatal(err)
+		}
+	}
+	return tok.Token, code, body
+}
+
+func (n netClients) httpPost(path, user, password, body string) (int, string) {
 	tr := &http.Transport{DialContext: netDialer(n.from).DialContext, DisableKeepAlives: true}
 	defer tr.CloseIdleConnections()
-	req, err := http.NewRequest("POST", "http://"+n.g.http+"/v1/query", strings.NewReader(queryBody(db, q)))
+	req, err := http.NewRequest("POST", "http://"+n.g.http+path, strings.NewReader(body))
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(user, password)
+	if user == "" {
+		req.Header.Set("Authorization", "Bearer "+password)
+	} else {
+		req.SetBasicAuth(user, password)
+	}
 	resp, err := (&http.Client{Transport: tr, Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return 0, err.Error()
@@ -442,6 +465,10 @@ store: {kind: postgres, dsn: %q}
 	if err := two.pgExec("alice", "alice-secret", "pgapp", "INSERT INTO t VALUES ('before')"); err != nil {
 		t.Fatal(err)
 	}
+	tok, code, body := two.httpToken("alice", "alice-secret")
+	if code != 200 {
+		t.Fatalf("token: %d %s", code, body)
+	}
 	rules := map[string]any{"rules": []map[string]any{{"action": "deny", "cidrs": []string{"127.0.0.2"}, "users": []string{"alice"}}}}
 	if code := g.adminSend(t, "PUT", "/api/v1/network", rules); code != 200 {
 		t.Fatalf("PUT /api/v1/network: %d", code)
@@ -454,6 +481,13 @@ store: {kind: postgres, dsn: %q}
 	})
 	if code, body := two.httpQuery("alice", "alice-secret", "pgapp", "INSERT INTO t VALUES ('http')"); code != 403 {
 		t.Errorf("alice over HTTP after the edit: %d %s", code, body)
+	}
+	// A token issued before the edit is refused by the name it claims.
+	if code, body := two.httpQuery("", tok, "pgapp", "INSERT INTO t VALUES ('token')"); code != 403 || !strings.Contains(body, `"rule":"network"`) {
+		t.Errorf("alice's token after the edit: %d %s", code, body)
+	}
+	if code, body := one.httpQuery("", tok, "pgapp", "INSERT INTO t VALUES ('token-one')"); code != 200 {
+		t.Errorf("alice's token from 127.0.0.1: %d %s", code, body)
 	}
 	if err := two.pgExec("bob", "bob-secret", "pgapp", "INSERT INTO t VALUES ('bob')"); err != nil {
 		t.Errorf("bob from 127.0.0.2: %v", err)
@@ -475,7 +509,7 @@ store: {kind: postgres, dsn: %q}
 	eventually(t, 10*time.Second, func() error {
 		return two.pgExec("alice", "alice-secret", "pgapp", "INSERT INTO t VALUES ('after')")
 	})
-	if got := strings.Join(pgWho(), ","); got != "after,before,bob,one" {
+	if got := strings.Join(pgWho(), ","); got != "after,before,bob,one,token-one" {
 		t.Errorf("rows %s", got)
 	}
 }

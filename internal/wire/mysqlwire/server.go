@@ -335,6 +335,9 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	}
 	me := ErrorOf(err)
 	if e := c.endErr.Load(); e != nil && (errors.Is(err, ErrKilled) || errors.Is(err, ErrShutdown) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF)) {
+		// Numbered as the answer to the client's next command, which
+		// a driver reads it as.
+		c.pc.SetSeq(1)
 		send(c, AppendErr(nil, e))
 		log.Info("connection ended", "reason", e.Message)
 		return

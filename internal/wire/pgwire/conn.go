@@ -63,7 +63,7 @@ type Conn struct {
 	// expiry is when the login token of a token session expires (zero:
 	// a password session).
 	expiry time.Time
-	authed    atomic.Bool // startup is over: User and Database are set
+	authed atomic.Bool // startup is over: User and Database are set
 
 	// act is what the admin API shows: the last Query or Parse text, idle
 	// in a transaction.

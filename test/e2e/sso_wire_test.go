@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/floe-db/floe/internal/cli"
 	"github.com/floe-db/floe/internal/oidctest"
 )
 
@@ -598,4 +600,94 @@ func TestSSOWireExpiryTransactionEnd(t *testing.T) {
 	if sqlstate(last) != "28000" {
 		t.Fatalf("the session ended with %v, want FATAL 28000", last)
 	}
+}
+
+// approver is the stderr of floe login in the device flow: when the
+// command prints the verification URL, the user opens it (and approves).
+type approver struct {
+	t   *testing.T
+	buf strings.Builder
+}
+
+func (a *approver) Write(p []byte) (int, error) {
+	a.buf.Write(p)
+	for _, line := range strings.Split(string(p), "\n") {
+		if u, ok := strings.CutPrefix(line, "(or open "); ok {
+			resp, err := http.Get(strings.TrimSuffix(u, ")"))
+			if err != nil || resp.StatusCode != 200 {
+				a.t.Errorf("approve the device code: %v %v", resp, err)
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+		}
+	}
+	return len(p), nil
+}
+
+// floe login against the test issuer, over HTTP: the device flow writes
+// the token to a password file, the client credentials flow prints it;
+// psql logs in with either.
+func TestSSOWireLogin(t *testing.T) {
+	s := startSSOWire(t, "close")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s.iss.AddClient("floe-cli", "", nil)
+	s.iss.AddClient("reporting", "s3cret", oidctest.Claims{"aud": "floe", "sub": "svc-1", "preferred_username": "reporting", "groups": []string{"readers"}})
+	s.iss.DeviceUser(oidctest.Claims{"aud": "floe", "sub": "u-9", "preferred_username": "dana", "groups": []string{"readers"}})
+	host, port, _ := strings.Cut(s.g.pg, ":")
+	psql := func(user string, env ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "psql", "-X", "-h", host, "-p", port, "-U", user, "-d", "app", "-w", "-Atc", "SELECT note FROM items WHERE id = 1")
+		cmd.Env = append(os.Environ(), append(env, "PGSSLMODE=require", "PGCONNECT_TIMEOUT=10")...)
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+
+	t.Run("device flow to pgpass", func(t *testing.T) {
+		pgpass := filepath.Join(t.TempDir(), "pgpass")
+		if err := os.WriteFile(pgpass, []byte("otherhost:5432:x:y:keep\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("PGPASSFILE", pgpass)
+		var stdout strings.Builder
+		stderr := &approver{t: t}
+		if code := cli.Main(ctx, []string{"login", "--issuer", s.iss.URL, "--client-id", "floe-cli", "--pgpass", host + ":" + port + ":app:dana"}, strings.NewReader(""), &stdout, stderr); code != 0 {
+			t.Fatalf("floe login: exit %d: %s", code, stderr.buf.String())
+		}
+		if stdout.Len() != 0 {
+			t.Fatalf("with --pgpass the token is not printed: %q", stdout.String())
+		}
+		raw, _ := os.ReadFile(pgpass)
+		if fi, _ := os.Stat(pgpass); fi.Mode().Perm() != 0o600 || !strings.HasPrefix(string(raw), "otherhost:5432:x:y:keep\n"+host+":"+port+":app:dana:eyJ") {
+			t.Fatalf("password file (%v): %q", fi.Mode(), raw)
+		}
+		if out, err := psql("dana", "PGPASSFILE="+pgpass); err != nil || out != "first" {
+			t.Fatalf("psql with the password file: %q %v", out, err)
+		}
+	})
+
+	t.Run("client credentials printed", func(t *testing.T) {
+		var stdout, stderr strings.Builder
+		t.Setenv("FLOE_OIDC_CLIENT_SECRET", "s3cret")
+		if code := cli.Main(ctx, []string{"login", "--issuer", s.iss.URL, "--client-id", "reporting", "--flow", "client_credentials", "--env"}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Fatalf("floe login: exit %d: %s", code, stderr.String())
+		}
+		line := strings.TrimSpace(stdout.String())
+		tok, ok := strings.CutPrefix(line, "PGPASSWORD=")
+		if !ok || !strings.HasPrefix(tok, "eyJ") {
+			t.Fatalf("--env printed %q", line)
+		}
+		if out, err := psql("reporting", "PGPASSWORD="+tok); err != nil || out != "first" {
+			t.Fatalf("psql with the printed token: %q %v", out, err)
+		}
+		// The same token names reporting, not dana.
+		if out, err := psql("dana", "PGPASSWORD="+tok); err == nil {
+			t.Fatalf("the token logged another user in: %q", out)
+		}
+		t.Setenv("FLOE_OIDC_CLIENT_SECRET", "wrong")
+		stdout.Reset()
+		if code := cli.Main(ctx, []string{"login", "--issuer", s.iss.URL, "--client-id", "reporting", "--flow", "client_credentials"}, strings.NewReader(""), &stdout, &stderr); code == 0 || stdout.Len() != 0 {
+			t.Fatalf("wrong secret: exit %d, printed %q", code, stdout.String())
+		}
+	})
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -372,7 +373,7 @@ func setLevel(lv *slog.LevelVar, s string) {
 }
 
 func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
-	return pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
+	pc := pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
 		Screen: func(user, db string, client net.Addr) *pgwire.Error {
 			if den := a.screenLogin("postgres", user, db, client); den != nil {
 				return pgwire.ErrorOf(den)
@@ -385,10 +386,25 @@ func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
 			}
 			return nil
 		}}
+	if cfg.WireSSO() {
+		pc.TokenLogin = a.wireTokenLogin
+		pc.ExpiryAtTransactionEnd = cfg.OIDC.Wire.OnExpiry == config.OnExpiryTransactionEnd
+	}
+	return pc
+}
+
+// wireTokenLogin checks an OpenID Connect token a wire client sent as its
+// password (oidc.wire), with the verifier in force.
+func (a *App) wireTokenLogin(ctx context.Context, user, token string) (*authn.User, time.Time, error) {
+	st := a.state.Load()
+	if st == nil || st.oidc == nil || !st.cfg.WireSSO() {
+		return nil, time.Time{}, errors.New("token logins are off (oidc.wire)")
+	}
+	return st.oidc.WireLogin(ctx, user, token)
 }
 
 func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
-	return mysqlwire.Config{TLS: t, Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
+	mc := mysqlwire.Config{TLS: t, Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
 		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile, OnAuth: a.onAuth("mysql"),
 		Screen: func(user, db string, client net.Addr) *mysqlwire.Error {
 			if den := a.screenLogin("mysql", user, db, client); den != nil {
@@ -402,6 +418,11 @@ func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 			}
 			return nil
 		}}
+	if cfg.WireSSO() {
+		mc.TokenLogin = a.wireTokenLogin
+		mc.ExpiryAtTransactionEnd = cfg.OIDC.Wire.OnExpiry == config.OnExpiryTransactionEnd
+	}
+	return mc
 }
 
 func loadTLS(cfg *config.Config) (*tls.Config, error) {

@@ -131,12 +131,17 @@ func (a *App) onAuth(protocol string) func(user, db string, client net.Addr, err
 // client names, before its password is checked; roles are the user's in
 // the configuration (none for a name no user has).
 func (a *App) screenLogin(protocol, user, db string, client net.Addr) *policy.Denial {
+	// A name that is not a gateway user may still log in with a token
+	// (oidc.wire) whose groups give its roles: they are not known until
+	// the token is verified, so rules naming roles wait for the connect
+	// stage.
 	var roles []string
-	if u, ok := a.Users().Lookup(user); ok {
+	u, known := a.Users().Lookup(user)
+	if known {
 		roles = u.Roles
 	}
 	return a.policyNow().ScreenNetwork(policy.NetLogin, policy.NetFacts{Client: policy.AddrOf(client), Protocol: protocol,
-		User: user, Roles: roles, RolesKnown: true, Database: db})
+		User: user, Roles: roles, RolesKnown: known, Database: db})
 }
 
 // screenAccept applies the network rules to a connection just accepted

@@ -9,5 +9,11 @@
 // credential so that the exchange fails at the same step, and in the same
 // time, as a wrong password: the client cannot tell which it was.
 //
+// OIDC verifies OpenID Connect tokens of one issuer (admin API, data
+// APIs) and, through WireLogin, tokens that PostgreSQL and MySQL clients
+// send as their password (oidc.wire): the token's user must be the one
+// the client named and its groups must map to a role; the session's user
+// and the token's expiry come back. Its errors never carry the token.
+//
 // A Store is immutable and safe for concurrent use.
 package authn

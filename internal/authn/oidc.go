@@ -24,6 +24,8 @@ type Identity struct {
 	Subject  string
 	Username string
 	Groups   []string
+	// Expiry is the token's exp.
+	Expiry time.Time
 }
 
 // OIDC verifies bearer JWTs of one issuer: signature against the
@@ -100,7 +102,7 @@ func (o *OIDC) Verify(ctx context.Context, raw string) (*Identity, error) {
 	if err := tok.Claims(&claims); err != nil {
 		return nil, err
 	}
-	id := &Identity{Subject: tok.Subject}
+	id := &Identity{Subject: tok.Subject, Expiry: tok.Expiry}
 	for _, c := range []string{o.cfg.UsernameClaim, "preferred_username", "sub"} {
 		if s, ok := claims[c].(string); ok && c != "" && s != "" {
 			id.Username = s

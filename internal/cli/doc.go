@@ -1,5 +1,6 @@
 // Package cli defines the floe command line (cobra): serve, config check,
-// passwd, audit verify, query and admin (a client of the admin API). Commands parse flags, find the configuration and call into
+// passwd, audit verify, query, admin (a client of the admin API) and
+// login (an OpenID Connect token for token logins, package oidclogin). Commands parse flags, find the configuration and call into
 // the packages that do the work; they hold no logic of their own.
 // config check and provision read the file as serve does
 // (app.LoadOptions: the start-up checks included); query --config reads

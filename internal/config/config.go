@@ -417,6 +417,9 @@ type OIDC struct {
 	Roles map[string][]string `yaml:"roles"`
 	// AdminScopes maps a group to an admin API scope (read or admin).
 	AdminScopes map[string]string `yaml:"admin_scopes"`
+	// Wire lets PostgreSQL and MySQL clients log in with a token as the
+	// password (nil: off).
+	Wire *OIDCWire `yaml:"wire"`
 }
 
 // Store is the shared store several instances take users and roles

@@ -194,6 +194,7 @@ func (c *Config) validate() Errors {
 	c.validateAdmin(v)
 	c.validateStore(v)
 	c.validateOIDC(v)
+	c.validateOIDCWire(v.bad)
 	c.validateRoles(v)
 	c.validateUsers(v)
 	c.validateFirewall(v)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,11 @@ type Issuer struct {
 	URL    string
 	key    *rsa.PrivateKey
 	forged *rsa.PrivateKey // same kid, not published
+	t      testing.TB
+
+	mu      sync.Mutex
+	clients map[string]client  // by client id
+	devices map[string]*device // by device code
 }
 
 // NewIssuer starts an issuer that stops when the test ends.
@@ -30,7 +36,7 @@ func NewIssuer(t testing.TB) *Issuer {
 		}
 		return k
 	}
-	iss := &Issuer{key: gen(), forged: gen()}
+	iss := &Issuer{key: gen(), forged: gen(), t: t, clients: map[string]client{}, devices: map[string]*device{}}
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -40,6 +46,8 @@ func NewIssuer(t testing.TB) *Issuer {
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"issuer": iss.URL, "jwks_uri": iss.URL + "/keys",
 			"authorization_endpoint": iss.URL + "/auth", "token_endpoint": iss.URL + "/token",
+			"device_authorization_endpoint":         iss.URL + "/device",
+			"grant_types_supported":                 []string{"client_credentials", DeviceGrant},
 			"id_token_signing_alg_values_supported": []string{"RS256"},
 		})
 	})
@@ -49,6 +57,9 @@ func NewIssuer(t testing.TB) *Issuer {
 			{Key: &iss.key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"},
 		}})
 	})
+	mux.HandleFunc("POST /device", iss.deviceAuthorization)
+	mux.HandleFunc("GET /device/verify", iss.verify)
+	mux.HandleFunc("POST /token", iss.tokenEndpoint)
 	return iss
 }
 

@@ -66,6 +66,13 @@ type Conn struct {
 
 	canceller atomic.Pointer[func()]
 	release   func() // from admission; called when the connection ends
+	// endErr, when set, is why the session is being ended (its login
+	// token expired); it is sent to the client before the connection
+	// closes.
+	endErr atomic.Pointer[Error]
+	// expiry is when the login token of a token session expires (zero:
+	// a password session).
+	expiry time.Time
 
 	bytesIn, bytesOut       prometheus.Counter
 	reportedIn, reportedOut int64
@@ -280,6 +287,26 @@ type SwitchError struct {
 }
 
 func (e *SwitchError) Error() string { return "switch to database " + e.Database }
+
+// TokenExpiry is when the login token of a session that logged in with
+// one expires (zero for password logins).
+func (c *Conn) TokenExpiry() time.Time { return c.expiry }
+
+// tokenExpired ends a token session whose token has expired: at once
+// (what it runs is cancelled, an open transaction rolled back with the
+// backend connection), or with atEnd at its next transaction boundary.
+// Runs on a timer's goroutine.
+func (c *Conn) tokenExpired(atEnd bool) {
+	e := Fatalf(ErConnectionKilled, "Connection closed: the login token of user '%s' expired; log in again with a new token", c.User.Name)
+	c.endErr.Store(e)
+	if atEnd {
+		c.drain()
+		return
+	}
+	c.cancel()
+	c.killed.Store(true)
+	hangup.CloseRead(c.net)
+}
 
 func (c *Conn) drain() {
 	c.draining.Store(true)

@@ -24,6 +24,15 @@
 // packet a listener screened at accept (accept.Screen) sends in place of
 // the greeting.
 //
+// Token logins (Config.TokenLogin, set when oidc.wire is on): a user that
+// is not a configured gateway user gets, over TLS only, an
+// AuthSwitchRequest to mysql_clear_password (or is taken at its word if
+// it started with that plugin), and the password is handed to TokenLogin
+// as a token; without TLS it is refused with 1045 before the switch. When
+// the token expires a timer ends the session like KILL CONNECTION, and
+// the client gets error 1927 saying why; with ExpiryAtTransactionEnd it
+// ends like Drain, at its next transaction boundary.
+//
 // Lifecycle of a connection: Serve accepts it and starts one goroutine
 // (with recover) that runs the handshake and then Handler.Serve, again
 // after each database switch (COM_INIT_DB or USE returns a SwitchError

@@ -41,6 +41,8 @@ const (
 const (
 	PluginNative     = "mysql_native_password"
 	PluginCachingSHA = "caching_sha2_password"
+	// PluginClearPassword sends the password as it is: only over TLS.
+	PluginClearPassword = "mysql_clear_password"
 )
 
 // Handshake is the server's initial handshake (Protocol::HandshakeV10).

@@ -70,6 +70,16 @@ type Config struct {
 	// handshake response names, before AllowLogin and before its
 	// password is checked (the network rules).
 	Screen func(user, database string, client net.Addr) *Error
+	// TokenLogin, when set, authenticates a user that is not a
+	// configured gateway user with a token sent as the password through
+	// mysql_clear_password: over TLS only (a plain connection is refused
+	// before the switch). It returns the session's user and when the
+	// token expires; the session ends then.
+	TokenLogin func(ctx context.Context, user, token string) (*authn.User, time.Time, error)
+	// ExpiryAtTransactionEnd lets a session whose token expired finish
+	// its transaction: it ends at its next transaction boundary instead
+	// of at once.
+	ExpiryAtTransactionEnd bool
 }
 
 // DefaultVersion is announced when Config.Version is empty.
@@ -264,7 +274,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	}()
 
 	_ = nc.SetDeadline(time.Now().Add(cfg.StartupTimeout))
-	h, err := s.handshake(c, cfg, tooMany)
+	h, err := s.handshake(ctx, c, cfg, tooMany)
 	if err != nil {
 		if me := ErrorOf(err); me != nil {
 			send(c, AppendErr(nil, me))
@@ -297,6 +307,11 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	}
 	db := c.Database
 	c.curDB.Store(&db)
+	if !c.expiry.IsZero() {
+		atEnd := cfg.ExpiryAtTransactionEnd
+		expire := time.AfterFunc(time.Until(c.expiry), func() { c.tokenExpired(atEnd) })
+		defer expire.Stop()
+	}
 	c.authed.Store(true)
 	for {
 		c.bytesIn = s.metrics.Bytes.WithLabelValues(c.Database, "client_to_server")
@@ -323,6 +338,14 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		break
 	}
 	me := ErrorOf(err)
+	if e := c.endErr.Load(); e != nil && (errors.Is(err, ErrKilled) || errors.Is(err, ErrShutdown) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF)) {
+		// Numbered as the answer to the client's next command, which
+		// a driver reads it as.
+		c.pc.SetSeq(1)
+		send(c, AppendErr(nil, e))
+		log.Info("connection ended", "reason", e.Message)
+		return
+	}
 	switch {
 	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, ErrKilled):
 	case errors.Is(err, ErrShutdown):
@@ -363,7 +386,7 @@ func newNonce() []byte {
 
 // handshake sends the greeting, negotiates TLS, authenticates and picks
 // the database's handler.
-func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
+func (s *Server) handshake(ctx context.Context, c *Conn, cfg Config, tooMany bool) (Handler, error) {
 	caps := serverCaps
 	if cfg.TLS != nil {
 		caps |= CapSSL
@@ -430,12 +453,19 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 			return nil, e
 		}
 	}
-	u, err := s.authenticate(c, hr, nonce)
+	var u *authn.User
+	method := "password"
+	if _, known := s.gw.Users().Lookup(hr.User); !known && cfg.TokenLogin != nil {
+		method = "token"
+		u, c.expiry, err = s.tokenLogin(ctx, c, cfg, hr)
+	} else {
+		u, err = s.authenticate(c, hr, nonce)
+	}
 	if cfg.OnAuth != nil {
 		cfg.OnAuth(hr.User, hr.Database, c.RemoteAddr, err)
 	}
 	if err != nil {
-		s.metrics.AuthFailures.WithLabelValues("mysql", "password").Inc()
+		s.metrics.AuthFailures.WithLabelValues("mysql", method).Inc()
 		return nil, err
 	}
 	c.User = u
@@ -515,6 +545,45 @@ func (s *Server) authenticate(c *Conn, hr *HandshakeResponse, nonce []byte) (*au
 		data = p
 	}
 	return s.cachingSHA2(c, u, nonce, data, denied)
+}
+
+// tokenLogin authenticates a user that is not a gateway user with a
+// token sent through mysql_clear_password, over TLS only. The client is
+// told only that access was denied; the returned error also says why,
+// for the audit log (never the token).
+func (s *Server) tokenLogin(ctx context.Context, c *Conn, cfg Config, hr *HandshakeResponse) (*authn.User, time.Time, error) {
+	host := "%"
+	if ta, ok := c.RemoteAddr.(*net.TCPAddr); ok {
+		host = ta.IP.String()
+	}
+	if !c.TLS {
+		// Refused before the switch to cleartext: the client never
+		// sends its token in clear.
+		return nil, time.Time{}, Fatalf(ErAccessDenied, "Access denied for user '%s'@'%s': token login requires TLS", hr.User, host)
+	}
+	denied := Fatalf(ErAccessDenied, "Access denied for user '%s'@'%s' (using token: YES)", hr.User, host)
+	data := hr.AuthData
+	if hr.Plugin != PluginClearPassword || hr.Capabilities&CapPluginAuth == 0 {
+		if hr.Capabilities&CapPluginAuth == 0 {
+			return nil, time.Time{}, fmt.Errorf("%w: the client cannot switch to mysql_clear_password", denied)
+		}
+		p, err := c.handshakeStep(AppendAuthSwitch(nil, PluginClearPassword, nil))
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		data = p
+	}
+	token := string(bytes.TrimSuffix(data, []byte{0}))
+	u, exp, err := cfg.TokenLogin(ctx, hr.User, token)
+	switch {
+	case errors.Is(err, authn.ErrOIDCUnavailable):
+		return nil, time.Time{}, fmt.Errorf("%w: %v", Fatalf(ErAccessDenied, "Access denied for user '%s'@'%s': the identity provider cannot be reached to check the token; retry shortly", hr.User, host), err)
+	case err != nil:
+		return nil, time.Time{}, fmt.Errorf("%w: %v", denied, err)
+	case !exp.After(time.Now()):
+		return nil, time.Time{}, denied
+	}
+	return u, exp, nil
 }
 
 // caching_sha2_password exchange bytes.

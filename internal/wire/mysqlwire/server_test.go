@@ -88,11 +88,17 @@ func handshakeResponse(caps uint32, user string, auth []byte, db, plugin string)
 // PacketConn plus the nonce from the greeting.
 func scripted(t *testing.T) (*PacketConn, []byte) {
 	t.Helper()
+	return scriptedWith(t, Config{StartupTimeout: 5 * time.Second})
+}
+
+// scriptedWith is scripted with a configuration of the test's own.
+func scriptedWith(t *testing.T, cfg Config) (*PacketConn, []byte) {
+	t.Helper()
 	users, err := authn.NewStore([]authn.Spec{{Name: "u", Password: "pw"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewServer(Config{StartupTimeout: 5 * time.Second}, fakeGateway{users}, slog.New(slog.DiscardHandler), observe.NewMetrics())
+	s := NewServer(cfg, fakeGateway{users}, slog.New(slog.DiscardHandler), observe.NewMetrics())
 	client, server := net.Pipe()
 	done := make(chan struct{})
 	go func() { defer close(done); s.serveConn(context.Background(), server) }()

@@ -57,7 +57,13 @@ type Conn struct {
 	release   func()      // from admission; called when the connection ends
 	draining  atomic.Bool
 	killed    atomic.Bool // Terminate named this session
-	authed    atomic.Bool // startup is over: User and Database are set
+	// endErr, when set, is why the session is being ended (its login
+	// token expired): sent instead of the administrator's 57P01.
+	endErr atomic.Pointer[Error]
+	// expiry is when the login token of a token session expires (zero:
+	// a password session).
+	expiry time.Time
+	authed atomic.Bool // startup is over: User and Database are set
 
 	// act is what the admin API shows: the last Query or Parse text, idle
 	// in a transaction.
@@ -132,14 +138,27 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // Receive reads the next message. The message is valid until the next call.
 func (c *Conn) Receive() (pgproto3.FrontendMessage, error) {
 	if c.killed.Load() {
-		return nil, errTerminated()
+		return nil, c.errTerminated()
 	}
 	c.releaseLast()
 	return c.received(c.be.Receive())
 }
 
-func errTerminated() error {
+// errTerminated is the error a killed session ends with.
+func (c *Conn) errTerminated() error {
+	if e := c.endErr.Load(); e != nil {
+		return e
+	}
 	return Fatalf(CodeAdminShutdown, "terminating connection due to administrator command")
+}
+
+// errDrained is the error a draining session ends with at a transaction
+// boundary.
+func (c *Conn) errDrained() error {
+	if e := c.endErr.Load(); e != nil {
+		return e
+	}
+	return ErrShutdown
 }
 
 func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.FrontendMessage, error) {
@@ -159,11 +178,11 @@ func (c *Conn) received(msg pgproto3.FrontendMessage, err error) (pgproto3.Front
 	if c.killed.Load() {
 		// Also with a message in hand: it may have been buffered before
 		// the kill; the session ends without running it.
-		return nil, errTerminated()
+		return nil, c.errTerminated()
 	}
 	if err != nil {
 		if c.draining.Load() && isTimeout(err) {
-			return nil, ErrShutdown
+			return nil, c.errDrained()
 		}
 		var tooBig *pgproto3.ExceededMaxBodyLenErr
 		if errors.As(err, &tooBig) {
@@ -183,7 +202,7 @@ func (c *Conn) ReceiveWithin(limit time.Duration) (pgproto3.FrontendMessage, err
 	}
 	_ = c.net.SetReadDeadline(time.Now().Add(limit))
 	if c.killed.Load() { // after the deadline: a kill from now on interrupts the read
-		return nil, errTerminated()
+		return nil, c.errTerminated()
 	}
 	c.act.IdleInTx(true)
 	c.releaseLast()
@@ -206,7 +225,7 @@ func (c *Conn) ReceiveIdle() (pgproto3.FrontendMessage, error) {
 	c.idle.Store(true)
 	defer c.idle.Store(false)
 	if c.draining.Load() {
-		return nil, ErrShutdown
+		return nil, c.errDrained()
 	}
 	c.waitIdle()
 	return c.Receive()
@@ -334,4 +353,22 @@ func (c *Conn) terminate() {
 	c.killed.Store(true)
 	c.cancel()
 	hangup.CloseRead(c.net)
+}
+
+// TokenExpiry is when the login token of a session that logged in with
+// one expires (zero for password logins).
+func (c *Conn) TokenExpiry() time.Time { return c.expiry }
+
+// tokenExpired ends a token session whose token has expired: at once
+// (what it runs is cancelled, an open transaction rolled back with the
+// backend connection), or with atEnd at its next transaction boundary.
+// Runs on a timer's goroutine.
+func (c *Conn) tokenExpired(atEnd bool) {
+	c.endErr.Store(Fatalf(CodeInvalidAuthSpec,
+		"terminating connection because the login token of user %q expired; log in again with a new token", c.User.Name))
+	if atEnd {
+		c.drain()
+		return
+	}
+	c.terminate()
 }

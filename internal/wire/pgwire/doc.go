@@ -3,6 +3,15 @@
 // authenticates the client as a gateway user (SCRAM-SHA-256 or md5), and
 // then hands the connection to the Handler for its database.
 //
+// Token logins (Config.TokenLogin, set when oidc.wire is on): a startup
+// user that is not a configured gateway user is asked for a cleartext
+// password only over TLS — on a plain connection it is refused with
+// 28000 before any authentication request — and the password is handed
+// to TokenLogin as a token. The session's Conn carries the token's
+// expiry; a timer then ends the session like Terminate (with its own
+// FATAL 28000 message), or with ExpiryAtTransactionEnd like Drain, at
+// its next transaction boundary.
+//
 // Messages are decoded with pgproto3 (typed codecs that know nothing of
 // policy); this package adds the gateway's rules around them: size caps,
 // the order of startup, error translation to ErrorResponse with SQLSTATE.

@@ -69,6 +69,16 @@ type Config struct {
 	// startup message names, before AllowLogin and before any password
 	// exchange (the network rules).
 	Screen func(user, database string, client net.Addr) *Error
+	// TokenLogin, when set, authenticates a startup user that is not a
+	// configured gateway user with a token sent as the password: over
+	// TLS only (a plain connection is refused before any password is
+	// asked for). It returns the session's user and when the token
+	// expires; the session ends then.
+	TokenLogin func(ctx context.Context, user, token string) (*authn.User, time.Time, error)
+	// ExpiryAtTransactionEnd lets a session whose token expired finish
+	// its transaction: it ends at its next transaction boundary instead
+	// of at once.
+	ExpiryAtTransactionEnd bool
 }
 
 // Server is the PostgreSQL front end.
@@ -229,7 +239,7 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 	defer endHandshake()
 
 	_ = nc.SetDeadline(time.Now().Add(cfg.StartupTimeout))
-	c, h, err := s.startup(nc, cfg, tooMany)
+	c, h, err := s.startup(ctx, nc, cfg, tooMany)
 	if c != nil {
 		defer func() {
 			if c.release != nil {
@@ -280,12 +290,17 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 
 	log.With("user", c.User.Name, "database", c.Database)
 	log.Debug("client connected")
+	if !c.expiry.IsZero() {
+		atEnd := cfg.ExpiryAtTransactionEnd
+		expire := time.AfterFunc(time.Until(c.expiry), func() { c.tokenExpired(atEnd) })
+		defer expire.Stop()
+	}
 	c.authed.Store(true)
 	err = h.Serve(ctx, c)
 	switch {
 	case err == nil, errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 	case errors.Is(err, ErrShutdown):
-		c.Send(ErrorResponse(Fatalf(CodeAdminShutdown, "terminating connection due to administrator command")))
+		c.Send(ErrorResponse(c.errTerminated()))
 		_ = c.Flush()
 	default:
 		// A backend's own error ending the session is logged only: it
@@ -306,7 +321,7 @@ var errCancelHandled = errors.New("cancel request handled")
 
 // startup runs SSL negotiation, the startup message and authentication.
 // On error the returned Conn (if any) can carry the ErrorResponse.
-func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler, error) {
+func (s *Server) startup(ctx context.Context, nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler, error) {
 	c := newConn(nc, &s.pools)
 	c.srv, c.sweeper = s, s.sweeper
 	tlsDone := false
@@ -392,12 +407,20 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 		}
 	}
 	users := s.gw.Users()
-	u, err := s.authenticate(c, users, user, cfg.AuthMethod)
+	var u *authn.User
+	var err error
+	method := "password"
+	if _, known := users.Lookup(user); !known && cfg.TokenLogin != nil {
+		method = "token"
+		u, c.expiry, err = s.tokenLogin(ctx, c, cfg, user, tlsDone)
+	} else {
+		u, err = s.authenticate(c, users, user, cfg.AuthMethod)
+	}
 	if cfg.OnAuth != nil {
 		cfg.OnAuth(user, db, c.RemoteAddr, err)
 	}
 	if err != nil {
-		s.metrics.AuthFailures.WithLabelValues("postgres", "password").Inc()
+		s.metrics.AuthFailures.WithLabelValues("postgres", method).Inc()
 		return c, nil, err
 	}
 	c.User = u
@@ -450,6 +473,43 @@ func (s *Server) handleCancel(m *pgproto3.CancelRequest) {
 		return
 	}
 	c.cancel()
+}
+
+// tokenLogin authenticates a user that is not a gateway user with a
+// token sent as a cleartext password, over TLS only. The client is told
+// only that the login failed; the returned error also says why, for the
+// audit log (never the token).
+func (s *Server) tokenLogin(ctx context.Context, c *Conn, cfg Config, user string, overTLS bool) (*authn.User, time.Time, error) {
+	if !overTLS {
+		// Refused before a password is asked for: the client never
+		// sends its token in clear.
+		return nil, time.Time{}, Fatalf(CodeInvalidAuthSpec, "token login requires TLS (connect with sslmode=require)")
+	}
+	c.Send(&pgproto3.AuthenticationCleartextPassword{})
+	if err := c.Flush(); err != nil {
+		return nil, time.Time{}, err
+	}
+	if err := c.be.SetAuthType(pgproto3.AuthTypeCleartextPassword); err != nil {
+		return nil, time.Time{}, err
+	}
+	msg, err := c.be.Receive()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	pm, ok := msg.(*pgproto3.PasswordMessage)
+	if !ok {
+		return nil, time.Time{}, Fatalf(CodeProtocolViolation, "expected password response, got %T", msg)
+	}
+	u, exp, err := cfg.TokenLogin(ctx, user, pm.Password)
+	switch {
+	case errors.Is(err, authn.ErrOIDCUnavailable):
+		return nil, time.Time{}, fmt.Errorf("%w: %v", Fatalf(CodeCannotConnectNow, "the identity provider cannot be reached to check the token; retry shortly"), err)
+	case err != nil:
+		return nil, time.Time{}, fmt.Errorf("%w: %v", Fatalf(CodeInvalidPassword, "token authentication failed for user %q", user), err)
+	case !exp.After(time.Now()):
+		return nil, time.Time{}, Fatalf(CodeInvalidPassword, "token authentication failed for user %q", user)
+	}
+	return u, exp, nil
 }
 
 // authenticate runs the password exchange. Failures of every kind (unknown

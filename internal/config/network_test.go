@@ -118,3 +118,21 @@ func TestNetworkOverlay(t *testing.T) {
 		t.Fatal("an overlay with network rules is empty")
 	}
 }
+
+// FuzzParseCIDR: whatever it accepts is a valid, masked prefix that is
+// never IPv4-mapped (so an unmapped client address is compared with it)
+// and that contains its own address.
+func FuzzParseCIDR(f *testing.F) {
+	for _, s := range []string{"10.0.0.0/8", "127.0.0.2", "::1/128", "::ffff:10.0.0.0/104", "fe80::1%eth0", "0.0.0.0/0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParseCIDR(s)
+		if err != nil {
+			return
+		}
+		if !p.IsValid() || p != p.Masked() || p.Addr().Is4In6() || p.Addr().Zone() != "" || !p.Contains(p.Addr()) {
+			t.Fatalf("%q: %s", s, p)
+		}
+	})
+}

@@ -392,6 +392,8 @@ func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 		}}
 }
 
+// loadTLS makes the listeners' TLS configuration (nil without tls:):
+// the certificate and the key-exchange groups of tls.groups.
 func loadTLS(cfg *config.Config) (*tls.Config, error) {
 	if cfg.TLS == nil {
 		return nil, nil
@@ -400,7 +402,9 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	// TLS 1.3 stays allowed (the post-quantum key exchanges need it);
+	// CurvePreferences nil is crypto/tls's default, X25519MLKEM768 first.
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CurvePreferences: cfg.TLS.CurveIDs()}, nil
 }
 
 // build makes the state for cfg, reconciling each running database with
@@ -478,7 +482,8 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.opts.Stages})
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.opts.Stages,
+			TLSGroups: cfg.TLS.CurveIDs()})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
 		st.handlers[db.Name], st.myHandlers[db.Name] = handlersOf(db.Name, d)

@@ -124,8 +124,9 @@ type App struct {
 // checkerOf is a database's health checker and the settings it was
 // made from.
 type checkerOf struct {
-	c  *health.Checker
-	db config.Database
+	c      *health.Checker
+	db     config.Database
+	groups []tls.CurveID // tls.groups of its connections
 }
 
 // Users implements pgwire.Gateway.
@@ -523,18 +524,19 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 		if db.Kind != config.KindPostgres && db.Kind != config.KindMySQL {
 			continue
 		}
-		if cur, ok := a.mu.checkers[db.Name]; ok && sameServers(cur.db, db) {
+		groups := cfg.TLS.CurveIDs()
+		if cur, ok := a.mu.checkers[db.Name]; ok && sameServers(cur.db, db) && slices.Equal(cur.groups, groups) {
 			next[db.Name] = cur
 			continue
 		}
-		c, err := health.ForDatabase(db, a.log.With("component", "health"), a.metrics)
+		c, err := health.ForDatabase(db, groups, a.log.With("component", "health"), a.metrics)
 		if err != nil {
 			a.log.Error("health checks", "database", db.Name, "error", err.Error())
 			continue
 		}
 		c.OnChange = a.backendChanged(db.Name)
 		c.Start()
-		next[db.Name] = checkerOf{c: c, db: db}
+		next[db.Name] = checkerOf{c: c, db: db, groups: groups}
 	}
 	for name, cur := range a.mu.checkers {
 		if next[name].c != cur.c {

@@ -2,10 +2,12 @@ package health
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -277,8 +279,10 @@ func (c *Checker) Changed() <-chan struct{} {
 }
 
 // ForDatabase makes the checker of a PostgreSQL or MySQL database: its
-// primary and replicas.
-func ForDatabase(db config.Database, log *slog.Logger, m *observe.Metrics) (*Checker, error) {
+// primary and replicas. groups are the TLS key-exchange groups its
+// PostgreSQL connections offer when their DSN asks for TLS (nil:
+// crypto/tls's default, post-quantum first).
+func ForDatabase(db config.Database, groups []tls.CurveID, log *slog.Logger, m *observe.Metrics) (*Checker, error) {
 	var servers []Server
 	var addrs []string
 	add := func(name, dsn string, weight int, tags map[string]string) error {
@@ -290,6 +294,7 @@ func ForDatabase(db config.Database, log *slog.Logger, m *observe.Metrics) (*Che
 			if p, err = NewPostgres(dsn); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
+			p.(*pgProber).offerGroups(groups)
 		}
 		servers = append(servers, Server{Name: name, Weight: weight, Tags: tags, Prober: p})
 		addrs = append(addrs, hostOf(dsn))
@@ -336,6 +341,27 @@ func NewPostgres(dsn string) (Prober, error) {
 	cfg.RuntimeParams["application_name"] = "floe-health"
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	return &pgProber{cfg: cfg}, nil
+}
+
+// offerGroups makes the prober's TLS attempts (the DSN's sslmode decides
+// whether there are any) offer the key-exchange groups given; nil keeps
+// crypto/tls's default.
+func (p *pgProber) offerGroups(groups []tls.CurveID) {
+	if groups == nil {
+		return
+	}
+	offer := func(t *tls.Config) *tls.Config {
+		if t == nil {
+			return nil
+		}
+		t = t.Clone()
+		t.CurvePreferences = slices.Clone(groups)
+		return t
+	}
+	p.cfg.TLSConfig = offer(p.cfg.TLSConfig)
+	for _, f := range p.cfg.Fallbacks {
+		f.TLSConfig = offer(f.TLSConfig)
+	}
 }
 
 // pgProbeQuery learns the role, the lag (zero when the replica has

@@ -492,7 +492,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if sd, ok := d.(*sqlitedb.Database); ok {
 			e = sd.Engine()
 		}
-		so, err := a.sourceFor(db, e, dataServers(d))
+		so, err := a.sourceFor(db, e, dataServers(d), cfg.TLS.CurveIDs())
 		if err != nil {
 			return fail(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -144,7 +145,8 @@ func mysqlSSLRequest(nc net.Conn) bool {
 }
 
 // TestTLSGroupsBackendOffer: backend connections made over TLS (the
-// PostgreSQL relay, its health checks and the MySQL relay) offer
+// PostgreSQL relay, its health checks, the data API's PostgreSQL source
+// and the MySQL relay) offer
 // X25519MLKEM768 first by default, and exactly the tls.groups set when
 // it is pinned.
 func TestTLSGroupsBackendOffer(t *testing.T) {
@@ -202,10 +204,26 @@ users:
 			if err := g.mydb(t, "alice", "alice-secret", "shop", nil).QueryRowContext(ctx, "SELECT 1").Scan(new(int)); err == nil {
 				t.Error("a MySQL session reached a backend that only shakes hands")
 			}
+			// And a data-API query makes its own PostgreSQL source dial.
+			cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 20 * time.Second} //nolint:gosec // test certificate
+			defer cl.CloseIdleConnections()
+			req, err := http.NewRequest("POST", "https://"+g.http+"/v1/query", strings.NewReader(queryBody("app", "SELECT 1")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.SetBasicAuth("alice", "alice-secret")
+			if resp, err := cl.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					t.Error("a data-API query ran on a backend that only shakes hands")
+				}
+			}
 			eventually(t, 10*time.Second, func() error {
-				relay := slices.ContainsFunc(pg.hellos(), func(h hello) bool { return h.app != "floe-health" })
+				relay := slices.ContainsFunc(pg.hellos(), func(h hello) bool { return h.app != "floe-health" && h.app != "floe-data" })
 				health := slices.ContainsFunc(pg.hellos(), func(h hello) bool { return h.app == "floe-health" })
-				if !relay || !health || len(my.hellos()) == 0 {
+				data := slices.ContainsFunc(pg.hellos(), func(h hello) bool { return h.app == "floe-data" })
+				if !relay || !health || !data || len(my.hellos()) == 0 {
 					return fmt.Errorf("handshakes seen: postgres %v, mysql %v", pg.hellos(), my.hellos())
 				}
 				return nil

@@ -77,7 +77,7 @@ func sameSource(a, b config.Database) bool {
 // newSource makes the source of db for one backend login.
 func newSource(db config.Database, servers dataapi.Servers, login dataapi.Login, groups []tls.CurveID) (dataapi.Source, error) {
 	if db.Kind == config.KindMySQL {
-		return dataapi.NewMySQLOn(db, servers, login)
+		return dataapi.NewMySQLOn(db, servers, login, groups)
 	}
 	return dataapi.NewPostgresOn(db, servers, login, groups)
 }

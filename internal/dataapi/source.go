@@ -317,11 +317,13 @@ type mySource struct {
 
 // NewMySQL makes the source of a MySQL/MariaDB database that runs
 // everything on its primary, unguarded (the floe query command).
-func NewMySQL(db config.Database) (Source, error) { return NewMySQLOn(db, nil, Login{}) }
+func NewMySQL(db config.Database) (Source, error) { return NewMySQLOn(db, nil, Login{}, nil) }
 
 // NewMySQLOn makes the source of a MySQL/MariaDB database whose
-// statements servers places (nil: the primary only), logged in as login.
-func NewMySQLOn(db config.Database, servers Servers, login Login) (Source, error) {
+// statements servers places (nil: the primary only), logged in as login;
+// its TLS connections (the DSN's tls= decides) offer the key-exchange
+// groups given (nil: crypto/tls's default, post-quantum first).
+func NewMySQLOn(db config.Database, servers Servers, login Login, groups []tls.CurveID) (Source, error) {
 	dsns := serverDSNs(db)
 	if servers == nil {
 		dsns = dsns[:1]
@@ -335,7 +337,7 @@ func NewMySQLOn(db config.Database, servers Servers, login Login) (Source, error
 	}
 	drv := kindDriver[*arrowsql.MySQLConn]{
 		dial: func(ctx context.Context, i int) (*arrowsql.MySQLConn, error) {
-			return arrowsql.ConnectMySQL(ctx, dsns[i])
+			return arrowsql.ConnectMySQLGroups(ctx, dsns[i], groups)
 		},
 		close: func(c *arrowsql.MySQLConn) { _ = c.Close() },
 		ping:  func(_ context.Context, c *arrowsql.MySQLConn) error { return c.Ping() },

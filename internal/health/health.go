@@ -280,7 +280,7 @@ func (c *Checker) Changed() <-chan struct{} {
 
 // ForDatabase makes the checker of a PostgreSQL or MySQL database: its
 // primary and replicas. groups are the TLS key-exchange groups its
-// PostgreSQL connections offer when their DSN asks for TLS (nil:
+// connections offer when their DSN asks for TLS (nil:
 // crypto/tls's default, post-quantum first).
 func ForDatabase(db config.Database, groups []tls.CurveID, log *slog.Logger, m *observe.Metrics) (*Checker, error) {
 	var servers []Server
@@ -288,7 +288,9 @@ func ForDatabase(db config.Database, groups []tls.CurveID, log *slog.Logger, m *
 	add := func(name, dsn string, weight int, tags map[string]string) error {
 		var p Prober
 		if db.Kind == config.KindMySQL {
-			p = NewMySQL(dsn)
+			mp := NewMySQL(dsn).(*myProber)
+			mp.groups = groups
+			p = mp
 		} else {
 			var err error
 			if p, err = NewPostgres(dsn); err != nil {
@@ -442,8 +444,9 @@ func (p *pgProber) Close() {
 
 // myProber checks a MySQL/MariaDB server.
 type myProber struct {
-	dsn  string
-	conn *arrowsql.MySQLConn
+	dsn    string
+	groups []tls.CurveID // offered when the DSN asks for TLS
+	conn   *arrowsql.MySQLConn
 	// status is the statement that shows the replication state, chosen
 	// by the server's version at connect.
 	status string
@@ -493,7 +496,7 @@ func replicaStatusFor(version string) string {
 
 func (p *myProber) Probe(ctx context.Context) (Probe, error) {
 	if p.conn == nil {
-		c, err := arrowsql.ConnectMySQL(ctx, p.dsn)
+		c, err := arrowsql.ConnectMySQLGroups(ctx, p.dsn, p.groups)
 		if err != nil {
 			return Probe{}, fmt.Errorf("connect: %w", err)
 		}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -78,7 +79,9 @@ func startHelloRecorder(t *testing.T, mysqlProto bool) *helloRecorder {
 					return
 				}
 				h := hello{groups: offered}
-				if !mysqlProto {
+				if mysqlProto {
+					h.app = mysqlClientKind(tc)
+				} else {
 					if sm, err := pgproto3.NewBackend(tc, tc).ReceiveStartupMessage(); err == nil {
 						if m, ok := sm.(*pgproto3.StartupMessage); ok {
 							h.app = m.Parameters["application_name"]
@@ -98,6 +101,28 @@ func (r *helloRecorder) hellos() []hello {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.got)
+}
+
+// mysqlClientKind tells the MySQL relay ("relay": it sends the
+// program_name attribute floe) from the data API (its DSN's database
+// "db") and the health checks (no database) by the handshake response
+// sent over TLS.
+func mysqlClientKind(tc *tls.Conn) string {
+	var hdr [4]byte
+	if _, err := io.ReadFull(tc, hdr[:]); err != nil {
+		return ""
+	}
+	body := make([]byte, int(hdr[0])|int(hdr[1])<<8|int(hdr[2])<<16)
+	if _, err := io.ReadFull(tc, body); err != nil {
+		return ""
+	}
+	switch {
+	case bytes.Contains(body, []byte("program_name")):
+		return "relay"
+	case bytes.Contains(body, []byte("db\x00")):
+		return "floe-data"
+	}
+	return "floe-health"
 }
 
 // pgSSLRequest reads PostgreSQL's SSLRequest and accepts it.
@@ -145,10 +170,9 @@ func mysqlSSLRequest(nc net.Conn) bool {
 }
 
 // TestTLSGroupsBackendOffer: backend connections made over TLS (the
-// PostgreSQL relay, its health checks, the data API's PostgreSQL source
-// and the MySQL relay) offer
-// X25519MLKEM768 first by default, and exactly the tls.groups set when
-// it is pinned.
+// relays, the health checks and the data API's sources, on PostgreSQL
+// and MySQL alike) offer X25519MLKEM768 first by default, and exactly
+// the tls.groups set when it is pinned.
 func TestTLSGroupsBackendOffer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("e2e")
@@ -207,23 +231,39 @@ users:
 			// And a data-API query makes its own PostgreSQL source dial.
 			cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, Timeout: 20 * time.Second} //nolint:gosec // test certificate
 			defer cl.CloseIdleConnections()
-			req, err := http.NewRequest("POST", "https://"+g.http+"/v1/query", strings.NewReader(queryBody("app", "SELECT 1")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/json")
-			req.SetBasicAuth("alice", "alice-secret")
-			if resp, err := cl.Do(req); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					t.Error("a data-API query ran on a backend that only shakes hands")
+			for _, db := range []string{"app", "shop"} {
+				req, err := http.NewRequest("POST", "https://"+g.http+"/v1/query", strings.NewReader(queryBody(db, "SELECT 1")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.SetBasicAuth("alice", "alice-secret")
+				if resp, err := cl.Do(req); err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == 200 {
+						t.Errorf("a data-API query on %s ran on a backend that only shakes hands", db)
+					}
 				}
 			}
 			eventually(t, 10*time.Second, func() error {
 				relay := slices.ContainsFunc(pg.hellos(), func(h hello) bool { return h.app != "floe-health" && h.app != "floe-data" })
 				health := slices.ContainsFunc(pg.hellos(), func(h hello) bool { return h.app == "floe-health" })
 				data := slices.ContainsFunc(pg.hellos(), func(h hello) bool { return h.app == "floe-data" })
-				if !relay || !health || !data || len(my.hellos()) == 0 {
+				kinds := func(hs []hello) (relay, health, data bool) {
+					for _, h := range hs {
+						switch h.app {
+						case "floe-health":
+							health = true
+						case "floe-data":
+							data = true
+						default:
+							relay = true
+						}
+					}
+					return
+				}
+				myRelay, myHealth, myData := kinds(my.hellos())
+				if !relay || !health || !data || !myRelay || !myHealth || !myData {
 					return fmt.Errorf("handshakes seen: postgres %v, mysql %v", pg.hellos(), my.hellos())
 				}
 				return nil

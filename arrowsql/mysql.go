@@ -2,9 +2,11 @@ package arrowsql
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,12 +24,23 @@ type MySQLConn struct {
 	*client.Conn
 	addr, user, password string
 	timeout              time.Duration
+	tls                  *tls.Config // nil: no TLS
 }
 
 // ConnectMySQL opens a connection from a URL
-// mysql://user:password@host:port/database. The session time zone is set
-// to UTC, so TIMESTAMP columns are delivered as UTC instants.
+// mysql://user:password@host:port/database[?tls=…]. tls=true (or
+// verify-full) uses TLS and verifies the server's certificate,
+// tls=skip-verify (or preferred) uses TLS without verifying it, and
+// tls=false (or none) uses none. The session time zone is set to UTC, so
+// TIMESTAMP columns are delivered as UTC instants.
 func ConnectMySQL(ctx context.Context, dsn string) (*MySQLConn, error) {
+	return ConnectMySQLGroups(ctx, dsn, nil)
+}
+
+// ConnectMySQLGroups is ConnectMySQL whose TLS, when the URL asks for
+// it, offers the key-exchange groups given (nil: crypto/tls's default,
+// post-quantum first).
+func ConnectMySQLGroups(ctx context.Context, dsn string, groups []tls.CurveID) (*MySQLConn, error) {
 	u, err := url.Parse(dsn)
 	if err != nil || u.Scheme != "mysql" {
 		return nil, fmt.Errorf("a MySQL address is mysql://user:password@host:port/database")
@@ -38,7 +51,19 @@ func ConnectMySQL(ctx context.Context, dsn string) (*MySQLConn, error) {
 	}
 	pw, _ := u.User.Password()
 	c := &MySQLConn{addr: host, user: u.User.Username(), password: pw, timeout: 10 * time.Second}
-	c.Conn, err = client.ConnectWithContext(ctx, c.addr, c.user, c.password, strings.TrimPrefix(u.Path, "/"), c.timeout)
+	switch v := u.Query().Get("tls"); v {
+	case "", "false", "disable":
+	case "true", "verify-full":
+		c.tls = &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
+	case "skip-verify", "preferred":
+		c.tls = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // chosen in the URL
+	default:
+		return nil, fmt.Errorf("tls=%q: want true, skip-verify or false", v)
+	}
+	if c.tls != nil && groups != nil {
+		c.tls.CurvePreferences = slices.Clone(groups)
+	}
+	c.Conn, err = c.connect(ctx, strings.TrimPrefix(u.Path, "/"))
 	if err != nil {
 		return nil, err
 	}
@@ -49,9 +74,19 @@ func ConnectMySQL(ctx context.Context, dsn string) (*MySQLConn, error) {
 	return c, nil
 }
 
+// connect opens a connection to c's server with c's login and TLS.
+func (c *MySQLConn) connect(ctx context.Context, db string) (*client.Conn, error) {
+	return client.ConnectWithContext(ctx, c.addr, c.user, c.password, db, c.timeout, func(cl *client.Conn) error {
+		if c.tls != nil {
+			cl.SetTLSConfig(c.tls)
+		}
+		return nil
+	})
+}
+
 // kill stops the statement running on c from a connection of its own.
 func (c *MySQLConn) kill(ctx context.Context) error {
-	k, err := client.ConnectWithContext(ctx, c.addr, c.user, c.password, "", c.timeout)
+	k, err := c.connect(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -125,8 +125,9 @@ type App struct {
 // checkerOf is a database's health checker and the settings it was
 // made from.
 type checkerOf struct {
-	c  *health.Checker
-	db config.Database
+	c      *health.Checker
+	db     config.Database
+	groups []tls.CurveID // tls.groups of its connections
 }
 
 // Users implements pgwire.Gateway.
@@ -425,6 +426,8 @@ func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 	return mc
 }
 
+// loadTLS makes the listeners' TLS configuration (nil without tls:):
+// the certificate and the key-exchange groups of tls.groups.
 func loadTLS(cfg *config.Config) (*tls.Config, error) {
 	if cfg.TLS == nil {
 		return nil, nil
@@ -433,7 +436,9 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tls: %w", err)
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	// TLS 1.3 stays allowed (the post-quantum key exchanges need it);
+	// CurvePreferences nil is crypto/tls's default, X25519MLKEM768 first.
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CurvePreferences: cfg.TLS.CurveIDs()}, nil
 }
 
 // build makes the state for cfg, reconciling each running database with
@@ -511,7 +516,8 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.opts.Stages})
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.opts.Stages,
+			TLSGroups: cfg.TLS.CurveIDs()})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
 		st.handlers[db.Name], st.myHandlers[db.Name] = handlersOf(db.Name, d)
@@ -519,7 +525,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if sd, ok := d.(*sqlitedb.Database); ok {
 			e = sd.Engine()
 		}
-		so, err := a.sourceFor(db, e, dataServers(d))
+		so, err := a.sourceFor(db, e, dataServers(d), cfg.TLS.CurveIDs())
 		if err != nil {
 			return fail(err)
 		}
@@ -551,18 +557,19 @@ func (a *App) reviseCheckersLocked(cfg *config.Config) {
 		if db.Kind != config.KindPostgres && db.Kind != config.KindMySQL {
 			continue
 		}
-		if cur, ok := a.mu.checkers[db.Name]; ok && sameServers(cur.db, db) {
+		groups := cfg.TLS.CurveIDs()
+		if cur, ok := a.mu.checkers[db.Name]; ok && sameServers(cur.db, db) && slices.Equal(cur.groups, groups) {
 			next[db.Name] = cur
 			continue
 		}
-		c, err := health.ForDatabase(db, a.log.With("component", "health"), a.metrics)
+		c, err := health.ForDatabase(db, groups, a.log.With("component", "health"), a.metrics)
 		if err != nil {
 			a.log.Error("health checks", "database", db.Name, "error", err.Error())
 			continue
 		}
 		c.OnChange = a.backendChanged(db.Name)
 		c.Start()
-		next[db.Name] = checkerOf{c: c, db: db}
+		next[db.Name] = checkerOf{c: c, db: db, groups: groups}
 	}
 	for name, cur := range a.mu.checkers {
 		if next[name].c != cur.c {

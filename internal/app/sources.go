@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -29,6 +30,7 @@ type sourceOf struct {
 	src     dataapi.Source
 	db      config.Database
 	servers dataapi.Servers
+	groups  []tls.CurveID // tls.groups of its connections
 }
 
 // dataServers is the routing state of the relay that serves a database
@@ -41,26 +43,27 @@ func dataServers(d backend.Database) dataapi.Servers {
 }
 
 // sourceFor returns the data-API source of db, reusing the running one
-// while its settings and relay stay. e is the database's SQLite engine,
-// if any; servers its relay's routing state.
-func (a *App) sourceFor(db config.Database, e *sqlite.Engine, servers dataapi.Servers) (sourceOf, error) {
+// while its settings, relay and TLS groups stay. e is the database's
+// SQLite engine, if any; servers its relay's routing state; groups the
+// key-exchange groups its TLS connections offer (tls.groups).
+func (a *App) sourceFor(db config.Database, e *sqlite.Engine, servers dataapi.Servers, groups []tls.CurveID) (sourceOf, error) {
 	if e != nil {
 		if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Path == db.Path && cur.db.Kind == db.Kind {
 			return cur, nil
 		}
 		return sourceOf{src: dataapi.NewSQLite(e.DB()), db: db}, nil
 	}
-	if cur, ok := a.mu.sources[db.Name]; ok && sameSource(cur.db, db) && cur.servers == servers {
+	if cur, ok := a.mu.sources[db.Name]; ok && sameSource(cur.db, db) && cur.servers == servers && slices.Equal(cur.groups, groups) {
 		return cur, nil
 	}
 	if servers == nil {
 		return sourceOf{}, fmt.Errorf("database %s: no data-API source for kind %q", db.Name, db.Kind)
 	}
-	src, err := newLoginSources(db, servers)
+	src, err := newLoginSources(db, servers, groups)
 	if err != nil {
 		return sourceOf{}, fmt.Errorf("database %s: %w", db.Name, err)
 	}
-	return sourceOf{src: src, db: db, servers: servers}, nil
+	return sourceOf{src: src, db: db, servers: servers, groups: groups}, nil
 }
 
 // sameSource reports whether a and b describe the same data-API source:
@@ -72,11 +75,11 @@ func sameSource(a, b config.Database) bool {
 }
 
 // newSource makes the source of db for one backend login.
-func newSource(db config.Database, servers dataapi.Servers, login dataapi.Login) (dataapi.Source, error) {
+func newSource(db config.Database, servers dataapi.Servers, login dataapi.Login, groups []tls.CurveID) (dataapi.Source, error) {
 	if db.Kind == config.KindMySQL {
-		return dataapi.NewMySQLOn(db, servers, login)
+		return dataapi.NewMySQLOn(db, servers, login, groups)
 	}
-	return dataapi.NewPostgresOn(db, servers, login)
+	return dataapi.NewPostgresOn(db, servers, login, groups)
 }
 
 // loginSources is the data-API source of a database with backend
@@ -89,9 +92,9 @@ type loginSources struct {
 	srcs   []dataapi.Source
 }
 
-func newLoginSources(db config.Database, servers dataapi.Servers) (dataapi.Source, error) {
+func newLoginSources(db config.Database, servers dataapi.Servers, groups []tls.CurveID) (dataapi.Source, error) {
 	if len(db.Identities) == 0 {
-		return newSource(db, servers, dataapi.Login{})
+		return newSource(db, servers, dataapi.Login{}, groups)
 	}
 	ls := &loginSources{logins: cluster.NewLogins(db)}
 	for i := range ls.logins.Len() {
@@ -99,7 +102,7 @@ func newLoginSources(db config.Database, servers dataapi.Servers) (dataapi.Sourc
 		if i > 0 {
 			login = dataapi.Login{User: ls.logins.User(i), Password: ls.logins.Password(i)}
 		}
-		src, err := newSource(db, servers, login)
+		src, err := newSource(db, servers, login, groups)
 		if err != nil {
 			ls.Close()
 			return nil, err

@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"crypto/tls"
+
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/pool"
@@ -78,6 +80,10 @@ type Settings struct {
 	// Stages are the statement-pipeline stages every path of the
 	// database runs after the built-in ones (stmt.Pipeline.SetStages).
 	Stages []stmt.Stage
+	// TLSGroups are the key-exchange groups backend connections dialled
+	// from now on offer over TLS (tls.groups); nil: crypto/tls's
+	// default, post-quantum first. Connections without TLS ignore them.
+	TLSGroups []tls.CurveID
 }
 
 // Reconcile makes the Database that serves db after a reload: cur (the

@@ -15,8 +15,9 @@
 //     comes or the pool's MinIdle asks for it).
 //   - Apply gives it the settings sessions read when they start (where
 //     the policy in force is found, the routing settings, the MySQL
-//     front end's LOAD DATA LOCAL switch); every build of the gateway's
-//     state applies them again.
+//     front end's LOAD DATA LOCAL switch, the TLS key-exchange groups of
+//     backend connections dialled from then on, see WithGroups); every
+//     build of the gateway's state applies them again.
 //   - SetTopology hands it the health checker's view of its servers;
 //     ServerWentDown and ServerCameUp come from the checker's goroutine
 //     when a server changes state; BreakerState and PoolStats answer the

@@ -78,6 +78,10 @@ type Listen struct {
 type TLS struct {
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
+	// Groups are the key-exchange groups offered and accepted, on the
+	// listeners and on backend connections (tlsgroups.go); empty:
+	// crypto/tls's default, post-quantum first.
+	Groups []string `yaml:"groups"`
 }
 
 // MySQL holds MySQL front-end options.

@@ -249,6 +249,7 @@ func (c *Config) validateListen(v *checker) {
 	}
 	if c.TLS != nil {
 		validateTLS(v, c.TLS)
+		validateTLSGroups(v, c.TLS)
 	}
 }
 

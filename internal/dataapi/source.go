@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/policy"
@@ -256,11 +257,13 @@ type pgSource struct {
 
 // NewPostgres makes the source of a PostgreSQL database that runs
 // everything on its primary, unguarded (the floe query command).
-func NewPostgres(db config.Database) (Source, error) { return NewPostgresOn(db, nil, Login{}) }
+func NewPostgres(db config.Database) (Source, error) { return NewPostgresOn(db, nil, Login{}, nil) }
 
 // NewPostgresOn makes the source of a PostgreSQL database whose
-// statements servers places (nil: the primary only), logged in as login.
-func NewPostgresOn(db config.Database, servers Servers, login Login) (Source, error) {
+// statements servers places (nil: the primary only), logged in as login;
+// its TLS connections (the DSN's sslmode decides) offer the key-exchange
+// groups given (nil: crypto/tls's default, post-quantum first).
+func NewPostgresOn(db config.Database, servers Servers, login Login, groups []tls.CurveID) (Source, error) {
 	dsns := serverDSNs(db)
 	if servers == nil {
 		dsns = dsns[:1]
@@ -276,6 +279,10 @@ func NewPostgresOn(db config.Database, servers Servers, login Login) (Source, er
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 		if login.User != "" {
 			cfg.User, cfg.Password = login.User, login.Password
+		}
+		cfg.TLSConfig = backend.WithGroups(cfg.TLSConfig, groups)
+		for _, f := range cfg.Fallbacks {
+			f.TLSConfig = backend.WithGroups(f.TLSConfig, groups)
 		}
 		cfgs[i] = cfg
 	}
@@ -310,11 +317,13 @@ type mySource struct {
 
 // NewMySQL makes the source of a MySQL/MariaDB database that runs
 // everything on its primary, unguarded (the floe query command).
-func NewMySQL(db config.Database) (Source, error) { return NewMySQLOn(db, nil, Login{}) }
+func NewMySQL(db config.Database) (Source, error) { return NewMySQLOn(db, nil, Login{}, nil) }
 
 // NewMySQLOn makes the source of a MySQL/MariaDB database whose
-// statements servers places (nil: the primary only), logged in as login.
-func NewMySQLOn(db config.Database, servers Servers, login Login) (Source, error) {
+// statements servers places (nil: the primary only), logged in as login;
+// its TLS connections (the DSN's tls= decides) offer the key-exchange
+// groups given (nil: crypto/tls's default, post-quantum first).
+func NewMySQLOn(db config.Database, servers Servers, login Login, groups []tls.CurveID) (Source, error) {
 	dsns := serverDSNs(db)
 	if servers == nil {
 		dsns = dsns[:1]
@@ -328,7 +337,7 @@ func NewMySQLOn(db config.Database, servers Servers, login Login) (Source, error
 	}
 	drv := kindDriver[*arrowsql.MySQLConn]{
 		dial: func(ctx context.Context, i int) (*arrowsql.MySQLConn, error) {
-			return arrowsql.ConnectMySQL(ctx, dsns[i])
+			return arrowsql.ConnectMySQLGroups(ctx, dsns[i], groups)
 		},
 		close: func(c *arrowsql.MySQLConn) { _ = c.Close() },
 		ping:  func(_ context.Context, c *arrowsql.MySQLConn) error { return c.Ping() },

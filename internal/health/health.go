@@ -2,10 +2,12 @@ package health
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -277,19 +279,24 @@ func (c *Checker) Changed() <-chan struct{} {
 }
 
 // ForDatabase makes the checker of a PostgreSQL or MySQL database: its
-// primary and replicas.
-func ForDatabase(db config.Database, log *slog.Logger, m *observe.Metrics) (*Checker, error) {
+// primary and replicas. groups are the TLS key-exchange groups its
+// connections offer when their DSN asks for TLS (nil:
+// crypto/tls's default, post-quantum first).
+func ForDatabase(db config.Database, groups []tls.CurveID, log *slog.Logger, m *observe.Metrics) (*Checker, error) {
 	var servers []Server
 	var addrs []string
 	add := func(name, dsn string, weight int, tags map[string]string) error {
 		var p Prober
 		if db.Kind == config.KindMySQL {
-			p = NewMySQL(dsn)
+			mp := NewMySQL(dsn).(*myProber)
+			mp.groups = groups
+			p = mp
 		} else {
 			var err error
 			if p, err = NewPostgres(dsn); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
+			p.(*pgProber).offerGroups(groups)
 		}
 		servers = append(servers, Server{Name: name, Weight: weight, Tags: tags, Prober: p})
 		addrs = append(addrs, hostOf(dsn))
@@ -336,6 +343,27 @@ func NewPostgres(dsn string) (Prober, error) {
 	cfg.RuntimeParams["application_name"] = "floe-health"
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	return &pgProber{cfg: cfg}, nil
+}
+
+// offerGroups makes the prober's TLS attempts (the DSN's sslmode decides
+// whether there are any) offer the key-exchange groups given; nil keeps
+// crypto/tls's default.
+func (p *pgProber) offerGroups(groups []tls.CurveID) {
+	if groups == nil {
+		return
+	}
+	offer := func(t *tls.Config) *tls.Config {
+		if t == nil {
+			return nil
+		}
+		t = t.Clone()
+		t.CurvePreferences = slices.Clone(groups)
+		return t
+	}
+	p.cfg.TLSConfig = offer(p.cfg.TLSConfig)
+	for _, f := range p.cfg.Fallbacks {
+		f.TLSConfig = offer(f.TLSConfig)
+	}
 }
 
 // pgProbeQuery learns the role, the lag (zero when the replica has
@@ -416,8 +444,9 @@ func (p *pgProber) Close() {
 
 // myProber checks a MySQL/MariaDB server.
 type myProber struct {
-	dsn  string
-	conn *arrowsql.MySQLConn
+	dsn    string
+	groups []tls.CurveID // offered when the DSN asks for TLS
+	conn   *arrowsql.MySQLConn
 	// status is the statement that shows the replication state, chosen
 	// by the server's version at connect.
 	status string
@@ -467,7 +496,7 @@ func replicaStatusFor(version string) string {
 
 func (p *myProber) Probe(ctx context.Context) (Probe, error) {
 	if p.conn == nil {
-		c, err := arrowsql.ConnectMySQL(ctx, p.dsn)
+		c, err := arrowsql.ConnectMySQLGroups(ctx, p.dsn, p.groups)
 		if err != nil {
 			return Probe{}, fmt.Errorf("connect: %w", err)
 		}

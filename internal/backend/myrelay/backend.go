@@ -15,6 +15,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/wire/hangup"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
@@ -113,7 +114,7 @@ func (r *Relay) dial(ctx context.Context, srv *server, login int, foundRows bool
 		}
 		c.SetAttributes(map[string]string{"program_name": "floe"})
 		if d.tls != nil {
-			c.SetTLSConfig(d.tls)
+			c.SetTLSConfig(backend.WithGroups(d.tls, r.opts.Load().TLSGroups))
 		}
 		return nil
 	}

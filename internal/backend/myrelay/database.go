@@ -18,7 +18,7 @@ func (r *Relay) MySQL() mysqlwire.Handler { return r }
 // Apply sets the front-end settings (policy source, LOAD DATA LOCAL) and
 // the routing settings that sessions starting from now on use.
 func (r *Relay) Apply(s backend.Settings) {
-	r.SetOptions(Options{LocalInfile: s.LocalInfile, Policy: s.Policy})
+	r.SetOptions(Options{LocalInfile: s.LocalInfile, Policy: s.Policy, TLSGroups: s.TLSGroups})
 	r.SetRouting(s.Routing)
 	r.pipe.SetStages(s.Stages)
 }

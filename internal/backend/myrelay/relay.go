@@ -2,6 +2,7 @@ package myrelay
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 
 	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/cluster"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
@@ -31,6 +33,10 @@ type Options struct {
 	LocalInfile bool
 	// Policy is where sessions find the policy in force (nil: none).
 	Policy policy.Source
+	// TLSGroups are the key-exchange groups backend connections offer
+	// when the DSN asks for TLS (nil: crypto/tls's default, post-quantum
+	// first).
+	TLSGroups []tls.CurveID
 }
 
 // Relay serves one logical MySQL database: it owns the pools of
@@ -365,7 +371,7 @@ func (r *Relay) kill(srv *server, thread uint32, queryOnly bool) {
 	d := srv.at.Load().dsn
 	cl, err := client.ConnectWithContext(ctx, d.addr, d.user, d.password, d.db, 10*time.Second, func(c *client.Conn) error {
 		if d.tls != nil {
-			c.SetTLSConfig(d.tls)
+			c.SetTLSConfig(backend.WithGroups(d.tls, r.opts.Load().TLSGroups))
 		}
 		return nil
 	})

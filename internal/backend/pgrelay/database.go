@@ -16,9 +16,11 @@ func (r *Relay) Postgres() pgwire.Handler { return r }
 func (r *Relay) MySQL() mysqlwire.Handler { return nil }
 
 // Apply sets the policy source and the routing settings that sessions
-// starting from now on use (LocalInfile concerns MySQL clients only).
+// starting from now on use and the TLS groups of backend connections
+// dialled from now on (LocalInfile concerns MySQL clients only).
 func (r *Relay) Apply(s backend.Settings) {
 	r.SetPolicy(s.Policy)
 	r.SetRouting(s.Routing)
 	r.pipe.SetStages(s.Stages)
+	r.tlsGroups.Store(&s.TLSGroups)
 }

@@ -2,6 +2,7 @@ package pgrelay
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/floe-db/floe/internal/analysis"
+	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/cluster"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/observe"
@@ -56,6 +58,9 @@ type Relay struct {
 	// by Close.
 	sessions cluster.Sessions
 	closed   atomic.Bool
+	// tlsGroups are the key-exchange groups backend connections offer
+	// over TLS (Apply; nil: crypto/tls's default).
+	tlsGroups atomic.Pointer[[]tls.CurveID]
 
 	mu struct {
 		sync.Mutex
@@ -285,7 +290,7 @@ func (r *Relay) Close() {
 func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].stats() }
 
 func (r *Relay) dial(ctx context.Context, srv *server, login int) (*backendConn, error) {
-	cc := srv.connCfg.Load()
+	cc := r.connConfig(srv)
 	if login > 0 {
 		cc = cc.Copy()
 		cc.User, cc.Password = r.logins.User(login), r.logins.Password(login)
@@ -380,7 +385,24 @@ func (r *Relay) ServerWentDown(name string) {
 }
 
 // writerConfig is the connection config of the server writes go to.
-func (r *Relay) writerConfig() *pgconn.Config { return r.servers[r.cluster.Writer()].connCfg.Load() }
+func (r *Relay) writerConfig() *pgconn.Config { return r.connConfig(r.servers[r.cluster.Writer()]) }
+
+// connConfig is srv's connection config with the TLS groups in force:
+// the DSN's sslmode decides whether TLS is used (and with which
+// fallbacks), tls.groups which key exchanges each TLS attempt offers.
+func (r *Relay) connConfig(srv *server) *pgconn.Config {
+	cc := srv.connCfg.Load()
+	g := r.tlsGroups.Load()
+	if g == nil || *g == nil {
+		return cc
+	}
+	cc = cc.Copy()
+	cc.TLSConfig = backend.WithGroups(cc.TLSConfig, *g)
+	for _, f := range cc.Fallbacks {
+		f.TLSConfig = backend.WithGroups(f.TLSConfig, *g)
+	}
+	return cc
+}
 
 // writableWait returns the server writes go to, waiting up to
 // routing.failover_wait for a primary while there is none.

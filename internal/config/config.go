@@ -77,6 +77,8 @@ type Listen struct {
 type TLS struct {
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
+	// ClientCerts: client certificate authentication (mtls.go).
+	ClientCerts `yaml:",inline"`
 }
 
 // MySQL holds MySQL front-end options.
@@ -243,6 +245,8 @@ type User struct {
 	Roles    []string `yaml:"roles" json:"roles"`
 	// Databases limits which logical databases the user may open; empty means all.
 	Databases []string `yaml:"databases" json:"databases,omitempty"`
+	// UserAuth: how the user proves who it is (mtls.go).
+	UserAuth `yaml:",inline"`
 }
 
 // Role is a named set of grants.

@@ -279,7 +279,15 @@ func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, path string) {
 		fields := map[string]reflect.Type{}
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if opts == "inline" && f.Type.Kind() == reflect.Struct {
+				for j := 0; j < f.Type.NumField(); j++ {
+					if in, _, _ := strings.Cut(f.Type.Field(j).Tag.Get("yaml"), ","); in != "" && in != "-" {
+						fields[in] = f.Type.Field(j).Type
+					}
+				}
+				continue
+			}
 			if tag == "" || tag == "-" {
 				continue
 			}
@@ -296,7 +304,7 @@ func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, path string) {
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			if n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || t == reflect.TypeFor[Files]()) {
 				return
 			}
 			l.fail(n, path, "must be a list")

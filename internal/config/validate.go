@@ -246,6 +246,7 @@ func (c *Config) validateListen(v *checker) {
 	}
 	if c.TLS != nil {
 		validateTLS(v, c.TLS)
+		validateClientCerts(v, c.TLS)
 	}
 }
 
@@ -654,6 +655,7 @@ func (c *Config) validateUsers(v *checker) {
 		}
 		v.users[u.Name] = true
 		switch {
+		case u.Password == "" && u.SCRAM == "" && u.CertificateOnly():
 		case u.Password == "" && u.SCRAM == "":
 			v.bad(key, "password or scram is required")
 		case u.Password != "" && u.SCRAM != "":
@@ -663,6 +665,7 @@ func (c *Config) validateUsers(v *checker) {
 				v.bad(key+".scram", "%s: want SCRAM-SHA-256$<iterations>:<salt>$<stored key>:<server key> (make one with `floe passwd`)", what)
 			}
 		}
+		validateUserAuth(v, key, u, c.TLS)
 		for j, r := range u.Roles {
 			if !v.roles[r] {
 				v.bad(fmt.Sprintf("%s.roles[%d]", key, j), "unknown role %q", r)

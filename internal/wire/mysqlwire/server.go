@@ -66,6 +66,14 @@ type Config struct {
 	// AllowLogin, when set, may refuse an authentication attempt before
 	// it starts (a user locked out after failed logins).
 	AllowLogin func(user string, client net.Addr) *Error
+	// PeerAuth, when set, is asked after the handshake response and
+	// before the password is checked, with the client certificate the
+	// TLS handshake verified (nil: none, or no TLS). A user it returns is
+	// logged in by the certificate alone (whatever auth data the client
+	// sent; OnAuth is not called: PeerAuth reports that login itself);
+	// nil and no error: the password is checked; an error refuses the
+	// login.
+	PeerAuth func(user, database string, cert *x509.Certificate, client net.Addr) (*authn.User, *Error)
 }
 
 // DefaultVersion is announced when Config.Version is empty.
@@ -420,13 +428,31 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 			return nil, e
 		}
 	}
-	u, err := s.authenticate(c, hr, nonce)
-	if cfg.OnAuth != nil {
-		cfg.OnAuth(hr.User, hr.Database, c.RemoteAddr, err)
+	var u *authn.User
+	if cfg.PeerAuth != nil {
+		var cert *x509.Certificate
+		if tc, ok := c.net.(*tls.Conn); ok {
+			if pc := tc.ConnectionState().PeerCertificates; len(pc) > 0 {
+				cert = pc[0]
+			}
+		}
+		var e *Error
+		if u, e = cfg.PeerAuth(hr.User, hr.Database, cert, c.RemoteAddr); e != nil {
+			s.metrics.AuthFailures.WithLabelValues("mysql", "certificate").Inc()
+			e.Fatal = true
+			return nil, e
+		}
 	}
-	if err != nil {
-		s.metrics.AuthFailures.WithLabelValues("mysql", "password").Inc()
-		return nil, err
+	if u == nil {
+		var err error
+		u, err = s.authenticate(c, hr, nonce)
+		if cfg.OnAuth != nil {
+			cfg.OnAuth(hr.User, hr.Database, c.RemoteAddr, err)
+		}
+		if err != nil {
+			s.metrics.AuthFailures.WithLabelValues("mysql", "password").Inc()
+			return nil, err
+		}
 	}
 	c.User = u
 	if hr.Database == "" {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -65,6 +66,14 @@ type Config struct {
 	// AllowLogin, when set, may refuse an authentication attempt before
 	// it starts (a user locked out after failed logins).
 	AllowLogin func(user string, client net.Addr) *Error
+	// PeerAuth, when set, is asked after the startup message and before
+	// any password exchange, with the client certificate the TLS
+	// handshake verified (nil: none, or no TLS). A user it returns is
+	// logged in by the certificate alone (AuthenticationOk, no password;
+	// OnAuth is not called: PeerAuth reports that login itself); nil
+	// and no error: the password exchange follows; an error refuses the
+	// login.
+	PeerAuth func(user, database string, cert *x509.Certificate, client net.Addr) (*authn.User, *Error)
 }
 
 // Server is the PostgreSQL front end.
@@ -381,14 +390,31 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 			return c, nil, e
 		}
 	}
-	users := s.gw.Users()
-	u, err := s.authenticate(c, users, user, cfg.AuthMethod)
-	if cfg.OnAuth != nil {
-		cfg.OnAuth(user, db, c.RemoteAddr, err)
+	var u *authn.User
+	if cfg.PeerAuth != nil {
+		var cert *x509.Certificate
+		if tc, ok := nc.(*tls.Conn); ok {
+			if pc := tc.ConnectionState().PeerCertificates; len(pc) > 0 {
+				cert = pc[0]
+			}
+		}
+		var e *Error
+		if u, e = cfg.PeerAuth(user, db, cert, c.RemoteAddr); e != nil {
+			s.metrics.AuthFailures.WithLabelValues("postgres", "certificate").Inc()
+			e.Severity = "FATAL"
+			return c, nil, e
+		}
 	}
-	if err != nil {
-		s.metrics.AuthFailures.WithLabelValues("postgres", "password").Inc()
-		return c, nil, err
+	if u == nil {
+		var err error
+		u, err = s.authenticate(c, s.gw.Users(), user, cfg.AuthMethod)
+		if cfg.OnAuth != nil {
+			cfg.OnAuth(user, db, c.RemoteAddr, err)
+		}
+		if err != nil {
+			s.metrics.AuthFailures.WithLabelValues("postgres", "password").Inc()
+			return c, nil, err
+		}
 	}
 	c.User = u
 	h, ok := s.gw.Handler(db)

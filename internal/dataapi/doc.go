@@ -3,7 +3,10 @@
 //
 // Service owns the protocol side of one data-API statement:
 // authentication (a gateway user's password, HTTP Basic or the Flight SQL
-// handshake, or a bearer token it issued), the connect-time policy
+// handshake, or a bearer token it issued; a client certificate verified by
+// the TLS handshake identifies a user with auth: certificate, and users
+// who need one must present it whatever the credential — package
+// tlsauth decides), the connect-time policy
 // (grants, connection limits), the refusal of session statements, and
 // the run itself through a Source, which streams the result as Arrow
 // record batches (package arrowsql) with masked columns masked.

@@ -18,7 +18,10 @@
 // takes the cleartext password over TLS or RSA-encrypted with the
 // server's key (generated on first use), verifies it against the SCRAM
 // verifier and fills the cache. Unknown users fail like wrong passwords,
-// with error 1045.
+// with error 1045. Before any of that, the client certificate the TLS
+// handshake verified (if any) is passed up (Config.PeerAuth): the gateway
+// may log the user in by it alone, let the password check follow, or
+// refuse the login.
 //
 // Lifecycle of a connection: Serve accepts it and starts one goroutine
 // (with recover) that runs the handshake and then Handler.Serve, again

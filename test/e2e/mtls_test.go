@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ type mtlsFixture struct {
 	ca, evil  *certtest.CA
 	certs     map[string][2]string // name → cert, key files
 	leaves    map[string]*certtest.Leaf
+	cfg       string // the configuration the gateway started with
 	pgDirect  *pgx.Conn
 	myDirect  *sql.DB
 }
@@ -78,7 +80,7 @@ func newMTLSFixture(t *testing.T) *mtlsFixture {
 	if _, err := myDirect.Exec("CREATE TABLE floe_t_mtls (who varchar(64))"); err != nil {
 		t.Fatal(err)
 	}
-	f.g = start(t, fmt.Sprintf(`tls:
+	f.cfg = fmt.Sprintf(`tls:
   cert: %s
   key: %s
   client_ca: %s
@@ -98,7 +100,8 @@ roles:
       - {database: shop, tables: [floe_t_mtls], actions: [select, insert]}
 audit:
   file: %s
-`, srvCert, srvKey, filepath.Join(f.dir, "ca.crt"), f.crlPath, pgDSN, myDSN, f.auditPath))
+`, srvCert, srvKey, filepath.Join(f.dir, "ca.crt"), f.crlPath, pgDSN, myDSN, f.auditPath)
+	f.g = start(t, f.cfg)
 	return f
 }
 
@@ -494,6 +497,47 @@ func TestMTLS(t *testing.T) {
 		// The good certificate still works.
 		if err := f.pgInsert("svc", "", "svc", "svc-after-revocation"); err != nil {
 			t.Errorf("unrevoked certificate: %v", err)
+		}
+	})
+
+	// A reload that requires certificates on the PostgreSQL listener
+	// applies to the next handshakes; the other listeners keep optional.
+	t.Run("reload", func(t *testing.T) {
+		if err := f.pgInsert("alice", "alice-secret", "", "alice-before-reload"); err != nil {
+			t.Fatalf("password user without a certificate: %v", err)
+		}
+		f.g.rewrite(t, strings.Replace(f.cfg, "  crl_check_interval: 100ms\n", "  crl_check_interval: 100ms\n  listeners: {postgres: {client_auth: require}}\n", 1))
+		f.g.sig <- syscall.SIGHUP
+		eventually(t, 10*time.Second, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := pgx.Connect(ctx, f.pgDSN("alice", "alice-secret", ""))
+			if err == nil {
+				c.Close(ctx)
+				return errors.New("still connects without a certificate")
+			}
+			return nil
+		})
+		if err := f.pgInsert("alice", "alice-secret", "", "alice-after-reload"); err == nil || !strings.Contains(err.Error(), "certificate required") {
+			t.Errorf("without a certificate after the reload: %v", err)
+		}
+		if contains(f.pgRows(t), "alice-after-reload") {
+			t.Error("the refused INSERT is in the table")
+		}
+		if err := f.pgInsert("svc", "", "svc", "svc-after-reload"); err != nil {
+			t.Errorf("certificate user after the reload: %v", err)
+		}
+		req, _ := http.NewRequest("POST", "https://"+f.g.http+"/v1/query", strings.NewReader(`{"database":"app","sql":"SELECT 1"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth("alice", "alice-secret")
+		cl := &http.Client{Transport: &http.Transport{TLSClientConfig: f.clientTLS(t, "")}, Timeout: 15 * time.Second}
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatalf("HTTP keeps client_auth optional: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("HTTP with a password after the reload: %d", resp.StatusCode)
 		}
 	})
 

@@ -301,14 +301,15 @@ func (a *App) services(cfg *config.Config, addrs *Addrs, cut func()) []stage {
 		}},
 		{grace: graceOf(5 * time.Second), listeners: []*listener{
 			{key: "http", addr: cfg.Listen.HTTP, bound: &addrs.HTTP, open: func() service {
-				return newHTTPService(&http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second}, a.tlsConfig(cfg, "http", "h2", "http/1.1"), cut)
+				return newHTTPService(&http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: a.httpHandshakes},
+					a.tlsConfig(cfg, "http", "h2", "http/1.1"), cut)
 			}},
 		}},
 		{grace: graceOf(5 * time.Second), listeners: []*listener{
 			{key: "flightsql", addr: cfg.Listen.FlightSQL, bound: &addrs.FlightSQL, open: func() service {
 				var creds credentials.TransportCredentials
 				if t := a.tlsConfig(cfg, "flightsql", "h2"); t != nil {
-					creds = credentials.NewTLS(t)
+					creds = reportingCreds{TransportCredentials: credentials.NewTLS(t), failed: a.tlsFailed("flightsql")}
 				}
 				return newGRPCService(flightsql.NewServer(a.data, buildVersion(), a.log.With("component", "flightsql")).GRPCServer(creds))
 			}},
@@ -377,7 +378,7 @@ func setLevel(lv *slog.LevelVar, s string) {
 }
 
 func (a *App) pgConfig(cfg *config.Config) pgwire.Config {
-	return pgwire.Config{TLS: a.tlsConfig(cfg, "postgres"), AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
+	return pgwire.Config{TLS: a.tlsConfig(cfg, "postgres"), OnTLSError: a.tlsFailed("postgres"), AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
 		OnAuth: a.onAuth("postgres"), AllowLogin: func(user string, client net.Addr) *pgwire.Error {
 			if den := a.policyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
 				return pgwire.ErrorOf(den)
@@ -394,7 +395,7 @@ func (a *App) pgConfig(cfg *config.Config) pgwire.Config {
 }
 
 func (a *App) myConfig(cfg *config.Config) mysqlwire.Config {
-	return mysqlwire.Config{TLS: a.tlsConfig(cfg, "mysql"), Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
+	return mysqlwire.Config{TLS: a.tlsConfig(cfg, "mysql"), OnTLSError: a.tlsFailed("mysql"), Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
 		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile, OnAuth: a.onAuth("mysql"),
 		AllowLogin: func(user string, client net.Addr) *mysqlwire.Error {
 			if den := a.policyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {

@@ -1,10 +1,14 @@
 package app
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+
+	"google.golang.org/grpc/credentials"
 
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/authn"
@@ -23,6 +27,45 @@ func (a *App) certRejected(r tlsauth.Rejection) {
 		p.Audit(audit.Event{Type: "auth", Fields: map[string]any{"protocol": r.Listener, "client": host, "ok": false,
 			"method": "certificate", "stage": "tls", "reason": r.Reason, "subject": r.Subject, "error": r.Err.Error()}})
 	}
+}
+
+// tlsFailed reports a listener's failed TLS handshakes to the TLS
+// manager, which audits refused client certificates.
+func (a *App) tlsFailed(listener string) func(net.Addr, error) {
+	return func(client net.Addr, err error) { a.tlsm.Failed(listener, client, err) }
+}
+
+// httpHandshakes watches the HTTP data API's new TLS connections: a
+// goroutine runs the handshake net/http is about to run (tls.Conn
+// serializes the two; both get its one result) to report its failure.
+func (a *App) httpHandshakes(c net.Conn, s http.ConnState) {
+	tc, ok := c.(*tls.Conn)
+	if s != http.StateNew || !ok {
+		return
+	}
+	go func() {
+		if err := tc.Handshake(); err != nil {
+			a.tlsm.Failed("http", c.RemoteAddr(), err)
+		}
+	}()
+}
+
+// reportingCreds reports failed gRPC TLS handshakes.
+type reportingCreds struct {
+	credentials.TransportCredentials
+	failed func(net.Addr, error)
+}
+
+func (r reportingCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	c, info, err := r.TransportCredentials.ServerHandshake(raw)
+	if err != nil {
+		r.failed(raw.RemoteAddr(), err)
+	}
+	return c, info, err
+}
+
+func (r reportingCreds) Clone() credentials.TransportCredentials {
+	return reportingCreds{TransportCredentials: r.TransportCredentials.Clone(), failed: r.failed}
 }
 
 // certAuth audits the certificate part of a login: refused (err), or

@@ -9,10 +9,14 @@
 // whose GetConfigForClient reads the settings in force at each
 // handshake, so one tls.Config serves a listener across reloads. The
 // per-handshake config asks for a certificate as the listener's
-// client_auth says and verifies it in VerifyConnection (called on
-// resumed sessions too); a refused certificate ends the handshake with a
-// TLS alert and is reported to Options.OnReject with the reason and the
-// certificate's subject (the gateway audits it). The front ends then
+// client_auth says; crypto/tls verifies the chain, validity period and
+// key usage (ending a failed handshake with the alert that says why), and
+// VerifyConnection (called on resumed sessions too) verifies the chain
+// again with the CRLs. A refused certificate is reported to
+// Options.OnReject with the reason and the certificate's subject (the
+// gateway audits it): by VerifyConnection itself, or, for refusals of
+// crypto/tls, by the front end, which hands its handshake error to
+// Manager.Failed. The front ends then
 // read the verified certificate from the connection state and pass it
 // up; Decide and Identify say what it means for a login.
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -118,9 +119,9 @@ func (m *Manager) build(t *config.TLS) (*settings, error) {
 	for _, l := range []string{"postgres", "mysql", "http", "flightsql"} {
 		switch t.ClientAuthFor(l) {
 		case config.ClientAuthOptional:
-			st.modes[l] = tls.RequestClientCert
+			st.modes[l] = tls.VerifyClientCertIfGiven
 		case config.ClientAuthRequire:
-			st.modes[l] = tls.RequireAnyClientCert
+			st.modes[l] = tls.RequireAndVerifyClientCert
 		default:
 			st.modes[l] = tls.NoClientCert
 		}
@@ -146,7 +147,7 @@ func (m *Manager) Config(listener string, nextProtos ...string) *tls.Config {
 			return nil, errors.New("tls: no certificate loaded")
 		}
 		c := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: nextProtos, Certificates: []tls.Certificate{st.cert},
-			ClientAuth: st.modes[listener]}
+			ClientAuth: st.modes[listener], Time: m.opts.Now}
 		if c.ClientAuth == tls.NoClientCert {
 			return c, nil
 		}
@@ -154,7 +155,12 @@ func (m *Manager) Config(listener string, nextProtos ...string) *tls.Config {
 		if hello.Conn != nil {
 			client = hello.Conn.RemoteAddr()
 		}
-		// The clients' CAs are named in the certificate request.
+		// crypto/tls verifies the chain to the client CAs, the validity
+		// period and the client-auth key usage, ending a failed handshake
+		// with the alert that says why (unknown_ca, certificate_expired,
+		// bad_certificate); the front end reports that failure (Failed).
+		// VerifyConnection, called on resumed sessions too, checks the
+		// chain again with the CRLs.
 		c.ClientCAs = st.roots
 		c.VerifyConnection = func(cs tls.ConnectionState) error {
 			return m.verify(st, listener, client, cs.PeerCertificates)
@@ -179,6 +185,36 @@ func (m *Manager) verify(st *settings, listener string, client net.Addr, certs [
 		m.opts.OnReject(Rejection{Listener: listener, Client: client, Reason: reason, Subject: leaf.Subject.String(), Err: err})
 	}
 	return err
+}
+
+// Failed reports a TLS handshake that failed on a listener because
+// crypto/tls refused the client's certificate (any other handshake error
+// is not reported). Front ends call it with the error of Handshake.
+func (m *Manager) Failed(listener string, client net.Addr, err error) {
+	var ve *tls.CertificateVerificationError
+	if m.opts.OnReject == nil || !errors.As(err, &ve) || len(ve.UnverifiedCertificates) == 0 {
+		return
+	}
+	leaf := ve.UnverifiedCertificates[0]
+	m.opts.OnReject(Rejection{Listener: listener, Client: client, Reason: reasonOf(ve.Err), Subject: leaf.Subject.String(), Err: err})
+}
+
+// reasonOf names why x509 verification failed.
+func reasonOf(err error) string {
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &ua):
+		return ReasonUnknownCA
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		if strings.Contains(ci.Detail, "is before") {
+			return ReasonNotYetValid
+		}
+		return ReasonExpired
+	case errors.As(err, &ci) && ci.Reason == x509.IncompatibleUsage:
+		return ReasonWrongUsage
+	}
+	return ReasonInvalid
 }
 
 // check verifies a chain at time now and names the reason of a refusal.

@@ -237,6 +237,9 @@ func TestHandshake(t *testing.T) {
 			_, cerr = cl.Read(make([]byte, 1))
 		}
 		serr := <-done
+		if serr != nil {
+			m.Failed(listener, sc.RemoteAddr(), serr)
+		}
 		cs := srv.ConnectionState()
 		return PeerCertificate(&cs), serr, cerr
 	}
@@ -246,15 +249,36 @@ func TestHandshake(t *testing.T) {
 	if peer, serr, cerr := handshake("postgres", nil); serr != nil || cerr != nil || peer != nil {
 		t.Errorf("optional, no certificate: peer %v, server %v, client %v", peer, serr, cerr)
 	}
-	if _, serr, cerr := handshake("postgres", bad); serr == nil || cerr == nil || !strings.Contains(cerr.Error(), "bad certificate") {
+	if _, serr, cerr := handshake("postgres", bad); serr == nil || cerr == nil || !strings.Contains(cerr.Error(), "unknown certificate authority") {
 		t.Errorf("other CA: server %v, client %v", serr, cerr)
+	}
+	past := time.Now().Add(-72 * time.Hour)
+	expired := f.ca.Issue(t, certtest.Options{CN: "old", NotBefore: past, NotAfter: past.Add(time.Hour)})
+	if _, serr, cerr := handshake("postgres", expired); serr == nil || cerr == nil || !strings.Contains(cerr.Error(), "expired certificate") {
+		t.Errorf("expired: server %v, client %v", serr, cerr)
+	}
+	// Revoked: the CRL check in VerifyConnection (read again at once:
+	// the interval is the default, the clock real, so rewrite the
+	// settings by loading them again).
+	revoked := f.ca.Issue(t, certtest.Options{CN: "gone"})
+	certtest.WriteFile(t, f.tls.CRL[0], f.ca.CRL(t, 2, revoked.Cert))
+	if err := m.Load(f.tls); err != nil {
+		t.Fatal(err)
+	}
+	if _, serr, cerr := handshake("postgres", revoked); serr == nil || cerr == nil || !strings.Contains(cerr.Error(), "bad certificate") {
+		t.Errorf("revoked: server %v, client %v", serr, cerr)
 	}
 	if _, serr, _ := handshake("http", nil); serr == nil {
 		t.Error("require without a certificate: accepted")
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(rejected) != 1 || rejected[0].Reason != ReasonUnknownCA || rejected[0].Subject != "CN=bad,O=Evil" || rejected[0].Listener != "postgres" {
-		t.Errorf("rejections: %+v", rejected)
+	var got []string
+	for _, r := range rejected {
+		got = append(got, r.Listener+" "+r.Reason+" "+r.Subject)
+	}
+	want := []string{"postgres unknown_ca CN=bad,O=Evil", "postgres expired CN=old", "postgres revoked CN=gone"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("rejections: %q, want %q", got, want)
 	}
 }

@@ -249,7 +249,7 @@ func TestMTLS(t *testing.T) {
 			t.Errorf("password without the certificate: %v: %s", err, out)
 		}
 		out, err = psql("svc", "", "wrongca", "INSERT INTO floe_t_mtls VALUES ('psql-wrongca')")
-		if err == nil || !strings.Contains(out, "bad certificate") {
+		if err == nil || !strings.Contains(out, "alert unknown ca") {
 			t.Errorf("certificate of another CA: %v: %s", err, out)
 		}
 		rows := f.pgRows(t)
@@ -268,12 +268,13 @@ func TestMTLS(t *testing.T) {
 			name, user, password, cert string
 			audit                      map[string]any
 			sqlstate                   string // "" the TLS handshake fails
+			alert                      string // the TLS alert the client gets
 		}{
-			{"wrong CA", "svc", "", "wrongca", map[string]any{"reason": "unknown_ca", "stage": "tls", "subject": "CN=svc,O=Floe services"}, ""},
-			{"expired", "svc", "", "expired", map[string]any{"reason": "expired", "stage": "tls", "subject": "CN=svc,O=Floe services"}, ""},
-			{"unmatched subject", "svc", "", "intruder", map[string]any{"user": "svc", "reason": "certificate_mismatch", "subject": "CN=intruder,O=Floe services"}, "28000"},
-			{"password without certificate", "both", "both-secret", "", map[string]any{"user": "both", "reason": "certificate_required"}, "28000"},
-			{"certificate user without certificate", "svc", "anything", "", map[string]any{"user": "svc", "reason": "certificate_required"}, "28000"},
+			{"wrong CA", "svc", "", "wrongca", map[string]any{"reason": "unknown_ca", "stage": "tls", "subject": "CN=svc,O=Floe services"}, "", "unknown certificate authority"},
+			{"expired", "svc", "", "expired", map[string]any{"reason": "expired", "stage": "tls", "subject": "CN=svc,O=Floe services"}, "", "expired certificate"},
+			{"unmatched subject", "svc", "", "intruder", map[string]any{"user": "svc", "reason": "certificate_mismatch", "subject": "CN=intruder,O=Floe services"}, "28000", ""},
+			{"password without certificate", "both", "both-secret", "", map[string]any{"user": "both", "reason": "certificate_required"}, "28000", ""},
+			{"certificate user without certificate", "svc", "anything", "", map[string]any{"user": "svc", "reason": "certificate_required"}, "28000", ""},
 		} {
 			who := "refused-" + strings.ReplaceAll(c.name, " ", "-")
 			err := f.pgInsert(c.user, c.password, c.cert, who)
@@ -282,8 +283,8 @@ func TestMTLS(t *testing.T) {
 				t.Errorf("%s: logged in", c.name)
 			case c.sqlstate != "" && sqlstate(err) != c.sqlstate:
 				t.Errorf("%s: %v, want SQLSTATE %s", c.name, err, c.sqlstate)
-			case c.sqlstate == "" && !strings.Contains(err.Error(), "bad certificate"):
-				t.Errorf("%s: %v, want a bad certificate alert", c.name, err)
+			case c.sqlstate == "" && !strings.Contains(err.Error(), c.alert):
+				t.Errorf("%s: %v, want the alert %q", c.name, err, c.alert)
 			}
 			if contains(f.pgRows(t), who) {
 				t.Errorf("%s: the refused INSERT is in the table", c.name)
@@ -330,6 +331,8 @@ func TestMTLS(t *testing.T) {
 		if !contains(f.myRows(t), "cli-svc") {
 			t.Error("the certificate user's INSERT is not in the table")
 		}
+		f.auditHas(t, map[string]any{"protocol": "mysql", "stage": "tls", "reason": "unknown_ca", "subject": "CN=svc,O=Floe services"})
+		f.auditHas(t, map[string]any{"protocol": "mysql", "user": "svc", "reason": "certificate_mismatch", "subject": "CN=intruder,O=Floe services"})
 	})
 
 	t.Run("go-sql-driver", func(t *testing.T) {
@@ -410,6 +413,9 @@ func TestMTLS(t *testing.T) {
 		if !contains(f.pgRows(t), "curl-svc") || !contains(f.pgRows(t), "curl-both") {
 			t.Error("the certificate users' inserts are not in the table")
 		}
+		f.auditHas(t, map[string]any{"protocol": "http", "stage": "tls", "reason": "unknown_ca", "subject": "CN=svc,O=Floe services"})
+		f.auditHas(t, map[string]any{"protocol": "http", "stage": "tls", "reason": "expired", "subject": "CN=svc,O=Floe services"})
+		f.auditHas(t, map[string]any{"protocol": "http", "user": "both", "reason": "certificate_required"})
 	})
 
 	t.Run("Flight SQL", func(t *testing.T) {
@@ -450,6 +456,8 @@ func TestMTLS(t *testing.T) {
 		if !contains(f.pgRows(t), "flight-svc") {
 			t.Error("the certificate user's INSERT is not in the table")
 		}
+		f.auditHas(t, map[string]any{"protocol": "flightsql", "stage": "tls", "reason": "unknown_ca", "subject": "CN=svc,O=Floe services"})
+		f.auditHas(t, map[string]any{"protocol": "flightsql", "stage": "tls", "reason": "expired", "subject": "CN=svc,O=Floe services"})
 	})
 
 	// Last: revoking a certificate by rewriting the CRL, without a

@@ -50,6 +50,9 @@ type Gateway interface {
 type Config struct {
 	// TLS enables the SSL capability; nil leaves it off.
 	TLS *tls.Config
+	// OnTLSError, when set, is told of every failed TLS handshake (the
+	// gateway reports refused client certificates). It must not block.
+	OnTLSError func(client net.Addr, err error)
 	// Version is the server version the handshake announces.
 	Version string
 	// MaxPacket bounds client packets (max_allowed_packet).
@@ -404,6 +407,9 @@ func (s *Server) handshake(c *Conn, cfg Config, tooMany bool) (Handler, error) {
 		}
 		tc := tls.Server(raw, cfg.TLS)
 		if err := tc.Handshake(); err != nil {
+			if cfg.OnTLSError != nil {
+				cfg.OnTLSError(c.RemoteAddr, err)
+			}
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		c.setNet(tc)

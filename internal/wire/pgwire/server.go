@@ -52,6 +52,9 @@ type Gateway interface {
 type Config struct {
 	// TLS enables SSLRequest; nil answers 'N'.
 	TLS *tls.Config
+	// OnTLSError, when set, is told of every failed TLS handshake (the
+	// gateway reports refused client certificates). It must not block.
+	OnTLSError func(client net.Addr, err error)
 	// AuthMethod is "scram-sha-256" or "md5".
 	AuthMethod string
 	// MaxMessageSize caps one message body.
@@ -337,6 +340,9 @@ func (s *Server) startup(nc net.Conn, cfg Config, tooMany bool) (*Conn, Handler,
 			}
 			tc := tls.Server(nc, cfg.TLS)
 			if err := tc.Handshake(); err != nil {
+				if cfg.OnTLSError != nil {
+					cfg.OnTLSError(c.RemoteAddr, err)
+				}
 				return nil, nil, fmt.Errorf("TLS handshake: %w", err)
 			}
 			tlsDone = true

@@ -302,6 +302,12 @@ func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, path string) {
 			}
 			l.checkKeys(n.Content[i+1], ft, join(path, k.Value))
 		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode && t.Elem().Kind() == reflect.Struct {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				l.checkKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
+			}
+		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			if n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || t == reflect.TypeFor[Files]()) {

@@ -26,6 +26,7 @@ func TestClientCertsConfig(t *testing.T) {
 		{"defaults", fmt.Sprintf(", client_ca: %s, crl: %s}", caFile, crlFile), "- {name: svc, auth: certificate, certificate: {subjects: [\"CN=svc\"]}}", nil},
 		{"crl list and overrides", fmt.Sprintf(", client_ca: %s, crl: [%s], client_auth: none, listeners: {http: {client_auth: require}}}", caFile, crlFile), "- {name: a, password: x}", nil},
 		{"bad mode", fmt.Sprintf(", client_ca: %s, client_auth: maybe}", caFile), "- {name: a, password: x}", []string{"tls.client_auth"}},
+		{"unknown listener key", fmt.Sprintf(", client_ca: %s, listeners: {http: {clientauth: require}}}", caFile), "- {name: a, password: x}", []string{"tls.listeners.http.clientauth"}},
 		{"unknown listener", fmt.Sprintf(", client_ca: %s, listeners: {admin: {client_auth: require}}}", caFile), "- {name: a, password: x}", []string{"tls.listeners.admin"}},
 		{"require without CA", ", client_auth: require}", "- {name: a, password: x}", []string{"tls.client_auth"}},
 		{"crl without CA", fmt.Sprintf(", crl: %s}", crlFile), "- {name: a, password: x}", []string{"tls.crl"}},

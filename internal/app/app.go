@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,7 @@ import (
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/store"
+	"github.com/floe-db/floe/internal/tlsauth"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -108,6 +110,7 @@ type App struct {
 	// adminDrained: the admin API took the instance out of service.
 	adminDrained atomic.Bool
 	tokens       *authn.Tokens // bearer tokens of the data APIs
+	tlsm         *tlsauth.Manager
 	pg           *pgwire.Server
 	my           *mysqlwire.Server
 	data         *dataapi.Service
@@ -169,6 +172,7 @@ func Run(ctx context.Context, opts Options) error {
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
+	a.tlsm = tlsauth.New(tlsauth.Options{OnReject: a.certRejected, Log: a.log.With("component", "tls")})
 	if a.tokens, err = authn.NewTokens(nil); err != nil {
 		return err
 	}
@@ -199,18 +203,19 @@ func Run(ctx context.Context, opts Options) error {
 	defer stopStore()
 	a.watchStore(storeCtx)
 
-	tlsCfg, err := loadTLS(cfg)
+	commitTLS, err := a.prepareTLS(cfg)
 	if err != nil {
 		return err
 	}
-	a.pg = pgwire.NewServer(a.pgConfig(cfg, tlsCfg), a, a.log.With("component", "pgwire"), a.metrics)
-	a.my = mysqlwire.NewServer(a.myConfig(cfg, tlsCfg), a, a.log.With("component", "mysqlwire"), a.metrics)
+	commitTLS()
+	a.pg = pgwire.NewServer(a.pgConfig(cfg), a, a.log.With("component", "pgwire"), a.metrics)
+	a.my = mysqlwire.NewServer(a.myConfig(cfg), a, a.log.With("component", "mysqlwire"), a.metrics)
 	a.data = dataapi.NewService(a, a.log.With("component", "dataapi"), a.metrics)
 
 	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutConns()
 	var addrs Addrs
-	stages := a.services(cfg, tlsCfg, &addrs, cutConns)
+	stages := a.services(cfg, &addrs, cutConns)
 	var wg sync.WaitGroup
 	errc := make(chan error, 5)
 	if err := a.start(connCtx, stages, &wg, errc); err != nil {
@@ -287,7 +292,7 @@ loop:
 // (cut: their contexts end, which stops their statements), Flight SQL
 // 5s for its streams, and the admin API, which answers /readyz with
 // "draining" until then, 2s.
-func (a *App) services(cfg *config.Config, tlsCfg *tls.Config, addrs *Addrs, cut func()) []stage {
+func (a *App) services(cfg *config.Config, addrs *Addrs, cut func()) []stage {
 	wire := func(s wireServer) func() service {
 		return func() service { return wireService{wireServer: s, cut: cut} }
 	}
@@ -297,15 +302,16 @@ func (a *App) services(cfg *config.Config, tlsCfg *tls.Config, addrs *Addrs, cut
 			{key: "mysql", addr: cfg.Listen.MySQL, bound: &addrs.MySQL, open: wire(a.my), screen: a.screenAccept("mysql", false)},
 		}},
 		{grace: graceOf(5 * time.Second), listeners: []*listener{
-			{key: "http", addr: cfg.Listen.HTTP, bound: &addrs.HTTP, screen: a.screenAccept("http", tlsCfg == nil), open: func() service {
-				return newHTTPService(&http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second}, tlsCfg, cut)
+			{key: "http", addr: cfg.Listen.HTTP, bound: &addrs.HTTP, screen: a.screenAccept("http", cfg.TLS == nil), open: func() service {
+				return newHTTPService(&http.Server{Handler: a.data.Handler(), ReadHeaderTimeout: 10 * time.Second, ConnState: a.httpHandshakes},
+					a.tlsConfig(cfg, "http", "h2", "http/1.1"), cut)
 			}},
 		}},
 		{grace: graceOf(5 * time.Second), listeners: []*listener{
 			{key: "flightsql", addr: cfg.Listen.FlightSQL, bound: &addrs.FlightSQL, screen: a.screenAccept("flightsql", false), open: func() service {
 				var creds credentials.TransportCredentials
-				if tlsCfg != nil {
-					creds = credentials.NewTLS(tlsCfg.Clone())
+				if t := a.tlsConfig(cfg, "flightsql", "h2"); t != nil {
+					creds = reportingCreds{TransportCredentials: credentials.NewTLS(t), failed: a.tlsFailed("flightsql")}
 				}
 				return newGRPCService(flightsql.NewServer(a.data, buildVersion(), a.log.With("component", "flightsql")).GRPCServer(creds))
 			}},
@@ -373,8 +379,8 @@ func setLevel(lv *slog.LevelVar, s string) {
 	}
 }
 
-func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
-	pc := pgwire.Config{TLS: t, AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
+func (a *App) pgConfig(cfg *config.Config) pgwire.Config {
+	pc := pgwire.Config{TLS: a.tlsConfig(cfg, "postgres"), OnTLSError: a.tlsFailed("postgres"), AuthMethod: cfg.Postgres.AuthMethod, MaxMessageSize: cfg.Postgres.MaxMessageSize, MaxConnections: cfg.Postgres.MaxConnections,
 		Screen: func(user, db string, client net.Addr) *pgwire.Error {
 			if den := a.screenLogin("postgres", user, db, client); den != nil {
 				return pgwire.ErrorOf(den)
@@ -386,6 +392,13 @@ func (a *App) pgConfig(cfg *config.Config, t *tls.Config) pgwire.Config {
 				return pgwire.ErrorOf(den)
 			}
 			return nil
+		},
+		PeerAuth: func(user, db string, cert *x509.Certificate, client net.Addr) (*authn.User, *pgwire.Error) {
+			u, den := a.peerAuth("postgres", user, db, cert, client)
+			if den != nil {
+				return nil, pgwire.ErrorOf(den)
+			}
+			return u, nil
 		}}
 	if cfg.WireSSO() {
 		pc.TokenLogin = a.wireTokenLogin
@@ -404,8 +417,8 @@ func (a *App) wireTokenLogin(ctx context.Context, user, token string) (*authn.Us
 	return st.oidc.WireLogin(ctx, user, token)
 }
 
-func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
-	mc := mysqlwire.Config{TLS: t, Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
+func (a *App) myConfig(cfg *config.Config) mysqlwire.Config {
+	mc := mysqlwire.Config{TLS: a.tlsConfig(cfg, "mysql"), OnTLSError: a.tlsFailed("mysql"), Version: cfg.MySQL.ServerVersion, MaxPacket: cfg.MySQL.MaxPacketSize,
 		MaxConnections: cfg.MySQL.MaxConnections, LocalInfile: cfg.MySQL.LocalInfile, OnAuth: a.onAuth("mysql"),
 		Screen: func(user, db string, client net.Addr) *mysqlwire.Error {
 			if den := a.screenLogin("mysql", user, db, client); den != nil {
@@ -418,6 +431,13 @@ func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 				return mysqlwire.ErrorOf(den)
 			}
 			return nil
+		},
+		PeerAuth: func(user, db string, cert *x509.Certificate, client net.Addr) (*authn.User, *mysqlwire.Error) {
+			u, den := a.peerAuth("mysql", user, db, cert, client)
+			if den != nil {
+				return nil, mysqlwire.ErrorOf(den)
+			}
+			return u, nil
 		}}
 	if cfg.WireSSO() {
 		mc.TokenLogin = a.wireTokenLogin
@@ -426,19 +446,21 @@ func (a *App) myConfig(cfg *config.Config, t *tls.Config) mysqlwire.Config {
 	return mc
 }
 
-// loadTLS makes the listeners' TLS configuration (nil without tls:):
-// the certificate and the key-exchange groups of tls.groups.
-func loadTLS(cfg *config.Config) (*tls.Config, error) {
+// prepareTLS reads cfg's TLS files; commit puts them in force for the
+// handshakes that follow.
+func (a *App) prepareTLS(cfg *config.Config) (commit func(), err error) {
 	if cfg.TLS == nil {
-		return nil, nil
+		return func() {}, nil
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.TLS.Cert, cfg.TLS.Key)
-	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
+	return a.tlsm.Prepare(cfg.TLS)
+}
+
+// tlsConfig is the TLS configuration of a listener (nil: cfg has no TLS).
+func (a *App) tlsConfig(cfg *config.Config, listener string, nextProtos ...string) *tls.Config {
+	if cfg.TLS == nil {
+		return nil
 	}
-	// TLS 1.3 stays allowed (the post-quantum key exchanges need it);
-	// CurvePreferences nil is crypto/tls's default, X25519MLKEM768 first.
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CurvePreferences: cfg.TLS.CurveIDs()}, nil
+	return a.tlsm.Config(listener, nextProtos...)
 }
 
 // build makes the state for cfg, reconciling each running database with
@@ -455,7 +477,8 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	}
 	specs := make([]authn.Spec, 0, len(cfg.Users))
 	for _, u := range cfg.Users {
-		specs = append(specs, authn.Spec{Name: u.Name, Password: u.Password, Verifier: u.SCRAM, Roles: u.Roles, Databases: u.Databases})
+		specs = append(specs, authn.Spec{Name: u.Name, Password: u.Password, Verifier: u.SCRAM, Roles: u.Roles, Databases: u.Databases,
+			Auth: u.AuthMethod(), Certificate: u.Certificate})
 	}
 	users, err := authn.NewStore(specs)
 	if err != nil {
@@ -667,13 +690,14 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 	if err == nil {
 		// TLS first: build puts databases and sinks in force and closes the
 		// ones it replaces, so nothing may fail after it.
-		var t *tls.Config
-		if t, err = loadTLS(cfg); err == nil {
+		var commitTLS func()
+		if commitTLS, err = a.prepareTLS(cfg); err == nil {
 			var st *state
 			if st, err = a.build(ctx, cfg); err == nil {
 				a.state.Store(st)
-				a.pg.SetConfig(a.pgConfig(cfg, t))
-				a.my.SetConfig(a.myConfig(cfg, t))
+				commitTLS()
+				a.pg.SetConfig(a.pgConfig(cfg))
+				a.my.SetConfig(a.myConfig(cfg))
 				setLevel(a.level, cfg.Log.Level)
 			}
 		}

@@ -20,7 +20,11 @@
 //
 // A reload builds a new immutable state (users, databases, handlers) and
 // swaps it in atomically: new connections see it at once, connected
-// clients keep their session. Each running database is reconciled with
+// clients keep their session. TLS settings (certificate, client CAs,
+// CRLs: one tlsauth.Manager whose per-listener tls.Configs read the
+// settings in force at each handshake) are read before the state is
+// built and put in force with it; mtls.go audits refused client
+// certificates and decides the certificate step of wire logins. Each running database is reconciled with
 // its new settings (backend.Reconcile): kept while its backend is
 // unchanged, given new pool settings (a new pool, the old one drains),
 // rekeyed when its DSNs changed only in their passwords (new backend

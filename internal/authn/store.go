@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/xdg-go/scram"
+
+	"github.com/floe-db/floe/internal/config"
 )
 
 // User is a gateway user's identity and credentials.
@@ -15,6 +18,11 @@ type User struct {
 	Roles []string
 	// Databases the user may open; empty means every configured database.
 	Databases []string
+	// Auth is config.AuthPassword, AuthCertificate or
+	// AuthCertificatePassword ("" is password); Certificate binds client
+	// certificates to the user (package tlsauth matches them).
+	Auth        string
+	Certificate *config.CertBinding
 
 	scram scram.StoredCredentials
 	md5   string // "" when only a verifier was configured
@@ -43,6 +51,16 @@ func (u *User) CredentialTag() []byte {
 	return h.Sum(nil)
 }
 
+// NeedsCertificate reports whether the user must present a client
+// certificate that matches its binding.
+func (u *User) NeedsCertificate() bool {
+	return u.Auth == config.AuthCertificate || u.Auth == config.AuthCertificatePassword
+}
+
+// CertificateOnly reports whether a matching certificate alone logs the
+// user in.
+func (u *User) CertificateOnly() bool { return u.Auth == config.AuthCertificate }
+
 // MayOpen reports whether the user may connect to database db.
 func (u *User) MayOpen(db string) bool {
 	return len(u.Databases) == 0 || slices.Contains(u.Databases, db)
@@ -63,6 +81,10 @@ type Spec struct {
 	Verifier  string
 	Roles     []string
 	Databases []string
+	// Auth and Certificate: see User. A user with neither Password nor
+	// Verifier (certificate alone) gets a random secret no client knows.
+	Auth        string
+	Certificate *config.CertBinding
 }
 
 // Store holds the users of one configuration.
@@ -80,8 +102,16 @@ func NewStore(specs []Spec) (*Store, error) {
 		return nil, err
 	}
 	for _, sp := range specs {
-		u := &User{Name: sp.Name, Roles: sp.Roles, Databases: sp.Databases}
+		u := &User{Name: sp.Name, Roles: sp.Roles, Databases: sp.Databases, Auth: sp.Auth, Certificate: sp.Certificate}
 		var err error
+		if sp.Password == "" && sp.Verifier == "" {
+			// No password: one nobody knows, so every password check fails.
+			b := make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				return nil, err
+			}
+			sp.Password = fmt.Sprintf("%x", b)
+		}
 		if sp.Verifier != "" {
 			u.scram, err = ParseVerifier(sp.Verifier)
 			u.my = newMySQLCreds("")
@@ -100,6 +130,16 @@ func NewStore(specs []Spec) (*Store, error) {
 		s.users[sp.Name] = u
 	}
 	return s, nil
+}
+
+// All returns every user, by name.
+func (s *Store) All() []*User {
+	out := make([]*User, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b *User) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // Lookup returns the named user.

@@ -78,6 +78,8 @@ type Listen struct {
 type TLS struct {
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
+	// ClientCerts: client certificate authentication (mtls.go).
+	ClientCerts `yaml:",inline"`
 	// Groups are the key-exchange groups offered and accepted, on the
 	// listeners and on backend connections (tlsgroups.go); empty:
 	// crypto/tls's default, post-quantum first.
@@ -248,6 +250,8 @@ type User struct {
 	Roles    []string `yaml:"roles" json:"roles"`
 	// Databases limits which logical databases the user may open; empty means all.
 	Databases []string `yaml:"databases" json:"databases,omitempty"`
+	// UserAuth: how the user proves who it is (mtls.go).
+	UserAuth `yaml:",inline"`
 }
 
 // Role is a named set of grants.

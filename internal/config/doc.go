@@ -11,8 +11,10 @@
 // masking, audit — each adding its errors to one checker; a section that
 // refers to names (grants to databases, users to roles, …) runs after the
 // section that defines them; listen and tls read the certificate and
-// key files, and check tls.groups against crypto/tls's key-exchange
-// groups (tlsgroups.go). LoadOptions.Check then runs the caller's checks of a valid
+// key files (and mtls.go the client CAs and CRLs of client certificate
+// authentication, and users' auth and certificate keys), and check
+// tls.groups against crypto/tls's key-exchange groups (tlsgroups.go).
+// LoadOptions.Check then runs the caller's checks of a valid
 // file (the gateway's start-up checks), located the same way, and
 // LoadOptions.Resolve can leave the references of unused keys unread
 // (their values become Unresolved and are not validated). The result is immutable;

@@ -279,7 +279,15 @@ func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, path string) {
 		fields := map[string]reflect.Type{}
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if opts == "inline" && f.Type.Kind() == reflect.Struct {
+				for j := 0; j < f.Type.NumField(); j++ {
+					if in, _, _ := strings.Cut(f.Type.Field(j).Tag.Get("yaml"), ","); in != "" && in != "-" {
+						fields[in] = f.Type.Field(j).Type
+					}
+				}
+				continue
+			}
 			if tag == "" || tag == "-" {
 				continue
 			}
@@ -294,9 +302,15 @@ func (l *loader) checkKeys(n *yaml.Node, t reflect.Type, path string) {
 			}
 			l.checkKeys(n.Content[i+1], ft, join(path, k.Value))
 		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode && t.Elem().Kind() == reflect.Struct {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				l.checkKeys(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
+			}
+		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			if n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || t == reflect.TypeFor[Files]()) {
 				return
 			}
 			l.fail(n, path, "must be a list")

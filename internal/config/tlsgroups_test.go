@@ -10,8 +10,6 @@ import (
 	"github.com/floe-db/floe/internal/config"
 )
 
-func noEnv(string) string { return "" }
-
 func TestTLSGroups(t *testing.T) {
 	cert, key := writeCert(t, t.TempDir(), "g")
 	base := "databases: [{name: a, kind: sqlite, path: x}]\nusers: [{name: u, password: p}]\ntls:\n  cert: " + cert + "\n  key: " + key + "\n"

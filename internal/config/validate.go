@@ -250,6 +250,7 @@ func (c *Config) validateListen(v *checker) {
 	if c.TLS != nil {
 		validateTLS(v, c.TLS)
 		validateTLSGroups(v, c.TLS)
+		validateClientCerts(v, c.TLS)
 	}
 }
 
@@ -658,6 +659,7 @@ func (c *Config) validateUsers(v *checker) {
 		}
 		v.users[u.Name] = true
 		switch {
+		case u.Password == "" && u.SCRAM == "" && u.CertificateOnly():
 		case u.Password == "" && u.SCRAM == "":
 			v.bad(key, "password or scram is required")
 		case u.Password != "" && u.SCRAM != "":
@@ -667,6 +669,7 @@ func (c *Config) validateUsers(v *checker) {
 				v.bad(key+".scram", "%s: want SCRAM-SHA-256$<iterations>:<salt>$<stored key>:<server key> (make one with `floe passwd`)", what)
 			}
 		}
+		validateUserAuth(v, key, u, c.TLS)
 		for j, r := range u.Roles {
 			if !v.roles[r] {
 				v.bad(fmt.Sprintf("%s.roles[%d]", key, j), "unknown role %q", r)

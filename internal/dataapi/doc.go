@@ -6,7 +6,10 @@
 // handshake, or a bearer token it issued; the network rules screen the
 // user a caller names, or a token claims, before its password or the
 // token's signature is checked, and an OpenID Connect user once its
-// token is verified), the connect-time policy
+// token is verified; a client certificate verified by the TLS handshake
+// identifies a user with auth: certificate, and users who need one must
+// present it whatever the credential — package tlsauth decides), the
+// connect-time policy
 // (grants, connection limits), the refusal of session statements, and
 // the run itself through a Source, which streams the result as Arrow
 // record batches (package arrowsql) with masked columns masked.

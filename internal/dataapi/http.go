@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/tlsauth"
 )
 
 // maxRequestBody bounds a query request.
@@ -57,9 +58,12 @@ func remoteAddr(r *http.Request) net.Addr {
 	return a
 }
 
-// authenticate reads Basic or Bearer credentials.
+// authenticate reads Basic or Bearer credentials; a request without
+// them is identified by its client certificate, when the TLS handshake
+// verified one.
 func (s *Service) authenticate(r *http.Request) (Caller, *Error) {
 	c := Caller{Client: remoteAddr(r), Protocol: "http"}
+	cert := tlsauth.PeerCertificate(r.TLS)
 	h := r.Header.Get("Authorization")
 	scheme, cred, _ := strings.Cut(h, " ")
 	var err error
@@ -69,11 +73,17 @@ func (s *Service) authenticate(r *http.Request) (Caller, *Error) {
 		if !ok {
 			return c, &Error{Status: 401, Code: CodeUnauthorized, Message: "malformed Basic credentials"}
 		}
-		c.User, err = s.Login("http", user, pw, c.Client)
+		c.User, err = s.Login("http", user, pw, cert, c.Client)
 	case "bearer":
-		c.User, err = s.Token(r.Context(), "http", strings.TrimSpace(cred), c.Client)
+		c.User, err = s.Token(r.Context(), "http", strings.TrimSpace(cred), cert, c.Client)
+	case "":
+		if cert != nil {
+			c.User, err = s.CertificateLogin("http", cert, c.Client)
+			break
+		}
+		fallthrough
 	default:
-		return c, &Error{Status: 401, Code: CodeUnauthorized, Message: "authentication required: HTTP Basic with a gateway user, or a bearer token (from POST /v1/token, or an OpenID Connect token when oidc is configured)"}
+		return c, &Error{Status: 401, Code: CodeUnauthorized, Message: "authentication required: HTTP Basic with a gateway user, a bearer token (from POST /v1/token, or an OpenID Connect token when oidc is configured), or a client certificate of a user with auth: certificate"}
 	}
 	if err != nil {
 		var e *Error

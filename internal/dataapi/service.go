@@ -2,6 +2,7 @@ package dataapi
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
+	"github.com/floe-db/floe/internal/tlsauth"
 )
 
 // Gateway is what the data APIs need of the running gateway. Its methods
@@ -41,6 +43,10 @@ type Gateway interface {
 	// AuthResult audits an authentication attempt and counts failures
 	// toward login lockout.
 	AuthResult(protocol, user, db string, client net.Addr, err error)
+	// CertResult audits the client certificate step of a login (err:
+	// refused; final: the certificate alone logged the user in) and
+	// counts refusals toward login lockout.
+	CertResult(protocol, user string, cert *x509.Certificate, client net.Addr, err error, final bool)
 	// OIDC is the OpenID Connect verifier in force (nil: none).
 	OIDC() *authn.OIDC
 	// Pipeline is the statement pipeline of database db's backend for
@@ -116,14 +122,20 @@ type Caller struct {
 	Protocol string // http or flightsql
 }
 
-// Login checks a user name and password.
-func (s *Service) Login(protocol, user, password string, client net.Addr) (*authn.User, error) {
+// Login checks a user name and password, and the client certificate
+// (nil: none) of a user who needs one, first.
+func (s *Service) Login(protocol, user, password string, cert *x509.Certificate, client net.Addr) (*authn.User, error) {
 	if e := s.screen(protocol, user, client); e != nil {
 		return nil, e
 	}
 	if den := s.gw.PolicyNow().LoginAllowed(user, policy.HostOf(client)); den != nil {
 		s.gw.AuthResult(protocol, user, "", client, den)
 		return nil, fromDenial(den)
+	}
+	if u, known := s.gw.Users().Lookup(user); known && u.NeedsCertificate() {
+		if err := s.certificateOf(protocol, u, cert, client); err != nil {
+			return nil, err
+		}
 	}
 	u, ok := s.gw.Users().CheckPassword(user, password)
 	if !ok {
@@ -136,9 +148,46 @@ func (s *Service) Login(protocol, user, password string, client net.Addr) (*auth
 	return u, nil
 }
 
+// certificateOf checks that a user who needs a client certificate came
+// with one bound to it.
+func (s *Service) certificateOf(protocol string, u *authn.User, cert *x509.Certificate, client net.Addr) error {
+	if _, err := tlsauth.Decide(u, cert); err != nil {
+		s.gw.CertResult(protocol, u.Name, cert, client, err, true)
+		s.metrics.AuthFailures.WithLabelValues(protocol, "certificate").Inc()
+		what := "the client certificate does not match the user"
+		if errors.Is(err, tlsauth.ErrCertificateRequired) {
+			what = "a valid client certificate is required"
+		}
+		return &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification,
+			Message: fmt.Sprintf("certificate authentication failed for user %q: %s", u.Name, what)}
+	}
+	s.gw.CertResult(protocol, u.Name, cert, client, nil, false)
+	return nil
+}
+
+// CertificateLogin identifies the certificate-only user a verified client
+// certificate stands for (a request without credentials).
+func (s *Service) CertificateLogin(protocol string, cert *x509.Certificate, client net.Addr) (*authn.User, error) {
+	u, err := tlsauth.Identify(s.gw.Users(), cert)
+	if err == nil {
+		if den := s.gw.PolicyNow().LoginAllowed(u.Name, policy.HostOf(client)); den != nil {
+			s.gw.AuthResult(protocol, u.Name, "", client, den)
+			return nil, fromDenial(den)
+		}
+		s.gw.CertResult(protocol, u.Name, cert, client, nil, true)
+		return u, nil
+	}
+	s.metrics.AuthFailures.WithLabelValues(protocol, "certificate").Inc()
+	s.gw.CertResult(protocol, "", cert, client, err, true)
+	return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification,
+		Message: "the client certificate stands for no single user with auth: certificate; send credentials"}
+}
+
 // Token checks a bearer token issued by IssueToken, or an OpenID Connect
 // token of the configured issuer: its groups must map to gateway roles.
-func (s *Service) Token(ctx context.Context, protocol, tok string, client net.Addr) (*authn.User, error) {
+// A gateway user who needs a client certificate must also have come with
+// one bound to it (cert; nil: none).
+func (s *Service) Token(ctx context.Context, protocol, tok string, cert *x509.Certificate, client net.Addr) (*authn.User, error) {
 	if o := s.gw.OIDC(); o != nil && authn.LooksLikeJWT(tok) {
 		return s.oidcUser(ctx, o, protocol, tok, client)
 	}
@@ -168,6 +217,11 @@ func (s *Service) Token(ctx context.Context, protocol, tok string, client net.Ad
 	if err != nil {
 		s.metrics.AuthFailures.WithLabelValues(protocol, "token").Inc()
 		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification, Message: "invalid or expired bearer token"}
+	}
+	if u.NeedsCertificate() {
+		if err := s.certificateOf(protocol, u, cert, client); err != nil {
+			return nil, err
+		}
 	}
 	return u, nil
 }

@@ -2,6 +2,7 @@ package dataapi
 
 import (
 	"context"
+	"crypto/x509"
 	"database/sql"
 	"io"
 	"log/slog"
@@ -52,6 +53,8 @@ func (g *fakeGateway) PolicyNow() *policy.Policy                          { retu
 func (g *fakeGateway) Databases() []string                                { return []string{"lite"} }
 func (g *fakeGateway) OIDC() *authn.OIDC                                  { return nil }
 func (g *fakeGateway) AuthResult(string, string, string, net.Addr, error) {}
+
+func (g *fakeGateway) CertResult(string, string, *x509.Certificate, net.Addr, error, bool) {}
 func (g *fakeGateway) Source(db string, _ []string) (Source, bool) {
 	return g.src, db == "lite"
 }

@@ -3,6 +3,7 @@ package flightsql
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/floe-db/floe/arrowsql"
 	"github.com/floe-db/floe/internal/dataapi"
+	"github.com/floe-db/floe/internal/tlsauth"
 )
 
 // DatabaseHeader is the call header that names the database (catalog) a
@@ -129,6 +131,19 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	return next(srv, ss)
 }
 
+// peerCertificate is the client certificate the TLS handshake verified
+// (nil: none).
+func peerCertificate(ctx context.Context) *x509.Certificate {
+	p, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
+		return tlsauth.PeerCertificate(&ti.State)
+	}
+	return nil
+}
+
 func clientAddr(ctx context.Context) net.Addr {
 	if p, ok := peer.FromContext(ctx); ok {
 		return p.Addr
@@ -147,6 +162,7 @@ func (s *Server) authenticate(ctx context.Context, handshake bool) (context.Cont
 	scheme, cred, _ := strings.Cut(h, " ")
 	cred = strings.TrimSpace(cred)
 	client := clientAddr(ctx)
+	cert := peerCertificate(ctx)
 	c := dataapi.Caller{Client: client, Protocol: "flightsql"}
 	var err error
 	switch {
@@ -159,13 +175,20 @@ func (s *Server) authenticate(ctx context.Context, handshake bool) (context.Cont
 		if derr != nil || !ok {
 			return nil, "", status.Error(codes.Unauthenticated, "malformed Basic credentials")
 		}
-		if c.User, err = s.svc.Login("flightsql", user, pw, client); err != nil {
+		if c.User, err = s.svc.Login("flightsql", user, pw, cert, client); err != nil {
 			return nil, "", grpcError(err)
 		}
 		tok, _ := s.svc.IssueToken(c.User)
 		return context.WithValue(ctx, identityKey{}, c), tok, nil
 	case strings.EqualFold(scheme, "bearer"):
-		if c.User, err = s.svc.Token(ctx, "flightsql", cred, client); err != nil {
+		if c.User, err = s.svc.Token(ctx, "flightsql", cred, cert, client); err != nil {
+			return nil, "", grpcError(err)
+		}
+		return context.WithValue(ctx, identityKey{}, c), "", nil
+	case h == "" && cert != nil:
+		// No credentials: the client certificate names the user (one with
+		// auth: certificate).
+		if c.User, err = s.svc.CertificateLogin("flightsql", cert, client); err != nil {
 			return nil, "", grpcError(err)
 		}
 		return context.WithValue(ctx, identityKey{}, c), "", nil

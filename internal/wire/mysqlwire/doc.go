@@ -33,6 +33,11 @@
 // the client gets error 1927 saying why; with ExpiryAtTransactionEnd it
 // ends like Drain, at its next transaction boundary.
 //
+// Client certificates: after Screen and AllowLogin, the client certificate
+// the TLS handshake verified (if any) is passed up (Config.PeerAuth): the
+// gateway may log the user in by it alone, let the password (or token)
+// check follow, or refuse the login.
+//
 // Lifecycle of a connection: Serve accepts it and starts one goroutine
 // (with recover) that runs the handshake and then Handler.Serve, again
 // after each database switch (COM_INIT_DB or USE returns a SwitchError

@@ -50,6 +50,9 @@ type Gateway interface {
 type Config struct {
 	// TLS enables the SSL capability; nil leaves it off.
 	TLS *tls.Config
+	// OnTLSError, when set, is told of every failed TLS handshake (the
+	// gateway reports refused client certificates). It must not block.
+	OnTLSError func(client net.Addr, err error)
 	// Version is the server version the handshake announces.
 	Version string
 	// MaxPacket bounds client packets (max_allowed_packet).
@@ -80,6 +83,14 @@ type Config struct {
 	// its transaction: it ends at its next transaction boundary instead
 	// of at once.
 	ExpiryAtTransactionEnd bool
+	// PeerAuth, when set, is asked after the handshake response and
+	// before the password is checked, with the client certificate the
+	// TLS handshake verified (nil: none, or no TLS). A user it returns is
+	// logged in by the certificate alone (whatever auth data the client
+	// sent; OnAuth is not called: PeerAuth reports that login itself);
+	// nil and no error: the password is checked; an error refuses the
+	// login.
+	PeerAuth func(user, database string, cert *x509.Certificate, client net.Addr) (*authn.User, *Error)
 }
 
 // DefaultVersion is announced when Config.Version is empty.
@@ -423,6 +434,9 @@ func (s *Server) handshake(ctx context.Context, c *Conn, cfg Config, tooMany boo
 		}
 		tc := tls.Server(raw, cfg.TLS)
 		if err := tc.Handshake(); err != nil {
+			if cfg.OnTLSError != nil {
+				cfg.OnTLSError(c.RemoteAddr, err)
+			}
 			return nil, fmt.Errorf("TLS handshake: %w", err)
 		}
 		c.setNet(tc)
@@ -454,19 +468,36 @@ func (s *Server) handshake(ctx context.Context, c *Conn, cfg Config, tooMany boo
 		}
 	}
 	var u *authn.User
-	method := "password"
-	if _, known := s.gw.Users().Lookup(hr.User); !known && cfg.TokenLogin != nil {
-		method = "token"
-		u, c.expiry, err = s.tokenLogin(ctx, c, cfg, hr)
-	} else {
-		u, err = s.authenticate(c, hr, nonce)
+	if cfg.PeerAuth != nil {
+		var cert *x509.Certificate
+		if tc, ok := c.net.(*tls.Conn); ok {
+			if pc := tc.ConnectionState().PeerCertificates; len(pc) > 0 {
+				cert = pc[0]
+			}
+		}
+		var e *Error
+		if u, e = cfg.PeerAuth(hr.User, hr.Database, cert, c.RemoteAddr); e != nil {
+			s.metrics.AuthFailures.WithLabelValues("mysql", "certificate").Inc()
+			e.Fatal = true
+			return nil, e
+		}
 	}
-	if cfg.OnAuth != nil {
-		cfg.OnAuth(hr.User, hr.Database, c.RemoteAddr, err)
-	}
-	if err != nil {
-		s.metrics.AuthFailures.WithLabelValues("mysql", method).Inc()
-		return nil, err
+	if u == nil {
+		var err error
+		method := "password"
+		if _, known := s.gw.Users().Lookup(hr.User); !known && cfg.TokenLogin != nil {
+			method = "token"
+			u, c.expiry, err = s.tokenLogin(ctx, c, cfg, hr)
+		} else {
+			u, err = s.authenticate(c, hr, nonce)
+		}
+		if cfg.OnAuth != nil {
+			cfg.OnAuth(hr.User, hr.Database, c.RemoteAddr, err)
+		}
+		if err != nil {
+			s.metrics.AuthFailures.WithLabelValues("mysql", method).Inc()
+			return nil, err
+		}
 	}
 	c.User = u
 	if hr.Database == "" {

@@ -1,7 +1,11 @@
 // Package pgwire is the PostgreSQL protocol front end: it accepts client
 // connections, negotiates SSL/GSSAPI encryption, answers CancelRequests,
 // authenticates the client as a gateway user (SCRAM-SHA-256 or md5), and
-// then hands the connection to the Handler for its database.
+// then hands the connection to the Handler for its database. Client
+// certificates: the TLS handshake (tls.Config from the gateway, package
+// tlsauth) verifies them; after the startup message this package only
+// passes the verified certificate up (Config.PeerAuth), which answers
+// "certificate alone", "password exchange follows" or a refusal.
 //
 // Token logins (Config.TokenLogin, set when oidc.wire is on): a startup
 // user that is not a configured gateway user is asked for a cleartext

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -51,6 +52,9 @@ type Gateway interface {
 type Config struct {
 	// TLS enables SSLRequest; nil answers 'N'.
 	TLS *tls.Config
+	// OnTLSError, when set, is told of every failed TLS handshake (the
+	// gateway reports refused client certificates). It must not block.
+	OnTLSError func(client net.Addr, err error)
 	// AuthMethod is "scram-sha-256" or "md5".
 	AuthMethod string
 	// MaxMessageSize caps one message body.
@@ -79,6 +83,14 @@ type Config struct {
 	// its transaction: it ends at its next transaction boundary instead
 	// of at once.
 	ExpiryAtTransactionEnd bool
+	// PeerAuth, when set, is asked after the startup message and before
+	// any password exchange, with the client certificate the TLS
+	// handshake verified (nil: none, or no TLS). A user it returns is
+	// logged in by the certificate alone (AuthenticationOk, no password;
+	// OnAuth is not called: PeerAuth reports that login itself); nil
+	// and no error: the password exchange follows; an error refuses the
+	// login.
+	PeerAuth func(user, database string, cert *x509.Certificate, client net.Addr) (*authn.User, *Error)
 }
 
 // Server is the PostgreSQL front end.
@@ -347,6 +359,9 @@ func (s *Server) startup(ctx context.Context, nc net.Conn, cfg Config, tooMany b
 			}
 			tc := tls.Server(nc, cfg.TLS)
 			if err := tc.Handshake(); err != nil {
+				if cfg.OnTLSError != nil {
+					cfg.OnTLSError(c.RemoteAddr, err)
+				}
 				return nil, nil, fmt.Errorf("TLS handshake: %w", err)
 			}
 			tlsDone = true
@@ -406,22 +421,38 @@ func (s *Server) startup(ctx context.Context, nc net.Conn, cfg Config, tooMany b
 			return c, nil, e
 		}
 	}
-	users := s.gw.Users()
 	var u *authn.User
-	var err error
-	method := "password"
-	if _, known := users.Lookup(user); !known && cfg.TokenLogin != nil {
-		method = "token"
-		u, c.expiry, err = s.tokenLogin(ctx, c, cfg, user, tlsDone)
-	} else {
-		u, err = s.authenticate(c, users, user, cfg.AuthMethod)
+	if cfg.PeerAuth != nil {
+		var cert *x509.Certificate
+		if tc, ok := nc.(*tls.Conn); ok {
+			if pc := tc.ConnectionState().PeerCertificates; len(pc) > 0 {
+				cert = pc[0]
+			}
+		}
+		var e *Error
+		if u, e = cfg.PeerAuth(user, db, cert, c.RemoteAddr); e != nil {
+			s.metrics.AuthFailures.WithLabelValues("postgres", "certificate").Inc()
+			e.Severity = "FATAL"
+			return c, nil, e
+		}
 	}
-	if cfg.OnAuth != nil {
-		cfg.OnAuth(user, db, c.RemoteAddr, err)
-	}
-	if err != nil {
-		s.metrics.AuthFailures.WithLabelValues("postgres", method).Inc()
-		return c, nil, err
+	if u == nil {
+		users := s.gw.Users()
+		var err error
+		method := "password"
+		if _, known := users.Lookup(user); !known && cfg.TokenLogin != nil {
+			method = "token"
+			u, c.expiry, err = s.tokenLogin(ctx, c, cfg, user, tlsDone)
+		} else {
+			u, err = s.authenticate(c, users, user, cfg.AuthMethod)
+		}
+		if cfg.OnAuth != nil {
+			cfg.OnAuth(user, db, c.RemoteAddr, err)
+		}
+		if err != nil {
+			s.metrics.AuthFailures.WithLabelValues("postgres", method).Inc()
+			return c, nil, err
+		}
 	}
 	c.User = u
 	h, ok := s.gw.Handler(db)

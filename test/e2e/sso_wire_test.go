@@ -39,7 +39,7 @@ type ssoWire struct {
 	audit   string
 }
 
-func startSSOWire(t *testing.T, onExpiry string) *ssoWire {
+func startSSOWire(t *testing.T, onExpiry string, extra ...string) *ssoWire {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("e2e")
@@ -111,7 +111,7 @@ oidc:
 policy:
   login: {max_failures: 3, window: 1m, lockout: 1m}
 audit: {file: %s}
-`, crt, key, pgDSN, s.roLogin, myDSN, s.iss.URL, onExpiry, s.audit))
+%s`, crt, key, pgDSN, s.roLogin, myDSN, s.iss.URL, onExpiry, s.audit, strings.Join(extra, "\n")))
 	// Runs before the gateway stops and before testDB drops the
 	// database: the role's grant goes first, then its sessions, then
 	// the role.
@@ -690,4 +690,47 @@ func TestSSOWireLogin(t *testing.T) {
 			t.Fatalf("wrong secret: exit %d, printed %q", code, stdout.String())
 		}
 	})
+}
+
+// TestSSOWireNetworkRoleRule: network rules naming roles decide a token
+// user by the roles its groups give, known only once the token is
+// verified (the user is no gateway user): with deny by default and the
+// reader role allowed, a reader logs in and a writer is refused, the
+// write it came for not in the table.
+func TestSSOWireNetworkRoleRule(t *testing.T) {
+	s := startSSOWire(t, "close", `network:
+  default: deny
+  rules:
+    - {action: allow, cidrs: ["127.0.0.0/8", "::1/128"], roles: [reader, operator]}`)
+	ctx := context.Background()
+	before := s.pgCount(t, "true")
+	exp := time.Now().Add(time.Hour)
+	c, err := s.pgConnect(ctx, "mallory", s.token(t, "mallory", exp, "writers"), "require")
+	if err == nil {
+		_, _ = c.Exec(ctx, "INSERT INTO items VALUES (99, 'from a refused network')")
+		c.Close(ctx)
+		t.Fatal("a token user with a role the network rules refuse logged in")
+	}
+	if !strings.Contains(err.Error(), "28000") {
+		t.Errorf("refusal: %v", err)
+	}
+	if got := s.pgCount(t, "true"); got != before {
+		t.Fatalf("items: %d rows, want %d", got, before)
+	}
+	db := s.myOpen(t, "mallory", s.token(t, "mallory", exp, "writers"), true)
+	if _, err := db.Exec("INSERT INTO items VALUES (99, 'from a refused network')"); err == nil {
+		t.Fatal("MySQL: a token user with a refused role wrote")
+	}
+	if got := s.myCount(t, "id = 99"); got != 0 {
+		t.Fatalf("MySQL items: %d rows with id 99", got)
+	}
+	r, err := s.pgConnect(ctx, "rita", s.token(t, "rita", exp, "readers"), "require")
+	if err != nil {
+		t.Fatalf("reader: %v", err)
+	}
+	defer r.Close(ctx)
+	var n int
+	if err := r.QueryRow(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil || n != before {
+		t.Fatalf("reader: %d rows, %v", n, err)
+	}
 }

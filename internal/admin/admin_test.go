@@ -35,6 +35,7 @@ func (s *stubGateway) Stats() Stats                               { return Stats
 func (s *stubGateway) Tokens() *Tokens                            { return s.tokens }
 func (s *stubGateway) Backends() any                              { return []string{} }
 func (s *stubGateway) Pools() any                                 { return []string{} }
+func (s *stubGateway) Secrets() any                               { return []string{} }
 func (s *stubGateway) Sessions() []Session                        { return []Session{{ID: "pg-1"}} }
 func (s *stubGateway) CancelSession(id string) bool               { return id == "pg-1" }
 func (s *stubGateway) Denials(int) ([]observe.Denial, uint64)     { return nil, 0 }

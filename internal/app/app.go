@@ -35,6 +35,7 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/provision"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/secrets"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/store"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
@@ -110,6 +111,9 @@ type App struct {
 	pg           *pgwire.Server
 	my           *mysqlwire.Server
 	data         *dataapi.Service
+	// secrets holds what the cloud secret managers returned, for every
+	// load of the file.
+	secrets *secrets.Cache
 
 	mu struct {
 		sync.Mutex
@@ -157,12 +161,13 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	cfg, err := loadConfig(opts)
+	cache := secrets.NewCache(secrets.CacheOptions{})
+	cfg, err := loadConfig(opts, cache)
 	if err != nil {
 		return err
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
-		denials: observe.NewDenials(1000)}
+		denials: observe.NewDenials(1000), secrets: cache}
 	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
@@ -192,6 +197,8 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a.state.Store(st)
+	a.secrets.Sweep()
+	a.auditSecrets()
 	defer a.closeAll()
 	storeCtx, stopStore := context.WithCancel(ctx)
 	defer stopStore()
@@ -338,7 +345,7 @@ func (a *App) ready() (bool, string) {
 	return true, a.storeStatus()
 }
 
-func loadConfig(opts Options) (*config.Config, error) {
+func loadConfig(opts Options, cache *secrets.Cache) (*config.Config, error) {
 	if opts.ConfigPath == "" {
 		dir := opts.DataDir
 		if dir == "" {
@@ -346,7 +353,7 @@ func loadConfig(opts Options) (*config.Config, error) {
 		}
 		return config.Demo(filepath.Join(dir, "demo.db")), nil
 	}
-	return config.LoadWith(opts.ConfigPath, LoadOptions())
+	return config.LoadWith(opts.ConfigPath, loadOptions(cache))
 }
 
 func newLogger(cfg *config.Config, level *slog.LevelVar, w io.Writer) *slog.Logger {
@@ -409,7 +416,7 @@ func loadTLS(cfg *config.Config) (*tls.Config, error) {
 func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error) {
 	cfg := fileCfg
 	if doc := a.storeDoc.Load(); doc != nil && !doc.Overlay.Empty() {
-		merged, err := fileCfg.WithOverlay(doc.Overlay, refExpander(fileCfg))
+		merged, err := fileCfg.WithOverlay(doc.Overlay, refExpander(fileCfg, a.secrets))
 		if err != nil {
 			return nil, fmt.Errorf("the shared store's users and roles do not fit the file: %w", err)
 		}
@@ -617,9 +624,11 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 	a.reloading.Lock() // SIGHUP, the file watcher, secrets refresh and the admin API
 	defer a.reloading.Unlock()
 	cur := a.state.Load()
-	cfg, err := config.LoadWith(cur.cfg.Source, LoadOptions())
+	cfg, err := config.LoadWith(cur.cfg.Source, loadOptions(a.secrets))
+	defer a.auditSecrets()
 	if err == nil && onlyChanged {
 		if reflect.DeepEqual(cfg, cur.fileCfg) {
+			a.secrets.Sweep()
 			return nil
 		}
 		a.log.Info("configuration or secrets changed; applying")
@@ -632,6 +641,7 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 			var st *state
 			if st, err = a.build(ctx, cfg); err == nil {
 				a.state.Store(st)
+				a.secrets.Sweep()
 				a.pg.SetConfig(a.pgConfig(cfg, t))
 				a.my.SetConfig(a.myConfig(cfg, t))
 				setLevel(a.level, cfg.Log.Level)

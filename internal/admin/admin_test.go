@@ -149,6 +149,8 @@ func TestRoutesAuthAndErrors(t *testing.T) {
 		{"GET", "/api/v1/openapi.json", "", 200, ""},
 		{"GET", "/healthz", "", 200, ""},
 		{"GET", "/api/v1/users", "read-token-0123456789", 200, ""},
+		{"GET", "/api/v1/secrets", "", 401, "unauthorized"},
+		{"GET", "/api/v1/secrets", "read-token-0123456789", 200, ""},
 		{"DELETE", "/api/v1/users/bob", "read-token-0123456789", 403, "forbidden"},
 		{"DELETE", "/api/v1/users/bob", "admin-token-0123456789", 404, "not_found"},
 		{"DELETE", "/api/v1/roles/r", "admin-token-0123456789", 200, ""},

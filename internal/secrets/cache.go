@@ -299,12 +299,10 @@ func (l *load) secret(ref config.SecretRef) readResult {
 		if ok {
 			p.used = l.gen
 			l.c.pinned[pk] = p
+			l.c.known[sk] = l.gen
 		}
 		l.c.mu.Unlock()
 		if ok {
-			l.c.mu.Lock()
-			l.c.known[sk] = l.gen
-			l.c.mu.Unlock()
 			r := readResult{v: p.v, at: p.at}
 			l.read[sk] = r
 			return r

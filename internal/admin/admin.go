@@ -30,6 +30,9 @@ type Gateway interface {
 	Backends() any
 	// Pools lists the backend pools of every database.
 	Pools() any
+	// Secrets lists the cloud secret references in use: provider, name,
+	// key, version in use, last read and last error; never a value.
+	Secrets() any
 	// Sessions lists the client sessions.
 	Sessions() []Session
 	// CancelSession cancels what a session runs; KillSession ends it.
@@ -164,6 +167,9 @@ func (a *api) routes() []route {
 		}},
 		{"GET", "/api/v1/pools", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, map[string]any{"pools": a.gw.Pools()})
+		}},
+		{"GET", "/api/v1/secrets", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			writeJSON(w, http.StatusOK, map[string]any{"secrets": a.gw.Secrets()})
 		}},
 		{"GET", "/api/v1/sessions", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, map[string]any{"sessions": a.gw.Sessions()})

@@ -35,6 +35,7 @@ func (s *stubGateway) Stats() Stats                               { return Stats
 func (s *stubGateway) Tokens() *Tokens                            { return s.tokens }
 func (s *stubGateway) Backends() any                              { return []string{} }
 func (s *stubGateway) Pools() any                                 { return []string{} }
+func (s *stubGateway) Secrets() any                               { return []string{} }
 func (s *stubGateway) Sessions() []Session                        { return []Session{{ID: "pg-1"}} }
 func (s *stubGateway) CancelSession(id string) bool               { return id == "pg-1" }
 func (s *stubGateway) Denials(int) ([]observe.Denial, uint64)     { return nil, 0 }
@@ -148,6 +149,8 @@ func TestRoutesAuthAndErrors(t *testing.T) {
 		{"GET", "/api/v1/openapi.json", "", 200, ""},
 		{"GET", "/healthz", "", 200, ""},
 		{"GET", "/api/v1/users", "read-token-0123456789", 200, ""},
+		{"GET", "/api/v1/secrets", "", 401, "unauthorized"},
+		{"GET", "/api/v1/secrets", "read-token-0123456789", 200, ""},
 		{"DELETE", "/api/v1/users/bob", "read-token-0123456789", 403, "forbidden"},
 		{"DELETE", "/api/v1/users/bob", "admin-token-0123456789", 404, "not_found"},
 		{"DELETE", "/api/v1/roles/r", "admin-token-0123456789", 200, ""},

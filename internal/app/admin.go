@@ -30,6 +30,9 @@ func (g adminGateway) OIDC() *authn.OIDC { return g.a.state.Load().oidc }
 
 func (g adminGateway) Backends() any { return g.a.backendStatuses() }
 
+// Secrets lists the cloud secret references in use, without values.
+func (g adminGateway) Secrets() any { return g.a.secrets.List() }
+
 func (g adminGateway) Pools() any { return g.a.poolStats() }
 
 func (g adminGateway) Sessions() []admin.Session {

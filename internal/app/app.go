@@ -37,6 +37,7 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/provision"
 	"github.com/floe-db/floe/internal/route"
+	"github.com/floe-db/floe/internal/secrets"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/store"
 	"github.com/floe-db/floe/internal/tlsauth"
@@ -114,6 +115,9 @@ type App struct {
 	pg           *pgwire.Server
 	my           *mysqlwire.Server
 	data         *dataapi.Service
+	// secrets holds what the cloud secret managers returned, for every
+	// load of the file.
+	secrets *secrets.Cache
 
 	mu struct {
 		sync.Mutex
@@ -162,12 +166,13 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	cfg, err := loadConfig(opts)
+	cache := secrets.NewCache(secrets.CacheOptions{})
+	cfg, err := loadConfig(opts, cache)
 	if err != nil {
 		return err
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
-		denials: observe.NewDenials(1000)}
+		denials: observe.NewDenials(1000), secrets: cache}
 	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
@@ -198,6 +203,8 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a.state.Store(st)
+	a.secrets.Sweep()
+	a.auditSecrets()
 	defer a.closeAll()
 	storeCtx, stopStore := context.WithCancel(ctx)
 	defer stopStore()
@@ -346,7 +353,7 @@ func (a *App) ready() (bool, string) {
 	return true, a.storeStatus()
 }
 
-func loadConfig(opts Options) (*config.Config, error) {
+func loadConfig(opts Options, cache *secrets.Cache) (*config.Config, error) {
 	if opts.ConfigPath == "" {
 		dir := opts.DataDir
 		if dir == "" {
@@ -354,7 +361,7 @@ func loadConfig(opts Options) (*config.Config, error) {
 		}
 		return config.Demo(filepath.Join(dir, "demo.db")), nil
 	}
-	return config.LoadWith(opts.ConfigPath, LoadOptions())
+	return config.LoadWith(opts.ConfigPath, loadOptions(cache))
 }
 
 func newLogger(cfg *config.Config, level *slog.LevelVar, w io.Writer) *slog.Logger {
@@ -469,7 +476,7 @@ func (a *App) tlsConfig(cfg *config.Config, listener string, nextProtos ...strin
 func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error) {
 	cfg := fileCfg
 	if doc := a.storeDoc.Load(); doc != nil && !doc.Overlay.Empty() {
-		merged, err := fileCfg.WithOverlay(doc.Overlay, refExpander(fileCfg))
+		merged, err := fileCfg.WithOverlay(doc.Overlay, refExpander(fileCfg, a.secrets))
 		if err != nil {
 			return nil, fmt.Errorf("the shared store's users and roles do not fit the file: %w", err)
 		}
@@ -680,9 +687,11 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 	a.reloading.Lock() // SIGHUP, the file watcher, secrets refresh and the admin API
 	defer a.reloading.Unlock()
 	cur := a.state.Load()
-	cfg, err := config.LoadWith(cur.cfg.Source, LoadOptions())
+	cfg, err := config.LoadWith(cur.cfg.Source, loadOptions(a.secrets))
+	defer a.auditSecrets()
 	if err == nil && onlyChanged {
 		if reflect.DeepEqual(cfg, cur.fileCfg) {
+			a.secrets.Sweep()
 			return nil
 		}
 		a.log.Info("configuration or secrets changed; applying")
@@ -696,6 +705,7 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 			if st, err = a.build(ctx, cfg); err == nil {
 				a.state.Store(st)
 				commitTLS()
+				a.secrets.Sweep()
 				a.pg.SetConfig(a.pgConfig(cfg))
 				a.my.SetConfig(a.myConfig(cfg))
 				setLevel(a.level, cfg.Log.Level)

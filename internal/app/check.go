@@ -23,7 +23,13 @@ import (
 // the file names beyond itself, so that a file the check passes is one
 // the gateway starts with.
 func LoadOptions() config.LoadOptions {
-	return config.LoadOptions{Vault: secrets.OpenVault, Check: StartupChecks}
+	return loadOptions(secrets.NewCache(secrets.CacheOptions{}))
+}
+
+// loadOptions is LoadOptions with the cloud secret references read
+// through cache (a running gateway keeps one for its life).
+func loadOptions(cache *secrets.Cache) config.LoadOptions {
+	return config.LoadOptions{Vault: secrets.OpenVault, Cloud: cache.Opener(), Check: StartupChecks}
 }
 
 // StartupChecks finds what would stop the gateway from starting with

@@ -137,7 +137,7 @@ func (a *App) change(ctx context.Context, edit func(file *config.Config, d *stor
 		if err := edit(file, d); err != nil {
 			return err
 		}
-		if _, err := file.WithOverlay(d.Overlay, refExpander(file)); err != nil {
+		if _, err := file.WithOverlay(d.Overlay, refExpander(file, a.secrets)); err != nil {
 			return fmt.Errorf("%w: %v", admin.ErrInvalid, err)
 		}
 		return nil
@@ -319,8 +319,10 @@ func (g adminGateway) PutRules(ctx context.Context, kind string, raw json.RawMes
 }
 
 // refExpander resolves the references in the store's database DSNs, with
-// the file's Vault settings (opened on first need).
-func refExpander(c *config.Config) func(string) (string, error) {
+// the file's Vault settings (opened on first need) and its cloud secret
+// managers' (through cache).
+func refExpander(c *config.Config, cache *secrets.Cache) func(string) (string, error) {
+	cloud := cache.Reader(c.Secrets)
 	var vault func(path, key string) (string, error)
 	var vaultErr error
 	opened := false
@@ -332,7 +334,7 @@ func refExpander(c *config.Config) func(string) (string, error) {
 		if vaultErr != nil {
 			return "", vaultErr
 		}
-		return config.ExpandRefsWith(s, os.Getenv, vault)
+		return config.ExpandRefsAll(s, os.Getenv, vault, cloud)
 	}
 }
 

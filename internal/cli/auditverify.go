@@ -37,7 +37,7 @@ checkpoint (a live log) fail the check unless --allow-tail is given.`,
 		RunE: func(_ *cobra.Command, files []string) error {
 			opts := audit.VerifyOptions{Checkpoints: checkpoints, AllowTail: allowTail}
 			if cfgPath != "" {
-				c, err := config.LoadWith(cfgPath, config.LoadOptions{Vault: secrets.OpenVault})
+				c, err := config.LoadWith(cfgPath, config.LoadOptions{Vault: secrets.OpenVault, Cloud: secrets.NewCache(secrets.CacheOptions{}).Opener()})
 				if err != nil {
 					return err
 				}

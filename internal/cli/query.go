@@ -181,7 +181,7 @@ func configSource(ctx context.Context, f queryFlags, q string) (rowSource, error
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	// Only the database the query runs on needs its secrets.
-	cfg, err := config.ParseWith(path, data, config.LoadOptions{Vault: secrets.OpenVault, Resolve: config.OnlyDatabase(data, f.db)})
+	cfg, err := config.ParseWith(path, data, config.LoadOptions{Vault: secrets.OpenVault, Cloud: secrets.NewCache(secrets.CacheOptions{}).Opener(), Resolve: config.OnlyDatabase(data, f.db)})
 	if err != nil {
 		return nil, err
 	}

@@ -449,6 +449,12 @@ type Store struct {
 // often every reference is read again.
 type Secrets struct {
 	Vault *Vault `yaml:"vault"`
+	// AWS, GCP, Azure and Infisical read ${aws-sm:}, ${gcp-sm:},
+	// ${azure-kv:} and ${infisical:} references (cloudsecrets.go).
+	AWS       *AWSSecrets       `yaml:"aws"`
+	GCP       *GCPSecrets       `yaml:"gcp"`
+	Azure     *AzureSecrets     `yaml:"azure"`
+	Infisical *InfisicalSecrets `yaml:"infisical"`
 	// Refresh reads every reference (env, file, vault) again this often;
 	// a changed value is applied as a reload would (0: only on reload).
 	Refresh time.Duration `yaml:"refresh"`
@@ -475,6 +481,9 @@ type VaultOpener func(v Vault) (func(path, key string) (string, error), error)
 type LoadOptions struct {
 	// Vault reads ${vault:} references (nil: they are refused).
 	Vault VaultOpener
+	// Cloud reads ${aws-sm:}, ${gcp-sm:}, ${azure-kv:} and ${infisical:}
+	// references (nil: they are refused).
+	Cloud CloudOpener
 	// Getenv resolves ${env:} (nil: os.Getenv).
 	Getenv func(string) string
 	// Check runs after validation, on a configuration that passed it:

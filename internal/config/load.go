@@ -70,6 +70,27 @@ func ParseWith(file string, data []byte, opts LoadOptions) (*Config, error) {
 			l.vault = read
 		}
 	}
+	// The cloud secret managers' settings likewise.
+	var cs Secrets
+	sec := child(root, "secrets")
+	for _, f := range []struct {
+		key string
+		to  any
+	}{{"aws", &cs.AWS}, {"gcp", &cs.GCP}, {"azure", &cs.Azure}, {"infisical", &cs.Infisical}} {
+		if n := child(sec, f.key); n != nil {
+			l.expand(n, "secrets."+f.key)
+			if len(l.errs) == 0 {
+				_ = n.Decode(f.to) // a wrong type is reported with the rest
+			}
+		}
+	}
+	if len(l.errs) == 0 && opts.Cloud != nil {
+		read, err := opts.Cloud(cs)
+		if err != nil {
+			l.fail(orNode(sec, root), "secrets", "%v", err)
+		}
+		l.cloud = read
+	}
 	l.expand(root, "")
 	l.checkKeys(root, reflect.TypeFor[Config](), "")
 	if len(l.errs) > 0 {
@@ -113,6 +134,8 @@ type loader struct {
 	getenv func(string) string
 	// vault reads ${vault:path#key} (nil: refused).
 	vault func(path, key string) (string, error)
+	// cloud reads the cloud secret managers' references (nil: refused).
+	cloud CloudReader
 	lines map[string]int
 	errs  Errors
 	// resolve says whether the references under a key are read;
@@ -156,14 +179,14 @@ func (l *loader) expand(n *yaml.Node, path string) {
 		if !strings.Contains(n.Value, "${") {
 			return
 		}
-		if !l.resolve(path) && !strings.HasPrefix(path, "secrets.vault.") {
+		if !l.resolve(path) && !isSecretsSetting(path) {
 			n.Value = Unresolved
 			n.Tag = "!!str"
 			n.Style = yaml.DoubleQuotedStyle
 			l.unresolved = append(l.unresolved, path)
 			return
 		}
-		v, err := expandRefs(n.Value, l.getenv, l.vault)
+		v, err := expandRefs(n.Value, l.getenv, l.vault, l.cloud)
 		if err != nil {
 			l.fail(n, path, "%v", err)
 			return
@@ -182,16 +205,22 @@ const Unresolved = "unresolved"
 // newline is dropped. An unset variable is an error: a silently empty
 // password is worse than a refusal to start.
 func ExpandRefs(s string, getenv func(string) string) (string, error) {
-	return expandRefs(s, getenv, nil)
+	return expandRefs(s, getenv, nil, nil)
 }
 
 // ExpandRefsWith is ExpandRefs that also reads ${vault:path#key}
 // through vault (nil: refused).
 func ExpandRefsWith(s string, getenv func(string) string, vault func(path, key string) (string, error)) (string, error) {
-	return expandRefs(s, getenv, vault)
+	return expandRefs(s, getenv, vault, nil)
 }
 
-func expandRefs(s string, getenv func(string) string, vault func(path, key string) (string, error)) (string, error) {
+// ExpandRefsAll is ExpandRefsWith that also reads the cloud secret
+// managers' references through cloud (nil: refused).
+func ExpandRefsAll(s string, getenv func(string) string, vault func(path, key string) (string, error), cloud CloudReader) (string, error) {
+	return expandRefs(s, getenv, vault, cloud)
+}
+
+func expandRefs(s string, getenv func(string) string, vault func(path, key string) (string, error), cloud CloudReader) (string, error) {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "${")
@@ -236,8 +265,21 @@ func expandRefs(s string, getenv func(string) string, vault func(path, key strin
 				return "", fmt.Errorf("${vault:%s}: %v", arg, err)
 			}
 			b.WriteString(v)
+		case KindAWS, KindGCP, KindAzure, KindInfisical:
+			r, err := ParseSecretRef(kind, arg)
+			if err != nil {
+				return "", err
+			}
+			if cloud == nil {
+				return "", fmt.Errorf("%s: %s references are not read here", r, kind)
+			}
+			v, err := cloud(r)
+			if err != nil {
+				return "", fmt.Errorf("%s: %v", r, err)
+			}
+			b.WriteString(v)
 		default:
-			return "", fmt.Errorf("unknown reference kind %q in ${%s} (want env, file or vault)", kind, ref)
+			return "", fmt.Errorf("unknown reference kind %q in ${%s} (want env, file, vault, aws-sm, gcp-sm, azure-kv or infisical)", kind, ref)
 		}
 	}
 }
@@ -364,6 +406,14 @@ func (l *loader) decodeError(err error) error {
 		errs = append(errs, &Error{File: l.file, Line: line, Key: key, Msg: msg})
 	}
 	return errs
+}
+
+// orNode is n, or def when n is nil.
+func orNode(n, def *yaml.Node) *yaml.Node {
+	if n == nil {
+		return def
+	}
+	return n
 }
 
 // child is the value of key in mapping n (nil when absent).

@@ -488,6 +488,7 @@ func (c *Config) validateSecrets(v *checker) {
 	if c.Secrets.Refresh < 0 {
 		v.bad("secrets.refresh", "must not be negative")
 	}
+	c.validateCloudSecrets(v)
 }
 
 // validateAdmin checks admin: (API tokens, break-glass access).

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -335,5 +336,78 @@ func TestTLSBackendRealPostgres(t *testing.T) {
 	}
 	if !strings.Contains(g.log.String(), "handshake failure") {
 		t.Errorf("want the backend handshake refused, log:\n%s", g.log.String())
+	}
+}
+
+// TestTLSGroupsReload: a reload that pins tls.groups applies to the
+// PostgreSQL listener's next handshakes and to backend connections
+// dialled afterwards.
+func TestTLSGroupsReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e")
+	}
+	pg := startHelloRecorder(t, false)
+	crt, key := selfSigned(t, t.TempDir())
+	conf := func(groups string) string {
+		return fmt.Sprintf("tls:\n  cert: %s\n  key: %s\n%s", crt, key, groups) + fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: "postgres://floe@%s/db?sslmode=require", pool: {mode: transaction, size: 1, connect_timeout: 2s}}
+users:
+  - {name: alice, password: alice-secret}
+`, pg.ln.Addr())
+	}
+	g := start(t, conf(""))
+	// negotiated logs in over TLS offering crypto/tls's default and
+	// returns the group the listener chose; the login makes the relay
+	// dial the backend.
+	negotiated := func() tls.CurveID {
+		var c groupCapture
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cc, err := pgx.ParseConfig(strings.Replace(g.dsn("alice", "alice-secret", "app"), "sslmode=disable", "sslmode=require", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc.TLSConfig, cc.Fallbacks = c.client(nil), nil
+		// The login fails after the handshakes: the backend only shakes hands.
+		if conn, err := pgx.ConnectConfig(ctx, cc); err == nil {
+			_ = conn.QueryRow(ctx, "SELECT 1").Scan(new(int))
+			conn.Close(ctx)
+		}
+		got := c.groups()
+		if len(got) != 1 {
+			t.Fatalf("handshakes %v", got)
+		}
+		return got[0]
+	}
+	relayOffers := func() [][]tls.CurveID {
+		var out [][]tls.CurveID
+		for _, h := range pg.hellos() {
+			if h.app != "floe-health" {
+				out = append(out, h.groups)
+			}
+		}
+		return out
+	}
+	if got := negotiated(); got != tls.X25519MLKEM768 {
+		t.Fatalf("before the reload: %v", got)
+	}
+	before := len(relayOffers())
+	if before == 0 || relayOffers()[0][0] != tls.X25519MLKEM768 {
+		t.Fatalf("before the reload the relay offered %v", relayOffers())
+	}
+	g.rewrite(t, conf("  groups: [X25519]\n"))
+	g.sig <- syscall.SIGHUP
+	eventually(t, 10*time.Second, func() error {
+		if got := negotiated(); got != tls.X25519 {
+			return fmt.Errorf("negotiated %v", got)
+		}
+		return nil
+	})
+	after := relayOffers()[before:]
+	if len(after) == 0 {
+		t.Fatal("no backend connection after the reload")
+	}
+	if last := after[len(after)-1]; !slices.Equal(last, []tls.CurveID{tls.X25519}) {
+		t.Fatalf("after the reload the relay offered %v", last)
 	}
 }

@@ -93,8 +93,14 @@ func newLoginSources(db config.Database, servers dataapi.Servers) (dataapi.Sourc
 	if len(db.Identities) == 0 {
 		return newSource(db, servers, dataapi.Login{})
 	}
-	ls := &loginSources{logins: cluster.NewLogins(db)}
+	ls := &loginSources{logins: cluster.NewLogins(db, nil)}
 	for i := range ls.logins.Len() {
+		if ls.logins.Leased(i) {
+			// A login leased from Vault is not served over the data APIs:
+			// its callers are refused rather than run as another login.
+			ls.srcs = append(ls.srcs, nil)
+			continue
+		}
 		var login dataapi.Login
 		if i > 0 {
 			login = dataapi.Login{User: ls.logins.User(i), Password: ls.logins.Password(i)}
@@ -114,7 +120,7 @@ func newLoginSources(db config.Database, servers dataapi.Servers) (dataapi.Sourc
 // database but runs nothing.
 func (l *loginSources) For(roles []string) (dataapi.Source, bool) {
 	i, err := l.logins.For(roles)
-	if err != nil {
+	if err != nil || l.srcs[i] == nil {
 		return l, true
 	}
 	return l.srcs[i], true
@@ -125,7 +131,9 @@ func (l *loginSources) Dialect() policy.Dialect { return l.srcs[0].Dialect() }
 func (l *loginSources) DefaultSchema() string   { return l.srcs[0].DefaultSchema() }
 func (l *loginSources) Close() {
 	for _, s := range l.srcs {
-		s.Close()
+		if s != nil {
+			s.Close()
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ var ErrExpired = errors.New("the backend login's Vault lease has expired and no 
 
 // Event is a lease event for the audit log: no password, no lease id.
 type Event struct {
-	// Kind is obtained, renewed, rotated, revoked or failed.
+	// Kind is obtained, renewed, rotated, revoked, expired or failed.
 	Kind     string
 	Database string
 	// Login is the engine's mount and role (config.DynamicCreds.Key).
@@ -44,12 +44,6 @@ type Options struct {
 	// it is renewed (default 2/3).
 	RenewFraction float64
 }
-
-// Drainer is called when the Lease rotates: it makes new connections use
-// the new credentials and closes the old ones (idle at once, busy when
-// returned), and returns a check that reports whether none of the old
-// connections is left.
-type Drainer func() (drained func() bool)
 
 // Status is a lease as the admin API shows it.
 type Status struct {
@@ -77,6 +71,7 @@ type held struct {
 	expires            time.Time
 	renewable          bool
 	final              bool // at its max TTL: rotate, do not renew
+	cut                bool // expired in hand: its connections were closed
 	renewals           int
 }
 
@@ -97,7 +92,7 @@ type Lease struct {
 		rotations int
 		state     string
 		err       string
-		subs      map[int]Drainer
+		subs      map[int]func() func() bool
 		next      int
 		closed    bool
 	}
@@ -118,7 +113,7 @@ func Open(ctx context.Context, database string, spec config.DynamicCreds, opts O
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %s: %w", database, spec.Key(), err)
 	}
-	l.mu.cur, l.mu.state, l.mu.subs = h, "ok", map[int]Drainer{}
+	l.mu.cur, l.mu.state, l.mu.subs = h, "ok", map[int]func() func() bool{}
 	l.event("obtained", h, "")
 	go l.run()
 	return l, nil
@@ -140,8 +135,12 @@ func (l *Lease) Creds() (user, password string, err error) {
 	return l.mu.cur.user, l.mu.cur.password, nil
 }
 
-// OnRotate subscribes d to rotations until cancel is called.
-func (l *Lease) OnRotate(d Drainer) (cancel func()) {
+// OnRotate subscribes d to rotations until cancel is called. d is called
+// when the Lease rotates: it makes new connections use the new
+// credentials and closes the old ones (idle at once, busy when
+// returned), and returns a check that reports whether none of the old
+// connections is left.
+func (l *Lease) OnRotate(d func() (drained func() bool)) (cancel func()) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	id := l.mu.next
@@ -248,12 +247,21 @@ func (l *Lease) run() {
 		if backoff > 0 {
 			wait = backoff
 		}
+		l.mu.Lock()
+		cut := h.cut
+		l.mu.Unlock()
+		if !cut {
+			wait = min(wait, time.Until(h.expires))
+		}
 		t := time.NewTimer(max(wait, 0))
 		select {
 		case <-l.stop:
 			t.Stop()
 			return
 		case <-t.C:
+		}
+		if !cut && !time.Now().Before(h.expires) {
+			l.expire(h)
 		}
 		if err := l.step(ctx, h); err != nil {
 			if ctx.Err() != nil {
@@ -272,6 +280,24 @@ func (l *Lease) run() {
 		l.mu.Lock()
 		l.mu.state, l.mu.err = "ok", ""
 		l.mu.Unlock()
+	}
+}
+
+// expire closes the connections of h, which has expired in hand (Vault
+// did not answer in time): no session goes on with a login past its
+// lease, and new connections fail with ErrExpired until Vault answers.
+func (l *Lease) expire(h *held) {
+	l.mu.Lock()
+	h.cut = true
+	subs := make([]func() func() bool, 0, len(l.mu.subs))
+	for _, d := range l.mu.subs {
+		subs = append(subs, d)
+	}
+	l.mu.Unlock()
+	l.log.Error("the backend login's Vault lease expired before Vault answered; its connections are closed and new ones refused until Vault answers", "username", h.user)
+	l.event("expired", h, "Vault unreachable")
+	for _, d := range subs {
+		d()
 	}
 }
 
@@ -319,7 +345,7 @@ func (l *Lease) rotate(ctx context.Context, old *held, reason string) error {
 	l.mu.cur = h
 	l.mu.rotations++
 	l.mu.draining++
-	subs := make([]Drainer, 0, len(l.mu.subs))
+	subs := make([]func() func() bool, 0, len(l.mu.subs))
 	for _, d := range l.mu.subs {
 		subs = append(subs, d)
 	}

@@ -41,6 +41,8 @@ type Lease struct {
 	ID       string
 	Path     string
 	Username string
+	// Password is kept for tests that check it is never shown.
+	Password string
 	Expires  time.Time
 	Renewals int
 	Revoked  bool
@@ -167,7 +169,7 @@ func (s *Server) issueLocked(w http.ResponseWriter, ctx context.Context, path st
 			return
 		}
 	}
-	l := &lease{Lease: Lease{ID: path + "/" + randomHex(8), Path: path, Username: name, Expires: expires}, role: role}
+	l := &lease{Lease: Lease{ID: path + "/" + randomHex(8), Path: path, Username: name, Password: password, Expires: expires}, role: role}
 	if role.MaxTTL > 0 {
 		l.maxEnds = now.Add(role.MaxTTL)
 	}

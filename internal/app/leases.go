@@ -58,6 +58,9 @@ func (a *App) reviseLeasesLocked(ctx context.Context, cfg *config.Config, pol *p
 					a.discardLeases(next)
 					return nil, fmt.Errorf("database %s: %w", db.Name, err)
 				}
+				// The Lease retries with its own backoff, bounded by the
+				// lease's end: no retries inside the client.
+				c.SetMaxRetries(0)
 				next.client, next.vault = c, *cfg.Secrets.Vault
 			}
 			l, err := leases.Open(ctx, db.Name, *id.Vault, leases.Options{Client: next.client, Log: a.log.With("component", "leases"), Event: a.leaseEvent(pol)})

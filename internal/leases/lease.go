@@ -267,7 +267,11 @@ func (l *Lease) run() {
 			if ctx.Err() != nil {
 				return
 			}
-			backoff = min(max(2*backoff, time.Second), 30*time.Second)
+			ceiling := 30 * time.Second
+			if !time.Now().Before(h.expires) {
+				ceiling = 5 * time.Second // nothing serves until Vault answers
+			}
+			backoff = min(max(2*backoff, time.Second), ceiling)
 			l.mu.Lock()
 			l.mu.state, l.mu.err = "vault_unreachable", err.Error()
 			l.mu.Unlock()

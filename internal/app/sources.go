@@ -68,7 +68,9 @@ func (a *App) sourceFor(db config.Database, e *sqlite.Engine, servers dataapi.Se
 func sameSource(a, b config.Database) bool {
 	return a.Kind == b.Kind && a.Primary == b.Primary && a.Pool == b.Pool &&
 		slices.EqualFunc(a.Replicas, b.Replicas, func(x, y config.Replica) bool { return x.DSN == y.DSN }) &&
-		slices.Equal(a.Identities, b.Identities)
+		slices.EqualFunc(a.Identities, b.Identities, func(x, y config.Identity) bool {
+			return x.Role == y.Role && x.User == y.User && x.Password == y.Password && x.Login() == y.Login()
+		})
 }
 
 // newSource makes the source of db for one backend login.

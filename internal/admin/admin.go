@@ -57,6 +57,13 @@ type Gateway interface {
 	Editor
 }
 
+// LeaseLister is a Gateway with backend logins leased from Vault: Leases
+// lists their state (user name, expiry, renewals; never a password or
+// lease id) for GET /api/v1/leases.
+type LeaseLister interface {
+	Leases() any
+}
+
 // Stats are cumulative counters and current gauges; the dashboard takes
 // rates and interval percentiles from the difference of two snapshots.
 type Stats struct {
@@ -170,6 +177,13 @@ func (a *api) routes() []route {
 		}},
 		{"GET", "/api/v1/secrets", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, map[string]any{"secrets": a.gw.Secrets()})
+		}},
+		{"GET", "/api/v1/leases", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			var leases any = []any{}
+			if l, ok := a.gw.(LeaseLister); ok {
+				leases = l.Leases()
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"leases": leases})
 		}},
 		{"GET", "/api/v1/sessions", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, map[string]any{"sessions": a.gw.Sessions()})

@@ -35,6 +35,9 @@ func (g adminGateway) Secrets() any { return g.a.secrets.List() }
 
 func (g adminGateway) Pools() any { return g.a.poolStats() }
 
+// Leases implements admin.LeaseLister.
+func (g adminGateway) Leases() any { return g.a.leaseStatuses() }
+
 func (g adminGateway) Sessions() []admin.Session {
 	var out []admin.Session
 	at := func(t time.Time) *time.Time {

@@ -17,6 +17,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,6 +34,7 @@ import (
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/flightsql"
 	"github.com/floe-db/floe/internal/health"
+	"github.com/floe-db/floe/internal/leases"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/provision"
@@ -126,6 +128,8 @@ type App struct {
 		sources  map[string]sourceOf
 		checkers map[string]checkerOf
 		sinks    sinks
+		// leases are the dynamic backend logins leased from Vault.
+		leases *leaseSet
 	}
 }
 
@@ -350,7 +354,11 @@ func (a *App) ready() (bool, string) {
 	case a.adminDrained.Load():
 		return false, "drained by the admin API"
 	}
-	return true, a.storeStatus()
+	ok, warn := leases.Describe(a.leaseStatuses())
+	if s := a.storeStatus(); s != "" {
+		warn = strings.Trim(s+"; "+warn, "; ")
+	}
+	return ok, warn
 }
 
 func loadConfig(opts Options, cache *secrets.Cache) (*config.Config, error) {
@@ -513,6 +521,11 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		return nil, err
 	}
 	st.policy = pol
+	newLeases, err := a.reviseLeasesLocked(ctx, cfg, pol)
+	if err != nil {
+		discardSinks()
+		return nil, err
+	}
 	newDBs := map[string]backend.Database{}
 	newSources := map[string]sourceOf{}
 	fail := func(err error) (*state, error) {
@@ -527,6 +540,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 				d.Close()
 			}
 		}
+		a.discardLeases(newLeases)
 		return nil, err
 	}
 	for _, db := range cfg.Databases {
@@ -542,7 +556,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 				a.log.Warn("provisioning", "database", db.Name, "note", n)
 			}
 		}
-		d, err := backend.Reconcile(a.mu.dbs[db.Name], db, func() (backend.Database, error) { return a.openDatabase(ctx, cfg, db) })
+		d, err := backend.Reconcile(a.mu.dbs[db.Name], db, func() (backend.Database, error) { return a.openDatabase(ctx, cfg, db, leaseFor(newLeases)) })
 		if err != nil {
 			return fail(err)
 		}
@@ -574,6 +588,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		}
 	}
 	a.mu.dbs, a.mu.sources = newDBs, newSources
+	a.commitLeasesLocked(newLeases)
 	a.reviseCheckersLocked(cfg)
 	return st, nil
 }
@@ -737,6 +752,7 @@ func (a *App) closeAll() {
 	for _, d := range a.mu.dbs {
 		d.Close()
 	}
+	a.closeLeasesLocked() // after the relays: every lease is revoked
 	if w := a.mu.sinks.audit; w != nil {
 		if err := w.Close(); err != nil {
 			a.log.Error("audit log", "error", err.Error())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/floe-db/floe/internal/backend"
+	"github.com/floe-db/floe/internal/backend/cluster"
 	"github.com/floe-db/floe/internal/backend/myrelay"
 	"github.com/floe-db/floe/internal/backend/pgrelay"
 	"github.com/floe-db/floe/internal/backend/sqlite"
@@ -15,18 +16,19 @@ import (
 )
 
 // openDatabase opens the backend.Database that serves db, by kind: the
-// one place that knows which package serves which kind. Settings come
+// one place that knows which package serves which kind. leaseFor gives
+// the relays the leases of their logins from Vault. Settings come
 // later (Apply), for new and kept databases alike.
-func (a *App) openDatabase(ctx context.Context, cfg *config.Config, db config.Database) (backend.Database, error) {
+func (a *App) openDatabase(ctx context.Context, cfg *config.Config, db config.Database, leaseFor cluster.LeaseFor) (backend.Database, error) {
 	switch db.Kind {
 	case config.KindPostgres:
-		r, err := pgrelay.New(db, a.log.With("component", "pgrelay"), a.metrics)
+		r, err := pgrelay.New(db, pgrelay.Options{Leases: leaseFor}, a.log.With("component", "pgrelay"), a.metrics)
 		if err != nil {
 			return nil, err
 		}
 		return r, nil
 	case config.KindMySQL:
-		r, err := myrelay.New(db, myrelay.Options{}, a.log.With("component", "myrelay"), a.metrics)
+		r, err := myrelay.New(db, myrelay.Options{Leases: leaseFor}, a.log.With("component", "myrelay"), a.metrics)
 		if err != nil {
 			return nil, err
 		}

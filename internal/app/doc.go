@@ -62,7 +62,16 @@
 // with provision: true (package provision) before their relays serve;
 // admission refuses users whose roles map no login; the data APIs take
 // the source of the caller's login (sources.go, one pool per server and
-// login, placed through the database's relay: DataServers).
+// login, placed through the database's relay: DataServers). Logins
+// leased from Vault (identities[].vault; leases.go): building a state
+// keeps the running lease of each database and engine role, opens the
+// new ones (reading credentials; a failure refuses the configuration)
+// and hands them to the relays; a committed state revokes the leases no
+// database uses any more, and closeAll revokes every one after the
+// relays close. Each lease runs one goroutine (renewal and rotation) and
+// one per rotation while the old login drains. The data APIs refuse the
+// callers of a leased login. /readyz and GET /api/v1/leases show the
+// leases' state; lease events go to the audit log.
 //
 // The admin API sees the app through adminGateway (admin.go, store.go):
 // sessions from the wire servers' registries, pools and breakers from

@@ -71,7 +71,9 @@ func (a *App) sourceFor(db config.Database, e *sqlite.Engine, servers dataapi.Se
 func sameSource(a, b config.Database) bool {
 	return a.Kind == b.Kind && a.Primary == b.Primary && a.Pool == b.Pool &&
 		slices.EqualFunc(a.Replicas, b.Replicas, func(x, y config.Replica) bool { return x.DSN == y.DSN }) &&
-		slices.Equal(a.Identities, b.Identities)
+		slices.EqualFunc(a.Identities, b.Identities, func(x, y config.Identity) bool {
+			return x.Role == y.Role && x.User == y.User && x.Password == y.Password && x.Login() == y.Login()
+		})
 }
 
 // newSource makes the source of db for one backend login.
@@ -96,8 +98,14 @@ func newLoginSources(db config.Database, servers dataapi.Servers, groups []tls.C
 	if len(db.Identities) == 0 {
 		return newSource(db, servers, dataapi.Login{}, groups)
 	}
-	ls := &loginSources{logins: cluster.NewLogins(db)}
+	ls := &loginSources{logins: cluster.NewLogins(db, nil)}
 	for i := range ls.logins.Len() {
+		if ls.logins.Leased(i) {
+			// A login leased from Vault is not served over the data APIs:
+			// its callers are refused rather than run as another login.
+			ls.srcs = append(ls.srcs, nil)
+			continue
+		}
 		var login dataapi.Login
 		if i > 0 {
 			login = dataapi.Login{User: ls.logins.User(i), Password: ls.logins.Password(i)}
@@ -117,7 +125,7 @@ func newLoginSources(db config.Database, servers dataapi.Servers, groups []tls.C
 // database but runs nothing.
 func (l *loginSources) For(roles []string) (dataapi.Source, bool) {
 	i, err := l.logins.For(roles)
-	if err != nil {
+	if err != nil || l.srcs[i] == nil {
 		return l, true
 	}
 	return l.srcs[i], true
@@ -128,7 +136,9 @@ func (l *loginSources) Dialect() policy.Dialect { return l.srcs[0].Dialect() }
 func (l *loginSources) DefaultSchema() string   { return l.srcs[0].DefaultSchema() }
 func (l *loginSources) Close() {
 	for _, s := range l.srcs {
-		s.Close()
+		if s != nil {
+			s.Close()
+		}
 	}
 }
 

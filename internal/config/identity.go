@@ -23,11 +23,17 @@ type Identity struct {
 	// Password is the login's password (a ${env:}, ${file:} or ${vault:}
 	// reference in practice); "" with User set means no password.
 	Password string `yaml:"password" json:"password,omitempty"`
+	// Vault takes the login from Vault's database secrets engine instead
+	// of User and Password (dyncreds.go).
+	Vault *DynamicCreds `yaml:"vault" json:"vault,omitempty"`
 }
 
 // Login names the backend login of an identity for logs and pool keys:
 // never its password.
 func (id Identity) Login() string {
+	if id.Vault != nil {
+		return id.Vault.Key()
+	}
 	if id.User == "" {
 		return "(dsn)"
 	}
@@ -75,7 +81,7 @@ func (db *Database) IdentityFor(roles []string) (int, error) {
 }
 
 func (db *Database) sameLogin(i, j int) bool {
-	return db.Identities[i].User == db.Identities[j].User
+	return db.Identities[i].Login() == db.Identities[j].Login()
 }
 
 // validateIdentities checks db's identities: each role once, every

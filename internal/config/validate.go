@@ -190,6 +190,7 @@ func (c *Config) validate() Errors {
 	c.validateLog(v)
 	c.validateDatabases(v)
 	c.validateIdentities(v.bad)
+	c.validateDynCreds(v.bad)
 	c.validateSecrets(v)
 	c.validateAdmin(v)
 	c.validateStore(v)

@@ -85,7 +85,7 @@ func checkPostgres(ctx context.Context, cfg *config.Config, db config.Database) 
 		return nil, err
 	}
 	for _, id := range db.Identities {
-		if id.User == "" {
+		if id.User == "" && id.Vault == nil {
 			if s, err := super(dsnLogin); err != nil {
 				return nil, err
 			} else if s {

@@ -20,6 +20,11 @@ type Server struct {
 	roles    map[string]string // role id -> secret id
 	versions map[string][]map[string]string
 	reads    int
+	down     bool
+	// The database secrets engine (dbengine.go).
+	dbRoles    map[string]*dbRole // by <mount>/creds/<role>
+	leases     map[string]*lease
+	leaseOrder []string
 }
 
 // New starts a server that accepts token and stops with the test.
@@ -65,6 +70,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if s.down {
+		fail(w, http.StatusServiceUnavailable, "Vault is sealed")
+		return
+	}
 	if (r.Method == http.MethodPost || r.Method == http.MethodPut) && r.URL.Path == "/v1/auth/approle/login" {
 		var body struct {
 			RoleID   string `json:"role_id"`
@@ -82,6 +91,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.tokens[r.Header.Get("X-Vault-Token")] {
 		fail(w, http.StatusForbidden, "permission denied")
+		return
+	}
+	if s.serveDB(w, r) {
 		return
 	}
 	path, ok := strings.CutPrefix(r.URL.Path, "/v1/secret/data/")

@@ -17,8 +17,9 @@
 // configured primary serves. Reads are placed by route.Decide.
 //
 // Two small pieces both relays share live here too: Logins, the backend
-// logins of a database's identities (the role mapping and the rotated
-// passwords), and Sessions, the count of client sessions that lets a
+// logins of a database's identities (the role mapping, the rotated
+// passwords, and the Dynamic source of a login leased from Vault, whose
+// rotations the relay subscribes to with Watch), and Sessions, the count of client sessions that lets a
 // replaced relay close when its last one ends.
 //
 // The data APIs (HTTP, Flight SQL) keep pools of their own but place

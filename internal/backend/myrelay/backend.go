@@ -91,7 +91,12 @@ type backendStmt struct {
 func (r *Relay) dial(ctx context.Context, srv *server, login int, foundRows bool) (*backendConn, error) {
 	d := srv.at.Load().dsn
 	if login > 0 {
-		d.user, d.password = r.logins.User(login), r.logins.Password(login)
+		user, password, err := r.logins.Creds(login)
+		if err != nil {
+			r.log.Warn("backend connection refused", "backend", srv.name, "login", r.logins.Name(login), "error", err.Error())
+			return nil, err
+		}
+		d.user, d.password = user, password
 	}
 	opt := func(c *client.Conn) error {
 		c.UnsetCapability(gomysql.CLIENT_QUERY_ATTRIBUTES)

@@ -67,7 +67,9 @@
 //
 // Backend logins work as in pgrelay: a pool pair per server and login
 // (cluster.Logins), COM_RESET_CONNECTION when another gateway user's
-// session takes a connection, and Retire for a relay a reload replaced.
+// session takes a connection, Retire for a relay a reload replaced, and
+// for a login leased from Vault new pools on rotation (rotateLogin) while
+// the old ones drain.
 //
 // The Relay is the backend.Database of a MySQL database (database.go): it
 // serves MySQL clients only, and Apply sets the policy source, LOAD DATA

@@ -37,6 +37,10 @@ type Options struct {
 	// when the DSN asks for TLS (nil: crypto/tls's default, post-quantum
 	// first).
 	TLSGroups []tls.CurveID
+	// Leases gives the sources of the logins leased from Vault
+	// (identities[].vault); nil: such logins are refused. Read by New
+	// only.
+	Leases cluster.LeaseFor
 }
 
 // Relay serves one logical MySQL database: it owns the pools of
@@ -110,7 +114,7 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 		pipe: stmt.New(stmt.Options{Database: db.Name, Dialect: analysis.MySQL, Metrics: m, Policy: opts.Policy})}
 	r.opts.Store(&opts)
 	r.mu.cfg = db.Pool
-	r.logins = cluster.NewLogins(db)
+	r.logins = cluster.NewLogins(db, opts.Leases)
 	for i, raw := range configDSNs(db) {
 		name := "primary"
 		if i > 0 {
@@ -184,7 +188,41 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 		srv := r.servers[i]
 		return cluster.Load{Outstanding: srv.total().InUse, Refusing: r.guards.Guard(i).Open()}
 	})
+	r.logins.Watch(r.rotateLogin)
 	return r, nil
+}
+
+// rotateLogin gives login new pools on every server (with and without
+// CLIENT_FOUND_ROWS), whose connections log in with the login's new
+// credentials; the old pools close their idle connections now and the
+// busy ones as sessions give them back. The result reports when every
+// old connection is closed.
+func (r *Relay) rotateLogin(login int) func() bool {
+	if r.closed.Load() {
+		return func() bool { return true }
+	}
+	pc := r.poolConfig()
+	var old []*pool.Pool[*backendConn]
+	for i, srv := range r.servers {
+		npc := pc
+		if i > 0 {
+			npc.MinIdle = 0
+		}
+		for _, k := range []int{2 * login, 2*login + 1} {
+			p := srv.pools[k].Swap(r.newPool(srv, npc, k))
+			p.Close()
+			old = append(old, p)
+		}
+	}
+	r.log.Info("backend login rotated; its connections drain", "login", r.logins.Name(login))
+	return func() bool {
+		for _, p := range old {
+			if p.Stats().Total > 0 {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // configDSNs lists db's DSNs, primary first.
@@ -292,6 +330,7 @@ func (r *Relay) Close() {
 	if !r.closed.CompareAndSwap(false, true) {
 		return
 	}
+	r.logins.Unwatch()
 	for _, srv := range r.servers {
 		for i := range srv.pools {
 			srv.pools[i].Load().Close()
@@ -353,6 +392,9 @@ func (r *Relay) acquireOn(ctx context.Context, srv *server, login int, foundRows
 		return nil, nil, mysqlwire.Errorf(mysqlwire.ErServerShutdown, "database '%s' is shutting down", r.name)
 	case errors.Is(err, pool.ErrCircuitOpen):
 		return nil, nil, mysqlwire.Errorf(mysqlwire.ErConnectToForeign, "the backend of database '%s' is unavailable: connects to it failed repeatedly and are paused (circuit breaker open); retry shortly", r.name)
+	case errors.Is(err, cluster.ErrNoLease):
+		return nil, nil, mysqlwire.Errorf(mysqlwire.ErConnectToForeign,
+			"the backend login of database '%s' is leased from Vault and its lease has expired; retry once Vault answers", r.name)
 	case ctx.Err() != nil:
 		return nil, nil, ctx.Err()
 	default:

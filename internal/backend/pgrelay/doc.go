@@ -19,7 +19,12 @@
 // gateway roles to backend logins of their own; each server then has a
 // pool per login, a session takes connections only from its login's
 // pools, and a connection taken by another gateway user's session is
-// reset (DISCARD ALL) before that user's statements run. A relay that a
+// reset (DISCARD ALL) before that user's statements run. A login leased
+// from Vault (package leases) takes its user and password from its lease
+// at each dial; when the lease rotates, rotateLogin gives the login new
+// pools on every server and closes the old ones (idle connections at
+// once, busy ones as sessions give them back), and reports to the lease
+// when they are empty so that it can revoke the old login. A relay that a
 // reload replaces (Retire) serves the sessions that began on it until the
 // last one ends, then closes.
 //

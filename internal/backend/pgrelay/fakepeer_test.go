@@ -90,7 +90,7 @@ func gatewayFor(t *testing.T, fs *fakeServer) string {
 	db := config.Database{Name: "db", Kind: config.KindPostgres, Primary: "postgres://x@" + fs.ln.Addr().String() + "/db?sslmode=disable"}
 	c := &config.Config{Databases: []config.Database{db}}
 	c.ApplyDefaults()
-	r, err := New(c.Databases[0], log, m)
+	r, err := New(c.Databases[0], Options{}, log, m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,12 +94,19 @@ func (s *server) stats() pool.Stats {
 	return t
 }
 
+// Options are what a relay needs beside its database's settings.
+type Options struct {
+	// Leases gives the sources of the logins leased from Vault
+	// (identities[].vault); nil: such logins are refused.
+	Leases cluster.LeaseFor
+}
+
 // New creates the relay for db. Nothing is dialled until a client comes,
 // or MinIdle asks for it.
-func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
+func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics) (*Relay, error) {
 	r := &Relay{name: db.Name, cfg: db.Pool, log: log.With("database", db.Name), metrics: m,
 		pipe: stmt.New(stmt.Options{Database: db.Name, Dialect: analysis.Postgres, Metrics: m})}
-	r.logins = cluster.NewLogins(db)
+	r.logins = cluster.NewLogins(db, opts.Leases)
 	dsns := []string{db.Primary}
 	for _, rep := range db.Replicas {
 		dsns = append(dsns, rep.DSN)
@@ -173,7 +180,38 @@ func New(db config.Database, log *slog.Logger, m *observe.Metrics) (*Relay, erro
 			srv.pools[l].Store(r.newPool(srv, l, pc))
 		}
 	}
+	r.logins.Watch(r.rotateLogin)
 	return r, nil
+}
+
+// rotateLogin gives login a new pool on every server, whose connections
+// log in with the login's new credentials; the old pools close their
+// idle connections now and the busy ones as sessions give them back.
+// The result reports when every old connection is closed.
+func (r *Relay) rotateLogin(login int) func() bool {
+	if r.closed.Load() {
+		return func() bool { return true }
+	}
+	pc := r.poolConfig()
+	var old []*pool.Pool[*backendConn]
+	for i, srv := range r.servers {
+		npc := pc
+		if i > 0 {
+			npc.MinIdle = 0
+		}
+		p := srv.pools[login].Swap(r.newPool(srv, login, npc))
+		p.Close()
+		old = append(old, p)
+	}
+	r.log.Info("backend login rotated; its connections drain", "login", r.logins.Name(login))
+	return func() bool {
+		for _, p := range old {
+			if p.Stats().Total > 0 {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // transientConnectErr reports whether a failed connect may succeed if
@@ -278,6 +316,7 @@ func (r *Relay) Close() {
 	if !r.closed.CompareAndSwap(false, true) {
 		return
 	}
+	r.logins.Unwatch()
 	for _, s := range r.servers {
 		for l := range s.pools {
 			s.pools[l].Load().Close()
@@ -292,8 +331,13 @@ func (r *Relay) Stats() pool.Stats { return r.servers[r.cluster.Writer()].stats(
 func (r *Relay) dial(ctx context.Context, srv *server, login int) (*backendConn, error) {
 	cc := r.connConfig(srv)
 	if login > 0 {
+		user, password, err := r.logins.Creds(login)
+		if err != nil {
+			r.log.Warn("backend connection refused", "backend", srv.name, "login", r.logins.Name(login), "error", err.Error())
+			return nil, err
+		}
 		cc = cc.Copy()
-		cc.User, cc.Password = r.logins.User(login), r.logins.Password(login)
+		cc.User, cc.Password = user, password
 	}
 	pc, err := pgconn.ConnectConfig(ctx, cc)
 	if err != nil {
@@ -438,6 +482,9 @@ func (r *Relay) acquire(ctx context.Context, login int) (*pool.Pool[*backendConn
 	case errors.Is(err, pool.ErrCircuitOpen):
 		return nil, nil, pgwire.Errorf(pgwire.CodeConnectionFailure,
 			"the backend of database %q is unavailable: connects to it failed repeatedly and are paused (circuit breaker open); retry shortly", r.name)
+	case errors.Is(err, cluster.ErrNoLease):
+		return nil, nil, pgwire.Errorf(pgwire.CodeConnectionFailure,
+			"the backend login of database %q is leased from Vault and its lease has expired; retry once Vault answers", r.name)
 	case ctx.Err() != nil:
 		return nil, nil, ctx.Err()
 	default:

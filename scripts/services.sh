@@ -2,11 +2,11 @@
 # Makes sure the servers the tests use are running: PostgreSQL (5432),
 # MariaDB (3306) and Redis (6379). Starts installed servers that are down
 # and installs missing ones from Debian's packages (needs root), plus the
-# client tool the tests drive (psql) and the browser the dashboard tests
-# drive (chromium).
-# Usage: scripts/services.sh [postgres] [mariadb] [redis] [chromium]   (default: all)
+# client tools the tests drive (psql, the mysql client, curl) and the
+# browser the dashboard tests drive (chromium).
+# Usage: scripts/services.sh [postgres] [mariadb] [redis] [chromium] [curl]   (default: all)
 set -u
-want=("$@"); [ ${#want[@]} -eq 0 ] && want=(postgres mariadb redis chromium)
+want=("$@"); [ ${#want[@]} -eq 0 ] && want=(postgres mariadb redis chromium curl)
 up() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 wait_port() { for _ in $(seq 1 60); do up "$1" && return 0; sleep 0.5; done; return 1; }
 apt_ready=0
@@ -50,6 +50,8 @@ for s in "${want[@]}"; do
       if wait_port 6379; then echo "redis: started on 6379"; else echo "redis: failed to start" >&2; fail=1; fi ;;
     chromium)
       need chromium chromium && echo "chromium: $(command -v chromium)" || fail=1 ;;
+    curl)
+      need curl curl || fail=1 ;;
     *) echo "services: unknown service $s" >&2; fail=1 ;;
   esac
 done

@@ -354,8 +354,10 @@ func (p *Policy) Check(ctx context.Context, req Request) Decision {
 	if !p.Enabled() {
 		return Decision{Denial: checkComplexity(req.Dialect, req.SQL)}
 	}
-	if den := p.ScreenNetwork(NetStatement, statementFacts(req)); den != nil {
-		return Decision{Denial: den}
+	if p.NetworkOn() {
+		if den := p.ScreenNetwork(NetStatement, statementFacts(req)); den != nil {
+			return Decision{Denial: den}
+		}
 	}
 	d := p.decide(req)
 	p.record(ctx, req, d)

@@ -569,7 +569,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if sd, ok := d.(*sqlitedb.Database); ok {
 			e = sd.Engine()
 		}
-		so, err := a.sourceFor(db, e, dataServers(d), cfg.TLS.CurveIDs())
+		so, err := a.sourceFor(db, e, dataServers(d), cfg.TLS.CurveIDs(), leaseFor(newLeases))
 		if err != nil {
 			return fail(err)
 		}

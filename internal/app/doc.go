@@ -66,11 +66,16 @@
 // leased from Vault (identities[].vault; leases.go): building a state
 // keeps the running lease of each database and engine role, opens the
 // new ones (reading credentials; a failure refuses the configuration)
-// and hands them to the relays; a committed state revokes the leases no
-// database uses any more, and closeAll revokes every one after the
-// relays close. Each lease runs one goroutine (renewal and rotation) and
-// one per rotation while the old login drains. The data APIs refuse the
-// callers of a leased login. /readyz and GET /api/v1/leases show the
+// and hands them to the relays and the data-API sources; a committed
+// state revokes the leases no database uses any more, and closeAll
+// revokes every one after the relays close. Each lease runs one goroutine
+// (renewal and rotation) and one per rotation while the old login drains.
+// The data-API source of a leased login (leasedsource.go) asks the lease
+// for its credentials at every statement (none valid: refused with 503)
+// and, when they change or the lease rotates or expires (its Drain runs
+// on the lease's goroutine), retires its pools for a source logged in
+// with the new ones; the lease revokes the old login once the retired
+// pools' connections are closed. /readyz and GET /api/v1/leases show the
 // leases' state; lease events go to the audit log.
 //
 // The admin API sees the app through adminGateway (admin.go, store.go):

@@ -46,7 +46,7 @@ func dataServers(d backend.Database) dataapi.Servers {
 // while its settings, relay and TLS groups stay. e is the database's
 // SQLite engine, if any; servers its relay's routing state; groups the
 // key-exchange groups its TLS connections offer (tls.groups).
-func (a *App) sourceFor(db config.Database, e *sqlite.Engine, servers dataapi.Servers, groups []tls.CurveID) (sourceOf, error) {
+func (a *App) sourceFor(db config.Database, e *sqlite.Engine, servers dataapi.Servers, groups []tls.CurveID, leases cluster.LeaseFor) (sourceOf, error) {
 	if e != nil {
 		if cur, ok := a.mu.sources[db.Name]; ok && cur.db.Path == db.Path && cur.db.Kind == db.Kind {
 			return cur, nil
@@ -59,7 +59,7 @@ func (a *App) sourceFor(db config.Database, e *sqlite.Engine, servers dataapi.Se
 	if servers == nil {
 		return sourceOf{}, fmt.Errorf("database %s: no data-API source for kind %q", db.Name, db.Kind)
 	}
-	src, err := newLoginSources(db, servers, groups)
+	src, err := newLoginSources(db, servers, groups, leases)
 	if err != nil {
 		return sourceOf{}, fmt.Errorf("database %s: %w", db.Name, err)
 	}
@@ -94,16 +94,24 @@ type loginSources struct {
 	srcs   []dataapi.Source
 }
 
-func newLoginSources(db config.Database, servers dataapi.Servers, groups []tls.CurveID) (dataapi.Source, error) {
+// newLoginSources makes the sources of db's logins; leases gives the
+// leases of its logins leased from Vault, whose sources (leasedSource)
+// follow their rotations.
+func newLoginSources(db config.Database, servers dataapi.Servers, groups []tls.CurveID, leases cluster.LeaseFor) (dataapi.Source, error) {
 	if len(db.Identities) == 0 {
 		return newSource(db, servers, dataapi.Login{}, groups)
 	}
-	ls := &loginSources{logins: cluster.NewLogins(db, nil)}
+	ls := &loginSources{logins: cluster.NewLogins(db, leases)}
 	for i := range ls.logins.Len() {
 		if ls.logins.Leased(i) {
-			// A login leased from Vault is not served over the data APIs:
-			// its callers are refused rather than run as another login.
-			ls.srcs = append(ls.srcs, nil)
+			src, err := newLeasedSource(ls.logins, i, func(login dataapi.Login) (dataapi.Source, error) {
+				return newSource(db, servers, login, groups)
+			})
+			if err != nil {
+				ls.Close()
+				return nil, err
+			}
+			ls.srcs = append(ls.srcs, src)
 			continue
 		}
 		var login dataapi.Login
@@ -117,6 +125,12 @@ func newLoginSources(db config.Database, servers dataapi.Servers, groups []tls.C
 		}
 		ls.srcs = append(ls.srcs, src)
 	}
+	ls.logins.Watch(func(i int) func() bool {
+		if s, ok := ls.srcs[i].(*leasedSource); ok {
+			return s.Drain()
+		}
+		return func() bool { return true }
+	})
 	return ls, nil
 }
 
@@ -125,7 +139,7 @@ func newLoginSources(db config.Database, servers dataapi.Servers, groups []tls.C
 // database but runs nothing.
 func (l *loginSources) For(roles []string) (dataapi.Source, bool) {
 	i, err := l.logins.For(roles)
-	if err != nil || l.srcs[i] == nil {
+	if err != nil {
 		return l, true
 	}
 	return l.srcs[i], true
@@ -135,6 +149,7 @@ func (l *loginSources) Kind() string            { return l.srcs[0].Kind() }
 func (l *loginSources) Dialect() policy.Dialect { return l.srcs[0].Dialect() }
 func (l *loginSources) DefaultSchema() string   { return l.srcs[0].DefaultSchema() }
 func (l *loginSources) Close() {
+	l.logins.Unwatch()
 	for _, s := range l.srcs {
 		if s != nil {
 			s.Close()

@@ -34,7 +34,11 @@
 // SQLite database. A PostgreSQL or MySQL source (source.go) runs on the
 // database's wire relay's backend through the Servers it is given (the
 // relay's cluster.Placer): it keeps one pool per server (sized by the
-// database's pool settings; app makes one source per backend login) and
+// database's pool settings; app makes one source per backend login, and
+// for a login leased from Vault rebuilds it with the lease's credentials
+// when they rotate, retiring the old one: Close closes its idle
+// connections and the busy ones as they are returned, Conns counts what
+// is left) and
 // asks, for each statement, where it runs — a replica for a read-only
 // statement when the routing settings split reads, else the server the
 // health checks last saw as the healthy primary (none: 503 unavailable

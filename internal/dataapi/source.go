@@ -128,6 +128,16 @@ func newClusterSource[T any](db config.Database, servers Servers, n int, drv kin
 	return s
 }
 
+// Conns counts the source's connections, idle, busy or being dialled
+// (after Close: those still to be returned).
+func (s *clusterSource[T]) Conns() int {
+	n := 0
+	for _, p := range s.pools {
+		n += p.Stats().Total
+	}
+	return n
+}
+
 func (s *clusterSource[T]) Close() {
 	for _, p := range s.pools {
 		p.Close()

@@ -86,6 +86,33 @@ type dynScenario struct {
 	// on it; exists looks the login up on the server.
 	open   func(t *testing.T, g *gateway) dynSession
 	exists func(t *testing.T, user string) bool
+	// whoami is a statement whose one column u names the backend login
+	// it runs as (over the HTTP data API and Flight SQL).
+	whoami string
+}
+
+// dataWhoami runs sc.whoami for alice over the HTTP data API and Flight
+// SQL and returns the login each ran as.
+func dataWhoami(t *testing.T, g *gateway, sc dynScenario) (httpUser, flightUser string) {
+	t.Helper()
+	a := g.post(t, "alice", "alice-secret", "/v1/query?format=json", queryBody("app", sc.whoami))
+	if a.status != 200 {
+		t.Fatalf("data API: %d %s", a.status, a.body)
+	}
+	if _, rows := rowsOf(t, "json", a.body); len(rows) == 1 && len(rows[0]) == 1 {
+		httpUser = rows[0][0]
+	} else {
+		t.Fatalf("data API rows: %s", a.body)
+	}
+	c, err := g.adbcConn(t, "alice", "alice-secret", "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rows, err := adbcQuery(t, c, sc.whoami)
+	if err != nil || len(rows) != 1 || len(rows[0]) != 1 {
+		t.Fatalf("Flight SQL: %v %v", rows, err)
+	}
+	return httpUser, rows[0][0]
 }
 
 type dynSession interface {
@@ -126,10 +153,14 @@ audit: {file: %q}
 	if n := s1.count(t); n != 2 {
 		t.Errorf("rows through the leased login: %d", n)
 	}
-	// The data API does not serve leased logins yet: the caller is
-	// refused, never run as the DSN's (owner) login.
-	if a := g.post(t, "alice", "alice-secret", "/v1/query?format=json", queryBody("app", "SELECT count(*) AS n FROM floe_t_items")); a.status == 200 || strings.Contains(string(a.body), `"n"`) {
-		t.Errorf("data API with a leased login: %d %s", a.status, a.body)
+	// The data APIs run as the leased login, never as the DSN's (owner)
+	// login, and read what it may read.
+	if hu, fu := dataWhoami(t, g, sc); hu != first || fu != first {
+		t.Errorf("data API runs as %q, Flight SQL as %q, want the leased %q", hu, fu, first)
+	}
+	a := g.post(t, "alice", "alice-secret", "/v1/query?format=json", queryBody("app", "SELECT count(*) AS n FROM floe_t_items"))
+	if _, rows := rowsOf(t, "json", a.body); a.status != 200 || fmt.Sprint(rows) != "[[2]]" {
+		t.Errorf("data API rows through the leased login: %d %s", a.status, a.body)
 	}
 
 	// Renewal keeps the login.
@@ -153,6 +184,9 @@ audit: {file: %q}
 	}
 	if u := sc.open(t, g).whoami(t); u != second {
 		t.Errorf("a new session after rotation runs as %q, want %q", u, second)
+	}
+	if hu, fu := dataWhoami(t, g, sc); hu != second || fu != second {
+		t.Errorf("after rotation the data API runs as %q, Flight SQL as %q, want %q", hu, fu, second)
 	}
 	if !sc.exists(t, first) {
 		t.Fatal("the old login was dropped while a transaction was open on it")
@@ -255,6 +289,7 @@ func TestDynamicCredsPostgres(t *testing.T) {
 			return pgDynSession{g.connect(t, "alice", "alice-secret", "app")}
 		},
 		exists: pgRoleExists,
+		whoami: "SELECT current_user AS u",
 	})
 }
 
@@ -316,6 +351,7 @@ func TestDynamicCredsMySQL(t *testing.T) {
 			}
 			return n > 0
 		},
+		whoami: "SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', 1) AS u",
 	})
 }
 
@@ -347,6 +383,11 @@ users:
 `, v.URL, dsn))
 	s := pgDynSession{g.connect(t, "alice", "alice-secret", "app")}
 	first := s.whoami(t)
+	sc := dynScenario{whoami: "SELECT current_user AS u"}
+	// The data APIs' pools now hold connections of the first login.
+	if hu, fu := dataWhoami(t, g, sc); hu != first || fu != first {
+		t.Fatalf("data API runs as %q, Flight SQL as %q, want %q", hu, fu, first)
+	}
 	v.SetDown(true)
 	var ready map[string]string
 	eventually(t, 30*time.Second, func() error {
@@ -371,6 +412,12 @@ users:
 	if sqlstate(err) != "08006" || !strings.Contains(err.Error(), "lease has expired") {
 		t.Errorf("a statement after the lease expired: %v", err)
 	}
+	// Nor does the data API run anything on the expired login: 503,
+	// naming no login.
+	a := g.post(t, "alice", "alice-secret", "/v1/query?format=json", queryBody("app", sc.whoami))
+	if code, state, msg := errorOf(t, a); a.status != 503 || code != "unavailable" || state != "08006" || strings.Contains(string(a.body), first) {
+		t.Errorf("data API after the lease expired: %d %s %s %s", a.status, code, state, msg)
+	}
 	v.SetDown(false)
 	var after string
 	eventually(t, 60*time.Second, func() error {
@@ -383,6 +430,9 @@ users:
 	})
 	if after == first || after == "" {
 		t.Errorf("after Vault came back: %q (first %q)", after, first)
+	}
+	if hu, fu := dataWhoami(t, g, sc); hu != after || fu != after {
+		t.Errorf("after Vault came back the data API runs as %q, Flight SQL as %q, want %q", hu, fu, after)
 	}
 	noSecrets(t, v, map[string]string{"log": g.log.String()})
 }

@@ -417,3 +417,16 @@ func (p *Pool[T]) reapAndFill() {
 		p.Release(c, true)
 	}
 }
+
+// Drained returns a check that reports whether every one of pools, closed
+// by a rotation, has no connection left (busy ones close when returned).
+func Drained[T any](pools []*Pool[T]) func() bool {
+	return func() bool {
+		for _, p := range pools {
+			if p.Stats().Total > 0 {
+				return false
+			}
+		}
+		return true
+	}
+}

@@ -215,14 +215,7 @@ func (r *Relay) rotateLogin(login int) func() bool {
 		}
 	}
 	r.log.Info("backend login rotated; its connections drain", "login", r.logins.Name(login))
-	return func() bool {
-		for _, p := range old {
-			if p.Stats().Total > 0 {
-				return false
-			}
-		}
-		return true
-	}
+	return pool.Drained(old)
 }
 
 // configDSNs lists db's DSNs, primary first.

@@ -204,14 +204,7 @@ func (r *Relay) rotateLogin(login int) func() bool {
 		old = append(old, p)
 	}
 	r.log.Info("backend login rotated; its connections drain", "login", r.logins.Name(login))
-	return func() bool {
-		for _, p := range old {
-			if p.Stats().Total > 0 {
-				return false
-			}
-		}
-		return true
-	}
+	return pool.Drained(old)
 }
 
 // transientConnectErr reports whether a failed connect may succeed if

@@ -421,6 +421,13 @@ func (a *App) wireTokenLogin(ctx context.Context, user, token string) (*authn.Us
 	if st == nil || st.oidc == nil || !st.cfg.WireSSO() {
 		return nil, time.Time{}, errors.New("token logins are off (oidc.wire)")
 	}
+	// The server takes a token only for a name that is not a configured
+	// user's; one that differs from it only in case would still match
+	// the rules that name that user (network rules compare names in any
+	// case).
+	if _, taken := st.users.LookupFold(user); taken {
+		return nil, time.Time{}, authn.ErrTokenConfiguredUser
+	}
 	return st.oidc.WireLogin(ctx, user, token)
 }
 

@@ -238,6 +238,14 @@ func (s *Service) oidcUser(ctx context.Context, o *authn.OIDC, protocol, tok str
 		}
 		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification, Message: "invalid or expired OpenID Connect token"}
 	}
+	if _, taken := s.gw.Users().LookupFold(id.Username); taken {
+		// A configured user logs in with its own method (password,
+		// certificate): a token of the issuer that names it, in any case,
+		// is not that user.
+		s.metrics.AuthFailures.WithLabelValues(protocol, "oidc").Inc()
+		s.gw.AuthResult(protocol, id.Username, "", client, authn.ErrTokenConfiguredUser)
+		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification, Message: "invalid or expired OpenID Connect token"}
+	}
 	roles := o.Roles(id)
 	// An OpenID Connect user and its roles are known only from the
 	// verified token.

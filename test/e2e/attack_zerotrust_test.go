@@ -3,11 +3,14 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Attacks on the zero-trust features by a client holding some valid
@@ -92,4 +95,64 @@ func doInsecure(t *testing.T, req *http.Request) httpAnswer {
 		t.Fatal(err)
 	}
 	return httpAnswer{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// An administrator who edits the shared store must not read the
+// gateway's secrets through a reference placed outside a DSN's password:
+// a database whose DSN sets search_path from ${env:…} would let SHOW
+// search_path print the value. Only the password may be a reference; the
+// refused database is never served.
+func TestAttackZeroTrustStoreDSNReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e")
+	}
+	appDSN := testDB(t)
+	const secret = "floe-t-server-secret-7f3a"
+	t.Setenv("FLOE_T_ATTACK_SECRET", secret)
+	g := start(t, fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q}
+users:
+  - {name: root, password: root-secret, roles: [dba]}
+roles:
+  - name: dba
+    grants:
+      - {database: "*", actions: [all]}
+store: {kind: postgres, dsn: %q}
+`, appDSN, testDB(t)))
+	ctx := context.Background()
+	sep := "?"
+	if strings.Contains(appDSN, "?") {
+		sep = "&"
+	}
+	for name, dsn := range map[string]string{
+		"leak_query":   appDSN + sep + "options=-c%20search_path%3D${env:FLOE_T_ATTACK_SECRET}",
+		"leak_dbname":  strings.Replace(appDSN, "@", "@${env:FLOE_T_ATTACK_SECRET}.invalid", 1),
+		"leak_keyword": "host=127.0.0.1 user=postgres dbname=test options='-c search_path=${env:FLOE_T_ATTACK_SECRET}'",
+	} {
+		code := g.adminSend(t, "PUT", "/api/v1/databases/"+name, map[string]any{"kind": "postgres", "primary": dsn})
+		c, err := pgx.Connect(ctx, g.dsn("root", "root-secret", name))
+		if err == nil {
+			var sp string
+			_ = c.QueryRow(ctx, "SHOW search_path").Scan(&sp)
+			c.Close(ctx)
+			if strings.Contains(sp, secret) {
+				t.Errorf("%s: the store's DSN printed the server's secret through search_path", name)
+			}
+			t.Errorf("%s: a database whose DSN holds a reference outside its password is served (PUT %d)", name, code)
+		}
+		if strings.Contains(g.log.String(), secret) {
+			t.Errorf("%s: the gateway log holds the secret", name)
+		}
+		if code != 422 {
+			t.Errorf("%s: PUT = %d, want 422", name, code)
+		}
+	}
+	// A reference as the password is what the store is for.
+	pwDSN := strings.Replace(appDSN, "postgres@", "postgres:${env:FLOE_T_ATTACK_SECRET}@", 1)
+	if code := g.adminSend(t, "PUT", "/api/v1/databases/pw_ref", map[string]any{"kind": "postgres", "primary": pwDSN}); code != 200 {
+		t.Fatalf("PUT with a password reference: %d", code)
+	}
+	if code := g.adminSend(t, "DELETE", "/api/v1/databases/pw_ref", nil); code != 200 {
+		t.Errorf("DELETE: %d", code)
+	}
 }

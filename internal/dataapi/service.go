@@ -170,6 +170,11 @@ func (s *Service) certificateOf(protocol string, u *authn.User, cert *x509.Certi
 func (s *Service) CertificateLogin(protocol string, cert *x509.Certificate, client net.Addr) (*authn.User, error) {
 	u, err := tlsauth.Identify(s.gw.Users(), cert)
 	if err == nil {
+		// The network rules see the user the certificate stands for, as
+		// they see the user a password or token login names.
+		if e := s.screen(protocol, u.Name, client); e != nil {
+			return nil, e
+		}
 		if den := s.gw.PolicyNow().LoginAllowed(u.Name, policy.HostOf(client)); den != nil {
 			s.gw.AuthResult(protocol, u.Name, "", client, den)
 			return nil, fromDenial(den)

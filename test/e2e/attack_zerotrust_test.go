@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -154,5 +155,54 @@ store: {kind: postgres, dsn: %q}
 	}
 	if code := g.adminSend(t, "DELETE", "/api/v1/databases/pw_ref", nil); code != 200 {
 		t.Errorf("DELETE: %d", code)
+	}
+}
+
+// A certificate-only user whom the network rules refuse must get
+// nothing from the data API by presenting its certificate without
+// credentials: not the list of its databases (GET /v1/databases runs no
+// statement, so only the login stage can refuse it), not a row written.
+func TestAttackZeroTrustCertificateLoginNetwork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e")
+	}
+	f := newMTLSFixture(t)
+	f.g.rewrite(t, f.cfg+`network:
+  default: allow
+  rules:
+    - {action: deny, cidrs: ["127.0.0.0/8", "::1/128"], users: [svc]}
+`)
+	f.g.sig <- syscall.SIGHUP
+	cl := &http.Client{Transport: &http.Transport{TLSClientConfig: f.clientTLS(t, "svc")}, Timeout: 20 * time.Second}
+	eventually(t, 10*time.Second, func() error {
+		// The reload is in force once svc's statements are refused.
+		resp, err := cl.Post("https://"+f.g.http+"/v1/query", "application/json",
+			strings.NewReader(`{"database":"app","sql":"SELECT count(*) FROM floe_t_mtls"}`))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			return fmt.Errorf("query status %d", resp.StatusCode)
+		}
+		return nil
+	})
+	resp, err := cl.Post("https://"+f.g.http+"/v1/query", "application/json",
+		strings.NewReader(`{"database":"app","sql":"INSERT INTO floe_t_mtls VALUES ('svc-from-refused-network')"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if rows := f.pgRows(t); contains(rows, "svc-from-refused-network") {
+		t.Fatalf("a certificate user from a refused network wrote: %v", rows)
+	}
+	resp, err = cl.Get("https://" + f.g.http + "/v1/databases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 403 || strings.Contains(string(b), `"app"`) {
+		t.Fatalf("GET /v1/databases with svc's certificate from a refused network: %d %s", resp.StatusCode, b)
 	}
 }

@@ -410,6 +410,7 @@ func (a *App) pgConfig(cfg *config.Config) pgwire.Config {
 	if cfg.WireSSO() {
 		pc.TokenLogin = a.wireTokenLogin
 		pc.ExpiryAtTransactionEnd = cfg.OIDC.Wire.OnExpiry == config.OnExpiryTransactionEnd
+		pc.ExpiryGrace = cfg.OIDC.Wire.ExpiryGrace
 	}
 	return pc
 }
@@ -456,6 +457,7 @@ func (a *App) myConfig(cfg *config.Config) mysqlwire.Config {
 	if cfg.WireSSO() {
 		mc.TokenLogin = a.wireTokenLogin
 		mc.ExpiryAtTransactionEnd = cfg.OIDC.Wire.OnExpiry == config.OnExpiryTransactionEnd
+		mc.ExpiryGrace = cfg.OIDC.Wire.ExpiryGrace
 	}
 	return mc
 }

@@ -206,3 +206,61 @@ func TestAttackZeroTrustCertificateLoginNetwork(t *testing.T) {
 		t.Fatalf("GET /v1/databases with svc's certificate from a refused network: %d %s", resp.StatusCode, b)
 	}
 }
+
+// With on_expiry transaction_end, a token session that keeps its
+// transaction busy must not outlive its token by more than
+// oidc.wire.expiry_grace: the session is ended, its transaction rolled
+// back, and what it wrote after its token expired is not in the table.
+func TestAttackZeroTrustTransactionPastExpiry(t *testing.T) {
+	s := startSSOWire(t, "transaction_end, expiry_grace: 1s")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	exp := time.Now().Add(3 * time.Second)
+	c, err := s.pgConnect(ctx, "wendy", s.token(t, "wendy", exp, "writers"), "require")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	tx, err := c.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The transaction never ends on its own: a statement every 100ms.
+	var ended error
+	for i := 0; ended == nil && i < 300; i++ {
+		_, ended = tx.Exec(ctx, "INSERT INTO items VALUES ($1, 'held open past expiry')", 1000+i)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ended == nil {
+		_ = tx.Commit(ctx)
+		t.Fatalf("the session ran statements for 30s past its token's expiry (%d rows written)", s.pgCount(t, "id >= 1000"))
+	}
+	if got := s.pgCount(t, "id >= 1000"); got != 0 {
+		t.Fatalf("%d rows of the transaction held past expiry are in the table", got)
+	}
+	if sqlstate(ended) != "28000" {
+		t.Errorf("the session ended with %v, want FATAL 28000", ended)
+	}
+
+	// MySQL likewise.
+	exp = time.Now().Add(3 * time.Second)
+	db := s.myOpen(t, "wendy", s.token(t, "wendy", exp, "writers"), true)
+	db.SetMaxOpenConns(1)
+	mtx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended = nil
+	for i := 0; ended == nil && i < 300; i++ {
+		_, ended = mtx.Exec("INSERT INTO items VALUES (?, 'held open past expiry')", 1000+i)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ended == nil {
+		_ = mtx.Commit()
+		t.Fatalf("MySQL: the session ran statements for 30s past its token's expiry (%d rows written)", s.myCount(t, "id >= 1000"))
+	}
+	_ = mtx.Rollback()
+	if got := s.myCount(t, "id >= 1000"); got != 0 {
+		t.Fatalf("MySQL: %d rows of the transaction held past expiry are in the table", got)
+	}
+}

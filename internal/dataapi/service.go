@@ -2,6 +2,7 @@ package dataapi
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -54,6 +55,10 @@ type Gateway interface {
 	// stages with the wire path (nil: the backend keeps none; the Service
 	// then uses one of its own for the database).
 	Pipeline(db string, d policy.Dialect) *stmt.Pipeline
+	// RecheckCertificate verifies again, against the CAs and revocation
+	// lists in force, a client certificate chain that the connection's
+	// TLS handshake verified (nil: still valid).
+	RecheckCertificate(chain []*x509.Certificate) error
 }
 
 // Service runs queries for the HTTP API and the Flight SQL server: it
@@ -146,6 +151,23 @@ func (s *Service) Login(protocol, user, password string, cert *x509.Certificate,
 	}
 	s.gw.AuthResult(protocol, user, "", client, nil)
 	return u, nil
+}
+
+// PeerCertificate is the client certificate of a request's TLS
+// connection (nil: none), checked again at each request: a connection
+// kept alive past its certificate's revocation or expiry is refused.
+func (s *Service) PeerCertificate(protocol string, cs *tls.ConnectionState, client net.Addr) (*x509.Certificate, *Error) {
+	cert := tlsauth.PeerCertificate(cs)
+	if cert == nil {
+		return nil, nil
+	}
+	if err := s.gw.RecheckCertificate(cs.PeerCertificates); err != nil {
+		s.gw.CertResult(protocol, "", cert, client, err, true)
+		s.metrics.AuthFailures.WithLabelValues(protocol, "certificate").Inc()
+		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification,
+			Message: "the client certificate of this connection is no longer valid (revoked or expired); reconnect with a valid one"}
+	}
+	return cert, nil
 }
 
 // certificateOf checks that a user who needs a client certificate came

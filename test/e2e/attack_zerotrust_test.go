@@ -3,15 +3,20 @@ package e2e
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/floe-db/floe/internal/tlsauth/certtest"
 )
 
 // Attacks on the zero-trust features by a client holding some valid
@@ -262,5 +267,59 @@ func TestAttackZeroTrustTransactionPastExpiry(t *testing.T) {
 	_ = mtx.Rollback()
 	if got := s.myCount(t, "id >= 1000"); got != 0 {
 		t.Fatalf("MySQL: %d rows of the transaction held past expiry are in the table", got)
+	}
+}
+
+// A data-API connection kept alive must not outlast the revocation of
+// its client certificate: the next request on the same TLS connection is
+// refused and writes nothing.
+func TestAttackZeroTrustRevokedKeepAlive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e")
+	}
+	f := newMTLSFixture(t)
+	cl := &http.Client{Transport: &http.Transport{TLSClientConfig: f.clientTLS(t, "revoked"), MaxIdleConnsPerHost: 1}, Timeout: 15 * time.Second}
+	post := func(who string) (status int, reused bool) {
+		t.Helper()
+		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+		req, _ := http.NewRequest("POST", "https://"+f.g.http+"/v1/query",
+			strings.NewReader(`{"database":"app","sql":"INSERT INTO floe_t_mtls VALUES ('`+who+`')"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, reused
+	}
+	if st, _ := post("keepalive-before"); st != 200 {
+		t.Fatalf("before revocation: %d", st)
+	}
+	tmp := f.crlPath + ".new"
+	certtest.WriteFile(t, tmp, f.ca.CRL(t, 2, f.leaves["revoked"].Cert))
+	if err := os.Rename(tmp, f.crlPath); err != nil {
+		t.Fatal(err)
+	}
+	// The new list is in force once a new connection is refused.
+	fresh := &http.Client{Transport: &http.Transport{TLSClientConfig: f.clientTLS(t, "revoked"), DisableKeepAlives: true}, Timeout: 15 * time.Second}
+	eventually(t, 10*time.Second, func() error {
+		resp, err := fresh.Get("https://" + f.g.http + "/v1/databases")
+		if err == nil {
+			resp.Body.Close()
+			return errors.New("a new connection with the revoked certificate is accepted")
+		}
+		return nil
+	})
+	st, reused := post("keepalive-after")
+	if !reused {
+		t.Fatal("the request did not reuse the connection opened before the revocation")
+	}
+	if rows := f.pgRows(t); contains(rows, "keepalive-after") || !contains(rows, "keepalive-before") {
+		t.Fatalf("rows %v after a request on a connection whose certificate was revoked (status %d)", rows, st)
+	}
+	if st != 401 {
+		t.Errorf("status %d, want 401", st)
 	}
 }

@@ -418,6 +418,7 @@ func (a *App) pgConfig(cfg *config.Config) pgwire.Config {
 	if cfg.WireSSO() {
 		pc.TokenLogin = a.wireTokenLogin
 		pc.ExpiryAtTransactionEnd = cfg.OIDC.Wire.OnExpiry == config.OnExpiryTransactionEnd
+		pc.ExpiryGrace = cfg.OIDC.Wire.ExpiryGrace
 	}
 	return pc
 }
@@ -428,6 +429,13 @@ func (a *App) wireTokenLogin(ctx context.Context, user, token string) (*authn.Us
 	st := a.state.Load()
 	if st == nil || st.oidc == nil || !st.cfg.WireSSO() {
 		return nil, time.Time{}, errors.New("token logins are off (oidc.wire)")
+	}
+	// The server takes a token only for a name that is not a configured
+	// user's; one that differs from it only in case would still match
+	// the rules that name that user (network rules compare names in any
+	// case).
+	if _, taken := st.users.LookupFold(user); taken {
+		return nil, time.Time{}, authn.ErrTokenConfiguredUser
 	}
 	return st.oidc.WireLogin(ctx, user, token)
 }
@@ -457,6 +465,7 @@ func (a *App) myConfig(cfg *config.Config) mysqlwire.Config {
 	if cfg.WireSSO() {
 		mc.TokenLogin = a.wireTokenLogin
 		mc.ExpiryAtTransactionEnd = cfg.OIDC.Wire.OnExpiry == config.OnExpiryTransactionEnd
+		mc.ExpiryGrace = cfg.OIDC.Wire.ExpiryGrace
 	}
 	return mc
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net"
 	"os"
@@ -254,6 +255,9 @@ func (a *App) PolicyNow() *policy.Policy { return a.policyNow() }
 
 // OIDC implements dataapi.Gateway.
 func (a *App) OIDC() *authn.OIDC { return a.state.Load().oidc }
+
+// RecheckCertificate implements dataapi.Gateway.
+func (a *App) RecheckCertificate(chain []*x509.Certificate) error { return a.tlsm.Recheck(chain) }
 
 // Tokens implements dataapi.Gateway.
 func (a *App) Tokens() *authn.Tokens { return a.tokens }

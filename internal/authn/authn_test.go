@@ -217,3 +217,30 @@ func TestTokens(t *testing.T) {
 		t.Error("expired token accepted")
 	}
 }
+
+func TestLookupFold(t *testing.T) {
+	s, err := NewStore([]Spec{{Name: "alice", Password: "pw"}, {Name: "kate", Password: "pw"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, want string
+	}{
+		{"alice", "alice"},
+		{"ALICE", "alice"},
+		{"Alice", "alice"},
+		{"\u212Aate", "kate"}, // KELVIN SIGN folds to k
+		{"alice ", ""},
+		{"alice\x00", ""},
+		{"bob", ""},
+		{"", ""},
+	} {
+		got := ""
+		if u, ok := s.LookupFold(tc.name); ok {
+			got = u.Name
+		}
+		if got != tc.want {
+			t.Errorf("LookupFold(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

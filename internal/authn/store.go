@@ -148,6 +148,21 @@ func (s *Store) Lookup(name string) (*User, bool) {
 	return u, ok
 }
 
+// LookupFold returns the user whose name equals name in any case
+// (Unicode case folding, as network rules compare names). A name that
+// only a token can carry must not be taken for a configured user's.
+func (s *Store) LookupFold(name string) (*User, bool) {
+	if u, ok := s.users[name]; ok {
+		return u, true
+	}
+	for n, u := range s.users {
+		if strings.EqualFold(n, name) {
+			return u, true
+		}
+	}
+	return nil, false
+}
+
 // SCRAMServer runs the server side of one SCRAM-SHA-256 exchange for the
 // user named at startup. PostgreSQL clients leave the SCRAM username
 // empty, so the startup name is what counts.

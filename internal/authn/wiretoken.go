@@ -14,6 +14,10 @@ var (
 	ErrTokenUser = errors.New("the token was issued to another user")
 	// ErrTokenNoRoles: the token's groups map to no gateway role.
 	ErrTokenNoRoles = errors.New("the token carries no group that maps to a gateway role (oidc.roles)")
+	// ErrTokenConfiguredUser: the token's user is a configured gateway
+	// user's name (in any case); such users log in with their own
+	// method, and a token never stands for them.
+	ErrTokenConfiguredUser = errors.New("the token names a configured gateway user, who logs in with its own method")
 	// ErrTokenTooLong: more than MaxWireToken bytes were sent.
 	ErrTokenTooLong = errors.New("the token is too long")
 	// ErrTokenNoExpiry: the token has no exp claim, so a session could

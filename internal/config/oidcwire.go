@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // OIDCWire lets PostgreSQL and MySQL wire clients log in with an OpenID
 // Connect token of oidc.issuer sent as the password: a startup user that
 // is not a configured gateway user is taken as a token login. Tokens are
@@ -13,7 +15,15 @@ type OIDCWire struct {
 	// an open transaction; transaction_end ends it at its next
 	// transaction boundary.
 	OnExpiry string `yaml:"on_expiry"`
+	// ExpiryGrace bounds transaction_end: a session still inside a
+	// transaction this long after its token expired is ended as with
+	// close (default 1m), so that a transaction held open does not
+	// keep a session past its token.
+	ExpiryGrace time.Duration `yaml:"expiry_grace"`
 }
+
+// DefaultExpiryGrace is oidc.wire.expiry_grace when unset.
+const DefaultExpiryGrace = time.Minute
 
 // The values of oidc.wire.on_expiry.
 const (
@@ -38,6 +48,12 @@ func (c *Config) validateOIDCWire(bad func(key, format string, args ...any)) {
 	case OnExpiryClose, OnExpiryTransactionEnd:
 	default:
 		bad("oidc.wire.on_expiry", "%q: want close or transaction_end", w.OnExpiry)
+	}
+	switch {
+	case w.ExpiryGrace == 0:
+		w.ExpiryGrace = DefaultExpiryGrace
+	case w.ExpiryGrace < 0:
+		bad("oidc.wire.expiry_grace", "%v: want a positive duration", w.ExpiryGrace)
 	}
 	if !w.Enabled {
 		return

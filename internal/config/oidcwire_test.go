@@ -3,6 +3,7 @@ package config_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/floe-db/floe/internal/config"
 )
@@ -31,6 +32,8 @@ oidc:
 		{"bad on_expiry", withTLS, "  roles: {g: [reader]}\n", "{enabled: true, on_expiry: later}", "oidc.wire.on_expiry", "", false},
 		{"needs tls", "", "  roles: {g: [reader]}\n", "{enabled: true}", "needs tls", "", false},
 		{"needs roles", withTLS, "  admin_scopes: {g: read}\n", "{enabled: true}", "needs oidc.roles", "", false},
+		{"expiry grace", withTLS, "  roles: {g: [reader]}\n", "{enabled: true, on_expiry: transaction_end, expiry_grace: 30s}", "", "transaction_end", true},
+		{"negative expiry grace", withTLS, "  roles: {g: [reader]}\n", "{enabled: true, on_expiry: transaction_end, expiry_grace: -1s}", "oidc.wire.expiry_grace", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := strings.Replace(base, "%s", tc.tls, 1)
@@ -48,6 +51,13 @@ oidc:
 			}
 			if c.WireSSO() != tc.on || c.OIDC.Wire.OnExpiry != tc.onExpiry {
 				t.Fatalf("WireSSO %v on_expiry %q, want %v %q", c.WireSSO(), c.OIDC.Wire.OnExpiry, tc.on, tc.onExpiry)
+			}
+			want := config.DefaultExpiryGrace
+			if strings.Contains(tc.wire, "expiry_grace: 30s") {
+				want = 30 * time.Second
+			}
+			if c.OIDC.Wire.ExpiryGrace != want {
+				t.Fatalf("expiry_grace %v, want %v", c.OIDC.Wire.ExpiryGrace, want)
 			}
 		})
 	}

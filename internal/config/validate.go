@@ -934,6 +934,16 @@ func (c *Config) WithOverlay(o Overlay, expand func(string) (string, error)) (*C
 		for j := range d.Replicas {
 			dsns = append(dsns, &d.Replicas[j].DSN)
 		}
+		refused := false
+		for _, p := range dsns {
+			if err := storeDSNRefs(*p); err != nil {
+				errs = append(errs, &Error{Key: key, Msg: err.Error()})
+				refused = true
+			}
+		}
+		if refused {
+			continue // its references are not read
+		}
 		d.Identities = slices.Clone(d.Identities)
 		for j := range d.Identities {
 			p := &d.Identities[j].Password

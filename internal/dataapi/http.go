@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/floe-db/floe/arrowsql"
-	"github.com/floe-db/floe/internal/tlsauth"
 )
 
 // maxRequestBody bounds a query request.
@@ -63,7 +62,10 @@ func remoteAddr(r *http.Request) net.Addr {
 // verified one.
 func (s *Service) authenticate(r *http.Request) (Caller, *Error) {
 	c := Caller{Client: remoteAddr(r), Protocol: "http"}
-	cert := tlsauth.PeerCertificate(r.TLS)
+	cert, refused := s.PeerCertificate("http", r.TLS, c.Client)
+	if refused != nil {
+		return c, refused
+	}
 	h := r.Header.Get("Authorization")
 	scheme, cred, _ := strings.Cut(h, " ")
 	var err error

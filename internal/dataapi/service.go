@@ -2,6 +2,7 @@ package dataapi
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -54,6 +55,10 @@ type Gateway interface {
 	// stages with the wire path (nil: the backend keeps none; the Service
 	// then uses one of its own for the database).
 	Pipeline(db string, d policy.Dialect) *stmt.Pipeline
+	// RecheckCertificate verifies again, against the CAs and revocation
+	// lists in force, a client certificate chain that the connection's
+	// TLS handshake verified (nil: still valid).
+	RecheckCertificate(chain []*x509.Certificate) error
 }
 
 // Service runs queries for the HTTP API and the Flight SQL server: it
@@ -148,6 +153,23 @@ func (s *Service) Login(protocol, user, password string, cert *x509.Certificate,
 	return u, nil
 }
 
+// PeerCertificate is the client certificate of a request's TLS
+// connection (nil: none), checked again at each request: a connection
+// kept alive past its certificate's revocation or expiry is refused.
+func (s *Service) PeerCertificate(protocol string, cs *tls.ConnectionState, client net.Addr) (*x509.Certificate, *Error) {
+	cert := tlsauth.PeerCertificate(cs)
+	if cert == nil {
+		return nil, nil
+	}
+	if err := s.gw.RecheckCertificate(cs.PeerCertificates); err != nil {
+		s.gw.CertResult(protocol, "", cert, client, err, true)
+		s.metrics.AuthFailures.WithLabelValues(protocol, "certificate").Inc()
+		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification,
+			Message: "the client certificate of this connection is no longer valid (revoked or expired); reconnect with a valid one"}
+	}
+	return cert, nil
+}
+
 // certificateOf checks that a user who needs a client certificate came
 // with one bound to it.
 func (s *Service) certificateOf(protocol string, u *authn.User, cert *x509.Certificate, client net.Addr) error {
@@ -170,6 +192,11 @@ func (s *Service) certificateOf(protocol string, u *authn.User, cert *x509.Certi
 func (s *Service) CertificateLogin(protocol string, cert *x509.Certificate, client net.Addr) (*authn.User, error) {
 	u, err := tlsauth.Identify(s.gw.Users(), cert)
 	if err == nil {
+		// The network rules see the user the certificate stands for, as
+		// they see the user a password or token login names.
+		if e := s.screen(protocol, u.Name, client); e != nil {
+			return nil, e
+		}
 		if den := s.gw.PolicyNow().LoginAllowed(u.Name, policy.HostOf(client)); den != nil {
 			s.gw.AuthResult(protocol, u.Name, "", client, den)
 			return nil, fromDenial(den)
@@ -236,6 +263,14 @@ func (s *Service) oidcUser(ctx context.Context, o *authn.OIDC, protocol, tok str
 			s.log.Warn("OpenID Connect issuer unreachable", "error", err.Error())
 			return nil, &Error{Status: 503, Code: CodeUnavailable, SQLState: sqlerr.ConnectionFailure, Message: "the identity provider cannot be reached to check the token; retry shortly"}
 		}
+		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification, Message: "invalid or expired OpenID Connect token"}
+	}
+	if _, taken := s.gw.Users().LookupFold(id.Username); taken {
+		// A configured user logs in with its own method (password,
+		// certificate): a token of the issuer that names it, in any case,
+		// is not that user.
+		s.metrics.AuthFailures.WithLabelValues(protocol, "oidc").Inc()
+		s.gw.AuthResult(protocol, id.Username, "", client, authn.ErrTokenConfiguredUser)
 		return nil, &Error{Status: 401, Code: CodeUnauthorized, SQLState: sqlerr.InvalidAuthorizationSpecification, Message: "invalid or expired OpenID Connect token"}
 	}
 	roles := o.Roles(id)

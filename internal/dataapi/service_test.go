@@ -52,6 +52,7 @@ func (g *fakeGateway) Tokens() *authn.Tokens                              { retu
 func (g *fakeGateway) PolicyNow() *policy.Policy                          { return g.pol }
 func (g *fakeGateway) Databases() []string                                { return []string{"lite"} }
 func (g *fakeGateway) OIDC() *authn.OIDC                                  { return nil }
+func (g *fakeGateway) RecheckCertificate([]*x509.Certificate) error       { return nil }
 func (g *fakeGateway) AuthResult(string, string, string, net.Addr, error) {}
 
 func (g *fakeGateway) CertResult(string, string, *x509.Certificate, net.Addr, error, bool) {}

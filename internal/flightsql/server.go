@@ -31,7 +31,6 @@ import (
 
 	"github.com/floe-db/floe/arrowsql"
 	"github.com/floe-db/floe/internal/dataapi"
-	"github.com/floe-db/floe/internal/tlsauth"
 )
 
 // DatabaseHeader is the call header that names the database (catalog) a
@@ -132,16 +131,21 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 }
 
 // peerCertificate is the client certificate the TLS handshake verified
-// (nil: none).
-func peerCertificate(ctx context.Context) *x509.Certificate {
+// (nil: none), checked again with the revocation lists in force: a
+// channel kept open past the certificate's revocation is refused.
+func (s *Server) peerCertificate(ctx context.Context, client net.Addr) (*x509.Certificate, error) {
 	p, ok := peer.FromContext(ctx)
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	if ti, ok := p.AuthInfo.(credentials.TLSInfo); ok {
-		return tlsauth.PeerCertificate(&ti.State)
+		cert, refused := s.svc.PeerCertificate("flightsql", &ti.State, client)
+		if refused != nil {
+			return nil, grpcError(refused)
+		}
+		return cert, nil
 	}
-	return nil
+	return nil, nil
 }
 
 func clientAddr(ctx context.Context) net.Addr {
@@ -162,9 +166,11 @@ func (s *Server) authenticate(ctx context.Context, handshake bool) (context.Cont
 	scheme, cred, _ := strings.Cut(h, " ")
 	cred = strings.TrimSpace(cred)
 	client := clientAddr(ctx)
-	cert := peerCertificate(ctx)
+	cert, err := s.peerCertificate(ctx, client)
+	if err != nil {
+		return nil, "", err
+	}
 	c := dataapi.Caller{Client: client, Protocol: "flightsql"}
-	var err error
 	switch {
 	case strings.EqualFold(scheme, "basic") && handshake:
 		raw, derr := base64.StdEncoding.DecodeString(cred)

@@ -260,6 +260,21 @@ func (st *settings) check(certs []*x509.Certificate, now time.Time) (string, err
 	return "", nil
 }
 
+// Recheck verifies again, with the settings and revocation lists in
+// force now, a client certificate chain that a handshake verified
+// earlier: a connection that lives on (HTTP keep-alive, a gRPC channel)
+// must not outlast its certificate's revocation or expiry. No chain
+// passes, and so does any chain when no client CA is configured any more
+// (no user can then be bound to a certificate).
+func (m *Manager) Recheck(certs []*x509.Certificate) error {
+	st := m.cur.Load()
+	if len(certs) == 0 || st == nil || st.roots == nil {
+		return nil
+	}
+	_, err := st.check(certs, m.opts.Now())
+	return err
+}
+
 // PeerCertificate returns the verified client certificate of a TLS
 // connection state (nil: none).
 func PeerCertificate(cs *tls.ConnectionState) *x509.Certificate {

@@ -282,3 +282,39 @@ func TestHandshake(t *testing.T) {
 		t.Errorf("rejections: %q, want %q", got, want)
 	}
 }
+
+// TestRecheck: a chain verified at a handshake is refused later once the
+// revocation lists in force name it.
+func TestRecheck(t *testing.T) {
+	f := newFixture(t)
+	m := New(Options{})
+	if err := m.Recheck(nil); err != nil {
+		t.Fatalf("nothing loaded: %v", err)
+	}
+	if err := m.Load(f.tls); err != nil {
+		t.Fatal(err)
+	}
+	leaf := f.ca.Issue(t, certtest.Options{CN: "x"})
+	chain := []*x509.Certificate{leaf.Cert}
+	for _, tc := range []struct {
+		name   string
+		chain  []*x509.Certificate
+		revoke bool
+		ok     bool
+	}{
+		{"no certificate", nil, false, true},
+		{"valid", chain, false, true},
+		{"other CA", []*x509.Certificate{f.other.Issue(t, certtest.Options{CN: "x"}).Cert}, false, false},
+		{"revoked since", chain, true, false},
+	} {
+		if tc.revoke {
+			certtest.WriteFile(t, f.tls.CRL[0], f.ca.CRL(t, 2, leaf.Cert))
+			if err := m.Load(f.tls); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.Recheck(tc.chain); (err == nil) != tc.ok {
+			t.Errorf("%s: %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}

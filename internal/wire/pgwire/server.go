@@ -83,6 +83,10 @@ type Config struct {
 	// its transaction: it ends at its next transaction boundary instead
 	// of at once.
 	ExpiryAtTransactionEnd bool
+	// ExpiryGrace bounds ExpiryAtTransactionEnd: a session still open
+	// this long after its token expired is ended at once (zero: at
+	// once).
+	ExpiryGrace time.Duration
 	// PeerAuth, when set, is asked after the startup message and before
 	// any password exchange, with the client certificate the TLS
 	// handshake verified (nil: none, or no TLS). A user it returns is
@@ -306,6 +310,12 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		atEnd := cfg.ExpiryAtTransactionEnd
 		expire := time.AfterFunc(time.Until(c.expiry), func() { c.tokenExpired(atEnd) })
 		defer expire.Stop()
+		if atEnd {
+			// A transaction held open does not keep the session past
+			// the grace.
+			graceEnd := time.AfterFunc(time.Until(c.expiry.Add(cfg.ExpiryGrace)), func() { c.tokenExpired(false) })
+			defer graceEnd.Stop()
+		}
 	}
 	c.authed.Store(true)
 	err = h.Serve(ctx, c)

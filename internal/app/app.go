@@ -254,6 +254,18 @@ func Run(ctx context.Context, opts Options) error {
 		defer t.Stop()
 		refresh = t.C
 	}
+	// Sessions of client certificates revoked (or expired) since they
+	// logged in are ended as often as handshakes look at the CRL files.
+	var certSweep <-chan time.Time
+	if cfg.TLS != nil {
+		d := cfg.TLS.CRLCheckInterval
+		if d <= 0 {
+			d = config.DefaultCRLCheckInterval
+		}
+		t := time.NewTicker(d)
+		defer t.Stop()
+		certSweep = t.C
+	}
 	fileChanged := make(chan struct{}, 1)
 	if cfg.Reload.Watch && !cfg.Demo {
 		wctx, stopWatch := context.WithCancel(ctx)
@@ -271,6 +283,8 @@ loop:
 		case <-fileChanged:
 			a.log.Info("configuration file changed; reloading")
 			a.Reload(ctx)
+		case <-certSweep:
+			a.endRevokedSessions()
 		case <-refresh:
 			if err := a.reloadIf(ctx, true); err != nil {
 				a.log.Warn("reading secrets again failed; keeping the running configuration")

@@ -15,6 +15,9 @@ import (
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/tlsauth"
+	"github.com/floe-db/floe/internal/wire/activity"
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
+	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
 // certRejected audits and logs a client certificate refused during a
@@ -143,4 +146,46 @@ func certDenial(protocol, user string, client net.Addr, err error) *policy.Denia
 // CertResult implements dataapi.Gateway.
 func (a *App) CertResult(protocol, user string, cert *x509.Certificate, client net.Addr, err error, final bool) {
 	a.certAuth(protocol, user, "", cert, client, err, final)
+}
+
+// endRevokedSessions ends the PostgreSQL and MySQL sessions whose client
+// certificate no longer passes the checks of the TLS settings in force —
+// revoked by a revocation list read since the session logged in, expired,
+// or from a CA no longer in tls.client_ca — and audits each. (The data
+// APIs check the certificate again at every request.)
+func (a *App) endRevokedSessions() {
+	check := func(protocol string, info activity.Info, cs *tls.ConnectionState) (string, bool) {
+		if cs == nil || len(cs.PeerCertificates) == 0 {
+			return "", false
+		}
+		reason, err := a.tlsm.RecheckReason(cs.PeerCertificates)
+		if err == nil {
+			return "", false
+		}
+		subject := tlsauth.Subject(cs.PeerCertificates[0])
+		a.log.Info("session ended: its client certificate is no longer valid", "protocol", protocol, "user", info.User,
+			"client", info.Client, "reason", reason, "subject", subject)
+		if p := a.policyNow(); p != nil {
+			p.Audit(audit.Event{Type: "auth", Fields: map[string]any{"protocol": protocol, "user": info.User, "database": info.Database,
+				"client": info.Client, "ok": false, "method": "certificate", "stage": "session", "reason": reason, "subject": subject,
+				"error": err.Error()}})
+		}
+		return reason, true
+	}
+	if a.pg != nil {
+		a.pg.EndIf(func(info pgwire.SessionInfo, cs *tls.ConnectionState) *pgwire.Error {
+			if reason, end := check("postgres", info, cs); end {
+				return pgwire.Fatalf(pgwire.CodeInvalidAuthSpec, "terminating connection because its client certificate is no longer valid (%s)", reason)
+			}
+			return nil
+		})
+	}
+	if a.my != nil {
+		a.my.EndIf(func(info mysqlwire.SessionInfo, cs *tls.ConnectionState) *mysqlwire.Error {
+			if reason, end := check("mysql", info, cs); end {
+				return mysqlwire.Fatalf(mysqlwire.ErConnectionKilled, "Connection closed: its client certificate is no longer valid (%s)", reason)
+			}
+			return nil
+		})
+	}
 }

@@ -267,12 +267,18 @@ func (st *settings) check(certs []*x509.Certificate, now time.Time) (string, err
 // passes, and so does any chain when no client CA is configured any more
 // (no user can then be bound to a certificate).
 func (m *Manager) Recheck(certs []*x509.Certificate) error {
+	_, err := m.RecheckReason(certs)
+	return err
+}
+
+// RecheckReason is Recheck that also names why a chain no longer passes
+// (one of the Reason constants).
+func (m *Manager) RecheckReason(certs []*x509.Certificate) (string, error) {
 	st := m.cur.Load()
 	if len(certs) == 0 || st == nil || st.roots == nil {
-		return nil
+		return "", nil
 	}
-	_, err := st.check(certs, m.opts.Now())
-	return err
+	return st.check(certs, m.opts.Now())
 }
 
 // PeerCertificate returns the verified client certificate of a TLS

@@ -323,3 +323,85 @@ func TestAttackZeroTrustRevokedKeepAlive(t *testing.T) {
 		t.Errorf("status %d, want 401", st)
 	}
 }
+
+// TestAttackZeroTrustRevokedSession: a PostgreSQL or MySQL session that
+// logged in with a client certificate does not outlive the certificate's
+// revocation. Each holds an open transaction with a row inserted when
+// the revocation list changes; the gateway ends both sessions, their
+// rows are rolled back (not in the tables), the row committed before the
+// revocation stays, and an audit record says why.
+func TestAttackZeroTrustRevokedSession(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e")
+	}
+	f := newMTLSFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	pg, err := pgx.Connect(ctx, f.pgDSN("svc", "", "revoked"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close(context.Background())
+	if _, err := pg.Exec(ctx, "INSERT INTO floe_t_mtls VALUES ('pg-before')"); err != nil {
+		t.Fatal(err)
+	}
+	pgTx, err := pg.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pgTx.Exec(ctx, "INSERT INTO floe_t_mtls VALUES ('pg-in-tx')"); err != nil {
+		t.Fatal(err)
+	}
+
+	db := f.g.mydb(t, "svc", "", "shop", map[string]string{"tls": registerTLS(t, "floe_t_revoked_session", f.clientTLS(t, "revoked"))})
+	my, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer my.Close()
+	if _, err := my.ExecContext(ctx, "INSERT INTO floe_t_mtls VALUES ('my-before')"); err != nil {
+		t.Fatal(err)
+	}
+	myTx, err := my.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := myTx.ExecContext(ctx, "INSERT INTO floe_t_mtls VALUES ('my-in-tx')"); err != nil {
+		t.Fatal(err)
+	}
+
+	tmp := f.crlPath + ".new"
+	certtest.WriteFile(t, tmp, f.ca.CRL(t, 2, f.leaves["revoked"].Cert))
+	if err := os.Rename(tmp, f.crlPath); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() error {
+		if _, err := pgTx.Exec(ctx, "SELECT 1"); err == nil {
+			return errors.New("the PostgreSQL session of a revoked certificate still runs statements")
+		}
+		return nil
+	})
+	eventually(t, 20*time.Second, func() error {
+		if _, err := myTx.ExecContext(ctx, "SELECT 1"); err == nil {
+			return errors.New("the MySQL session of a revoked certificate still runs statements")
+		}
+		return nil
+	})
+	if _, err := pgTx.Exec(ctx, "INSERT INTO floe_t_mtls VALUES ('pg-after')"); err == nil {
+		t.Fatal("a PostgreSQL statement ran after the session was ended")
+	}
+	_ = myTx.Commit()
+	eventually(t, 10*time.Second, func() error {
+		pgRows, myRows := f.pgRows(t), f.myRows(t)
+		switch {
+		case !contains(pgRows, "pg-before") || contains(pgRows, "pg-in-tx") || contains(pgRows, "pg-after"):
+			return fmt.Errorf("PostgreSQL rows %v", pgRows)
+		case !contains(myRows, "my-before") || contains(myRows, "my-in-tx"):
+			return fmt.Errorf("MySQL rows %v", myRows)
+		}
+		return nil
+	})
+	f.auditHas(t, map[string]any{"method": "certificate", "stage": "session", "reason": "revoked", "protocol": "postgres"})
+	f.auditHas(t, map[string]any{"method": "certificate", "stage": "session", "reason": "revoked", "protocol": "mysql"})
+}

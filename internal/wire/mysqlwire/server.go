@@ -215,6 +215,40 @@ func (s *Server) CancelQuery(id uint32) bool {
 	return true
 }
 
+// EndIf ends at once every authenticated session for which end returns
+// an error, given the session and its TLS state (nil: a plain connection), as
+// KILL CONNECTION does; the client gets that error. It returns how many
+// sessions it ended. The gateway uses it to end the sessions of client
+// certificates revoked since they logged in.
+func (s *Server) EndIf(end func(info SessionInfo, cs *tls.ConnectionState) *Error) int {
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.mu.conns))
+	for _, c := range s.mu.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, c := range conns {
+		if !c.authed.Load() || c.killed.Load() {
+			continue
+		}
+		var cs *tls.ConnectionState
+		if tc, ok := c.net.(*tls.Conn); ok {
+			st := tc.ConnectionState()
+			cs = &st
+		}
+		if e := end(c.info(), cs); e != nil {
+			e.Fatal = true
+			c.endErr.Store(e)
+			c.cancel()
+			c.killed.Store(true)
+			hangup.CloseRead(c.net)
+			n++
+		}
+	}
+	return n
+}
+
 // Terminate ends session id (KILL CONNECTION); it reports whether it
 // exists.
 func (s *Server) Terminate(id uint32) bool {

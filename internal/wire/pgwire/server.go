@@ -201,6 +201,40 @@ func (s *Server) CancelQuery(id uint32) bool {
 	return true
 }
 
+// EndIf ends at once every authenticated session for which end returns
+// an error, given the session and its TLS state (nil: a plain connection): what
+// it runs is cancelled, an open transaction rolled back with its backend
+// connection, and the client gets that error (FATAL) instead of an
+// administrator's message. It returns how many sessions it ended. The
+// gateway uses it to end the sessions of client certificates revoked
+// since they logged in.
+func (s *Server) EndIf(end func(info SessionInfo, cs *tls.ConnectionState) *Error) int {
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.mu.conns))
+	for _, c := range s.mu.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	n := 0
+	for _, c := range conns {
+		if !c.authed.Load() || c.killed.Load() {
+			continue
+		}
+		var cs *tls.ConnectionState
+		if tc, ok := c.net.(*tls.Conn); ok {
+			st := tc.ConnectionState()
+			cs = &st
+		}
+		if e := end(c.info(), cs); e != nil {
+			e.Severity = "FATAL"
+			c.endErr.Store(e)
+			c.terminate()
+			n++
+		}
+	}
+	return n
+}
+
 // Terminate ends session id (FATAL 57P01); it reports whether it exists.
 func (s *Server) Terminate(id uint32) bool {
 	s.mu.Lock()

@@ -31,7 +31,17 @@ func Matches(b *config.CertBinding, user string, cert *x509.Certificate) bool {
 	}
 	subject := cert.Subject.String()
 	for _, p := range b.Subjects {
-		if Glob(p, subject) || cert.Subject.CommonName != "" && Glob(p, cert.Subject.CommonName) {
+		// A pattern with an attribute (CN=…,O=…) is matched against the
+		// whole subject only, its wildcards staying inside one attribute
+		// value; one without, against the common name only. So a common
+		// name chosen to read like a subject ("svc-x,O=Acme", escaped
+		// as svc-x\,O=Acme) cannot match a pattern meant for another
+		// organisation.
+		if strings.Contains(p, "=") {
+			if subjectGlob(p, subject) {
+				return true
+			}
+		} else if cert.Subject.CommonName != "" && Glob(p, cert.Subject.CommonName) {
 			return true
 		}
 	}
@@ -122,18 +132,30 @@ func Subject(cert *x509.Certificate) string {
 
 // Glob matches s against a pattern where * stands for any run of
 // characters (slashes and commas too) and ? for one character.
-func Glob(pattern, s string) bool {
+func Glob(pattern, s string) bool { return glob(pattern, s, nil) }
+
+// subjectGlob is Glob over an RFC 2253 subject whose wildcards do not
+// match the separators of attributes (',', '+') or the escapes ('\\')
+// that let a value contain them: a literal in the pattern still does.
+func subjectGlob(pattern, subject string) bool {
+	return glob(pattern, subject, func(r rune) bool { return r == ',' || r == '+' || r == '\\' })
+}
+
+// glob is Glob whose wildcards do not match a character stop reports
+// (nil: every character matches).
+func glob(pattern, s string, stop func(rune) bool) bool {
 	p, t := []rune(pattern), []rune(s)
+	wild := func(r rune) bool { return stop == nil || !stop(r) }
 	pi, ti, star, mark := 0, 0, -1, 0
 	for ti < len(t) {
 		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == t[ti]):
-			pi++
-			ti++
 		case pi < len(p) && p[pi] == '*':
 			star, mark = pi, ti
 			pi++
-		case star >= 0:
+		case pi < len(p) && (p[pi] == t[ti] || p[pi] == '?' && wild(t[ti])):
+			pi++
+			ti++
+		case star >= 0 && wild(t[mark]):
 			pi = star + 1
 			mark++
 			ti = mark

@@ -318,3 +318,34 @@ func TestRecheck(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchesSubjectSpoof: a common name written to read like a subject
+// (escaped in the RFC 2253 form) does not match a subject pattern meant
+// for another organisation, and a subject pattern is not tried against
+// the bare common name; legitimate subjects and common-name patterns
+// still match.
+func TestMatchesSubjectSpoof(t *testing.T) {
+	ca := certtest.NewCA(t, "CA")
+	for _, c := range []struct {
+		name     string
+		cn, o    string
+		patterns []string
+		ok       bool
+	}{
+		{"legitimate", "svc-x", "Acme", []string{"CN=svc-*,O=Acme"}, true},
+		{"escaped comma in CN", "svc-x,O=Acme", "Evil", []string{"CN=svc-*,O=Acme"}, false},
+		{"escaped comma, trailing star", "svc-x,O=Acme", "Evil", []string{"CN=svc-*,O=Acme*"}, false},
+		{"plus in CN", "svc-x+O=Acme", "Evil", []string{"CN=svc-*"}, false},
+		{"subject pattern vs bare CN", "CN=svc-x,O=Acme", "", []string{"CN=svc-*,O=Acme"}, false},
+		{"CN pattern", "svc-x", "Evil", []string{"svc-*"}, true},
+		{"question mark cannot eat a separator", "svc,O=Acme", "Evil", []string{"CN=svc?O=Acme*"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			leaf := ca.Issue(t, certtest.Options{CN: c.cn, O: c.o})
+			b := &config.CertBinding{Subjects: c.patterns}
+			if got := Matches(b, "svc", leaf.Cert); got != c.ok {
+				t.Fatalf("subject %q, patterns %q: matched %v, want %v", leaf.Cert.Subject.String(), c.patterns, got, c.ok)
+			}
+		})
+	}
+}

@@ -67,7 +67,9 @@ func TestCloudSecretRotation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer admin.Close()
+			// Closed after the users are dropped (cleanups run last
+			// registered first).
+			t.Cleanup(func() { admin.Close() })
 			b := make([]byte, 4)
 			_, _ = rand.Read(b)
 			suffix := hex.EncodeToString(b)
@@ -84,7 +86,11 @@ func TestCloudSecretRotation(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				t.Cleanup(func() { _, _ = admin.Exec(fmt.Sprintf("DROP USER '%s'@'%%'", u)) })
+				t.Cleanup(func() {
+					if _, err := admin.Exec(fmt.Sprintf("DROP USER '%s'@'%%'", u)); err != nil {
+						t.Errorf("drop user %s: %v", u, err)
+					}
+				})
 			}
 			secret := func(m map[string]string) string {
 				j, _ := json.Marshal(map[string]string{"latest": m[latest], "pinned": m[pinned]})

@@ -18,7 +18,10 @@
 //	→ the protocol code relays or executes Statement.SQL (routing by
 //	  Statement.Analysis.Class()), masking by Session.Gate().Masks(),
 //	  and reports as results pass: Row (result bounds), NextResult,
-//	  AddRows (rows returned or affected), Fail (an error code seen)
+//	  AddRows (rows returned or affected), Fail (an error code seen),
+//	  and marks Acquired (backend connection in hand, and its server)
+//	  and Responded (the database's first answer), which split the
+//	  Outcome's time into Phases: policy, pool wait, backend, streaming
 //	→ Statement.Finish(err)
 //	  stages     Stage.End in reverse order, with the Outcome
 //	  audit      the policy's "result" record (rows, error code)
@@ -34,7 +37,8 @@
 // batch begun earlier). A refusal answered without a
 // Statement is counted with Session.Refused.
 //
-// Stages: statement statistics are built in; further stages come from
+// Stages: a stage keeps per-statement state with Statement.SetValue and
+// Value (keyed by a type of its own). Statement statistics are built in; further stages come from
 // the gateway's configuration of the database (backend.Settings.Stages,
 // Pipeline.SetStages on every build), so a new stage reaches every path
 // without the protocols knowing of it. A statement ends with the stages

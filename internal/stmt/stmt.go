@@ -220,11 +220,12 @@ func (s *Session) Recheck(ctx context.Context, text string) *policy.Denial {
 // call from another goroutine) stops it on the backend at the statement
 // timeout. On a denial nothing is held.
 func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*Statement, *policy.Denial) {
+	received := time.Now()
 	d, a := s.check(ctx, via, text)
 	if d.Denial != nil {
 		return nil, d.Denial
 	}
-	st, den := s.begin(ctx, text, a, a.StatementCount, cancel)
+	st, den := s.begin(ctx, received, text, a, a.StatementCount, cancel)
 	if den != nil {
 		return nil, den
 	}
@@ -240,6 +241,7 @@ func (s *Session) Start(ctx context.Context, via, text string, cancel func()) (*
 // stages. text is what it runs, for the statistics ("" when not known
 // yet: SetText).
 func (s *Session) Begin(ctx context.Context, text string, cancel func()) (*Statement, *policy.Denial) {
+	received := time.Now()
 	var a *analysis.Analysis
 	if text != "" {
 		if den := s.Recheck(ctx, text); den != nil {
@@ -247,10 +249,10 @@ func (s *Session) Begin(ctx context.Context, text string, cancel func()) (*State
 		}
 		a = s.p.analyzer.Of(text)
 	}
-	return s.begin(ctx, text, a, nil, cancel)
+	return s.begin(ctx, received, text, a, nil, cancel)
 }
 
-func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, n func() int, cancel func()) (*Statement, *policy.Denial) {
+func (s *Session) begin(ctx context.Context, received time.Time, text string, a *analysis.Analysis, n func() int, cancel func()) (*Statement, *policy.Denial) {
 	if cancel == nil {
 		cancel = func() {}
 	}
@@ -259,7 +261,7 @@ func (s *Session) begin(ctx context.Context, text string, a *analysis.Analysis, 
 		s.Refused(nil)
 		return nil, den
 	}
-	st := &Statement{s: s, Text: text, SQL: text, Analysis: a, run: run, start: time.Now(), stages: *s.p.stages.Load()}
+	st := &Statement{s: s, Text: text, SQL: text, Analysis: a, run: run, received: received, start: time.Now(), stages: *s.p.stages.Load()}
 	for _, stg := range st.stages {
 		if err := stg.Begin(ctx, st); err != nil {
 			st.Finish(err)
@@ -293,6 +295,26 @@ type Outcome struct {
 	Status string
 	// Duration from Start (or Begin) to Finish.
 	Duration time.Duration
+	// Received is when the statement reached the pipeline (Start or
+	// Begin was called); Phases split its time from then to Finish.
+	Received time.Time
+	Phases   Phases
+	// Server is the backend server that ran it ("" when none was used
+	// or the protocol code did not say: Acquired).
+	Server string
+}
+
+// Phases split a statement's time. Policy runs from Received to the
+// stages' start; Wait from there to Acquired (zero when the protocol
+// code did not mark it); Backend from Acquired to Responded (the first
+// answer of the database); Stream from Responded to Finish (the result
+// passing to the client). A phase whose marks are missing is zero and
+// its time falls into the next phase that has one.
+type Phases struct {
+	Policy  time.Duration `json:"policy"`
+	Wait    time.Duration `json:"wait"`
+	Backend time.Duration `json:"backend"`
+	Stream  time.Duration `json:"stream"`
 }
 
 // Statement is one statement (or one extended-protocol batch) under way.
@@ -306,18 +328,90 @@ type Statement struct {
 	// Decision is the policy's (zero for a statement decided at prepare).
 	Decision policy.Decision
 
-	s      *Session
-	run    *policy.Run
-	start  time.Time
-	rows   int64
-	code   string
-	stages []Stage // the pipeline's when the statement began
-	begun  int     // stages whose Begin ran
-	done   bool
+	s        *Session
+	run      *policy.Run
+	received time.Time // Start or Begin called
+	start    time.Time // decided and limits taken: the stages begin
+	acquired time.Time // backend connection in hand (Acquired)
+	answered time.Time // first answer of the database (Responded)
+	server   string
+	values   []stageValue
+	rows     int64
+	code     string
+	stages   []Stage // the pipeline's when the statement began
+	begun    int     // stages whose Begin ran
+	done     bool
 }
 
 // Session is the statement's session.
 func (st *Statement) Session() *Session { return st.s }
+
+// Acquired marks the moment the statement's backend connection is in
+// hand (the pool wait ends) and names the server it is on (host:port).
+// The first call wins; calls after Responded are ignored.
+func (st *Statement) Acquired(server string) {
+	if st == nil || !st.acquired.IsZero() || !st.answered.IsZero() {
+		return
+	}
+	st.acquired, st.server = time.Now(), server
+}
+
+// Responded marks the database's first answer to the statement (a row
+// description, a row, a completion or an error). The first call wins.
+func (st *Statement) Responded() {
+	if st != nil && st.answered.IsZero() {
+		st.answered = time.Now()
+	}
+}
+
+// Received is when the statement reached the pipeline.
+func (st *Statement) Received() time.Time { return st.received }
+
+type stageValue struct{ key, val any }
+
+// SetValue keeps a stage's per-statement value under key (a stage's own
+// unexported key type, as with context values).
+func (st *Statement) SetValue(key, val any) {
+	for i := range st.values {
+		if st.values[i].key == key {
+			st.values[i].val = val
+			return
+		}
+	}
+	st.values = append(st.values, stageValue{key, val})
+}
+
+// Value is the value SetValue kept under key (nil when none).
+func (st *Statement) Value(key any) any {
+	if st == nil {
+		return nil
+	}
+	for _, v := range st.values {
+		if v.key == key {
+			return v.val
+		}
+	}
+	return nil
+}
+
+// phases splits the time from received to end.
+func (st *Statement) phases(end time.Time) Phases {
+	var ph Phases
+	ph.Policy = st.start.Sub(st.received)
+	mark := st.start
+	if !st.acquired.IsZero() {
+		ph.Wait = st.acquired.Sub(mark)
+		mark = st.acquired
+	}
+	if !st.answered.IsZero() {
+		ph.Backend = st.answered.Sub(mark)
+		mark = st.answered
+		ph.Stream = end.Sub(mark)
+	} else {
+		ph.Backend = end.Sub(mark)
+	}
+	return ph
+}
 
 // Database is the statement's logical database.
 func (st *Statement) Database() string { return st.s.p.db }
@@ -407,7 +501,8 @@ func (st *Statement) Finish(err error) {
 	if err != nil && code == "" {
 		code = Code(err)
 	}
-	o := Outcome{Rows: st.rows, Code: code, Status: "ok", Duration: time.Since(st.start)}
+	end := time.Now()
+	o := Outcome{Rows: st.rows, Code: code, Status: "ok", Duration: end.Sub(st.start), Received: st.received, Phases: st.phases(end), Server: st.server}
 	switch {
 	case code == "":
 	case code == CodeQueryCanceled && !st.run.TimedOut():

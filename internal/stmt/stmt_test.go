@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -339,5 +340,73 @@ func TestSetStages(t *testing.T) {
 	want := []string{"begin a SELECT * FROM t", "end a ok ", "begin b SELECT * FROM t", "end b ok "}
 	if !slices.Equal(tr.events, want) {
 		t.Fatalf("events %q, want %q", tr.events, want)
+	}
+}
+
+// outcomeStage keeps the outcome its End sees and the value a stage set.
+type outcomeStage struct {
+	got []Outcome
+	val []any
+}
+
+type outcomeKey struct{}
+
+func (s *outcomeStage) Begin(_ context.Context, st *Statement) error {
+	st.SetValue(outcomeKey{}, st.Text)
+	return nil
+}
+
+func (s *outcomeStage) End(st *Statement, o Outcome) {
+	s.got = append(s.got, o)
+	s.val = append(s.val, st.Value(outcomeKey{}))
+}
+
+// The outcome splits the statement's time at the marks the protocol
+// code set: policy, pool wait, backend, streaming; missing marks move
+// their time into the next phase. A stage's value stays with its
+// statement.
+func TestPhases(t *testing.T) {
+	os := &outcomeStage{}
+	p, _ := testPipeline(t, os)
+	s := alice(p)
+	st, den := s.Start(context.Background(), "query", "SELECT * FROM t", nil)
+	if den != nil {
+		t.Fatal(den)
+	}
+	time.Sleep(2 * time.Millisecond)
+	st.Acquired("10.0.0.1:5432")
+	st.Acquired("10.0.0.2:5432") // the first call wins
+	time.Sleep(2 * time.Millisecond)
+	st.Responded()
+	time.Sleep(2 * time.Millisecond)
+	st.Finish(nil)
+
+	st2, den := s.Start(context.Background(), "query", "SELECT 1 FROM t", nil)
+	if den != nil {
+		t.Fatal(den)
+	}
+	time.Sleep(2 * time.Millisecond)
+	st2.Finish(nil)
+
+	if len(os.got) != 2 {
+		t.Fatalf("outcomes %d", len(os.got))
+	}
+	o := os.got[0]
+	if o.Server != "10.0.0.1:5432" {
+		t.Fatalf("server %q", o.Server)
+	}
+	ph := o.Phases
+	if ph.Wait < 2*time.Millisecond || ph.Backend < 2*time.Millisecond || ph.Stream < 2*time.Millisecond || ph.Policy <= 0 {
+		t.Fatalf("phases %+v", ph)
+	}
+	if sum := ph.Policy + ph.Wait + ph.Backend + ph.Stream; sum != o.Duration+ph.Policy || o.Received.IsZero() {
+		t.Fatalf("phases %+v sum %v, duration %v", ph, sum, o.Duration)
+	}
+	ph2 := os.got[1].Phases
+	if ph2.Wait != 0 || ph2.Stream != 0 || ph2.Backend < 2*time.Millisecond || os.got[1].Server != "" {
+		t.Fatalf("unmarked phases %+v", ph2)
+	}
+	if os.val[0] != "SELECT * FROM t" || os.val[1] != "SELECT 1 FROM t" {
+		t.Fatalf("stage values %v", os.val)
 	}
 }

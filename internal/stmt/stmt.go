@@ -336,6 +336,7 @@ type Statement struct {
 	answered time.Time // first answer of the database (Responded)
 	server   string
 	values   []stageValue
+	cache    Cached
 	rows     int64
 	code     string
 	stages   []Stage // the pipeline's when the statement began

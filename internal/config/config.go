@@ -140,6 +140,8 @@ type Database struct {
 	// Provision: Floe provisions the identities' logins itself, at start
 	// and on every reload (as `floe provision` does).
 	Provision bool `yaml:"provision"`
+	// Cache is the database's result cache (nil: off; cache.go).
+	Cache *Cache `yaml:"cache"`
 }
 
 // Pool configures the backend connection pool of one database.

@@ -362,6 +362,7 @@ func (c *Config) validateDatabases(v *checker) {
 		v.databases[d.Name] = true
 		validateServers(v, key, d)
 		validatePool(v, key, d)
+		validateCache(v, key, d)
 	}
 }
 

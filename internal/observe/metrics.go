@@ -56,6 +56,13 @@ type Metrics struct {
 	// limit.concurrency, limit.connections, limit.login).
 	LimitsExceeded *prometheus.CounterVec
 
+	// CacheRequests counts statements by the result cache's verdict, by
+	// database, result (hit, miss, bypass) and reason (why a bypass).
+	CacheRequests *prometheus.CounterVec
+	// CacheBytes and CacheEntries are what each database's cache holds in
+	// memory.
+	CacheBytes, CacheEntries *prometheus.GaugeVec
+
 	// BackendUp is 1 for a server its health checks find up, by
 	// database and backend.
 	BackendUp *prometheus.GaugeVec
@@ -146,6 +153,18 @@ func NewMetrics() *Metrics {
 	m.LimitsExceeded = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "floe_limits_exceeded_total", Help: "Connections, statements and logins refused by limits, by kind.",
 	}, []string{"limit"})
+	m.CacheRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_cache_requests_total", Help: "Statements by result-cache verdict (hit, miss, bypass) and bypass reason.",
+	}, []string{"database", "result", "reason"})
+	f(m.CacheRequests)
+	m.CacheBytes = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "floe_cache_bytes", Help: "Bytes of results the result cache holds in memory.",
+	}, []string{"database"})
+	f(m.CacheBytes)
+	m.CacheEntries = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "floe_cache_entries", Help: "Results the result cache holds in memory.",
+	}, []string{"database"})
+	f(m.CacheEntries)
 	m.BackendUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "floe_backend_up", Help: "1 when health checks find the backend up, by database and backend.",
 	}, []string{"database", "backend"})

@@ -116,6 +116,8 @@ type Session struct {
 	overflow bool
 	// opened is the policy in force when the session opened.
 	opened *policy.Policy
+	// values are the stages' per-session values (SetValue).
+	values []stageValue
 
 	ok, failed, cancelled prometheus.Counter
 	latency               prometheus.Observer
@@ -127,6 +129,32 @@ func (s *Session) Gate() *policy.Gate { return s.gate }
 
 // Pipeline is the session's pipeline.
 func (s *Session) Pipeline() *Pipeline { return s.p }
+
+// SetValue keeps a stage's per-session value under key (a stage's own
+// unexported key type): state a stage follows from one statement of the
+// session to the next (a transaction's writes, for a result cache).
+func (s *Session) SetValue(key, val any) {
+	for i := range s.values {
+		if s.values[i].key == key {
+			s.values[i].val = val
+			return
+		}
+	}
+	s.values = append(s.values, stageValue{key, val})
+}
+
+// Value is the value SetValue kept under key (nil when none).
+func (s *Session) Value(key any) any {
+	if s == nil {
+		return nil
+	}
+	for _, v := range s.values {
+		if v.key == key {
+			return v.val
+		}
+	}
+	return nil
+}
 
 // Analyze returns text's analysis.
 func (s *Session) Analyze(text string) *analysis.Analysis { return s.p.analyzer.Of(text) }

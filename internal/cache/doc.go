@@ -1,0 +1,55 @@
+// Package cache owns the result cache: which statements may be served
+// from a stored result, the store itself, and its invalidation. One
+// Cache serves one logical database and is a stage of its statement
+// pipeline (internal/stmt), so every path — the PostgreSQL and MySQL
+// relays, HTTP and Flight SQL — uses the same decisions and counters.
+//
+// Data flow, per statement:
+//
+//	Stage.Begin   follows the session (BEGIN/COMMIT/ROLLBACK, MySQL
+//	              autocommit and implicit commits, temporary tables, the
+//	              tables each statement writes); invalidates the tables a
+//	              write names before it runs; decides whether the
+//	              statement may use the cache (Explain, then the
+//	              session's state: a transaction that wrote, a temporary
+//	              table, read-your-writes, rules, the change feed) and
+//	              offers it Statement.SetCache (a handle that is always
+//	              set, so the verdict is known on every path); takes the
+//	              versions of the tables it reads.
+//	Cached.Hit    the protocol code asks with its Variant (format,
+//	              parameters, settings); the key is the database, the SQL
+//	              that runs (row filters included), the variant and the
+//	              digest of the user's masks. A live entry is served; an
+//	              identical fill under way is waited for (bounded by
+//	              Options.Wait), then served; otherwise the caller fills.
+//	Cached.Record the protocol code copies its own bytes as they go to
+//	              the client, up to max_result.
+//	Stage.End     a complete, error-free result is stored unless one of
+//	              its tables was invalidated since Begin (version check);
+//	              waiters are released; a write invalidates its tables
+//	              again, and a transaction's written tables at its end;
+//	              the verdict is counted (floe_cache_requests_total).
+//
+// Cacheability by text (Explain, cacheable.go): one SELECT that writes
+// nothing; no SELECT … INTO, no row locks, no system catalog, no MySQL
+// user or system variable; every function named must be on the list of
+// known-immutable functions — a function on the volatile list is named
+// as such, and any other function (a user function may be volatile or
+// read tables the cache cannot see) is refused: default deny. SQL value
+// functions written without parentheses (CURRENT_TIMESTAMP,
+// CURRENT_USER) are found lexically.
+//
+// Invalidation is by table name without schema, lower case: tables of
+// the same name in two schemas share their invalidations (more misses,
+// never a stale hit). Without a change feed an entry lives at most
+// min(ttl, max_staleness), the bound on writes made outside the
+// gateway; with one (SetFeed), entries live their TTL and are bypassed
+// while the feed is disconnected or behind max_staleness, and change
+// events reach Invalidate.
+//
+// The store (store.go) is an LRU bounded by bytes with a TTL per entry;
+// a Cache and its store are safe for concurrent use. Per-session state
+// lives on the stmt.Session (SetValue); a session's statements are
+// serialised by its protocol code. Caches holds every database's cache
+// across configuration reloads. The package has no goroutines.
+package cache

@@ -30,6 +30,7 @@ import (
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/backend/sqlite/sqlitedb"
+	rcache "github.com/floe-db/floe/internal/cache"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/flightsql"
@@ -113,6 +114,8 @@ type App struct {
 	// adminDrained: the admin API took the instance out of service.
 	adminDrained atomic.Bool
 	tokens       *authn.Tokens // bearer tokens of the data APIs
+	// caches are the databases' result caches, kept across reloads.
+	caches *rcache.Caches
 	tlsm         *tlsauth.Manager
 	pg           *pgwire.Server
 	my           *mysqlwire.Server
@@ -176,7 +179,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
-		denials: observe.NewDenials(1000), secrets: cache}
+		denials: observe.NewDenials(1000), secrets: cache, caches: rcache.NewCaches()}
 	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
@@ -583,7 +586,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.opts.Stages,
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.stagesOf(db),
 			TLSGroups: cfg.TLS.CurveIDs()})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
@@ -599,6 +602,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		newSources[db.Name] = so
 		st.sources[db.Name] = so.src
 	}
+	a.retainCaches(cfg)
 	commitSinks()
 	for name, s := range a.mu.sources {
 		if newSources[name].src != s.src {

@@ -256,9 +256,9 @@ func (c *Cache) ruleFor(masked string, tables []sqlparse.Table) *rule {
 
 // key identifies a result: the database, the SQL that runs, the variant
 // and the policy view (masks digest).
-func (c *Cache) key(sql string, v stmt.Variant, maskDigest string) string {
+func (c *Cache) key(d analysis.Dialect, sql string, v stmt.Variant, maskDigest string) string {
 	h := sha256.New()
-	for _, s := range []string{c.dialect.String(), c.db, sql, v.Format, string(v.Params), v.Settings, maskDigest} {
+	for _, s := range []string{d.String(), c.db, sql, v.Format, string(v.Params), v.Settings, maskDigest} {
 		h.Write([]byte(strconv.Itoa(len(s))))
 		h.Write([]byte{0})
 		h.Write([]byte(s))

@@ -314,7 +314,7 @@ func (h *handle) Hit(ctx context.Context, v stmt.Variant) (stmt.Result, bool) {
 		h.reason, h.status = Reason{Code: ReasonFeed}, StatusBypass
 		return stmt.Result{}, false
 	}
-	key := c.key(h.st.SQL, v, h.st.Session().Gate().Masks().Digest())
+	key := h.key(v)
 	for waited := false; ; waited = true {
 		if p, rows, ok := c.store.get(key, c.now()); ok {
 			if h.status != StatusMiss {
@@ -354,6 +354,12 @@ func (h *handle) Hit(ctx context.Context, v stmt.Variant) (stmt.Result, bool) {
 	return stmt.Result{}, false
 }
 
+// key is the statement's entry key in variant v.
+func (h *handle) key(v stmt.Variant) string {
+	s := h.st.Session()
+	return h.c.key(s.Pipeline().Dialect(), h.st.SQL, v, s.Gate().Masks().Digest())
+}
+
 // Record returns a recorder of this run's result in variant v, or nil
 // when it must not fill the cache.
 func (h *handle) Record(v stmt.Variant) stmt.Recorder {
@@ -363,7 +369,7 @@ func (h *handle) Record(v stmt.Variant) stmt.Recorder {
 	if !h.reason.OK() || !h.fill || h.status == StatusBypass {
 		return nil
 	}
-	r := &recorder{key: h.c.key(h.st.SQL, v, h.st.Session().Gate().Masks().Digest()), max: h.c.maxRes}
+	r := &recorder{key: h.key(v), max: h.c.maxRes}
 	h.recs = append(h.recs, r)
 	return r
 }

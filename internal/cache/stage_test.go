@@ -371,7 +371,7 @@ func TestKeyIsolation(t *testing.T) {
 	}
 	// Another variant (format, parameters, settings) is another entry.
 	for _, v := range []stmt.Variant{{Format: "other"}, {Format: "test", Params: []byte{1}}, {Format: "test", Settings: "TimeZone=UTC"}} {
-		if r.c.key(q, v, "") == r.c.key(q, variant, "") {
+		if r.c.key(analysis.Postgres, q, v, "") == r.c.key(analysis.Postgres, q, variant, "") {
 			t.Errorf("variant %+v shares the key", v)
 		}
 	}

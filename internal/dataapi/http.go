@@ -224,6 +224,9 @@ func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
+	if v := res.Cache(); v != "" {
+		w.Header().Set(HeaderCache, v)
+	}
 	s.stream(r.Context(), w, format, res)
 }
 

@@ -333,7 +333,7 @@ func (s *Service) Databases(c Caller) []Database {
 // Result is a query under way: an Arrow stream and the statement it
 // belongs to. Close it exactly once with the error that ended the stream.
 type Result struct {
-	*arrowsql.Reader
+	rowReader
 	st      *stmt.Statement
 	release func()
 	cancel  context.CancelFunc
@@ -344,10 +344,10 @@ type Result struct {
 // ended the stream, and is returned translated for the caller.
 func (r *Result) Close(err error) *Error {
 	if err == nil {
-		err = r.Reader.Err()
+		err = r.rowReader.Err()
 	}
-	r.st.AddRows(r.Reader.Rows())
-	r.Reader.Release()
+	r.st.AddRows(r.rowReader.Rows())
+	r.rowReader.Release()
 	e := finish(r.st, err)
 	r.cancel()
 	r.release()
@@ -395,15 +395,21 @@ func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []an
 		}
 		return nil
 	}
-	rdr, err := src.Query(sqlite.WithSessionValues(qctx, sqlite.SessionValues{User: c.User.Name, Database: db}), st.SQL, args, opts)
+	rdr, err := fromCache(ctx, st, cacheVariant(args, opts), func() (*arrowsql.Reader, error) {
+		return src.Query(sqlite.WithSessionValues(qctx, sqlite.SessionValues{User: c.User.Name, Database: db}), st.SQL, args, opts)
+	})
 	if err != nil {
 		e := finish(st, err)
 		cancel()
 		release()
 		return nil, e
 	}
-	return &Result{Reader: rdr, st: st, release: release, cancel: cancel}, nil
+	return &Result{rowReader: rdr, st: st, release: release, cancel: cancel}, nil
 }
+
+// Cache is what the result cache did for the statement, as the
+// Floe-Cache header says it ("" when the database has no cache).
+func (r *Result) Cache() string { return cacheStatus(r.st) }
 
 // Prepare checks sql for a statement prepared now and run later (a
 // Flight SQL prepared statement): the database, the connect-time policy

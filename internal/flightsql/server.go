@@ -368,6 +368,10 @@ func (s *Server) run(ctx context.Context, c dataapi.Caller, db, sql string, sets
 	if e != nil {
 		return nil, nil, grpcError(e)
 	}
+	if v := res.Cache(); v != "" {
+		// What the result cache did, as HTTP's Floe-Cache header says it.
+		_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(dataapi.HeaderCache), v))
+	}
 	schema := res.Schema()
 	ch := make(chan flight.StreamChunk)
 	go func() {

@@ -1,0 +1,79 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/floe-db/floe/internal/analysis"
+	rcache "github.com/floe-db/floe/internal/cache"
+	"github.com/floe-db/floe/internal/config"
+	"github.com/floe-db/floe/internal/stmt"
+)
+
+// stagesOf are the pipeline stages of database db: the embedding
+// program's, then its result cache when enabled (kept across reloads
+// while its settings stay the same).
+func (a *App) stagesOf(db config.Database) []stmt.Stage {
+	if db.Cache == nil || !db.Cache.Enabled {
+		return a.opts.Stages
+	}
+	d := analysis.Postgres
+	if db.Kind == "mysql" {
+		d = analysis.MySQL
+	}
+	c := a.caches.Configure(rcache.Options{Database: db.Name, Dialect: d, Config: *db.Cache, Metrics: a.metrics,
+		Log: a.log.With("component", "cache", "database", db.Name)})
+	return append(slices.Clip(a.opts.Stages), c)
+}
+
+// retainCaches drops the caches of databases that no longer have one.
+func (a *App) retainCaches(cfg *config.Config) {
+	keep := map[string]bool{}
+	for _, db := range cfg.Databases {
+		if db.Cache != nil && db.Cache.Enabled {
+			keep[db.Name] = true
+		}
+	}
+	a.caches.Retain(keep)
+}
+
+// Caches are the databases' result caches: change events reach them
+// through Invalidate, a database's change feed through SetFeed.
+func (a *App) Caches() *rcache.Caches { return a.caches }
+
+// CacheExplain says whether sql would be served from database db's cache.
+func (g adminGateway) CacheExplain(db, sql string) (rcache.Explanation, error) {
+	c := g.a.caches.Get(db)
+	if c == nil {
+		return rcache.Explanation{}, fmt.Errorf("database %q has no result cache", db)
+	}
+	return c.ExplainSQL(sql), nil
+}
+
+// CacheStats reports every database's cache.
+func (g adminGateway) CacheStats(top int) []rcache.Stats {
+	out := []rcache.Stats{}
+	for _, c := range g.a.caches.All() {
+		out = append(out, c.Stats(top))
+	}
+	return out
+}
+
+// CachePurge drops the entries of table ("": every entry) of database db
+// ("": every database); it returns the entries dropped.
+func (g adminGateway) CachePurge(ctx context.Context, db, table string) (int, error) {
+	n := 0
+	found := false
+	for _, c := range g.a.caches.All() {
+		if db != "" && c.Database() != db {
+			continue
+		}
+		found = true
+		n += c.Purge(ctx, table)
+	}
+	if db != "" && !found {
+		return 0, fmt.Errorf("database %q has no result cache", db)
+	}
+	return n, nil
+}

@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cacheAnswer is one HTTP query's first value and what the result cache
+// said of it (Floe-Cache).
+type cacheAnswer struct {
+	value, cache string
+}
+
+// cacheQuery runs sql over HTTP as user and returns the first column of
+// the first row and the Floe-Cache header.
+func (g *gateway) cacheQuery(t *testing.T, user, password, db, sql string) cacheAnswer {
+	t.Helper()
+	req, err := http.NewRequest("POST", "http://"+g.http+"/v1/query?format=csv", strings.NewReader(queryBody(db, sql)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Trailer.Get("Floe-Status") != "ok" {
+		t.Fatalf("%s: %d %s %s", sql, resp.StatusCode, body, resp.Trailer.Get("Floe-Error"))
+	}
+	a := cacheAnswer{cache: resp.Header.Get("Floe-Cache")}
+	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) > 1 && len(recs[1]) > 0 {
+		a.value = recs[1][0]
+	}
+	return a
+}
+
+// TestCacheDataAPI: on PostgreSQL and MariaDB, through HTTP and Flight
+// SQL: a read is a miss then a hit (Flight SQL served the entry HTTP
+// filled); a write through the gateway is seen at once; a write made
+// directly on the database is not seen until max_staleness has passed
+// (no change feed), and then is.
+func TestCacheDataAPI(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, direct := myTestDB(t)
+	pgc := pgSetup(t, pgDSN, "CREATE TABLE items (id int PRIMARY KEY, v varchar(20))", "INSERT INTO items VALUES (1, 'a')")
+	mySetup(t, direct, "CREATE TABLE items (id int PRIMARY KEY, v varchar(20))", "INSERT INTO items VALUES (1, 'a')")
+	const staleness = 2 * time.Second
+	g := start(t, twoDatabases(pgDSN, myDSN, "\n    cache: {enabled: true, ttl: 1m, max_staleness: 2s, read_your_writes: 1ms}"))
+	directWrite := map[string]func(v string){
+		"pgapp": func(v string) {
+			if _, err := pgc.Exec(t.Context(), "UPDATE items SET v = $1 WHERE id = 1", v); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"myapp": func(v string) {
+			if _, err := direct.Exec("UPDATE items SET v = ? WHERE id = 1", v); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	const q = "SELECT v FROM items WHERE id = 1"
+	for _, db := range []string{"pgapp", "myapp"} {
+		t.Run(db, func(t *testing.T) {
+			want := func(got cacheAnswer, value, cache string) {
+				t.Helper()
+				if got.value != value || got.cache != cache {
+					t.Fatalf("got %+v, want %q %q", got, value, cache)
+				}
+			}
+			want(g.cacheQuery(t, "alice", "alice-secret", db, q), "a", "miss")
+			want(g.cacheQuery(t, "alice", "alice-secret", db, q), "a", "hit")
+
+			// A direct write is not seen while the entry lives (at most
+			// max_staleness without a change feed)...
+			directWrite[db]("b")
+			written := time.Now()
+			want(g.cacheQuery(t, "alice", "alice-secret", db, q), "a", "hit")
+			// ... nor through Flight SQL, which serves the entry HTTP filled.
+			c, err := g.adbcConn(t, "alice", "alice-secret", db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, rows, err := adbcQuery(t, c, q); err != nil || len(rows) != 1 || rows[0][0] != "a" {
+				t.Fatalf("flight: %v %v (want the cached a)", rows, err)
+			}
+			// ... and is seen once max_staleness has passed.
+			within(t, "the direct write", staleness+time.Second, func() bool {
+				return g.cacheQuery(t, "alice", "alice-secret", db, q).value == "b"
+			})
+			if d := time.Since(written); d < staleness-200*time.Millisecond {
+				t.Fatalf("an entry filled before the write was dropped after %v: the bound is not what is served", d)
+			}
+			want(g.cacheQuery(t, "alice", "alice-secret", db, q), "b", "hit")
+
+			// A write through the gateway invalidates at once.
+			g.mustData(t, db, "UPDATE items SET v = 'c' WHERE id = 1")
+			want(g.cacheQuery(t, "alice", "alice-secret", db, q), "c", "miss")
+			want(g.cacheQuery(t, "alice", "alice-secret", db, q), "c", "hit")
+
+			// Not cacheable: the exact reason.
+			vol := "SELECT now() FROM items"
+			if db == "myapp" {
+				vol = "SELECT RAND() FROM items"
+			}
+			got := g.cacheQuery(t, "alice", "alice-secret", db, vol)
+			if !strings.HasPrefix(got.cache, "bypass; reason=volatile function: ") {
+				t.Fatalf("volatile: %+v", got)
+			}
+		})
+	}
+}
+
+// TestCacheMasks: two roles whose masks differ never share an entry:
+// each reads its own values, from the database then from the cache.
+func TestCacheMasks(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, direct := myTestDB(t)
+	pgSetup(t, pgDSN, "CREATE TABLE people (id int PRIMARY KEY, email varchar(40))", "INSERT INTO people VALUES (1, 'ada@example.com')")
+	mySetup(t, direct, "CREATE TABLE people (id int PRIMARY KEY, email varchar(40))", "INSERT INTO people VALUES (1, 'ada@example.com')")
+	g := start(t, fmt.Sprintf(`databases:
+  - {name: pgapp, kind: postgres, primary: %q, cache: {enabled: true, ttl: 1m, max_staleness: 1m}}
+  - {name: myapp, kind: mysql, primary: %q, cache: {enabled: true, ttl: 1m, max_staleness: 1m}}
+users:
+  - {name: alice, password: alice-secret, roles: [analyst]}
+  - {name: ann, password: ann-secret, roles: [analyst]}
+  - {name: root, password: root-secret, roles: [dba]}
+roles:
+  - name: analyst
+    grants:
+      - {database: "*", tables: ["*"], actions: [select]}
+  - name: dba
+    grants:
+      - {database: "*", actions: [all]}
+masking:
+  - {database: "*", table: people, column: email, method: full, except_roles: [dba]}
+`, pgDSN, myDSN))
+	const q = "SELECT email FROM people WHERE id = 1"
+	for _, db := range []string{"pgapp", "myapp"} {
+		t.Run(db, func(t *testing.T) {
+			for i, step := range []struct {
+				user, pw, value, cache string
+			}{
+				{"alice", "alice-secret", "****", "miss"},
+				{"root", "root-secret", "ada@example.com", "miss"},
+				{"ann", "ann-secret", "****", "hit"}, // the same masks: the same entry
+				{"root", "root-secret", "ada@example.com", "hit"},
+				{"alice", "alice-secret", "****", "hit"},
+			} {
+				if got := g.cacheQuery(t, step.user, step.pw, db, q); got.value != step.value || got.cache != step.cache {
+					t.Fatalf("step %d (%s): got %+v, want %q %q", i, step.user, got, step.value, step.cache)
+				}
+			}
+		})
+	}
+}

@@ -116,10 +116,10 @@ type App struct {
 	tokens       *authn.Tokens // bearer tokens of the data APIs
 	// caches are the databases' result caches, kept across reloads.
 	caches *rcache.Caches
-	tlsm         *tlsauth.Manager
-	pg           *pgwire.Server
-	my           *mysqlwire.Server
-	data         *dataapi.Service
+	tlsm   *tlsauth.Manager
+	pg     *pgwire.Server
+	my     *mysqlwire.Server
+	data   *dataapi.Service
 	// secrets holds what the cloud secret managers returned, for every
 	// load of the file.
 	secrets *secrets.Cache

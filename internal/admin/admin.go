@@ -165,7 +165,7 @@ type api struct {
 }
 
 func (a *api) routes() []route {
-	return append(a.userRoutes(), []route{
+	return append(append(a.userRoutes(), a.cacheRoutes()...), []route{
 		{"GET", "/api/v1/whoami", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, p Principal) {
 			writeJSON(w, http.StatusOK, p)
 		}},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/floe-db/floe/internal/admin"
 	"github.com/floe-db/floe/internal/analysis"
 	rcache "github.com/floe-db/floe/internal/cache"
 	"github.com/floe-db/floe/internal/config"
@@ -42,17 +43,19 @@ func (a *App) retainCaches(cfg *config.Config) {
 // through Invalidate, a database's change feed through SetFeed.
 func (a *App) Caches() *rcache.Caches { return a.caches }
 
+var _ admin.CacheAdmin = adminGateway{}
+
 // CacheExplain says whether sql would be served from database db's cache.
-func (g adminGateway) CacheExplain(db, sql string) (rcache.Explanation, error) {
+func (g adminGateway) CacheExplain(db, sql string) (any, error) {
 	c := g.a.caches.Get(db)
 	if c == nil {
-		return rcache.Explanation{}, fmt.Errorf("database %q has no result cache", db)
+		return nil, fmt.Errorf("database %q has no result cache: %w", db, admin.ErrNotFound)
 	}
 	return c.ExplainSQL(sql), nil
 }
 
 // CacheStats reports every database's cache.
-func (g adminGateway) CacheStats(top int) []rcache.Stats {
+func (g adminGateway) CacheStats(top int) any {
 	out := []rcache.Stats{}
 	for _, c := range g.a.caches.All() {
 		out = append(out, c.Stats(top))
@@ -73,7 +76,7 @@ func (g adminGateway) CachePurge(ctx context.Context, db, table string) (int, er
 		n += c.Purge(ctx, table)
 	}
 	if db != "" && !found {
-		return 0, fmt.Errorf("database %q has no result cache", db)
+		return 0, fmt.Errorf("database %q has no result cache: %w", db, admin.ErrNotFound)
 	}
 	return n, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -175,7 +176,7 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 			RunE: get("/api/v1/backends", "backends", []string{"database", "name", "address", "role", "healthy", "lag_seconds", "breaker", "last_error"})},
 		&cobra.Command{Use: "pools", Short: "Backend connection pools", Args: cobra.NoArgs,
 			RunE: get("/api/v1/pools", "pools", []string{"database", "server", "mode", "size", "total", "idle", "in_use", "waiting"})},
-		denials, topCmd(get),
+		denials, topCmd(get), cacheCmd(stdout, c, &asJSON, get),
 		usersCmd(edit, get), rolesCmd(edit, get),
 		&cobra.Command{Use: "reload", Short: "Re-read the configuration file (an invalid one is refused)", Args: cobra.NoArgs,
 			RunE: post(fixed("/api/v1/reload"))},
@@ -324,4 +325,76 @@ func readLine(r io.Reader) (string, error) {
 		return "", errors.New("no password on stdin")
 	}
 	return s, nil
+}
+
+// cacheCmd is `floe admin cache`: explain a statement's verdict, report
+// the result caches, purge them.
+func cacheCmd(stdout io.Writer, c *adminClient, asJSON *bool, get getter) *cobra.Command {
+	cmd := &cobra.Command{Use: "cache", Short: "Result caches: explain a statement, stats, purge"}
+	explain := &cobra.Command{Use: "explain DATABASE SQL", Short: "Whether a statement would be served from the cache, or exactly why not", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var raw json.RawMessage
+			if err := c.send(cmd.Context(), "POST", "/api/v1/cache/explain", map[string]string{"database": args[0], "sql": args[1]}, &raw); err != nil {
+				return err
+			}
+			if *asJSON {
+				_, err := fmt.Fprintln(stdout, string(raw))
+				return err
+			}
+			var x struct {
+				Cacheable bool     `json:"cacheable"`
+				Reason    string   `json:"reason"`
+				Tables    []string `json:"tables"`
+				TTL       string   `json:"ttl"`
+			}
+			if err := json.Unmarshal(raw, &x); err != nil {
+				return err
+			}
+			if !x.Cacheable {
+				_, err := fmt.Fprintf(stdout, "not cacheable: %s\n", x.Reason)
+				return err
+			}
+			_, err := fmt.Fprintf(stdout, "cacheable (ttl %s, tables %s)\n", x.TTL, strings.Join(x.Tables, ", "))
+			return err
+		}}
+	var top int
+	stats := &cobra.Command{Use: "stats", Short: "Each database's cache: entries, bytes, hit ratio", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return get("/api/v1/cache?top="+strconv.Itoa(top), "caches",
+				[]string{"database", "entries", "bytes", "memory", "hits", "misses", "bypasses", "hit_ratio", "feed"})(cmd, args)
+		}}
+	stats.Flags().IntVar(&top, "top", 10, "entries listed per database (with --json)")
+	var db, table string
+	purge := &cobra.Command{Use: "purge", Short: "Drop cached results: of --table, of --database, or all", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if db != "" {
+				q.Set("database", db)
+			}
+			if table != "" {
+				q.Set("table", table)
+			}
+			path := "/api/v1/cache"
+			if len(q) > 0 {
+				path += "?" + q.Encode()
+			}
+			var raw json.RawMessage
+			if err := c.send(cmd.Context(), "DELETE", path, nil, &raw); err != nil {
+				return err
+			}
+			if *asJSON {
+				_, err := fmt.Fprintln(stdout, string(raw))
+				return err
+			}
+			var out struct {
+				Entries int `json:"entries"`
+			}
+			_ = json.Unmarshal(raw, &out)
+			_, err := fmt.Fprintf(stdout, "purged %d entries\n", out.Entries)
+			return err
+		}}
+	purge.Flags().StringVar(&db, "database", "", "one database (default every one)")
+	purge.Flags().StringVar(&table, "table", "", "one table (default every entry)")
+	cmd.AddCommand(explain, stats, purge)
+	return cmd
 }

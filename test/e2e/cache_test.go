@@ -2,13 +2,17 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/floe-db/floe/internal/cli"
 )
 
 // cacheAnswer is one HTTP query's first value and what the result cache
@@ -164,5 +168,74 @@ masking:
 				}
 			}
 		})
+	}
+}
+
+// TestCacheAdmin: the admin API and `floe admin cache` explain, report
+// and purge; the metrics count each verdict.
+func TestCacheAdmin(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, direct := myTestDB(t)
+	pgSetup(t, pgDSN, "CREATE TABLE items (id int PRIMARY KEY, v varchar(20))", "INSERT INTO items VALUES (1, 'a')")
+	mySetup(t, direct, "CREATE TABLE items (id int PRIMARY KEY, v varchar(20))", "INSERT INTO items VALUES (1, 'a')")
+	g := start(t, twoDatabases(pgDSN, myDSN, "\n    cache: {enabled: true, ttl: 1m, max_staleness: 1m}"))
+	run := func(token string, args ...string) (string, string, int) {
+		var out, errOut strings.Builder
+		code := cli.Main(context.Background(), append([]string{"admin", "--server", "http://" + g.admin, "--token", token}, args...), strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String(), code
+	}
+	const q = "SELECT v FROM items WHERE id = 1"
+	g.cacheQuery(t, "alice", "alice-secret", "pgapp", q)
+	if got := g.cacheQuery(t, "alice", "alice-secret", "pgapp", q); got.cache != "hit" {
+		t.Fatalf("second read: %+v", got)
+	}
+	if out, errOut, code := run(testReadToken, "cache", "explain", "myapp", "SELECT UUID() FROM items"); code != 0 || out != "not cacheable: volatile function: uuid\n" {
+		t.Fatalf("explain (%d): %q %s", code, out, errOut)
+	}
+	if out, _, code := run(testReadToken, "cache", "explain", "pgapp", q); code != 0 || !strings.HasPrefix(out, "cacheable (ttl 1m0s, tables items)") {
+		t.Fatalf("explain (%d): %q", code, out)
+	}
+	out, _, code := run(testReadToken, "--json", "cache", "stats")
+	var stats struct {
+		Caches []struct {
+			Database string  `json:"database"`
+			Entries  int     `json:"entries"`
+			Hits     int64   `json:"hits"`
+			HitRatio float64 `json:"hit_ratio"`
+			Top      []struct {
+				Text string `json:"text"`
+			} `json:"top"`
+		} `json:"caches"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &stats) != nil || len(stats.Caches) != 2 {
+		t.Fatalf("stats (%d): %s", code, out)
+	}
+	pg := stats.Caches[1]
+	if pg.Database != "pgapp" || pg.Entries != 1 || pg.Hits != 1 || pg.HitRatio != 0.5 || len(pg.Top) != 1 || strings.Contains(pg.Top[0].Text, "1") {
+		t.Fatalf("pgapp stats: %+v (the text must be masked)", pg)
+	}
+	if _, errOut, code := run(testReadToken, "cache", "purge"); code == 0 || !strings.Contains(errOut, "lacks the admin scope") {
+		t.Fatalf("purge with a read token: %d %s", code, errOut)
+	}
+	if out, errOut, code := run(testAdminToken, "cache", "purge", "--database", "pgapp", "--table", "public.items"); code != 0 || out != "purged 1 entries\n" {
+		t.Fatalf("purge (%d): %q %s", code, out, errOut)
+	}
+	if got := g.cacheQuery(t, "alice", "alice-secret", "pgapp", q); got.cache != "miss" {
+		t.Fatalf("after the purge: %+v", got)
+	}
+	resp, err := http.Get("http://" + g.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`floe_cache_requests_total{database="pgapp",reason="",result="hit"} 1`,
+		`floe_cache_requests_total{database="pgapp",reason="",result="miss"} 2`,
+		`floe_cache_entries{database="pgapp"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

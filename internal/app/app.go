@@ -779,6 +779,7 @@ func (a *App) closeAll() {
 	for _, d := range a.mu.dbs {
 		d.Close()
 	}
+	a.caches.Close()
 	a.closeLeasesLocked() // after the relays: every lease is revoked
 	if w := a.mu.sinks.audit; w != nil {
 		if err := w.Close(); err != nil {

@@ -62,6 +62,7 @@ type Cache struct {
 	store    *store
 	analyzer *analysis.Analyzer
 	feed     atomic.Pointer[feedBox]
+	tier     *tier // the shared Redis tier (nil: none)
 
 	hits, misses, bypasses, fills, dropped atomic.Int64
 
@@ -112,6 +113,15 @@ func New(o Options) *Cache {
 		}
 		c.rules = append(c.rules, cr)
 	}
+	if r := o.Config.Redis; r != nil && o.Config.Enabled {
+		c.tier = newTier(r, o.Database, c.log, func() {
+			c.store.invalidate(nil)
+			c.gauges()
+		}, func(names []string) {
+			c.store.invalidate(names)
+			c.gauges()
+		})
+	}
 	if m := o.Metrics; m != nil && m.CacheBytes != nil {
 		c.gaugeB = m.CacheBytes.WithLabelValues(o.Database)
 		c.gaugeE = m.CacheEntries.WithLabelValues(o.Database)
@@ -119,6 +129,16 @@ func New(o Options) *Cache {
 	}
 	return c
 }
+
+// Close stops the shared tier's subscription (nothing without one).
+func (c *Cache) Close() {
+	if c.tier != nil {
+		c.tier.close()
+	}
+}
+
+// shared reports whether the shared tier is in use now.
+func (c *Cache) shared() bool { return c.tier != nil && c.tier.up.Load() }
 
 // Database is the cache's database.
 func (c *Cache) Database() string { return c.db }
@@ -156,13 +176,14 @@ func (c *Cache) feedBehind(now time.Time) bool {
 }
 
 // lifetime is how long an entry filled now lives, for a rule's TTL
-// (0: the cache's).
+// (0: the cache's): at most max_staleness without a change feed, or
+// while a configured shared tier is down.
 func (c *Cache) lifetime(ruleTTL time.Duration) time.Duration {
 	ttl := c.ttl
 	if ruleTTL > 0 {
 		ttl = ruleTTL
 	}
-	if c.feed.Load() == nil && c.stale < ttl {
+	if (c.feed.Load() == nil || (c.tier != nil && !c.tier.up.Load())) && c.stale < ttl {
 		ttl = c.stale
 	}
 	return ttl
@@ -182,6 +203,9 @@ func (c *Cache) Invalidate(_ context.Context, tables []string) int {
 	}
 	n := c.store.invalidate(names)
 	c.gauges()
+	if c.tier != nil {
+		c.tier.invalidate(context.Background(), names)
+	}
 	return n
 }
 

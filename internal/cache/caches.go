@@ -36,6 +36,9 @@ func (cs *Caches) Configure(o Options) *Cache {
 	if c := cs.mu.m[o.Database]; c != nil && c.dialect == o.Dialect && reflect.DeepEqual(c.cfg, o.Config) {
 		return c
 	}
+	if old := cs.mu.m[o.Database]; old != nil {
+		old.Close()
+	}
 	c := New(o)
 	if f := cs.mu.feeds[o.Database]; f != nil {
 		c.SetFeed(f)
@@ -48,12 +51,16 @@ func (cs *Caches) Configure(o Options) *Cache {
 func (cs *Caches) Retain(names map[string]bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	for n := range cs.mu.m {
+	for n, c := range cs.mu.m {
 		if !names[n] {
+			c.Close()
 			delete(cs.mu.m, n)
 		}
 	}
 }
+
+// Close closes every cache (the gateway stops).
+func (cs *Caches) Close() { cs.Retain(nil) }
 
 // Get returns database db's cache (nil: none).
 func (cs *Caches) Get(db string) *Cache {

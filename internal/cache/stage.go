@@ -58,6 +58,8 @@ type handle struct {
 	flights map[string]*flight
 	recs    []*recorder
 	begun   bool
+	rvers   []string // the shared tier's versions of the tables (fills)
+	rok     bool     // rvers were read: a fill goes to the shared tier too
 }
 
 // Begin follows the session's transaction and writes (invalidating the
@@ -234,6 +236,9 @@ func (c *Cache) invalidateNames(names []string, all bool) {
 	}
 	c.store.invalidate(names)
 	c.gauges()
+	if c.tier != nil {
+		c.tier.invalidate(context.Background(), names)
+	}
 }
 
 // End fills the entry recorded, lets waiting misses go, invalidates the
@@ -255,6 +260,9 @@ func (c *Cache) End(st *stmt.Statement, o stmt.Outcome) {
 		e := &entry{key: r.key, text: h.masked, payload: r.buf, rows: r.rows, tables: h.tables, stored: now, expires: now.Add(h.ttl)}
 		if c.store.put(e, h.vers) {
 			c.fills.Add(1)
+			if h.rok {
+				c.tier.put(context.Background(), r.key, h.tables, h.rvers, r.buf, r.rows, e.expires, now)
+			}
 		} else {
 			c.dropped.Add(1)
 			if h.status == StatusMiss && h.reason.OK() {
@@ -322,6 +330,17 @@ func (h *handle) Hit(ctx context.Context, v stmt.Variant) (stmt.Result, bool) {
 			}
 			return stmt.Result{Payload: p, Rows: rows}, true
 		}
+		if c.shared() {
+			if p, rows, exp, ok := c.tier.get(ctx, key); ok && c.now().Before(exp) {
+				e := &entry{key: key, text: h.masked, payload: p, rows: rows, tables: h.tables, stored: c.now(), expires: exp}
+				c.store.put(e, h.vers)
+				c.gauges()
+				if h.status != StatusMiss {
+					h.status = StatusHit
+				}
+				return stmt.Result{Payload: p, Rows: rows}, true
+			}
+		}
 		if waited || !h.fill {
 			break
 		}
@@ -350,6 +369,9 @@ func (h *handle) Hit(ctx context.Context, v stmt.Variant) (stmt.Result, bool) {
 	}
 	if h.status == "" {
 		h.status = StatusMiss
+	}
+	if h.fill && c.shared() && !h.rok {
+		h.rvers, h.rok = c.tier.snapshot(ctx, h.tables)
 	}
 	return stmt.Result{}, false
 }

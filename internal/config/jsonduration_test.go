@@ -62,6 +62,7 @@ databases:
       breaker: {window: 20s, open_for: 7s}}
     routing: {max_lag: 2s, read_your_writes: 500ms, failover_wait: 3s}
     health: {interval: 1s, timeout: 300ms}
+    cache: {ttl: 90s, max_staleness: 4s, read_your_writes: 2500ms, rules: [{tables: [t], ttl: 20s}]}
 users: [{name: u, password: p}]
 limits: [{per: user, statement_timeout: 750ms}]
 audit: {stdout: true, checkpoint_interval: 15s}
@@ -97,6 +98,10 @@ oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabl
 		{"routing.failover_wait", d.Routing.FailoverWait, 3 * time.Second},
 		{"health.interval", d.Health.Interval, time.Second},
 		{"health.timeout", d.Health.Timeout, 300 * time.Millisecond},
+		{"cache.ttl", d.Cache.TTL, 90 * time.Second},
+		{"cache.max_staleness", d.Cache.MaxStaleness, 4 * time.Second},
+		{"cache.read_your_writes", d.Cache.ReadYourWrites, 2500 * time.Millisecond},
+		{"cache.rules[0].ttl", d.Cache.Rules[0].TTL, 20 * time.Second},
 		{"limits[0].statement_timeout", c.Limits[0].StatementTimeout, 750 * time.Millisecond},
 		{"audit.checkpoint_interval", c.Audit.CheckpointInterval, 15 * time.Second},
 		{"oidc.wire.expiry_grace", c.OIDC.Wire.ExpiryGrace, 45 * time.Second},

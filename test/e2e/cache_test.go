@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/floe-db/floe/internal/cli"
 )
 
@@ -237,5 +239,49 @@ func TestCacheAdmin(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+}
+
+// TestCacheSharedRedis: two gateway instances share the Redis tier: an
+// entry one fills is a hit on the other, and a write through either
+// invalidates the other's entries (on PostgreSQL and MariaDB).
+func TestCacheSharedRedis(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, direct := myTestDB(t)
+	pgSetup(t, pgDSN, "CREATE TABLE items (id int PRIMARY KEY, v varchar(20))", "INSERT INTO items VALUES (1, 'a')")
+	mySetup(t, direct, "CREATE TABLE items (id int PRIMARY KEY, v varchar(20))", "INSERT INTO items VALUES (1, 'a')")
+	prefix := redisPrefix(t)
+	t.Cleanup(func() {
+		rdb := redis.NewClient(&redis.Options{Addr: redisAddr()})
+		defer rdb.Close()
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+	})
+	cfg := twoDatabases(pgDSN, myDSN, fmt.Sprintf("\n    cache: {enabled: true, ttl: 1m, max_staleness: 1m, read_your_writes: 1ms, redis: {addr: %q, prefix: %s}}", redisAddr(), prefix))
+	a, b := start(t, cfg), start(t, cfg)
+	const q = "SELECT v FROM items WHERE id = 1"
+	for _, db := range []string{"pgapp", "myapp"} {
+		t.Run(db, func(t *testing.T) {
+			// The tiers subscribe as the gateways start.
+			within(t, "a shared hit", 5*time.Second, func() bool {
+				g := a.cacheQuery(t, "alice", "alice-secret", db, q)
+				return g.value == "a" && b.cacheQuery(t, "alice", "alice-secret", db, q).cache == "hit"
+			})
+			if got := a.cacheQuery(t, "alice", "alice-secret", db, q); got.value != "a" || got.cache != "hit" {
+				t.Fatalf("a: %+v", got)
+			}
+			// A write through b reaches a's memory and the shared entry.
+			b.mustData(t, db, "UPDATE items SET v = 'b' WHERE id = 1")
+			d := within(t, "b's write seen through a", time.Second, func() bool {
+				return a.cacheQuery(t, "alice", "alice-secret", db, q).value == "b"
+			})
+			t.Logf("%s: a write through one instance reached the other in %v", db, d)
+			if got := b.cacheQuery(t, "alice", "alice-secret", db, q); got.value != "b" || got.cache != "hit" {
+				t.Fatalf("b after a's refill: %+v", got)
+			}
+		})
 	}
 }

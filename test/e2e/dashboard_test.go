@@ -253,3 +253,61 @@ func TestDashboardTopStatementsFitAt1280(t *testing.T) {
 		t.Fatalf("the top statements table does not fit at 1280 px: %s", report)
 	}
 }
+
+// The dashboard's result-cache panel: the hit ratio of the last interval
+// is charted per database and the caches are listed, while the same
+// statement is read over HTTP (a miss, then hits).
+func TestDashboardCacheInBrowser(t *testing.T) {
+	dsn := testDB(t)
+	pgSetup(t, dsn, "CREATE TABLE items (id int PRIMARY KEY, v text)", "INSERT INTO items VALUES (1, 'a')")
+	g := start(t, fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q, cache: {enabled: true, ttl: 1m, max_staleness: 1m}}
+users:
+  - {name: alice, password: alice-secret}
+`, dsn))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if _, err := g.dataQuery("app", "SELECT v FROM items WHERE id = 1"); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate("http://"+g.admin+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), testReadToken),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.ID("app")),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`(() => { const c = document.getElementById("chart-cache");
+				return !!c.dataset.last && JSON.parse(c.dataset.last).app > 90; })()`,
+				chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))(ctx, t)
+			return err
+		}),
+	); err != nil {
+		t.Fatalf("cache panel: %v\ngateway log:\n%s", err, g.log.String())
+	}
+	ratio, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#caches tr[data-database="app"] td.ratio`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(ratio, " %") || strings.HasPrefix(ratio, "0") {
+		t.Fatalf("the caches table shows hit ratio %q", ratio)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80)); err == nil {
+		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-cache.jpg"), shot, 0o644)
+	}
+}

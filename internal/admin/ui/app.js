@@ -130,6 +130,7 @@ function setupCharts() {
   charts.latency = new Chart($("chart-latency"), $("legend-latency"), " ms");
   charts.errors = new Chart($("chart-errors"), $("legend-errors"), "/s");
   charts.pools = new Chart($("chart-pools"), $("legend-pools"), "");
+  charts.cache = new Chart($("chart-cache"), $("legend-cache"), "%");
   window.floe = { charts };
 }
 
@@ -181,6 +182,35 @@ function deleteButton(td, kind, name) {
 async function sessionAction(id, action) {
   try { await api("POST", `/api/v1/sessions/${encodeURIComponent(id)}/${action}`); } catch (e) { $("error").textContent = e.message; }
   poll();
+}
+
+function bytes(n) {
+  for (const [u, d] of [["GB", 1 << 30], ["MB", 1 << 20], ["KB", 1 << 10]]) if (n >= d) return fmt(n / d) + " " + u;
+  return n + " B";
+}
+
+// pollCache charts each database's hit ratio over the last interval
+// (hits / (hits + misses); no point when nothing was asked) and lists
+// the caches.
+async function pollCache() {
+  const { caches } = await api("GET", "/api/v1/cache?top=5");
+  const prev = state.prevCache || {}, ratios = {}, now = {};
+  for (const c of caches) {
+    now[c.database] = c;
+    const p = prev[c.database];
+    if (p) {
+      const dh = c.hits - p.hits, dm = c.misses - p.misses;
+      if (dh + dm > 0) ratios[c.database] = 100 * dh / (dh + dm);
+    }
+  }
+  state.prevCache = now;
+  charts.cache.push(ratios);
+  fill("caches", caches, (tr, c) => {
+    tr.dataset.database = c.database;
+    cell(tr, c.database); cell(tr, c.entries, "num"); cell(tr, bytes(c.bytes), "num");
+    cell(tr, c.hits, "num"); cell(tr, c.misses, "num"); cell(tr, c.bypasses, "num");
+    cell(tr, c.hits + c.misses ? fmt(100 * c.hit_ratio) + " %" : "–", "num ratio"); cell(tr, c.feed);
+  }, "no database has a result cache (databases[].cache)");
 }
 
 async function poll() {
@@ -254,6 +284,7 @@ async function poll() {
       cell(tr, b.healthy ? "up" : "down", b.healthy ? "up" : "down");
       cell(tr, b.lag_seconds < 0 ? "–" : fmt(b.lag_seconds), "num"); cell(tr, b.breaker || "–"); cell(tr, b.last_error);
     }, "no relayed databases (SQLite databases have no backends to check)");
+    await pollCache();
     $("error").textContent = "";
   } catch (e) {
     if (e.message !== "unauthorized") $("error").textContent = "Could not reach the gateway: " + e.message;

@@ -26,7 +26,13 @@
 // (/api/v1/queries), the audit result record, floe_queries_total and
 // the latency histogram. Prepare (Flight SQL prepared statements) is
 // Session.Check alone; each run of the prepared text is a Query, decided
-// again. Catalogue listings (Catalog) ask the session's gate, via
+// again. On a database with a result cache (a stage, package cache) the
+// statement's Cache decides before the source runs (cache.go): a hit is
+// replayed from its stored Arrow IPC stream; a miss the stage lets fill
+// is copied, batch by batch, into its recorder as it streams. The
+// variant is "arrow" with the parameter values, so HTTP (any response
+// format) and Flight SQL share entries; the verdict goes out as the
+// Floe-Cache header (floe-cache metadata on Flight SQL). Catalogue listings (Catalog) ask the session's gate, via
 // "metadata", without running or counting anything.
 //
 // Sources are the engine path of each configured database: pools of

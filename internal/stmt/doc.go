@@ -38,7 +38,11 @@
 // Statement is counted with Session.Refused.
 //
 // Stages: a stage keeps per-statement state with Statement.SetValue and
-// Value (keyed by a type of its own). Statement statistics are built in; further stages come from
+// Value, and per-session state (what it follows from one statement of a
+// session to the next) with Session.SetValue and Value, keyed by a type
+// of its own. A result-cache stage offers a statement its cache with
+// Statement.SetCache; protocol code asks Statement.Cache for a stored
+// result (Hit) or a recorder of its own bytes (Record). Statement statistics are built in; further stages come from
 // the gateway's configuration of the database (backend.Settings.Stages,
 // Pipeline.SetStages on every build), so a new stage reaches every path
 // without the protocols knowing of it. A statement ends with the stages

@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -169,12 +171,37 @@ func (t *tier) get(ctx context.Context, key string) (payload []byte, rows int64,
 		t.fail(err)
 		return nil, 0, time.Time{}, false
 	}
-	if len(b) < 16 {
+	return decodeShared(b)
+}
+
+// The shared form of an entry: rows and expiry (8 bytes each, big
+// endian), the SHA-256 of what follows, then the protocol's payload.
+// A value that does not check is ignored (a miss): the protocol code
+// is never given bytes that are not the ones an instance stored.
+const sharedHeader = 16 + sha256.Size
+
+func encodeShared(payload []byte, rows int64, expires time.Time) []byte {
+	b := make([]byte, sharedHeader, sharedHeader+len(payload))
+	binary.BigEndian.PutUint64(b, uint64(rows))
+	binary.BigEndian.PutUint64(b[8:], uint64(expires.UnixNano()))
+	sum := sha256.Sum256(payload)
+	copy(b[16:], sum[:])
+	return append(b, payload...)
+}
+
+func decodeShared(b []byte) (payload []byte, rows int64, expires time.Time, ok bool) {
+	if len(b) < sharedHeader {
 		return nil, 0, time.Time{}, false
 	}
-	rows = int64(binary.BigEndian.Uint64(b))
-	expires = time.Unix(0, int64(binary.BigEndian.Uint64(b[8:])))
-	return b[16:], rows, expires, true
+	payload = b[sharedHeader:]
+	if sum := sha256.Sum256(payload); !bytes.Equal(sum[:], b[16:sharedHeader]) {
+		return nil, 0, time.Time{}, false
+	}
+	r := binary.BigEndian.Uint64(b)
+	if r > 1<<62 {
+		return nil, 0, time.Time{}, false
+	}
+	return payload, int64(r), time.Unix(0, int64(binary.BigEndian.Uint64(b[8:]))), true
 }
 
 // snapshot reads the shared versions of tables (and of every table);
@@ -233,11 +260,7 @@ func (t *tier) put(ctx context.Context, key string, tables []string, vers []stri
 	for _, tb := range tables {
 		keys = append(keys, t.tableKey(tb))
 	}
-	b := make([]byte, 16, 16+len(payload))
-	binary.BigEndian.PutUint64(b, uint64(rows))
-	binary.BigEndian.PutUint64(b[8:], uint64(expires.UnixNano()))
-	b = append(b, payload...)
-	args := []any{b, ttl.Milliseconds() + 1, len(vers)}
+	args := []any{encodeShared(payload, rows, expires), ttl.Milliseconds() + 1, len(vers)}
 	for _, v := range vers {
 		args = append(args, v)
 	}

@@ -59,33 +59,77 @@ func cacheStatus(st *stmt.Statement) string {
 	return s + "; reason=" + reason
 }
 
-// replay serves a stored Arrow IPC stream.
+// replay serves a stored Arrow IPC stream, each row counted against the
+// caller's result bounds (onRow) as a live result's is: past them the
+// stream ends with the bound's denial after the rows it allowed.
 type replay struct {
-	r    *ipc.Reader
-	rows int64
-	err  error
+	r     *ipc.Reader
+	onRow func(bytes int) error
+	cur   arrow.RecordBatch // a slice of the reader's batch (or nil)
+	rows  int64
+	err   error
+	done  bool
 }
 
-func newReplay(payload []byte) (*replay, error) {
+func newReplay(payload []byte, onRow func(int) error) (*replay, error) {
 	r, err := ipc.NewReader(bytes.NewReader(payload), ipc.WithAllocator(memory.DefaultAllocator))
 	if err != nil {
 		return nil, err
 	}
-	return &replay{r: r}, nil
+	return &replay{r: r, onRow: onRow}, nil
 }
 
 func (p *replay) Schema() *arrow.Schema { return p.r.Schema() }
 func (p *replay) Next() bool {
-	if !p.r.Next() {
+	if p.cur != nil {
+		p.cur.Release()
+		p.cur = nil
+	}
+	if p.done || !p.r.Next() {
 		return false
 	}
-	p.rows += p.r.RecordBatch().NumRows()
+	b := p.r.RecordBatch()
+	n := b.NumRows()
+	allowed := n
+	if p.onRow != nil && n > 0 {
+		per := 0
+		for _, c := range b.Columns() {
+			for _, buf := range c.Data().Buffers() {
+				if buf != nil {
+					per += buf.Len()
+				}
+			}
+		}
+		per /= int(n)
+		for i := int64(0); i < n; i++ {
+			if err := p.onRow(per); err != nil {
+				p.err, p.done, allowed = err, true, i
+				break
+			}
+		}
+	}
+	if allowed == 0 && p.done {
+		return false
+	}
+	p.cur = b.NewSlice(0, allowed)
+	p.rows += allowed
 	return true
 }
-func (p *replay) RecordBatch() arrow.RecordBatch { return p.r.RecordBatch() }
-func (p *replay) Err() error                     { return p.r.Err() }
-func (p *replay) Rows() int64                    { return p.rows }
-func (p *replay) Release()                       { p.r.Release() }
+func (p *replay) RecordBatch() arrow.RecordBatch { return p.cur }
+func (p *replay) Err() error {
+	if p.err != nil {
+		return p.err
+	}
+	return p.r.Err()
+}
+func (p *replay) Rows() int64 { return p.rows }
+func (p *replay) Release() {
+	if p.cur != nil {
+		p.cur.Release()
+		p.cur = nil
+	}
+	p.r.Release()
+}
 
 // recording passes a live result through and copies it, as an Arrow IPC
 // stream, to the cache's recorder; the entry is complete when the
@@ -134,13 +178,13 @@ func (r *recording) Next() bool {
 // fromCache serves st's stored result, or wraps the live one in a
 // recording, when the statement may use the cache; run starts the live
 // query.
-func fromCache(ctx context.Context, st *stmt.Statement, v stmt.Variant, run func() (*arrowsql.Reader, error)) (rowReader, error) {
+func fromCache(ctx context.Context, st *stmt.Statement, v stmt.Variant, onRow func(int) error, run func() (*arrowsql.Reader, error)) (rowReader, error) {
 	c := st.Cache()
 	if c == nil {
 		return run()
 	}
 	if res, ok := c.Hit(ctx, v); ok {
-		if p, err := newReplay(res.Payload); err == nil {
+		if p, err := newReplay(res.Payload, onRow); err == nil {
 			st.Responded()
 			return p, nil
 		}

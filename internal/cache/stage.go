@@ -45,7 +45,6 @@ type handle struct {
 	st      *stmt.Statement
 	ss      *session
 	reason  Reason
-	sql     string
 	masked  string
 	tables  []string
 	vers    versions
@@ -120,7 +119,6 @@ func (h *handle) begin() {
 		h.reason = Reason{Code: ReasonFeed}
 		return
 	}
-	h.sql = h.st.SQL
 	h.ttl = c.lifetime(ruleTTL)
 	h.fill = !ss.inTx && !ss.manual
 	h.vers = c.store.snapshot(h.tables)
@@ -254,7 +252,7 @@ func (c *Cache) End(st *stmt.Statement, o stmt.Outcome) {
 	}
 	now := c.now()
 	for _, r := range h.recs {
-		if !r.complete || r.over || o.Status != "ok" || !h.reason.OK() || h.sql != st.SQL {
+		if !r.complete || r.over || o.Status != "ok" || !h.reason.OK() {
 			continue
 		}
 		e := &entry{key: r.key, text: h.masked, payload: r.buf, rows: r.rows, tables: h.tables, stored: now, expires: now.Add(h.ttl)}
@@ -376,7 +374,8 @@ func (h *handle) Hit(ctx context.Context, v stmt.Variant) (stmt.Result, bool) {
 	return stmt.Result{}, false
 }
 
-// key is the statement's entry key in variant v.
+// key is the statement's entry key in variant v: the SQL that runs is
+// read now (Start adds the row filters after the stages began).
 func (h *handle) key(v stmt.Variant) string {
 	s := h.st.Session()
 	return h.c.key(s.Pipeline().Dialect(), h.st.SQL, v, s.Gate().Masks().Digest())

@@ -129,13 +129,19 @@ func TestCacheDataAPI(t *testing.T) {
 	}
 }
 
-// TestCacheMasks: two roles whose masks differ never share an entry:
-// each reads its own values, from the database then from the cache.
+// TestCacheMasks: two roles whose masks or row filters differ never
+// share an entry: each reads its own values, from the database then from
+// the cache.
 func TestCacheMasks(t *testing.T) {
 	pgDSN := testDB(t)
 	myDSN, direct := myTestDB(t)
-	pgSetup(t, pgDSN, "CREATE TABLE people (id int PRIMARY KEY, email varchar(40))", "INSERT INTO people VALUES (1, 'ada@example.com')")
-	mySetup(t, direct, "CREATE TABLE people (id int PRIMARY KEY, email varchar(40))", "INSERT INTO people VALUES (1, 'ada@example.com')")
+	for _, setup := range []func(...string){
+		func(s ...string) { pgSetup(t, pgDSN, s...) },
+		func(s ...string) { mySetup(t, direct, s...) },
+	} {
+		setup("CREATE TABLE people (id int PRIMARY KEY, email varchar(40))", "INSERT INTO people VALUES (1, 'ada@example.com')",
+			"CREATE TABLE orders (id int PRIMARY KEY, region varchar(4))", "INSERT INTO orders VALUES (1, 'eu'), (2, 'us'), (3, 'eu')")
+	}
 	g := start(t, fmt.Sprintf(`databases:
   - {name: pgapp, kind: postgres, primary: %q, cache: {enabled: true, ttl: 1m, max_staleness: 1m}}
   - {name: myapp, kind: mysql, primary: %q, cache: {enabled: true, ttl: 1m, max_staleness: 1m}}
@@ -143,10 +149,17 @@ users:
   - {name: alice, password: alice-secret, roles: [analyst]}
   - {name: ann, password: ann-secret, roles: [analyst]}
   - {name: root, password: root-secret, roles: [dba]}
+  - {name: eve, password: eve-secret, roles: [europe]}
 roles:
   - name: analyst
     grants:
       - {database: "*", tables: ["*"], actions: [select]}
+  - name: europe
+    grants:
+      - {database: "*", tables: ["*"], actions: [select]}
+    row_filters:
+      - {database: pgapp, table: orders, where: "region = 'eu'"}
+      - {database: myapp, table: orders, where: "region = 'eu'"}
   - name: dba
     grants:
       - {database: "*", actions: [all]}
@@ -167,6 +180,20 @@ masking:
 			} {
 				if got := g.cacheQuery(t, step.user, step.pw, db, q); got.value != step.value || got.cache != step.cache {
 					t.Fatalf("step %d (%s): got %+v, want %q %q", i, step.user, got, step.value, step.cache)
+				}
+			}
+			// Row filters: eve counts the European orders only.
+			const count = "SELECT count(*) FROM orders"
+			for i, step := range []struct {
+				user, pw, value, cache string
+			}{
+				{"alice", "alice-secret", "3", "miss"},
+				{"eve", "eve-secret", "2", "miss"},
+				{"eve", "eve-secret", "2", "hit"},
+				{"alice", "alice-secret", "3", "hit"},
+			} {
+				if got := g.cacheQuery(t, step.user, step.pw, db, count); got.value != step.value || got.cache != step.cache {
+					t.Fatalf("row filters, step %d (%s): got %+v, want %q %q", i, step.user, got, step.value, step.cache)
 				}
 			}
 		})

@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	afsql "github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/floe-db/floe/internal/cli"
 )
@@ -51,6 +55,40 @@ func (g *gateway) cacheQuery(t *testing.T, user, password, db, sql string) cache
 		a.value = recs[1][0]
 	}
 	return a
+}
+
+// flightCacheQuery runs sql over Flight SQL as alice with arrow-go's
+// client and returns the first value and the floe-cache header.
+func (g *gateway) flightCacheQuery(t *testing.T, db, sql string) (string, string) {
+	t.Helper()
+	cl, err := afsql.NewClient(g.flight, nil, nil, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, err := cl.Client.AuthenticateBasicToken(t.Context(), "alice", "alice-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx = metadata.AppendToOutgoingContext(ctx, "x-floe-database", db)
+	fi, err := cl.Execute(ctx, sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md metadata.MD
+	rdr, err := cl.DoGet(ctx, fi.Endpoint[0].Ticket, grpc.Header(&md))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdr.Release()
+	var rows [][]string
+	for rdr.Next() {
+		rows = append(rows, batchRows(rdr.RecordBatch())...)
+	}
+	if len(rows) == 0 {
+		t.Fatalf("flight %s: no rows (%v)", sql, rdr.Err())
+	}
+	return rows[0][0], strings.Join(md.Get("floe-cache"), ",")
 }
 
 // TestCacheDataAPI: on PostgreSQL and MariaDB, through HTTP and Flight
@@ -101,6 +139,10 @@ func TestCacheDataAPI(t *testing.T) {
 			}
 			if _, rows, err := adbcQuery(t, c, q); err != nil || len(rows) != 1 || rows[0][0] != "a" {
 				t.Fatalf("flight: %v %v (want the cached a)", rows, err)
+			}
+			// Flight SQL says what the cache did in the floe-cache header.
+			if v, cache := g.flightCacheQuery(t, db, q); v != "a" || cache != "hit" {
+				t.Fatalf("flight: %q, floe-cache %q", v, cache)
 			}
 			// ... and is seen once max_staleness has passed.
 			within(t, "the direct write", staleness+time.Second, func() bool {

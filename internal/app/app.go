@@ -554,6 +554,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	}
 	newDBs := map[string]backend.Database{}
 	newSources := map[string]sourceOf{}
+	newCaches := map[string]*rcache.Cache{}
 	fail := func(err error) (*state, error) {
 		discardSinks()
 		for name, s := range newSources {
@@ -567,6 +568,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 			}
 		}
 		a.discardLeases(newLeases)
+		a.discardCaches(newCaches)
 		return nil, err
 	}
 	for _, db := range cfg.Databases {
@@ -586,7 +588,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.stagesOf(db),
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.stagesOf(db, newCaches),
 			TLSGroups: cfg.TLS.CurveIDs()})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
@@ -602,7 +604,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		newSources[db.Name] = so
 		st.sources[db.Name] = so.src
 	}
-	a.retainCaches(cfg)
+	a.caches.Commit(newCaches)
 	commitSinks()
 	for name, s := range a.mu.sources {
 		if newSources[name].src != s.src {

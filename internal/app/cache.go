@@ -14,8 +14,8 @@ import (
 
 // stagesOf are the pipeline stages of database db: the embedding
 // program's, then its result cache when enabled (kept across reloads
-// while its settings stay the same).
-func (a *App) stagesOf(db config.Database) []stmt.Stage {
+// while its settings stay the same), noted in caches for Commit.
+func (a *App) stagesOf(db config.Database, caches map[string]*rcache.Cache) []stmt.Stage {
 	if db.Cache == nil || !db.Cache.Enabled {
 		return a.opts.Stages
 	}
@@ -23,21 +23,16 @@ func (a *App) stagesOf(db config.Database) []stmt.Stage {
 	if db.Kind == "mysql" {
 		d = analysis.MySQL
 	}
-	c := a.caches.Configure(rcache.Options{Database: db.Name, Dialect: d, Config: *db.Cache, Metrics: a.metrics,
+	c, _ := a.caches.Prepare(rcache.Options{Database: db.Name, Dialect: d, Config: *db.Cache, Metrics: a.metrics,
 		Log: a.log.With("component", "cache", "database", db.Name)})
+	caches[db.Name] = c
 	return append(slices.Clip(a.opts.Stages), c)
 }
 
-// retainCaches drops the caches of databases that no longer have one.
-func (a *App) retainCaches(cfg *config.Config) {
-	keep := map[string]bool{}
-	for _, db := range cfg.Databases {
-		if db.Cache != nil && db.Cache.Enabled {
-			keep[db.Name] = true
-		}
-	}
-	a.caches.Retain(keep)
-}
+// discardCaches keeps, of a refused configuration, the caches of the
+// databases whose pipelines already took them (backend Apply runs as
+// each database is built), so that invalidations reach the stage in use.
+func (a *App) discardCaches(caches map[string]*rcache.Cache) { a.caches.Put(caches) }
 
 // Caches are the databases' result caches: change events reach them
 // through Invalidate, a database's change feed through SetFeed.

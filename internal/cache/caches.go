@@ -26,41 +26,55 @@ func NewCaches() *Caches {
 	return cs
 }
 
-// Configure returns database o.Database's cache for o: the one in force
+// Prepare returns database o.Database's cache for o: the one in force
 // when its dialect and settings are the same, else a new one (taking the
-// database's feed). Databases not named in keep lose theirs: call Retain
-// after configuring every database.
-func (cs *Caches) Configure(o Options) *Cache {
+// database's feed) that is not in force until Commit; a new one a
+// configuration that is refused never commits must be closed.
+func (cs *Caches) Prepare(o Options) (c *Cache, fresh bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if c := cs.mu.m[o.Database]; c != nil && c.dialect == o.Dialect && reflect.DeepEqual(c.cfg, o.Config) {
-		return c
+		return c, false
 	}
-	if old := cs.mu.m[o.Database]; old != nil {
-		old.Close()
-	}
-	c := New(o)
+	c = New(o)
 	if f := cs.mu.feeds[o.Database]; f != nil {
 		c.SetFeed(f)
 	}
-	cs.mu.m[o.Database] = c
-	return c
+	return c, true
 }
 
-// Retain drops the caches of databases not in names.
-func (cs *Caches) Retain(names map[string]bool) {
+// Commit puts in force the caches of a configuration (by database),
+// closing those it replaces or drops.
+func (cs *Caches) Commit(m map[string]*Cache) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	for n, c := range cs.mu.m {
-		if !names[n] {
+		if m[n] != c {
 			c.Close()
-			delete(cs.mu.m, n)
 		}
+	}
+	cs.mu.m = make(map[string]*Cache, len(m))
+	for n, c := range m {
+		cs.mu.m[n] = c
+	}
+}
+
+// Put puts in force the caches of some databases (a configuration
+// refused after those databases' pipelines took them), closing those it
+// replaces; the other databases keep theirs.
+func (cs *Caches) Put(m map[string]*Cache) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for n, c := range m {
+		if old := cs.mu.m[n]; old != nil && old != c {
+			old.Close()
+		}
+		cs.mu.m[n] = c
 	}
 }
 
 // Close closes every cache (the gateway stops).
-func (cs *Caches) Close() { cs.Retain(nil) }
+func (cs *Caches) Close() { cs.Commit(nil) }
 
 // Get returns database db's cache (nil: none).
 func (cs *Caches) Get(db string) *Cache {

@@ -113,6 +113,12 @@ func New(o Options) *Cache {
 		}
 		c.rules = append(c.rules, cr)
 	}
+	if m := o.Metrics; m != nil && m.CacheBytes != nil {
+		c.gaugeB = m.CacheBytes.WithLabelValues(o.Database)
+		c.gaugeE = m.CacheEntries.WithLabelValues(o.Database)
+		c.counters = map[[2]string]prometheus.Counter{}
+	}
+	// Last: the tier's goroutine reads the fields set above.
 	if r := o.Config.Redis; r != nil && o.Config.Enabled {
 		c.tier = newTier(r, o.Database, c.log, func() {
 			c.store.invalidate(nil)
@@ -121,11 +127,6 @@ func New(o Options) *Cache {
 			c.store.invalidate(names)
 			c.gauges()
 		})
-	}
-	if m := o.Metrics; m != nil && m.CacheBytes != nil {
-		c.gaugeB = m.CacheBytes.WithLabelValues(o.Database)
-		c.gaugeE = m.CacheEntries.WithLabelValues(o.Database)
-		c.counters = map[[2]string]prometheus.Counter{}
 	}
 	return c
 }

@@ -51,5 +51,18 @@
 // a Cache and its store are safe for concurrent use. Per-session state
 // lives on the stmt.Session (SetValue); a session's statements are
 // serialised by its protocol code. Caches holds every database's cache
-// across configuration reloads. The package has no goroutines.
+// across configuration reloads (Prepare while a configuration is built,
+// Commit when it is in force).
+//
+// The optional Redis tier (redis.go) is shared by every instance: a
+// local miss looks there before the statement runs; a fill is stored
+// there too, by a script that first checks the shared versions of its
+// tables (read when the miss was decided), so a write through another
+// instance in between refuses it; an invalidation bumps the versions,
+// drops the tables' shared entries and is published. One goroutine per
+// cache with a tier follows the channel (Close stops it): another
+// instance's invalidation drops the memory entries; a broken
+// subscription or an unreachable server marks the tier down (memory
+// only, entries bounded by max_staleness) and empties the memory tier,
+// as does its return.
 package cache

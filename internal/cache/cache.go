@@ -160,7 +160,12 @@ func (c *Cache) mask(text string) string {
 // min(ttl, max_staleness).
 func (c *Cache) SetFeed(f Feed) {
 	if f == nil {
-		c.feed.Store(nil)
+		if c.feed.Swap(nil) != nil {
+			// Entries filled under the feed live their TTL: past the
+			// bound without one.
+			c.store.invalidate(nil)
+			c.gauges()
+		}
 		return
 	}
 	c.feed.Store(&feedBox{f})

@@ -304,6 +304,11 @@ func TestFeedBound(t *testing.T) {
 	if x := r.c.ExplainSQL("SELECT * FROM t"); x.Cacheable || x.Reason != ReasonFeed {
 		t.Fatalf("explain: %+v", x)
 	}
+	// The feed goes away: entries filled under it (TTL 1m) are dropped.
+	r.c.SetFeed(nil)
+	if got, status, _ := run(t, s, "SELECT * FROM t", "after"); got != "after" || status != StatusMiss {
+		t.Fatalf("without the feed: %q %s", got, status)
+	}
 }
 
 func TestLRUBytes(t *testing.T) {

@@ -57,6 +57,8 @@ type Config struct {
 	OIDC      *OIDC       `yaml:"oidc"`
 	Store     *Store      `yaml:"store"`
 	Secrets   Secrets     `yaml:"secrets"`
+	// Tracing: OpenTelemetry spans of statements (tracing.go).
+	Tracing Tracing `yaml:"tracing"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`

@@ -67,6 +67,7 @@ func (c *Config) ApplyDefaults() {
 	def(&c.Listen.FlightSQL, DefaultFlightSQLAddr)
 	def(&c.Listen.Admin, DefaultAdminAddr)
 	def(&c.Postgres.AuthMethod, "scram-sha-256")
+	c.Tracing.applyDefaults()
 	if c.MySQL.MaxPacketSize == 0 {
 		c.MySQL.MaxPacketSize = DefaultMaxMessageSize
 	}
@@ -204,6 +205,7 @@ func (c *Config) validate() Errors {
 	c.validateLimits(v)
 	c.validateMasking(v)
 	c.validateAudit(v)
+	c.validateTracing(v.bad)
 	return v.errs
 }
 

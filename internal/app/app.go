@@ -43,6 +43,7 @@ import (
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/store"
 	"github.com/floe-db/floe/internal/tlsauth"
+	"github.com/floe-db/floe/internal/tracing"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -130,6 +131,8 @@ type App struct {
 		sinks    sinks
 		// leases are the dynamic backend logins leased from Vault.
 		leases *leaseSet
+		// tracing is the tracer provider in force (nil: tracing off).
+		tracing *tracing.Provider
 	}
 }
 
@@ -544,15 +547,22 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		return nil, err
 	}
 	st.policy = pol
+	tracer, commitTracing, discardTracing, err := a.reviseTracingLocked(ctx, cfg)
+	if err != nil {
+		discardSinks()
+		return nil, err
+	}
 	newLeases, err := a.reviseLeasesLocked(ctx, cfg, pol)
 	if err != nil {
 		discardSinks()
+		discardTracing()
 		return nil, err
 	}
 	newDBs := map[string]backend.Database{}
 	newSources := map[string]sourceOf{}
 	fail := func(err error) (*state, error) {
 		discardSinks()
+		discardTracing()
 		for name, s := range newSources {
 			if a.mu.sources[name].src != s.src {
 				s.src.Close()
@@ -583,7 +593,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.opts.Stages,
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.stagesFor(tracer, db),
 			TLSGroups: cfg.TLS.CurveIDs()})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
@@ -600,6 +610,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		st.sources[db.Name] = so.src
 	}
 	commitSinks()
+	commitTracing()
 	for name, s := range a.mu.sources {
 		if newSources[name].src != s.src {
 			s.src.Close()
@@ -776,6 +787,7 @@ func (a *App) closeAll() {
 		d.Close()
 	}
 	a.closeLeasesLocked() // after the relays: every lease is revoked
+	a.closeTracingLocked()
 	if w := a.mu.sinks.audit; w != nil {
 		if err := w.Close(); err != nil {
 			a.log.Error("audit log", "error", err.Error())

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/tracing"
 )
 
 // maxRequestBody bounds a query request.
@@ -219,7 +220,8 @@ func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	res, e := s.Query(r.Context(), c, req.Database, req.SQL, args, arrowsql.Options{})
+	// The statement continues the caller's trace (W3C traceparent).
+	res, e := s.Query(tracing.FromHTTP(r.Context(), r.Header), c, req.Database, req.SQL, args, arrowsql.Options{})
 	if e != nil {
 		writeError(w, e)
 		return

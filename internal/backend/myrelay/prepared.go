@@ -204,6 +204,7 @@ func (s *session) executeOn(ctx context.Context, st *stmt.Statement, p []byte, c
 	if err != nil {
 		return err
 	}
+	st.Acquired(s.be.addr)
 	bs, err := s.ensure(cs)
 	if err != nil {
 		return err
@@ -304,6 +305,7 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 	if den != nil {
 		return mysqlwire.ErrorOf(den)
 	}
+	st.Acquired(s.be.addr)
 	return s.run(st, func() error {
 		out := slices.Clone(p)
 		binary.LittleEndian.PutUint32(out[1:], bs.id)

@@ -99,6 +99,7 @@ func (o *results) relayResult(cursor, binary bool) (failed bool, err error) {
 			stop()
 			return false, o.l.lost(err)
 		}
+		o.st.Responded()
 		var status uint16
 		switch p[0] {
 		case mysqlwire.HeaderOK:
@@ -370,6 +371,7 @@ func (o *results) relayFetch(plan *maskPlan) error {
 		if err != nil {
 			return o.l.lost(err)
 		}
+		o.st.Responded()
 		if q[0] == mysqlwire.HeaderErr {
 			o.noteErr(q)
 			o.toClient(q)

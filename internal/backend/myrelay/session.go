@@ -349,6 +349,7 @@ func (s *session) queryOn(ctx context.Context, st *stmt.Statement, p []byte) err
 	if err != nil {
 		return err
 	}
+	st.Acquired(s.be.addr)
 	if eff.Pin != "" {
 		s.pin(eff.Pin)
 	}

@@ -49,6 +49,13 @@ func (s *session) exchange(ctx context.Context) error {
 		if err != nil {
 			return s.backendFailed(ctx, err)
 		}
+		switch msg.(type) {
+		case *pgproto3.ParseComplete, *pgproto3.BindComplete, *pgproto3.CloseComplete, *pgproto3.ParameterStatus,
+			*pgproto3.ParameterDescription, *pgproto3.NoticeResponse:
+			// Not yet the statement's answer.
+		default:
+			s.st.Responded()
+		}
 		done := false
 		k := head.kind
 		switch m := msg.(type) {

@@ -46,6 +46,10 @@ func (s *session) beginExecute(ctx context.Context, p *portal) *policy.Denial {
 		return den
 	}
 	s.st = st
+	if s.att.be != nil {
+		// Attached at the batch's Parse or Bind: no wait.
+		st.Acquired(s.att.be.Value.addr)
+	}
 	return nil
 }
 

@@ -89,7 +89,8 @@ type kindDriver[T any] struct {
 	lost func(err error, broken bool) bool
 	// unsent reports a failure before the statement reached the server.
 	unsent func(err error) bool
-	// addr is the address (host:port) of the server c is connected to.
+	// addr is the address (host:port) of the server c is connected to
+	// (nil: not known).
 	addr func(c T) string
 }
 
@@ -122,7 +123,11 @@ func newClusterSource[T any](db config.Database, servers Servers, n int, drv kin
 				if err != nil {
 					return nil, err
 				}
-				return &dataConn[T]{c: c, addr: drv.addr(c)}, nil
+				dc := &dataConn[T]{c: c}
+				if drv.addr != nil {
+					dc.addr = drv.addr(c)
+				}
+				return dc, nil
 			},
 			Close: func(c *dataConn[T]) { drv.close(c.c) },
 			Ping:  func(ctx context.Context, c *dataConn[T]) error { return drv.ping(ctx, c.c) },

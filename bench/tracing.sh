@@ -50,8 +50,10 @@ YAML
 config $OFF_PORT "" >"$work/off.yaml"
 config $FULL_PORT "tracing: {enabled: true, endpoint: 127.0.0.1:$SINK_PORT, insecure: true, sampling_ratio: 1.0}" >"$work/full.yaml"
 config $SAMPLE_PORT "tracing: {enabled: true, endpoint: 127.0.0.1:$SINK_PORT, insecure: true, sampling_ratio: 0.01}" >"$work/sample.yaml"
+floe_pids=()
 for n in off full sample; do
   "$work/floe" serve --config "$work/$n.yaml" 2>"$work/$n.log" &
+  floe_pids+=($!)
 done
 wait_ports $OFF_PORT $FULL_PORT $SAMPLE_PORT $SINK_PORT
 
@@ -77,7 +79,8 @@ for mode in $MODES; do
       "$sample_tps" "$sample_lat" "$(ratio "$full_tps" "$off_tps")" "$(ratio "$sample_tps" "$off_tps")"
   done
 done
-for n in off full sample; do kill %"$(jobs -l | grep -n "$n.yaml" | cut -d: -f1)" 2>/dev/null || true; done
-sleep 1
+# The gateways flush their spans as they stop, then the receiver counts.
+kill -TERM "${floe_pids[@]}" 2>/dev/null || true
+wait "${floe_pids[@]}" 2>/dev/null || true
 kill -TERM $sink_pid; wait $sink_pid 2>/dev/null || true
 cat "$work/sink.out"

@@ -41,6 +41,13 @@
 // user and database before any password, admit screens at connect, and
 // the policy's Check at every statement.
 //
+// Tracing (tracing.go): with tracing: enabled the build adds the trace
+// stage of the tracer provider in force (package tracing) to every
+// database's stages (stagesFor); a build whose tracing: differs from the
+// running one makes a new provider, put in force with the state, and the
+// one it replaces exports what it holds and stops on a goroutine of its
+// own. closeAll stops the last one at shutdown, after a last export.
+//
 // Listeners (services.go) are services with Serve, Drain, Wait and
 // Close, listed in stages (services): the PostgreSQL and MySQL front
 // ends, then the HTTP data API, Flight SQL and the admin API. One loop

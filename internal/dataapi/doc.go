@@ -27,7 +27,13 @@
 // the latency histogram. Prepare (Flight SQL prepared statements) is
 // Session.Check alone; each run of the prepared text is a Query, decided
 // again. Catalogue listings (Catalog) ask the session's gate, via
-// "metadata", without running or counting anything.
+// "metadata", without running or counting anything. The context given to
+// Session.Start carries the caller's W3C trace context (package
+// tracing: the HTTP handler reads the traceparent header, Query the
+// gRPC metadata of a Flight SQL call), and the one given to the Source
+// carries the statement (withStatement): the source marks it Acquired
+// with the server's host:port once its pooled connection is in hand, and
+// Responded when the query returns with the server's first answer.
 //
 // Sources are the engine path of each configured database: pools of
 // PostgreSQL or MySQL connections of the data API's own, or the embedded

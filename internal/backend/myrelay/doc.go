@@ -18,7 +18,10 @@
 // decision. COM_STMT_PREPARE is decided on (Session.Check) and
 // COM_STMT_EXECUTE begins the prepared text (Session.Begin, which decides
 // again if the policy changed since the prepare); so does each
-// COM_STMT_FETCH from a cursor, a statement of its own with its rows. While
+// COM_STMT_FETCH from a cursor, a statement of its own with its rows. A
+// statement is marked Acquired (the server's host:port) once its backend
+// connection is attached and Responded at the first packet of its answer.
+// While
 // the answer passes, result rows relayed and OK packets' affected rows are
 // counted,
 // each row is held to the result bounds, a backend ERR packet's SQLSTATE

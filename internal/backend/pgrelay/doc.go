@@ -45,8 +45,12 @@
 // and then takes the limits (a denied statement takes none), and its
 // Statement.SQL (row filters added) is what is sent. A Parse is decided
 // with Session.Check; an extended batch is one statement from its first
-// Execute (Session.Begin: limits and stages) to Sync. While the answer
-// passes, DataRows are counted against the result bounds
+// Execute (Session.Begin: limits and stages) to Sync. The statement is
+// marked Acquired (with the server's host:port) when the session holds a
+// backend connection for it — at once when one is attached already — and
+// Responded at the first message of its answer (not ParseComplete,
+// BindComplete or notices), which split its time into pool wait, backend
+// and streaming. While the answer passes, DataRows are counted against the result bounds
 // (Statement.Row), the rows relayed (or a command tag's count) are added
 // to the statement, and backend errors are noted with their SQLSTATE
 // (Statement.Fail); the ReadyForQuery that ends the answer finishes the

@@ -54,22 +54,40 @@ func ParseComment(text string) (trace.SpanContext, bool) {
 // commentBody is the text of the comment that ends text, or else of the
 // one that starts it.
 func commentBody(text string) (string, bool) {
+	body, _, ok := commentAt(text)
+	return body, ok
+}
+
+// commentAt finds the comment that ends text, or else the one that
+// starts it: its body, and text without it.
+func commentAt(text string) (body, rest string, ok bool) {
 	t := strings.TrimRight(text, " \t\r\n;")
 	if strings.HasSuffix(t, "*/") {
 		t = t[:len(t)-2]
 		if i := strings.LastIndex(t, "/*"); i >= 0 && len(t)-i-2 <= maxComment {
-			return t[i+2:], true
+			return t[i+2:], strings.TrimRight(t[:i], " \t\r\n") + text[len(t)+2:], true
 		}
-		return "", false
+		return "", text, false
 	}
 	t = strings.TrimLeft(text, " \t\r\n")
 	if strings.HasPrefix(t, "/*") {
 		t = t[2:]
 		if i := strings.Index(t, "*/"); i >= 0 && i <= maxComment {
-			return t[:i], true
+			return t[:i], strings.TrimLeft(t[i+2:], " \t\r\n"), true
 		}
 	}
-	return "", false
+	return "", text, false
+}
+
+// WithoutComment is text without the sqlcommenter comment that ends or
+// starts it, when that comment carries a traceparent: the statement as
+// the application wrote it, whose ids would make every text distinct.
+func WithoutComment(text string) string {
+	body, rest, ok := commentAt(text)
+	if !ok || !strings.Contains(body, "traceparent") {
+		return text
+	}
+	return rest
 }
 
 // nextPair reads key='value' and the comma after it from s.

@@ -61,6 +61,22 @@ func TestParseComment(t *testing.T) {
 	}
 }
 
+func TestWithoutComment(t *testing.T) {
+	for text, want := range map[string]string{
+		"SELECT 1 /*traceparent='" + tp + "'*/":    "SELECT 1",
+		"SELECT 1 /*traceparent='" + tp + "'*/;\n": "SELECT 1;\n",
+		"/*traceparent='" + tp + "'*/ SELECT 1":    "SELECT 1",
+		"SELECT 1 /*controller='index'*/":          "SELECT 1 /*controller='index'*/",
+		"SELECT /*traceparent='" + tp + "'*/ 1":    "SELECT /*traceparent='" + tp + "'*/ 1",
+		"SELECT 1":                                 "SELECT 1",
+		"":                                         "",
+	} {
+		if got := WithoutComment(text); got != want {
+			t.Errorf("WithoutComment(%q) = %q, want %q", text, got, want)
+		}
+	}
+}
+
 func TestOperation(t *testing.T) {
 	for text, want := range map[string]string{
 		"select 1":                         "SELECT",
@@ -98,5 +114,8 @@ func FuzzParseComment(f *testing.F) {
 			t.Fatalf("refused but valid: %q", text)
 		}
 		_ = Operation(text)
+		if w := WithoutComment(text); len(w) > len(text) {
+			t.Fatalf("WithoutComment grew %q to %q", text, w)
+		}
 	})
 }

@@ -72,8 +72,11 @@ func (s *stage) Begin(ctx context.Context, st *stmt.Statement) error {
 // End builds the statement's spans, when it is sampled.
 func (s *stage) End(st *stmt.Statement, o stmt.Outcome) {
 	parent, ok := st.Value(parentKey{}).(trace.SpanContext)
+	text := st.Text
 	if !ok {
-		parent, ok = ParseComment(st.Text)
+		if parent, ok = ParseComment(text); ok {
+			text = WithoutComment(text)
+		}
 	}
 	switch {
 	case ok && !parent.IsSampled():
@@ -85,11 +88,13 @@ func (s *stage) End(st *stmt.Statement, o stmt.Outcome) {
 	if ok {
 		ctx = trace.ContextWithRemoteSpanContext(ctx, parent)
 	}
-	s.spans(ctx, st, o)
+	s.spans(ctx, st, text, o)
 }
 
-func (s *stage) spans(ctx context.Context, st *stmt.Statement, o stmt.Outcome) {
-	op := Operation(st.Text)
+// spans records the spans of st, whose text (without a sqlcommenter
+// comment that carried its trace context) is text.
+func (s *stage) spans(ctx context.Context, st *stmt.Statement, text string, o stmt.Outcome) {
+	op := Operation(text)
 	name := s.db
 	if op != "" {
 		name = op + " " + s.db
@@ -100,7 +105,7 @@ func (s *stage) spans(ctx context.Context, st *stmt.Statement, o stmt.Outcome) {
 	}
 	attrs := make([]attribute.KeyValue, 0, 11)
 	attrs = append(attrs, s.system, s.namespace,
-		semconv.DBQueryText(mask(st.Text)),
+		semconv.DBQueryText(mask(text)),
 		semconv.DBResponseReturnedRows(int(o.Rows)),
 		AttrUser.String(st.User()), AttrStatus.String(o.Status))
 	if op != "" {

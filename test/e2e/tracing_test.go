@@ -301,6 +301,9 @@ func TestTracingEveryPath(t *testing.T) {
 			if strings.Contains(text, secret) || !strings.Contains(text, "id < ?") || !strings.Contains(strings.ToLower(text), "from customers") {
 				t.Errorf("db.query.text %q: want the statement with its literals masked", text)
 			}
+			if strings.Contains(text, "traceparent") {
+				t.Errorf("db.query.text %q keeps the trace comment", text)
+			}
 			if top.service != "floe-test" || top.name != "SELECT "+p.Database() || top.kind != tracepb.Span_SPAN_KIND_SERVER {
 				t.Errorf("statement span %q of service %q, kind %v", top.name, top.service, top.kind)
 			}

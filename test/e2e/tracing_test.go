@@ -494,3 +494,26 @@ func (r *phaseStage) of(user string) (stmt.Outcome, bool) {
 	o, ok := r.last[user]
 	return o, ok
 }
+
+// Spans still held when the gateway stops are exported before it exits:
+// with batches due only every minute, a traced statement's spans reach
+// the receiver at shutdown.
+func TestTracingFlushedAtStop(t *testing.T) {
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "60000")
+	rcv := startOTLPReceiver(t)
+	g := start(t, relayConfig(testDB(t), "transaction", 2, "")+fmt.Sprintf("tracing: {enabled: true, endpoint: %q, insecure: true}\n", rcv.grpcAddr))
+	tp, traceID, spanID := newTraceParent()
+	c := g.connect(t, "alice", "alice-secret", "app")
+	if _, err := c.Exec(context.Background(), "SELECT 1 /*traceparent='"+tp+"'*/", pgx.QueryExecModeSimpleProtocol); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(rcv.trace(traceID)); n != 0 {
+		t.Fatalf("%d spans exported before the batch was due", n)
+	}
+	c.Close(context.Background())
+	g.stop(t)
+	if _, _, err := rcv.statementTrace(traceID, spanID, 2); err != nil {
+		t.Fatal(err)
+	}
+}

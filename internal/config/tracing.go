@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"strings"
@@ -72,7 +73,7 @@ func (c *Config) validateTracing(bad func(key, format string, args ...any)) {
 	default:
 		bad("tracing.protocol", "%q: want grpc or http", t.Protocol)
 	}
-	if r := t.Ratio(); r < 0 || r > 1 || r != r {
+	if r := t.Ratio(); r < 0 || r > 1 || math.IsNaN(r) {
 		bad("tracing.sampling_ratio", "%v: want a number from 0 to 1", r)
 	}
 	if msg := checkTracingEndpoint(t.Protocol, t.Endpoint); msg != "" {

@@ -111,15 +111,12 @@ func (s *stage) spans(ctx context.Context, st *stmt.Statement, text string, o st
 	if op != "" {
 		attrs = append(attrs, semconv.DBOperationName(op))
 	}
+	// A backend server (host:port); the embedded engine names none.
 	var server []attribute.KeyValue
-	if o.Server != "" {
-		if host, port, err := net.SplitHostPort(o.Server); err == nil {
-			server = append(server, semconv.ServerAddress(host))
-			if n, err := strconv.Atoi(port); err == nil {
-				server = append(server, semconv.ServerPort(n))
-			}
-		} else {
-			server = append(server, semconv.ServerAddress(o.Server))
+	if host, port, err := net.SplitHostPort(o.Server); err == nil {
+		server = append(server, semconv.ServerAddress(host))
+		if n, err := strconv.Atoi(port); err == nil {
+			server = append(server, semconv.ServerPort(n))
 		}
 		attrs = append(attrs, server...)
 	}

@@ -311,6 +311,8 @@ func TestTracingEveryPath(t *testing.T) {
 				if addr, _ := top.attrs["server.address"].(string); addr != "127.0.0.1" || top.attrs["server.port"] == nil {
 					t.Errorf("server.address %v, server.port %v: want the backend's", top.attrs["server.address"], top.attrs["server.port"])
 				}
+			} else if _, ok := top.attrs["server.address"]; ok {
+				t.Errorf("server.address %v for the embedded engine", top.attrs["server.address"])
 			}
 			prev := top.start
 			for _, name := range []string{"policy", "pool wait", "backend", "streaming"} {

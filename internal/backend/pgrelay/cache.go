@@ -120,8 +120,8 @@ func decodeResult(p []byte) (pgResult, error) {
 // rawMessages are wire messages sent to the client as they are.
 type rawMessages []byte
 
-func (rawMessages) Backend()                             {}
-func (rawMessages) Decode([]byte) error                  { return errors.New("pgrelay: raw messages are not decoded") }
+func (rawMessages) Backend()                            {}
+func (rawMessages) Decode([]byte) error                 { return errors.New("pgrelay: raw messages are not decoded") }
 func (m rawMessages) Encode(dst []byte) ([]byte, error) { return append(dst, m...), nil }
 
 // recording is the result of the statement under way being recorded

@@ -103,13 +103,13 @@ func TestFormatCodes(t *testing.T) {
 func TestBindKey(t *testing.T) {
 	keys := map[string]string{}
 	for name, b := range map[string]*pgproto3.Bind{
-		"one":         {Parameters: [][]byte{[]byte("1")}},
-		"two":         {Parameters: [][]byte{[]byte("2")}},
-		"binary one":  {ParameterFormatCodes: []int16{1}, Parameters: [][]byte{[]byte("1")}},
-		"null":        {Parameters: [][]byte{nil}},
-		"empty":       {Parameters: [][]byte{{}}},
-		"split":       {Parameters: [][]byte{[]byte("1"), []byte("2")}},
-		"joined":      {Parameters: [][]byte{[]byte("12")}},
+		"one":           {Parameters: [][]byte{[]byte("1")}},
+		"two":           {Parameters: [][]byte{[]byte("2")}},
+		"binary one":    {ParameterFormatCodes: []int16{1}, Parameters: [][]byte{[]byte("1")}},
+		"null":          {Parameters: [][]byte{nil}},
+		"empty":         {Parameters: [][]byte{{}}},
+		"split":         {Parameters: [][]byte{[]byte("1"), []byte("2")}},
+		"joined":        {Parameters: [][]byte{[]byte("12")}},
 		"binary result": {Parameters: [][]byte{[]byte("1")}, ResultFormatCodes: []int16{1}},
 	} {
 		f, p := bindKey(b)

@@ -150,7 +150,7 @@ func runPsql(t *testing.T, g *gateway, sql string) string {
 func runMySQLCLI(t *testing.T, g *gateway, sql string) string {
 	t.Helper()
 	host, port, _ := strings.Cut(g.my, ":")
-	out, err := exec.Command("mysql", "--no-defaults", "-h", host, "-P", port, "-u", "alice", "-palice-secret", "-N", "-B", "-e", sql, "shop").CombinedOutput()
+	out, err := exec.Command("mysql", "--no-defaults", "-h", host, "-P", port, "-u", "alice", "-palice-secret", "--comments", "-N", "-B", "-e", sql, "shop").CombinedOutput()
 	if err != nil {
 		t.Fatalf("mysql: %v: %s", err, out)
 	}

@@ -39,10 +39,10 @@ const (
 
 // Frame kinds of a stored result.
 const (
-	frameCount  = 'N' // the column-count packet
-	frameColumn = 'F' // a column definition
-	frameRow    = 'R' // a row
-	frameEnd    = 'E' // warnings and status (2 + 2 bytes, little-endian)
+	frameCount  byte = 'N' // the column-count packet
+	frameColumn byte = 'F' // a column definition
+	frameRow    byte = 'R' // a row
+	frameEnd    byte = 'E' // warnings and status (2 + 2 bytes, little-endian)
 )
 
 // sessionStatus are the status flags that describe the session rather

@@ -306,10 +306,12 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
 		}
 		p := s.prep.portals[m.Portal]
 		den = s.beginExecute(ctx, p)
-		if fresh && den == nil && p != nil && p.st != nil {
+		if den == nil && p != nil && p.st != nil {
 			p.st.executed = true
-			c = s.st.Cache()
-			p.st.cacheOffered = c != nil
+			if fresh {
+				c = s.st.Cache()
+				p.st.cacheOffered = c != nil
+			}
 		}
 	}
 	if den != nil {

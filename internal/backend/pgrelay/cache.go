@@ -179,7 +179,12 @@ func (s *session) recordAnswer(head *op, msg pgproto3.BackendMessage) {
 	switch m := msg.(type) {
 	case *pgproto3.RowDescription:
 		describes := head.kind == opQuery && r.portal == nil || head.kind == opDescribePortal && head.portal == r.portal && r.portal != nil
-		if !describes || r.desc || head.swallow {
+		if !describes && head.kind != opQuery || head.swallow {
+			// Another statement's description (or the relay's own, for
+			// masking): not part of the result.
+			return
+		}
+		if !describes || r.desc {
 			s.rec = nil
 			return
 		}

@@ -202,6 +202,31 @@ func TestCacheWireMasked(t *testing.T) {
 			}
 		}
 	})
+	t.Run("postgres unnamed", func(t *testing.T) {
+		// Parse, Bind, Describe, Execute in one batch: the relay describes
+		// the statement itself for the masks before the rows come.
+		c := g.connect(t, "alice", "alice-secret", "app")
+		read := func() string {
+			res := c.PgConn().ExecParams(ctx, q, nil, nil, nil, nil).Read()
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			var b strings.Builder
+			for _, row := range res.Rows {
+				for _, v := range row {
+					b.Write(v)
+					b.WriteByte(' ')
+				}
+				b.WriteByte('\n')
+			}
+			return b.String()
+		}
+		b := w.now()
+		first := read()
+		second := read()
+		check(t, "alice unnamed", first, second, true)
+		w.delta(t, "alice unnamed", b, 1, 1, 1)
+	})
 	t.Run("mysql", func(t *testing.T) {
 		for _, params := range []map[string]string{nil, {"interpolateParams": "true"}} {
 			for _, u := range []struct{ name, password string }{{"alice", "alice-secret"}, {"root", "root-secret"}} {

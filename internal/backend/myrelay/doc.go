@@ -57,6 +57,15 @@
 // result-size limit gets an ERR in place of its next row; the rest of the
 // answer is read and dropped.
 //
+// Result cache (cache.go; docs/PROTOCOLS.md): when the pipeline's cache
+// stage offers a statement (Statement.Cache), COM_QUERY and
+// COM_STMT_EXECUTE are looked up under a stmt.Variant (text or binary
+// protocol, the bound parameters, the database, login and character set,
+// or an "untracked" marker once the session ran a SET the relay does not
+// follow). A hit is replayed without a backend connection, its end
+// packets carrying the session's status flags; a miss records the column
+// definitions, rows and warnings the client receives (after masks).
+//
 // KILL QUERY from another session (or the client hanging up mid-query)
 // runs KILL QUERY for the attached connection's thread on a separate
 // connection to the server.

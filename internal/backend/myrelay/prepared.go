@@ -103,6 +103,7 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 		return err
 	}
 	if eff.Pin != "" {
+		s.untrack()
 		s.pin(eff.Pin)
 	}
 	be := s.be
@@ -194,6 +195,14 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 
 func (s *session) executeOn(ctx context.Context, st *stmt.Statement, p []byte, cs *clientStmt, ex *mysqlwire.Execute) error {
 	cursor := ex.Flags&mysqlwire.CursorReadOnly != 0
+	if c := st.Cache(); c != nil && !cursor && !s.longData {
+		v := stmt.Variant{Format: formatBinary, Params: executeParams(ex, cs.types), Settings: s.settings()}
+		if r, ok := s.hit(ctx, st, c, v); ok {
+			// Answered from the cache: no backend connection is needed.
+			return s.replay(st, r)
+		}
+		s.startRecording(c, v)
+	}
 	var err error
 	if cursor {
 		// A cursor pins the session: it opens where writes go.

@@ -70,6 +70,17 @@
 // gets the error, the statement is cancelled and the rest of the answer is
 // dropped until ReadyForQuery.
 //
+// Result cache (cache.go; docs/PROTOCOLS.md): when the pipeline's cache
+// stage offers a statement (Statement.Cache), a single-statement Query or
+// the first Execute of a batch is looked up under a stmt.Variant (result
+// formats, parameter values, the session settings, or an "untracked"
+// marker once the session ran a SET the relay does not follow) and a hit
+// is replayed from the stored wire messages with the session's
+// transaction status; a miss records the messages the client receives
+// (after masks) into the stage's recorder. A Bind sent while no backend
+// is attached, for a statement whose last run was offered the cache, is
+// held until its Execute, so that a hit needs no backend connection.
+//
 // Goroutines: besides the client's, a short-lived watcher reads the
 // client socket while a statement runs longer than 50 ms (to cancel it if
 // the client hangs up), and a session that keeps its backend connection

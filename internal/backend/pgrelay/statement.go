@@ -77,6 +77,7 @@ func (s *session) finish(err error) {
 	}
 	s.endResult(nil)
 	s.st = nil
+	s.rec = nil
 	if pe, ok := errors.AsType[*pgwire.Error](err); ok {
 		st.Fail(pe.Code)
 	}

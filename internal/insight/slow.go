@@ -226,7 +226,7 @@ func (b *Book) List(db string, limit int) []Record {
 		}
 	}
 	b.mu.Unlock()
-	var out []Record
+	out := []Record{}
 	for _, l := range logs {
 		out = append(out, l.list(limit)...)
 	}

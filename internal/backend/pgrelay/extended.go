@@ -10,6 +10,7 @@ import (
 
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/sqltext"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -88,7 +89,7 @@ func (s *session) bind(ctx context.Context, m *pgproto3.Bind) error {
 		s.send(&pgproto3.Describe{ObjectType: 'S', Name: server})
 		s.q.push(op{kind: opDescribeStmt, swallow: true, st: st})
 	}
-	s.prep.portals[m.DestinationPortal] = &portal{st: st, formats: slices.Clone(m.ResultFormatCodes)}
+	s.prep.portals[m.DestinationPortal] = &portal{st: st, formats: slices.Clone(m.ResultFormatCodes), args: bindArgs(m, st.oids)}
 	orig := m.PreparedStatement
 	m.PreparedStatement = server
 	s.send(m)
@@ -234,4 +235,27 @@ func (s *session) sync(ctx context.Context) error {
 	s.finish(nil)
 	s.maybeRelease()
 	return nil
+}
+
+// bindArgs copies a Bind's parameter values (the message's buffer is
+// reused) for the statement pipeline (stmt.Statement.Args: a plan
+// capture explains the statement with them); nil without parameters.
+func bindArgs(m *pgproto3.Bind, oids []uint32) *stmt.Args {
+	if len(m.Parameters) == 0 {
+		return nil
+	}
+	n := 0
+	for _, v := range m.Parameters {
+		n += len(v)
+	}
+	buf := make([]byte, 0, n)
+	vals := make([][]byte, len(m.Parameters))
+	for i, v := range m.Parameters {
+		if v == nil {
+			continue
+		}
+		buf = append(buf, v...)
+		vals[i] = buf[len(buf)-len(v) : len(buf) : len(buf)]
+	}
+	return &stmt.Args{Values: vals, Formats: slices.Clone(m.ParameterFormatCodes), Types: oids}
 }

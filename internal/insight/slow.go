@@ -29,8 +29,10 @@ type Record struct {
 	Server   string    `json:"server,omitempty"`
 	// Text is the statement with its literals masked; Shape names the
 	// shape (the masked text's hash).
-	Text       string  `json:"text"`
-	Shape      string  `json:"shape"`
+	Text  string `json:"text"`
+	Shape string `json:"shape"`
+	// DurationMS runs from the statement's receipt to its end: the sum
+	// of Phases.
 	DurationMS float64 `json:"duration_ms"`
 	Phases     Phases  `json:"phases"`
 	Rows       int64   `json:"rows"`

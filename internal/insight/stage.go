@@ -81,7 +81,9 @@ func (*Stage) Begin(context.Context, *stmt.Statement) error { return nil }
 // End records st when it took the threshold or longer, and starts the
 // capture of its plan when one is due.
 func (s *Stage) End(st *stmt.Statement, o stmt.Outcome) {
-	if s.set.Threshold <= 0 || o.Duration < s.set.Threshold || st.Text == "" {
+	ph := o.Phases
+	total := ph.Policy + ph.Wait + ph.Backend + ph.Stream // Received to Finish
+	if s.set.Threshold <= 0 || total < s.set.Threshold || st.Text == "" {
 		return
 	}
 	text := s.mask(st.Text)
@@ -89,8 +91,8 @@ func (s *Stage) End(st *stmt.Statement, o stmt.Outcome) {
 	r := &Record{
 		Time: s.now(), Database: s.set.Database, User: st.User(), Client: st.Client(), Server: o.Server,
 		Text: text, Shape: hex.EncodeToString(sum[:8]),
-		DurationMS: ms(o.Duration), Rows: o.Rows, Status: o.Status, Code: o.Code,
-		Phases: Phases{PolicyMS: ms(o.Phases.Policy), WaitMS: ms(o.Phases.Wait), BackendMS: ms(o.Phases.Backend), StreamMS: ms(o.Phases.Stream)},
+		DurationMS: ms(total), Rows: o.Rows, Status: o.Status, Code: o.Code,
+		Phases: Phases{PolicyMS: ms(ph.Policy), WaitMS: ms(ph.Wait), BackendMS: ms(ph.Backend), StreamMS: ms(ph.Stream)},
 	}
 	if s.counter != nil {
 		s.counter.Inc()

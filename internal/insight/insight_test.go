@@ -3,6 +3,7 @@ package insight
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +228,23 @@ func TestExplainable(t *testing.T) {
 		ok, why := Explainable(tc.a)
 		if ok != tc.want || !strings.Contains(why, tc.why) {
 			t.Errorf("%s: %v %q, want %v %q", name, ok, why, tc.want, tc.why)
+		}
+	}
+}
+
+func TestPlanError(t *testing.T) {
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{&ServerError{Code: "42501", Message: "permission denied for table t"}, "42501: permission denied for table t"},
+		{&ServerError{Code: "22P02", Message: `invalid input syntax for type integer: "abc"`}, "22P02: invalid input syntax for type integer: ?"},
+		{context.DeadlineExceeded, "timed out"},
+		{errors.New("dial tcp: refused"), "dial tcp: refused"},
+	}
+	for _, tc := range cases {
+		if got := planError(tc.err); got != tc.want {
+			t.Errorf("planError(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"regexp"
 	"strings"
 	"time"
 
@@ -160,12 +161,31 @@ func planError(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timed out"
 	}
-	msg := err.Error()
+	code, msg := "", err.Error()
+	if se, ok := errors.AsType[*ServerError](err); ok {
+		code, msg = se.Code, se.Message
+	}
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}
-	return sqltext.Mask(msg)
+	// A server quotes values in double quotes too (invalid input syntax
+	// for type integer: "abc"), which the lexer reads as identifiers.
+	msg = quoted.ReplaceAllString(sqltext.Mask(msg), "?")
+	if code != "" {
+		msg = code + ": " + msg
+	}
+	return msg
 }
+
+var quoted = regexp.MustCompile(`"[^"]*"`)
+
+// ServerError is the server's refusal of a capture (its connection or
+// its EXPLAIN): the SQLSTATE or MySQL error number and the message.
+type ServerError struct {
+	Code, Message string
+}
+
+func (e *ServerError) Error() string { return e.Code + ": " + e.Message }
 
 // sleepFunctions are functions that only wait: a statement calling them
 // is still explained (EXPLAIN does not run them).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/insight"
@@ -53,24 +54,24 @@ func (r *Relay) Explain(ctx context.Context, q insight.ExplainRequest) (string, 
 		return nil
 	})
 	if err != nil {
-		return "", nil, errors.New(describeErr(err))
+		return "", nil, explainErr(err)
 	}
 	defer cl.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = cl.Conn.SetDeadline(dl)
 	}
 	if _, err := cl.Execute("SET SESSION TRANSACTION READ ONLY"); err != nil {
-		return "", nil, errors.New(describeErr(err))
+		return "", nil, explainErr(err)
 	}
 	// One of the two exists (MariaDB: seconds; MySQL: milliseconds).
 	if _, err := cl.Execute("SET SESSION max_statement_time = " + strconv.FormatFloat(timeout.Seconds(), 'f', 3, 64)); err != nil {
 		if _, err := cl.Execute("SET SESSION max_execution_time = " + strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
-			return "", nil, errors.New(describeErr(err))
+			return "", nil, explainErr(err)
 		}
 	}
 	st, err := cl.Prepare("EXPLAIN FORMAT=JSON " + q.SQL)
 	if err != nil {
-		return "", nil, errors.New(describeErr(err))
+		return "", nil, explainErr(err)
 	}
 	defer func() { _ = st.Close() }()
 	var args []any
@@ -82,7 +83,7 @@ func (r *Relay) Explain(ctx context.Context, q insight.ExplainRequest) (string, 
 	}
 	res, err := st.Execute(args...)
 	if err != nil {
-		return "", nil, errors.New(describeErr(err))
+		return "", nil, explainErr(err)
 	}
 	defer res.Close()
 	if res.Resultset == nil || len(res.Values) == 0 || len(res.Values[0]) == 0 {
@@ -93,4 +94,14 @@ func (r *Relay) Explain(ctx context.Context, q insight.ExplainRequest) (string, 
 		return insight.FormatMySQL, append([]byte(nil), b...), nil
 	}
 	return "", nil, errors.New("EXPLAIN returned no plan")
+}
+
+// explainErr is the server's refusal as an insight.ServerError (the
+// error number and message), or err described.
+func explainErr(err error) error {
+	var me *gomysql.MyError
+	if errors.As(err, &me) {
+		return &insight.ServerError{Code: strconv.Itoa(int(me.Code)), Message: me.Message}
+	}
+	return errors.New(describeErr(err))
 }

@@ -70,7 +70,7 @@ func (r *Relay) Explain(ctx context.Context, q insight.ExplainRequest) (string, 
 	if res.Err != nil {
 		var pe *pgconn.PgError
 		if errors.As(res.Err, &pe) {
-			return "", nil, errors.New(pe.Code + ": " + pe.Message)
+			return "", nil, &insight.ServerError{Code: pe.Code, Message: pe.Message}
 		}
 		return "", nil, res.Err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -142,7 +143,11 @@ func (s *Stage) capture(r *Record, q ExplainRequest) {
 	format, raw, err := s.ex.Explain(ctx, q)
 	q.Args = nil // the values go no further
 	var p *Plan
-	if err == nil {
+	switch {
+	case err != nil:
+	case len(raw) > maxPlanBytes:
+		err = fmt.Errorf("the plan is larger than %d KiB", maxPlanBytes>>10)
+	default:
 		p, err = ParsePlan(format, raw, s.mask)
 	}
 	s.log.update(r, func(r *Record) {
@@ -154,6 +159,9 @@ func (s *Stage) capture(r *Record, q ExplainRequest) {
 		r.PlanStatus, r.Plan = PlanCaptured, p
 	})
 }
+
+// maxPlanBytes bounds a plan's JSON: the records are kept in memory.
+const maxPlanBytes = 256 << 10
 
 // planError is what a failed capture records: the server's message,
 // masked (it may quote a value), without the driver's wrapping.

@@ -239,7 +239,9 @@ roles:
 
 // TestSlowStatementsMySQL: on MariaDB, a slow prepared SELECT is recorded
 // masked and explained with its COM_STMT_EXECUTE values; a slow UPDATE is
-// recorded and not explained; the capture runs as the user's backend
+// recorded and not explained (MariaDB's user statistics show no
+// connection made for it, where each capture makes one as the login);
+// the capture runs as the user's backend
 // login, so a view over a table that login cannot read (the user reads
 // it through the view's definer) yields the server's refusal, never a
 // plan naming the table.
@@ -263,11 +265,28 @@ func TestSlowStatementsMySQL(t *testing.T) {
 		fmt.Sprintf("GRANT SELECT, UPDATE ON %s.items TO '%s'@'%%'", dbName, login),
 		fmt.Sprintf("GRANT SELECT ON %s.ledger_view TO '%s'@'%%'", dbName, login),
 	)
+	// Connections the login made (MariaDB's user statistics): one pool
+	// connection, and one more for each plan captured — the effect that
+	// shows whether a statement was explained.
+	var userstat int
+	if err := direct.QueryRow("SELECT @@global.userstat").Scan(&userstat); err != nil {
+		t.Fatal(err)
+	}
+	mySetup(t, direct, "SET GLOBAL userstat = 1")
+	t.Cleanup(func() { _, _ = direct.Exec(fmt.Sprintf("SET GLOBAL userstat = %d", userstat)) })
+	conns := func() int {
+		t.Helper()
+		var n int
+		if err := direct.QueryRow("SELECT COALESCE(SUM(TOTAL_CONNECTIONS), 0) FROM information_schema.USER_STATISTICS WHERE USER = ?", login).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	g := start(t, fmt.Sprintf(`databases:
   - name: shop
     kind: mysql
     primary: %s
-    pool: {mode: transaction, size: 2}
+    pool: {mode: transaction, size: 1}
     identities:
       - {role: analyst, user: %s, password: pw-%s}
     slow: {threshold: 200ms, plan_interval: 1m}
@@ -296,6 +315,9 @@ roles:
 	if pt := planText(r); !strings.Contains(pt, `"relation":"items"`) || strings.Contains(pt, "topsecret-literal") {
 		t.Fatalf("plan: %s", pt)
 	}
+	if n := conns(); n != 2 {
+		t.Fatalf("the login made %d connections, want 2 (the pool's, the capture's)", n)
+	}
 
 	if _, err := alice.Exec("UPDATE items SET name = name WHERE SLEEP(0.3) = 0"); err != nil {
 		t.Fatal(err)
@@ -304,6 +326,10 @@ roles:
 	if u.PlanStatus != insight.PlanSkipped || u.Plan != nil {
 		t.Fatalf("update record: %+v", u)
 	}
+	time.Sleep(500 * time.Millisecond)
+	if n := conns(); n != 2 {
+		t.Fatalf("the login made %d connections after the UPDATE, want still 2: it was explained", n)
+	}
 
 	var id, slept int
 	if err := alice.QueryRow("SELECT id, SLEEP(0.3) FROM ledger_view").Scan(&id, &slept); err != nil || id != 1 {
@@ -311,6 +337,9 @@ roles:
 	}
 	h := slowFinal(t, g, "shop", "ledger_view")
 	t.Logf("view capture: %s: %s", h.PlanStatus, h.PlanNote)
+	if n := conns(); n != 3 {
+		t.Fatalf("the login made %d connections, want 3: the view's capture ran as the login", n)
+	}
 	if h.Status != "ok" || h.PlanStatus != insight.PlanFailed || h.Plan != nil || !strings.HasPrefix(h.PlanNote, "1345: ") || strings.Contains(h.PlanNote, "hidden_ledger") {
 		t.Fatalf("view record: %+v", h)
 	}

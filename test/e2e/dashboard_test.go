@@ -294,8 +294,8 @@ users:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80)); err == nil {
-		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-slow-plan.jpg"), shot, 0o644)
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-slow-plan.png"), shot, 0o644)
 	}
 	if !strings.Contains(got, "pg_sleep") || strings.Contains(got, "dashboard-literal") ||
 		!strings.Contains(got, "on public.items") && !strings.Contains(got, "on items") || !strings.Contains(got, "est. rows") || !strings.Contains(got, "cost") {

@@ -64,6 +64,13 @@ type LeaseLister interface {
 	Leases() any
 }
 
+// SlowLister is a Gateway that keeps a slow-statement log: Slow lists up
+// to limit records of database ("" every database), newest first, for
+// GET /api/v1/slow.
+type SlowLister interface {
+	Slow(database string, limit int) any
+}
+
 // Stats are cumulative counters and current gauges; the dashboard takes
 // rates and interval percentiles from the difference of two snapshots.
 type Stats struct {
@@ -204,6 +211,17 @@ func (a *api) routes() []route {
 				ds = []observe.Denial{}
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"denials": ds, "total": total})
+		}},
+		{"GET", "/api/v1/slow", ScopeRead, false, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			limit, ok := intParam(w, r, "limit", 100, 10000)
+			if !ok {
+				return
+			}
+			var slow any = []any{}
+			if l, ok := a.gw.(SlowLister); ok {
+				slow = l.Slow(r.URL.Query().Get("database"), limit)
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"slow": slow})
 		}},
 		{"GET", "/api/v1/stats", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, a.gw.Stats())

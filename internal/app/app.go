@@ -34,6 +34,7 @@ import (
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/flightsql"
 	"github.com/floe-db/floe/internal/health"
+	"github.com/floe-db/floe/internal/insight"
 	"github.com/floe-db/floe/internal/leases"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
@@ -102,6 +103,7 @@ type App struct {
 	started   atomic.Bool
 	counters  *policy.Counters // limit state kept across reloads
 	denials   *observe.Denials // recent denials, kept across reloads
+	slow      *insight.Book    // slow statements, kept across reloads
 	reloading sync.Mutex       // one reload at a time
 	// The shared store (nil: none), its last good document and whether
 	// it answers.
@@ -179,7 +181,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
-		denials: observe.NewDenials(1000), secrets: cache}
+		denials: observe.NewDenials(1000), slow: insight.NewBook(), secrets: cache}
 	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
@@ -593,7 +595,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.stagesFor(tracer, db),
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.stagesFor(cfg, tracer, db, d),
 			TLSGroups: cfg.TLS.CurveIDs()})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
@@ -611,6 +613,10 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	}
 	commitSinks()
 	commitTracing()
+	a.slow.Drop(func(name string) bool {
+		i := slices.IndexFunc(cfg.Databases, func(d config.Database) bool { return d.Name == name })
+		return i >= 0 && cfg.SlowFor(cfg.Databases[i]).Enabled()
+	})
 	for name, s := range a.mu.sources {
 		if newSources[name].src != s.src {
 			s.src.Close()
@@ -772,6 +778,7 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 }
 
 func (a *App) closeAll() {
+	a.slow.Close()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.store != nil {

@@ -87,7 +87,10 @@
 //
 // The admin API sees the app through adminGateway (admin.go, store.go):
 // sessions from the wire servers' registries, pools and breakers from
-// the databases, denials and statement statistics from observe.
+// the databases, denials and statement statistics from observe, slow
+// statements from the insight.Book (slow.go: each database with a slow
+// threshold gets an insight.Stage over its Log in backend.Settings.Stages,
+// the relay as its plan Explainer; the Book outlives reloads).
 //
 // Shutdown, stage by stage: the wire front ends stop accepting and every
 // session ends at its next transaction boundary (57P01); after

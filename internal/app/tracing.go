@@ -64,13 +64,11 @@ func (a *App) closeTracingLocked() {
 	}
 }
 
-// stagesFor are the pipeline stages of database db: the embedding
-// program's, then the trace stage when tracing is on.
-func (a *App) stagesFor(p *tracing.Provider, db config.Database) []stmt.Stage {
+// tracingStage is the trace stage of database db, nil when tracing is
+// off.
+func (a *App) tracingStage(p *tracing.Provider, db config.Database) stmt.Stage {
 	if p == nil {
-		return a.opts.Stages
+		return nil
 	}
-	out := make([]stmt.Stage, 0, len(a.opts.Stages)+1)
-	out = append(out, a.opts.Stages...)
-	return append(out, p.Stage(db.Name, db.Kind))
+	return p.Stage(db.Name, db.Kind)
 }

@@ -59,6 +59,8 @@ type Config struct {
 	Secrets   Secrets     `yaml:"secrets"`
 	// Tracing: OpenTelemetry spans of statements (tracing.go).
 	Tracing Tracing `yaml:"tracing"`
+	// Slow is every database's default slow-statement log (slow.go).
+	Slow *Slow `yaml:"slow"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -142,6 +144,9 @@ type Database struct {
 	// Provision: Floe provisions the identities' logins itself, at start
 	// and on every reload (as `floe provision` does).
 	Provision bool `yaml:"provision"`
+	// Slow records this database's slow statements and their plans
+	// (slow.go); unset fields take the top-level slow's.
+	Slow *Slow `yaml:"slow"`
 }
 
 // Pool configures the backend connection pool of one database.

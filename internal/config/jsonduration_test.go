@@ -52,6 +52,7 @@ func TestLimitJSONDurations(t *testing.T) {
 func TestYAMLDurations(t *testing.T) {
 	src := `shutdown: {timeout: 5s}
 secrets: {refresh: 1m}
+slow: {threshold: 250ms, plan_interval: 30s, plan_timeout: 2s}
 policy: {login: {max_failures: 3, window: 30s, lockout: 2m}}
 databases:
   - name: a
@@ -100,6 +101,9 @@ oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabl
 		{"limits[0].statement_timeout", c.Limits[0].StatementTimeout, 750 * time.Millisecond},
 		{"audit.checkpoint_interval", c.Audit.CheckpointInterval, 15 * time.Second},
 		{"oidc.wire.expiry_grace", c.OIDC.Wire.ExpiryGrace, 45 * time.Second},
+		{"slow.threshold", c.Slow.Threshold, 250 * time.Millisecond},
+		{"slow.plan_interval", c.Slow.PlanInterval, 30 * time.Second},
+		{"slow.plan_timeout", c.Slow.PlanTimeout, 2 * time.Second},
 	}
 	// Every duration key of the file is in the table above.
 	if n := countDurations(reflect.TypeFor[Config](), map[reflect.Type]bool{}); n != len(checked) {

@@ -206,6 +206,7 @@ func (c *Config) validate() Errors {
 	c.validateMasking(v)
 	c.validateAudit(v)
 	c.validateTracing(v.bad)
+	c.validateSlow(v)
 	return v.errs
 }
 

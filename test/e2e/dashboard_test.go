@@ -253,3 +253,52 @@ func TestDashboardTopStatementsFitAt1280(t *testing.T) {
 		t.Fatalf("the top statements table does not fit at 1280 px: %s", report)
 	}
 }
+
+// TestDashboardSlowPlan: the slow-statements panel lists a slow
+// PostgreSQL statement with its masked text, and clicking it draws its
+// plan as a tree (node type, relation, estimated rows, cost).
+func TestDashboardSlowPlan(t *testing.T) {
+	dsn := testDB(t)
+	pgSetup(t, dsn, "CREATE TABLE items (id int primary key, name text)", "INSERT INTO items VALUES (1, 'one')")
+	g := start(t, fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q, pool: {mode: transaction, size: 2}, slow: {threshold: 100ms}}
+users:
+  - {name: alice, password: alice-secret}
+`, dsn))
+	c := g.connect(t, "alice", "alice-secret", "app")
+	if _, err := c.Exec(context.Background(), "SELECT name FROM items, pg_sleep(0.2) WHERE name <> 'dashboard-literal'"); err != nil {
+		t.Fatal(err)
+	}
+	slowFinal(t, g, "app", "items")
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel()
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))(ctx, t)
+			return err
+		})
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate("http://"+g.admin+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), testReadToken),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.ID("app")),
+		poll(`document.querySelectorAll("#slow tr.has-plan").length >= 1`),
+		chromedp.Click(chromedp.CSS("#slow tr.has-plan td.sql")),
+		poll(`!document.getElementById("plan").hidden && document.querySelectorAll("#plan-tree .plan-node").length >= 1`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({rows: document.getElementById("slow").tBodies[0].textContent, tree: document.getElementById("plan-tree").textContent})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-slow-plan.png"), shot, 0o644)
+	}
+	if !strings.Contains(got, "pg_sleep") || strings.Contains(got, "dashboard-literal") ||
+		!strings.Contains(got, "on public.items") && !strings.Contains(got, "on items") || !strings.Contains(got, "est. rows") || !strings.Contains(got, "cost") {
+		t.Fatalf("slow panel: %s", got)
+	}
+}

@@ -83,6 +83,12 @@
 // for a login leased from Vault new pools on rotation (rotateLogin) while
 // the old ones drain.
 //
+// Plans (explain.go): the Relay is the insight.Explainer of its database.
+// A slow statement's plan is captured on a connection dialled for it as
+// the login the user's roles map, read-only and time-bound, with EXPLAIN
+// FORMAT=JSON prepared and executed with the values COM_STMT_EXECUTE
+// carried (decoded and copied at execute: Statement.SetArgs).
+//
 // The Relay is the backend.Database of a MySQL database (database.go): it
 // serves MySQL clients only, and Apply sets the policy source, LOAD DATA
 // LOCAL and routing sessions starting from then on use.

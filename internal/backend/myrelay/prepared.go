@@ -190,6 +190,7 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 	if den != nil {
 		return mysqlwire.ErrorOf(den)
 	}
+	st.SetArgs(executeArgs(ex, cs.types, s.longData))
 	return s.run(st, func() error { return s.executeOn(ctx, st, p, cs, ex) })
 }
 
@@ -323,4 +324,24 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 		}
 		return s.relayFetch(cs.plan)
 	})
+}
+
+// executeArgs decodes a COM_STMT_EXECUTE's parameter values, copied out
+// of the packet, for the statement pipeline (stmt.Statement.Args: a plan
+// capture explains the statement with them); nil without parameters or
+// when some came by COM_STMT_SEND_LONG_DATA (not kept here).
+func executeArgs(ex *mysqlwire.Execute, types []uint16, longData bool) *stmt.Args {
+	if len(ex.Nulls) == 0 || longData {
+		return nil
+	}
+	vals, err := mysqlwire.DecodeValues(ex, types, nil)
+	if err != nil {
+		return nil
+	}
+	for i, v := range vals {
+		if b, ok := v.([]byte); ok {
+			vals[i] = slices.Clone(b)
+		}
+	}
+	return &stmt.Args{Any: vals}
 }

@@ -61,6 +61,14 @@
 // DISCARD, DEALLOCATE) come from the text's one analysis
 // (internal/analysis), never from a second parse.
 //
+// Plans (explain.go): the Relay is the insight.Explainer of its
+// database. A slow statement's plan is captured on a connection dialled
+// for it (never a pooled or client one) as the login the user's roles
+// map, read-only and with a statement_timeout, by EXPLAIN (FORMAT JSON)
+// in the extended protocol with the values the portal's Bind carried
+// (copied at Bind, handed over at the batch's first Execute:
+// Statement.SetArgs).
+//
 // Masking (mask.go): each RowDescription's table OIDs and attribute
 // numbers are resolved to names through a catalogue connection of the
 // relay's own (cached), masked columns are described as text, and each

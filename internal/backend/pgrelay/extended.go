@@ -103,7 +103,7 @@ func (s *session) bindNow(ctx context.Context, m *pgproto3.Bind) error {
 		s.send(&pgproto3.Describe{ObjectType: 'S', Name: server})
 		s.q.push(op{kind: opDescribeStmt, swallow: true, st: st})
 	}
-	p := &portal{st: st, formats: slices.Clone(m.ResultFormatCodes)}
+	p := &portal{st: st, formats: slices.Clone(m.ResultFormatCodes), args: bindArgs(m, st.oids)}
 	if st.cacheOffered || !st.executed {
 		p.keyFormat, p.keyParams = bindKey(m)
 		p.keyed = true
@@ -274,7 +274,7 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
 	looked := false
 	if b, described := s.heldFor(m.Portal); b != nil && m.MaxRows == 0 && s.heldStmt(b) != nil {
 		cs := s.heldStmt(b)
-		den = s.beginExecute(ctx, &portal{st: cs})
+		den = s.beginExecute(ctx, &portal{st: cs, args: bindArgs(b, cs.oids)})
 		if den == nil {
 			cs.executed = true
 			c = s.st.Cache()
@@ -453,4 +453,27 @@ func cloneBind(m *pgproto3.Bind) *pgproto3.Bind {
 		}
 	}
 	return c
+}
+
+// bindArgs copies a Bind's parameter values (the message's buffer is
+// reused) for the statement pipeline (stmt.Statement.Args: a plan
+// capture explains the statement with them); nil without parameters.
+func bindArgs(m *pgproto3.Bind, oids []uint32) *stmt.Args {
+	if len(m.Parameters) == 0 {
+		return nil
+	}
+	n := 0
+	for _, v := range m.Parameters {
+		n += len(v)
+	}
+	buf := make([]byte, 0, n)
+	vals := make([][]byte, len(m.Parameters))
+	for i, v := range m.Parameters {
+		if v == nil {
+			continue
+		}
+		buf = append(buf, v...)
+		vals[i] = buf[len(buf)-len(v) : len(buf) : len(buf)]
+	}
+	return &stmt.Args{Values: vals, Formats: slices.Clone(m.ParameterFormatCodes), Types: oids}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -35,6 +36,8 @@ type clientStmt struct {
 type portal struct {
 	st      *clientStmt
 	formats []int16
+	// args are the Bind's parameter values (for the statement's stages).
+	args *stmt.Args
 	// plan, from a Describe of the portal, replaces the statement's.
 	plan      *rowPlan
 	described bool

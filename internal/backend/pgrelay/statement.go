@@ -45,6 +45,9 @@ func (s *session) beginExecute(ctx context.Context, p *portal) *policy.Denial {
 	if den != nil {
 		return den
 	}
+	if p != nil {
+		st.SetArgs(p.args)
+	}
 	s.st = st
 	if s.att.be != nil {
 		// Attached at the batch's Parse or Bind: no wait.

@@ -30,6 +30,7 @@ import (
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/backend/sqlite/sqlitedb"
+	"github.com/floe-db/floe/internal/cdc"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/flightsql"
@@ -64,6 +65,9 @@ type Options struct {
 	// path, after the built-in ones (for a program that embeds the
 	// gateway; the protocols do not know of them).
 	Stages []stmt.Stage
+	// Changes, if set, receives the change events of every database with
+	// cdc enabled, in commit order per database (cdc.go).
+	Changes func(cdc.Event)
 }
 
 // Addrs are the addresses the listeners bound.
@@ -130,7 +134,11 @@ type App struct {
 		sinks    sinks
 		// leases are the dynamic backend logins leased from Vault.
 		leases *leaseSet
+		// cdc are the change streams, by database.
+		cdc map[string]cdcOf
 	}
+	// cdcMetrics are the change streams' metrics, registered once.
+	cdcMetrics *cdc.Metrics
 }
 
 // checkerOf is a database's health checker and the settings it was
@@ -180,6 +188,7 @@ func Run(ctx context.Context, opts Options) error {
 	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
+	a.mu.cdc = map[string]cdcOf{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
 	a.tlsm = tlsauth.New(tlsauth.Options{OnReject: a.certRejected, Log: a.log.With("component", "tls")})
 	if a.tokens, err = authn.NewTokens(nil); err != nil {
@@ -613,6 +622,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	a.mu.dbs, a.mu.sources = newDBs, newSources
 	a.commitLeasesLocked(newLeases)
 	a.reviseCheckersLocked(cfg)
+	a.reviseCDCLocked(cfg)
 	return st, nil
 }
 
@@ -772,6 +782,7 @@ func (a *App) closeAll() {
 	for _, c := range a.mu.checkers {
 		c.c.Close()
 	}
+	a.closeCDCLocked()
 	for _, d := range a.mu.dbs {
 		d.Close()
 	}

@@ -49,7 +49,11 @@ func TestPostgres(t *testing.T) {
 		exec(t, "CREATE TABLE "+tbl+" (id int PRIMARY KEY, v text)")
 		defer exec(t, "DROP TABLE "+tbl)
 		r := start(t, Options{Database: db, Kind: KindPostgres, DSN: srv.DSN(), StateDir: t.TempDir()})
-		defer func() { r.stop(t); mustDropPG(t, srv.DSN(), r.opts.Slot, r.opts.Publication); slotGone(t, r.opts.Slot, r.opts.Publication) }()
+		defer func() {
+			r.stop(t)
+			mustDropPG(t, srv.DSN(), r.opts.Slot, r.opts.Publication)
+			slotGone(t, r.opts.Slot, r.opts.Publication)
+		}()
 		r.waitConnected(t)
 		before := time.Now().Add(-time.Second)
 		exec(t, "INSERT INTO "+tbl+" SELECT g, 'x' FROM generate_series(1, 3) g")
@@ -106,7 +110,11 @@ func TestPostgres(t *testing.T) {
 		}
 		exec(t, "INSERT INTO "+tbl+" VALUES (3)")
 		r2 := start(t, o)
-		defer func() { r2.stop(t); mustDropPG(t, srv.DSN(), r2.opts.Slot, r2.opts.Publication); slotGone(t, r2.opts.Slot, r2.opts.Publication) }()
+		defer func() {
+			r2.stop(t)
+			mustDropPG(t, srv.DSN(), r2.opts.Slot, r2.opts.Publication)
+			slotGone(t, r2.opts.Slot, r2.opts.Publication)
+		}()
 		r2.c.waitFor(t, tbl, "insert "+tbl)
 	})
 

@@ -140,6 +140,8 @@ type Database struct {
 	// Provision: Floe provisions the identities' logins itself, at start
 	// and on every reload (as `floe provision` does).
 	Provision bool `yaml:"provision"`
+	// CDC follows the database's change stream (cdc.go).
+	CDC *CDC `yaml:"cdc"`
 }
 
 // Pool configures the backend connection pool of one database.

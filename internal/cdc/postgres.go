@@ -381,3 +381,38 @@ func deref(p *int32) int32 {
 	}
 	return *p
 }
+
+// SlotStatus is the server's view of a replication slot.
+type SlotStatus struct {
+	Exists bool `json:"exists"`
+	Active bool `json:"active"`
+	// ConfirmedFlush is where a restart resumes.
+	ConfirmedFlush string `json:"confirmed_flush,omitempty"`
+	// RetainedBytes is the WAL the slot keeps on the server.
+	RetainedBytes int64 `json:"retained_bytes"`
+}
+
+// PostgresSlot reports a slot's state.
+func PostgresSlot(ctx context.Context, dsn, slot string) (SlotStatus, error) {
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return SlotStatus{}, err
+	}
+	defer closePG(ctx, c.Close)
+	var st SlotStatus
+	var flush *string
+	err = c.QueryRow(ctx, `SELECT active, confirmed_flush_lsn::text,
+		coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint
+		FROM pg_replication_slots WHERE slot_name = $1`, slot).Scan(&st.Active, &flush, &st.RetainedBytes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	st.Exists = true
+	if flush != nil {
+		st.ConfirmedFlush = *flush
+	}
+	return st, nil
+}

@@ -40,7 +40,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr), auditCmd(stdin, stdout),
-		queryCmd(stdin, stdout, stderr), adminCmd(stdout), provisionCmd(stdout), loginCmd(stdout, stderr))
+		queryCmd(stdin, stdout, stderr), adminCmd(stdout), provisionCmd(stdout), loginCmd(stdout, stderr), cdcCmd(stdout))
 	return root
 }
 

@@ -15,6 +15,7 @@ const (
 	ctlChange queryControl = iota // a change: the events returned
 	ctlBegin                      // a transaction starts
 	ctlCommit                     // the transaction commits
+	ctlNone                       // inside a transaction: nothing to do
 )
 
 // queryEvents reads a binary log query event: the transaction control
@@ -26,18 +27,36 @@ const (
 // it. The Database field is left empty.
 func queryEvents(schema, query string) (evs []Event, ctl queryControl) {
 	q := strings.TrimSpace(query)
-	word := strings.ToUpper(firstWord(q))
+	words := strings.Fields(strings.ToUpper(q))
+	word, next := "", ""
+	if len(words) > 0 {
+		word = strings.ToUpper(firstWord(words[0]))
+	}
+	if len(words) > 1 {
+		next = words[1]
+	}
 	switch word {
 	case "BEGIN":
 		return nil, ctlBegin
 	case "COMMIT":
 		return nil, ctlCommit
-	case "SAVEPOINT", "RELEASE", "XA":
-		return nil, ctlChange
+	case "SAVEPOINT", "RELEASE":
+		return nil, ctlNone
 	case "ROLLBACK":
-		// ROLLBACK TO SAVEPOINT inside a transaction logged with
-		// non-transactional changes.
-		return nil, ctlChange
+		if next == "TO" {
+			return nil, ctlNone
+		}
+		// A rollback logged after non-transactional changes ends the
+		// transaction; those changes stay.
+		return nil, ctlCommit
+	case "XA":
+		switch next {
+		case "START", "BEGIN":
+			return nil, ctlBegin
+		case "COMMIT", "ROLLBACK":
+			return nil, ctlCommit
+		}
+		return nil, ctlNone
 	}
 	whole := []Event{{Schema: schema, Op: OpDDL}}
 	stmts, err := parseQuery(q)

@@ -305,10 +305,16 @@ func (m *mySource) run(ctx context.Context) error {
 			}
 		case *replication.XIDEvent:
 			commit(ev.Header)
+		case *replication.GenericEvent:
+			if ev.Header.EventType == replication.XA_PREPARE_LOG_EVENT {
+				// An XA transaction is reported when it is prepared:
+				// its XA COMMIT names no tables.
+				commit(ev.Header)
+			}
 		case *replication.QueryEvent:
 			evs, ctl := queryEvents(string(e.Schema), string(e.Query))
 			switch ctl {
-			case ctlBegin:
+			case ctlBegin, ctlNone:
 				continue
 			case ctlCommit:
 				commit(ev.Header)

@@ -16,7 +16,12 @@ func TestQueryEvents(t *testing.T) {
 	}{
 		{"begin", "s", "BEGIN", nil, ctlBegin},
 		{"commit", "s", "COMMIT", nil, ctlCommit},
-		{"savepoint", "s", "SAVEPOINT a", nil, ctlChange},
+		{"savepoint", "s", "SAVEPOINT a", nil, ctlNone},
+		{"rollback to", "s", "ROLLBACK TO SAVEPOINT a", nil, ctlNone},
+		{"rollback", "s", "ROLLBACK", nil, ctlCommit},
+		{"xa start", "s", "XA START 'x'", nil, ctlBegin},
+		{"xa end", "s", "XA END 'x'", nil, ctlNone},
+		{"xa commit", "s", "XA COMMIT 'x'", nil, ctlCommit},
 		{"create", "s", "CREATE TABLE t (id int)", []Event{{Schema: "s", Table: "t", Op: OpDDL}}, ctlChange},
 		{"qualified", "s", "ALTER TABLE o.t ADD COLUMN x int", []Event{{Schema: "o", Table: "t", Op: OpDDL}}, ctlChange},
 		{"drop two", "s", "DROP TABLE a, o.b", []Event{{Schema: "s", Table: "a", Op: OpDDL}, {Schema: "o", Table: "b", Op: OpDDL}}, ctlChange},

@@ -39,7 +39,7 @@ func (a *App) cdcStateDir(x *config.CDC) string {
 // its cdc settings stay.
 func sameCDC(a, b config.Database) bool {
 	return a.Kind == b.Kind && a.Primary == b.Primary && a.CDC != nil && b.CDC != nil &&
-		a.CDC.Slot == b.CDC.Slot && a.CDC.Publication == b.CDC.Publication && slices.Equal(a.CDC.Tables, b.CDC.Tables) &&
+		a.CDC.Slot == b.CDC.Slot && a.CDC.DDLTrigger == b.CDC.DDLTrigger && a.CDC.Publication == b.CDC.Publication && slices.Equal(a.CDC.Tables, b.CDC.Tables) &&
 		a.CDC.ServerID == b.CDC.ServerID && a.CDC.Heartbeat == b.CDC.Heartbeat && a.CDC.StateDir == b.CDC.StateDir
 }
 
@@ -73,7 +73,7 @@ func (a *App) reviseCDCLocked(cfg *config.Config) {
 		x := db.CDC
 		s, err := cdc.New(cdc.Options{
 			Database: db.Name, Kind: db.Kind, DSN: db.Primary, Slot: x.Slot, Publication: x.Publication,
-			Tables: x.Tables, ServerID: x.ServerID, Heartbeat: x.Heartbeat, StateDir: a.cdcStateDir(x),
+			Tables: x.Tables, DDLTrigger: x.DDLTrigger, ServerID: x.ServerID, Heartbeat: x.Heartbeat, StateDir: a.cdcStateDir(x),
 			Handler: a.cdcEvent, Metrics: a.cdcMetrics, Log: a.log.With("component", "cdc", "database", db.Name),
 		})
 		if err != nil {

@@ -74,6 +74,9 @@ type Options struct {
 	// Tables limit the publication (schema.table); empty: all tables.
 	// For MySQL, events of other tables are dropped.
 	Tables []string
+	// DDLTrigger (PostgreSQL 14+, superuser): install an event trigger
+	// that reports DDL as it commits (pgddl.go).
+	DDLTrigger bool
 	// ServerID is the MySQL replica id the stream registers with.
 	ServerID uint32
 	// Heartbeat is the period of keepalives, watermark probes and state

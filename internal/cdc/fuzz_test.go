@@ -45,3 +45,23 @@ func FuzzDecodeState(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeDDLMessage: no trigger message makes the reader panic, and
+// every event it returns is a ddl event naming a table.
+func FuzzDecodeDDLMessage(f *testing.F) {
+	f.Add([]byte(`[{"schema":"public","table":"t"}]`))
+	f.Add([]byte(`[{"schema":null,"table":"t"},{"schema":"s","table":"u"}]`))
+	f.Add([]byte(`[{"schema":"s"}]`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		evs, err := decodeDDLMessage(data)
+		if err != nil {
+			return
+		}
+		for _, ev := range evs {
+			if ev.Op != OpDDL || ev.Table == "" {
+				t.Fatalf("event %+v", ev)
+			}
+		}
+	})
+}

@@ -142,6 +142,13 @@ func (p *pgSource) run(ctx context.Context) error {
 	if err := setupPG(ctx, c, o.Slot, o.Publication, o.Tables); err != nil {
 		return err
 	}
+	args := []string{"proto_version '1'", "publication_names '" + o.Publication + "'"}
+	if o.DDLTrigger {
+		if err := setupDDLTrigger(ctx, c); err != nil {
+			return err
+		}
+		args = append(args, "messages 'true'")
+	}
 	rdsn, err := replicationDSN(o.DSN)
 	if err != nil {
 		return err
@@ -151,9 +158,7 @@ func (p *pgSource) run(ctx context.Context) error {
 		return err
 	}
 	defer closePG(ctx, rc.Close)
-	err = pglogrepl.StartReplication(ctx, rc, o.Slot, 0, pglogrepl.StartReplicationOptions{
-		PluginArgs: []string{"proto_version '1'", "publication_names '" + o.Publication + "'"},
-	})
+	err = pglogrepl.StartReplication(ctx, rc, o.Slot, 0, pglogrepl.StartReplicationOptions{PluginArgs: args})
 	if err != nil {
 		return fmt.Errorf("start replication on slot %s: %w", o.Slot, err)
 	}
@@ -278,6 +283,20 @@ func (p *pgSource) run(ctx context.Context) error {
 				for _, id := range m.RelationIDs {
 					tx.add(p.event(id, OpTruncate))
 				}
+			case *pglogrepl.LogicalDecodingMessage:
+				if m.Prefix != ddlPrefix || !m.Transactional {
+					continue
+				}
+				evs, err := decodeDDLMessage(m.Content)
+				if err != nil {
+					return err
+				}
+				for _, ev := range evs {
+					if p.wanted(ev) {
+						ev.Database = o.Database
+						tx.add(ev)
+					}
+				}
 			case *pglogrepl.CommitMessage:
 				inTx = false
 				end := m.TransactionEndLSN
@@ -299,6 +318,20 @@ func closePG(ctx context.Context, closeFn func(context.Context) error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = closeFn(cctx)
+}
+
+// wanted: with cdc tables, only DDL of those tables is reported (the
+// trigger sees every table of the database).
+func (p *pgSource) wanted(ev Event) bool {
+	if len(p.s.opts.Tables) == 0 {
+		return true
+	}
+	for _, t := range p.s.opts.Tables {
+		if t == ev.Schema+"."+ev.Table {
+			return true
+		}
+	}
+	return false
 }
 
 // event names the table of a relation id.
@@ -334,8 +367,9 @@ func sameRelation(a, b *pglogrepl.RelationMessage) bool {
 	})
 }
 
-// DropPostgres drops the slot and, if Floe created it, the publication.
-// A slot in use by a running stream is not dropped (the error says so).
+// DropPostgres drops the slot, the publication if Floe created it, and
+// the DDL event trigger if there is one. A slot in use by a running
+// stream is not dropped (the error says so).
 func DropPostgres(ctx context.Context, dsn, slot, pub string) (slotDropped, pubDropped bool, err error) {
 	if !ValidName(slot) || !ValidName(pub) {
 		return false, false, fmt.Errorf("%w: invalid slot or publication name", ErrConfig)
@@ -371,6 +405,9 @@ func DropPostgres(ctx context.Context, dsn, slot, pub string) (slotDropped, pubD
 			return slotDropped, false, fmt.Errorf("drop publication %s: %w", pub, err)
 		}
 		pubDropped = true
+	}
+	if _, err := dropDDLTrigger(ctx, c); err != nil {
+		return slotDropped, pubDropped, fmt.Errorf("drop the ddl event trigger: %w", err)
 	}
 	return slotDropped, pubDropped, nil
 }

@@ -156,6 +156,29 @@ func TestPostgres(t *testing.T) {
 		}
 	})
 
+	t.Run("ddl trigger reports DDL as it commits", func(t *testing.T) {
+		db := uniq("floe_t_pg")
+		tbl := uniq("floe_t_ddl")
+		other := uniq("floe_t_other")
+		r := start(t, Options{Database: db, Kind: KindPostgres, DSN: srv.DSN(), DDLTrigger: true})
+		r.waitConnected(t)
+		exec(t, "CREATE TABLE "+tbl+" (id int)")
+		exec(t, "ALTER TABLE "+tbl+" ADD COLUMN v text")
+		exec(t, "CREATE INDEX ON "+tbl+" (v)")
+		exec(t, "BEGIN; CREATE TABLE "+other+" (id int); INSERT INTO "+other+" VALUES (1); COMMIT")
+		exec(t, "DROP TABLE "+tbl+", "+other)
+		r.c.waitFor(t, tbl, "ddl "+tbl, "ddl "+tbl, "ddl "+tbl, "ddl "+tbl)
+		r.c.waitFor(t, other, "ddl "+other, "insert "+other, "ddl "+other)
+		r.stop(t)
+		mustDropPG(t, srv.DSN(), r.opts.Slot, r.opts.Publication)
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_event_trigger WHERE evtname LIKE 'floe_cdc_ddl%'").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("event triggers left: %d %v", n, err)
+		}
+		// Without them, DDL goes on.
+		exec(t, "CREATE TABLE "+tbl+" (id int); DROP TABLE "+tbl)
+	})
+
 	t.Run("wal_level replica is refused", func(t *testing.T) {
 		shared := testPG()
 		c, err := pgx.Connect(ctx, shared)

@@ -191,3 +191,30 @@ func TestNewChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeDDLMessage(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []Event
+		err  bool
+	}{
+		{`[{"schema":"public","table":"t"},{"schema":"s","table":"U x"}]`, []Event{{Schema: "public", Table: "t", Op: OpDDL}, {Schema: "s", Table: "U x", Op: OpDDL}}, false},
+		{`[]`, []Event{}, false},
+		{`[{"schema":"s"}]`, nil, true},
+		{`[{"schema":"s","table":""}]`, nil, true},
+		{`{"schema":"s","table":"t"}`, nil, true},
+		{`not json`, nil, true},
+	}
+	for _, c := range cases {
+		got, err := decodeDDLMessage([]byte(c.in))
+		if (err != nil) != c.err {
+			t.Errorf("%s: error %v, want error %v", c.in, err, c.err)
+			continue
+		}
+		if !c.err {
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", c.in, diff)
+			}
+		}
+	}
+}

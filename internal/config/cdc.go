@@ -29,6 +29,10 @@ type CDC struct {
 	// Tables limit the stream to these tables (schema.table); empty:
 	// every table.
 	Tables []string `yaml:"tables"`
+	// DDLTrigger (PostgreSQL 14+; the login must be superuser) installs
+	// an event trigger so that DDL is reported when it commits, not at
+	// the table's next change.
+	DDLTrigger bool `yaml:"ddl_trigger"`
 	// ServerID is the replica id the MySQL stream registers with; it must
 	// differ from every other replica's (default derived from the
 	// database name, at or above 2^30).
@@ -121,6 +125,9 @@ func (c *Config) validateCDC(v *checker) {
 		case KindMySQL:
 			if x.Slot != "" || x.Publication != "" {
 				v.bad(key, "slot and publication are only for kind postgres")
+			}
+			if x.DDLTrigger {
+				v.bad(key+".ddl_trigger", "only for kind postgres (MySQL reports DDL from the binary log)")
 			}
 		default:
 			v.bad(key, "change-data capture is for kind postgres or mysql, not %q", d.Kind)

@@ -47,6 +47,12 @@ func TestCDCParse(t *testing.T) {
 		{name: "bad slot", src: strings.Replace(pg, "%s", "{slot: Bad-Slot}", 1), want: "f.yaml:4: databases[0].cdc.slot: \"Bad-Slot\": want 1 to 63 lowercase"},
 		{name: "bad publication", src: strings.Replace(pg, "%s", "{publication: \"a b\"}", 1), want: "databases[0].cdc.publication"},
 		{name: "server id on postgres", src: strings.Replace(pg, "%s", "{server_id: 3}", 1), want: "databases[0].cdc.server_id: only for kind mysql"},
+		{name: "ddl trigger", src: strings.Replace(pg, "%s", "{enabled: true, ddl_trigger: true}", 1), check: func(t *testing.T, c *Config) {
+			if !c.Databases[0].CDC.DDLTrigger {
+				t.Fatalf("cdc %+v", c.Databases[0].CDC)
+			}
+		}},
+		{name: "ddl trigger on mysql", src: strings.Replace(my, "%s", "{ddl_trigger: true}", 1), want: "databases[0].cdc.ddl_trigger: only for kind postgres"},
 		{name: "slot on mysql", src: strings.Replace(my, "%s", "{slot: s}", 1), want: "databases[0].cdc: slot and publication are only for kind postgres"},
 		{name: "bad table", src: strings.Replace(pg, "%s", "{tables: [orders]}", 1), want: "databases[0].cdc.tables[0]: \"orders\": want schema.table"},
 		{name: "short heartbeat", src: strings.Replace(pg, "%s", "{heartbeat: 10ms}", 1), want: "databases[0].cdc.heartbeat: 10ms: want between 100ms and 1h"},

@@ -118,6 +118,31 @@ func TestPostgres(t *testing.T) {
 		r2.c.waitFor(t, tbl, "insert "+tbl)
 	})
 
+	t.Run("WAL of tables not published is released too", func(t *testing.T) {
+		db := uniq("floe_t_pg")
+		pub, priv := uniq("floe_t_pub"), uniq("floe_t_priv")
+		exec(t, "CREATE TABLE "+pub+" (id int PRIMARY KEY); CREATE TABLE "+priv+" (id int PRIMARY KEY)")
+		defer exec(t, "DROP TABLE "+pub+", "+priv)
+		r := start(t, Options{Database: db, Kind: KindPostgres, DSN: srv.DSN(), Tables: []string{"public." + pub}})
+		defer func() { r.stop(t); mustDropPG(t, srv.DSN(), r.opts.Slot, r.opts.Publication) }()
+		r.waitConnected(t)
+		exec(t, "INSERT INTO "+priv+" SELECT generate_series(1, 1000)")
+		var lsn string
+		if err := conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
+			t.Fatal(err)
+		}
+		waitUntil(t, "confirmed_flush_lsn passes the unpublished writes at "+lsn, func() bool {
+			var ok bool
+			err := conn.QueryRow(ctx, "SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2", lsn, r.opts.Slot).Scan(&ok)
+			return err == nil && ok
+		})
+		if evs := r.c.snapshot(); len(evs) != 0 {
+			t.Fatalf("events of an unpublished table: %+v", evs)
+		}
+		exec(t, "INSERT INTO "+pub+" VALUES (1)")
+		r.c.waitFor(t, pub, "insert "+pub)
+	})
+
 	t.Run("watermark", func(t *testing.T) {
 		db := uniq("floe_t_pg")
 		r := start(t, Options{Database: db, Kind: KindPostgres, DSN: srv.DSN()})

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -219,7 +220,7 @@ func (m *mySource) run(ctx context.Context) error {
 		ServerID: o.ServerID, Flavor: m.flavor, Host: m.dsn.host, Port: m.dsn.port,
 		User: m.dsn.user, Password: m.dsn.password, TLSConfig: m.dsn.tls,
 		HeartbeatPeriod: o.Heartbeat, ReadTimeout: 3*o.Heartbeat + 5*time.Second,
-		DisableRetrySync: true, Logger: m.s.log,
+		DisableRetrySync: true, Logger: slog.New(warnOnly{m.s.log.Handler()}),
 	})
 	defer syncer.Close()
 	var streamer *replication.BinlogStreamer
@@ -350,6 +351,18 @@ func (m *mySource) saveState() {
 	}
 	m.saved = pos
 }
+
+// warnOnly passes on the replication library's warnings and errors, not
+// its chatter (it logs every rotation at info).
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+func (w warnOnly) WithAttrs(a []slog.Attr) slog.Handler { return warnOnly{w.Handler.WithAttrs(a)} }
+
+func (w warnOnly) WithGroup(n string) slog.Handler { return warnOnly{w.Handler.WithGroup(n)} }
 
 // rowsOp maps a rows event type to its operation.
 func rowsOp(t replication.EventType) (Op, bool) {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,18 +42,21 @@ func TestCDCGateway(t *testing.T) {
 	state := t.TempDir()
 	var mu sync.Mutex
 	var got []string
-	g := startWith(t, fmt.Sprintf(`databases:
+	config := func(appEnabled bool) string {
+		return fmt.Sprintf(`databases:
   - name: app
     kind: postgres
     primary: %q
-    cdc: {enabled: true, heartbeat: 200ms, state_dir: %q}
+    cdc: {enabled: %v, heartbeat: 200ms, state_dir: %q}
   - name: shop
     kind: mysql
     primary: %q
     cdc: {enabled: true, heartbeat: 200ms, server_id: 777, state_dir: %q}
 users:
   - {name: alice, password: alice-secret}
-`, pg.Primary.DSN(), state, my.Primary.DSN()+"shop", state), app.Options{Changes: func(ev cdc.Event) {
+`, pg.Primary.DSN(), appEnabled, state, my.Primary.DSN()+"shop", state)
+	}
+	g := startWith(t, config(true), app.Options{Changes: func(ev cdc.Event) {
 		mu.Lock()
 		got = append(got, ev.Database+" "+string(ev.Op)+" "+ev.Schema+"."+ev.Table)
 		mu.Unlock()
@@ -103,6 +107,23 @@ users:
 			t.Errorf("metrics lack %s", w)
 		}
 	}
+
+	// A reload that turns the stream of app off stops it: the slot is
+	// released, the other stream goes on.
+	g.rewrite(t, config(false))
+	g.sig <- syscall.SIGHUP
+	eventually(t, 20*time.Second, func() error {
+		body.CDC = nil
+		g.adminCall(t, "GET", "/api/v1/cdc", testReadToken, &body)
+		if len(body.CDC) != 1 || body.CDC[0].Database != "shop" || !body.CDC[0].Connected {
+			return fmt.Errorf("streams after reload: %+v", body.CDC)
+		}
+		s, err := cdc.PostgresSlot(context.Background(), pg.Primary.DSN(), "floe_app")
+		if err != nil || !s.Exists || s.Active {
+			return fmt.Errorf("slot after reload: %+v %v", s, err)
+		}
+		return nil
+	})
 	g.stop(t)
 
 	run := func(args ...string) string {

@@ -66,7 +66,8 @@ type Options struct {
 	// gateway; the protocols do not know of them).
 	Stages []stmt.Stage
 	// Changes, if set, receives the change events of every database with
-	// cdc enabled, in commit order per database (cdc.go).
+	// cdc enabled, in commit order per database, on each database's
+	// stream goroutine (so concurrently across databases; cdc.go).
 	Changes func(cdc.Event)
 }
 

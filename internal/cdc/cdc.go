@@ -227,7 +227,8 @@ func DefaultName(database string) string {
 }
 
 // Run streams until ctx ends, reconnecting with backoff after every
-// failure. It returns ctx's error.
+// failure. It returns ctx's error. Call it once per Stream; Watermark and
+// Status may be called from any goroutine meanwhile.
 func (s *Stream) Run(ctx context.Context) error {
 	backoff := s.opts.MinBackoff
 	for {

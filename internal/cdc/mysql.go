@@ -131,16 +131,32 @@ func binlogIndex(f string) uint64 {
 
 // masterStatus is the server's current binary log position.
 func masterStatus(c *client.Conn) (string, uint32, error) {
+	f, p, _, err := masterStatusGTID(c)
+	return f, p, err
+}
+
+// masterStatusGTID is masterStatus with, on MySQL, the executed GTID set
+// at that position (the same row; empty with gtid_mode OFF and on
+// MariaDB).
+func masterStatusGTID(c *client.Conn) (string, uint32, string, error) {
 	r, err := c.Execute("SHOW MASTER STATUS")
+	var me *mysql.MyError
+	if errors.As(err, &me) && me.Code == mysql.ER_PARSE_ERROR {
+		r, err = c.Execute("SHOW BINARY LOG STATUS") // MySQL 8.4 and later
+	}
 	if err != nil {
-		return "", 0, err
+		return "", 0, "", err
 	}
 	if r.RowNumber() == 0 {
-		return "", 0, fmt.Errorf("%w: the binary log is off (start the server with log_bin)", ErrSource)
+		return "", 0, "", fmt.Errorf("%w: the binary log is off (start the server with log_bin)", ErrSource)
 	}
 	f, _ := r.GetString(0, 0)
 	p, _ := r.GetUint(0, 1)
-	return f, uint32(p), nil
+	var gtid string
+	if r.ColumnNumber() >= 5 {
+		gtid, _ = r.GetString(0, 4)
+	}
+	return f, uint32(p), strings.ReplaceAll(gtid, "\n", ""), nil
 }
 
 // start chooses where to stream from: the GTID set or file:pos delivered
@@ -175,20 +191,16 @@ func (m *mySource) start(c *client.Conn) error {
 		}
 		return nil
 	}
-	if m.file, m.pos, err = masterStatus(c); err != nil {
+	var gtid string
+	if m.file, m.pos, gtid, err = masterStatusGTID(c); err != nil {
 		return err
 	}
-	var gtid string
 	if m.flavor == mysql.MariaDBFlavor {
 		r, err := c.Execute(fmt.Sprintf("SELECT BINLOG_GTID_POS('%s', %d)", strings.ReplaceAll(m.file, "'", ""), m.pos))
 		if err != nil {
 			return err
 		}
 		gtid, _ = r.GetString(0, 0)
-	} else if r, err := c.Execute("SHOW MASTER STATUS"); err == nil && r.ColumnNumber() >= 5 {
-		// Racy only if the log moved between the two statements: then
-		// the GTID set is ahead and resume by file:pos still holds.
-		gtid, _ = r.GetString(0, 4)
 	}
 	if m.gset, err = mysql.ParseGTIDSet(m.flavor, gtid); err != nil {
 		m.gset = nil
@@ -297,7 +309,8 @@ func (m *mySource) run(ctx context.Context) error {
 		case *replication.MariadbGTIDEvent:
 			pending = e.GTID.String()
 		case *replication.GTIDEvent:
-			if u, err := uuid.FromBytes(e.SID); err == nil {
+			// Anonymous GTID events (gtid_mode OFF) carry no GTID.
+			if u, err := uuid.FromBytes(e.SID); err == nil && ev.Header.EventType == replication.GTID_EVENT && e.GNO > 0 {
 				pending = fmt.Sprintf("%s:%d", u, e.GNO)
 			}
 		case *replication.RowsEvent:

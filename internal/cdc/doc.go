@@ -38,11 +38,14 @@
 //
 // Schema changes. MySQL DDL arrives as query events, parsed with the TiDB
 // parser to name the tables (an event that cannot be parsed is reported as
-// a ddl event for the whole schema). pgoutput carries no DDL: a Relation
-// message for a known relation whose shape differs from the last one seen
-// reports a ddl event for that table, and TRUNCATE arrives as its own
-// message. A PostgreSQL ALTER is therefore seen when the next change of the
-// altered table is streamed, not when the ALTER commits.
+// a ddl event for the whole schema). pgoutput carries no DDL: with
+// Options.DDLTrigger the stream installs event triggers that emit a
+// transactional logical message naming the tables each DDL statement
+// touched (pgddl.go), reported at the DDL's commit; without them, a
+// Relation message for a known relation whose shape differs from the last
+// one seen reports a ddl event for that table, so an ALTER is seen with
+// the table's next change and a DROP not at all. TRUNCATE arrives as its
+// own message.
 //
 // Watermark. Every heartbeat the stream notes the local time t0 and asks
 // the server for its current WAL insert position (PostgreSQL) or binary

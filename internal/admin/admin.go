@@ -71,6 +71,12 @@ type SlowLister interface {
 	Slow(database string, limit int) any
 }
 
+// CDCLister is a Gateway that follows change streams: CDC lists their
+// status (cdc.Status per database) for GET /api/v1/cdc.
+type CDCLister interface {
+	CDC() any
+}
+
 // Stats are cumulative counters and current gauges; the dashboard takes
 // rates and interval percentiles from the difference of two snapshots.
 type Stats struct {
@@ -191,6 +197,13 @@ func (a *api) routes() []route {
 				leases = l.Leases()
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"leases": leases})
+		}},
+		{"GET", "/api/v1/cdc", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			var streams any = []any{}
+			if l, ok := a.gw.(CDCLister); ok {
+				streams = l.CDC()
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"cdc": streams})
 		}},
 		{"GET", "/api/v1/sessions", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, map[string]any{"sessions": a.gw.Sessions()})

@@ -30,6 +30,7 @@ import (
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/backend/sqlite/sqlitedb"
+	"github.com/floe-db/floe/internal/cdc"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/flightsql"
@@ -66,6 +67,10 @@ type Options struct {
 	// path, after the built-in ones (for a program that embeds the
 	// gateway; the protocols do not know of them).
 	Stages []stmt.Stage
+	// Changes, if set, receives the change events of every database with
+	// cdc enabled, in commit order per database, on each database's
+	// stream goroutine (so concurrently across databases; cdc.go).
+	Changes func(cdc.Event)
 }
 
 // Addrs are the addresses the listeners bound.
@@ -135,7 +140,11 @@ type App struct {
 		leases *leaseSet
 		// tracing is the tracer provider in force (nil: tracing off).
 		tracing *tracing.Provider
+		// cdc are the change streams, by database.
+		cdc map[string]cdcOf
 	}
+	// cdcMetrics are the change streams' metrics, registered once.
+	cdcMetrics *cdc.Metrics
 }
 
 // checkerOf is a database's health checker and the settings it was
@@ -185,6 +194,7 @@ func Run(ctx context.Context, opts Options) error {
 	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
+	a.mu.cdc = map[string]cdcOf{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
 	a.tlsm = tlsauth.New(tlsauth.Options{OnReject: a.certRejected, Log: a.log.With("component", "tls")})
 	if a.tokens, err = authn.NewTokens(nil); err != nil {
@@ -630,6 +640,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	a.mu.dbs, a.mu.sources = newDBs, newSources
 	a.commitLeasesLocked(newLeases)
 	a.reviseCheckersLocked(cfg)
+	a.reviseCDCLocked(cfg)
 	return st, nil
 }
 
@@ -790,6 +801,7 @@ func (a *App) closeAll() {
 	for _, c := range a.mu.checkers {
 		c.c.Close()
 	}
+	a.closeCDCLocked()
 	for _, d := range a.mu.dbs {
 		d.Close()
 	}

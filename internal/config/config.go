@@ -147,6 +147,8 @@ type Database struct {
 	// Slow records this database's slow statements and their plans
 	// (slow.go); unset fields take the top-level slow's.
 	Slow *Slow `yaml:"slow"`
+	// CDC follows the database's change stream (cdc.go).
+	CDC *CDC `yaml:"cdc"`
 }
 
 // Pool configures the backend connection pool of one database.

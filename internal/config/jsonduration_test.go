@@ -63,6 +63,7 @@ databases:
       breaker: {window: 20s, open_for: 7s}}
     routing: {max_lag: 2s, read_your_writes: 500ms, failover_wait: 3s}
     health: {interval: 1s, timeout: 300ms}
+    cdc: {heartbeat: 2500ms}
 users: [{name: u, password: p}]
 limits: [{per: user, statement_timeout: 750ms}]
 audit: {stdout: true, checkpoint_interval: 15s}
@@ -98,6 +99,7 @@ oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabl
 		{"routing.failover_wait", d.Routing.FailoverWait, 3 * time.Second},
 		{"health.interval", d.Health.Interval, time.Second},
 		{"health.timeout", d.Health.Timeout, 300 * time.Millisecond},
+		{"cdc.heartbeat", d.CDC.Heartbeat, 2500 * time.Millisecond},
 		{"limits[0].statement_timeout", c.Limits[0].StatementTimeout, 750 * time.Millisecond},
 		{"audit.checkpoint_interval", c.Audit.CheckpointInterval, 15 * time.Second},
 		{"oidc.wire.expiry_grace", c.OIDC.Wire.ExpiryGrace, 45 * time.Second},

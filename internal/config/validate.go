@@ -73,6 +73,7 @@ func (c *Config) ApplyDefaults() {
 	}
 	def(&c.MySQL.ServerVersion, DefaultMySQLVersion)
 	c.applyNetworkDefaults()
+	c.applyCDCDefaults()
 	def(&c.Policy.Unparseable, "deny")
 	def(&c.Policy.Catalog, "allow")
 	def(&c.Policy.Input, "strict")
@@ -190,6 +191,7 @@ func (c *Config) validate() Errors {
 	c.validateProtocols(v)
 	c.validateLog(v)
 	c.validateDatabases(v)
+	c.validateCDC(v)
 	c.validateIdentities(v.bad)
 	c.validateDynCreds(v.bad)
 	c.validateSecrets(v)

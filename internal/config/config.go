@@ -57,6 +57,8 @@ type Config struct {
 	OIDC      *OIDC       `yaml:"oidc"`
 	Store     *Store      `yaml:"store"`
 	Secrets   Secrets     `yaml:"secrets"`
+	// Advice tunes index advice (advice.go).
+	Advice *Advice `yaml:"advice"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -140,6 +142,8 @@ type Database struct {
 	// Provision: Floe provisions the identities' logins itself, at start
 	// and on every reload (as `floe provision` does).
 	Provision bool `yaml:"provision"`
+	// Advice overrides the top-level advice settings (advice.go).
+	Advice *Advice `yaml:"advice"`
 }
 
 // Pool configures the backend connection pool of one database.

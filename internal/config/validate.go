@@ -204,6 +204,7 @@ func (c *Config) validate() Errors {
 	c.validateLimits(v)
 	c.validateMasking(v)
 	c.validateAudit(v)
+	c.validateAdvice(v)
 	return v.errs
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/floe-db/floe/internal/admin"
 	"github.com/floe-db/floe/internal/advise"
+	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/policy"
 )
@@ -43,36 +44,43 @@ func (a *App) shapesOf(db string) []advise.Shape {
 const adviceTimeout = 2 * time.Minute
 
 // Advice returns the index advice of the databases q names; with a user,
-// cut to the shapes that user may run (Report.Filter with the policy's
-// decision on each shape). ok is false when the user is unknown.
+// cut to the shapes that user may run. ok is false when the user is
+// unknown.
 func (a *App) Advice(ctx context.Context, q admin.AdviceQuery) (reports []advise.Report, ok bool) {
-	st := a.state.Load()
-	ctx, cancel := context.WithTimeout(ctx, adviceTimeout)
-	defer cancel()
-	targets := adviceTargets(st.cfg, q.Database)
 	if q.User == "" {
-		return a.advisor.Reports(ctx, targets, a.shapesOf, q.Refresh), true
+		ctx, cancel := context.WithTimeout(ctx, adviceTimeout)
+		defer cancel()
+		return a.advisor.Reports(ctx, adviceTargets(a.state.Load().cfg, q.Database), a.shapesOf, q.Refresh), true
 	}
-	u, found := st.users.Lookup(q.User)
+	u, found := a.state.Load().users.Lookup(q.User)
 	if !found {
 		return nil, false
 	}
-	// Only the databases the user may open are read at all.
+	return a.UserAdvice(ctx, u, q.Database, q.Refresh), true
+}
+
+// UserAdvice is the index advice a gateway user may see (dataapi.Advisor):
+// of the databases the user may open, only the advice for shapes the
+// policy lets the user run (Report.Filter with the policy's decision on
+// each shape, which records nothing); the rest is never shown.
+func (a *App) UserAdvice(ctx context.Context, u *authn.User, db string, refresh bool) []advise.Report {
+	ctx, cancel := context.WithTimeout(ctx, adviceTimeout)
+	defer cancel()
+	pol := a.policyNow()
 	var mine []advise.Target
-	for _, t := range targets {
-		if u.MayOpen(t.Database) {
+	for _, t := range adviceTargets(a.state.Load().cfg, db) {
+		if u.MayOpen(t.Database) && pol.Connect(u.Name, u.Roles, t.Database) == nil {
 			mine = append(mine, t)
 		}
 	}
-	reports = a.advisor.Reports(ctx, mine, a.shapesOf, q.Refresh)
-	pol := a.policyNow()
+	reports := a.advisor.Reports(ctx, mine, a.shapesOf, refresh)
 	for i, r := range reports {
 		t := mine[i]
 		reports[i] = r.Filter(func(query string) bool {
 			return mayRunShape(pol, u.Name, u.Roles, t, query)
 		})
 	}
-	return reports, true
+	return reports
 }
 
 // mayRunShape decides whether a user may run a statement of the shape:

@@ -25,8 +25,8 @@ import (
 
 	"google.golang.org/grpc/credentials"
 
-	"github.com/floe-db/floe/internal/advise"
 	"github.com/floe-db/floe/internal/admin"
+	"github.com/floe-db/floe/internal/advise"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"

@@ -29,6 +29,9 @@ func OpenPostgres(ctx context.Context, dsn string) (Planner, error) {
 		return nil, err
 	}
 	cfg.RuntimeParams["application_name"] = "floe-advise"
+	// No statement cache: the session's prepared statements are the
+	// advice's own.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
@@ -133,7 +136,8 @@ func (p *pgPlanner) Explain(ctx context.Context, shape string) (Plan, error) {
 	}
 	defer func() {
 		// PREPARE is not undone by ROLLBACK.
-		_, _ = p.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK; DEALLOCATE ALL")
+		_, _ = p.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		_, _ = p.conn.Exec(context.WithoutCancel(ctx), "DEALLOCATE floe_advise")
 	}()
 	if _, err := p.conn.Exec(ctx, "BEGIN READ ONLY; PREPARE floe_advise AS "+text); err != nil {
 		return Plan{}, errors.New(pgMessage(err))

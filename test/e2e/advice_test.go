@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/floe-db/floe/internal/advise"
+	"github.com/floe-db/floe/internal/cli"
 )
 
 // adviceReports reads GET /api/v1/advice with the query given.
@@ -185,6 +187,25 @@ advice: {top_shapes: 10, interval: 1h}
 	var out struct{ Error struct{ Code string } }
 	if code := g.adminCall(t, "GET", "/api/v1/advice?user=nobody", testReadToken, &out); code != 404 {
 		t.Errorf("unknown user: %d %+v", code, out)
+	}
+	// floe admin advise: the statement and its verification in words;
+	// --json is the API's answer.
+	adviseCLI := func(args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := cli.Main(ctx, append([]string{"admin", "--server", "http://" + g.admin, "--token", testReadToken, "advise"}, args...),
+			strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Fatalf("floe admin advise %v: exit %d: %s", args, code, stderr.String())
+		}
+		return stdout.String()
+	}
+	if text := adviseCLI("--user", "alice"); !strings.Contains(text, orders.Statement+";") || !strings.Contains(text, "verified: estimated cost -") ||
+		strings.Contains(text, "payroll") {
+		t.Errorf("floe admin advise --user alice:\n%s", text)
+	}
+	var cliOut struct{ Reports []advise.Report }
+	if err := json.Unmarshal([]byte(adviseCLI("--json", "--database", "app")), &cliOut); err != nil || len(cliOut.Reports) != 1 || len(cliOut.Reports[0].Advice) != 2 {
+		t.Errorf("floe admin advise --json: %+v, %v", cliOut, err)
 	}
 
 	// Create the index the advice gives: the plan uses it, the shape's

@@ -169,7 +169,11 @@ func pgPlan(raw []byte) (Plan, error) {
 		switch typ {
 		case "Seq Scan":
 			pl.Scans = append(pl.Scans, rel)
-			pl.Evidence = append(pl.Evidence, fmt.Sprintf("Seq Scan on %s (estimated %.0f rows)", rel, rows))
+			if _, filtered := n["Filter"]; filtered {
+				pl.Evidence = append(pl.Evidence, fmt.Sprintf("Seq Scan on %s, its filter keeping an estimated %.0f rows", rel, rows))
+			} else {
+				pl.Evidence = append(pl.Evidence, fmt.Sprintf("Seq Scan on %s (estimated %.0f rows)", rel, rows))
+			}
 		case "Sort", "Incremental Sort":
 			pl.Sorted = true
 			pl.Evidence = append(pl.Evidence, fmt.Sprintf("%s (estimated %.0f rows)", typ, rows))

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -83,4 +85,34 @@ func (c *Config) validateAdvice(v *checker) {
 		}
 		check(key, db.Advice)
 	}
+}
+
+// MarshalJSON writes interval as a duration string.
+func (a Advice) MarshalJSON() ([]byte, error) {
+	type plain Advice
+	return json.Marshal(struct {
+		plain
+		Interval string `json:"interval,omitempty"`
+	}{plain(a), durationJSON(a.Interval)})
+}
+
+// UnmarshalJSON reads interval as a duration string ("5m") or a number
+// of nanoseconds; an unknown key is an error.
+func (a *Advice) UnmarshalJSON(b []byte) error {
+	type plain Advice
+	x := struct {
+		*plain
+		Interval json.RawMessage `json:"interval,omitempty"`
+	}{plain: (*plain)(a)}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&x); err != nil {
+		return err
+	}
+	d, err := parseDurationJSON(x.Interval)
+	if err != nil {
+		return fmt.Errorf("interval: %w", err)
+	}
+	a.Interval = d
+	return nil
 }

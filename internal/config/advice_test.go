@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -45,5 +46,23 @@ func TestAdvice(t *testing.T) {
 				t.Errorf("AdviceFor = %+v (off %v), want gain %v top %d interval %s off %v", a, *a.Off, tc.gain, tc.top, tc.interval, tc.off)
 			}
 		})
+	}
+}
+
+func TestAdviceJSON(t *testing.T) {
+	off := true
+	b, err := json.Marshal(Advice{MinGain: 0.4, Interval: 90 * time.Second, Off: &off})
+	if err != nil || string(b) != `{"min_gain":0.4,"off":true,"interval":"1m30s"}` {
+		t.Fatalf("marshal: %s %v", b, err)
+	}
+	var a Advice
+	if err := json.Unmarshal(b, &a); err != nil || a.Interval != 90*time.Second || a.MinGain != 0.4 || a.Off == nil || !*a.Off {
+		t.Fatalf("unmarshal: %+v %v", a, err)
+	}
+	if err := json.Unmarshal([]byte(`{"interval":"soon"}`), &a); err == nil || !strings.Contains(err.Error(), "interval") {
+		t.Fatalf("bad interval: %v", err)
+	}
+	if err := json.Unmarshal([]byte(`{"gain":1}`), &a); err == nil {
+		t.Fatal("unknown key: no error")
 	}
 }

@@ -67,6 +67,7 @@ limits: [{per: user, statement_timeout: 750ms}]
 audit: {stdout: true, checkpoint_interval: 15s}
 roles: [{name: r}]
 oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabled: false, expiry_grace: 45s}}
+advice: {interval: 90s}
 `
 	c, err := Parse("f.yaml", []byte(src), env(nil))
 	if err != nil {
@@ -100,6 +101,7 @@ oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabl
 		{"limits[0].statement_timeout", c.Limits[0].StatementTimeout, 750 * time.Millisecond},
 		{"audit.checkpoint_interval", c.Audit.CheckpointInterval, 15 * time.Second},
 		{"oidc.wire.expiry_grace", c.OIDC.Wire.ExpiryGrace, 45 * time.Second},
+		{"advice.interval", c.Advice.Interval, 90 * time.Second},
 	}
 	// Every duration key of the file is in the table above.
 	if n := countDurations(reflect.TypeFor[Config](), map[reflect.Type]bool{}); n != len(checked) {

@@ -276,11 +276,11 @@ async function loadAdvice(refresh) {
     $("advice").dataset.loaded = String(Date.now());
     fill("advice", rows, (tr, { db, a }) => {
       tr.dataset.table = a.table; tr.dataset.verified = String(a.verified);
-      cell(tr, db); cell(tr, a.statement, "sql");
+      cell(tr, db); cell(tr, a.statement, "stmt");
       cell(tr, a.verified ? "verified" : "unverified", a.verified ? "up" : "state-idle-in-transaction");
       cell(tr, a.verified ? Math.round(a.gain * 100) + "%" : "–", "num");
       cell(tr, a.shapes.map((s) => `${s.query} (×${s.count})`).join("; "), "sql");
-      cell(tr, [...new Set(a.shapes.flatMap((s) => s.evidence || []))].join("; "), "sql");
+      cell(tr, [...new Set(a.shapes.flatMap((s) => s.evidence || []))].join("; "), "plan");
     }, body.reports.length ? "no index advised" : "no PostgreSQL or MySQL database");
   } catch (e) {
     if (e.message !== "unauthorized") $("advice-note").textContent = "advice: " + e.message;

@@ -80,7 +80,14 @@
 //
 // The admin API sees the app through adminGateway (admin.go, store.go):
 // sessions from the wire servers' registries, pools and breakers from
-// the databases, denials and statement statistics from observe.
+// the databases, denials and statement statistics from observe. Index
+// advice (advice.go): the App's advise.Advisor reads each PostgreSQL and
+// MySQL database's shapes from the statement statistics with the
+// database's advice settings (config.AdviceFor) on a planner session of
+// its own (the primary's login); a user's view (admin ?user=, the data
+// API's GET /v1/advice) keeps the databases the user may open and the
+// shapes the policy lets the user run (policy.Permits, which records
+// nothing).
 //
 // Shutdown, stage by stage: the wire front ends stop accepting and every
 // session ends at its next transaction boundary (57P01); after

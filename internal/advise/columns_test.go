@@ -169,3 +169,33 @@ func TestPlans(t *testing.T) {
 		t.Error("pgPlan of an object: want an error")
 	}
 }
+
+func TestPlannable(t *testing.T) {
+	pg := []struct{ in, want string }{
+		{"SELECT * FROM t WHERE a = ? AND b = $1", "SELECT * FROM t WHERE a = $2 AND b = $1"},
+		{"DELETE FROM t WHERE k < ?", "DELETE FROM t WHERE k < $1"},
+		{"INSERT INTO t VALUES (?)", ""},
+		{"SELECT 1; SELECT 2", ""},
+		{"SELECT * INTO x FROM t", ""},
+	}
+	for _, tc := range pg {
+		got, _, err := pgPlannable(tc.in)
+		if (tc.want == "") != (err != nil) || got != tc.want {
+			t.Errorf("pgPlannable(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	my := []struct{ in, want string }{
+		{"SELECT * FROM t WHERE a = ? LIMIT ?", "SELECT * FROM t WHERE a = '1' LIMIT 1"},
+		{"UPDATE t SET a = ? WHERE k = ? ORDER BY id LIMIT ?", "SELECT * FROM `t` WHERE `k`='1' ORDER BY `id` LIMIT 1"},
+		{"DELETE FROM s.t WHERE k > ?", "SELECT * FROM `s`.`t` WHERE `k`>'1'"},
+		{"DELETE a FROM a JOIN b ON a.id = b.id", ""},
+		{"INSERT INTO t VALUES (?)", ""},
+		{"SELECT * FROM t FOR UPDATE", ""},
+	}
+	for _, tc := range my {
+		got, err := myPlannable(tc.in)
+		if (tc.want == "") != (err != nil) || got != tc.want {
+			t.Errorf("myPlannable(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/format"
 
 	"github.com/floe-db/floe/arrowsql"
 )
@@ -79,7 +80,8 @@ WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_TYPE = 'BTREE' ORDER BY INDE
 }
 
 // myPlannable is the text EXPLAIN reads for a shape: its '?' marks as
-// literals, checked to be one SELECT, UPDATE or DELETE.
+// literals, checked to be one SELECT, UPDATE or DELETE; an UPDATE or a
+// single-table DELETE is planned as the SELECT of the rows it changes.
 func myPlannable(shape string) (string, error) {
 	text := MySQLLiterals(shape)
 	nodes, _, err := parser.New().Parse(text, "", "")
@@ -94,11 +96,39 @@ func myPlannable(shape string) (string, error) {
 		if x.SelectIntoOpt != nil || x.LockInfo != nil {
 			return "", fmt.Errorf("%w: SELECT INTO or a locking read", ErrNotPlannable)
 		}
-	case *ast.SetOprStmt, *ast.UpdateStmt, *ast.DeleteStmt:
+	case *ast.SetOprStmt:
+	case *ast.UpdateStmt:
+		return mySelectOf(x.TableRefs, x.Where, x.Order, x.Limit)
+	case *ast.DeleteStmt:
+		if x.IsMultiTable {
+			return "", fmt.Errorf("%w: multi-table DELETE", ErrNotPlannable)
+		}
+		return mySelectOf(x.TableRefs, x.Where, x.Order, x.Limit)
 	default:
 		return "", fmt.Errorf("%w: not a SELECT, UPDATE or DELETE", ErrNotPlannable)
 	}
 	return text, nil
+}
+
+// mySelectOf is the SELECT that finds the rows an UPDATE or DELETE
+// changes: the same tables, WHERE, ORDER BY and LIMIT, so its plan is the
+// write's access path, planned in a READ ONLY session where EXPLAIN of
+// the write itself is refused.
+func mySelectOf(from *ast.TableRefsClause, where ast.ExprNode, order *ast.OrderByClause, limit *ast.Limit) (string, error) {
+	if from == nil {
+		return "", fmt.Errorf("%w: no table", ErrNotPlannable)
+	}
+	sel := &ast.SelectStmt{
+		SelectStmtOpts: &ast.SelectStmtOpts{SQLCache: true},
+		Kind:           ast.SelectStmtKindSelect,
+		Fields:         &ast.FieldList{Fields: []*ast.SelectField{{WildCard: &ast.WildCardField{}}}},
+		From:           from, Where: where, OrderBy: order, Limit: limit,
+	}
+	var b strings.Builder
+	if err := sel.Restore(format.NewRestoreCtx(format.RestoreStringSingleQuotes|format.RestoreKeyWordUppercase|format.RestoreNameBackQuotes|format.RestoreStringWithoutCharset, &b)); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNotPlannable, err)
+	}
+	return b.String(), nil
 }
 
 // Explain reads EXPLAIN FORMAT=JSON (which plans without running).

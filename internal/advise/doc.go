@@ -57,6 +57,13 @@
 // converts to the compared column's type, so an index stays usable in
 // the plan; the plan serves as evidence only.
 //
+// Planning can run code: PostgreSQL folds constant calls of immutable
+// and stable functions while planning and expands views, and MySQL may
+// evaluate stored functions. The planner login is an operator's, so a
+// shape that names a function, operator or type defined outside
+// pg_catalog, a stored function, or a view is not planned (pgguard.go,
+// myguard.go); it is listed as skipped with the reason.
+//
 // Nothing runs: EXPLAIN without ANALYZE plans only, in a READ ONLY
 // transaction that is rolled back (PostgreSQL), on a session with
 // statement and lock timeouts; MySQL sessions are READ ONLY with

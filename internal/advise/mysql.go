@@ -18,7 +18,8 @@ import (
 // myPlanner plans MySQL/MariaDB shapes on a connection of its own. The
 // servers have no hypothetical indexes: its advice is never verified.
 type myPlanner struct {
-	conn *arrowsql.MySQLConn
+	conn   *arrowsql.MySQLConn
+	schema string // the default schema
 }
 
 // OpenMySQL connects to dsn (mysql://user:password@host:port/database).
@@ -33,7 +34,7 @@ func OpenMySQL(ctx context.Context, dsn string) (Planner, error) {
 		_, _ = c.Execute("SET SESSION max_execution_time = 10000")
 	}
 	_, _ = c.Execute("SET SESSION TRANSACTION READ ONLY")
-	return &myPlanner{conn: c}, nil
+	return &myPlanner{conn: c, schema: MySQLSchema(dsn)}, nil
 }
 
 // MySQLSchema is the database a mysql:// URL names (the default schema
@@ -138,6 +139,9 @@ func (p *myPlanner) Explain(ctx context.Context, shape string) (Plan, error) {
 	}
 	text, err := myPlannable(shape)
 	if err != nil {
+		return Plan{}, err
+	}
+	if err := p.guard(text, p.schema); err != nil {
 		return Plan{}, err
 	}
 	res, err := p.conn.Execute("EXPLAIN FORMAT=JSON " + text)

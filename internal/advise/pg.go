@@ -130,6 +130,9 @@ func (p *pgPlanner) Explain(ctx context.Context, shape string) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	if err := p.guard(ctx, text); err != nil {
+		return Plan{}, err
+	}
 	args := ""
 	if n > 0 {
 		args = "(" + strings.TrimSuffix(strings.Repeat("NULL, ", n), ", ") + ")"

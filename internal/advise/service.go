@@ -9,6 +9,11 @@ import (
 	"github.com/floe-db/floe/internal/analysis"
 )
 
+// NoteUnreachable begins the note of a report whose database could not
+// be reached; what follows it names the server and login, for operators
+// only.
+const NoteUnreachable = "cannot reach the database for advice"
+
 // Target is one database the advice reads.
 type Target struct {
 	Database string
@@ -98,7 +103,7 @@ func (a *Advisor) compute(ctx context.Context, t Target, shapes []Shape) Report 
 	p, err := open(ctx, t)
 	if err != nil {
 		return Report{Database: t.Database, Kind: t.Kind, GeneratedAt: time.Now().UTC(), MinGain: t.Settings.MinGain,
-			Advice: []Advice{}, Note: "cannot reach the database for advice: " + err.Error()}
+			Advice: []Advice{}, Note: NoteUnreachable + ": " + err.Error()}
 	}
 	defer p.Close()
 	return Compute(ctx, t.Database, t.Kind, t.Dialect(), t.DefaultSchema(), shapes, t.Settings, p)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/floe-db/floe/internal/admin"
@@ -79,6 +80,10 @@ func (a *App) UserAdvice(ctx context.Context, u *authn.User, db string, refresh 
 		reports[i] = r.Filter(func(query string) bool {
 			return mayRunShape(pol, u.Name, u.Roles, t, query)
 		})
+		// A gateway user is never told the backend's server or login.
+		if strings.HasPrefix(r.Note, advise.NoteUnreachable) {
+			reports[i].Note = advise.NoteUnreachable
+		}
 	}
 	return reports
 }

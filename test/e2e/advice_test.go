@@ -314,3 +314,21 @@ func TestAdviceMySQL(t *testing.T) {
 		t.Errorf("advice on orders after its index exists: %+v", orders)
 	}
 }
+
+// A database the advice cannot reach: operators are told why, with the
+// server; a gateway user only that it could not be reached.
+func TestAdviceUnreachable(t *testing.T) {
+	g := start(t, `databases:
+  - {name: gone, kind: postgres, primary: "postgres://floe_t_login@127.0.0.1:1/gone?sslmode=disable&connect_timeout=2"}
+users:
+  - {name: bob, password: bob-secret}
+`)
+	reports := adviceReports(t, g, "?refresh=true")
+	if len(reports) != 1 || !strings.HasPrefix(reports[0].Note, advise.NoteUnreachable+": ") || !strings.Contains(reports[0].Note, "127.0.0.1") {
+		t.Fatalf("admin view: %+v", reports)
+	}
+	user := dataAdvice(t, g, "bob", "bob-secret")
+	if len(user) != 1 || user[0].Note != advise.NoteUnreachable {
+		t.Errorf("user view: %+v", user)
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser"
@@ -193,8 +195,9 @@ func myPlan(raw []byte) (Plan, error) {
 					_, _ = fmt.Sscan(s, &pl.Cost)
 				}
 			}
-			for _, c := range x {
-				visit(c)
+			// In key order: the evidence reads the same every time.
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				visit(x[k])
 			}
 		case []any:
 			for _, c := range x {

@@ -259,6 +259,7 @@ func (a *api) routes() []route {
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"queries": qs, "sort": sort})
 		}},
+		{"GET", "/api/v1/advice", ScopeRead, false, a.serveAdvice},
 		{"POST", "/api/v1/reload", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
 			if err := a.gw.Reload(r.Context()); err != nil {
 				writeError(w, http.StatusUnprocessableEntity, "invalid_config", err.Error())

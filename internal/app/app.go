@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/floe-db/floe/internal/admin"
+	"github.com/floe-db/floe/internal/advise"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
@@ -128,6 +129,8 @@ type App struct {
 	// secrets holds what the cloud secret managers returned, for every
 	// load of the file.
 	secrets *secrets.Cache
+	// advisor keeps the index advice of each database (advice.go).
+	advisor *advise.Advisor
 
 	mu struct {
 		sync.Mutex
@@ -190,7 +193,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
-		denials: observe.NewDenials(1000), slow: insight.NewBook(), secrets: cache}
+		denials: observe.NewDenials(1000), slow: insight.NewBook(), secrets: cache, advisor: advise.NewAdvisor()}
 	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}

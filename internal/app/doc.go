@@ -91,6 +91,14 @@
 // statements from the insight.Book (slow.go: each database with a slow
 // threshold gets an insight.Stage over its Log in backend.Settings.Stages,
 // the relay as its plan Explainer; the Book outlives reloads).
+// the databases, denials and statement statistics from observe. Index
+// advice (advice.go): the App's advise.Advisor reads each PostgreSQL and
+// MySQL database's shapes from the statement statistics with the
+// database's advice settings (config.AdviceFor) on a planner session of
+// its own (the primary's login); a user's view (admin ?user=, the data
+// API's GET /v1/advice) keeps the databases the user may open and the
+// shapes the policy lets the user run (policy.Permits, which records
+// nothing).
 //
 // Shutdown, stage by stage: the wire front ends stop accepting and every
 // session ends at its next transaction boundary (57P01); after

@@ -176,7 +176,7 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 			RunE: get("/api/v1/backends", "backends", []string{"database", "name", "address", "role", "healthy", "lag_seconds", "breaker", "last_error"})},
 		&cobra.Command{Use: "pools", Short: "Backend connection pools", Args: cobra.NoArgs,
 			RunE: get("/api/v1/pools", "pools", []string{"database", "server", "mode", "size", "total", "idle", "in_use", "waiting"})},
-		denials, topCmd(get), slowCmd(get),
+		denials, topCmd(get), slowCmd(get), adviseCmd(c, stdout, &asJSON),
 		usersCmd(edit, get), rolesCmd(edit, get),
 		&cobra.Command{Use: "reload", Short: "Re-read the configuration file (an invalid one is refused)", Args: cobra.NoArgs,
 			RunE: post(fixed("/api/v1/reload"))},

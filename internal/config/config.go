@@ -61,6 +61,8 @@ type Config struct {
 	Tracing Tracing `yaml:"tracing"`
 	// Slow is every database's default slow-statement log (slow.go).
 	Slow *Slow `yaml:"slow"`
+	// Advice tunes index advice (advice.go).
+	Advice *Advice `yaml:"advice"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -149,6 +151,8 @@ type Database struct {
 	Slow *Slow `yaml:"slow"`
 	// CDC follows the database's change stream (cdc.go).
 	CDC *CDC `yaml:"cdc"`
+	// Advice overrides the top-level advice settings (advice.go).
+	Advice *Advice `yaml:"advice"`
 }
 
 // Pool configures the backend connection pool of one database.

@@ -69,6 +69,7 @@ limits: [{per: user, statement_timeout: 750ms}]
 audit: {stdout: true, checkpoint_interval: 15s}
 roles: [{name: r}]
 oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabled: false, expiry_grace: 45s}}
+advice: {interval: 90s}
 `
 	c, err := Parse("f.yaml", []byte(src), env(nil))
 	if err != nil {
@@ -106,6 +107,7 @@ oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabl
 		{"slow.threshold", c.Slow.Threshold, 250 * time.Millisecond},
 		{"slow.plan_interval", c.Slow.PlanInterval, 30 * time.Second},
 		{"slow.plan_timeout", c.Slow.PlanTimeout, 2 * time.Second},
+		{"advice.interval", c.Advice.Interval, 90 * time.Second},
 	}
 	// Every duration key of the file is in the table above.
 	if n := countDurations(reflect.TypeFor[Config](), map[reflect.Type]bool{}); n != len(checked) {

@@ -209,6 +209,7 @@ func (c *Config) validate() Errors {
 	c.validateAudit(v)
 	c.validateTracing(v.bad)
 	c.validateSlow(v)
+	c.validateAdvice(v)
 	return v.errs
 }
 

@@ -77,4 +77,8 @@
 // status; errors after it are reported in the Floe-Status/Floe-Error
 // trailers (and a last NDJSON line), and the body is left incomplete in
 // the format's terms.
+//
+// GET /v1/advice (advice.go) gives the authenticated user the index
+// advice of a Gateway that is also an Advisor, cut to the statement
+// shapes that user may run.
 package dataapi

@@ -43,6 +43,7 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/query", s.serveQuery)
 	mux.HandleFunc("GET /v1/databases", s.serveDatabases)
+	mux.HandleFunc("GET /v1/advice", s.serveAdvice)
 	mux.HandleFunc("POST /v1/token", s.serveToken)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: 404, Code: CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})

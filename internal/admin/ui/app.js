@@ -312,6 +312,33 @@ async function poll() {
   }
 }
 
+// Index advice is computed on the gateway at most once per
+// advice.interval (Check now asks for it at once): read apart from the
+// poll, every minute.
+const ADVICE_MS = 60000;
+async function loadAdvice(refresh) {
+  try {
+    const body = await api("GET", "/api/v1/advice" + (refresh ? "?refresh=true" : ""));
+    const rows = [], notes = [];
+    for (const r of body.reports) {
+      if (r.note) notes.push(`${r.database}: ${r.note}`);
+      for (const a of r.advice) rows.push({ db: r.database, a });
+    }
+    $("advice-note").textContent = notes.join(" · ");
+    $("advice").dataset.loaded = String(Date.now());
+    fill("advice", rows, (tr, { db, a }) => {
+      tr.dataset.table = a.table; tr.dataset.verified = String(a.verified);
+      cell(tr, db); cell(tr, a.statement, "stmt");
+      cell(tr, a.verified ? "verified" : "unverified", a.verified ? "up" : "state-idle-in-transaction");
+      cell(tr, a.verified ? Math.round(a.gain * 100) + "%" : "–", "num");
+      cell(tr, a.shapes.map((s) => `${s.query} (×${s.count})`).join("; "), "sql");
+      cell(tr, [...new Set(a.shapes.flatMap((s) => s.evidence || []))].join("; "), "plan");
+    }, body.reports.length ? "no index advised" : "no PostgreSQL or MySQL database");
+  } catch (e) {
+    if (e.message !== "unauthorized") $("advice-note").textContent = "advice: " + e.message;
+  }
+}
+
 function showApp() {
   $("login").hidden = true; $("app").hidden = false;
   $("who").textContent = `${state.who.name} (${state.who.scopes.join(", ")})`;
@@ -320,10 +347,13 @@ function showApp() {
   poll();
   clearInterval(state.timer);
   state.timer = setInterval(poll, POLL_MS);
+  loadAdvice(false);
+  clearInterval(state.adviceTimer);
+  state.adviceTimer = setInterval(() => loadAdvice(false), ADVICE_MS);
 }
 
 function signOut(message) {
-  clearInterval(state.timer);
+  clearInterval(state.timer); clearInterval(state.adviceTimer);
   state.token = ""; state.who = null;
   sessionStorage.removeItem("floe-token");
   $("app").hidden = true; $("login").hidden = false;
@@ -348,6 +378,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("logout").addEventListener("click", () => signOut());
   $("user-form").addEventListener("submit", saveUser);
   $("role-form").addEventListener("submit", saveRole);
+  $("advice-refresh").addEventListener("click", () => loadAdvice(true));
   $("drain").addEventListener("click", async () => {
     const undrain = $("drain").textContent === "Undrain";
     try { await api("POST", undrain ? "/api/v1/undrain" : "/api/v1/drain"); } catch (e) { $("error").textContent = e.message; }

@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit release binsize bench-idle firewall-corpus firewall-app lexdiff services compat-deps compat clean
+.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit bench-tracing release binsize bench-idle firewall-corpus firewall-app lexdiff services compat-deps compat clean
 
 all: build
 
@@ -104,6 +104,7 @@ bench:
 	./bench/policy.sh
 	./bench/arrow.sh
 	./bench/readsplit.sh
+	./bench/tracing.sh
 
 # A short sample of the benchmarks (CI): every Go benchmark once, the
 # Arrow export at pgbench scale 1, the read/write split for 2 s, 500 idle
@@ -126,6 +127,10 @@ bench-readsplit:
 # Arrow export of 10M rows: library, HTTP and Flight SQL against binary COPY.
 bench-arrow:
 	./bench/arrow.sh
+
+## bench-tracing: pgbench -S with tracing off, at sampling 1.0 and 0.01.
+bench-tracing:
+	./bench/tracing.sh
 
 clean:
 	rm -rf bin data

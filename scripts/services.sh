@@ -3,7 +3,9 @@
 # MariaDB (3306) and Redis (6379). Starts installed servers that are down
 # and installs missing ones from Debian's packages (needs root), plus the
 # client tools the tests drive (psql, the mysql client, curl) and the
-# browser the dashboard tests drive (chromium).
+# browser the dashboard tests drive (chromium). PostgreSQL gets the hypopg
+# extension (hypothetical indexes: the index advice verifies candidates
+# with it).
 # Usage: scripts/services.sh [postgres] [mariadb] [redis] [chromium] [curl]   (default: all)
 set -u
 want=("$@"); [ ${#want[@]} -eq 0 ] && want=(postgres mariadb redis chromium curl)
@@ -16,12 +18,19 @@ install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 need() { command -v "$1" >/dev/null 2>&1 || install "${@:2}"; }
+# hypopg installs the hypopg extension for each installed PostgreSQL major.
+hypopg() {
+  local v
+  for v in $(ls /usr/lib/postgresql 2>/dev/null); do
+    [ -f /usr/share/postgresql/$v/extension/hypopg.control ] || install postgresql-$v-hypopg || return 1
+  done
+}
 fail=0
 for s in "${want[@]}"; do
   case $s in
     postgres)
       need psql postgresql-client || fail=1
-      up 5432 && { echo "postgres: up on 5432"; continue; }
+      if up 5432; then echo "postgres: up on 5432"; hypopg || fail=1; continue; fi
       need pg_ctlcluster postgresql postgresql-contrib || { fail=1; continue; }
       v=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
       if [ -z "$v" ]; then
@@ -32,6 +41,7 @@ for s in "${want[@]}"; do
       # The tests connect as postgres over TCP without a password.
       grep -q '^host all all 127.0.0.1/32 trust' "$conf" 2>/dev/null || sed -i '1i host all all 127.0.0.1/32 trust' "$conf"
       pg_ctlcluster --skip-systemctl-redirect "$v" main start 2>/dev/null || true
+      hypopg || fail=1
       if wait_port 5432; then echo "postgres: started on 5432"; else echo "postgres: failed to start" >&2; fail=1; fi
       psql -h 127.0.0.1 -U postgres -Atc "select 1 from pg_database where datname='test'" postgres 2>/dev/null | grep -q 1 ||
         psql -h 127.0.0.1 -U postgres -qc "create database test" postgres 2>/dev/null || true ;;

@@ -64,6 +64,19 @@ type LeaseLister interface {
 	Leases() any
 }
 
+// SlowLister is a Gateway that keeps a slow-statement log: Slow lists up
+// to limit records of database ("" every database), newest first, for
+// GET /api/v1/slow.
+type SlowLister interface {
+	Slow(database string, limit int) any
+}
+
+// CDCLister is a Gateway that follows change streams: CDC lists their
+// status (cdc.Status per database) for GET /api/v1/cdc.
+type CDCLister interface {
+	CDC() any
+}
+
 // Stats are cumulative counters and current gauges; the dashboard takes
 // rates and interval percentiles from the difference of two snapshots.
 type Stats struct {
@@ -185,6 +198,13 @@ func (a *api) routes() []route {
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"leases": leases})
 		}},
+		{"GET", "/api/v1/cdc", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
+			var streams any = []any{}
+			if l, ok := a.gw.(CDCLister); ok {
+				streams = l.CDC()
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"cdc": streams})
+		}},
 		{"GET", "/api/v1/sessions", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, map[string]any{"sessions": a.gw.Sessions()})
 		}},
@@ -204,6 +224,17 @@ func (a *api) routes() []route {
 				ds = []observe.Denial{}
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"denials": ds, "total": total})
+		}},
+		{"GET", "/api/v1/slow", ScopeRead, false, func(w http.ResponseWriter, r *http.Request, _ Principal) {
+			limit, ok := intParam(w, r, "limit", 100, 10000)
+			if !ok {
+				return
+			}
+			var slow any = []any{}
+			if l, ok := a.gw.(SlowLister); ok {
+				slow = l.Slow(r.URL.Query().Get("database"), limit)
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"slow": slow})
 		}},
 		{"GET", "/api/v1/stats", ScopeRead, false, func(w http.ResponseWriter, _ *http.Request, _ Principal) {
 			writeJSON(w, http.StatusOK, a.gw.Stats())
@@ -228,6 +259,7 @@ func (a *api) routes() []route {
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"queries": qs, "sort": sort})
 		}},
+		{"GET", "/api/v1/advice", ScopeRead, false, a.serveAdvice},
 		{"POST", "/api/v1/reload", ScopeAdmin, true, func(w http.ResponseWriter, r *http.Request, _ Principal) {
 			if err := a.gw.Reload(r.Context()); err != nil {
 				writeError(w, http.StatusUnprocessableEntity, "invalid_config", err.Error())

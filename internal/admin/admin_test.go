@@ -154,6 +154,8 @@ func TestRoutesAuthAndErrors(t *testing.T) {
 		{"DELETE", "/api/v1/users/bob", "read-token-0123456789", 403, "forbidden"},
 		{"DELETE", "/api/v1/users/bob", "admin-token-0123456789", 404, "not_found"},
 		{"DELETE", "/api/v1/roles/r", "admin-token-0123456789", 200, ""},
+		{"GET", "/api/v1/advice", "", 401, "unauthorized"},
+		{"GET", "/api/v1/advice", "read-token-0123456789", 501, "not_implemented"},
 	} {
 		if code, ec := call(tc.method, tc.path, tc.token); code != tc.code || ec != tc.errCode {
 			t.Errorf("%s %s (%q): %d %q, want %d %q", tc.method, tc.path, tc.token, code, ec, tc.code, tc.errCode)

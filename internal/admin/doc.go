@@ -19,6 +19,10 @@
 // trace; net/http/pprof) behind the same guard with the admin scope: never
 // unauthenticated, break-glass use audited, OIDC admins as for the API.
 //
+// GET /api/v1/advice (advice.go) serves the index advice of a Gateway
+// that is also an Advisor (package advise computes it); with ?user= the
+// app cuts it to the shapes that user may run.
+//
 // The package holds no state of its own: each request reads the
 // credentials in force and the gateway's state through Gateway, which the
 // app implements; requests run on net/http's goroutines.

@@ -26,15 +26,18 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/floe-db/floe/internal/admin"
+	"github.com/floe-db/floe/internal/advise"
 	"github.com/floe-db/floe/internal/authn"
 	"github.com/floe-db/floe/internal/backend"
 	"github.com/floe-db/floe/internal/backend/sqlite"
 	"github.com/floe-db/floe/internal/backend/sqlite/sqlitedb"
 	rcache "github.com/floe-db/floe/internal/cache"
+	"github.com/floe-db/floe/internal/cdc"
 	"github.com/floe-db/floe/internal/config"
 	"github.com/floe-db/floe/internal/dataapi"
 	"github.com/floe-db/floe/internal/flightsql"
 	"github.com/floe-db/floe/internal/health"
+	"github.com/floe-db/floe/internal/insight"
 	"github.com/floe-db/floe/internal/leases"
 	"github.com/floe-db/floe/internal/observe"
 	"github.com/floe-db/floe/internal/policy"
@@ -44,6 +47,7 @@ import (
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/store"
 	"github.com/floe-db/floe/internal/tlsauth"
+	"github.com/floe-db/floe/internal/tracing"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
@@ -65,6 +69,10 @@ type Options struct {
 	// path, after the built-in ones (for a program that embeds the
 	// gateway; the protocols do not know of them).
 	Stages []stmt.Stage
+	// Changes, if set, receives the change events of every database with
+	// cdc enabled, in commit order per database, on each database's
+	// stream goroutine (so concurrently across databases; cdc.go).
+	Changes func(cdc.Event)
 }
 
 // Addrs are the addresses the listeners bound.
@@ -102,6 +110,7 @@ type App struct {
 	started   atomic.Bool
 	counters  *policy.Counters // limit state kept across reloads
 	denials   *observe.Denials // recent denials, kept across reloads
+	slow      *insight.Book    // slow statements, kept across reloads
 	reloading sync.Mutex       // one reload at a time
 	// The shared store (nil: none), its last good document and whether
 	// it answers.
@@ -123,6 +132,8 @@ type App struct {
 	// secrets holds what the cloud secret managers returned, for every
 	// load of the file.
 	secrets *secrets.Cache
+	// advisor keeps the index advice of each database (advice.go).
+	advisor *advise.Advisor
 
 	mu struct {
 		sync.Mutex
@@ -133,7 +144,13 @@ type App struct {
 		sinks    sinks
 		// leases are the dynamic backend logins leased from Vault.
 		leases *leaseSet
+		// tracing is the tracer provider in force (nil: tracing off).
+		tracing *tracing.Provider
+		// cdc are the change streams, by database.
+		cdc map[string]cdcOf
 	}
+	// cdcMetrics are the change streams' metrics, registered once.
+	cdcMetrics *cdc.Metrics
 }
 
 // checkerOf is a database's health checker and the settings it was
@@ -179,10 +196,11 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	a := &App{opts: opts, level: new(slog.LevelVar), metrics: observe.NewMetrics(), counters: policy.NewCounters(nil),
-		denials: observe.NewDenials(1000), secrets: cache, caches: rcache.NewCaches()}
+		denials: observe.NewDenials(1000), slow: insight.NewBook(), secrets: cache, advisor: advise.NewAdvisor(), caches: rcache.NewCaches()}
 	a.mu.dbs = map[string]backend.Database{}
 	a.mu.sources = map[string]sourceOf{}
 	a.mu.checkers = map[string]checkerOf{}
+	a.mu.cdc = map[string]cdcOf{}
 	a.log = newLogger(cfg, a.level, opts.Stderr)
 	a.tlsm = tlsauth.New(tlsauth.Options{OnReject: a.certRejected, Log: a.log.With("component", "tls")})
 	if a.tokens, err = authn.NewTokens(nil); err != nil {
@@ -547,9 +565,15 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		return nil, err
 	}
 	st.policy = pol
+	tracer, commitTracing, discardTracing, err := a.reviseTracingLocked(ctx, cfg)
+	if err != nil {
+		discardSinks()
+		return nil, err
+	}
 	newLeases, err := a.reviseLeasesLocked(ctx, cfg, pol)
 	if err != nil {
 		discardSinks()
+		discardTracing()
 		return nil, err
 	}
 	newDBs := map[string]backend.Database{}
@@ -557,6 +581,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	newCaches := map[string]*rcache.Cache{}
 	fail := func(err error) (*state, error) {
 		discardSinks()
+		discardTracing()
 		for name, s := range newSources {
 			if a.mu.sources[name].src != s.src {
 				s.src.Close()
@@ -588,7 +613,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.stagesOf(db, newCaches),
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.withCache(a.stagesFor(cfg, tracer, db, d), db, newCaches),
 			TLSGroups: cfg.TLS.CurveIDs()})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d
@@ -606,6 +631,11 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	}
 	a.caches.Commit(newCaches)
 	commitSinks()
+	commitTracing()
+	a.slow.Drop(func(name string) bool {
+		i := slices.IndexFunc(cfg.Databases, func(d config.Database) bool { return d.Name == name })
+		return i >= 0 && cfg.SlowFor(cfg.Databases[i]).Enabled()
+	})
 	for name, s := range a.mu.sources {
 		if newSources[name].src != s.src {
 			s.src.Close()
@@ -619,6 +649,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 	a.mu.dbs, a.mu.sources = newDBs, newSources
 	a.commitLeasesLocked(newLeases)
 	a.reviseCheckersLocked(cfg)
+	a.reviseCDCLocked(cfg)
 	return st, nil
 }
 
@@ -767,6 +798,7 @@ func (a *App) reloadIf(ctx context.Context, onlyChanged bool) error {
 }
 
 func (a *App) closeAll() {
+	a.slow.Close()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.store != nil {
@@ -778,11 +810,13 @@ func (a *App) closeAll() {
 	for _, c := range a.mu.checkers {
 		c.c.Close()
 	}
+	a.closeCDCLocked()
 	for _, d := range a.mu.dbs {
 		d.Close()
 	}
 	a.caches.Close()
 	a.closeLeasesLocked() // after the relays: every lease is revoked
+	a.closeTracingLocked()
 	if w := a.mu.sinks.audit; w != nil {
 		if err := w.Close(); err != nil {
 			a.log.Error("audit log", "error", err.Error())

@@ -12,12 +12,12 @@ import (
 	"github.com/floe-db/floe/internal/stmt"
 )
 
-// stagesOf are the pipeline stages of database db: the embedding
-// program's, then its result cache when enabled (kept across reloads
-// while its settings stay the same), noted in caches for Commit.
-func (a *App) stagesOf(db config.Database, caches map[string]*rcache.Cache) []stmt.Stage {
+// withCache appends database db's result cache to its stages when
+// enabled (kept across reloads while its settings stay the same), noted
+// in caches for Commit.
+func (a *App) withCache(stages []stmt.Stage, db config.Database, caches map[string]*rcache.Cache) []stmt.Stage {
 	if db.Cache == nil || !db.Cache.Enabled {
-		return a.opts.Stages
+		return stages
 	}
 	d := analysis.Postgres
 	if db.Kind == "mysql" {
@@ -26,7 +26,7 @@ func (a *App) stagesOf(db config.Database, caches map[string]*rcache.Cache) []st
 	c, _ := a.caches.Prepare(rcache.Options{Database: db.Name, Dialect: d, Config: *db.Cache, Metrics: a.metrics,
 		Log: a.log.With("component", "cache", "database", db.Name)})
 	caches[db.Name] = c
-	return append(slices.Clip(a.opts.Stages), c)
+	return append(slices.Clip(stages), c)
 }
 
 // discardCaches keeps, of a refused configuration, the caches of the

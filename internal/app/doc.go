@@ -41,6 +41,13 @@
 // user and database before any password, admit screens at connect, and
 // the policy's Check at every statement.
 //
+// Tracing (tracing.go): with tracing: enabled the build adds the trace
+// stage of the tracer provider in force (package tracing) to every
+// database's stages (stagesFor); a build whose tracing: differs from the
+// running one makes a new provider, put in force with the state, and the
+// one it replaces exports what it holds and stops on a goroutine of its
+// own. closeAll stops the last one at shutdown, after a last export.
+//
 // Listeners (services.go) are services with Serve, Drain, Wait and
 // Close, listed in stages (services): the PostgreSQL and MySQL front
 // ends, then the HTTP data API, Flight SQL and the admin API. One loop
@@ -80,7 +87,18 @@
 //
 // The admin API sees the app through adminGateway (admin.go, store.go):
 // sessions from the wire servers' registries, pools and breakers from
-// the databases, denials and statement statistics from observe.
+// the databases, denials and statement statistics from observe, slow
+// statements from the insight.Book (slow.go: each database with a slow
+// threshold gets an insight.Stage over its Log in backend.Settings.Stages,
+// the relay as its plan Explainer; the Book outlives reloads).
+// the databases, denials and statement statistics from observe. Index
+// advice (advice.go): the App's advise.Advisor reads each PostgreSQL and
+// MySQL database's shapes from the statement statistics with the
+// database's advice settings (config.AdviceFor) on a planner session of
+// its own (the primary's login); a user's view (admin ?user=, the data
+// API's GET /v1/advice) keeps the databases the user may open and the
+// shapes the policy lets the user run (policy.Permits, which records
+// nothing).
 //
 // Shutdown, stage by stage: the wire front ends stop accepting and every
 // session ends at its next transaction boundary (57P01); after

@@ -176,7 +176,7 @@ func adminCmd(stdout io.Writer) *cobra.Command {
 			RunE: get("/api/v1/backends", "backends", []string{"database", "name", "address", "role", "healthy", "lag_seconds", "breaker", "last_error"})},
 		&cobra.Command{Use: "pools", Short: "Backend connection pools", Args: cobra.NoArgs,
 			RunE: get("/api/v1/pools", "pools", []string{"database", "server", "mode", "size", "total", "idle", "in_use", "waiting"})},
-		denials, topCmd(get), cacheCmd(stdout, c, &asJSON, get),
+		denials, topCmd(get), slowCmd(get), adviseCmd(c, stdout, &asJSON), cacheCmd(stdout, c, &asJSON, get),
 		usersCmd(edit, get), rolesCmd(edit, get),
 		&cobra.Command{Use: "reload", Short: "Re-read the configuration file (an invalid one is refused)", Args: cobra.NoArgs,
 			RunE: post(fixed("/api/v1/reload"))},
@@ -258,6 +258,23 @@ func topCmd(get func(path, key string, cols []string) func(*cobra.Command, []str
 		}}
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many")
 	cmd.Flags().StringVar(&sort, "sort", "total", "total, count, errors, mean or p99")
+	return cmd
+}
+
+func slowCmd(get getter) *cobra.Command {
+	var limit int
+	var database string
+	cmd := &cobra.Command{Use: "slow", Short: "Slow statements (literals masked), newest first; --json has their plans", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q := url.Values{"limit": {strconv.Itoa(limit)}}
+			if database != "" {
+				q.Set("database", database)
+			}
+			return get("/api/v1/slow?"+q.Encode(), "slow",
+				[]string{"time", "database", "user", "client", "duration_ms", "rows", "status", "code", "plan_status", "text"})(cmd, args)
+		}}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many")
+	cmd.Flags().StringVar(&database, "database", "", "only this database")
 	return cmd
 }
 

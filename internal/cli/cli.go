@@ -40,7 +40,7 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(stdout, stderr), configCmd(stdout), passwdCmd(stdin, stdout, stderr), auditCmd(stdin, stdout),
-		queryCmd(stdin, stdout, stderr), adminCmd(stdout), provisionCmd(stdout), loginCmd(stdout, stderr))
+		queryCmd(stdin, stdout, stderr), adminCmd(stdout), provisionCmd(stdout), loginCmd(stdout, stderr), cdcCmd(stdout))
 	return root
 }
 
@@ -83,7 +83,7 @@ func serveCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "", "config file (default $FLOE_CONFIG or ./floe.yaml; none: demo mode)")
-	cmd.Flags().StringVar(&dataDir, "data-dir", "data", "where demo mode keeps its SQLite database")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "data", "where demo mode keeps its SQLite database and change streams their state files (cdc.state_dir unset)")
 	return cmd
 }
 

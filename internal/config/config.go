@@ -57,6 +57,12 @@ type Config struct {
 	OIDC      *OIDC       `yaml:"oidc"`
 	Store     *Store      `yaml:"store"`
 	Secrets   Secrets     `yaml:"secrets"`
+	// Tracing: OpenTelemetry spans of statements (tracing.go).
+	Tracing Tracing `yaml:"tracing"`
+	// Slow is every database's default slow-statement log (slow.go).
+	Slow *Slow `yaml:"slow"`
+	// Advice tunes index advice (advice.go).
+	Advice *Advice `yaml:"advice"`
 
 	// Demo is set for the built-in demo configuration, never from a file.
 	Demo bool `yaml:"-"`
@@ -140,6 +146,13 @@ type Database struct {
 	// Provision: Floe provisions the identities' logins itself, at start
 	// and on every reload (as `floe provision` does).
 	Provision bool `yaml:"provision"`
+	// Slow records this database's slow statements and their plans
+	// (slow.go); unset fields take the top-level slow's.
+	Slow *Slow `yaml:"slow"`
+	// CDC follows the database's change stream (cdc.go).
+	CDC *CDC `yaml:"cdc"`
+	// Advice overrides the top-level advice settings (advice.go).
+	Advice *Advice `yaml:"advice"`
 	// Cache is the database's result cache (nil: off; cache.go).
 	Cache *Cache `yaml:"cache"`
 }

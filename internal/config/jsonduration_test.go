@@ -52,6 +52,7 @@ func TestLimitJSONDurations(t *testing.T) {
 func TestYAMLDurations(t *testing.T) {
 	src := `shutdown: {timeout: 5s}
 secrets: {refresh: 1m}
+slow: {threshold: 250ms, plan_interval: 30s, plan_timeout: 2s}
 policy: {login: {max_failures: 3, window: 30s, lockout: 2m}}
 databases:
   - name: a
@@ -63,11 +64,13 @@ databases:
     routing: {max_lag: 2s, read_your_writes: 500ms, failover_wait: 3s}
     health: {interval: 1s, timeout: 300ms}
     cache: {ttl: 90s, max_staleness: 4s, read_your_writes: 2500ms, rules: [{tables: [t], ttl: 20s}]}
+    cdc: {heartbeat: 2500ms}
 users: [{name: u, password: p}]
 limits: [{per: user, statement_timeout: 750ms}]
 audit: {stdout: true, checkpoint_interval: 15s}
 roles: [{name: r}]
 oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabled: false, expiry_grace: 45s}}
+advice: {interval: 90s}
 `
 	c, err := Parse("f.yaml", []byte(src), env(nil))
 	if err != nil {
@@ -102,9 +105,14 @@ oidc: {issuer: https://id.example, audience: floe, roles: {g: [r]}, wire: {enabl
 		{"cache.max_staleness", d.Cache.MaxStaleness, 4 * time.Second},
 		{"cache.read_your_writes", d.Cache.ReadYourWrites, 2500 * time.Millisecond},
 		{"cache.rules[0].ttl", d.Cache.Rules[0].TTL, 20 * time.Second},
+		{"cdc.heartbeat", d.CDC.Heartbeat, 2500 * time.Millisecond},
 		{"limits[0].statement_timeout", c.Limits[0].StatementTimeout, 750 * time.Millisecond},
 		{"audit.checkpoint_interval", c.Audit.CheckpointInterval, 15 * time.Second},
 		{"oidc.wire.expiry_grace", c.OIDC.Wire.ExpiryGrace, 45 * time.Second},
+		{"slow.threshold", c.Slow.Threshold, 250 * time.Millisecond},
+		{"slow.plan_interval", c.Slow.PlanInterval, 30 * time.Second},
+		{"slow.plan_timeout", c.Slow.PlanTimeout, 2 * time.Second},
+		{"advice.interval", c.Advice.Interval, 90 * time.Second},
 	}
 	// Every duration key of the file is in the table above.
 	if n := countDurations(reflect.TypeFor[Config](), map[reflect.Type]bool{}); n != len(checked) {

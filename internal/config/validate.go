@@ -67,11 +67,13 @@ func (c *Config) ApplyDefaults() {
 	def(&c.Listen.FlightSQL, DefaultFlightSQLAddr)
 	def(&c.Listen.Admin, DefaultAdminAddr)
 	def(&c.Postgres.AuthMethod, "scram-sha-256")
+	c.Tracing.applyDefaults()
 	if c.MySQL.MaxPacketSize == 0 {
 		c.MySQL.MaxPacketSize = DefaultMaxMessageSize
 	}
 	def(&c.MySQL.ServerVersion, DefaultMySQLVersion)
 	c.applyNetworkDefaults()
+	c.applyCDCDefaults()
 	def(&c.Policy.Unparseable, "deny")
 	def(&c.Policy.Catalog, "allow")
 	def(&c.Policy.Input, "strict")
@@ -189,6 +191,7 @@ func (c *Config) validate() Errors {
 	c.validateProtocols(v)
 	c.validateLog(v)
 	c.validateDatabases(v)
+	c.validateCDC(v)
 	c.validateIdentities(v.bad)
 	c.validateDynCreds(v.bad)
 	c.validateSecrets(v)
@@ -204,6 +207,9 @@ func (c *Config) validate() Errors {
 	c.validateLimits(v)
 	c.validateMasking(v)
 	c.validateAudit(v)
+	c.validateTracing(v.bad)
+	c.validateSlow(v)
+	c.validateAdvice(v)
 	return v.errs
 }
 

@@ -32,8 +32,15 @@
 // is copied, batch by batch, into its recorder as it streams. The
 // variant is "arrow" with the parameter values, so HTTP (any response
 // format) and Flight SQL share entries; the verdict goes out as the
-// Floe-Cache header (floe-cache metadata on Flight SQL). Catalogue listings (Catalog) ask the session's gate, via
-// "metadata", without running or counting anything.
+// Floe-Cache header (floe-cache metadata on Flight SQL).
+// Catalogue listings (Catalog) ask the session's gate, via
+// "metadata", without running or counting anything. The context given to
+// Session.Start carries the caller's W3C trace context (package
+// tracing: the HTTP handler reads the traceparent header, Query the
+// gRPC metadata of a Flight SQL call), and the one given to the Source
+// carries the statement (withStatement): the source marks it Acquired
+// with the server's host:port once its pooled connection is in hand, and
+// Responded when the query returns with the server's first answer.
 //
 // Sources are the engine path of each configured database: pools of
 // PostgreSQL or MySQL connections of the data API's own, or the embedded
@@ -77,4 +84,8 @@
 // status; errors after it are reported in the Floe-Status/Floe-Error
 // trailers (and a last NDJSON line), and the body is left incomplete in
 // the format's terms.
+//
+// GET /v1/advice (advice.go) gives the authenticated user the index
+// advice of a Gateway that is also an Advisor, cut to the statement
+// shapes that user may run.
 package dataapi

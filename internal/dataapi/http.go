@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/floe-db/floe/arrowsql"
+	"github.com/floe-db/floe/internal/tracing"
 )
 
 // maxRequestBody bounds a query request.
@@ -42,6 +43,7 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/query", s.serveQuery)
 	mux.HandleFunc("GET /v1/databases", s.serveDatabases)
+	mux.HandleFunc("GET /v1/advice", s.serveAdvice)
 	mux.HandleFunc("POST /v1/token", s.serveToken)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &Error{Status: 404, Code: CodeNotFound, Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
@@ -219,7 +221,8 @@ func (s *Service) serveQuery(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	res, e := s.Query(r.Context(), c, req.Database, req.SQL, args, arrowsql.Options{})
+	// The statement continues the caller's trace (W3C traceparent).
+	res, e := s.Query(tracing.FromHTTP(r.Context(), r.Header), c, req.Database, req.SQL, args, arrowsql.Options{})
 	if e != nil {
 		writeError(w, e)
 		return

@@ -22,6 +22,7 @@ import (
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/tlsauth"
+	"github.com/floe-db/floe/internal/tracing"
 )
 
 // Gateway is what the data APIs need of the running gateway. Its methods
@@ -379,7 +380,9 @@ func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []an
 		return nil, fromDenial(den)
 	}
 	qctx, cancel := context.WithCancel(ctx)
-	st, den := sess.Start(ctx, "query", sql, cancel)
+	// A Flight SQL caller's trace context comes in its call's metadata
+	// (an HTTP caller's headers were read by the handler).
+	st, den := sess.Start(tracing.FromGRPC(ctx), "query", sql, cancel)
 	if den != nil {
 		cancel()
 		release()
@@ -396,7 +399,7 @@ func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []an
 		return nil
 	}
 	rdr, err := fromCache(ctx, st, cacheVariant(args, opts), opts.OnRow, func() (*arrowsql.Reader, error) {
-		return src.Query(sqlite.WithSessionValues(qctx, sqlite.SessionValues{User: c.User.Name, Database: db}), st.SQL, args, opts)
+		return src.Query(withStatement(sqlite.WithSessionValues(qctx, sqlite.SessionValues{User: c.User.Name, Database: db}), st), st.SQL, args, opts)
 	})
 	if err != nil {
 		e := finish(st, err)

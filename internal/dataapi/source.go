@@ -23,6 +23,7 @@ import (
 	"github.com/floe-db/floe/internal/pool"
 	"github.com/floe-db/floe/internal/route"
 	"github.com/floe-db/floe/internal/sqlerr"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/hangup"
 )
 
@@ -69,6 +70,7 @@ type Login struct {
 type dataConn[T any] struct {
 	c    T
 	used bool
+	addr string // the server's host:port
 }
 
 // kindDriver is what a clusterSource needs of one kind of database.
@@ -87,6 +89,9 @@ type kindDriver[T any] struct {
 	lost func(err error, broken bool) bool
 	// unsent reports a failure before the statement reached the server.
 	unsent func(err error) bool
+	// addr is the address (host:port) of the server c is connected to
+	// (nil: not known).
+	addr func(c T) string
 }
 
 // clusterSource runs the queries of a PostgreSQL or MySQL database
@@ -118,7 +123,11 @@ func newClusterSource[T any](db config.Database, servers Servers, n int, drv kin
 				if err != nil {
 					return nil, err
 				}
-				return &dataConn[T]{c: c}, nil
+				dc := &dataConn[T]{c: c}
+				if drv.addr != nil {
+					dc.addr = drv.addr(c)
+				}
+				return dc, nil
 			},
 			Close: func(c *dataConn[T]) { drv.close(c.c) },
 			Ping:  func(ctx context.Context, c *dataConn[T]) error { return drv.ping(ctx, c.c) },
@@ -156,6 +165,8 @@ func (s *clusterSource[T]) Query(ctx context.Context, q string, args []any, opts
 			return nil, err
 		}
 		reused := c.Value.used
+		st := statementOf(ctx)
+		st.Acquired(c.Value.addr)
 		failed := make(chan bool, 1) // the query's verdict when it fails at once
 		rdr, err := s.drv.query(ctx, c.Value.c, q, args, opts, func(broken bool) {
 			select {
@@ -165,6 +176,8 @@ func (s *clusterSource[T]) Query(ctx context.Context, q string, args []any, opts
 			c.Value.used = true
 			p.Release(c, !broken && s.drv.reset(c.Value.c, i) == nil)
 		})
+		// The query returns once the server answered (its first rows).
+		st.Responded()
 		if err == nil {
 			return rdr, nil
 		}
@@ -306,6 +319,7 @@ func NewPostgresOn(db config.Database, servers Servers, login Login, groups []tl
 		ping:  func(ctx context.Context, c *pgx.Conn) error { return c.Ping(ctx) },
 		alive: func(c *pgx.Conn) bool { return !c.IsClosed() && quiet(c.PgConn().Conn()) },
 		reset: func(c *pgx.Conn, _ int) error { return resetPostgres(c) },
+		addr:  func(c *pgx.Conn) string { return c.PgConn().Conn().RemoteAddr().String() },
 		query: arrowsql.QueryPostgres,
 		lost:  func(_ error, broken bool) bool { return broken },
 		unsent: func(err error) bool {
@@ -353,6 +367,7 @@ func NewMySQLOn(db config.Database, servers Servers, login Login, groups []tls.C
 		ping:  func(_ context.Context, c *arrowsql.MySQLConn) error { return c.Ping() },
 		alive: func(c *arrowsql.MySQLConn) bool { return quiet(c.Conn.Conn.Conn) },
 		reset: func(c *arrowsql.MySQLConn, i int) error { return resetMySQL(c, schemas[i]) },
+		addr:  func(c *arrowsql.MySQLConn) string { return c.Conn.Conn.Conn.RemoteAddr().String() },
 		query: arrowsql.QueryMySQL,
 		lost:  func(err error, broken bool) bool { return broken || mysqlConnLost(err) },
 		// The client library cannot tell whether a failed command reached
@@ -408,7 +423,11 @@ func (s *sqliteSource) Query(ctx context.Context, q string, args []any, opts arr
 		_ = c.Close()
 		return nil, err
 	}
-	return arrowsql.QuerySQLite(ctx, c, q, args, opts, func(bool) { _ = c.Close() })
+	st := statementOf(ctx)
+	st.Acquired(sqlite.Server)
+	rdr, err := arrowsql.QuerySQLite(ctx, c, q, args, opts, func(bool) { _ = c.Close() })
+	st.Responded()
+	return rdr, err
 }
 
 // mysqlDatabase is the database named in a mysql:// URL.
@@ -418,4 +437,21 @@ func mysqlDatabase(dsn string) string {
 		return ""
 	}
 	return strings.TrimPrefix(u.Path, "/")
+}
+
+// stmtKey keys the statement a source's query runs for in its context.
+type stmtKey struct{}
+
+// withStatement gives a source's query the statement it runs for, which
+// it tells when its connection is in hand (Acquired) and when the
+// server answered (Responded).
+func withStatement(ctx context.Context, st *stmt.Statement) context.Context {
+	return context.WithValue(ctx, stmtKey{}, st)
+}
+
+// statementOf is the statement of a query's context (nil: none, a
+// catalogue query; its marks are then no-ops).
+func statementOf(ctx context.Context) *stmt.Statement {
+	st, _ := ctx.Value(stmtKey{}).(*stmt.Statement)
+	return st
 }

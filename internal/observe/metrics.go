@@ -86,6 +86,10 @@ type Metrics struct {
 	StoreUp      prometheus.Gauge
 	StoreVersion prometheus.Gauge
 
+	// SlowStatements counts statements over their database's slow
+	// threshold (internal/insight), by database.
+	SlowStatements *prometheus.CounterVec
+
 	// Statements keeps per-fingerprint statement statistics (the admin
 	// API's top queries).
 	Statements *QueryStats
@@ -183,10 +187,13 @@ func NewMetrics() *Metrics {
 	m.ConnectRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "floe_backend_connect_retries_total", Help: "Backend connect attempts made after a transient failure.",
 	}, []string{"database", "backend"})
+	m.SlowStatements = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "floe_slow_statements_total", Help: "Statements that took their database's slow threshold or longer.",
+	}, []string{"database"})
 	m.StoreUp = prometheus.NewGauge(prometheus.GaugeOpts{Name: "floe_store_up", Help: "1 while the shared store answers (0 also when none is configured)."})
 	m.StoreVersion = prometheus.NewGauge(prometheus.GaugeOpts{Name: "floe_store_version", Help: "Version of the shared store's document in force."})
 	for _, c := range []prometheus.Collector{
-		m.StoreUp, m.StoreVersion,
+		m.StoreUp, m.StoreVersion, m.SlowStatements,
 		m.BreakerOpen, m.BreakerChanges, m.ConnectRetries,
 		m.PolicyDecisions, m.FirewallFindings, m.AuditDropped, m.LimitsExceeded,
 		m.BackendUp, m.BackendLag, m.BackendChanges,

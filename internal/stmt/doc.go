@@ -37,6 +37,11 @@
 // batch begun earlier). A refusal answered without a
 // Statement is counted with Session.Refused.
 //
+// The protocol code also hands the statement its parameter values
+// (SetArgs: a Bind's, a COM_STMT_EXECUTE's), which a stage may use to
+// run the text again (a plan capture's EXPLAIN) and must not keep; the
+// statement names its user's roles and client (Roles, Client).
+//
 // Stages: a stage keeps per-statement state with Statement.SetValue and
 // Value, and per-session state (what it follows from one statement of a
 // session to the next) with Session.SetValue and Value, keyed by a type

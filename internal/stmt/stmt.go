@@ -92,7 +92,7 @@ func (p *Pipeline) source() policy.Source {
 // pipeline's).
 func (p *Pipeline) Open(who policy.Request) *Session {
 	who.Database, who.Dialect = p.db, p.dialect
-	s := &Session{p: p, user: who.User, gate: policy.NewGate(p.source(), who)}
+	s := &Session{p: p, user: who.User, client: who.Client, roles: who.Roles, gate: policy.NewGate(p.source(), who)}
 	s.opened = s.gate.Policy()
 	if m := p.metrics; m != nil {
 		s.ok = m.Queries.WithLabelValues(p.db, who.User, "ok")
@@ -108,7 +108,10 @@ func (p *Pipeline) Open(who policy.Request) *Session {
 type Session struct {
 	p    *Pipeline
 	user string
-	gate *policy.Gate
+	// client is the client's address (host), roles the user's roles.
+	client string
+	roles  []string
+	gate   *policy.Gate
 	// decided are the texts checked to run later (Check), by the client's
 	// text and by the SQL that runs: the policy they were decided under.
 	// Past maxDecided texts no more are kept and overflow is set.
@@ -365,6 +368,7 @@ type Statement struct {
 	server   string
 	values   []stageValue
 	cache    Cached
+	args     *Args
 	rows     int64
 	code     string
 	stages   []Stage // the pipeline's when the statement began
@@ -447,6 +451,12 @@ func (st *Statement) Database() string { return st.s.p.db }
 
 // User is the gateway user who sent it.
 func (st *Statement) User() string { return st.s.user }
+
+// Client is the address (host) of the client that sent it.
+func (st *Statement) Client() string { return st.s.client }
+
+// Roles are its user's roles (which pick the backend login it ran as).
+func (st *Statement) Roles() []string { return st.s.roles }
 
 // SetText names the statement's text when it was not known at Begin (the
 // first statement an extended-protocol batch executes). Later calls keep
@@ -612,4 +622,47 @@ func (statsStage) Begin(context.Context, *Statement) error { return nil }
 
 func (s statsStage) End(st *Statement, o Outcome) {
 	s.q.Record(s.db, st.Text, s.mask, o.Duration, o.Rows, o.Status != "ok")
+}
+
+// Args are a statement's parameter values as the protocol received them:
+// a PostgreSQL Bind's values with their formats and the Parse's type
+// OIDs, or a MySQL COM_STMT_EXECUTE's decoded values. They serve a
+// stage that needs to run the statement's text again with the same
+// values (a plan capture's EXPLAIN) and are never stored past the
+// statement.
+type Args struct {
+	// Values, Formats and Types are a PostgreSQL Bind's (nil value:
+	// NULL; Formats as the Bind gave them: none, one for all, or one
+	// each; Types from the Parse, 0 where the server infers).
+	Values  [][]byte
+	Formats []int16
+	Types   []uint32
+	// Any are a MySQL execution's values.
+	Any []any
+}
+
+// Len is the number of values.
+func (a *Args) Len() int {
+	if a == nil {
+		return 0
+	}
+	return len(a.Values) + len(a.Any)
+}
+
+// SetArgs gives the statement its parameter values (the protocol code,
+// at the execution that begins it). The Args must not share memory the
+// protocol reuses: the values are read after the statement ends.
+func (st *Statement) SetArgs(a *Args) {
+	if st != nil {
+		st.args = a
+	}
+}
+
+// Args are the values SetArgs gave (nil: none, or a text without
+// parameters).
+func (st *Statement) Args() *Args {
+	if st == nil {
+		return nil
+	}
+	return st.args
 }

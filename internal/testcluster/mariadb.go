@@ -20,13 +20,26 @@ type MyServer struct {
 	Dir  string
 	Port int
 	id   int
-	cmd  *exec.Cmd
-	done chan struct{}
-	t    testing.TB
+	// extra are further mariadbd arguments.
+	extra []string
+	cmd   *exec.Cmd
+	done  chan struct{}
+	t     testing.TB
 }
 
 // DSN is a mysql:// DSN of the server's root user.
 func (s *MyServer) DSN() string { return fmt.Sprintf("mysql://root@127.0.0.1:%d/", s.Port) }
+
+// MyOption changes how StartMariaDB sets up its servers.
+type MyOption func(*myOptions)
+
+type myOptions struct{ args []string }
+
+// RowBinlog logs every change row by row (binlog_format = ROW), as
+// change-data capture needs.
+func RowBinlog() MyOption {
+	return func(o *myOptions) { o.args = append(o.args, "--binlog-format=ROW") }
+}
 
 // MyCluster is a MariaDB primary and its replicas.
 type MyCluster struct {
@@ -38,8 +51,12 @@ type MyCluster struct {
 // it, each a mariadbd with a data directory of its own, and stops them
 // when the test ends. The servers skip grant tables: any user connects
 // (they listen on loopback, on ports of their own, for the test only).
-func StartMariaDB(t testing.TB, replicas int) *MyCluster {
+func StartMariaDB(t testing.TB, replicas int, opts ...MyOption) *MyCluster {
 	t.Helper()
+	var o myOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	if _, err := exec.LookPath("mariadbd"); err != nil {
 		if _, err := os.Stat("/usr/sbin/mariadbd"); err != nil {
 			t.Fatal("mariadbd not found (apt-get install mariadb-server)")
@@ -60,7 +77,7 @@ func StartMariaDB(t testing.TB, replicas int) *MyCluster {
 		os.RemoveAll(root)
 	})
 	mk := func(name string, id int) *MyServer {
-		s := &MyServer{Name: name, Dir: filepath.Join(root, name), Port: freePort(t), id: id, t: t}
+		s := &MyServer{Name: name, Dir: filepath.Join(root, name), Port: freePort(t), id: id, t: t, extra: o.args}
 		args := []string{"--no-defaults", "--datadir=" + s.Dir, "--skip-test-db", "--auth-root-authentication-method=normal"}
 		if os.Geteuid() == 0 {
 			args = append(args, "--user=mysql")
@@ -115,6 +132,7 @@ func (s *MyServer) Start() {
 	if s.id > 1 {
 		args = append(args, "--read-only", "--relay-log=relay-bin")
 	}
+	args = append(args, s.extra...)
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=mysql")
 	}

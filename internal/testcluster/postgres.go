@@ -73,10 +73,23 @@ func run(t testing.TB, name string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// PGOption changes how StartPG sets up its servers.
+type PGOption func(*pgOptions)
+
+type pgOptions struct{ walLevel string }
+
+// Logical starts the primary with wal_level = logical, for logical
+// replication slots (change-data capture).
+func Logical() PGOption { return func(o *pgOptions) { o.walLevel = "logical" } }
+
 // StartPG starts a primary with n streaming replicas and stops them all
 // when the test ends.
-func StartPG(t testing.TB, replicas int) *PGCluster {
+func StartPG(t testing.TB, replicas int, opts ...PGOption) *PGCluster {
 	t.Helper()
+	o := pgOptions{walLevel: "replica"}
+	for _, f := range opts {
+		f(&o)
+	}
 	if PGBin() == "" {
 		t.Fatal("PostgreSQL server binaries not found (apt-get install postgresql; or set FLOE_TEST_PGBIN)")
 	}
@@ -111,7 +124,7 @@ func StartPG(t testing.TB, replicas int) *PGCluster {
 	if out, err := run(t, "initdb", "-D", p.Dir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"); err != nil {
 		t.Fatalf("initdb: %v\n%s", err, out)
 	}
-	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nwal_level = replica\nmax_wal_senders = 8\nhot_standby = on\nfsync = off\nfull_page_writes = off\nshared_buffers = 16MB\nmax_connections = 60\nwal_receiver_status_interval = 1s\nhot_standby_feedback = on\n", root)
+	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\nwal_level = %s\nmax_wal_senders = 8\nmax_replication_slots = 8\nhot_standby = on\nfsync = off\nfull_page_writes = off\nshared_buffers = 16MB\nmax_connections = 60\nwal_receiver_status_interval = 1s\nhot_standby_feedback = on\n", root, o.walLevel)
 	appendFile(t, filepath.Join(p.Dir, "postgresql.conf"), conf+fmt.Sprintf("port = %d\n", p.Port))
 	appendFile(t, filepath.Join(p.Dir, "pg_hba.conf"), "\nhost replication all 127.0.0.1/32 trust\n")
 	c.Primary = p

@@ -254,6 +254,115 @@ func TestDashboardTopStatementsFitAt1280(t *testing.T) {
 	}
 }
 
+// TestDashboardSlowPlan: the slow-statements panel lists a slow
+// PostgreSQL statement with its masked text, and clicking it draws its
+// plan as a tree (node type, relation, estimated rows, cost).
+func TestDashboardSlowPlan(t *testing.T) {
+	dsn := testDB(t)
+	pgSetup(t, dsn, "CREATE TABLE items (id int primary key, name text)", "INSERT INTO items VALUES (1, 'one')")
+	g := start(t, fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q, pool: {mode: transaction, size: 2}, slow: {threshold: 100ms}}
+users:
+  - {name: alice, password: alice-secret}
+`, dsn))
+	c := g.connect(t, "alice", "alice-secret", "app")
+	if _, err := c.Exec(context.Background(), "SELECT name FROM items, pg_sleep(0.2) WHERE name <> 'dashboard-literal'"); err != nil {
+		t.Fatal(err)
+	}
+	slowFinal(t, g, "app", "items")
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel()
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))(ctx, t)
+			return err
+		})
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate("http://"+g.admin+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), testReadToken),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.ID("app")),
+		poll(`document.querySelectorAll("#slow tr.has-plan").length >= 1`),
+		chromedp.Click(chromedp.CSS("#slow tr.has-plan td.sql")),
+		poll(`!document.getElementById("plan").hidden && document.querySelectorAll("#plan-tree .plan-node").length >= 1`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({rows: document.getElementById("slow").tBodies[0].textContent, tree: document.getElementById("plan-tree").textContent})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-slow-plan.png"), shot, 0o644)
+	}
+	if !strings.Contains(got, "pg_sleep") || strings.Contains(got, "dashboard-literal") ||
+		!strings.Contains(got, "on public.items") && !strings.Contains(got, "on items") || !strings.Contains(got, "est. rows") || !strings.Contains(got, "cost") {
+		t.Fatalf("slow panel: %s", got)
+	}
+}
+
+// The dashboard's index advice panel: after a workload on a table
+// without the index it needs, Check now shows the CREATE INDEX
+// statement, verified by the planner, with the statement it helps.
+func TestDashboardAdvice(t *testing.T) {
+	dsn := testDB(t)
+	direct, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close(context.Background())
+	if _, err := direct.Exec(context.Background(), `CREATE TABLE events (id int PRIMARY KEY, device int NOT NULL, payload text);
+		INSERT INTO events SELECT g, g % 2000, 'x' FROM generate_series(1, 60000) g;
+		ANALYZE events`); err != nil {
+		t.Fatal(err)
+	}
+	g := start(t, fmt.Sprintf(`databases:
+  - {name: app, kind: postgres, primary: %q, pool: {mode: transaction, size: 2}}
+users:
+  - {name: alice, password: alice-secret}
+`, dsn))
+	c := g.connect(t, "alice", "alice-secret", "app")
+	for i := range 10 {
+		if _, err := c.Exec(context.Background(), "SELECT payload FROM events WHERE device = $1", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(browser(t), 60*time.Second)
+	defer cancel()
+	poll := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(30*time.Second), chromedp.WithPollingInterval(200*time.Millisecond))(ctx, t)
+			return err
+		})
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate("http://"+g.admin+"/"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), testReadToken),
+		chromedp.Click(chromedp.ID("login-button")),
+		chromedp.WaitVisible(chromedp.ID("app")),
+		poll(`!!document.getElementById("advice").dataset.loaded`),
+		chromedp.Click(chromedp.ID("advice-refresh")),
+		poll(`document.querySelector('#advice tr[data-table="public.events"][data-verified="true"]') !== null`),
+	); err != nil {
+		msg, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("advice-note")))
+		t.Fatalf("advice panel: %v (note %q)", err, msg)
+	}
+	row, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#advice tr[data-table="public.events"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(row, "CREATE INDEX CONCURRENTLY floe_idx_events_device ON public.events (device)") ||
+		!strings.Contains(row, "SELECT payload FROM events WHERE device = $1 (×10)") || !strings.Contains(row, "Seq Scan on events") {
+		t.Errorf("advice row: %q", row)
+	}
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(artifactsDir(t), "dashboard-advice.png"), shot, 0o644)
+	}
+}
+
 // The dashboard's result-cache panel: the hit ratio of the last interval
 // is charted per database and the caches are listed, while the same
 // statement is read over HTTP (a miss, then hits).

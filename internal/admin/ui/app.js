@@ -184,6 +184,56 @@ async function sessionAction(id, action) {
   poll();
 }
 
+// The slow statements, and the plan of the one chosen (state.slowPick:
+// database and id) drawn as a tree.
+function renderSlow(rows) {
+  fill("slow", rows, (tr, r) => {
+    tr.dataset.id = r.id; tr.dataset.database = r.database;
+    const p = r.phases || {};
+    cell(tr, ago(r.time) + " ago"); cell(tr, r.database); cell(tr, r.user); cell(tr, fmt(r.duration_ms) + " ms", "num");
+    cell(tr, [p.policy_ms, p.wait_ms, p.backend_ms, p.stream_ms].map((v) => fmt(v || 0)).join(" / "));
+    cell(tr, r.rows, "num");
+    const st = cell(tr, r.plan_status + (r.plan_note ? ": " + r.plan_note : ""), "plan-" + r.plan_status);
+    st.title = st.textContent;
+    cell(tr, r.text, "sql");
+    if (r.plan) {
+      tr.classList.add("has-plan");
+      tr.onclick = () => { state.slowPick = { database: r.database, id: r.id }; renderSlow(rows); };
+    }
+  }, "no slow statements (set databases[].slow.threshold)");
+  const pick = state.slowPick && rows.find((r) => r.database === state.slowPick.database && r.id === state.slowPick.id);
+  $("plan").hidden = !(pick && pick.plan);
+  for (const tr of $("slow").tBodies[0].rows) tr.classList.toggle("picked", !!pick && tr.dataset.id === String(pick.id) && tr.dataset.database === pick.database);
+  if (!pick || !pick.plan) return;
+  $("plan-title").textContent = `${pick.database} · ${pick.plan.format} · ${pick.text}`;
+  const root = $("plan-tree");
+  root.textContent = "";
+  if (pick.plan.tree) root.append(planNode(pick.plan.tree));
+}
+
+function planNode(n) {
+  const li = document.createElement("li");
+  const head = document.createElement("div");
+  head.className = "plan-node";
+  const type = document.createElement("span"); type.className = "plan-type"; type.textContent = n.type;
+  head.append(type);
+  if (n.relation) { const rel = document.createElement("span"); rel.className = "plan-rel"; rel.textContent = " on " + n.relation; head.append(rel); }
+  const figs = [];
+  if (n.rows !== undefined) figs.push("est. rows " + fmt(n.rows));
+  figs.push("actual " + (n.actual_rows !== undefined ? fmt(n.actual_rows) : "–"));
+  if (n.cost !== undefined) figs.push("cost " + fmt(n.cost));
+  const f = document.createElement("span"); f.className = "plan-figs muted small"; f.textContent = "  " + figs.join(" · ");
+  head.append(f);
+  li.append(head);
+  if (n.detail) { const d = document.createElement("div"); d.className = "plan-detail muted small"; d.textContent = n.detail; li.append(d); }
+  if (n.children && n.children.length) {
+    const ul = document.createElement("ul");
+    for (const c of n.children) ul.append(planNode(c));
+    li.append(ul);
+  }
+  return li;
+}
+
 function bytes(n) {
   for (const [u, d] of [["GB", 1 << 30], ["MB", 1 << 20], ["KB", 1 << 10]]) if (n >= d) return fmt(n / d) + " " + u;
   return n + " B";
@@ -215,9 +265,10 @@ async function pollCache() {
 
 async function poll() {
   try {
-    const [stats, sessions, queries, denials, backends, users, roles] = await Promise.all([
+    const [stats, sessions, queries, denials, backends, users, roles, slow] = await Promise.all([
       api("GET", "/api/v1/stats"), api("GET", "/api/v1/sessions"), api("GET", "/api/v1/queries?limit=10"),
       api("GET", "/api/v1/denials?limit=15"), api("GET", "/api/v1/backends"), api("GET", "/api/v1/users"), api("GET", "/api/v1/roles"),
+      api("GET", "/api/v1/slow?limit=20"),
     ]);
     const ready = await fetch("/readyz").then((r) => r.json().then((b) => ({ ok: r.ok, b })));
     $("ready").textContent = ready.ok ? "serving" : (ready.b.reason || "not ready");
@@ -262,6 +313,7 @@ async function poll() {
       cell(tr, q.database); cell(tr, q.query, "sql"); cell(tr, q.count, "num"); cell(tr, q.errors, "num");
       cell(tr, fmt(q.p50_ms) + " ms", "num"); cell(tr, fmt(q.p99_ms) + " ms", "num");
     }, "no statements yet");
+    renderSlow(slow.slow || []);
     fill("denials", denials.denials, (tr, d) => {
       cell(tr, ago(d.time) + " ago"); cell(tr, d.user); cell(tr, d.database); cell(tr, d.rule); cell(tr, d.sql || d.message, "sql");
     }, "no denials");
@@ -291,6 +343,33 @@ async function poll() {
   }
 }
 
+// Index advice is computed on the gateway at most once per
+// advice.interval (Check now asks for it at once): read apart from the
+// poll, every minute.
+const ADVICE_MS = 60000;
+async function loadAdvice(refresh) {
+  try {
+    const body = await api("GET", "/api/v1/advice" + (refresh ? "?refresh=true" : ""));
+    const rows = [], notes = [];
+    for (const r of body.reports) {
+      if (r.note) notes.push(`${r.database}: ${r.note}`);
+      for (const a of r.advice) rows.push({ db: r.database, a });
+    }
+    $("advice-note").textContent = notes.join(" · ");
+    $("advice").dataset.loaded = String(Date.now());
+    fill("advice", rows, (tr, { db, a }) => {
+      tr.dataset.table = a.table; tr.dataset.verified = String(a.verified);
+      cell(tr, db); cell(tr, a.statement, "stmt");
+      cell(tr, a.verified ? "verified" : "unverified", a.verified ? "up" : "state-idle-in-transaction");
+      cell(tr, a.verified ? Math.round(a.gain * 100) + "%" : "–", "num");
+      cell(tr, a.shapes.map((s) => `${s.query} (×${s.count})`).join("; "), "sql");
+      cell(tr, [...new Set(a.shapes.flatMap((s) => s.evidence || []))].join("; "), "plan");
+    }, body.reports.length ? "no index advised" : "no PostgreSQL or MySQL database");
+  } catch (e) {
+    if (e.message !== "unauthorized") $("advice-note").textContent = "advice: " + e.message;
+  }
+}
+
 function showApp() {
   $("login").hidden = true; $("app").hidden = false;
   $("who").textContent = `${state.who.name} (${state.who.scopes.join(", ")})`;
@@ -299,10 +378,13 @@ function showApp() {
   poll();
   clearInterval(state.timer);
   state.timer = setInterval(poll, POLL_MS);
+  loadAdvice(false);
+  clearInterval(state.adviceTimer);
+  state.adviceTimer = setInterval(() => loadAdvice(false), ADVICE_MS);
 }
 
 function signOut(message) {
-  clearInterval(state.timer);
+  clearInterval(state.timer); clearInterval(state.adviceTimer);
   state.token = ""; state.who = null;
   sessionStorage.removeItem("floe-token");
   $("app").hidden = true; $("login").hidden = false;
@@ -327,6 +409,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("logout").addEventListener("click", () => signOut());
   $("user-form").addEventListener("submit", saveUser);
   $("role-form").addEventListener("submit", saveRole);
+  $("advice-refresh").addEventListener("click", () => loadAdvice(true));
   $("drain").addEventListener("click", async () => {
     const undrain = $("drain").textContent === "Undrain";
     try { await api("POST", undrain ? "/api/v1/undrain" : "/api/v1/drain"); } catch (e) { $("error").textContent = e.message; }

@@ -65,9 +65,12 @@ const backendCollation = "utf8mb4_general_ci"
 type backendConn struct {
 	// user is the gateway user whose session last held the connection:
 	// another user's session resets it first (see session.prepareConn).
-	user         string
-	cl           *client.Conn
-	srv          *server // the server it is connected to
+	user string
+	cl   *client.Conn
+	srv  *server // the server it is connected to
+	// addr is the server's address (host:port), named to the statement
+	// pipeline when a statement runs on the connection.
+	addr         string
 	pc           *mysqlwire.PacketConn
 	thread       uint32
 	deprecateEOF bool
@@ -133,7 +136,7 @@ func (r *Relay) dial(ctx context.Context, srv *server, login int, foundRows bool
 		return nil, &backendError{err: err}
 	}
 	b := &backendConn{
-		cl: cl, srv: srv, pc: mysqlwire.NewPacketConn(cl.Conn.Conn), thread: cl.GetConnectionID(),
+		cl: cl, srv: srv, pc: mysqlwire.NewPacketConn(cl.Conn.Conn), thread: cl.GetConnectionID(), addr: cl.Conn.Conn.RemoteAddr().String(),
 		deprecateEOF: strings.Contains(cl.CapabilityString(), "CLIENT_DEPRECATE_EOF"),
 		autocommit:   true, multi: 1, names: defaultNames,
 		stmts: map[string]*backendStmt{},

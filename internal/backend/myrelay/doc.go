@@ -18,7 +18,10 @@
 // decision. COM_STMT_PREPARE is decided on (Session.Check) and
 // COM_STMT_EXECUTE begins the prepared text (Session.Begin, which decides
 // again if the policy changed since the prepare); so does each
-// COM_STMT_FETCH from a cursor, a statement of its own with its rows. While
+// COM_STMT_FETCH from a cursor, a statement of its own with its rows. A
+// statement is marked Acquired (the server's host:port) once its backend
+// connection is attached and Responded at the first packet of its answer.
+// While
 // the answer passes, result rows relayed and OK packets' affected rows are
 // counted,
 // each row is held to the result bounds, a backend ERR packet's SQLSTATE
@@ -54,6 +57,15 @@
 // result-size limit gets an ERR in place of its next row; the rest of the
 // answer is read and dropped.
 //
+// Result cache (cache.go; docs/PROTOCOLS.md): when the pipeline's cache
+// stage offers a statement (Statement.Cache), COM_QUERY and
+// COM_STMT_EXECUTE are looked up under a stmt.Variant (text or binary
+// protocol, the bound parameters, the database, login and character set,
+// or an "untracked" marker once the session ran a SET the relay does not
+// follow). A hit is replayed without a backend connection, its end
+// packets carrying the session's status flags; a miss records the column
+// definitions, rows and warnings the client receives (after masks).
+//
 // KILL QUERY from another session (or the client hanging up mid-query)
 // runs KILL QUERY for the attached connection's thread on a separate
 // connection to the server.
@@ -70,6 +82,12 @@
 // session takes a connection, Retire for a relay a reload replaced, and
 // for a login leased from Vault new pools on rotation (rotateLogin) while
 // the old ones drain.
+//
+// Plans (explain.go): the Relay is the insight.Explainer of its database.
+// A slow statement's plan is captured on a connection dialled for it as
+// the login the user's roles map, read-only and time-bound, with EXPLAIN
+// FORMAT=JSON prepared and executed with the values COM_STMT_EXECUTE
+// carried (decoded and copied at execute: Statement.SetArgs).
 //
 // The Relay is the backend.Database of a MySQL database (database.go): it
 // serves MySQL clients only, and Apply sets the policy source, LOAD DATA

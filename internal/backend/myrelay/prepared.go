@@ -103,6 +103,7 @@ func (s *session) prepare(ctx context.Context, p []byte) error {
 		return err
 	}
 	if eff.Pin != "" {
+		s.untrack()
 		s.pin(eff.Pin)
 	}
 	be := s.be
@@ -189,11 +190,20 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 	if den != nil {
 		return mysqlwire.ErrorOf(den)
 	}
+	st.SetArgs(executeArgs(ex, cs.types, s.longData))
 	return s.run(st, func() error { return s.executeOn(ctx, st, p, cs, ex) })
 }
 
 func (s *session) executeOn(ctx context.Context, st *stmt.Statement, p []byte, cs *clientStmt, ex *mysqlwire.Execute) error {
 	cursor := ex.Flags&mysqlwire.CursorReadOnly != 0
+	if c := st.Cache(); c != nil && !cursor && !s.longData {
+		v := stmt.Variant{Format: formatBinary, Params: executeParams(ex, cs.types), Settings: s.settings()}
+		if r, ok := s.hit(ctx, st, c, v); ok {
+			// Answered from the cache: no backend connection is needed.
+			return s.replay(st, r)
+		}
+		s.startRecording(c, v)
+	}
 	var err error
 	if cursor {
 		// A cursor pins the session: it opens where writes go.
@@ -204,6 +214,7 @@ func (s *session) executeOn(ctx context.Context, st *stmt.Statement, p []byte, c
 	if err != nil {
 		return err
 	}
+	st.Acquired(s.be.addr)
 	bs, err := s.ensure(cs)
 	if err != nil {
 		return err
@@ -304,6 +315,7 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 	if den != nil {
 		return mysqlwire.ErrorOf(den)
 	}
+	st.Acquired(s.be.addr)
 	return s.run(st, func() error {
 		out := slices.Clone(p)
 		binary.LittleEndian.PutUint32(out[1:], bs.id)
@@ -312,4 +324,24 @@ func (s *session) fetch(ctx context.Context, p []byte) error {
 		}
 		return s.relayFetch(cs.plan)
 	})
+}
+
+// executeArgs decodes a COM_STMT_EXECUTE's parameter values, copied out
+// of the packet, for the statement pipeline (stmt.Statement.Args: a plan
+// capture explains the statement with them); nil without parameters or
+// when some came by COM_STMT_SEND_LONG_DATA (not kept here).
+func executeArgs(ex *mysqlwire.Execute, types []uint16, longData bool) *stmt.Args {
+	if len(ex.Nulls) == 0 || longData {
+		return nil
+	}
+	vals, err := mysqlwire.DecodeValues(ex, types, nil)
+	if err != nil {
+		return nil
+	}
+	for i, v := range vals {
+		if b, ok := v.([]byte); ok {
+			vals[i] = slices.Clone(b)
+		}
+	}
+	return &stmt.Args{Any: vals}
 }

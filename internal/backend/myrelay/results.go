@@ -31,6 +31,8 @@ type results struct {
 	gone  atomic.Bool // the client hung up mid-query
 	// lastInsertID is the one of the session's last OK packet.
 	lastInsertID uint64
+	// rec records the result set under way for the cache (cache.go).
+	rec *recording
 }
 
 // watch cancels the backend statement if the client hangs up while the
@@ -99,9 +101,11 @@ func (o *results) relayResult(cursor, binary bool) (failed bool, err error) {
 			stop()
 			return false, o.l.lost(err)
 		}
+		o.st.Responded()
 		var status uint16
 		switch p[0] {
 		case mysqlwire.HeaderOK:
+			o.rec = nil
 			ok, _ := mysqlwire.ParseOK(p)
 			status = ok.Status
 			o.st.AddRows(int64(ok.AffectedRows))
@@ -110,11 +114,13 @@ func (o *results) relayResult(cursor, binary bool) (failed bool, err error) {
 			}
 			o.toClient(p)
 		case mysqlwire.HeaderErr:
+			o.rec = nil
 			p = o.timeoutErr(p)
 			o.noteErr(p)
 			o.toClient(p)
 			return true, nil
 		case mysqlwire.HeaderLocalFile:
+			o.rec = nil
 			stop()
 			if status, failed, err = o.localInfile(p); err != nil {
 				return false, err
@@ -144,6 +150,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 	n, _ := mysqlwire.NewReader(first).LenInt()
 	o.st.NextResult()
 	o.toClient(first)
+	o.record(frameCount, first)
 	o.plan = nil
 	if ms := o.gate.Masks(); ms != nil {
 		defs := make([][]byte, n)
@@ -158,6 +165,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 		}
 		for _, d := range defs {
 			o.toClient(d)
+			o.record(frameColumn, d)
 		}
 	} else {
 		for range n {
@@ -166,6 +174,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 				return 0, false, o.l.lost(err)
 			}
 			o.toClient(p)
+			o.record(frameColumn, p)
 		}
 	}
 	var pending []byte
@@ -178,6 +187,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 		case mysqlwire.IsEOF(p):
 			w, st := terminator(p)
 			if st&mysqlwire.StatusCursorExists != 0 {
+				o.rec = nil
 				o.toClientEOF(false, w, st)
 				return st, false, nil
 			}
@@ -185,6 +195,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 				// No cursor and no rows: that was the end.
 				o.toClientEOF(true, 0, st)
 				o.toClientEOF(false, w, st)
+				o.recordEnd(w, st)
 				return st, false, nil
 			}
 		default:
@@ -201,6 +212,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 			}
 		}
 		if p[0] == mysqlwire.HeaderErr {
+			o.rec = nil
 			p = o.timeoutErr(p)
 			o.noteErr(p)
 			o.toClient(p)
@@ -209,6 +221,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 		if mysqlwire.IsEOF(p) {
 			w, st := terminator(p)
 			o.toClientEOF(false, w, st)
+			o.recordEnd(w, st)
 			return st, false, nil
 		}
 		if o.plan != nil {
@@ -224,6 +237,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 			o.st.AddRows(1) // rows relayed, not those dropped past a bound
 		}
 		o.toClient(p)
+		o.record(frameRow, p)
 	}
 }
 
@@ -370,6 +384,7 @@ func (o *results) relayFetch(plan *maskPlan) error {
 		if err != nil {
 			return o.l.lost(err)
 		}
+		o.st.Responded()
 		if q[0] == mysqlwire.HeaderErr {
 			o.noteErr(q)
 			o.toClient(q)

@@ -35,6 +35,9 @@ type session struct {
 	sess  *stmt.Session
 	gate  *policy.Gate
 	stmts clientStmts
+	// untracked is the session's cache-key marker once its settings are
+	// no longer known to the relay ("": known; cache.go).
+	untracked string
 }
 
 // Serve implements mysqlwire.Handler.
@@ -217,6 +220,7 @@ func (s *session) run(st *stmt.Statement, f func() error) error {
 	s.results.st = st
 	err := f()
 	s.results.st = nil
+	s.rec = nil
 	s.unmute()
 	finish(st, err)
 	return err
@@ -261,6 +265,7 @@ func (s *session) resetConnection() error {
 	}
 	s.stmts.reset()
 	s.lastInsertID = 0
+	s.untracked = ""
 	return s.c.WriteOK(mysqlwire.OK{Status: s.status})
 }
 
@@ -340,6 +345,17 @@ func (s *session) queryOn(ctx context.Context, st *stmt.Statement, p []byte) err
 		// multi-statement string it would move the backend connection.
 		return mysqlwire.Errorf(mysqlwire.ErNotSupportedYet, "USE inside a multi-statement query is not supported by Floe; send USE on its own")
 	}
+	if eff.Pin != "" {
+		s.untrack()
+	}
+	if c := st.Cache(); c != nil && eff.Pin == "" && !eff.Names && !eff.Autocommit && !eff.LoadLocal && eff.Statements == 1 {
+		v := stmt.Variant{Format: formatText, Settings: s.settings()}
+		if r, ok := s.hit(ctx, st, c, v); ok {
+			// Answered from the cache: no backend connection is needed.
+			return s.replay(st, r)
+		}
+		s.startRecording(c, v)
+	}
 	var err error
 	if eff.Pin == "" {
 		err = s.attachFor(ctx, st.Analysis)
@@ -349,6 +365,7 @@ func (s *session) queryOn(ctx context.Context, st *stmt.Statement, p []byte) err
 	if err != nil {
 		return err
 	}
+	st.Acquired(s.be.addr)
 	if eff.Pin != "" {
 		s.pin(eff.Pin)
 	}

@@ -85,6 +85,7 @@ func (s *session) attach(ctx context.Context) error { return s.attachFor(ctx, ni
 // (nil always goes there).
 func (s *session) attachFor(ctx context.Context, a *analysis.Analysis) error {
 	if s.att.be != nil {
+		s.st.Acquired(s.att.be.Value.addr)
 		return nil
 	}
 	p, bc, replica, err := s.r.acquireFor(ctx, s.att.login, s.att.route(s.txStatus != 'I'), a)
@@ -114,6 +115,8 @@ func (s *session) attachFor(ctx context.Context, a *analysis.Analysis) error {
 			return pgwire.Errorf(pgwire.CodeConnectionFailure, "could not prepare a backend connection for database %q", s.r.name)
 		}
 	}
+	// The pool wait (and the connection's preparation) ends here.
+	s.st.Acquired(bc.Value.addr)
 	return nil
 }
 

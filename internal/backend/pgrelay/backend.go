@@ -25,6 +25,9 @@ type backendConn struct {
 	pid      uint32
 	secret   []byte
 	cancelTo [2]string // network, address
+	// addr is the server's address (host:port), named to the statement
+	// pipeline when a statement runs on the connection.
+	addr string
 
 	// reported holds ParameterStatus values (lower-case names); names maps
 	// them back to the server's spelling.

@@ -45,8 +45,12 @@
 // and then takes the limits (a denied statement takes none), and its
 // Statement.SQL (row filters added) is what is sent. A Parse is decided
 // with Session.Check; an extended batch is one statement from its first
-// Execute (Session.Begin: limits and stages) to Sync. While the answer
-// passes, DataRows are counted against the result bounds
+// Execute (Session.Begin: limits and stages) to Sync. The statement is
+// marked Acquired (with the server's host:port) when the session holds a
+// backend connection for it — at once when one is attached already — and
+// Responded at the first message of its answer (not ParseComplete,
+// BindComplete or notices), which split its time into pool wait, backend
+// and streaming. While the answer passes, DataRows are counted against the result bounds
 // (Statement.Row), the rows relayed (or a command tag's count) are added
 // to the statement, and backend errors are noted with their SQLSTATE
 // (Statement.Fail); the ReadyForQuery that ends the answer finishes the
@@ -57,6 +61,14 @@
 // DISCARD, DEALLOCATE) come from the text's one analysis
 // (internal/analysis), never from a second parse.
 //
+// Plans (explain.go): the Relay is the insight.Explainer of its
+// database. A slow statement's plan is captured on a connection dialled
+// for it (never a pooled or client one) as the login the user's roles
+// map, read-only and with a statement_timeout, by EXPLAIN (FORMAT JSON)
+// in the extended protocol with the values the portal's Bind carried
+// (copied at Bind, handed over at the batch's first Execute:
+// Statement.SetArgs).
+//
 // Masking (mask.go): each RowDescription's table OIDs and attribute
 // numbers are resolved to names through a catalogue connection of the
 // relay's own (cached), masked columns are described as text, and each
@@ -65,6 +77,17 @@
 // can be stopped (masking unresolvable, result-size limit): the client
 // gets the error, the statement is cancelled and the rest of the answer is
 // dropped until ReadyForQuery.
+//
+// Result cache (cache.go; docs/PROTOCOLS.md): when the pipeline's cache
+// stage offers a statement (Statement.Cache), a single-statement Query or
+// the first Execute of a batch is looked up under a stmt.Variant (result
+// formats, parameter values, the session settings, or an "untracked"
+// marker once the session ran a SET the relay does not follow) and a hit
+// is replayed from the stored wire messages with the session's
+// transaction status; a miss records the messages the client receives
+// (after masks) into the stage's recorder. A Bind sent while no backend
+// is attached, for a statement whose last run was offered the cache, is
+// held until its Execute, so that a hit needs no backend connection.
 //
 // Goroutines: besides the client's, a short-lived watcher reads the
 // client socket while a statement runs longer than 50 ms (to cancel it if

@@ -35,6 +35,12 @@ func (s *session) exchange(ctx context.Context) error {
 
 	for len(s.q.ops) > 0 {
 		head := &s.q.ops[0]
+		if head.cached != nil {
+			// An Execute answered from the cache, in its place in the batch.
+			s.replay(*head.cached, false)
+			s.q.pop()
+			continue
+		}
 		if head.synthetic != nil {
 			s.toClient(head.synthetic)
 			if e, isErr := head.synthetic.(*pgproto3.ErrorResponse); isErr {
@@ -49,16 +55,25 @@ func (s *session) exchange(ctx context.Context) error {
 		if err != nil {
 			return s.backendFailed(ctx, err)
 		}
+		switch msg.(type) {
+		case *pgproto3.ParseComplete, *pgproto3.BindComplete, *pgproto3.CloseComplete, *pgproto3.ParameterStatus,
+			*pgproto3.ParameterDescription, *pgproto3.NoticeResponse:
+			// Not yet the statement's answer.
+		default:
+			s.st.Responded()
+		}
 		done := false
 		k := head.kind
 		switch m := msg.(type) {
 		case *pgproto3.ParameterStatus:
+			s.rec = nil
 			b.noteParam(m.Name, m.Value)
 			if s.want != nil {
 				s.want[strings.ToLower(m.Name)] = m.Value
 			}
 			s.toClient(msg)
 		case *pgproto3.ErrorResponse:
+			s.rec = nil
 			s.gate.Masks().ScrubError(&m.Detail, &m.Where)
 			if m.Code == sqlerr.QueryCanceled && s.st.TimedOut() {
 				// The gateway's cancel request stopped it: say why, as
@@ -85,6 +100,7 @@ func (s *session) exchange(ctx context.Context) error {
 				s.q.dropUntilSync(s.att.be.Value, &s.prep)
 			}
 		case *pgproto3.CopyInResponse:
+			s.rec = nil
 			if k != opQuery && k != opExecute {
 				return s.confused(msg)
 			}
@@ -138,6 +154,9 @@ func (s *session) exchange(ctx context.Context) error {
 				s.resultRows++
 			}
 			s.toClient(msg)
+			if s.rec != nil {
+				s.recordAnswer(head, msg)
+			}
 		case *pgproto3.CopyData:
 			// COPY … TO STDOUT: a row per message, held to the result
 			// bounds as DataRows are (the count comes from the tag).
@@ -150,6 +169,7 @@ func (s *session) exchange(ctx context.Context) error {
 			if !s.mask.muted {
 				s.copyRows++
 			}
+			s.rec = nil
 			s.toClient(msg)
 		case *pgproto3.RowDescription:
 			ok, ends := answers(msg, k)
@@ -162,11 +182,17 @@ func (s *session) exchange(ctx context.Context) error {
 			if !head.swallow {
 				s.toClient(msg)
 			}
+			if s.rec != nil {
+				s.recordAnswer(head, msg)
+			}
 			done = ends
 		default:
 			ok, ends := answers(msg, k)
 			if !ok {
 				return s.confused(msg)
+			}
+			if s.rec != nil {
+				s.recordAnswer(head, msg)
 			}
 			switch m := msg.(type) {
 			case *pgproto3.CommandComplete:
@@ -363,6 +389,7 @@ func (s *session) refuseTransaction(ctx context.Context) error {
 // connection is discarded and the client told (FATAL: its transaction,
 // if any, is gone).
 func (s *session) backendFailed(ctx context.Context, err error) error {
+	s.rec = nil
 	s.att.discard = true
 	s.mask.muted = false
 	s.q.ops = nil
@@ -376,6 +403,7 @@ func (s *session) backendFailed(ctx context.Context, err error) error {
 
 // confused handles a backend message that does not fit the exchange.
 func (s *session) confused(msg pgproto3.BackendMessage) error {
+	s.rec = nil
 	s.att.discard = true
 	s.mask.muted = false
 	s.q.ops = nil

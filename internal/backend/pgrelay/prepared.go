@@ -9,6 +9,7 @@ import (
 
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/policy"
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/pgwire"
 )
 
@@ -25,15 +26,28 @@ type clientStmt struct {
 	plan      *rowPlan
 	planMasks *policy.Masks
 	described bool
+	// executed: it ran at least once; cacheOffered: its last run was
+	// offered the result cache (its Bind may wait for the Execute, and
+	// its parameters are kept for the cache key).
+	executed, cacheOffered bool
 }
 
 // portal is a bound statement with the result formats the client asked for.
 type portal struct {
 	st      *clientStmt
 	formats []int16
+	// args are the Bind's parameter values (for the statement's stages).
+	args *stmt.Args
 	// plan, from a Describe of the portal, replaces the statement's.
 	plan      *rowPlan
 	described bool
+	// keyed: keyFormat and keyParams are the Bind's part of the cache
+	// key (cache.go); describedInBatch: a Describe of the portal was
+	// sent in the batch that runs it.
+	keyed            bool
+	keyFormat        string
+	keyParams        []byte
+	describedInBatch bool
 }
 
 func (p *portal) rowPlan() *rowPlan {

@@ -48,6 +48,9 @@ type op struct {
 	// Execute or Describe runs (for masking).
 	st     *clientStmt
 	portal *portal
+	// cached: an Execute answered from the cache (no request went to
+	// the backend); its rows go to the client in the op's turn.
+	cached *pgResult
 }
 
 // queue is what the session expects from the backend, in order, and the

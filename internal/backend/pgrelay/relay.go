@@ -352,6 +352,7 @@ func (r *Relay) dial(ctx context.Context, srv *server, login int) (*backendConn,
 		prepared: map[string]bool{},
 		names:    map[string]string{},
 		cancelTo: cancelAddress(hj.Config),
+		addr:     hj.Conn.RemoteAddr().String(),
 	}
 	for k, v := range hj.ParameterStatuses {
 		b.reported[strings.ToLower(k)] = v

@@ -57,6 +57,14 @@ type session struct {
 
 	clientGone bool
 	gone       atomic.Bool // set by the hang-up watcher
+
+	// Result cache (cache.go): rec records the result under way;
+	// untracked is the session's marker once its settings are no longer
+	// known (""); held are a Bind and Describe kept back while no backend
+	// is attached, in case the Execute that follows is a hit.
+	rec       *recording
+	untracked string
+	held      []pgproto3.FrontendMessage
 }
 
 // Serve implements pgwire.Handler.
@@ -130,6 +138,13 @@ func (s *session) loop(ctx context.Context) error {
 				continue
 			}
 		}
+		if len(s.held) > 0 {
+			if kept, err := s.holdMore(ctx, msg); err != nil {
+				return err
+			} else if kept {
+				continue
+			}
+		}
 		switch m := msg.(type) {
 		case *pgproto3.Query:
 			err = s.query(ctx, m)
@@ -140,17 +155,7 @@ func (s *session) loop(ctx context.Context) error {
 		case *pgproto3.Describe:
 			err = s.describe(ctx, m)
 		case *pgproto3.Execute:
-			if den := s.beginExecute(ctx, s.prep.portals[m.Portal]); den != nil {
-				if s.att.be == nil {
-					s.c.Send(denialError(den))
-					err = s.skipToSync()
-					break
-				}
-				s.q.fail(op{kind: opExecute}, pgwire.ErrorOf(den))
-				err = s.checkPending(ctx)
-				break
-			}
-			err = s.forward(ctx, m, op{kind: opExecute, portal: s.prep.portals[m.Portal]})
+			err = s.execute(ctx, m)
 		case *pgproto3.Close:
 			err = s.close(ctx, m)
 		case *pgproto3.Sync:
@@ -177,7 +182,7 @@ func (s *session) loop(ctx context.Context) error {
 
 // idle reports whether the client is between transactions with nothing in flight.
 func (s *session) idle() bool {
-	return s.txStatus == 'I' && s.q.quiet()
+	return s.txStatus == 'I' && s.q.quiet() && len(s.held) == 0
 }
 
 func (s *session) send(m pgproto3.FrontendMessage) {
@@ -189,12 +194,13 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 		s.log.Debug("query", "sql", sqltext.Mask(m.String))
 	}
 	var a *analysis.Analysis
+	started := false
 	if s.st == nil {
 		st, den := s.sess.Start(ctx, "query", m.String, s.cancel)
 		if den != nil {
 			return s.deniedQuery(ctx, den)
 		}
-		s.st, a = st, st.Analysis
+		s.st, a, started = st, st.Analysis, true
 		if st.SQL != m.String {
 			m = &pgproto3.Query{String: st.SQL}
 		}
@@ -212,6 +218,7 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	}
 	eff := a.Effects()
 	if eff.Pin != "" {
+		s.untrack()
 		s.pin(eff.Pin)
 	}
 	if eff.Statements == 1 && len(eff.Deallocate) == 1 && !eff.DeallocateAll {
@@ -224,6 +231,20 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 			return s.c.Flush()
 		}
 	}
+	if started && eff.Statements == 1 && eff.Pin == "" && len(s.q.ops) == 0 && !s.q.inBatch && s.txStatus != 'E' {
+		if c := s.st.Cache(); c != nil {
+			v := stmt.Variant{Format: formatSimple, Settings: s.settings()}
+			if r, ok := s.hit(ctx, c, v); ok && r.desc != nil {
+				// Answered from the cache: no backend connection is needed.
+				s.replay(r, true)
+				s.finish(nil)
+				s.toClient(&pgproto3.ReadyForQuery{TxStatus: s.txStatus})
+				s.flushClient()
+				return nil
+			}
+			s.startRecording(c, v, nil, true)
+		}
+	}
 	// A write Query in the middle of a batch begun on a replica goes
 	// there and the replica refuses it (25006), in order with the rest.
 	_ = s.noteStatement(a)
@@ -234,6 +255,7 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 		b.unnamedOwner = nil
 		s.prep.forget()
 		if eff.DiscardAll {
+			s.untracked = ""
 			b.applied = map[string]string{}
 			for k, v := range s.startWant {
 				s.want[k] = v

@@ -45,7 +45,14 @@ func (s *session) beginExecute(ctx context.Context, p *portal) *policy.Denial {
 	if den != nil {
 		return den
 	}
+	if p != nil {
+		st.SetArgs(p.args)
+	}
 	s.st = st
+	if s.att.be != nil {
+		// Attached at the batch's Parse or Bind: no wait.
+		st.Acquired(s.att.be.Value.addr)
+	}
 	return nil
 }
 
@@ -73,6 +80,7 @@ func (s *session) finish(err error) {
 	}
 	s.endResult(nil)
 	s.st = nil
+	s.rec = nil
 	if pe, ok := errors.AsType[*pgwire.Error](err); ok {
 		st.Fail(pe.Code)
 	}

@@ -41,6 +41,10 @@ func (e *Engine) SetPolicy(src policy.Source) {
 	e.my.SetPolicy(src)
 }
 
+// Server is the name embedded-engine statements give the statement
+// pipeline for the server they run on (stmt.Statement.Acquired).
+const Server = "sqlite"
+
 // SetStages sets the pipeline stages of both front ends' statements.
 func (e *Engine) SetStages(extra []stmt.Stage) {
 	e.pg.SetStages(extra)

@@ -472,6 +472,8 @@ func (s *mySession) runSQL(ctx context.Context, st *sqlite.Statement, args []any
 	case st.Tx == 'E' && !s.inTx:
 		return s.c.WriteOK(mysqlwire.OK{Status: s.moreFlag(more)})
 	}
+	// The session's own connection: no pool wait.
+	s.cur.Acquired(sqlite.Server)
 	if st.Rows {
 		return s.runRows(ctx, st, args, binaryRows, more)
 	}
@@ -480,6 +482,7 @@ func (s *mySession) runSQL(ctx context.Context, st *sqlite.Statement, args []any
 	res, err := s.exec(rctx, st, args)
 	stop()
 	cancel()
+	s.cur.Responded()
 	if err != nil {
 		return err
 	}
@@ -626,6 +629,7 @@ func decimalSpec(decl string) (p, s int, ok bool) {
 func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []any, binaryRows, more bool) error {
 	s.cur.NextResult()
 	cur, err := s.ss.Query(ctx, st.SQL, args)
+	s.cur.Responded()
 	if err != nil {
 		return err
 	}

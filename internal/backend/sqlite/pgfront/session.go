@@ -344,8 +344,11 @@ func (s *session) runStatement(ctx context.Context, st *sqlite.Statement, args [
 		return s.sqlPrepared(ctx, st, args, formats, describe)
 	}
 	s.cur.NextResult()
+	// The session's own connection: no pool wait.
+	s.cur.Acquired(sqlite.Server)
 	if st.Rows {
 		cur, err := s.open(ctx, st, args)
+		s.cur.Responded()
 		if err != nil {
 			return s.failed(err)
 		}
@@ -363,6 +366,7 @@ func (s *session) runStatement(ctx context.Context, st *sqlite.Statement, args [
 	rctx, done := s.run(ctx)
 	res, err := s.conn.ExecContext(rctx, st.SQL, args...)
 	done()
+	s.cur.Responded()
 	if err != nil {
 		return s.failed(err)
 	}
@@ -862,7 +866,9 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 		if den != nil {
 			return pgwire.ErrorOf(den)
 		}
+		st.Acquired(sqlite.Server)
 		cur, err := s.open(ctx, &pt.p.st, pt.args)
+		st.Responded()
 		if err != nil {
 			err = s.failed(err)
 			st.Fail(pgCode(err))
@@ -981,7 +987,9 @@ func (s *session) executePortal(ctx context.Context, pt *portal, m *pgproto3.Exe
 		return err
 	}
 	if pt.cur == nil {
+		s.cur.Acquired(sqlite.Server)
 		cur, err := s.open(ctx, st, pt.args)
+		s.cur.Responded()
 		if err != nil {
 			return s.failed(err)
 		}

@@ -1,0 +1,275 @@
+package myrelay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/floe-db/floe/internal/stmt"
+	"github.com/floe-db/floe/internal/wire/mysqlwire"
+)
+
+// Result cache (issue 19): a statement the pipeline's cache stage offers
+// (Statement.Cache) is answered from a stored result on a hit, and its
+// result set is recorded while it is relayed on a miss. The relay stores
+// what the client received (after masks), independent of the client's
+// EOF dialect: the column-count packet, the column definitions, the rows
+// (text or binary protocol, as the variant's format says) and the final
+// warnings, in frames of its own (encodeFrame). The status flags of the
+// final packet are the session's at replay (autocommit, in transaction,
+// NO_BACKSLASH_ESCAPES), never the recorded ones. Only a single result
+// set is stored: an OK, an ERR, a LOCAL INFILE request or more results
+// end the recording.
+
+// Format names of the MySQL variants.
+const (
+	formatText   = "mysql/text"
+	formatBinary = "mysql/binary"
+)
+
+// resultMagic and resultVersion open a stored result.
+const (
+	resultMagic   = 'M'
+	resultVersion = 1
+)
+
+// Frame kinds of a stored result.
+const (
+	frameCount  byte = 'N' // the column-count packet
+	frameColumn byte = 'F' // a column definition
+	frameRow    byte = 'R' // a row
+	frameEnd    byte = 'E' // warnings and status (2 + 2 bytes, little-endian)
+)
+
+// sessionStatus are the status flags that describe the session rather
+// than the statement: they come from the session at replay.
+const sessionStatus = mysqlwire.StatusInTrans | mysqlwire.StatusAutocommit | mysqlwire.StatusNoBackslashEsc | mysqlwire.StatusInTransReadonly
+
+// errBadResult marks a stored result that does not decode.
+var errBadResult = errors.New("myrelay: malformed stored result")
+
+// myResult is a decoded stored result (slices of the payload).
+type myResult struct {
+	count    []byte
+	columns  [][]byte
+	rows     [][]byte
+	warnings uint16
+	size     int64 // the rows' size as the result bounds count it
+}
+
+// appendFrame appends one frame: kind, a 4-byte big-endian length, body.
+func appendFrame(b []byte, kind byte, body []byte) []byte {
+	b = append(b, kind)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
+	return append(b, body...)
+}
+
+// decodeResult checks and splits a stored result: the header, one
+// column-count packet, as many column definitions as it says, rows, and
+// one end frame last.
+func decodeResult(p []byte) (myResult, error) {
+	var r myResult
+	if len(p) < 2 || p[0] != resultMagic || p[1] != resultVersion {
+		return r, errBadResult
+	}
+	p = p[2:]
+	want := -1
+	ended := false
+	for len(p) > 0 {
+		if ended || len(p) < 5 {
+			return r, errBadResult
+		}
+		kind := p[0]
+		n := binary.BigEndian.Uint32(p[1:5])
+		if uint64(n) > uint64(len(p)-5) {
+			return r, errBadResult
+		}
+		body := p[5 : 5+n]
+		p = p[5+n:]
+		switch kind {
+		case frameCount:
+			if want >= 0 {
+				return r, errBadResult
+			}
+			rd := mysqlwire.NewReader(body)
+			c, null := rd.LenInt()
+			if rd.Err() != nil || null || rd.Len() != 0 || c == 0 || c > 4096 {
+				return r, errBadResult
+			}
+			want, r.count = int(c), body
+		case frameColumn:
+			if want < 0 || len(r.columns) >= want || len(r.rows) > 0 {
+				return r, errBadResult
+			}
+			if _, err := mysqlwire.ParseColumn(body); err != nil {
+				return r, errBadResult
+			}
+			r.columns = append(r.columns, body)
+		case frameRow:
+			if want < 0 || len(r.columns) != want || len(body) == 0 {
+				return r, errBadResult
+			}
+			r.rows = append(r.rows, body)
+			r.size += int64(len(body)) + 4
+		case frameEnd:
+			if want < 0 || len(r.columns) != want || len(body) != 4 {
+				return r, errBadResult
+			}
+			r.warnings = binary.LittleEndian.Uint16(body)
+			ended = true
+		default:
+			return r, errBadResult
+		}
+	}
+	if !ended {
+		return r, errBadResult
+	}
+	return r, nil
+}
+
+// recording is the result set of the statement under way being
+// recorded for the cache.
+type recording struct {
+	rec  stmt.Recorder
+	rows int64
+	buf  []byte // scratch for a frame
+}
+
+// write records one frame; false ends the recording.
+func (r *recording) write(kind byte, body []byte) bool {
+	r.buf = appendFrame(r.buf[:0], kind, body)
+	return r.rec.Write(r.buf)
+}
+
+// record passes a frame the client received to the recording, which
+// ends if the cache's bound is passed.
+func (o *results) record(kind byte, body []byte) {
+	if o.rec == nil {
+		return
+	}
+	if o.muted || o.gone.Load() || !o.rec.write(kind, body) {
+		o.rec = nil
+		return
+	}
+	if kind == frameRow {
+		o.rec.rows++
+	}
+}
+
+// recordEnd ends the recording of a result set that ended with status:
+// complete unless more results follow.
+func (o *results) recordEnd(warnings, status uint16) {
+	r := o.rec
+	o.rec = nil
+	if r == nil || o.muted || o.gone.Load() || status&(mysqlwire.StatusMoreResults|mysqlwire.StatusCursorExists) != 0 {
+		return
+	}
+	var b [4]byte
+	binary.LittleEndian.PutUint16(b[:], warnings)
+	binary.LittleEndian.PutUint16(b[2:], status)
+	if r.write(frameEnd, b[:]) {
+		r.rec.Complete(r.rows)
+	}
+}
+
+// startRecording records the result of the statement under way in v, if
+// the cache stage wants it.
+func (s *session) startRecording(c stmt.Cached, v stmt.Variant) {
+	if s.untracked != "" {
+		return
+	}
+	rec := c.Record(v)
+	if rec == nil || !rec.Write([]byte{resultMagic, resultVersion}) {
+		return
+	}
+	s.rec = &recording{rec: rec}
+}
+
+// settings is the session's part of the cache key: the database, the
+// backend login, the character set state (handshake collation or SET
+// NAMES) — or an "untracked" marker no other session shares once the
+// session changed state the relay does not follow (a session SET of
+// sql_mode or time_zone, user variables, temporary tables, …).
+// sql_mode and time_zone are otherwise the server's defaults, the same
+// for every session of the database.
+func (s *session) settings() string {
+	var b strings.Builder
+	b.WriteString("db=")
+	b.WriteString(strconv.Quote(s.c.Database))
+	b.WriteString(";login=")
+	b.WriteString(strconv.Itoa(s.login))
+	b.WriteString(";names=")
+	b.WriteString(strconv.Quote(s.names))
+	if s.untracked != "" {
+		b.WriteString(";untracked=")
+		b.WriteString(s.untracked)
+	}
+	return b.String()
+}
+
+// untrack marks the session's settings as no longer known to the relay
+// (again: each such statement takes a new marker). From now on its
+// statements miss the cache and are not recorded.
+func (s *session) untrack() {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	s.untracked = hex.EncodeToString(b[:])
+}
+
+// executeParams is the parameter part of the key of a COM_STMT_EXECUTE:
+// the bound types, the NULL bitmap and the values, encoded the same
+// whether the client sent the types with this packet or before.
+func executeParams(ex *mysqlwire.Execute, types []uint16) []byte {
+	return mysqlwire.AppendExecute(nil, &mysqlwire.Execute{Iterations: 1, Nulls: ex.Nulls, Types: types, Values: ex.Values})
+}
+
+// hit looks the statement under way up in the cache in v: the stored
+// result, or false (a miss, a result that does not decode, or one the
+// statement's result bounds would stop: it runs).
+func (s *session) hit(ctx context.Context, st *stmt.Statement, c stmt.Cached, v stmt.Variant) (myResult, bool) {
+	res, ok := c.Hit(ctx, v)
+	if !ok {
+		return myResult{}, false
+	}
+	r, err := decodeResult(res.Payload)
+	if err != nil {
+		s.r.log.Warn("a stored result does not decode; running the statement", "error", err.Error())
+		return myResult{}, false
+	}
+	if b := st.Bounds(); b.MaxRows > 0 && int64(len(r.rows)) > b.MaxRows || b.MaxBytes > 0 && r.size > b.MaxBytes {
+		return myResult{}, false
+	}
+	return r, true
+}
+
+// replay sends a stored result set to the client with the session's
+// status flags, counting its rows as relayed rows are counted.
+func (s *session) replay(st *stmt.Statement, r myResult) error {
+	c := s.c
+	status := s.status & sessionStatus
+	st.Responded()
+	st.NextResult()
+	if err := c.WritePacket(r.count); err != nil {
+		return err
+	}
+	for _, col := range r.columns {
+		if err := c.WritePacket(col); err != nil {
+			return err
+		}
+	}
+	if err := c.WriteEOF(true, 0, status); err != nil {
+		return err
+	}
+	for _, row := range r.rows {
+		_ = st.Row(len(row) + 4) // within the bounds (checked before the hit)
+		st.AddRows(1)
+		if err := c.WritePacket(row); err != nil {
+			return err
+		}
+	}
+	return c.WriteEOF(false, r.warnings, status)
+}

@@ -1,0 +1,357 @@
+package pgrelay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/floe-db/floe/internal/stmt"
+)
+
+// Result cache (issue 19): a statement the pipeline's cache stage offers
+// (Statement.Cache) is answered from a stored result on a hit, and its
+// result is recorded while it is relayed on a miss. The relay stores what
+// the client received (after masks): the RowDescription, the DataRows and
+// the CommandComplete, as the wire messages themselves behind a two-byte
+// header (encodeHeader). A simple Query replays all three; an Execute
+// replays the rows and the tag (and the description when the client
+// described the portal in the same batch). What the stage cannot see and
+// that changes the bytes goes in the stmt.Variant: the result formats and
+// parameter values of a Bind, and the session settings (settings).
+
+// Format names of the PostgreSQL variants.
+const (
+	formatSimple = "pg/simple"
+	formatBind   = "pg/bind"
+)
+
+// resultMagic and resultVersion open a stored result.
+const (
+	resultMagic   = 'P'
+	resultVersion = 1
+)
+
+// replayChunk is how many bytes of stored rows are buffered for the
+// client before a flush.
+const replayChunk = 64 << 10
+
+// errBadResult marks a stored result that does not decode.
+var errBadResult = errors.New("pgrelay: malformed stored result")
+
+// pgResult is a decoded stored result: slices of the payload, each whole
+// wire messages.
+type pgResult struct {
+	desc []byte // the RowDescription message (nil: none recorded)
+	rows []byte // the DataRow messages, one after the other
+	n    int64  // how many
+	done []byte // the CommandComplete message
+	tag  []byte // its command tag
+	size int64  // the rows' size as the result bounds count it
+}
+
+// decodeResult checks and splits a stored result: a header, at most one
+// RowDescription first, DataRows, and one CommandComplete last, each a
+// well-formed message.
+func decodeResult(p []byte) (pgResult, error) {
+	var r pgResult
+	if len(p) < 2 || p[0] != resultMagic || p[1] != resultVersion {
+		return r, errBadResult
+	}
+	all := p
+	p = p[2:]
+	var dr pgproto3.DataRow
+	for len(p) > 0 {
+		if r.done != nil {
+			return r, errBadResult // nothing follows the CommandComplete
+		}
+		if len(p) < 5 {
+			return r, errBadResult
+		}
+		n := binary.BigEndian.Uint32(p[1:5])
+		if n < 4 || uint64(n)+1 > uint64(len(p)) {
+			return r, errBadResult
+		}
+		msg, body := p[:n+1], p[5:n+1]
+		at := len(all) - len(p)
+		p = p[n+1:]
+		switch msg[0] {
+		case 'T':
+			if r.desc != nil || r.n > 0 {
+				return r, errBadResult
+			}
+			var rd pgproto3.RowDescription
+			if err := rd.Decode(body); err != nil {
+				return r, errBadResult
+			}
+			r.desc = msg
+		case 'D':
+			if err := dr.Decode(body); err != nil {
+				return r, errBadResult
+			}
+			if r.n == 0 {
+				r.rows = all[at:at]
+			}
+			r.rows = r.rows[:len(r.rows)+len(msg)]
+			r.n++
+			r.size += int64(len(msg)) // as rowSize counts it
+		case 'C':
+			var cc pgproto3.CommandComplete
+			if err := cc.Decode(body); err != nil {
+				return r, errBadResult
+			}
+			r.done, r.tag = msg, cc.CommandTag
+		default:
+			return r, errBadResult
+		}
+	}
+	if r.done == nil {
+		return r, errBadResult
+	}
+	return r, nil
+}
+
+// rawMessages are wire messages sent to the client as they are.
+type rawMessages []byte
+
+func (rawMessages) Backend()                            {}
+func (rawMessages) Decode([]byte) error                 { return errors.New("pgrelay: raw messages are not decoded") }
+func (m rawMessages) Encode(dst []byte) ([]byte, error) { return append(dst, m...), nil }
+
+// recording is the result of the statement under way being recorded
+// for the cache.
+type recording struct {
+	rec stmt.Recorder
+	// portal is the Execute's portal (nil: a simple Query).
+	portal *portal
+	// needDesc: the variant promises a RowDescription.
+	needDesc bool
+	desc     bool
+	rows     int64
+	buf      []byte // scratch for encoding a message
+}
+
+// write records one message the client received; false ends the
+// recording.
+func (r *recording) write(m pgproto3.BackendMessage) bool {
+	var err error
+	if r.buf, err = m.Encode(r.buf[:0]); err != nil {
+		return false
+	}
+	return r.rec.Write(r.buf)
+}
+
+// startRecording records the result of the statement under way in v,
+// if the cache stage wants it.
+func (s *session) startRecording(c stmt.Cached, v stmt.Variant, p *portal, needDesc bool) {
+	if s.untracked != "" {
+		return
+	}
+	rec := c.Record(v)
+	if rec == nil {
+		return
+	}
+	if !rec.Write([]byte{resultMagic, resultVersion}) {
+		return
+	}
+	s.rec = &recording{rec: rec, portal: p, needDesc: needDesc}
+}
+
+// recordAnswer passes a message the client received for the head op of
+// kind k to the recording, which ends there if the message has no place
+// in a stored result.
+func (s *session) recordAnswer(head *op, msg pgproto3.BackendMessage) {
+	r := s.rec
+	if r == nil {
+		return
+	}
+	if s.mask.muted || s.clientGone {
+		s.rec = nil
+		return
+	}
+	ours := head.kind == opQuery && r.portal == nil || head.kind == opExecute && head.portal == r.portal && r.portal != nil
+	switch m := msg.(type) {
+	case *pgproto3.RowDescription:
+		describes := head.kind == opQuery && r.portal == nil || head.kind == opDescribePortal && head.portal == r.portal && r.portal != nil
+		if !describes && head.kind != opQuery || head.swallow {
+			// Another statement's description (or the relay's own, for
+			// masking): not part of the result.
+			return
+		}
+		if !describes || r.desc {
+			s.rec = nil
+			return
+		}
+		r.desc = true
+		if !r.write(m) {
+			s.rec = nil
+		}
+	case *pgproto3.DataRow:
+		if !ours {
+			s.rec = nil
+			return
+		}
+		r.rows++
+		if !r.write(m) {
+			s.rec = nil
+		}
+	case *pgproto3.CommandComplete:
+		if !ours || r.needDesc && !r.desc {
+			s.rec = nil
+			return
+		}
+		if r.write(m) {
+			r.rec.Complete(r.rows)
+		}
+		s.rec = nil
+	case *pgproto3.NoData, *pgproto3.ParseComplete, *pgproto3.BindComplete, *pgproto3.ParameterDescription, *pgproto3.CloseComplete:
+		// Answers to other messages of the batch.
+	default:
+		// Notices, parameter changes, COPY, an empty query, a suspended
+		// portal, an error: not a result to store.
+		s.rec = nil
+	}
+}
+
+// settings is the session's part of the cache key: the backend login
+// and the parameters that change how results are written (client
+// encoding, DateStyle, IntervalStyle, TimeZone, standard_conforming_
+// strings and any startup parameter), or an "untracked" marker no
+// other session shares once the session changed a setting the relay does
+// not follow (SET search_path, set_config(), a temporary table, …).
+func (s *session) settings() string {
+	var b strings.Builder
+	b.WriteString("login=")
+	b.WriteString(strconv.Itoa(s.att.login))
+	keys := make([]string, 0, len(s.want))
+	for k := range s.want {
+		if k != "application_name" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b.WriteByte(';')
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(s.want[k]))
+	}
+	if s.untracked != "" {
+		b.WriteString(";untracked=")
+		b.WriteString(s.untracked)
+	}
+	return b.String()
+}
+
+// untrack marks the session's settings as no longer known to the relay
+// (again: each such statement takes a new marker). From now on its
+// statements miss the cache and are not recorded.
+func (s *session) untrack() {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	s.untracked = hex.EncodeToString(b[:])
+}
+
+// bindKey is the part of the variant of an Execute that its Bind b
+// decides: the result formats, and the parameter values with their
+// formats.
+func bindKey(b *pgproto3.Bind) (format string, params []byte) {
+	var p []byte
+	p = binary.BigEndian.AppendUint16(p, uint16(len(b.ParameterFormatCodes)))
+	for _, c := range b.ParameterFormatCodes {
+		p = binary.BigEndian.AppendUint16(p, uint16(c))
+	}
+	p = binary.BigEndian.AppendUint16(p, uint16(len(b.Parameters)))
+	for _, v := range b.Parameters {
+		if v == nil {
+			p = binary.BigEndian.AppendUint32(p, 0xffffffff)
+			continue
+		}
+		p = binary.BigEndian.AppendUint32(p, uint32(len(v)))
+		p = append(p, v...)
+	}
+	return formatBind + ":" + formatCodes(b.ResultFormatCodes), p
+}
+
+// variant is the variant of an Execute of the portal p (keyed at its
+// Bind); described: the client described the portal in the batch, and a
+// hit replays the description too.
+func (s *session) variant(p *portal) stmt.Variant {
+	f := p.keyFormat
+	if p.describedInBatch {
+		f += "+describe"
+	}
+	return stmt.Variant{Format: f, Params: p.keyParams, Settings: s.settings()}
+}
+
+// formatCodes names result formats: "t" all text, "b" all binary, or
+// the list.
+func formatCodes(codes []int16) string {
+	switch {
+	case len(codes) == 0 || len(codes) == 1 && codes[0] == 0:
+		return "t"
+	case len(codes) == 1 && codes[0] == 1:
+		return "b"
+	}
+	var b strings.Builder
+	for i, c := range codes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(int(c)))
+	}
+	return b.String()
+}
+
+// hit looks the statement under way up in the cache in v: the stored
+// result, or false (a miss, a result that does not decode, or one the
+// statement's result bounds would stop: it runs).
+func (s *session) hit(ctx context.Context, c stmt.Cached, v stmt.Variant) (pgResult, bool) {
+	res, ok := c.Hit(ctx, v)
+	if !ok {
+		return pgResult{}, false
+	}
+	r, err := decodeResult(res.Payload)
+	if err != nil {
+		s.log.Warn("a stored result does not decode; running the statement", "error", err.Error())
+		return pgResult{}, false
+	}
+	if b := s.st.Bounds(); b.MaxRows > 0 && r.n > b.MaxRows || b.MaxBytes > 0 && r.size > b.MaxBytes {
+		return pgResult{}, false
+	}
+	return r, true
+}
+
+// replay sends a stored result to the client as the backend's answer
+// would have gone (the description when desc), counting its rows as
+// relayed rows are counted.
+func (s *session) replay(r pgResult, desc bool) {
+	if desc && r.desc != nil {
+		s.toClient(rawMessages(r.desc))
+	}
+	s.st.Responded()
+	start := 0
+	for off := 0; off < len(r.rows); {
+		n := int(binary.BigEndian.Uint32(r.rows[off+1:])) + 1
+		_ = s.st.Row(n) // within the bounds (checked before the hit)
+		s.resultRows++
+		off += n
+		if off-start >= replayChunk {
+			s.toClient(rawMessages(r.rows[start:off]))
+			s.flushClient()
+			start = off
+		}
+	}
+	if start < len(r.rows) {
+		s.toClient(rawMessages(r.rows[start:]))
+	}
+	s.toClient(rawMessages(r.done))
+	s.endResult(r.tag)
+	s.st.NextResult()
+}

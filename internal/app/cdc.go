@@ -94,7 +94,22 @@ func (a *App) reviseCDCLocked(cfg *config.Config) {
 		}
 	}
 	a.mu.cdc = next
+	// Each database's result cache follows its stream's watermark (none:
+	// entries live at most max_staleness).
+	for _, db := range cfg.Databases {
+		if c, ok := next[db.Name]; ok {
+			a.caches.SetFeed(db.Name, streamFeed{c.s})
+		} else {
+			a.caches.SetFeed(db.Name, nil)
+		}
+	}
 }
+
+// streamFeed is a change stream as the result cache reads it.
+type streamFeed struct{ s *cdc.Stream }
+
+func (f streamFeed) Watermark() time.Time { return f.s.Watermark() }
+func (f streamFeed) Connected() bool      { return f.s.Status().Connected }
 
 // closeCDCLocked stops every change stream (each saves its position).
 func (a *App) closeCDCLocked() {
@@ -107,6 +122,13 @@ func (a *App) closeCDCLocked() {
 // cdcEvent receives every database's change events, in commit order per
 // database, and hands them to the program's consumer.
 func (a *App) cdcEvent(ev cdc.Event) {
+	// The result cache first: a change made outside the gateway drops
+	// the table's entries (a schema change without a table, all of them).
+	var tables []string
+	if ev.Table != "" {
+		tables = []string{ev.Table}
+	}
+	a.caches.Invalidate(context.Background(), ev.Database, tables)
 	if a.opts.Changes != nil {
 		a.opts.Changes(ev)
 	}

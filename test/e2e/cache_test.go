@@ -13,6 +13,7 @@ import (
 	"time"
 
 	afsql "github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -411,5 +412,90 @@ users:
 				t.Fatalf("after the refill: %+v", got)
 			}
 		})
+	}
+}
+
+// TestCacheWireStage: the cache stage serves the PostgreSQL and MySQL
+// wire relays too: a second read is a hit (a direct write is not seen);
+// inside a transaction that wrote, the session reads its own write from
+// the database; a write through the gateway invalidates.
+func TestCacheWireStage(t *testing.T) {
+	pgDSN := testDB(t)
+	myDSN, direct := myTestDB(t)
+	pgc := pgSetup(t, pgDSN, "CREATE TABLE items (id int PRIMARY KEY, v varchar(20))", "INSERT INTO items VALUES (1, 'a')")
+	mySetup(t, direct, "CREATE TABLE items (id int PRIMARY KEY, v varchar(20))", "INSERT INTO items VALUES (1, 'a')")
+	g := start(t, twoDatabases(pgDSN, myDSN, "\n    cache: {enabled: true, ttl: 1m, max_staleness: 1m, read_your_writes: 1ms}"))
+	const q = "SELECT v FROM items WHERE id = 1"
+	ctx := context.Background()
+
+	t.Run("postgres", func(t *testing.T) {
+		c := g.connect(t, "alice", "alice-secret", "pgapp")
+		read := func(r interface {
+			QueryRow(context.Context, string, ...any) pgx.Row
+		}) string {
+			var v string
+			if err := r.QueryRow(ctx, q).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		read(c)
+		if _, err := pgc.Exec(ctx, "UPDATE items SET v = 'direct' WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if v := read(c); v != "a" {
+			t.Fatalf("second read %q, want the cached a", v)
+		}
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE items SET v = 'mine' WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if v := read(tx); v != "mine" {
+			t.Fatalf("inside the transaction that wrote: %q", v)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // read_your_writes: 1ms
+		if v := read(c); v != "direct" {
+			t.Fatalf("after the rollback: %q (the write through the gateway invalidated)", v)
+		}
+	})
+
+	t.Run("mysql", func(t *testing.T) {
+		db := g.mydb(t, "alice", "alice-secret", "myapp", map[string]string{"interpolateParams": "true"})
+		db.SetMaxOpenConns(1)
+		myRead(t, db, q)
+		if _, err := direct.Exec("UPDATE items SET v = 'direct' WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if v := myRead(t, db, q); v != "a\n" && v != "a" {
+			t.Fatalf("second read %q, want the cached a", v)
+		}
+		if _, err := db.Exec("UPDATE items SET v = 'gw' WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+		if v := strings.TrimSpace(myRead(t, db, q)); v != "gw" {
+			t.Fatalf("after a write through the gateway: %q", v)
+		}
+	})
+	resp, err := http.Get("http://" + g.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`floe_cache_requests_total{database="pgapp",reason="",result="hit"}`,
+		`floe_cache_requests_total{database="myapp",reason="",result="hit"}`,
+		`floe_cache_requests_total{database="pgapp",reason="transaction wrote",result="bypass"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit bench-tracing release binsize bench-idle firewall-corpus firewall-app lexdiff services compat-deps compat clean
+.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit bench-tracing bench-cache release binsize bench-idle firewall-corpus firewall-app lexdiff services compat-deps compat clean
 
 all: build
 
@@ -105,6 +105,7 @@ bench:
 	./bench/arrow.sh
 	./bench/readsplit.sh
 	./bench/tracing.sh
+	./bench/cache.sh
 
 # A short sample of the benchmarks (CI): every Go benchmark once, the
 # Arrow export at pgbench scale 1, the read/write split for 2 s, 500 idle
@@ -123,6 +124,11 @@ IDLE_CONNS ?= 10000
 
 bench-readsplit:
 	./bench/readsplit.sh
+
+## bench-cache: the result cache (cache off / on against direct, pgbench and
+## sysbench) and its invalidation lag with a change feed.
+bench-cache:
+	./bench/cache.sh
 
 # Arrow export of 10M rows: library, HTTP and Flight SQL against binary COPY.
 bench-arrow:

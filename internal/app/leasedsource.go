@@ -77,6 +77,10 @@ func newLeasedSource(logins *cluster.Logins, login int, mk func(dataapi.Login) (
 	return s, nil
 }
 
+// CacheScope names the engine role whose leased logins the source runs
+// as (every lease of it has the same privileges).
+func (s *leasedSource) CacheScope() string { return "role:" + s.logins.Name(s.login) }
+
 func (s *leasedSource) Kind() string            { return s.shape.Kind() }
 func (s *leasedSource) Dialect() policy.Dialect { return s.shape.Dialect() }
 func (s *leasedSource) DefaultSchema() string   { return s.shape.DefaultSchema() }

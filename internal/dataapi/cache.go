@@ -34,7 +34,9 @@ type rowReader interface {
 // the Arrow stream of a data-API result: the data APIs share one
 // encoding (Arrow IPC, whatever the HTTP response format), so HTTP and
 // Flight SQL share an entry for the same statement and parameters.
-func cacheVariant(args []any, opts arrowsql.Options) stmt.Variant {
+// The backend login the source runs as (Scoped) is part of it: two
+// logins may see different rows of the same statement.
+func cacheVariant(src Source, args []any, opts arrowsql.Options) stmt.Variant {
 	var p bytes.Buffer
 	for _, a := range args {
 		s := fmt.Sprintf("%T=%v", a, a)
@@ -42,7 +44,11 @@ func cacheVariant(args []any, opts arrowsql.Options) stmt.Variant {
 		p.WriteByte(':')
 		p.WriteString(s)
 	}
-	return stmt.Variant{Format: "arrow/numeric=" + strconv.Itoa(int(opts.Numeric)), Params: p.Bytes()}
+	v := stmt.Variant{Format: "arrow/numeric=" + strconv.Itoa(int(opts.Numeric)), Params: p.Bytes()}
+	if sc, ok := src.(Scoped); ok {
+		v.Settings = "login=" + sc.CacheScope()
+	}
+	return v
 }
 
 // cacheStatus is the HeaderCache value of a statement's verdict ("" when

@@ -86,7 +86,7 @@ func TestReplayBounds(t *testing.T) {
 }
 
 func TestCacheVariant(t *testing.T) {
-	base := cacheVariant([]any{int64(1), "a"}, arrowsql.Options{})
+	base := cacheVariant(nil, []any{int64(1), "a"}, arrowsql.Options{})
 	for _, other := range []struct {
 		args []any
 		opts arrowsql.Options
@@ -97,13 +97,21 @@ func TestCacheVariant(t *testing.T) {
 		{[]any{int64(1)}, arrowsql.Options{}},
 		{[]any{int64(1), "a"}, arrowsql.Options{Numeric: 1}},
 	} {
-		v := cacheVariant(other.args, other.opts)
+		v := cacheVariant(nil, other.args, other.opts)
 		if v.Format == base.Format && bytes.Equal(v.Params, base.Params) {
 			t.Errorf("%v %+v shares the variant of the base", other.args, other.opts)
 		}
 	}
-	if v := cacheVariant([]any{int64(1), "a"}, arrowsql.Options{BatchRows: 7}); v.Format != base.Format || !bytes.Equal(v.Params, base.Params) {
+	if v := cacheVariant(nil, []any{int64(1), "a"}, arrowsql.Options{BatchRows: 7}); v.Format != base.Format || !bytes.Equal(v.Params, base.Params) {
 		t.Error("the batch size changed the variant")
+	}
+	// Two backend logins never share a variant; the DSN's login ("")
+	// differs from a named one.
+	a := cacheVariant(&pgSource{login: "floe_reader"}, []any{int64(1), "a"}, arrowsql.Options{})
+	b := cacheVariant(&pgSource{login: "floe_writer"}, []any{int64(1), "a"}, arrowsql.Options{})
+	c := cacheVariant(&mySource{}, []any{int64(1), "a"}, arrowsql.Options{})
+	if a.Settings == b.Settings || a.Settings == c.Settings || c.Settings != "login=" || base.Settings != "" {
+		t.Errorf("login variants %q %q %q", a.Settings, b.Settings, c.Settings)
 	}
 }
 

@@ -40,6 +40,14 @@ type Source interface {
 	Close()
 }
 
+// Scoped is a Source whose results depend on the backend login it runs
+// as (row-level security, the login's own privileges): CacheScope names
+// that login, and the result cache keeps the results of different logins
+// apart.
+type Scoped interface {
+	CacheScope() string
+}
+
 // Servers is how a source of a PostgreSQL or MySQL database places its
 // statements: the wire relay's view of the database's servers (server 0
 // is the configured primary, then the replicas in config order), shared
@@ -276,6 +284,7 @@ func serverDSNs(db config.Database) []string {
 // pgSource runs queries on a PostgreSQL database.
 type pgSource struct {
 	*clusterSource[*pgx.Conn]
+	login string // the backend login ("" the DSN's)
 }
 
 // NewPostgres makes the source of a PostgreSQL database that runs
@@ -326,8 +335,11 @@ func NewPostgresOn(db config.Database, servers Servers, login Login, groups []tl
 			return pgconn.SafeToRetry(err)
 		},
 	}
-	return &pgSource{newClusterSource(db, servers, len(dsns), drv)}, nil
+	return &pgSource{clusterSource: newClusterSource(db, servers, len(dsns), drv), login: login.User}, nil
 }
+
+// CacheScope is the backend login the source runs as ("" the DSN's).
+func (s *pgSource) CacheScope() string { return s.login }
 
 func (s *pgSource) Kind() string            { return config.KindPostgres }
 func (s *pgSource) Dialect() policy.Dialect { return policy.Postgres }
@@ -337,6 +349,7 @@ func (s *pgSource) DefaultSchema() string   { return "public" }
 type mySource struct {
 	*clusterSource[*arrowsql.MySQLConn]
 	schema string
+	login  string // the backend login ("" the DSN's)
 }
 
 // NewMySQL makes the source of a MySQL/MariaDB database that runs
@@ -374,8 +387,11 @@ func NewMySQLOn(db config.Database, servers Servers, login Login, groups []tls.C
 		// the server: only reads run again.
 		unsent: func(error) bool { return false },
 	}
-	return &mySource{clusterSource: newClusterSource(db, servers, len(dsns), drv), schema: schemas[0]}, nil
+	return &mySource{clusterSource: newClusterSource(db, servers, len(dsns), drv), schema: schemas[0], login: login.User}, nil
 }
+
+// CacheScope is the backend login the source runs as ("" the DSN's).
+func (s *mySource) CacheScope() string { return s.login }
 
 func (s *mySource) Kind() string            { return config.KindMySQL }
 func (s *mySource) Dialect() policy.Dialect { return policy.MySQL }

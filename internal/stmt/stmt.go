@@ -120,7 +120,7 @@ type Session struct {
 	// opened is the policy in force when the session opened.
 	opened *policy.Policy
 	// values are the stages' per-session values (SetValue).
-	values []stageValue
+	values stageValues
 
 	ok, failed, cancelled prometheus.Counter
 	latency               prometheus.Observer
@@ -136,27 +136,14 @@ func (s *Session) Pipeline() *Pipeline { return s.p }
 // SetValue keeps a stage's per-session value under key (a stage's own
 // unexported key type): state a stage follows from one statement of the
 // session to the next (a transaction's writes, for a result cache).
-func (s *Session) SetValue(key, val any) {
-	for i := range s.values {
-		if s.values[i].key == key {
-			s.values[i].val = val
-			return
-		}
-	}
-	s.values = append(s.values, stageValue{key, val})
-}
+func (s *Session) SetValue(key, val any) { s.values.set(key, val) }
 
 // Value is the value SetValue kept under key (nil when none).
 func (s *Session) Value(key any) any {
 	if s == nil {
 		return nil
 	}
-	for _, v := range s.values {
-		if v.key == key {
-			return v.val
-		}
-	}
-	return nil
+	return s.values.get(key)
 }
 
 // Analyze returns text's analysis.
@@ -366,7 +353,7 @@ type Statement struct {
 	acquired time.Time // backend connection in hand (Acquired)
 	answered time.Time // first answer of the database (Responded)
 	server   string
-	values   []stageValue
+	values   stageValues
 	cache    Cached
 	args     *Args
 	rows     int64
@@ -400,31 +387,39 @@ func (st *Statement) Responded() {
 // Received is when the statement reached the pipeline.
 func (st *Statement) Received() time.Time { return st.received }
 
-type stageValue struct{ key, val any }
+// stageValues are the values stages keep on a session or a statement,
+// by key: a few at most, so a slice.
+type stageValues []struct{ key, val any }
 
-// SetValue keeps a stage's per-statement value under key (a stage's own
-// unexported key type, as with context values).
-func (st *Statement) SetValue(key, val any) {
-	for i := range st.values {
-		if st.values[i].key == key {
-			st.values[i].val = val
+func (vs *stageValues) set(key, val any) {
+	for i := range *vs {
+		if (*vs)[i].key == key {
+			(*vs)[i].val = val
 			return
 		}
 	}
-	st.values = append(st.values, stageValue{key, val})
+	*vs = append(*vs, struct{ key, val any }{key, val})
 }
+
+func (vs stageValues) get(key any) any {
+	for _, v := range vs {
+		if v.key == key {
+			return v.val
+		}
+	}
+	return nil
+}
+
+// SetValue keeps a stage's per-statement value under key (a stage's own
+// unexported key type, as with context values).
+func (st *Statement) SetValue(key, val any) { st.values.set(key, val) }
 
 // Value is the value SetValue kept under key (nil when none).
 func (st *Statement) Value(key any) any {
 	if st == nil {
 		return nil
 	}
-	for _, v := range st.values {
-		if v.key == key {
-			return v.val
-		}
-	}
-	return nil
+	return st.values.get(key)
 }
 
 // phases splits the time from received to end.

@@ -62,7 +62,7 @@ func (a *App) withMetadata(stages []stmt.Stage, db config.Database) []stmt.Stage
 func (metadataStage) Begin(context.Context, *stmt.Statement) error { return nil }
 
 func (m metadataStage) End(st *stmt.Statement, _ stmt.Outcome) {
-	if st.Analysis == nil {
+	if st.Analysis == nil || !mayChangeSchema(st.Analysis.Text) {
 		return
 	}
 	stmts, err := st.Analysis.Statements()
@@ -95,4 +95,33 @@ func (m metadataStage) End(st *stmt.Statement, _ stmt.Outcome) {
 		tables = nil
 	}
 	m.a.InvalidateMetadata(m.db, tables)
+}
+
+// mayChangeSchema reports whether text has a word that starts a schema
+// change (a cheap look before the parse, which most statements then do
+// not need).
+func mayChangeSchema(text string) bool {
+	start := -1
+	for i := 0; i <= len(text); i++ {
+		word := i < len(text) && (text[i] >= 'a' && text[i] <= 'z' || text[i] >= 'A' && text[i] <= 'Z' || text[i] == '_')
+		if word && start < 0 {
+			start = i
+		}
+		if !word && start >= 0 {
+			if schemaWord(text[start:i]) {
+				return true
+			}
+			start = -1
+		}
+	}
+	return false
+}
+
+func schemaWord(w string) bool {
+	for _, k := range [...]string{"create", "alter", "drop", "rename", "truncate", "grant", "revoke", "comment"} {
+		if strings.EqualFold(w, k) {
+			return true
+		}
+	}
+	return false
 }

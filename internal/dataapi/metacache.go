@@ -27,8 +27,8 @@ type metaKey struct {
 }
 
 type metaEntry struct {
-	rows [][]string
-	at   time.Time
+	rows    [][]string
+	expires time.Time
 }
 
 // metaCache keeps the data APIs' catalogue listings per database for the
@@ -81,7 +81,7 @@ func (c *metaCache) rows(ctx context.Context, k metaKey, ttl time.Duration, list
 	e, ok := c.entries[k]
 	gen := c.gen[k.db]
 	c.mu.Unlock()
-	if ok && now.Sub(e.at) < ttl {
+	if ok && now.Before(e.expires) {
 		c.count(k.db, MetaHit)
 		return e.rows, nil
 	}
@@ -92,7 +92,14 @@ func (c *metaCache) rows(ctx context.Context, k metaKey, ttl time.Duration, list
 	}
 	c.mu.Lock()
 	if c.gen[k.db] == gen {
-		c.entries[k] = metaEntry{rows: rows, at: now}
+		// Expired listings go as new ones come (a source a reload
+		// replaced is asked no more).
+		for ek, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, ek)
+			}
+		}
+		c.entries[k] = metaEntry{rows: rows, expires: now.Add(ttl)}
 	}
 	c.mu.Unlock()
 	return rows, nil

@@ -3,6 +3,7 @@ package dataapi
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -83,5 +84,24 @@ func TestMetaCacheError(t *testing.T) {
 	calls := 0
 	if _, err := c.rows(context.Background(), key, time.Minute, func(context.Context) ([][]string, error) { calls++; return nil, nil }); err != nil || calls != 1 {
 		t.Fatalf("%v %d", err, calls)
+	}
+}
+
+// TestMetaCacheSweep: expired listings do not stay behind when new ones
+// are kept.
+func TestMetaCacheSweep(t *testing.T) {
+	c := newMetaCache(nil)
+	list := func(context.Context) ([][]string, error) { return nil, nil }
+	for i := 0; i < 5; i++ {
+		if _, err := c.rows(context.Background(), metaKey{db: "a", text: strconv.Itoa(i)}, 10*time.Millisecond, list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	if _, err := c.rows(context.Background(), metaKey{db: "a", text: "last"}, time.Minute, list); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.entries) != 1 {
+		t.Fatalf("%d entries kept", len(c.entries))
 	}
 }

@@ -265,3 +265,45 @@ masking:
 		}
 	})
 }
+
+// TestMetadataCacheMySQL: on MariaDB with change capture, a table created
+// directly on the database shows in Flight SQL GetTables without waiting
+// for metadata_ttl (the binlog's QueryEvent is the ddl event).
+func TestMetadataCacheMySQL(t *testing.T) {
+	my := testcluster.StartMariaDB(t, 0, testcluster.RowBinlog())
+	for _, s := range []string{"CREATE DATABASE shop", "CREATE TABLE shop.items (id int PRIMARY KEY)"} {
+		if err := my.Primary.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := start(t, fmt.Sprintf(`databases:
+  - name: shop
+    kind: mysql
+    primary: %q
+    cdc: {enabled: true, heartbeat: 200ms, server_id: 779, state_dir: %q}
+    cache: {enabled: true, ttl: 1m, max_staleness: 10s, metadata_ttl: 1m}
+users:
+  - {name: alice, password: alice-secret}
+`, my.Primary.DSN()+"shop", t.TempDir()))
+	var body struct{ CDC []cdc.Status }
+	within(t, "the change stream connected", 30*time.Second, func() bool {
+		body.CDC = nil
+		g.adminCall(t, "GET", "/api/v1/cdc", testReadToken, &body)
+		return len(body.CDC) == 1 && body.CDC[0].Connected
+	})
+	if ts := g.flightTables(t, "alice", "alice-secret", "shop"); !slices.Equal(ts, []string{"shop.items"}) {
+		t.Fatalf("before: %v", ts)
+	}
+	hits := metadataCacheTotal(t, g, "shop", "hit")
+	g.flightTables(t, "alice", "alice-secret", "shop")
+	if metadataCacheTotal(t, g, "shop", "hit") != hits+1 {
+		t.Fatal("a second listing was not served from the metadata cache")
+	}
+	if err := my.Primary.Exec("CREATE TABLE shop.floe_t_direct (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	d := within(t, "the direct table listed", 3*time.Second, func() bool {
+		return slices.Contains(g.flightTables(t, "alice", "alice-secret", "shop"), "shop.floe_t_direct")
+	})
+	t.Logf("a table created directly was listed after %v", d)
+}

@@ -243,6 +243,7 @@ func Run(ctx context.Context, opts Options) error {
 	a.pg = pgwire.NewServer(a.pgConfig(cfg), a, a.log.With("component", "pgwire"), a.metrics)
 	a.my = mysqlwire.NewServer(a.myConfig(cfg), a, a.log.With("component", "mysqlwire"), a.metrics)
 	a.data = dataapi.NewService(a, a.log.With("component", "dataapi"), a.metrics)
+	a.data.MetadataTTL = a.metadataTTL
 
 	connCtx, cutConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cutConns()
@@ -613,7 +614,7 @@ func (a *App) build(ctx context.Context, fileCfg *config.Config) (*state, error)
 		if err != nil {
 			return fail(err)
 		}
-		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.withCache(a.stagesFor(cfg, tracer, db, d), db, newCaches),
+		d.Apply(backend.Settings{Policy: a.policyNow, Routing: routePolicy(db.Routing), LocalInfile: cfg.MySQL.LocalInfile, Stages: a.withCache(a.withMetadata(a.stagesFor(cfg, tracer, db, d), db), db, newCaches),
 			TLSGroups: cfg.TLS.CurveIDs()})
 		newDBs[db.Name] = d
 		st.dbs[db.Name] = d

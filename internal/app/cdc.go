@@ -129,6 +129,11 @@ func (a *App) cdcEvent(ev cdc.Event) {
 		tables = []string{ev.Table}
 	}
 	a.caches.Invalidate(context.Background(), ev.Database, tables)
+	if ev.Op == cdc.OpDDL || ev.Op == cdc.OpTruncate {
+		// The catalogue metadata of the table (or, unnamed, of every
+		// table) may have changed.
+		a.InvalidateMetadata(ev.Database, tables)
+	}
 	if a.opts.Changes != nil {
 		a.opts.Changes(ev)
 	}

@@ -106,4 +106,11 @@
 // then gets 5s to answer the requests under way (their contexts are cut
 // after that), Flight SQL 5s for its streams, and the admin API, which
 // answers /readyz with "draining" meanwhile, 2s.
+//
+// Metadata (metadata.go): InvalidateMetadata drops what the gateway keeps
+// of a database's catalogue — its backend's own metadata (a
+// backend.MetadataCache: the PostgreSQL relay's masking catalog) and the
+// data APIs' catalogue listings. A stage of every database's pipeline,
+// just before the result cache's (metadataStage), calls it on each schema change run
+// through the gateway; cdcEvent on each ddl or truncate event.
 package app

@@ -106,3 +106,12 @@ func Reconcile(cur Database, db config.Database, open func() (Database, error)) 
 	}
 	return open()
 }
+
+// MetadataCache is implemented by a Database that keeps catalogue
+// metadata of its own (the PostgreSQL relay's table and column names for
+// masking). The gateway calls InvalidateMetadata on every schema change
+// it sees, through it or from the database's change stream; tables are
+// names or schema.names, none meaning every table.
+type MetadataCache interface {
+	InvalidateMetadata(tables []string)
+}

@@ -34,6 +34,11 @@ type Cache struct {
 	// Redis, when set, is a tier shared by every instance: entries and
 	// invalidations.
 	Redis *CacheRedis `yaml:"redis"`
+	// MetadataTTL is how long the data APIs keep the database's catalogue
+	// listings (Flight SQL GetDbSchemas, GetTables, GetPrimaryKeys)
+	// while the cache is enabled; a schema change through the gateway or
+	// from the change stream drops them sooner.
+	MetadataTTL time.Duration `yaml:"metadata_ttl"`
 }
 
 // CacheRule is one rule of a database's cache.
@@ -68,6 +73,7 @@ const (
 	DefaultCacheMaxResult      = 1 << 20
 	DefaultCacheReadYourWrites = 5 * time.Second
 	DefaultCacheRedisPrefix    = "floe:cache"
+	DefaultCacheMetadataTTL    = 30 * time.Second
 )
 
 // MemoryBytes is Memory in bytes (the default when unset).
@@ -78,6 +84,11 @@ func (c *Cache) MaxResultBytes() int64 { return sizeOr(c.MaxResult, DefaultCache
 
 // TTLOrDefault is the entries' TTL.
 func (c *Cache) TTLOrDefault() time.Duration { return durOr(c.TTL, DefaultCacheTTL) }
+
+// MetadataTTLOrDefault is how long catalogue listings are kept.
+func (c *Cache) MetadataTTLOrDefault() time.Duration {
+	return durOr(c.MetadataTTL, DefaultCacheMetadataTTL)
+}
 
 // MaxStalenessOrDefault is the staleness bound.
 func (c *Cache) MaxStalenessOrDefault() time.Duration {
@@ -159,7 +170,7 @@ func validateCache(v *checker, key string, d *Database) {
 	for _, f := range []struct {
 		k string
 		d time.Duration
-	}{{"ttl", c.TTL}, {"max_staleness", c.MaxStaleness}, {"read_your_writes", c.ReadYourWrites}} {
+	}{{"ttl", c.TTL}, {"max_staleness", c.MaxStaleness}, {"read_your_writes", c.ReadYourWrites}, {"metadata_ttl", c.MetadataTTL}} {
 		if f.d < 0 {
 			v.bad(key+"."+f.k, "must not be negative")
 		}

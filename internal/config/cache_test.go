@@ -15,7 +15,7 @@ func TestCacheParse(t *testing.T) {
 		{name: "defaults", src: "      enabled: true\n", check: func(t *testing.T, c *Cache) {
 			if !c.Enabled || c.MemoryBytes() != DefaultCacheMemory || c.TTLOrDefault() != DefaultCacheTTL ||
 				c.MaxStalenessOrDefault() != DefaultCacheMaxStaleness || c.MaxResultBytes() != DefaultCacheMaxResult ||
-				c.ReadYourWritesOrDefault() != DefaultCacheReadYourWrites {
+				c.ReadYourWritesOrDefault() != DefaultCacheReadYourWrites || c.MetadataTTLOrDefault() != DefaultCacheMetadataTTL {
 				t.Fatalf("%+v", c)
 			}
 		}},
@@ -30,6 +30,12 @@ func TestCacheParse(t *testing.T) {
 				t.Fatalf("redis %+v", c.Redis)
 			}
 		}},
+		{name: "metadata_ttl", src: "      enabled: true\n      metadata_ttl: 5s\n", check: func(t *testing.T, c *Cache) {
+			if c.MetadataTTL != 5*time.Second || c.MetadataTTLOrDefault() != 5*time.Second {
+				t.Fatalf("%+v", c)
+			}
+		}},
+		{name: "negative metadata_ttl", src: "      metadata_ttl: -1s\n", want: "databases[0].cache.metadata_ttl: must not be negative"},
 		{name: "bad memory", src: "      memory: lots\n", want: "databases[0].cache.memory: \"lots\" is not a size"},
 		{name: "zero memory", src: "      memory: 0\n", want: "databases[0].cache.memory: must be more than 0"},
 		{name: "max_result over memory", src: "      memory: 1MB\n      max_result: 2MB\n", want: "databases[0].cache.max_result: is larger than memory"},

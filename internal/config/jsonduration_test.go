@@ -63,7 +63,7 @@ databases:
       breaker: {window: 20s, open_for: 7s}}
     routing: {max_lag: 2s, read_your_writes: 500ms, failover_wait: 3s}
     health: {interval: 1s, timeout: 300ms}
-    cache: {ttl: 90s, max_staleness: 4s, read_your_writes: 2500ms, rules: [{tables: [t], ttl: 20s}]}
+    cache: {ttl: 90s, max_staleness: 4s, read_your_writes: 2500ms, metadata_ttl: 45s, rules: [{tables: [t], ttl: 20s}]}
     cdc: {heartbeat: 2500ms}
 users: [{name: u, password: p}]
 limits: [{per: user, statement_timeout: 750ms}]
@@ -104,6 +104,7 @@ advice: {interval: 90s}
 		{"cache.ttl", d.Cache.TTL, 90 * time.Second},
 		{"cache.max_staleness", d.Cache.MaxStaleness, 4 * time.Second},
 		{"cache.read_your_writes", d.Cache.ReadYourWrites, 2500 * time.Millisecond},
+		{"cache.metadata_ttl", d.Cache.MetadataTTL, 45 * time.Second},
 		{"cache.rules[0].ttl", d.Cache.Rules[0].TTL, 20 * time.Second},
 		{"cdc.heartbeat", d.CDC.Heartbeat, 2500 * time.Millisecond},
 		{"limits[0].statement_timeout", c.Limits[0].StatementTimeout, 750 * time.Millisecond},

@@ -34,7 +34,11 @@
 // format) and Flight SQL share entries; the verdict goes out as the
 // Floe-Cache header (floe-cache metadata on Flight SQL).
 // Catalogue listings (Catalog) ask the session's gate, via
-// "metadata", without running or counting anything. The context given to
+// "metadata", without running or counting anything. Their queries'
+// answers (Catalog.Rows) are kept per database and source for the
+// database's cache.metadata_ttl (Service.MetadataTTL; metacache.go) and
+// dropped on every schema change the gateway sees
+// (Service.InvalidateMetadata); the caller's filter runs after the cache. The context given to
 // Session.Start carries the caller's W3C trace context (package
 // tracing: the HTTP handler reads the traceparent header, Query the
 // gRPC metadata of a Flight SQL call), and the one given to the Source

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/floe-db/floe/arrowsql"
 	"github.com/floe-db/floe/internal/authn"
@@ -73,6 +74,11 @@ type Service struct {
 	TokenTTL time.Duration
 	// BatchRows bounds the rows of the record batches it streams.
 	BatchRows int
+	// MetadataTTL is how long database db's catalogue listings are kept
+	// (nil or 0: not kept; Catalog.Rows).
+	MetadataTTL func(db string) time.Duration
+
+	meta *metaCache
 
 	mu struct {
 		sync.Mutex
@@ -90,6 +96,11 @@ type pipelineKey struct {
 // NewService makes a service over gw.
 func NewService(gw Gateway, log *slog.Logger, m *observe.Metrics) *Service {
 	s := &Service{gw: gw, log: log, metrics: m, TokenTTL: time.Hour}
+	var reg *prometheus.Registry
+	if m != nil {
+		reg = m.Registry()
+	}
+	s.meta = newMetaCache(reg)
 	s.mu.pipelines = map[pipelineKey]*stmt.Pipeline{}
 	return s
 }
@@ -487,6 +498,7 @@ type Catalog struct {
 	Name string
 	src  Source
 	sess *stmt.Session
+	svc  *Service
 }
 
 // Catalog opens database db's catalogue for c, if c may use db.
@@ -501,7 +513,7 @@ func (s *Service) Catalog(c Caller, db string) (*Catalog, *Error) {
 	if den := s.gw.PolicyNow().Connect(c.User.Name, c.User.Roles, db); den != nil {
 		return nil, fromDenial(den)
 	}
-	return &Catalog{Name: db, src: src, sess: s.open(c, db, src)}, nil
+	return &Catalog{Name: db, src: src, sess: s.open(c, db, src), svc: s}, nil
 }
 
 // Kind is the database's kind (postgres, mysql, sqlite).

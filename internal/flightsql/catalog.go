@@ -147,27 +147,10 @@ func schemaQuery(kind string) string {
 	return "SELECT 'main'"
 }
 
-// rowsOf reads a catalogue query's rows as strings.
+// rowsOf reads a catalogue query's rows as strings (from the database's
+// metadata cache when it keeps one: Catalog.Rows).
 func rowsOf(ctx context.Context, k *dataapi.Catalog, q string, args ...any) ([][]string, error) {
-	r, err := k.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Release()
-	var out [][]string
-	for r.Next() {
-		b := r.RecordBatch()
-		for i := 0; i < int(b.NumRows()); i++ {
-			row := make([]string, b.NumCols())
-			for j, col := range b.Columns() {
-				if !col.IsNull(i) {
-					row[j] = string(dataapi.AppendText(nil, col, i))
-				}
-			}
-			out = append(out, row)
-		}
-	}
-	return out, r.Err()
+	return k.Rows(ctx, q, args...)
 }
 
 func (s *Server) DoGetDBSchemas(ctx context.Context, cmd afsql.GetDBSchemas) (*arrow.Schema, <-chan flight.StreamChunk, error) {

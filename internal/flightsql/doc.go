@@ -30,7 +30,9 @@
 // (internal/stmt), through the Service. Metadata calls
 // (GetCatalogs, GetDbSchemas, GetTables with schemas, GetTableTypes,
 // GetPrimaryKeys, GetSqlInfo) run catalogue queries of the gateway's own
-// and list only what the caller's policy lets them read.
+// (dataapi.Catalog.Rows: from the database's metadata cache while it has
+// one) and list only what the caller's policy lets them read, checked
+// after the cache on every call.
 //
 // Errors map to gRPC status codes (Unauthenticated, PermissionDenied,
 // NotFound, InvalidArgument, ResourceExhausted, DeadlineExceeded,

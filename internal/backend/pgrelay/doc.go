@@ -71,7 +71,8 @@
 //
 // Masking (mask.go): each RowDescription's table OIDs and attribute
 // numbers are resolved to names through a catalogue connection of the
-// relay's own (cached), masked columns are described as text, and each
+// relay's own (cached per table for a minute at most, dropped by
+// InvalidateMetadata on the schema changes the gateway sees), masked columns are described as text, and each
 // DataRow's masked values are replaced, text or binary format, by the
 // session's rowMasker (a simple Query's plan) or the portal's plan. A result
 // can be stopped (masking unresolvable, result-size limit): the client

@@ -18,7 +18,9 @@ import (
 
 // relationTTL is how long the catalog's answer about a relation is
 // trusted: a column renamed on the server is matched by its new name
-// after at most this long.
+// after at most this long. A schema change made through the gateway, or
+// seen by the database's change stream, drops the relation at once
+// (InvalidateMetadata); the TTL bounds the others.
 const relationTTL = time.Minute
 
 // relation is what the catalog says of a table (or view) by OID.
@@ -92,6 +94,52 @@ func (c *catalog) relations(ctx context.Context, oids []uint32) (map[uint32]*rel
 	}
 	return out, nil
 }
+
+// invalidate drops the relations named by tables (name or schema.name,
+// any case), or every relation when tables is empty. It waits for a
+// lookup under way, so a lookup that read the old definition is dropped
+// too.
+func (c *catalog) invalidate(tables []string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(tables) == 0 {
+		n := len(c.rels)
+		c.rels = nil
+		return n
+	}
+	n := 0
+	for oid, rel := range c.rels {
+		for _, t := range tables {
+			if relationNamed(rel, t) {
+				delete(c.rels, oid)
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// relationNamed reports whether t (name or schema.name, possibly quoted)
+// names rel, ignoring case.
+func relationNamed(rel *relation, t string) bool {
+	t = strings.TrimSpace(t)
+	schema, name := "", t
+	if i := strings.LastIndexByte(t, '.'); i >= 0 {
+		schema, name = t[:i], t[i+1:]
+	}
+	unq := func(s string) string { return strings.Trim(s, `"`) }
+	if !strings.EqualFold(unq(name), rel.name) {
+		return false
+	}
+	return schema == "" || strings.EqualFold(unq(schema), rel.schema)
+}
+
+// InvalidateMetadata drops what the masking catalog knows of tables
+// (every table when none is named): the next result that reads them
+// resolves its columns again. The gateway calls it on schema changes
+// made through it and on the DDL events of the database's change stream.
+func (r *Relay) InvalidateMetadata(tables []string) { r.catalog.invalidate(tables) }
 
 func (c *catalog) close() {
 	c.mu.Lock()

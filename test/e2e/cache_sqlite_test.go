@@ -18,10 +18,11 @@ import (
 )
 
 // liteCacheConfig is an embedded SQLite database "lite" with the result
-// cache on, alice (email masked) and root (not masked).
+// cache on, alice (email masked) and root (not masked). max_staleness is
+// short: it does not bound an embedded database's entries.
 func liteCacheConfig(path string) string {
 	return fmt.Sprintf(`databases:
-  - {name: lite, kind: sqlite, path: %s, cache: {enabled: true, ttl: 1m, max_staleness: 1m, read_your_writes: 1ms}}
+  - {name: lite, kind: sqlite, path: %s, cache: {enabled: true, ttl: 1m, max_staleness: 20ms, read_your_writes: 1ms}}
 users:
   - {name: alice, password: alice-secret, roles: [analyst]}
   - {name: root, password: root-secret, roles: [dba]}
@@ -231,6 +232,9 @@ func TestCacheSQLite(t *testing.T) {
 		expect(t, "alice, first", pgRead(t, alice, q), "****", h, 0)
 		expect(t, "root, first", pgRead(t, root, q), "ada@example.com", h, 0)
 		behind(t, "UPDATE people SET email = 'new@example.com' WHERE id = 1")
+		// Past max_staleness: an embedded database's entries live their
+		// TTL, every write passing through the stage.
+		time.Sleep(50 * time.Millisecond)
 		expect(t, "alice, second", pgRead(t, alice, q), "****", h, 1)
 		expect(t, "root, second", pgRead(t, root, q), "ada@example.com", h, 2)
 		my := g.mydb(t, "alice", "alice-secret", "lite", nil)

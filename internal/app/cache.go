@@ -23,7 +23,9 @@ func (a *App) withCache(stages []stmt.Stage, db config.Database, caches map[stri
 	if db.Kind == "mysql" {
 		d = analysis.MySQL
 	}
-	c, _ := a.caches.Prepare(rcache.Options{Database: db.Name, Dialect: d, Config: *db.Cache, Metrics: a.metrics,
+	// An embedded database is written only through Floe: the stage's
+	// write tracking sees every change.
+	c, _ := a.caches.Prepare(rcache.Options{Database: db.Name, Dialect: d, Config: *db.Cache, Metrics: a.metrics, Complete: db.Kind == config.KindSQLite,
 		Log: a.log.With("component", "cache", "database", db.Name)})
 	caches[db.Name] = c
 	return append(slices.Clip(stages), c)

@@ -42,20 +42,27 @@ type Options struct {
 	// Wait bounds how long a miss waits for a concurrent identical fill
 	// (0: 2s).
 	Wait time.Duration
+	// Complete says every write to the database passes through this
+	// cache's stage (an embedded SQLite database): its write tracking
+	// invalidates every change, so without a change feed entries live
+	// their TTL rather than at most max_staleness.
+	Complete bool
 }
 
 // Cache is one database's result cache. It is a stmt.Stage: add it to
 // the database's pipeline stages (backend.Settings.Stages). Safe for
 // concurrent use.
 type Cache struct {
-	db       string
-	dialect  analysis.Dialect
-	cfg      config.Cache
-	ttl      time.Duration
-	stale    time.Duration
-	ryw      time.Duration
-	maxRes   int64
-	wait     time.Duration
+	db      string
+	dialect analysis.Dialect
+	cfg     config.Cache
+	ttl     time.Duration
+	stale   time.Duration
+	ryw     time.Duration
+	maxRes  int64
+	wait    time.Duration
+	// complete: every write passes through the stage (Options.Complete).
+	complete bool
 	now      func() time.Time
 	log      *slog.Logger
 	rules    []rule
@@ -84,7 +91,7 @@ type rule struct {
 
 // New makes the cache of one database.
 func New(o Options) *Cache {
-	c := &Cache{db: o.Database, dialect: o.Dialect, cfg: o.Config, now: o.Now, log: o.Log, metrics: o.Metrics, wait: o.Wait}
+	c := &Cache{db: o.Database, dialect: o.Dialect, cfg: o.Config, now: o.Now, log: o.Log, metrics: o.Metrics, wait: o.Wait, complete: o.Complete}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -182,14 +189,15 @@ func (c *Cache) feedBehind(now time.Time) bool {
 }
 
 // lifetime is how long an entry filled now lives, for a rule's TTL
-// (0: the cache's): at most max_staleness without a change feed, or
-// while a configured shared tier is down.
+// (0: the cache's): at most max_staleness without a change feed (unless
+// every write passes through the stage: Options.Complete), or while a
+// configured shared tier is down.
 func (c *Cache) lifetime(ruleTTL time.Duration) time.Duration {
 	ttl := c.ttl
 	if ruleTTL > 0 {
 		ttl = ruleTTL
 	}
-	if (c.feed.Load() == nil || (c.tier != nil && !c.tier.up.Load())) && c.stale < ttl {
+	if (c.feed.Load() == nil && !c.complete || (c.tier != nil && !c.tier.up.Load())) && c.stale < ttl {
 		ttl = c.stale
 	}
 	return ttl

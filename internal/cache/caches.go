@@ -33,7 +33,7 @@ func NewCaches() *Caches {
 func (cs *Caches) Prepare(o Options) (c *Cache, fresh bool) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	if c := cs.mu.m[o.Database]; c != nil && c.dialect == o.Dialect && reflect.DeepEqual(c.cfg, o.Config) {
+	if c := cs.mu.m[o.Database]; c != nil && c.dialect == o.Dialect && c.complete == o.Complete && reflect.DeepEqual(c.cfg, o.Config) {
 		return c, false
 	}
 	c = New(o)

@@ -45,7 +45,10 @@
 // min(ttl, max_staleness), the bound on writes made outside the
 // gateway; with one (SetFeed), entries live their TTL and are bypassed
 // while the feed is disconnected or behind max_staleness, and change
-// events reach Invalidate.
+// events reach Invalidate. Of a database every write of which passes
+// through the stage (Options.Complete: an embedded SQLite database),
+// entries live their TTL without a feed. Package wirefmt holds the wire
+// protocols' encodings of stored results.
 //
 // The store (store.go) is an LRU bounded by bytes with a TTL per entry;
 // a Cache and its store are safe for concurrent use. Per-session state

@@ -73,6 +73,36 @@ func run(t *testing.T, s *stmt.Session, text, result string) (string, string, st
 	return got, status, reason
 }
 
+// Of a database whose every write passes through the stage (an embedded
+// one), entries live their TTL without a change feed: max_staleness does
+// not cut them short, and a write through the stage still drops them.
+func TestCompleteWritesLiveTheirTTL(t *testing.T) {
+	clk := newClock()
+	c := New(Options{Database: "db", Dialect: analysis.Postgres, Now: clk.now, Wait: 200 * time.Millisecond, Complete: true,
+		Config: config.Cache{Enabled: true, TTL: 10 * time.Second, MaxStaleness: 3 * time.Second, ReadYourWrites: time.Millisecond}})
+	p := stmt.New(stmt.Options{Database: "db", Dialect: analysis.Postgres, Stages: []stmt.Stage{c}})
+	s := p.Open(policy.Request{User: "u"})
+	for i, st := range []struct {
+		advance      time.Duration
+		text         string
+		result, want string
+		status       string
+	}{
+		{0, "SELECT * FROM orders WHERE id = 1", "v1", "v1", StatusMiss},
+		{5 * time.Second, "SELECT * FROM orders WHERE id = 1", "v2", "v1", StatusHit}, // past max_staleness
+		{4 * time.Second, "SELECT * FROM orders WHERE id = 1", "v3", "v1", StatusHit},
+		{2 * time.Second, "SELECT * FROM orders WHERE id = 1", "v4", "v4", StatusMiss}, // past the TTL
+		{time.Second, "UPDATE orders SET x = 1", "", "", StatusBypass},
+		{time.Second, "SELECT * FROM orders WHERE id = 1", "v5", "v5", StatusMiss},
+	} {
+		clk.add(st.advance)
+		got, status, reason := run(t, s, st.text, st.result)
+		if got != st.want || status != st.status {
+			t.Fatalf("step %d: got %q %s (%s), want %q %s", i, got, status, reason, st.want, st.status)
+		}
+	}
+}
+
 func TestHitAfterMissAndTTL(t *testing.T) {
 	r := newRig(t, analysis.Postgres, config.Cache{Enabled: true, TTL: 10 * time.Second, MaxStaleness: 3 * time.Second}, nil)
 	s := r.p.Open(policy.Request{User: "u"})

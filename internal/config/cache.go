@@ -196,6 +196,11 @@ func validateCache(v *checker, key string, d *Database) {
 		}
 	}
 	if r := c.Redis; r != nil {
+		if d.Kind == KindSQLite {
+			// Each instance's embedded database is its own: a shared tier
+			// would serve one instance's results to another.
+			v.bad(key+".redis", "an embedded SQLite database is each instance's own: no shared tier")
+		}
 		if _, _, err := net.SplitHostPort(r.Addr); err != nil {
 			v.bad(key+".redis.addr", "want host:port")
 		}

@@ -64,6 +64,32 @@ func TestCacheParse(t *testing.T) {
 	}
 }
 
+// An embedded SQLite database takes the cache (every write passes
+// through Floe) but no shared tier: each instance's file is its own.
+func TestCacheSQLite(t *testing.T) {
+	const head = "users: [{name: alice, password: p}]\ndatabases:\n  - {name: lite, kind: sqlite, path: /tmp/lite.db, cache: "
+	for _, tc := range []struct{ name, src, want string }{
+		{"enabled", "{enabled: true, ttl: 5m}}\n", ""},
+		{"shared tier", "{enabled: true, redis: {addr: \"127.0.0.1:6379\"}}}\n", "databases[0].cache.redis: an embedded SQLite database is each instance's own"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("f.yaml", []byte(head+tc.src), env(nil))
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cc := c.Databases[0].Cache; cc == nil || !cc.Enabled || cc.TTL != 5*time.Minute {
+				t.Fatalf("%+v", cc)
+			}
+		})
+	}
+}
+
 func TestParseSize(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

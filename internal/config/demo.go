@@ -9,7 +9,8 @@ const (
 )
 
 // Demo returns the configuration of demo mode: one embedded SQLite
-// database "demo" stored at path and one user demo/demo.
+// database "demo" stored at path, with the result cache on (its
+// defaults), and one user demo/demo.
 func Demo(path string) *Config {
 	c := &Config{
 		Demo: true,
@@ -17,6 +18,9 @@ func Demo(path string) *Config {
 			Name: DemoDatabase,
 			Kind: KindSQLite,
 			Path: path,
+			// Every write to the embedded database passes through Floe:
+			// the cache's write tracking keeps it exact.
+			Cache: &Cache{Enabled: true},
 		}},
 		Users: []User{{Name: DemoUser, Password: DemoPassword}},
 	}

@@ -5,10 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"strconv"
 	"strings"
 
+	"github.com/floe-db/floe/internal/cache/wirefmt"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
@@ -25,111 +25,23 @@ import (
 // set is stored: an OK, an ERR, a LOCAL INFILE request or more results
 // end the recording.
 
-// Format names of the MySQL variants.
+// The stored results' encoding is package wirefmt's, shared with the
+// embedded engine's MySQL front.
 const (
-	formatText   = "mysql/text"
-	formatBinary = "mysql/binary"
+	formatText    = wirefmt.MyText
+	formatBinary  = wirefmt.MyBinary
+	resultMagic   = wirefmt.MyMagic
+	resultVersion = wirefmt.MyVersion
+	frameCount    = wirefmt.FrameCount
+	frameColumn   = wirefmt.FrameColumn
+	frameRow      = wirefmt.FrameRow
+	frameEnd      = wirefmt.FrameEnd
+	sessionStatus = wirefmt.MySessionStatus
 )
 
-// resultMagic and resultVersion open a stored result.
-const (
-	resultMagic   = 'M'
-	resultVersion = 1
-)
+type myResult = wirefmt.MyResult
 
-// Frame kinds of a stored result.
-const (
-	frameCount  byte = 'N' // the column-count packet
-	frameColumn byte = 'F' // a column definition
-	frameRow    byte = 'R' // a row
-	frameEnd    byte = 'E' // warnings and status (2 + 2 bytes, little-endian)
-)
-
-// sessionStatus are the status flags that describe the session rather
-// than the statement: they come from the session at replay.
-const sessionStatus = mysqlwire.StatusInTrans | mysqlwire.StatusAutocommit | mysqlwire.StatusNoBackslashEsc | mysqlwire.StatusInTransReadonly
-
-// errBadResult marks a stored result that does not decode.
-var errBadResult = errors.New("myrelay: malformed stored result")
-
-// myResult is a decoded stored result (slices of the payload).
-type myResult struct {
-	count    []byte
-	columns  [][]byte
-	rows     [][]byte
-	warnings uint16
-	size     int64 // the rows' size as the result bounds count it
-}
-
-// appendFrame appends one frame: kind, a 4-byte big-endian length, body.
-func appendFrame(b []byte, kind byte, body []byte) []byte {
-	b = append(b, kind)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
-	return append(b, body...)
-}
-
-// decodeResult checks and splits a stored result: the header, one
-// column-count packet, as many column definitions as it says, rows, and
-// one end frame last.
-func decodeResult(p []byte) (myResult, error) {
-	var r myResult
-	if len(p) < 2 || p[0] != resultMagic || p[1] != resultVersion {
-		return r, errBadResult
-	}
-	p = p[2:]
-	want := -1
-	ended := false
-	for len(p) > 0 {
-		if ended || len(p) < 5 {
-			return r, errBadResult
-		}
-		kind := p[0]
-		n := binary.BigEndian.Uint32(p[1:5])
-		if uint64(n) > uint64(len(p)-5) {
-			return r, errBadResult
-		}
-		body := p[5 : 5+n]
-		p = p[5+n:]
-		switch kind {
-		case frameCount:
-			if want >= 0 {
-				return r, errBadResult
-			}
-			rd := mysqlwire.NewReader(body)
-			c, null := rd.LenInt()
-			if rd.Err() != nil || null || rd.Len() != 0 || c == 0 || c > 4096 {
-				return r, errBadResult
-			}
-			want, r.count = int(c), body
-		case frameColumn:
-			if want < 0 || len(r.columns) >= want || len(r.rows) > 0 {
-				return r, errBadResult
-			}
-			if _, err := mysqlwire.ParseColumn(body); err != nil {
-				return r, errBadResult
-			}
-			r.columns = append(r.columns, body)
-		case frameRow:
-			if want < 0 || len(r.columns) != want || len(body) == 0 {
-				return r, errBadResult
-			}
-			r.rows = append(r.rows, body)
-			r.size += int64(len(body)) + 4
-		case frameEnd:
-			if want < 0 || len(r.columns) != want || len(body) != 4 {
-				return r, errBadResult
-			}
-			r.warnings = binary.LittleEndian.Uint16(body)
-			ended = true
-		default:
-			return r, errBadResult
-		}
-	}
-	if !ended {
-		return r, errBadResult
-	}
-	return r, nil
-}
+func appendFrame(b []byte, kind byte, body []byte) []byte { return wirefmt.AppendFrame(b, kind, body) }
 
 // recording is the result set of the statement under way being
 // recorded for the cache.
@@ -220,11 +132,10 @@ func (s *session) untrack() {
 	s.untracked = hex.EncodeToString(b[:])
 }
 
-// executeParams is the parameter part of the key of a COM_STMT_EXECUTE:
-// the bound types, the NULL bitmap and the values, encoded the same
-// whether the client sent the types with this packet or before.
+// executeParams is the parameter part of the key of a COM_STMT_EXECUTE
+// (wirefmt.ExecuteParams).
 func executeParams(ex *mysqlwire.Execute, types []uint16) []byte {
-	return mysqlwire.AppendExecute(nil, &mysqlwire.Execute{Iterations: 1, Nulls: ex.Nulls, Types: types, Values: ex.Values})
+	return wirefmt.ExecuteParams(ex, types)
 }
 
 // hit looks the statement under way up in the cache in v: the stored
@@ -235,12 +146,12 @@ func (s *session) hit(ctx context.Context, st *stmt.Statement, c stmt.Cached, v 
 	if !ok {
 		return myResult{}, false
 	}
-	r, err := decodeResult(res.Payload)
+	r, err := wirefmt.DecodeMy(res.Payload)
 	if err != nil {
 		s.r.log.Warn("a stored result does not decode; running the statement", "error", err.Error())
 		return myResult{}, false
 	}
-	if b := st.Bounds(); b.MaxRows > 0 && int64(len(r.rows)) > b.MaxRows || b.MaxBytes > 0 && r.size > b.MaxBytes {
+	if b := st.Bounds(); b.MaxRows > 0 && int64(len(r.Rows)) > b.MaxRows || b.MaxBytes > 0 && r.Size > b.MaxBytes {
 		return myResult{}, false
 	}
 	return r, true
@@ -253,10 +164,10 @@ func (s *session) replay(st *stmt.Statement, r myResult) error {
 	status := s.status & sessionStatus
 	st.Responded()
 	st.NextResult()
-	if err := c.WritePacket(r.count); err != nil {
+	if err := c.WritePacket(r.Count); err != nil {
 		return err
 	}
-	for _, col := range r.columns {
+	for _, col := range r.Columns {
 		if err := c.WritePacket(col); err != nil {
 			return err
 		}
@@ -264,12 +175,12 @@ func (s *session) replay(st *stmt.Statement, r myResult) error {
 	if err := c.WriteEOF(true, 0, status); err != nil {
 		return err
 	}
-	for _, row := range r.rows {
+	for _, row := range r.Rows {
 		_ = st.Row(len(row) + 4) // within the bounds (checked before the hit)
 		st.AddRows(1)
 		if err := c.WritePacket(row); err != nil {
 			return err
 		}
 	}
-	return c.WriteEOF(false, r.warnings, status)
+	return c.WriteEOF(false, r.Warnings, status)
 }

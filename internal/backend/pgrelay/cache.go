@@ -3,15 +3,14 @@ package pgrelay
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/floe-db/floe/internal/cache/wirefmt"
 	"github.com/floe-db/floe/internal/stmt"
 )
 
@@ -26,103 +25,22 @@ import (
 // that changes the bytes goes in the stmt.Variant: the result formats and
 // parameter values of a Bind, and the session settings (settings).
 
-// Format names of the PostgreSQL variants.
+// The stored results' encoding is package wirefmt's, shared with the
+// embedded engine's PostgreSQL front.
 const (
-	formatSimple = "pg/simple"
-	formatBind   = "pg/bind"
-)
-
-// resultMagic and resultVersion open a stored result.
-const (
-	resultMagic   = 'P'
-	resultVersion = 1
+	formatSimple  = wirefmt.PGSimple
+	resultMagic   = wirefmt.PGMagic
+	resultVersion = wirefmt.PGVersion
 )
 
 // replayChunk is how many bytes of stored rows are buffered for the
 // client before a flush.
 const replayChunk = 64 << 10
 
-// errBadResult marks a stored result that does not decode.
-var errBadResult = errors.New("pgrelay: malformed stored result")
-
-// pgResult is a decoded stored result: slices of the payload, each whole
-// wire messages.
-type pgResult struct {
-	desc []byte // the RowDescription message (nil: none recorded)
-	rows []byte // the DataRow messages, one after the other
-	n    int64  // how many
-	done []byte // the CommandComplete message
-	tag  []byte // its command tag
-	size int64  // the rows' size as the result bounds count it
-}
-
-// decodeResult checks and splits a stored result: a header, at most one
-// RowDescription first, DataRows, and one CommandComplete last, each a
-// well-formed message.
-func decodeResult(p []byte) (pgResult, error) {
-	var r pgResult
-	if len(p) < 2 || p[0] != resultMagic || p[1] != resultVersion {
-		return r, errBadResult
-	}
-	all := p
-	p = p[2:]
-	var dr pgproto3.DataRow
-	for len(p) > 0 {
-		if r.done != nil {
-			return r, errBadResult // nothing follows the CommandComplete
-		}
-		if len(p) < 5 {
-			return r, errBadResult
-		}
-		n := binary.BigEndian.Uint32(p[1:5])
-		if n < 4 || uint64(n)+1 > uint64(len(p)) {
-			return r, errBadResult
-		}
-		msg, body := p[:n+1], p[5:n+1]
-		at := len(all) - len(p)
-		p = p[n+1:]
-		switch msg[0] {
-		case 'T':
-			if r.desc != nil || r.n > 0 {
-				return r, errBadResult
-			}
-			var rd pgproto3.RowDescription
-			if err := rd.Decode(body); err != nil {
-				return r, errBadResult
-			}
-			r.desc = msg
-		case 'D':
-			if err := dr.Decode(body); err != nil {
-				return r, errBadResult
-			}
-			if r.n == 0 {
-				r.rows = all[at:at]
-			}
-			r.rows = r.rows[:len(r.rows)+len(msg)]
-			r.n++
-			r.size += int64(len(msg)) // as rowSize counts it
-		case 'C':
-			var cc pgproto3.CommandComplete
-			if err := cc.Decode(body); err != nil {
-				return r, errBadResult
-			}
-			r.done, r.tag = msg, cc.CommandTag
-		default:
-			return r, errBadResult
-		}
-	}
-	if r.done == nil {
-		return r, errBadResult
-	}
-	return r, nil
-}
-
-// rawMessages are wire messages sent to the client as they are.
-type rawMessages []byte
-
-func (rawMessages) Backend()                            {}
-func (rawMessages) Decode([]byte) error                 { return errors.New("pgrelay: raw messages are not decoded") }
-func (m rawMessages) Encode(dst []byte) ([]byte, error) { return append(dst, m...), nil }
+type (
+	pgResult    = wirefmt.PGResult
+	rawMessages = wirefmt.RawMessages
+)
 
 // recording is the result of the statement under way being recorded
 // for the cache.
@@ -259,25 +177,8 @@ func (s *session) untrack() {
 }
 
 // bindKey is the part of the variant of an Execute that its Bind b
-// decides: the result formats, and the parameter values with their
-// formats.
-func bindKey(b *pgproto3.Bind) (format string, params []byte) {
-	var p []byte
-	p = binary.BigEndian.AppendUint16(p, uint16(len(b.ParameterFormatCodes)))
-	for _, c := range b.ParameterFormatCodes {
-		p = binary.BigEndian.AppendUint16(p, uint16(c))
-	}
-	p = binary.BigEndian.AppendUint16(p, uint16(len(b.Parameters)))
-	for _, v := range b.Parameters {
-		if v == nil {
-			p = binary.BigEndian.AppendUint32(p, 0xffffffff)
-			continue
-		}
-		p = binary.BigEndian.AppendUint32(p, uint32(len(v)))
-		p = append(p, v...)
-	}
-	return formatBind + ":" + formatCodes(b.ResultFormatCodes), p
-}
+// decides (wirefmt.BindKey).
+func bindKey(b *pgproto3.Bind) (format string, params []byte) { return wirefmt.BindKey(b) }
 
 // variant is the variant of an Execute of the portal p (keyed at its
 // Bind); described: the client described the portal in the batch, and a
@@ -290,25 +191,6 @@ func (s *session) variant(p *portal) stmt.Variant {
 	return stmt.Variant{Format: f, Params: p.keyParams, Settings: s.settings()}
 }
 
-// formatCodes names result formats: "t" all text, "b" all binary, or
-// the list.
-func formatCodes(codes []int16) string {
-	switch {
-	case len(codes) == 0 || len(codes) == 1 && codes[0] == 0:
-		return "t"
-	case len(codes) == 1 && codes[0] == 1:
-		return "b"
-	}
-	var b strings.Builder
-	for i, c := range codes {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(int(c)))
-	}
-	return b.String()
-}
-
 // hit looks the statement under way up in the cache in v: the stored
 // result, or false (a miss, a result that does not decode, or one the
 // statement's result bounds would stop: it runs).
@@ -317,12 +199,12 @@ func (s *session) hit(ctx context.Context, c stmt.Cached, v stmt.Variant) (pgRes
 	if !ok {
 		return pgResult{}, false
 	}
-	r, err := decodeResult(res.Payload)
+	r, err := wirefmt.DecodePG(res.Payload)
 	if err != nil {
 		s.log.Warn("a stored result does not decode; running the statement", "error", err.Error())
 		return pgResult{}, false
 	}
-	if b := s.st.Bounds(); b.MaxRows > 0 && r.n > b.MaxRows || b.MaxBytes > 0 && r.size > b.MaxBytes {
+	if b := s.st.Bounds(); b.MaxRows > 0 && r.N > b.MaxRows || b.MaxBytes > 0 && r.Size > b.MaxBytes {
 		return pgResult{}, false
 	}
 	return r, true
@@ -332,26 +214,26 @@ func (s *session) hit(ctx context.Context, c stmt.Cached, v stmt.Variant) (pgRes
 // would have gone (the description when desc), counting its rows as
 // relayed rows are counted.
 func (s *session) replay(r pgResult, desc bool) {
-	if desc && r.desc != nil {
-		s.toClient(rawMessages(r.desc))
+	if desc && r.Desc != nil {
+		s.toClient(rawMessages(r.Desc))
 	}
 	s.st.Responded()
 	start := 0
-	for off := 0; off < len(r.rows); {
-		n := int(binary.BigEndian.Uint32(r.rows[off+1:])) + 1
+	for off := 0; off < len(r.Rows); {
+		n := wirefmt.NextRow(r.Rows[off:])
 		_ = s.st.Row(n) // within the bounds (checked before the hit)
 		s.resultRows++
 		off += n
 		if off-start >= replayChunk {
-			s.toClient(rawMessages(r.rows[start:off]))
+			s.toClient(rawMessages(r.Rows[start:off]))
 			s.flushClient()
 			start = off
 		}
 	}
-	if start < len(r.rows) {
-		s.toClient(rawMessages(r.rows[start:]))
+	if start < len(r.Rows) {
+		s.toClient(rawMessages(r.Rows[start:]))
 	}
-	s.toClient(rawMessages(r.done))
-	s.endResult(r.tag)
+	s.toClient(rawMessages(r.Done))
+	s.endResult(r.Tag)
 	s.st.NextResult()
 }

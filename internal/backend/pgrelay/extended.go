@@ -287,7 +287,7 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
 			}
 			v = stmt.Variant{Format: format, Params: params, Settings: s.settings()}
 			looked = true
-			if r, ok := s.hit(ctx, c, v); ok && (!described || r.desc != nil) {
+			if r, ok := s.hit(ctx, c, v); ok && (!described || r.Desc != nil) {
 				s.held = nil
 				s.q.inBatch = true // until the client's Sync
 				s.toClient(&pgproto3.BindComplete{})

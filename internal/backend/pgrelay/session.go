@@ -234,7 +234,7 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	if started && eff.Statements == 1 && eff.Pin == "" && len(s.q.ops) == 0 && !s.q.inBatch && s.txStatus != 'E' {
 		if c := s.st.Cache(); c != nil {
 			v := stmt.Variant{Format: formatSimple, Settings: s.settings()}
-			if r, ok := s.hit(ctx, c, v); ok && r.desc != nil {
+			if r, ok := s.hit(ctx, c, v); ok && r.Desc != nil {
 				// Answered from the cache: no backend connection is needed.
 				s.replay(r, true)
 				s.finish(nil)

@@ -28,4 +28,12 @@
 // of a multi-statement text, and ends the statement with
 // Statement.Finish under the SQLSTATE of the ERR packet, a denial's own,
 // or 57014 for an interrupted statement.
+//
+// Result cache (cache.go; docs/PROTOCOLS.md): when the pipeline's cache
+// stage offers a statement (Statement.Cache), a COM_QUERY (text rows) or
+// COM_STMT_EXECUTE (binary rows) is answered from the stored result set,
+// in package wirefmt's encoding that the MySQL relay uses too, with the
+// session's status flags; on a miss the single result set written is
+// recorded. The key variant holds the execution's parameters and the
+// session's system variables.
 package myfront

@@ -17,6 +17,7 @@ import (
 
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/backend/sqlite"
+	"github.com/floe-db/floe/internal/cache/wirefmt"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
@@ -61,6 +62,8 @@ type mySession struct {
 	vars       map[string]any // system variables (session scope)
 	user       map[string]any // user variables (@name)
 	prepared   map[string]*sqlPrepared
+	// rec records the result set under way for the cache (cache.go).
+	rec *recording
 }
 
 // Serve implements mysqlwire.Handler.
@@ -288,6 +291,11 @@ func (s *mySession) query(ctx context.Context, text string) (err error) {
 	}
 	s.cur = st
 	defer s.finishDeferred(&err)
+	if c := st.Cache(); c != nil {
+		if served, err := s.serve(ctx, c, stmt.Variant{Format: wirefmt.MyText, Settings: s.settings()}); served {
+			return err
+		}
+	}
 	return s.runText(ctx, st)
 }
 
@@ -310,7 +318,7 @@ func (s *mySession) finishDeferred(errp *error) {
 // finish ends the statement under way with err.
 func (s *mySession) finish(err error) {
 	st := s.cur
-	s.cur = nil
+	s.cur, s.rec = nil, nil
 	if code := s.code(err); code != "" {
 		st.Fail(code)
 	}
@@ -347,6 +355,7 @@ func (s *mySession) code(err error) string {
 func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 	q := run.SQL
 	if handled, err := s.local(ctx, q); handled {
+		s.rec = nil
 		return err
 	}
 	a := run.Analysis
@@ -377,6 +386,9 @@ func (s *mySession) runText(ctx context.Context, run *stmt.Statement) error {
 			return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near '?'")
 		}
 	}
+	if len(todo) > 1 {
+		s.rec = nil // only a single result set is stored
+	}
 	if len(todo) > 1 && !s.multi {
 		return mysqlwire.Errorf(mysqlwire.ErParse, "You have an error in your SQL syntax: multiple statements need the client's multi-statements option")
 	}
@@ -397,6 +409,7 @@ func (s *mySession) runStatement(ctx context.Context, st *sqlite.Statement, args
 			return st.My.Err
 		}
 		if st.My.Local != nil {
+			s.rec = nil
 			return s.runLocal(ctx, st, binaryRows, more)
 		}
 		for _, db := range st.My.Schemas {
@@ -477,6 +490,7 @@ func (s *mySession) runSQL(ctx context.Context, st *sqlite.Statement, args []any
 	if st.Rows {
 		return s.runRows(ctx, st, args, binaryRows, more)
 	}
+	s.rec = nil
 	rctx, cancel := s.run(ctx)
 	stop := s.c.WatchClose(watchDelay, cancel)
 	res, err := s.exec(rctx, st, args)
@@ -648,6 +662,12 @@ func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []an
 	if err := s.writeColumns(cols, s.status()); err != nil {
 		return err
 	}
+	if s.rec != nil {
+		s.record(wirefmt.FrameCount, mysqlwire.AppendLenInt(nil, uint64(len(cols))))
+		for _, col := range cols {
+			s.record(wirefmt.FrameColumn, mysqlwire.AppendColumn(nil, col))
+		}
+	}
 	vals := make([]any, len(cols))
 	var row []byte
 	for {
@@ -677,9 +697,14 @@ func (s *mySession) runRows(ctx context.Context, st *sqlite.Statement, args []an
 		if err := s.c.WritePacket(row); err != nil {
 			return err
 		}
+		s.record(wirefmt.FrameRow, row)
 		s.cur.AddRows(1)
 	}
-	return s.c.WriteEOF(false, 0, s.moreFlag(more))
+	if err := s.c.WriteEOF(false, 0, s.moreFlag(more)); err != nil {
+		return err
+	}
+	s.recordEnd(0, s.moreFlag(more))
+	return nil
 }
 
 func appendTextRow(b []byte, cols []mysqlwire.Column, types []sqlite.Type, vals []any) []byte {
@@ -1013,6 +1038,7 @@ func (s *mySession) executeStmt(ctx context.Context, ms *myStmt, p []byte) error
 		ms.types = ex.Types
 	}
 	vals, err := mysqlwire.DecodeValues(ex, ms.types, ms.longData)
+	hadLong := len(ms.longData) > 0 // values the key does not hold
 	ms.longData = nil
 	if err != nil {
 		return mysqlwire.Errorf(mysqlwire.ErWrongArguments, "Incorrect arguments to mysqld_stmt_execute")
@@ -1020,6 +1046,12 @@ func (s *mySession) executeStmt(ctx context.Context, ms *myStmt, p []byte) error
 	args := make([]any, len(vals))
 	for i, v := range vals {
 		args[i] = sqliteArg(byte(ms.types[i]), v)
+	}
+	if c := s.cur.Cache(); c != nil && !hadLong {
+		v := stmt.Variant{Format: wirefmt.MyBinary, Params: wirefmt.ExecuteParams(ex, ms.types), Settings: s.settings()}
+		if served, err := s.serve(ctx, c, v); served {
+			return err
+		}
 	}
 	return s.runStatement(ctx, &ms.st, args, true, false)
 }

@@ -47,4 +47,13 @@
 // statement inside it), EXECUTE — which the policy allows only for a name
 // the session prepared — evaluates its arguments and runs that statement
 // with them bound, and is described as it.
+//
+// Result cache (cache.go; docs/PROTOCOLS.md): when the pipeline's cache
+// stage offers a statement (Statement.Cache), a simple Query, a Describe
+// of a portal (then its Execute) or an Execute is answered from the
+// stored result, in package wirefmt's encoding that the PostgreSQL relay
+// uses too, with the session's own ReadyForQuery status; on a miss the
+// RowDescription, DataRows and CommandComplete sent are recorded. The key
+// variant holds the Bind's parameters and result formats and the
+// session's parameters.
 package pgfront

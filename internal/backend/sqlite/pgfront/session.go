@@ -13,6 +13,7 @@ import (
 
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/backend/sqlite"
+	"github.com/floe-db/floe/internal/cache/wirefmt"
 	"github.com/floe-db/floe/internal/policy"
 	"github.com/floe-db/floe/internal/sqlerr"
 	"github.com/floe-db/floe/internal/stmt"
@@ -92,6 +93,13 @@ type portal struct {
 	// (running the query); the Execute that reads the cursor carries it
 	// on.
 	st *stmt.Statement
+	// keyFormat and keyParams are the Bind's part of the cache key
+	// (cache.go); hit is a stored result a Describe found, which the
+	// Execute replays; rec records the result a Describe began.
+	keyFormat string
+	keyParams []byte
+	hit       *wirefmt.PGResult
+	rec       *recording
 }
 
 type session struct {
@@ -108,6 +116,8 @@ type session struct {
 	params   map[string]string
 	skipping bool
 	tm       *pgtype.Map
+	// rec records the result under way for the cache (cache.go).
+	rec *recording
 }
 
 func (s *session) cancel() { s.ss.Cancel() }
@@ -225,7 +235,7 @@ func (s *session) finishDeferred(errp *error) {
 // SQLSTATE the client is sent.
 func (s *session) finish(err error) {
 	st := s.cur
-	s.cur = nil
+	s.cur, s.rec = nil, nil
 	if err != nil {
 		st.Fail(pgCode(err))
 	}
@@ -298,6 +308,13 @@ func (s *session) simpleQuery(ctx context.Context, text string) (err error) {
 	}
 	s.cur = st
 	defer s.finishDeferred(&err)
+	if c := st.Cache(); c != nil && s.txStatus != 'E' {
+		v := stmt.Variant{Format: wirefmt.PGSimple, Settings: s.settings()}
+		if r, ok := s.hit(ctx, st, c, v); ok && r.Desc != nil {
+			return s.replay(r, true)
+		}
+		s.startRecording(c, v)
+	}
 	return s.runText(ctx, st)
 }
 
@@ -313,6 +330,9 @@ func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
 	stmts, err := sqlite.PGStatements(a)
 	if err != nil {
 		return err
+	}
+	if len(stmts) != 1 {
+		s.rec = nil // only a single result is stored
 	}
 	if len(stmts) == 1 && stmts[0].Empty {
 		s.c.Send(&pgproto3.EmptyQueryResponse{})
@@ -334,6 +354,7 @@ func (s *session) runText(ctx context.Context, run *stmt.Statement) error {
 // RowDescription when describe is set) and its CommandComplete.
 func (s *session) runStatement(ctx context.Context, st *sqlite.Statement, args []any, formats []int16, describe bool) error {
 	if handled, err := s.local(st); handled {
+		s.rec = nil
 		return err
 	}
 	if err := s.txGate(st); err != nil {
@@ -354,15 +375,20 @@ func (s *session) runStatement(ctx context.Context, st *sqlite.Statement, args [
 		}
 		defer cur.Close()
 		if describe {
-			s.c.Send(&pgproto3.RowDescription{Fields: fields(cur, formats)})
+			rd := &pgproto3.RowDescription{Fields: fields(cur, formats)}
+			s.c.Send(rd)
+			s.record(rd)
 		}
 		if _, err := s.stream(cur, formats, 0); err != nil {
 			return s.failed(err)
 		}
-		s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, cur.Read()))})
+		cc := &pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, cur.Read()))}
+		s.c.Send(cc)
+		s.recordDone(cc)
 		s.txAfter(st)
 		return nil
 	}
+	s.rec = nil
 	rctx, done := s.run(ctx)
 	res, err := s.conn.ExecContext(rctx, st.SQL, args...)
 	done()
@@ -637,7 +663,9 @@ func (s *session) stream(cur *sqlite.Cursor, formats []int16, limit int64) (more
 		if den := s.cur.Row(len(buf) + 7 + 4*len(out)); den != nil {
 			return false, pgwire.ErrorOf(den)
 		}
-		s.c.Send(&pgproto3.DataRow{Values: out})
+		dr := &pgproto3.DataRow{Values: out}
+		s.c.Send(dr)
+		s.record(dr)
 		s.cur.AddRows(1)
 		sent++
 		pending += len(buf)
@@ -748,7 +776,8 @@ func (s *session) bind(m *pgproto3.Bind) error {
 		}
 		old.close()
 	}
-	s.portals[m.DestinationPortal] = &portal{p: p, args: args, formats: append([]int16(nil), m.ResultFormatCodes...)}
+	kf, kp := wirefmt.BindKey(m)
+	s.portals[m.DestinationPortal] = &portal{p: p, args: args, formats: append([]int16(nil), m.ResultFormatCodes...), keyFormat: kf, keyParams: kp}
 	s.c.Send(&pgproto3.BindComplete{})
 	return nil
 }
@@ -866,6 +895,18 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 		if den != nil {
 			return pgwire.ErrorOf(den)
 		}
+		var rec *recording
+		if c := st.Cache(); c != nil && pt.hit == nil && !pt.done {
+			// The cache answers the description and the Execute's rows.
+			v := s.portalVariant(pt, true)
+			if r, ok := s.hit(ctx, st, c, v); ok && r.Desc != nil {
+				s.c.Send(wirefmt.RawMessages(r.Desc))
+				pt.hit, pt.st = &r, st
+				return nil
+			}
+			s.startRecording(c, v)
+			rec, s.rec = s.rec, nil
+		}
 		st.Acquired(sqlite.Server)
 		cur, err := s.open(ctx, &pt.p.st, pt.args)
 		st.Responded()
@@ -877,6 +918,18 @@ func (s *session) describe(ctx context.Context, m *pgproto3.Describe) error {
 		}
 		pt.p.settle(cur)
 		pt.cur, pt.st = cur, st
+		rd := &pgproto3.RowDescription{Fields: fields(pt.cur, pt.formats)}
+		s.c.Send(rd)
+		if rec != nil {
+			s.rec = rec
+			s.record(rd)
+			pt.rec, s.rec = s.rec, nil
+		}
+		return nil
+	}
+	if pt.hit != nil {
+		s.c.Send(wirefmt.RawMessages(pt.hit.Desc))
+		return nil
 	}
 	s.c.Send(&pgproto3.RowDescription{Fields: fields(pt.cur, pt.formats)})
 	return nil
@@ -966,6 +1019,24 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) (err error) 
 	}
 	s.cur = st
 	defer s.finishDeferred(&err)
+	s.rec, pt.rec = pt.rec, nil
+	if r := pt.hit; r != nil {
+		pt.hit = nil
+		if m.MaxRows == 0 || r.N < int64(m.MaxRows) {
+			pt.done = true
+			return s.replay(*r, false)
+		}
+		// Fewer rows asked for than stored: the portal runs.
+	} else if c := st.Cache(); c != nil && pt.cur == nil && !pt.done && s.txStatus != 'E' && pt.p.st.Rows && pt.p.exec == nil {
+		v := s.portalVariant(pt, false)
+		if r, ok := s.hit(ctx, st, c, v); ok && (m.MaxRows == 0 || r.N < int64(m.MaxRows)) {
+			pt.done = true
+			return s.replay(r, false)
+		}
+		if m.MaxRows == 0 {
+			s.startRecording(c, v)
+		}
+	}
 	return s.executePortal(ctx, pt, m)
 }
 
@@ -1003,13 +1074,16 @@ func (s *session) executePortal(ctx context.Context, pt *portal, m *pgproto3.Exe
 		return s.failed(err)
 	}
 	if more {
+		s.rec = nil
 		s.c.Send(&pgproto3.PortalSuspended{})
 		return nil
 	}
 	n := pt.cur.Read()
 	pt.close()
 	pt.done = true
-	s.c.Send(&pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, n))})
+	cc := &pgproto3.CommandComplete{CommandTag: []byte(commandTag(st, n))}
+	s.c.Send(cc)
+	s.recordDone(cc)
 	s.txAfter(st)
 	return nil
 }

@@ -77,6 +77,10 @@ func newLeasedSource(logins *cluster.Logins, login int, mk func(dataapi.Login) (
 	return s, nil
 }
 
+// LoginName names the leased login (dataapi.LoginNamer): the engine
+// role's key, the same across its lease's rotations.
+func (s *leasedSource) LoginName() string { return "lease:" + s.logins.Name(s.login) }
+
 func (s *leasedSource) Kind() string            { return s.shape.Kind() }
 func (s *leasedSource) Dialect() policy.Dialect { return s.shape.Dialect() }
 func (s *leasedSource) DefaultSchema() string   { return s.shape.DefaultSchema() }

@@ -99,10 +99,15 @@ type kindDriver[T any] struct {
 // database's Servers say.
 type clusterSource[T any] struct {
 	name    string
+	login   string // the backend login's user ("": the DSNs')
 	drv     kindDriver[T]
 	servers Servers // nil: the primary only, unguarded
 	pools   []*pool.Pool[*dataConn[T]]
 }
+
+// LoginName names the backend login the source's statements run as
+// (LoginNamer).
+func (s *clusterSource[T]) LoginName() string { return "user:" + s.login }
 
 func newClusterSource[T any](db config.Database, servers Servers, n int, drv kindDriver[T]) *clusterSource[T] {
 	s := &clusterSource[T]{name: db.Name, drv: drv, servers: servers}
@@ -326,7 +331,9 @@ func NewPostgresOn(db config.Database, servers Servers, login Login, groups []tl
 			return pgconn.SafeToRetry(err)
 		},
 	}
-	return &pgSource{newClusterSource(db, servers, len(dsns), drv)}, nil
+	cs := newClusterSource(db, servers, len(dsns), drv)
+	cs.login = login.User
+	return &pgSource{cs}, nil
 }
 
 func (s *pgSource) Kind() string            { return config.KindPostgres }
@@ -374,7 +381,9 @@ func NewMySQLOn(db config.Database, servers Servers, login Login, groups []tls.C
 		// the server: only reads run again.
 		unsent: func(error) bool { return false },
 	}
-	return &mySource{clusterSource: newClusterSource(db, servers, len(dsns), drv), schema: schemas[0]}, nil
+	cs := newClusterSource(db, servers, len(dsns), drv)
+	cs.login = login.User
+	return &mySource{clusterSource: cs, schema: schemas[0]}, nil
 }
 
 func (s *mySource) Kind() string            { return config.KindMySQL }

@@ -227,8 +227,12 @@ func (s *session) recordAnswer(head *op, msg pgproto3.BackendMessage) {
 // not follow (SET search_path, set_config(), a temporary table, …).
 func (s *session) settings() string {
 	var b strings.Builder
+	// The login by index and name: an index may name another login
+	// after a reload, and the cache outlives reloads.
 	b.WriteString("login=")
 	b.WriteString(strconv.Itoa(s.att.login))
+	b.WriteByte(':')
+	b.WriteString(strconv.Quote(s.r.logins.Name(s.att.login)))
 	keys := make([]string, 0, len(s.want))
 	for k := range s.want {
 		if k != "application_name" {

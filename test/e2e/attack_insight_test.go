@@ -1,0 +1,210 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Attacks on the result cache, slow statements, advice and traces by
+// users with a valid login and limited rights. Each test checks what the
+// attacker really received against what the rights allow.
+
+// identityCacheConfig is a database with a result cache whose two roles
+// run as two backend logins (identities) and hold the same wide gateway
+// grant with no masks: only the logins' own rights tell them apart.
+func identityCacheConfig(kind, dsn, loginA, loginB string) string {
+	return fmt.Sprintf(`databases:
+  - name: app
+    kind: %s
+    primary: %s
+    pool: {mode: transaction, size: 2}
+    cache: {enabled: true, ttl: 1m, max_staleness: 1m}
+    identities:
+      - {role: ra, user: %s, password: pw-%s}
+      - {role: rb, user: %s, password: pw-%s}
+users:
+  - {name: alice, password: alice-secret, roles: [ra]}
+  - {name: mallory, password: mallory-secret, roles: [rb]}
+roles:
+  - name: ra
+    grants: [{database: app, tables: ["*"], actions: [select]}]
+  - name: rb
+    grants: [{database: app, tables: ["*"], actions: [select]}]
+`, kind, dsn, loginA, loginA, loginB, loginB)
+}
+
+// TestAttackCacheIdentityPostgres: two users whose roles run as two
+// backend logins send the same text over the data API. The first fills
+// the cache; the second must get what its own login may read — its own
+// rows under row-level security over current_user, and the server's
+// refusal for a table its login may not read — never the first's entry.
+func TestAttackCacheIdentityPostgres(t *testing.T) {
+	dsn := testDB(t)
+	pgSetup(t, dsn,
+		"CREATE TABLE notes (owner text, note text)",
+		"CREATE TABLE payroll (id int, salary int)",
+		"INSERT INTO payroll VALUES (1, 99000)",
+	)
+	loginA := pgLogin(t, dsn, "GRANT SELECT ON notes, payroll TO $LOGIN")
+	loginB := pgLogin(t, dsn, "GRANT SELECT ON notes TO $LOGIN")
+	pgSetup(t, dsn,
+		"INSERT INTO notes VALUES ('"+loginA+"', 'note-of-a'), ('"+loginB+"', 'note-of-b')",
+		"ALTER TABLE notes ENABLE ROW LEVEL SECURITY",
+		"CREATE POLICY own ON notes USING (owner = current_user)",
+	)
+	g := start(t, identityCacheConfig("postgres", dsn, loginA, loginB))
+
+	const notes = "SELECT note FROM notes ORDER BY note"
+	for i, want := range []string{"miss", "hit"} {
+		a := g.cacheQuery(t, "alice", "alice-secret", "app", notes)
+		if a.value != "note-of-a" || a.cache != want {
+			t.Fatalf("alice read %d: %+v, want note-of-a (%s)", i, a, want)
+		}
+	}
+	if a := g.cacheQuery(t, "mallory", "mallory-secret", "app", notes); a.value != "note-of-b" {
+		t.Fatalf("mallory received %q (%s) under row security, want only note-of-b", a.value, a.cache)
+	}
+
+	const pay = "SELECT salary FROM payroll"
+	if a := g.cacheQuery(t, "alice", "alice-secret", "app", pay); a.value != "99000" {
+		t.Fatalf("alice payroll: %+v", a)
+	}
+	if a := g.cacheQuery(t, "alice", "alice-secret", "app", pay); a.cache != "hit" {
+		t.Fatalf("alice payroll again: %+v, want a hit", a)
+	}
+	r := g.post(t, "mallory", "mallory-secret", "/v1/query?format=csv", queryBody("app", pay))
+	if _, st, _ := errorOf(t, r); st != "42501" || strings.Contains(string(r.body), "99000") {
+		t.Fatalf("mallory read payroll through the cache: %d %s, want the server's 42501", r.status, r.body)
+	}
+
+	// The wire relay keys by login too.
+	ctx := context.Background()
+	m := g.connect(t, "mallory", "mallory-secret", "app")
+	var note string
+	if err := m.QueryRow(ctx, notes).Scan(&note); err != nil || note != "note-of-b" {
+		t.Fatalf("mallory over the wire: %q, %v", note, err)
+	}
+	var salary int
+	if err := m.QueryRow(ctx, pay).Scan(&salary); sqlstate(err) != "42501" {
+		t.Fatalf("mallory payroll over the wire: %d, %v; want 42501", salary, err)
+	}
+}
+
+// TestAttackCacheIdentityMySQL: on MariaDB, a login without SELECT on a
+// table never receives the entry a login with it filled.
+func TestAttackCacheIdentityMySQL(t *testing.T) {
+	dsn, direct := myTestDB(t)
+	var dbName string
+	if err := direct.QueryRow("select database()").Scan(&dbName); err != nil {
+		t.Fatal(err)
+	}
+	mySetup(t, direct,
+		"CREATE TABLE payroll (id int, salary int)",
+		"INSERT INTO payroll VALUES (1, 99000)",
+		"CREATE TABLE open_t (id int)",
+		"INSERT INTO open_t VALUES (7)",
+	)
+	loginA, loginB := randName("floe_t_"), randName("floe_t_")
+	for _, q := range []string{
+		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY 'pw-%s'", loginA, loginA),
+		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY 'pw-%s'", loginB, loginB),
+		fmt.Sprintf("GRANT SELECT ON %s.payroll TO '%s'@'%%'", dbName, loginA),
+		fmt.Sprintf("GRANT SELECT ON %s.open_t TO '%s'@'%%'", dbName, loginA),
+		fmt.Sprintf("GRANT SELECT ON %s.open_t TO '%s'@'%%'", dbName, loginB),
+	} {
+		if _, err := direct.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = direct.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", loginA))
+		_, _ = direct.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", loginB))
+	})
+	g := start(t, identityCacheConfig("mysql", dsn, loginA, loginB))
+
+	const pay = "SELECT salary FROM payroll"
+	if a := g.cacheQuery(t, "alice", "alice-secret", "app", pay); a.value != "99000" {
+		t.Fatalf("alice payroll: %+v", a)
+	}
+	if a := g.cacheQuery(t, "alice", "alice-secret", "app", pay); a.cache != "hit" {
+		t.Fatalf("alice payroll again: %+v, want a hit", a)
+	}
+	r := g.post(t, "mallory", "mallory-secret", "/v1/query?format=csv", queryBody("app", pay))
+	if r.status == 200 || strings.Contains(string(r.body), "99000") {
+		t.Fatalf("mallory read payroll through the cache: %d %s, want the server's refusal", r.status, r.body)
+	}
+	if a := g.cacheQuery(t, "mallory", "mallory-secret", "app", "SELECT id FROM open_t"); a.value != "7" {
+		t.Fatalf("mallory's own grant: %+v", a)
+	}
+	m := g.mydb(t, "mallory", "mallory-secret", "app", nil)
+	var salary int
+	if err := m.QueryRow(pay).Scan(&salary); err == nil {
+		t.Fatalf("mallory payroll over the wire: %d", salary)
+	}
+}
+
+// TestAttackCacheIdentityReload: the cache outlives a reload that keeps
+// its settings, and a reload may give a login's place among the logins
+// to another (identities reordered). An entry filled as one login is
+// never served to the other afterwards, over the wire.
+func TestAttackCacheIdentityReload(t *testing.T) {
+	dsn := testDB(t)
+	ctx := context.Background()
+	pgSetup(t, dsn, "CREATE TABLE notes (owner text, note text)")
+	loginA := pgLogin(t, dsn, "GRANT SELECT ON notes TO $LOGIN")
+	loginB := pgLogin(t, dsn, "GRANT SELECT ON notes TO $LOGIN")
+	pgSetup(t, dsn,
+		"INSERT INTO notes VALUES ('"+loginA+"', 'note-of-a'), ('"+loginB+"', 'note-of-b')",
+		"ALTER TABLE notes ENABLE ROW LEVEL SECURITY",
+		"CREATE POLICY own ON notes USING (owner = current_user)",
+	)
+	cfg := identityCacheConfig("postgres", dsn, loginA, loginB)
+	g := start(t, cfg)
+	const notes = "SELECT note FROM notes ORDER BY note"
+	read := func(user string) string {
+		t.Helper()
+		c := g.connect(t, user, user+"-secret", "app")
+		defer c.Close(ctx)
+		var v string
+		if err := c.QueryRow(ctx, notes).Scan(&v); err != nil {
+			t.Fatalf("%s: %v", user, err)
+		}
+		return v
+	}
+	for range 2 {
+		if v := read("alice"); v != "note-of-a" {
+			t.Fatalf("alice: %q", v)
+		}
+	}
+	// The same cache settings, the identities in the other order, and a
+	// user whose login tells when the new configuration is in force.
+	lineA := fmt.Sprintf("      - {role: ra, user: %s, password: pw-%s}\n", loginA, loginA)
+	lineB := fmt.Sprintf("      - {role: rb, user: %s, password: pw-%s}\n", loginB, loginB)
+	swapped := strings.Replace(cfg, lineA+lineB, lineB+lineA, 1)
+	swapped = strings.Replace(swapped, "users:\n", "users:\n  - {name: probe, password: probe-secret, roles: [rb]}\n", 1)
+	if swapped == cfg {
+		t.Fatal("the identities were not reordered")
+	}
+	g.rewrite(t, swapped)
+	g.sig <- syscall.SIGHUP
+	eventually(t, 10*time.Second, func() error {
+		c, err := pgx.Connect(ctx, g.dsn("probe", "probe-secret", "app"))
+		if err != nil {
+			return err
+		}
+		c.Close(ctx)
+		return nil
+	})
+	if v := read("mallory"); v != "note-of-b" {
+		t.Fatalf("after the reload mallory received %q, want only note-of-b", v)
+	}
+	if v := read("alice"); v != "note-of-a" {
+		t.Fatalf("after the reload alice received %q", v)
+	}
+}

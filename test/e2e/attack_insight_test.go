@@ -208,3 +208,60 @@ func TestAttackCacheIdentityReload(t *testing.T) {
 		t.Fatalf("after the reload alice received %q", v)
 	}
 }
+
+// TestAttackCacheUserOperator: a user's operator runs a user's function
+// as a function call does, so a SELECT using one is never served from
+// the cache: here the function writes a row each time it runs, and a
+// cached answer would skip it (and serve a result the function may
+// change from one call to the next).
+func TestAttackCacheUserOperator(t *testing.T) {
+	dsn := testDB(t)
+	ctx := context.Background()
+	admin := pgSetup(t, dsn,
+		"CREATE TABLE items (id int)",
+		"INSERT INTO items VALUES (1)",
+		"CREATE TABLE calls (at timestamptz)",
+		`CREATE FUNCTION eq_logged(int, int) RETURNS bool VOLATILE LANGUAGE sql AS
+		   $$ INSERT INTO calls VALUES (clock_timestamp()); SELECT $1 = $2 $$`,
+		"CREATE OPERATOR === (leftarg = int, rightarg = int, function = eq_logged)",
+	)
+	g := start(t, fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %q
+    cache: {enabled: true, ttl: 1m, max_staleness: 1m}
+users:
+  - {name: alice, password: alice-secret}
+`, dsn))
+	calls := func() int {
+		t.Helper()
+		var n int
+		if err := admin.QueryRow(ctx, "SELECT count(*) FROM calls").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i, q := range []string{"SELECT id FROM items WHERE id === 1", "SELECT id FROM items WHERE id OPERATOR(public.===) 1"} {
+		for run := 1; run <= 2; run++ {
+			before := calls()
+			a := g.cacheQuery(t, "alice", "alice-secret", "app", q)
+			if a.value != "1" || !strings.HasPrefix(a.cache, "bypass") {
+				t.Errorf("%d: %s run %d: %+v, want 1 and a bypass", i, q, run, a)
+			}
+			if got := calls(); got != before+1 {
+				t.Errorf("%s run %d: the operator's function ran %d times, want once", q, run, got-before)
+			}
+		}
+	}
+	c := g.connect(t, "alice", "alice-secret", "app")
+	for run := 1; run <= 2; run++ {
+		before := calls()
+		var id int
+		if err := c.QueryRow(ctx, "SELECT id FROM items WHERE id === 1").Scan(&id); err != nil || id != 1 {
+			t.Fatalf("wire run %d: %d, %v", run, id, err)
+		}
+		if got := calls(); got != before+1 {
+			t.Errorf("wire run %d: the operator's function ran %d times, want once", run, got-before)
+		}
+	}
+}

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -263,5 +265,71 @@ users:
 		if got := calls(); got != before+1 {
 			t.Errorf("wire run %d: the operator's function ran %d times, want once", run, got-before)
 		}
+	}
+}
+
+// TestAttackAdvicePlannerLogin: the advisor plans the shapes users ran
+// as the operator's login (the DSN's). A user who owns a table can put
+// a row-level security policy on it whose function the planner folds
+// (declared immutable) and which reads what only the operator's login
+// may read, then fails with it in its message. The skipped shape's
+// reason, shown by GET /v1/advice, must not carry it.
+func TestAttackAdvicePlannerLogin(t *testing.T) {
+	dsn := testDB(t)
+	pgSetup(t, dsn,
+		"CREATE TABLE vault_secrets (s text)",
+		"INSERT INTO vault_secrets VALUES ('the-vault-secret')",
+	)
+	op := pgLogin(t, dsn, "GRANT SELECT ON vault_secrets TO $LOGIN")
+	att := pgLogin(t, dsn)
+	pgSetup(t, dsn,
+		"CREATE TABLE bait (id int PRIMARY KEY, v int)",
+		"INSERT INTO bait SELECT g, g FROM generate_series(1, 2000) g",
+		`CREATE FUNCTION leak() RETURNS bool IMMUTABLE LANGUAGE plpgsql AS
+		   $$ BEGIN RAISE EXCEPTION 'leak:%', (SELECT string_agg(s, ',') FROM vault_secrets); END $$`,
+		"ALTER TABLE bait ENABLE ROW LEVEL SECURITY",
+		"CREATE POLICY p ON bait USING (leak())",
+		"GRANT SELECT ON bait TO "+op,
+		"ALTER TABLE bait OWNER TO "+att,
+		"ALTER FUNCTION leak() OWNER TO "+att,
+		"ANALYZE bait",
+	)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(op, "pw-"+op)
+	g := start(t, fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %q
+    pool: {mode: transaction, size: 2}
+    identities:
+      - {role: owner, user: %s, password: pw-%s}
+users:
+  - {name: mallory, password: mallory-secret, roles: [owner]}
+roles:
+  - name: owner
+    grants: [{database: app, tables: [public.bait], actions: [select]}]
+advice: {top_shapes: 10, interval: 1h}
+`, u.String(), att, att))
+	ctx := context.Background()
+	m := g.connect(t, "mallory", "mallory-secret", "app")
+	for i := range 25 {
+		var v int
+		// The owner is not subject to the table's policy.
+		if err := m.QueryRow(ctx, "SELECT v FROM bait WHERE v = $1", i+1).Scan(&v); err != nil {
+			t.Fatalf("mallory's own table: %v", err)
+		}
+	}
+	raw, err := json.Marshal(dataAdvice(t, g, "mallory", "mallory-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "the-vault-secret") {
+		t.Fatalf("the advice shows what only the planner's login may read: %s", raw)
+	}
+	if !strings.Contains(string(raw), "relation bait with row-level security") {
+		t.Fatalf("the shape over bait was not refused for its policies: %s", raw)
 	}
 }

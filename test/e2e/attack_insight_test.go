@@ -329,7 +329,71 @@ advice: {top_shapes: 10, interval: 1h}
 	if strings.Contains(string(raw), "the-vault-secret") {
 		t.Fatalf("the advice shows what only the planner's login may read: %s", raw)
 	}
-	if !strings.Contains(string(raw), "relation bait with row-level security") {
+	if !strings.Contains(string(raw), "relation bait of another owner") {
 		t.Fatalf("the shape over bait was not refused for its policies: %s", raw)
+	}
+}
+
+// TestAttackAdvicePlannerIndexPredicate: a table owner's partial index
+// whose predicate calls the owner's function (declared immutable) runs
+// it when a session plans a statement over the table: the advisor's
+// login must not plan it.
+func TestAttackAdvicePlannerIndexPredicate(t *testing.T) {
+	dsn := testDB(t)
+	pgSetup(t, dsn,
+		"CREATE TABLE vault_secrets (s text)",
+		"INSERT INTO vault_secrets VALUES ('the-vault-secret')",
+	)
+	op := pgLogin(t, dsn, "GRANT SELECT ON vault_secrets TO $LOGIN")
+	att := pgLogin(t, dsn)
+	pgSetup(t, dsn,
+		"CREATE TABLE bait (id int PRIMARY KEY, v int)",
+		"INSERT INTO bait SELECT g, g FROM generate_series(1, 2000) g",
+		`CREATE FUNCTION trap() RETURNS bool IMMUTABLE LANGUAGE plpgsql AS
+		   $$ BEGIN IF current_user = '`+op+`' THEN
+		        RAISE EXCEPTION 'leak:%', (SELECT string_agg(s, ',') FROM vault_secrets);
+		      END IF; RETURN true; END $$`,
+		"CREATE INDEX bait_trap ON bait (v) WHERE trap()",
+		"GRANT SELECT ON bait TO "+op,
+		"ALTER TABLE bait OWNER TO "+att,
+		"ALTER FUNCTION trap() OWNER TO "+att,
+		"ANALYZE bait",
+	)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(op, "pw-"+op)
+	g := start(t, fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %q
+    pool: {mode: transaction, size: 2}
+    identities:
+      - {role: owner, user: %s, password: pw-%s}
+users:
+  - {name: mallory, password: mallory-secret, roles: [owner]}
+roles:
+  - name: owner
+    grants: [{database: app, tables: [public.bait], actions: [select]}]
+advice: {top_shapes: 10, interval: 1h}
+`, u.String(), att, att))
+	ctx := context.Background()
+	m := g.connect(t, "mallory", "mallory-secret", "app")
+	for i := range 25 {
+		var v int
+		if err := m.QueryRow(ctx, "SELECT v FROM bait WHERE v = $1", i+1).Scan(&v); err != nil {
+			t.Fatalf("mallory's own table: %v", err)
+		}
+	}
+	raw, err := json.Marshal(dataAdvice(t, g, "mallory", "mallory-secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "the-vault-secret") {
+		t.Fatalf("the advice shows what only the planner's login may read: %s", raw)
+	}
+	if !strings.Contains(string(raw), "relation bait of another owner") {
+		t.Fatalf("the shape over bait was not refused for its owner: %s", raw)
 	}
 }

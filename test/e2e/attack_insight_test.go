@@ -397,3 +397,44 @@ advice: {top_shapes: 10, interval: 1h}
 		t.Fatalf("the shape over bait was not refused for its owner: %s", raw)
 	}
 }
+
+// TestAttackCacheParamTypes: the same text and parameter bytes prepared
+// with another parameter type give another result (1.1 * 3 as float8 or
+// numeric, and the column's type): a session that named numeric never
+// receives the float8 session's entry.
+func TestAttackCacheParamTypes(t *testing.T) {
+	dsn := testDB(t)
+	pgSetup(t, dsn, "CREATE TABLE one (id int)", "INSERT INTO one VALUES (1)")
+	g := start(t, fmt.Sprintf(`databases:
+  - name: app
+    kind: postgres
+    primary: %q
+    cache: {enabled: true, ttl: 1m, max_staleness: 1m}
+users:
+  - {name: alice, password: alice-secret}
+`, dsn))
+	ctx := context.Background()
+	const q = "SELECT $1 * 3 AS v FROM one"
+	run := func(oid uint32) (string, uint32) {
+		t.Helper()
+		c := g.connect(t, "alice", "alice-secret", "app")
+		defer c.Close(ctx)
+		pc := c.PgConn()
+		if _, err := pc.Prepare(ctx, "p", q, []uint32{oid}); err != nil {
+			t.Fatal(err)
+		}
+		res := pc.ExecPrepared(ctx, "p", [][]byte{[]byte("1.1")}, []int16{0}, []int16{0}).Read()
+		if res.Err != nil || len(res.Rows) != 1 {
+			t.Fatalf("oid %d: %v %v", oid, res.Err, res.Rows)
+		}
+		return string(res.Rows[0][0]), res.FieldDescriptions[0].DataTypeOID
+	}
+	for range 2 {
+		if v, typ := run(701); v != "3.3000000000000003" || typ != 701 {
+			t.Fatalf("float8: %s (type %d)", v, typ)
+		}
+	}
+	if v, typ := run(1700); v != "3.3" || typ != 1700 {
+		t.Fatalf("numeric session received %s (type %d), want 3.3 (numeric)", v, typ)
+	}
+}

@@ -15,7 +15,13 @@ import (
 // planner session's login is an operator's, so a shape is planned only
 // when everything it names that could run code is PostgreSQL's own:
 // every function, operator and type it names has no definition outside
-// pg_catalog, and every relation it names is a table (not a view).
+// pg_catalog, and every relation it names is a table (not a view) owned
+// by the planner's login or a superuser. A table's owner writes code
+// the planner runs for the tables it plans: row-level security policies
+// (added for a login that is neither superuser nor owner) and partial
+// index predicates, whose calls of functions declared immutable are
+// folded — as the planner's login, with their error messages coming back
+// in the advice.
 
 // pgNames are the function, operator and type names a statement's text
 // names (lower case, last name part), and its relations.
@@ -83,8 +89,9 @@ func pgWalk(m protoreflect.Message, visit func(protoreflect.Message)) {
 }
 
 // guard refuses (ErrNotPlannable) a statement naming a function,
-// operator or type defined outside pg_catalog, or a relation that is not
-// a table; CTE names, which are not relations, are not looked up.
+// operator or type defined outside pg_catalog, a relation that is not
+// a table, or a table another login owns (unless a superuser); CTE
+// names, which are not relations, are not looked up.
 func (p *pgPlanner) guard(ctx context.Context, sql string) error {
 	n, err := pgNamesOf(sql, "public")
 	if err != nil {
@@ -105,7 +112,11 @@ SELECT coalesce((SELECT 'function ' || min(p.proname) FROM pg_proc p JOIN pg_nam
                   WHERE s.nspname NOT IN ('pg_catalog', 'information_schema') AND t.typname = ANY($3::text[])),
                 (SELECT 'relation ' || min(c.relname) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
                   JOIN unnest($4::text[], $5::text[]) AS r(schema, name) ON r.schema = s.nspname AND r.name = c.relname
-                  WHERE c.relkind NOT IN ('r', 'p')), '')`,
+                  WHERE c.relkind NOT IN ('r', 'p')),
+                (SELECT 'relation ' || min(c.relname) || ' of another owner' FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+                  JOIN unnest($4::text[], $5::text[]) AS r(schema, name) ON r.schema = s.nspname AND r.name = c.relname
+                  JOIN pg_roles o ON o.oid = c.relowner
+                  WHERE o.rolname <> current_user AND NOT o.rolsuper), '')`,
 		n.funcs, n.ops, n.types, schemas, names).Scan(&what)
 	if err != nil {
 		return err

@@ -77,9 +77,9 @@ func newLeasedSource(logins *cluster.Logins, login int, mk func(dataapi.Login) (
 	return s, nil
 }
 
-// CacheScope names the engine role whose leased logins the source runs
-// as (every lease of it has the same privileges).
-func (s *leasedSource) CacheScope() string { return "role:" + s.logins.Name(s.login) }
+// LoginName names the leased login (dataapi.LoginNamer): the engine
+// role's key, the same across its lease's rotations.
+func (s *leasedSource) LoginName() string { return "lease:" + s.logins.Name(s.login) }
 
 func (s *leasedSource) Kind() string            { return s.shape.Kind() }
 func (s *leasedSource) Dialect() policy.Dialect { return s.shape.Dialect() }

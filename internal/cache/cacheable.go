@@ -219,6 +219,20 @@ func lexical(sql string, my bool) Reason {
 	}
 	var found Reason
 	scan(sql, my, func(word string, at bool) bool {
+		if !my && (isOpChar(word[0]) || word == "operator(") {
+			// An operator runs a function: a user's operator may be
+			// volatile or read tables the cache cannot see, as a
+			// user's function may.
+			if !builtinOpsPG[word] {
+				d := "operator " + word
+				if word == "operator(" {
+					d = "OPERATOR(schema.op)"
+				}
+				found = Reason{Code: ReasonUnknownFunc, Detail: d}
+				return false
+			}
+			return true
+		}
 		if at {
 			found = Reason{Code: ReasonVariable, Detail: word}
 			return false
@@ -285,12 +299,29 @@ func scan(sql string, my bool, f func(word string, at bool) bool) {
 				return
 			}
 			i = k
+		case !my && isOpChar(c):
+			j := opEnd(sql, i)
+			if !f(sql[i:j], false) {
+				return
+			}
+			i = j
 		case isWord(c):
 			j := i
 			for j < n && isWord(sql[j]) {
 				j++
 			}
 			w := strings.ToLower(sql[i:j])
+			if !my && w == "operator" && (i == 0 || sql[i-1] != '.') {
+				k := j
+				for k < n && (sql[k] == ' ' || sql[k] == '\t' || sql[k] == '\n' || sql[k] == '\r') {
+					k++
+				}
+				if k < n && sql[k] == '(' {
+					// OPERATOR(schema.op): an operator named by its
+					// schema, which may be a user's.
+					w = "operator("
+				}
+			}
 			// A word right after a dot is a qualified name's part.
 			if (i == 0 || sql[i-1] != '.') && !f(w, false) {
 				return
@@ -301,6 +332,37 @@ func scan(sql string, my bool, f func(word string, at bool) bool) {
 		}
 	}
 }
+
+// opCharsPG are the characters of PostgreSQL operator names.
+const opCharsPG = "+-*/<>=~!@#%^&|`?"
+
+func isOpChar(c byte) bool { return strings.IndexByte(opCharsPG, c) >= 0 }
+
+// opEnd is the end of the operator that starts at sql[i], as
+// PostgreSQL's lexer reads it: it stops before a comment, and a name of
+// several characters loses its trailing + and - unless it holds one of
+// ~ ! @ # % ^ & | ` ?.
+func opEnd(sql string, i int) int {
+	j := i
+	for j < len(sql) && isOpChar(sql[j]) {
+		if j > i && (strings.HasPrefix(sql[j:], "--") || strings.HasPrefix(sql[j:], "/*")) {
+			break
+		}
+		j++
+	}
+	if j-i > 1 && !strings.ContainsAny(sql[i:j], "~!@#%^&|`?") {
+		for j-i > 1 && (sql[j-1] == '+' || sql[j-1] == '-') {
+			j--
+		}
+	}
+	return j
+}
+
+// builtinOpsPG are PostgreSQL's own operator names. Any other name is a
+// user's operator (and OPERATOR(schema.op) may name one): not cached.
+var builtinOpsPG = words(`= <> != < > <= >= + - * / % ^ || |/ ||/ @ & | # ~ << >> ~~ ~~* !~~ !~~*
+~* !~ !~* @> <@ && -> ->> #> #>> #- ? ?| ?& @? @@ @@@ <-> <<= >>= -|- &< &> <<| |>> &<| |&>
+<^ >^ ?# ?- ?-| ?|| ## ~=`)
 
 func skipQuoted(sql string, i int, q byte, backslash bool) int {
 	n := len(sql)

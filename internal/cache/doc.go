@@ -35,7 +35,9 @@
 // user or system variable; every function named must be on the list of
 // known-immutable functions — a function on the volatile list is named
 // as such, and any other function (a user function may be volatile or
-// read tables the cache cannot see) is refused: default deny. SQL value
+// read tables the cache cannot see) is refused: default deny. So is a
+// PostgreSQL operator whose name is not one of PostgreSQL's own, or one
+// named OPERATOR(schema.op): an operator runs a function. SQL value
 // functions written without parentheses (CURRENT_TIMESTAMP,
 // CURRENT_USER) are found lexically.
 //

@@ -30,13 +30,29 @@ type rowReader interface {
 	Release()
 }
 
+// LoginNamer is a Source that names the backend login its statements
+// run as. Two logins may read different rows of the same text (their
+// grants, row-level security, views over current_user), so the login is
+// part of a result's cache key; a source that does not name one runs
+// every caller's statements as the same login.
+type LoginNamer interface {
+	LoginName() string
+}
+
+// loginOf names the backend login src runs statements as.
+func loginOf(src Source) string {
+	if l, ok := src.(LoginNamer); ok {
+		return l.LoginName()
+	}
+	return ""
+}
+
 // cacheVariant is what, beyond the SQL and the caller's masks, shapes
 // the Arrow stream of a data-API result: the data APIs share one
 // encoding (Arrow IPC, whatever the HTTP response format), so HTTP and
-// Flight SQL share an entry for the same statement and parameters.
-// The backend login the source runs as (Scoped) is part of it: two
-// logins may see different rows of the same statement.
-func cacheVariant(src Source, args []any, opts arrowsql.Options) stmt.Variant {
+// Flight SQL share an entry for the same statement, parameters and
+// backend login.
+func cacheVariant(args []any, opts arrowsql.Options, login string) stmt.Variant {
 	var p bytes.Buffer
 	for _, a := range args {
 		s := fmt.Sprintf("%T=%v", a, a)
@@ -44,11 +60,7 @@ func cacheVariant(src Source, args []any, opts arrowsql.Options) stmt.Variant {
 		p.WriteByte(':')
 		p.WriteString(s)
 	}
-	v := stmt.Variant{Format: "arrow/numeric=" + strconv.Itoa(int(opts.Numeric)), Params: p.Bytes()}
-	if sc, ok := src.(Scoped); ok {
-		v.Settings = "login=" + sc.CacheScope()
-	}
-	return v
+	return stmt.Variant{Format: "arrow/numeric=" + strconv.Itoa(int(opts.Numeric)), Params: p.Bytes(), Settings: "login=" + strconv.Quote(login)}
 }
 
 // cacheStatus is the HeaderCache value of a statement's verdict ("" when

@@ -86,32 +86,28 @@ func TestReplayBounds(t *testing.T) {
 }
 
 func TestCacheVariant(t *testing.T) {
-	base := cacheVariant(nil, []any{int64(1), "a"}, arrowsql.Options{})
+	base := cacheVariant([]any{int64(1), "a"}, arrowsql.Options{}, "user:a")
 	for _, other := range []struct {
-		args []any
-		opts arrowsql.Options
+		args  []any
+		opts  arrowsql.Options
+		login string
 	}{
-		{[]any{int64(2), "a"}, arrowsql.Options{}},
-		{[]any{"1", "a"}, arrowsql.Options{}},
-		{[]any{int64(1), "a", nil}, arrowsql.Options{}},
-		{[]any{int64(1)}, arrowsql.Options{}},
-		{[]any{int64(1), "a"}, arrowsql.Options{Numeric: 1}},
+		{[]any{int64(2), "a"}, arrowsql.Options{}, "user:a"},
+		{[]any{"1", "a"}, arrowsql.Options{}, "user:a"},
+		{[]any{int64(1), "a", nil}, arrowsql.Options{}, "user:a"},
+		{[]any{int64(1)}, arrowsql.Options{}, "user:a"},
+		{[]any{int64(1), "a"}, arrowsql.Options{Numeric: 1}, "user:a"},
+		{[]any{int64(1), "a"}, arrowsql.Options{}, "user:b"},
+		{[]any{int64(1), "a"}, arrowsql.Options{}, "lease:a"},
+		{[]any{int64(1), "a"}, arrowsql.Options{}, ""},
 	} {
-		v := cacheVariant(nil, other.args, other.opts)
-		if v.Format == base.Format && bytes.Equal(v.Params, base.Params) {
-			t.Errorf("%v %+v shares the variant of the base", other.args, other.opts)
+		v := cacheVariant(other.args, other.opts, other.login)
+		if v.Format == base.Format && bytes.Equal(v.Params, base.Params) && v.Settings == base.Settings {
+			t.Errorf("%v %+v %q shares the variant of the base", other.args, other.opts, other.login)
 		}
 	}
-	if v := cacheVariant(nil, []any{int64(1), "a"}, arrowsql.Options{BatchRows: 7}); v.Format != base.Format || !bytes.Equal(v.Params, base.Params) {
+	if v := cacheVariant([]any{int64(1), "a"}, arrowsql.Options{BatchRows: 7}, "user:a"); v.Format != base.Format || !bytes.Equal(v.Params, base.Params) || v.Settings != base.Settings {
 		t.Error("the batch size changed the variant")
-	}
-	// Two backend logins never share a variant; the DSN's login ("")
-	// differs from a named one.
-	a := cacheVariant(&pgSource{login: "floe_reader"}, []any{int64(1), "a"}, arrowsql.Options{})
-	b := cacheVariant(&pgSource{login: "floe_writer"}, []any{int64(1), "a"}, arrowsql.Options{})
-	c := cacheVariant(&mySource{}, []any{int64(1), "a"}, arrowsql.Options{})
-	if a.Settings == b.Settings || a.Settings == c.Settings || c.Settings != "login=" || base.Settings != "" {
-		t.Errorf("login variants %q %q %q", a.Settings, b.Settings, c.Settings)
 	}
 }
 

@@ -409,7 +409,7 @@ func (s *Service) Query(ctx context.Context, c Caller, db, sql string, args []an
 		}
 		return nil
 	}
-	rdr, err := fromCache(ctx, st, cacheVariant(src, args, opts), opts.OnRow, func() (*arrowsql.Reader, error) {
+	rdr, err := fromCache(ctx, st, cacheVariant(args, opts, loginOf(src)), opts.OnRow, func() (*arrowsql.Reader, error) {
 		return src.Query(withStatement(sqlite.WithSessionValues(qctx, sqlite.SessionValues{User: c.User.Name, Database: db}), st), st.SQL, args, opts)
 	})
 	if err != nil {

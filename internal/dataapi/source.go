@@ -40,14 +40,6 @@ type Source interface {
 	Close()
 }
 
-// Scoped is a Source whose results depend on the backend login it runs
-// as (row-level security, the login's own privileges): CacheScope names
-// that login, and the result cache keeps the results of different logins
-// apart.
-type Scoped interface {
-	CacheScope() string
-}
-
 // Servers is how a source of a PostgreSQL or MySQL database places its
 // statements: the wire relay's view of the database's servers (server 0
 // is the configured primary, then the replicas in config order), shared
@@ -107,10 +99,15 @@ type kindDriver[T any] struct {
 // database's Servers say.
 type clusterSource[T any] struct {
 	name    string
+	login   string // the backend login's user ("": the DSNs')
 	drv     kindDriver[T]
 	servers Servers // nil: the primary only, unguarded
 	pools   []*pool.Pool[*dataConn[T]]
 }
+
+// LoginName names the backend login the source's statements run as
+// (LoginNamer).
+func (s *clusterSource[T]) LoginName() string { return "user:" + s.login }
 
 func newClusterSource[T any](db config.Database, servers Servers, n int, drv kindDriver[T]) *clusterSource[T] {
 	s := &clusterSource[T]{name: db.Name, drv: drv, servers: servers}
@@ -284,7 +281,6 @@ func serverDSNs(db config.Database) []string {
 // pgSource runs queries on a PostgreSQL database.
 type pgSource struct {
 	*clusterSource[*pgx.Conn]
-	login string // the backend login ("" the DSN's)
 }
 
 // NewPostgres makes the source of a PostgreSQL database that runs
@@ -335,11 +331,10 @@ func NewPostgresOn(db config.Database, servers Servers, login Login, groups []tl
 			return pgconn.SafeToRetry(err)
 		},
 	}
-	return &pgSource{clusterSource: newClusterSource(db, servers, len(dsns), drv), login: login.User}, nil
+	cs := newClusterSource(db, servers, len(dsns), drv)
+	cs.login = login.User
+	return &pgSource{cs}, nil
 }
-
-// CacheScope is the backend login the source runs as ("" the DSN's).
-func (s *pgSource) CacheScope() string { return s.login }
 
 func (s *pgSource) Kind() string            { return config.KindPostgres }
 func (s *pgSource) Dialect() policy.Dialect { return policy.Postgres }
@@ -349,7 +344,6 @@ func (s *pgSource) DefaultSchema() string   { return "public" }
 type mySource struct {
 	*clusterSource[*arrowsql.MySQLConn]
 	schema string
-	login  string // the backend login ("" the DSN's)
 }
 
 // NewMySQL makes the source of a MySQL/MariaDB database that runs
@@ -387,11 +381,10 @@ func NewMySQLOn(db config.Database, servers Servers, login Login, groups []tls.C
 		// the server: only reads run again.
 		unsent: func(error) bool { return false },
 	}
-	return &mySource{clusterSource: newClusterSource(db, servers, len(dsns), drv), schema: schemas[0], login: login.User}, nil
+	cs := newClusterSource(db, servers, len(dsns), drv)
+	cs.login = login.User
+	return &mySource{clusterSource: cs, schema: schemas[0]}, nil
 }
-
-// CacheScope is the backend login the source runs as ("" the DSN's).
-func (s *mySource) CacheScope() string { return s.login }
 
 func (s *mySource) Kind() string            { return config.KindMySQL }
 func (s *mySource) Dialect() policy.Dialect { return policy.MySQL }

@@ -173,3 +173,39 @@ func TestStageError(t *testing.T) {
 		t.Errorf("MySQL double-quoted literal not masked: %q", q)
 	}
 }
+
+// No literal reaches db.query.text, whatever its quoting, and a
+// sqlcommenter comment adds no attribute: its keys other than the trace
+// context are neither read nor kept apart from the text.
+func TestStageQueryTextLiterals(t *testing.T) {
+	const carrier = "/*traceparent='" + tp + "',db_user='evil',route='%2Fsecret-route'*/"
+	cases := []struct {
+		d    analysis.Dialect
+		kind string
+		text string
+	}{
+		{analysis.Postgres, config.KindPostgres, `SELECT 'a\', 'secret-1'`},
+		{analysis.Postgres, config.KindPostgres, `SELECT E'a\'secret-2'`},
+		{analysis.Postgres, config.KindPostgres, `SELECT e'x\\', 'secret-3'`},
+		{analysis.Postgres, config.KindPostgres, `SELECT $$secret-4$$, $tag$ $$ secret-5 $tag$`},
+		{analysis.Postgres, config.KindPostgres, `SELECT U&'secret-6', B'1010', X'ff', 424242`},
+		{analysis.Postgres, config.KindPostgres, `SELECT 'o''secret-7' FROM t WHERE a = 'x' /* 'y' */`},
+		{analysis.Postgres, config.KindPostgres, `SELECT 'secret-8' ` + carrier},
+		{analysis.Postgres, config.KindPostgres, carrier + ` SELECT 'secret-9'`},
+		{analysis.MySQL, config.KindMySQL, `SELECT 'a\'secret-10', "a\"secret-11"`},
+		{analysis.MySQL, config.KindMySQL, `SELECT 'a\\', 'secret-12'`},
+		{analysis.MySQL, config.KindMySQL, `SELECT /*!50000 'secret-13' */ 1`},
+		{analysis.MySQL, config.KindMySQL, `SELECT _utf8mb4'secret-14', N'secret-15', x'736563726574'`},
+		{analysis.MySQL, config.KindMySQL, `SELECT 'secret-16' ` + carrier},
+	}
+	for _, tc := range cases {
+		spans := run(t, 1, tc.kind, tc.d, context.Background(), tc.text, func(*stmt.Statement) error { return nil })
+		for _, s := range spans {
+			for k, v := range attrs(s) {
+				if str := v.Emit(); strings.Contains(str, "secret") || strings.Contains(str, "424242") || strings.Contains(str, "evil") {
+					t.Errorf("%s: attribute %s = %q", tc.text, k, str)
+				}
+			}
+		}
+	}
+}

@@ -112,8 +112,12 @@ func (s *session) settings() string {
 	var b strings.Builder
 	b.WriteString("db=")
 	b.WriteString(strconv.Quote(s.c.Database))
+	// The login by index and name: an index may name another login
+	// after a reload, and the cache outlives reloads.
 	b.WriteString(";login=")
 	b.WriteString(strconv.Itoa(s.login))
+	b.WriteByte(':')
+	b.WriteString(strconv.Quote(s.r.logins.Name(s.login)))
 	b.WriteString(";names=")
 	b.WriteString(strconv.Quote(s.names))
 	if s.untracked != "" {

@@ -145,8 +145,12 @@ func (s *session) recordAnswer(head *op, msg pgproto3.BackendMessage) {
 // not follow (SET search_path, set_config(), a temporary table, …).
 func (s *session) settings() string {
 	var b strings.Builder
+	// The login by index and name: an index may name another login
+	// after a reload, and the cache outlives reloads.
 	b.WriteString("login=")
 	b.WriteString(strconv.Itoa(s.att.login))
+	b.WriteByte(':')
+	b.WriteString(strconv.Quote(s.r.logins.Name(s.att.login)))
 	keys := make([]string, 0, len(s.want))
 	for k := range s.want {
 		if k != "application_name" {
@@ -176,9 +180,11 @@ func (s *session) untrack() {
 	s.untracked = hex.EncodeToString(b[:])
 }
 
-// bindKey is the part of the variant of an Execute that its Bind b
-// decides (wirefmt.BindKey).
-func bindKey(b *pgproto3.Bind) (format string, params []byte) { return wirefmt.BindKey(b) }
+// bindKey is the part of the variant of an Execute that its Bind b of a
+// statement parsed with parameter types oids decides (wirefmt.BindKey).
+func bindKey(b *pgproto3.Bind, oids []uint32) (format string, params []byte) {
+	return wirefmt.BindKey(b, oids)
+}
 
 // variant is the variant of an Execute of the portal p (keyed at its
 // Bind); described: the client described the portal in the batch, and a

@@ -105,7 +105,7 @@ func (s *session) bindNow(ctx context.Context, m *pgproto3.Bind) error {
 	}
 	p := &portal{st: st, formats: slices.Clone(m.ResultFormatCodes), args: bindArgs(m, st.oids)}
 	if st.cacheOffered || !st.executed {
-		p.keyFormat, p.keyParams = bindKey(m)
+		p.keyFormat, p.keyParams = bindKey(m, st.oids)
 		p.keyed = true
 	}
 	s.prep.portals[m.DestinationPortal] = p
@@ -281,7 +281,7 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
 			cs.cacheOffered = c != nil
 		}
 		if c != nil {
-			format, params := bindKey(b)
+			format, params := bindKey(b, cs.oids)
 			if described {
 				format += "+describe"
 			}

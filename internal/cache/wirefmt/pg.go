@@ -117,11 +117,17 @@ func (RawMessages) Decode([]byte) error { return errors.New("wirefmt: raw messag
 // Encode appends the messages.
 func (m RawMessages) Encode(dst []byte) ([]byte, error) { return append(dst, m...), nil }
 
-// BindKey is the part of the variant of an Execute that its Bind b
-// decides: the result formats (in the format name), and the parameter
-// values with their formats.
-func BindKey(b *pgproto3.Bind) (format string, params []byte) {
+// BindKey is the part of the variant of an Execute that its Bind b of a
+// statement parsed with parameter types oids decides: the result
+// formats, the parameter types the client named (the same value read as
+// another type gives another result: 1.1 * 3 as float8 or numeric), and
+// the parameter values with their formats.
+func BindKey(b *pgproto3.Bind, oids []uint32) (format string, params []byte) {
 	var p []byte
+	p = binary.BigEndian.AppendUint16(p, uint16(len(oids)))
+	for _, o := range oids {
+		p = binary.BigEndian.AppendUint32(p, o)
+	}
 	p = binary.BigEndian.AppendUint16(p, uint16(len(b.ParameterFormatCodes)))
 	for _, c := range b.ParameterFormatCodes {
 		p = binary.BigEndian.AppendUint16(p, uint16(c))

@@ -98,21 +98,28 @@ func TestFormatCodes(t *testing.T) {
 	}
 }
 
-// Parameter values and their formats each change the key; a NULL is not
-// an empty string.
+// Parameter values, their formats and the types the statement was
+// parsed with each change the key; a NULL is not an empty string.
 func TestBindKey(t *testing.T) {
 	keys := map[string]string{}
-	for name, b := range map[string]*pgproto3.Bind{
-		"one":           {Parameters: [][]byte{[]byte("1")}},
-		"two":           {Parameters: [][]byte{[]byte("2")}},
-		"binary one":    {ParameterFormatCodes: []int16{1}, Parameters: [][]byte{[]byte("1")}},
-		"null":          {Parameters: [][]byte{nil}},
-		"empty":         {Parameters: [][]byte{{}}},
-		"split":         {Parameters: [][]byte{[]byte("1"), []byte("2")}},
-		"joined":        {Parameters: [][]byte{[]byte("12")}},
-		"binary result": {Parameters: [][]byte{[]byte("1")}, ResultFormatCodes: []int16{1}},
+	one := &pgproto3.Bind{Parameters: [][]byte{[]byte("1")}}
+	for name, tc := range map[string]struct {
+		b    *pgproto3.Bind
+		oids []uint32
+	}{
+		"one":            {b: one},
+		"two":            {b: &pgproto3.Bind{Parameters: [][]byte{[]byte("2")}}},
+		"binary one":     {b: &pgproto3.Bind{ParameterFormatCodes: []int16{1}, Parameters: [][]byte{[]byte("1")}}},
+		"null":           {b: &pgproto3.Bind{Parameters: [][]byte{nil}}},
+		"empty":          {b: &pgproto3.Bind{Parameters: [][]byte{{}}}},
+		"split":          {b: &pgproto3.Bind{Parameters: [][]byte{[]byte("1"), []byte("2")}}},
+		"joined":         {b: &pgproto3.Bind{Parameters: [][]byte{[]byte("12")}}},
+		"binary result":  {b: &pgproto3.Bind{Parameters: [][]byte{[]byte("1")}, ResultFormatCodes: []int16{1}}},
+		"one as float8":  {b: one, oids: []uint32{701}},
+		"one as numeric": {b: one, oids: []uint32{1700}},
+		"one as unknown": {b: one, oids: []uint32{0}},
 	} {
-		f, p := BindKey(b)
+		f, p := BindKey(tc.b, tc.oids)
 		k := f + "|" + string(p)
 		if other, dup := keys[k]; dup {
 			t.Errorf("%s and %s share the key %q", name, other, k)

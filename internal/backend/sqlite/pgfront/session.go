@@ -776,7 +776,7 @@ func (s *session) bind(m *pgproto3.Bind) error {
 		}
 		old.close()
 	}
-	kf, kp := wirefmt.BindKey(m)
+	kf, kp := wirefmt.BindKey(m, p.oids)
 	s.portals[m.DestinationPortal] = &portal{p: p, args: args, formats: append([]int16(nil), m.ResultFormatCodes...), keyFormat: kf, keyParams: kp}
 	s.c.Send(&pgproto3.BindComplete{})
 	return nil

@@ -9,7 +9,10 @@ import (
 
 // Quiet peeks without blocking: an idle backend socket has nothing
 // to read. Data (an error the server sent before closing) or EOF means
-// the connection is gone.
+// the connection is gone. It does not take the socket's read lock
+// (RawConn.Control, not Read): a driver may leave a goroutine blocked in
+// a read of an idle connection (pgx's background reader after a slow
+// write), and the peek must not wait for it.
 func Quiet(nc net.Conn) bool {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
@@ -21,10 +24,9 @@ func Quiet(nc net.Conn) bool {
 	}
 	quiet := true
 	var buf [1]byte
-	err = rc.Read(func(fd uintptr) bool {
+	err = rc.Control(func(fd uintptr) {
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		quiet = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
-		return true // never wait for readiness
 	})
 	return err == nil && quiet
 }

@@ -229,7 +229,11 @@ func isTemp(s *sqlparse.Statement, word string) bool {
 }
 
 func (c *Cache) invalidateNames(names []string, all bool) {
-	if all {
+	// A database whose entries live their whole ttl (Options.Complete:
+	// no max_staleness bound) drops every entry on a write: its
+	// triggers, cascades and views may change tables the statement does
+	// not name.
+	if all || c.complete {
 		names = nil
 	}
 	c.store.invalidate(names)

@@ -202,8 +202,11 @@ func TestCacheSQLite(t *testing.T) {
 		if r := exec(text); !inTx(r) {
 			t.Fatalf("a hit inside a transaction: status %#x, want IN_TRANS", r.Status)
 		}
-		exec("UPDATE people SET id = id WHERE id = 0") // another table: items' entries stay
+		// A write to another table drops items' entries too (its triggers
+		// or cascades could have changed them): the next read refills.
+		exec("UPDATE people SET id = id WHERE id = 0")
 		exec("ROLLBACK")
+		exec(text)
 		if r := exec(text); inTx(r) || r.Status&gomysql.SERVER_STATUS_AUTOCOMMIT == 0 {
 			t.Fatalf("a hit after ROLLBACK: status %#x, want autocommit and no transaction", r.Status)
 		}
@@ -213,7 +216,7 @@ func TestCacheSQLite(t *testing.T) {
 		}
 		exec("COMMIT")
 		expect(t, "status flags", "", "", hs, 3)
-		expect(t, "after the transaction", myRead(bin, 2), "b", h, 6)
+		expect(t, "after the transaction", myRead(bin, 2), "b", h, 5) // dropped by the write to people: a miss
 		if _, err := db.Exec("UPDATE items SET v = 'gw' WHERE id = 1"); err != nil {
 			t.Fatal(err)
 		}

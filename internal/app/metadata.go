@@ -62,7 +62,9 @@ func (a *App) withMetadata(stages []stmt.Stage, db config.Database) []stmt.Stage
 func (metadataStage) Begin(context.Context, *stmt.Statement) error { return nil }
 
 func (m metadataStage) End(st *stmt.Statement, _ stmt.Outcome) {
-	if st.Analysis == nil || !mayChangeSchema(st.Analysis.Text) {
+	// A statement a replica could serve changes no schema (the routing
+	// class is read once per text and kept): only writes are scanned.
+	if st.Analysis == nil || st.Analysis.Class().Read || !mayChangeSchema(st.Analysis.Text) {
 		return
 	}
 	stmts, err := st.Analysis.Statements()

@@ -9,7 +9,9 @@ import (
 
 // stagesFor are the pipeline stages of database db served by d, after
 // the built-in statement statistics: the embedding program's, then the
-// configured ones (traces, the slow-statement log) in that order.
+// configured ones (traces, the slow-statement log) in that order; build
+// adds the metadata invalidation and the result cache after them
+// (withMetadata, withCache).
 func (a *App) stagesFor(cfg *config.Config, p *tracing.Provider, db config.Database, d backend.Database) []stmt.Stage {
 	out := make([]stmt.Stage, 0, len(a.opts.Stages)+2)
 	out = append(out, a.opts.Stages...)

@@ -125,7 +125,17 @@ func chownTree(t testing.TB, dir, name string) {
 // Start starts the server and waits until it accepts connections.
 func (s *MyServer) Start() {
 	s.t.Helper()
-	args := []string{"--no-defaults", "--datadir=" + s.Dir, "--port=" + strconv.Itoa(s.Port), "--bind-address=127.0.0.1",
+	// A temporary directory of its own: mariadbd deletes every #sql file
+	// in its tmpdir when it starts, which in the shared /tmp would be
+	// other servers' temporary tables in use.
+	tmp := s.Dir + ".tmp"
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		s.t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		chownTree(s.t, tmp, "mysql")
+	}
+	args := []string{"--no-defaults", "--datadir=" + s.Dir, "--tmpdir=" + tmp, "--port=" + strconv.Itoa(s.Port), "--bind-address=127.0.0.1",
 		"--socket=" + filepath.Join(s.Dir, "sock"), "--pid-file=" + filepath.Join(s.Dir, "pid"),
 		"--server-id=" + strconv.Itoa(s.id), "--log-bin=mysql-bin", "--skip-grant-tables",
 		"--innodb-buffer-pool-size=16M", "--innodb-log-file-size=8M", "--skip-log-error", "--log-error=" + s.Dir + ".err"}

@@ -81,7 +81,9 @@ func (a *App) start(ctx context.Context, stages []stage, wg *sync.WaitGroup, err
 			}
 			*l.bound = ln.Addr().String()
 			if l.screen != nil {
-				ln = accept.Screen(ln, l.screen)
+				// An HTTP client must have sent its request before it
+				// reads a refusal.
+				ln = accept.Screen(ln, l.screen, l.key == "http")
 			}
 			l.svc = l.open()
 			wg.Add(1)

@@ -428,13 +428,15 @@ func TestNetworkRulesReload(t *testing.T) {
 	if got := strings.Join(myWho(), ","); got != "before" {
 		t.Errorf("MySQL rows %s", got)
 	}
-	found := false
-	for _, rec := range auditEvents(t, auditPath, "network") {
-		found = found || rec["stage"] == "statement" && rec["protocol"] == "postgres" && rec["user"] == "alice"
-	}
-	if !found {
-		t.Error("no audit record of the refused statement")
-	}
+	// The audit sink writes on its own goroutine: wait for the record.
+	eventually(t, 5*time.Second, func() error {
+		for _, rec := range auditEvents(t, auditPath, "network") {
+			if rec["stage"] == "statement" && rec["protocol"] == "postgres" && rec["user"] == "alice" {
+				return nil
+			}
+		}
+		return fmt.Errorf("no audit record of the refused statement")
+	})
 
 	g.rewrite(t, open)
 	g.sig <- syscall.SIGHUP

@@ -23,14 +23,20 @@ const (
 // read and dropped until it closes too or refuseLinger passes, so that
 // the client reads the refusal rather than a connection reset. At most
 // maxRefusing refusals linger at once; the rest are closed at once.
-func Screen(ln net.Listener, check func(net.Conn) (refusal []byte, ok bool)) net.Listener {
-	return &screened{Listener: ln, check: check, slots: make(chan struct{}, maxRefusing)}
+//
+// clientFirst is for protocols whose client speaks first and whose
+// clients treat an answer that comes before their request as a broken
+// connection (HTTP/1.1: Go's client, curl): the refusal waits for the
+// client's first bytes (at most refuseLinger) before it is sent.
+func Screen(ln net.Listener, check func(net.Conn) (refusal []byte, ok bool), clientFirst bool) net.Listener {
+	return &screened{Listener: ln, check: check, clientFirst: clientFirst, slots: make(chan struct{}, maxRefusing)}
 }
 
 type screened struct {
 	net.Listener
-	check func(net.Conn) ([]byte, bool)
-	slots chan struct{}
+	check       func(net.Conn) ([]byte, bool)
+	clientFirst bool
+	slots       chan struct{}
 }
 
 func (s *screened) Accept() (net.Conn, error) {
@@ -47,7 +53,7 @@ func (s *screened) Accept() (net.Conn, error) {
 		case s.slots <- struct{}{}:
 			go func() {
 				defer func() { <-s.slots }()
-				refuse(nc, refusal)
+				refuse(nc, refusal, s.clientFirst)
 			}()
 		default:
 			_ = nc.Close()
@@ -55,14 +61,21 @@ func (s *screened) Accept() (net.Conn, error) {
 	}
 }
 
-// refuse sends b, shuts the write side and drains what the client sends
-// for a bounded time before closing.
-func refuse(nc net.Conn, b []byte) {
+// refuse sends b (after the client's first bytes when clientFirst),
+// shuts the write side and drains what the client sends for a bounded
+// time before closing.
+func refuse(nc net.Conn, b []byte, clientFirst bool) {
 	defer nc.Close()
 	if len(b) == 0 {
 		return
 	}
 	_ = nc.SetDeadline(time.Now().Add(refuseLinger))
+	if clientFirst {
+		var first [512]byte
+		if _, err := nc.Read(first[:]); err != nil {
+			return
+		}
+	}
 	if _, err := nc.Write(b); err != nil {
 		return
 	}

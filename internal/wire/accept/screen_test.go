@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 )
 
 // TestScreen: a refused client reads the refusal even when it wrote
@@ -20,7 +21,7 @@ func TestScreen(t *testing.T) {
 			return []byte("go away\n"), false
 		}
 		return nil, true
-	})
+	}, false)
 	defer sl.Close()
 	got := make(chan string, 4)
 	go func() {
@@ -70,5 +71,44 @@ func TestScreen(t *testing.T) {
 	case h := <-got:
 		t.Fatalf("server saw a second client %s", h)
 	default:
+	}
+}
+
+// TestScreenClientFirst: with clientFirst the refusal is sent only after
+// the client's first bytes, so an HTTP client reads it as the answer to
+// its request; a client that never speaks is closed after the linger
+// without a word.
+func TestScreenClientFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl := Screen(ln, func(net.Conn) ([]byte, bool) { return []byte("refused\n"), false }, true)
+	defer sl.Close()
+	go func() {
+		for {
+			if _, err := sl.Accept(); err != nil {
+				return
+			}
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Nothing comes before the client speaks.
+	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	var b [16]byte
+	if n, err := c.Read(b[:]); n != 0 || err == nil {
+		t.Fatalf("read %q before speaking (%v)", b[:n], err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	if _, err := c.Write([]byte("GET / HTTP/1.1\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "refused\n" {
+		t.Fatalf("read %q, %v", got, err)
 	}
 }

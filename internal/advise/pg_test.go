@@ -48,8 +48,19 @@ func TestPostgresPlanner(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		_, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+name)
+		// admin is closed by then (deferred): a connection of its own.
+		c, err := pgx.Connect(context.Background(), pgAdminDSN())
+		if err != nil {
+			t.Logf("drop %s: %v", name, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Logf("drop database %s: %v", name, err)
+		}
+		if _, err := c.Exec(context.Background(), "DROP ROLE IF EXISTS "+name); err != nil {
+			t.Logf("drop role %s: %v", name, err)
+		}
 	})
 	u, _ := url.Parse(pgAdminDSN())
 	u.Path = "/" + name

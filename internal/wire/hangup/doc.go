@@ -18,4 +18,7 @@
 // connection a client session keeps while the client is idle: it returns
 // when the server sends something or closes (without consuming it), or
 // when a read deadline set from another goroutine stops the wait.
+// ReadWhenReadable is the front ends' wait between transactions: it holds
+// no buffer while the client is idle and reads into one taken when the
+// socket turns readable, at the cost of a plain read (no extra peek).
 package hangup

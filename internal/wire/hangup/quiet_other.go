@@ -10,3 +10,8 @@ func Quiet(net.Conn) bool { return true }
 
 // WaitReadable cannot wait without reading on this platform.
 func WaitReadable(net.Conn) error { return ErrCannotWait }
+
+// ReadWhenReadable cannot wait without a buffer on this platform.
+func ReadWhenReadable(net.Conn, func() []byte, func([]byte)) ([]byte, int, error) {
+	return nil, 0, ErrCannotWait
+}

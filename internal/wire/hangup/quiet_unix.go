@@ -54,3 +54,52 @@ func WaitReadable(nc net.Conn) error {
 		return err != syscall.EAGAIN && err != syscall.EWOULDBLOCK // else wait for readiness
 	})
 }
+
+// ReadWhenReadable waits, holding no buffer, until a client socket
+// between transactions is readable, and then reads once into the buffer
+// get gives, which is returned with the byte count; a read that finds
+// nothing yet (the socket's readiness raced) gives the buffer back with
+// put and waits again. The wait costs what a plain read costs — one read
+// that finds nothing, the poller, one read — where waiting and then
+// reading would cost a peek more. On EOF or a socket error nothing is
+// read (n = 0, the buffer given back): the caller's next read meets the
+// same end through the net package. A read deadline set from another
+// goroutine ends the wait with a timeout error (n = 0); so does a socket
+// it cannot wait on, with ErrCannotWait.
+func ReadWhenReadable(nc net.Conn, get func() []byte, put func([]byte)) (buf []byte, n int, err error) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return nil, 0, ErrCannotWait
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, 0, ErrCannotWait
+	}
+	err = rc.Read(func(fd uintptr) bool {
+		buf = get()
+		var rerr error
+		for {
+			n, rerr = syscall.Read(int(fd), buf)
+			if rerr != syscall.EINTR {
+				break
+			}
+		}
+		if rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK {
+			put(buf)
+			buf, n = nil, 0
+			return false // wait for readiness
+		}
+		if n <= 0 {
+			put(buf)
+			buf, n = nil, 0
+		}
+		return true
+	})
+	if err != nil {
+		if buf != nil {
+			put(buf)
+		}
+		return nil, 0, err
+	}
+	return buf, n, nil
+}

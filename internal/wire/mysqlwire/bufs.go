@@ -208,8 +208,9 @@ func (c *Conn) holds() int {
 // transactions: when nothing is buffered and the socket can be waited on
 // (plain TCP or Unix; TLS may hold decrypted bytes), the connection gives
 // back its read buffer and waits until the client sends, closes, or a
-// deadline or CloseRead ends the wait; the read that follows meets the
-// same EOF or deadline as before.
+// deadline or CloseRead ends the wait, reading what was sent into a
+// buffer taken then; after an EOF or a deadline the read that follows
+// meets the same end as before.
 func (c *Conn) waitIdle() {
 	if c.pc.br.bufs == nil || c.pc.br.Buffered() > 0 || c.pc.br.err != nil || c.rd.Pending() {
 		return
@@ -223,5 +224,15 @@ func (c *Conn) waitIdle() {
 	if c.idleHook != nil {
 		c.idleHook(c.holds())
 	}
-	_ = hangup.WaitReadable(c.net)
+	buf, n, _ := hangup.ReadWhenReadable(c.net, c.pc.br.bufs.readSlice, c.pc.br.bufs.putReadSlice)
+	if n > 0 {
+		c.pc.br.buf, c.pc.br.r, c.pc.br.w = (*[bufSize]byte)(buf), 0, n
+		c.rd.N += int64(n)
+	}
 }
+
+// readSlice and putReadSlice are a read buffer's get and Put as slices,
+// for hangup.ReadWhenReadable.
+func (b *Buffers) readSlice() []byte { return b.get(true)[:] }
+
+func (b *Buffers) putReadSlice(p []byte) { b.reads.Put((*[bufSize]byte)(p)) }

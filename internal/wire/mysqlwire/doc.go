@@ -54,7 +54,8 @@
 // each Flush; between transactions (ReadCommandIdle) a connection on a
 // plain TCP or Unix socket with nothing buffered gives its read buffer
 // back and waits for the socket to become readable holding none
-// (hangup.WaitReadable). TLS connections and PacketConns made with
+// (hangup.ReadWhenReadable: what arrives is read into a buffer taken
+// then). TLS connections and PacketConns made with
 // NewPacketConn (backend connections, tests) keep their own.
 //
 // Errors: this package only encodes. ErrorOf turns any error that carries

@@ -43,7 +43,9 @@
 // connection on a plain TCP or Unix socket with nothing buffered gives
 // its socket read buffer and its pgproto3 Backend back to the Server's
 // pools and waits for the socket to become readable holding neither
-// (hangup.WaitReadable); it takes them back when the client sends. The
+// (hangup.ReadWhenReadable, which reads what arrived into a buffer taken
+// then, so the wait costs no syscall more than a read); it takes the
+// Backend back when the client sends. The
 // Backend is only read from: Send and Flush encode into the connection's
 // own write buffer, so a relay goroutine sending notifications while the
 // session waits never touches a pooled Backend. TLS connections keep

@@ -43,6 +43,12 @@ func (p *idlePools) getRead() *[readBufSize]byte {
 	return new([readBufSize]byte)
 }
 
+// readSlice and putReadSlice are getRead and its Put as slices, for
+// hangup.ReadWhenReadable.
+func (p *idlePools) readSlice() []byte { return p.getRead()[:] }
+
+func (p *idlePools) putReadSlice(b []byte) { p.reads.Put((*[readBufSize]byte)(b)) }
+
 func (p *idlePools) getBackend(r io.Reader, w io.Writer) *pooledBackend {
 	pb, ok := p.backends.Get().(*pooledBackend)
 	if !ok {
@@ -106,6 +112,12 @@ func (b *readBuf) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// fill takes buf, holding n bytes read from the socket (by a wait
+// between transactions), as the buffer; it holds none before.
+func (b *readBuf) fill(buf *[readBufSize]byte, n int) {
+	b.buf, b.r, b.w = buf, 0, n
+}
+
 // Buffered returns the bytes read from the socket and not yet consumed.
 func (b *readBuf) Buffered() int { return b.w - b.r }
 
@@ -134,9 +146,10 @@ func (c *Conn) holds() int {
 // waitIdle is called at a transaction boundary before reading the next
 // message: when nothing is buffered and the socket can be waited on, the
 // connection gives back its read buffer and Backend, waits until the
-// client sends (or closes, or a deadline or CloseRead ends the wait), and
-// takes a Backend back; the read that follows meets the same EOF or
-// deadline as before. A Backend whose last Receive failed is not given
+// client sends (or closes, or a deadline or CloseRead ends the wait),
+// reading what was sent into a buffer taken then, and takes a Backend
+// back; after an EOF or a deadline the read that follows meets the same
+// end as before. A Backend whose last Receive failed is not given
 // back (it may hold half a message).
 func (c *Conn) waitIdle() {
 	if c.pools == nil || c.pb == nil || c.broken || c.mr.pending() || c.rd.Pending() {
@@ -155,7 +168,11 @@ func (c *Conn) waitIdle() {
 	if c.idleHook != nil {
 		c.idleHook(c.holds())
 	}
-	_ = hangup.WaitReadable(nc)
+	buf, n, _ := hangup.ReadWhenReadable(nc, c.pools.readSlice, c.pools.putReadSlice)
+	if n > 0 {
+		c.mr.src.fill((*[readBufSize]byte)(buf), n)
+		c.rd.N += int64(n)
+	}
 	c.pb = c.pools.getBackend(c.mr, c.wr)
 	c.be = c.pb.be
 	c.be.SetMaxBodyLen(c.mr.max)

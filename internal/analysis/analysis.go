@@ -35,6 +35,9 @@ const (
 	SlotPolicy Slot = iota
 	// SlotEngine is the embedded engine's reading (split statements).
 	SlotEngine
+	// SlotStats is the statement statistics' key (the masked text),
+	// kept on a shape's first analysis (Shape).
+	SlotStats
 	nSlots
 )
 
@@ -154,6 +157,12 @@ func (a *Analysis) ShapeKey() string { return a.key }
 // Strings are the values of the text's string literals, in order (nil
 // without a shape key).
 func (a *Analysis) Strings() []string { return a.strs }
+
+// Shape is the analysis of the first text of this text's shape (the
+// same text with other literal values), itself when it is the first or
+// the text has no shape key. A value that depends on the shape only —
+// the masked text — is derived once on it.
+func (a *Analysis) Shape() *Analysis { return a.shape }
 
 // Shared returns the analysis of the first text of this text's shape
 // when the two parse alike (the parse does not depend on literal values),

@@ -82,6 +82,34 @@ func (q *QueryStats) Record(db, text string, mask func(string) string, d time.Du
 		}
 		q.texts[textKey{db, text}] = st
 	}
+	st.add(d, rows, failed)
+	q.mu.Unlock()
+}
+
+// RecordShape is Record for a text whose masked shape the caller knows
+// already (it was derived once per shape).
+func (q *QueryStats) RecordShape(db, shape string, d time.Duration, rows int64, failed bool) {
+	if q == nil || shape == "" {
+		return
+	}
+	q.mu.Lock()
+	st := q.shapes[textKey{db, shape}]
+	if st == nil {
+		if len(q.shapes) >= q.maxShapes {
+			shape = "(other)"
+			st = q.shapes[textKey{db, shape}]
+		}
+		if st == nil {
+			st = &shapeStats{db: db, shape: shape}
+			q.shapes[textKey{db, shape}] = st
+		}
+	}
+	st.add(d, rows, failed)
+	q.mu.Unlock()
+}
+
+// add counts one execution.
+func (st *shapeStats) add(d time.Duration, rows int64, failed bool) {
 	st.count++
 	if failed {
 		st.errors++
@@ -91,7 +119,6 @@ func (q *QueryStats) Record(db, text string, mask func(string) string, d time.Du
 	st.max = max(st.max, d)
 	st.buckets[latBucket(d)]++
 	st.last = time.Now()
-	q.mu.Unlock()
 }
 
 func latBucket(d time.Duration) int {

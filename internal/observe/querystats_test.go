@@ -117,3 +117,16 @@ func TestQueryStatsTotals(t *testing.T) {
 		t.Errorf("cumulative counts: <0.04ms %d, <1ms %d, <100ms %d, all %d", below(0.04), below(1), below(100), tot.LatencyCounts[len(tot.LatencyCounts)-1])
 	}
 }
+
+// A shape recorded by RecordShape and its texts recorded by Record are
+// one entry.
+func TestQueryStatsRecordShape(t *testing.T) {
+	q := NewQueryStats(10)
+	q.Record("app", "SELECT 1", maskDigits, time.Millisecond, 1, false)
+	q.RecordShape("app", "SELECT ?", 3*time.Millisecond, 2, true)
+	q.RecordShape("app", "", time.Millisecond, 1, false) // no shape: nothing
+	top := q.Top(0, "count")
+	if len(top) != 1 || top[0].Query != "SELECT ?" || top[0].Count != 2 || top[0].Rows != 3 || top[0].Errors != 1 {
+		t.Fatalf("shapes %+v", top)
+	}
+}

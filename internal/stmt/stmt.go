@@ -599,23 +599,33 @@ type Stage interface {
 
 // StatsStage records each statement's shape statistics (the admin API's
 // /api/v1/queries) in q.
+// A text's key is its masked text, computed once per shape (texts that
+// differ only in literal values mask alike) and kept on the shape's
+// analysis, so a statement with new literal values is not lexed again.
 func StatsStage(q *observe.QueryStats, db string, d analysis.Dialect) Stage {
 	mask := sqltext.Mask
 	if d == analysis.MySQL {
 		mask = sqltext.MaskMySQL
 	}
-	return statsStage{q: q, db: db, mask: mask}
+	return statsStage{q: q, db: db, d: d, mask: mask, derive: func(a *analysis.Analysis) any { return mask(a.Text) }}
 }
 
 type statsStage struct {
-	q    *observe.QueryStats
-	db   string
-	mask func(string) string
+	q      *observe.QueryStats
+	db     string
+	d      analysis.Dialect
+	mask   func(string) string
+	derive func(*analysis.Analysis) any
 }
 
 func (statsStage) Begin(context.Context, *Statement) error { return nil }
 
 func (s statsStage) End(st *Statement, o Outcome) {
+	if a := st.Analysis; a != nil && a.Text == st.Text && a.Dialect() == s.d {
+		shape := a.Shape().Derived(analysis.SlotStats, s.derive).(string)
+		s.q.RecordShape(s.db, shape, o.Duration, o.Rows, o.Status != "ok")
+		return
+	}
 	s.q.Record(s.db, st.Text, s.mask, o.Duration, o.Rows, o.Status != "ok")
 }
 

@@ -410,3 +410,25 @@ func TestPhases(t *testing.T) {
 		t.Fatalf("stage values %v", os.val)
 	}
 }
+
+// Texts that differ only in literal values are one statement shape in
+// the statistics, masked once: the shape's first analysis keeps it.
+func TestStatsMaskedOncePerShape(t *testing.T) {
+	p, m := testPipeline(t)
+	s := alice(p)
+	for i := range 2 { // the test policy's rate limit allows two
+		st, den := s.Start(context.Background(), "query", "SELECT * FROM t WHERE a = "+strconv.Itoa(i)+" AND b = 'x"+strconv.Itoa(i)+"'", nil)
+		if den != nil {
+			t.Fatal(den)
+		}
+		st.AddRows(1)
+		st.Finish(nil)
+		if got := st.Analysis.Shape().Derived(analysis.SlotStats, func(*analysis.Analysis) any { return "computed again" }); got != "SELECT * FROM t WHERE a = ? AND b = ?" {
+			t.Fatalf("kept key %q", got)
+		}
+	}
+	top := m.Statements.Top(10, "calls")
+	if len(top) != 1 || top[0].Count != 2 || top[0].Query != "SELECT * FROM t WHERE a = ? AND b = ?" {
+		t.Fatalf("statement stats %+v", top)
+	}
+}

@@ -4,10 +4,11 @@
 // Rules (after pgxpool): at most Size connections exist; Acquire takes the
 // most recently used idle connection, dials a new one while under Size, or
 // waits in FIFO order until AcquireTimeout or the context ends, whichever
-// comes first, and then fails with ErrAcquireTimeout. Every idle
-// connection passes a cheap Alive check (has the server closed it?)
-// before it is handed out, and one idle longer than HealthCheckAfter is
-// also pinged; a connection that fails either is replaced. Every connection gets a lifetime of
+// comes first, and then fails with ErrAcquireTimeout. An idle
+// connection passes a cheap Alive check (has the server closed it? a
+// non-blocking peek) before it is handed out — one given back less than
+// AliveAfter ago skips it, so that a busy pool does not pay a syscall per
+// hand-out — and one idle longer than HealthCheckAfter is also pinged; a connection that fails either is replaced. Every connection gets a lifetime of
 // MaxLifetime minus up to 20% random jitter so that connections made
 // together do not all expire together; an expired connection is closed
 // when it is released or found idle. Idle connections above MinIdle are

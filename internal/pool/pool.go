@@ -11,6 +11,10 @@ import (
 // ErrAcquireTimeout is returned when no connection became free in time.
 var ErrAcquireTimeout = errors.New("timed out waiting for a backend connection")
 
+// AliveAfter is the relays' Config.AliveAfter: a connection reused within
+// a millisecond of its release is not peeked at again.
+const AliveAfter = time.Millisecond
+
 // ErrClosed is returned by Acquire on a closed pool.
 var ErrClosed = errors.New("pool is closed")
 
@@ -28,10 +32,15 @@ type Config[T any] struct {
 	// Ping checks a connection that sat idle longer than
 	// HealthCheckAfter; nil skips it.
 	Ping func(ctx context.Context, c T) error
-	// Alive is a cheap check (no round trip) run on every idle connection
+	// Alive is a cheap check (no round trip) run on an idle connection
 	// before it is handed out, e.g. that the server has not closed it;
 	// nil skips it.
 	Alive func(c T) bool
+	// AliveAfter is how long a connection must have been idle for Alive
+	// to run (0: every time). A connection given back a moment ago and
+	// handed out again at once (a busy pool) skips it: a server that
+	// ends a connection in that moment races with the check anyway.
+	AliveAfter time.Duration
 	// Close closes a connection.
 	Close func(c T)
 	// Now is the clock; nil means time.Now.
@@ -142,7 +151,7 @@ func (p *Pool[T]) acquireOnce(ctx context.Context) (*Conn[T], error) {
 		}
 		p.changedLocked()
 		p.mu.Unlock()
-		if p.cfg.Alive != nil && !p.cfg.Alive(c.Value) {
+		if p.cfg.Alive != nil && now.Sub(c.lastUsed) >= p.cfg.AliveAfter && !p.cfg.Alive(c.Value) {
 			p.Release(c, false)
 			return nil, ctx.Err()
 		}

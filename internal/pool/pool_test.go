@@ -234,3 +234,26 @@ func TestAliveCheckReplacesClosedConnections(t *testing.T) {
 		t.Fatalf("closed connection handed out: %v", err)
 	}
 }
+
+// With AliveAfter, a connection handed out again right after its release
+// is not checked; once idle that long, it is, and a closed one is replaced.
+func TestAliveAfter(t *testing.T) {
+	h := &harness{}
+	var checks atomic.Int32
+	p := newPool(t, h, Config[*fakeConn]{Size: 2, AliveAfter: time.Millisecond,
+		Alive: func(c *fakeConn) bool { checks.Add(1); return !c.bad.Load() }})
+	ctx := context.Background()
+	a, _ := p.Acquire(ctx)
+	p.Release(a, true)
+	again, _ := p.Acquire(ctx)
+	if again != a || checks.Load() != 0 {
+		t.Fatalf("reused at once: same %v, %d checks", again == a, checks.Load())
+	}
+	p.Release(again, true)
+	a.Value.bad.Store(true)
+	h.advance(time.Millisecond)
+	b, err := p.Acquire(ctx)
+	if err != nil || b.Value == a.Value || !a.Value.closed.Load() || checks.Load() != 1 {
+		t.Fatalf("after idling: %v, closed %v, %d checks", err, a.Value.closed.Load(), checks.Load())
+	}
+}

@@ -103,7 +103,7 @@ func (s *session) attachFor(ctx context.Context, a *analysis.Analysis) error {
 				s.detach(false)
 				return pgwire.Errorf(pgwire.CodeConnectionFailure, "could not prepare a backend connection for database %q", s.r.name)
 			}
-			b.applied = map[string]string{}
+			b.paramsReset()
 			b.prepared = map[string]bool{}
 			b.unnamedOwner = nil
 		}
@@ -174,7 +174,7 @@ func (s *session) resetForNext(b *backendConn) bool {
 		if _, err := b.simple(s.r.poolConfig().ResetQuery); err != nil {
 			return false
 		}
-		b.applied = map[string]string{}
+		b.paramsReset()
 		b.prepared = map[string]bool{}
 		b.unnamedOwner = nil
 	}

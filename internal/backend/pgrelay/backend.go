@@ -43,6 +43,23 @@ type backendConn struct {
 	// holds, and which version of it.
 	unnamedOwner *session
 	unnamedSeq   uint64
+
+	// gen counts changes to the parameter state (reported, applied);
+	// synced is the session parameters (a session's paramsKey) the state
+	// matched at gen, so that a session wanting the same parameters skips
+	// the comparison while nothing has changed since.
+	gen    uint64
+	synced struct {
+		key string
+		gen uint64
+	}
+}
+
+// paramsReset notes that the connection's parameters were reset (DISCARD
+// ALL, the reset query): the applied ones are gone.
+func (b *backendConn) paramsReset() {
+	b.applied = map[string]string{}
+	b.gen++
 }
 
 func (b *backendConn) close() {
@@ -150,6 +167,7 @@ func (b *backendConn) scalar(sql string) (string, error) {
 
 func (b *backendConn) noteParam(name, value string) {
 	l := strings.ToLower(name)
+	b.gen++
 	b.reported[l] = value
 	b.names[l] = name
 	if _, ok := b.applied[l]; ok {
@@ -223,6 +241,7 @@ func (b *backendConn) syncParams(want map[string]string) error {
 	if sb.Len() == 0 {
 		return nil
 	}
+	b.gen++
 	_, err := b.simple(sb.String())
 	return err
 }

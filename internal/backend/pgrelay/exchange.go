@@ -70,6 +70,7 @@ func (s *session) exchange(ctx context.Context) error {
 			b.noteParam(m.Name, m.Value)
 			if s.want != nil {
 				s.want[strings.ToLower(m.Name)] = m.Value
+				s.wantKey = ""
 			}
 			s.toClient(msg)
 		case *pgproto3.ErrorResponse:

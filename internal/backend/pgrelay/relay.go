@@ -149,9 +149,10 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 			Dial: func(ctx context.Context) (*backendConn, error) {
 				return pool.Dial(ctx, r.guards.Guard(srv.index), func(ctx context.Context) (*backendConn, error) { return r.dial(ctx, srv, login) })
 			},
-			Ping:  func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
-			Alive: func(b *backendConn) bool { return b.alive() },
-			Close: func(b *backendConn) { b.close() },
+			Ping:       func(ctx context.Context, b *backendConn) error { return b.ping(ctx) },
+			Alive:      func(b *backendConn) bool { return b.alive() },
+			AliveAfter: pool.AliveAfter,
+			Close:      func(b *backendConn) { b.close() },
 			Observe: pool.Observer{
 				Waited:   func(d time.Duration) { waits.Inc(); wait.Observe(d.Seconds()) },
 				TimedOut: timeouts.Inc,

@@ -54,6 +54,9 @@ type session struct {
 
 	want      map[string]string // parameters to replay on attach (lower-case names)
 	startWant map[string]string
+	// wantKey is want written out (paramsKey; "": not yet since want
+	// changed).
+	wantKey string
 
 	clientGone bool
 	gone       atomic.Bool // set by the hang-up watcher
@@ -256,10 +259,11 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 		s.prep.forget()
 		if eff.DiscardAll {
 			s.untracked = ""
-			b.applied = map[string]string{}
+			b.paramsReset()
 			for k, v := range s.startWant {
 				s.want[k] = v
 			}
+			s.wantKey = ""
 		}
 	}
 	if err == nil {

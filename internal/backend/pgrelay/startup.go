@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/floe-db/floe/internal/policy"
@@ -58,7 +60,7 @@ func (s *session) startup(ctx context.Context) error {
 		for k, v := range want {
 			params[k] = v
 		}
-		s.want = s.withDefaults(want, defaults)
+		s.want, s.wantKey = s.withDefaults(want, defaults), ""
 		if s.pinLexing() {
 			params["standard_conforming_strings"] = "on"
 		}
@@ -71,7 +73,7 @@ func (s *session) startup(ctx context.Context) error {
 	b := s.att.be.Value
 	defaults = s.r.serverParams()
 	want = s.withDefaults(want, defaults)
-	s.want = want
+	s.want, s.wantKey = want, ""
 	s.pinLexing()
 	if err := s.syncParams(); err != nil {
 		return pgwire.Fatalf(pgwire.CodeInvalidAuthSpec, "invalid startup parameter: %v", errMessage(err))
@@ -93,6 +95,7 @@ func (s *session) pinLexing() bool {
 		return false
 	}
 	s.want["standard_conforming_strings"] = "on"
+	s.wantKey = ""
 	return true
 }
 
@@ -133,17 +136,52 @@ func (s *session) withDefaults(want, defaults map[string]string) map[string]stri
 
 // syncParams replays the client's parameters on the attached connection
 // and adopts the server's spelling of the values it reports.
+//
+// A connection remembers the parameters it was last brought in line
+// with (as paramsKey writes them) and whether its state changed since
+// (backendConn.gen): a session that wants the same ones — the common
+// case, sessions of one application start alike — finds it so without
+// comparing parameter by parameter.
 func (s *session) syncParams() error {
 	b := s.att.be.Value
+	key := s.paramsKey()
+	if b.synced.key == key && b.synced.gen == b.gen {
+		return nil
+	}
 	if err := b.syncParams(s.want); err != nil {
 		return err
 	}
 	for name := range s.want {
-		if v, ok := b.reported[name]; ok {
+		if v, ok := b.reported[name]; ok && s.want[name] != v {
 			s.want[name] = v
+			s.wantKey = ""
 		}
 	}
+	b.synced.key, b.synced.gen = s.paramsKey(), b.gen
 	return nil
+}
+
+// paramsKey writes the session's parameters out in name order, once per
+// change of them.
+func (s *session) paramsKey() string {
+	if s.wantKey != "" {
+		return s.wantKey
+	}
+	names := make([]string, 0, len(s.want))
+	for k := range s.want {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var sb strings.Builder
+	sb.WriteString("params")
+	for _, k := range names {
+		sb.WriteByte(0)
+		sb.WriteString(k)
+		sb.WriteByte('=')
+		sb.WriteString(strconv.Quote(s.want[k]))
+	}
+	s.wantKey = sb.String()
+	return s.wantKey
 }
 
 func errMessage(err error) string {

@@ -13,6 +13,34 @@ import (
 type myShape struct {
 	sh     *Shape
 	exempt map[ast.ExprNode]bool
+	// chained are the OR/XOR nodes below another one: a chain of them
+	// (the parser nests a OR b OR c to the left) is looked at once, from
+	// its top, so that a long chain costs its length, not its square.
+	chained map[*ast.BinaryOperationExpr]bool
+}
+
+// chainOperands are the operands of the OR/XOR chain topped by x (the
+// operators' operands that are not OR/XOR themselves), and marks the
+// chain's inner nodes as chained.
+func (v *myShape) chainOperands(x *ast.BinaryOperationExpr) []ast.ExprNode {
+	var out []ast.ExprNode
+	stack := []*ast.BinaryOperationExpr{x}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range []ast.ExprNode{n.R, n.L} {
+			if b, ok := c.(*ast.BinaryOperationExpr); ok && (b.Op == opcode.LogicOr || b.Op == opcode.LogicXor) {
+				if v.chained == nil {
+					v.chained = map[*ast.BinaryOperationExpr]bool{}
+				}
+				v.chained[b] = true
+				stack = append(stack, b)
+				continue
+			}
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (v *myShape) Enter(n ast.Node) (ast.Node, bool) {
@@ -90,7 +118,13 @@ func (v *myShape) Enter(n ast.Node) (ast.Node, bool) {
 		}
 		switch x.Op {
 		case opcode.LogicOr, opcode.LogicXor:
-			for _, e := range []ast.ExprNode{x.L, x.R} {
+			if v.chained[x] {
+				break // seen from the chain's top
+			}
+			// An operand that holds a literal makes the chain's result
+			// depend on values; one that is always true makes it a
+			// tautology (an inner OR is true when one of its operands is).
+			for _, e := range v.chainOperands(x) {
 				h := &myConstFinder{}
 				e.Accept(h)
 				if h.found {

@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +27,11 @@ func TestShape(t *testing.T) {
 		{"SELECT id, name FROM users WHERE id = 1 UNION SELECT NULL, NULL", "taut=false const=0 union=true sub=0 vars=[]"},
 		{"SELECT id FROM a UNION SELECT id FROM b", "taut=false const=0 union=false sub=0 vars=[]"},
 		{"SELECT id FROM users WHERE id = (SELECT max(id) FROM users)", "taut=false const=0 union=false sub=1 vars=[]"},
+		// Chains of OR: an always-true operand anywhere in the chain.
+		{"SELECT id FROM users WHERE id = 1 OR status = 2 OR name = 'x' OR 1=1", "taut=true const=1 union=false sub=0 vars=[]"},
+		{"SELECT id FROM users WHERE 1=1 OR id = 1 OR status = 2 OR name = 'x'", "taut=true const=1 union=false sub=0 vars=[]"},
+		{"SELECT id FROM users WHERE id = 1 OR status = 2 OR (name = 'x' OR 2>1)", "taut=true const=1 union=false sub=0 vars=[]"},
+		{"SELECT id FROM users WHERE id = 1 OR status = 2 OR name = 'x' OR 1=2", "taut=false const=1 union=false sub=0 vars=[]"},
 	}
 	for _, tt := range both {
 		for name, parse := range map[string]func(string) ([]Statement, error){"pg": Postgres, "mysql": MySQL} {
@@ -73,6 +79,31 @@ func TestTrailingComment(t *testing.T) {
 		body, ok := TrailingComment(tt.sql, tt.hash)
 		if body != tt.body || ok != tt.ok {
 			t.Errorf("%q: got %q %v", tt.sql, body, ok)
+		}
+	}
+}
+
+// A MySQL OR/XOR chain (nested by the parser, one level per operator) is
+// read once from its top: a long one is still read right, and its
+// operands are looked at once each (a 10,000-operator chain took seconds
+// when each level looked at everything below it).
+func TestMySQLOrChain(t *testing.T) {
+	long := "SELECT id FROM users WHERE id = 1" + strings.Repeat(" OR status = 2 XOR name = 'x'", 5000)
+	for _, tt := range []struct {
+		sql        string
+		taut, vals bool
+	}{
+		{long, false, true},
+		{long + " OR 1=1", true, true},
+		{"SELECT id FROM users WHERE 'a'='a' XOR" + long[len("SELECT id FROM users WHERE"):], true, true},
+		{"SELECT id FROM users WHERE a OR b XOR c OR d", false, false},
+	} {
+		sts, err := MySQL(tt.sql)
+		if err != nil {
+			t.Fatalf("%.60s: %v", tt.sql, err)
+		}
+		if sh := sts[0].Shape; sh.Tautology != tt.taut || sts[0].ValueSensitive != tt.vals {
+			t.Errorf("%.60s…: tautology %v value-sensitive %v, want %v %v", tt.sql, sh.Tautology, sts[0].ValueSensitive, tt.taut, tt.vals)
 		}
 	}
 }

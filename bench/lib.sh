@@ -28,11 +28,10 @@ have_haproxy() {
   command -v haproxy >/dev/null
 }
 
-# start_haproxy DIR PORT BACKEND_PORT: haproxy in `mode tcp` relaying
-# 127.0.0.1:PORT to 127.0.0.1:BACKEND_PORT, in the foreground of a
-# background job (config in DIR); sets HAPROXY_PID. One plain extra hop:
-# no pooling, no protocol awareness.
-start_haproxy() {
+# haproxy_cfg DIR PORT BACKEND_PORT: writes DIR/haproxy-PORT.cfg, haproxy
+# in `mode tcp` relaying 127.0.0.1:PORT to 127.0.0.1:BACKEND_PORT: one
+# plain extra hop, no pooling, no protocol awareness.
+haproxy_cfg() {
   cat > "$1/haproxy-$2.cfg" <<CFG
 global
   maxconn 4096
@@ -45,6 +44,12 @@ listen relay
   bind 127.0.0.1:$2
   server db 127.0.0.1:$3
 CFG
+}
+
+# start_haproxy DIR PORT BACKEND_PORT: that relay in the foreground of a
+# background job; sets HAPROXY_PID.
+start_haproxy() {
+  haproxy_cfg "$@"
   haproxy -q -db -f "$1/haproxy-$2.cfg" &
   HAPROXY_PID=$!
   wait_ports "$2"

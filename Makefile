@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-arrow bench-readsplit bench-tracing bench-cache release binsize bench-idle firewall-corpus firewall-app lexdiff services compat-deps compat clean
+.PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-syscalls bench-arrow bench-readsplit bench-tracing bench-cache release binsize bench-idle firewall-corpus firewall-app lexdiff services compat-deps compat clean
 
 all: build
 
@@ -98,6 +98,10 @@ compat: compat-deps
 	$(GO) test -count=1 -timeout 10m -run TestDriverCompat ./test/e2e/ -args -compat.report $(CURDIR)/docs/compatibility.md
 	@cat docs/compatibility.md
 
+## bench: every throughput benchmark with its defaults: pgbench -S against
+## direct PostgreSQL, a haproxy TCP relay, PgBouncer and Floe (TPS, p50/p99),
+## sysbench against MariaDB direct, haproxy and Floe, policy, Arrow, read/write
+## split, tracing and cache costs. Long: tens of minutes.
 bench:
 	./bench/pgbench.sh
 	./bench/sysbench-mysql.sh
@@ -121,6 +125,14 @@ bench-short: build
 bench-idle:
 	./bench/idle.sh $(IDLE_CONNS)
 IDLE_CONNS ?= 10000
+
+## bench-syscalls: CPU µs, syscalls, context switches and Go allocations per
+## transaction inside Floe, PgBouncer and haproxy for a fixed number of
+## transactions (pgbench -S -c 16 -t SYSCALLS_TX, sysbench point selects),
+## and the calls by syscall name (strace -c -f).
+bench-syscalls:
+	./bench/syscalls.sh $(SYSCALLS_TX)
+SYSCALLS_TX ?= 2000
 
 bench-readsplit:
 	./bench/readsplit.sh

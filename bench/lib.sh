@@ -18,3 +18,50 @@ wait_ports() {
     done
   done
 }
+
+# have_haproxy: true when haproxy is installed; installs the Debian package
+# first when it is missing and the script runs as root.
+have_haproxy() {
+  command -v haproxy >/dev/null && return 0
+  [ "$(id -u)" = 0 ] || return 1
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; } >/dev/null 2>&1 || true
+  command -v haproxy >/dev/null
+}
+
+# haproxy_cfg DIR PORT BACKEND_PORT: writes DIR/haproxy-PORT.cfg, haproxy
+# in `mode tcp` relaying 127.0.0.1:PORT to 127.0.0.1:BACKEND_PORT: one
+# plain extra hop, no pooling, no protocol awareness.
+haproxy_cfg() {
+  cat > "$1/haproxy-$2.cfg" <<CFG
+global
+  maxconn 4096
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+listen relay
+  bind 127.0.0.1:$2
+  server db 127.0.0.1:$3
+CFG
+}
+
+# start_haproxy DIR PORT BACKEND_PORT: that relay in the foreground of a
+# background job; sets HAPROXY_PID.
+start_haproxy() {
+  haproxy_cfg "$@"
+  haproxy -q -db -f "$1/haproxy-$2.cfg" &
+  HAPROXY_PID=$!
+  wait_ports "$2"
+}
+
+# pgbench_pcts FILE...: "p50 p99" in µs from pgbench per-transaction logs
+# (-l: the third field is the latency in µs; failed and skipped
+# transactions are left out), "- -" when there are none.
+pgbench_pcts() {
+  awk '$3 ~ /^[0-9]+$/ {print $3}' "$@" | sort -n |
+    awk '{v[NR] = $1} END {if (NR == 0) {print "- -"; exit}; print v[int((NR*50+99)/100)], v[int((NR*99+99)/100)]}'
+}
+
+# ratio A B: A/B with two decimals, "-" when B is 0 or not a number.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 > 0) printf "%.2f", a/b; else print "-" }'; }

@@ -28,7 +28,7 @@ func (s *session) exchange(ctx context.Context) error {
 	if err := b.fe.Flush(); err != nil {
 		return s.backendFailed(ctx, err)
 	}
-	stopWatch := s.c.WatchClose(watchDelay, s.hangUp)
+	stopWatch := s.c.WatchClose(watchDelay, s.hangUpFn)
 	defer func() { stopWatch() }()
 	stopCtx := context.AfterFunc(ctx, func() { _ = b.conn.SetReadDeadline(time.Now()) })
 	defer stopCtx()
@@ -124,7 +124,7 @@ func (s *session) exchange(ctx context.Context) error {
 			if err := s.copyIn(ctx, k == opExecute); err != nil {
 				return err
 			}
-			stopWatch = s.c.WatchClose(watchDelay, s.hangUp)
+			stopWatch = s.c.WatchClose(watchDelay, s.hangUpFn)
 		case *pgproto3.ReadyForQuery:
 			if k != opSync && k != opQuery && k != opFunction {
 				return s.confused(msg)

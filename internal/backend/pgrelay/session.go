@@ -61,6 +61,10 @@ type session struct {
 	clientGone bool
 	gone       atomic.Bool // set by the hang-up watcher
 
+	// cancelFn and hangUpFn are s.cancel and s.hangUp, made once (a
+	// method value handed on allocates each time).
+	cancelFn, hangUpFn func()
+
 	// Result cache (cache.go): rec records the result under way;
 	// untracked is the session's marker once its settings are no longer
 	// known (""); held are a Bind and Describe kept back while no backend
@@ -80,6 +84,7 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) (err error) {
 		log:  r.log.With("user", c.User.Name),
 		prep: statements{named: map[string]*clientStmt{}, portals: map[string]*portal{}},
 	}
+	s.cancelFn, s.hangUpFn = s.cancel, s.hangUp
 	r.sessions.Enter()
 	defer r.sessions.Leave(r.Close)
 	login, err := r.loginFor(c.User.Roles)
@@ -98,7 +103,7 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) (err error) {
 	if s.mode = pc.Mode; s.mode == config.PoolSession {
 		s.att.pinned = "session mode"
 	}
-	c.SetCanceller(s.cancel)
+	c.SetCanceller(s.cancelFn)
 	defer c.SetCanceller(nil)
 	defer s.detach(true)
 	// A statement the session ends in the middle of ends with it.
@@ -199,7 +204,7 @@ func (s *session) query(ctx context.Context, m *pgproto3.Query) error {
 	var a *analysis.Analysis
 	started := false
 	if s.st == nil {
-		st, den := s.sess.Start(ctx, "query", m.String, s.cancel)
+		st, den := s.sess.Start(ctx, "query", m.String, s.cancelFn)
 		if den != nil {
 			return s.deniedQuery(ctx, den)
 		}
@@ -282,7 +287,7 @@ func (s *session) functionCall(ctx context.Context, m *pgproto3.FunctionCall) er
 		return s.deniedQuery(ctx, den)
 	}
 	if s.st == nil {
-		st, den := s.sess.Begin(ctx, "", s.cancel)
+		st, den := s.sess.Begin(ctx, "", s.cancelFn)
 		if den != nil {
 			return s.deniedQuery(ctx, den)
 		}

@@ -41,7 +41,7 @@ func (s *session) beginExecute(ctx context.Context, p *portal) *policy.Denial {
 		}
 		return nil
 	}
-	st, den := s.sess.Begin(ctx, text, s.cancel)
+	st, den := s.sess.Begin(ctx, text, s.cancelFn)
 	if den != nil {
 		return den
 	}

@@ -14,6 +14,7 @@ type Reader struct {
 	conn    net.Conn
 	pending []byte
 	err     error
+	sw      *watch // the Sweeper's watch of this reader, reused
 	// N counts bytes read.
 	N int64
 }

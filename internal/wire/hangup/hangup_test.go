@@ -52,6 +52,22 @@ func TestWatchers(t *testing.T) {
 			stop = watch(r, time.Hour, func() { t.Error("onClose on a short watch") })
 			stop()
 			stop()
+
+			// Armed again (a Sweeper reuses the reader's watch), with a
+			// second watch armed and stopped inside it: the first still
+			// notices the hang-up.
+			closed = make(chan struct{})
+			outer := watch(r, 10*time.Millisecond, func() { close(closed) })
+			inner := watch(r, time.Hour, func() { t.Error("onClose on the inner watch") })
+			inner()
+			time.Sleep(60 * time.Millisecond)
+			b.Close()
+			select {
+			case <-closed:
+			case <-time.After(2 * time.Second):
+				t.Fatal("hang-up not noticed by a watch armed again")
+			}
+			outer()
 		})
 	}
 }

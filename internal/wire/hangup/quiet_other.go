@@ -15,3 +15,14 @@ func WaitReadable(net.Conn) error { return ErrCannotWait }
 func ReadWhenReadable(net.Conn, func() []byte, func([]byte)) ([]byte, int, error) {
 	return nil, 0, ErrCannotWait
 }
+
+// IdleReader cannot wait without a buffer on this platform.
+type IdleReader struct{}
+
+// NewIdleReader cannot wait without a buffer on this platform.
+func NewIdleReader(net.Conn, func() []byte, func([]byte)) (*IdleReader, error) {
+	return nil, ErrCannotWait
+}
+
+// Read is never reached: NewIdleReader fails.
+func (*IdleReader) Read() ([]byte, int, error) { return nil, 0, ErrCannotWait }

@@ -65,39 +65,72 @@ func WaitReadable(nc net.Conn) error {
 // read (n = 0, the buffer given back): the caller's next read meets the
 // same end through the net package. A read deadline set from another
 // goroutine ends the wait with a timeout error (n = 0); so does a socket
-// it cannot wait on, with ErrCannotWait.
+// it cannot wait on, with ErrCannotWait. An IdleReader does the same for
+// a connection that waits often, without allocating per wait.
 func ReadWhenReadable(nc net.Conn, get func() []byte, put func([]byte)) (buf []byte, n int, err error) {
+	r, err := NewIdleReader(nc, get, put)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.Read()
+}
+
+// IdleReader is ReadWhenReadable for one socket, made once.
+type IdleReader struct {
+	rc       syscall.RawConn
+	get      func() []byte
+	put      func([]byte)
+	buf      []byte
+	n        int
+	readable func(fd uintptr) bool
+}
+
+// NewIdleReader prepares waits on nc (ErrCannotWait: not a socket it can
+// wait on).
+func NewIdleReader(nc net.Conn, get func() []byte, put func([]byte)) (*IdleReader, error) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return nil, 0, ErrCannotWait
+		return nil, ErrCannotWait
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return nil, 0, ErrCannotWait
+		return nil, ErrCannotWait
 	}
-	err = rc.Read(func(fd uintptr) bool {
-		buf = get()
-		var rerr error
-		for {
-			n, rerr = syscall.Read(int(fd), buf)
-			if rerr != syscall.EINTR {
-				break
-			}
+	r := &IdleReader{rc: rc, get: get, put: put}
+	r.readable = r.tryRead
+	return r, nil
+}
+
+// tryRead is the poller's callback: false sends it back to waiting.
+func (r *IdleReader) tryRead(fd uintptr) bool {
+	r.buf = r.get()
+	var err error
+	for {
+		r.n, err = syscall.Read(int(fd), r.buf)
+		if err != syscall.EINTR {
+			break
 		}
-		if rerr == syscall.EAGAIN || rerr == syscall.EWOULDBLOCK {
-			put(buf)
-			buf, n = nil, 0
-			return false // wait for readiness
-		}
-		if n <= 0 {
-			put(buf)
-			buf, n = nil, 0
-		}
-		return true
-	})
+	}
+	if err == syscall.EAGAIN || err == syscall.EWOULDBLOCK {
+		r.put(r.buf)
+		r.buf, r.n = nil, 0
+		return false // wait for readiness
+	}
+	if r.n <= 0 {
+		r.put(r.buf)
+		r.buf, r.n = nil, 0
+	}
+	return true
+}
+
+// Read waits as ReadWhenReadable does.
+func (r *IdleReader) Read() (buf []byte, n int, err error) {
+	err = r.rc.Read(r.readable)
+	buf, n = r.buf, r.n
+	r.buf, r.n = nil, 0
 	if err != nil {
 		if buf != nil {
-			put(buf)
+			r.put(buf)
 		}
 		return nil, 0, err
 	}

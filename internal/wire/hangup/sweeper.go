@@ -22,12 +22,18 @@ type Sweeper struct {
 	}
 }
 
+// watch is a Reader's watch, made at its first and armed again at each
+// later one (a Reader has one at a time), so that arming allocates
+// nothing.
 type watch struct {
+	s       *Sweeper
 	r       *Reader
 	onClose func()
 	due     time.Time
 	started bool          // guarded by Sweeper.mu
 	done    chan struct{} // closed when the read-ahead returns
+	stopped bool          // the owner's: stop ran
+	stop    func()        // w.end, made once
 }
 
 // NewSweeper returns an idle Sweeper; it starts its goroutine on demand
@@ -38,9 +44,20 @@ func NewSweeper() *Sweeper {
 	return s
 }
 
-// Watch is Reader.Watch through the Sweeper.
+// Watch is Reader.Watch through the Sweeper. A Reader keeps its last
+// watch and arms it again once stopped (a watch armed while another of
+// the same Reader runs is a new one); stop is called by the goroutine
+// that owns r, once or more.
 func (s *Sweeper) Watch(r *Reader, delay time.Duration, onClose func()) (stop func()) {
-	w := &watch{r: r, onClose: onClose, due: time.Now().Add(delay)}
+	w := r.sw
+	if w == nil || w.s != s || !w.stopped {
+		w = &watch{s: s, r: r}
+		w.stop = w.end
+		if r.sw == nil || r.sw.s != s {
+			r.sw = w
+		}
+	}
+	w.onClose, w.due, w.started, w.stopped, w.done = onClose, time.Now().Add(delay), false, false, nil
 	s.mu.Lock()
 	s.mu.watches[w] = struct{}{}
 	if !s.mu.running {
@@ -48,19 +65,25 @@ func (s *Sweeper) Watch(r *Reader, delay time.Duration, onClose func()) (stop fu
 		go s.loop()
 	}
 	s.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			delete(s.mu.watches, w)
-			started := w.started
-			s.mu.Unlock()
-			if started {
-				_ = r.conn.SetReadDeadline(time.Now())
-				<-w.done
-				_ = r.conn.SetReadDeadline(time.Time{})
-			}
-		})
+	return w.stop
+}
+
+// end stops the watch (the first call): a read-ahead under way is
+// interrupted and waited for.
+func (w *watch) end() {
+	if w.stopped {
+		return
+	}
+	w.stopped = true
+	s := w.s
+	s.mu.Lock()
+	delete(s.mu.watches, w)
+	started := w.started
+	s.mu.Unlock()
+	if started {
+		_ = w.r.conn.SetReadDeadline(time.Now())
+		<-w.done
+		_ = w.r.conn.SetReadDeadline(time.Time{})
 	}
 }
 

@@ -224,7 +224,14 @@ func (c *Conn) waitIdle() {
 	if c.idleHook != nil {
 		c.idleHook(c.holds())
 	}
-	buf, n, _ := hangup.ReadWhenReadable(c.net, c.pc.br.bufs.readSlice, c.pc.br.bufs.putReadSlice)
+	if c.idleRd == nil {
+		c.idleRd, _ = hangup.NewIdleReader(c.net, c.pc.br.bufs.readSlice, c.pc.br.bufs.putReadSlice)
+	}
+	var buf []byte
+	var n int
+	if c.idleRd != nil {
+		buf, n, _ = c.idleRd.Read()
+	}
 	if n > 0 {
 		c.pc.br.buf, c.pc.br.r, c.pc.br.w = (*[bufSize]byte)(buf), 0, n
 		c.rd.N += int64(n)

@@ -45,6 +45,7 @@ type Conn struct {
 
 	pc      *PacketConn
 	rd      *hangup.Reader
+	idleRd  *hangup.IdleReader // waits between transactions (made at the first)
 	net     net.Conn
 	srv     *Server
 	sweeper *hangup.Sweeper // nil: one timer per watch
@@ -91,6 +92,7 @@ func newConn(nc net.Conn, bufs *Buffers) *Conn {
 func (c *Conn) setNet(nc net.Conn) {
 	c.net = nc
 	c.rd = hangup.NewReader(nc)
+	c.idleRd = nil
 	c.pc = newPacketConn(nc, c.rd, c.bufs)
 	_, c.TLS = nc.(*tls.Conn)
 }

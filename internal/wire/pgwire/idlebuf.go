@@ -168,7 +168,14 @@ func (c *Conn) waitIdle() {
 	if c.idleHook != nil {
 		c.idleHook(c.holds())
 	}
-	buf, n, _ := hangup.ReadWhenReadable(nc, c.pools.readSlice, c.pools.putReadSlice)
+	if c.idleRd == nil {
+		c.idleRd, _ = hangup.NewIdleReader(nc, c.pools.readSlice, c.pools.putReadSlice)
+	}
+	var buf []byte
+	var n int
+	if c.idleRd != nil {
+		buf, n, _ = c.idleRd.Read()
+	}
 	if n > 0 {
 		c.mr.src.fill((*[readBufSize]byte)(buf), n)
 		c.rd.N += int64(n)

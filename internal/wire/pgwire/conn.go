@@ -33,7 +33,7 @@ type Conn struct {
 
 	net     net.Conn
 	rd      *hangup.Reader
-	idleRd  *hangup.IdleReader // waits between transactions (made at the first)
+	idleRd  *hangup.IdleReader       // waits between transactions (made at the first)
 	mr      *msgReader               // between rd and be: grows large messages as they arrive
 	last    pgproto3.FrontendMessage // cleared at the next Receive
 	sweeper *hangup.Sweeper          // nil: one timer per watch

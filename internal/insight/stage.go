@@ -77,6 +77,10 @@ func NewStage(set Settings, log *Log, ex Explainer, counter prometheus.Counter) 
 
 var _ stmt.Stage = (*Stage)(nil)
 
+// ReadsArgs implements stmt.ArgsReader: a plan is captured with the
+// statement's parameter values.
+func (s *Stage) ReadsArgs() bool { return s.set.Plans && s.ex != nil && s.set.Threshold > 0 }
+
 // Begin does nothing: a statement is slow only once it has ended.
 func (*Stage) Begin(context.Context, *stmt.Statement) error { return nil }
 

@@ -257,3 +257,14 @@ func TestAliveAfter(t *testing.T) {
 		t.Fatalf("after idling: %v, closed %v, %d checks", err, a.Value.closed.Load(), checks.Load())
 	}
 }
+
+// A Tally sums the figures each pool reported last.
+func TestTally(t *testing.T) {
+	tl := NewTally(2)
+	tl.Set(0, Stats{Total: 3, Idle: 1, InUse: 2})
+	tl.Set(1, Stats{Total: 1, InUse: 1, Waiting: 4})
+	tl.Set(0, Stats{Total: 2, Idle: 2})
+	if got := tl.Sum(); got != (Stats{Total: 3, Idle: 2, InUse: 1, Waiting: 4}) {
+		t.Fatalf("sum %+v", got)
+	}
+}

@@ -43,6 +43,15 @@ type Pipeline struct {
 	builtin []Stage
 	stages  atomic.Pointer[[]Stage]
 	policy  atomic.Pointer[policy.Source]
+	// wantArgs: a stage reads Statement.Args (ArgsReader).
+	wantArgs atomic.Bool
+}
+
+// ArgsReader is a Stage that reads Statement.Args. The protocols copy a
+// statement's parameter values for SetArgs only while one that reads
+// them is set (Session.WantsArgs): the copy is per execution.
+type ArgsReader interface {
+	ReadsArgs() bool
 }
 
 // New makes the pipeline of o.
@@ -66,6 +75,13 @@ func New(o Options) *Pipeline {
 // knowing. Statements under way keep the stages they began with.
 func (p *Pipeline) SetStages(extra []Stage) {
 	all := append(slices.Clip(p.builtin), extra...)
+	want := false
+	for _, st := range all {
+		if r, ok := st.(ArgsReader); ok && r.ReadsArgs() {
+			want = true
+		}
+	}
+	p.wantArgs.Store(want)
 	p.stages.Store(&all)
 }
 
@@ -653,6 +669,10 @@ func (a *Args) Len() int {
 	}
 	return len(a.Values) + len(a.Any)
 }
+
+// WantsArgs reports whether a stage reads the parameter values a
+// protocol gives with SetArgs: without one they need not be copied.
+func (s *Session) WantsArgs() bool { return s.p.wantArgs.Load() }
 
 // SetArgs gives the statement its parameter values (the protocol code,
 // at the execution that begins it). The Args must not share memory the

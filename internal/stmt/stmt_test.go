@@ -432,3 +432,29 @@ func TestStatsMaskedOncePerShape(t *testing.T) {
 		t.Fatalf("statement stats %+v", top)
 	}
 }
+
+// argsStage reads the statements' parameter values when reads is set.
+type argsStage struct {
+	stage
+	reads bool
+}
+
+func (a *argsStage) ReadsArgs() bool { return a.reads }
+
+// Parameter values are asked for only while a stage reads them.
+func TestWantsArgs(t *testing.T) {
+	tr := &trace{}
+	p, _ := testPipeline(t, &stage{name: "a", tr: tr})
+	s := alice(p)
+	if s.WantsArgs() {
+		t.Fatal("no stage reads arguments, yet they are wanted")
+	}
+	p.SetStages([]Stage{&argsStage{stage: stage{name: "b", tr: tr}}})
+	if s.WantsArgs() {
+		t.Fatal("a stage that does not read them now wants arguments")
+	}
+	p.SetStages([]Stage{&stage{name: "a", tr: tr}, &argsStage{stage: stage{name: "b", tr: tr}, reads: true}})
+	if !s.WantsArgs() {
+		t.Fatal("a stage reads arguments, yet they are not wanted")
+	}
+}

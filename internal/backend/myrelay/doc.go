@@ -87,7 +87,8 @@
 // A slow statement's plan is captured on a connection dialled for it as
 // the login the user's roles map, read-only and time-bound, with EXPLAIN
 // FORMAT=JSON prepared and executed with the values COM_STMT_EXECUTE
-// carried (decoded and copied at execute: Statement.SetArgs).
+// carried (decoded and copied at execute: Statement.SetArgs; only while
+// a stage reads them, Session.WantsArgs).
 //
 // The Relay is the backend.Database of a MySQL database (database.go): it
 // serves MySQL clients only, and Apply sets the policy source, LOAD DATA

@@ -190,7 +190,9 @@ func (s *session) execute(ctx context.Context, p []byte) error {
 	if den != nil {
 		return mysqlwire.ErrorOf(den)
 	}
-	st.SetArgs(executeArgs(ex, cs.types, s.longData))
+	if s.sess.WantsArgs() {
+		st.SetArgs(executeArgs(ex, cs.types, s.longData))
+	}
 	return s.run(st, func() error { return s.executeOn(ctx, st, p, cs, ex) })
 }
 

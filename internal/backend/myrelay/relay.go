@@ -87,7 +87,7 @@ type server struct {
 	// that changes affected-row counts).
 	pools []atomic.Pointer[pool.Pool[*backendConn]]
 	// stats are the last counts of each pool, summed for the metrics.
-	stats []atomic.Pointer[pool.Stats]
+	stats *pool.Tally
 }
 
 // slot is the index in pools of a login's pool.
@@ -125,7 +125,7 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 			return nil, fmt.Errorf("database %s: %s: %w", db.Name, name, err)
 		}
 		srv := &server{index: i, name: name, pools: make([]atomic.Pointer[pool.Pool[*backendConn]], 2*r.logins.Len()),
-			stats: make([]atomic.Pointer[pool.Stats], 2*r.logins.Len())}
+			stats: pool.NewTally(2 * r.logins.Len())}
 		srv.at.Store(&serverAt{raw: raw, dsn: d})
 		r.servers = append(r.servers, srv)
 	}
@@ -157,16 +157,10 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 				TimedOut: timeouts.Inc,
 				Closed:   func(reason string) { m.PoolConnsClosed.WithLabelValues(db.Name, reason).Inc() },
 				Changed: func(s pool.Stats) {
-					stats[idx].Store(&s)
-					var i, u int
-					for k := range stats {
-						if st := stats[k].Load(); st != nil {
-							i += st.Idle
-							u += st.InUse
-						}
-					}
-					idle.Set(float64(i))
-					inUse.Set(float64(u))
+					stats.Set(idx, s)
+					sum := stats.Sum()
+					idle.Set(float64(sum.Idle))
+					inUse.Set(float64(sum.InUse))
 				},
 			},
 		})

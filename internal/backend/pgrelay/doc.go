@@ -67,7 +67,7 @@
 // map, read-only and with a statement_timeout, by EXPLAIN (FORMAT JSON)
 // in the extended protocol with the values the portal's Bind carried
 // (copied at Bind, handed over at the batch's first Execute:
-// Statement.SetArgs).
+// Statement.SetArgs; only while a stage reads them, Session.WantsArgs).
 //
 // Masking (mask.go): each RowDescription's table OIDs and attribute
 // numbers are resolved to names through a catalogue connection of the

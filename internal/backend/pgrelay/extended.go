@@ -103,7 +103,10 @@ func (s *session) bindNow(ctx context.Context, m *pgproto3.Bind) error {
 		s.send(&pgproto3.Describe{ObjectType: 'S', Name: server})
 		s.q.push(op{kind: opDescribeStmt, swallow: true, st: st})
 	}
-	p := &portal{st: st, formats: slices.Clone(m.ResultFormatCodes), args: bindArgs(m, st.oids)}
+	p := &portal{st: st, formats: slices.Clone(m.ResultFormatCodes)}
+	if s.sess.WantsArgs() {
+		p.args = bindArgs(m, st.oids)
+	}
 	if st.cacheOffered || !st.executed {
 		p.keyFormat, p.keyParams = bindKey(m, st.oids)
 		p.keyed = true
@@ -274,7 +277,11 @@ func (s *session) execute(ctx context.Context, m *pgproto3.Execute) error {
 	looked := false
 	if b, described := s.heldFor(m.Portal); b != nil && m.MaxRows == 0 && s.heldStmt(b) != nil {
 		cs := s.heldStmt(b)
-		den = s.beginExecute(ctx, &portal{st: cs, args: bindArgs(b, cs.oids)})
+		p := &portal{st: cs}
+		if s.sess.WantsArgs() {
+			p.args = bindArgs(b, cs.oids)
+		}
+		den = s.beginExecute(ctx, p)
 		if den == nil {
 			cs.executed = true
 			c = s.st.Cache()

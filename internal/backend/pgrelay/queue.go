@@ -90,8 +90,14 @@ func (q *queue) syncQueued() bool {
 // quiet reports whether nothing is expected and no batch is open.
 func (q *queue) quiet() bool { return !q.inBatch && len(q.ops) == 0 }
 
-// pop drops the head op, answered.
-func (q *queue) pop() { q.ops = q.ops[1:] }
+// pop drops the head op, answered. The ops move down rather than the
+// slice forward, so that the queue keeps its capacity: pushes after it
+// do not allocate.
+func (q *queue) pop() {
+	n := copy(q.ops, q.ops[1:])
+	q.ops[n] = op{}
+	q.ops = q.ops[:n]
+}
 
 // dropUntilSync ends the head op with an error: the server skips the rest
 // of the batch, so their responses will not come. Statements whose Parse
@@ -112,6 +118,6 @@ func (q *queue) dropUntilSync(b *backendConn, prep *statements) {
 				delete(prep.named, o.client)
 			}
 		}
-		q.ops = q.ops[1:]
+		q.pop()
 	}
 }

@@ -82,7 +82,7 @@ type server struct {
 	// never pass from one login to another.
 	pools []atomic.Pointer[pool.Pool[*backendConn]]
 	// last are the last counts each pool reported, summed for the metrics.
-	last []atomic.Pointer[pool.Stats]
+	last *pool.Tally
 }
 
 // stats adds up the pools of every login.
@@ -123,7 +123,7 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 		cc.OnNotice = nil
 		cc.OnNotification = nil
 		srv := &server{index: i, name: name, dsn: dsn, pools: make([]atomic.Pointer[pool.Pool[*backendConn]], r.logins.Len()),
-			last: make([]atomic.Pointer[pool.Stats], r.logins.Len())}
+			last: pool.NewTally(r.logins.Len())}
 		srv.connCfg.Store(cc)
 		r.servers = append(r.servers, srv)
 	}
@@ -158,16 +158,10 @@ func New(db config.Database, opts Options, log *slog.Logger, m *observe.Metrics)
 				TimedOut: timeouts.Inc,
 				Closed:   func(reason string) { m.PoolConnsClosed.WithLabelValues(db.Name, reason).Inc() },
 				Changed: func(s pool.Stats) {
-					srv.last[login].Store(&s)
-					var i, u int
-					for k := range srv.last {
-						if st := srv.last[k].Load(); st != nil {
-							i += st.Idle
-							u += st.InUse
-						}
-					}
-					idle.Set(float64(i))
-					inUse.Set(float64(u))
+					srv.last.Set(login, s)
+					sum := srv.last.Sum()
+					idle.Set(float64(sum.Idle))
+					inUse.Set(float64(sum.InUse))
 				},
 			},
 		})

@@ -27,10 +27,15 @@ release:
 	@ls -l bin/floe | awk '{printf "bin/floe: %.1f MB\n", $$5/1e6}'
 
 ## binsize: the release build's size by package (from a build that keeps
-## its symbol table, bin/floe-syms).
+## its symbol table, bin/floe-syms), and any reachable function that calls
+## methods by name through reflect (text/template execution, for one): one
+## makes the linker keep every exported method of every type.
 binsize:
 	$(GO) build -tags "$(TAGS)" -trimpath -o bin/floe-syms ./cmd/floe
 	./scripts/binsize.py bin/floe-syms 30
+	@$(GO) build -tags "$(TAGS)" -trimpath -ldflags=-dumpdep -o /dev/null ./cmd/floe 2>&1 | \
+	grep -o '^[^ ]* <ReflectMethod> ->' | sort -u | \
+	sed 's/ <ReflectMethod> ->$$//; s/^/reachable call of a method by name (keeps every exported method): /' || true
 
 ## run: the gateway in demo mode (no config file needed)
 run: build

@@ -1,6 +1,12 @@
 # Floe — build, run and test. See README.md.
 GO       ?= go
 PKGS     := ./...
+# grpcnotrace: gRPC without golang.org/x/net/trace (its /debug/requests
+# pages, never served: Floe does not serve http.DefaultServeMux). That
+# package executes html/template, whose reflective method calls keep every
+# exported method of every linked type; without it the linker drops them
+# (docs/BENCHMARKS.md, binary size).
+TAGS     ?= grpcnotrace
 FUZZTIME ?= 10s
 
 .PHONY: all build run install test test-short vet fmt fuzz fuzz-short bench bench-short bench-syscalls bench-arrow bench-readsplit bench-tracing bench-cache release binsize bench-idle firewall-corpus firewall-app lexdiff services compat-deps compat clean
@@ -11,19 +17,25 @@ all: build
 # minutes on two cores, cached afterwards.
 build:
 	@test -x bin/floe || echo "building bin/floe (the first build compiles the PostgreSQL parser, a C library: several minutes on two cores; later builds are cached)…"
-	$(GO) build -o bin/floe ./cmd/floe
+	$(GO) build -tags "$(TAGS)" -o bin/floe ./cmd/floe
 
 ## release: bin/floe as shipped: no file paths of the build machine, no
-## symbol table or DWARF (-trimpath -ldflags "-s -w"); prints its size.
+## symbol table or DWARF (-trimpath -ldflags "-s -w"), tags $(TAGS);
+## prints its size.
 release:
-	$(GO) build -trimpath -ldflags "-s -w" -o bin/floe ./cmd/floe
+	$(GO) build -tags "$(TAGS)" -trimpath -ldflags "-s -w" -o bin/floe ./cmd/floe
 	@ls -l bin/floe | awk '{printf "bin/floe: %.1f MB\n", $$5/1e6}'
 
 ## binsize: the release build's size by package (from a build that keeps
-## its symbol table, bin/floe-syms).
+## its symbol table, bin/floe-syms), and any reachable function that calls
+## methods by name through reflect (text/template execution, for one): one
+## makes the linker keep every exported method of every type.
 binsize:
-	$(GO) build -trimpath -o bin/floe-syms ./cmd/floe
+	$(GO) build -tags "$(TAGS)" -trimpath -o bin/floe-syms ./cmd/floe
 	./scripts/binsize.py bin/floe-syms 30
+	@$(GO) build -tags "$(TAGS)" -trimpath -ldflags=-dumpdep -o /dev/null ./cmd/floe 2>&1 | \
+	grep -o '^[^ ]* <ReflectMethod> ->' | sort -u | \
+	sed 's/ <ReflectMethod> ->$$//; s/^/reachable call of a method by name (keeps every exported method): /' || true
 
 ## run: the gateway in demo mode (no config file needed)
 run: build

@@ -36,7 +36,7 @@ mysql -h 127.0.0.1 -P 3306 -uroot -e "CREATE DATABASE IF NOT EXISTS $DB"
 
 go build -o "$work/idleconns" ./bench/idleconns
 if [ -n "${FLOE_BIN:-}" ]; then cp "$FLOE_BIN" "$work/floe"; else
-  go build -trimpath -ldflags "-s -w" -o "$work/floe" ./cmd/floe; fi
+  go build -tags grpcnotrace -trimpath -ldflags "-s -w" -o "$work/floe" ./cmd/floe; fi
 cat > "$work/floe.yaml" <<YAML
 listen: {postgres: 127.0.0.1:$PG_PORT, mysql: 127.0.0.1:$MY_PORT, http: "off", flightsql: "off", admin: 127.0.0.1:$ADMIN_PORT}
 log: {level: warn}

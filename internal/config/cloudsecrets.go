@@ -127,17 +127,28 @@ func (r SecretRef) String() string {
 // Pinned reports whether the reference names one version.
 func (r SecretRef) Pinned() bool { return r.Version != "" }
 
-var (
-	awsName       = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
-	awsVersion    = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
-	awsStage      = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,256}$`)
-	gcpName       = regexp.MustCompile(`^(projects/[a-z0-9-]{1,64}/secrets/)?[A-Za-z0-9_-]{1,255}$`)
-	gcpVersion    = regexp.MustCompile(`^[1-9][0-9]{0,18}$`)
-	azureName     = regexp.MustCompile(`^[A-Za-z0-9-]{1,127}$`)
-	azureVersion  = regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`)
-	infisicalPath = regexp.MustCompile(`^/?([A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]{1,256}$`)
-	infisicalVer  = regexp.MustCompile(`^[1-9][0-9]{0,9}$`)
-)
+// cloudRefPatterns are the name and version syntaxes of kind's secret
+// references (and AWS's staging label). They are compiled where a
+// reference is parsed, not at package initialisation: their bounded
+// repetitions ({1,512}) compile into large programs, about 1 MB of heap
+// held for the life of every process, most of which never reads a cloud
+// secret reference.
+func cloudRefPatterns(kind string) (name, version, stage *regexp.Regexp) {
+	switch kind {
+	case KindAWS:
+		return regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`),
+			regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`),
+			regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,256}$`)
+	case KindGCP:
+		return regexp.MustCompile(`^(projects/[a-z0-9-]{1,64}/secrets/)?[A-Za-z0-9_-]{1,255}$`),
+			regexp.MustCompile(`^[1-9][0-9]{0,18}$`), nil
+	case KindAzure:
+		return regexp.MustCompile(`^[A-Za-z0-9-]{1,127}$`), regexp.MustCompile(`^[A-Za-z0-9]{1,64}$`), nil
+	case KindInfisical:
+		return regexp.MustCompile(`^/?([A-Za-z0-9_.-]+/)*[A-Za-z0-9_.-]{1,256}$`), regexp.MustCompile(`^[1-9][0-9]{0,9}$`), nil
+	}
+	return nil, nil, nil
+}
 
 // ParseSecretRef parses the argument of a ${KIND:ARG} reference of a
 // cloud secret manager. Its errors quote the reference (which holds no
@@ -171,21 +182,12 @@ func ParseSecretRef(kind, arg string) (SecretRef, error) {
 			return bad(fmt.Sprintf("unknown %q (want ?version=V)", k))
 		}
 	}
-	var nameRe, verRe *regexp.Regexp
-	switch kind {
-	case KindAWS:
-		nameRe, verRe = awsName, awsVersion
-		if r.Stage != "" && !awsStage.MatchString(r.Stage) {
-			return bad("not a valid staging label")
-		}
-	case KindGCP:
-		nameRe, verRe = gcpName, gcpVersion
-	case KindAzure:
-		nameRe, verRe = azureName, azureVersion
-	case KindInfisical:
-		nameRe, verRe = infisicalPath, infisicalVer
-	default:
+	nameRe, verRe, stageRe := cloudRefPatterns(kind)
+	if nameRe == nil {
 		return bad("not a cloud secret reference")
+	}
+	if r.Stage != "" && (stageRe == nil || !stageRe.MatchString(r.Stage)) {
+		return bad("not a valid staging label")
 	}
 	if !nameRe.MatchString(r.Name) {
 		return bad("not a valid secret name for " + kind)

@@ -70,12 +70,15 @@
 // runs KILL QUERY for the attached connection's thread on a separate
 // connection to the server.
 //
-// While the client is idle with a backend connection attached (session
-// mode, pinned, in a transaction), a watcher goroutine waits on that
-// socket without reading it (hangup.WaitReadable); a server that closes
-// it or sends anything ends the client connection at once
-// (mysqlwire.Conn.Abort), so the client's driver reconnects. The watch is
-// stopped before the session goroutine uses the connection again.
+// While the client is idle between transactions with a backend
+// connection attached (session mode, pinned, long data), a watcher
+// goroutine waits on that socket without reading it
+// (hangup.WaitReadable); a server that closes it or sends anything ends
+// the client connection at once (mysqlwire.Conn.Abort), so the client's
+// driver reconnects. The watch is stopped before the session goroutine
+// uses the connection again. Inside a transaction there is none (it
+// would cost a goroutine and two wake-ups per statement): the next
+// statement meets the dead connection and fails, as on PostgreSQL.
 //
 // Backend logins work as in pgrelay: a pool pair per server and login
 // (cluster.Logins), COM_RESET_CONNECTION when another gateway user's

@@ -82,7 +82,7 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 		// Long data sent for a statement holds the backend connection
 		// until EXECUTE, as an open transaction does: the same timeout.
 		var stopWatch func() bool
-		if s.be != nil {
+		if s.be != nil && s.status&mysqlwire.StatusInTrans == 0 {
 			stopWatch = s.watchBackend()
 		}
 		if s.status&mysqlwire.StatusInTrans == 0 && !s.longData {
@@ -127,13 +127,18 @@ func (r *Relay) Serve(ctx context.Context, c *mysqlwire.Conn) error {
 	}
 }
 
-// watchBackend watches the backend connection the session keeps (session
-// mode, pinned state, an open transaction) while the client is idle: a
-// server that closes it (KILL, a restart) or sends anything out of turn
-// ends the client connection at once, so that the client's driver finds
-// it closed before its next statement and reconnects, instead of that
-// statement failing. stop ends the watch before the session reads or
-// writes the backend again and reports whether the backend died.
+// watchBackend watches the backend connection the session keeps between
+// transactions (session mode, pinned state, long data) while the client
+// is idle: a server that closes it (KILL, a restart) or sends anything
+// out of turn ends the client connection at once, so that the client's
+// driver finds it closed before its next statement and reconnects,
+// instead of that statement failing. Inside a transaction there is no
+// watch (its cost — a goroutine, a peek and two wake-ups — would come
+// with every statement, and a transaction whose connection died is lost
+// whatever the client learns first): the next statement meets the dead
+// connection and the client gets the error, as the PostgreSQL relay does.
+// stop ends the watch before the session reads or writes the backend
+// again and reports whether the backend died.
 func (s *session) watchBackend() (stop func() bool) {
 	be := s.be
 	if be.pc.Buffered() > 0 {

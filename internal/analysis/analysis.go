@@ -35,9 +35,6 @@ const (
 	SlotPolicy Slot = iota
 	// SlotEngine is the embedded engine's reading (split statements).
 	SlotEngine
-	// SlotStats is the statement statistics' key (the masked text),
-	// kept on a shape's first analysis (Shape).
-	SlotStats
 	nSlots
 )
 
@@ -137,6 +134,10 @@ type Analysis struct {
 		once sync.Once
 		s    string
 	}
+	masked struct {
+		once sync.Once
+		s    string
+	}
 	count struct {
 		once sync.Once
 		n    int
@@ -163,6 +164,22 @@ func (a *Analysis) Strings() []string { return a.strs }
 // the text has no shape key. A value that depends on the shape only —
 // the masked text — is derived once on it.
 func (a *Analysis) Shape() *Analysis { return a.shape }
+
+// Masked is the text with its literals masked (sqltext.Mask, or MaskMySQL
+// for the MySQL dialect), as statistics, logs and audit records show it.
+// Texts of one shape mask alike, so it is computed once per shape, on
+// Shape: a statement with new literal values is not lexed for it again.
+func (a *Analysis) Masked() string {
+	sh := a.shape
+	sh.masked.once.Do(func() {
+		if sh.dialect == MySQL {
+			sh.masked.s = sqltext.MaskMySQL(sh.Text)
+		} else {
+			sh.masked.s = sqltext.Mask(sh.Text)
+		}
+	})
+	return sh.masked.s
+}
 
 // Shared returns the analysis of the first text of this text's shape
 // when the two parse alike (the parse does not depend on literal values),

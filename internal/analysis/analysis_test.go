@@ -127,3 +127,24 @@ func TestStatementCount(t *testing.T) {
 		}
 	}
 }
+
+// Masked is the masked text, the same for every text of a shape and
+// computed on the shape's first analysis.
+func TestMasked(t *testing.T) {
+	for _, tt := range []struct {
+		d          Dialect
+		a, b, want string
+	}{
+		{Postgres, "SELECT * FROM t WHERE a = 1 AND b = 'x'", "SELECT * FROM t WHERE a = 22 AND b = 'yy'", "SELECT * FROM t WHERE a = ? AND b = ?"},
+		{MySQL, `SELECT * FROM t WHERE a = 1 AND b = "x"`, `SELECT * FROM t WHERE a = 2 AND b = "y"`, "SELECT * FROM t WHERE a = ? AND b = ?"},
+	} {
+		z := New(tt.d, 0)
+		first, second := z.Of(tt.a), z.Of(tt.b)
+		if second.Shape() != first {
+			t.Fatalf("%s: the second text's shape is not the first's analysis", tt.d)
+		}
+		if got := second.Masked(); got != tt.want || first.Masked() != tt.want {
+			t.Fatalf("%s: masked %q / %q, want %q", tt.d, got, first.Masked(), tt.want)
+		}
+	}
+}

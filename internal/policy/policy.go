@@ -691,6 +691,9 @@ func (p *Policy) maskedSQL(req Request, a *reading) string {
 		}
 		return sqltext.Mask(s)
 	}
+	if x := req.Analysis; x != nil && x.Text == req.SQL && len(req.SQL) <= maxLoggedSQL && (x.Dialect() == analysis.MySQL) == (req.Dialect == MySQL) {
+		return x.Masked() // once per shape
+	}
 	if a == nil || a.mask == nil || len(req.SQL) > maxLoggedSQL {
 		return mask()
 	}

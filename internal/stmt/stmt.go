@@ -623,23 +623,21 @@ func StatsStage(q *observe.QueryStats, db string, d analysis.Dialect) Stage {
 	if d == analysis.MySQL {
 		mask = sqltext.MaskMySQL
 	}
-	return statsStage{q: q, db: db, d: d, mask: mask, derive: func(a *analysis.Analysis) any { return mask(a.Text) }}
+	return statsStage{q: q, db: db, d: d, mask: mask}
 }
 
 type statsStage struct {
-	q      *observe.QueryStats
-	db     string
-	d      analysis.Dialect
-	mask   func(string) string
-	derive func(*analysis.Analysis) any
+	q    *observe.QueryStats
+	db   string
+	d    analysis.Dialect
+	mask func(string) string
 }
 
 func (statsStage) Begin(context.Context, *Statement) error { return nil }
 
 func (s statsStage) End(st *Statement, o Outcome) {
 	if a := st.Analysis; a != nil && a.Text == st.Text && a.Dialect() == s.d {
-		shape := a.Shape().Derived(analysis.SlotStats, s.derive).(string)
-		s.q.RecordShape(s.db, shape, o.Duration, o.Rows, o.Status != "ok")
+		s.q.RecordShape(s.db, a.Masked(), o.Duration, o.Rows, o.Status != "ok")
 		return
 	}
 	s.q.Record(s.db, st.Text, s.mask, o.Duration, o.Rows, o.Status != "ok")

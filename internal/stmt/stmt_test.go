@@ -423,8 +423,8 @@ func TestStatsMaskedOncePerShape(t *testing.T) {
 		}
 		st.AddRows(1)
 		st.Finish(nil)
-		if got := st.Analysis.Shape().Derived(analysis.SlotStats, func(*analysis.Analysis) any { return "computed again" }); got != "SELECT * FROM t WHERE a = ? AND b = ?" {
-			t.Fatalf("kept key %q", got)
+		if sh := st.Analysis.Shape(); i > 0 && sh == st.Analysis {
+			t.Fatal("a text of a known shape is its own shape")
 		}
 	}
 	top := m.Statements.Top(10, "calls")

@@ -65,3 +65,30 @@ pgbench_pcts() {
 
 # ratio A B: A/B with two decimals, "-" when B is 0 or not a number.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 > 0) printf "%.2f", a/b; else print "-" }'; }
+
+# pgbouncer_cfg WORK DB PORT POOL: writes WORK/pgbouncer.ini and
+# WORK/userlist.txt for PgBouncer in transaction pooling in front of DB on
+# $PGHOST:$PGPORT (user bench, password bench, md5), owned by the
+# pgbouncer user (made if missing: PgBouncer refuses to run as root).
+pgbouncer_cfg() {
+  local work=$1 db=$2 port=$3 pool=$4 md5
+  id pgbouncer >/dev/null 2>&1 || useradd -r -M pgbouncer 2>/dev/null || true
+  md5=$(printf '%s' "benchbench" | md5sum | cut -d' ' -f1)
+  printf '"bench" "md5%s"\n' "$md5" >"$work/userlist.txt"
+  cat > "$work/pgbouncer.ini" <<INI
+[databases]
+$db = host=$PGHOST port=$PGPORT dbname=$db user=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+auth_type = md5
+auth_file = $work/userlist.txt
+pool_mode = transaction
+default_pool_size = $pool
+max_client_conn = 1000
+logfile = $work/pgbouncer.log
+pidfile = $work/pgbouncer.pid
+unix_socket_dir =
+INI
+  chown -R pgbouncer "$work" 2>/dev/null || true
+}

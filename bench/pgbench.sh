@@ -72,27 +72,7 @@ if [ -n "$BASE_REV" ]; then
 fi
 
 # PgBouncer as a non-root user (it refuses to run as root).
-id pgbouncer >/dev/null 2>&1 || useradd -r -M pgbouncer 2>/dev/null || true
-md5=$(printf '%s' "benchbench" | md5sum | cut -d' ' -f1)
-cat > "$work/userlist.txt" <<U
-"bench" "md5$md5"
-U
-cat > "$work/pgbouncer.ini" <<INI
-[databases]
-$DB = host=$PGHOST port=$PGPORT dbname=$DB user=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-auth_type = md5
-auth_file = $work/userlist.txt
-pool_mode = transaction
-default_pool_size = $POOL
-max_client_conn = 1000
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-unix_socket_dir =
-INI
-chown -R pgbouncer "$work" 2>/dev/null || true
+pgbouncer_cfg "$work" "$DB" "$BOUNCER_PORT" "$POOL"
 chmod 755 "$work"
 if [ "$(id -u)" = 0 ]; then
   su -s /bin/sh pgbouncer -c "$PGBOUNCER $work/pgbouncer.ini" >/dev/null 2>&1 &

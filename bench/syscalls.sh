@@ -113,25 +113,7 @@ users:
 YAML
 
 if want pg-pgbouncer; then
-  id pgbouncer >/dev/null 2>&1 || useradd -r -M pgbouncer 2>/dev/null || true
-  md5=$(printf '%s' "benchbench" | md5sum | cut -d' ' -f1)
-  printf '"bench" "md5%s"\n' "$md5" >"$work/userlist.txt"
-  cat > "$work/pgbouncer.ini" <<INI
-[databases]
-$DB = host=$PGHOST port=$PGPORT dbname=$DB user=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-auth_type = md5
-auth_file = $work/userlist.txt
-pool_mode = transaction
-default_pool_size = $POOL
-max_client_conn = 1000
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-unix_socket_dir =
-INI
-  chown -R pgbouncer "$work" 2>/dev/null || true
+  pgbouncer_cfg "$work" "$DB" "$BOUNCER_PORT" "$POOL"
 fi
 
 # start_relay TARGET: the relay of TARGET on its own, as a child of

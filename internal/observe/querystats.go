@@ -66,17 +66,7 @@ func (q *QueryStats) Record(db, text string, mask func(string) string, d time.Du
 		q.mu.Unlock()
 		shape := mask(text) // outside the lock: it lexes the text
 		q.mu.Lock()
-		st = q.shapes[textKey{db, shape}]
-		if st == nil {
-			if len(q.shapes) >= q.maxShapes {
-				shape = "(other)"
-				st = q.shapes[textKey{db, shape}]
-			}
-			if st == nil {
-				st = &shapeStats{db: db, shape: shape}
-				q.shapes[textKey{db, shape}] = st
-			}
-		}
+		st = q.shapeLocked(db, shape)
 		if len(q.texts) >= q.maxTexts {
 			clear(q.texts)
 		}
@@ -93,6 +83,13 @@ func (q *QueryStats) RecordShape(db, shape string, d time.Duration, rows int64, 
 		return
 	}
 	q.mu.Lock()
+	q.shapeLocked(db, shape).add(d, rows, failed)
+	q.mu.Unlock()
+}
+
+// shapeLocked is the entry of a shape, made if new ("(other)" once there
+// are maxShapes). q.mu is held.
+func (q *QueryStats) shapeLocked(db, shape string) *shapeStats {
 	st := q.shapes[textKey{db, shape}]
 	if st == nil {
 		if len(q.shapes) >= q.maxShapes {
@@ -104,8 +101,7 @@ func (q *QueryStats) RecordShape(db, shape string, d time.Duration, rows int64, 
 			q.shapes[textKey{db, shape}] = st
 		}
 	}
-	st.add(d, rows, failed)
-	q.mu.Unlock()
+	return st
 }
 
 // add counts one execution.

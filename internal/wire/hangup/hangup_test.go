@@ -24,11 +24,7 @@ func TestWatchers(t *testing.T) {
 			stop := watch(r, 10*time.Millisecond, func() { close(closed) })
 			time.Sleep(60 * time.Millisecond)
 			b.Close()
-			select {
-			case <-closed:
-			case <-time.After(2 * time.Second):
-				t.Fatal("hang-up not noticed")
-			}
+			noticed(t, closed, "hang-up not noticed")
 			stop()
 			if _, err := r.Read(make([]byte, 1)); err == nil {
 				t.Fatal("read after hang-up succeeded")
@@ -62,12 +58,18 @@ func TestWatchers(t *testing.T) {
 			inner()
 			time.Sleep(60 * time.Millisecond)
 			b.Close()
-			select {
-			case <-closed:
-			case <-time.After(2 * time.Second):
-				t.Fatal("hang-up not noticed by a watch armed again")
-			}
+			noticed(t, closed, "hang-up not noticed by a watch armed again")
 			outer()
 		})
+	}
+}
+
+// noticed waits for closed, or fails with msg.
+func noticed(t *testing.T, closed <-chan struct{}, msg string) {
+	t.Helper()
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal(msg)
 	}
 }

@@ -14,24 +14,7 @@ import (
 // not wait for another goroutine blocked reading the same socket (a
 // driver's background reader on an idle pooled connection).
 func TestQuiet(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err == nil {
-			accepted <- c
-		}
-	}()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server := <-accepted
+	client, server := tcpPair(t)
 
 	if !Quiet(client) {
 		t.Fatal("an idle socket is not quiet")

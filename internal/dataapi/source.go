@@ -134,10 +134,9 @@ func newClusterSource[T any](db config.Database, servers Servers, n int, drv kin
 				}
 				return dc, nil
 			},
-			Close:      func(c *dataConn[T]) { drv.close(c.c) },
-			Ping:       func(ctx context.Context, c *dataConn[T]) error { return drv.ping(ctx, c.c) },
-			Alive:      func(c *dataConn[T]) bool { return drv.alive(c.c) },
-			AliveAfter: pool.AliveAfter,
+			Close: func(c *dataConn[T]) { drv.close(c.c) },
+			Ping:  func(ctx context.Context, c *dataConn[T]) error { return drv.ping(ctx, c.c) },
+			Alive: func(c *dataConn[T]) bool { return drv.alive(c.c) },
 		}))
 	}
 	return s

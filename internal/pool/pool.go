@@ -11,8 +11,10 @@ import (
 // ErrAcquireTimeout is returned when no connection became free in time.
 var ErrAcquireTimeout = errors.New("timed out waiting for a backend connection")
 
-// AliveAfter is the relays' Config.AliveAfter: a connection reused within
-// a millisecond of its release is not peeked at again.
+// AliveAfter is the wire relays' Config.AliveAfter: a connection reused
+// within a millisecond of its release is not peeked at again. (The data
+// API's sources check every hand-out: a write there that meets a dead
+// connection fails rather than run twice, so they keep the peek.)
 const AliveAfter = time.Millisecond
 
 // ErrClosed is returned by Acquire on a closed pool.

@@ -164,27 +164,5 @@ func (s *session) hit(ctx context.Context, st *stmt.Statement, c stmt.Cached, v 
 // replay sends a stored result set to the client with the session's
 // status flags, counting its rows as relayed rows are counted.
 func (s *session) replay(st *stmt.Statement, r myResult) error {
-	c := s.c
-	status := s.status & sessionStatus
-	st.Responded()
-	st.NextResult()
-	if err := c.WritePacket(r.Count); err != nil {
-		return err
-	}
-	for _, col := range r.Columns {
-		if err := c.WritePacket(col); err != nil {
-			return err
-		}
-	}
-	if err := c.WriteEOF(true, 0, status); err != nil {
-		return err
-	}
-	for _, row := range r.Rows {
-		_ = st.Row(len(row) + 4) // within the bounds (checked before the hit)
-		st.AddRows(1)
-		if err := c.WritePacket(row); err != nil {
-			return err
-		}
-	}
-	return c.WriteEOF(false, r.Warnings, status)
+	return wirefmt.ReplayMy(s.c, st, r, s.status&sessionStatus)
 }

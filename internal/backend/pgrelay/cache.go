@@ -151,19 +151,7 @@ func (s *session) settings() string {
 	b.WriteString(strconv.Itoa(s.att.login))
 	b.WriteByte(':')
 	b.WriteString(strconv.Quote(s.r.logins.Name(s.att.login)))
-	keys := make([]string, 0, len(s.want))
-	for k := range s.want {
-		if k != "application_name" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b.WriteByte(';')
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(s.want[k]))
-	}
+	writeParams(&b, s.want, "application_name")
 	if s.untracked != "" {
 		b.WriteString(";untracked=")
 		b.WriteString(s.untracked)
@@ -242,4 +230,22 @@ func (s *session) replay(r pgResult, desc bool) {
 	s.toClient(rawMessages(r.Done))
 	s.endResult(r.Tag)
 	s.st.NextResult()
+}
+
+// writeParams writes params in name order, ";name=quoted value" each,
+// leaving out skip.
+func writeParams(b *strings.Builder, params map[string]string, skip string) {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		if k != skip {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		b.WriteByte(';')
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(params[k]))
+	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"maps"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/floe-db/floe/internal/policy"
@@ -167,19 +165,9 @@ func (s *session) paramsKey() string {
 	if s.wantKey != "" {
 		return s.wantKey
 	}
-	names := make([]string, 0, len(s.want))
-	for k := range s.want {
-		names = append(names, k)
-	}
-	slices.Sort(names)
 	var sb strings.Builder
 	sb.WriteString("params")
-	for _, k := range names {
-		sb.WriteByte(0)
-		sb.WriteString(k)
-		sb.WriteByte('=')
-		sb.WriteString(strconv.Quote(s.want[k]))
-	}
+	writeParams(&sb, s.want, "")
 	s.wantKey = sb.String()
 	return s.wantKey
 }

@@ -3,6 +3,7 @@ package wirefmt
 import (
 	"encoding/binary"
 
+	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
 )
 
@@ -130,4 +131,33 @@ func DecodeMy(p []byte) (MyResult, error) {
 // whether the client sent the types with this packet or before.
 func ExecuteParams(ex *mysqlwire.Execute, types []uint16) []byte {
 	return mysqlwire.AppendExecute(nil, &mysqlwire.Execute{Iterations: 1, Nulls: ex.Nulls, Types: types, Values: ex.Values})
+}
+
+// ReplayMy writes a stored result to the client as a result set with
+// the session's status flags (status, already limited to
+// MySessionStatus), counting its rows on st as relayed rows are counted
+// (the result bounds were checked before the hit). The MySQL relay and
+// the embedded engine's MySQL front both answer a hit with it.
+func ReplayMy(c *mysqlwire.Conn, st *stmt.Statement, r MyResult, status uint16) error {
+	st.Responded()
+	st.NextResult()
+	if err := c.WritePacket(r.Count); err != nil {
+		return err
+	}
+	for _, col := range r.Columns {
+		if err := c.WritePacket(col); err != nil {
+			return err
+		}
+	}
+	if err := c.WriteEOF(true, 0, status); err != nil {
+		return err
+	}
+	for _, row := range r.Rows {
+		_ = st.Row(len(row) + 4)
+		st.AddRows(1)
+		if err := c.WritePacket(row); err != nil {
+			return err
+		}
+	}
+	return c.WriteEOF(false, r.Warnings, status)
 }

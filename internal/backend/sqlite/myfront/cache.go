@@ -134,27 +134,5 @@ func (s *mySession) serve(ctx context.Context, c stmt.Cached, v stmt.Variant) (b
 // replay writes a stored result set to the client with the session's
 // status flags, counting its rows as written rows are counted.
 func (s *mySession) replay(st *stmt.Statement, r wirefmt.MyResult) error {
-	c := s.c
-	status := s.status() & wirefmt.MySessionStatus
-	st.NextResult()
-	st.Responded()
-	if err := c.WritePacket(r.Count); err != nil {
-		return err
-	}
-	for _, col := range r.Columns {
-		if err := c.WritePacket(col); err != nil {
-			return err
-		}
-	}
-	if err := c.WriteEOF(true, 0, status); err != nil {
-		return err
-	}
-	for _, row := range r.Rows {
-		_ = st.Row(len(row) + 4) // within the bounds (checked before the hit)
-		st.AddRows(1)
-		if err := c.WritePacket(row); err != nil {
-			return err
-		}
-	}
-	return c.WriteEOF(false, r.Warnings, status)
+	return wirefmt.ReplayMy(s.c, st, r, s.status()&wirefmt.MySessionStatus)
 }

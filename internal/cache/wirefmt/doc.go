@@ -7,7 +7,9 @@
 // miss (stmt.Recorder) in the format here; on a hit the cache stage hands
 // back the payload, Decode* checks and splits it, and the protocol code
 // replays the messages with the session's own state (PostgreSQL's
-// ReadyForQuery status, MySQL's status flags). The same statement in the
+// ReadyForQuery status; MySQL's status flags, through ReplayMy, which
+// both MySQL sides call). The same statement in the
 // same variant gives the same bytes whichever side recorded it. The
-// package holds no state; it only encodes and decodes.
+// package holds no state; it encodes, decodes and (ReplayMy) writes a
+// decoded result to a client connection.
 package wirefmt

@@ -138,6 +138,10 @@ type Analysis struct {
 		once sync.Once
 		s    string
 	}
+	limits struct {
+		once sync.Once
+		err  error
+	}
 	count struct {
 		once sync.Once
 		n    int
@@ -179,6 +183,25 @@ func (a *Analysis) Masked() string {
 		}
 	})
 	return sh.masked.s
+}
+
+// Limits reports (a *sqlparse.LimitError) whether the text is over the
+// parser limits (sqlparse.DefaultLimits), as sqlparse.CheckPostgres or
+// CheckMySQL would. The length is the text's own; the rest — tokens,
+// depth, operator chains — is scanned once per shape: two texts with one
+// shape key differ only in the values of simple literals, each a single
+// token to the pre-scan, so they scan alike.
+func (a *Analysis) Limits() error {
+	l := sqlparse.DefaultLimits()
+	if err := l.CheckLength(len(a.Text)); err != nil {
+		return err
+	}
+	sh := a.shape
+	sh.limits.once.Do(func() {
+		l.MaxBytes = 0
+		sh.limits.err = l.Check(sh.Text, sh.dialect == MySQL)
+	})
+	return sh.limits.err
 }
 
 // Shared returns the analysis of the first text of this text's shape

@@ -98,6 +98,12 @@ func (g *Gate) check(ctx context.Context, via, sql string, a *analysis.Analysis)
 	}
 	p := g.src()
 	if !p.Enabled() {
+		if a != nil && a.Dialect() == g.base.Dialect {
+			if err := a.Limits(); err != nil {
+				return Decision{Denial: complexityDenial(err)}
+			}
+			return Decision{}
+		}
 		return Decision{Denial: checkComplexity(g.base.Dialect, sql)}
 	}
 	req := g.base

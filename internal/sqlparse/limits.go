@@ -84,13 +84,21 @@ func CheckMySQL(sql string) error { return DefaultLimits().Check(sql, true) }
 // build, and at most a few times above it. Zero limits are not checked.
 // It allocates nothing per token.
 func (l Limits) Check(sql string, mysql bool) error {
-	if l.MaxBytes > 0 && len(sql) > l.MaxBytes {
-		return &LimitError{What: "length in bytes", Value: len(sql), Max: l.MaxBytes}
+	if err := l.CheckLength(len(sql)); err != nil {
+		return err
 	}
 	var buf [32]frame
 	s := scanner{l: l, mysql: mysql, stack: buf[:1]}
 	s.run(sql)
 	return s.err
+}
+
+// CheckLength reports a text of n bytes over MaxBytes.
+func (l Limits) CheckLength(n int) error {
+	if l.MaxBytes > 0 && n > l.MaxBytes {
+		return &LimitError{What: "length in bytes", Value: n, Max: l.MaxBytes}
+	}
+	return nil
 }
 
 // frame is one nesting level of the scan.

@@ -6,6 +6,13 @@ import (
 	"github.com/DataDog/go-sqllexer"
 )
 
+// The lexer's dialect options, made once (each WithDBMS call allocates);
+// never changed.
+var (
+	lexPostgres = sqllexer.WithDBMS(sqllexer.DBMSPostgres)
+	lexMySQL    = sqllexer.WithDBMS(sqllexer.DBMSMySQL)
+)
+
 // ShapeKey returns text with each literal replaced by a marker, and the
 // values of its string literals, so that texts differing only in their
 // literals can share one analysis (a parse costs tens of microseconds; a
@@ -20,11 +27,11 @@ import (
 // dollar quoting, unterminated strings, nested or executable comments
 // with quotes — is parsed on its own.
 func ShapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
-	dbms := sqllexer.DBMSPostgres
+	opt := lexPostgres
 	if d == MySQL {
-		dbms = sqllexer.DBMSMySQL
+		opt = lexMySQL
 	}
-	lx := sqllexer.New(text, sqllexer.WithDBMS(dbms))
+	lx := sqllexer.New(text, opt)
 	var b strings.Builder
 	b.Grow(len(text))
 	var prev byte        // the last byte of the previous token

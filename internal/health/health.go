@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -91,6 +92,10 @@ type Checker struct {
 	// lock) with a server's status after each change of its state.
 	OnChange func(Status)
 
+	// view is Backends' answer, made again at every check (not at every
+	// statement that asks).
+	view atomic.Pointer[[]route.Backend]
+
 	mu struct {
 		sync.Mutex
 		status []Status
@@ -113,6 +118,7 @@ func New(db string, cfg config.Health, servers []Server, addrs []string, log *sl
 		c.mu.status[i] = Status{Database: db, Name: s.Name, Address: addrs[i], Role: route.RoleUnknown.String(),
 			Weight: s.Weight, Tags: s.Tags, LagSeconds: -1, Since: now(), probe: Probe{Lag: -1}}
 	}
+	c.publishLocked()
 	return c
 }
 
@@ -220,6 +226,7 @@ func (c *Checker) recordLocked(i int, p Probe, err error) (Status, bool) {
 		c.metrics.BackendUp.WithLabelValues(c.db, st.Name).Set(up)
 		c.metrics.BackendLag.WithLabelValues(c.db, st.Name).Set(st.LagSeconds)
 	}
+	c.publishLocked()
 	return *st, changed
 }
 
@@ -259,16 +266,18 @@ func (c *Checker) Statuses() []Status {
 	return append([]Status(nil), c.mu.status...)
 }
 
-// Backends returns the servers as the router sees them.
-func (c *Checker) Backends() []route.Backend {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// Backends returns the servers as the router sees them, as of the last
+// check. The slice is shared: callers must not modify it.
+func (c *Checker) Backends() []route.Backend { return *c.view.Load() }
+
+// publishLocked makes Backends' answer from the statuses.
+func (c *Checker) publishLocked() {
 	out := make([]route.Backend, len(c.mu.status))
 	for i, st := range c.mu.status {
 		out[i] = route.Backend{Name: st.Name, Role: st.probe.Role, Healthy: st.Healthy, Weight: st.Weight,
 			Tags: st.Tags, Lag: st.probe.Lag, ReplayLSN: st.probe.LSN}
 	}
-	return out
+	c.view.Store(&out)
 }
 
 // Changed returns a channel closed at the next state change.

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -36,7 +37,8 @@ func New(names []string, log *slog.Logger, load func(i int) Load) *Cluster {
 }
 
 // SetTopology sets where the cluster finds its servers as the health
-// checks last saw them, in server order.
+// checks last saw them, in server order. f's slice is read, never
+// modified (it may be shared).
 func (c *Cluster) SetTopology(f func() []route.Backend) { c.topology.Store(&f) }
 
 // SetRouting sets the routing settings (nil: none).
@@ -131,7 +133,7 @@ func (c *Cluster) ReadTarget(cls route.Class, s route.Session) (int, bool) {
 	if !cls.Read || pol == nil || !pol.Split || len(c.names) < 2 {
 		return 0, false
 	}
-	bs := c.backends()
+	bs := slices.Clone(c.backends()) // filled in below
 	if bs == nil {
 		return 0, false
 	}

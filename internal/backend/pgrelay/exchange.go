@@ -19,6 +19,16 @@ import (
 // copyFlushBytes is how much COPY data is buffered before it is written on.
 const copyFlushBytes = 64 << 10
 
+// interrupt stops the read of an exchange under way (the session's
+// context ended: the server is shutting down). It runs on another
+// goroutine; a connection it stops is failed by its exchange and not
+// reused.
+func (s *session) interrupt() {
+	if b := s.exchanging.Load(); b != nil {
+		_ = b.conn.SetReadDeadline(time.Now())
+	}
+}
+
 // exchange writes what is buffered for the backend and relays responses
 // until every pending op is answered. Results stream: the client is
 // flushed whenever the backend has nothing more buffered, so memory holds
@@ -30,8 +40,16 @@ func (s *session) exchange(ctx context.Context) error {
 	}
 	stopWatch := s.c.WatchClose(watchDelay, s.hangUpFn)
 	defer func() { stopWatch() }()
-	stopCtx := context.AfterFunc(ctx, func() { _ = b.conn.SetReadDeadline(time.Now()) })
-	defer stopCtx()
+	s.exchanging.Store(b)
+	defer func() {
+		s.exchanging.Store(nil)
+		if ctx.Err() != nil {
+			s.att.discard = true // interrupt may yet set a deadline on it
+		}
+	}()
+	if ctx.Err() != nil {
+		s.interrupt() // cancelled before the store: interrupt saw nothing to stop
+	}
 
 	for len(s.q.ops) > 0 {
 		head := &s.q.ops[0]

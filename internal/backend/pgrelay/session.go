@@ -60,6 +60,10 @@ type session struct {
 
 	clientGone bool
 	gone       atomic.Bool // set by the hang-up watcher
+	// exchanging is the backend connection an exchange reads from, for
+	// the session's one context.AfterFunc (interrupt) to stop that read
+	// when the server shuts down.
+	exchanging atomic.Pointer[backendConn]
 
 	// cancelFn and hangUpFn are s.cancel and s.hangUp, made once (a
 	// method value handed on allocates each time).
@@ -105,6 +109,7 @@ func (r *Relay) Serve(ctx context.Context, c *pgwire.Conn) (err error) {
 	}
 	c.SetCanceller(s.cancelFn)
 	defer c.SetCanceller(nil)
+	defer context.AfterFunc(ctx, s.interrupt)()
 	defer s.detach(true)
 	// A statement the session ends in the middle of ends with it.
 	defer func() { s.finish(err) }()

@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -30,12 +31,14 @@ type Tracker struct {
 	// last sent ('I', 'T' or 'E'), 0 once the client sent a message
 	// (PostgreSQL front ends).
 	ready atomic.Uint32
-	last  atomic.Pointer[note]
-}
-
-type note struct {
-	text string
-	at   time.Time
+	// last is the statement noted last: written by the session at every
+	// statement, read by whoever lists sessions (a mutex rather than a
+	// pointer swapped per statement, which allocates).
+	last struct {
+		sync.Mutex
+		text string
+		at   time.Time
+	}
 }
 
 // Start records when the session connected; it is called before the
@@ -43,7 +46,12 @@ type note struct {
 func (t *Tracker) Start(at time.Time) { t.connected = at }
 
 // Note records the SQL text the session runs now.
-func (t *Tracker) Note(text string) { t.last.Store(&note{text: text, at: time.Now()}) }
+func (t *Tracker) Note(text string) {
+	now := time.Now()
+	t.last.Lock()
+	t.last.text, t.last.at = text, now
+	t.last.Unlock()
+}
 
 // IdleInTx records whether the session waits, idle, inside a transaction.
 func (t *Tracker) IdleInTx(on bool) { t.idleInTx.Store(on) }
@@ -68,8 +76,8 @@ func (t *Tracker) Info(id uint32, user, database, client string, idle bool) Info
 	case t.ready.Load() == 'E':
 		si.State = "idle in transaction (aborted)"
 	}
-	if n := t.last.Load(); n != nil {
-		si.Statement, si.StatementSince = n.text, n.at
-	}
+	t.last.Lock()
+	si.Statement, si.StatementSince = t.last.text, t.last.at
+	t.last.Unlock()
 	return si
 }

@@ -73,3 +73,47 @@ func noticed(t *testing.T, closed <-chan struct{}, msg string) {
 		t.Fatal(msg)
 	}
 }
+
+// TestSweeperList stops watches of many readers in an order other than
+// their arming, re-arming some: the sweeper lists exactly those armed
+// (a watch left listed would be swept after its reader moved on; one
+// lost would never notice its hang-up).
+func TestSweeperList(t *testing.T) {
+	sw := NewSweeper()
+	readers := make([]*Reader, 6)
+	stops := make([]func(), len(readers))
+	for i := range readers {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		readers[i] = NewReader(a)
+		stops[i] = sw.Watch(readers[i], time.Hour, func() {})
+	}
+	listed := func() map[*Reader]bool {
+		sw.mu.Lock()
+		defer sw.mu.Unlock()
+		m := map[*Reader]bool{}
+		for w := sw.mu.watches; w != nil; w = w.next {
+			if m[w.r] {
+				t.Fatal("a watch listed twice")
+			}
+			m[w.r] = true
+		}
+		return m
+	}
+	for _, i := range []int{2, 0, 5} { // middle, last armed is first listed, first armed is last
+		stops[i]()
+	}
+	stops[2] = sw.Watch(readers[2], time.Hour, func() {})
+	got := listed()
+	for i, r := range readers {
+		if want := i != 0 && i != 5; got[r] != want {
+			t.Errorf("reader %d listed %v, want %v", i, got[r], want)
+		}
+	}
+	for _, i := range []int{1, 2, 3, 4} {
+		stops[i]()
+	}
+	if got := listed(); len(got) != 0 {
+		t.Errorf("%d watches listed after every stop", len(got))
+	}
+}

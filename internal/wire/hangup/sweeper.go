@@ -17,7 +17,9 @@ const sweepEvery = 25 * time.Millisecond
 type Sweeper struct {
 	mu struct {
 		sync.Mutex
-		watches map[*watch]struct{}
+		// watches is a list (through watch.prev/next) rather than a set:
+		// adding and removing one at every statement hashes nothing.
+		watches *watch
 		running bool
 	}
 }
@@ -31,6 +33,9 @@ type watch struct {
 	onClose func()
 	due     time.Time
 	started bool          // guarded by Sweeper.mu
+	listed  bool          // guarded by Sweeper.mu: in Sweeper.mu.watches
+	prev    *watch        // guarded by Sweeper.mu
+	next    *watch        // guarded by Sweeper.mu
 	done    chan struct{} // closed when the read-ahead returns
 	stopped bool          // the owner's: stop ran
 	stop    func()        // w.end, made once
@@ -38,10 +43,31 @@ type watch struct {
 
 // NewSweeper returns an idle Sweeper; it starts its goroutine on demand
 // and lets it end when no watch is left.
-func NewSweeper() *Sweeper {
-	s := &Sweeper{}
-	s.mu.watches = map[*watch]struct{}{}
-	return s
+func NewSweeper() *Sweeper { return &Sweeper{} }
+
+// addLocked lists w.
+func (s *Sweeper) addLocked(w *watch) {
+	w.prev, w.next, w.listed = nil, s.mu.watches, true
+	if w.next != nil {
+		w.next.prev = w
+	}
+	s.mu.watches = w
+}
+
+// removeLocked unlists w, if listed.
+func (s *Sweeper) removeLocked(w *watch) {
+	if !w.listed {
+		return
+	}
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		s.mu.watches = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	}
+	w.prev, w.next, w.listed = nil, nil, false
 }
 
 // Watch is Reader.Watch through the Sweeper. A Reader keeps its last
@@ -59,7 +85,7 @@ func (s *Sweeper) Watch(r *Reader, delay time.Duration, onClose func()) (stop fu
 	}
 	w.onClose, w.due, w.started, w.stopped, w.done = onClose, time.Now().Add(delay), false, false, nil
 	s.mu.Lock()
-	s.mu.watches[w] = struct{}{}
+	s.addLocked(w)
 	if !s.mu.running {
 		s.mu.running = true
 		go s.loop()
@@ -77,7 +103,7 @@ func (w *watch) end() {
 	w.stopped = true
 	s := w.s
 	s.mu.Lock()
-	delete(s.mu.watches, w)
+	s.removeLocked(w)
 	started := w.started
 	s.mu.Unlock()
 	if started {
@@ -92,12 +118,12 @@ func (s *Sweeper) loop() {
 		time.Sleep(sweepEvery)
 		now := time.Now()
 		s.mu.Lock()
-		if len(s.mu.watches) == 0 {
+		if s.mu.watches == nil {
 			s.mu.running = false
 			s.mu.Unlock()
 			return
 		}
-		for w := range s.mu.watches {
+		for w := s.mu.watches; w != nil; w = w.next {
 			if !w.started && !now.Before(w.due) {
 				w.started = true
 				w.done = make(chan struct{})

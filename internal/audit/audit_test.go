@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -185,7 +186,7 @@ func TestEncodeMatchesJSON(t *testing.T) {
 		"bad": "bad \xff utf8 \xc3", "uni": "é ✓ \u2028 \u2029", "b": true, "i": -3, "i64": int64(1) << 40,
 		"u32": uint32(7), "u64": uint64(1) << 63, "list": []string{"a", `"b"`}, "f": 1.5, "seq": 9,
 	}
-	line, err := encode(header{Seq: 1, Time: "t", Prev: "p", Type: "x"}, fields)
+	line, err := encode(header{Seq: 1, Time: "t", Prev: "p", Type: "x"}, fields, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,4 +224,75 @@ func TestLogAfterClose(t *testing.T) {
 	if dropped != 1 {
 		t.Fatalf("dropped %d", dropped)
 	}
+}
+
+// A record given as Pairs is the record given as Fields, byte for byte
+// (the chain and verify read one form): in order, out of order, split
+// between the two, with a nil value; a key given twice is an error.
+func TestEncodePairs(t *testing.T) {
+	h := header{Seq: 3, Time: "t", Prev: "p", Type: "statement"}
+	fields := map[string]any{"client": "10.0.0.1", "database": "db", "findings": []string{"a", "b"}, "row_filtered": true,
+		"session": uint32(7), "sql": "select ?", "user": "u", "none": nil, "seq": 1}
+	want, err := encode(h, fields, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sorted := []Field{String("client", "10.0.0.1"), String("database", "db"), Value("findings", []string{"a", "b"}),
+		Value("none", nil), Value("row_filtered", true), Value("seq", 1), Value("session", uint32(7)), String("sql", "select ?"), String("user", "u")}
+	reversed := slices.Clone(sorted)
+	slices.Reverse(reversed)
+	for name, c := range map[string]struct {
+		fields map[string]any
+		pairs  []Field
+	}{
+		"pairs":     {nil, sorted},
+		"unordered": {nil, reversed},
+		"both":      {map[string]any{"user": "u", "none": nil, "client": "10.0.0.1"}, []Field{String("database", "db"), Value("findings", []string{"a", "b"}), Value("row_filtered", true), Value("seq", 1), Value("session", uint32(7)), String("sql", "select ?")}},
+	} {
+		got, err := encode(h, c.fields, c.pairs)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s: %s (%v), want %s", name, got, err, want)
+		}
+	}
+	e := Event{Pairs: sorted, Fields: map[string]any{"extra": 1}}
+	if e.Get("user") != "u" || e.Get("row_filtered") != true || e.Get("none") != nil || e.Get("extra") != 1 || e.Get("missing") != nil {
+		t.Errorf("Get: %v %v %v %v", e.Get("user"), e.Get("row_filtered"), e.Get("none"), e.Get("extra"))
+	}
+	if _, err := encode(h, map[string]any{"user": "x"}, []Field{String("user", "y")}); err == nil {
+		t.Error("a key in both Fields and Pairs was written")
+	}
+}
+
+// Records queued behind the first of a batch are not woken for one by
+// one; a queue half full ends the batch's wait, so a long FlushDelay
+// still lets a busy log through without dropping.
+func TestBatchHurries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.jsonl")
+	dropped := 0
+	w, err := Open(path, Options{Queue: 8, FlushDelay: time.Hour, Dropped: func() { dropped++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for i := range 40 {
+		w.Log(Event{Type: "statement", Pairs: []Field{Value("n", i)}})
+		if i%6 == 5 {
+			waitLines(t, path, i+1)
+		}
+	}
+	if dropped > 0 {
+		t.Fatalf("%d records dropped", dropped)
+	}
+}
+
+// waitLines waits (at most 10 s) until the log at path has n lines.
+func waitLines(t *testing.T, path string, n int) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(5 * time.Millisecond) {
+		b, _ := os.ReadFile(path)
+		if bytes.Count(b, []byte("\n")) >= n {
+			return
+		}
+	}
+	t.Fatalf("fewer than %d records written", n)
 }

@@ -41,7 +41,7 @@ func TestAuditSQLIsTheTextReceived(t *testing.T) {
 		if tc.d == MySQL {
 			want = sqltext.MaskMySQL(tc.text)
 		}
-		if got := m.events[n].Fields["sql"]; got != want {
+		if got := m.events[n].Get("sql"); got != want {
 			t.Errorf("%q: audited as %q, want %q", tc.text, got, want)
 		}
 	}

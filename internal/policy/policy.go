@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/floe-db/floe/internal/analysis"
 	"github.com/floe-db/floe/internal/audit"
 	"github.com/floe-db/floe/internal/config"
@@ -202,7 +204,13 @@ type Policy struct {
 	analyzers [2]*analysis.Analyzer
 	enabled   bool
 	network   netRules
+	// decided caches PolicyDecisions' counters by decisionKey (a lookup
+	// in the vector hashes its labels under a lock shared by every
+	// statement of every session).
+	decided sync.Map
 }
+
+type decisionKey struct{ database, decision, rule string }
 
 // New builds the policy of cfg.
 func New(cfg *config.Config, opts Options) (*Policy, error) {
@@ -621,7 +629,12 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 		decision = "masked"
 	}
 	if m := p.opts.Metrics; m != nil {
-		m.PolicyDecisions.WithLabelValues(req.Database, decision, rule).Inc()
+		k := decisionKey{req.Database, decision, rule}
+		c, ok := p.decided.Load(k)
+		if !ok {
+			c, _ = p.decided.LoadOrStore(k, m.PolicyDecisions.WithLabelValues(req.Database, decision, rule))
+		}
+		c.(prometheus.Counter).Inc()
 		for _, f := range d.Findings {
 			action := "logged"
 			if d.Denial != nil && d.Denial.Rule == f.Rule {
@@ -646,33 +659,39 @@ func (p *Policy) record(ctx context.Context, req Request, d Decision) {
 	if p.opts.Audit == nil {
 		return
 	}
-	fields := map[string]any{
-		"user": req.User, "database": req.Database, "client": req.Client, "protocol": req.Protocol,
-		"session": req.Session, "via": req.Via, "decision": decision, "sql": p.maskedSQL(req, d.a),
-	}
-	if rule != "" {
-		fields["rule"] = rule
-	}
-	if d.Denial != nil {
-		fields["reason"] = d.Denial.Message
-	}
+	// In the order of their keys (audit.Event.Pairs).
+	f := make([]audit.Field, 0, 14)
+	f = append(f, audit.String("client", req.Client), audit.String("database", req.Database), audit.String("decision", decision))
 	if len(d.Findings) > 0 {
-		fields["findings"] = findingRules(d.Findings)
-	}
-	if d.SQL != "" {
-		fields["row_filtered"] = true
-	}
-	if len(d.Masked) > 0 {
-		fields["masked"] = d.Masked
+		f = append(f, audit.Value("findings", findingRules(d.Findings)))
 	}
 	if len(d.Statements) > 0 {
-		kinds := make([]string, len(d.Statements))
-		for i, st := range d.Statements {
-			kinds[i] = string(st.Kind)
+		kind := string(d.Statements[0].Kind)
+		if len(d.Statements) > 1 {
+			kinds := make([]string, len(d.Statements))
+			for i, st := range d.Statements {
+				kinds[i] = string(st.Kind)
+			}
+			kind = strings.Join(kinds, ",")
 		}
-		fields["kind"] = strings.Join(kinds, ",")
+		f = append(f, audit.String("kind", kind))
 	}
-	p.opts.Audit.Log(audit.Event{Type: "statement", Fields: fields})
+	if len(d.Masked) > 0 {
+		f = append(f, audit.Value("masked", d.Masked))
+	}
+	f = append(f, audit.String("protocol", req.Protocol))
+	if d.Denial != nil {
+		f = append(f, audit.String("reason", d.Denial.Message))
+	}
+	if d.SQL != "" {
+		f = append(f, audit.Value("row_filtered", true))
+	}
+	if rule != "" {
+		f = append(f, audit.String("rule", rule))
+	}
+	f = append(f, audit.Value("session", req.Session), audit.String("sql", p.maskedSQL(req, d.a)),
+		audit.String("user", req.User), audit.String("via", req.Via))
+	p.opts.Audit.Log(audit.Event{Type: "statement", Pairs: f})
 }
 
 // maxLoggedSQL bounds the SQL text in logs and audit records.

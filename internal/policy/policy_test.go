@@ -279,16 +279,16 @@ func TestAuditRecords(t *testing.T) {
 		t.Fatalf("%d events", len(m.events))
 	}
 	for i, want := range []string{"allowed", "denied"} {
-		f := m.events[i].Fields
-		if f["decision"] != want {
-			t.Errorf("event %d: decision %v", i, f["decision"])
+		e := m.events[i]
+		if e.Get("decision") != want {
+			t.Errorf("event %d: decision %v", i, e.Get("decision"))
 		}
-		if s, _ := f["sql"].(string); strings.Contains(s, "secret-name") {
+		if s, _ := e.Get("sql").(string); strings.Contains(s, "secret-name") {
 			t.Errorf("event %d: literal not masked: %s", i, s)
 		}
 	}
-	if m.events[1].Fields["rule"] != RuleGrantDenied {
-		t.Errorf("denied event rule %v", m.events[1].Fields["rule"])
+	if m.events[1].Get("rule") != RuleGrantDenied {
+		t.Errorf("denied event rule %v", m.events[1].Get("rule"))
 	}
 }
 

@@ -74,6 +74,8 @@ type backendConn struct {
 	pc           *mysqlwire.PacketConn
 	thread       uint32
 	deprecateEOF bool
+	// rowBuf is the buffer readRow reads into.
+	rowBuf []byte
 	// Session state as the server has it, compared with what the attaching
 	// session wants.
 	autocommit bool
@@ -216,6 +218,31 @@ func (b *backendConn) read() ([]byte, error) {
 	if len(p) == 0 {
 		b.broken = true
 		return nil, &backendError{err: errors.New("empty packet from server")}
+	}
+	return p, nil
+}
+
+// keptRowBuf is the largest row buffer a connection keeps for the next
+// row (a larger row's buffer is dropped after it).
+const keptRowBuf = 16 << 10
+
+// readRow is read for a packet forwarded at once: it is read into the
+// buffer of the packet readRow returned last, which it replaces (valid
+// until the next readRow).
+func (b *backendConn) readRow() ([]byte, error) {
+	p, err := b.pc.ReadPacketInto(b.rowBuf)
+	if err != nil {
+		b.broken = true
+		return nil, &backendError{err: err}
+	}
+	if len(p) == 0 {
+		b.broken = true
+		return nil, &backendError{err: errors.New("empty packet from server")}
+	}
+	if cap(p) <= keptRowBuf {
+		b.rowBuf = p[:0]
+	} else {
+		b.rowBuf = nil
 	}
 	return p, nil
 }

@@ -169,7 +169,7 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 		}
 	} else {
 		for range n {
-			p, err := be.read()
+			p, err := be.readRow() // forwarded and recorded (copied) at once
 			if err != nil {
 				return 0, false, o.l.lost(err)
 			}
@@ -207,7 +207,9 @@ func (o *results) relayRows(first []byte, cursor, binary bool) (status uint16, f
 		p := pending
 		pending = nil
 		if p == nil {
-			if p, err = be.read(); err != nil {
+			// A row is forwarded (masked: rewritten) and recorded
+			// (copied) before the next is read: one buffer serves.
+			if p, err = be.readRow(); err != nil {
 				return 0, false, o.l.lost(err)
 			}
 		}

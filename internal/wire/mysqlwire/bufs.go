@@ -92,6 +92,34 @@ func (b *bufReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// readHeader reads a frame header as io.ReadFull would (io.EOF before
+// its first byte, io.ErrUnexpectedEOF inside it), returning it by value:
+// an array read through io.Reader escapes to the heap, one per packet.
+func (b *bufReader) readHeader() (h [4]byte, err error) {
+	for i := 0; i < len(h); {
+		if b.r == b.w {
+			if b.err == nil {
+				b.r, b.w = 0, 0
+				b.fill()
+			}
+			if b.r == b.w {
+				err = b.readErr()
+				if err == nil {
+					continue // a read of nothing: try again
+				}
+				if i > 0 && err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return h, err
+			}
+		}
+		n := copy(h[i:], b.buf[b.r:b.w])
+		b.r += n
+		i += n
+	}
+	return h, nil
+}
+
 // Peek returns the next n (≤ bufSize) bytes without consuming them.
 func (b *bufReader) Peek(n int) ([]byte, error) {
 	n = min(n, bufSize)
@@ -169,6 +197,26 @@ func (b *bufWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return written, b.err
+}
+
+// writeHeader buffers a frame header. Taking it by value keeps the
+// caller's array off the heap (Write hands large slices to the socket, so
+// a slice given to it escapes).
+func (b *bufWriter) writeHeader(h [4]byte) error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.n+len(h) > bufSize {
+		b.flush()
+		if b.err != nil {
+			return b.err
+		}
+	}
+	if b.buf == nil {
+		b.buf = b.bufs.get(false)
+	}
+	b.n += copy(b.buf[b.n:], h[:])
+	return nil
 }
 
 func (b *bufWriter) flush() {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // A connection waiting for its next command holds no buffer, also after a
@@ -135,5 +136,40 @@ func TestBufReader(t *testing.T) {
 	}
 	if _, err := b.Peek(1); err != nil && err != io.EOF {
 		t.Errorf("Peek at EOF: %v", err)
+	}
+}
+
+// readHeader reads as io.ReadFull does: a byte at a time, from data
+// already buffered, EOF before a header, ErrUnexpectedEOF inside one.
+func TestReadHeader(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		src  func(io.Reader) io.Reader
+		want []string // headers, then the error
+	}{
+		{"abcdefgh", nil, []string{"abcd", "efgh", "EOF"}},
+		{"abcdefgh", iotest.OneByteReader, []string{"abcd", "efgh", "EOF"}},
+		{"abcdef", iotest.HalfReader, []string{"abcd", "unexpected EOF"}},
+		{"", nil, []string{"EOF"}},
+		{"abcdefgh", iotest.DataErrReader, []string{"abcd", "efgh", "EOF"}},
+		{"abc", iotest.TimeoutReader, []string{"timeout"}},
+	} {
+		var src io.Reader = strings.NewReader(c.in)
+		if c.src != nil {
+			src = c.src(src)
+		}
+		b := &bufReader{src: src}
+		var got []string
+		for {
+			h, err := b.readHeader()
+			if err != nil {
+				got = append(got, err.Error())
+				break
+			}
+			got = append(got, string(h[:]))
+		}
+		if strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%q: %q, want %q", c.in, got, c.want)
+		}
 	}
 }

@@ -30,13 +30,22 @@ func FuzzReadPacket(f *testing.F) {
 	f.Add([]byte{5, 0, 0, 7, 1, 2, 3, 4, 5})
 	f.Add([]byte{0, 0, 0, 0, 1, 0, 0, 1, 9})
 	f.Fuzz(func(t *testing.T, in []byte) {
+		// ReadPacketInto, reading each packet into the last one's buffer,
+		// reads what ReadPacket reads.
 		pc := NewPacketConn(rwConn{r: bytes.NewReader(in)})
-		pc.Max = 1 << 16
+		into := NewPacketConn(rwConn{r: bytes.NewReader(in)})
+		pc.Max, into.Max = 1<<16, 1<<16
+		var buf []byte
 		for range 8 {
 			p, err := pc.ReadPacket()
+			q, err2 := into.ReadPacketInto(buf)
+			if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() || !bytes.Equal(p, q) {
+				t.Fatalf("ReadPacket %q %v, ReadPacketInto %q %v", p, err, q, err2)
+			}
 			if err != nil {
 				return
 			}
+			buf = q
 			if len(p) > pc.Max {
 				t.Fatalf("packet of %d bytes over the bound", len(p))
 			}

@@ -64,12 +64,17 @@ func (p *PacketConn) SetSeq(s uint8) { p.seq = s }
 
 // ReadPacket reads one packet, joining split frames. The returned slice is
 // newly allocated.
-func (p *PacketConn) ReadPacket() ([]byte, error) {
-	var out []byte
-	for {
-		var h [4]byte
-		if _, err := io.ReadFull(p.br, h[:]); err != nil {
-			if errors.Is(err, io.EOF) && out != nil {
+func (p *PacketConn) ReadPacket() ([]byte, error) { return p.ReadPacketInto(nil) }
+
+// ReadPacketInto is ReadPacket reading into buf's array while it is large
+// enough (the packet is buf[:0] grown): a relay forwarding rows reads
+// each into the last one's buffer.
+func (p *PacketConn) ReadPacketInto(buf []byte) ([]byte, error) {
+	out := buf[:0]
+	for frames := 0; ; frames++ {
+		h, err := p.br.readHeader()
+		if err != nil {
+			if errors.Is(err, io.EOF) && frames > 0 {
 				err = io.ErrUnexpectedEOF
 			}
 			return nil, err
@@ -88,7 +93,6 @@ func (p *PacketConn) ReadPacket() ([]byte, error) {
 			}
 			return nil, ErrPacketTooLarge
 		}
-		var err error
 		if out, err = p.readPayload(out, n); err != nil {
 			return nil, err
 		}
@@ -107,7 +111,7 @@ const firstChunk = 8 << 10
 // arrive.
 func (p *PacketConn) readPayload(out []byte, n int) ([]byte, error) {
 	end := len(out) + n
-	if out == nil {
+	if cap(out) == 0 {
 		out = make([]byte, 0, min(n, firstChunk))
 	}
 	for len(out) < end {
@@ -138,8 +142,8 @@ func (p *PacketConn) discardRest(n int) error {
 		if n < MaxPayload {
 			return nil
 		}
-		var h [4]byte
-		if _, err := io.ReadFull(p.br, h[:]); err != nil {
+		h, err := p.br.readHeader()
+		if err != nil {
 			return err
 		}
 		p.In += 4
@@ -154,7 +158,7 @@ func (p *PacketConn) WritePacket(data []byte) error {
 		n := min(len(data), MaxPayload)
 		h := [4]byte{byte(n), byte(n >> 8), byte(n >> 16), p.seq}
 		p.seq++
-		if _, err := p.bw.Write(h[:]); err != nil {
+		if err := p.bw.writeHeader(h); err != nil {
 			return err
 		}
 		if _, err := p.bw.Write(data[:n]); err != nil {

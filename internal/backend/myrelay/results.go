@@ -33,16 +33,27 @@ type results struct {
 	lastInsertID uint64
 	// rec records the result set under way for the cache (cache.go).
 	rec *recording
+
+	// The hang-up watch's callback, made once, and the backend query it
+	// kills (set before each watch; read by the callback, which runs
+	// only while that watch does).
+	hangUp      func()
+	watchSrv    *server
+	watchThread uint32
 }
 
 // watch cancels the backend statement if the client hangs up while the
 // relay waits on the server.
 func (o *results) watch() (stop func()) {
-	thread, srv, r := o.l.be.thread, o.l.be.srv, o.l.r
-	return o.c.WatchClose(watchDelay, func() {
-		o.gone.Store(true)
-		r.kill(srv, thread, true)
-	})
+	o.watchSrv, o.watchThread = o.l.be.srv, o.l.be.thread
+	if o.hangUp == nil {
+		r := o.l.r
+		o.hangUp = func() {
+			o.gone.Store(true)
+			r.kill(o.watchSrv, o.watchThread, true)
+		}
+	}
+	return o.c.WatchClose(watchDelay, o.hangUp)
 }
 
 // toClient forwards a packet; after a client write error the rest of the

@@ -11,7 +11,10 @@
 // the parse and the routing class of the first text of a shape serve the
 // others unless the parse depends on a literal's value
 // (sqlparse.Statement.ValueSensitive); what depends on the text itself
-// (session effects, string literals) is each text's own.
+// (session effects, string literals) is each text's own. The masked text
+// and the parser-limits pre-scan (Limits: tokens, depth, operator chains;
+// the length is each text's own) are also the shape's, since texts of one
+// shape mask and scan alike.
 //
 // Data flow: the statement pipeline (internal/stmt) asks the database's
 // Analyzer for the text's Analysis once and hands it to the policy

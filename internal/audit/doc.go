@@ -13,9 +13,14 @@
 // runs across files (verify them in order). Events are handed to one
 // writer goroutine through a bounded queue: when it is full Log either
 // drops the event and counts it (the default: the query path never
-// waits) or waits (back-pressure), as configured. The writer buffers and
-// writes within Options.FlushDelay (5ms), so a busy gateway makes one
-// system call for many records; Close writes what is left.
+// waits) or waits (back-pressure), as configured. The first event of a
+// batch wakes the writer; those that follow within Options.FlushDelay
+// (5ms) are queued without waking it and written with one system call
+// at its end (sooner once the queue is half full, so that a busy log does
+// not fill it); Close writes what is left. Event.Pairs gives a record's
+// fields in key order without a map (the statement record, written at
+// every statement); Event.Fields is the map form, and either form gives
+// the same line.
 //
 // With Options.Key the chain is keyed: each record carries "mac", the
 // HMAC-SHA-256 of the record under the key, instead of "hash", so the

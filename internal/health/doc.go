@@ -24,7 +24,8 @@
 // floe_backend_state_changes_total and signalled on Changed();
 // floe_backend_up and floe_backend_replication_lag_seconds follow every
 // check. Statuses feed the admin API (GET /api/v1/backends) and Backends
-// the router (package route).
+// the router (package route): a read-only view made again at each check,
+// which a statement reads without a lock or a copy.
 //
 // The relays read Backends (through package backend/cluster) before
 // taking a new backend connection: writes go to the healthy primary, and

@@ -23,7 +23,8 @@
 // connection is attached and Responded at the first packet of its answer.
 // While
 // the answer passes, result rows relayed and OK packets' affected rows are
-// counted,
+// counted (rows, forwarded and copied by the cache's recording before the
+// next is read, are all read into one buffer of the backend connection),
 // each row is held to the result bounds, a backend ERR packet's SQLSTATE
 // is noted (Statement.Fail); Statement.Finish does the statistics, audit
 // and metrics. The text's one Analysis gives the routing class and the

@@ -57,6 +57,9 @@
 // (hangup.ReadWhenReadable: what arrives is read into a buffer taken
 // then). TLS connections and PacketConns made with
 // NewPacketConn (backend connections, tests) keep their own.
+// ReadPacketInto reads a packet into a caller's buffer (a relay reads
+// each forwarded row into the last one's), and frame headers are read
+// and written without a heap allocation per packet.
 //
 // Errors: this package only encodes. ErrorOf turns any error that carries
 // a SQLSTATE (package sqlerr's Coded: a *sqlerr.Error, a policy denial)

@@ -208,19 +208,8 @@ func (b *backendConn) send(p []byte) error {
 	return nil
 }
 
-// read reads one response packet.
-func (b *backendConn) read() ([]byte, error) {
-	p, err := b.pc.ReadPacket()
-	if err != nil {
-		b.broken = true
-		return nil, &backendError{err: err}
-	}
-	if len(p) == 0 {
-		b.broken = true
-		return nil, &backendError{err: errors.New("empty packet from server")}
-	}
-	return p, nil
-}
+// read reads one response packet (newly allocated).
+func (b *backendConn) read() ([]byte, error) { return b.readInto(nil) }
 
 // keptRowBuf is the largest row buffer a connection keeps for the next
 // row (a larger row's buffer is dropped after it).
@@ -230,7 +219,21 @@ const keptRowBuf = 16 << 10
 // buffer of the packet readRow returned last, which it replaces (valid
 // until the next readRow).
 func (b *backendConn) readRow() ([]byte, error) {
-	p, err := b.pc.ReadPacketInto(b.rowBuf)
+	p, err := b.readInto(b.rowBuf)
+	if err != nil {
+		return nil, err
+	}
+	if cap(p) <= keptRowBuf {
+		b.rowBuf = p[:0]
+	} else {
+		b.rowBuf = nil
+	}
+	return p, nil
+}
+
+// readInto reads one response packet into buf's array, if large enough.
+func (b *backendConn) readInto(buf []byte) ([]byte, error) {
+	p, err := b.pc.ReadPacketInto(buf)
 	if err != nil {
 		b.broken = true
 		return nil, &backendError{err: err}
@@ -238,11 +241,6 @@ func (b *backendConn) readRow() ([]byte, error) {
 	if len(p) == 0 {
 		b.broken = true
 		return nil, &backendError{err: errors.New("empty packet from server")}
-	}
-	if cap(p) <= keptRowBuf {
-		b.rowBuf = p[:0]
-	} else {
-		b.rowBuf = nil
 	}
 	return p, nil
 }

@@ -486,9 +486,6 @@ func encode(h header, fields map[string]any, pairs []Field) ([]byte, error) {
 		// One sorted list of both.
 		all := slices.Clone(pairs)
 		for k, v := range fields {
-			if v == nil {
-				v = null{}
-			}
 			all = append(all, Value(k, v))
 		}
 		slices.SortStableFunc(all, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })

@@ -245,14 +245,15 @@ func (r *Run) Done(rows int64, errCode string) {
 	if r.p == nil || r.p.opts.Audit == nil {
 		return
 	}
-	f := map[string]any{
-		"user": r.g.base.User, "database": r.g.base.Database, "client": r.g.base.Client, "protocol": r.g.base.Protocol,
-		"session": r.g.base.Session, "rows": rows, "duration_ms": float64(time.Since(r.start).Microseconds()) / 1000,
-	}
+	b := r.g.base
+	f := make([]audit.Field, 0, 8) // in key order (audit.Event.Pairs)
+	f = append(f, audit.String("client", b.Client), audit.String("database", b.Database),
+		audit.Value("duration_ms", float64(time.Since(r.start).Microseconds())/1000))
 	if errCode != "" {
-		f["error"] = errCode
+		f = append(f, audit.String("error", errCode))
 	}
-	r.p.opts.Audit.Log(audit.Event{Type: "result", Fields: f})
+	f = append(f, audit.String("protocol", b.Protocol), audit.Value("rows", rows), audit.Value("session", b.Session), audit.String("user", b.User))
+	r.p.opts.Audit.Log(audit.Event{Type: "result", Pairs: f})
 }
 
 // Refuses reports whether the policy refuses protocol paths that carry

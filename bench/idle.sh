@@ -97,25 +97,7 @@ for t in $TARGETS; do
     stop_floe ;;
   pgbouncer)
     command -v pgbouncer >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; } >/dev/null
-    id pgbouncer >/dev/null 2>&1 || useradd -r -M pgbouncer 2>/dev/null || true
-    md5=$(printf '%s' "benchbench" | md5sum | cut -d' ' -f1)
-    printf '"bench" "md5%s"\n' "$md5" >"$work/userlist.txt"
-    cat > "$work/pgbouncer.ini" <<INI
-[databases]
-$DB = host=127.0.0.1 port=5432 dbname=$DB user=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $BOUNCER_PORT
-auth_type = md5
-auth_file = $work/userlist.txt
-pool_mode = transaction
-default_pool_size = 4
-max_client_conn = $((N + 100))
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-unix_socket_dir =
-INI
-    chown -R pgbouncer "$work" 2>/dev/null || true
+    PGHOST=127.0.0.1 PGPORT=5432 pgbouncer_cfg "$work" "$DB" "$BOUNCER_PORT" 4 $((N + 100))
     if [ "$(id -u)" = 0 ]; then
       su -s /bin/bash pgbouncer -c "ulimit -n $((N + 1024)); exec $(command -v pgbouncer) -d $work/pgbouncer.ini"
     else

@@ -66,12 +66,13 @@ pgbench_pcts() {
 # ratio A B: A/B with two decimals, "-" when B is 0 or not a number.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b+0 > 0) printf "%.2f", a/b; else print "-" }'; }
 
-# pgbouncer_cfg WORK DB PORT POOL: writes WORK/pgbouncer.ini and
-# WORK/userlist.txt for PgBouncer in transaction pooling in front of DB on
-# $PGHOST:$PGPORT (user bench, password bench, md5), owned by the
-# pgbouncer user (made if missing: PgBouncer refuses to run as root).
+# pgbouncer_cfg WORK DB PORT POOL [MAX_CLIENTS]: writes WORK/pgbouncer.ini
+# and WORK/userlist.txt for PgBouncer in transaction pooling in front of DB
+# on $PGHOST:$PGPORT (user bench, password bench, md5; at most MAX_CLIENTS
+# client connections, default 1000), owned by the pgbouncer user (made if
+# missing: PgBouncer refuses to run as root).
 pgbouncer_cfg() {
-  local work=$1 db=$2 port=$3 pool=$4 md5
+  local work=$1 db=$2 port=$3 pool=$4 maxc=${5:-1000} md5
   id pgbouncer >/dev/null 2>&1 || useradd -r -M pgbouncer 2>/dev/null || true
   md5=$(printf '%s' "benchbench" | md5sum | cut -d' ' -f1)
   printf '"bench" "md5%s"\n' "$md5" >"$work/userlist.txt"
@@ -85,7 +86,7 @@ auth_type = md5
 auth_file = $work/userlist.txt
 pool_mode = transaction
 default_pool_size = $pool
-max_client_conn = 1000
+max_client_conn = $maxc
 logfile = $work/pgbouncer.log
 pidfile = $work/pgbouncer.pid
 unix_socket_dir =

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/floe-db/floe/internal/cache"
 	"github.com/floe-db/floe/internal/cache/wirefmt"
 	"github.com/floe-db/floe/internal/stmt"
 )
@@ -233,19 +233,7 @@ func (s *session) replay(r pgResult, desc bool) {
 }
 
 // writeParams writes params in name order, ";name=quoted value" each,
-// leaving out skip.
+// leaving out skip (cache.WriteSettings).
 func writeParams(b *strings.Builder, params map[string]string, skip string) {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if k != skip {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b.WriteByte(';')
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(params[k]))
-	}
+	cache.WriteSettings(b, params, skip, func(v string) string { return v })
 }

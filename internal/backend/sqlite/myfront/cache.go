@@ -3,10 +3,10 @@ package myfront
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/floe-db/floe/internal/cache"
 	"github.com/floe-db/floe/internal/cache/wirefmt"
 	"github.com/floe-db/floe/internal/stmt"
 	"github.com/floe-db/floe/internal/wire/mysqlwire"
@@ -79,19 +79,7 @@ func (s *mySession) settings() string {
 	var b strings.Builder
 	b.WriteString("db=")
 	b.WriteString(strconv.Quote(s.c.Database))
-	keys := make([]string, 0, len(s.vars))
-	for k := range s.vars {
-		if k != "autocommit" {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b.WriteByte(';')
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(fmt.Sprint(s.vars[k])))
-	}
+	cache.WriteSettings(&b, s.vars, "autocommit", func(v any) string { return fmt.Sprint(v) })
 	return b.String()
 }
 

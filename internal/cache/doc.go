@@ -17,7 +17,8 @@
 //	              set, so the verdict is known on every path); takes the
 //	              versions of the tables it reads.
 //	Cached.Hit    the protocol code asks with its Variant (format,
-//	              parameters, settings); the key is the database, the SQL
+//	              parameters, settings — written by WriteSettings in one
+//	              form on every front end); the key is the database, the SQL
 //	              that runs (row filters included), the variant and the
 //	              digest of the user's masks. A live entry is served; an
 //	              identical fill under way is waited for (bounded by

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -88,6 +90,10 @@ type header struct {
 	// Ckpt is the number of checkpoints written before this record
 	// (present when checkpoints are configured).
 	Ckpt *uint64 `json:"ckpt,omitempty"`
+	// at is the record's time when Time is empty (encodeTo formats it).
+	at time.Time
+	// prevHex, when set, is Prev as bytes (hex: nothing to escape).
+	prevHex []byte
 }
 
 // Options configure a Writer.
@@ -139,8 +145,15 @@ type Writer struct {
 	tee  *bufio.Writer // nil without Options.Tee
 	size int64
 	seq  uint64
-	prev string
-	from uint64 // first seq in the current file
+	prev string // the last record's chain value, unless hexPrev
+	// prevHex is the last record's chain value when hexPrev is set (the
+	// writer keeps it as bytes: no string per record); head gives it.
+	prevHex [sha256.Size * 2]byte
+	hexPrev bool
+	macSum  [sha256.Size]byte
+	from    uint64    // first seq in the current file
+	line    []byte    // the record buffer, reused
+	mac     hash.Hash // the HMAC state with Options.Key
 
 	closeOnce sync.Once
 	// closing guards the queue: Log after Close drops the event instead
@@ -205,7 +218,7 @@ func (w *Writer) open() error {
 			f.Close()
 			return fmt.Errorf("audit log %s: last record does not parse: %w", w.path, err)
 		}
-		w.seq, w.prev = h.Seq, h.Hash
+		w.seq, w.prev, w.hexPrev = h.Seq, h.Hash, false
 		if h.Mac != "" {
 			w.prev = h.Mac
 		}
@@ -377,7 +390,7 @@ func (w *Writer) run() {
 			}
 		}
 		if err := w.flush(); err != nil {
-			w.err.Store(&err)
+			w.fail(err)
 		}
 	}
 }
@@ -388,7 +401,7 @@ func (w *Writer) handle(e Event) {
 		return
 	}
 	if err := w.write(e); err != nil {
-		w.err.Store(&err)
+		w.fail(err)
 	}
 }
 
@@ -405,12 +418,15 @@ func (w *Writer) flush() error {
 }
 
 func (w *Writer) write(e Event) error {
-	h := header{Seq: w.seq + 1, Time: w.opts.Now().UTC().Format(time.RFC3339Nano), Prev: w.prev, Type: e.Type}
+	h := header{Seq: w.seq + 1, at: w.opts.Now(), Prev: w.prev, Type: e.Type}
+	if w.hexPrev {
+		h.prevHex = w.prevHex[:]
+	}
 	if w.ck != nil {
 		n := w.ck.n
 		h.Ckpt = &n
 	}
-	line, err := encode(h, e.Fields, e.Pairs)
+	line, err := encodeTo(w.line[:0], h, e.Fields, e.Pairs)
 	if err != nil {
 		return err
 	}
@@ -419,13 +435,20 @@ func (w *Writer) write(e Event) error {
 			return err
 		}
 	}
-	sum := sumLine(w.opts.Key, line)
+	var sum [sha256.Size * 2]byte
+	w.sumTo(&sum, line)
 	field := `,"hash":"`
 	if len(w.opts.Key) > 0 {
 		field = `,"mac":"`
 	}
-	line = append(line[:len(line)-1], field+sum+`"}`...)
-	line = append(line, '\n')
+	line = append(line[:len(line)-1], field...)
+	line = append(line, sum[:]...)
+	line = append(line, '"', '}', '\n')
+	if cap(line) <= maxKeptLine {
+		w.line = line[:0] // the next record's buffer
+	} else {
+		w.line = nil
+	}
 	if w.bw != nil {
 		if _, err := w.bw.Write(line); err != nil {
 			return err
@@ -436,16 +459,49 @@ func (w *Writer) write(e Event) error {
 			return err
 		}
 	}
-	line = line[:len(line)-1]
 	w.seq++
-	w.prev = sum
-	w.size += int64(len(line)) + 1
-	w.ck.covered(w.seq, sum)
+	w.prevHex, w.hexPrev = sum, true
+	w.size += int64(len(line))
+	if w.ck != nil && w.ck.first == "" {
+		w.ck.covered(w.seq, string(sum[:]))
+	}
 	if w.ck.due(w.seq) {
 		return w.checkpoint()
 	}
 	return nil
 }
+
+// maxKeptLine is the largest record buffer the writer keeps for the
+// next record.
+const maxKeptLine = 64 << 10
+
+// sumTo writes the chain value of a record line, hex-encoded, to dst:
+// its HMAC under the key (one HMAC state kept by the writer), or its
+// SHA-256 without one. sumLine is the same, as a string.
+func (w *Writer) sumTo(dst *[sha256.Size * 2]byte, line []byte) {
+	if len(w.opts.Key) == 0 {
+		sum := sha256.Sum256(line)
+		hex.Encode(dst[:], sum[:])
+		return
+	}
+	if w.mac == nil {
+		w.mac = hmac.New(sha256.New, w.opts.Key)
+	}
+	w.mac.Reset()
+	w.mac.Write(line)
+	hex.Encode(dst[:], w.mac.Sum(w.macSum[:0]))
+}
+
+// head is the last record's chain value.
+func (w *Writer) head() string {
+	if w.hexPrev {
+		w.prev, w.hexPrev = string(w.prevHex[:]), false
+	}
+	return w.prev
+}
+
+// fail stops the log at its first write error.
+func (w *Writer) fail(err error) { w.err.Store(&err) }
 
 // rotate renames the current file and starts a new one; the chain goes on.
 func (w *Writer) rotate() error {
@@ -469,13 +525,30 @@ func (w *Writer) rotate() error {
 // encode writes the header fields first, then the event's, as one JSON
 // object; event fields cannot replace header fields.
 func encode(h header, fields map[string]any, pairs []Field) ([]byte, error) {
-	out := make([]byte, 0, 256)
+	return encodeTo(make([]byte, 0, 256), h, fields, pairs)
+}
+
+// encodeTo is encode appending to out. A header with at set and no
+// Time writes at in UTC as RFC 3339 with nanoseconds, as Time holds it.
+func encodeTo(out []byte, h header, fields map[string]any, pairs []Field) ([]byte, error) {
 	out = append(out, `{"seq":`...)
 	out = strconv.AppendUint(out, h.Seq, 10)
 	out = append(out, `,"time":`...)
-	out = appendString(out, h.Time)
+	if h.Time == "" && !h.at.IsZero() {
+		out = append(out, '"')
+		out = h.at.UTC().AppendFormat(out, time.RFC3339Nano)
+		out = append(out, '"')
+	} else {
+		out = appendString(out, h.Time)
+	}
 	out = append(out, `,"prev":`...)
-	out = appendString(out, h.Prev)
+	if h.prevHex != nil {
+		out = append(out, '"')
+		out = append(out, h.prevHex...)
+		out = append(out, '"')
+	} else {
+		out = appendString(out, h.Prev)
+	}
 	out = append(out, `,"type":`...)
 	out = appendString(out, h.Type)
 	if h.Ckpt != nil {
@@ -533,6 +606,8 @@ func appendValue(out []byte, v any) ([]byte, error) {
 		return strconv.AppendUint(out, uint64(x), 10), nil
 	case uint64:
 		return strconv.AppendUint(out, x, 10), nil
+	case float64:
+		return appendFloat(out, x)
 	case []string:
 		out = append(out, '[')
 		for i, s := range x {
@@ -550,14 +625,40 @@ func appendValue(out []byte, v any) ([]byte, error) {
 	return append(out, b...), nil
 }
 
+// appendFloat writes f as encoding/json does: the shortest decimal
+// that reads back as f, in exponent form below 1e-6 and from 1e21 on
+// (exponent without a leading zero); NaN and infinities are an error.
+func appendFloat(out []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("audit: unsupported value %v", f)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	out = strconv.AppendFloat(out, f, format, -1, 64)
+	if n := len(out); format == 'e' && n >= 4 && out[n-4] == 'e' && out[n-3] == '-' && out[n-2] == '0' {
+		out[n-2] = out[n-1] // e-07 → e-7
+		out = out[:n-1]
+	}
+	return out, nil
+}
+
 // appendString writes s as a JSON string: quotes, backslashes and control
 // characters escaped, invalid UTF-8 replaced (as encoding/json does).
+// Bytes that need nothing are copied in runs.
 func appendString(out []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	out = append(out, '"')
+	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			out = append(out, s[start:i]...)
 			switch {
 			case c == '"' || c == '\\':
 				out = append(out, '\\', c)
@@ -567,24 +668,28 @@ func appendString(out []byte, s string) []byte {
 				out = append(out, '\\', 'r')
 			case c == '\t':
 				out = append(out, '\\', 't')
-			case c < 0x20 || c == '<' || c == '>' || c == '&':
-				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			default:
-				out = append(out, c)
+				out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
 			}
 			i++
+			start = i
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
+			out = append(out, s[start:i]...)
 			out = append(out, `\ufffd`...)
 		case r == '\u2028' || r == '\u2029':
+			out = append(out, s[start:i]...)
 			out = append(out, '\\', 'u', '2', '0', '2', hex[r&0xf])
 		default:
-			out = append(out, s[i:i+size]...)
+			i += size
+			continue
 		}
 		i += size
+		start = i
 	}
+	out = append(out, s[start:]...)
 	return append(out, '"')
 }

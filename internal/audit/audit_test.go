@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -178,6 +180,22 @@ func BenchmarkLog(b *testing.B) {
 	}
 }
 
+// BenchmarkLogPairs is a statement record as the policy writes it
+// (ordered pairs, no map).
+func BenchmarkLogPairs(b *testing.B) {
+	w, err := Open(filepath.Join(b.TempDir(), "a.jsonl"), Options{Block: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	for b.Loop() {
+		w.Log(Event{Type: "statement", Pairs: []Field{String("client", "127.0.0.1"), String("database", "app"),
+			String("decision", "allowed"), String("kind", "select"), String("protocol", "postgres"),
+			Value("session", uint32(12345)), String("sql", "SELECT abalance FROM pgbench_accounts WHERE aid = ?"),
+			String("user", "alice"), String("via", "query")}})
+	}
+}
+
 // The hand-written encoder agrees with encoding/json on every value it
 // writes itself.
 func TestEncodeMatchesJSON(t *testing.T) {
@@ -295,4 +313,88 @@ func waitLines(t *testing.T, path string, n int) {
 		}
 	}
 	t.Fatalf("fewer than %d records written", n)
+}
+
+// Floats are written as encoding/json writes them (the result record's
+// duration), without going through it.
+func TestAppendFloatMatchesJSON(t *testing.T) {
+	vals := []float64{0, math.Copysign(0, -1), 1, -1, 0.5, 1.5, 0.001, 12.345, 1e-6, 9.99e-7, 1e-7, 1.5e-300,
+		1e20, 1e21, 1.2345e22, math.MaxFloat64, math.SmallestNonzeroFloat64, -3.25e-9, 123456789.125, 0.1 + 0.2}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		vals = append(vals, math.Float64frombits(r.Uint64()), float64(r.IntN(1e9))/1000)
+	}
+	for _, v := range vals {
+		want, werr := json.Marshal(v)
+		got, gerr := appendFloat(nil, v)
+		if (werr != nil) != (gerr != nil) || werr == nil && string(got) != string(want) {
+			t.Fatalf("%v: got %s (%v), want %s (%v)", v, got, gerr, want, werr)
+		}
+	}
+}
+
+func FuzzAppendFloat(f *testing.F) {
+	for _, v := range []float64{0, 1.5, 1e-7, 1e21, -2.5e-300} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		want, werr := json.Marshal(v)
+		got, gerr := appendFloat([]byte("x"), v)
+		if (werr != nil) != (gerr != nil) || werr == nil && string(got) != "x"+string(want) {
+			t.Fatalf("%v: got %s (%v), want %s (%v)", v, got, gerr, want, werr)
+		}
+	})
+}
+
+// The writer's record time (formatted into the record buffer) is the
+// time a header's Time field held, and a reused buffer leaves nothing of
+// a longer record before it.
+func TestEncodeTime(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(2026, 12, 8, 1, 2, 3, 0, time.UTC),
+		time.Date(2026, 12, 8, 1, 2, 3, 450000000, time.FixedZone("x", 3600)),
+		time.Date(1999, 1, 1, 0, 0, 0, 1, time.Local),
+	} {
+		want, err := encode(header{Seq: 1, Time: at.UTC().Format(time.RFC3339Nano), Prev: "p", Type: "x"}, nil, []Field{String("k", "v")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := []byte(strings.Repeat("z", 500))
+		got, err := encodeTo(buf[:0], header{Seq: 1, at: at, Prev: "p", Type: "x"}, nil, []Field{String("k", "v")})
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("%v: %s (%v), want %s", at, got, err, want)
+		}
+	}
+}
+
+// Any string is written as JSON that reads back as encoding/json reads
+// its own encoding of it (invalid UTF-8 replaced), with no raw control
+// character, HTML character or line separator left in the line.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `a"b\c`, "tab\tnl\ncr\r\x01\x7f", "<a>&", "bad \xff \xc3", "é ✓ \u2028\u2029", "x\x00y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendString([]byte("{"), s)
+		if got[0] != '{' {
+			t.Fatal("the prefix was overwritten")
+		}
+		var back, want string
+		if err := json.Unmarshal(got[1:], &back); err != nil {
+			t.Fatalf("%q → %s: %v", s, got, err)
+		}
+		wb, _ := json.Marshal(s)
+		_ = json.Unmarshal(wb, &want)
+		if back != want {
+			t.Fatalf("%q → %s reads back as %q, want %q", s, got, back, want)
+		}
+		for _, c := range got[1:] {
+			if c < 0x20 || c == '<' || c == '>' || c == '&' {
+				t.Fatalf("%q → %s holds %#x", s, got, c)
+			}
+		}
+		if strings.ContainsAny(string(got), "\u2028\u2029") {
+			t.Fatalf("%q → %s holds a line separator", s, got)
+		}
+	})
 }

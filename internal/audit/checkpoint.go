@@ -187,7 +187,7 @@ func (w *Writer) checkpoint() error {
 			return err
 		}
 	}
-	return w.ck.write(w.seq, w.prev, w.opts.Now())
+	return w.ck.write(w.seq, w.head(), w.opts.Now())
 }
 
 // firstSeq is the sequence number of the first record of f (last when it

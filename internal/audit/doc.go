@@ -20,7 +20,9 @@
 // not fill it); Close writes what is left. Event.Pairs gives a record's
 // fields in key order without a map (the statement record, written at
 // every statement); Event.Fields is the map form, and either form gives
-// the same line.
+// the same line. The writer encodes each record into one buffer it
+// keeps, with its time, previous chain value and hash written in place
+// (no allocation per record for a record given as Pairs).
 //
 // With Options.Key the chain is keyed: each record carries "mac", the
 // HMAC-SHA-256 of the record under the key, instead of "hash", so the

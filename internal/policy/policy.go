@@ -104,6 +104,9 @@ type reading struct {
 	findings []Finding
 	// mask is the masked text.
 	mask *maskCache
+	// grants remembers whom the grant check allowed (shared by the
+	// texts of one shape; nil: not remembered).
+	grants *grantMemo
 }
 
 // read makes the reading of x; a text sharing its shape's parse derives
@@ -119,6 +122,7 @@ func read(x *analysis.Analysis) any {
 	r.stmts, r.parseErr = x.Statements()
 	if r.parseErr == nil {
 		r.findings = inspect(x.Dialect(), x.Text, r.stmts)
+		r.grants = newGrantMemo(r.stmts)
 	}
 	return r
 }
@@ -404,9 +408,12 @@ func (p *Policy) decide(req Request) Decision {
 	}
 	dec := Decision{Statements: a.stmts, a: a}
 	if p.grants {
-		if den := p.checkGrants(req, a.stmts); den != nil {
-			dec.Denial = den
-			return dec
+		if !a.grants.allowed(p, &req) {
+			if den := p.checkGrants(req, a.stmts); den != nil {
+				dec.Denial = den
+				return dec
+			}
+			a.grants.allow(p, &req)
 		}
 		sql, den := p.applyFilters(req, a.stmts)
 		if den != nil {

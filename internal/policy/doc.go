@@ -29,13 +29,14 @@
 // injection findings, libinjection on literals and, in learn/enforce
 // modes, the per-user allow-list of fingerprints).
 //
-// The grant check of a parse is remembered with the parse (grantmemo.go):
-// it reads only the statements and the session's roles, database,
-// default schema and dialect, so a text of a known shape from a session
-// like one the check allowed before is allowed without matching the
-// rules again (statements that EXECUTE a prepared statement by name,
-// which also read the session's prepared names, are always checked;
-// denials are not remembered).
+// The grant check and the side-channel review of a parse are remembered
+// with the parse (grantmemo.go): they read only the statements and the
+// session's roles, database, default schema and dialect, so a text of a
+// known shape from a session like one both allowed before is allowed
+// without matching the rules again. Statements that EXECUTE a prepared
+// statement by name (which also read the session's prepared names) and
+// catalogue listings the review cuts to the database (a rewrite of each
+// text) are always checked; denials are not remembered.
 //
 // Masking itself happens where rows are: a Gate's Masks say, for the
 // session's user and database, how each table column is masked; the

@@ -296,12 +296,22 @@ func likeMatch(pattern, s string) bool {
 // decision: a refusal, or the text to run with catalogue listings kept to
 // the session's database.
 func (p *Policy) scopeExposure(req Request, stmts []sqlparse.Statement, masks *Masks, dec *Decision) *Denial {
+	den, _ := p.scopeExposureScoped(req, stmts, masks, dec)
+	return den
+}
+
+// scopeExposureScoped is scopeExposure that also reports whether the
+// statements read anything the review scopes (the text was rewritten or
+// looked at for rewriting): a review that refused nothing and scoped
+// nothing depends only on the statements and the session's roles,
+// database and schema (grantMemo).
+func (p *Policy) scopeExposureScoped(req Request, stmts []sqlparse.Statement, masks *Masks, dec *Decision) (*Denial, bool) {
 	if den := p.reviewFilterRelatives(req, stmts); den != nil {
-		return den
+		return den, false
 	}
 	scoped, den := p.reviewExposure(req, stmts, masks)
 	if den != nil || len(scoped) == 0 {
-		return den
+		return den, false
 	}
 	text := req.SQL
 	if dec.SQL != "" {
@@ -314,10 +324,10 @@ func (p *Policy) scopeExposure(req Request, stmts []sqlparse.Statement, masks *M
 	out, changed, err := rewrite(text, req.DefaultSchema, scoped)
 	if err != nil {
 		return &Denial{Rule: RuleExposure, Code: sqlerr.InsufficientPrivilege, Errno: sqlerr.ErSpecificAccessDenied,
-			Message: "statement refused: the catalogue read could not be limited to database " + req.Database + " (" + trimParseError(err) + ")"}
+			Message: "statement refused: the catalogue read could not be limited to database " + req.Database + " (" + trimParseError(err) + ")"}, true
 	}
 	if changed {
 		dec.SQL = out
 	}
-	return nil
+	return nil, true
 }

@@ -7,11 +7,14 @@ import (
 	"github.com/floe-db/floe/internal/sqlparse"
 )
 
-// grantMemo remembers the sessions a parse's grant check allowed. The
-// check reads only the statements, the policy and the session's roles,
-// database, default schema and dialect — and, for PREPARE/EXECUTE by
-// name, the names the session prepared, so parses that name a prepared
-// statement are never remembered. Texts of one shape share the parse
+// grantMemo remembers the sessions a parse's grant check and exposure
+// review allowed with nothing to scope (no catalogue listing to cut to
+// the database: a rewrite of the text, done again for each text). Both
+// read only the statements, the policy and the session's roles,
+// database, default schema and dialect (the masks the review looks at
+// follow from those) — and, for PREPARE/EXECUTE by name, the names the
+// session prepared, so parses that name a prepared statement are never
+// remembered. Texts of one shape share the parse
 // only when no statement holds a value a rule reads
 // (analysis.Analysis.Shared), so every text that reaches a memo has the
 // statements the memo was made for. Denials are not kept: they are rare

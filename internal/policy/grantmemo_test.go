@@ -2,6 +2,8 @@ package policy
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/floe-db/floe/internal/analysis"
@@ -115,6 +117,35 @@ roles:
 		}
 		if got != tt.want {
 			t.Fatalf("EXECUTE %d: %q, want %q", i, got, tt.want)
+		}
+	}
+}
+
+// The exposure review is remembered with the grant check only when it
+// scoped nothing: a restricted session is refused what an admin read
+// before it, and a catalogue listing is cut to the database every time.
+func TestGrantMemoExposure(t *testing.T) {
+	p := newTestPolicy(t, "", Options{})
+	check := func(user, sql string) Decision {
+		t.Helper()
+		return p.Check(context.Background(), Request{User: user, Roles: roles[user], Database: "app", Dialect: Postgres, DefaultSchema: "public", SQL: sql})
+	}
+	for i := range 3 {
+		if dec := check("root", "SELECT query FROM pg_stat_activity WHERE pid = 1"); dec.Denial != nil {
+			t.Fatalf("%d: admin: %v", i, dec.Denial)
+		}
+		dec := check("alice", "SELECT query FROM pg_stat_activity WHERE pid = 2")
+		if dec.Denial == nil || dec.Denial.Rule != RuleExposure {
+			t.Fatalf("%d: restricted session: %+v", i, dec.Denial)
+		}
+	}
+	for i := range 3 {
+		dec := check("alice", fmt.Sprintf("SELECT datname FROM pg_database WHERE oid > %d", i))
+		if dec.Denial != nil {
+			t.Fatalf("%d: %v", i, dec.Denial)
+		}
+		if !strings.Contains(dec.SQL, "current_database()") || !strings.Contains(dec.SQL, fmt.Sprint(i)) {
+			t.Fatalf("%d: listing not scoped: %q", i, dec.SQL)
 		}
 	}
 }

@@ -407,13 +407,15 @@ func (p *Policy) decide(req Request) Decision {
 		return Decision{}
 	}
 	dec := Decision{Statements: a.stmts, a: a}
+	// A session like one whose grant check and exposure review of this
+	// parse passed with nothing scoped passes both again (grantMemo).
+	remembered := p.grants && a.grants.allowed(p, &req)
 	if p.grants {
-		if !a.grants.allowed(p, &req) {
+		if !remembered {
 			if den := p.checkGrants(req, a.stmts); den != nil {
 				dec.Denial = den
 				return dec
 			}
-			a.grants.allow(p, &req)
 		}
 		sql, den := p.applyFilters(req, a.stmts)
 		if den != nil {
@@ -422,9 +424,15 @@ func (p *Policy) decide(req Request) Decision {
 		}
 		dec.SQL = sql
 	}
-	if den := p.scopeExposure(req, a.stmts, masks, &dec); den != nil {
-		dec.Denial = den
-		return dec
+	if !remembered {
+		den, scoped := p.scopeExposureScoped(req, a.stmts, masks, &dec)
+		if den != nil {
+			dec.Denial = den
+			return dec
+		}
+		if p.grants && !scoped {
+			a.grants.allow(p, &req)
+		}
 	}
 	if masks != nil {
 		masked, den := masks.review(req, a.stmts, req.Dialect == Postgres)

@@ -2,8 +2,9 @@
 # The cost of policy: pgbench -S through two Floe instances on the same
 # PostgreSQL database, one without policy and one with grants, the SQL
 # firewall in protect mode and the audit log, interleaved in one run.
-# Prints TPS and the ratio policy-on / policy-off per protocol mode and
-# client count.
+# Prints TPS and the relay's CPU time per transaction of each, and the
+# ratios policy-on / policy-off per protocol mode and client count (CPU:
+# off / on, so that both read "1.0 = free").
 #
 # In simple mode every statement carries its own literal (a new text:
 # a parse each time); in extended and prepared modes the text repeats
@@ -64,27 +65,40 @@ YAML
 true
 } > "$work/on.yaml"
 "$work/floe" serve --config "$work/off.yaml" 2>"$work/off.log" &
+OFF_PID=$!
 "$work/floe" serve --config "$work/on.yaml" 2>"$work/on.log" &
+ON_PID=$!
 wait_ports $OFF_PORT $ON_PORT
 
-run() { # port mode clients → "tps errors"
-  local out tps failed
-  out=$(PGPASSWORD=bench pgbench -h 127.0.0.1 -p "$1" -U bench -S -M "$2" -c "$3" -j 2 -T "$T" -n $DB 2>&1) || true
+# cpu_ticks PID: user+system CPU time of the process, every thread, in
+# clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+
+run() { # port pid mode clients → "tps errors cpu-µs-per-transaction"
+  local out tps failed n t0 t1
+  t0=$(cpu_ticks "$2")
+  out=$(PGPASSWORD=bench pgbench -h 127.0.0.1 -p "$1" -U bench -S -M "$3" -c "$4" -j 2 -T "$T" -n $DB 2>&1) || true
+  t1=$(cpu_ticks "$2")
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | tail -1)
+  n=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out" | head -1)
   failed=$(( $(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out" | head -1 | grep . || echo 0) \
     + $(grep -c 'aborted in command' <<<"$out" || true) ))
   if [ -z "$tps" ]; then failed="ERR"; tps=0; echo "$out" | tail -3 >&2; fi
-  echo "$tps $failed"
+  echo "$tps $failed $(awk -v d=$((t1 - t0)) -v n="${n:-0}" -v hz="$HZ" 'BEGIN{ if (n>0) printf "%.1f", d*1e6/hz/n; else print "-" }')"
 }
 
+# TPS moves with whatever else the two shared cores run; the relay's own
+# CPU time per transaction (/proc/PID/stat, every thread) moves much less.
 echo "pgbench -S -T $T, scale 10, pool size $POOL; policy on = grants + firewall protect$([ "${AUDIT:-1}" = 1 ] && echo ' + audit file')$([ "${MASK:-0}" = 1 ] && echo ' + masking')"
-printf '%-9s %4s | %12s | %12s %4s | %8s\n' mode clients "off tps" "on tps" err "on/off"
+printf '%-9s %4s | %10s %10s | %10s %10s %4s | %8s %9s\n' mode clients "off tps" "cpu µs/tx" "on tps" "cpu µs/tx" err "tps on/off" "cpu off/on"
 for mode in $MODES; do
   for c in $CLIENTS; do
-    read -r a _ <<<"$(run $OFF_PORT "$mode" "$c")"
-    read -r b be <<<"$(run $ON_PORT "$mode" "$c")"
+    read -r a _ ac <<<"$(run $OFF_PORT $OFF_PID "$mode" "$c")"
+    read -r b be bc <<<"$(run $ON_PORT $ON_PID "$mode" "$c")"
     r=$(awk -v a="$b" -v b="$a" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
-    printf '%-9s %4s | %12.0f | %12.0f %4s | %8s\n' "$mode" "$c" "$a" "$b" "$be" "$r"
+    rc=$(awk -v a="$ac" -v b="$bc" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')
+    printf '%-9s %4s | %10.0f %10s | %10.0f %10s %4s | %8s %9s\n' "$mode" "$c" "$a" "$ac" "$b" "$bc" "$be" "$r" "$rc"
   done
 done
 [ -f "$work/audit.jsonl" ] && echo "audit records written: $(wc -l <"$work/audit.jsonl")"

@@ -103,7 +103,7 @@ type reading struct {
 	parseErr error
 	findings []Finding
 	// mask is the masked text.
-	mask *maskCache
+	mask maskCache
 	// grants remembers whom the grant check allowed (shared by the
 	// texts of one shape; nil: not remembered).
 	grants *grantMemo
@@ -118,7 +118,7 @@ func read(x *analysis.Analysis) any {
 		r.src = x
 		return r
 	}
-	r := &reading{src: x, mask: &maskCache{}}
+	r := &reading{src: x}
 	r.stmts, r.parseErr = x.Statements()
 	if r.parseErr == nil {
 		r.findings = inspect(x.Dialect(), x.Text, r.stmts)
@@ -141,14 +141,13 @@ func (a *reading) fingerprint() string {
 }
 
 // derive makes the reading of a text that differs from base's only in
-// its literals: the parse is base's; the check of string literals' contents
-// is done again on this text's strings.
+// its literals: the parse (and its grant memo) is base's; the check of
+// string literals' contents is done again on this text's strings, and
+// the masked text is its own.
 func (base *reading) derive(strs []string) *reading {
-	a := *base
 	// The text logged and audited is this text's own, masked by the
 	// tokenizer, never another text's that happened to share the shape.
-	a.mask = &maskCache{}
-	a.findings = make([]Finding, 0, len(base.findings))
+	a := &reading{stmts: base.stmts, parseErr: base.parseErr, grants: base.grants}
 	for _, f := range base.findings {
 		if f.Rule != RuleLiteral {
 			a.findings = append(a.findings, f)
@@ -157,7 +156,7 @@ func (base *reading) derive(strs []string) *reading {
 	if f, ok := literalFinding(strs); ok {
 		a.findings = append(a.findings, f)
 	}
-	return &a
+	return a
 }
 
 // Options are what New needs besides the config.
@@ -728,7 +727,7 @@ func (p *Policy) maskedSQL(req Request, a *reading) string {
 	if x := req.Analysis; x != nil && x.Text == req.SQL && len(req.SQL) <= maxLoggedSQL && (x.Dialect() == analysis.MySQL) == (req.Dialect == MySQL) {
 		return x.Masked() // once per shape
 	}
-	if a == nil || a.mask == nil || len(req.SQL) > maxLoggedSQL {
+	if a == nil || len(req.SQL) > maxLoggedSQL {
 		return mask()
 	}
 	a.mask.once.Do(func() { a.mask.s = mask() })

@@ -25,7 +25,8 @@ var (
 // each literal exactly as the lexer does, so two texts with equal keys
 // parse to the same tree up to literal values. Anything else — escapes,
 // dollar quoting, unterminated strings, nested or executable comments
-// with quotes — is parsed on its own.
+// with quotes, a UESCAPE clause (its string decides which identifier a
+// U&"…" names) — is parsed on its own.
 func ShapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
 	opt := lexPostgres
 	if d == MySQL {
@@ -67,6 +68,11 @@ func ShapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
 			}
 			b.WriteString(tok.Value)
 		default:
+			if strings.EqualFold(tok.Value, "uescape") {
+				// U&"…" UESCAPE '<c>': the string names the escape
+				// character, so it decides which identifier U&"…" is.
+				return "", nil, false
+			}
 			b.WriteString(tok.Value)
 		}
 		if tok.Value != "" {

@@ -32,6 +32,11 @@ func TestShapeKey(t *testing.T) {
 		{Postgres, "SELECT a FROM t WHERE id = 1 -- x\r\n", "SELECT a FROM t WHERE id = 2 -- x\r\n", false},
 		{MySQL, "SELECT a FROM t WHERE id = 1 #/* x\n", "SELECT a FROM t WHERE id = 2 #/* x\n", false},
 		{Postgres, "SELECT a FROM t WHERE id = 1 -- note\n", "SELECT a FROM t WHERE id = 2 -- note\n", true},
+		// UESCAPE's string decides which identifier U&"…" names: with
+		// '!', U&"s!0061laries" is salaries; with '#', s!0061laries.
+		{Postgres, `SELECT * FROM U&"s!0061laries" UESCAPE '#'`, `SELECT * FROM U&"s!0061laries" UESCAPE '!'`, false},
+		{Postgres, `SELECT U&"pg_read_fil!0065" UESCAPE '#' ('/etc/passwd')`, `SELECT U&"pg_read_fil!0065" uescape '!' ('/etc/passwd')`, false},
+		{Postgres, `SELECT U&'d!0061ta' UESCAPE '#' FROM t`, `SELECT U&'d!0061ta' UESCAPE '!' FROM t`, false},
 		// A number run together with a word is an identifier to MySQL.
 		{MySQL, "SELECT 1.5abc FROM t", "SELECT 1abc FROM t", false},
 		{MySQL, "SELECT t.1abc FROM t", "SELECT t.2abc FROM t", false},

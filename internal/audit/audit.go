@@ -528,13 +528,13 @@ func encode(h header, fields map[string]any, pairs []Field) ([]byte, error) {
 	return encodeTo(make([]byte, 0, 256), h, fields, pairs)
 }
 
-// encodeTo is encode appending to out. A header with at set and no
-// Time writes at in UTC as RFC 3339 with nanoseconds, as Time holds it.
+// encodeTo is encode appending to out. A header without Time writes at
+// in UTC as RFC 3339 with nanoseconds, as Time would hold it.
 func encodeTo(out []byte, h header, fields map[string]any, pairs []Field) ([]byte, error) {
 	out = append(out, `{"seq":`...)
 	out = strconv.AppendUint(out, h.Seq, 10)
 	out = append(out, `,"time":`...)
-	if h.Time == "" && !h.at.IsZero() {
+	if h.Time == "" {
 		out = append(out, '"')
 		out = h.at.UTC().AppendFormat(out, time.RFC3339Nano)
 		out = append(out, '"')

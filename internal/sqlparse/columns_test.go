@@ -126,6 +126,34 @@ func TestPositionValueSensitive(t *testing.T) {
 	}
 }
 
+// MySQL takes a string literal as a select-list alias, and the alias
+// decides what ORDER BY or an outer query names: a statement with any
+// alias is value-sensitive (the parser does not say how it was written);
+// one without is not.
+func TestMySQLAliasValueSensitive(t *testing.T) {
+	for _, q := range []string{
+		"SELECT id AS 'card' FROM customers ORDER BY card",
+		`SELECT id "card" FROM customers ORDER BY card`,
+		"SELECT x FROM (SELECT id AS 'x', card AS 'y' FROM customers) d",
+		"SELECT id FROM customers WHERE id IN (SELECT id AS k FROM orders)",
+		"SELECT id AS n FROM customers",
+	} {
+		stmts, err := MySQL(q)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		if !stmts[0].ValueSensitive {
+			t.Errorf("%q: not value-sensitive", q)
+		}
+	}
+	for _, q := range []string{"SELECT id, card FROM customers WHERE id = 'x' ORDER BY card", "SELECT c.id FROM customers AS c"} {
+		stmts, err := MySQL(q)
+		if err != nil || stmts[0].ValueSensitive {
+			t.Errorf("%q: value-sensitive %v, %v", q, stmts[0].ValueSensitive, err)
+		}
+	}
+}
+
 // CREATE FUNCTION's language may be a string literal; its value decides
 // whether the statement is privileged.
 func TestFunctionLanguageValueSensitive(t *testing.T) {

@@ -74,6 +74,11 @@ func myStatement(st *Statement, n ast.StmtNode) {
 	st.dropCTEs(v.ctes)
 	n.Accept(&myShape{sh: &st.Shape, exempt: map[ast.ExprNode]bool{}})
 	myColumns(st, n)
+	aliases := &myAliases{}
+	n.Accept(aliases)
+	if aliases.found {
+		st.ValueSensitive = true
+	}
 	st.compactColumns()
 	mySettings(st, n)
 	if isProc {
@@ -255,3 +260,20 @@ func myKind(n ast.StmtNode) (Kind, string) {
 	}
 	return c.kind, c.privileged
 }
+
+// myAliases finds a select-list alias. MySQL takes a string literal as
+// one ('x' or "x", with or without AS), and the alias decides what a
+// name in ORDER BY, GROUP BY or HAVING, or in an outer query over a
+// derived table, refers to: texts that differ only in that literal read
+// different columns, so a statement with an alias is value-sensitive
+// (the parser does not keep how an alias was written).
+type myAliases struct{ found bool }
+
+func (v *myAliases) Enter(n ast.Node) (ast.Node, bool) {
+	if f, ok := n.(*ast.SelectField); ok && f.AsName.O != "" {
+		v.found = true
+	}
+	return n, v.found
+}
+
+func (v *myAliases) Leave(n ast.Node) (ast.Node, bool) { return n, true }

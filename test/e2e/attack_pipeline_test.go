@@ -187,6 +187,43 @@ func TestAttackShapeDesync(t *testing.T) {
 	})
 }
 
+// TestAttackShapeLiteralNames sends pairs of texts that differ only in
+// a string literal that decides what a name means to the server: the
+// UESCAPE character of a PostgreSQL U&"…" identifier, a MySQL alias
+// written as a string that ORDER BY then names. The first text of each
+// pair names nothing eve may not use and is allowed (the server may
+// then fail it); the second names a governed function, a catalogue view
+// of other sessions or a masked column, and must be refused with nothing
+// of it coming back.
+func TestAttackShapeLiteralNames(t *testing.T) {
+	g, _ := attackPipelineSetup(t)
+	c := g.connect(t, "eve", "eve-secret", "app")
+	for _, tt := range []struct{ name, first, attack, leak string }{
+		{"governed function", `SELECT U&"pg_read_fil!0065" UESCAPE '#' ('/etc/hostname')`, `SELECT U&"pg_read_fil!0065" UESCAPE '!' ('/etc/hostname')`, ""},
+		{"other sessions", `SELECT query FROM U&"pg_stat_!0061ctivity" UESCAPE '#'`, `SELECT query FROM U&"pg_stat_!0061ctivity" UESCAPE '!'`, "pg_stat"},
+	} {
+		if _, err := pgStrings(t, c, tt.first); err != nil {
+			t.Logf("%s: first text of the shape: %v", tt.name, err)
+		}
+		got, err := pgStrings(t, c, tt.attack)
+		if len(got) > 0 || sqlstate(err) != "42501" {
+			t.Errorf("%s: the second text of the shape gave %q, %v; want the policy's refusal and no rows", tt.name, got, err)
+		}
+	}
+
+	db := g.mydb(t, "eve", "eve-secret", "shop", nil)
+	db.SetMaxOpenConns(1)
+	// people: 1 zed@…, 2 amy@…; email is masked for eve, so ordering by
+	// it would give its order away.
+	if got, err := sqlStrings(db.Query("SELECT id AS 'email' FROM people ORDER BY email")); err != nil || strings.Join(got, ",") != "1,2" {
+		t.Fatalf("ordering by the alias: %v, %v", got, err)
+	}
+	got, err := sqlStrings(db.Query("SELECT id AS 'zz' FROM people ORDER BY email"))
+	if err == nil || strings.Join(got, ",") == "2,1" {
+		t.Errorf("ordering by the masked column after a text of its shape: %v, %v; want a refusal", got, err)
+	}
+}
+
 // TestAttackPreparedAfterRevoke prepares a statement while a grant
 // allows it, has the grant revoked by a reload, and executes the
 // prepared statement again: the decision made at prepare time must not

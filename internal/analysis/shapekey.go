@@ -55,7 +55,13 @@ func ShapeKey(d Dialect, text string) (key string, strs []string, ok bool) {
 				return "", nil, false
 			}
 			strs = append(strs, inner)
-			b.WriteString("\x01s")
+			if inner == "" {
+				// MySQL's parser reads AS '' as no alias at all, the
+				// server as an alias: '' never shares with 'x'.
+				b.WriteString("\x01e")
+			} else {
+				b.WriteString("\x01s")
+			}
 		case sqllexer.NUMBER:
 			if !simpleNumber(tok.Value) || wordByte(prev) {
 				return "", nil, false

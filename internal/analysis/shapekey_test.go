@@ -37,6 +37,10 @@ func TestShapeKey(t *testing.T) {
 		{Postgres, `SELECT * FROM U&"s!0061laries" UESCAPE '#'`, `SELECT * FROM U&"s!0061laries" UESCAPE '!'`, false},
 		{Postgres, `SELECT U&"pg_read_fil!0065" UESCAPE '#' ('/etc/passwd')`, `SELECT U&"pg_read_fil!0065" uescape '!' ('/etc/passwd')`, false},
 		{Postgres, `SELECT U&'d!0061ta' UESCAPE '#' FROM t`, `SELECT U&'d!0061ta' UESCAPE '!' FROM t`, false},
+		// The empty string is no alias to the MySQL parser, an alias to
+		// the server: it does not share with another string.
+		{MySQL, "SELECT email AS '' FROM customers ORDER BY id", "SELECT email AS 'id' FROM customers ORDER BY id", false},
+		{MySQL, "SELECT a FROM t WHERE b = ''", "SELECT a FROM t WHERE b = ''", true},
 		// A number run together with a word is an identifier to MySQL.
 		{MySQL, "SELECT 1.5abc FROM t", "SELECT 1abc FROM t", false},
 		{MySQL, "SELECT t.1abc FROM t", "SELECT t.2abc FROM t", false},

@@ -9,8 +9,9 @@ import (
 // verdict a fresh policy gives it, where a literal decides what a name
 // means to the server: PostgreSQL's UESCAPE string picks the identifier
 // U&"…" names, a MySQL alias written as a string picks what ORDER BY or
-// an outer query names. Each attack follows a harmless text of its
-// shape that is allowed.
+// an outer query names, a number in ORDER BY is a position or a
+// constant. Each attack follows a harmless text of its shape that is
+// allowed.
 func TestSharedParseAttacks(t *testing.T) {
 	myCfg := `
 databases:
@@ -22,6 +23,17 @@ roles:
     grants:
       - {database: shop, tables: [customers], columns: [id, name], actions: [select]}
 `
+	maskCfg := testConfig + `
+masking:
+  - {database: app, table: customers, column: email, method: full}
+  - {database: shop, table: customers, column: email, method: full}
+`
+	pgm := func(sql string) Request {
+		return Request{User: "alice", Roles: roles["alice"], Database: "app", Dialect: Postgres, DefaultSchema: "public", SQL: sql}
+	}
+	mym := func(sql string) Request {
+		return Request{User: "alice", Roles: roles["alice"], Database: "shop", Dialect: MySQL, DefaultSchema: "shop", SQL: sql}
+	}
 	pg := func(user, sql string) Request {
 		return Request{User: user, Roles: roles[user], Database: "app", Dialect: Postgres, DefaultSchema: "public", SQL: sql}
 	}
@@ -38,6 +50,15 @@ roles:
 		{"governed function", "", pg("bob", `SELECT U&"pg_read_fil!0065" UESCAPE '#' ('/etc/passwd')`), pg("bob", `SELECT U&"pg_read_fil!0065" UESCAPE '!' ('/etc/passwd')`)},
 		{"pinned setting", "", pg("bob", `SELECT U&"set_confi!0067" UESCAPE '#' ('search_path', 'evil', false)`), pg("bob", `SELECT U&"set_confi!0067" UESCAPE '!' ('search_path', 'evil', false)`)},
 		{"ungranted column in ORDER BY", myCfg, my("SELECT id AS 'card' FROM customers ORDER BY card"), my("SELECT id AS 'zz' FROM customers ORDER BY card")},
+		// A decimal or a huge number is a constant to the parsers, 2 a
+		// position: ordering by a masked column.
+		{"position after a decimal", maskCfg, pgm("SELECT id, email FROM customers ORDER BY 1.5"), pgm("SELECT id, email FROM customers ORDER BY 2")},
+		{"position after a huge number", maskCfg, pgm("SELECT id, email FROM customers ORDER BY 99999999999"), pgm("SELECT id, email FROM customers ORDER BY 2")},
+		{"DISTINCT ON position after a decimal", maskCfg, pgm("SELECT DISTINCT ON (1.5) id, email FROM customers"), pgm("SELECT DISTINCT ON (2) id, email FROM customers")},
+		{"MySQL position after a decimal", maskCfg, mym("SELECT id, email FROM customers ORDER BY 1.5"), mym("SELECT id, email FROM customers ORDER BY 2")},
+		{"MySQL GROUP BY position after a decimal", maskCfg, mym("SELECT id, email FROM customers GROUP BY 1.5"), mym("SELECT id, email FROM customers GROUP BY 2")},
+		// AS '' is no alias to the parser, an alias to the server.
+		{"MySQL empty alias", maskCfg, mym("SELECT email AS '' FROM customers ORDER BY id"), mym("SELECT email AS 'id' FROM customers ORDER BY id")},
 	} {
 		mk := func() *Policy {
 			if tt.cfg == "" {

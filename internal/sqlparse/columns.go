@@ -535,8 +535,8 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
 	for _, l := range [][]*pg_query.Node{x.GroupClause, x.DistinctClause} {
 		for _, n := range l {
-			k, ok := pgPosition(n)
-			w.byPosition(&pos, k, ok)
+			k, ok, c := pgPosition(n)
+			w.byPosition(&pos, k, ok, c)
 		}
 	}
 	for _, n := range [][]*pg_query.Node{x.GroupClause, x.WindowClause, x.DistinctClause} {
@@ -546,8 +546,8 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	sc.alsoInputs = false
 	for _, n := range x.SortClause {
 		if sb := n.GetSortBy(); sb != nil {
-			k, ok := pgPosition(sb.Node)
-			w.byPosition(&pos, k, ok)
+			k, ok, c := pgPosition(sb.Node)
+			w.byPosition(&pos, k, ok, c)
 		}
 	}
 	w.pgList(x.SortClause, sc, UseFilter)
@@ -555,12 +555,17 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 }
 
 // pgPosition returns k for an integer constant (ORDER BY k, GROUP BY k:
-// the k-th output column); ok is false for anything else.
-func pgPosition(n *pg_query.Node) (k int, ok bool) {
-	if c := n.GetAConst(); c != nil && c.GetIval() != nil {
-		return int(c.GetIval().Ival), true
+// the k-th output column); ok is false for anything else. constant
+// reports any constant, a position or not.
+func pgPosition(n *pg_query.Node) (k int, ok, constant bool) {
+	c := n.GetAConst()
+	if c == nil {
+		return 0, false, false
 	}
-	return 0, false
+	if c.GetIval() != nil {
+		return int(c.GetIval().Ival), true, true
+	}
+	return 0, false, true
 }
 
 // byPosition records the base columns behind output column k (ORDER BY
@@ -568,7 +573,14 @@ func pgPosition(n *pg_query.Node) (k int, ok bool) {
 // then depend on a literal's value, so texts that differ only in it may
 // not share the analysis — whatever this text's k, 0 and out-of-range
 // ones included (they name no column here, another text's k may).
-func (w columns) byPosition(p *positions, k int, ok bool) {
+//
+// Any other constant there is value-sensitive too: the shape key gives
+// every number one marker, and 1.5 or 99999999999 (a constant to the
+// parser, no position) shares a shape with 2 (a position).
+func (w columns) byPosition(p *positions, k int, ok, constant bool) {
+	if constant {
+		w.st.ValueSensitive = true
+	}
 	if !ok {
 		return
 	}
@@ -876,8 +888,8 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
 	if x.GroupBy != nil {
 		for _, it := range x.GroupBy.Items {
-			k, ok := myPosition(it.Expr)
-			w.byPosition(&pos, k, ok)
+			k, ok, c := myPosition(it.Expr)
+			w.byPosition(&pos, k, ok, c)
 		}
 		w.myNode(x.GroupBy, sc, UseFilter)
 	}
@@ -890,8 +902,8 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 	sc.alsoInputs = false
 	if x.OrderBy != nil {
 		for _, it := range x.OrderBy.Items {
-			k, ok := myPosition(it.Expr)
-			w.byPosition(&pos, k, ok)
+			k, ok, c := myPosition(it.Expr)
+			w.byPosition(&pos, k, ok, c)
 		}
 		w.myNode(x.OrderBy, sc, UseFilter)
 	}
@@ -899,10 +911,16 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 }
 
 // myPosition returns k for ORDER BY k or GROUP BY k; ok is false for
-// anything else.
-func myPosition(e ast.ExprNode) (k int, ok bool) {
-	if p, isPos := e.(*ast.PositionExpr); isPos && p.P == nil {
-		return p.N, true
+// anything else. constant reports any constant, a position or not.
+func myPosition(e ast.ExprNode) (k int, ok, constant bool) {
+	switch x := e.(type) {
+	case *ast.PositionExpr:
+		if x.P == nil {
+			return x.N, true, true
+		}
+		return 0, false, true
+	case ast.ValueExpr:
+		return 0, false, true
 	}
-	return 0, false
+	return 0, false, false
 }

@@ -120,6 +120,22 @@ func TestPositionValueSensitive(t *testing.T) {
 			}
 		}
 	}
+	// Any constant there: 1.5 and 99999999999 are no position to the
+	// parser, but share a shape with 2, which is one.
+	for _, q := range []string{"SELECT a, b FROM t ORDER BY 1.5", "SELECT a, b FROM t ORDER BY 99999999999", "SELECT a, b FROM t GROUP BY 1.5", "SELECT a, b FROM t ORDER BY 'x'"} {
+		for name, parse := range map[string]func(string) ([]Statement, error){"postgres": Postgres, "mysql": MySQL} {
+			stmts, err := parse(q)
+			if err != nil {
+				t.Fatalf("%s %q: %v", name, q, err)
+			}
+			if !stmts[0].ValueSensitive {
+				t.Errorf("%s %q: not value-sensitive", name, q)
+			}
+		}
+	}
+	if stmts, err := Postgres("SELECT DISTINCT ON (1.5) a, b FROM t"); err != nil || !stmts[0].ValueSensitive {
+		t.Errorf("DISTINCT ON (1.5): value-sensitive %v, %v", err == nil && stmts[0].ValueSensitive, err)
+	}
 	stmts, err := Postgres("SELECT a, b FROM t ORDER BY a")
 	if err != nil || stmts[0].ValueSensitive {
 		t.Errorf("ORDER BY a column: value-sensitive %v, %v", stmts[0].ValueSensitive, err)

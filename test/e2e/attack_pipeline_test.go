@@ -210,6 +210,14 @@ func TestAttackShapeLiteralNames(t *testing.T) {
 			t.Errorf("%s: the second text of the shape gave %q, %v; want the policy's refusal and no rows", tt.name, got, err)
 		}
 	}
+	// A number the parser reads as a constant, then one it reads as a
+	// position: ordering by the masked column (people: 1 zed@…, 2 amy@…).
+	if _, err := pgStrings(t, c, "SELECT id::text, email FROM people ORDER BY 99999999999"); err != nil {
+		t.Logf("first text of the ORDER BY shape: %v", err)
+	}
+	if got, err := pgStrings(t, c, "SELECT id::text, email FROM people ORDER BY 2"); err == nil || len(got) > 0 {
+		t.Errorf("ordering by the masked column by position: %q, %v; want a refusal", got, err)
+	}
 
 	db := g.mydb(t, "eve", "eve-secret", "shop", nil)
 	db.SetMaxOpenConns(1)
@@ -221,6 +229,34 @@ func TestAttackShapeLiteralNames(t *testing.T) {
 	got, err := sqlStrings(db.Query("SELECT id AS 'zz' FROM people ORDER BY email"))
 	if err == nil || strings.Join(got, ",") == "2,1" {
 		t.Errorf("ordering by the masked column after a text of its shape: %v, %v; want a refusal", got, err)
+	}
+	// ids, in the order of the rows of a two-column result.
+	ids := func(q string) ([]string, error) {
+		rows, err := db.Query(q)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var id, other string
+			if err := rows.Scan(&id, &other); err != nil {
+				return nil, err
+			}
+			out = append(out, id)
+		}
+		return out, rows.Err()
+	}
+	for _, pair := range [][2]string{
+		{"SELECT id, email FROM people ORDER BY 1.5", "SELECT id, email FROM people ORDER BY 2"},
+		{"SELECT id, email AS '' FROM people ORDER BY id", "SELECT id, email AS 'id' FROM people ORDER BY id"},
+	} {
+		if got, err := ids(pair[0]); err != nil || strings.Join(got, ",") != "1,2" {
+			t.Fatalf("first text of the shape %q: %v, %v", pair[0], got, err)
+		}
+		if got, err := ids(pair[1]); err == nil || len(got) > 0 {
+			t.Errorf("%q after %q: %v, %v; want a refusal", pair[1], pair[0], got, err)
+		}
 	}
 }
 

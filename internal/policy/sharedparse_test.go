@@ -23,6 +23,22 @@ roles:
     grants:
       - {database: shop, tables: [customers], columns: [id, name], actions: [select]}
 `
+	procCfg := `
+databases:
+  - {name: shop, kind: mysql, primary: "mysql://u@127.0.0.1:3306/shop"}
+users:
+  - {name: sup, password: s, roles: [sup]}
+roles:
+  - name: sup
+    grants:
+      - {database: shop, tables: [customers], columns: [id, name, email], actions: [select]}
+      - {database: shop, actions: [ddl]}
+masking:
+  - {database: shop, table: customers, column: email, method: full}
+`
+	myp := func(sql string) Request {
+		return Request{User: "sup", Roles: []string{"sup"}, Database: "shop", Dialect: MySQL, DefaultSchema: "shop", SQL: sql}
+	}
 	maskCfg := testConfig + `
 masking:
   - {database: app, table: customers, column: email, method: full}
@@ -57,6 +73,9 @@ masking:
 		{"DISTINCT ON position after a decimal", maskCfg, pgm("SELECT DISTINCT ON (1.5) id, email FROM customers"), pgm("SELECT DISTINCT ON (2) id, email FROM customers")},
 		{"MySQL position after a decimal", maskCfg, mym("SELECT id, email FROM customers ORDER BY 1.5"), mym("SELECT id, email FROM customers ORDER BY 2")},
 		{"MySQL GROUP BY position after a decimal", maskCfg, mym("SELECT id, email FROM customers GROUP BY 1.5"), mym("SELECT id, email FROM customers GROUP BY 2")},
+		// The same inside a procedure body.
+		{"alias in a procedure body", procCfg, myp("CREATE PROCEDURE p() BEGIN SELECT id AS 'card' FROM customers ORDER BY card; END"), myp("CREATE PROCEDURE p() BEGIN SELECT id AS 'zz' FROM customers ORDER BY card; END")},
+		{"position in a procedure body", procCfg, myp("CREATE PROCEDURE p() BEGIN SELECT id, email FROM customers ORDER BY 1.5; END"), myp("CREATE PROCEDURE p() BEGIN SELECT id, email FROM customers ORDER BY 2; END")},
 		// AS '' is no alias to the parser, an alias to the server.
 		{"MySQL empty alias", maskCfg, mym("SELECT email AS '' FROM customers ORDER BY id"), mym("SELECT email AS 'id' FROM customers ORDER BY id")},
 	} {

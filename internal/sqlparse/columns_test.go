@@ -162,6 +162,11 @@ func TestMySQLAliasValueSensitive(t *testing.T) {
 			t.Errorf("%q: not value-sensitive", q)
 		}
 	}
+	// A procedure body's statements count as the procedure's.
+	stmts, err := MySQL("CREATE PROCEDURE p() BEGIN SELECT id AS 'card' FROM customers ORDER BY card; SELECT @@datadir; END")
+	if err != nil || !stmts[0].ValueSensitive || !slices.Contains(stmts[0].Exposes, ExposeSysVar+"datadir") {
+		t.Errorf("procedure body: %+v, %v", stmts, err)
+	}
 	for _, q := range []string{"SELECT id, card FROM customers WHERE id = 'x' ORDER BY card", "SELECT c.id FROM customers AS c"} {
 		stmts, err := MySQL(q)
 		if err != nil || stmts[0].ValueSensitive {

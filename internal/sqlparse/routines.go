@@ -31,6 +31,15 @@ func myRoutineBody(st *Statement, body ast.Node) {
 		st.Columns = append(st.Columns, sub.Columns...)
 		st.FileAccess = st.FileAccess || sub.FileAccess
 		st.Locking = st.Locking || sub.Locking
+		// A body statement whose reading depends on a literal's value
+		// makes the whole text depend on it (texts of one shape may not
+		// share the parse); what it exposes and the settings it changes
+		// are the procedure's too.
+		st.ValueSensitive = st.ValueSensitive || sub.ValueSensitive
+		for _, e := range sub.Exposes {
+			st.expose(e)
+		}
+		st.Settings = append(st.Settings, sub.Settings...)
 		switch {
 		case st.Privileged != "":
 		case sub.Privileged != "":

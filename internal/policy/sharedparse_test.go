@@ -98,3 +98,57 @@ masking:
 		}
 	}
 }
+
+// The servers read an integer as an output position in more places than
+// a bare ORDER BY k: MariaDB in parentheses and after a unary plus,
+// PostgreSQL inside ROLLUP, CUBE, GROUPING SETS and a parenthesised
+// GROUP BY list. Ordering or grouping by a masked column through any of
+// them is refused as ORDER BY 2 is; the same forms over an unmasked
+// column are allowed.
+func TestPositionForms(t *testing.T) {
+	p := policyFrom(t, testConfig+`
+masking:
+  - {database: app, table: customers, column: email, method: full}
+  - {database: shop, table: customers, column: email, method: full}
+`, Options{})
+	check := func(d Dialect, sql string) *Denial {
+		db, schema := "app", "public"
+		if d == MySQL {
+			db, schema = "shop", "shop"
+		}
+		return p.Check(context.Background(), Request{User: "alice", Roles: roles["alice"], Database: db, Dialect: d, DefaultSchema: schema, SQL: sql}).Denial
+	}
+	for _, tt := range []struct {
+		d   Dialect
+		sql string
+	}{
+		{MySQL, "SELECT id, email FROM customers ORDER BY 2"},
+		{MySQL, "SELECT id, email FROM customers ORDER BY (2)"},
+		{MySQL, "SELECT id, email FROM customers ORDER BY ((2))"},
+		{MySQL, "SELECT id, email FROM customers ORDER BY +2"},
+		{MySQL, "SELECT id, email FROM customers ORDER BY + 2 DESC"},
+		{MySQL, "SELECT count(*), email FROM customers GROUP BY (2)"},
+		{Postgres, "SELECT id, email FROM customers ORDER BY 2"},
+		{Postgres, "SELECT count(*), email FROM customers GROUP BY ROLLUP(2)"},
+		{Postgres, "SELECT count(*), email FROM customers GROUP BY CUBE(2)"},
+		{Postgres, "SELECT count(*), email FROM customers GROUP BY GROUPING SETS ((2), ())"},
+		{Postgres, "SELECT count(*), email FROM customers GROUP BY (1, 2)"},
+	} {
+		if den := check(tt.d, tt.sql); den == nil || den.Rule != RuleMaskDerived {
+			t.Errorf("%q: %+v, want %s", tt.sql, den, RuleMaskDerived)
+		}
+	}
+	for _, tt := range []struct {
+		d   Dialect
+		sql string
+	}{
+		{MySQL, "SELECT id, email FROM customers ORDER BY (1)"},
+		{MySQL, "SELECT id, email FROM customers ORDER BY +1"},
+		{Postgres, "SELECT id, count(*) FROM customers GROUP BY ROLLUP(1)"},
+		{Postgres, "SELECT id, name, count(*) FROM customers GROUP BY (1, 2)"},
+	} {
+		if den := check(tt.d, tt.sql); den != nil {
+			t.Errorf("%q: %v", tt.sql, den)
+		}
+	}
+}

@@ -1,11 +1,13 @@
 package sqlparse
 
 import (
+	"math"
 	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -533,7 +535,7 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	// GROUP BY and HAVING may name output columns, or their positions;
 	// ORDER BY too, and prefers them to input columns.
 	sc.outputs, sc.alsoInputs = src.named(sc.outputs), true
-	for _, l := range [][]*pg_query.Node{x.GroupClause, x.DistinctClause} {
+	for _, l := range [][]*pg_query.Node{pgGroupItems(x.GroupClause, nil), x.DistinctClause} {
 		for _, n := range l {
 			k, ok, c := pgPosition(n)
 			w.byPosition(&pos, k, ok, c)
@@ -552,6 +554,23 @@ func (w columns) pgSelect(x *pg_query.SelectStmt, sc *scope, use Use) *source {
 	}
 	w.pgList(x.SortClause, sc, UseFilter)
 	return src
+}
+
+// pgGroupItems appends the items of a GROUP BY list to out with ROLLUP,
+// CUBE, GROUPING SETS and parenthesised lists opened up: PostgreSQL
+// reads an integer constant in any of them as an output position.
+func pgGroupItems(l []*pg_query.Node, out []*pg_query.Node) []*pg_query.Node {
+	for _, n := range l {
+		switch {
+		case n.GetGroupingSet() != nil:
+			out = pgGroupItems(n.GetGroupingSet().GetContent(), out)
+		case n.GetRowExpr() != nil:
+			out = pgGroupItems(n.GetRowExpr().GetArgs(), out)
+		default:
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // pgPosition returns k for an integer constant (ORDER BY k, GROUP BY k:
@@ -912,6 +931,10 @@ func (w columns) mySelect(x *ast.SelectStmt, sc *scope, use Use) *source {
 
 // myPosition returns k for ORDER BY k or GROUP BY k; ok is false for
 // anything else. constant reports any constant, a position or not.
+//
+// The server also reads an integer in parentheses or after a unary plus
+// as a position (ORDER BY (2), ORDER BY +2), where the parser keeps an
+// expression: those are opened up here.
 func myPosition(e ast.ExprNode) (k int, ok, constant bool) {
 	switch x := e.(type) {
 	case *ast.PositionExpr:
@@ -919,8 +942,33 @@ func myPosition(e ast.ExprNode) (k int, ok, constant bool) {
 			return x.N, true, true
 		}
 		return 0, false, true
+	case *ast.ParenthesesExpr:
+		return myInnerPosition(x.Expr)
+	case *ast.UnaryOperationExpr:
+		if x.Op == opcode.Plus {
+			return myInnerPosition(x.V)
+		}
+		_, _, constant = myPosition(x.V)
+		return 0, false, constant
 	case ast.ValueExpr:
 		return 0, false, true
 	}
 	return 0, false, false
+}
+
+// myInnerPosition is myPosition of what is inside parentheses or after
+// a unary plus, where a bare integer is a position too.
+func myInnerPosition(e ast.ExprNode) (k int, ok, constant bool) {
+	if v, isValue := e.(ast.ValueExpr); isValue {
+		switch n := v.GetValue().(type) {
+		case int64:
+			return int(n), true, true
+		case uint64:
+			if n <= math.MaxInt32 {
+				return int(n), true, true
+			}
+		}
+		return 0, false, true
+	}
+	return myPosition(e)
 }

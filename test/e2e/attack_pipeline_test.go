@@ -258,6 +258,15 @@ func TestAttackShapeLiteralNames(t *testing.T) {
 			t.Errorf("%q after %q: %v, %v; want a refusal", pair[1], pair[0], got, err)
 		}
 	}
+	// MariaDB reads (2) and +2 as positions too.
+	for _, q := range []string{"SELECT id, email FROM people ORDER BY (2)", "SELECT id, email FROM people ORDER BY +2"} {
+		if got, err := ids(q); err == nil || len(got) > 0 {
+			t.Errorf("%q: %v, %v; want a refusal", q, got, err)
+		}
+	}
+	if got, err := pgStrings(t, c, "SELECT count(*)::text, email FROM people GROUP BY ROLLUP(2)"); err == nil || len(got) > 0 {
+		t.Errorf("grouping by the masked column in ROLLUP: %q, %v; want a refusal", got, err)
+	}
 }
 
 // TestAttackPreparedAfterRevoke prepares a statement while a grant

@@ -13,17 +13,9 @@ import (
 // constant. Each attack follows a harmless text of its shape that is
 // allowed.
 func TestSharedParseAttacks(t *testing.T) {
-	myCfg := `
-databases:
-  - {name: shop, kind: mysql, primary: "mysql://u@127.0.0.1:3306/shop"}
-users:
-  - {name: sup, password: s, roles: [sup]}
-roles:
-  - name: sup
-    grants:
-      - {database: shop, tables: [customers], columns: [id, name], actions: [select]}
-`
-	procCfg := `
+	// sup may read customers' id, name and email (masked), not card,
+	// and create procedures.
+	supCfg := `
 databases:
   - {name: shop, kind: mysql, primary: "mysql://u@127.0.0.1:3306/shop"}
 users:
@@ -36,7 +28,7 @@ roles:
 masking:
   - {database: shop, table: customers, column: email, method: full}
 `
-	myp := func(sql string) Request {
+	sup := func(sql string) Request {
 		return Request{User: "sup", Roles: []string{"sup"}, Database: "shop", Dialect: MySQL, DefaultSchema: "shop", SQL: sql}
 	}
 	maskCfg := testConfig + `
@@ -53,9 +45,6 @@ masking:
 	pg := func(user, sql string) Request {
 		return Request{User: user, Roles: roles[user], Database: "app", Dialect: Postgres, DefaultSchema: "public", SQL: sql}
 	}
-	my := func(sql string) Request {
-		return Request{User: "sup", Roles: []string{"sup"}, Database: "shop", Dialect: MySQL, DefaultSchema: "shop", SQL: sql}
-	}
 	for _, tt := range []struct {
 		name         string
 		cfg          string
@@ -65,7 +54,7 @@ masking:
 		{"exposing catalogue", "", pg("alice", `SELECT query FROM U&"pg_stat_!0061ctivity" UESCAPE '#'`), pg("alice", `SELECT query FROM U&"pg_stat_!0061ctivity" UESCAPE '!'`)},
 		{"governed function", "", pg("bob", `SELECT U&"pg_read_fil!0065" UESCAPE '#' ('/etc/passwd')`), pg("bob", `SELECT U&"pg_read_fil!0065" UESCAPE '!' ('/etc/passwd')`)},
 		{"pinned setting", "", pg("bob", `SELECT U&"set_confi!0067" UESCAPE '#' ('search_path', 'evil', false)`), pg("bob", `SELECT U&"set_confi!0067" UESCAPE '!' ('search_path', 'evil', false)`)},
-		{"ungranted column in ORDER BY", myCfg, my("SELECT id AS 'card' FROM customers ORDER BY card"), my("SELECT id AS 'zz' FROM customers ORDER BY card")},
+		{"ungranted column in ORDER BY", supCfg, sup("SELECT id AS 'card' FROM customers ORDER BY card"), sup("SELECT id AS 'zz' FROM customers ORDER BY card")},
 		// A decimal or a huge number is a constant to the parsers, 2 a
 		// position: ordering by a masked column.
 		{"position after a decimal", maskCfg, pgm("SELECT id, email FROM customers ORDER BY 1.5"), pgm("SELECT id, email FROM customers ORDER BY 2")},
@@ -74,8 +63,8 @@ masking:
 		{"MySQL position after a decimal", maskCfg, mym("SELECT id, email FROM customers ORDER BY 1.5"), mym("SELECT id, email FROM customers ORDER BY 2")},
 		{"MySQL GROUP BY position after a decimal", maskCfg, mym("SELECT id, email FROM customers GROUP BY 1.5"), mym("SELECT id, email FROM customers GROUP BY 2")},
 		// The same inside a procedure body.
-		{"alias in a procedure body", procCfg, myp("CREATE PROCEDURE p() BEGIN SELECT id AS 'card' FROM customers ORDER BY card; END"), myp("CREATE PROCEDURE p() BEGIN SELECT id AS 'zz' FROM customers ORDER BY card; END")},
-		{"position in a procedure body", procCfg, myp("CREATE PROCEDURE p() BEGIN SELECT id, email FROM customers ORDER BY 1.5; END"), myp("CREATE PROCEDURE p() BEGIN SELECT id, email FROM customers ORDER BY 2; END")},
+		{"alias in a procedure body", supCfg, sup("CREATE PROCEDURE p() BEGIN SELECT id AS 'card' FROM customers ORDER BY card; END"), sup("CREATE PROCEDURE p() BEGIN SELECT id AS 'zz' FROM customers ORDER BY card; END")},
+		{"position in a procedure body", supCfg, sup("CREATE PROCEDURE p() BEGIN SELECT id, email FROM customers ORDER BY 1.5; END"), sup("CREATE PROCEDURE p() BEGIN SELECT id, email FROM customers ORDER BY 2; END")},
 		// AS '' is no alias to the parser, an alias to the server.
 		{"MySQL empty alias", maskCfg, mym("SELECT email AS '' FROM customers ORDER BY id"), mym("SELECT email AS 'id' FROM customers ORDER BY id")},
 	} {

@@ -230,23 +230,8 @@ func TestAttackShapeLiteralNames(t *testing.T) {
 	if err == nil || strings.Join(got, ",") == "2,1" {
 		t.Errorf("ordering by the masked column after a text of its shape: %v, %v; want a refusal", got, err)
 	}
-	// ids, in the order of the rows of a two-column result.
-	ids := func(q string) ([]string, error) {
-		rows, err := db.Query(q)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var id, other string
-			if err := rows.Scan(&id, &other); err != nil {
-				return nil, err
-			}
-			out = append(out, id)
-		}
-		return out, rows.Err()
-	}
+	// ids, in the order of the rows.
+	ids := func(q string) ([]string, error) { return sqlStrings(db.Query(q)) }
 	for _, pair := range [][2]string{
 		{"SELECT id, email FROM people ORDER BY 1.5", "SELECT id, email FROM people ORDER BY 2"},
 		{"SELECT id, email AS '' FROM people ORDER BY id", "SELECT id, email AS 'id' FROM people ORDER BY id"},
@@ -526,22 +511,7 @@ func TestAttackMaskedOrderPosition(t *testing.T) {
 	pg := g.connect(t, "eve", "eve-secret", "app")
 	my := g.mydb(t, "eve", "eve-secret", "shop", nil)
 	my.SetMaxOpenConns(1)
-	myIDs := func(q string) ([]string, error) {
-		rows, err := my.Query(q)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var id, email string
-			if err := rows.Scan(&id, &email); err != nil {
-				return nil, err
-			}
-			out = append(out, id)
-		}
-		return out, rows.Err()
-	}
+	myIDs := func(q string) ([]string, error) { return sqlStrings(my.Query(q)) }
 	pgIDs := func(q string) ([]string, error) { return pgStrings(t, pg, q) }
 	for name, ids := range map[string]func(string) ([]string, error){"postgres": pgIDs, "mysql": myIDs} {
 		// The benign case: the masked column comes back masked.

@@ -308,10 +308,21 @@ func sqlStrings(rows *sql.Rows, err error) ([]string, error) {
 		return nil, err
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	for rows.Next() {
+		// The first column as a string (NULL is an error); the rest
+		// read and dropped.
 		var s string
-		if err := rows.Scan(&s); err != nil {
+		dest := make([]any, len(cols))
+		dest[0] = &s
+		for i := 1; i < len(dest); i++ {
+			dest[i] = new(sql.RawBytes)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		out = append(out, s)

@@ -295,17 +295,12 @@ func likeMatch(pattern, s string) bool {
 // scopeExposure applies reviewFilterRelatives and reviewExposure to a
 // decision: a refusal, or the text to run with catalogue listings kept to
 // the session's database.
-func (p *Policy) scopeExposure(req Request, stmts []sqlparse.Statement, masks *Masks, dec *Decision) *Denial {
-	den, _ := p.scopeExposureScoped(req, stmts, masks, dec)
-	return den
-}
-
-// scopeExposureScoped is scopeExposure that also reports whether the
-// statements read anything the review scopes (the text was rewritten or
-// looked at for rewriting): a review that refused nothing and scoped
-// nothing depends only on the statements and the session's roles,
-// database and schema (grantMemo).
-func (p *Policy) scopeExposureScoped(req Request, stmts []sqlparse.Statement, masks *Masks, dec *Decision) (*Denial, bool) {
+//
+// scoped reports whether the statements read anything the review scopes
+// (the text was rewritten or looked at for rewriting): a review that
+// refused nothing and scoped nothing depends only on the statements and
+// the session's roles, database and schema (grantMemo).
+func (p *Policy) scopeExposure(req Request, stmts []sqlparse.Statement, masks *Masks, dec *Decision) (*Denial, bool) {
 	if den := p.reviewFilterRelatives(req, stmts); den != nil {
 		return den, false
 	}

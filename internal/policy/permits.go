@@ -35,7 +35,7 @@ func (p *Policy) Permits(req Request) bool {
 		dec.SQL = sql
 	}
 	masks := p.Masks(req.Roles, req.Database, req.DefaultSchema)
-	if p.scopeExposure(req, a.stmts, masks, &dec) != nil {
+	if den, _ := p.scopeExposure(req, a.stmts, masks, &dec); den != nil {
 		return false
 	}
 	if masks != nil {

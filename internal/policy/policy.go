@@ -424,7 +424,7 @@ func (p *Policy) decide(req Request) Decision {
 		dec.SQL = sql
 	}
 	if !remembered {
-		den, scoped := p.scopeExposureScoped(req, a.stmts, masks, &dec)
+		den, scoped := p.scopeExposure(req, a.stmts, masks, &dec)
 		if den != nil {
 			dec.Denial = den
 			return dec

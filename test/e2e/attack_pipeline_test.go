@@ -254,6 +254,27 @@ func TestAttackShapeLiteralNames(t *testing.T) {
 	}
 }
 
+// TestAttackGrantMemoAcrossUsers: a user whose role may read table
+// secret runs a query on it, and a user whose role may not then sends a
+// text of the same shape on the same gateway (the same database's
+// analysis, the same remembered grant checks). The second must be
+// refused with nothing of the table coming back, and the first keeps
+// its access.
+func TestAttackGrantMemoAcrossUsers(t *testing.T) {
+	g, _ := attackPipelineSetup(t)
+	dev := g.connect(t, "dev", "dev-secret", "app")
+	eve := g.connect(t, "eve", "eve-secret", "app")
+	for i := range 3 {
+		if got, err := pgStrings(t, dev, fmt.Sprintf("SELECT s FROM secret WHERE s <> 'x%d'", i)); err != nil || strings.Join(got, ",") != "pg-top-secret" {
+			t.Fatalf("dev's read of secret: %v, %v", got, err)
+		}
+		got, err := pgStrings(t, eve, fmt.Sprintf("SELECT s FROM secret WHERE s <> 'y%d'", i))
+		if len(got) > 0 || sqlstate(err) != "42501" {
+			t.Fatalf("eve after dev, round %d: %v, %v; want the grant's refusal", i, got, err)
+		}
+	}
+}
+
 // TestAttackPreparedAfterRevoke prepares a statement while a grant
 // allows it, has the grant revoked by a reload, and executes the
 // prepared statement again: the decision made at prepare time must not
